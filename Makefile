@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+# wirt build.  `make` builds build/wirt; `make test` runs every test layer;
+# `make run` sets up the host, fetches the default guest and boots it.
+
+CC      ?= gcc
+BUILD   ?= build
+O       ?= -O2
+WERROR  ?= $(if $(CI),-Werror,)
+SAN     ?=
+PKGS    := slirp glib-2.0 json-c zlib libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= $(O) -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Isrc $(PKG_CFLAGS) $(SAN) -MMD -MP \
+           -fno-strict-aliasing -pthread
+LDLIBS  += -lfdt $(PKG_LIBS) -lm -pthread $(SAN)
+
+LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(shell find tests/unit tests/dev tests/block -name 'test_*.c' 2>/dev/null | sort)
+TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/%)
+
+.PHONY: all test unit-tests asan run clean format fetch-guest bench
+all: $(BUILD)/wirt
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libwirt.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/wirt: $(BUILD)/obj/src/main.o $(BUILD)/libwirt.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libwirt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libwirt.a $(LDLIBS) -lcmocka
+
+unit-tests: $(TEST_BINS)
+
+# The sanitizer build: unit and device tests under ASan + UBSan.
+asan:
+	$(MAKE) BUILD=build-asan O=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    unit-tests
+
+# Everything the README's test command runs; prints "N passed, N failed".
+test: all unit-tests
+	python3 tests/run_tests.py
+
+run:
+	tools/setup-host.sh
+	$(MAKE) all
+	tools/fetch-guest.sh
+	$(BUILD)/wirt run
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+clean:
+	rm -rf build build-asan
+
+# Test layers and benchmarks add their own rules here.
+-include $(wildcard tests/*/*.mk bench/*.mk)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/src/main.d

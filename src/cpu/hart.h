@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A RISC-V hart (RV64IMAFDC, Zicsr, Zifencei, M/S/U, Sv39/Sv48, Sstc).
+ *
+ * The hart's whole architectural state lives in struct hart so that
+ * snapshots and a later JIT can address it.  Other threads talk to a hart
+ * only through hart_set_irq() and hart_stop(), which are thread-safe.
+ * Devices never call these directly: the machine builder turns them into
+ * irq_lines (see dev/device.h).
+ */
+#ifndef WIRT_CPU_HART_H
+#define WIRT_CPU_HART_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bus;
+struct vclock;
+struct state_writer;
+struct state_reader;
+
+/* Interrupt numbers (bit positions in mip/mie). */
+enum {
+    IRQ_S_SOFT = 1,
+    IRQ_M_SOFT = 3,
+    IRQ_S_TIMER = 5,
+    IRQ_M_TIMER = 7,
+    IRQ_S_EXT = 9,
+    IRQ_M_EXT = 11,
+};
+
+struct hart;
+
+/* What a finished run means to the machine. */
+enum hart_exit { HART_EXIT_STOPPED };
+
+struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clock);
+void hart_free(struct hart *h);
+
+/* Architectural reset: M-mode, pc, a0, a1 as firmware expects them. */
+void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1);
+
+/* Runs instructions on the calling thread until hart_stop() is called.
+ * WFI sleeps on the host (no spinning) until an interrupt is pending. */
+void hart_run(struct hart *h);
+
+/* Asks hart_run() to return soon. Any thread. */
+void hart_stop(struct hart *h);
+
+/* Raises or lowers an interrupt line into mip (num is IRQ_M_EXT etc.).
+ * Signature matches irq_line.set: target is the struct hart. Any thread. */
+void hart_set_irq(void *hart, unsigned num, bool level);
+
+/* Architectural state for snapshots (call only while the hart is stopped). */
+void hart_save(struct hart *h, struct state_writer *w);
+bool hart_load(struct hart *h, struct state_reader *r, uint32_t version);
+#define HART_STATE_VERSION 1
+
+/* The ISA the device tree advertises: exactly what hart_run implements. */
+extern const char hart_isa_string[];        /* "rv64imafdc_zicsr_zifencei..." */
+extern const char *const hart_isa_extensions[]; /* NULL-terminated, for riscv,isa-extensions */
+extern const unsigned hart_mmu_type_bits;   /* highest paging mode: 48 for sv48 */
+
+/* Register access for tests, loaders and debugging. */
+uint64_t hart_get_pc(const struct hart *h);
+uint64_t hart_get_x(const struct hart *h, unsigned reg);
+void hart_set_x(struct hart *h, unsigned reg, uint64_t value);
+
+#endif

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+#include "mem/bus.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size)
+{
+    memset(bus, 0, sizeof(*bus));
+    void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    bus->ram = p;
+    bus->ram_base = ram_base;
+    bus->ram_size = ram_size;
+    pthread_mutex_init(&bus->io_lock, NULL);
+    return true;
+}
+
+void bus_destroy(struct bus *bus)
+{
+    for (unsigned i = 0; i < bus->nregions; i++) {
+        struct bus_region *r = &bus->regions[i];
+        if (r->ops->destroy)
+            r->ops->destroy(r->dev);
+    }
+    if (bus->ram)
+        munmap(bus->ram, bus->ram_size);
+    pthread_mutex_destroy(&bus->io_lock);
+    memset(bus, 0, sizeof(*bus));
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+bool bus_add_device(struct bus *bus, uint64_t base, uint64_t size, const struct dev_ops *ops,
+                    void *dev)
+{
+    if (bus->nregions == BUS_MAX_REGIONS || size == 0 || base + size < base)
+        return false;
+    for (unsigned i = 0; i < bus->nregions; i++)
+        if (ranges_overlap(base, size, bus->regions[i].base, bus->regions[i].size))
+            return false;
+    struct bus_region *r = &bus->regions[bus->nregions++];
+    r->base = base;
+    r->size = size;
+    r->ops = ops;
+    r->dev = dev;
+    r->overlays_ram = ranges_overlap(base, size, bus->ram_base, bus->ram_size);
+    return true;
+}
+
+static struct bus_region *find_region(struct bus *bus, uint64_t pa)
+{
+    for (unsigned i = 0; i < bus->nregions; i++) {
+        struct bus_region *r = &bus->regions[i];
+        if (pa - r->base < r->size)
+            return r;
+    }
+    return NULL;
+}
+
+bool bus_page_is_plain_ram(const struct bus *bus, uint64_t pa)
+{
+    uint64_t page = pa & ~(((uint64_t)1 << BUS_PAGE_SHIFT) - 1);
+    if (!bus_ram_ptr(bus, page, (uint64_t)1 << BUS_PAGE_SHIFT))
+        return false;
+    for (unsigned i = 0; i < bus->nregions; i++) {
+        const struct bus_region *r = &bus->regions[i];
+        if (r->overlays_ram && ranges_overlap(page, (uint64_t)1 << BUS_PAGE_SHIFT, r->base, r->size))
+            return false;
+    }
+    return true;
+}
+
+static bool size_allowed(const struct dev_ops *ops, unsigned size)
+{
+    unsigned lo = ops->access_min ? ops->access_min : 1;
+    unsigned hi = ops->access_max ? ops->access_max : 8;
+    return size >= lo && size <= hi;
+}
+
+bool bus_read(struct bus *bus, uint64_t pa, unsigned size, uint64_t *value)
+{
+    struct bus_region *r = find_region(bus, pa);
+    if (r) {
+        if (!r->ops->read || !size_allowed(r->ops, size) || pa - r->base + size > r->size)
+            return false;
+        pthread_mutex_lock(&bus->io_lock);
+        *value = r->ops->read(r->dev, pa - r->base, size);
+        pthread_mutex_unlock(&bus->io_lock);
+        return true;
+    }
+    uint8_t *p = bus_ram_ptr(bus, pa, size);
+    if (!p)
+        return false;
+    uint64_t v = 0;
+    memcpy(&v, p, size); /* little-endian host */
+    *value = v;
+    return true;
+}
+
+bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value)
+{
+    struct bus_region *r = find_region(bus, pa);
+    if (r) {
+        if (!r->ops->write || !size_allowed(r->ops, size) || pa - r->base + size > r->size)
+            return false;
+        pthread_mutex_lock(&bus->io_lock);
+        r->ops->write(r->dev, pa - r->base, size, value);
+        pthread_mutex_unlock(&bus->io_lock);
+        return true;
+    }
+    uint8_t *p = bus_ram_ptr(bus, pa, size);
+    if (!p)
+        return false;
+    memcpy(p, &value, size);
+    return true;
+}
+
+bool bus_dma_read(struct bus *bus, uint64_t pa, void *dst, uint64_t len)
+{
+    void *p = bus_ram_ptr(bus, pa, len);
+    if (!p)
+        return false;
+    memcpy(dst, p, len);
+    return true;
+}
+
+bool bus_dma_write(struct bus *bus, uint64_t pa, const void *src, uint64_t len)
+{
+    void *p = bus_ram_ptr(bus, pa, len);
+    if (!p)
+        return false;
+    memcpy(p, src, len);
+    bus_ram_written(bus, pa, len);
+    return true;
+}

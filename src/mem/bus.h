@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest-physical address space: one block of RAM plus device ranges.
+ *
+ * RAM is one anonymous mapping; the CPU reaches it through host pointers
+ * from bus_ram_ptr() and never calls through the bus for it.  Device
+ * ranges are dispatched through their dev_ops with the I/O lock held.
+ * A device range may overlay a piece of RAM (HTIF's tohost word lives
+ * inside the program's image); pages holding an overlay are not "plain
+ * RAM" and the CPU must take the slow path for them.
+ *
+ * Every write to RAM that does not come from a hart's store instruction
+ * (device DMA, loaders, snapshot restore) must be reported through
+ * bus_ram_written(), so that decoded-code caches and dirty-page tracking
+ * stay correct.
+ */
+#ifndef WIRT_MEM_BUS_H
+#define WIRT_MEM_BUS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dev/device.h"
+
+#define BUS_MAX_REGIONS 64
+#define BUS_PAGE_SHIFT  12
+
+struct bus_region {
+    uint64_t base, size;
+    const struct dev_ops *ops;
+    void *dev;
+    bool overlays_ram;
+};
+
+struct bus {
+    uint8_t *ram;
+    uint64_t ram_base, ram_size;
+    struct bus_region regions[BUS_MAX_REGIONS];
+    unsigned nregions;
+    pthread_mutex_t io_lock; /* held around every device callback */
+    /* Called (from any thread) after RAM changed behind the harts' backs. */
+    void (*ram_write_hook)(void *opaque, uint64_t pa, uint64_t len);
+    void *ram_write_hook_opaque;
+};
+
+/* Maps RAM; returns false (errno set) when the host cannot provide it. */
+bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size);
+void bus_destroy(struct bus *bus);
+
+/* Adds a device range; returns false if it overlaps another device. */
+bool bus_add_device(struct bus *bus, uint64_t base, uint64_t size, const struct dev_ops *ops,
+                    void *dev);
+
+/* Host pointer for [pa, pa+len) if it lies entirely in RAM, else NULL.
+ * len may be 0 (then pa must be inside RAM). */
+static inline void *bus_ram_ptr(const struct bus *bus, uint64_t pa, uint64_t len)
+{
+    uint64_t off = pa - bus->ram_base;
+    if (pa < bus->ram_base || off >= bus->ram_size || len > bus->ram_size - off)
+        return NULL;
+    return bus->ram + off;
+}
+
+/* True if the 4 KiB page holding pa is RAM with no device overlaying it. */
+bool bus_page_is_plain_ram(const struct bus *bus, uint64_t pa);
+
+/* Slow-path accesses for the CPU and for tests: RAM or a device.
+ * Return false for an access fault (unmapped address, size the device
+ * does not accept). size is 1, 2, 4 or 8; pa need not be aligned. */
+bool bus_read(struct bus *bus, uint64_t pa, unsigned size, uint64_t *value);
+bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value);
+
+/* Reports a write to RAM made by something other than a hart's store. */
+static inline void bus_ram_written(struct bus *bus, uint64_t pa, uint64_t len)
+{
+    if (bus->ram_write_hook)
+        bus->ram_write_hook(bus->ram_write_hook_opaque, pa, len);
+}
+
+/* Copies between guest RAM and host memory for DMA; false if any byte
+ * falls outside RAM (then nothing is copied). */
+bool bus_dma_read(struct bus *bus, uint64_t pa, void *dst, uint64_t len);
+bool bus_dma_write(struct bus *bus, uint64_t pa, const void *src, uint64_t len);
+
+#endif
