@@ -65,3 +65,4 @@ clean:
 # Test layers and benchmarks add their own rules here.
 -include $(wildcard tests/*/*.mk bench/*.mk)
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/src/main.d
+-include $(wildcard src/*/*.mk)
