@@ -1,28 +1,258 @@
 /* SPDX-License-Identifier: MIT */
-/* VHD import driver (read-only): stub until the real driver lands. */
+/*
+ * VHD ("vpc") import driver (read-only): fixed and dynamic disks.
+ *
+ * Layout (Microsoft "Virtual Hard Disk Image Format Specification",
+ * big-endian): a 512-byte footer ("conectix") at the end of the file; a
+ * fixed disk is the raw data followed by the footer.  A dynamic disk
+ * starts with a copy of the footer, then a 1024-byte dynamic header
+ * ("cxsparse") locating the block allocation table (BAT): one 32-bit
+ * sector offset per block (0xFFFFFFFF = not allocated), each block being
+ * a sector bitmap padded to 512 bytes followed by block_size bytes of data.
+ *
+ * The disk size is the footer's current_size.  Differencing disks are
+ * refused.  Offsets and table sizes are checked against the file size.
+ */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "block/block.h"
 
-static int vhd_probe(const uint8_t *buf, size_t len)
+#define SECTOR          512u
+#define VHD_COOKIE      "conectix"
+#define VHD_DYN_COOKIE  "cxsparse"
+#define VHD_TYPE_FIXED  2
+#define VHD_TYPE_DYN    3
+#define VHD_TYPE_DIFF   4
+#define VHD_BAT_FREE    0xffffffffu
+#define VHD_MAX_BLOCK   (256u << 20)
+#define VHD_MAX_SIZE    (2040ull << 30) /* the format's documented limit */
+
+struct vhd {
+    int fd;
+    uint64_t file_size;
+    uint32_t type;
+    uint64_t size;
+    uint32_t block_size;
+    uint32_t bitmap_bytes;
+    uint32_t bat_entries;
+    uint32_t *bat;
+    char creator[5];
+};
+
+static uint32_t be32(const uint8_t *p)
 {
-    (void)buf;
-    (void)len;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
     return 0;
 }
 
+static bool in_file(const struct vhd *v, uint64_t off, uint64_t len)
+{
+    return off <= v->file_size && len <= v->file_size - off;
+}
+
+/* One's complement of the byte sum, with the checksum field counted as zero. */
+static uint32_t vhd_checksum(const uint8_t *b, size_t len, size_t csum_off)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i < len; i++)
+        if (i < csum_off || i >= csum_off + 4)
+            sum += b[i];
+    return ~sum;
+}
+
+static int vhd_probe(const uint8_t *buf, size_t len)
+{
+    /* Only dynamic disks start with the footer copy; fixed ones need -f vpc. */
+    if (len >= 8 && memcmp(buf, VHD_COOKIE, 8) == 0)
+        return 100;
+    return 0;
+}
+
+#define FAIL(code, ...)                                                                            \
+    do {                                                                                           \
+        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        ret = (code);                                                                              \
+        goto fail;                                                                                 \
+    } while (0)
+
 static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, size_t errlen)
 {
+    const char *name = bd->path ? bd->path : "image";
+    uint8_t f[SECTOR];
+    struct stat st;
+    int ret;
+    struct vhd *v = calloc(1, sizeof(*v));
+    if (!v) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -ENOMEM;
+    }
+    v->fd = fd;
+    (void)flags; /* always read-only: writes fail with EROFS */
+    if (fstat(fd, &st) < 0)
+        FAIL(-errno, "%s: %s", name, strerror(errno));
+    v->file_size = (uint64_t)st.st_size;
+    if (v->file_size < SECTOR)
+        FAIL(-EINVAL, "%s: file too short for a VHD footer", name);
+
+    /* The footer at the end is authoritative; a dynamic disk's copy at offset 0 is the fallback
+     * for a file whose tail was damaged. */
+    if ((ret = pread_full(fd, f, SECTOR, v->file_size - SECTOR)) < 0)
+        FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
+    if (memcmp(f, VHD_COOKIE, 8) != 0) {
+        if ((ret = pread_full(fd, f, SECTOR, 0)) < 0)
+            FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
+        if (memcmp(f, VHD_COOKIE, 8) != 0)
+            FAIL(-EINVAL, "%s: not a VHD image (no \"conectix\" footer)", name);
+    }
+    if (vhd_checksum(f, SECTOR, 64) != be32(f + 64))
+        FAIL(-EINVAL, "%s: VHD footer checksum mismatch", name);
+    memcpy(v->creator, f + 28, 4);
+    v->type = be32(f + 60);
+    v->size = be64(f + 48);
+    if (v->size == 0 || v->size > VHD_MAX_SIZE || v->size % SECTOR)
+        FAIL(-EINVAL, "%s: invalid VHD disk size %" PRIu64, name, v->size);
+
+    if (v->type == VHD_TYPE_DIFF)
+        FAIL(-ENOTSUP, "%s: VHD differencing disks are not supported", name);
+    if (v->type == VHD_TYPE_FIXED) {
+        if (v->file_size < v->size + SECTOR - 1)
+            FAIL(-EINVAL, "%s: fixed VHD is shorter than its disk size %" PRIu64, name, v->size);
+    } else if (v->type == VHD_TYPE_DYN) {
+        uint8_t d[1024];
+        uint64_t doff = be64(f + 16);
+        if (!in_file(v, doff, sizeof(d)))
+            FAIL(-EINVAL, "%s: VHD dynamic header lies outside the file", name);
+        if ((ret = pread_full(fd, d, sizeof(d), doff)) < 0)
+            FAIL(ret, "%s: cannot read VHD dynamic header: %s", name, strerror(-ret));
+        if (memcmp(d, VHD_DYN_COOKIE, 8) != 0)
+            FAIL(-EINVAL, "%s: VHD dynamic header has a bad cookie", name);
+        if (vhd_checksum(d, sizeof(d), 36) != be32(d + 36))
+            FAIL(-EINVAL, "%s: VHD dynamic header checksum mismatch", name);
+        uint64_t bat_off = be64(d + 16);
+        uint32_t max_entries = be32(d + 28);
+        v->block_size = be32(d + 32);
+        if (v->block_size < SECTOR || v->block_size > VHD_MAX_BLOCK ||
+            (v->block_size & (v->block_size - 1)))
+            FAIL(-EINVAL, "%s: invalid VHD block size %" PRIu32, name, v->block_size);
+        uint64_t need = (v->size + v->block_size - 1) / v->block_size;
+        if (max_entries < need)
+            FAIL(-EINVAL, "%s: VHD block table has %" PRIu32 " entries, the disk needs %" PRIu64,
+                 name, max_entries, need);
+        if (!in_file(v, bat_off, need * 4))
+            FAIL(-EINVAL, "%s: VHD block table lies outside the file", name);
+        v->bat_entries = (uint32_t)need;
+        v->bitmap_bytes = ((v->block_size / SECTOR / 8) + SECTOR - 1) / SECTOR * SECTOR;
+        v->bat = malloc(need * 4);
+        if (!v->bat)
+            FAIL(-ENOMEM, "%s: out of memory", name);
+        if ((ret = pread_full(fd, v->bat, need * 4, bat_off)) < 0)
+            FAIL(ret, "%s: cannot read VHD block table: %s", name, strerror(-ret));
+        for (uint32_t i = 0; i < v->bat_entries; i++)
+            v->bat[i] = be32((uint8_t *)&v->bat[i]);
+    } else {
+        FAIL(-ENOTSUP, "%s: unsupported VHD disk type %" PRIu32, name, v->type);
+    }
+
+    bd->priv = v;
+    bd->size = v->size;
+    bd->read_only = true;
+    return 0;
+fail:
+    free(v->bat);
+    free(v);
+    return ret;
+}
+
+static int vhd_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len)
+{
+    struct vhd *v = bd->priv;
+    uint8_t *p = buf;
+    if (offset > v->size || len > v->size - offset)
+        return -EINVAL;
+    if (v->type == VHD_TYPE_FIXED)
+        return pread_full(v->fd, buf, len, offset);
+    while (len) {
+        uint64_t blk = offset / v->block_size;
+        uint64_t in = offset % v->block_size;
+        size_t n = (size_t)(v->block_size - in < len ? v->block_size - in : len);
+        uint32_t e = v->bat[blk];
+        if (e == VHD_BAT_FREE) {
+            memset(p, 0, n);
+        } else {
+            uint64_t host = (uint64_t)e * SECTOR + v->bitmap_bytes + in;
+            if (!in_file(v, host, n))
+                return -EIO;
+            int ret = pread_full(v->fd, p, n, host);
+            if (ret < 0)
+                return ret;
+        }
+        p += n;
+        offset += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int vhd_write(struct block_dev *bd, uint64_t offset, const void *buf, size_t len)
+{
     (void)bd;
-    (void)fd;
-    (void)flags;
-    (void)err;
-    (void)errlen;
-    return -ENOTSUP;
+    (void)offset;
+    (void)buf;
+    (void)len;
+    return -EROFS;
+}
+
+static int vhd_flush(struct block_dev *bd)
+{
+    (void)bd;
+    return 0;
+}
+
+static void vhd_close(struct block_dev *bd)
+{
+    struct vhd *v = bd->priv;
+    if (v) {
+        free(v->bat);
+        free(v);
+    }
+    bd->priv = NULL;
 }
 
 const struct block_driver_ops vhd_ops = {
     .format = "vpc",
     .probe = vhd_probe,
     .open = vhd_open,
+    .read = vhd_read,
+    .write = vhd_write,
+    .flush = vhd_flush,
+    .close = vhd_close,
 };
