@@ -16,8 +16,16 @@ $(BUILD)/isa/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/isa.ld
 	@mkdir -p $(dir $@)
 	$(ISA_CC) $(ISA_CFLAGS) -o $@ $<
 
-isa-qemu: $(ISA_ELFS)
-	@pass=0; fail=0; for e in $(ISA_ELFS); do \
+# The QEMU_QUIRKS build tolerates the few places where QEMU 7.2 departs from
+# the specification (each is commented in the test); wirt runs the strict build.
+ISA_QEMU_ELFS := $(ISA_SRCS:tests/isa/%.S=$(BUILD)/isa-qemu/%.elf)
+
+$(BUILD)/isa-qemu/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/isa.ld
+	@mkdir -p $(dir $@)
+	$(ISA_CC) $(ISA_CFLAGS) -DQEMU_QUIRKS -o $@ $<
+
+isa-qemu: $(ISA_QEMU_ELFS)
+	@pass=0; fail=0; for e in $(ISA_QEMU_ELFS); do \
 	    if timeout 30 qemu-system-riscv64 -M spike -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$e exit $$?"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0

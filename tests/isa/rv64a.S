@@ -21,6 +21,19 @@
     CHECK_MORE a3, 0x5a5a5a5a5a5a5a5a
 .endm
 
+/* Check a0 is a store/AMO misaligned or access-fault cause. */
+.macro AMO_CAUSE_OK n
+    li a1, CAUSE_MISALIGNED_STORE
+    beq a0, a1, .Lok\@
+    li a1, CAUSE_STORE_ACCESS
+#ifdef QEMU_QUIRKS
+    beq a0, a1, .Lok\@
+    li a1, CAUSE_MISALIGNED_LOAD
+#endif
+.Lok\@:
+    CHECK_EQ a0, a1
+.endm
+
 TEST_MAIN
     la s0, adata
     li a1, 0x5a5a5a5a5a5a5a5a
@@ -234,20 +247,17 @@ TEST_MAIN
     MREC a0, REC_TVAL
     beqz a0, 2f
     CHECK_EQ a0, s1
+    /* AMOs report Store/AMO causes.  QEMU 7.2 reports a misaligned AMO as a
+     * misaligned *load* (cause 4), contrary to the spec's cause table; the
+     * QEMU_QUIRKS build (make isa-qemu) tolerates that. */
 2:  EXPECT_TRAP
     amoadd.w a0, a1, (s1)
     MREC a0, REC_CAUSE
-    li a1, CAUSE_MISALIGNED_STORE
-    beq a0, a1, 3f
-    li a1, CAUSE_STORE_ACCESS
-3:  CHECK_EQ a0, a1
+    AMO_CAUSE_OK 3
     EXPECT_TRAP
     amoswap.d a0, a1, (s1)
     MREC a0, REC_CAUSE
-    li a1, CAUSE_MISALIGNED_STORE
-    beq a0, a1, 4f
-    li a1, CAUSE_STORE_ACCESS
-4:  CHECK_EQ a0, a1
+    AMO_CAUSE_OK 4
     ld a0, 0(s0)
     CHECK a0, 0x1111111111111111
     PASS
