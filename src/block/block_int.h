@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by the block layer and its drivers (not for users of
+ * the block layer: they include block/block.h).
+ */
+#ifndef WIRT_BLOCK_BLOCK_INT_H
+#define WIRT_BLOCK_BLOCK_INT_H
+
+#include <stdarg.h>
+#include "block/block.h"
+#include "util/compiler.h"
+
+extern const struct block_driver_ops raw_ops, qcow2_ops;
+
+/* Formats "path: message" into err (err may be NULL). */
+void block_set_err(char *err, size_t errlen, const char *fmt, ...) PRINTF_FMT(3, 4);
+
+/*
+ * Opens the backing file `name` of `parent` read-only.  A relative name is
+ * relative to the directory of parent->path.  Detects loops in the chain
+ * (-ELOOP) and writes a message naming the file into err.  flags are the
+ * parent's open flags (NO_LOCK is inherited).
+ */
+int block_open_backing(struct block_dev *parent, const char *name, const char *format,
+                       unsigned flags, struct block_dev **out, char *err, size_t errlen);
+
+/* Resolves a backing file name relative to the image at `image_path`
+ * into out (PATH_MAX bytes).  Returns false if it does not fit. */
+bool block_backing_path(const char *image_path, const char *name, char *out, size_t outlen);
+
+/* pread/pwrite that loop over short transfers; reads past EOF are zero-filled. */
+int block_pread_full(int fd, void *buf, size_t len, uint64_t offset);
+int block_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
+
+/* Size in bytes of the file, or negative errno. */
+int64_t block_file_size(int fd);
+
+#endif
