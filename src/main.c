@@ -3,11 +3,41 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "img/img.h"
 #include "util/log.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run, "boot a virtual machine"},
+    {"img", img_main, "create, inspect and convert disk images"},
+};
+
+static void print_usage(FILE *out)
+{
+    fputs("usage: wirt COMMAND [ARGS...]\n\ncommands:\n", out);
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n`wirt COMMAND --help` describes a command.\n", out);
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    usage_error("no command yet");
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    usage_error("unknown command '%s' (see wirt --help)", argv[1]);
 }

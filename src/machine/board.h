@@ -48,6 +48,20 @@ struct board_device {
     struct dev_placement where;
 };
 
+/* What `wirt run` asks for. */
+struct board_config {
+    uint64_t ram_size;
+    unsigned nharts;
+    const char *bios;   /* firmware file, NULL for none */
+    const char *kernel; /* Linux Image or ELF; with bios it is the next stage */
+    const char *initrd;
+    const char *append;
+    const char *elf;    /* bare-metal program with HTIF (--elf) */
+};
+
+struct board_images; /* the files loaded at boot, kept for reboot */
+struct console;
+
 struct board {
     struct bus bus;
     struct vclock clock;
@@ -58,7 +72,27 @@ struct board {
     struct board_device devices[BOARD_MAX_DEVICES];
     unsigned ndevices;
     unsigned next_virtio_slot;
+    struct board_config cfg;
+    struct board_images *images;
+    struct console *console;
+    uint32_t phandle_plic;
+    /* Set by a power request (syscon, HTIF, console escape). */
+    int exit_code;
+    bool reset_requested;
+    bool power_off;
 };
+
+/* Builds the board (RAM, harts, built-in devices) and reads the image
+ * files.  Returns NULL with one line in err on bad input.  Front ends add
+ * their devices (virtio) afterwards, then call board_boot(). */
+struct board *board_new(const struct board_config *cfg, char *err, size_t errlen);
+/* Writes images and the device tree into RAM and resets the harts. */
+bool board_boot(struct board *b, char *err, size_t errlen);
+/* Runs until the guest powers off; returns the exit status. */
+int board_run(struct board *b);
+void board_free(struct board *b);
+/* Asks the machine to power off with status code (any thread, I/O lock held). */
+void board_power_off(struct board *b, int exit_code);
 
 /* Places a device on the bus; it gets the PLIC source `irq` (0 for
  * none) and will be asked for its device-tree node, reset and state.

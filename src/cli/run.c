@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* `wirt run`: build a machine from flags, boot it, exit with its status. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "machine/board.h"
+#include "util/log.h"
+#include "util/size.h"
+#if __has_include("virtio/virtio_devices.h")
+#include "virtio/virtio_devices.h"
+#define HAVE_VIRTIO 1
+#endif
+
+#define MAX_DISKS 8
+#define MAX_NICS  4
+
+static const char run_usage[] =
+    "usage: wirt run [--kernel IMAGE] [--initrd FILE] [--append CMDLINE]\n"
+    "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N]\n"
+    "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
+    "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
+    "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
+    "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
+    "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
+
+const char *default_guest_dir(void)
+{
+    static char dir[4096];
+    const char *cache = getenv("WIRT_CACHE");
+    if (cache && *cache) {
+        snprintf(dir, sizeof(dir), "%s/guest", cache);
+        return dir;
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && *xdg)
+        snprintf(dir, sizeof(dir), "%s/wirt/guest", xdg);
+    else
+        snprintf(dir, sizeof(dir), "%s/.cache/wirt/guest", getenv("HOME") ? getenv("HOME") : ".");
+    return dir;
+}
+
+static char *guest_file(const char *name)
+{
+    char *path;
+    if (asprintf(&path, "%s/%s", default_guest_dir(), name) < 0)
+        fatal("out of memory");
+    return path;
+}
+
+static char *read_cmdline_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char buf[1024];
+    char *line = fgets(buf, sizeof(buf), f) ? strdup(buf) : NULL;
+    fclose(f);
+    if (line)
+        line[strcspn(line, "\n")] = '\0';
+    return line;
+}
+
+static void use_default_guest(struct board_config *cfg)
+{
+    char *kernel = guest_file("Image");
+    if (access(kernel, R_OK) != 0)
+        usage_error("no --kernel given and the default guest is missing (%s): run "
+                    "tools/fetch-guest.sh or `make run`",
+                    kernel);
+    cfg->kernel = kernel;
+    if (!cfg->initrd)
+        cfg->initrd = guest_file("initrd.cpio.gz");
+    if (!cfg->append) {
+        char *path = guest_file("cmdline");
+        cfg->append = read_cmdline_file(path);
+        free(path);
+        if (!cfg->append)
+            cfg->append = "console=ttyS0";
+    }
+}
+
+int cmd_run(int argc, char **argv)
+{
+    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS };
+    static const struct option options[] = {
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"initrd", required_argument, NULL, OPT_INITRD},
+        {"append", required_argument, NULL, OPT_APPEND},
+        {"bios", required_argument, NULL, OPT_BIOS},
+        {"memory", required_argument, NULL, 'm'},
+        {"cpus", required_argument, NULL, OPT_CPUS},
+        {"elf", required_argument, NULL, OPT_ELF},
+        {"disk", required_argument, NULL, OPT_DISK},
+        {"net", required_argument, NULL, OPT_NET},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct board_config cfg = {.ram_size = 512ULL << 20, .nharts = 1};
+    const char *bios = NULL, *disks[MAX_DISKS], *nics[MAX_NICS];
+    unsigned ndisks = 0, nnics = 0;
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+m:h", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_KERNEL: cfg.kernel = optarg; break;
+        case OPT_INITRD: cfg.initrd = optarg; break;
+        case OPT_APPEND: cfg.append = optarg; break;
+        case OPT_BIOS: bios = optarg; break;
+        case OPT_ELF: cfg.elf = optarg; break;
+        case 'm':
+            if (!parse_size(optarg, &cfg.ram_size))
+                usage_error("--memory: '%s' is not a size (examples: 512M, 2G)", optarg);
+            break;
+        case OPT_CPUS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || n < 1 || n > BOARD_MAX_HARTS)
+                usage_error("--cpus: '%s' is not a number from 1 to %d", optarg, BOARD_MAX_HARTS);
+            cfg.nharts = (unsigned)n;
+            break;
+        }
+        case OPT_DISK:
+            if (ndisks == MAX_DISKS)
+                usage_error("--disk: at most %d disks", MAX_DISKS);
+            disks[ndisks++] = optarg;
+            break;
+        case OPT_NET:
+            if (nnics == MAX_NICS)
+                usage_error("--net: at most %d network cards", MAX_NICS);
+            nics[nnics++] = optarg;
+            break;
+        case 'h': fputs(run_usage, stdout); return 0;
+        default:
+            if (optopt && optopt < 256)
+                usage_error("run: unknown option '-%c' (see wirt run --help)", optopt);
+            else if (optopt)
+                usage_error("run: option '%s' needs a value", argv[optind - 1]);
+            else
+                usage_error("run: unknown option '%s' (see wirt run --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        usage_error("run: unexpected argument '%s' (see wirt run --help)", argv[optind]);
+    if (cfg.elf && (cfg.kernel || cfg.initrd || bios))
+        usage_error("--elf: cannot be combined with --kernel, --initrd or --bios");
+    if (!cfg.elf) {
+        if (!cfg.kernel)
+            use_default_guest(&cfg);
+        if (!bios) {
+            char *fw = guest_file("fw_dynamic.bin");
+            if (access(fw, R_OK) != 0)
+                usage_error("--bios: no firmware given and the default firmware is missing (%s): "
+                            "run tools/fetch-guest.sh, or pass --bios FILE or --bios none",
+                            fw);
+            bios = fw;
+        }
+        cfg.bios = strcmp(bios, "none") ? bios : NULL;
+    }
+
+    char err[512];
+    struct board *b = board_new(&cfg, err, sizeof(err));
+    if (!b)
+        usage_error("%s", err);
+#ifdef HAVE_VIRTIO
+    for (unsigned i = 0; i < ndisks; i++)
+        if (!virtio_blk_add(b, disks[i], err, sizeof(err)))
+            usage_error("%s", err);
+    for (unsigned i = 0; i < nnics; i++)
+        if (!virtio_net_add(b, nics[i], i, err, sizeof(err)))
+            usage_error("%s", err);
+    if (!cfg.elf) {
+        if (!virtio_rng_add(b, err, sizeof(err)))
+            usage_error("%s", err);
+    }
+#else
+    if (ndisks || nnics)
+        usage_error("--disk/--net: virtio devices are not built in");
+#endif
+    if (!board_boot(b, err, sizeof(err)))
+        usage_error("%s", err);
+    int status = board_run(b);
+    board_free(b);
+    return status;
+}

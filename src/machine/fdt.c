@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The board's device tree: root, cpus, memory and chosen are written
+ * here; every device adds its own node under /soc through its ops.
+ */
+#include "machine/fdt.h"
+
+#include <libfdt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cpu/hart.h"
+#include "util/log.h"
+
+#define FDT_MAX_SIZE (64 * 1024)
+
+static uint32_t cpu_intc_phandle(unsigned hart)
+{
+    return 1 + hart;
+}
+
+static int write_cpus(void *fdt, const struct board *b)
+{
+    int err = 0;
+    err |= fdt_begin_node(fdt, "cpus");
+    err |= fdt_property_u32(fdt, "#address-cells", 1);
+    err |= fdt_property_u32(fdt, "#size-cells", 0);
+    err |= fdt_property_u32(fdt, "timebase-frequency", (uint32_t)VCLOCK_HZ);
+    for (unsigned h = 0; h < b->nharts; h++) {
+        char name[32];
+        snprintf(name, sizeof(name), "cpu@%u", h);
+        err |= fdt_begin_node(fdt, name);
+        err |= fdt_property_string(fdt, "device_type", "cpu");
+        err |= fdt_property_u32(fdt, "reg", h);
+        err |= fdt_property_string(fdt, "status", "okay");
+        err |= fdt_property_string(fdt, "compatible", "riscv");
+        err |= fdt_property_string(fdt, "riscv,isa", hart_isa_string);
+        err |= fdt_property_string(fdt, "riscv,isa-base", "rv64i");
+        char exts[512];
+        size_t len = 0;
+        for (const char *const *e = hart_isa_extensions; *e && len + strlen(*e) + 1 < sizeof(exts); e++) {
+            memcpy(exts + len, *e, strlen(*e) + 1);
+            len += strlen(*e) + 1;
+        }
+        err |= fdt_property(fdt, "riscv,isa-extensions", exts, (int)len);
+        char mmu[16];
+        snprintf(mmu, sizeof(mmu), "riscv,sv%u", hart_mmu_type_bits);
+        err |= fdt_property_string(fdt, "mmu-type", mmu);
+        err |= fdt_begin_node(fdt, "interrupt-controller");
+        err |= fdt_property_u32(fdt, "#interrupt-cells", 1);
+        err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+        err |= fdt_property_string(fdt, "compatible", "riscv,cpu-intc");
+        err |= fdt_property_u32(fdt, "phandle", cpu_intc_phandle(h));
+        err |= fdt_end_node(fdt);
+        err |= fdt_end_node(fdt);
+    }
+    err |= fdt_end_node(fdt);
+    return err;
+}
+
+static void put_reg(uint32_t *cells, uint64_t base, uint64_t size)
+{
+    cells[0] = cpu_to_fdt32((uint32_t)(base >> 32));
+    cells[1] = cpu_to_fdt32((uint32_t)base);
+    cells[2] = cpu_to_fdt32((uint32_t)(size >> 32));
+    cells[3] = cpu_to_fdt32((uint32_t)size);
+}
+
+void *board_build_fdt(struct board *b, uint64_t initrd_start, uint64_t initrd_end)
+{
+    void *fdt = calloc(1, FDT_MAX_SIZE);
+    if (!fdt)
+        return NULL;
+    int err = fdt_create(fdt, FDT_MAX_SIZE);
+    err |= fdt_finish_reservemap(fdt);
+    err |= fdt_begin_node(fdt, "");
+    err |= fdt_property_u32(fdt, "#address-cells", 2);
+    err |= fdt_property_u32(fdt, "#size-cells", 2);
+    err |= fdt_property_string(fdt, "compatible", "riscv-virtio");
+    err |= fdt_property_string(fdt, "model", "wirt virt");
+
+    err |= fdt_begin_node(fdt, "chosen");
+    if (b->cfg.append)
+        err |= fdt_property_string(fdt, "bootargs", b->cfg.append);
+    char stdout_path[64];
+    snprintf(stdout_path, sizeof(stdout_path), "/soc/serial@%llx",
+             (unsigned long long)VIRT_UART0_BASE);
+    err |= fdt_property_string(fdt, "stdout-path", stdout_path);
+    if (initrd_end > initrd_start) {
+        err |= fdt_property_u64(fdt, "linux,initrd-start", initrd_start);
+        err |= fdt_property_u64(fdt, "linux,initrd-end", initrd_end);
+    }
+    uint8_t seed[64];
+    if (getrandom(seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+        err |= fdt_property(fdt, "rng-seed", seed, sizeof(seed));
+    err |= fdt_end_node(fdt);
+
+    char name[64];
+    uint32_t reg[4];
+    snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)b->bus.ram_base);
+    err |= fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "device_type", "memory");
+    put_reg(reg, b->bus.ram_base, b->bus.ram_size);
+    err |= fdt_property(fdt, "reg", reg, sizeof(reg));
+    err |= fdt_end_node(fdt);
+
+    err |= write_cpus(fdt, b);
+
+    err |= fdt_begin_node(fdt, "soc");
+    err |= fdt_property_u32(fdt, "#address-cells", 2);
+    err |= fdt_property_u32(fdt, "#size-cells", 2);
+    err |= fdt_property_string(fdt, "compatible", "simple-bus");
+    err |= fdt_property(fdt, "ranges", NULL, 0);
+    err |= fdt_end_node(fdt);
+
+    err |= fdt_end_node(fdt);
+    err |= fdt_finish(fdt);
+    if (err) {
+        log_error("device tree: cannot build the skeleton");
+        free(fdt);
+        return NULL;
+    }
+    int rc = fdt_open_into(fdt, fdt, FDT_MAX_SIZE);
+    if (rc < 0) {
+        log_error("device tree: %s", fdt_strerror(rc));
+        free(fdt);
+        return NULL;
+    }
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        struct board_device *d = &b->devices[i];
+        if (d->ops->fdt)
+            d->ops->fdt(d->dev, fdt, &d->where);
+    }
+    fdt_pack(fdt);
+    return fdt;
+}
+
+uint32_t board_cpu_intc_phandle(unsigned hart)
+{
+    return cpu_intc_phandle(hart);
+}
