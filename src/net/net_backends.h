@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface between the option parser (net.c) and the backends
+ * (user.c, tap.c).
+ *
+ * Both backends run a thread of their own that polls their file
+ * descriptors and takes the machine's I/O lock before it calls into the
+ * frontend (receive / can_receive) or, for user, into libslirp.  Every
+ * libslirp call happens with that lock held, which is what serialises the
+ * frontend's send() (I/O lock held by the caller) with the poll thread.
+ */
+#ifndef WIRT_NET_NET_BACKENDS_H
+#define WIRT_NET_NET_BACKENDS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "net/net.h"
+
+#define NET_MAX_HOSTFWD 16
+
+struct net_opts {
+    const char *spec; /* the whole option text, for messages */
+    uint8_t mac[6];
+    const char *ifname;                    /* tap */
+    const char *hostfwd[NET_MAX_HOSTFWD]; /* user */
+    unsigned nhostfwd;
+};
+
+/* Like net_backend_open(), with the lock the backend's thread must hold
+ * around calls into the frontend.  io_lock NULL: a private lock (only
+ * useful when nothing else touches the frontend). */
+struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
+                                            pthread_mutex_t *io_lock, char *err, size_t errlen);
+
+struct net_backend *net_user_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
+                                  size_t errlen);
+struct net_backend *net_tap_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
+                                 size_t errlen);
+
+/* Parses one hostfwd= value "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT". */
+struct net_hostfwd {
+    bool udp;
+    uint32_t host_addr, guest_addr; /* network byte order; 0 = any / default guest */
+    uint16_t host_port, guest_port;
+};
+bool net_parse_hostfwd(const char *text, struct net_hostfwd *fwd);
+
+/* Takes lock unless *stop becomes true first (checked every 50 ms), so
+ * that a thread blocked on the I/O lock can still be told to exit by a
+ * closer that holds it.  Returns false (lock not taken) when stopping. */
+static inline bool net_lock_or_stop(pthread_mutex_t *lock, const bool *stop)
+{
+    for (;;) {
+        if (__atomic_load_n(stop, __ATOMIC_ACQUIRE))
+            return false;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (pthread_mutex_timedlock(lock, &ts) == 0)
+            return true;
+    }
+}
+
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `tap` backend: a host TAP interface through /dev/net/tun
+ * (IFF_TAP | IFF_NO_PI: plain Ethernet frames, one per read/write).
+ *
+ * A thread polls the TAP fd and takes the I/O lock to hand frames to the
+ * frontend.  When the frontend has no RX buffers the thread stops polling
+ * for input (the kernel queues, then drops) until receive_ready().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "net/net_backends.h"
+#include "util/log.h"
+
+#define FRAME_MAX 65536
+#define BATCH     64
+
+struct tap_nb {
+    struct net_backend nb;
+    int fd, wakefd;
+    pthread_mutex_t *lock;
+    pthread_t thread;
+    bool started, stop, paused;
+    char ifname[IFNAMSIZ];
+    uint8_t buf[FRAME_MAX];
+};
+
+static void wake(struct tap_nb *t)
+{
+    uint64_t one = 1;
+    ssize_t n = write(t->wakefd, &one, sizeof(one));
+    (void)n;
+}
+
+static void *tap_thread(void *arg)
+{
+    struct tap_nb *t = arg;
+    for (;;) {
+        struct pollfd pfd[2] = {
+            {.fd = t->fd, .events = __atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) ? 0 : POLLIN},
+            {.fd = t->wakefd, .events = POLLIN},
+        };
+        int n = poll(pfd, 2, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (pfd[1].revents & POLLIN) {
+            uint64_t v;
+            ssize_t r = read(t->wakefd, &v, sizeof(v));
+            (void)r;
+        }
+        if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
+            break;
+        if (!(pfd[0].revents & POLLIN))
+            continue;
+        if (!net_lock_or_stop(t->lock, &t->stop))
+            break;
+        for (int i = 0; i < BATCH; i++) {
+            if (!t->nb.can_receive || !t->nb.can_receive(t->nb.opaque)) {
+                __atomic_store_n(&t->paused, true, __ATOMIC_RELEASE);
+                break;
+            }
+            ssize_t len = read(t->fd, t->buf, sizeof(t->buf));
+            if (len <= 0)
+                break;
+            t->nb.receive(t->nb.opaque, t->buf, (size_t)len);
+        }
+        pthread_mutex_unlock(t->lock);
+    }
+    return NULL;
+}
+
+static void tap_send(struct net_backend *nb, const void *frame, size_t len)
+{
+    struct tap_nb *t = (struct tap_nb *)nb;
+    ssize_t n = write(t->fd, frame, len);
+    (void)n; /* a full TAP queue drops the frame, like a busy wire */
+}
+
+static void tap_receive_ready(struct net_backend *nb)
+{
+    struct tap_nb *t = (struct tap_nb *)nb;
+    if (__atomic_exchange_n(&t->paused, false, __ATOMIC_ACQ_REL))
+        wake(t);
+}
+
+static void tap_close(struct net_backend *nb)
+{
+    struct tap_nb *t = (struct tap_nb *)nb;
+    if (t->started) {
+        __atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
+        wake(t);
+        pthread_join(t->thread, NULL);
+    }
+    if (t->fd >= 0)
+        close(t->fd);
+    if (t->wakefd >= 0)
+        close(t->wakefd);
+    free(t);
+}
+
+static const struct net_backend_ops tap_ops = {
+    .name = "tap",
+    .send = tap_send,
+    .receive_ready = tap_receive_ready,
+    .close = tap_close,
+};
+
+struct net_backend *net_tap_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
+                                 size_t errlen)
+{
+    struct tap_nb *t = calloc(1, sizeof(*t));
+    if (!t) {
+        snprintf(err, errlen, "--net %s: out of memory", o->spec);
+        return NULL;
+    }
+    t->nb.ops = &tap_ops;
+    t->lock = io_lock;
+    t->wakefd = -1;
+    t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (t->fd < 0) {
+        snprintf(err, errlen, "--net %s: cannot open /dev/net/tun: %s", o->spec, strerror(errno));
+        tap_close(&t->nb);
+        return NULL;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->ifname);
+    if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+        int e = errno;
+        if (e == EPERM || e == EACCES)
+            snprintf(err, errlen,
+                     "--net %s: no permission to use TAP device %s (needs CAP_NET_ADMIN, or "
+                     "create it first: ip tuntap add %s mode tap user $USER)",
+                     o->spec, o->ifname, o->ifname);
+        else
+            snprintf(err, errlen, "--net %s: cannot attach TAP device %s: %s", o->spec, o->ifname,
+                     strerror(e));
+        tap_close(&t->nb);
+        return NULL;
+    }
+    snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
+    t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (t->wakefd < 0 || pthread_create(&t->thread, NULL, tap_thread, t) != 0) {
+        snprintf(err, errlen, "--net %s: cannot start the TAP thread", o->spec);
+        tap_close(&t->nb);
+        return NULL;
+    }
+    t->started = true;
+    return &t->nb;
+}

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `user` backend: NAT through libslirp (guest 10.0.2.15 by DHCP,
+ * gateway/host 10.0.2.2 which reaches the host's loopback, DNS 10.0.2.3),
+ * with hostfwd rules for host -> guest connections.
+ *
+ * Threading: slirp runs on a thread of its own.  The thread builds the
+ * poll set and the timeout with slirp_pollfds_fill(), polls without any
+ * lock, then takes the I/O lock for slirp_pollfds_poll() and the expired
+ * timers.  Frames slirp emits go to the frontend right there (I/O lock
+ * held), or into a bounded queue when the frontend has no RX buffers; the
+ * frontend's receive_ready() drains it.  The frontend's send() calls
+ * slirp_input() under the I/O lock and wakes the thread so that new
+ * sockets are polled.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libslirp.h>
+
+#include "net/net_backends.h"
+#include "util/log.h"
+
+#define QUEUE_MAX 1024
+
+struct utimer {
+    SlirpTimerCb cb;
+    void *cb_opaque;
+    int64_t expire_ms; /* -1: not armed */
+    struct utimer *next;
+};
+
+struct qframe {
+    struct qframe *next;
+    size_t len;
+    uint8_t data[];
+};
+
+struct user_nb {
+    struct net_backend nb; /* first: the frontend sees this */
+    Slirp *slirp;
+    pthread_mutex_t *lock;
+    pthread_t thread;
+    bool started, stop;
+    int wakefd;
+    struct pollfd *pfd;
+    unsigned npfd, cap;
+    struct utimer *timers;
+    struct qframe *qhead, *qtail;
+    unsigned qlen;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void wake(struct user_nb *u)
+{
+    uint64_t one = 1;
+    ssize_t n = write(u->wakefd, &one, sizeof(one));
+    (void)n;
+}
+
+static void deliver_queue(struct user_nb *u)
+{
+    while (u->qhead && u->nb.can_receive && u->nb.can_receive(u->nb.opaque)) {
+        struct qframe *f = u->qhead;
+        u->qhead = f->next;
+        if (!u->qhead)
+            u->qtail = NULL;
+        u->qlen--;
+        u->nb.receive(u->nb.opaque, f->data, f->len);
+        free(f);
+    }
+}
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+    struct user_nb *u = opaque;
+    deliver_queue(u);
+    if (!u->qhead && u->nb.receive && u->nb.can_receive && u->nb.can_receive(u->nb.opaque)) {
+        u->nb.receive(u->nb.opaque, buf, len);
+        return (ssize_t)len;
+    }
+    if (u->qlen >= QUEUE_MAX)
+        return (ssize_t)len; /* dropped; TCP will retransmit */
+    struct qframe *f = malloc(sizeof(*f) + len);
+    if (!f)
+        return (ssize_t)len;
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data, buf, len);
+    if (u->qtail)
+        u->qtail->next = f;
+    else
+        u->qhead = f;
+    u->qtail = f;
+    u->qlen++;
+    return (ssize_t)len;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+    (void)opaque;
+    log_warn("net user: guest error: %s", msg);
+}
+
+static int64_t cb_clock_get_ns(void *opaque)
+{
+    (void)opaque;
+    return now_ns();
+}
+
+static void *cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+    struct user_nb *u = opaque;
+    struct utimer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->cb = cb;
+    t->cb_opaque = cb_opaque;
+    t->expire_ms = -1;
+    t->next = u->timers;
+    u->timers = t;
+    return t;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+    struct user_nb *u = opaque;
+    for (struct utimer **p = &u->timers; *p; p = &(*p)->next) {
+        if (*p == timer) {
+            *p = (*p)->next;
+            free(timer);
+            return;
+        }
+    }
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+    struct utimer *t = timer;
+    if (t)
+        t->expire_ms = expire_ms;
+    wake(opaque);
+}
+
+static void cb_register_poll_fd(int fd, void *opaque)
+{
+    (void)fd;
+    (void)opaque;
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+    (void)fd;
+    (void)opaque;
+}
+
+static void cb_notify(void *opaque)
+{
+    wake(opaque);
+}
+
+static const SlirpCb callbacks = {
+    .send_packet = cb_send_packet,
+    .guest_error = cb_guest_error,
+    .clock_get_ns = cb_clock_get_ns,
+    .timer_new = cb_timer_new,
+    .timer_free = cb_timer_free,
+    .timer_mod = cb_timer_mod,
+    .register_poll_fd = cb_register_poll_fd,
+    .unregister_poll_fd = cb_unregister_poll_fd,
+    .notify = cb_notify,
+};
+
+static int add_poll(int fd, int events, void *opaque)
+{
+    struct user_nb *u = opaque;
+    if (u->npfd == u->cap) {
+        unsigned cap = u->cap ? u->cap * 2 : 16;
+        struct pollfd *p = realloc(u->pfd, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        u->pfd = p;
+        u->cap = cap;
+    }
+    short ev = 0;
+    if (events & SLIRP_POLL_IN)
+        ev |= POLLIN;
+    if (events & SLIRP_POLL_OUT)
+        ev |= POLLOUT;
+    if (events & SLIRP_POLL_PRI)
+        ev |= POLLPRI;
+    if (events & SLIRP_POLL_ERR)
+        ev |= POLLERR;
+    if (events & SLIRP_POLL_HUP)
+        ev |= POLLHUP;
+    u->pfd[u->npfd] = (struct pollfd){.fd = fd, .events = ev};
+    return (int)u->npfd++;
+}
+
+static int get_revents(int idx, void *opaque)
+{
+    struct user_nb *u = opaque;
+    if (idx < 0 || (unsigned)idx >= u->npfd)
+        return 0;
+    short r = u->pfd[idx].revents;
+    int ev = 0;
+    if (r & POLLIN)
+        ev |= SLIRP_POLL_IN;
+    if (r & POLLOUT)
+        ev |= SLIRP_POLL_OUT;
+    if (r & POLLPRI)
+        ev |= SLIRP_POLL_PRI;
+    if (r & POLLERR)
+        ev |= SLIRP_POLL_ERR;
+    if (r & POLLHUP)
+        ev |= SLIRP_POLL_HUP;
+    return ev;
+}
+
+static void run_timers(struct user_nb *u)
+{
+    int64_t now_ms = now_ns() / 1000000;
+    /* A callback may free or re-arm timers: restart the scan after each. */
+    bool again = true;
+    while (again) {
+        again = false;
+        for (struct utimer *t = u->timers; t; t = t->next) {
+            if (t->expire_ms >= 0 && t->expire_ms <= now_ms) {
+                t->expire_ms = -1;
+                t->cb(t->cb_opaque);
+                again = true;
+                break;
+            }
+        }
+    }
+}
+
+static void *user_thread(void *arg)
+{
+    struct user_nb *u = arg;
+    if (!net_lock_or_stop(u->lock, &u->stop))
+        return NULL;
+    for (;;) {
+        u->npfd = 0;
+        add_poll(u->wakefd, SLIRP_POLL_IN, u);
+        uint32_t timeout = 1000;
+        slirp_pollfds_fill(u->slirp, &timeout, add_poll, u);
+        int64_t now_ms = now_ns() / 1000000;
+        for (struct utimer *t = u->timers; t; t = t->next) {
+            if (t->expire_ms >= 0) {
+                int64_t d = t->expire_ms - now_ms;
+                if (d < 0)
+                    d = 0;
+                if (d < timeout)
+                    timeout = (uint32_t)d;
+            }
+        }
+        pthread_mutex_unlock(u->lock);
+
+        int n = poll(u->pfd, u->npfd, (int)timeout);
+        if (u->pfd[0].revents & POLLIN) {
+            uint64_t v;
+            ssize_t r = read(u->wakefd, &v, sizeof(v));
+            (void)r;
+        }
+        if (!net_lock_or_stop(u->lock, &u->stop))
+            return NULL;
+        slirp_pollfds_poll(u->slirp, n < 0, get_revents, u);
+        run_timers(u);
+        deliver_queue(u);
+    }
+}
+
+static void user_send(struct net_backend *nb, const void *frame, size_t len)
+{
+    struct user_nb *u = (struct user_nb *)nb;
+    if (len > 65536)
+        return;
+    slirp_input(u->slirp, frame, (int)len);
+    wake(u);
+}
+
+static void user_receive_ready(struct net_backend *nb)
+{
+    deliver_queue((struct user_nb *)nb);
+}
+
+static void user_close(struct net_backend *nb)
+{
+    struct user_nb *u = (struct user_nb *)nb;
+    if (u->started) {
+        __atomic_store_n(&u->stop, true, __ATOMIC_RELEASE);
+        wake(u);
+        pthread_join(u->thread, NULL);
+    }
+    if (u->slirp)
+        slirp_cleanup(u->slirp);
+    while (u->timers) {
+        struct utimer *t = u->timers;
+        u->timers = t->next;
+        free(t);
+    }
+    while (u->qhead) {
+        struct qframe *f = u->qhead;
+        u->qhead = f->next;
+        free(f);
+    }
+    if (u->wakefd >= 0)
+        close(u->wakefd);
+    free(u->pfd);
+    free(u);
+}
+
+static const struct net_backend_ops user_ops = {
+    .name = "user",
+    .send = user_send,
+    .receive_ready = user_receive_ready,
+    .close = user_close,
+};
+
+static struct in_addr ip4(const char *s)
+{
+    struct in_addr a;
+    inet_pton(AF_INET, s, &a);
+    return a;
+}
+
+struct net_backend *net_user_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
+                                  size_t errlen)
+{
+    struct user_nb *u = calloc(1, sizeof(*u));
+    if (!u) {
+        snprintf(err, errlen, "--net %s: out of memory", o->spec);
+        return NULL;
+    }
+    u->nb.ops = &user_ops;
+    u->lock = io_lock;
+    u->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (u->wakefd < 0) {
+        snprintf(err, errlen, "--net %s: eventfd: %s", o->spec, strerror(errno));
+        free(u);
+        return NULL;
+    }
+    SlirpConfig cfg = {
+        .version = 1,
+        .restricted = 0,
+        .in_enabled = true,
+        .vnetwork = ip4("10.0.2.0"),
+        .vnetmask = ip4("255.255.255.0"),
+        .vhost = ip4("10.0.2.2"),
+        .in6_enabled = false,
+        .vhostname = "wirt",
+        .vdhcp_start = ip4("10.0.2.15"),
+        .vnameserver = ip4("10.0.2.3"),
+        .if_mtu = 1500,
+        .if_mru = 1500,
+        .disable_host_loopback = false,
+        .enable_emu = false,
+    };
+    u->slirp = slirp_new(&cfg, &callbacks, u);
+    if (!u->slirp) {
+        snprintf(err, errlen, "--net %s: cannot start user networking (libslirp)", o->spec);
+        user_close(&u->nb);
+        return NULL;
+    }
+    for (unsigned i = 0; i < o->nhostfwd; i++) {
+        struct net_hostfwd f;
+        if (!net_parse_hostfwd(o->hostfwd[i], &f)) {
+            snprintf(err, errlen, "--net %s: bad hostfwd '%s'", o->spec, o->hostfwd[i]);
+            user_close(&u->nb);
+            return NULL;
+        }
+        struct in_addr ha = {.s_addr = f.host_addr}, ga = {.s_addr = f.guest_addr};
+        if (slirp_add_hostfwd(u->slirp, f.udp, ha, f.host_port, ga, f.guest_port) < 0) {
+            snprintf(err, errlen, "--net %s: hostfwd '%s': cannot listen on host port %u: %s",
+                     o->spec, o->hostfwd[i], f.host_port, strerror(errno ? errno : EADDRINUSE));
+            user_close(&u->nb);
+            return NULL;
+        }
+    }
+    if (pthread_create(&u->thread, NULL, user_thread, u) != 0) {
+        snprintf(err, errlen, "--net %s: cannot start the network thread", o->spec);
+        user_close(&u->nb);
+        return NULL;
+    }
+    u->started = true;
+    return &u->nb;
+}
