@@ -23,15 +23,15 @@
 
 #include "block/block.h"
 
-#define SECTOR          512u
-#define VHD_COOKIE      "conectix"
-#define VHD_DYN_COOKIE  "cxsparse"
-#define VHD_TYPE_FIXED  2
-#define VHD_TYPE_DYN    3
-#define VHD_TYPE_DIFF   4
-#define VHD_BAT_FREE    0xffffffffu
-#define VHD_MAX_BLOCK   (256u << 20)
-#define VHD_MAX_SIZE    (2040ull << 30) /* the format's documented limit */
+#define SECTOR         512u
+#define VHD_COOKIE     "conectix"
+#define VHD_DYN_COOKIE "cxsparse"
+#define VHD_TYPE_FIXED 2
+#define VHD_TYPE_DYN   3
+#define VHD_TYPE_DIFF  4
+#define VHD_BAT_FREE   0xffffffffu
+#define VHD_MAX_BLOCK  (256u << 20)
+#define VHD_MAX_SIZE   (2040ull << 30) /* the format's documented limit */
 
 struct vhd {
     int fd;
@@ -247,6 +247,56 @@ static void vhd_close(struct block_dev *bd)
     bd->priv = NULL;
 }
 
+static int vhd_block_status(struct block_dev *bd, uint64_t offset, uint64_t len, uint64_t *pnum,
+                            unsigned *status, uint64_t *host_offset)
+{
+    struct vhd *v = bd->priv;
+    if (v->type == VHD_TYPE_FIXED) {
+        *pnum = len;
+        *status = IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
+        *host_offset = offset;
+        return 0;
+    }
+    uint64_t done = 0, first_host = 0;
+    unsigned first = 0;
+    while (done < len) {
+        uint64_t off = offset + done;
+        uint64_t blk = off / v->block_size, in = off % v->block_size;
+        uint64_t n = v->block_size - in < len - done ? v->block_size - in : len - done;
+        uint32_t e = v->bat[blk];
+        unsigned st =
+            e == VHD_BAT_FREE ? IMAGE_STATUS_ZERO : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
+        uint64_t h = e == VHD_BAT_FREE ? 0 : (uint64_t)e * SECTOR + v->bitmap_bytes + in;
+        if (done == 0) {
+            first = st;
+            first_host = h;
+        } else if (st != first || (h && h != first_host + done)) {
+            break;
+        }
+        done += n;
+    }
+    *pnum = done;
+    *status = first;
+    *host_offset = first_host;
+    return 0;
+}
+
+static int vhd_get_info(struct block_dev *bd, struct image_info *info)
+{
+    struct vhd *v = bd->priv;
+    memset(info, 0, sizeof(*info));
+    snprintf(info->format, sizeof(info->format), "vpc");
+    info->virtual_size = bd->size;
+    info->cluster_size = v->type == VHD_TYPE_DYN ? v->block_size : 0;
+    return 0;
+}
+
+static uint32_t vhd_cluster_size(struct block_dev *bd)
+{
+    struct vhd *v = bd->priv;
+    return v->type == VHD_TYPE_DYN ? v->block_size : 0;
+}
+
 const struct block_driver_ops vhd_ops = {
     .format = "vpc",
     .probe = vhd_probe,
@@ -255,4 +305,7 @@ const struct block_driver_ops vhd_ops = {
     .write = vhd_write,
     .flush = vhd_flush,
     .close = vhd_close,
+    .get_info = vhd_get_info,
+    .block_status = vhd_block_status,
+    .cluster_size = vhd_cluster_size,
 };

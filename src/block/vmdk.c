@@ -53,10 +53,10 @@ struct vmdk {
     bool compressed;
     uint32_t gd_entries;
     uint32_t *gd;
-    uint32_t *gt;        /* the one cached grain table */
-    uint32_t gt_index;   /* which GD entry gt holds; UINT32_MAX = none */
-    uint8_t *zbuf;       /* compressed grain (marker + data) */
-    uint8_t *grain;      /* the one cached decompressed grain */
+    uint32_t *gt;          /* the one cached grain table */
+    uint32_t gt_index;     /* which GD entry gt holds; UINT32_MAX = none */
+    uint8_t *zbuf;         /* compressed grain (marker + data) */
+    uint8_t *grain;        /* the one cached decompressed grain */
     uint64_t grain_cached; /* its grain number; UINT64_MAX = none */
     char create_type[64];
 };
@@ -125,7 +125,8 @@ static int vmdk_probe(const uint8_t *buf, size_t len)
 static bool desc_get(const char *desc, const char *key, char *out, size_t outlen)
 {
     size_t klen = strlen(key);
-    for (const char *line = desc; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    for (const char *line = desc; line && *line;
+         line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
         while (*line == ' ' || *line == '\t')
             line++;
         if (strncmp(line, key, klen) != 0)
@@ -395,6 +396,55 @@ static void vmdk_close(struct block_dev *bd)
     bd->priv = NULL;
 }
 
+static int vmdk_block_status(struct block_dev *bd, uint64_t offset, uint64_t len, uint64_t *pnum,
+                             unsigned *status, uint64_t *host_offset)
+{
+    struct vmdk *v = bd->priv;
+    uint64_t done = 0, first_host = 0;
+    unsigned first = 0;
+    /* Extend the run over grains of the same kind (and, for data, contiguous on the host). */
+    while (done < len) {
+        uint64_t off = offset + done;
+        uint64_t g = off / v->grain_bytes, in = off % v->grain_bytes;
+        uint64_t n = v->grain_bytes - in < len - done ? v->grain_bytes - in : len - done;
+        uint64_t host;
+        int ret = grain_lookup(v, g, &host);
+        if (ret < 0)
+            return ret;
+        unsigned st = !host ? IMAGE_STATUS_ZERO
+                      : v->compressed
+                          ? IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED | IMAGE_STATUS_COMPRESSED
+                          : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
+        uint64_t h = host && !v->compressed ? host + in : 0;
+        if (done == 0) {
+            first = st;
+            first_host = h;
+        } else if (st != first || (h && h != first_host + done)) {
+            break;
+        }
+        done += n;
+    }
+    *pnum = done;
+    *status = first;
+    *host_offset = first_host;
+    return 0;
+}
+
+static int vmdk_get_info(struct block_dev *bd, struct image_info *info)
+{
+    struct vmdk *v = bd->priv;
+    memset(info, 0, sizeof(*info));
+    snprintf(info->format, sizeof(info->format), "vmdk");
+    info->virtual_size = bd->size;
+    info->cluster_size = (uint32_t)v->grain_bytes;
+    return 0;
+}
+
+static uint32_t vmdk_cluster_size(struct block_dev *bd)
+{
+    return (uint32_t)((struct vmdk *)bd->priv)->grain_bytes;
+}
+
 const struct block_driver_ops vmdk_ops = {
     .format = "vmdk",
     .probe = vmdk_probe,
@@ -403,4 +453,7 @@ const struct block_driver_ops vmdk_ops = {
     .write = vmdk_write,
     .flush = vmdk_flush,
     .close = vmdk_close,
+    .get_info = vmdk_get_info,
+    .block_status = vmdk_block_status,
+    .cluster_size = vmdk_cluster_size,
 };

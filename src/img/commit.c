@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `wirt img commit`: copies the data an overlay (and any images between
+ * it and BASE) holds into BASE, so BASE then has the content the overlay
+ * showed.  The overlay itself is left as it was (qemu-img's -d): its
+ * content is unchanged, and reading it still gives the same bytes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "img/img_int.h"
+
+#define CHUNK (2u << 20)
+
+static bool same_file(struct block_dev *bd, const struct stat *st)
+{
+    struct stat b;
+    return fstat(bd->fd, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino;
+}
+
+int img_commit(int argc, char **argv)
+{
+    const char *fmt = NULL, *base_arg = NULL;
+    bool quiet = false, progress = false, ok;
+    int c;
+    while ((c = getopt(argc, argv, ":f:b:t:r:dpq")) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'b':
+            base_arg = optarg;
+            break;
+        case 'd':
+        case 't':
+        case 'r':
+            break; /* the overlay is never emptied; no cache modes */
+        case 'p':
+            progress = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        default:
+            return img_bad_option("commit", c, argv);
+        }
+    }
+    if (optind != argc - 1) {
+        img_err(optind >= argc ? "commit: missing file name" : "commit: too many arguments");
+        return IMG_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    const char *cfmt = img_format(fmt, &ok);
+    if (!ok) {
+        img_err("commit: unknown format '%s'", fmt);
+        return IMG_EXIT_USAGE;
+    }
+    struct block_dev *top = NULL, *base = NULL;
+    uint8_t *buf = NULL;
+    int ret = IMG_EXIT_FAIL;
+    /* The chain is only read: the one writer is the separate handle on BASE. */
+    if (img_open(path, cfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &top) < 0)
+        return IMG_EXIT_FAIL;
+    if (!top->backing) {
+        img_err("commit: '%s' has no backing file", path);
+        goto out;
+    }
+    struct block_dev *bchain = top->backing;
+    if (base_arg) {
+        struct stat st;
+        if (stat(base_arg, &st) < 0) {
+            img_err("commit: base '%s': %s", base_arg, strerror(errno));
+            goto out;
+        }
+        while (bchain && !same_file(bchain, &st))
+            bchain = bchain->backing;
+        if (!bchain) {
+            img_err("commit: '%s' is not in the backing chain of '%s'", base_arg, path);
+            goto out;
+        }
+    }
+    if (img_open(bchain->path, bchain->ops->format, BLOCK_OPEN_NO_BACKING, &base) < 0)
+        goto out;
+    uint64_t size = block_size(top);
+    if (block_size(base) < size) {
+        int r = image_truncate(base, size);
+        if (r < 0) {
+            img_err("commit: cannot grow base '%s' to %" PRIu64 " bytes: %s", base->path, size,
+                    strerror(-r));
+            goto out;
+        }
+    }
+    buf = malloc(CHUNK);
+    if (!buf) {
+        img_err("commit: out of memory");
+        goto out;
+    }
+    for (uint64_t off = 0; off < size;) {
+        uint64_t n = size - off < CHUNK ? size - off : CHUNK;
+        bool allocated = false;
+        /* A run is copied if any layer above BASE provides it. */
+        for (struct block_dev *l = top; l != bchain; l = l->backing) {
+            uint64_t pnum, host;
+            unsigned st;
+            if (off >= block_size(l))
+                continue;
+            uint64_t ln = n < block_size(l) - off ? n : block_size(l) - off;
+            int r = img_block_status(l, off, ln, &pnum, &st, &host);
+            if (r < 0) {
+                img_err("commit: '%s': block status failed: %s", l->path, strerror(-r));
+                goto out;
+            }
+            n = pnum;
+            if (st & IMAGE_STATUS_ALLOCATED)
+                allocated = true;
+        }
+        if (allocated) {
+            int r = block_read(top, off, buf, n);
+            if (r == 0)
+                r = block_write(base, off, buf, n);
+            if (r < 0) {
+                img_err("commit: copying offset %" PRIu64 " into '%s' failed: %s", off, base->path,
+                        strerror(-r));
+                goto out;
+            }
+        }
+        off += n;
+        img_progress(progress, off, size);
+    }
+    int r = block_flush(base);
+    if (r < 0) {
+        img_err("commit: flushing '%s' failed: %s", base->path, strerror(-r));
+        goto out;
+    }
+    if (progress)
+        printf("    (100.00/100%%)\n");
+    if (!quiet)
+        printf("Image committed.\n");
+    ret = IMG_EXIT_OK;
+out:
+    if (base)
+        block_close(base);
+    if (top)
+        block_close(top);
+    free(buf);
+    return ret;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `wirt img rebase`: points an overlay at a new backing file.  Safe mode
+ * (the default) first copies into the overlay every area it does not
+ * itself provide whose content differs between the old and the new
+ * backing chain, so the guest-visible content is unchanged.  -u only
+ * rewrites the header.  -b "" detaches the overlay from any backing file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "img/img_int.h"
+
+#define CHUNK (1u << 20)
+
+static bool chain_has(struct block_dev *bd, const struct stat *st)
+{
+    struct stat b;
+    for (; bd; bd = bd->backing)
+        if (fstat(bd->fd, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino)
+            return true;
+    return false;
+}
+
+int img_rebase(int argc, char **argv)
+{
+    const char *fmt = NULL, *nb = NULL, *nbfmt = NULL;
+    bool unsafe = false, quiet = false, progress = false, ok;
+    int c;
+    while ((c = getopt(argc, argv, ":f:b:F:t:T:upqU")) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'b':
+            nb = optarg;
+            break;
+        case 'F':
+            nbfmt = optarg;
+            break;
+        case 'u':
+            unsafe = true;
+            break;
+        case 'p':
+            progress = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 't':
+        case 'T':
+        case 'U':
+            break;
+        default:
+            return img_bad_option("rebase", c, argv);
+        }
+    }
+    (void)quiet;
+    if (!nb) {
+        img_err("rebase: -b NEW_BACKING is required (use -b \"\" to remove the backing file)");
+        return IMG_EXIT_USAGE;
+    }
+    if (optind != argc - 1) {
+        img_err(optind >= argc ? "rebase: missing file name" : "rebase: too many arguments");
+        return IMG_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    const char *cfmt = img_format(fmt, &ok);
+    if (!ok) {
+        img_err("rebase: unknown format '%s'", fmt);
+        return IMG_EXIT_USAGE;
+    }
+    const char *cnbfmt = img_format(nbfmt, &ok);
+    if (!ok) {
+        img_err("rebase: unknown backing format '%s'", nbfmt);
+        return IMG_EXIT_USAGE;
+    }
+    bool detach = !nb[0];
+    struct block_dev *bd = NULL, *nbd = NULL;
+    uint8_t *a = NULL, *b = NULL;
+    int ret = IMG_EXIT_FAIL, r;
+
+    if (img_open(path, cfmt, unsafe ? BLOCK_OPEN_NO_BACKING : 0, &bd) < 0)
+        return IMG_EXIT_FAIL;
+    if (!detach) {
+        char npath[PATH_MAX];
+        char err[512] = "";
+        img_backing_path(path, nb, npath, sizeof(npath));
+        r = block_open(npath, cnbfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &nbd, err,
+                       sizeof(err));
+        if (r < 0 && !unsafe) {
+            img_err("rebase: could not open new backing file '%s': %s", nb,
+                    err[0] ? err : strerror(-r));
+            goto out;
+        }
+        if (nbd) {
+            struct stat st;
+            if (fstat(bd->fd, &st) == 0 && chain_has(nbd, &st)) {
+                img_err("rebase: backing file loop: '%s' is in the chain of '%s'", path, nb);
+                goto out;
+            }
+            if (!cnbfmt)
+                cnbfmt = nbd->ops->format;
+        }
+    }
+
+    if (!unsafe) {
+        uint32_t cs = image_cluster_size(bd);
+        uint64_t step = cs ? cs : 65536, size = block_size(bd);
+        a = malloc(CHUNK);
+        b = malloc(CHUNK);
+        if (!a || !b) {
+            img_err("rebase: out of memory");
+            goto out;
+        }
+        for (uint64_t off = 0, pnum; off < size; off += pnum) {
+            uint64_t host, n = size - off < CHUNK ? size - off : CHUNK;
+            unsigned st;
+            if ((r = img_block_status(bd, off, n, &pnum, &st, &host)) < 0) {
+                img_err("rebase: '%s': block status failed: %s", path, strerror(-r));
+                goto out;
+            }
+            img_progress(progress, off, size);
+            if (st & IMAGE_STATUS_ALLOCATED)
+                continue;
+            /* Old view: the overlay reads through to its old chain here. */
+            if ((r = block_read(bd, off, a, pnum)) < 0) {
+                img_err("rebase: reading '%s' at %" PRIu64 " failed: %s", path, off, strerror(-r));
+                goto out;
+            }
+            memset(b, 0, pnum);
+            if (nbd && off < block_size(nbd)) {
+                uint64_t m = pnum < block_size(nbd) - off ? pnum : block_size(nbd) - off;
+                if ((r = block_read(nbd, off, b, m)) < 0) {
+                    img_err("rebase: reading '%s' at %" PRIu64 " failed: %s", nb, off,
+                            strerror(-r));
+                    goto out;
+                }
+            }
+            for (uint64_t p = 0; p < pnum;) {
+                /* Whole clusters where possible, so a write does not copy-on-write. */
+                uint64_t len = step - (off + p) % step;
+                if (len > pnum - p)
+                    len = pnum - p;
+                if (memcmp(a + p, b + p, len) && (r = block_write(bd, off + p, a + p, len)) < 0) {
+                    img_err("rebase: writing '%s' at %" PRIu64 " failed: %s", path, off + p,
+                            strerror(-r));
+                    goto out;
+                }
+                p += len;
+            }
+        }
+    }
+    r = image_change_backing(bd, detach ? NULL : nb, detach ? NULL : cnbfmt);
+    if (r == 0)
+        r = block_flush(bd);
+    if (r < 0) {
+        img_err("rebase: '%s': cannot change the backing file: %s", path,
+                r == -ENOTSUP ? "the format has no backing files" : strerror(-r));
+        goto out;
+    }
+    if (progress)
+        printf("    (100.00/100%%)\n");
+    ret = IMG_EXIT_OK;
+out:
+    if (nbd)
+        block_close(nbd);
+    if (bd)
+        block_close(bd);
+    free(a);
+    free(b);
+    return ret;
+}
