@@ -13,6 +13,10 @@
 #define MTIMECMP_BASE 0x4000
 #define MTIME_OFFSET  0xbff8
 
+/* Timers further away than this are armed for this long and re-armed when
+ * they fire: keeps the event loop's arithmetic far from overflow. */
+#define MAX_TIMER_NS (3600ULL * 1000000000ULL)
+
 struct clint_hart {
     struct clint *clint;
     unsigned index;
@@ -41,11 +45,13 @@ static void evaluate(struct clint_hart *h, bool force)
     }
     if (!h->timer)
         return;
-    uint64_t deadline = level ? UINT64_MAX : vclock_deadline_ns(h->clint->clock, h->mtimecmp);
-    if (deadline == UINT64_MAX)
+    uint64_t deadline = vclock_deadline_ns(h->clint->clock, h->mtimecmp);
+    if (level || deadline == UINT64_MAX) { /* UINT64_MAX: centuries away */
         evtimer_disarm(h->timer);
-    else
-        evtimer_arm(h->timer, deadline);
+        return;
+    }
+    uint64_t limit = host_monotonic_ns() + MAX_TIMER_NS;
+    evtimer_arm(h->timer, deadline < limit ? deadline : limit);
 }
 
 static void timer_fired(void *opaque)

@@ -23,6 +23,8 @@ enum {
     REG_CLEAR_INTERRUPT = 0x1c,
 };
 
+#define MAX_TIMER_NS (3600ULL * 1000000000ULL)
+
 struct goldfish_rtc {
     struct irq_line irq;
     bool irq_level;
@@ -78,8 +80,10 @@ static void check_alarm(struct goldfish_rtc *r)
     }
     if (r->timer) {
         uint64_t delta = r->alarm_next - now;
-        uint64_t mono = host_monotonic_ns();
-        evtimer_arm(r->timer, delta > UINT64_MAX - mono ? UINT64_MAX - 1 : mono + delta);
+        /* Far alarms are re-armed on the way, keeping deadlines small. */
+        if (delta > MAX_TIMER_NS)
+            delta = MAX_TIMER_NS;
+        evtimer_arm(r->timer, host_monotonic_ns() + delta);
     }
 }
 

@@ -4,9 +4,12 @@
  * riscv-tests `tohost` / `fromhost` convention), for running ELF programs
  * without firmware.  The device overlays guest RAM at the ELF's symbols:
  *
- *   htif_ops          16 bytes at `tohost`: tohost at 0, fromhost at 8
- *   htif_fromhost_ops  8 bytes at `fromhost`, when it is not at tohost + 8
- *                     (riscv-tests align each to 64 bytes); same device.
+ *   htif_ops          at `tohost`: tohost at 0, fromhost at 8.  Place it
+ *                     with size 16 when fromhost == tohost + 8, else with
+ *                     size 8 so it hides no other variable;
+ *   htif_fromhost_ops  8 bytes at `fromhost` when it is elsewhere
+ *                     (riscv-tests align each to 64 bytes); same device,
+ *                     reset/save/destroy go through htif_ops only.
  *
  * A write that completes tohost's top byte (one 64-bit store, or the high
  * half of the low-then-high 32-bit pair RV32 uses) runs the command

@@ -13,7 +13,8 @@
  * Locking: the PLIC has its own mutex, so plic_set_source() may be called
  * from any thread, with or without the I/O lock (devices normally call it
  * with the I/O lock held).  Context lines are driven with that mutex held,
- * so their set() must not call back into the PLIC.
+ * so their set() must neither call back into the PLIC nor take the I/O
+ * lock (an atomic update of the hart's mip is what is expected).
  */
 #ifndef WIRT_DEV_PLIC_H
 #define WIRT_DEV_PLIC_H
