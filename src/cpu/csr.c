@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* Control and status registers (Zicsr, Zicntr, the privileged CSRs, Sstc). */
+#include "cpu/hart_internal.h"
+#include "machine/vclock.h"
+
+#define MISA_VALUE                                                                                 \
+    ((2ULL << 62) | (1u << ('a' - 'a')) | (1u << ('c' - 'a')) | (1u << ('d' - 'a')) |              \
+     (1u << ('f' - 'a')) | (1u << ('i' - 'a')) | (1u << ('m' - 'a')) | (1u << ('s' - 'a')) |       \
+     (1u << ('u' - 'a')))
+
+#define MSTATUS_WRITABLE                                                                           \
+    (MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP |         \
+     MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW |            \
+     MSTATUS_TSR)
+#define SSTATUS_READ                                                                               \
+    (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | MSTATUS_VS | MSTATUS_FS |            \
+     MSTATUS_XS | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL | MSTATUS_SD)
+#define SSTATUS_WRITABLE                                                                           \
+    (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
+
+#define MIE_WRITABLE    (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP)
+#define S_INTS          (MIP_SSIP | MIP_STIP | MIP_SEIP)
+/* Exceptions that may be delegated: all standard ones but ecall from M. */
+#define MEDELEG_WRITABLE 0xb3ffULL
+
+enum {
+    CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003,
+    CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNTEREN = 0x106,
+    CSR_SENVCFG = 0x10a, CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142,
+    CSR_STVAL = 0x143, CSR_SIP = 0x144, CSR_STIMECMP = 0x14d, CSR_SATP = 0x180,
+    CSR_MSTATUS = 0x300, CSR_MISA = 0x301, CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303,
+    CSR_MIE = 0x304, CSR_MTVEC = 0x305, CSR_MCOUNTEREN = 0x306, CSR_MENVCFG = 0x30a,
+    CSR_MCOUNTINHIBIT = 0x320, CSR_MSCRATCH = 0x340, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342,
+    CSR_MTVAL = 0x343, CSR_MIP = 0x344,
+    CSR_PMPCFG0 = 0x3a0, CSR_PMPADDR0 = 0x3b0,
+    CSR_MCYCLE = 0xb00, CSR_MINSTRET = 0xb02,
+    CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02,
+    CSR_MVENDORID = 0xf11, CSR_MARCHID = 0xf12, CSR_MIMPID = 0xf13, CSR_MHARTID = 0xf14,
+    CSR_MCONFIGPTR = 0xf15,
+};
+
+bool csr_access_ok(struct hart *h, unsigned csr, bool write)
+{
+    if (h->priv < ((csr >> 8) & 3))
+        return false;
+    if (write && (csr >> 10) == 3)
+        return false;
+    return true;
+}
+
+static uint64_t read_mstatus(struct hart *h)
+{
+    uint64_t v = h->mstatus | (2ULL << 32) | (2ULL << 34);
+    if ((v & MSTATUS_FS) == MSTATUS_FS)
+        v |= MSTATUS_SD;
+    return v;
+}
+
+static void write_mstatus(struct hart *h, uint64_t v, uint64_t mask)
+{
+    uint64_t old = h->mstatus;
+    uint64_t nv = (old & ~mask) | (v & mask);
+    if (((nv & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) == 2) /* reserved: keep the old mode */
+        nv = (nv & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
+    h->mstatus = nv;
+    if ((old ^ nv) & MSTATUS_MXR)
+        tlb_flush_all(h);
+    hart_update_mmu_idx(h);
+    /* Interrupt enables may have changed. */
+    atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+}
+
+/* Zicntr / Zihpm access from lower modes is gated by the counter-enables. */
+static bool counter_allowed(struct hart *h, unsigned idx)
+{
+    uint32_t bit = 1u << idx;
+    if (h->priv < PRV_M && !(h->mcounteren & bit))
+        return false;
+    if (h->priv == PRV_U && !(h->scounteren & bit))
+        return false;
+    return true;
+}
+
+static bool fs_on(struct hart *h)
+{
+    return (h->mstatus & MSTATUS_FS) != 0;
+}
+
+static void fs_dirty(struct hart *h)
+{
+    h->mstatus |= MSTATUS_FS;
+}
+
+static bool stimecmp_allowed(struct hart *h)
+{
+    if (h->priv == PRV_M)
+        return true;
+    return (h->mcounteren & 2) && (h->menvcfg & MENVCFG_STCE);
+}
+
+bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
+{
+    uint64_t v;
+    switch (csr) {
+    case CSR_FFLAGS:
+        if (!fs_on(h))
+            return false;
+        v = h->fp.fflags & 0x1f;
+        break;
+    case CSR_FRM:
+        if (!fs_on(h))
+            return false;
+        v = h->fp.frm & 7;
+        break;
+    case CSR_FCSR:
+        if (!fs_on(h))
+            return false;
+        v = (h->fp.fflags & 0x1f) | ((h->fp.frm & 7) << 5);
+        break;
+    case CSR_SSTATUS: v = read_mstatus(h) & SSTATUS_READ; break;
+    case CSR_SIE: v = h->mie & h->mideleg & S_INTS; break;
+    case CSR_STVEC: v = h->stvec; break;
+    case CSR_SCOUNTEREN: v = h->scounteren; break;
+    case CSR_SENVCFG: v = h->senvcfg; break;
+    case CSR_SSCRATCH: v = h->sscratch; break;
+    case CSR_SEPC: v = h->sepc; break;
+    case CSR_SCAUSE: v = h->scause; break;
+    case CSR_STVAL: v = h->stval; break;
+    case CSR_SIP: v = hart_read_mip(h) & h->mideleg & S_INTS; break;
+    case CSR_STIMECMP:
+        if (!stimecmp_allowed(h))
+            return false;
+        v = h->stimecmp;
+        break;
+    case CSR_SATP:
+        if (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM))
+            return false;
+        v = h->satp;
+        break;
+    case CSR_MSTATUS: v = read_mstatus(h); break;
+    case CSR_MISA: v = MISA_VALUE; break;
+    case CSR_MEDELEG: v = h->medeleg; break;
+    case CSR_MIDELEG: v = h->mideleg; break;
+    case CSR_MIE: v = h->mie; break;
+    case CSR_MTVEC: v = h->mtvec; break;
+    case CSR_MCOUNTEREN: v = h->mcounteren; break;
+    case CSR_MENVCFG: v = h->menvcfg; break;
+    case CSR_MCOUNTINHIBIT: v = h->mcountinhibit; break;
+    case CSR_MSCRATCH: v = h->mscratch; break;
+    case CSR_MEPC: v = h->mepc; break;
+    case CSR_MCAUSE: v = h->mcause; break;
+    case CSR_MTVAL: v = h->mtval; break;
+    case CSR_MIP: v = hart_read_mip(h); break;
+    case CSR_MCYCLE: v = h->mcycle; break;
+    case CSR_MINSTRET: v = h->minstret; break;
+    case CSR_MVENDORID:
+    case CSR_MARCHID:
+    case CSR_MIMPID:
+    case CSR_MCONFIGPTR: v = 0; break;
+    case CSR_MHARTID: v = h->hartid; break;
+    default:
+        if (csr >= CSR_CYCLE && csr <= CSR_CYCLE + 31) {
+            unsigned idx = csr - CSR_CYCLE;
+            if (!counter_allowed(h, idx))
+                return false;
+            v = idx == 0 ? h->mcycle : idx == 1 ? vclock_mtime(h->clock) : idx == 2 ? h->minstret : 0;
+        } else if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) {
+            v = 0; /* mhpmcounterN / mhpmeventN: no events */
+        } else if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
+            unsigned n = csr - CSR_PMPCFG0;
+            if (n & 1)
+                return false; /* odd pmpcfg registers do not exist on RV64 */
+            v = 0;
+            for (unsigned i = 0; i < 8; i++)
+                v |= (uint64_t)h->pmpcfg[n * 4 + i] << (8 * i);
+        } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR0 + 63) {
+            v = h->pmpaddr[csr - CSR_PMPADDR0];
+        } else {
+            return false;
+        }
+    }
+    *val = v;
+    return true;
+}
+
+static void write_pmpcfg(struct hart *h, unsigned n, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        uint8_t *cfg = &h->pmpcfg[n * 4 + i];
+        if (*cfg & 0x80) /* locked */
+            continue;
+        uint8_t b = (uint8_t)(v >> (8 * i)) & 0x9f;
+        if ((b & 3) == 2) /* W without R is reserved */
+            b &= (uint8_t)~2;
+        *cfg = b;
+    }
+}
+
+bool csr_write(struct hart *h, unsigned csr, uint64_t v)
+{
+    switch (csr) {
+    case CSR_FFLAGS:
+        if (!fs_on(h))
+            return false;
+        h->fp.fflags = v & 0x1f;
+        fs_dirty(h);
+        return true;
+    case CSR_FRM:
+        if (!fs_on(h))
+            return false;
+        h->fp.frm = v & 7;
+        fs_dirty(h);
+        return true;
+    case CSR_FCSR:
+        if (!fs_on(h))
+            return false;
+        h->fp.fflags = v & 0x1f;
+        h->fp.frm = (v >> 5) & 7;
+        fs_dirty(h);
+        return true;
+    case CSR_SSTATUS: write_mstatus(h, v, SSTATUS_WRITABLE); return true;
+    case CSR_SIE: {
+        uint64_t mask = h->mideleg & S_INTS;
+        h->mie = (h->mie & ~mask) | (v & mask);
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    }
+    case CSR_STVEC: h->stvec = v & ~2ULL; return true;
+    case CSR_SCOUNTEREN: h->scounteren = (uint32_t)v; return true;
+    case CSR_SENVCFG: h->senvcfg = v & MENVCFG_FIOM; return true;
+    case CSR_SSCRATCH: h->sscratch = v; return true;
+    case CSR_SEPC: h->sepc = v & ~1ULL; return true;
+    case CSR_SCAUSE: h->scause = v; return true;
+    case CSR_STVAL: h->stval = v; return true;
+    case CSR_SIP:
+        if (h->mideleg & MIP_SSIP)
+            h->mip_sw = (h->mip_sw & ~MIP_SSIP) | (v & MIP_SSIP);
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    case CSR_STIMECMP:
+        if (!stimecmp_allowed(h))
+            return false;
+        h->stimecmp = v;
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    case CSR_SATP: {
+        if (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM))
+            return false;
+        uint64_t mode = v >> 60;
+        if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48)
+            return true; /* unsupported mode: satp keeps its value */
+        h->satp = v;
+        tlb_flush_all(h);
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    }
+    case CSR_MSTATUS: write_mstatus(h, v, MSTATUS_WRITABLE); return true;
+    case CSR_MISA: return true; /* read-only WARL */
+    case CSR_MEDELEG: h->medeleg = v & MEDELEG_WRITABLE; return true;
+    case CSR_MIDELEG:
+        h->mideleg = v & S_INTS;
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    case CSR_MIE:
+        h->mie = v & MIE_WRITABLE;
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    case CSR_MTVEC: h->mtvec = v & ~2ULL; return true;
+    case CSR_MCOUNTEREN: h->mcounteren = (uint32_t)v; return true;
+    case CSR_MENVCFG:
+        h->menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE);
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    case CSR_MCOUNTINHIBIT: h->mcountinhibit = (uint32_t)v & ~2u; return true;
+    case CSR_MSCRATCH: h->mscratch = v; return true;
+    case CSR_MEPC: h->mepc = v & ~1ULL; return true;
+    case CSR_MCAUSE: h->mcause = v; return true;
+    case CSR_MTVAL: h->mtval = v; return true;
+    case CSR_MIP: {
+        uint64_t mask = MIP_SSIP | MIP_SEIP;
+        if (!(h->menvcfg & MENVCFG_STCE))
+            mask |= MIP_STIP;
+        h->mip_sw = (h->mip_sw & ~mask) | (v & mask);
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+        return true;
+    }
+    case CSR_MCYCLE: h->mcycle = v; return true;
+    case CSR_MINSTRET: h->minstret = v; return true;
+    default:
+        if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f))
+            return true;
+        if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
+            unsigned n = csr - CSR_PMPCFG0;
+            if (n & 1)
+                return false;
+            write_pmpcfg(h, n, v);
+            return true;
+        }
+        if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR0 + 63) {
+            unsigned i = csr - CSR_PMPADDR0;
+            if (!(h->pmpcfg[i] & 0x80))
+                h->pmpaddr[i] = v & ((1ULL << 54) - 1);
+            return true;
+        }
+        return false;
+    }
+}

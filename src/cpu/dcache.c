@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The decoded-instruction cache: one struct dpage per physical RAM page
+ * that has been executed from.  Slots start as OP_DECODE and are decoded
+ * in place the first time they run.  Invalidation only resets slots to
+ * OP_DECODE, so a dpage stays valid memory while the interpreter holds a
+ * pointer into it; whole dpages are recycled only by dcache_flush_all(),
+ * which the interpreter calls when it holds no slot pointer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/hart_internal.h"
+#include "mem/bus.h"
+#include "util/log.h"
+
+struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
+
+static unsigned bucket(uint64_t pa_page)
+{
+    return (unsigned)((pa_page >> PAGE_SHIFT) * 0x9E3779B1u) >> (32 - 10) & (DCACHE_BUCKETS - 1);
+}
+
+static struct dpage *lookup(struct hart *h, uint64_t pa_page)
+{
+    for (struct dpage *p = h->dbuckets[bucket(pa_page)]; p; p = p->hnext)
+        if (p->pa == pa_page)
+            return p;
+    return NULL;
+}
+
+static void clear_slots(struct dpage *p)
+{
+    for (unsigned i = 0; i < DPAGE_SLOTS; i++)
+        p->insn[i].op = OP_DECODE;
+}
+
+/* Removes store-TLB entries that map the host page: stores there must
+ * take the slow path, which invalidates decoded slots. */
+static void purge_store_tlb(struct hart *h, uintptr_t host_page)
+{
+    for (unsigned m = 0; m < MMU_N; m++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            struct tlb_entry *e = &h->tlb[ACC_STORE][m][i];
+            if (e->tag != TLB_INVALID && e->tag + e->addend == host_page)
+                e->tag = TLB_INVALID;
+        }
+}
+
+void dcache_flush_all(struct hart *h)
+{
+    for (unsigned b = 0; b < DCACHE_BUCKETS; b++) {
+        struct dpage *p = h->dbuckets[b];
+        while (p) {
+            struct dpage *next = p->hnext;
+            __atomic_store_n(&h->code_map[(p->pa - h->bus->ram_base) >> PAGE_SHIFT], 0,
+                             __ATOMIC_RELAXED);
+            p->hnext = h->dfree;
+            h->dfree = p;
+            p = next;
+        }
+        h->dbuckets[b] = NULL;
+    }
+    h->dpages = 0;
+    memset(h->tlb[ACC_FETCH], 0xff, sizeof(h->tlb[ACC_FETCH]));
+    memset(h->tlb_dpage, 0, sizeof(h->tlb_dpage));
+}
+
+struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
+{
+    struct dpage *p = lookup(h, pa_page);
+    if (p)
+        return p;
+    if (h->dpages >= DCACHE_MAX_PAGES)
+        dcache_flush_all(h);
+    p = h->dfree;
+    if (p) {
+        h->dfree = p->hnext;
+    } else {
+        p = malloc(sizeof(*p));
+        if (!p)
+            fatal("out of memory for the decoded-instruction cache");
+    }
+    p->pa = pa_page;
+    clear_slots(p);
+    memset(&p->insn[DPAGE_SLOTS], 0, 2 * sizeof(p->insn[0]));
+    p->insn[DPAGE_SLOTS].op = OP_END;
+    p->insn[DPAGE_SLOTS + 1].op = OP_END;
+    unsigned b = bucket(pa_page);
+    p->hnext = h->dbuckets[b];
+    h->dbuckets[b] = p;
+    h->dpages++;
+    __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1,
+                     __ATOMIC_RELAXED);
+    purge_store_tlb(h, (uintptr_t)bus_ram_ptr(h->bus, pa_page, 0));
+    return p;
+}
+
+void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len)
+{
+    if (!len)
+        return;
+    uint64_t end = pa + len; /* exclusive */
+    for (uint64_t page = pa & PAGE_MASK; page < end; page += PAGE_SIZE) {
+        struct dpage *p = lookup(h, page);
+        if (!p)
+            continue;
+        uint64_t lo = pa > page ? pa - page : 0;
+        uint64_t hi = end - page < PAGE_SIZE ? end - page : PAGE_SIZE; /* exclusive */
+        /* A 4-byte instruction starting 2 bytes before lo covers lo. */
+        unsigned first = lo >= 2 ? (unsigned)(lo - 2) / 2 : 0;
+        unsigned last = (unsigned)(hi - 1) / 2;
+        for (unsigned i = first; i <= last; i++)
+            p->insn[i].op = OP_DECODE;
+    }
+}
+
+void dcache_apply_dma(struct hart *h)
+{
+    uint64_t pages[DMA_PENDING_MAX];
+    pthread_mutex_lock(&h->lock);
+    unsigned n = h->ndma_pending;
+    bool overflow = h->dma_overflow;
+    memcpy(pages, h->dma_pending, n * sizeof(pages[0]));
+    h->ndma_pending = 0;
+    h->dma_overflow = false;
+    pthread_mutex_unlock(&h->lock);
+    if (overflow) {
+        dcache_flush_all(h);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct dpage *p = lookup(h, pages[i]);
+        if (p)
+            clear_slots(p);
+    }
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The instruction decoder: turns one 16- or 32-bit instruction into a
+ * compact struct dinsn that the interpreter dispatches on.
+ *
+ * Compressed instructions decode to the equivalent base operation with
+ * len = 2.  Register conventions (see hart_internal.h): rd == x0 becomes
+ * 32 (a write sink) for ops with side effects; pure ALU ops with rd == x0
+ * become OP_NOP.  imm holds the sign-extended immediate (CSR ops: the CSR
+ * number in imm and the 5-bit uimm in rs1 for the *I forms; shifts: the
+ * shift amount).  raw holds the instruction bits (16 bits for compressed).
+ */
+#ifndef WIRT_CPU_DECODE_H
+#define WIRT_CPU_DECODE_H
+
+#include <stdint.h>
+
+#define DECODE_OPS(X)                                                                              \
+    X(DECODE) X(END) X(CROSS) X(ILLEGAL) X(NOP)                                                    \
+    X(LUI) X(AUIPC) X(JAL) X(JALR)                                                                 \
+    X(BEQ) X(BNE) X(BLT) X(BGE) X(BLTU) X(BGEU)                                                    \
+    X(LB) X(LH) X(LW) X(LD) X(LBU) X(LHU) X(LWU)                                                   \
+    X(SB) X(SH) X(SW) X(SD)                                                                        \
+    X(ADDI) X(SLTI) X(SLTIU) X(XORI) X(ORI) X(ANDI) X(SLLI) X(SRLI) X(SRAI)                        \
+    X(ADD) X(SUB) X(SLL) X(SLT) X(SLTU) X(XOR) X(SRL) X(SRA) X(OR) X(AND)                          \
+    X(ADDIW) X(SLLIW) X(SRLIW) X(SRAIW) X(ADDW) X(SUBW) X(SLLW) X(SRLW) X(SRAW)                    \
+    X(MUL) X(MULH) X(MULHSU) X(MULHU) X(DIV) X(DIVU) X(REM) X(REMU)                                \
+    X(MULW) X(DIVW) X(DIVUW) X(REMW) X(REMUW)                                                      \
+    X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI) X(SFENCE_VMA)                             \
+    X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)                                       \
+    X(LR_W) X(SC_W) X(AMOSWAP_W) X(AMOADD_W) X(AMOXOR_W) X(AMOAND_W) X(AMOOR_W)                    \
+    X(AMOMIN_W) X(AMOMAX_W) X(AMOMINU_W) X(AMOMAXU_W)                                              \
+    X(LR_D) X(SC_D) X(AMOSWAP_D) X(AMOADD_D) X(AMOXOR_D) X(AMOAND_D) X(AMOOR_D)                    \
+    X(AMOMIN_D) X(AMOMAX_D) X(AMOMINU_D) X(AMOMAXU_D)                                              \
+    X(FLW) X(FLD) X(FSW) X(FSD) X(FP)
+
+enum dinsn_op {
+#define DECODE_ENUM(name) OP_##name,
+    DECODE_OPS(DECODE_ENUM)
+#undef DECODE_ENUM
+        OP_COUNT
+};
+
+struct dinsn {
+    uint16_t op;
+    uint8_t rd, rs1, rs2;
+    uint8_t len; /* 2 or 4 */
+    uint8_t pad[2];
+    int32_t imm;
+    uint32_t raw;
+};
+
+/* Decodes insn (only the low 16 bits matter when they are a compressed
+ * instruction).  Unknown or reserved encodings give OP_ILLEGAL. */
+void decode_insn(struct dinsn *d, uint32_t insn);
+
+/* The op's name ("ADDI"...), for traces and tests. */
+const char *decode_op_name(unsigned op);
+
+#endif

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/* Hart lifetime, the run loop with WFI sleep, interrupt lines, snapshots. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/hart_internal.h"
+#include "machine/vclock.h"
+#include "mem/bus.h"
+#include "state/state.h"
+#include "util/log.h"
+
+const char hart_isa_string[] = "rv64imafdc_zicntr_zicsr_zifencei_sstc";
+const char *const hart_isa_extensions[] = {"i",     "m",     "a",        "f",    "d", "c",
+                                           "zicntr", "zicsr", "zifencei", "sstc", NULL};
+const unsigned hart_mmu_type_bits = 48;
+
+/* Instructions per hart_step() slice in hart_run(): bounds how late the
+ * Sstc timer and stop requests are noticed (~100 us). */
+#define RUN_SLICE 20000
+
+/* RAM written behind the harts' backs (DMA): called from any thread. */
+static void ram_write_hook(void *opaque, uint64_t pa, uint64_t len)
+{
+    struct hart *h = opaque;
+    if (h->prev_hook)
+        h->prev_hook(h->prev_hook_opaque, pa, len);
+    struct bus *bus = h->bus;
+    if (!len || pa < bus->ram_base || pa - bus->ram_base >= bus->ram_size)
+        return;
+    uint64_t first = (pa - bus->ram_base) >> PAGE_SHIFT;
+    uint64_t end = pa - bus->ram_base + len;
+    if (end > bus->ram_size)
+        end = bus->ram_size;
+    uint64_t last = (end - 1) >> PAGE_SHIFT;
+    bool any = false;
+    pthread_mutex_lock(&h->lock);
+    for (uint64_t n = first; n <= last; n++) {
+        if (!__atomic_load_n(&h->code_map[n], __ATOMIC_RELAXED))
+            continue;
+        any = true;
+        if (h->ndma_pending < DMA_PENDING_MAX)
+            h->dma_pending[h->ndma_pending++] = bus->ram_base + (n << PAGE_SHIFT);
+        else
+            h->dma_overflow = true;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (any)
+        atomic_store_explicit(&h->check, 1, memory_order_release);
+}
+
+struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clock)
+{
+    struct hart *h;
+    if (posix_memalign((void **)&h, 64, sizeof(*h)) != 0)
+        return NULL;
+    memset(h, 0, sizeof(*h));
+    h->hartid = hartid;
+    h->bus = bus;
+    h->clock = clock;
+    h->code_map = calloc((bus->ram_size >> PAGE_SHIFT) + 1, 1);
+    if (!h->code_map) {
+        free(h);
+        return NULL;
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    h->tmp_insn[1].op = OP_END;
+    h->tmp_insn[2].op = OP_END;
+    const char *t = getenv("WIRT_TRACE");
+    h->trace = t && *t && strcmp(t, "0") != 0;
+    /* Chain onto whatever hook is there (other harts, dirty tracking). */
+    h->prev_hook = bus->ram_write_hook;
+    h->prev_hook_opaque = bus->ram_write_hook_opaque;
+    bus->ram_write_hook = ram_write_hook;
+    bus->ram_write_hook_opaque = h;
+    hart_reset(h, bus->ram_base, hartid, 0);
+    return h;
+}
+
+void hart_free(struct hart *h)
+{
+    if (!h)
+        return;
+    struct bus *bus = h->bus;
+    /* Unlink from the hook chain. */
+    if (bus->ram_write_hook == ram_write_hook && bus->ram_write_hook_opaque == h) {
+        bus->ram_write_hook = h->prev_hook;
+        bus->ram_write_hook_opaque = h->prev_hook_opaque;
+    }
+    dcache_flush_all(h);
+    while (h->dfree) {
+        struct dpage *p = h->dfree;
+        h->dfree = p->hnext;
+        free(p);
+    }
+    pthread_mutex_destroy(&h->lock);
+    pthread_cond_destroy(&h->cond);
+    free(h->code_map);
+    free(h);
+}
+
+void hart_set_trace(struct hart *h, bool on)
+{
+    h->trace = on;
+}
+
+void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
+{
+    memset(h->x, 0, sizeof(h->x));
+    memset(&h->fp, 0, sizeof(h->fp));
+    h->x[10] = a0;
+    h->x[11] = a1;
+    h->pc = pc;
+    h->priv = PRV_M;
+    h->mstatus = 0;
+    h->medeleg = h->mideleg = h->mie = h->mip_sw = 0;
+    h->mtvec = h->stvec = h->mepc = h->sepc = 0;
+    h->mcause = h->scause = h->mtval = h->stval = 0;
+    h->mscratch = h->sscratch = h->satp = 0;
+    h->menvcfg = h->senvcfg = 0;
+    h->stimecmp = UINT64_MAX;
+    h->mcounteren = h->scounteren = h->mcountinhibit = 0;
+    h->mcycle = h->minstret = 0;
+    memset(h->pmpcfg, 0, sizeof(h->pmpcfg));
+    memset(h->pmpaddr, 0, sizeof(h->pmpaddr));
+    h->res_valid = false;
+    h->wfi = false;
+    hart_update_mmu_idx(h);
+    tlb_flush_all(h);
+    dcache_flush_all(h);
+}
+
+static void wfi_sleep(struct hart *h)
+{
+    pthread_mutex_lock(&h->lock);
+    while (!atomic_load(&h->stop_req) && !atomic_load(&h->check)) {
+        if (hart_read_mip(h) & h->mie)
+            break;
+        uint64_t now = host_monotonic_ns();
+        uint64_t deadline = now + 1000000000ULL; /* re-check at least every second */
+        if ((h->menvcfg & MENVCFG_STCE) && (h->mie & MIP_STIP)) {
+            uint64_t t = vclock_deadline_ns(h->clock, h->stimecmp);
+            if (t <= now)
+                break;
+            if (t < deadline)
+                deadline = t;
+        }
+        struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ULL),
+                              .tv_nsec = (long)(deadline % 1000000000ULL)};
+        pthread_cond_timedwait(&h->cond, &h->lock, &ts);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+void hart_run(struct hart *h)
+{
+    while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
+        hart_step(h, RUN_SLICE);
+        if (h->wfi)
+            wfi_sleep(h);
+    }
+    atomic_store(&h->stop_req, false);
+}
+
+static void kick(struct hart *h)
+{
+    atomic_store_explicit(&h->check, 1, memory_order_release);
+    pthread_mutex_lock(&h->lock);
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
+void hart_stop(struct hart *h)
+{
+    atomic_store_explicit(&h->stop_req, true, memory_order_release);
+    kick(h);
+}
+
+void hart_set_irq(void *hart, unsigned num, bool level)
+{
+    struct hart *h = hart;
+    uint64_t bit = 1ULL << num;
+    uint64_t old;
+    if (level)
+        old = atomic_fetch_or_explicit(&h->mip_ext, bit, memory_order_acq_rel);
+    else
+        old = atomic_fetch_and_explicit(&h->mip_ext, ~bit, memory_order_acq_rel);
+    if (!!(old & bit) != level)
+        kick(h);
+}
+
+uint64_t hart_get_pc(const struct hart *h)
+{
+    return h->pc;
+}
+
+uint64_t hart_get_x(const struct hart *h, unsigned reg)
+{
+    return reg < 32 ? h->x[reg] : 0;
+}
+
+void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
+{
+    if (reg > 0 && reg < 32)
+        h->x[reg] = value;
+}
+
+/* The order of fields in the stream; load reads them back the same way. */
+#define HART_U64_FIELDS(X)                                                                         \
+    X(pc) X(mstatus) X(medeleg) X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc)      \
+    X(mcause) X(scause) X(mtval) X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg)    \
+    X(stimecmp) X(mcycle) X(minstret)
+
+void hart_save(struct hart *h, struct state_writer *w)
+{
+    for (unsigned i = 1; i < 32; i++)
+        state_put_u64(w, h->x[i]);
+    for (unsigned i = 0; i < 32; i++)
+        state_put_u64(w, h->fp.f[i]);
+    state_put_u32(w, h->fp.fflags);
+    state_put_u32(w, h->fp.frm);
+    state_put_u8(w, (uint8_t)h->priv);
+#define PUT(f) state_put_u64(w, h->f);
+    HART_U64_FIELDS(PUT)
+#undef PUT
+    state_put_u32(w, h->mcounteren);
+    state_put_u32(w, h->scounteren);
+    state_put_u32(w, h->mcountinhibit);
+    state_put_bytes(w, h->pmpcfg, sizeof(h->pmpcfg));
+    for (unsigned i = 0; i < 64; i++)
+        state_put_u64(w, h->pmpaddr[i]);
+    state_put_u64(w, atomic_load(&h->mip_ext));
+    state_put_u8(w, h->wfi);
+}
+
+bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
+{
+    if (version != HART_STATE_VERSION)
+        return false;
+    uint64_t x[32] = {0}, f[32];
+    for (unsigned i = 1; i < 32; i++)
+        x[i] = state_get_u64(r);
+    for (unsigned i = 0; i < 32; i++)
+        f[i] = state_get_u64(r);
+    uint32_t fflags = state_get_u32(r), frm = state_get_u32(r);
+    uint8_t priv = state_get_u8(r);
+    struct {
+#define DECL(f) uint64_t f;
+        HART_U64_FIELDS(DECL)
+#undef DECL
+    } s;
+#define GET(f) s.f = state_get_u64(r);
+    HART_U64_FIELDS(GET)
+#undef GET
+    uint32_t mcounteren = state_get_u32(r), scounteren = state_get_u32(r);
+    uint32_t mcountinhibit = state_get_u32(r);
+    uint8_t pmpcfg[64];
+    uint64_t pmpaddr[64];
+    state_get_bytes(r, pmpcfg, sizeof(pmpcfg));
+    for (unsigned i = 0; i < 64; i++)
+        pmpaddr[i] = state_get_u64(r);
+    uint64_t mip_ext = state_get_u64(r);
+    uint8_t wfi = state_get_u8(r);
+    if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
+        return false;
+
+    memcpy(h->x, x, sizeof(x));
+    h->x[32] = 0;
+    memcpy(h->fp.f, f, sizeof(f));
+    h->fp.fflags = fflags & 0x1f;
+    h->fp.frm = frm & 7;
+    h->priv = priv;
+#define SET(f) h->f = s.f;
+    HART_U64_FIELDS(SET)
+#undef SET
+    h->mcounteren = mcounteren;
+    h->scounteren = scounteren;
+    h->mcountinhibit = mcountinhibit;
+    memcpy(h->pmpcfg, pmpcfg, sizeof(pmpcfg));
+    memcpy(h->pmpaddr, pmpaddr, sizeof(pmpaddr));
+    atomic_store(&h->mip_ext, mip_ext);
+    h->wfi = wfi != 0;
+    h->res_valid = false;
+    hart_update_mmu_idx(h);
+    tlb_flush_all(h);
+    dcache_flush_all(h);
+    atomic_store(&h->check, 1);
+    return true;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hart's private state.  Only src/cpu/ and the CPU unit tests include
+ * this header.
+ *
+ * Layout notes for speed:
+ *  - x[] has 33 slots: slot 32 is a write sink.  The decoder turns rd == 0
+ *    into 32 for every instruction whose side effects must still happen
+ *    (loads, jumps, CSR, AMO), and into OP_NOP for pure ALU ops, so x[0]
+ *    is never written and always reads as 0.
+ *  - Each access type (fetch, load, store) has one direct-mapped software
+ *    TLB per "MMU index" (U, S, S with SUM, M/bare).  An entry maps a 4 KiB
+ *    virtual page of plain RAM to a host addend: host = va + addend.
+ *    Entries are tagged with the page-aligned va; the fast path compares
+ *    the tag with va & (PAGE_MASK | (size-1)), so misaligned accesses fall
+ *    into the slow path automatically.
+ *  - Decoded instructions are cached per physical RAM page (struct dpage),
+ *    one slot per 2-byte offset plus two sentinel slots (OP_END) that send
+ *    straight-line execution falling off the page back to the fetch path.
+ *  - Stores into pages with decoded code never hit the store TLB (entries
+ *    for such pages are removed when the page is first decoded), so the
+ *    slow store path sees them and invalidates the decoded slots.
+ */
+#ifndef WIRT_CPU_HART_INTERNAL_H
+#define WIRT_CPU_HART_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/decode.h"
+#include "cpu/fpu.h"
+#include "cpu/hart.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096ULL
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID UINT64_MAX
+/* Set in a store-TLB tag: never matches the fast path (low bits of the
+ * compared va are alignment bits, always 0 for a hit). */
+
+enum { ACC_FETCH, ACC_LOAD, ACC_STORE, ACC_N };
+enum { MMU_U, MMU_S, MMU_SSUM, MMU_M, MMU_N };
+
+enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
+
+/* Exception cause codes. */
+enum {
+    EXC_INSN_MISALIGNED = 0,
+    EXC_INSN_ACCESS = 1,
+    EXC_ILLEGAL = 2,
+    EXC_BREAKPOINT = 3,
+    EXC_LOAD_MISALIGNED = 4,
+    EXC_LOAD_ACCESS = 5,
+    EXC_STORE_MISALIGNED = 6,
+    EXC_STORE_ACCESS = 7,
+    EXC_ECALL_U = 8,
+    EXC_ECALL_S = 9,
+    EXC_ECALL_M = 11,
+    EXC_INSN_PAGE = 12,
+    EXC_LOAD_PAGE = 13,
+    EXC_STORE_PAGE = 15,
+};
+
+/* mstatus bits. */
+#define MSTATUS_SIE  (1ULL << 1)
+#define MSTATUS_MIE  (1ULL << 3)
+#define MSTATUS_SPIE (1ULL << 5)
+#define MSTATUS_UBE  (1ULL << 6)
+#define MSTATUS_MPIE (1ULL << 7)
+#define MSTATUS_SPP  (1ULL << 8)
+#define MSTATUS_VS   (3ULL << 9)
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_MPP  (3ULL << 11)
+#define MSTATUS_FS_SHIFT 13
+#define MSTATUS_FS   (3ULL << 13)
+#define MSTATUS_XS   (3ULL << 15)
+#define MSTATUS_MPRV (1ULL << 17)
+#define MSTATUS_SUM  (1ULL << 18)
+#define MSTATUS_MXR  (1ULL << 19)
+#define MSTATUS_TVM  (1ULL << 20)
+#define MSTATUS_TW   (1ULL << 21)
+#define MSTATUS_TSR  (1ULL << 22)
+#define MSTATUS_UXL  (3ULL << 32)
+#define MSTATUS_SXL  (3ULL << 34)
+#define MSTATUS_SD   (1ULL << 63)
+
+#define MIP_SSIP (1ULL << IRQ_S_SOFT)
+#define MIP_MSIP (1ULL << IRQ_M_SOFT)
+#define MIP_STIP (1ULL << IRQ_S_TIMER)
+#define MIP_MTIP (1ULL << IRQ_M_TIMER)
+#define MIP_SEIP (1ULL << IRQ_S_EXT)
+#define MIP_MEIP (1ULL << IRQ_M_EXT)
+
+#define MENVCFG_FIOM (1ULL << 0)
+#define MENVCFG_STCE (1ULL << 63)
+
+#define SATP_MODE_BARE 0
+#define SATP_MODE_SV39 8
+#define SATP_MODE_SV48 9
+
+struct tlb_entry {
+    uint64_t tag;      /* page-aligned va, or TLB_INVALID */
+    uintptr_t addend;  /* host address = va + addend */
+};
+
+/* Slots per decoded page: one per 2-byte offset. */
+#define DPAGE_SLOTS (PAGE_SIZE / 2)
+
+struct dpage {
+    uint64_t pa;             /* physical page address */
+    struct dpage *hnext;     /* hash chain / free list */
+    struct dinsn insn[DPAGE_SLOTS + 2]; /* + two OP_END sentinels */
+};
+
+#define DCACHE_BUCKETS 1024
+#define DCACHE_MAX_PAGES 2048 /* 64 MiB of decoded code, then flush all */
+
+#define DMA_PENDING_MAX 64
+
+struct hart {
+    uint64_t x[33]; /* x[32]: write sink for rd == x0 */
+    uint64_t pc;
+    unsigned priv;
+    unsigned fetch_idx; /* MMU index for instruction fetch */
+    unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
+
+    struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
+    struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
+    bool tlb_has_super; /* a superpage filled some entry since the last full flush */
+
+    struct fpu_regs fp;
+
+    /* CSRs (mip is split: see mip_sw and mip_ext). */
+    uint64_t mstatus;
+    uint64_t medeleg, mideleg;
+    uint64_t mie;
+    uint64_t mip_sw; /* SSIP, STIP (when Sstc is off), software SEIP */
+    uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
+    uint64_t mscratch, sscratch;
+    uint64_t satp;
+    uint64_t menvcfg, senvcfg;
+    uint64_t stimecmp;
+    uint32_t mcounteren, scounteren, mcountinhibit;
+    uint64_t mcycle, minstret;
+    uint8_t pmpcfg[64];
+    uint64_t pmpaddr[64];
+
+    /* LR/SC reservation (physical address and the value LR saw). */
+    bool res_valid;
+    uint64_t res_addr, res_val;
+
+    /* Cross-thread: external interrupt lines, "look at me" flag, stop. */
+    _Atomic uint64_t mip_ext;
+    atomic_int check;
+    atomic_bool stop_req;
+    bool wfi; /* stopped in WFI, waiting for mip & mie */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+
+    /* DMA writes to pages holding decoded code (from other threads). */
+    uint64_t dma_pending[DMA_PENDING_MAX]; /* physical page addresses */
+    unsigned ndma_pending;
+    bool dma_overflow;
+    void (*prev_hook)(void *opaque, uint64_t pa, uint64_t len);
+    void *prev_hook_opaque;
+
+    /* Decoded-instruction cache. */
+    struct dpage *dbuckets[DCACHE_BUCKETS];
+    struct dpage *dfree;
+    unsigned dpages;
+    uint8_t *code_map; /* per RAM page: 1 if a dpage exists for it */
+    struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
+
+    struct bus *bus;
+    const struct vclock *clock;
+    unsigned hartid;
+    bool trace;
+};
+
+/* Executes up to max_insns instructions, taking pending interrupts at
+ * instruction boundaries.  Traps count against the budget (so a trap loop
+ * ends the run).  Returns early, never sleeping, when the hart waits in WFI
+ * with nothing pending or hart_stop() was called.  Returns the number of
+ * instructions executed plus traps taken. */
+uint64_t hart_step(struct hart *h, uint64_t max_insns);
+
+/* Turns the instruction trace on or off (also WIRT_TRACE=1 at hart_new). */
+void hart_set_trace(struct hart *h, bool on);
+
+/* Privilege / CSR helpers used across the cpu files. */
+uint64_t hart_read_mip(struct hart *h);
+void hart_update_mmu_idx(struct hart *h);
+/* Takes a trap with epc = h->pc; sets h->pc to the handler. */
+void hart_raise(struct hart *h, uint64_t cause, uint64_t tval);
+/* Takes the highest-priority pending, enabled interrupt; false if none. */
+bool hart_take_interrupt(struct hart *h);
+/* Returns the interrupt cause number to take, or -1. */
+int hart_pending_interrupt(struct hart *h);
+
+/* CSR access: returns false for an illegal access (caller raises). */
+bool csr_read(struct hart *h, unsigned csr, uint64_t *val);
+bool csr_write(struct hart *h, unsigned csr, uint64_t val);
+/* Checks privilege/read-only; write = the instruction writes. */
+bool csr_access_ok(struct hart *h, unsigned csr, bool write);
+
+/* MMU / memory (mmu.c). */
+enum mmu_result { MMU_OK = 0, MMU_PAGE_FAULT, MMU_ACCESS_FAULT };
+/* Translates va for access type acc at MMU index idx.  On success *pa is
+ * set and *super says whether a superpage mapped it. */
+enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
+                              bool *super);
+void tlb_flush_all(struct hart *h);
+void tlb_flush_va(struct hart *h, uint64_t va);
+/* Slow paths: raise the exception themselves and return false on a fault. */
+bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
+bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
+/* AMO/LR/SC helper: host pointer for an aligned RAM access, or raise. */
+void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr);
+/* Instruction fetch: the decoded page for pc's page, or NULL when the
+ * page is not plain RAM (then the caller fetches with fetch_slow).
+ * Returns false after raising a fetch fault. */
+bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp);
+/* Reads the instruction at pc through translation and the bus (any
+ * memory, page-crossing allowed); raises and returns false on a fault. */
+bool fetch_slow(struct hart *h, uint64_t pc, uint32_t *insn);
+
+/* Decoded cache (exec.c). */
+void dcache_flush_all(struct hart *h);
+void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len);
+void dcache_apply_dma(struct hart *h);
+
+#endif

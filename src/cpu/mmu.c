@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Address translation (Sv39/Sv48), the software TLBs and the memory
+ * slow paths.  The fast paths (TLB hits on RAM) are inlined in exec.c.
+ */
+#include <string.h>
+
+#include "cpu/hart_internal.h"
+#include "mem/bus.h"
+
+#define PTE_V (1ULL << 0)
+#define PTE_R (1ULL << 1)
+#define PTE_W (1ULL << 2)
+#define PTE_X (1ULL << 3)
+#define PTE_U (1ULL << 4)
+#define PTE_A (1ULL << 6)
+#define PTE_D (1ULL << 7)
+#define PPN_MASK ((1ULL << 44) - 1)
+
+void tlb_flush_all(struct hart *h)
+{
+    memset(h->tlb, 0xff, sizeof(h->tlb));
+    h->tlb_has_super = false;
+}
+
+void tlb_flush_va(struct hart *h, uint64_t va)
+{
+    if (h->tlb_has_super) {
+        /* A superpage fills one entry per 4 KiB page it was used for: we
+         * cannot find them all cheaply. */
+        tlb_flush_all(h);
+        return;
+    }
+    uint64_t tag = va & PAGE_MASK;
+    unsigned i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
+    for (unsigned a = 0; a < ACC_N; a++)
+        for (unsigned m = 0; m < MMU_N; m++)
+            if (h->tlb[a][m][i].tag == tag)
+                h->tlb[a][m][i].tag = TLB_INVALID;
+}
+
+enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
+                              bool *super)
+{
+    *super = false;
+    uint64_t mode = h->satp >> 60;
+    if (idx == MMU_M || mode == SATP_MODE_BARE) {
+        *pa = va;
+        return MMU_OK;
+    }
+    unsigned levels = mode == SATP_MODE_SV39 ? 3 : 4;
+    unsigned vabits = 12 + 9 * levels;
+    if ((uint64_t)((int64_t)(va << (64 - vabits)) >> (64 - vabits)) != va)
+        return MMU_PAGE_FAULT; /* not sign-extended */
+
+    for (;;) {
+        uint64_t a = (h->satp & PPN_MASK) << PAGE_SHIFT;
+        uint64_t pte, *ptep;
+        int i;
+        for (i = (int)levels - 1;; i--) {
+            uint64_t pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
+            ptep = bus_ram_ptr(h->bus, pte_pa, 8);
+            if (!ptep)
+                return MMU_ACCESS_FAULT;
+            pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+            if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)))
+                return MMU_PAGE_FAULT;
+            if (pte >> 54) /* N, PBMT and reserved bits: not implemented */
+                return MMU_PAGE_FAULT;
+            if (pte & (PTE_R | PTE_X))
+                break;
+            if (i == 0)
+                return MMU_PAGE_FAULT;
+            a = ((pte >> 10) & PPN_MASK) << PAGE_SHIFT;
+        }
+        /* Leaf: permissions. */
+        if (idx == MMU_U) {
+            if (!(pte & PTE_U))
+                return MMU_PAGE_FAULT;
+        } else if (pte & PTE_U) {
+            if (acc == ACC_FETCH || idx != MMU_SSUM)
+                return MMU_PAGE_FAULT;
+        }
+        if (acc == ACC_FETCH && !(pte & PTE_X))
+            return MMU_PAGE_FAULT;
+        if (acc == ACC_LOAD &&
+            !((pte & PTE_R) || ((h->mstatus & MSTATUS_MXR) && (pte & PTE_X))))
+            return MMU_PAGE_FAULT;
+        if (acc == ACC_STORE && !(pte & PTE_W))
+            return MMU_PAGE_FAULT;
+        uint64_t ppn = (pte >> 10) & PPN_MASK;
+        uint64_t low = (1ULL << (9 * i)) - 1;
+        if (ppn & low)
+            return MMU_PAGE_FAULT; /* misaligned superpage */
+        uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
+        if ((pte & need) != need) {
+            uint64_t expected = pte;
+            if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE))
+                continue; /* the PTE changed under us: walk again */
+        }
+        uint64_t off_mask = (1ULL << (12 + 9 * i)) - 1;
+        *pa = (ppn << PAGE_SHIFT) | (va & off_mask);
+        *super = i > 0;
+        return MMU_OK;
+    }
+}
+
+static const uint8_t page_fault_cause[ACC_N] = {EXC_INSN_PAGE, EXC_LOAD_PAGE, EXC_STORE_PAGE};
+static const uint8_t access_fault_cause[ACC_N] = {EXC_INSN_ACCESS, EXC_LOAD_ACCESS,
+                                                  EXC_STORE_ACCESS};
+
+static unsigned idx_for(struct hart *h, int acc)
+{
+    return acc == ACC_FETCH ? h->fetch_idx : h->ls_idx;
+}
+
+/* Translates, raising the fault on failure. */
+static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, bool *super)
+{
+    enum mmu_result r = mmu_translate(h, va, acc, idx_for(h, acc), pa, super);
+    if (r == MMU_OK)
+        return true;
+    hart_raise(h, r == MMU_PAGE_FAULT ? page_fault_cause[acc] : access_fault_cause[acc], va);
+    return false;
+}
+
+static bool is_code_page(struct hart *h, uint64_t pa)
+{
+    uint64_t n = (pa - h->bus->ram_base) >> PAGE_SHIFT;
+    return __atomic_load_n(&h->code_map[n], __ATOMIC_RELAXED) != 0;
+}
+
+/* Host pointer for the page of pa when it is plain RAM, else NULL. */
+static uint8_t *plain_ram_page(struct hart *h, uint64_t pa)
+{
+    uint64_t page = pa & PAGE_MASK;
+    uint8_t *p = bus_ram_ptr(h->bus, page, PAGE_SIZE);
+    if (!p || !bus_page_is_plain_ram(h->bus, page))
+        return NULL;
+    return p;
+}
+
+static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, bool super)
+{
+    struct tlb_entry *e = &h->tlb[acc][idx_for(h, acc)][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    e->tag = va & PAGE_MASK;
+    e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
+    if (super)
+        h->tlb_has_super = true;
+}
+
+/* A TLB entry for va's page regardless of alignment, or NULL. */
+static struct tlb_entry *tlb_find(struct hart *h, int acc, uint64_t va)
+{
+    struct tlb_entry *e = &h->tlb[acc][idx_for(h, acc)][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    return e->tag == (va & PAGE_MASK) ? e : NULL;
+}
+
+bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
+{
+    if ((va & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
+        /* Misaligned across a page boundary: byte by byte, two translations. */
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t b;
+            if (!mem_load_slow(h, va + i, 1, &b))
+                return false;
+            v |= b << (8 * i);
+        }
+        *val = v;
+        return true;
+    }
+    struct tlb_entry *e = tlb_find(h, ACC_LOAD, va);
+    if (e) {
+        uint64_t v = 0;
+        memcpy(&v, (void *)(e->addend + va), size);
+        *val = v;
+        return true;
+    }
+    uint64_t pa;
+    bool super;
+    if (!translate(h, va, ACC_LOAD, &pa, &super))
+        return false;
+    uint8_t *page = plain_ram_page(h, pa);
+    if (page) {
+        tlb_fill(h, ACC_LOAD, va, page, super);
+        uint64_t v = 0;
+        memcpy(&v, page + (pa & (PAGE_SIZE - 1)), size);
+        *val = v;
+        return true;
+    }
+    if (!bus_read(h->bus, pa, size, val)) {
+        hart_raise(h, EXC_LOAD_ACCESS, va);
+        return false;
+    }
+    return true;
+}
+
+bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
+{
+    if ((va & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
+        /* Check both pages before writing anything, so a fault on the
+         * second page leaves memory untouched. */
+        uint64_t pa;
+        bool super;
+        if (!translate(h, va, ACC_STORE, &pa, &super) ||
+            !translate(h, (va + size - 1), ACC_STORE, &pa, &super))
+            return false;
+        for (unsigned i = 0; i < size; i++)
+            if (!mem_store_slow(h, va + i, 1, (val >> (8 * i)) & 0xff))
+                return false;
+        return true;
+    }
+    struct tlb_entry *e = tlb_find(h, ACC_STORE, va);
+    if (e) {
+        memcpy((void *)(e->addend + va), &val, size);
+        return true;
+    }
+    uint64_t pa;
+    bool super;
+    if (!translate(h, va, ACC_STORE, &pa, &super))
+        return false;
+    uint8_t *page = plain_ram_page(h, pa);
+    if (page) {
+        memcpy(page + (pa & (PAGE_SIZE - 1)), &val, size);
+        if (is_code_page(h, pa))
+            dcache_invalidate_range(h, pa, size); /* no TLB entry: keep seeing these */
+        else
+            tlb_fill(h, ACC_STORE, va, page, super);
+        return true;
+    }
+    if (!bus_write(h->bus, pa, size, val)) {
+        hart_raise(h, EXC_STORE_ACCESS, va);
+        return false;
+    }
+    return true;
+}
+
+void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
+{
+    int acc = is_lr ? ACC_LOAD : ACC_STORE;
+    if (va & (size - 1)) {
+        hart_raise(h, is_lr ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED, va);
+        return NULL;
+    }
+    struct tlb_entry *e = tlb_find(h, acc, va);
+    if (e)
+        return (void *)(e->addend + va);
+    uint64_t pa;
+    bool super;
+    if (!translate(h, va, acc, &pa, &super))
+        return NULL;
+    uint8_t *page = plain_ram_page(h, pa);
+    if (!page) {
+        hart_raise(h, access_fault_cause[acc], va);
+        return NULL;
+    }
+    if (acc == ACC_STORE && is_code_page(h, pa))
+        dcache_invalidate_range(h, pa, size);
+    else
+        tlb_fill(h, acc, va, page, super);
+    return page + (pa & (PAGE_SIZE - 1));
+}
+
+struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
+
+bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
+{
+    uint64_t pa;
+    bool super;
+    if (!translate(h, pc, ACC_FETCH, &pa, &super))
+        return false;
+    uint8_t *page = plain_ram_page(h, pa);
+    if (!page) {
+        *dp = NULL;
+        return true;
+    }
+    struct dpage *p = dcache_get(h, pa & PAGE_MASK);
+    unsigned i = (pc >> PAGE_SHIFT) & (TLB_SIZE - 1);
+    tlb_fill(h, ACC_FETCH, pc, page, super);
+    h->tlb_dpage[h->fetch_idx][i] = p;
+    *dp = p;
+    return true;
+}
+
+static bool fetch16(struct hart *h, uint64_t va, uint16_t *out)
+{
+    uint64_t pa, v;
+    bool super;
+    if (!translate(h, va, ACC_FETCH, &pa, &super))
+        return false;
+    if (!bus_read(h->bus, pa, 2, &v)) {
+        hart_raise(h, EXC_INSN_ACCESS, va);
+        return false;
+    }
+    *out = (uint16_t)v;
+    return true;
+}
+
+bool fetch_slow(struct hart *h, uint64_t pc, uint32_t *insn)
+{
+    uint16_t lo, hi = 0;
+    if (!fetch16(h, pc, &lo))
+        return false;
+    if ((lo & 3) == 3 && !fetch16(h, pc + 2, &hi))
+        return false;
+    *insn = lo | ((uint32_t)hi << 16);
+    return true;
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/* Executes small instruction sequences on a hart and checks the results. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "state/state.h"
+#include "test_cpu_asm.h"
+
+#define B TEST_RAM_BASE
+
+static int setup(void **state)
+{
+    *state = tm_new();
+    return 0;
+}
+static int teardown(void **state)
+{
+    tm_free(*state);
+    return 0;
+}
+
+static void test_alu(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    TM_CODE(m, B, ADDI(1, 0, 5), ADDI(2, 0, -3), ADD(3, 1, 2), SUB(4, 2, 1), SLT(5, 2, 1),
+            SLTU(6, 2, 1), LUI(7, 0x12345000), ADDI(0, 0, 9), AUIPC(8, 0x1000), ADDIW(9, 7, 0x678),
+            SLLI(10, 2, 60), SRLI(11, 2, 60), SRAI(12, 2, 1), ADDW(13, 7, 7));
+    assert_int_equal(hart_step(h, 14), 14);
+    assert_int_equal(hart_get_x(h, 3), 2);
+    assert_int_equal(hart_get_x(h, 4), (uint64_t)-8);
+    assert_int_equal(hart_get_x(h, 5), 1);
+    assert_int_equal(hart_get_x(h, 6), 0);
+    assert_int_equal(hart_get_x(h, 7), 0x12345000);
+    assert_int_equal(hart_get_x(h, 0), 0);
+    assert_int_equal(hart_get_x(h, 8), B + 32 + 0x1000);
+    assert_int_equal(hart_get_x(h, 9), 0x12345678);
+    assert_int_equal(hart_get_x(h, 10), 0xd000000000000000ULL);
+    assert_int_equal(hart_get_x(h, 11), 0xf);
+    assert_int_equal(hart_get_x(h, 12), (uint64_t)-2);
+    assert_int_equal(hart_get_x(h, 13), 0x2468a000);
+    assert_int_equal(hart_get_pc(h), B + 56);
+}
+
+static void test_muldiv(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, (uint64_t)INT64_MIN);
+    hart_set_x(h, 2, (uint64_t)-1);
+    hart_set_x(h, 3, 0);
+    hart_set_x(h, 4, 7);
+    TM_CODE(m, B, DIV(5, 1, 2), REM(6, 1, 2), DIV(7, 4, 3), DIVU(8, 4, 3), REM(9, 4, 3),
+            REMU(10, 4, 3), MULH(11, 2, 4), MULHU(12, 2, 4), MULHSU(13, 2, 4), MUL(14, 4, 4),
+            DIVW(15, 4, 3), REMW(16, 2, 4));
+    hart_step(h, 12);
+    assert_int_equal(hart_get_x(h, 5), (uint64_t)INT64_MIN);
+    assert_int_equal(hart_get_x(h, 6), 0);
+    assert_int_equal(hart_get_x(h, 7), UINT64_MAX);
+    assert_int_equal(hart_get_x(h, 8), UINT64_MAX);
+    assert_int_equal(hart_get_x(h, 9), 7);
+    assert_int_equal(hart_get_x(h, 10), 7);
+    assert_int_equal(hart_get_x(h, 11), UINT64_MAX); /* -1 * 7 high part */
+    assert_int_equal(hart_get_x(h, 12), 6);
+    assert_int_equal(hart_get_x(h, 13), UINT64_MAX);
+    assert_int_equal(hart_get_x(h, 14), 49);
+    assert_int_equal(hart_get_x(h, 15), UINT64_MAX);
+    assert_int_equal(hart_get_x(h, 16), (uint64_t)-1);
+}
+
+static void test_loop_and_counters(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    /* x1 = 1000; loop: x2 += x1; x1 -= 1; bnez x1, loop; ebreak */
+    TM_CODE(m, B, ADDI(1, 0, 1000), ADD(2, 2, 1), ADDI(1, 1, -1), BNE(1, 0, -8),
+            CSRRS(3, 0xb02, 0), EBREAK);
+    assert_int_equal(hart_step(h, 3003), 3003); /* ..., csrr, ebreak's trap */
+    assert_int_equal(hart_get_x(h, 2), 500500);
+    assert_int_equal(hart_get_x(h, 3), 3001); /* instructions before the csrr */
+    /* ebreak trapped to mtvec (0) with mcause 3 */
+    assert_int_equal(h->mcause, EXC_BREAKPOINT);
+    assert_int_equal(h->mepc, B + 20);
+    assert_int_equal(h->mtval, B + 20);
+}
+
+static void test_loads_stores(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, B + 0x1000);
+    tm_w64(m, B + 0x1000, 0x8877665544332211ULL);
+    TM_CODE(m, B, LB(2, 1, 7), LBU(3, 1, 7), LH(4, 1, 6), LHU(5, 1, 6), LW(6, 1, 4), LWU(7, 1, 4),
+            LD(8, 1, 0), SD(8, 1, 8), SW(6, 1, 16), SH(6, 1, 20), SB(6, 1, 22), LD(9, 1, 3),
+            LD(0, 1, 0));
+    hart_step(h, 13);
+    assert_int_equal(hart_get_x(h, 2), 0xffffffffffffff88ULL);
+    assert_int_equal(hart_get_x(h, 3), 0x88);
+    assert_int_equal(hart_get_x(h, 4), 0xffffffffffff8877ULL);
+    assert_int_equal(hart_get_x(h, 5), 0x8877);
+    assert_int_equal(hart_get_x(h, 6), 0xffffffff88776655ULL);
+    assert_int_equal(hart_get_x(h, 7), 0x88776655);
+    assert_int_equal(hart_get_x(h, 8), 0x8877665544332211ULL);
+    assert_int_equal(tm_r64(m, B + 0x1008), 0x8877665544332211ULL);
+    assert_int_equal(tm_r64(m, B + 0x1010), 0x0055665588776655ULL);
+    assert_int_equal(hart_get_x(h, 9), 0x3322118877665544ULL); /* misaligned, no trap */
+    assert_int_equal(hart_get_x(h, 0), 0);
+    assert_int_equal(hart_get_pc(h), B + 52);
+}
+
+static void test_misaligned_across_page(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, B + 0x1ffd);
+    hart_set_x(h, 2, 0x0102030405060708ULL);
+    TM_CODE(m, B, SD(2, 1, 0), LD(3, 1, 0), LW(4, 1, 1));
+    hart_step(h, 3);
+    assert_int_equal(hart_get_x(h, 3), 0x0102030405060708ULL);
+    assert_int_equal(hart_get_x(h, 4), 0x04050607);
+    assert_int_equal(*(uint8_t *)tm_ptr(m, B + 0x2000), 0x05);
+    assert_int_equal(hart_get_pc(h), B + 12);
+}
+
+static void test_access_fault(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, 0x40000000); /* nothing there */
+    TM_CODE(m, B, LD(2, 1, 8));
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_LOAD_ACCESS);
+    assert_int_equal(h->mtval, 0x40000008);
+    assert_int_equal(h->mepc, B);
+    TM_CODE(m, B, SW(2, 1, 0));
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, 0x40000000);
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_STORE_ACCESS);
+    /* Jump to nowhere: instruction access fault with tval = target. */
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, 0x40000000);
+    TM_CODE(m, B, JALR(0, 1, 0));
+    hart_step(h, 2);
+    assert_int_equal(h->mcause, EXC_INSN_ACCESS);
+    assert_int_equal(h->mtval, 0x40000000);
+    assert_int_equal(h->mepc, 0x40000000);
+}
+
+static void test_illegal(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 5, B + 0x100);
+    TM_CODE(m, B, CSRRW(0, 0x305, 5), 0x00000000);
+    hart_step(h, 2);
+    assert_int_equal(h->mcause, EXC_ILLEGAL);
+    assert_int_equal(h->mtval, 0);
+    assert_int_equal(h->mepc, B + 4);
+    assert_int_equal(hart_get_pc(h), B + 0x100);
+    /* An unimplemented CSR and a write to a read-only one. */
+    hart_reset(h, B, 0, 0);
+    uint32_t bad = CSRRS(1, 0x7a0, 0); /* tselect */
+    TM_CODE(m, B, bad);
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_ILLEGAL);
+    assert_int_equal(h->mtval, bad);
+    hart_reset(h, B, 0, 0);
+    TM_CODE(m, B, CSRRW(0, 0xf14, 1));
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_ILLEGAL);
+}
+
+static void test_csrs(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    TM_CODE(m, B, CSRRS(1, 0x301, 0), CSRRS(2, 0x300, 0), CSRRSI(0, 0x300, 8), CSRRS(3, 0x300, 0),
+            CSRRWI(0, 0x180, 0), CSRRS(4, 0xf14, 0), CSRRW(5, 0x340, 1), CSRRS(6, 0x340, 0));
+    hart_step(h, 8);
+    assert_int_equal(hart_get_x(h, 1), 0x800000000014112dULL);
+    assert_int_equal(hart_get_x(h, 2), 0xa00000000ULL); /* UXL = SXL = 2 */
+    assert_int_equal(hart_get_x(h, 3), 0xa00000008ULL);
+    assert_int_equal(hart_get_x(h, 4), 0);
+    assert_int_equal(hart_get_x(h, 6), 0x800000000014112dULL);
+    /* satp: unsupported mode is ignored, Sv39 accepted. */
+    h->satp = 0;
+    assert_true(csr_write(h, 0x180, 10ULL << 60 | 5));
+    assert_int_equal(h->satp, 0);
+    assert_true(csr_write(h, 0x180, 8ULL << 60 | 5));
+    assert_int_equal(h->satp, 8ULL << 60 | 5);
+    /* sie/sip follow mideleg */
+    assert_true(csr_write(h, 0x304, 0xaaa));
+    uint64_t v;
+    assert_true(csr_read(h, 0x104, &v));
+    assert_int_equal(v, 0);
+    assert_true(csr_write(h, 0x303, 0x222));
+    assert_true(csr_read(h, 0x104, &v));
+    assert_int_equal(v, 0x222);
+    /* SEIP seen by software = software bit | external line. */
+    hart_set_irq(h, IRQ_S_EXT, true);
+    assert_true(csr_read(h, 0x344, &v));
+    assert_int_equal(v & MIP_SEIP, MIP_SEIP);
+    assert_true(csr_write(h, 0x344, 0));
+    assert_true(csr_read(h, 0x344, &v));
+    assert_int_equal(v & MIP_SEIP, MIP_SEIP);
+    hart_set_irq(h, IRQ_S_EXT, false);
+    assert_true(csr_read(h, 0x344, &v));
+    assert_int_equal(v & MIP_SEIP, 0);
+    /* counters from U-mode need mcounteren and scounteren */
+    h->priv = PRV_U;
+    assert_false(csr_read(h, 0xc01, &v));
+    h->mcounteren = 2;
+    assert_false(csr_read(h, 0xc01, &v));
+    h->scounteren = 2;
+    assert_true(csr_read(h, 0xc01, &v));
+    assert_false(csr_access_ok(h, 0x100, false));
+    h->priv = PRV_S;
+    assert_true(csr_access_ok(h, 0x100, true));
+    assert_false(csr_access_ok(h, 0x300, false));
+    /* stimecmp needs menvcfg.STCE from S-mode */
+    assert_false(csr_read(h, 0x14d, &v));
+    h->menvcfg = MENVCFG_STCE;
+    assert_true(csr_read(h, 0x14d, &v));
+    /* odd pmpcfg does not exist */
+    h->priv = PRV_M;
+    assert_false(csr_read(h, 0x3a1, &v));
+    assert_true(csr_write(h, 0x3b5, ~0ULL));
+    assert_true(csr_read(h, 0x3b5, &v));
+    assert_int_equal(v, (1ULL << 54) - 1);
+}
+
+static void test_ecall_delegation(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    /* M: mtvec = B+0x200, stvec = B+0x300, delegate ecall-from-U, mret to U at B+0x100 */
+    hart_set_x(h, 1, B + 0x200);
+    hart_set_x(h, 2, B + 0x300);
+    hart_set_x(h, 3, 1 << EXC_ECALL_U);
+    hart_set_x(h, 4, B + 0x100);
+    TM_CODE(m, B, CSRRW(0, 0x305, 1), CSRRW(0, 0x105, 2), CSRRW(0, 0x302, 3),
+            CSRRW(0, 0x341, 4), MRET);
+    TM_CODE(m, B + 0x100, ECALL);
+    TM_CODE(m, B + 0x300, ADDI(10, 0, 42), ECALL);
+    TM_CODE(m, B + 0x200, ADDI(11, 0, 43));
+    hart_step(h, 5);
+    assert_int_equal(h->priv, PRV_U);
+    assert_int_equal(hart_get_pc(h), B + 0x100);
+    hart_step(h, 1);
+    assert_int_equal(h->priv, PRV_S);
+    assert_int_equal(hart_get_pc(h), B + 0x300);
+    assert_int_equal(h->scause, EXC_ECALL_U);
+    assert_int_equal(h->sepc, B + 0x100);
+    assert_int_equal(h->mstatus & MSTATUS_SPP, 0);
+    hart_step(h, 2); /* addi; ecall from S is not delegated */
+    assert_int_equal(hart_get_x(h, 10), 42);
+    assert_int_equal(h->priv, PRV_M);
+    assert_int_equal(h->mcause, EXC_ECALL_S);
+    assert_int_equal((h->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, PRV_S);
+    assert_int_equal(hart_get_pc(h), B + 0x200);
+}
+
+static void test_sret_tsr_and_wfi(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    h->priv = PRV_S;
+    h->mstatus |= MSTATUS_TSR;
+    hart_update_mmu_idx(h);
+    TM_CODE(m, B, SRET);
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_ILLEGAL);
+    assert_int_equal(h->mtval, SRET);
+    /* WFI in U-mode is illegal; in M it waits */
+    hart_reset(h, B, 0, 0);
+    TM_CODE(m, B, WFI, ADDI(1, 0, 1));
+    assert_int_equal(hart_step(h, 10), 1);
+    assert_true(h->wfi);
+    assert_int_equal(hart_step(h, 10), 0); /* nothing pending: stays asleep */
+    h->mie = MIP_MTIP;                      /* enabled but MIE=0: wakes, no trap */
+    hart_set_irq(h, IRQ_M_TIMER, true);
+    hart_step(h, 1);
+    assert_false(h->wfi);
+    assert_int_equal(hart_get_x(h, 1), 1);
+}
+
+static void test_interrupts(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, B + 0x401); /* vectored */
+    hart_set_x(h, 2, 1 << IRQ_M_TIMER);
+    TM_CODE(m, B, CSRRW(0, 0x305, 1), CSRRW(0, 0x304, 2), CSRRSI(0, 0x300, 8), ADDI(3, 0, 1),
+            ADDI(3, 0, 2));
+    TM_CODE(m, B + 0x400 + 4 * IRQ_M_TIMER, ADDI(3, 0, 7));
+    hart_step(h, 3);
+    hart_set_irq(h, IRQ_M_TIMER, true);
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, (1ULL << 63) | IRQ_M_TIMER);
+    assert_int_equal(h->mepc, B + 12);
+    assert_int_equal(hart_get_pc(h), B + 0x400 + 4 * IRQ_M_TIMER + 4);
+    assert_int_equal(h->mstatus & MSTATUS_MIE, 0);
+    assert_int_equal(h->mstatus & MSTATUS_MPIE, MSTATUS_MPIE);
+    /* Priority: MEI over MTI; S interrupts delegated to S only below M. */
+    hart_reset(h, B, 0, 0);
+    h->mie = MIP_MEIP | MIP_MTIP | MIP_SSIP;
+    h->mideleg = MIP_SSIP;
+    h->mstatus = MSTATUS_MIE;
+    h->mip_sw = MIP_SSIP;
+    hart_set_irq(h, IRQ_M_TIMER, true);
+    hart_set_irq(h, IRQ_M_EXT, true);
+    assert_int_equal(hart_pending_interrupt(h), IRQ_M_EXT);
+    hart_set_irq(h, IRQ_M_TIMER, false);
+    hart_set_irq(h, IRQ_M_EXT, false);
+    assert_int_equal(hart_pending_interrupt(h), -1); /* SSI delegated, M ignores it */
+    h->priv = PRV_U;
+    assert_int_equal(hart_pending_interrupt(h), IRQ_S_SOFT);
+}
+
+static void test_amo_lrsc(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, B + 0x1000);
+    hart_set_x(h, 2, 5);
+    hart_set_x(h, 6, (uint64_t)-7);
+    tm_w64(m, B + 0x1000, 10);
+    tm_w64(m, B + 0x1008, 3);
+    TM_CODE(m, B, AMOADD_D(3, 1, 2), LR_D(4, 1), SC_D(5, 1, 2), SC_D(7, 1, 2), AMOMIN_W(8, 1, 6),
+            AMOMAXU_D(9, 1, 2), AMOSWAP_D(10, 1, 2));
+    hart_step(h, 7);
+    assert_int_equal(hart_get_x(h, 3), 10);
+    assert_int_equal(hart_get_x(h, 4), 15);
+    assert_int_equal(hart_get_x(h, 5), 0);  /* SC succeeded */
+    assert_int_equal(hart_get_x(h, 7), 1);  /* no reservation: fails */
+    assert_int_equal(hart_get_x(h, 8), 5);
+    assert_int_equal(hart_get_x(h, 9), 0xfffffff9ULL); /* amomin.w wrote -7 (low word) */
+    assert_int_equal(hart_get_x(h, 10), 0xfffffff9ULL);
+    assert_int_equal(tm_r64(m, B + 0x1000), 5);
+    /* misaligned AMO: store/AMO misaligned; LR: load misaligned */
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, B + 0x1004);
+    TM_CODE(m, B, AMOADD_D(3, 1, 2));
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_STORE_MISALIGNED);
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, B + 0x1002);
+    TM_CODE(m, B, LR_W(3, 1));
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_LOAD_MISALIGNED);
+}
+
+static void test_compressed(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    /* c.li a0,5; c.addi a0,3; c.mv a1,a0; c.add a1,a0; c.slli a1,2; c.j +4; c.li a0,0; c.nop */
+    const uint16_t code[] = {0x4515, 0x050d, 0x85aa, 0x95aa, 0x058a, 0xa011, 0x4501, 0x0001};
+    memcpy(tm_ptr(m, B), code, sizeof(code));
+    hart_step(h, 7);
+    assert_int_equal(hart_get_x(h, 10), 8);
+    assert_int_equal(hart_get_x(h, 11), 64);
+    assert_int_equal(hart_get_pc(h), B + 16);
+}
+
+static void test_self_modifying(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    /* Run "addi x5, x0, 1" at B+0x100, then overwrite it with "addi x5,x0,2" by a store,
+     * fence.i, run again. */
+    hart_set_x(h, 1, B + 0x100);
+    hart_set_x(h, 2, ADDI(5, 0, 2));
+    TM_CODE(m, B + 0x100, ADDI(5, 0, 1), JALR(0, 6, 0));
+    TM_CODE(m, B, JALR(6, 1, 0), SW(2, 1, 0), FENCE_I, JALR(6, 1, 0), ADDI(7, 5, 0));
+    hart_step(h, 3);
+    assert_int_equal(hart_get_x(h, 5), 1);
+    hart_step(h, 6);
+    assert_int_equal(hart_get_x(h, 7), 2);
+    /* Without FENCE.I a store by the hart is still seen (we invalidate on stores), and so
+     * is a DMA write reported through bus_ram_written. */
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, B + 0x100);
+    hart_set_x(h, 2, ADDI(5, 0, 3));
+    TM_CODE(m, B, SW(2, 1, 0), JALR(6, 1, 0), ADDI(7, 5, 0));
+    hart_step(h, 5);
+    assert_int_equal(hart_get_x(h, 7), 3);
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, B + 0x100);
+    TM_CODE(m, B, JALR(6, 1, 0), ADDI(7, 5, 0));
+    hart_step(h, 4);
+    assert_int_equal(hart_get_x(h, 7), 3);
+    TM_CODE(m, B + 0x100, ADDI(5, 0, 4)); /* DMA-style write */
+    h->pc = B;
+    hart_step(h, 4);
+    assert_int_equal(hart_get_x(h, 7), 4);
+}
+
+static void test_fp_loadstore(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 1, B + 0x1000);
+    tm_w64(m, B + 0x1000, 0x3ff0000000000000ULL);
+    TM_CODE(m, B, FLD(1, 1, 0));
+    hart_step(h, 1);
+    assert_int_equal(h->mcause, EXC_ILLEGAL); /* FS = Off */
+    hart_reset(h, B, 0, 0);
+    hart_set_x(h, 1, B + 0x1000);
+    h->mstatus |= 1ULL << MSTATUS_FS_SHIFT;
+    TM_CODE(m, B, FLD(1, 1, 0), FLW(2, 1, 4), FSD(2, 1, 8));
+    hart_step(h, 3);
+    assert_int_equal(h->fp.f[1], 0x3ff0000000000000ULL);
+    assert_int_equal(h->fp.f[2], 0xffffffff3ff00000ULL);
+    assert_int_equal(tm_r64(m, B + 0x1008), 0xffffffff3ff00000ULL);
+    assert_int_equal(h->mstatus & MSTATUS_FS, MSTATUS_FS);
+}
+
+static void test_save_load(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_x(h, 7, 77);
+    h->mscratch = 1234;
+    h->satp = 8ULL << 60;
+    h->priv = PRV_S;
+    struct state_writer w;
+    state_writer_init(&w);
+    hart_save(h, &w);
+    hart_reset(h, B, 0, 0);
+    struct state_reader r;
+    state_reader_init(&r, w.buf, w.len);
+    assert_true(hart_load(h, &r, HART_STATE_VERSION));
+    assert_int_equal(hart_get_x(h, 7), 77);
+    assert_int_equal(h->mscratch, 1234);
+    assert_int_equal(h->satp, 8ULL << 60);
+    assert_int_equal(h->priv, PRV_S);
+    state_reader_init(&r, w.buf, w.len / 2);
+    assert_false(hart_load(h, &r, HART_STATE_VERSION));
+    state_writer_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_alu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_muldiv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_and_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loads_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misaligned_across_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_illegal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csrs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ecall_delegation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sret_tsr_and_wfi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_amo_lrsc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compressed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_modifying, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fp_loadstore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
