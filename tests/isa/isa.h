@@ -237,9 +237,16 @@
 .endm
 
 /* From any mode: trap to M-mode (ecall, not delegated) and continue at
- * label in M-mode.  Requires medeleg not delegating the ecall cause. */
+ * label in M-mode.  Requires medeleg not delegating the ecall cause.  The
+ * target is loaded as an absolute address, so this also works from code
+ * running at a virtual alias of its link address. */
 .macro BACK_TO_M label
-    la tp, \label
+    .pushsection .data
+    .balign 8
+.Lbtm\@: .dword \label
+    .popsection
+    la tp, .Lbtm\@
+    ld tp, 0(tp)
     ecall
 .endm
 
@@ -382,7 +389,8 @@ s_trap:
 
 unexpected_s:
     /* Can't print from S-mode portably: leave to M via ecall. */
-    la tp, fail_m
+    la tp, fail_m_abs
+    ld tp, 0(tp)
     ecall
     j fail_m
 
@@ -390,7 +398,8 @@ unexpected_s:
  * (from M, the ecall lands in m_trap, which resumes at fail_m). */
     .globl fail
 fail:
-    la tp, fail_m
+    la tp, fail_m_abs
+    ld tp, 0(tp)
     ecall
 fail_m:
     li t0, MSTATUS_MPRV
@@ -413,7 +422,8 @@ exit_gp:
 
     .globl pass
 pass:
-    la tp, pass_m
+    la tp, pass_m_abs
+    ld tp, 0(tp)
     ecall
 pass_m:
     li t0, MSTATUS_MPRV
@@ -514,6 +524,9 @@ putdec:
     .option pop
 
     .section .rodata
+    .balign 8
+fail_m_abs: .dword fail_m
+pass_m_abs: .dword pass_m
 msg_fail:
     .string "FAIL " TEST_NAME " check "
 msg_pass:

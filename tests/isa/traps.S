@@ -160,7 +160,7 @@ s_mret1:
     BACK_TO_M m_mret1
 m_mret1:
     CHECK_MREC REC_CAUSE, CAUSE_ECALL_S
-    CHECK_MREC_LBL REC_EPC, s_mret1 + 8
+    CHECK_MREC_LBL REC_EPC, s_mret1 + 12
     MREC a0, REC_STATUS
 #ifdef QEMU_QUIRKS
     /* QEMU 7.2 does not clear MPRV on an MRET to a lower privilege, which
@@ -180,7 +180,7 @@ u_ecall:
     BACK_TO_M m_uecall
 m_uecall:
     CHECK_MREC REC_CAUSE, CAUSE_ECALL_U
-    CHECK_MREC_LBL REC_EPC, u_ecall + 8
+    CHECK_MREC_LBL REC_EPC, u_ecall + 12
     MREC a0, REC_STATUS
     li a1, MSTATUS_MPP
     and a0, a0, a1
