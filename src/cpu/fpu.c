@@ -1,11 +1,951 @@
 /* SPDX-License-Identifier: MIT */
-/* Stub while the real implementation is written. */
+/*
+ * RV64 F and D computational instructions.
+ *
+ * Strategy:
+ *  - Arithmetic (add, sub, mul, div, sqrt, fused multiply-add) in the
+ *    four rounding modes the host has runs on host hardware with the
+ *    guest's rounding mode loaded and the host exception flags read back.
+ *    On x86-64 the operations and the MXCSR accesses are inline asm, so
+ *    the compiler cannot move an operation across a control-register
+ *    access; elsewhere <fenv.h> with volatile temporaries is used.
+ *  - RMM (ties away from zero), which no common host implements, and
+ *    fused multiply-add on hosts without an FMA unit, compute the result
+ *    in a wider host format rounded to odd (round toward zero, then set
+ *    the lowest bit when inexact) and round that to the target format in
+ *    software.  With at least two extra bits of precision, rounding the
+ *    round-to-odd value gives the correctly rounded result in every mode,
+ *    including the tininess-after-rounding underflow test.
+ *  - Conversions, comparisons, sign injection, min/max, classify and
+ *    moves are integer code on the bit patterns.
+ *  - NaN operands are handled before touching the host, so host NaN
+ *    propagation rules never leak; every NaN result is canonical.
+ */
 #include "cpu/fpu.h"
+
+#include <fenv.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && !defined(WIRT_FPU_NO_ASM)
+#define FPU_SSE 1
+#else
+#define FPU_SSE 0
+#endif
+
+#if LDBL_MANT_DIG < 55 || LDBL_MAX_EXP < 4096
+#error "the RMM path needs a long double with >= 55 bits and a wide exponent"
+#endif
+
+#define F32_QNAN 0x7fc00000u
+#define F64_QNAN 0x7ff8000000000000ULL
+#define F32_SIGN 0x80000000u
+#define F64_SIGN 0x8000000000000000ULL
+
+enum { OP_ADD, OP_MUL, OP_DIV, OP_SQRT, OP_FMA };
+
+/* ---- bit helpers ------------------------------------------------------ */
+
+static inline float f32_of(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof(f));
+    return f;
+}
+
+static inline uint32_t bits_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof(u));
+    return u;
+}
+
+static inline double f64_of(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+static inline uint64_t bits_f64(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof(u));
+    return u;
+}
+
+static inline bool f32_nan(uint32_t u)
+{
+    return (u & 0x7fffffffu) > 0x7f800000u;
+}
+
+static inline bool f32_snan(uint32_t u)
+{
+    return f32_nan(u) && !(u & 0x00400000u);
+}
+
+static inline bool f32_inf(uint32_t u)
+{
+    return (u & 0x7fffffffu) == 0x7f800000u;
+}
+
+static inline bool f32_zero(uint32_t u)
+{
+    return (u & 0x7fffffffu) == 0;
+}
+
+static inline bool f64_nan(uint64_t u)
+{
+    return (u & ~F64_SIGN) > 0x7ff0000000000000ULL;
+}
+
+static inline bool f64_snan(uint64_t u)
+{
+    return f64_nan(u) && !(u & 0x0008000000000000ULL);
+}
+
+static inline bool f64_inf(uint64_t u)
+{
+    return (u & ~F64_SIGN) == 0x7ff0000000000000ULL;
+}
+
+static inline bool f64_zero(uint64_t u)
+{
+    return (u & ~F64_SIGN) == 0;
+}
+
+/* A single operand whose upper half is not all ones reads as the
+ * canonical NaN (NaN-boxing, unprivileged spec "NaN Boxing"). */
+static inline uint32_t unbox(uint64_t v)
+{
+    return (v >> 32) == 0xffffffffu ? (uint32_t)v : F32_QNAN;
+}
+
+/* ---- software rounding ------------------------------------------------ */
+
+/* Rounds sig >> shift to an integer per rm (sign is the sign of the
+ * value, for the directed modes); *inexact reports dropped bits. */
+static inline uint64_t round_shift(uint64_t sig, int shift, bool sign, int rm, bool *inexact)
+{
+    uint64_t kept, rest; /* rest: the dropped bits, aligned to bit 63 */
+    const uint64_t half = 1ULL << 63;
+
+    if (shift <= 0) {
+        *inexact = false;
+        return sig;
+    }
+    if (shift < 64) {
+        kept = sig >> shift;
+        rest = sig << (64 - shift);
+    } else if (shift == 64) {
+        kept = 0;
+        rest = sig;
+    } else {
+        kept = 0;
+        rest = sig != 0; /* below one half, but not zero */
+    }
+    *inexact = rest != 0;
+    switch (rm) {
+    case RM_RNE:
+        return kept + (rest > half || (rest == half && (kept & 1)));
+    case RM_RMM:
+        return kept + (rest >= half);
+    case RM_RDN:
+        return kept + (sign && rest);
+    case RM_RUP:
+        return kept + (!sign && rest);
+    default:
+        return kept;
+    }
+}
+
+/* Rounds sign * sig * 2^exp (sig != 0) to single (is_d false) or double
+ * and returns the bit pattern.  Underflow is signalled when the result
+ * is tiny after rounding (with unbounded exponent) and inexact. */
+static uint64_t round_pack(bool sign, int exp, uint64_t sig, bool is_d, int rm, uint32_t *fl)
+{
+    const int p = is_d ? 53 : 24;
+    const int emin = is_d ? -1022 : -126;
+    const int emax = is_d ? 1023 : 127;
+    const uint64_t sign_bit = (uint64_t)sign << (is_d ? 63 : 31);
+    int lz = __builtin_clzll(sig);
+    int e;
+    bool tiny = false, inexact;
+    uint64_t k, out;
+
+    sig <<= lz;
+    e = exp - lz + 63; /* value = 1.f * 2^e */
+    if (e < emin) {
+        k = round_shift(sig, 64 - p, sign, rm, &inexact);
+        tiny = e + 1 < emin || !(k >> p);
+        k = round_shift(sig, 64 - p + (emin - e), sign, rm, &inexact);
+        /* A carry into bit p-1 lands in the exponent field: min normal. */
+        out = k;
+    } else {
+        k = round_shift(sig, 64 - p, sign, rm, &inexact);
+        if (k >> p) {
+            k >>= 1;
+            e++;
+        }
+        if (e > emax) {
+            *fl |= FFLAG_OF | FFLAG_NX;
+            bool to_inf =
+                rm == RM_RNE || rm == RM_RMM || (rm == RM_RUP && !sign) || (rm == RM_RDN && sign);
+            if (to_inf)
+                out = is_d ? 0x7ff0000000000000ULL : 0x7f800000u;
+            else
+                out = is_d ? 0x7fefffffffffffffULL : 0x7f7fffffu;
+            return sign_bit | out;
+        }
+        out = ((uint64_t)(e + emax) << (p - 1)) | (k & ((1ULL << (p - 1)) - 1));
+    }
+    if (inexact) {
+        *fl |= FFLAG_NX;
+        if (tiny)
+            *fl |= FFLAG_UF;
+    }
+    return sign_bit | out;
+}
+
+/* ---- host floating-point environment ---------------------------------- */
+
+#if FPU_SSE
+
+/* MXCSR: flags IE DE ZE OE UE PE in bits 0-5, masks 7-12, RC 13-14. */
+#define MX_CTRL 0xffc0u
+#define MX_BASE 0x1f80u /* all exceptions masked, RNE, no DAZ/FTZ */
+
+static const uint32_t mx_rc[4] = {0x0000, 0x6000, 0x2000, 0x4000};
+
+static bool host_has_fma;
+
+__attribute__((constructor)) static void fpu_detect(void)
+{
+    __builtin_cpu_init();
+    host_has_fma = __builtin_cpu_supports("fma");
+}
+
+static inline uint32_t mx_get(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+static inline void mx_set(uint32_t v)
+{
+    __asm__ volatile("ldmxcsr %0" : : "m"(v));
+}
+
+static inline uint32_t mx_fflags(uint32_t c)
+{
+    return (c & 1) << 4 | (c >> 2 & 1) << 3 | (c >> 3 & 1) << 2 | (c >> 4 & 1) << 1 | (c >> 5 & 1);
+}
+
+struct host_env {
+    uint32_t saved;
+};
+
+/* Loads rm (0..3) and clears the flags.  The reload is skipped when the
+ * mode is already right and every flag already raised on the host is
+ * also already accrued in the guest: the flags read afterwards are then
+ * still exactly what the guest must accrue. */
+static inline void host_begin(struct host_env *env, int rm, uint32_t guest_flags)
+{
+    uint32_t want = MX_BASE | mx_rc[rm];
+    uint32_t c = mx_get();
+
+    env->saved = c;
+    if ((c & MX_CTRL) == want && (mx_fflags(c) & ~guest_flags) == 0)
+        return;
+    mx_set(want);
+}
+
+static inline uint32_t host_end(struct host_env *env)
+{
+    uint32_t c = mx_get();
+
+    if ((c & MX_CTRL) != (env->saved & MX_CTRL))
+        mx_set(env->saved);
+    return mx_fflags(c);
+}
+
+#define SSE_BIN(name, type, insn)                                                                  \
+    static inline type name(type a, type b)                                                        \
+    {                                                                                              \
+        __asm__ volatile(insn " %1, %0" : "+x"(a) : "x"(b));                                       \
+        return a;                                                                                  \
+    }
+SSE_BIN(h_add_s, float, "addss")
+SSE_BIN(h_mul_s, float, "mulss")
+SSE_BIN(h_div_s, float, "divss")
+SSE_BIN(h_add_d, double, "addsd")
+SSE_BIN(h_mul_d, double, "mulsd")
+SSE_BIN(h_div_d, double, "divsd")
+
+static inline float h_sqrt_s(float a)
+{
+    float r;
+    __asm__ volatile("sqrtss %1, %0" : "=x"(r) : "x"(a));
+    return r;
+}
+
+static inline double h_sqrt_d(double a)
+{
+    double r;
+    __asm__ volatile("sqrtsd %1, %0" : "=x"(r) : "x"(a));
+    return r;
+}
+
+/* Only called when host_has_fma. */
+static inline float h_fma_s(float a, float b, float c)
+{
+    __asm__ volatile("vfmadd213ss %2, %1, %0" : "+x"(a) : "x"(b), "x"(c));
+    return a;
+}
+
+static inline double h_fma_d(double a, double b, double c)
+{
+    __asm__ volatile("vfmadd213sd %2, %1, %0" : "+x"(a) : "x"(b), "x"(c));
+    return a;
+}
+
+#else /* portable <fenv.h> path; build this file with -frounding-math */
+
+#define host_has_fma true
+
+static const int fe_of_rm[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD};
+
+static inline uint32_t fflags_of_fe(int ex)
+{
+    uint32_t f = 0;
+
+    if (ex & FE_INVALID)
+        f |= FFLAG_NV;
+    if (ex & FE_DIVBYZERO)
+        f |= FFLAG_DZ;
+    if (ex & FE_OVERFLOW)
+        f |= FFLAG_OF;
+    if (ex & FE_UNDERFLOW)
+        f |= FFLAG_UF;
+    if (ex & FE_INEXACT)
+        f |= FFLAG_NX;
+    return f;
+}
+
+struct host_env {
+    int unused;
+};
+
+static inline void host_begin(struct host_env *env, int rm, uint32_t guest_flags)
+{
+    (void)env;
+    (void)guest_flags;
+    feclearexcept(FE_ALL_EXCEPT);
+    fesetround(fe_of_rm[rm]);
+}
+
+static inline uint32_t host_end(struct host_env *env)
+{
+    int ex = fetestexcept(FE_ALL_EXCEPT);
+
+    (void)env;
+    fesetround(FE_TONEAREST);
+    return fflags_of_fe(ex);
+}
+
+/* Volatile temporaries keep the operation between the fenv calls. */
+#define GEN_BIN(name, type, expr)                                                                  \
+    static inline type name(type a, type b)                                                        \
+    {                                                                                              \
+        volatile type x = a, y = b;                                                                \
+        volatile type r = expr;                                                                    \
+        return r;                                                                                  \
+    }
+GEN_BIN(h_add_s, float, x + y)
+GEN_BIN(h_mul_s, float, x *y)
+GEN_BIN(h_div_s, float, x / y)
+GEN_BIN(h_add_d, double, x + y)
+GEN_BIN(h_mul_d, double, x *y)
+GEN_BIN(h_div_d, double, x / y)
+
+static inline float h_sqrt_s(float a)
+{
+    volatile float x = a;
+    volatile float r = sqrtf(x);
+    return r;
+}
+
+static inline double h_sqrt_d(double a)
+{
+    volatile double x = a;
+    volatile double r = sqrt(x);
+    return r;
+}
+
+static inline float h_fma_s(float a, float b, float c)
+{
+    volatile float x = a, y = b, z = c;
+    volatile float r = fmaf(x, y, z);
+    return r;
+}
+
+static inline double h_fma_d(double a, double b, double c)
+{
+    volatile double x = a, y = b, z = c;
+    volatile double r = fma(x, y, z);
+    return r;
+}
+
+#endif
+
+/* ---- wide (round-to-odd) path ----------------------------------------- */
+
+/* One operation in double under host mode fe; *ex gets the host flags. */
+static double wide_op_d(int op, double a, double b, double c, int fe, int *ex)
+{
+    volatile double x = a, y = b, z = c, r;
+
+    feclearexcept(FE_ALL_EXCEPT);
+    fesetround(fe);
+    switch (op) {
+    case OP_ADD:
+        r = x + y;
+        break;
+    case OP_MUL:
+        r = x * y;
+        break;
+    case OP_DIV:
+        r = x / y;
+        break;
+    case OP_SQRT:
+        r = sqrt(x);
+        break;
+    default:
+        /* Single operands: the double product is exact, so this sum is
+         * the only rounding. */
+        r = x * y + z;
+        break;
+    }
+    *ex = fetestexcept(FE_ALL_EXCEPT);
+    fesetround(FE_TONEAREST);
+    return r;
+}
+
+static long double wide_op_ld(int op, long double a, long double b, long double c, int fe, int *ex)
+{
+    volatile long double x = a, y = b, z = c, r;
+
+    feclearexcept(FE_ALL_EXCEPT);
+    fesetround(fe);
+    switch (op) {
+    case OP_ADD:
+        r = x + y;
+        break;
+    case OP_MUL:
+        r = x * y;
+        break;
+    case OP_DIV:
+        r = x / y;
+        break;
+    case OP_SQRT:
+        r = sqrtl(x);
+        break;
+    default:
+        r = fmal(x, y, z);
+        break;
+    }
+    *ex = fetestexcept(FE_ALL_EXCEPT);
+    fesetround(FE_TONEAREST);
+    return r;
+}
+
+/* Single-precision operation via double rounded to odd. Operands are
+ * not NaN. */
+static uint32_t wide_s(int op, float a, float b, float c, int rm, uint32_t *fl)
+{
+    int ex;
+    double r = wide_op_d(op, a, b, c, FE_TOWARDZERO, &ex);
+    uint64_t u = bits_f64(r);
+
+    if (isnan(r)) {
+        *fl |= FFLAG_NV;
+        return F32_QNAN;
+    }
+    if (ex & FE_DIVBYZERO)
+        *fl |= FFLAG_DZ;
+    if (r == 0 && rm == RM_RDN && (op == OP_ADD || op == OP_FMA))
+        r = wide_op_d(op, a, b, c, FE_DOWNWARD, &ex); /* exact zero: sign per mode */
+    if (isinf(r) || r == 0)
+        return bits_f32((float)r);
+
+    /* r is a normal double: operands' range keeps it far from double's
+     * subnormals and overflow. */
+    uint64_t sig = (u & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int exp = (int)(u >> 52 & 0x7ff) - 1075;
+    if (ex & FE_INEXACT)
+        sig |= 1;
+    return (uint32_t)round_pack(u >> 63, exp, sig, false, rm, fl);
+}
+
+static uint64_t wide_d(int op, double a, double b, double c, int rm, uint32_t *fl)
+{
+    int ex, e;
+    long double r = wide_op_ld(op, a, b, c, FE_TOWARDZERO, &ex);
+
+    if (isnan(r)) {
+        *fl |= FFLAG_NV;
+        return F64_QNAN;
+    }
+    if (ex & FE_DIVBYZERO)
+        *fl |= FFLAG_DZ;
+    if (r == 0 && rm == RM_RDN && (op == OP_ADD || op == OP_FMA))
+        r = wide_op_ld(op, a, b, c, FE_DOWNWARD, &ex);
+    if (isinf(r) || r == 0)
+        return bits_f64((double)r);
+
+    long double m = frexpl(r, &e);
+    uint64_t sig = (uint64_t)ldexpl(fabsl(m), 64);
+    if (ex & FE_INEXACT)
+        sig |= 1;
+    return round_pack(signbit(r) != 0, e - 64, sig, true, rm, fl);
+}
+
+/* ---- arithmetic --------------------------------------------------------- */
+
+/* op on single operands a, b, c (bit patterns; sub is add with b negated). */
+static uint32_t arith_s(int op, uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t *fl)
+{
+    bool nan = f32_nan(a) || (op != OP_SQRT && f32_nan(b)) || (op == OP_FMA && f32_nan(c));
+
+    if (nan) {
+        bool nv = f32_snan(a) || (op != OP_SQRT && f32_snan(b)) || (op == OP_FMA && f32_snan(c));
+        /* RISC-V: inf * 0 is invalid even when the addend is a qNaN. */
+        if (op == OP_FMA && ((f32_inf(a) && f32_zero(b)) || (f32_zero(a) && f32_inf(b))))
+            nv = true;
+        if (nv)
+            *fl |= FFLAG_NV;
+        return F32_QNAN;
+    }
+    float fa = f32_of(a), fb = f32_of(b), fc = f32_of(c), r;
+    if (rm == RM_RMM || (op == OP_FMA && !host_has_fma))
+        return wide_s(op, fa, fb, fc, rm, fl);
+
+    struct host_env env;
+    host_begin(&env, rm, *fl);
+    switch (op) {
+    case OP_ADD:
+        r = h_add_s(fa, fb);
+        break;
+    case OP_MUL:
+        r = h_mul_s(fa, fb);
+        break;
+    case OP_DIV:
+        r = h_div_s(fa, fb);
+        break;
+    case OP_SQRT:
+        r = h_sqrt_s(fa);
+        break;
+    default:
+        r = h_fma_s(fa, fb, fc);
+        break;
+    }
+    *fl |= host_end(&env);
+    uint32_t u = bits_f32(r);
+    return f32_nan(u) ? F32_QNAN : u;
+}
+
+static uint64_t arith_d(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t *fl)
+{
+    bool nan = f64_nan(a) || (op != OP_SQRT && f64_nan(b)) || (op == OP_FMA && f64_nan(c));
+
+    if (nan) {
+        bool nv = f64_snan(a) || (op != OP_SQRT && f64_snan(b)) || (op == OP_FMA && f64_snan(c));
+        if (op == OP_FMA && ((f64_inf(a) && f64_zero(b)) || (f64_zero(a) && f64_inf(b))))
+            nv = true;
+        if (nv)
+            *fl |= FFLAG_NV;
+        return F64_QNAN;
+    }
+    double da = f64_of(a), db = f64_of(b), dc = f64_of(c), r;
+    if (rm == RM_RMM || (op == OP_FMA && !host_has_fma))
+        return wide_d(op, da, db, dc, rm, fl);
+
+    struct host_env env;
+    host_begin(&env, rm, *fl);
+    switch (op) {
+    case OP_ADD:
+        r = h_add_d(da, db);
+        break;
+    case OP_MUL:
+        r = h_mul_d(da, db);
+        break;
+    case OP_DIV:
+        r = h_div_d(da, db);
+        break;
+    case OP_SQRT:
+        r = h_sqrt_d(da);
+        break;
+    default:
+        r = h_fma_d(da, db, dc);
+        break;
+    }
+    *fl |= host_end(&env);
+    uint64_t u = bits_f64(r);
+    return f64_nan(u) ? F64_QNAN : u;
+}
+
+/* ---- conversions ---------------------------------------------------------- */
+
+/* FCVT.S.D */
+static uint32_t cvt_s_d(uint64_t u, int rm, uint32_t *fl)
+{
+    bool sign = u >> 63;
+    int e = u >> 52 & 0x7ff;
+    uint64_t frac = u & ((1ULL << 52) - 1);
+
+    if (e == 0x7ff) {
+        if (!frac)
+            return (sign ? F32_SIGN : 0) | 0x7f800000u;
+        if (f64_snan(u))
+            *fl |= FFLAG_NV;
+        return F32_QNAN;
+    }
+    if (e == 0 && frac == 0)
+        return sign ? F32_SIGN : 0;
+    if (e == 0)
+        return (uint32_t)round_pack(sign, -1074, frac, false, rm, fl);
+    return (uint32_t)round_pack(sign, e - 1075, frac | (1ULL << 52), false, rm, fl);
+}
+
+/* FCVT.D.S: exact except for NaNs. */
+static uint64_t cvt_d_s(uint32_t u, uint32_t *fl)
+{
+    if (f32_nan(u)) {
+        if (f32_snan(u))
+            *fl |= FFLAG_NV;
+        return F64_QNAN;
+    }
+    return bits_f64((double)f32_of(u));
+}
+
+/* FCVT.{S,D}.{W,WU,L,LU}; type: 0 W, 1 WU, 2 L, 3 LU. */
+static uint64_t cvt_from_int(uint64_t v, int type, bool is_d, int rm, uint32_t *fl)
+{
+    bool sign = false;
+    uint64_t mag;
+
+    switch (type) {
+    case 0:
+        mag = (uint64_t)(int64_t)(int32_t)v;
+        break;
+    case 1:
+        mag = (uint32_t)v;
+        break;
+    default:
+        mag = v;
+        break;
+    }
+    if ((type == 0 || type == 2) && (int64_t)mag < 0) {
+        sign = true;
+        mag = -mag;
+    }
+    if (mag == 0)
+        return 0;
+    return round_pack(sign, 0, mag, is_d, rm, fl);
+}
+
+/* FCVT.{W,WU,L,LU}.D on the double with bits u (single operands are
+ * widened first, which is exact).  Returns the x register value. */
+static uint64_t cvt_to_int(uint64_t u, int type, int rm, uint32_t *fl)
+{
+    static const uint64_t max_pos[4] = {0x7fffffff, 0xffffffff, INT64_MAX, UINT64_MAX};
+    static const uint64_t max_neg[4] = {0x80000000, 0, 1ULL << 63, 0};
+    bool sign = u >> 63;
+    int e = u >> 52 & 0x7ff;
+    uint64_t frac = u & ((1ULL << 52) - 1);
+    uint64_t mag = 0, res;
+    bool invalid = false, inexact = false;
+
+    if (e == 0x7ff) {
+        invalid = true;
+    } else {
+        uint64_t m = e ? frac | (1ULL << 52) : frac;
+        int shift = (e ? e : 1) - 1075; /* value = m * 2^shift */
+        if (shift > 11)
+            invalid = true; /* >= 2^64 */
+        else if (shift >= 0)
+            mag = m << shift;
+        else
+            mag = round_shift(m, -shift, sign, rm, &inexact);
+        if (!invalid)
+            invalid = mag > (sign ? max_neg[type] : max_pos[type]);
+    }
+    if (invalid) {
+        *fl |= FFLAG_NV;
+        if (f64_nan(u) || !sign)
+            res = max_pos[type];
+        else
+            res = -max_neg[type];
+    } else {
+        if (inexact)
+            *fl |= FFLAG_NX;
+        res = sign ? -mag : mag;
+    }
+    if (type < 2)
+        res = (uint64_t)(int64_t)(int32_t)res;
+    return res;
+}
+
+/* ---- comparisons, min/max, classify ----------------------------------- */
+
+/* Maps a non-NaN float pattern to an unsigned key with the same order
+ * (-0 below +0). */
+static inline uint64_t order_key(uint64_t u, int width)
+{
+    uint64_t sign = 1ULL << (width - 1);
+    return (u & sign) ? ~u & ((sign << 1) - 1) : u | sign;
+}
+
+/* FMIN/FMAX per the 2.2 spec (IEEE 754-2019 minimumNumber/maximumNumber). */
+static uint64_t minmax(uint64_t a, uint64_t b, bool is_d, bool is_max, uint32_t *fl)
+{
+    bool an = is_d ? f64_nan(a) : f32_nan((uint32_t)a);
+    bool bn = is_d ? f64_nan(b) : f32_nan((uint32_t)b);
+    bool as = is_d ? f64_snan(a) : f32_snan((uint32_t)a);
+    bool bs = is_d ? f64_snan(b) : f32_snan((uint32_t)b);
+
+    if (as || bs)
+        *fl |= FFLAG_NV;
+    if (an && bn)
+        return is_d ? F64_QNAN : F32_QNAN;
+    if (an)
+        return b;
+    if (bn)
+        return a;
+    int w = is_d ? 64 : 32;
+    bool a_less = order_key(a, w) < order_key(b, w);
+    return (a_less != is_max) ? a : b;
+}
+
+/* FLE (f3 0), FLT (1), FEQ (2). */
+static uint64_t compare(uint64_t a, uint64_t b, bool is_d, uint32_t f3, uint32_t *fl)
+{
+    bool an = is_d ? f64_nan(a) : f32_nan((uint32_t)a);
+    bool bn = is_d ? f64_nan(b) : f32_nan((uint32_t)b);
+
+    if (an || bn) {
+        bool sn =
+            is_d ? f64_snan(a) || f64_snan(b) : f32_snan((uint32_t)a) || f32_snan((uint32_t)b);
+        if (f3 != 2 || sn)
+            *fl |= FFLAG_NV;
+        return 0;
+    }
+    double x = is_d ? f64_of(a) : f32_of((uint32_t)a);
+    double y = is_d ? f64_of(b) : f32_of((uint32_t)b);
+    switch (f3) {
+    case 0:
+        return x <= y;
+    case 1:
+        return x < y;
+    default:
+        return x == y;
+    }
+}
+
+static uint64_t classify(uint64_t u, bool is_d)
+{
+    int w = is_d ? 64 : 32, mbits = is_d ? 52 : 23;
+    bool sign = u >> (w - 1) & 1;
+    uint64_t emask = is_d ? 0x7ff : 0xff;
+    uint64_t e = u >> mbits & emask;
+    uint64_t frac = u & ((1ULL << mbits) - 1);
+
+    if (e == emask) {
+        if (frac == 0)
+            return sign ? 1u << 0 : 1u << 7;
+        return (frac >> (mbits - 1)) ? 1u << 9 : 1u << 8;
+    }
+    if (e == 0)
+        return frac == 0 ? (sign ? 1u << 3 : 1u << 4) : (sign ? 1u << 2 : 1u << 5);
+    return sign ? 1u << 1 : 1u << 6;
+}
+
+/* ---- decode and execute ------------------------------------------------- */
 
 bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
 {
-    (void)fp;
-    (void)x;
-    (void)insn;
-    return false;
+    const uint32_t opc = insn & 0x7f;
+    const uint32_t rd = insn >> 7 & 31;
+    const uint32_t f3 = insn >> 12 & 7;
+    const uint32_t rs1 = insn >> 15 & 31;
+    const uint32_t rs2 = insn >> 20 & 31;
+    const uint32_t f7 = insn >> 25;
+    const bool is_d = f7 & 1;
+    const int rm = f3 == RM_DYN ? (int)(fp->frm & 7) : (int)f3;
+    const bool rm_ok = rm <= RM_RMM;
+    uint32_t fl = fp->fflags;
+
+    switch (opc) {
+    case 0x43: /* FMADD */
+    case 0x47: /* FMSUB */
+    case 0x4b: /* FNMSUB */
+    case 0x4f: /* FNMADD */ {
+        if ((f7 & 3) > 1 || !rm_ok)
+            return false;
+        /* -(a*b) is (-a)*b; negating operands, not the result, gives the
+         * RISC-V signs for zero results. */
+        bool neg_prod = opc == 0x4b || opc == 0x4f;
+        bool neg_add = opc == 0x47 || opc == 0x4f;
+        uint64_t a = fp->f[rs1], b = fp->f[rs2], c = fp->f[insn >> 27];
+        if (is_d) {
+            a ^= neg_prod ? F64_SIGN : 0;
+            c ^= neg_add ? F64_SIGN : 0;
+            fp->f[rd] = arith_d(OP_FMA, a, b, c, rm, &fl);
+        } else {
+            uint32_t sa = unbox(a) ^ (neg_prod ? F32_SIGN : 0);
+            uint32_t sc = unbox(c) ^ (neg_add ? F32_SIGN : 0);
+            fp->f[rd] = fpu_box32(arith_s(OP_FMA, sa, unbox(b), sc, rm, &fl));
+        }
+        break;
+    }
+    case 0x53: {
+        uint64_t a = fp->f[rs1], b = fp->f[rs2];
+        switch (f7) {
+        case 0x00: /* FADD.S */
+        case 0x04: /* FSUB.S */
+        case 0x08: /* FMUL.S */
+        case 0x0c: /* FDIV.S */
+        case 0x2c: /* FSQRT.S */ {
+            static const int ops[12] = {OP_ADD, OP_ADD, OP_MUL, OP_DIV, 0, 0,
+                                        0,      0,      0,      0,      0, OP_SQRT};
+            if (!rm_ok || (f7 == 0x2c && rs2 != 0))
+                return false;
+            uint32_t sb = unbox(b) ^ (f7 == 0x04 ? F32_SIGN : 0);
+            fp->f[rd] = fpu_box32(arith_s(ops[f7 >> 2], unbox(a), sb, 0, rm, &fl));
+            break;
+        }
+        case 0x01: /* FADD.D */
+        case 0x05: /* FSUB.D */
+        case 0x09: /* FMUL.D */
+        case 0x0d: /* FDIV.D */
+        case 0x2d: /* FSQRT.D */ {
+            static const int ops[12] = {OP_ADD, OP_ADD, OP_MUL, OP_DIV, 0, 0,
+                                        0,      0,      0,      0,      0, OP_SQRT};
+            if (!rm_ok || (f7 == 0x2d && rs2 != 0))
+                return false;
+            b ^= f7 == 0x05 ? F64_SIGN : 0;
+            fp->f[rd] = arith_d(ops[f7 >> 2], a, b, 0, rm, &fl);
+            break;
+        }
+        case 0x10: /* FSGNJ.S, FSGNJN.S, FSGNJX.S */ {
+            uint32_t sa = unbox(a), sb = unbox(b), s;
+            if (f3 == 0)
+                s = sb;
+            else if (f3 == 1)
+                s = ~sb;
+            else if (f3 == 2)
+                s = sa ^ sb;
+            else
+                return false;
+            fp->f[rd] = fpu_box32((sa & ~F32_SIGN) | (s & F32_SIGN));
+            break;
+        }
+        case 0x11: /* FSGNJ.D, FSGNJN.D, FSGNJX.D */ {
+            uint64_t s;
+            if (f3 == 0)
+                s = b;
+            else if (f3 == 1)
+                s = ~b;
+            else if (f3 == 2)
+                s = a ^ b;
+            else
+                return false;
+            fp->f[rd] = (a & ~F64_SIGN) | (s & F64_SIGN);
+            break;
+        }
+        case 0x14: /* FMIN.S, FMAX.S */
+            if (f3 > 1)
+                return false;
+            fp->f[rd] = fpu_box32((uint32_t)minmax(unbox(a), unbox(b), false, f3, &fl));
+            break;
+        case 0x15: /* FMIN.D, FMAX.D */
+            if (f3 > 1)
+                return false;
+            fp->f[rd] = minmax(a, b, true, f3, &fl);
+            break;
+        case 0x20: /* FCVT.S.D */
+            if (rs2 != 1 || !rm_ok)
+                return false;
+            fp->f[rd] = fpu_box32(cvt_s_d(a, rm, &fl));
+            break;
+        case 0x21: /* FCVT.D.S */
+            if (rs2 != 0 || !rm_ok)
+                return false;
+            fp->f[rd] = cvt_d_s(unbox(a), &fl);
+            break;
+        case 0x50: /* FLE.S, FLT.S, FEQ.S */
+            if (f3 > 2)
+                return false;
+            x[rd] = compare(unbox(a), unbox(b), false, f3, &fl);
+            break;
+        case 0x51: /* FLE.D, FLT.D, FEQ.D */
+            if (f3 > 2)
+                return false;
+            x[rd] = compare(a, b, true, f3, &fl);
+            break;
+        case 0x60: /* FCVT.{W,WU,L,LU}.S */
+            if (rs2 > 3 || !rm_ok)
+                return false;
+            x[rd] = cvt_to_int(cvt_d_s(unbox(a), &(uint32_t){0}), rs2, rm, &fl);
+            break;
+        case 0x61: /* FCVT.{W,WU,L,LU}.D */
+            if (rs2 > 3 || !rm_ok)
+                return false;
+            x[rd] = cvt_to_int(a, rs2, rm, &fl);
+            break;
+        case 0x68: /* FCVT.S.{W,WU,L,LU} */
+            if (rs2 > 3 || !rm_ok)
+                return false;
+            fp->f[rd] = fpu_box32((uint32_t)cvt_from_int(x[rs1], rs2, false, rm, &fl));
+            break;
+        case 0x69: /* FCVT.D.{W,WU,L,LU} */
+            if (rs2 > 3 || !rm_ok)
+                return false;
+            fp->f[rd] = cvt_from_int(x[rs1], rs2, true, rm, &fl);
+            break;
+        case 0x70: /* FMV.X.W, FCLASS.S */
+            if (rs2 != 0 || f3 > 1)
+                return false;
+            if (f3 == 0)
+                x[rd] = (uint64_t)(int64_t)(int32_t)(uint32_t)a; /* raw bits, no unboxing */
+            else
+                x[rd] = classify(unbox(a), false);
+            break;
+        case 0x71: /* FMV.X.D, FCLASS.D */
+            if (rs2 != 0 || f3 > 1)
+                return false;
+            x[rd] = f3 == 0 ? a : classify(a, true);
+            break;
+        case 0x78: /* FMV.W.X */
+            if (rs2 != 0 || f3 != 0)
+                return false;
+            fp->f[rd] = fpu_box32((uint32_t)x[rs1]);
+            break;
+        case 0x79: /* FMV.D.X */
+            if (rs2 != 0 || f3 != 0)
+                return false;
+            fp->f[rd] = x[rs1];
+            break;
+        default:
+            return false;
+        }
+        break;
+    }
+    default:
+        return false;
+    }
+    fp->fflags = fl & 0x1f;
+    return true;
 }
