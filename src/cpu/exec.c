@@ -17,15 +17,6 @@
 #include "mem/bus.h"
 #include "util/compiler.h"
 
-/* Until fpu.c exists the link must still work. */
-__attribute__((weak)) bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
-{
-    (void)fp;
-    (void)x;
-    (void)insn;
-    return false;
-}
-
 static void trace_insn(struct hart *h, uint64_t pc, const struct dinsn *d)
 {
     if (d->op == OP_DECODE || d->op == OP_END || d->op == OP_CROSS)
