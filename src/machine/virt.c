@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "virt" board: builds the machine from a board_config, loads the
+ * images, runs the harts and handles power requests.
+ *
+ * Boot layout in DRAM: firmware at the base; the kernel at base + its
+ * Image text_offset (2 MiB); the device tree in the last 2 MiB-aligned
+ * block below the top of RAM, the firmware's fw_dynamic_info right after
+ * it, the initrd just below the device tree.
+ */
+#include "machine/board.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <libfdt.h>
+
+#include "cpu/hart.h"
+#include "dev/clint.h"
+#include "dev/goldfish_rtc.h"
+#include "dev/htif.h"
+#include "dev/plic.h"
+#include "dev/power.h"
+#include "dev/syscon.h"
+#include "dev/uart16550.h"
+#include "machine/console.h"
+#include "machine/evloop.h"
+#include "machine/fdt.h"
+#include "machine/loader.h"
+#include "util/log.h"
+
+#define MIN_RAM_SIZE   (16ULL << 20)
+#define KERNEL_OFFSET  (2ULL << 20)
+#define FDT_ALIGN      (2ULL << 20)
+#define FW_DYNAMIC_MAGIC   0x4942534fULL /* "OSBI" */
+#define FW_DYNAMIC_VERSION 2
+#define PRIV_S 1
+
+struct board_images {
+    struct loaded_file bios, kernel, initrd, elf;
+    enum image_kind kernel_kind;
+    struct elf_info elf_info;
+};
+
+struct fw_dynamic_info {
+    uint64_t magic, version, next_addr, next_mode, options, boot_hart;
+};
+
+static uint64_t host_memory_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
+}
+
+bool board_add_device(struct board *b, uint64_t base, uint64_t size, unsigned irq,
+                      const struct dev_ops *ops, void *dev)
+{
+    if (b->ndevices == BOARD_MAX_DEVICES || !bus_add_device(&b->bus, base, size, ops, dev))
+        return false;
+    struct board_device *d = &b->devices[b->ndevices++];
+    d->ops = ops;
+    d->dev = dev;
+    d->where = (struct dev_placement){
+        .base = base, .size = size, .irq = irq, .phandle_plic = BOARD_PHANDLE_PLIC};
+    return true;
+}
+
+struct irq_line board_irq_line(struct board *b, unsigned irq)
+{
+    return plic_source_line(b->plic, irq);
+}
+
+bool board_alloc_virtio_slot(struct board *b, uint64_t *base, unsigned *irq)
+{
+    if (b->next_virtio_slot >= VIRT_VIRTIO_COUNT)
+        return false;
+    unsigned n = b->next_virtio_slot++;
+    *base = VIRT_VIRTIO_BASE + n * VIRT_VIRTIO_SIZE;
+    *irq = VIRT_VIRTIO_IRQ + n;
+    return true;
+}
+
+void board_power_off(struct board *b, int exit_code)
+{
+    b->exit_code = exit_code;
+    b->power_off = true;
+    for (unsigned h = 0; h < b->nharts; h++)
+        hart_stop(b->harts[h]);
+}
+
+static void on_power(void *opaque, enum power_request req, int exit_code)
+{
+    struct board *b = opaque;
+    if (req == POWER_RESET) {
+        b->reset_requested = true;
+        for (unsigned h = 0; h < b->nharts; h++)
+            hart_stop(b->harts[h]);
+    } else {
+        board_power_off(b, exit_code);
+    }
+}
+
+static void on_console_quit(void *opaque)
+{
+    board_power_off(opaque, 0);
+}
+
+static void uart_tx(void *opaque, uint8_t byte)
+{
+    struct board *b = opaque;
+    console_write(b->console, &byte, 1);
+}
+
+static void uart_rx_ready(void *opaque)
+{
+    struct board *b = opaque;
+    console_sink_ready(b->console);
+}
+
+static size_t uart_sink(void *opaque, const uint8_t *buf, size_t len)
+{
+    return uart16550_receive(opaque, buf, len);
+}
+
+static bool load_images(struct board *b, char *err, size_t errlen)
+{
+    const struct board_config *cfg = &b->cfg;
+    struct board_images *im = b->images;
+    size_t max = (size_t)cfg->ram_size;
+    if (cfg->bios && !load_file(cfg->bios, max, &im->bios, err, errlen))
+        return false;
+    if (cfg->kernel) {
+        if (!load_file(cfg->kernel, max, &im->kernel, err, errlen))
+            return false;
+        im->kernel_kind = detect_image_kind(&im->kernel);
+        if (im->kernel_kind == IMAGE_UNKNOWN) {
+            snprintf(err, errlen, "%s: not a RISC-V Linux Image or ELF file", cfg->kernel);
+            return false;
+        }
+    }
+    if (cfg->initrd && !load_file(cfg->initrd, max, &im->initrd, err, errlen))
+        return false;
+    if (cfg->elf) {
+        if (!load_file(cfg->elf, max, &im->elf, err, errlen))
+            return false;
+        if (!load_elf(&b->bus, &im->elf, cfg->elf, &im->elf_info, err, errlen))
+            return false;
+    }
+    return true;
+}
+
+static bool add_builtin_devices(struct board *b)
+{
+    struct irq_line ctx[2 * BOARD_MAX_HARTS], mtip[BOARD_MAX_HARTS], msip[BOARD_MAX_HARTS];
+    uint32_t phandles[BOARD_MAX_HARTS];
+    for (unsigned h = 0; h < b->nharts; h++) {
+        ctx[2 * h] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_M_EXT};
+        ctx[2 * h + 1] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_S_EXT};
+        mtip[h] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_M_TIMER};
+        msip[h] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_M_SOFT};
+        phandles[h] = board_cpu_intc_phandle(h);
+    }
+    b->plic = plic_new(VIRT_PLIC_NUM_SOURCES, b->nharts, ctx);
+    struct clint *clint = clint_new(&b->clock, b->loop, b->nharts, mtip, msip);
+    struct uart16550_callbacks ucb = {.tx = uart_tx, .rx_ready = uart_rx_ready, .opaque = b};
+    struct irq_line uart_irq = board_irq_line(b, VIRT_UART0_IRQ);
+    struct uart16550 *uart = uart16550_new(&ucb, &uart_irq);
+    struct irq_line rtc_irq = board_irq_line(b, VIRT_RTC_IRQ);
+    struct goldfish_rtc *rtc = goldfish_rtc_new(b->loop, &rtc_irq);
+    struct syscon *syscon = syscon_new(on_power, b);
+    if (!b->plic || !clint || !uart || !rtc || !syscon)
+        return false;
+    plic_set_cpu_phandles(b->plic, phandles, b->nharts);
+    clint_set_cpu_phandles(clint, phandles, b->nharts);
+    console_set_sink(b->console, uart_sink, uart);
+    bool ok = board_add_device(b, VIRT_TEST_BASE, VIRT_TEST_SIZE, 0, &syscon_ops, syscon) &&
+              board_add_device(b, VIRT_RTC_BASE, VIRT_RTC_SIZE, VIRT_RTC_IRQ, &goldfish_rtc_ops, rtc) &&
+              board_add_device(b, VIRT_CLINT_BASE, VIRT_CLINT_SIZE, 0, &clint_ops, clint) &&
+              board_add_device(b, VIRT_PLIC_BASE, VIRT_PLIC_SIZE, 0, &plic_ops, b->plic) &&
+              board_add_device(b, VIRT_UART0_BASE, VIRT_UART0_SIZE, VIRT_UART0_IRQ, &uart16550_ops, uart);
+    if (ok && b->cfg.elf && b->images->elf_info.tohost) {
+        const struct elf_info *ei = &b->images->elf_info;
+        struct htif_callbacks hcb = {.tx = uart_tx, .power = on_power, .opaque = b};
+        struct htif *htif = htif_new(&hcb, &b->bus);
+        bool adjacent = !ei->fromhost || ei->fromhost == ei->tohost + 8;
+        ok = htif && board_add_device(b, ei->tohost, adjacent ? 16 : 8, 0, &htif_ops, htif);
+        if (ok && !adjacent)
+            ok = board_add_device(b, ei->fromhost, 8, 0, &htif_fromhost_ops, htif);
+    }
+    return ok;
+}
+
+struct board *board_new(const struct board_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->ram_size < MIN_RAM_SIZE) {
+        snprintf(err, errlen, "--memory: %llu bytes is too small (the minimum is 16M)",
+                 (unsigned long long)cfg->ram_size);
+        return NULL;
+    }
+    uint64_t host = host_memory_bytes();
+    if (cfg->ram_size > host || cfg->ram_size > (1ULL << 40)) {
+        snprintf(err, errlen, "--memory: %llu MiB is more than this host can give (%llu MiB)",
+                 (unsigned long long)(cfg->ram_size >> 20), (unsigned long long)(host >> 20));
+        return NULL;
+    }
+    if (cfg->nharts < 1 || cfg->nharts > BOARD_MAX_HARTS) {
+        snprintf(err, errlen, "--cpus: must be between 1 and %d", BOARD_MAX_HARTS);
+        return NULL;
+    }
+    struct board *b = calloc(1, sizeof(*b));
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->cfg = *cfg;
+    b->images = calloc(1, sizeof(*b->images));
+    if (!b->images || !bus_init(&b->bus, VIRT_DRAM_BASE, cfg->ram_size)) {
+        snprintf(err, errlen, "--memory: cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(cfg->ram_size >> 20), strerror(errno));
+        free(b->images);
+        free(b);
+        return NULL;
+    }
+    if (!load_images(b, err, errlen)) {
+        board_free(b);
+        return NULL;
+    }
+    vclock_init(&b->clock);
+    b->loop = evloop_new(&b->bus.io_lock);
+    b->console = b->loop ? console_new(b->loop, STDIN_FILENO, STDOUT_FILENO, on_console_quit, b) : NULL;
+    if (!b->console) {
+        snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
+        board_free(b);
+        return NULL;
+    }
+    b->nharts = cfg->nharts;
+    for (unsigned h = 0; h < b->nharts; h++) {
+        b->harts[h] = hart_new(h, &b->bus, &b->clock);
+        if (!b->harts[h]) {
+            snprintf(err, errlen, "out of memory creating hart %u", h);
+            board_free(b);
+            return NULL;
+        }
+    }
+    if (!add_builtin_devices(b)) {
+        snprintf(err, errlen, "cannot create the board's devices");
+        board_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static uint64_t align_down(uint64_t v, uint64_t a)
+{
+    return v & ~(a - 1);
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+bool board_boot(struct board *b, char *err, size_t errlen)
+{
+    struct board_images *im = b->images;
+    const struct board_config *cfg = &b->cfg;
+    uint64_t base = b->bus.ram_base, ram_end = base + b->bus.ram_size;
+
+    /* A reboot starts from zeroed RAM, like a power cycle. */
+    madvise(b->bus.ram, b->bus.ram_size, MADV_DONTNEED);
+    bus_ram_written(&b->bus, base, b->bus.ram_size);
+
+    uint64_t entry = base, used_end = base;
+    if (im->bios.data) {
+        if (!load_blob(&b->bus, base, im->bios.data, im->bios.size)) {
+            snprintf(err, errlen, "%s: does not fit in guest RAM", cfg->bios);
+            return false;
+        }
+        used_end = base + im->bios.size;
+    }
+    uint64_t kernel_addr = 0;
+    if (im->kernel.data) {
+        if (im->kernel_kind == IMAGE_LINUX) {
+            uint64_t text_offset, image_size;
+            linux_image_info(&im->kernel, &text_offset, &image_size);
+            kernel_addr = base + (im->bios.data ? (text_offset ? text_offset : KERNEL_OFFSET) : 0);
+            if (kernel_addr < used_end)
+                kernel_addr = align_up(used_end, KERNEL_OFFSET);
+            if (kernel_addr + image_size > ram_end ||
+                !load_blob(&b->bus, kernel_addr, im->kernel.data, im->kernel.size)) {
+                snprintf(err, errlen, "%s: kernel does not fit in %llu MiB of guest RAM (--memory)",
+                         cfg->kernel, (unsigned long long)(b->bus.ram_size >> 20));
+                return false;
+            }
+            used_end = kernel_addr + image_size;
+        } else {
+            struct elf_info info;
+            if (!load_elf(&b->bus, &im->kernel, cfg->kernel, &info, err, errlen))
+                return false;
+            kernel_addr = info.entry;
+            used_end = used_end > info.high ? used_end : info.high;
+        }
+        if (!im->bios.data)
+            entry = kernel_addr;
+    }
+    if (im->elf.data) {
+        if (!load_elf(&b->bus, &im->elf, cfg->elf, &im->elf_info, err, errlen))
+            return false;
+        entry = im->elf_info.entry;
+        used_end = im->elf_info.high;
+    }
+
+    /* Device tree: built once with a placeholder initrd range to learn its size. */
+    void *fdt = board_build_fdt(b, 0, 0);
+    if (!fdt) {
+        snprintf(err, errlen, "cannot build the device tree");
+        return false;
+    }
+    uint64_t fdt_size = fdt_totalsize(fdt) + 256; /* room for the initrd properties */
+    uint64_t fdt_addr = align_down(ram_end - fdt_size - sizeof(struct fw_dynamic_info), FDT_ALIGN);
+    uint64_t initrd_start = 0, initrd_end = 0;
+    if (im->initrd.data) {
+        initrd_end = fdt_addr;
+        initrd_start = align_down(fdt_addr - im->initrd.size, 4096);
+        if (im->initrd.size > fdt_addr - base || initrd_start < used_end) {
+            free(fdt);
+            snprintf(err, errlen, "%s: initrd does not fit in %llu MiB of guest RAM (--memory)",
+                     cfg->initrd, (unsigned long long)(b->bus.ram_size >> 20));
+            return false;
+        }
+        initrd_end = initrd_start + im->initrd.size;
+        load_blob(&b->bus, initrd_start, im->initrd.data, im->initrd.size);
+        free(fdt);
+        fdt = board_build_fdt(b, initrd_start, initrd_end);
+        if (!fdt) {
+            snprintf(err, errlen, "cannot build the device tree");
+            return false;
+        }
+    }
+    if (fdt_addr < used_end) {
+        free(fdt);
+        snprintf(err, errlen, "--memory: %llu MiB is too small for these images",
+                 (unsigned long long)(b->bus.ram_size >> 20));
+        return false;
+    }
+    load_blob(&b->bus, fdt_addr, fdt, fdt_totalsize(fdt));
+    uint64_t info_addr = align_up(fdt_addr + fdt_totalsize(fdt), 8);
+    struct fw_dynamic_info info = {
+        .magic = FW_DYNAMIC_MAGIC,
+        .version = FW_DYNAMIC_VERSION,
+        .next_addr = kernel_addr,
+        .next_mode = PRIV_S,
+        .options = 0,
+        .boot_hart = 0,
+    };
+    load_blob(&b->bus, info_addr, &info, sizeof(info));
+    free(fdt);
+
+    for (unsigned i = 0; i < b->ndevices; i++)
+        if (b->devices[i].ops->reset)
+            b->devices[i].ops->reset(b->devices[i].dev);
+    for (unsigned h = 0; h < b->nharts; h++) {
+        hart_reset(b->harts[h], entry, h, fdt_addr);
+        hart_set_x(b->harts[h], 12, info_addr); /* a2: fw_dynamic_info */
+    }
+    return true;
+}
+
+static void *hart_thread(void *arg)
+{
+    hart_run(arg);
+    return NULL;
+}
+
+int board_run(struct board *b)
+{
+    console_start(b->console);
+    if (!evloop_start(b->loop))
+        fatal("cannot start the event loop thread");
+    for (;;) {
+        pthread_t threads[BOARD_MAX_HARTS];
+        for (unsigned h = 1; h < b->nharts; h++)
+            pthread_create(&threads[h], NULL, hart_thread, b->harts[h]);
+        hart_run(b->harts[0]);
+        for (unsigned h = 1; h < b->nharts; h++)
+            pthread_join(threads[h], NULL);
+        pthread_mutex_lock(&b->bus.io_lock);
+        bool reset = b->reset_requested && !b->power_off;
+        b->reset_requested = false;
+        pthread_mutex_unlock(&b->bus.io_lock);
+        if (!reset)
+            break;
+        char err[256];
+        pthread_mutex_lock(&b->bus.io_lock);
+        bool ok = board_boot(b, err, sizeof(err));
+        pthread_mutex_unlock(&b->bus.io_lock);
+        if (!ok) {
+            log_error("reboot failed: %s", err);
+            b->exit_code = 1;
+            break;
+        }
+    }
+    evloop_stop(b->loop);
+    return b->exit_code;
+}
+
+void board_free(struct board *b)
+{
+    if (!b)
+        return;
+    if (b->loop)
+        evloop_stop(b->loop);
+    for (unsigned h = 0; h < b->nharts; h++)
+        hart_free(b->harts[h]); /* before the bus: harts hold its RAM */
+    bus_destroy(&b->bus);       /* destroys the devices */
+    console_free(b->console);
+    evloop_free(b->loop);
+    if (b->images) {
+        free_file(&b->images->bios);
+        free_file(&b->images->kernel);
+        free_file(&b->images->initrd);
+        free_file(&b->images->elf);
+        free(b->images);
+    }
+    free(b);
+}
