@@ -191,15 +191,17 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
     if (fstat(fd, &st) < 0)
         FAIL(-errno, "%s: %s", name, strerror(errno));
     v->file_size = (uint64_t)st.st_size;
-    if (v->file_size < SECTOR)
-        FAIL(-EINVAL, "%s: file too short for a VMDK header", name);
-    if ((ret = pread_full(fd, hdr, SECTOR, 0)) < 0)
+    memset(hdr, 0, sizeof(hdr));
+    size_t hlen = v->file_size < SECTOR ? (size_t)v->file_size : SECTOR;
+    if ((ret = pread_full(fd, hdr, hlen, 0)) < 0)
         FAIL(ret, "%s: cannot read VMDK header: %s", name, strerror(-ret));
-    if (memcmp(hdr, "# Disk DescriptorFile", 21) == 0)
+    if (hlen >= 21 && memcmp(hdr, "# Disk DescriptorFile", 21) == 0)
         FAIL(-ENOTSUP,
              "%s: VMDK descriptor files (flat/split extents) are not supported; only "
              "monolithicSparse and streamOptimized",
              name);
+    if (hlen < SECTOR)
+        FAIL(-EINVAL, "%s: file too short for a VMDK header", name);
     if (memcmp(hdr, VMDK_MAGIC, 4) != 0)
         FAIL(-EINVAL, "%s: not a VMDK sparse extent (bad magic)", name);
     parse_header(hdr, &v->h);

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qcow2 consistency check and repair: recompute every cluster's refcount
+ * from the metadata that references it and compare with the stored ones.
+ * Stored > computed is a leak; stored < computed is a corruption (the
+ * cluster could be handed out twice).  COPIED flags of the active tables
+ * must match "refcount == 1".
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block/qcow2.h"
+#include "util/log.h"
+
+#define CHECK_MAX_CLUSTERS (1ULL << 27)
+
+struct ck {
+    struct qcow2 *s;
+    uint32_t *ref;
+    uint64_t n;
+    struct image_check_result *res;
+    uint64_t *l2buf;
+};
+
+static void inc(struct ck *k, uint64_t off, uint64_t len, const char *what)
+{
+    struct qcow2 *s = k->s;
+    if (!len)
+        return;
+    uint64_t first = off >> s->cluster_bits, last = (off + len - 1) >> s->cluster_bits;
+    for (uint64_t c = first; c <= last; c++) {
+        if (c >= k->n) {
+            log_error("%s: ERROR %s at 0x%" PRIx64 " is beyond the end of the image",
+                      s->bd->path, what, c << s->cluster_bits);
+            k->res->corruptions++;
+            return;
+        }
+        if (k->ref[c] != UINT32_MAX)
+            k->ref[c]++;
+    }
+}
+
+static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool active)
+{
+    struct qcow2 *s = k->s;
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2off = l1[i] & QCOW2_L1E_OFFSET_MASK;
+        if (!l2off)
+            continue;
+        if (l2off & (s->cs - 1)) {
+            log_error("%s: ERROR unaligned L2 table offset 0x%" PRIx64, s->bd->path, l2off);
+            k->res->corruptions++;
+            continue;
+        }
+        inc(k, l2off, s->cs, "L2 table");
+        if (l2off + s->cs > s->file_size ||
+            block_pread_full(s->fd, k->l2buf, s->cs, l2off)) {
+            k->res->check_errors++;
+            continue;
+        }
+        for (uint64_t j = 0; j < s->l2_entries; j++) {
+            uint64_t e = qcow2_be64(&k->l2buf[j]);
+            switch (qcow2_classify(s, e)) {
+            case QCOW2_CL_COMPRESSED: {
+                uint64_t off, len;
+                qcow2_compressed_range(s, e, &off, &len);
+                inc(k, off, len, "compressed cluster");
+                if (active) {
+                    k->res->compressed_clusters++;
+                    k->res->allocated_clusters++;
+                }
+                break;
+            }
+            case QCOW2_CL_NORMAL:
+            case QCOW2_CL_ZERO_ALLOC: {
+                uint64_t h = e & QCOW2_L2E_OFFSET_MASK;
+                if (h & (s->cs - 1)) {
+                    log_error("%s: ERROR unaligned data cluster offset 0x%" PRIx64,
+                              s->bd->path, h);
+                    k->res->corruptions++;
+                    break;
+                }
+                inc(k, h, s->cs, "data cluster");
+                if (active) {
+                    k->res->allocated_clusters++;
+                    if (prev && h != prev + s->cs)
+                        k->res->fragmented_clusters++;
+                    prev = h;
+                }
+                break;
+            }
+            default:
+                break;
+            }
+        }
+    }
+}
+
+int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result *res)
+{
+    struct qcow2 *s = bd->priv;
+    memset(res, 0, sizeof(*res));
+    int r = 0;
+    if (!bd->read_only && (r = qcow2_drop_l2_cache(s)))
+        return r;
+    uint64_t end = s->file_size > s->frontier ? s->file_size : s->frontier;
+    struct ck k = {.s = s, .res = res, .n = qcow2_align_up(end, s->cs) >> s->cluster_bits};
+    if (k.n > CHECK_MAX_CLUSTERS) {
+        res->check_errors++;
+        return -EFBIG;
+    }
+    k.ref = calloc(k.n ? k.n : 1, sizeof(*k.ref));
+    k.l2buf = malloc(s->cs);
+    if (!k.ref || !k.l2buf) {
+        free(k.ref);
+        free(k.l2buf);
+        return -ENOMEM;
+    }
+    inc(&k, 0, s->cs, "header");
+    if (s->l1_size)
+        inc(&k, s->l1_offset, (uint64_t)s->l1_size * 8, "L1 table");
+    walk_l1(&k, s->l1, s->l1_size, true);
+    for (uint32_t i = 0; i < s->nb_snapshots; i++) {
+        struct qcow2_snap *sn = &s->snaps[i];
+        if (!sn->l1_size)
+            continue;
+        inc(&k, sn->l1_offset, (uint64_t)sn->l1_size * 8, "snapshot L1 table");
+        uint64_t *l1;
+        if (qcow2_read_l1(s, sn->l1_offset, sn->l1_size, &l1)) {
+            res->check_errors++;
+            continue;
+        }
+        walk_l1(&k, l1, sn->l1_size, false);
+        free(l1);
+    }
+    if (s->nb_snapshots)
+        inc(&k, s->snapshots_offset, s->snapshots_size, "snapshot table");
+    inc(&k, s->rt_offset, (uint64_t)s->rt_clusters * s->cs, "refcount table");
+    for (uint64_t i = 0; i < s->rt_size; i++) {
+        uint64_t off = s->rt[i] & QCOW2_RTE_OFFSET_MASK;
+        if (!off)
+            continue;
+        if (off & (s->cs - 1)) {
+            log_error("%s: ERROR unaligned refcount block offset 0x%" PRIx64, bd->path, off);
+            res->corruptions++;
+            continue;
+        }
+        inc(&k, off, s->cs, "refcount block");
+    }
+    res->total_clusters = (bd->size + s->cs - 1) >> s->cluster_bits;
+
+    if (repair)
+        s->repairing = true;
+    uint64_t last_used = 0;
+    for (uint64_t c = 0; c < k.n; c++) {
+        uint64_t stored;
+        if (k.ref[c])
+            last_used = c + 1;
+        if (qcow2_get_refcount(s, c, &stored)) {
+            res->check_errors++;
+            continue;
+        }
+        uint64_t want = k.ref[c];
+        if (stored == want)
+            continue;
+        if (want < stored) {
+            if (repair & IMAGE_REPAIR_LEAKS) {
+                if (qcow2_set_refcount(s, c, want) == 0) {
+                    res->leaks_fixed++;
+                    continue;
+                }
+                res->check_errors++;
+            }
+            log_error("%s: Leaked cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
+                      bd->path, c, stored, want);
+            res->leaks++;
+        } else {
+            if ((repair & IMAGE_REPAIR_ALL) == IMAGE_REPAIR_ALL) {
+                if (qcow2_set_refcount(s, c, want) == 0) {
+                    res->corruptions_fixed++;
+                    continue;
+                }
+                res->check_errors++;
+            }
+            log_error("%s: ERROR cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
+                      bd->path, c, stored, want);
+            res->corruptions++;
+        }
+    }
+    res->image_end_offset = last_used << s->cluster_bits;
+    free(k.ref);
+    free(k.l2buf);
+    if (repair && !bd->read_only) {
+        r = qcow2_flush_meta(s, true);
+        s->repairing = false;
+        if (r)
+            return r;
+    }
+    uint64_t mism = 0, fixed = 0;
+    bool fix = (repair & IMAGE_REPAIR_ALL) == IMAGE_REPAIR_ALL && !bd->read_only;
+    r = qcow2_fix_copied(s, fix ? &fixed : NULL, &mism);
+    if (r) {
+        res->check_errors++;
+        return 0;
+    }
+    res->corruptions += mism - fixed;
+    res->corruptions_fixed += fixed;
+    if (fix && fixed)
+        r = qcow2_flush_meta(s, true);
+    return r;
+}
