@@ -71,6 +71,9 @@ bool virtq_enable(struct virtq *vq, struct bus *bus)
     }
     vq->ready = true;
     vq->broken = false;
+    /* Nothing used yet, nothing signalled: the interval is empty. */
+    vq->signalled_used = vq->used_idx;
+    vq->signalled_used_valid = true;
     return true;
 }
 

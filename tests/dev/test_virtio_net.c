@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net without a guest, over a fake backend: config (MAC, link),
+ * TX (header stripped, frame handed to the backend), RX (header written,
+ * num_buffers 1), flow control (can_receive / receive_ready), frames
+ * larger than the buffers; and --net option parsing plus a real user
+ * (libslirp) backend with a hostfwd rule.
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "net/net.h"
+#include "net/net_backends.h"
+#include "virtio/virtio_devices.h"
+#include "virtio_harness.h"
+
+#define F_MAC    (1ull << 5)
+#define F_STATUS (1ull << 16)
+
+struct fake_nb {
+    struct net_backend nb;
+    uint8_t sent[2048];
+    size_t sent_len;
+    unsigned nsent;
+    unsigned ready_calls;
+};
+
+static void fake_send(struct net_backend *nb, const void *frame, size_t len)
+{
+    struct fake_nb *f = (struct fake_nb *)nb;
+    f->nsent++;
+    f->sent_len = len;
+    memcpy(f->sent, frame, len < sizeof(f->sent) ? len : sizeof(f->sent));
+}
+
+static void fake_ready(struct net_backend *nb)
+{
+    ((struct fake_nb *)nb)->ready_calls++;
+}
+
+static bool fake_closed;
+static void fake_close(struct net_backend *nb)
+{
+    (void)nb;
+    fake_closed = true;
+}
+
+static const struct net_backend_ops fake_ops = {
+    .name = "fake", .send = fake_send, .receive_ready = fake_ready, .close = fake_close};
+
+struct fixture {
+    struct harness h;
+    struct fake_nb nb;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    assert_true(h_init(&f->h));
+    f->nb.nb.ops = &fake_ops;
+    memcpy(f->nb.nb.mac, "\x52\x54\x00\xaa\xbb\xcc", 6);
+    f->h.vdev = virtio_net_create(&f->h.bus, h_irq(&f->h), &f->nb.nb);
+    assert_non_null(f->h.vdev);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(f->h.bad_writes, 0);
+    fake_closed = false;
+    h_destroy(&f->h);
+    assert_true(fake_closed);
+    free(f);
+    return 0;
+}
+
+static void test_config(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t mac[6];
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)virtio_mmio_dev_ops.read(f->h.vdev, 0x100 + i, 1);
+    assert_memory_equal(mac, "\x52\x54\x00\xaa\xbb\xcc", 6);
+    assert_int_equal(virtio_mmio_dev_ops.read(f->h.vdev, 0x106, 2), 1); /* link up */
+    h_wr(&f->h, 0x14, 0);
+    assert_true(h_rd(&f->h, 0x10) & F_MAC);
+    assert_int_equal(h_rd(&f->h, 0x008), 1);
+}
+
+static void test_tx(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    assert_true(h_start(h, H_F_V1 | F_MAC | F_STATUS, 2, 16));
+    memset(h_ptr(h, H_DATA), 0, 12);
+    for (int i = 0; i < 60; i++)
+        h_ptr(h, H_DATA + 0x100)[i] = (uint8_t)i;
+    struct h_buf b[] = {{H_DATA, 12, false}, {H_DATA + 0x100, 60, false}};
+    h_publish(h, 1, h_chain(h, 1, b, 2));
+    h_notify(h, 1);
+    assert_int_equal(f->nb.nsent, 1);
+    assert_int_equal(f->nb.sent_len, 60);
+    assert_int_equal(f->nb.sent[59], 59);
+    assert_int_equal(h_used_idx(h, 1), 1);
+    /* Header and frame in one buffer work too. */
+    memset(h_ptr(h, H_DATA + 0x1000), 0, 12);
+    memcpy(h_ptr(h, H_DATA + 0x1000 + 12), "frame-in-one-buffer", 19);
+    struct h_buf c[] = {{H_DATA + 0x1000, 31, false}};
+    h_publish(h, 1, h_chain(h, 1, c, 1));
+    h_notify(h, 1);
+    assert_int_equal(f->nb.nsent, 2);
+    assert_int_equal(f->nb.sent_len, 19);
+    assert_memory_equal(f->nb.sent, "frame-in-one-buffer", 19);
+    /* A chain shorter than the header is consumed but not sent. */
+    struct h_buf d[] = {{H_DATA, 6, false}};
+    h_publish(h, 1, h_chain(h, 1, d, 1));
+    h_notify(h, 1);
+    assert_int_equal(f->nb.nsent, 2);
+    assert_int_equal(h_used_idx(h, 1), 3);
+}
+
+static void test_rx_flow(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    struct net_backend *nb = &f->nb.nb;
+    /* Before the driver is up the device refuses frames. */
+    assert_false(nb->can_receive(nb->opaque));
+    assert_true(h_start(h, H_F_V1 | F_MAC | F_STATUS, 2, 16));
+    unsigned ready0 = f->nb.ready_calls;
+    assert_true(ready0 >= 1); /* told at DRIVER_OK */
+    assert_false(nb->can_receive(nb->opaque)); /* no buffers yet */
+    /* Receive buffers arrive: the backend hears about it. */
+    struct h_buf b[] = {{H_DATA, 1526, true}};
+    h_publish(h, 0, h_chain(h, 0, b, 1));
+    h_notify(h, 0);
+    assert_int_equal(f->nb.ready_calls, ready0 + 1);
+    assert_true(nb->can_receive(nb->opaque));
+    memset(h_ptr(h, H_DATA), 0xff, 12);
+    nb->receive(nb->opaque, "0123456789abcdef", 16);
+    assert_int_equal(h_used_idx(h, 0), 1);
+    uint32_t id, len;
+    h_used_elem(h, 0, 0, &id, &len);
+    assert_int_equal(len, 28);
+    uint8_t hdr[12] = {0};
+    hdr[10] = 1; /* num_buffers */
+    assert_memory_equal(h_ptr(h, H_DATA), hdr, 12);
+    assert_memory_equal(h_ptr(h, H_DATA + 12), "0123456789abcdef", 16);
+    assert_true(h->irq_level);
+    /* Out of buffers again: a frame delivered anyway is dropped. */
+    assert_false(nb->can_receive(nb->opaque));
+    nb->receive(nb->opaque, "lost", 4);
+    assert_int_equal(h_used_idx(h, 0), 1);
+    /* A buffer too small for the frame comes back empty. */
+    struct h_buf c[] = {{H_DATA + 0x1000, 20, true}};
+    h_publish(h, 0, h_chain(h, 0, c, 1));
+    h_notify(h, 0);
+    nb->receive(nb->opaque, "0123456789abcdef", 16);
+    h_used_elem(h, 0, 1, &id, &len);
+    assert_int_equal(len, 0);
+}
+
+static void test_reset(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    struct net_backend *nb = &f->nb.nb;
+    assert_true(h_start(h, H_F_V1, 2, 16));
+    struct h_buf b[] = {{H_DATA, 1526, true}};
+    h_publish(h, 0, h_chain(h, 0, b, 1));
+    assert_true(nb->can_receive(nb->opaque));
+    h_wr(h, 0x70, 0);
+    assert_false(nb->can_receive(nb->opaque));
+    nb->receive(nb->opaque, "x", 1); /* must not touch the old rings */
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    char err[256];
+    struct net_hostfwd fwd;
+    assert_true(net_parse_hostfwd("tcp::2222-:22", &fwd));
+    assert_false(fwd.udp);
+    assert_int_equal(fwd.host_port, 2222);
+    assert_int_equal(fwd.guest_port, 22);
+    assert_int_equal(fwd.host_addr, 0);
+    assert_true(net_parse_hostfwd("udp:127.0.0.1:53-10.0.2.15:5353", &fwd));
+    assert_true(fwd.udp);
+    assert_int_equal(fwd.host_addr, htonl(0x7f000001));
+    assert_false(net_parse_hostfwd("tcp::2222", &fwd));
+    assert_false(net_parse_hostfwd("tcp::99999-:22", &fwd));
+    assert_false(net_parse_hostfwd("sctp::1-:2", &fwd));
+    assert_false(net_parse_hostfwd("tcp:1.2.3:1-:2", &fwd));
+    assert_false(net_parse_hostfwd("tcp::0-:22", &fwd));
+
+    static const char *bad[] = {"", "bridge", "user,hostfwd=tcp::22", "user,mac=52:54:00",
+                                "user,mac=01:00:00:00:00:01", "user,foo=bar", "user,nokey",
+                                "tap", "tap,hostfwd=tcp::1-:2", "user,ifname=x"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        struct net_backend *nb = net_backend_open_locked(bad[i], 0, NULL, err, sizeof(err));
+        assert_null(nb);
+        assert_true(strncmp(err, "--net", 5) == 0);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+static uint16_t free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    getsockname(s, (struct sockaddr *)&a, &l);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static void test_user_backend(void **state)
+{
+    (void)state;
+    char err[256], spec[128];
+    uint16_t port = free_port();
+    snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%u-:22,mac=52:54:00:01:02:03", port);
+    struct net_backend *nb = net_backend_open_locked(spec, 0, NULL, err, sizeof(err));
+    if (!nb)
+        fail_msg("%s", err);
+    assert_memory_equal(nb->mac, "\x52\x54\x00\x01\x02\x03", 6);
+    /* The forwarded port is listening on the host. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    close(s);
+    /* A second backend cannot take the same port. */
+    struct net_backend *nb2 = net_backend_open_locked(spec, 1, NULL, err, sizeof(err));
+    assert_null(nb2);
+    assert_non_null(strstr(err, "hostfwd"));
+    net_backend_close(nb);
+    /* Default MACs differ per index. */
+    nb = net_backend_open_locked("user", 3, NULL, err, sizeof(err));
+    assert_non_null(nb);
+    assert_int_equal(nb->mac[5], 0x56 + 3);
+    net_backend_close(nb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_user_backend),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
