@@ -12,7 +12,7 @@ ISA_ELFS   := $(ISA_SRCS:tests/isa/%.S=$(BUILD)/isa/%.elf)
 .PHONY: isa-tests isa-qemu
 isa-tests: $(ISA_ELFS)
 
-$(BUILD)/isa/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/isa.ld
+$(BUILD)/isa/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/fp.h tests/isa/isa.ld
 	@mkdir -p $(dir $@)
 	$(ISA_CC) $(ISA_CFLAGS) -o $@ $<
 
@@ -20,7 +20,7 @@ $(BUILD)/isa/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/isa.ld
 # the specification (each is commented in the test); wirt runs the strict build.
 ISA_QEMU_ELFS := $(ISA_SRCS:tests/isa/%.S=$(BUILD)/isa-qemu/%.elf)
 
-$(BUILD)/isa-qemu/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/isa.ld
+$(BUILD)/isa-qemu/%.elf: tests/isa/%.S tests/isa/isa.h tests/isa/fp.h tests/isa/isa.ld
 	@mkdir -p $(dir $@)
 	$(ISA_CC) $(ISA_CFLAGS) -DQEMU_QUIRKS -o $@ $<
 
