@@ -2,7 +2,7 @@
 /*
  * --net option parsing and the backend registry.
  *
- *   user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=XX:..]
+ *   user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,net=A.B.C.D/N][,mac=XX:..]
  *   tap,ifname=NAME[,mac=XX:..]
  */
 #include <arpa/inet.h>
@@ -144,6 +144,28 @@ struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
                 goto out;
             }
             o.hostfwd[o.nhostfwd++] = val;
+        } else if (is_user && !strcmp(key, "net")) {
+            char addr[32];
+            unsigned bits = 24;
+            struct in_addr a;
+            const char *slash = strchr(val, '/');
+            size_t alen = slash ? (size_t)(slash - val) : strlen(val);
+            char *end = NULL;
+            if (slash)
+                bits = (unsigned)strtoul(slash + 1, &end, 10);
+            if (alen >= sizeof(addr) || (slash && (end == slash + 1 || *end)) || bits < 8 ||
+                bits > 28) {
+                snprintf(err, errlen, "--net %s: bad net '%s' (expected A.B.C.D/N, N 8..28)", spec, val);
+                goto out;
+            }
+            memcpy(addr, val, alen);
+            addr[alen] = '\0';
+            if (inet_pton(AF_INET, addr, &a) != 1) {
+                snprintf(err, errlen, "--net %s: bad net '%s' (expected A.B.C.D/N)", spec, val);
+                goto out;
+            }
+            o.net_mask = bits ? 0xffffffffu << (32 - bits) : 0;
+            o.net_addr = ntohl(a.s_addr) & o.net_mask;
         } else if (!is_user && !strcmp(key, "ifname")) {
             if (!*val || strlen(val) >= 16) {
                 snprintf(err, errlen, "--net %s: ifname must be 1 to 15 characters", spec);

@@ -28,6 +28,9 @@ struct net_opts {
     const char *ifname;                    /* tap */
     const char *hostfwd[NET_MAX_HOSTFWD]; /* user */
     unsigned nhostfwd;
+    /* user: the guest network (net=A.B.C.D/N); 0 = 10.0.2.0/24.  The host
+     * is .2, DNS .3, the first DHCP address .15. */
+    uint32_t net_addr, net_mask; /* host byte order */
 };
 
 /* Like net_backend_open(), with the lock the backend's thread must hold

@@ -370,6 +370,13 @@ struct net_backend *net_user_open(const struct net_opts *o, pthread_mutex_t *io_
         .disable_host_loopback = false,
         .enable_emu = false,
     };
+    if (o->net_mask) {
+        cfg.vnetwork.s_addr = htonl(o->net_addr);
+        cfg.vnetmask.s_addr = htonl(o->net_mask);
+        cfg.vhost.s_addr = htonl(o->net_addr | 2);
+        cfg.vdhcp_start.s_addr = htonl(o->net_addr | 15);
+        cfg.vnameserver.s_addr = htonl(o->net_addr | 3);
+    }
     u->slirp = slirp_new(&cfg, &callbacks, u);
     if (!u->slirp) {
         snprintf(err, errlen, "--net %s: cannot start user networking (libslirp)", o->spec);
