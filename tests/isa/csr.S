@@ -263,31 +263,7 @@ TEST_MAIN
     csrw mcycle, a1
     csrr a0, mcycle
     CHECK_GTU a0, 0xffffffff
-#ifndef QEMU_QUIRKS
-    /* time: QEMU's spike machine has no rdtime hook and traps on the time
-     * CSR (M-mode emulation is permitted there); wirt, like QEMU virt,
-     * implements it as a view of the CLINT's mtime. */
-    rdtime a0
-    li a1, CLINT_MTIME
-    ld a1, 0(a1)
-    li a3, 2000
-8:  addi a3, a3, -1
-    bnez a3, 8b
-    rdtime a2
-    CHECK_GTU a2, 0
-    sub a4, a2, a0
-    CHECK_GTU a4, 0              /* time advances */
-    sub a4, a1, a0
-    sub a4, a2, a1
-    CHECK_GTU a2, 0
-    /* mtime sampled between the two reads lies between them */
-    NEXT_CHECK
-    bltu a1, a0, 9f
-    bltu a2, a1, 9f
-    j 11f
-9:  j fail
-11:
-#endif
+    /* the time CSR is covered by sstc.S */
 
     /* counter gating: mcounteren/scounteren (CY=0, TM=1, IR=2) */
     la t0, s_trap
