@@ -213,7 +213,6 @@ static uint64_t round_pack(bool sign, int exp, uint64_t sig, bool is_d, int rm, 
 #if FPU_SSE
 
 /* MXCSR: flags IE DE ZE OE UE PE in bits 0-5, masks 7-12, RC 13-14. */
-#define MX_CTRL 0xffc0u
 #define MX_BASE 0x1f80u /* all exceptions masked, RNE, no DAZ/FTZ */
 
 static const uint32_t mx_rc[4] = {0x0000, 0x6000, 0x2000, 0x4000};
@@ -244,21 +243,20 @@ static inline uint32_t mx_fflags(uint32_t c)
 }
 
 struct host_env {
-    uint32_t saved;
+    uint32_t rm;
 };
 
-/* Loads rm (0..3) and clears the flags.  The reload is skipped when the
- * mode is already right and every flag already raised on the host is
- * also already accrued in the guest: the flags read afterwards are then
- * still exactly what the guest must accrue. */
+/* Loads rm (0..3) with cleared flags.  MXCSR is written rather than
+ * read-modified: STMXCSR is the slow half of the pair, and only the one
+ * after the operation is needed.  Afterwards MXCSR is left in the ABI
+ * default state (RNE, all exceptions masked, no FTZ/DAZ), so host code
+ * in a thread that runs guest FP must not rely on a custom MXCSR. */
 static inline void host_begin(struct host_env *env, int rm, uint32_t guest_flags)
 {
     uint32_t want = MX_BASE | mx_rc[rm];
-    uint32_t c = mx_get();
 
-    env->saved = c;
-    if ((c & MX_CTRL) == want && (mx_fflags(c) & ~guest_flags) == 0)
-        return;
+    (void)guest_flags;
+    env->rm = (uint32_t)rm;
     mx_set(want);
 }
 
@@ -266,8 +264,8 @@ static inline uint32_t host_end(struct host_env *env)
 {
     uint32_t c = mx_get();
 
-    if ((c & MX_CTRL) != (env->saved & MX_CTRL))
-        mx_set(env->saved);
+    if (env->rm != RM_RNE)
+        mx_set(MX_BASE);
     return mx_fflags(c);
 }
 
@@ -514,6 +512,90 @@ static uint64_t wide_d(int op, double a, double b, double c, int rm, uint32_t *f
 
 /* ---- arithmetic --------------------------------------------------------- */
 
+static inline float compute_s(int op, float a, float b, float c)
+{
+    switch (op) {
+    case OP_ADD:
+        return h_add_s(a, b);
+    case OP_MUL:
+        return h_mul_s(a, b);
+    case OP_DIV:
+        return h_div_s(a, b);
+    case OP_SQRT:
+        return h_sqrt_s(a);
+    default:
+        return h_fma_s(a, b, c);
+    }
+}
+
+static inline double compute_d(int op, double a, double b, double c)
+{
+    switch (op) {
+    case OP_ADD:
+        return h_add_d(a, b);
+    case OP_MUL:
+        return h_mul_d(a, b);
+    case OP_DIV:
+        return h_div_d(a, b);
+    case OP_SQRT:
+        return h_sqrt_d(a);
+    default:
+        return h_fma_d(a, b, c);
+    }
+}
+
+/*
+ * Accrued-inexact fast path.  Once the guest has NX accrued (typical: it
+ * is sticky and rarely cleared), an RNE operation on finite operands that
+ * cannot be invalid or divide by zero only needs its OF and UF decided,
+ * and those can be read off the result: an infinite result from finite
+ * operands is an overflow, and a result above the smallest normal in
+ * magnitude cannot be tiny.  Everything else (zero, subnormal or
+ * smallest-normal results) is recomputed on the exact path.  The host
+ * runs in RNE outside fpu_execute: this file always restores it.
+ */
+static inline bool fast_ok_s(int op, uint32_t a, uint32_t b, uint32_t c)
+{
+    const uint32_t e = 0x7f800000u;
+
+    if ((a & e) == e)
+        return false;
+    switch (op) {
+    case OP_SQRT:
+        return !(a & F32_SIGN) || f32_zero(a);
+    case OP_FMA:
+        if ((c & e) == e)
+            return false;
+        /* fall through */
+    case OP_ADD:
+    case OP_MUL:
+        return (b & e) != e;
+    default:
+        return (b & e) != e && !f32_zero(b);
+    }
+}
+
+static inline bool fast_ok_d(int op, uint64_t a, uint64_t b, uint64_t c)
+{
+    const uint64_t e = 0x7ff0000000000000ULL;
+
+    if ((a & e) == e)
+        return false;
+    switch (op) {
+    case OP_SQRT:
+        return !(a & F64_SIGN) || f64_zero(a);
+    case OP_FMA:
+        if ((c & e) == e)
+            return false;
+        /* fall through */
+    case OP_ADD:
+    case OP_MUL:
+        return (b & e) != e;
+    default:
+        return (b & e) != e && !f64_zero(b);
+    }
+}
+
 /* op on single operands a, b, c (bit patterns; sub is add with b negated). */
 static uint32_t arith_s(int op, uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t *fl)
 {
@@ -528,29 +610,25 @@ static uint32_t arith_s(int op, uint32_t a, uint32_t b, uint32_t c, int rm, uint
             *fl |= FFLAG_NV;
         return F32_QNAN;
     }
-    float fa = f32_of(a), fb = f32_of(b), fc = f32_of(c), r;
-    if (rm == RM_RMM || (op == OP_FMA && !host_has_fma))
+    float fa = f32_of(a), fb = f32_of(b), fc = f32_of(c);
+    bool hw = op != OP_FMA || host_has_fma;
+
+    if (rm == RM_RNE && hw && (*fl & FFLAG_NX) && fast_ok_s(op, a, b, c)) {
+        uint32_t u = bits_f32(compute_s(op, fa, fb, fc));
+        uint32_t mag = u & ~F32_SIGN;
+        if (mag > 0x00800000u && mag < 0x7f800000u)
+            return u;
+        if (mag == 0x7f800000u) {
+            *fl |= FFLAG_OF | FFLAG_NX;
+            return u;
+        }
+    }
+    if (rm == RM_RMM || !hw)
         return wide_s(op, fa, fb, fc, rm, fl);
 
     struct host_env env;
     host_begin(&env, rm, *fl);
-    switch (op) {
-    case OP_ADD:
-        r = h_add_s(fa, fb);
-        break;
-    case OP_MUL:
-        r = h_mul_s(fa, fb);
-        break;
-    case OP_DIV:
-        r = h_div_s(fa, fb);
-        break;
-    case OP_SQRT:
-        r = h_sqrt_s(fa);
-        break;
-    default:
-        r = h_fma_s(fa, fb, fc);
-        break;
-    }
+    float r = compute_s(op, fa, fb, fc);
     *fl |= host_end(&env);
     uint32_t u = bits_f32(r);
     return f32_nan(u) ? F32_QNAN : u;
@@ -568,29 +646,25 @@ static uint64_t arith_d(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint
             *fl |= FFLAG_NV;
         return F64_QNAN;
     }
-    double da = f64_of(a), db = f64_of(b), dc = f64_of(c), r;
-    if (rm == RM_RMM || (op == OP_FMA && !host_has_fma))
+    double da = f64_of(a), db = f64_of(b), dc = f64_of(c);
+    bool hw = op != OP_FMA || host_has_fma;
+
+    if (rm == RM_RNE && hw && (*fl & FFLAG_NX) && fast_ok_d(op, a, b, c)) {
+        uint64_t u = bits_f64(compute_d(op, da, db, dc));
+        uint64_t mag = u & ~F64_SIGN;
+        if (mag > 0x0010000000000000ULL && mag < 0x7ff0000000000000ULL)
+            return u;
+        if (mag == 0x7ff0000000000000ULL) {
+            *fl |= FFLAG_OF | FFLAG_NX;
+            return u;
+        }
+    }
+    if (rm == RM_RMM || !hw)
         return wide_d(op, da, db, dc, rm, fl);
 
     struct host_env env;
     host_begin(&env, rm, *fl);
-    switch (op) {
-    case OP_ADD:
-        r = h_add_d(da, db);
-        break;
-    case OP_MUL:
-        r = h_mul_d(da, db);
-        break;
-    case OP_DIV:
-        r = h_div_d(da, db);
-        break;
-    case OP_SQRT:
-        r = h_sqrt_d(da);
-        break;
-    default:
-        r = h_fma_d(da, db, dc);
-        break;
-    }
+    double r = compute_d(op, da, db, dc);
     *fl |= host_end(&env);
     uint64_t u = bits_f64(r);
     return f64_nan(u) ? F64_QNAN : u;

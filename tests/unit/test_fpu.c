@@ -288,6 +288,86 @@ static void test_flags_single(void **state)
     assert_int_equal(fp.f[RD], B(0x3fb504f3));
 }
 
+/* Results that round to the smallest normal although the exact value is
+ * tiny even with unbounded exponent: (2^p - 1) * 2^(emin - p) is exactly
+ * representable with p bits, so it underflows; in the format it is a tie
+ * that rounds (to even, or away) to the smallest normal.  Checked with
+ * and without NX already accrued, which selects a different code path. */
+static void test_tiny_min_normal(void **state)
+{
+    (void)state;
+    for (int pre = 0; pre < 2; pre++) {
+        for (uint32_t rm = 0; rm < 5; rm += 4) {
+            reset();
+            fp.fflags = pre ? NX : 0;
+            fp.f[RS1] = 0x1c3a530d9f000000; /* 441650591 * 2^-600 */
+            fp.f[RS2] = 0x23c3731a10000000; /* 20394401 * 2^-475 */
+            assert_true(fpu_execute(&fp, xr, enc_r(0x09, RS2, rm)));
+            assert_int_equal(fp.f[RD], 0x0010000000000000);
+            assert_int_equal(fp.fflags, UF | NX);
+            reset();
+            fp.fflags = pre ? NX : 0;
+            fp.f[RS1] = B(0x1ffff000); /* 4095 * 2^-75 */
+            fp.f[RS2] = B(0x20000800); /* 4097 * 2^-75 */
+            assert_true(fpu_execute(&fp, xr, enc_r(0x08, RS2, rm)));
+            assert_int_equal(fp.f[RD], B(0x00800000));
+            assert_int_equal(fp.fflags, UF | NX);
+            /* Fused, with a zero addend: same value. */
+            fp.f[RS3] = B(0);
+            fp.fflags = pre ? NX : 0;
+            assert_true(fpu_execute(&fp, xr, enc_r4(0x43, S, rm)));
+            assert_int_equal(fp.f[RD], B(0x00800000));
+            assert_int_equal(fp.fflags, UF | NX);
+        }
+    }
+}
+
+/* The same flag cases with NX already accrued (the RNE fast path). */
+static void test_flags_nx_accrued(void **state)
+{
+    (void)state;
+    struct {
+        uint32_t insn;
+        uint64_t a, b, c, want;
+        uint32_t flags;
+    } cases[] = {
+        {enc_r(0x09, RS2, RM_RNE), 0x7fefffffffffffff, 0x4000000000000000, 0, 0x7ff0000000000000,
+         OF},
+        {enc_r(0x01, RS2, RM_RNE), 0xffefffffffffffff, 0xffefffffffffffff, 0, 0xfff0000000000000,
+         OF},
+        {enc_r(0x0d, RS2, RM_RNE), 0x0010000000000000, 0x4008000000000000, 0, 0x0005555555555555,
+         UF},
+        {enc_r(0x09, RS2, RM_RNE), 0x0010000000000000, 0x3fe0000000000000, 0, 0x0008000000000000,
+         0},
+        {enc_r(0x05, RS2, RM_RNE), 0x3ff0000000000000, 0x3ff0000000000000, 0, 0, 0},
+        {enc_r(0x0d, RS2, RM_RNE), 0x3ff0000000000000, 0, 0, 0x7ff0000000000000, DZ},
+        {enc_r(0x0d, RS2, RM_RNE), 0, 0, 0, D_QNAN, NV},
+        {enc_r(0x2d, 0, RM_RNE), 0xbff0000000000000, 0, 0, D_QNAN, NV},
+        {enc_r(0x2d, 0, RM_RNE), 0x8000000000000000, 0, 0, 0x8000000000000000, 0},
+        {enc_r(0x09, RS2, RM_RNE), 0x3feffffffe000000, 0x0010000001000000, 0, 0x0010000000000000,
+         0},
+        {enc_r4(0x43, D, RM_RNE), 0x7fefffffffffffff, 0x4000000000000000, 0xfff0000000000000,
+         0xfff0000000000000, 0},
+        {enc_r4(0x43, D, RM_RNE), 0x7ff0000000000000, 0, 0, D_QNAN, NV},
+        {enc_r4(0x47, D, RM_RNE), 0x3ff0000000400000, 0x3ff0000000400000, 0x3ff0000000000000,
+         0x3e20000000200000, 0},
+        {enc_r(0x08, RS2, RM_RNE), B(0x7f7fffff), B(0x40000000), 0, B(0x7f800000), OF},
+        {enc_r(0x0c, RS2, RM_RNE), B(0x00800000), B(0x40400000), 0, B(0x002aaaab), UF},
+        {enc_r(0x04, RS2, RM_RNE), B(0x3f800000), B(0x3f800000), 0, B(0), 0},
+        {enc_r4(0x4b, S, RM_RNE), B(0x3f800000), B(0x40000000), B(0x40000000), B(0), 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        reset();
+        fp.fflags = NX;
+        fp.f[RS1] = cases[i].a;
+        fp.f[RS2] = cases[i].b;
+        fp.f[RS3] = cases[i].c;
+        assert_true(fpu_execute(&fp, xr, cases[i].insn));
+        assert_int_equal(fp.f[RD], cases[i].want);
+        assert_int_equal(fp.fflags, cases[i].flags | NX);
+    }
+}
+
 static void test_flags_accrue(void **state)
 {
     (void)state;
@@ -762,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_rmm_ties),
         cmocka_unit_test(test_flags_double),
         cmocka_unit_test(test_flags_single),
+        cmocka_unit_test(test_tiny_min_normal),
+        cmocka_unit_test(test_flags_nx_accrued),
         cmocka_unit_test(test_flags_accrue),
         cmocka_unit_test(test_host_rounding_restored),
         cmocka_unit_test(test_nan_boxing),
