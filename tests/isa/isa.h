@@ -475,7 +475,7 @@ putchar:
     la t1, tohost
     sd t0, 0(t1)
     la t1, fromhost
-    li t2, 10000000
+    li t2, 200000
 1:  ld t0, 0(t1)
     bnez t0, 2f
     addi t2, t2, -1
