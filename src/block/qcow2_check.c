@@ -175,8 +175,10 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
                 }
                 res->check_errors++;
             }
-            log_error("%s: Leaked cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
-                      bd->path, c, stored, want);
+            if (res->leaks < 10)
+                log_error("%s: Leaked cluster %" PRIu64 " refcount=%" PRIu64
+                          " reference=%" PRIu64,
+                          bd->path, c, stored, want);
             res->leaks++;
         } else {
             if ((repair & IMAGE_REPAIR_ALL) == IMAGE_REPAIR_ALL) {
@@ -186,8 +188,10 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
                 }
                 res->check_errors++;
             }
-            log_error("%s: ERROR cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
-                      bd->path, c, stored, want);
+            if (res->corruptions < 10)
+                log_error("%s: ERROR cluster %" PRIu64 " refcount=%" PRIu64
+                          " reference=%" PRIu64,
+                          bd->path, c, stored, want);
             res->corruptions++;
         }
     }
