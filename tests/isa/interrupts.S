@@ -377,7 +377,56 @@ m_vec:
     csrw mie, zero
     la t0, m_trap
     csrw mtvec, t0
+
+    /* ---- stvec vectored mode (delegated SSI -> base + 4*1) ---- */
+    li a0, 1 << IRQ_SSI
+    csrw mideleg, a0
+    csrw mie, a0
+    la t0, svec_table
+    ori t0, t0, 1
+    csrw stvec, t0
+    la a5, vec_hit
+    sd zero, 0(a5)
+    ENTER_MODE PRV_S, s_vec
+s_vec:
+    csrr a0, stvec
+    CHECK_EQ a0, t0
+    csrsi sip, 1 << IRQ_SSI
+    csrsi sstatus, MSTATUS_SIE
+    nop
+    csrci sstatus, MSTATUS_SIE
+    la a5, vec_hit
+    ld a0, 0(a5)
+    CHECK a0, 1
+    csrr a0, sip
+    andi a0, a0, 1 << IRQ_SSI
+    CHECK a0, 0
+    BACK_TO_M m_vec_end
+m_vec_end:
+    csrw mideleg, zero
+    csrw mie, zero
     PASS
+
+    .align 8
+svec_table:
+    j fail
+    j svec_ssi
+    .rept 14
+    j fail
+    .endr
+svec_ssi:
+    csrw sscratch, t0
+    la t0, vec_save
+    sd t1, 0(t0)
+    li t1, 1 << IRQ_SSI
+    csrc sip, t1
+    li t1, 1
+    la t0, vec_hit
+    sd t1, 0(t0)
+    la t0, vec_save
+    ld t1, 0(t0)
+    csrr t0, sscratch
+    sret
 
 /* ---- handlers ---------------------------------------------------------- */
 /* M handler: interrupts are recorded in irq_rec and their source cleared;

@@ -136,6 +136,25 @@ TEST_MAIN
     SET_PTE_SYM l0, 6, pages + 5 * 4096, PTE_R|PTE_W|PTE_A|PTE_D   /* V = 0 */
     SET_PTE_SYM l0, 7, pages + 6 * 4096, PTE_V|PTE_W|PTE_A|PTE_D   /* reserved */
 
+    /* VA 0x8000: PTE with reserved bit 54 set */
+    la a5, l0
+    la a4, pages
+    srli a4, a4, 12
+    slli a4, a4, 10
+    ori a4, a4, PTE_V|PTE_R|PTE_W|PTE_A|PTE_D
+    li a3, 1 << 54
+    or a4, a4, a3
+    sd a4, 8 * 8(a5)
+    /* VA 0x9000: executable page (PA page 5) followed by an unmapped page;
+     * its last 6 bytes are c.nop and the first half of addi a0, a0, 1 */
+    SET_PTE_SYM l0, 9, pages + 5 * 4096, PTE_V|PTE_R|PTE_X|PTE_A
+    la a0, pages + 5 * 4096 + 0xffc
+    li a1, 0x0001
+    sh a1, 0(a0)
+    li a1, 0x0513
+    sh a1, 2(a0)
+    fence.i
+
     la t0, s_trap
     csrw stvec, t0
     li a0, (1 << CAUSE_FETCH_PAGE)|(1 << CAUSE_LOAD_PAGE)|(1 << CAUSE_STORE_PAGE)
@@ -220,6 +239,24 @@ s_main:
     EXPECT_TRAP
     lb a0, 0(s0)
     PF_CHECK CAUSE_LOAD_PAGE, 0x7000000000
+
+    /* reserved PTE bits 60:54 set -> page fault */
+    li s0, 0x8000
+    EXPECT_TRAP
+    ld a0, 0(s0)
+    PF_CHECK CAUSE_LOAD_PAGE, 0x8000
+    EXPECT_TRAP
+    sd a0, 0(s0)
+    PF_CHECK CAUSE_STORE_PAGE, 0x8000
+    /* a 4-byte instruction straddling into an unmapped page: sepc = start
+     * of the instruction, stval = the faulting portion (next page) */
+    li s0, 0x9ffc
+    li a0, 0
+    EXPECT_TRAP_AT 5f
+    jalr ra, 0(s0)
+5:  PF_CHECK CAUSE_FETCH_PAGE, 0xa000
+    SREC a5, REC_EPC
+    CHECK a5, 0x9ffe
 
     /* ---- U pages from S: SUM ---- */
     li s0, VA_USER
