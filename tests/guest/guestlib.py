@@ -95,6 +95,19 @@ def qemu_argv(kernel=None, initrd=None, bios=None, append=None,
     return argv + list(extra)
 
 
+def vm_argv(kernel=None, initrd=None, bios=None, append=None, extra=()):
+    """The VM command line the guest tests use: `wirt run` normally, or
+    QEMU's virt board with WIRT_TEST_VMM=qemu (to check the tests
+    themselves against the reference).  With no arguments, the default
+    guest (fw_dynamic.bin + Image + initrd.cpio.gz + cmdline)."""
+    if os.environ.get("WIRT_TEST_VMM") == "qemu":
+        return qemu_argv(kernel=kernel, initrd=initrd,
+                         bios=bios or guest_file("fw_dynamic.bin"),
+                         append=append, extra=extra)
+    return wirt_argv(kernel=kernel, initrd=initrd, bios=bios, append=append,
+                     extra=extra)
+
+
 class Guest:
     """One VM process whose console is a pty we own."""
 

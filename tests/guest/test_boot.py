@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+"""Boots the default guest (Debian kernel + busybox initramfs under
+OpenSBI) and checks that it works from the shell.
+
+Runs `build/wirt run`; WIRT_TEST_VMM=qemu runs the same checks under QEMU.
+Needs tools/fetch-guest.sh to have run (the tests skip otherwise)."""
+import os
+import re
+import time
+import unittest
+
+from guestlib import (Guest, default_cmdline, guest_file, have_guest, vm_argv,
+                      wirt_bin)
+
+
+def require_guest():
+    if not have_guest():
+        raise unittest.SkipTest("no guest material (run tools/fetch-guest.sh)")
+    if os.environ.get("WIRT_TEST_VMM") != "qemu" and not os.access(wirt_bin(), os.X_OK):
+        raise AssertionError("%s is not built" % wirt_bin())
+
+
+class DefaultGuestTest(unittest.TestCase):
+    """One boot of `wirt run` (no arguments) shared by the checks below;
+    test_zz_poweroff runs last and ends it."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_guest()
+        cls.guest = Guest(vm_argv(), name="default-guest")
+        try:
+            cls.ready = cls.guest.wait_ready()
+        except BaseException:
+            cls.guest.close()
+            raise
+        print("default guest ready after %.1f s" % cls.ready)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.guest.close()
+
+    def test_marker_once(self):
+        self.assertEqual(self.guest.transcript.count("WIRT-GUEST-READY"), 1)
+        self.assertIn("Linux version", self.guest.transcript)
+
+    def test_shell_arithmetic(self):
+        self.assertEqual(self.guest.run("echo $((6*7))"), "42")
+
+    def test_uname_machine(self):
+        self.assertEqual(self.guest.run("uname -m"), "riscv64")
+
+    def test_uart_interrupts_counted(self):
+        out = self.guest.run("cat /proc/interrupts")
+        lines = [ln for ln in out.split("\n") if "ttyS0" in ln or "uart" in ln.lower()]
+        self.assertTrue(lines, "no UART line in /proc/interrupts:\n" + out)
+        counts = [int(x) for x in lines[0].split()[1:2] if x.isdigit()]
+        self.assertTrue(counts and counts[0] > 0,
+                        "UART interrupt count is not positive: %r" % lines[0])
+
+    def test_clock_year(self):
+        # The goldfish RTC sets the guest clock at boot (UTC).
+        year = int(self.guest.run("date -u +%Y"))
+        now = time.time()
+        self.assertIn(year, {time.gmtime(now - 86400).tm_year,
+                             time.gmtime(now + 86400).tm_year})
+
+    def test_clock_advances(self):
+        # The timer works: sleep 1 takes about a second of guest time.
+        out = self.guest.run("a=$(date +%s); sleep 1; b=$(date +%s); echo $((b-a))")
+        self.assertIn(int(out), (1, 2, 3))
+
+    def test_cpuinfo_isa(self):
+        out = self.guest.run("cat /proc/cpuinfo")
+        self.assertRegex(out, re.compile(r"^isa\s*:\s*rv64i?m?a?f?d?c?", re.M))
+        m = re.search(r"^isa\s*:\s*(\S+)", out, re.M)
+        self.assertTrue(m.group(1).startswith("rv64imafdc"), m.group(1))
+
+    def test_exit_status_reported(self):
+        out, status = self.guest.run("false", check=False)
+        self.assertEqual(status, 1)
+
+    def test_zz_poweroff(self):
+        status = self.guest.poweroff(timeout=120)
+        self.assertEqual(status, 0)
+        self.assertIn("reboot: Power down", self.guest.transcript)
+
+
+class FirmwareVariantTest(unittest.TestCase):
+    """The same kernel and initramfs under other firmware builds, passed
+    explicitly with --kernel/--initrd/--bios/--append."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_guest()
+
+    def boot_with(self, bios_name):
+        argv = vm_argv(kernel=guest_file("Image"), initrd=guest_file("initrd.cpio.gz"),
+                       bios=guest_file(bios_name), append=default_cmdline())
+        with Guest(argv, name=bios_name) as g:
+            ready = g.wait_ready()
+            print("%s: ready after %.1f s" % (bios_name, ready))
+            self.assertEqual(g.run("uname -m"), "riscv64")
+            self.assertEqual(g.run("echo $((1+2))"), "3")
+            self.assertEqual(g.poweroff(timeout=120), 0)
+        return g.transcript
+
+    def test_fw_jump_trixie(self):
+        t = self.boot_with("fw_jump.bin")
+        self.assertIn("OpenSBI v1.6", t)
+
+    def test_fw_jump_bookworm_1_1(self):
+        t = self.boot_with("fw_jump-1.1.bin")
+        self.assertIn("OpenSBI v1.1", t)
+
+    def test_fw_dynamic_bookworm_1_1(self):
+        t = self.boot_with("fw_dynamic-1.1.bin")
+        self.assertIn("OpenSBI v1.1", t)
+
+
+if __name__ == "__main__":
+    unittest.main()
