@@ -560,19 +560,13 @@ static inline bool fast_ok_s(int op, uint32_t a, uint32_t b, uint32_t c)
 
     if ((a & e) == e)
         return false;
-    switch (op) {
-    case OP_SQRT:
+    if (op == OP_SQRT)
         return !(a & F32_SIGN) || f32_zero(a);
-    case OP_FMA:
-        if ((c & e) == e)
-            return false;
-        /* fall through */
-    case OP_ADD:
-    case OP_MUL:
-        return (b & e) != e;
-    default:
-        return (b & e) != e && !f32_zero(b);
-    }
+    if ((b & e) == e)
+        return false;
+    if (op == OP_FMA)
+        return (c & e) != e;
+    return op != OP_DIV || !f32_zero(b);
 }
 
 static inline bool fast_ok_d(int op, uint64_t a, uint64_t b, uint64_t c)
@@ -581,19 +575,13 @@ static inline bool fast_ok_d(int op, uint64_t a, uint64_t b, uint64_t c)
 
     if ((a & e) == e)
         return false;
-    switch (op) {
-    case OP_SQRT:
+    if (op == OP_SQRT)
         return !(a & F64_SIGN) || f64_zero(a);
-    case OP_FMA:
-        if ((c & e) == e)
-            return false;
-        /* fall through */
-    case OP_ADD:
-    case OP_MUL:
-        return (b & e) != e;
-    default:
-        return (b & e) != e && !f64_zero(b);
-    }
+    if ((b & e) == e)
+        return false;
+    if (op == OP_FMA)
+        return (c & e) != e;
+    return op != OP_DIV || !f64_zero(b);
 }
 
 /* op on single operands a, b, c (bit patterns; sub is add with b negated). */
