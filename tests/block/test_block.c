@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block layer unit tests (cmocka): raw and qcow2 drivers through the
+ * public API, image locking, backing chains, hostile headers, snapshots,
+ * check/repair.  qemu-img (when installed) referees consistency.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "block/block.h"
+
+static char dir[256];
+
+static const char *tmp(const char *name)
+{
+    static char p[8][512];
+    static int i;
+    i = (i + 1) % 8;
+    snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+    return p[i];
+}
+
+static bool have_qemu(void)
+{
+    return system("command -v qemu-img >/dev/null 2>&1") == 0;
+}
+
+/* qemu-img check exit status (0 clean, 2 corrupt, 3 leaks), or 0 without QEMU. */
+static int qemu_check(const char *path)
+{
+    if (!have_qemu())
+        return 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "qemu-img check -q '%s' >/dev/null 2>&1", path);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static struct block_dev *open_ok(const char *path, unsigned flags)
+{
+    struct block_dev *bd = NULL;
+    char err[512] = "";
+    int r = block_open(path, NULL, flags, &bd, err, sizeof(err));
+    if (r)
+        fprintf(stderr, "open %s: %s\n", path, err);
+    assert_int_equal(r, 0);
+    return bd;
+}
+
+static void create_ok(const char *path, const char *fmt, uint64_t size, uint32_t cs,
+                      unsigned rbits)
+{
+    struct image_create_opts o = {.format = fmt, .size = size, .cluster_size = cs,
+                                  .refcount_bits = rbits};
+    char err[512] = "";
+    int r = image_create(path, &o, err, sizeof(err));
+    if (r)
+        fprintf(stderr, "create: %s\n", err);
+    assert_int_equal(r, 0);
+}
+
+static void fill(uint8_t *b, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 9));
+}
+
+static void test_raw_roundtrip(void **state)
+{
+    (void)state;
+    const char *p = tmp("r.raw");
+    create_ok(p, "raw", 1 << 20, 0, 0);
+    struct block_dev *bd = open_ok(p, 0);
+    assert_string_equal(bd->ops->format, "raw");
+    assert_int_equal(block_size(bd), 1 << 20);
+    uint8_t w[8192], r[8192];
+    fill(w, sizeof(w), 1);
+    assert_int_equal(block_write(bd, 4096, w, sizeof(w)), 0);
+    assert_int_equal(block_flush(bd), 0);
+    assert_int_equal(block_read(bd, 4096, r, sizeof(r)), 0);
+    assert_memory_equal(w, r, sizeof(w));
+    assert_int_equal(block_write_zeroes(bd, 4096, 4096), 0);
+    assert_int_equal(block_read(bd, 4096, r, 4096), 0);
+    for (int i = 0; i < 4096; i++)
+        assert_int_equal(r[i], 0);
+    assert_int_equal(block_discard(bd, 0, 1 << 20), 0);
+    assert_int_equal(block_read(bd, 8192, r, 4096), 0);
+    assert_int_equal(r[0], 0);
+    /* Out of range. */
+    assert_int_equal(block_read(bd, (1 << 20) - 10, r, 100), -EINVAL);
+    uint64_t pnum;
+    unsigned st;
+    assert_int_equal(image_block_status(bd, 0, 1 << 20, &pnum, &st, NULL), 0);
+    assert_true(st & IMAGE_STATUS_ZERO);
+    block_close(bd);
+}
+
+static void test_qcow2_roundtrip_geometries(void **state)
+{
+    (void)state;
+    static const uint32_t css[] = {512, 4096, 65536, 2u << 20};
+    static const unsigned rbs[] = {1, 2, 4, 8, 16, 32, 64};
+    uint8_t *w = malloc(300000), *r = malloc(300000);
+    for (size_t a = 0; a < 4; a++) {
+        for (size_t b = 0; b < 7; b++) {
+            const char *p = tmp("g.qcow2");
+            create_ok(p, "qcow2", 16 << 20, css[a], rbs[b]);
+            struct block_dev *bd = open_ok(p, 0);
+            assert_string_equal(bd->ops->format, "qcow2");
+            assert_int_equal(image_cluster_size(bd), css[a]);
+            fill(w, 300000, (unsigned)(a * 7 + b));
+            assert_int_equal(block_write(bd, 12345, w, 300000), 0);
+            assert_int_equal(block_write(bd, (16 << 20) - 1000, w, 1000), 0);
+            assert_int_equal(block_read(bd, 12345, r, 300000), 0);
+            assert_memory_equal(w, r, 300000);
+            assert_int_equal(block_read(bd, 0, r, 12345), 0);
+            for (int i = 0; i < 12345; i++)
+                assert_int_equal(r[i], 0);
+            block_close(bd);
+            /* Reopen: the metadata reached the disk. */
+            bd = open_ok(p, BLOCK_OPEN_READ_ONLY);
+            assert_int_equal(block_read(bd, 12345, r, 300000), 0);
+            assert_memory_equal(w, r, 300000);
+            assert_int_equal(block_read(bd, (16 << 20) - 1000, r, 1000), 0);
+            assert_memory_equal(w, r, 1000);
+            struct image_check_result res;
+            assert_int_equal(image_check(bd, 0, &res), 0);
+            assert_int_equal(res.corruptions, 0);
+            assert_int_equal(res.leaks, 0);
+            struct image_info info;
+            assert_int_equal(image_get_info(bd, &info), 0);
+            assert_int_equal(info.refcount_bits, rbs[b]);
+            assert_int_equal(info.qcow_version, 3);
+            block_close(bd);
+            assert_int_equal(qemu_check(p), 0);
+        }
+    }
+    free(w);
+    free(r);
+}
+
+static void test_locking(void **state)
+{
+    (void)state;
+    const char *p = tmp("l.qcow2");
+    create_ok(p, "qcow2", 1 << 20, 0, 0);
+    struct block_dev *a = open_ok(p, 0), *b = NULL;
+    char err[512] = "";
+    assert_int_equal(block_open(p, NULL, 0, &b, err, sizeof(err)), -EBUSY);
+    assert_non_null(strstr(err, "image is in use by another process"));
+    /* A reader may look at an image that is being written. */
+    struct block_dev *r1 = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    block_close(r1);
+    block_close(a);
+    /* Readers coexist; a writer can join them (readers share WRITE). */
+    r1 = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    struct block_dev *r2 = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    a = open_ok(p, 0);
+    block_close(a);
+    block_close(r1);
+    block_close(r2);
+    /* Writer after writer released works again. */
+    a = open_ok(p, 0);
+    block_close(a);
+}
+
+static void test_backing_chain(void **state)
+{
+    (void)state;
+    const char *base = tmp("base.raw");
+    create_ok(base, "raw", 4 << 20, 0, 0);
+    struct block_dev *b = open_ok(base, 0);
+    uint8_t *w = malloc(4 << 20), *r = malloc(4 << 20);
+    fill(w, 4 << 20, 3);
+    assert_int_equal(block_write(b, 0, w, 4 << 20), 0);
+    block_close(b);
+    struct image_create_opts o = {.format = "qcow2", .backing_file = "base.raw",
+                                  .backing_format = "raw", .cluster_size = 4096};
+    char err[512];
+    assert_int_equal(image_create(tmp("mid.qcow2"), &o, err, sizeof(err)), 0);
+    o.backing_file = "mid.qcow2";
+    o.backing_format = NULL; /* probed */
+    assert_int_equal(image_create(tmp("top.qcow2"), &o, err, sizeof(err)), 0);
+    struct block_dev *t = open_ok(tmp("top.qcow2"), 0);
+    assert_int_equal(block_size(t), 4 << 20);
+    assert_non_null(t->backing);
+    assert_non_null(t->backing->backing);
+    assert_int_equal(block_read(t, 0, r, 4 << 20), 0);
+    assert_memory_equal(w, r, 4 << 20);
+    /* Partial-cluster write: copy-on-write keeps the neighbours. */
+    uint8_t x[100];
+    memset(x, 0xee, sizeof(x));
+    memset(w + 5000, 0xee, sizeof(x));
+    assert_int_equal(block_write(t, 5000, x, sizeof(x)), 0);
+    assert_int_equal(block_read(t, 0, r, 4 << 20), 0);
+    assert_memory_equal(w, r, 4 << 20);
+    uint64_t pnum;
+    unsigned st;
+    assert_int_equal(image_block_status(t, 4096, 4096, &pnum, &st, NULL), 0);
+    assert_true(st & IMAGE_STATUS_ALLOCATED);
+    assert_int_equal(image_block_status(t, 8192, 4096, &pnum, &st, NULL), 0);
+    assert_false(st & IMAGE_STATUS_ALLOCATED);
+    assert_true(st & IMAGE_STATUS_DATA);
+    block_close(t);
+    assert_int_equal(qemu_check(tmp("top.qcow2")), 0);
+    free(w);
+    free(r);
+}
+
+static void test_backing_errors(void **state)
+{
+    (void)state;
+    struct image_create_opts o = {.format = "qcow2", .size = 1 << 20};
+    char err[512];
+    /* Missing at create time: refused. */
+    o.backing_file = "nonexistent.qcow2";
+    assert_int_not_equal(image_create(tmp("x.qcow2"), &o, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "nonexistent.qcow2"));
+    /* A loop a -> b -> a, made with change_backing. */
+    o.backing_file = NULL;
+    assert_int_equal(image_create(tmp("la.qcow2"), &o, err, sizeof(err)), 0);
+    o.backing_file = "la.qcow2";
+    assert_int_equal(image_create(tmp("lb.qcow2"), &o, err, sizeof(err)), 0);
+    struct block_dev *a = open_ok(tmp("la.qcow2"), BLOCK_OPEN_NO_BACKING);
+    assert_int_equal(image_change_backing(a, "lb.qcow2", "qcow2"), 0);
+    block_close(a);
+    struct block_dev *bd = NULL;
+    err[0] = 0;
+    assert_int_equal(block_open(tmp("lb.qcow2"), NULL, 0, &bd, err, sizeof(err)), -ELOOP);
+    assert_non_null(strstr(err, "loop"));
+    /* Removing the backing file of la breaks the loop. */
+    a = open_ok(tmp("la.qcow2"), BLOCK_OPEN_NO_BACKING);
+    assert_int_equal(image_change_backing(a, NULL, NULL), 0);
+    block_close(a);
+    bd = open_ok(tmp("lb.qcow2"), 0);
+    block_close(bd);
+    /* Missing backing file at open: named in the error. */
+    unlink(tmp("la.qcow2"));
+    err[0] = 0;
+    assert_int_equal(block_open(tmp("lb.qcow2"), NULL, 0, &bd, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "la.qcow2"));
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8),
+    b[3] = (uint8_t)v;
+}
+
+/* Patches a big-endian field of a fresh image and expects open to fail. */
+static void expect_hostile(size_t off, const void *bytes, size_t n, const char *msg)
+{
+    const char *p = tmp("h.qcow2");
+    create_ok(p, "qcow2", 1 << 20, 0, 0);
+    int fd = open(p, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+    close(fd);
+    struct block_dev *bd = NULL;
+    char err[512] = "";
+    assert_true(block_open(p, "qcow2", 0, &bd, err, sizeof(err)) < 0);
+    assert_null(bd);
+    if (msg && !strstr(err, msg))
+        fail_msg("error '%s' does not contain '%s'", err, msg);
+}
+
+static void test_hostile_headers(void **state)
+{
+    (void)state;
+    uint8_t b[8] = {0};
+    put32(b, 5);
+    expect_hostile(4, b, 4, "version");
+    put32(b, 8);
+    expect_hostile(20, b, 4, "cluster size");
+    put32(b, 0x7fffffff);
+    expect_hostile(36, b, 4, "L1 table");
+    uint8_t inc[8] = {0, 0, 0, 0, 0, 0, 0x01, 0x10};
+    expect_hostile(72, inc, 8, "incompatible feature bits: 4 (extended L2 entries), 8");
+    put32(b, 7);
+    expect_hostile(96, b, 4, "refcount order");
+    uint8_t off[8] = {0, 0, 0, 0, 0, 0, 0x12, 0x34};
+    expect_hostile(48, off, 8, "refcount table");
+    put32(b, 0xffffffff);
+    expect_hostile(56, b, 4, "refcount table");
+    put32(b, 1);
+    expect_hostile(32, b, 4, "encrypted");
+    put32(b, 100000);
+    expect_hostile(60, b, 4, "snapshot");
+    /* Backing file name length beyond the cluster. */
+    uint8_t bo[12] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0xff, 0xff};
+    expect_hostile(8, bo, 12, "backing file");
+    /* Header extension longer than the cluster. */
+    uint8_t ext[8] = {0x12, 0x34, 0x56, 0x78, 0x7f, 0xff, 0xff, 0xff};
+    expect_hostile(112, ext, 8, "extension");
+}
+
+static void test_hostile_l2(void **state)
+{
+    (void)state;
+    const char *p = tmp("l2.qcow2");
+    create_ok(p, "qcow2", 1 << 20, 4096, 0);
+    struct block_dev *bd = open_ok(p, 0);
+    uint8_t x[4096] = {1};
+    assert_int_equal(block_write(bd, 0, x, sizeof(x)), 0);
+    block_close(bd);
+    /* Find the L2 table through the L1 entry and point entry 0 far away. */
+    int fd = open(p, O_RDWR);
+    uint8_t h[48];
+    assert_int_equal(pread(fd, h, 48, 0), 48);
+    uint64_t l1 = 0;
+    for (int i = 0; i < 8; i++)
+        l1 = l1 << 8 | h[40 + i];
+    uint8_t e[8];
+    assert_int_equal(pread(fd, e, 8, (off_t)l1), 8);
+    uint64_t l2 = 0;
+    for (int i = 0; i < 8; i++)
+        l2 = l2 << 8 | e[i];
+    l2 &= 0x00fffffffffffe00ULL;
+    uint8_t bad[8] = {0x80, 0, 0x00, 0x10, 0, 0, 0, 0}; /* 16 TiB */
+    assert_int_equal(pwrite(fd, bad, 8, (off_t)l2), 8);
+    close(fd);
+    bd = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    uint8_t r[512];
+    assert_int_equal(block_read(bd, 0, r, sizeof(r)), -EIO);
+    assert_int_equal(block_read(bd, 8192, r, sizeof(r)), 0);
+    struct image_check_result res;
+    assert_int_equal(image_check(bd, 0, &res), 0);
+    assert_true(res.corruptions > 0);
+    block_close(bd);
+}
+
+static void test_compressed(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *p = tmp("c.qcow2");
+        struct image_create_opts o = {.format = "qcow2", .size = 4 << 20,
+                                      .compression_type = z ? "zstd" : "zlib"};
+        char err[512];
+        assert_int_equal(image_create(p, &o, err, sizeof(err)), 0);
+        struct block_dev *bd = open_ok(p, 0);
+        uint8_t *w = malloc(1 << 20), *r = malloc(1 << 20);
+        for (int i = 0; i < (1 << 20); i++)
+            w[i] = (uint8_t)(i / 1000);
+        assert_int_equal(image_write_compressed(bd, 0, w, 1 << 20), 0);
+        assert_int_equal(image_write_compressed(bd, 1000, w, 65536), -EINVAL);
+        assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
+        assert_memory_equal(w, r, 1 << 20);
+        uint64_t pnum;
+        unsigned st;
+        assert_int_equal(image_block_status(bd, 0, 65536, &pnum, &st, NULL), 0);
+        assert_true(st & IMAGE_STATUS_COMPRESSED);
+        /* Overwrite part of a compressed cluster. */
+        memset(w + 70000, 0x5a, 300);
+        assert_int_equal(block_write(bd, 70000, w + 70000, 300), 0);
+        assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
+        assert_memory_equal(w, r, 1 << 20);
+        struct image_info info;
+        assert_int_equal(image_get_info(bd, &info), 0);
+        assert_string_equal(info.compression_type, z ? "zstd" : "zlib");
+        block_close(bd);
+        assert_int_equal(qemu_check(p), 0);
+        free(w);
+        free(r);
+    }
+}
+
+static void test_snapshots(void **state)
+{
+    (void)state;
+    const char *p = tmp("s.qcow2");
+    create_ok(p, "qcow2", 2 << 20, 4096, 16);
+    struct block_dev *bd = open_ok(p, 0);
+    uint8_t a[8192], b[8192], r[8192];
+    memset(a, 0xaa, sizeof(a));
+    memset(b, 0xbb, sizeof(b));
+    assert_int_equal(block_write(bd, 0, a, sizeof(a)), 0);
+    assert_int_equal(image_snapshot_create(bd, "first"), 0);
+    assert_int_equal(image_snapshot_create(bd, "first"), -EEXIST);
+    assert_int_equal(block_write(bd, 4096, b, 4096), 0);
+    assert_int_equal(image_snapshot_create(bd, "second"), 0);
+    struct image_snapshot *v;
+    unsigned n;
+    assert_int_equal(image_snapshot_list(bd, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].name, "first");
+    assert_string_equal(v[1].id, "2");
+    assert_int_equal(v[1].disk_size, 2 << 20);
+    free(v);
+    assert_int_equal(image_snapshot_apply(bd, "first"), 0);
+    assert_int_equal(block_read(bd, 0, r, sizeof(r)), 0);
+    assert_memory_equal(a, r, sizeof(r));
+    assert_int_equal(image_snapshot_apply(bd, "2"), 0);
+    assert_int_equal(block_read(bd, 4096, r, 4096), 0);
+    assert_memory_equal(b, r, 4096);
+    assert_int_equal(image_snapshot_apply(bd, "nope"), -ENOENT);
+    assert_int_equal(image_snapshot_delete(bd, "first"), 0);
+    assert_int_equal(image_snapshot_delete(bd, "second"), 0);
+    struct image_check_result res;
+    assert_int_equal(image_check(bd, 0, &res), 0);
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(res.leaks, 0);
+    block_close(bd);
+    assert_int_equal(qemu_check(p), 0);
+}
+
+static void test_check_repair_leaks(void **state)
+{
+    (void)state;
+    const char *p = tmp("k.qcow2");
+    create_ok(p, "qcow2", 1 << 20, 4096, 16);
+    struct block_dev *bd = open_ok(p, 0);
+    uint8_t x[4096] = {7};
+    assert_int_equal(block_write(bd, 0, x, sizeof(x)), 0);
+    block_close(bd);
+    /* Leak a cluster: raise its refcount behind the driver's back by
+     * appending a cluster and marking it used in refcount block 0. */
+    int fd = open(p, O_RDWR);
+    struct stat st;
+    fstat(fd, &st);
+    uint64_t leaked = (uint64_t)st.st_size / 4096;
+    assert_int_equal(ftruncate(fd, (off_t)(leaked + 1) * 4096), 0);
+    uint8_t h[64];
+    assert_int_equal(pread(fd, h, 64, 0), 64);
+    uint64_t rt = 0;
+    for (int i = 0; i < 8; i++)
+        rt = rt << 8 | h[48 + i];
+    uint8_t e[8];
+    assert_int_equal(pread(fd, e, 8, (off_t)rt), 8);
+    uint64_t rb = 0;
+    for (int i = 0; i < 8; i++)
+        rb = rb << 8 | e[i];
+    uint8_t one[2] = {0, 1};
+    assert_int_equal(pwrite(fd, one, 2, (off_t)(rb + 2 * leaked)), 2);
+    close(fd);
+    assert_int_equal(qemu_check(p), have_qemu() ? 3 : 0);
+    bd = open_ok(p, 0);
+    struct image_check_result res;
+    assert_int_equal(image_check(bd, 0, &res), 0);
+    assert_int_equal(res.leaks, 1);
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(image_check(bd, IMAGE_REPAIR_LEAKS, &res), 0);
+    assert_int_equal(res.leaks_fixed, 1);
+    assert_int_equal(image_check(bd, 0, &res), 0);
+    assert_int_equal(res.leaks, 0);
+    block_close(bd);
+    assert_int_equal(qemu_check(p), 0);
+}
+
+static void test_zero_discard_status(void **state)
+{
+    (void)state;
+    const char *p = tmp("z.qcow2");
+    create_ok(p, "qcow2", 4 << 20, 65536, 16);
+    struct block_dev *bd = open_ok(p, 0);
+    uint8_t *w = malloc(1 << 20), *r = malloc(1 << 20);
+    memset(w, 0x77, 1 << 20);
+    assert_int_equal(block_write(bd, 0, w, 1 << 20), 0);
+    assert_int_equal(block_write_zeroes(bd, 1000, 200000), 0);
+    memset(w + 1000, 0, 200000);
+    assert_int_equal(block_discard(bd, 524288, 262144), 0);
+    memset(w + 524288, 0, 262144);
+    assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
+    assert_memory_equal(w, r, 1 << 20);
+    uint64_t pnum;
+    unsigned st;
+    uint64_t host;
+    assert_int_equal(image_block_status(bd, 0, 65536, &pnum, &st, &host), 0);
+    assert_int_equal(st, IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED);
+    assert_true(host != 0);
+    assert_int_equal(image_block_status(bd, 524288, 1 << 20, &pnum, &st, NULL), 0);
+    assert_true(st & IMAGE_STATUS_ZERO);
+    assert_int_equal(pnum, 262144);
+    assert_int_equal(block_flush(bd), 0);
+    struct image_check_result res;
+    assert_int_equal(image_check(bd, 0, &res), 0);
+    assert_int_equal(res.corruptions + res.leaks, 0);
+    /* 16 data clusters written, 2 + 4 freed again. */
+    assert_int_equal(res.allocated_clusters, 16 - 2 - 4);
+    /* Growing the disk keeps the data. */
+    assert_int_equal(image_truncate(bd, 64ULL << 30), 0);
+    assert_int_equal(block_size(bd), 64ULL << 30);
+    assert_int_equal(block_write(bd, (64ULL << 30) - 4096, w, 4096), 0);
+    assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
+    assert_memory_equal(w, r, 1 << 20);
+    block_close(bd);
+    assert_int_equal(qemu_check(p), 0);
+    free(w);
+    free(r);
+}
+
+static void test_probe_and_formats(void **state)
+{
+    (void)state;
+    assert_true(block_format_known("raw"));
+    assert_true(block_format_known("qcow2"));
+    assert_false(block_format_known("nope"));
+    create_ok(tmp("p.qcow2"), "qcow2", 1 << 20, 0, 0);
+    struct block_dev *bd = open_ok(tmp("p.qcow2"), BLOCK_OPEN_READ_ONLY);
+    assert_string_equal(bd->ops->format, "qcow2");
+    uint8_t x[512] = {0};
+    assert_int_equal(block_write(bd, 0, x, sizeof(x)), -EROFS);
+    block_close(bd);
+    /* Opening a qcow2 image as raw sees the qcow2 file itself. */
+    struct block_dev *raw = NULL;
+    char err[256];
+    assert_int_equal(block_open(tmp("p.qcow2"), "raw", BLOCK_OPEN_READ_ONLY, &raw, err,
+                                sizeof(err)),
+                     0);
+    assert_string_equal(raw->ops->format, "raw");
+    block_close(raw);
+    assert_int_equal(block_open(tmp("p.qcow2"), "bogus", 0, &raw, err, sizeof(err)), -EINVAL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/wirt-block-test-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_raw_roundtrip),
+        cmocka_unit_test(test_qcow2_roundtrip_geometries),
+        cmocka_unit_test(test_locking),
+        cmocka_unit_test(test_backing_chain),
+        cmocka_unit_test(test_backing_errors),
+        cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_hostile_l2),
+        cmocka_unit_test(test_compressed),
+        cmocka_unit_test(test_snapshots),
+        cmocka_unit_test(test_check_repair_leaks),
+        cmocka_unit_test(test_zero_discard_status),
+        cmocka_unit_test(test_probe_and_formats),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
