@@ -287,9 +287,8 @@ static void *loop_thread(void *arg)
         if (next) {
             uint64_t now = host_monotonic_ns();
             /* Round up so we never wake just before the deadline and spin. */
-            timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
-            if (timeout > 60000)
-                timeout = 60000;
+            uint64_t ms = next <= now ? 0 : (next - now + 999999) / 1000000;
+            timeout = ms > 60000 ? 60000 : (int)ms;
         }
         struct epoll_event events[32];
         int n = epoll_wait(loop->epfd, events, 32, timeout);

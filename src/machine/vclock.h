@@ -31,13 +31,15 @@ static inline void vclock_init(struct vclock *c)
 
 static inline uint64_t vclock_mtime(const struct vclock *c)
 {
-    return (uint64_t)((int64_t)host_monotonic_ns() - c->offset_ns) / NS_PER_TICK;
+    return (uint64_t)((int64_t)host_monotonic_ns() - __atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED)) /
+           NS_PER_TICK;
 }
 
 /* Sets the clock so that it reads `mtime` now (restore). */
 static inline void vclock_set(struct vclock *c, uint64_t mtime)
 {
-    c->offset_ns = (int64_t)host_monotonic_ns() - (int64_t)(mtime * NS_PER_TICK);
+    __atomic_store_n(&c->offset_ns, (int64_t)host_monotonic_ns() - (int64_t)(mtime * NS_PER_TICK),
+                     __ATOMIC_RELAXED);
 }
 
 /* Host monotonic time in ns at which mtime reaches `mtime`. */
@@ -45,7 +47,7 @@ static inline uint64_t vclock_deadline_ns(const struct vclock *c, uint64_t mtime
 {
     if (mtime > (UINT64_MAX / 2) / NS_PER_TICK)
         return UINT64_MAX;
-    return (uint64_t)(c->offset_ns + (int64_t)(mtime * NS_PER_TICK));
+    return (uint64_t)(__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED) + (int64_t)(mtime * NS_PER_TICK));
 }
 
 #endif
