@@ -307,6 +307,67 @@ s_main:
     andi a0, a0, PTE_A|PTE_D
     CHECK a0, PTE_A|PTE_D
 
+    /* ---- misaligned accesses across page boundaries ---- */
+    li s0, 0x1ffc                /* RW page then RO page: loads combine */
+    ld a0, 0(s0)
+    CHECK a0, 0x2222222200000000
+    NO_STRAP
+    /* into an invalid page: load page fault; stval is the original VA or
+     * the start of the faulting page */
+    li s0, 0x5ffc
+    EXPECT_TRAP
+    ld a0, 0(s0)
+    SREC a5, REC_CAUSE
+    CHECK a5, CAUSE_LOAD_PAGE
+    SREC a5, REC_TVAL
+    li a4, 0x6000
+    beq a5, a4, 6f
+    CHECK a5, 0x5ffc
+6:  la a5, s_rec
+    sd zero, REC_COUNT(a5)
+    /* into a read-only page: store page fault */
+    li s0, 0x1ffe
+    EXPECT_TRAP
+    sw a0, 0(s0)
+    SREC a5, REC_CAUSE
+    CHECK a5, CAUSE_STORE_PAGE
+    SREC a5, REC_TVAL
+    li a4, 0x2000
+    beq a5, a4, 7f
+    CHECK a5, 0x1ffe
+7:  la a5, s_rec
+    sd zero, REC_COUNT(a5)
+    li s0, VA_RO
+    lw a0, 0(s0)                 /* the RO page was not written */
+    CHECK a0, 0x22222222
+
+    /* ---- code modification seen through translation ---- */
+    /* rewrite the execute-only page through the identity map, fence.i */
+    la a1, pages + 2 * 4096
+    li a2, 0x06600513            /* li a0, 0x66 */
+    sw a2, 0(a1)
+    fence.i
+    li s0, VA_XO
+    jalr ra, 0(s0)
+    CHECK a0, 0x66
+    /* remap VA_XO to a different physical page holding other code */
+    la a1, pages + 7 * 4096
+    li a2, 0x07700513            /* li a0, 0x77 */
+    sw a2, 0x100(a1)
+    li a2, 0x00008067            /* ret */
+    sw a2, 0x104(a1)
+    fence.i
+    SET_PTE_SYM l0, 3, pages + 7 * 4096, PTE_V|PTE_X|PTE_A
+    sfence.vma
+    li s0, VA_XO + 0x100
+    jalr ra, 0(s0)
+    CHECK a0, 0x77
+    SET_PTE_SYM l0, 3, pages + 2 * 4096, PTE_V|PTE_X|PTE_A
+    sfence.vma
+    li s0, VA_XO
+    jalr ra, 0(s0)
+    CHECK a0, 0x66
+
     /* ---- superpages ---- */
     li s0, VA_MEGA
     ld a0, 16(s0)

@@ -63,6 +63,12 @@ TEST_MAIN
     SET_PTE_SYM l0, 1, page0, PTE_V|PTE_R|PTE_W
     SET_PTE l2b, 0, 0x80000000, PTE_V|PTE_R|PTE_A
 
+    /* satp writes with an unsupported (reserved) MODE are ignored */
+    csrw satp, zero
+    li a0, (2 << 60) | 0x1234
+    csrw satp, a0
+    csrr a1, satp
+    CHECK a1, 0
     la a0, l3
     srli a0, a0, 12
     li a1, SATP_SV48
