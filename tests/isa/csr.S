@@ -216,6 +216,66 @@ TEST_MAIN
     li a1, MSTATUS_FS
     csrs mstatus, a1
 
+#ifndef QEMU_QUIRKS
+    /* mepc/sepc: bit 0 always zero (IALIGN=16 with C: bit 1 writable).
+     * QEMU 7.2 reads back the written bit 0. */
+    li a1, 0x80000003
+    csrw mepc, a1
+    csrr a0, mepc
+    CHECK a0, 0x80000002
+    csrw sepc, a1
+    csrr a0, sepc
+    CHECK a0, 0x80000002
+#endif
+    /* mtvec: reserved modes 2/3 never read back */
+    csrr s1, mtvec
+    la a1, m_trap
+    ori a1, a1, 2
+    csrw mtvec, a1
+    csrr a0, mtvec
+    andi a0, a0, 3
+    NEXT_CHECK
+    li a2, 2
+    bltu a0, a2, 13f
+    j fail
+13: csrw mtvec, s1
+    csrr a0, mtvec
+    CHECK_EQ a0, s1
+    /* mie: all six standard enables are writable */
+    li a1, -1
+    csrw mie, a1
+    csrr a0, mie
+    li a2, 0xaaa
+    and a0, a0, a2
+    CHECK a0, 0xaaa
+    csrw mie, zero
+    csrr a0, mie
+    CHECK a0, 0
+    /* mideleg: the S-level interrupts are delegatable */
+    li a1, 0x222
+    csrw mideleg, a1
+    csrr a0, mideleg
+    andi a0, a0, 0x222
+    CHECK a0, 0x222
+    /* sie is mie restricted to delegated interrupts */
+    csrw mideleg, zero
+    li a1, 0x222
+    csrs sie, a1
+    csrr a0, sie
+    CHECK a0, 0
+    csrr a0, mie
+    CHECK a0, 0
+    li a1, 1 << IRQ_STI
+    csrw mideleg, a1
+    li a1, 0x222
+    csrs sie, a1
+    csrr a0, sie
+    CHECK a0, 1 << IRQ_STI
+    csrr a0, mie
+    CHECK a0, 1 << IRQ_STI
+    csrw mie, zero
+    csrw mideleg, zero
+
     /* counters count up */
     csrr a0, mcycle
     csrr a1, minstret

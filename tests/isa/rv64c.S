@@ -19,6 +19,19 @@
     .endif
 .endm
 
+.macro C_ILLEGAL insn
+    li tp, 2
+    .hword \insn
+    MREC a0, REC_CAUSE
+    CHECK a0, CAUSE_ILLEGAL
+    MREC a0, REC_TVAL
+    beqz a0, .Ltv\@
+    CHECK_MORE a0, \insn
+.Ltv\@:
+    la a0, m_rec
+    sd zero, REC_COUNT(a0)
+.endm
+
 TEST_MAIN
     .option rvc
     /* CI: c.li, c.addi, c.addiw, c.lui, c.slli, c.nop */
@@ -233,6 +246,13 @@ TEST_MAIN
     MREC a0, REC_EPC
     la a1, 1b
     CHECK_EQ a0, a1
+
+    /* reserved compressed encodings are illegal; mtval holds just the 16
+     * instruction bits (or 0) */
+    C_ILLEGAL 0x0000       /* c.unimp */
+    C_ILLEGAL 0x6081       /* c.lui ra, 0 */
+    C_ILLEGAL 0x6101       /* c.addi16sp sp, 0 */
+    C_ILLEGAL 0x8002       /* c.jr x0 */
 
     /* a 4-byte instruction at a 2-byte-aligned (not 4-aligned) address */
     .balign 4
