@@ -76,10 +76,15 @@ struct board {
     struct board_images *images;
     struct console *console;
     uint32_t phandle_plic;
-    /* Set by a power request (syscon, HTIF, console escape). */
+    struct clint *clint;
+    /* Set by a power request (syscon, HTIF, console escape, control socket). */
     int exit_code;
     bool reset_requested;
     bool power_off;
+    bool paused;
+    uint64_t paused_mtime; /* the guest's clock stands still while paused */
+    pthread_cond_t state_cond; /* signalled on resume and power-off */
+    uint64_t started_ns;       /* host monotonic time of the boot */
 };
 
 /* Builds the board (RAM, harts, built-in devices) and reads the image
@@ -91,8 +96,12 @@ bool board_boot(struct board *b, char *err, size_t errlen);
 /* Runs until the guest powers off; returns the exit status. */
 int board_run(struct board *b);
 void board_free(struct board *b);
-/* Asks the machine to power off with status code (any thread, I/O lock held). */
+/* Lifecycle requests.  Call them with the I/O lock held (from the event
+ * loop or a device); they return at once and the harts follow soon. */
 void board_power_off(struct board *b, int exit_code);
+void board_request_reset(struct board *b);
+void board_pause(struct board *b);
+void board_resume(struct board *b);
 
 /* Places a device on the bus; it gets the PLIC source `irq` (0 for
  * none) and will be asked for its device-tree node, reset and state.

@@ -85,24 +85,53 @@ bool board_alloc_virtio_slot(struct board *b, uint64_t *base, unsigned *irq)
     return true;
 }
 
+static void stop_harts(struct board *b)
+{
+    for (unsigned h = 0; h < b->nharts; h++)
+        hart_stop(b->harts[h]);
+}
+
 void board_power_off(struct board *b, int exit_code)
 {
     b->exit_code = exit_code;
     b->power_off = true;
-    for (unsigned h = 0; h < b->nharts; h++)
-        hart_stop(b->harts[h]);
+    stop_harts(b);
+    pthread_cond_broadcast(&b->state_cond);
+}
+
+void board_request_reset(struct board *b)
+{
+    b->reset_requested = true;
+    stop_harts(b);
+    pthread_cond_broadcast(&b->state_cond);
+}
+
+void board_pause(struct board *b)
+{
+    if (b->paused)
+        return;
+    b->paused = true;
+    b->paused_mtime = vclock_mtime(&b->clock);
+    stop_harts(b);
+}
+
+void board_resume(struct board *b)
+{
+    if (!b->paused)
+        return;
+    b->paused = false;
+    vclock_set(&b->clock, b->paused_mtime);
+    clint_clock_changed(b->clint);
+    pthread_cond_broadcast(&b->state_cond);
 }
 
 static void on_power(void *opaque, enum power_request req, int exit_code)
 {
     struct board *b = opaque;
-    if (req == POWER_RESET) {
-        b->reset_requested = true;
-        for (unsigned h = 0; h < b->nharts; h++)
-            hart_stop(b->harts[h]);
-    } else {
+    if (req == POWER_RESET)
+        board_request_reset(b);
+    else
         board_power_off(b, exit_code);
-    }
 }
 
 static void on_console_quit(void *opaque)
@@ -175,6 +204,7 @@ static bool add_builtin_devices(struct board *b)
     struct syscon *syscon = syscon_new(on_power, b);
     if (!b->plic || !clint || !uart || !rtc || !syscon)
         return false;
+    b->clint = clint;
     plic_set_cpu_phandles(b->plic, phandles, b->nharts);
     clint_set_cpu_phandles(clint, phandles, b->nharts);
     console_set_sink(b->console, uart_sink, uart);
@@ -218,6 +248,7 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
         return NULL;
     }
     b->cfg = *cfg;
+    pthread_cond_init(&b->state_cond, NULL);
     b->images = calloc(1, sizeof(*b->images));
     if (!b->images || !bus_init(&b->bus, VIRT_DRAM_BASE, cfg->ram_size)) {
         snprintf(err, errlen, "--memory: cannot allocate %llu MiB of guest RAM: %s",
@@ -382,6 +413,7 @@ int board_run(struct board *b)
     console_start(b->console);
     if (!evloop_start(b->loop))
         fatal("cannot start the event loop thread");
+    b->started_ns = host_monotonic_ns();
     for (;;) {
         pthread_t threads[BOARD_MAX_HARTS];
         for (unsigned h = 1; h < b->nharts; h++)
@@ -389,16 +421,26 @@ int board_run(struct board *b)
         hart_run(b->harts[0]);
         for (unsigned h = 1; h < b->nharts; h++)
             pthread_join(threads[h], NULL);
+
+        /* Why did the harts stop?  Wait out a pause, then act. */
         pthread_mutex_lock(&b->bus.io_lock);
-        bool reset = b->reset_requested && !b->power_off;
+        while (b->paused && !b->power_off && !b->reset_requested)
+            pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
+        bool off = b->power_off;
+        bool reset = b->reset_requested && !off;
         b->reset_requested = false;
-        pthread_mutex_unlock(&b->bus.io_lock);
-        if (!reset)
-            break;
+        if (b->paused && !off) {
+            b->paused = false; /* a reset while paused resumes the machine */
+            vclock_set(&b->clock, b->paused_mtime);
+            clint_clock_changed(b->clint);
+        }
+        bool ok = true;
         char err[256];
-        pthread_mutex_lock(&b->bus.io_lock);
-        bool ok = board_boot(b, err, sizeof(err));
+        if (reset)
+            ok = board_boot(b, err, sizeof(err));
         pthread_mutex_unlock(&b->bus.io_lock);
+        if (off)
+            break;
         if (!ok) {
             log_error("reboot failed: %s", err);
             b->exit_code = 1;
@@ -420,6 +462,7 @@ void board_free(struct board *b)
     bus_destroy(&b->bus);       /* destroys the devices */
     console_free(b->console);
     evloop_free(b->loop);
+    pthread_cond_destroy(&b->state_cond);
     if (b->images) {
         free_file(&b->images->bios);
         free_file(&b->images->kernel);
