@@ -20,6 +20,13 @@
  *    moves are integer code on the bit patterns.
  *  - NaN operands are handled before touching the host, so host NaN
  *    propagation rules never leak; every NaN result is canonical.
+ *  - Once the guest has NX accrued, RNE operations whose flags can be
+ *    read off the operands and result skip the host control register
+ *    entirely (see fast_ok_d()).
+ *
+ * The calling thread's host FP environment must be in its default state
+ * (round to nearest, exceptions masked, no flush-to-zero); fpu_execute()
+ * relies on that and restores it before returning.
  */
 #include "cpu/fpu.h"
 
@@ -251,11 +258,10 @@ struct host_env {
  * after the operation is needed.  Afterwards MXCSR is left in the ABI
  * default state (RNE, all exceptions masked, no FTZ/DAZ), so host code
  * in a thread that runs guest FP must not rely on a custom MXCSR. */
-static inline void host_begin(struct host_env *env, int rm, uint32_t guest_flags)
+static inline void host_begin(struct host_env *env, int rm)
 {
     uint32_t want = MX_BASE | mx_rc[rm];
 
-    (void)guest_flags;
     env->rm = (uint32_t)rm;
     mx_set(want);
 }
@@ -336,10 +342,9 @@ struct host_env {
     int unused;
 };
 
-static inline void host_begin(struct host_env *env, int rm, uint32_t guest_flags)
+static inline void host_begin(struct host_env *env, int rm)
 {
     (void)env;
-    (void)guest_flags;
     feclearexcept(FE_ALL_EXCEPT);
     fesetround(fe_of_rm[rm]);
 }
@@ -615,7 +620,7 @@ static uint32_t arith_s(int op, uint32_t a, uint32_t b, uint32_t c, int rm, uint
         return wide_s(op, fa, fb, fc, rm, fl);
 
     struct host_env env;
-    host_begin(&env, rm, *fl);
+    host_begin(&env, rm);
     float r = compute_s(op, fa, fb, fc);
     *fl |= host_end(&env);
     uint32_t u = bits_f32(r);
@@ -651,7 +656,7 @@ static uint64_t arith_d(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint
         return wide_d(op, da, db, dc, rm, fl);
 
     struct host_env env;
-    host_begin(&env, rm, *fl);
+    host_begin(&env, rm);
     double r = compute_d(op, da, db, dc);
     *fl |= host_end(&env);
     uint64_t u = bits_f64(r);

@@ -24,7 +24,10 @@ enum { RM_RNE = 0, RM_RTZ = 1, RM_RDN = 2, RM_RUP = 3, RM_RMM = 4, RM_DYN = 7 };
 /* Executes insn. x is the integer register file (x[0] must read as 0 and
  * is rewritten to 0 by the caller). Returns false for an illegal
  * instruction (unknown encoding, reserved rounding mode); then no state
- * has changed. */
+ * has changed.  Uses the host FPU: the calling thread's floating-point
+ * environment must be the default one (round to nearest, exceptions
+ * masked, no flush-to-zero), and is left that way (host exception flags
+ * are clobbered). Thread-safe (no mutable global state). */
 bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn);
 
 /* NaN-boxing helpers used by the CPU's FLW/FSW/C.FLW... */
