@@ -329,8 +329,36 @@ u_sti:
     la a1, u_sti
     CHECK_EQ a0, a1
     CLEAR_IRQ
+    BACK_TO_M m_sei
+m_sei:
+    /* ---- SEIP injected by M, delegated: S external interrupt ---- */
+    li a0, 1 << IRQ_STI
+    csrc mip, a0
+    li a0, 1 << IRQ_SEI
+    csrs mideleg, a0
+    csrs mie, a0
+    csrs mip, a0
+    csrr a1, mip
+    and a1, a1, a0
+    CHECK_EQ a1, a0                       /* SEIP writable by M */
+    ENTER_MODE PRV_S, s_sei
+s_sei:
+    csrsi sstatus, MSTATUS_SIE
+    nop
+    csrci sstatus, MSTATUS_SIE
+    IRQ_FIELD a0, 8
+    CHECK a0, INTR_BIT | IRQ_SEI
+    CLEAR_IRQ
+    /* SEIP is read-only in sip */
+    li a1, 1 << IRQ_SEI
+    csrc sip, a1
+    csrr a0, sip
+    and a0, a0, a1
+    CHECK_EQ a0, a1
     BACK_TO_M m_vec
 m_vec:
+    li a0, 1 << IRQ_SEI
+    csrc mip, a0
     li a0, 1 << IRQ_STI
     csrc mip, a0
     csrw mideleg, zero
@@ -500,9 +528,11 @@ irq_s:
     sll t2, t2, t1
     li t1, 1 << IRQ_STI
     beq t1, t2, 3f
+    li t1, 1 << IRQ_SEI
+    beq t1, t2, 3f
     csrc sip, t2
     j 9f
-3:  csrc sie, t2                          /* STIP can't be cleared from S */
+3:  csrc sie, t2                          /* STIP/SEIP can't be cleared from S */
 9:  la t0, irq_save
     ld t1, 16(t0)
     ld t2, 24(t0)

@@ -494,6 +494,32 @@ m_mprv:
     CHECK a0, CAUSE_LOAD_PAGE
     MREC a0, REC_TVAL
     CHECK a0, VA_USER
+    /* MPRV with MPP=U: U pages are accessible, S pages fault */
+    li a0, MSTATUS_MPP
+    csrc mstatus, a0
+    li a2, MSTATUS_MPRV
+    csrs mstatus, a2
+    li s0, VA_USER
+    ld a0, 8(s0)
+    csrc mstatus, a2
+    CHECK a0, 0x4545
+    csrs mstatus, a2
+    li s0, VA_RW
+    EXPECT_TRAP
+    ld a0, 0(s0)
+    csrc mstatus, a2
+    MREC a0, REC_CAUSE
+    CHECK a0, CAUSE_LOAD_PAGE
+    MREC a0, REC_TVAL
+    CHECK a0, VA_RW
+    /* MPRV with MPP=M: no translation */
+    li a0, MSTATUS_MPP
+    csrs mstatus, a0
+    csrs mstatus, a2
+    la s0, pages
+    ld a0, 0(s0)
+    csrc mstatus, a2
+    CHECK a0, 0x11111111
     /* instruction fetch in M is not translated (we are still running) */
     csrw satp, zero
     sfence.vma
