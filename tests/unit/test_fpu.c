@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <fenv.h>
+#include <math.h>
+#include <stdbool.h>
 #include <cmocka.h>
 
 #include "cpu/fpu.h"
@@ -832,6 +834,179 @@ static void test_illegal(void **state)
     assert_true(fpu_execute(&fp, xr, enc_r(0x01, RS2, RM_RNE)));
 }
 
+/* ---- randomized cross-check against the host's IEEE arithmetic ---------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Random finite double, biased towards exponents near 0 and towards the
+ * extremes so that overflow, underflow and cancellation all occur. */
+static uint64_t rand_d(void)
+{
+    uint64_t r = rng(), e;
+    switch (r & 3) {
+    case 0:
+        e = 1023 + (r >> 8) % 64 - 32;
+        break;
+    case 1:
+        e = (r >> 8) % 80; /* subnormal or tiny */
+        break;
+    case 2:
+        e = 2046 - (r >> 8) % 60;
+        break;
+    default:
+        e = (r >> 8) % 2047;
+        break;
+    }
+    return (rng() & 0x800fffffffffffffULL) | e << 52;
+}
+
+static uint32_t rand_s(void)
+{
+    uint32_t r = (uint32_t)rng(), e;
+    switch (r & 3) {
+    case 0:
+        e = 127 + (r >> 8) % 32 - 16;
+        break;
+    case 1:
+        e = (r >> 8) % 30;
+        break;
+    case 2:
+        e = 254 - (r >> 8) % 30;
+        break;
+    default:
+        e = (r >> 8) % 255;
+        break;
+    }
+    return ((uint32_t)rng() & 0x807fffffu) | e << 23;
+}
+
+static double d_of(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+static float f_of(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof(f));
+    return f;
+}
+
+static uint32_t fe_to_fflags(int ex)
+{
+    return (ex & FE_INVALID ? NV : 0) | (ex & FE_DIVBYZERO ? DZ : 0) | (ex & FE_OVERFLOW ? OF : 0) |
+           (ex & FE_UNDERFLOW ? UF : 0) | (ex & FE_INEXACT ? NX : 0);
+}
+
+/* RNE, RTZ, RDN and RUP exist on the host: results and flags must match
+ * what the host computes with <fenv.h> (x86 detects tininess after
+ * rounding, as RISC-V does), with NaN results canonicalized. */
+static void test_random_vs_host(void **state)
+{
+    (void)state;
+    static const int fe[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD};
+    for (int i = 0; i < 20000; i++) {
+        uint64_t ua = rand_d(), ub = rand_d(), uc = rand_d();
+        uint32_t rm = (uint32_t)(rng() % 4);
+        int op = (int)(rng() % 5);
+        bool pre_nx = rng() & 1; /* exercises the accrued-NX path */
+        volatile double a, b, c, r;
+        volatile float fa, fb, fc, fr;
+        uint32_t sa = rand_s(), sb = rand_s(), sc = rand_s();
+        a = d_of(ua);
+        b = d_of(ub);
+        c = d_of(uc);
+        fa = f_of(sa);
+        fb = f_of(sb);
+        fc = f_of(sc);
+
+        fesetround(fe[rm]);
+        feclearexcept(FE_ALL_EXCEPT);
+        switch (op) {
+        case 0:
+            r = a + b;
+            break;
+        case 1:
+            r = a * b;
+            break;
+        case 2:
+            r = a / b;
+            break;
+        case 3:
+            r = sqrt(a);
+            break;
+        default:
+            r = fma(a, b, c);
+            break;
+        }
+        uint32_t want_fl = fe_to_fflags(fetestexcept(FE_ALL_EXCEPT));
+        fesetround(FE_TONEAREST);
+        double rv = r;
+        uint64_t want;
+        memcpy(&want, &rv, 8);
+        if (rv != rv)
+            want = D_QNAN;
+
+        static const uint32_t f7[4] = {0x01, 0x09, 0x0d, 0x2d};
+        uint32_t insn = op < 4 ? enc_r(f7[op], op == 3 ? 0 : RS2, rm) : enc_r4(0x43, D, rm);
+        reset();
+        fp.fflags = pre_nx ? NX : 0;
+        fp.f[RS1] = ua;
+        fp.f[RS2] = ub;
+        fp.f[RS3] = uc;
+        assert_true(fpu_execute(&fp, xr, insn));
+        assert_int_equal(fp.f[RD], want);
+        assert_int_equal(fp.fflags, want_fl | (pre_nx ? NX : 0));
+
+        /* The same operation in single precision. */
+        fesetround(fe[rm]);
+        feclearexcept(FE_ALL_EXCEPT);
+        switch (op) {
+        case 0:
+            fr = fa + fb;
+            break;
+        case 1:
+            fr = fa * fb;
+            break;
+        case 2:
+            fr = fa / fb;
+            break;
+        case 3:
+            fr = sqrtf(fa);
+            break;
+        default:
+            fr = fmaf(fa, fb, fc);
+            break;
+        }
+        want_fl = fe_to_fflags(fetestexcept(FE_ALL_EXCEPT));
+        fesetround(FE_TONEAREST);
+        float frv = fr;
+        uint32_t want_s;
+        memcpy(&want_s, &frv, 4);
+        if (frv != frv)
+            want_s = 0x7fc00000;
+        insn = op < 4 ? enc_r(f7[op] & ~1u, op == 3 ? 0 : RS2, rm) : enc_r4(0x43, S, rm);
+        reset();
+        fp.fflags = pre_nx ? NX : 0;
+        fp.f[RS1] = B(sa);
+        fp.f[RS2] = B(sb);
+        fp.f[RS3] = B(sc);
+        assert_true(fpu_execute(&fp, xr, insn));
+        assert_int_equal(fp.f[RD], B(want_s));
+        assert_int_equal(fp.fflags, want_fl | (pre_nx ? NX : 0));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -859,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_fclass),
         cmocka_unit_test(test_fmv),
         cmocka_unit_test(test_illegal),
+        cmocka_unit_test(test_random_vs_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
