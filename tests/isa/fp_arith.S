@@ -112,6 +112,8 @@ TEST_MAIN
 
     /* ---- exception flags ---- */
     TD "fsqrt.d fa0, fa1", D_QNAN, D_MONE, 0, 0, NV
+    TS "fsqrt.s fa0, fa1", S_QNAN, S_NINF, 0, 0, NV
+    TS "fsqrt.s fa0, fa1", S_INF, S_INF
     TD "fmul.d fa0, fa1, fa2", D_QNAN, D_INF, D_PZ, 0, NV
     TD "fsub.d fa0, fa1, fa2", D_QNAN, D_INF, D_INF, 0, NV
     TD "fdiv.d fa0, fa1, fa2", D_QNAN, D_PZ, D_PZ, 0, NV

@@ -99,6 +99,9 @@ TEST_MAIN
     TXS "fcvt.l.s a0, fa1, rtz", 10000000000, 0x501502f9
     TXS "fcvt.lu.s a0, fa1, rtz", 0, S_NINF, 0, NV
     TXS "fcvt.lu.s a0, fa1, rup", 1, 0x3f000000, 0, NX
+    TXS "fcvt.w.s a0, fa1, rne", 0, S_NZ
+    TXD "fcvt.w.d a0, fa1, rdn", 0, 0x3fefffffffffffff, 0, NX     /* just below 1 */
+    TXD "fcvt.wu.d a0, fa1, rtz", 0xffffffffffffffff, 0x41efffffffe00000  /* 2^32 - 1 exact */
     /* the dynamic rounding mode applies to conversions too */
     csrwi frm, 3
     TXD "fcvt.l.d a0, fa1", 4, 0x400d99999999999a, 0, NX
@@ -174,6 +177,12 @@ TEST_MAIN
     /* inf * 0 + qNaN: invalid regardless of the NaN addend */
     TD "fmadd.d fa0, fa1, fa2, fa3", D_QNAN, D_INF, D_PZ, D_QNAN, NV
     TD "fmadd.d fa0, fa1, fa2, fa3", D_QNAN, D_INF, D_ONE, D_NINF, NV
+    /* signalling NaN anywhere: NV, canonical NaN */
+    TD "fmadd.d fa0, fa1, fa2, fa3", D_QNAN, D_ONE, D_ONE, D_SNAN, NV
+    TS "fmsub.s fa0, fa1, fa2, fa3", S_QNAN, S_SNAN, S_ONE, S_ONE, NV
+    /* exact zero results: sign by the rounding mode */
+    TD "fmadd.d fa0, fa1, fa2, fa3", D_PZ, D_ONE, D_ONE, D_MONE
+    TD "fmadd.d fa0, fa1, fa2, fa3, rdn", D_NZ, D_ONE, D_ONE, D_MONE
     /* rounding of the fused result */
     TD "fmadd.d fa0, fa1, fa2, fa3, rup", 0x3ff0000000000001, D_ONE, D_ONE, 0x3ca0000000000000, NX
     TD "fmadd.d fa0, fa1, fa2, fa3, rne", D_ONE, D_ONE, D_ONE, 0x3ca0000000000000, NX

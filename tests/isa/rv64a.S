@@ -40,6 +40,19 @@ TEST_MAIN
     sd a1, 8(s0)
     sd a1, 16(s0)
 
+    /* no LR has executed since reset: SC fails and does not write */
+    li a1, 0x3333
+    sd a1, 0(s0)
+    li a2, 0x4444
+    sc.d a3, a2, (s0)
+    CHECK_NE a3, 0
+    ld a0, 0(s0)
+    CHECK a0, 0x3333
+    sc.w a3, a2, (s0)
+    CHECK_NE a3, 0
+    ld a0, 0(s0)
+    CHECK a0, 0x3333
+
     /* lr.d / sc.d success */
     li a1, 0x0123456789abcdef
     sd a1, 0(s0)
