@@ -262,9 +262,24 @@ TEST_MAIN
     CHECK a0, 123
     CHECK a1, 0x12345000
 
+    /* a 4-byte instruction straddling a page boundary */
+    li a0, 5
+    call straddle
+    CHECK a0, 6
+
     mv sp, s11
     .option norvc
     PASS
+
+    .pushsection .text.straddle, "ax", @progbits
+    .balign 4096
+    .skip 4096 - 2
+straddle:
+    .option norvc
+    addi a0, a0, 1
+    ret
+    .option rvc
+    .popsection
 
     .data
     .align 4

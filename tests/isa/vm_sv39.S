@@ -257,6 +257,21 @@ s_main:
 5:  PF_CHECK CAUSE_FETCH_PAGE, 0xa000
     SREC a5, REC_EPC
     CHECK a5, 0x9ffe
+    /* map the next page (upper half of the addi, then c.jr ra): the
+     * straddling instruction now executes */
+    la a1, pages + 6 * 4096
+    li a2, 0x0015
+    sh a2, 0(a1)
+    li a2, 0x8082
+    sh a2, 2(a1)
+    fence.i
+    SET_PTE_SYM l0, 10, pages + 6 * 4096, PTE_V|PTE_R|PTE_X|PTE_A
+    sfence.vma
+    li s0, 0x9ffc
+    li a0, 41
+    jalr ra, 0(s0)
+    CHECK a0, 42
+    NO_STRAP
 
     /* ---- U pages from S: SUM ---- */
     li s0, VA_USER
