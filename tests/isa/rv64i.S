@@ -271,7 +271,24 @@ TEST_MAIN
     fence.i
     call smc
     CHECK a0, 9
+    /* the same in the page that is executing right now */
+    la s0, smc_text
+    call smc_text
+    CHECK a0, 0
+    li a1, 0x00b00513     /* addi a0, x0, 11 */
+    sw a1, 0(s0)
+    fence.i
+    call smc_text
+    CHECK a0, 11
+    li a1, 0x00c00513     /* addi a0, x0, 12 */
+    sw a1, 0(s0)
+    fence.i
+    call smc_text
+    CHECK a0, 12
     PASS
+smc_text:
+    addi a0, x0, 0
+    ret
 
     .data
     .align 3
