@@ -47,7 +47,7 @@ asan:
 	    unit-tests
 
 # Everything the README's test command runs; prints "N passed, N failed".
-test: all unit-tests
+test: all unit-tests isa-tests
 	python3 tests/run_tests.py
 
 run:
