@@ -49,6 +49,7 @@ static void purge_store_tlb(struct hart *h, uintptr_t host_page)
 
 void dcache_flush_all(struct hart *h)
 {
+    h->stats.dcache_flush++;
     for (unsigned b = 0; b < DCACHE_BUCKETS; b++) {
         struct dpage *p = h->dbuckets[b];
         while (p) {
@@ -81,6 +82,7 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
         if (!p)
             fatal("out of memory for the decoded-instruction cache");
     }
+    h->stats.dpage_alloc++;
     p->pa = pa_page;
     clear_slots(p);
     memset(&p->insn[DPAGE_SLOTS], 0, 2 * sizeof(p->insn[0]));

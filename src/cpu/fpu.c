@@ -205,7 +205,7 @@ static uint64_t round_pack(bool sign, int exp, uint64_t sig, bool is_d, int rm, 
                 out = is_d ? 0x7fefffffffffffffULL : 0x7f7fffffu;
             return sign_bit | out;
         }
-        out = ((uint64_t)(e + emax) << (p - 1)) | (k & ((1ULL << (p - 1)) - 1));
+        out = ((uint64_t)(e + emax) << (p - 1)) | (k & ((1ULL << (p - 1)) - 1)); /* bias = emax */
     }
     if (inexact) {
         *fl |= FFLAG_NX;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Hart lifetime, the run loop with WFI sleep, interrupt lines, snapshots. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +75,14 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     h->tmp_insn[2].op = OP_END;
     const char *t = getenv("WIRT_TRACE");
     h->trace = t && *t && strcmp(t, "0") != 0;
+    if (bus->ram_write_hook == ram_write_hook)
+        h->shared = ((struct hart *)bus->ram_write_hook_opaque)->shared;
+    else if (!(h->shared = calloc(1, sizeof(*h->shared)))) {
+        free(h->code_map);
+        free(h);
+        return NULL;
+    }
+    atomic_fetch_add(&h->shared->nharts, 1);
     /* Chain onto whatever hook is there (other harts, dirty tracking). */
     h->prev_hook = bus->ram_write_hook;
     h->prev_hook_opaque = bus->ram_write_hook_opaque;
@@ -86,6 +96,17 @@ void hart_free(struct hart *h)
 {
     if (!h)
         return;
+    const char *st = getenv("WIRT_CPU_STATS");
+    if (st && *st && strcmp(st, "0") != 0) {
+        const struct hart_stats *s = &h->stats;
+        fprintf(stderr, "wirt: hart%u: instret %" PRIu64 " runs %" PRIu64 " tlb_flush %" PRIu64
+                 " tlb_flush_va %" PRIu64 " fetch_miss %" PRIu64 " load_slow %" PRIu64
+                 " store_slow %" PRIu64 " dpage_alloc %" PRIu64 " dcache_flush %" PRIu64
+                 " code_store %" PRIu64 " interrupts %" PRIu64 " exceptions %" PRIu64 "\n",
+                 h->hartid, h->minstret, s->runs, s->tlb_flush, s->tlb_flush_va, s->fetch_miss,
+                 s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush, s->code_store,
+                 s->interrupts, s->exceptions);
+    }
     struct bus *bus = h->bus;
     /* Unlink from the hook chain. */
     if (bus->ram_write_hook == ram_write_hook && bus->ram_write_hook_opaque == h) {
@@ -100,6 +121,8 @@ void hart_free(struct hart *h)
     }
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
+    if (atomic_fetch_sub(&h->shared->nharts, 1) == 1)
+        free(h->shared);
     free(h->code_map);
     free(h);
 }
@@ -131,7 +154,7 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->res_valid = false;
     h->wfi = false;
     hart_update_mmu_idx(h);
-    tlb_flush_all(h);
+    tlb_flush_everything(h);
     dcache_flush_all(h);
 }
 
@@ -287,7 +310,7 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     h->wfi = wfi != 0;
     h->res_valid = false;
     hart_update_mmu_idx(h);
-    tlb_flush_all(h);
+    tlb_flush_everything(h);
     dcache_flush_all(h);
     atomic_store(&h->check, 1);
     return true;

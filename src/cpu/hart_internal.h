@@ -122,6 +122,24 @@ struct dpage {
 
 #define DMA_PENDING_MAX 64
 
+/* Slow-path event counters (debugging and tuning; WIRT_CPU_STATS=1 prints
+ * them when the hart is freed). */
+struct hart_stats {
+    uint64_t runs;        /* exec() entries */
+    uint64_t tlb_flush;   /* full TLB flushes */
+    uint64_t tlb_flush_va;
+    uint64_t fetch_miss;  /* fetch TLB misses */
+    uint64_t load_slow, store_slow;
+    uint64_t dpage_alloc, dcache_flush, code_store; /* stores hitting decoded pages */
+    uint64_t interrupts, exceptions;
+};
+
+/* State shared by the harts of one bus (found through the bus's RAM-write
+ * hook chain, so that no globals are needed). */
+struct cpu_shared {
+    atomic_int nharts;
+};
+
 struct hart {
     uint64_t x[33]; /* x[32]: write sink for rd == x0 */
     uint64_t pc;
@@ -131,7 +149,8 @@ struct hart {
 
     struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
     struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
-    bool tlb_has_super; /* a superpage filled some entry since the last full flush */
+    uint32_t tlb_dirty;         /* bit acc * MMU_N + idx: that TLB set holds entries */
+    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: superpage-derived entries there */
 
     struct fpu_regs fp;
 
@@ -177,9 +196,11 @@ struct hart {
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
 
     struct bus *bus;
+    struct cpu_shared *shared;
     const struct vclock *clock;
     unsigned hartid;
     bool trace;
+    struct hart_stats stats;
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at
@@ -214,7 +235,11 @@ enum mmu_result { MMU_OK = 0, MMU_PAGE_FAULT, MMU_ACCESS_FAULT };
  * set and *super says whether a superpage mapped it. */
 enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
                               bool *super);
+/* Drops every translated entry (U and S sets); M-mode entries map
+ * physical addresses 1:1 and survive. */
 void tlb_flush_all(struct hart *h);
+/* Drops everything, M-mode entries included (reset, snapshot load). */
+void tlb_flush_everything(struct hart *h);
 void tlb_flush_va(struct hart *h, uint64_t va);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);

@@ -19,22 +19,40 @@
 
 void tlb_flush_all(struct hart *h)
 {
+    h->stats.tlb_flush++;
+    /* Only sets that were filled since their last flush: a context switch
+     * then costs what the previous context used, not the whole TLB. */
+    for (unsigned a = 0; a < ACC_N; a++)
+        for (unsigned m = 0; m < MMU_N; m++) {
+            uint32_t bit = 1u << (a * MMU_N + m);
+            if (m == MMU_M || !(h->tlb_dirty & bit))
+                continue;
+            memset(h->tlb[a][m], 0xff, sizeof(h->tlb[a][m]));
+            h->tlb_dirty &= ~bit;
+        }
+    h->tlb_super_regions = 0;
+}
+
+void tlb_flush_everything(struct hart *h)
+{
     memset(h->tlb, 0xff, sizeof(h->tlb));
-    h->tlb_has_super = false;
+    h->tlb_dirty = 0;
+    h->tlb_super_regions = 0;
 }
 
 void tlb_flush_va(struct hart *h, uint64_t va)
 {
-    if (h->tlb_has_super) {
+    if (h->tlb_super_regions & (1ULL << ((va >> 30) & 63))) {
         /* A superpage fills one entry per 4 KiB page it was used for: we
-         * cannot find them all cheaply. */
+         * cannot find those cheaply. */
         tlb_flush_all(h);
         return;
     }
+    h->stats.tlb_flush_va++;
     uint64_t tag = va & PAGE_MASK;
     unsigned i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
     for (unsigned a = 0; a < ACC_N; a++)
-        for (unsigned m = 0; m < MMU_N; m++)
+        for (unsigned m = 0; m < MMU_M; m++)
             if (h->tlb[a][m][i].tag == tag)
                 h->tlb[a][m][i].tag = TLB_INVALID;
 }
@@ -143,11 +161,13 @@ static uint8_t *plain_ram_page(struct hart *h, uint64_t pa)
 
 static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, bool super)
 {
-    struct tlb_entry *e = &h->tlb[acc][idx_for(h, acc)][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    unsigned idx = idx_for(h, acc);
+    struct tlb_entry *e = &h->tlb[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
     e->tag = va & PAGE_MASK;
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
+    h->tlb_dirty |= 1u << (acc * MMU_N + idx);
     if (super)
-        h->tlb_has_super = true;
+        h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
 }
 
 /* A TLB entry for va's page regardless of alignment, or NULL. */
@@ -159,6 +179,7 @@ static struct tlb_entry *tlb_find(struct hart *h, int acc, uint64_t va)
 
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
 {
+    h->stats.load_slow++;
     if ((va & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
         /* Misaligned across a page boundary: byte by byte, two translations. */
         uint64_t v = 0;
@@ -199,13 +220,14 @@ bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
 
 bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 {
+    h->stats.store_slow++;
     if ((va & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
         /* Check both pages before writing anything, so a fault on the
-         * second page leaves memory untouched. */
+         * second page leaves memory untouched (tval: that page's start). */
         uint64_t pa;
         bool super;
         if (!translate(h, va, ACC_STORE, &pa, &super) ||
-            !translate(h, (va + size - 1), ACC_STORE, &pa, &super))
+            !translate(h, (va + size - 1) & PAGE_MASK, ACC_STORE, &pa, &super))
             return false;
         for (unsigned i = 0; i < size; i++)
             if (!mem_store_slow(h, va + i, 1, (val >> (8 * i)) & 0xff))
@@ -224,8 +246,10 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
     uint8_t *page = plain_ram_page(h, pa);
     if (page) {
         memcpy(page + (pa & (PAGE_SIZE - 1)), &val, size);
-        if (is_code_page(h, pa))
+        if (is_code_page(h, pa)) {
+            h->stats.code_store++;
             dcache_invalidate_range(h, pa, size); /* no TLB entry: keep seeing these */
+        }
         else
             tlb_fill(h, ACC_STORE, va, page, super);
         return true;
@@ -267,6 +291,7 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
 
 bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
 {
+    h->stats.fetch_miss++;
     uint64_t pa;
     bool super;
     if (!translate(h, pc, ACC_FETCH, &pa, &super))

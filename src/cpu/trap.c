@@ -67,6 +67,10 @@ int hart_pending_interrupt(struct hart *h)
 void hart_raise(struct hart *h, uint64_t cause, uint64_t tval)
 {
     bool intr = cause >> 63;
+    if (intr)
+        h->stats.interrupts++;
+    else
+        h->stats.exceptions++;
     unsigned code = (unsigned)(cause & 63);
     uint64_t deleg = intr ? h->mideleg : h->medeleg;
     uint64_t st = h->mstatus;
