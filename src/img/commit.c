@@ -85,7 +85,8 @@ int img_commit(int argc, char **argv)
             goto out;
         }
     }
-    if (img_open(bchain->path, bchain->ops->format, BLOCK_OPEN_NO_BACKING, &base) < 0)
+    /* BASE keeps its own backing chain: partial-cluster writes copy from it. */
+    if (img_open(bchain->path, bchain->ops->format, 0, &base) < 0)
         goto out;
     uint64_t size = block_size(top);
     if (block_size(base) < size) {

@@ -82,8 +82,11 @@ static int copy_one(struct conv *cv, struct block_dev *src, uint64_t dst_base)
             img_progress(cv->progress, cv->done, cv->total);
             continue;
         }
-        if ((r = block_read(src, off, cv->buf, n)) < 0)
-            return r;
+        if ((r = block_read(src, off, cv->buf, n)) < 0) {
+            img_err("convert: reading '%s' at offset %" PRIu64 " failed: %s%s", src->path, off,
+                    strerror(-r), r == -EIO ? " (damaged image?)" : "");
+            return 1; /* reported */
+        }
         if ((r = emit(cv, dst_base + off, cv->buf, n)) < 0)
             return r;
         off += n;
@@ -250,6 +253,8 @@ int img_convert(int argc, char **argv)
     uint64_t base = 0;
     for (int i = 0; i < nsrc; i++) {
         int r = copy_one(&cv, src[i], base);
+        if (r > 0)
+            goto out;
         if (r < 0) {
             img_err("convert: copying '%s' to '%s' failed: %s", argv[optind + i], dst_path,
                     strerror(-r));

@@ -112,6 +112,12 @@ int img_create(int argc, char **argv)
             return IMG_EXIT_USAGE;
         }
         img_backing_path(path, backing, bpath, sizeof(bpath));
+        struct stat sa, sb;
+        if (!strcmp(bpath, path) || (stat(path, &sa) == 0 && stat(bpath, &sb) == 0 &&
+                                     sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)) {
+            img_err("create: backing file loop: '%s' cannot be its own backing file", path);
+            return IMG_EXIT_FAIL;
+        }
         struct block_dev *bbd = NULL;
         char err[512] = "";
         int r = block_open(bpath, cbfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bbd, err,

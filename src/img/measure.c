@@ -104,7 +104,7 @@ int img_measure(int argc, char **argv)
     uint64_t cs = o.c.cluster_size ? o.c.cluster_size : 65536;
     unsigned rb = o.c.refcount_bits ? o.c.refcount_bits : 16;
     uint64_t size, data = 0;
-    bool have_input = !sizearg;
+    bool bitmaps = false;
     if (sizearg) {
         if (!img_parse_size(sizearg, &size)) {
             img_err("measure: invalid size '%s'", sizearg);
@@ -115,6 +115,7 @@ int img_measure(int argc, char **argv)
         if (img_open(argv[optind], cfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bd) < 0)
             return IMG_EXIT_FAIL;
         size = block_size(bd);
+        bitmaps = !strcmp(bd->ops->format, "qcow2"); /* sources that can hold bitmaps */
         /* Count the clusters (of the output's size) the source has data in. */
         uint64_t gran = qcow2 ? cs : 1;
         for (uint64_t off = 0, pnum; off < size; off += pnum) {
@@ -145,12 +146,13 @@ int img_measure(int argc, char **argv)
             strcmp(o.c.preallocation, "metadata"))
             required = full;
     } else {
+        /* A raw file is measured at its full size whatever the source holds (as qemu-img). */
         full = size;
-        required = have_input ? data : size;
+        required = size;
     }
     if (!strcmp(output, "json")) {
         struct json_object *j = json_object_new_object();
-        if (have_input && qcow2)
+        if (bitmaps && qcow2)
             json_object_object_add(j, "bitmaps", json_object_new_int64(0));
         json_object_object_add(j, "required", json_object_new_int64((int64_t)required));
         json_object_object_add(j, "fully-allocated", json_object_new_int64((int64_t)full));
@@ -158,7 +160,7 @@ int img_measure(int argc, char **argv)
         json_object_put(j);
     } else {
         printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n", required, full);
-        if (have_input && qcow2)
+        if (bitmaps && qcow2)
             printf("bitmaps size: 0\n");
     }
     return IMG_EXIT_OK;
