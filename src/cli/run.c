@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* `wirt run`: build a machine from flags, boot it, exit with its status. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +11,8 @@
 
 #include "cli/cli.h"
 #include "machine/board.h"
+#include "machine/console.h"
+#include "machine/control.h"
 #include "util/log.h"
 #include "util/size.h"
 #if __has_include("virtio/virtio_devices.h")
@@ -23,7 +28,11 @@ static const char run_usage[] =
     "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N]\n"
     "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
+    "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
+    "                [--pidfile FILE]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
+    "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
+    "--control serves the JSON control protocol (docs/control-protocol.md).\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 
@@ -83,9 +92,26 @@ static void use_default_guest(struct board_config *cfg)
     }
 }
 
+/* Written whole (temporary file + rename): a reader never sees half a pid. */
+static bool write_pidfile(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char line[32];
+    int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+        snprintf(err, errlen, "--pidfile: %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
-    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS };
+    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS,
+           OPT_CONTROL, OPT_SERIAL_SOCKET, OPT_SERIAL_LOG, OPT_PIDFILE };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -96,12 +122,17 @@ int cmd_run(int argc, char **argv)
         {"elf", required_argument, NULL, OPT_ELF},
         {"disk", required_argument, NULL, OPT_DISK},
         {"net", required_argument, NULL, OPT_NET},
+        {"control", required_argument, NULL, OPT_CONTROL},
+        {"serial-socket", required_argument, NULL, OPT_SERIAL_SOCKET},
+        {"serial-log", required_argument, NULL, OPT_SERIAL_LOG},
+        {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct board_config cfg = {.ram_size = 512ULL << 20, .nharts = 1};
     const char *bios = NULL, *disks[MAX_DISKS], *nics[MAX_NICS];
     unsigned ndisks = 0, nnics = 0;
+    const char *control_path = NULL, *serial_socket = NULL, *serial_log = NULL, *pidfile = NULL;
     opterr = 0;
     optind = 1;
     int opt;
@@ -134,6 +165,10 @@ int cmd_run(int argc, char **argv)
                 usage_error("--net: at most %d network cards", MAX_NICS);
             nics[nnics++] = optarg;
             break;
+        case OPT_CONTROL: control_path = optarg; break;
+        case OPT_SERIAL_SOCKET: serial_socket = optarg; break;
+        case OPT_SERIAL_LOG: serial_log = optarg; break;
+        case OPT_PIDFILE: pidfile = optarg; break;
         case 'h': fputs(run_usage, stdout); return 0;
         default:
             if (optopt && optopt < 256)
@@ -183,7 +218,23 @@ int cmd_run(int argc, char **argv)
 #endif
     if (!board_boot(b, err, sizeof(err)))
         usage_error("%s", err);
+    /* Sockets may lose their peer at any moment; that is never fatal. */
+    if (serial_socket || serial_log || control_path)
+        signal(SIGPIPE, SIG_IGN);
+    if ((serial_socket || serial_log) &&
+        !console_detach(b->console, serial_socket, serial_log, err, sizeof(err)))
+        usage_error("%s", err);
+    struct control *control = NULL;
+    if (control_path && !(control = control_new(b, control_path, err, sizeof(err))))
+        usage_error("%s", err);
+    if (pidfile && !write_pidfile(pidfile, err, sizeof(err))) {
+        control_free(control);
+        usage_error("%s", err);
+    }
     int status = board_run(b);
+    control_free(control);
+    if (pidfile)
+        unlink(pidfile);
     board_free(b);
     return status;
 }

@@ -2,15 +2,22 @@
 #include "machine/console.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "machine/evloop.h"
 
 #define CTRL_A 0x01
+#define LOG_LIMIT   (1u << 20) /* rotate console.log to console.log.1 beyond this */
+#define REPLAY_SIZE 4096       /* log tail sent to a client that attaches */
 
 struct console {
     struct evloop *loop;
@@ -24,6 +31,16 @@ struct console {
     bool escape;      /* the previous byte was Ctrl-A */
     bool reading;     /* fd is watched */
     bool eof;
+    /* Detached mode: in_fd is the client (-1 for none), out_fd unused. */
+    bool detached;
+    int listen_fd;
+    char *socket_path;
+    int log_fd;
+    char *log_path;
+    uint64_t log_size;
+    /* Progress matching CONSOLE_READY_MARKER in the output. */
+    size_t marker_pos;
+    bool guest_ready;
 };
 
 /* One saved terminal state for the process: restored at exit and on signals. */
@@ -70,6 +87,8 @@ struct console *console_new(struct evloop *loop, int in_fd, int out_fd, console_
     c->out_fd = out_fd;
     c->quit = quit;
     c->quit_opaque = opaque;
+    c->listen_fd = -1;
+    c->log_fd = -1;
     return c;
 }
 
@@ -81,7 +100,7 @@ void console_set_sink(struct console *c, console_sink sink, void *opaque)
 
 static void watch(struct console *c, bool on)
 {
-    if (c->eof || on == c->reading)
+    if (c->eof || c->in_fd < 0 || on == c->reading)
         return;
     c->reading = on;
     evloop_mod_fd(c->loop, c->in_fd, on ? EPOLLIN : 0);
@@ -108,7 +127,30 @@ static void on_input(void *opaque, uint32_t events)
     struct console *c = opaque;
     (void)events;
     uint8_t buf[sizeof(c->pending)];
-    ssize_t n = read(c->in_fd, buf, sizeof(buf));
+    /* Injected input (console_inject) may occupy part of pending. */
+    size_t room = sizeof(c->pending) - c->pending_len;
+    if (room == 0) {
+        watch(c, false);
+        return;
+    }
+    ssize_t n = read(c->in_fd, buf, room);
+    if (c->detached) {
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            /* The client detached; the guest keeps running. */
+            evloop_del_fd(c->loop, c->in_fd);
+            close(c->in_fd);
+            c->in_fd = -1;
+            c->reading = false;
+            return;
+        }
+        if (n < 0)
+            return;
+        /* watch() stops reading while pending is not empty, so it fits. */
+        memcpy(c->pending + c->pending_len, buf, (size_t)n);
+        c->pending_len += (size_t)n;
+        drain(c);
+        return;
+    }
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         /* No more input (e.g. stdin is /dev/null): keep the guest running. */
         evloop_del_fd(c->loop, c->in_fd);
@@ -138,8 +180,15 @@ static void on_input(void *opaque, uint32_t events)
     drain(c);
 }
 
+static void on_accept(void *opaque, uint32_t events);
+
 bool console_start(struct console *c)
 {
+    if (c->detached) {
+        if (c->listen_fd >= 0 && !evloop_add_fd(c->loop, c->listen_fd, EPOLLIN, on_accept, c))
+            return false;
+        return true;
+    }
     set_raw(c->in_fd);
     if (!evloop_add_fd(c->loop, c->in_fd, EPOLLIN, on_input, c)) {
         /* Not pollable (a regular file): treat it as no input. */
@@ -156,8 +205,66 @@ void console_sink_ready(struct console *c)
         drain(c);
 }
 
+static void track_marker(struct console *c, const uint8_t *buf, size_t len)
+{
+    static const char marker[] = CONSOLE_READY_MARKER;
+    for (size_t i = 0; i < len && !c->guest_ready; i++) {
+        if (buf[i] == (uint8_t)marker[c->marker_pos])
+            c->marker_pos++;
+        else
+            c->marker_pos = buf[i] == (uint8_t)marker[0];
+        if (c->marker_pos == sizeof(marker) - 1)
+            c->guest_ready = true;
+    }
+}
+
+static void log_output(struct console *c, const uint8_t *buf, size_t len)
+{
+    if (c->log_fd < 0)
+        return;
+    if (c->log_size + len > LOG_LIMIT) {
+        /* Keep one old generation so the log stays bounded. */
+        char old[4096];
+        snprintf(old, sizeof(old), "%s.1", c->log_path);
+        rename(c->log_path, old);
+        close(c->log_fd);
+        c->log_fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        c->log_size = 0;
+        if (c->log_fd < 0)
+            return;
+    }
+    ssize_t n = write(c->log_fd, buf, len);
+    if (n > 0)
+        c->log_size += (uint64_t)n;
+}
+
+/* Best effort: a client that does not read loses output, the guest never waits. */
+static void send_client(struct console *c, const uint8_t *buf, size_t len)
+{
+    while (c->in_fd >= 0 && len) {
+        ssize_t n = send(c->in_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+bool console_guest_ready(const struct console *c)
+{
+    return c->guest_ready;
+}
+
 void console_write(struct console *c, const uint8_t *buf, size_t len)
 {
+    track_marker(c, buf, len);
+    if (c->detached) {
+        log_output(c, buf, len);
+        send_client(c, buf, len);
+        return;
+    }
     while (len) {
         ssize_t n = write(c->out_fd, buf, len);
         if (n < 0) {
@@ -174,6 +281,125 @@ void console_free(struct console *c)
 {
     if (!c)
         return;
-    restore_terminal();
+    if (c->detached) {
+        if (c->in_fd >= 0)
+            close(c->in_fd);
+        if (c->listen_fd >= 0)
+            close(c->listen_fd);
+        if (c->socket_path)
+            unlink(c->socket_path);
+        if (c->log_fd >= 0)
+            close(c->log_fd);
+        free(c->socket_path);
+        free(c->log_path);
+    } else {
+        restore_terminal();
+    }
     free(c);
+}
+
+bool console_inject(struct console *c, const uint8_t *buf, size_t len)
+{
+    if (len > sizeof(c->pending) - c->pending_len)
+        return false;
+    memcpy(c->pending + c->pending_len, buf, len);
+    c->pending_len += len;
+    drain(c);
+    return true;
+}
+
+/* Sends the tail of the log so a new client sees the current screen. */
+static void replay_log(struct console *c)
+{
+    if (!c->log_path)
+        return;
+    int fd = open(c->log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        off_t from = st.st_size > REPLAY_SIZE ? st.st_size - REPLAY_SIZE : 0;
+        uint8_t buf[REPLAY_SIZE];
+        ssize_t n = pread(fd, buf, sizeof(buf), from);
+        if (n > 0)
+            send_client(c, buf, (size_t)n);
+    }
+    close(fd);
+}
+
+static void on_accept(void *opaque, uint32_t events)
+{
+    struct console *c = opaque;
+    (void)events;
+    int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (c->in_fd >= 0) {
+        static const char msg[] = "\r\n[wirt: another console attached here]\r\n";
+        send_client(c, (const uint8_t *)msg, sizeof(msg) - 1);
+        evloop_del_fd(c->loop, c->in_fd);
+        close(c->in_fd);
+        c->in_fd = -1;
+        c->reading = false;
+    }
+    c->in_fd = fd;
+    replay_log(c);
+    bool want = c->pending_len == 0;
+    if (!evloop_add_fd(c->loop, fd, want ? EPOLLIN : 0, on_input, c)) {
+        close(fd);
+        c->in_fd = -1;
+        return;
+    }
+    c->reading = want;
+}
+
+bool console_detach(struct console *c, const char *socket_path, const char *log_path, char *err,
+                    size_t errlen)
+{
+    c->detached = true;
+    c->in_fd = -1;
+    c->eof = false;
+    if (log_path) {
+        c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (c->log_fd < 0) {
+            snprintf(err, errlen, "--serial-log: %s: %s", log_path, strerror(errno));
+            return false;
+        }
+        struct stat st;
+        c->log_size = fstat(c->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        c->log_path = strdup(log_path);
+    }
+    if (socket_path) {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        if (strlen(socket_path) >= sizeof(addr.sun_path)) {
+            snprintf(err, errlen, "--serial-socket: %s: path too long for a Unix socket",
+                     socket_path);
+            return false;
+        }
+        strcpy(addr.sun_path, socket_path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            snprintf(err, errlen, "--serial-socket: %s", strerror(errno));
+            return false;
+        }
+        /* A live socket belongs to someone else; a dead one is stale. */
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+            close(fd);
+            snprintf(err, errlen, "--serial-socket: %s is in use by another process",
+                     socket_path);
+            return false;
+        }
+        close(fd);
+        unlink(socket_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
+            snprintf(err, errlen, "--serial-socket: %s: %s", socket_path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return false;
+        }
+        c->listen_fd = fd;
+        c->socket_path = strdup(socket_path);
+    }
+    return true;
 }
