@@ -32,7 +32,7 @@ static struct dpage *lookup(struct hart *h, uint64_t pa_page)
 static void clear_slots(struct dpage *p)
 {
     for (unsigned i = 0; i < DPAGE_SLOTS; i++)
-        p->insn[i].op = OP_DECODE;
+        dinsn_set_pseudo(&p->insn[i], OP_DECODE);
 }
 
 /* Removes store-TLB entries that map the host page: stores there must
@@ -86,8 +86,8 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     p->pa = pa_page;
     clear_slots(p);
     memset(&p->insn[DPAGE_SLOTS], 0, 2 * sizeof(p->insn[0]));
-    p->insn[DPAGE_SLOTS].op = OP_END;
-    p->insn[DPAGE_SLOTS + 1].op = OP_END;
+    dinsn_set_pseudo(&p->insn[DPAGE_SLOTS], OP_END);
+    dinsn_set_pseudo(&p->insn[DPAGE_SLOTS + 1], OP_END);
     unsigned b = bucket(pa_page);
     p->hnext = h->dbuckets[b];
     h->dbuckets[b] = p;
@@ -113,7 +113,7 @@ void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len)
         unsigned first = lo >= 2 ? (unsigned)(lo - 2) / 2 : 0;
         unsigned last = (unsigned)(hi - 1) / 2;
         for (unsigned i = first; i <= last; i++)
-            p->insn[i].op = OP_DECODE;
+            dinsn_set_pseudo(&p->insn[i], OP_DECODE);
     }
 }
 

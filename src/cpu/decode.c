@@ -404,4 +404,5 @@ void decode_insn(struct dinsn *d, uint32_t insn)
         d->raw = insn & 0xffff;
         decode16(d, insn & 0xffff);
     }
+    d->hidx = (uint16_t)(d->op * 2 + (d->len == 2));
 }

@@ -44,8 +44,8 @@ enum dinsn_op {
 struct dinsn {
     uint16_t op;
     uint8_t rd, rs1, rs2;
-    uint8_t len; /* 2 or 4 */
-    uint8_t pad[2];
+    uint8_t len;   /* 2 or 4 */
+    uint16_t hidx; /* handler index: op * 2 + (len == 2), what the interpreter dispatches on */
     int32_t imm;
     uint32_t raw;
 };
@@ -53,6 +53,13 @@ struct dinsn {
 /* Decodes insn (only the low 16 bits matter when they are a compressed
  * instruction).  Unknown or reserved encodings give OP_ILLEGAL. */
 void decode_insn(struct dinsn *d, uint32_t insn);
+
+/* Turns d into a length-independent pseudo-op (OP_DECODE, OP_END...). */
+static inline void dinsn_set_pseudo(struct dinsn *d, unsigned op)
+{
+    d->op = (uint16_t)op;
+    d->hidx = (uint16_t)(op * 2);
+}
 
 /* The op's name ("ADDI"...), for traces and tests. */
 const char *decode_op_name(unsigned op);

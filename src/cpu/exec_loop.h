@@ -6,8 +6,8 @@
  */
 EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
 {
-    static const void *const labels[OP_COUNT] = {
-#define LABEL(name) [OP_##name] = &&do_##name,
+    static const void *const labels[OP_COUNT * 2] = {
+#define LABEL(name) [OP_##name * 2] = &&do_##name##_4, [OP_##name * 2 + 1] = &&do_##name##_2,
         DECODE_OPS(LABEL)
 #undef LABEL
     };
@@ -24,13 +24,12 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
         icount++;                                                                                  \
         if (EXEC_TRACE)                                                                            \
             trace_insn(h, pc, d);                                                                  \
-        goto *labels[d->op];                                                                       \
+        goto *labels[d->hidx];                                                                       \
     } while (0)
 #define NEXT()                                                                                     \
     do {                                                                                           \
-        unsigned len_ = d->len;                                                                    \
-        pc += len_;                                                                                \
-        d += len_ >> 1;                                                                            \
+        pc += LEN;                                                                                 \
+        d += LEN >> 1;                                                                             \
         if (unlikely(icount >= max))                                                               \
             goto out;                                                                              \
         DISPATCH();                                                                                \
@@ -95,396 +94,21 @@ trap_fetch:
     page = TLB_INVALID;
     goto fetch;
 
-do_DECODE: {
-    icount--;
-    unsigned off = (unsigned)(pc & (PAGE_SIZE - 1));
-    const uint8_t *host = (const uint8_t *)bus_ram_ptr(h->bus, curdp->pa, 0) + off;
-    uint16_t lo;
-    memcpy(&lo, host, 2);
-    if ((lo & 3) == 3 && off == PAGE_SIZE - 2) {
-        memset(d, 0, sizeof(*d));
-        d->op = OP_CROSS;
-        d->len = 4;
-    } else if ((lo & 3) == 3) {
-        uint32_t insn;
-        memcpy(&insn, host, 4);
-        decode_insn(d, insn);
-    } else {
-        decode_insn(d, lo);
-    }
-    DISPATCH();
-}
-do_END:
-    icount--;
-    goto fetch;
-do_CROSS:
-    icount--;
-    goto slow_fetch;
-do_ILLEGAL:
-    ILLEGAL();
-do_NOP:
-    NEXT();
-
-    /* ---- RV64I ---- */
-do_LUI:
-    x[d->rd] = (uint64_t)(int64_t)d->imm;
-    NEXT();
-do_AUIPC:
-    x[d->rd] = pc + (uint64_t)(int64_t)d->imm;
-    NEXT();
-do_JAL:
-    x[d->rd] = pc + d->len;
-    pc += (uint64_t)(int64_t)d->imm;
-    goto fetch;
-do_JALR: {
-    uint64_t t = (x[d->rs1] + (uint64_t)(int64_t)d->imm) & ~1ULL;
-    x[d->rd] = pc + d->len;
-    pc = t;
-    goto fetch;
-}
-#define BRANCH(name, cond)                                                                         \
-    do_##name:                                                                                     \
-    if (cond) {                                                                                    \
-        pc += (uint64_t)(int64_t)d->imm;                                                           \
-        goto fetch;                                                                                \
-    }                                                                                              \
-    NEXT();
-    BRANCH(BEQ, x[d->rs1] == x[d->rs2])
-    BRANCH(BNE, x[d->rs1] != x[d->rs2])
-    BRANCH(BLT, (int64_t)x[d->rs1] < (int64_t)x[d->rs2])
-    BRANCH(BGE, (int64_t)x[d->rs1] >= (int64_t)x[d->rs2])
-    BRANCH(BLTU, x[d->rs1] < x[d->rs2])
-    BRANCH(BGEU, x[d->rs1] >= x[d->rs2])
-
-#define LOAD(name, T, SZ)                                                                          \
-    do_##name: {                                                                                   \
-        uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;                                       \
-        struct tlb_entry *e = &h->tlb[ACC_LOAD][h->ls_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];   \
-        if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
-            T v;                                                                                   \
-            memcpy(&v, (const void *)(e->addend + va), SZ);                                        \
-            x[d->rd] = (uint64_t)v;                                                                \
-        } else {                                                                                   \
-            uint64_t v;                                                                            \
-            h->pc = pc;                                                                            \
-            if (!mem_load_slow(h, va, SZ, &v))                                                     \
-                goto trap;                                                                         \
-            x[d->rd] = (uint64_t)(T)v;                                                             \
-        }                                                                                          \
-        NEXT();                                                                                    \
-    }
-    LOAD(LB, int8_t, 1)
-    LOAD(LH, int16_t, 2)
-    LOAD(LW, int32_t, 4)
-    LOAD(LD, uint64_t, 8)
-    LOAD(LBU, uint8_t, 1)
-    LOAD(LHU, uint16_t, 2)
-    LOAD(LWU, uint32_t, 4)
-
-#define STORE_VAL(va, SZ, val)                                                                     \
-    do {                                                                                           \
-        struct tlb_entry *e = &h->tlb[ACC_STORE][h->ls_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];  \
-        if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
-            memcpy((void *)(e->addend + va), &(val), SZ);                                          \
-        } else {                                                                                   \
-            h->pc = pc;                                                                            \
-            if (!mem_store_slow(h, va, SZ, (uint64_t)(val)))                                       \
-                goto trap;                                                                         \
-        }                                                                                          \
-    } while (0)
-#define STORE(name, T, SZ)                                                                         \
-    do_##name: {                                                                                   \
-        uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;                                       \
-        T v = (T)x[d->rs2];                                                                        \
-        STORE_VAL(va, SZ, v);                                                                      \
-        NEXT();                                                                                    \
-    }
-    STORE(SB, uint8_t, 1)
-    STORE(SH, uint16_t, 2)
-    STORE(SW, uint32_t, 4)
-    STORE(SD, uint64_t, 8)
-
-#define ALU(name, expr)                                                                            \
-    do_##name: {                                                                                   \
-        uint64_t a = x[d->rs1];                                                                    \
-        uint64_t b = x[d->rs2];                                                                    \
-        int64_t imm = d->imm;                                                                      \
-        (void)a;                                                                                   \
-        (void)b;                                                                                   \
-        (void)imm;                                                                                 \
-        x[d->rd] = (expr);                                                                         \
-        NEXT();                                                                                    \
-    }
-#define SEXT32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
-    ALU(ADDI, a + (uint64_t)imm)
-    ALU(SLTI, (int64_t)a < imm)
-    ALU(SLTIU, a < (uint64_t)imm)
-    ALU(XORI, a ^ (uint64_t)imm)
-    ALU(ORI, a | (uint64_t)imm)
-    ALU(ANDI, a & (uint64_t)imm)
-    ALU(SLLI, a << imm)
-    ALU(SRLI, a >> imm)
-    ALU(SRAI, (uint64_t)((int64_t)a >> imm))
-    ALU(ADD, a + b)
-    ALU(SUB, a - b)
-    ALU(SLL, a << (b & 63))
-    ALU(SLT, (int64_t)a < (int64_t)b)
-    ALU(SLTU, a < b)
-    ALU(XOR, a ^ b)
-    ALU(SRL, a >> (b & 63))
-    ALU(SRA, (uint64_t)((int64_t)a >> (b & 63)))
-    ALU(OR, a | b)
-    ALU(AND, a & b)
-    ALU(ADDIW, SEXT32(a + (uint64_t)imm))
-    ALU(SLLIW, SEXT32((uint32_t)a << imm))
-    ALU(SRLIW, SEXT32((uint32_t)a >> imm))
-    ALU(SRAIW, SEXT32((int32_t)a >> imm))
-    ALU(ADDW, SEXT32(a + b))
-    ALU(SUBW, SEXT32(a - b))
-    ALU(SLLW, SEXT32((uint32_t)a << (b & 31)))
-    ALU(SRLW, SEXT32((uint32_t)a >> (b & 31)))
-    ALU(SRAW, SEXT32((int32_t)a >> (b & 31)))
-
-    /* ---- M ---- */
-    ALU(MUL, a * b)
-    ALU(MULH, (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64))
-    ALU(MULHSU, (uint64_t)(((__int128)(int64_t)a * (__int128)b) >> 64))
-    ALU(MULHU, (uint64_t)(((unsigned __int128)a * b) >> 64))
-    ALU(DIV, b == 0                                        ? UINT64_MAX
-             : ((int64_t)a == INT64_MIN && (int64_t)b == -1) ? a
-                                                           : (uint64_t)((int64_t)a / (int64_t)b))
-    ALU(DIVU, b == 0 ? UINT64_MAX : a / b)
-    ALU(REM, b == 0                                        ? a
-             : ((int64_t)a == INT64_MIN && (int64_t)b == -1) ? 0
-                                                           : (uint64_t)((int64_t)a % (int64_t)b))
-    ALU(REMU, b == 0 ? a : a % b)
-    ALU(MULW, SEXT32((uint32_t)a * (uint32_t)b))
-    ALU(DIVW, (int32_t)b == 0 ? UINT64_MAX
-              : ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                  ? SEXT32(a)
-                  : SEXT32((int32_t)a / (int32_t)b))
-    ALU(DIVUW, (uint32_t)b == 0 ? UINT64_MAX : SEXT32((uint32_t)a / (uint32_t)b))
-    ALU(REMW, (int32_t)b == 0 ? SEXT32(a)
-              : ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                  ? 0
-                  : SEXT32((int32_t)a % (int32_t)b))
-    ALU(REMUW, (uint32_t)b == 0 ? SEXT32(a) : SEXT32((uint32_t)a % (uint32_t)b))
-
-    /* ---- System ---- */
-do_FENCE_I:
-    /* This hart's own stores and DMA already invalidate decoded code (see
-     * hart_internal.h); only stores by other harts can leave it stale. */
-    pc += d->len;
-    if (atomic_load_explicit(&h->shared->nharts, memory_order_relaxed) > 1) {
-        dcache_flush_all(h);
-        page = TLB_INVALID;
-    }
-    goto fetch;
-do_ECALL:
-    RAISE(h->priv == PRV_U ? EXC_ECALL_U : h->priv == PRV_S ? EXC_ECALL_S : EXC_ECALL_M, 0);
-do_EBREAK:
-    RAISE(EXC_BREAKPOINT, pc);
-do_MRET: {
-    if (h->priv != PRV_M)
-        ILLEGAL();
-    uint64_t st = h->mstatus;
-    unsigned mpp = (unsigned)((st & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
-    st = (st & ~MSTATUS_MIE) | ((st & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
-    st |= MSTATUS_MPIE;
-    st &= ~MSTATUS_MPP;
-    if (mpp != PRV_M)
-        st &= ~MSTATUS_MPRV;
-    h->mstatus = st;
-    h->priv = mpp;
-    hart_update_mmu_idx(h);
-    pc = h->mepc;
-    page = TLB_INVALID;
-    goto out; /* interrupts may now be enabled */
-}
-do_SRET: {
-    if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TSR)))
-        ILLEGAL();
-    uint64_t st = h->mstatus;
-    unsigned spp = (st & MSTATUS_SPP) ? PRV_S : PRV_U;
-    st = (st & ~MSTATUS_SIE) | ((st & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
-    st |= MSTATUS_SPIE;
-    st &= ~(MSTATUS_SPP | MSTATUS_MPRV);
-    h->mstatus = st;
-    h->priv = spp;
-    hart_update_mmu_idx(h);
-    pc = h->sepc;
-    page = TLB_INVALID;
-    goto out;
-}
-do_WFI:
-    if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TW)))
-        ILLEGAL();
-    pc += d->len;
-    h->wfi = true;
-    goto out;
-do_SFENCE_VMA:
-    if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))
-        ILLEGAL();
-    if (d->rs1 == 0)
-        tlb_flush_all(h);
-    else
-        tlb_flush_va(h, x[d->rs1]);
-    pc += d->len;
-    page = TLB_INVALID;
-    goto fetch;
-
-#define CSR_OP(name, is_imm, kind)                                                                 \
-    do_##name: {                                                                                   \
-        unsigned csr = (unsigned)d->imm & 0xfff;                                                   \
-        uint64_t src = is_imm ? d->rs1 : x[d->rs1];                                                \
-        bool wr = kind == 0 || d->rs1 != 0;                                                        \
-        uint64_t old = 0;                                                                          \
-        h->pc = pc;                                                                                \
-        SYNC_COUNTERS();                                                                           \
-        if (!csr_access_ok(h, csr, wr))                                                            \
-            ILLEGAL();                                                                             \
-        if ((kind != 0 || d->rd != 32) && !csr_read(h, csr, &old))                                 \
-            ILLEGAL();                                                                             \
-        if (wr) {                                                                                  \
-            uint64_t nv = kind == 0 ? src : kind == 1 ? (old | src) : (old & ~src);                \
-            if (!csr_write(h, csr, nv))                                                            \
-                ILLEGAL();                                                                         \
-            page = TLB_INVALID;                                                                    \
-        }                                                                                          \
-        x[d->rd] = old;                                                                            \
-        pc += d->len;                                                                              \
-        goto fetch;                                                                                \
-    }
-    CSR_OP(CSRRW, 0, 0)
-    CSR_OP(CSRRS, 0, 1)
-    CSR_OP(CSRRC, 0, 2)
-    CSR_OP(CSRRWI, 1, 0)
-    CSR_OP(CSRRSI, 1, 1)
-    CSR_OP(CSRRCI, 1, 2)
-
-    /* ---- A ---- */
-#define AMO_PTR(T, is_lr)                                                                          \
-    h->pc = pc;                                                                                    \
-    T *p = mem_atomic_ptr(h, x[d->rs1], sizeof(T), is_lr);                                         \
-    if (!p)                                                                                        \
-        goto trap;
-#define AMO_SIMPLE(name, T, fn)                                                                    \
-    do_##name: {                                                                                   \
-        T src = (T)x[d->rs2];                                                                      \
-        AMO_PTR(T, false)                                                                          \
-        T old = fn(p, src, __ATOMIC_SEQ_CST);                                                      \
-        x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                   \
-        NEXT();                                                                                    \
-    }
-#define AMO_CAS(name, T, ST, pick)                                                                 \
-    do_##name: {                                                                                   \
-        T src = (T)x[d->rs2];                                                                      \
-        AMO_PTR(T, false)                                                                          \
-        T old = __atomic_load_n(p, __ATOMIC_RELAXED);                                              \
-        T nv;                                                                                      \
-        do {                                                                                       \
-            nv = ((ST)old pick (ST)src) ? old : src;                                               \
-        } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,                 \
-                                              __ATOMIC_RELAXED));                                  \
-        x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                   \
-        NEXT();                                                                                    \
-    }
-#define LR(name, T)                                                                                \
-    do_##name: {                                                                                   \
-        AMO_PTR(T, true)                                                                           \
-        T v = __atomic_load_n(p, __ATOMIC_SEQ_CST);                                                \
-        h->res_valid = true;                                                                       \
-        h->res_addr = (uint64_t)(uintptr_t)p;                                                      \
-        h->res_val = v;                                                                            \
-        x[d->rd] = sizeof(T) == 4 ? SEXT32(v) : (uint64_t)v;                                       \
-        NEXT();                                                                                    \
-    }
-#define SC(name, T)                                                                                \
-    do_##name: {                                                                                   \
-        T src = (T)x[d->rs2];                                                                      \
-        AMO_PTR(T, false)                                                                          \
-        bool ok = false;                                                                           \
-        if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {                               \
-            T expected = (T)h->res_val;                                                            \
-            ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,           \
-                                             __ATOMIC_SEQ_CST);                                    \
-        }                                                                                          \
-        h->res_valid = false;                                                                      \
-        x[d->rd] = !ok;                                                                            \
-        NEXT();                                                                                    \
-    }
-    LR(LR_W, uint32_t)
-    SC(SC_W, uint32_t)
-    AMO_SIMPLE(AMOSWAP_W, uint32_t, __atomic_exchange_n)
-    AMO_SIMPLE(AMOADD_W, uint32_t, __atomic_fetch_add)
-    AMO_SIMPLE(AMOXOR_W, uint32_t, __atomic_fetch_xor)
-    AMO_SIMPLE(AMOAND_W, uint32_t, __atomic_fetch_and)
-    AMO_SIMPLE(AMOOR_W, uint32_t, __atomic_fetch_or)
-    AMO_CAS(AMOMIN_W, uint32_t, int32_t, <)
-    AMO_CAS(AMOMAX_W, uint32_t, int32_t, >)
-    AMO_CAS(AMOMINU_W, uint32_t, uint32_t, <)
-    AMO_CAS(AMOMAXU_W, uint32_t, uint32_t, >)
-    LR(LR_D, uint64_t)
-    SC(SC_D, uint64_t)
-    AMO_SIMPLE(AMOSWAP_D, uint64_t, __atomic_exchange_n)
-    AMO_SIMPLE(AMOADD_D, uint64_t, __atomic_fetch_add)
-    AMO_SIMPLE(AMOXOR_D, uint64_t, __atomic_fetch_xor)
-    AMO_SIMPLE(AMOAND_D, uint64_t, __atomic_fetch_and)
-    AMO_SIMPLE(AMOOR_D, uint64_t, __atomic_fetch_or)
-    AMO_CAS(AMOMIN_D, uint64_t, int64_t, <)
-    AMO_CAS(AMOMAX_D, uint64_t, int64_t, >)
-    AMO_CAS(AMOMINU_D, uint64_t, uint64_t, <)
-    AMO_CAS(AMOMAXU_D, uint64_t, uint64_t, >)
-
-    /* ---- F/D loads and stores; the rest goes to the FPU ---- */
-do_FLW:
-do_FLD: {
-    if (!fp_enabled(h))
-        ILLEGAL();
-    uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
-    uint64_t v;
-    unsigned sz = d->op == OP_FLW ? 4 : 8;
-    struct tlb_entry *e = &h->tlb[ACC_LOAD][h->ls_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    if (likely(e->tag == (va & (PAGE_MASK | (sz - 1))))) {
-        v = 0;
-        memcpy(&v, (const void *)(e->addend + va), sz);
-    } else {
-        h->pc = pc;
-        if (!mem_load_slow(h, va, sz, &v))
-            goto trap;
-    }
-    h->fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : v;
-    h->mstatus |= MSTATUS_FS;
-    NEXT();
-}
-do_FSW: {
-    if (!fp_enabled(h))
-        ILLEGAL();
-    uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
-    uint32_t v = (uint32_t)h->fp.f[d->rs2];
-    STORE_VAL(va, 4, v);
-    NEXT();
-}
-do_FSD: {
-    if (!fp_enabled(h))
-        ILLEGAL();
-    uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
-    uint64_t v = h->fp.f[d->rs2];
-    STORE_VAL(va, 8, v);
-    NEXT();
-}
-do_FP:
-    if (!fp_enabled(h) || !fpu_execute(&h->fp, x, d->raw)) {
-        x[0] = 0;
-        ILLEGAL();
-    }
-    x[0] = 0;
-    h->mstatus |= MSTATUS_FS;
-    NEXT();
+#define LEN 4
+#define LBL(name) do_##name##_4
+#include "cpu/exec_handlers.h"
+#undef LEN
+#undef LBL
+#define LEN 2
+#define LBL(name) do_##name##_2
+#include "cpu/exec_handlers.h"
+#undef LEN
+#undef LBL
 
 out:
     h->pc = pc;
     counters_add(h, icount - synced);
+    h->stats.insns += icount;
     return icount + ntraps;
 }
 

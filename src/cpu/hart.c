@@ -71,8 +71,8 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cond, &ca);
     pthread_condattr_destroy(&ca);
-    h->tmp_insn[1].op = OP_END;
-    h->tmp_insn[2].op = OP_END;
+    dinsn_set_pseudo(&h->tmp_insn[1], OP_END);
+    dinsn_set_pseudo(&h->tmp_insn[2], OP_END);
     const char *t = getenv("WIRT_TRACE");
     h->trace = t && *t && strcmp(t, "0") != 0;
     if (bus->ram_write_hook == ram_write_hook)
@@ -103,7 +103,7 @@ void hart_free(struct hart *h)
                  " tlb_flush_va %" PRIu64 " fetch_miss %" PRIu64 " load_slow %" PRIu64
                  " store_slow %" PRIu64 " dpage_alloc %" PRIu64 " dcache_flush %" PRIu64
                  " code_store %" PRIu64 " interrupts %" PRIu64 " exceptions %" PRIu64 "\n",
-                 h->hartid, h->minstret, s->runs, s->tlb_flush, s->tlb_flush_va, s->fetch_miss,
+                 h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->fetch_miss,
                  s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush, s->code_store,
                  s->interrupts, s->exceptions);
     }

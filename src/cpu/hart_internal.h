@@ -125,6 +125,7 @@ struct dpage {
 /* Slow-path event counters (debugging and tuning; WIRT_CPU_STATS=1 prints
  * them when the hart is freed). */
 struct hart_stats {
+    uint64_t insns;       /* executed, whatever mcountinhibit says */
     uint64_t runs;        /* exec() entries */
     uint64_t tlb_flush;   /* full TLB flushes */
     uint64_t tlb_flush_va;
