@@ -16,7 +16,9 @@
  *   blktool check PATH [leaks|all]         (exit 0 clean, 2 leaks only, 3 corruptions)
  *   blktool info PATH
  *   blktool resize PATH SIZE
+ *   blktool bench PATH                     (sequential 1 MiB and random 4 KiB I/O)
  */
+#include <time.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -153,6 +155,8 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
+        free(b);
+        free(want);
         block_close(bd);
         return 0;
     }
@@ -172,6 +176,7 @@ int main(int argc, char **argv)
         if (ftruncate(fd, (off_t)block_size(bd)) < 0)
             return 1;
         close(fd);
+        free(b);
         block_close(bd);
         return 0;
     }
@@ -227,6 +232,47 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "resize") && argc == 4) {
         struct block_dev *bd = op(path, 0);
         die_r(image_truncate(bd, num(argv[3])), "resize");
+        block_close(bd);
+        return 0;
+    }
+    if (!strcmp(cmd, "bench")) {
+        struct block_dev *bd = op(path, 0);
+        uint64_t size = block_size(bd);
+        size_t chunk = 1 << 20;
+        uint8_t *b = malloc(chunk);
+        memset(b, 0x3c, chunk);
+        struct timespec t0, t1;
+#define NOW(t) clock_gettime(CLOCK_MONOTONIC, &t)
+#define SECS() ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9)
+        NOW(t0);
+        for (uint64_t off = 0; off + chunk <= size; off += chunk)
+            die_r(block_write(bd, off, b, chunk), "write");
+        die_r(block_flush(bd), "flush");
+        NOW(t1);
+        printf("seq write 1M: %8.1f MiB/s\n", (double)size / 1048576 / SECS());
+        NOW(t0);
+        for (uint64_t off = 0; off + chunk <= size; off += chunk)
+            die_r(block_read(bd, off, b, chunk), "read");
+        NOW(t1);
+        printf("seq read  1M: %8.1f MiB/s\n", (double)size / 1048576 / SECS());
+        srand(1);
+        int n = 50000;
+        NOW(t0);
+        for (int i = 0; i < n; i++) {
+            uint64_t off = ((uint64_t)rand() * 4096) % (size - 4096);
+            die_r(block_write(bd, off & ~4095ULL, b, 4096), "write");
+        }
+        die_r(block_flush(bd), "flush");
+        NOW(t1);
+        printf("rand write 4k: %8.0f IOPS\n", n / SECS());
+        NOW(t0);
+        for (int i = 0; i < n; i++) {
+            uint64_t off = ((uint64_t)rand() * 4096) % (size - 4096);
+            die_r(block_read(bd, off & ~4095ULL, b, 4096), "read");
+        }
+        NOW(t1);
+        printf("rand read  4k: %8.0f IOPS\n", n / SECS());
+        free(b);
         block_close(bd);
         return 0;
     }

@@ -88,7 +88,6 @@ for ct in zlib zstd; do
         "$B" create qcow2 $img 8M compression_type=$ct cluster_size=$cs || fail create $img
         "$B" comp $img 0 4194304 0x99 || fail "write_compressed $img"
         qcheck $img
-        qemu-img compare -q "$img" <("$B" dump $img /dev/stdout) 2>/dev/null
         "$B" readcomp $img 0 4194304 0x99 || fail "readcomp $img"
         qemu-img convert -O raw $img q.raw && "$B" dump $img w.raw && cmp -s q.raw w.raw ||
             fail "QEMU and wirt disagree on $img"
