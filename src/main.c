@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "img/img.h"
 #include "util/log.h"
+#include "vm/vm.h"
 
 struct command {
     const char *name;
@@ -16,6 +17,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "boot a virtual machine"},
     {"img", img_main, "create, inspect and convert disk images"},
+    {"vm", vm_main, "manage named virtual machines"},
 };
 
 static void print_usage(FILE *out)

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* wirt vm create: a new VM from a template (linked) or from image files. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block/block.h"
+#include "cli/cli.h"
+#include "machine/board.h"
+#include "util/size.h"
+#include "vm/vm_int.h"
+
+/* Creates DIR/FILE as a qcow2 overlay on the template's disk. */
+static bool make_overlay(const char *dir, const char *tmpl, const struct vm_disk *base,
+                         uint64_t size, struct vm_disk *out, char *err, size_t errlen)
+{
+    char path[PATH_MAX + VM_FILE_MAX], backing[2 * VM_FILE_MAX + 8];
+    snprintf(out->file, sizeof(out->file), "%s", base->file);
+    if (strcmp(base->format, "qcow2") && strcmp(base->format, "raw")) {
+        snprintf(err, errlen, "%s: unsupported disk format", base->file);
+        return false;
+    }
+    /* qcow2 overlays are always qcow2, whatever the base is. */
+    char *dot = strrchr(out->file, '.');
+    if (strcmp(base->format, "qcow2") && dot && strlen(out->file) + 6 < sizeof(out->file))
+        strcpy(dot, ".qcow2");
+    snprintf(out->format, sizeof(out->format), "qcow2");
+    snprintf(path, sizeof(path), "%s/%s", dir, out->file);
+    /* Relative, so the store can move: resolved next to the overlay. */
+    snprintf(backing, sizeof(backing), "../%s/%s", tmpl, base->file);
+    struct image_create_opts o = {
+        .format = "qcow2", .size = size, .backing_file = backing, .backing_format = base->format};
+    return image_create(path, &o, err, errlen) == 0;
+}
+
+static bool copy_in(const char *src, const char *dir, const char *name, char *err, size_t errlen)
+{
+    char dst[PATH_MAX + VM_FILE_MAX];
+    snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+    return vm_link_or_copy(src, dst, err, errlen);
+}
+
+int vm_cmd_create(int argc, char **argv)
+{
+    enum { O_FROM = 256, O_KERNEL, O_INITRD, O_BIOS, O_APPEND, O_MEMORY, O_CPUS, O_DISKSIZE,
+           O_NET };
+    static const struct option opts[] = {
+        {"from", required_argument, NULL, O_FROM},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"initrd", required_argument, NULL, O_INITRD},
+        {"bios", required_argument, NULL, O_BIOS},
+        {"append", required_argument, NULL, O_APPEND},
+        {"memory", required_argument, NULL, O_MEMORY},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"disk-size", required_argument, NULL, O_DISKSIZE},
+        {"net", required_argument, NULL, O_NET},
+        {NULL, 0, NULL, 0},
+    };
+    const char *from = NULL, *kernel = NULL, *initrd = NULL, *bios = NULL, *append = NULL;
+    uint64_t memory = 0, disk_size = 0;
+    unsigned cpus = 0, nnets = 0;
+    const char *nets[VM_MAX_NICS];
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_FROM: from = optarg; break;
+        case O_KERNEL: kernel = optarg; break;
+        case O_INITRD: initrd = optarg; break;
+        case O_BIOS: bios = optarg; break;
+        case O_APPEND: append = optarg; break;
+        case O_MEMORY:
+            if (!parse_size(optarg, &memory) || memory < (16ULL << 20) || memory > (1ULL << 40))
+                vm_usage("create: --memory: '%s' is not a size from 16M to 1T", optarg);
+            break;
+        case O_CPUS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || n < 1 || n > BOARD_MAX_HARTS)
+                vm_usage("create: --cpus: '%s' is not a number from 1 to %d", optarg,
+                         BOARD_MAX_HARTS);
+            cpus = (unsigned)n;
+            break;
+        }
+        case O_DISKSIZE:
+            if (!parse_size(optarg, &disk_size) || disk_size == 0)
+                vm_usage("create: --disk-size: '%s' is not a size (examples: 8G, 512M)", optarg);
+            break;
+        case O_NET:
+            if (nnets == VM_MAX_NICS)
+                vm_usage("create: at most %d --net", VM_MAX_NICS);
+            if (strlen(optarg) >= sizeof(((struct vm_config *)0)->nets[0]))
+                vm_usage("create: --net: too long");
+            nets[nnets++] = optarg;
+            break;
+        default:
+            vm_usage("create: unknown option or missing value: '%s' (see wirt vm create --help)",
+                     argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        vm_usage("create: give exactly one NAME (see wirt vm create --help)");
+    const char *name = argv[optind];
+    vm_check_name(name);
+    if (vm_exists(name))
+        vm_die("a VM named '%s' already exists", name);
+    if (from && (kernel || initrd || bios))
+        vm_usage("create: --from cannot be combined with --kernel, --initrd or --bios");
+    if (!from && !kernel)
+        vm_usage("create: give --from TEMPLATE (e.g. --from %s) or --kernel IMAGE",
+                 VM_DEFAULT_TEMPLATE);
+    if (append && strlen(append) >= sizeof(((struct vm_config *)0)->append))
+        vm_usage("create: --append: too long");
+
+    struct vm_config cfg, tcfg;
+    vm_config_defaults(&cfg, name);
+    char dir[PATH_MAX], err[1024], tdir[PATH_MAX], src[PATH_MAX + VM_FILE_MAX];
+    int tlock = -1;
+    if (from) {
+        vm_check_name(from);
+        if (!vm_exists(from)) {
+            if (!strcmp(from, VM_DEFAULT_TEMPLATE))
+                vm_die("no template '%s': the default guest was missing when the store was "
+                       "created; run tools/fetch-guest.sh, then `wirt vm import` or remove %s/.initialized",
+                       from, vm_store_root);
+            vm_die("no VM named '%s' (see wirt vm list)", from);
+        }
+        vm_config_load_or_die(from, &tcfg);
+        if (!tcfg.is_template)
+            vm_die("'%s' is not a template (make it one with wirt vm template %s, or use "
+                   "wirt vm clone)", from, from);
+        /* Held while we link to it, so nobody deletes it under us. */
+        tlock = vm_lock_or_die(from);
+    }
+    vm_tempdir(dir, sizeof(dir), name);
+    bool ok = true;
+    if (from) {
+        vm_path(tdir, sizeof(tdir), from, NULL);
+        cfg.memory = tcfg.memory;
+        cfg.cpus = tcfg.cpus;
+        memcpy(cfg.append, tcfg.append, sizeof(cfg.append));
+        cfg.nnets = tcfg.nnets;
+        memcpy(cfg.nets, tcfg.nets, sizeof(cfg.nets));
+        const char *files[] = {tcfg.kernel, tcfg.initrd, tcfg.bios};
+        char *dsts[] = {cfg.kernel, cfg.initrd, cfg.bios};
+        for (int i = 0; ok && i < 3; i++) {
+            if (!files[i][0])
+                continue;
+            snprintf(src, sizeof(src), "%s/%s", tdir, files[i]);
+            ok = copy_in(src, dir, files[i], err, sizeof(err));
+            memcpy(dsts[i], files[i], VM_FILE_MAX);
+        }
+        for (unsigned i = 0; ok && i < tcfg.ndisks; i++) {
+            snprintf(src, sizeof(src), "%s/%s", tdir, tcfg.disks[i].file);
+            if (access(src, R_OK) != 0) {
+                snprintf(err, sizeof(err), "template '%s': its disk %s is missing", from, tcfg.disks[i].file);
+                ok = false;
+                break;
+            }
+            ok = make_overlay(dir, from, &tcfg.disks[i], i == 0 ? disk_size : 0, &cfg.disks[i],
+                              err, sizeof(err));
+            cfg.ndisks = i + 1;
+        }
+        snprintf(cfg.linked_to, sizeof(cfg.linked_to), "%s", from);
+    } else {
+        if (ok && !(ok = copy_in(kernel, dir, "kernel", err, sizeof(err))) && errno == ENOENT)
+            snprintf(err, sizeof(err), "--kernel: %s: no such file", kernel);
+        snprintf(cfg.kernel, sizeof(cfg.kernel), "kernel");
+        if (ok && initrd) {
+            ok = copy_in(initrd, dir, "initrd", err, sizeof(err));
+            snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd");
+        }
+        if (ok && (!bios || strcmp(bios, "none"))) {
+            char fw[PATH_MAX + 32];
+            if (!bios) {
+                snprintf(fw, sizeof(fw), "%s/fw_dynamic.bin", default_guest_dir());
+                bios = fw;
+            }
+            ok = copy_in(bios, dir, "firmware.bin", err, sizeof(err));
+            snprintf(cfg.bios, sizeof(cfg.bios), "firmware.bin");
+        }
+        if (ok) {
+            snprintf(src, sizeof(src), "%s/disk.qcow2", dir);
+            struct image_create_opts o = {.format = "qcow2",
+                                          .size = disk_size ? disk_size : 8ULL << 30};
+            ok = image_create(src, &o, err, sizeof(err)) == 0;
+            cfg.ndisks = 1;
+            snprintf(cfg.disks[0].file, sizeof(cfg.disks[0].file), "disk.qcow2");
+            snprintf(cfg.disks[0].format, sizeof(cfg.disks[0].format), "qcow2");
+        }
+    }
+    if (memory)
+        cfg.memory = memory;
+    if (cpus)
+        cfg.cpus = cpus;
+    if (append)
+        snprintf(cfg.append, sizeof(cfg.append), "%s", append);
+    if (nnets) {
+        cfg.nnets = nnets;
+        for (unsigned i = 0; i < nnets; i++)
+            snprintf(cfg.nets[i], sizeof(cfg.nets[i]), "%s", nets[i]);
+    }
+    ok = ok && vm_config_save_dir(dir, &cfg, err, sizeof(err)) &&
+         vm_commit_dir(dir, name, err, sizeof(err));
+    vm_unlock(tlock);
+    if (!ok) {
+        vm_rmtree(dir);
+        vm_die("create %s: %s", name, err);
+    }
+    printf("created VM '%s'%s%s\n", name, from ? " from template " : "", from ? from : "");
+    return 0;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* wirt vm import: a new VM from an export archive.  The archive is
+ * untrusted: members are only the files its config names, written into a
+ * fresh directory; disks may not have backing files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block/block.h"
+#include "vm/vm_archive.h"
+#include "vm/vm_int.h"
+
+#define MAX_CONFIG (256 * 1024)
+
+static bool import_into(int in, const char *dir, const char *want_name, char *name_out,
+                        char *err, size_t errlen)
+{
+    char member[101];
+    uint64_t size;
+    bool eof;
+    if (!tar_next(in, member, &size, &eof, err, errlen)) {
+        if (eof)
+            snprintf(err, errlen, "the archive is empty");
+        return false;
+    }
+    if (strcmp(member, VM_CONFIG) || size > MAX_CONFIG) {
+        snprintf(err, errlen, "not a wirt VM archive (the first member must be %s)", VM_CONFIG);
+        return false;
+    }
+    char cpath[PATH_MAX + 16];
+    snprintf(cpath, sizeof(cpath), "%s/%s.archive", dir, VM_CONFIG);
+    int fd = open(cpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || !tar_extract(in, size, fd, err, errlen)) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    char *text = calloc(1, (size_t)size + 1);
+    bool ok = text && pread(fd, text, (size_t)size, 0) == (ssize_t)size;
+    close(fd);
+    unlink(cpath);
+    json_object *o = ok ? json_tokener_parse(text) : NULL;
+    free(text);
+    struct vm_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.name, sizeof(cfg.name), "imported");
+    char msg[512];
+    if (!o || !vm_config_from_json(o, &cfg, msg, sizeof(msg))) {
+        snprintf(err, errlen, "the archive's %s is invalid: %s", VM_CONFIG,
+                 o ? msg : "not JSON");
+        json_object_put(o);
+        return false;
+    }
+    json_object_put(o);
+    if (want_name)
+        snprintf(cfg.name, sizeof(cfg.name), "%s", want_name);
+    snprintf(name_out, VM_NAME_MAX + 1, "%s", cfg.name);
+    cfg.linked_to[0] = '\0';
+
+    /* Exactly the files the config names, each once. */
+    const char *need[3 + VM_MAX_DISKS];
+    bool got[3 + VM_MAX_DISKS] = {false};
+    unsigned nneed = 0;
+    if (cfg.kernel[0])
+        need[nneed++] = cfg.kernel;
+    if (cfg.initrd[0])
+        need[nneed++] = cfg.initrd;
+    if (cfg.bios[0])
+        need[nneed++] = cfg.bios;
+    for (unsigned i = 0; i < cfg.ndisks; i++)
+        need[nneed++] = cfg.disks[i].file;
+    for (;;) {
+        if (!tar_next(in, member, &size, &eof, err, errlen)) {
+            if (eof)
+                break;
+            return false;
+        }
+        unsigned k = 0;
+        while (k < nneed && strcmp(need[k], member))
+            k++;
+        if (k == nneed || got[k]) {
+            snprintf(err, errlen, "unexpected member '%.100s' in the archive", member);
+            return false;
+        }
+        /* Several config entries may name one file (kernel == initrd): mark all. */
+        char path[PATH_MAX + 128];
+        snprintf(path, sizeof(path), "%s/%s", dir, member);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+            snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+            return false;
+        }
+        ok = tar_extract(in, size, fd, err, errlen);
+        if (ok && (fsync(fd) < 0 || close(fd) < 0)) {
+            snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+            return false;
+        } else if (!ok) {
+            close(fd);
+            return false;
+        }
+        for (unsigned j = 0; j < nneed; j++)
+            if (!strcmp(need[j], member))
+                got[j] = true;
+    }
+    for (unsigned k = 0; k < nneed; k++)
+        if (!got[k]) {
+            snprintf(err, errlen, "the archive lacks %s", need[k]);
+            return false;
+        }
+    for (unsigned i = 0; i < cfg.ndisks; i++) {
+        char path[PATH_MAX + 128];
+        snprintf(path, sizeof(path), "%s/%s", dir, cfg.disks[i].file);
+        struct block_dev *bd;
+        if (block_open(path, cfg.disks[i].format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_BACKING,
+                       &bd, msg, sizeof(msg)) < 0) {
+            snprintf(err, errlen, "disk %s: %s", cfg.disks[i].file, msg);
+            return false;
+        }
+        struct image_info info;
+        bool backing = image_get_info(bd, &info) == 0 && info.backing_file[0];
+        block_close(bd);
+        /* A backing file would let the archive read any file on the host. */
+        if (backing) {
+            snprintf(err, errlen, "disk %s refers to a backing file (%.200s); refusing it",
+                     cfg.disks[i].file, info.backing_file);
+            return false;
+        }
+        if (cfg.is_template)
+            chmod(path, 0444);
+    }
+    return vm_config_save_dir(dir, &cfg, err, errlen);
+}
+
+int vm_cmd_import(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3 || argv[1][0] == '-')
+        vm_usage("import: usage: wirt vm import FILE [NAME]");
+    const char *file = argv[1], *want = argc == 3 ? argv[2] : NULL;
+    if (want) {
+        vm_check_name(want);
+        if (vm_exists(want))
+            vm_die("a VM named '%s' already exists", want);
+    }
+    int in = open(file, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        vm_die("import: %s: %s", file, strerror(errno));
+    char dir[PATH_MAX], err[1024], name[VM_NAME_MAX + 1] = "";
+    vm_tempdir(dir, sizeof(dir), want ? want : "import");
+    bool ok = import_into(in, dir, want, name, err, sizeof(err));
+    close(in);
+    ok = ok && vm_commit_dir(dir, name, err, sizeof(err));
+    if (!ok) {
+        vm_rmtree(dir);
+        vm_die("import %s: %s", file, err);
+    }
+    printf("imported VM '%s' from %s\n", name, file);
+    return 0;
+}

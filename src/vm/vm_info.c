@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* wirt vm info: one VM in detail. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "block/block.h"
+#include "vm/vm_int.h"
+
+uint64_t vm_disk_usage(const char *name, const struct vm_config *cfg);
+
+int vm_cmd_info(int argc, char **argv)
+{
+    bool json = false;
+    const char *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!name && argv[i][0] != '-')
+            name = argv[i];
+        else
+            vm_usage("info: unexpected argument '%.80s' (see wirt vm info --help)", argv[i]);
+    }
+    if (!name)
+        vm_usage("info: which VM? (wirt vm info NAME)");
+    vm_require(name);
+    struct vm_config cfg;
+    vm_config_load_or_die(name, &cfg);
+    struct vm_runtime rt;
+    vm_runtime_get(name, &rt);
+    if (rt.cleaned_stale)
+        fprintf(stderr, "wirt vm: %s: removed stale runtime files (its VMM is gone)\n", name);
+    char dir[PATH_MAX], deps[1024];
+    vm_path(dir, sizeof(dir), name, NULL);
+    vm_dependents(name, deps, sizeof(deps));
+
+    json_object *o = vm_config_to_json(&cfg);
+    json_object_object_add(o, "state", json_object_new_string(vm_state_name(rt.state)));
+    json_object_object_add(o, "directory", json_object_new_string(dir));
+    json_object_object_add(o, "pid", rt.state != VM_STOPPED && rt.pid > 0
+                                         ? json_object_new_int64(rt.pid)
+                                         : NULL);
+    json_object_object_add(o, "uptime", rt.state == VM_RUNNING || rt.state == VM_PAUSED
+                                            ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
+                                            : NULL);
+    json_object_object_add(o, "disk-usage",
+                           json_object_new_int64((int64_t)vm_disk_usage(name, &cfg)));
+    json_object *clones = json_object_new_array();
+    for (char *save = NULL, *t = strtok_r(deps, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        json_object_array_add(clones, json_object_new_string(t));
+    json_object_object_add(o, "linked-clones", clones);
+    json_object *disks;
+    json_object_object_get_ex(o, "disks", &disks);
+    for (unsigned i = 0; i < cfg.ndisks; i++) {
+        json_object *d = json_object_array_get_idx(disks, i);
+        char p[PATH_MAX];
+        vm_path(p, sizeof(p), name, cfg.disks[i].file);
+        json_object_object_add(d, "allocated", json_object_new_int64((int64_t)vm_allocated_bytes(p)));
+        struct block_dev *bd;
+        char err[512];
+        if (access(p, F_OK) != 0) {
+            json_object_object_add(d, "error", json_object_new_string("missing"));
+            continue;
+        }
+        if (block_open(p, cfg.disks[i].format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bd,
+                       err, sizeof(err)) < 0) {
+            json_object_object_add(d, "error", json_object_new_string(err));
+            continue;
+        }
+        json_object_object_add(d, "virtual-size", json_object_new_int64((int64_t)block_size(bd)));
+        struct image_snapshot *snaps = NULL;
+        unsigned ns = 0;
+        if (image_snapshot_list(bd, &snaps, &ns) == 0) {
+            json_object *sa = json_object_new_array();
+            for (unsigned s = 0; s < ns; s++)
+                json_object_array_add(sa, json_object_new_string(snaps[s].name));
+            json_object_object_add(d, "snapshots", sa);
+        }
+        free(snaps);
+        block_close(bd);
+    }
+    if (json) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return 0;
+    }
+    char mem[32], up[32] = "";
+    vm_format_size(mem, sizeof(mem), cfg.memory);
+    printf("name:       %s\n", name);
+    printf("state:      %s", vm_state_name(rt.state));
+    if (rt.state == VM_RUNNING || rt.state == VM_PAUSED) {
+        vm_format_duration(up, sizeof(up), rt.uptime);
+        printf(" (pid %ld, up %s%s)", rt.pid, up, rt.guest_ready ? ", guest ready" : "");
+    }
+    printf("\ndirectory:  %s\n", dir);
+    printf("memory:     %s\ncpus:       %u\n", mem, cfg.cpus);
+    printf("kernel:     %s\ninitrd:     %s\nfirmware:   %s\nappend:     %s\n",
+           cfg.kernel[0] ? cfg.kernel : "-", cfg.initrd[0] ? cfg.initrd : "-",
+           cfg.bios[0] ? cfg.bios : "-", cfg.append);
+    for (unsigned i = 0; i < cfg.ndisks; i++) {
+        json_object *d = json_object_array_get_idx(disks, i), *v;
+        printf("disk %u:     %s (%s", i, cfg.disks[i].file, cfg.disks[i].format);
+        if (json_object_object_get_ex(d, "virtual-size", &v))
+            printf(", %.1f GiB virtual", (double)json_object_get_int64(v) / (1 << 30));
+        if (json_object_object_get_ex(d, "allocated", &v))
+            printf(", %.1f MiB used", (double)json_object_get_int64(v) / (1 << 20));
+        if (json_object_object_get_ex(d, "snapshots", &v))
+            printf(", %zu snapshots", json_object_array_length(v));
+        if (json_object_object_get_ex(d, "error", &v))
+            printf(", %s", json_object_get_string(v));
+        printf(")\n");
+    }
+    for (unsigned i = 0; i < cfg.nnets; i++)
+        printf("net %u:      %s\n", i, cfg.nets[i]);
+    if (cfg.is_template)
+        printf("template:   yes%s%s\n", json_object_array_length(clones) ? ", linked clones: " : "",
+               json_object_array_length(clones) ? json_object_to_json_string(clones) : "");
+    if (cfg.linked_to[0])
+        printf("linked to:  %s\n", cfg.linked_to);
+    printf("created:    %s\n", cfg.created);
+    json_object_put(o);
+    return 0;
+}

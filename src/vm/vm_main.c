@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* `wirt vm`: the verb table and the store option. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vm/vm.h"
+#include "vm/vm_int.h"
+
+struct vm_verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+};
+
+static const struct vm_verb verbs[] = {
+    {"create", vm_cmd_create,
+     "create NAME [--from TEMPLATE | --kernel IMAGE [--initrd FILE] [--bios FILE|none]]\n"
+     "             [--append CMDLINE] [--memory SIZE] [--cpus N] [--disk-size SIZE]\n"
+     "             [--net user[,hostfwd=...]]..."},
+    {"list", vm_cmd_list, "list [--json]"},
+    {"info", vm_cmd_info, "info NAME [--json]"},
+    {"start", vm_cmd_start, "start NAME [--console]"},
+    {"console", vm_cmd_console, "console NAME          (Ctrl-] detaches)"},
+    {"stop", vm_cmd_stop, "stop NAME [--force] [--timeout SECONDS]"},
+    {"restart", vm_cmd_restart, "restart NAME [--force] [--timeout SECONDS] [--console]"},
+    {"set", vm_cmd_set, "set NAME KEY=VALUE...  (memory, cpus, append, net, disk-size)"},
+    {"clone", vm_cmd_clone, "clone SRC DST [--linked]"},
+    {"template", vm_cmd_template, "template NAME"},
+    {"delete", vm_cmd_delete, "delete NAME"},
+    {"snapshot", vm_cmd_snapshot, "snapshot NAME create|revert|delete SNAP | snapshot NAME list"},
+    {"export", vm_cmd_export, "export NAME FILE"},
+    {"import", vm_cmd_import, "import FILE [NAME]"},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: wirt vm [--store DIR] VERB ...\n\n", out);
+    for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+        fprintf(out, "  wirt vm %s\n", verbs[i].usage);
+    fputs("\nThe store is --store DIR, else $WIRT_STORE, else ${XDG_DATA_HOME:-~/.local/share}/wirt.\n"
+          "See docs/vm.md.\n",
+          out);
+}
+
+static void set_store(const char *dir)
+{
+    if (!dir || !*dir)
+        vm_usage("--store: empty directory name");
+    if (strchr(dir, ',') || strchr(dir, '\n'))
+        vm_usage("--store: '%s' contains ',' or a newline, which wirt run cannot pass on", dir);
+    if (dir[0] == '/') {
+        snprintf(vm_store_root, sizeof(vm_store_root), "%s", dir);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+            vm_die("cannot tell the current directory");
+        if (snprintf(vm_store_root, sizeof(vm_store_root), "%s/%s", cwd, dir) >=
+            (int)sizeof(vm_store_root))
+            vm_usage("--store: path too long");
+    }
+    size_t n = strlen(vm_store_root);
+    while (n > 1 && vm_store_root[n - 1] == '/')
+        vm_store_root[--n] = '\0';
+}
+
+int vm_main(int argc, char **argv)
+{
+    int i = 1;
+    const char *store = getenv("WIRT_STORE");
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--store")) {
+            if (i + 1 >= argc)
+                vm_usage("--store needs a directory");
+            store = argv[++i];
+        } else if (!strncmp(argv[i], "--store=", 8)) {
+            store = argv[i] + 8;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (store && *store) {
+        set_store(store);
+    } else {
+        const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        char def[PATH_MAX];
+        if (xdg && *xdg)
+            snprintf(def, sizeof(def), "%s/wirt", xdg);
+        else if (home && *home)
+            snprintf(def, sizeof(def), "%s/.local/share/wirt", home);
+        else
+            vm_usage("no store: set HOME, XDG_DATA_HOME, WIRT_STORE or pass --store DIR");
+        set_store(def);
+    }
+    const char *verb = argv[i];
+    for (size_t v = 0; v < ARRAY_SIZE(verbs); v++) {
+        if (strcmp(verb, verbs[v].name))
+            continue;
+        for (int j = i + 1; j < argc; j++)
+            if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+                printf("usage: wirt vm %s\n", verbs[v].usage);
+                return 0;
+            }
+        vm_store_open();
+        return verbs[v].run(argc - i, argv + i);
+    }
+    vm_usage("unknown verb '%.40s' (see wirt vm --help)", verb);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/* wirt vm start: launch a detached VMM (`wirt run`) that holds the VM's lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vm/vm_int.h"
+
+#define START_TIMEOUT_MS 20000
+#define VMM_LOG_LIMIT    (1 << 20)
+
+static void need_file(const char *name, const char *what, const char *file)
+{
+    char p[PATH_MAX];
+    vm_path(p, sizeof(p), name, file);
+    if (access(p, R_OK) != 0)
+        vm_die("cannot start '%s': its %s %s is missing (%s)", name, what, p, strerror(errno));
+}
+
+/* The last non-empty line of vmm.log: why the VMM gave up. */
+static void last_log_line(const char *name, char *out, size_t outlen)
+{
+    char p[PATH_MAX], buf[1000];
+    vm_path(p, sizeof(p), name, VM_VMMLOG);
+    snprintf(out, outlen, "see %.900s", p);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t size = lseek(fd, 0, SEEK_END);
+    off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    char *line = strrchr(buf, '\n');
+    line = line ? line + 1 : buf;
+    if (!strncmp(line, "wirt: ", 6))
+        line += 6;
+    if (*line)
+        snprintf(out, outlen, "%s", line);
+}
+
+static int open_vmm_log(const char *name)
+{
+    char p[PATH_MAX], old[PATH_MAX + 4];
+    vm_path(p, sizeof(p), name, VM_VMMLOG);
+    struct stat st;
+    if (stat(p, &st) == 0 && st.st_size > VMM_LOG_LIMIT) {
+        snprintf(old, sizeof(old), "%s.1", p);
+        rename(p, old);
+    }
+    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        vm_die("cannot open %s: %s", p, strerror(errno));
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[64];
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    dprintf(fd, "--- wirt vm start %s at %s\n", name, stamp);
+    return fd;
+}
+
+int vm_start_vm(const char *name, bool console)
+{
+    vm_require(name);
+    struct vm_config cfg;
+    vm_config_load_or_die(name, &cfg);
+    if (cfg.is_template)
+        vm_die("'%s' is a template and cannot be started; create a VM from it: "
+               "wirt vm create NEW --from %s",
+               name, name);
+    int lock = vm_lock_try(name);
+    if (lock < 0) {
+        struct vm_runtime rt;
+        vm_runtime_get(name, &rt);
+        if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
+            vm_die("VM '%s' is already running (pid %ld)", name, rt.pid);
+        vm_die("VM '%s' is busy (starting, or locked by another wirt vm command)", name);
+    }
+    if (cfg.kernel[0])
+        need_file(name, "kernel", cfg.kernel);
+    if (cfg.initrd[0])
+        need_file(name, "initrd", cfg.initrd);
+    if (cfg.bios[0])
+        need_file(name, "firmware", cfg.bios);
+    for (unsigned i = 0; i < cfg.ndisks; i++)
+        need_file(name, "disk", cfg.disks[i].file);
+    if (cfg.linked_to[0] && !vm_exists(cfg.linked_to))
+        vm_die("cannot start '%s': its disk is a linked clone of '%s', which is gone", name,
+               cfg.linked_to);
+    if (vm_clean_runtime(name))
+        fprintf(stderr, "wirt vm: %s: removed stale runtime files\n", name);
+
+    /* argv for `wirt run`, which runs in the VM directory (short socket paths). */
+    char *args[64];
+    char mem[32], cpus[16], disks[VM_MAX_DISKS][VM_FILE_MAX + 32];
+    int n = 0;
+    args[n++] = "wirt";
+    args[n++] = "run";
+    if (cfg.kernel[0]) {
+        args[n++] = "--kernel";
+        args[n++] = cfg.kernel;
+    }
+    if (cfg.initrd[0]) {
+        args[n++] = "--initrd";
+        args[n++] = cfg.initrd;
+    }
+    args[n++] = "--bios";
+    args[n++] = cfg.bios[0] ? cfg.bios : "none";
+    if (cfg.append[0]) {
+        args[n++] = "--append";
+        args[n++] = cfg.append;
+    }
+    snprintf(mem, sizeof(mem), "%llu", (unsigned long long)cfg.memory);
+    snprintf(cpus, sizeof(cpus), "%u", cfg.cpus);
+    args[n++] = "--memory";
+    args[n++] = mem;
+    args[n++] = "--cpus";
+    args[n++] = cpus;
+    for (unsigned i = 0; i < cfg.ndisks; i++) {
+        snprintf(disks[i], sizeof(disks[i]), "%s,format=%s", cfg.disks[i].file,
+                 cfg.disks[i].format);
+        args[n++] = "--disk";
+        args[n++] = disks[i];
+    }
+    for (unsigned i = 0; i < cfg.nnets; i++) {
+        args[n++] = "--net";
+        args[n++] = cfg.nets[i];
+    }
+    args[n++] = "--control";
+    args[n++] = VM_CONTROL;
+    args[n++] = "--serial-socket";
+    args[n++] = VM_SERIAL;
+    args[n++] = "--serial-log";
+    args[n++] = VM_CONSOLELOG;
+    args[n++] = "--pidfile";
+    args[n++] = VM_PIDFILE;
+    args[n] = NULL;
+
+    char dir[PATH_MAX];
+    vm_path(dir, sizeof(dir), name, NULL);
+    int logfd = open_vmm_log(name);
+    const char *exe = vm_self_exe();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        vm_die("cannot start '%s': fork: %s", name, strerror(errno));
+    if (pid == 0) {
+        /* The VMM: its own session (no terminal), stdio to vmm.log, and
+         * the inherited lock fd, held until it exits. */
+        setsid();
+        int null = open("/dev/null", O_RDONLY);
+        if (null < 0 || chdir(dir) < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 ||
+            dup2(logfd, 2) < 0)
+            _exit(127);
+        execv(exe, args);
+        dprintf(2, "wirt: cannot run %s: %s\n", exe, strerror(errno));
+        _exit(127);
+    }
+    close(logfd);
+    vm_unlock(lock); /* the child keeps its copy */
+
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            char why[1024];
+            last_log_line(name, why, sizeof(why));
+            vm_die("'%s' failed to start: %s", name, why);
+        }
+        char err[256];
+        json_object *r = vm_control(name, "query-status", 1000, err, sizeof(err));
+        if (r) {
+            json_object_put(r);
+            printf("started VM '%s' (pid %ld)\n", name, (long)pid);
+            fflush(stdout);
+            return console ? vm_attach_console(name) : 0;
+        }
+        nanosleep(&ts, NULL);
+    }
+    vm_die("'%s' did not come up within %d s; see its vmm.log", name, START_TIMEOUT_MS / 1000);
+}
+
+int vm_cmd_start(int argc, char **argv)
+{
+    const char *name = NULL;
+    bool console = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--console"))
+            console = true;
+        else if (!name && argv[i][0] != '-')
+            name = argv[i];
+        else
+            vm_usage("start: unexpected argument '%.80s' (see wirt vm start --help)", argv[i]);
+    }
+    if (!name)
+        vm_usage("start: which VM? (wirt vm start NAME)");
+    return vm_start_vm(name, console);
+}

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/* The store: paths, names, locks, runtime state, files, control client. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "block/block.h"
+#include "cli/cli.h"
+#include "vm/vm_int.h"
+
+char vm_store_root[PATH_MAX];
+char vm_store_vms[PATH_MAX];
+
+NORETURN static void vdie(int status, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fputs("wirt vm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+void vm_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdie(1, fmt, ap);
+}
+
+void vm_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdie(2, fmt, ap);
+}
+
+bool vm_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > VM_NAME_MAX || !isalnum((unsigned char)name[0]))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
+            return false;
+    }
+    return !strstr(name, "..");
+}
+
+bool vm_file_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= VM_FILE_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch == '/' || ch == ',' || ch < 0x20 || ch == 0x7f)
+            return false;
+    }
+    /* Runtime and bookkeeping files are not disks or images. */
+    static const char *const reserved[] = {VM_CONFIG, VM_LOCK, VM_CONTROL, VM_SERIAL,
+                                           VM_PIDFILE, VM_CONSOLELOG, VM_VMMLOG};
+    for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+        if (!strcmp(name, reserved[i]))
+            return false;
+    return true;
+}
+
+void vm_check_name(const char *name)
+{
+    if (!vm_name_valid(name))
+        vm_usage("'%.80s' is not a valid VM name (1-64 characters from A-Z a-z 0-9 . _ -, "
+                 "starting with a letter or digit, no '..')",
+                 name);
+}
+
+void vm_path(char *out, size_t outlen, const char *name, const char *file)
+{
+    int n = file ? snprintf(out, outlen, "%s/%s/%s", vm_store_vms, name, file)
+                 : snprintf(out, outlen, "%s/%s", vm_store_vms, name);
+    if (n < 0 || (size_t)n >= outlen)
+        vm_die("store path too long: %s", vm_store_vms);
+}
+
+bool vm_exists(const char *name)
+{
+    char p[PATH_MAX];
+    vm_path(p, sizeof(p), name, VM_CONFIG);
+    return access(p, F_OK) == 0;
+}
+
+void vm_require(const char *name)
+{
+    vm_check_name(name);
+    if (!vm_exists(name))
+        vm_die("no VM named '%s' (see wirt vm list)", name);
+}
+
+static bool mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return false;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) == 0 || errno == EEXIST;
+}
+
+/* The default template, made from the cached default guest. */
+static bool make_default_template(char *err, size_t errlen)
+{
+    const char *g = default_guest_dir();
+    char src[PATH_MAX + 64], dst[PATH_MAX + 64], dir[PATH_MAX];
+    snprintf(src, sizeof(src), "%s/Image", g);
+    if (access(src, R_OK) != 0) {
+        snprintf(err, errlen, "the default guest is missing (%s): run tools/fetch-guest.sh", g);
+        return false;
+    }
+    struct vm_config cfg;
+    vm_config_defaults(&cfg, VM_DEFAULT_TEMPLATE);
+    vm_tempdir(dir, sizeof(dir), VM_DEFAULT_TEMPLATE);
+    static const char *const files[][2] = {
+        {"Image", "Image"}, {"initrd.cpio.gz", "initrd.cpio.gz"}, {"fw_dynamic.bin", "fw_dynamic.bin"}};
+    bool ok = true;
+    for (size_t i = 0; ok && i < ARRAY_SIZE(files); i++) {
+        snprintf(src, sizeof(src), "%s/%s", g, files[i][0]);
+        snprintf(dst, sizeof(dst), "%s/%s", dir, files[i][1]);
+        ok = vm_link_or_copy(src, dst, err, errlen);
+    }
+    snprintf(cfg.kernel, sizeof(cfg.kernel), "Image");
+    snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd.cpio.gz");
+    snprintf(cfg.bios, sizeof(cfg.bios), "fw_dynamic.bin");
+    snprintf(src, sizeof(src), "%s/cmdline", g);
+    FILE *f = fopen(src, "r");
+    if (f) {
+        if (fgets(cfg.append, sizeof(cfg.append), f))
+            cfg.append[strcspn(cfg.append, "\n")] = '\0';
+        fclose(f);
+    }
+    if (ok) {
+        snprintf(dst, sizeof(dst), "%s/disk.qcow2", dir);
+        struct image_create_opts o = {.format = "qcow2", .size = 8ULL << 30};
+        ok = image_create(dst, &o, err, errlen) == 0 && chmod(dst, 0444) == 0;
+        cfg.ndisks = 1;
+        snprintf(cfg.disks[0].file, sizeof(cfg.disks[0].file), "disk.qcow2");
+        snprintf(cfg.disks[0].format, sizeof(cfg.disks[0].format), "qcow2");
+    }
+    cfg.is_template = true;
+    ok = ok && vm_config_save_dir(dir, &cfg, err, errlen) &&
+         vm_commit_dir(dir, VM_DEFAULT_TEMPLATE, err, errlen);
+    if (!ok)
+        vm_rmtree(dir);
+    return ok;
+}
+
+void vm_store_open(void)
+{
+    if (snprintf(vm_store_vms, sizeof(vm_store_vms), "%s/vms", vm_store_root) >=
+        (int)sizeof(vm_store_vms))
+        vm_die("store path too long: %s", vm_store_root);
+    if (!mkdir_p(vm_store_vms))
+        vm_die("cannot create the store %s: %s", vm_store_vms, strerror(errno));
+    char marker[PATH_MAX + 32];
+    snprintf(marker, sizeof(marker), "%s/.initialized", vm_store_root);
+    if (access(marker, F_OK) == 0)
+        return;
+    /* First run: one process makes the template, others wait for it. */
+    char lockpath[PATH_MAX + 32];
+    snprintf(lockpath, sizeof(lockpath), "%s/.lock", vm_store_root);
+    int lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lfd >= 0)
+        flock(lfd, LOCK_EX);
+    if (access(marker, F_OK) != 0) {
+        char err[512];
+        if (vm_exists(VM_DEFAULT_TEMPLATE) || make_default_template(err, sizeof(err))) {
+            char e2[256];
+            vm_write_atomic(marker, "wirt store\n", 11, e2, sizeof(e2));
+        } else {
+            fprintf(stderr, "wirt vm: note: the '%s' template was not created: %s\n",
+                    VM_DEFAULT_TEMPLATE, err);
+        }
+    }
+    if (lfd >= 0)
+        close(lfd);
+}
+
+int vm_lock_try(const char *name)
+{
+    char p[PATH_MAX];
+    vm_path(p, sizeof(p), name, VM_LOCK);
+    /* Not O_CLOEXEC: `start` hands this very lock to the VMM process. */
+    int fd = open(p, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int vm_lock_or_die(const char *name)
+{
+    /* Short mutating commands hold the lock briefly: wait a little for them. */
+    for (int i = 0; i < 30; i++) {
+        int fd = vm_lock_try(name);
+        if (fd >= 0)
+            return fd;
+        if (errno != EWOULDBLOCK)
+            vm_die("cannot lock VM '%s': %s", name, strerror(errno));
+        long pid = vm_read_pid(name);
+        if (pid > 0 && vm_pid_alive(pid))
+            vm_die("VM '%s' is running; stop it first (wirt vm stop %s)", name, name);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    vm_die("VM '%s' is busy (running, starting, or locked by another wirt vm command)", name);
+}
+
+void vm_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+long vm_read_pid(const char *name)
+{
+    char p[PATH_MAX], buf[32] = "";
+    vm_path(p, sizeof(p), name, VM_PIDFILE);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *end;
+    long pid = strtol(buf, &end, 10);
+    return pid > 0 && (*end == '\n' || *end == '\0') ? pid : -1;
+}
+
+bool vm_pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+bool vm_clean_runtime(const char *name)
+{
+    static const char *const files[] = {VM_CONTROL, VM_SERIAL, VM_PIDFILE};
+    bool any = false;
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        char p[PATH_MAX];
+        vm_path(p, sizeof(p), name, files[i]);
+        if (unlink(p) == 0)
+            any = true;
+    }
+    return any;
+}
+
+const char *vm_state_name(enum vm_state s)
+{
+    switch (s) {
+    case VM_STOPPED: return "stopped";
+    case VM_RUNNING: return "running";
+    case VM_PAUSED: return "paused";
+    case VM_BUSY: return "busy";
+    }
+    return "?";
+}
+
+void vm_runtime_get(const char *name, struct vm_runtime *rt)
+{
+    *rt = (struct vm_runtime){.state = VM_STOPPED, .pid = -1};
+    int fd = vm_lock_try(name);
+    if (fd >= 0) {
+        /* Nobody holds the lock, so no VMM runs: leftovers are stale
+         * (the VMM was killed or the host crashed). */
+        rt->cleaned_stale = vm_clean_runtime(name);
+        vm_unlock(fd);
+        return;
+    }
+    rt->state = VM_BUSY;
+    rt->pid = vm_read_pid(name);
+    char err[256];
+    json_object *r = vm_control(name, "query-status", 2000, err, sizeof(err));
+    json_object *ret, *v;
+    if (r && json_object_object_get_ex(r, "return", &ret)) {
+        if (json_object_object_get_ex(ret, "status", &v))
+            rt->state = !strcmp(json_object_get_string(v), "paused") ? VM_PAUSED : VM_RUNNING;
+        if (json_object_object_get_ex(ret, "uptime", &v))
+            rt->uptime = json_object_get_double(v);
+        if (json_object_object_get_ex(ret, "pid", &v))
+            rt->pid = (long)json_object_get_int64(v);
+        if (json_object_object_get_ex(ret, "guest-ready", &v))
+            rt->guest_ready = json_object_get_boolean(v);
+    }
+    json_object_put(r);
+}
+
+static int connect_control(const char *name, char *err, size_t errlen)
+{
+    char p[PATH_MAX];
+    vm_path(p, sizeof(p), name, VM_CONTROL);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(p) >= sizeof(addr.sun_path)) {
+        snprintf(err, errlen, "%s: path too long for a Unix socket", p);
+        return -1;
+    }
+    strcpy(addr.sun_path, p);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        snprintf(err, errlen, "cannot reach VM '%s' on %s: %s", name, p, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char *err,
+                        size_t errlen)
+{
+    int fd = connect_control(name, err, errlen);
+    if (fd < 0)
+        return NULL;
+    char req[256];
+    int n = snprintf(req, sizeof(req), "{\"execute\":\"%s\"}\n", cmd);
+    if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+        snprintf(err, errlen, "VM '%s': control socket: %s", name, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    char buf[8192];
+    size_t len = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+        if (poll(&pfd, 1, timeout_ms) <= 0) {
+            snprintf(err, errlen, "VM '%s' did not answer on its control socket", name);
+            close(fd);
+            return NULL;
+        }
+        ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (r <= 0) {
+            snprintf(err, errlen, "VM '%s' closed its control socket", name);
+            close(fd);
+            return NULL;
+        }
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    json_object *o = json_tokener_parse(buf);
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        snprintf(err, errlen, "VM '%s' sent a malformed control reply", name);
+        return NULL;
+    }
+    return o;
+}
+
+void vm_control_or_die(const char *name, const char *cmd)
+{
+    char err[512];
+    json_object *r = vm_control(name, cmd, 5000, err, sizeof(err));
+    if (!r)
+        vm_die("%s", err);
+    json_object *e, *d;
+    if (json_object_object_get_ex(r, "error", &e)) {
+        const char *desc = json_object_object_get_ex(e, "desc", &d) ? json_object_get_string(d)
+                                                                     : "error";
+        snprintf(err, sizeof(err), "%s: %s", name, desc);
+        json_object_put(r);
+        vm_die("%s", err);
+    }
+    json_object_put(r);
+}
+
+void vm_dependents(const char *name, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    DIR *d = opendir(vm_store_vms);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!vm_name_valid(e->d_name) || !strcmp(e->d_name, name))
+            continue;
+        struct vm_config cfg;
+        char err[256];
+        if (!vm_config_load(e->d_name, &cfg, err, sizeof(err)) || strcmp(cfg.linked_to, name))
+            continue;
+        size_t l = strlen(out);
+        snprintf(out + l, outlen - l, "%s%s", l ? ", " : "", e->d_name);
+    }
+    closedir(d);
+}
+
+bool vm_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return false;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto fail;
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    return true;
+fail:
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return false;
+}
+
+bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        snprintf(err, errlen, "%s: %s", src, strerror(errno));
+        return false;
+    }
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) {
+        snprintf(err, errlen, "%s: %s", dst, strerror(errno));
+        close(in);
+        return false;
+    }
+    struct stat st;
+    bool ok = fstat(in, &st) == 0;
+    /* Copy only the data extents so sparse images stay sparse. */
+    off_t pos = 0, end = st.st_size;
+    static char buf[1 << 20];
+    while (ok && pos < end) {
+        off_t data = lseek(in, pos, SEEK_DATA);
+        if (data < 0) {
+            if (errno == ENXIO)
+                break; /* only a hole remains */
+            data = pos;
+        }
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0)
+            hole = end;
+        for (off_t p = data; ok && p < hole;) {
+            size_t want = (size_t)(hole - p) < sizeof(buf) ? (size_t)(hole - p) : sizeof(buf);
+            ssize_t n = pread(in, buf, want, p);
+            ok = n > 0 && pwrite(out, buf, (size_t)n, p) == n;
+            p += n > 0 ? n : 0;
+        }
+        pos = hole;
+    }
+    ok = ok && ftruncate(out, end) == 0 && fsync(out) == 0;
+    if (!ok)
+        snprintf(err, errlen, "cannot copy %s to %s: %s", src, dst,
+                 strerror(errno ? errno : EIO));
+    close(in);
+    if (close(out) < 0)
+        ok = false;
+    if (!ok)
+        unlink(dst);
+    return ok;
+}
+
+bool vm_link_or_copy(const char *src, const char *dst, char *err, size_t errlen)
+{
+    if (link(src, dst) == 0)
+        return true;
+    return vm_copy_file(src, dst, err, errlen);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+bool vm_rmtree(const char *dir)
+{
+    size_t n = strlen(vm_store_vms);
+    /* Defence in depth: only ever below STORE/vms/, never through "..". */
+    if (strncmp(dir, vm_store_vms, n) || dir[n] != '/' || strstr(dir + n, "/..") ||
+        !dir[n + 1] || strchr(dir + n + 1, '/'))
+        return false;
+    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0;
+}
+
+uint64_t vm_allocated_bytes(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+void vm_tempdir(char *out, size_t outlen, const char *name)
+{
+    if (snprintf(out, outlen, "%s/.new-%s-XXXXXX", vm_store_vms, name) >= (int)outlen)
+        vm_die("store path too long");
+    if (!mkdtemp(out))
+        vm_die("cannot create a directory in %s: %s", vm_store_vms, strerror(errno));
+    chmod(out, 0755);
+}
+
+bool vm_commit_dir(const char *tmpdir, const char *name, char *err, size_t errlen)
+{
+    char dst[PATH_MAX];
+    vm_path(dst, sizeof(dst), name, NULL);
+    if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
+        if (errno == EEXIST)
+            snprintf(err, errlen, "a VM named '%s' already exists", name);
+        else
+            snprintf(err, errlen, "cannot create %s: %s", dst, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+const char *vm_self_exe(void)
+{
+    static char path[PATH_MAX];
+    if (!path[0]) {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        if (n <= 0)
+            vm_die("cannot find the wirt executable: %s", strerror(errno));
+        path[n] = '\0';
+    }
+    return path;
+}
+
+int vm_run_self(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        execv(vm_self_exe(), argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void vm_format_size(char *out, size_t outlen, uint64_t bytes)
+{
+    static const char units[] = "KMGTPE";
+    if (bytes < 1024 || bytes % 1024) {
+        snprintf(out, outlen, "%llu", (unsigned long long)bytes);
+        return;
+    }
+    int u = -1;
+    while (bytes % 1024 == 0 && bytes >= 1024 && u < 5) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(out, outlen, "%llu%c", (unsigned long long)bytes, units[u]);
+}
+
+void vm_format_duration(char *out, size_t outlen, double s)
+{
+    unsigned long t = (unsigned long)s;
+    if (t < 60)
+        snprintf(out, outlen, "%lus", t);
+    else if (t < 3600)
+        snprintf(out, outlen, "%lum%02lus", t / 60, t % 60);
+    else if (t < 86400)
+        snprintf(out, outlen, "%luh%02lum", t / 3600, t / 60 % 60);
+    else
+        snprintf(out, outlen, "%lud%02luh", t / 86400, t / 3600 % 24);
+}
