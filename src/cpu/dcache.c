@@ -35,15 +35,20 @@ static void clear_slots(struct dpage *p)
         dinsn_set_pseudo(&p->insn[i], OP_DECODE);
 }
 
-/* Removes store-TLB entries that map the host page: stores there must
- * take the slow path, which invalidates decoded slots. */
-static void purge_store_tlb(struct hart *h, uintptr_t host_page)
+/* Marks store-TLB entries that map the host page: stores there must take
+ * the slow path, which invalidates decoded slots.  code = false clears
+ * the mark on every entry. */
+static void mark_store_tlb(struct hart *h, uintptr_t host_page, bool code)
 {
     for (unsigned m = 0; m < MMU_N; m++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &h->tlb[ACC_STORE][m][i];
-            if (e->tag != TLB_INVALID && e->tag + e->addend == host_page)
-                e->tag = TLB_INVALID;
+            if (e->tag == TLB_INVALID)
+                continue;
+            if (!code)
+                e->tag &= ~TLB_CODE;
+            else if ((e->tag & ~TLB_CODE) + e->addend == host_page)
+                e->tag |= TLB_CODE;
         }
 }
 
@@ -63,6 +68,7 @@ void dcache_flush_all(struct hart *h)
         h->dbuckets[b] = NULL;
     }
     h->dpages = 0;
+    mark_store_tlb(h, 0, false);
     memset(h->tlb[ACC_FETCH], 0xff, sizeof(h->tlb[ACC_FETCH]));
     memset(h->tlb_dpage, 0, sizeof(h->tlb_dpage));
 }
@@ -94,7 +100,7 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     h->dpages++;
     __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1,
                      __ATOMIC_RELAXED);
-    purge_store_tlb(h, (uintptr_t)bus_ram_ptr(h->bus, pa_page, 0));
+    mark_store_tlb(h, (uintptr_t)bus_ram_ptr(h->bus, pa_page, 0), true);
     return p;
 }
 

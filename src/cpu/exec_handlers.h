@@ -69,7 +69,7 @@ LBL(JALR): {
 #define LOAD(name, T, SZ)                                                                          \
     LBL(name): {                                                                                   \
         uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;                                       \
-        struct tlb_entry *e = &h->tlb[ACC_LOAD][h->ls_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];   \
+        struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];                              \
         if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
             T v;                                                                                   \
             memcpy(&v, (const void *)(e->addend + va), SZ);                                        \
@@ -93,7 +93,7 @@ LBL(JALR): {
 
 #define STORE_VAL(va, SZ, val)                                                                     \
     do {                                                                                           \
-        struct tlb_entry *e = &h->tlb[ACC_STORE][h->ls_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];  \
+        struct tlb_entry *e = &stlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];                              \
         if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
             memcpy((void *)(e->addend + va), &(val), SZ);                                          \
         } else {                                                                                   \
@@ -260,6 +260,8 @@ LBL(SFENCE_VMA):
             if (!csr_write(h, csr, nv))                                                            \
                 ILLEGAL();                                                                         \
             page = TLB_INVALID;                                                                    \
+            ltlb = h->tlb[ACC_LOAD][h->ls_idx];                                                    \
+            stlb = h->tlb[ACC_STORE][h->ls_idx];                                                   \
         }                                                                                          \
         x[d->rd] = old;                                                                            \
         pc += LEN;                                                                              \
@@ -354,7 +356,7 @@ LBL(FLD): {
     uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
     uint64_t v;
     unsigned sz = d->op == OP_FLW ? 4 : 8;
-    struct tlb_entry *e = &h->tlb[ACC_LOAD][h->ls_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
     if (likely(e->tag == (va & (PAGE_MASK | (sz - 1))))) {
         v = 0;
         memcpy(&v, (const void *)(e->addend + va), sz);

@@ -18,6 +18,11 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
     struct dinsn *dbase = NULL;
     struct dpage *curdp = NULL;
     uint64_t page = TLB_INVALID;
+    /* The load/store TLB sets for the current privilege (and MPRV/SUM);
+     * reloaded wherever ls_idx can change: traps and CSR writes (xRET
+     * leaves the loop). */
+    struct tlb_entry *ltlb = h->tlb[ACC_LOAD][h->ls_idx];
+    struct tlb_entry *stlb = h->tlb[ACC_STORE][h->ls_idx];
 
 #define DISPATCH()                                                                                 \
     do {                                                                                           \
@@ -91,6 +96,8 @@ trap:
 trap_fetch:
     ntraps++; /* counts against the budget: a trap loop must end the run */
     pc = h->pc;
+    ltlb = h->tlb[ACC_LOAD][h->ls_idx];
+    stlb = h->tlb[ACC_STORE][h->ls_idx];
     page = TLB_INVALID;
     goto fetch;
 

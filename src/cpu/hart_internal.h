@@ -17,9 +17,9 @@
  *  - Decoded instructions are cached per physical RAM page (struct dpage),
  *    one slot per 2-byte offset plus two sentinel slots (OP_END) that send
  *    straight-line execution falling off the page back to the fetch path.
- *  - Stores into pages with decoded code never hit the store TLB (entries
- *    for such pages are removed when the page is first decoded), so the
- *    slow store path sees them and invalidates the decoded slots.
+ *  - Stores into pages with decoded code never hit the store TLB fast path
+ *    (their entries carry TLB_CODE), so the slow store path sees them and
+ *    invalidates the decoded slots.
  */
 #ifndef WIRT_CPU_HART_INTERNAL_H
 #define WIRT_CPU_HART_INTERNAL_H
@@ -40,8 +40,10 @@
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
-/* Set in a store-TLB tag: never matches the fast path (low bits of the
- * compared va are alignment bits, always 0 for a hit). */
+/* Set in a store-TLB tag when the page holds decoded code: the fast path
+ * never matches it (the compared va's bits 3..11 are always 0), the slow
+ * path writes through the entry and invalidates the decoded slots. */
+#define TLB_CODE 8ULL
 
 enum { ACC_FETCH, ACC_LOAD, ACC_STORE, ACC_N };
 enum { MMU_U, MMU_S, MMU_SSUM, MMU_M, MMU_N };

@@ -53,7 +53,7 @@ void tlb_flush_va(struct hart *h, uint64_t va)
     unsigned i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
     for (unsigned a = 0; a < ACC_N; a++)
         for (unsigned m = 0; m < MMU_M; m++)
-            if (h->tlb[a][m][i].tag == tag)
+            if ((h->tlb[a][m][i].tag & ~TLB_CODE) == tag)
                 h->tlb[a][m][i].tag = TLB_INVALID;
 }
 
@@ -159,22 +159,32 @@ static uint8_t *plain_ram_page(struct hart *h, uint64_t pa)
     return p;
 }
 
-static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, bool super)
+static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, bool super,
+                     bool code)
 {
     unsigned idx = idx_for(h, acc);
     struct tlb_entry *e = &h->tlb[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    e->tag = va & PAGE_MASK;
+    e->tag = (va & PAGE_MASK) | (code ? TLB_CODE : 0);
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     h->tlb_dirty |= 1u << (acc * MMU_N + idx);
     if (super)
         h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
 }
 
-/* A TLB entry for va's page regardless of alignment, or NULL. */
+/* A TLB entry for va's page regardless of alignment (and of TLB_CODE),
+ * or NULL. */
 static struct tlb_entry *tlb_find(struct hart *h, int acc, uint64_t va)
 {
     struct tlb_entry *e = &h->tlb[acc][idx_for(h, acc)][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    return e->tag == (va & PAGE_MASK) ? e : NULL;
+    return (e->tag & ~TLB_CODE) == (va & PAGE_MASK) ? e : NULL;
+}
+
+/* The store through a TLB_CODE entry changed decoded code. */
+static void code_written(struct hart *h, const struct tlb_entry *e, uint64_t va, unsigned size)
+{
+    uint64_t pa = (uint64_t)((uint8_t *)(e->addend + va) - h->bus->ram) + h->bus->ram_base;
+    h->stats.code_store++;
+    dcache_invalidate_range(h, pa, size);
 }
 
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
@@ -205,7 +215,7 @@ bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
         return false;
     uint8_t *page = plain_ram_page(h, pa);
     if (page) {
-        tlb_fill(h, ACC_LOAD, va, page, super);
+        tlb_fill(h, ACC_LOAD, va, page, super, false);
         uint64_t v = 0;
         memcpy(&v, page + (pa & (PAGE_SIZE - 1)), size);
         *val = v;
@@ -235,29 +245,25 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         return true;
     }
     struct tlb_entry *e = tlb_find(h, ACC_STORE, va);
-    if (e) {
-        memcpy((void *)(e->addend + va), &val, size);
-        return true;
-    }
-    uint64_t pa;
-    bool super;
-    if (!translate(h, va, ACC_STORE, &pa, &super))
-        return false;
-    uint8_t *page = plain_ram_page(h, pa);
-    if (page) {
-        memcpy(page + (pa & (PAGE_SIZE - 1)), &val, size);
-        if (is_code_page(h, pa)) {
-            h->stats.code_store++;
-            dcache_invalidate_range(h, pa, size); /* no TLB entry: keep seeing these */
+    if (!e) {
+        uint64_t pa;
+        bool super;
+        if (!translate(h, va, ACC_STORE, &pa, &super))
+            return false;
+        uint8_t *page = plain_ram_page(h, pa);
+        if (!page) {
+            if (!bus_write(h->bus, pa, size, val)) {
+                hart_raise(h, EXC_STORE_ACCESS, va);
+                return false;
+            }
+            return true;
         }
-        else
-            tlb_fill(h, ACC_STORE, va, page, super);
-        return true;
+        tlb_fill(h, ACC_STORE, va, page, super, is_code_page(h, pa));
+        e = tlb_find(h, ACC_STORE, va);
     }
-    if (!bus_write(h->bus, pa, size, val)) {
-        hart_raise(h, EXC_STORE_ACCESS, va);
-        return false;
-    }
+    memcpy((void *)(e->addend + va), &val, size);
+    if (e->tag & TLB_CODE)
+        code_written(h, e, va, size);
     return true;
 }
 
@@ -269,22 +275,23 @@ void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
         return NULL;
     }
     struct tlb_entry *e = tlb_find(h, acc, va);
-    if (e)
-        return (void *)(e->addend + va);
-    uint64_t pa;
-    bool super;
-    if (!translate(h, va, acc, &pa, &super))
-        return NULL;
-    uint8_t *page = plain_ram_page(h, pa);
-    if (!page) {
-        hart_raise(h, access_fault_cause[acc], va);
-        return NULL;
+    if (!e) {
+        uint64_t pa;
+        bool super;
+        if (!translate(h, va, acc, &pa, &super))
+            return NULL;
+        uint8_t *page = plain_ram_page(h, pa);
+        if (!page) {
+            hart_raise(h, access_fault_cause[acc], va);
+            return NULL;
+        }
+        tlb_fill(h, acc, va, page, super, acc == ACC_STORE && is_code_page(h, pa));
+        e = tlb_find(h, acc, va);
     }
-    if (acc == ACC_STORE && is_code_page(h, pa))
-        dcache_invalidate_range(h, pa, size);
-    else
-        tlb_fill(h, acc, va, page, super);
-    return page + (pa & (PAGE_SIZE - 1));
+    /* Invalidating before the write is enough: slots re-decode lazily. */
+    if (e->tag & TLB_CODE)
+        code_written(h, e, va, size);
+    return (void *)(e->addend + va);
 }
 
 struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
@@ -303,7 +310,7 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
     }
     struct dpage *p = dcache_get(h, pa & PAGE_MASK);
     unsigned i = (pc >> PAGE_SHIFT) & (TLB_SIZE - 1);
-    tlb_fill(h, ACC_FETCH, pc, page, super);
+    tlb_fill(h, ACC_FETCH, pc, page, super, false);
     h->tlb_dpage[h->fetch_idx][i] = p;
     *dp = p;
     return true;
