@@ -64,6 +64,10 @@ fi
 for tool in apt-get apt-cache dpkg-deb xz sha256sum python3; do
     command -v $tool >/dev/null || die "$tool is missing (run tools/setup-host.sh)"
 done
+for f in init etc/inittab etc/wirt-rcS etc/wirt-console-shell etc/udhcpc.script; do
+    [ -x "$here/guest/rootfs/$f" ] || [ "$f" = etc/inittab ] && [ -f "$here/guest/rootfs/$f" ] ||
+        die "tools/guest/rootfs/$f is missing or not executable"
+done
 [ -r $KEYRING ] || die "$KEYRING is missing (apt-get install debian-archive-keyring)"
 
 # One fetch at a time per cache (make -j, two terminals).

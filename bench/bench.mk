@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: MIT
+# VM benchmarks against QEMU: boot time and in-guest CPU work (bench/bench.py).
+BENCH_CC ?= riscv64-linux-gnu-gcc
+
+$(BUILD)/bench/workload: bench/cpu/workload.c
+	@mkdir -p $(dir $@)
+	$(BENCH_CC) -std=c17 -static -O2 -Wall -Wextra -o $@ $<
+
+.PHONY: bench-vm
+bench-vm: $(BUILD)/wirt $(BUILD)/bench/workload
+	tools/fetch-guest.sh
+	python3 bench/bench.py --build $(BUILD)
+
+bench: bench-vm

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Side-by-side benchmarks of wirt and QEMU (TCG) on the default guest.
+
+  boot  wall time from process start to the WIRT-GUEST-READY marker, same
+        kernel, initramfs, firmware (fw_dynamic.bin), command line and 512M
+        of RAM on both; several rounds, medians, ratio wirt/qemu.
+  cpu   bench/cpu/workload (static riscv64 binary, added to a copy of the
+        initramfs as /bin/workload) run inside each guest, plus busybox
+        sha256sum and gzip over data generated in the guest; each timed
+        inside the guest and from the host; ratios wirt/qemu.  The results'
+        checksums must agree between the two machines.
+
+Usage: bench/bench.py [--rounds N] [--only boot|cpu] [--vmm wirt,qemu]
+                      [--data-mib N] [--build DIR] [--json FILE]
+`make bench` runs it.  Exits 1 if any run failed or answers differed.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
+import guestlib  # noqa: E402
+from guestlib import Guest, GuestError, guest_file  # noqa: E402
+
+MEMORY = "512M"
+
+
+def vm_argv(vmm, wirt, initrd):
+    kernel, bios = guest_file("Image"), guest_file("fw_dynamic.bin")
+    append = guestlib.default_cmdline()
+    if vmm == "qemu":
+        return guestlib.qemu_argv(kernel=kernel, initrd=initrd, bios=bios,
+                                  append=append, memory=MEMORY)
+    return [wirt, "run", "--kernel", kernel, "--initrd", initrd, "--bios", bios,
+            "--append", append, "--memory", MEMORY]
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "-"
+    return "%.1fx" % (a / b)
+
+
+def fmt_s(x):
+    return "-" if x is None else "%.2f" % x
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.join(REPO, args.build)
+        self.wirt = os.environ.get("WIRT") or os.path.join(self.build, "wirt")
+        self.vmms = args.vmm.split(",")
+        self.results = {"boot": {v: [] for v in self.vmms}, "cpu": {v: {} for v in self.vmms},
+                        "errors": []}
+        self.ok = True
+
+    def error(self, vmm, what, exc):
+        text = str(exc)
+        i = text.find("\n--- last console output")
+        msg = "%s: %s failed: %s" % (vmm, what, text[:i] if i >= 0 else text)
+        print("  " + msg, flush=True)
+        if i >= 0:
+            print("    " + text[i + 1:][-1500:].replace("\n", "\n    "), flush=True)
+        self.results["errors"].append(msg)
+        self.ok = False
+
+    def preflight(self):
+        if not guestlib.have_guest():
+            print("fetching the guest material (tools/fetch-guest.sh)", flush=True)
+            subprocess.run([os.path.join(REPO, "tools", "fetch-guest.sh")], check=True)
+        if "wirt" in self.vmms and not os.access(self.wirt, os.X_OK):
+            print("wirt: %s is not built (make)" % self.wirt)
+            self.results["errors"].append("wirt: not built")
+            self.vmms.remove("wirt")
+            self.ok = False
+        if "qemu" in self.vmms and not shutil.which("qemu-system-riscv64"):
+            print("qemu: qemu-system-riscv64 is not installed (tools/setup-host.sh)")
+            self.vmms.remove("qemu")
+            self.ok = False
+
+    # -- boot -----------------------------------------------------------
+
+    def boot(self):
+        n = self.args.rounds
+        print("\n== boot: process start -> WIRT-GUEST-READY (%d rounds, %s RAM)"
+              % (n, MEMORY), flush=True)
+        initrd = guest_file("initrd.cpio.gz")
+        for r in range(n):
+            for vmm in self.vmms:   # interleaved, so load drift hits both
+                try:
+                    with Guest(vm_argv(vmm, self.wirt, initrd), name=vmm) as g:
+                        t = g.wait_ready()
+                        status = g.poweroff()
+                        if status != 0:
+                            raise GuestError("exit status %d after poweroff" % status)
+                    self.results["boot"][vmm].append(t)
+                    print("  round %d  %-5s %6.2f s" % (r + 1, vmm, t), flush=True)
+                except (GuestError, OSError) as e:
+                    self.error(vmm, "boot round %d" % (r + 1), e)
+        med = {}
+        for vmm in self.vmms:
+            times = self.results["boot"][vmm]
+            med[vmm] = statistics.median(times) if times else None
+            print("  %-5s median %s s  (%s)" % (vmm, fmt_s(med[vmm]),
+                                                ", ".join("%.2f" % t for t in times)))
+        self.results["boot_median"] = med
+        if "wirt" in med and "qemu" in med:
+            print("  ratio wirt/qemu: %s" % fmt_ratio(med["wirt"], med["qemu"]))
+
+    # -- cpu ------------------------------------------------------------
+
+    def workload_initrd(self):
+        """Default initramfs + a second cpio with /bin/workload (the
+        kernel unpacks concatenated archives in order)."""
+        bdir = os.path.join(self.build, "bench")
+        os.makedirs(bdir, exist_ok=True)
+        exe = os.path.join(bdir, "workload")
+        src = os.path.join(REPO, "bench", "cpu", "workload.c")
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+            cc = os.environ.get("BENCH_CC", "riscv64-linux-gnu-gcc")
+            subprocess.run([cc, "-std=c17", "-static", "-O2", "-Wall", "-Wextra",
+                            "-o", exe, src], check=True)
+        with tempfile.TemporaryDirectory() as root:
+            os.makedirs(os.path.join(root, "bin"))
+            shutil.copy(exe, os.path.join(root, "bin", "workload"))
+            os.chmod(os.path.join(root, "bin", "workload"), 0o755)
+            extra = os.path.join(bdir, "workload.cpio.gz")
+            subprocess.run([sys.executable, os.path.join(REPO, "tools", "guest", "mkcpio.py"),
+                            root, extra], check=True)
+        out = os.path.join(bdir, "initrd-bench.cpio.gz")
+        with open(out, "wb") as f:
+            for part in (guest_file("initrd.cpio.gz"), extra):
+                with open(part, "rb") as p:
+                    shutil.copyfileobj(p, f)
+        return out
+
+    @staticmethod
+    def timed(g, cmd, timeout):
+        """Runs cmd in the guest; returns (guest seconds by /proc/uptime,
+        host seconds, output)."""
+        t0 = time.monotonic()
+        out = g.run("s=$(cut -d' ' -f1 /proc/uptime); %s; r=$?; "
+                    "e=$(cut -d' ' -f1 /proc/uptime); echo @T $s $e; "
+                    "[ $r = 0 ]" % cmd, timeout=timeout)
+        host = time.monotonic() - t0
+        m = re.search(r"@T ([\d.]+) ([\d.]+)\s*$", out)
+        if not m:
+            raise GuestError("no timing in output of %r: %r" % (cmd, out))
+        guest = float(m.group(2)) - float(m.group(1))
+        return guest, host, out[:m.start()].rstrip("\n")
+
+    def cpu(self):
+        mib = self.args.data_mib
+        print("\n== cpu: bench/cpu/workload, sha256sum and gzip over %d MiB, "
+              "inside the guest" % mib, flush=True)
+        initrd = self.workload_initrd()
+        timeout = float(os.environ.get("WIRT_BENCH_TIMEOUT", "3600"))
+        for vmm in self.vmms:
+            res = self.results["cpu"][vmm]
+            try:
+                with Guest(vm_argv(vmm, self.wirt, initrd), name=vmm) as g:
+                    g.wait_ready()
+                    guest, host, out = self.timed(g, "workload", timeout)
+                    for line in out.split("\n"):
+                        p = line.split()
+                        if len(p) == 4 and p[0] == "phase":
+                            res[p[1]] = {"guest": float(p[2]), "check": p[3]}
+                        elif len(p) == 3 and p[0] == "total":
+                            res["workload total"] = {"guest": float(p[1]), "host": host,
+                                                     "check": p[2]}
+                    g.run("workload gen %d >/tmp/data" % mib, timeout=timeout)
+                    guest, host, out = self.timed(g, "sha256sum /tmp/data >/tmp/h", timeout)
+                    res["sha256sum"] = {"guest": guest, "host": host,
+                                        "check": g.run("cut -c1-16 /tmp/h")}
+                    guest, host, out = self.timed(g, "gzip -c /tmp/data >/tmp/gz", timeout)
+                    res["gzip"] = {"guest": guest, "host": host,
+                                   "check": g.run("wc -c </tmp/gz")}
+                    status = g.poweroff()
+                    if status != 0:
+                        raise GuestError("exit status %d after poweroff" % status)
+                for k, v in res.items():
+                    print("  %-5s %-15s %8.2f s  %s" % (vmm, k, v["guest"], v["check"]),
+                          flush=True)
+            except (GuestError, OSError) as e:
+                self.error(vmm, "cpu run", e)
+        names = []
+        for vmm in self.vmms:
+            for k in self.results["cpu"][vmm]:
+                if k not in names:
+                    names.append(k)
+        print("\n  %-15s %10s %10s %8s  %s" % ("test (guest s)", "wirt", "qemu", "ratio",
+                                              "same answer"))
+        w = self.results["cpu"].get("wirt", {})
+        q = self.results["cpu"].get("qemu", {})
+        for k in names:
+            a, b = w.get(k), q.get(k)
+            same = "-"
+            if a and b:
+                same = "yes" if a["check"] == b["check"] else "NO (%s vs %s)" % (
+                    a["check"], b["check"])
+                if a["check"] != b["check"]:
+                    self.ok = False
+                    self.results["errors"].append("%s: wirt and qemu disagree" % k)
+            print("  %-15s %10s %10s %8s  %s" % (
+                k, fmt_s(a and a["guest"]), fmt_s(b and b["guest"]),
+                fmt_ratio(a and a["guest"], b and b["guest"]), same))
+
+    def run(self):
+        self.preflight()
+        if not self.vmms:
+            return 1
+        only = self.args.only
+        if only in (None, "boot"):
+            self.boot()
+        if only in (None, "cpu"):
+            self.cpu()
+        if self.args.json:
+            with open(self.args.json, "w") as f:
+                json.dump(self.results, f, indent=2)
+            print("\nresults: %s" % self.args.json)
+        if self.results["errors"]:
+            print("\nerrors:\n  " + "\n  ".join(self.results["errors"]))
+        return 0 if self.ok else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", choices=("boot", "cpu"))
+    ap.add_argument("--vmm", default="wirt,qemu")
+    ap.add_argument("--data-mib", type=int, default=16)
+    ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    if args.json is None:
+        args.json = os.path.join(REPO, args.build, "bench", "results.json")
+        os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    return Bench(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
