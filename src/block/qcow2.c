@@ -309,7 +309,7 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         return -EINVAL;
     }
     s->bd->size = size;
-    if (s->l1_size && (s->l1_offset & (s->cs - 1) ||
+    if (s->l1_size && (s->l1_offset & (s->cs - 1) || s->l1_offset > s->file_size ||
                        s->l1_offset + (uint64_t)s->l1_size * 8 > s->file_size)) {
         block_set_err(err, errlen, "%s: invalid L1 table offset 0x%" PRIx64, path, s->l1_offset);
         return -EINVAL;
@@ -319,7 +319,7 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
                       s->rt_clusters);
         return -EINVAL;
     }
-    if (s->rt_offset & (s->cs - 1) || !s->rt_offset ||
+    if (s->rt_offset & (s->cs - 1) || !s->rt_offset || s->rt_offset > s->file_size ||
         s->rt_offset + (uint64_t)s->rt_clusters * s->cs > s->file_size) {
         block_set_err(err, errlen, "%s: invalid refcount table offset 0x%" PRIx64, path,
                       s->rt_offset);
@@ -620,16 +620,23 @@ static int decompress_cluster(struct qcow2 *s, uint64_t e, uint8_t *out)
     if (r)
         return r;
     if (s->compression_type == QCOW2_COMP_ZLIB) {
-        z_stream zs = {0};
-        if (inflateInit2(&zs, -12) != Z_OK)
-            return -ENOMEM;
-        zs.next_in = s->zbuf;
-        zs.avail_in = (uInt)len;
-        zs.next_out = out;
-        zs.avail_out = (uInt)s->cs;
-        int zr = inflate(&zs, Z_FINISH);
-        inflateEnd(&zs);
-        if (!((zr == Z_STREAM_END || zr == Z_BUF_ERROR) && zs.avail_out == 0))
+        z_stream *zs = s->inflate_zs;
+        if (!zs) {
+            zs = calloc(1, sizeof(*zs));
+            if (!zs || inflateInit2(zs, -12) != Z_OK) {
+                free(zs);
+                return -ENOMEM;
+            }
+            s->inflate_zs = zs;
+        } else if (inflateReset(zs) != Z_OK) {
+            return -EIO;
+        }
+        zs->next_in = s->zbuf;
+        zs->avail_in = (uInt)len;
+        zs->next_out = out;
+        zs->avail_out = (uInt)s->cs;
+        int zr = inflate(zs, Z_FINISH);
+        if (!((zr == Z_STREAM_END || zr == Z_BUF_ERROR) && zs->avail_out == 0))
             goto bad;
     } else {
         if (!s->zstd_dctx && !(s->zstd_dctx = ZSTD_createDCtx()))
@@ -665,20 +672,28 @@ static size_t compress_cluster(struct qcow2 *s, const uint8_t *in)
 {
     size_t cap = s->cs - 1;
     if (s->compression_type == QCOW2_COMP_ZLIB) {
-        z_stream zs = {0};
-        if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) !=
-            Z_OK)
+        z_stream *zs = s->deflate_zs;
+        if (!zs) {
+            zs = calloc(1, sizeof(*zs));
+            if (!zs || deflateInit2(zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+                                    Z_DEFAULT_STRATEGY) != Z_OK) {
+                free(zs);
+                return 0;
+            }
+            s->deflate_zs = zs;
+        } else if (deflateReset(zs) != Z_OK) {
             return 0;
-        zs.next_in = (uint8_t *)in;
-        zs.avail_in = (uInt)s->cs;
-        zs.next_out = s->zbuf;
-        zs.avail_out = (uInt)cap;
-        int zr = deflate(&zs, Z_FINISH);
-        size_t n = cap - zs.avail_out;
-        deflateEnd(&zs);
-        return zr == Z_STREAM_END ? n : 0;
+        }
+        zs->next_in = (uint8_t *)in;
+        zs->avail_in = (uInt)s->cs;
+        zs->next_out = s->zbuf;
+        zs->avail_out = (uInt)cap;
+        int zr = deflate(zs, Z_FINISH);
+        return zr == Z_STREAM_END ? cap - zs->avail_out : 0;
     }
-    size_t n = ZSTD_compress(s->zbuf, cap, in, s->cs, ZSTD_CLEVEL_DEFAULT);
+    if (!s->zstd_cctx && !(s->zstd_cctx = ZSTD_createCCtx()))
+        return 0;
+    size_t n = ZSTD_compressCCtx(s->zstd_cctx, s->zbuf, cap, in, s->cs, ZSTD_CLEVEL_DEFAULT);
     return ZSTD_isError(n) ? 0 : n;
 }
 
@@ -1126,6 +1141,16 @@ static void qcow2_free_state(struct qcow2 *s)
     free(s->dcache);
     if (s->zstd_dctx)
         ZSTD_freeDCtx(s->zstd_dctx);
+    if (s->zstd_cctx)
+        ZSTD_freeCCtx(s->zstd_cctx);
+    if (s->deflate_zs) {
+        deflateEnd(s->deflate_zs);
+        free(s->deflate_zs);
+    }
+    if (s->inflate_zs) {
+        inflateEnd(s->inflate_zs);
+        free(s->inflate_zs);
+    }
     free(s);
 }
 

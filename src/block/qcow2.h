@@ -140,6 +140,9 @@ struct qcow2 {
     uint8_t *dcache;         /* last decompressed cluster */
     uint64_t dcache_entry;   /* L2 entry it was decompressed from (0 = none) */
     void *zstd_dctx;
+    void *zstd_cctx;
+    void *deflate_zs; /* z_stream kept across clusters: (re)initialising zlib is costly */
+    void *inflate_zs;
     bool repairing;
 };
 

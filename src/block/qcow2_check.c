@@ -15,7 +15,7 @@
 #include "block/qcow2.h"
 #include "util/log.h"
 
-#define CHECK_MAX_CLUSTERS (1ULL << 27)
+#define CHECK_MAX_CLUSTERS (1ULL << 26) /* 256 MiB of counters */
 
 struct ck {
     struct qcow2 *s;

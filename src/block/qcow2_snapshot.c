@@ -85,7 +85,7 @@ int qcow2_read_snapshots(struct qcow2 *s, char *err, size_t errlen)
             sn->vm_state_size = qcow2_be64(sn->extra);
         sn->disk_size = sn->extra_size >= 16 ? qcow2_be64(sn->extra + 8) : s->bd->size;
         if ((uint64_t)sn->l1_size * 8 > QCOW2_MAX_L1_BYTES ||
-            (sn->l1_size && (sn->l1_offset & (s->cs - 1) ||
+            (sn->l1_size && (sn->l1_offset & (s->cs - 1) || sn->l1_offset > s->file_size ||
                              sn->l1_offset + (uint64_t)sn->l1_size * 8 > s->file_size))) {
             block_set_err(err, errlen, "%s: snapshot '%s' has an invalid L1 table", path,
                           sn->id);

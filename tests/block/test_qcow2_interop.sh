@@ -212,6 +212,23 @@ qcheck g.qcow2
 qread g.qcow2 0 1M 0x12
 qread g.qcow2 299M 1M 0x13
 
+echo "== dirty image left by QEMU with lazy refcounts"
+qemu-img create -q -f qcow2 -o lazy_refcounts=on lz.qcow2 8M
+qemu-io -c 'write -P 0x41 0 1M' -c 'flush' -c 'abort' lz.qcow2 >/dev/null 2>&1
+qemu-img check -q lz.qcow2 >/dev/null 2>&1 && fail "QEMU left a clean image (test setup)"
+wread lz.qcow2 0 1M 0x41
+"$B" write lz.qcow2 1M 4096 0x42 || fail "write to dirty image"
+qcheck lz.qcow2
+qread lz.qcow2 0 1M 0x41
+qemu-img info lz.qcow2 | grep -q "dirty" && fail "dirty bit still set"
+
+echo "== wirt check agrees with QEMU on a QEMU image with a snapshot"
+qemu-img create -q -f qcow2 -o cluster_size=4096 rq.qcow2 8M
+qemu-io -c 'write -P 0x52 0 1M' rq.qcow2 >/dev/null
+qemu-img snapshot -c s1 rq.qcow2
+qemu-io -c 'write -P 0x53 0 512k' rq.qcow2 >/dev/null
+"$B" check rq.qcow2 >/dev/null 2>&1 || fail "wirt check of QEMU image with snapshot"
+
 echo "== locking"
 "$B" create qcow2 l.qcow2 1M
 qemu-io -c 'sleep 3000' l.qcow2 >/dev/null 2>&1 &
