@@ -108,7 +108,8 @@ struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
         snprintf(err, errlen, "--net %s: out of memory", spec);
         return NULL;
     }
-    struct net_opts o = {.spec = spec, .mac = {0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + index)}};
+    struct net_opts o = {.spec = spec,
+                         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + index)}};
     struct net_backend *nb = NULL;
     char *save = NULL;
     char *type = strtok_r(copy, ",", &save);
@@ -128,19 +129,24 @@ struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
         const char *key = tok, *val = eq + 1;
         if (!strcmp(key, "mac")) {
             if (!parse_mac(val, o.mac)) {
-                snprintf(err, errlen, "--net %s: bad mac '%s' (expected 6 hex bytes like 52:54:00:12:34:56, not multicast)", spec, val);
+                snprintf(err, errlen,
+                         "--net %s: bad mac '%s' (expected 6 hex bytes like 52:54:00:12:34:56, not "
+                         "multicast)",
+                         spec, val);
                 goto out;
             }
         } else if (is_user && !strcmp(key, "hostfwd")) {
             struct net_hostfwd fwd;
             if (!net_parse_hostfwd(val, &fwd)) {
                 snprintf(err, errlen,
-                         "--net %s: bad hostfwd '%s' (expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)",
+                         "--net %s: bad hostfwd '%s' (expected "
+                         "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)",
                          spec, val);
                 goto out;
             }
             if (o.nhostfwd == NET_MAX_HOSTFWD) {
-                snprintf(err, errlen, "--net %s: more than %d hostfwd rules", spec, NET_MAX_HOSTFWD);
+                snprintf(err, errlen, "--net %s: more than %d hostfwd rules", spec,
+                         NET_MAX_HOSTFWD);
                 goto out;
             }
             o.hostfwd[o.nhostfwd++] = val;
@@ -155,7 +161,8 @@ struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
                 bits = (unsigned)strtoul(slash + 1, &end, 10);
             if (alen >= sizeof(addr) || (slash && (end == slash + 1 || *end)) || bits < 8 ||
                 bits > 28) {
-                snprintf(err, errlen, "--net %s: bad net '%s' (expected A.B.C.D/N, N 8..28)", spec, val);
+                snprintf(err, errlen, "--net %s: bad net '%s' (expected A.B.C.D/N, N 8..28)", spec,
+                         val);
                 goto out;
             }
             memcpy(addr, val, alen);
@@ -173,7 +180,8 @@ struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
             }
             o.ifname = val;
         } else {
-            snprintf(err, errlen, "--net %s: unknown option '%s' for the %s backend", spec, key, type);
+            snprintf(err, errlen, "--net %s: unknown option '%s' for the %s backend", spec, key,
+                     type);
             goto out;
         }
     }

@@ -25,7 +25,7 @@
 struct net_opts {
     const char *spec; /* the whole option text, for messages */
     uint8_t mac[6];
-    const char *ifname;                    /* tap */
+    const char *ifname;                   /* tap */
     const char *hostfwd[NET_MAX_HOSTFWD]; /* user */
     unsigned nhostfwd;
     /* user: the guest network (net=A.B.C.D/N); 0 = 10.0.2.0/24.  The host

@@ -57,8 +57,8 @@ bool virtio_blk_add(struct board *b, const char *spec, char *err, size_t errlen)
         virtio_blk_options_free(&o);
         return false;
     }
-    struct virtio_dev *vdev = virtio_blk_create(&b->bus, board_irq_line(b, irq), bd, o.serial,
-                                                o.discard);
+    struct virtio_dev *vdev =
+        virtio_blk_create(&b->bus, board_irq_line(b, irq), bd, o.serial, o.discard);
     virtio_blk_options_free(&o);
     if (!vdev) {
         block_close(bd);

@@ -45,9 +45,8 @@ enum {
     REG_CONFIG_GENERATION = 0x0fc,
 };
 
-#define TRANSPORT_FEATURES                                                                    \
-    ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_INDIRECT_DESC) |                        \
-     (1ull << VIRTIO_F_EVENT_IDX))
+#define TRANSPORT_FEATURES                                                                         \
+    ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_F_EVENT_IDX))
 
 static void update_irq(struct virtio_dev *vdev)
 {
@@ -195,7 +194,8 @@ static void write_status(struct virtio_dev *vdev, uint32_t value)
     }
     /* The driver cannot clear bits once set (except through reset), and
      * DEVICE_NEEDS_RESET belongs to the device. */
-    vdev->status = (value & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    vdev->status =
+        (value & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     if ((value & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
         vdev->ops->driver_ok)
         vdev->ops->driver_ok(vdev);
@@ -434,7 +434,8 @@ static void mmio_fdt(void *dev, void *fdt, const struct dev_placement *where)
     if (dev_fdt_failed("virtio_mmio compatible",
                        fdt_setprop_string(fdt, node, "compatible", "virtio,mmio")))
         return;
-    if (dev_fdt_failed("virtio_mmio interrupts", fdt_setprop_u32(fdt, node, "interrupts", where->irq)))
+    if (dev_fdt_failed("virtio_mmio interrupts",
+                       fdt_setprop_u32(fdt, node, "interrupts", where->irq)))
         return;
     dev_fdt_failed("virtio_mmio interrupt-parent",
                    fdt_setprop_u32(fdt, node, "interrupt-parent", where->phandle_plic));
@@ -459,8 +460,8 @@ const struct dev_ops virtio_mmio_dev_ops = {
     .destroy = mmio_destroy,
 };
 
-struct virtio_dev *virtio_mmio_new(const struct virtio_dev_ops *ops, void *opaque,
-                                   struct bus *bus, struct irq_line irq, uint64_t host_features,
+struct virtio_dev *virtio_mmio_new(const struct virtio_dev_ops *ops, void *opaque, struct bus *bus,
+                                   struct irq_line irq, uint64_t host_features,
                                    uint32_t config_size)
 {
     if (ops->num_queues > VIRTIO_MAX_QUEUES || ops->queue_max > VIRTQ_MAX_SIZE)

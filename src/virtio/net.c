@@ -17,8 +17,8 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 
-#define VIRTIO_NET_F_MAC    5
-#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_MAC     5
+#define VIRTIO_NET_F_STATUS  16
 #define VIRTIO_NET_S_LINK_UP 1
 
 #define NET_HDR_LEN 12
@@ -27,7 +27,7 @@
 #define QUEUE_SIZE  256
 /* Without GSO a frame is at most 1514 bytes (+4 for a VLAN tag); leave
  * room for jumbo frames from a TAP anyway. */
-#define MAX_FRAME   65536
+#define MAX_FRAME 65536
 
 struct vnet {
     struct virtio_dev *vdev;

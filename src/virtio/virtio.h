@@ -60,9 +60,9 @@ struct state_reader;
 #define VIRTIO_INT_CONFIG 2u
 
 /* Split-ring descriptor flags. */
-#define VIRTQ_DESC_F_NEXT     1u
-#define VIRTQ_DESC_F_WRITE    2u
-#define VIRTQ_DESC_F_INDIRECT 4u
+#define VIRTQ_DESC_F_NEXT          1u
+#define VIRTQ_DESC_F_WRITE         2u
+#define VIRTQ_DESC_F_INDIRECT      4u
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
 #define VIRTQ_USED_F_NO_NOTIFY     1u
 
@@ -73,7 +73,7 @@ struct state_reader;
  * a chain longer than this is a broken queue (this also ends loops). */
 #define VIRTQ_MAX_CHAIN 1024
 
-#define VIRTIO_MMIO_SIZE 0x1000
+#define VIRTIO_MMIO_SIZE   0x1000
 #define VIRTIO_MMIO_CONFIG 0x100
 
 struct virtio_dev;
@@ -119,7 +119,7 @@ struct virtq {
 };
 
 struct virtio_dev_ops {
-    const char *name;      /* "virtio-blk", ... */
+    const char *name; /* "virtio-blk", ... */
     uint32_t device_id;
     unsigned num_queues;
     uint16_t queue_max;
@@ -164,8 +164,8 @@ extern const struct dev_ops virtio_mmio_dev_ops;
 /* Creates a transport.  host_features gets VERSION_1, INDIRECT_DESC and
  * EVENT_IDX added.  config_size bytes of config space are allocated and
  * zeroed; the device fills vdev->config. */
-struct virtio_dev *virtio_mmio_new(const struct virtio_dev_ops *ops, void *opaque,
-                                   struct bus *bus, struct irq_line irq, uint64_t host_features,
+struct virtio_dev *virtio_mmio_new(const struct virtio_dev_ops *ops, void *opaque, struct bus *bus,
+                                   struct irq_line irq, uint64_t host_features,
                                    uint32_t config_size);
 /* Frees the transport after calling ops->destroy. */
 void virtio_mmio_free(struct virtio_dev *vdev);
@@ -221,8 +221,8 @@ bool virtq_set_notification(struct virtq *vq, bool enable);
 size_t virtq_elem_read(const struct virtq_elem *e, size_t off, void *buf, size_t len);
 /* Copies into the device-writable part of e, starting at byte `off`,
  * reporting the writes to the bus; returns the number of bytes copied. */
-size_t virtq_elem_write(struct bus *bus, const struct virtq_elem *e, size_t off,
-                        const void *buf, size_t len);
+size_t virtq_elem_write(struct bus *bus, const struct virtq_elem *e, size_t off, const void *buf,
+                        size_t len);
 
 /* Transport state for save/load (devices call these from their own). */
 void virtio_save(struct virtio_dev *vdev, struct state_writer *w);

@@ -32,7 +32,8 @@ struct virtio_dev;
  * readonly=on. */
 bool virtio_blk_add(struct board *b, const char *spec, char *err, size_t errlen);
 
-/* spec: the text of a --net option: "user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT]...[,net=A.B.C.D/N]
+/* spec: the text of a --net option:
+ * "user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT]...[,net=A.B.C.D/N]
  * [,mac=52:54:..]" or "tap,ifname=NAME[,mac=..]"; index numbers the NICs
  * (default MAC 52:54:00:12:34:56+index). */
 bool virtio_net_add(struct board *b, const char *spec, unsigned index, char *err, size_t errlen);

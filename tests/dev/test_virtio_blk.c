@@ -313,7 +313,8 @@ static void test_hostile_requests(void **state)
     assert_int_equal(len, 0);
     assert_false(h_needs_reset(h));
     /* Data outside RAM breaks the queue rather than reaching the disk. */
-    struct h_buf d[] = {{HDR, 16, false}, {H_RAM_BASE + H_RAM_SIZE - 256, 512, true}, {STATUS, 1, true}};
+    struct h_buf d[] = {
+        {HDR, 16, false}, {H_RAM_BASE + H_RAM_SIZE - 256, 512, true}, {STATUS, 1, true}};
     put_hdr(h, T_IN, 0);
     h_publish(h, 0, h_chain(h, 0, d, 3));
     h_notify(h, 0);

@@ -142,7 +142,7 @@ static void test_rx_flow(void **state)
     assert_false(nb->can_receive(nb->opaque));
     assert_true(h_start(h, H_F_V1 | F_MAC | F_STATUS, 2, 16));
     unsigned ready0 = f->nb.ready_calls;
-    assert_true(ready0 >= 1); /* told at DRIVER_OK */
+    assert_true(ready0 >= 1);                  /* told at DRIVER_OK */
     assert_false(nb->can_receive(nb->opaque)); /* no buffers yet */
     /* Receive buffers arrive: the backend hears about it. */
     struct h_buf b[] = {{H_DATA, 1526, true}};
@@ -207,9 +207,16 @@ static void test_options(void **state)
     assert_false(net_parse_hostfwd("tcp:1.2.3:1-:2", &fwd));
     assert_false(net_parse_hostfwd("tcp::0-:22", &fwd));
 
-    static const char *bad[] = {"", "bridge", "user,hostfwd=tcp::22", "user,mac=52:54:00",
-                                "user,mac=01:00:00:00:00:01", "user,foo=bar", "user,nokey",
-                                "tap", "tap,hostfwd=tcp::1-:2", "user,ifname=x"};
+    static const char *bad[] = {"",
+                                "bridge",
+                                "user,hostfwd=tcp::22",
+                                "user,mac=52:54:00",
+                                "user,mac=01:00:00:00:00:01",
+                                "user,foo=bar",
+                                "user,nokey",
+                                "tap",
+                                "tap,hostfwd=tcp::1-:2",
+                                "user,ifname=x"};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         struct net_backend *nb = net_backend_open_locked(bad[i], 0, NULL, err, sizeof(err));
@@ -242,8 +249,8 @@ static void test_user_backend(void **state)
     assert_memory_equal(nb->mac, "\x52\x54\x00\x01\x02\x03", 6);
     /* The forwarded port is listening on the host. */
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
     close(s);
     /* A second backend cannot take the same port. */

@@ -22,7 +22,7 @@
 #define PROBE_ID 0x42
 
 struct probe {
-    int last_ret;      /* last virtq_pop result */
+    int last_ret; /* last virtq_pop result */
     unsigned popped;
     unsigned nout, nin;
     uint64_t out_len, in_len;
@@ -128,7 +128,8 @@ static void test_simple_chain(void **state)
     struct harness *h = &f->h;
     assert_true(h_start(h, H_F_V1, 1, 8));
     memcpy(h_ptr(h, H_DATA), "hello, device!!!", 16);
-    struct h_buf b[] = {{H_DATA, 16, false}, {H_DATA + 0x1000, 100, true}, {H_DATA + 0x2000, 28, true}};
+    struct h_buf b[] = {
+        {H_DATA, 16, false}, {H_DATA + 0x1000, 100, true}, {H_DATA + 0x2000, 28, true}};
     h_publish(h, 0, h_chain(h, 0, b, 3));
     h_notify(h, 0);
     assert_int_equal(f->p.popped, 1);

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""virtio benchmark: the same guest, image and devices under wirt and under
+qemu-system-riscv64 -M virt; prints each number and the ratio wirt/qemu.
+
+  disk   sequential write and read of a raw image with dd bs=1M
+         oflag=direct / iflag=direct (bypasses the guest page cache);
+         small random 4 KiB direct reads and writes (one busybox dd per
+         I/O, so process start-up is part of the number on both VMs)
+  net    TCP through user networking (libslirp on both): guest -> host
+         (busybox nc into a Python sink on the host) and host -> guest
+         (a Python source on the host, busybox nc | dd in the guest)
+
+Times come from the guest's `time` applet (its clock follows the host's);
+sizes can be changed with WIRT_BENCH_DISK_MB, WIRT_BENCH_NET_MB,
+WIRT_BENCH_RANDOM_OPS.  Usage: bench/virtio_bench.py [wirt|qemu ...]
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "guest"))
+import guestlib  # noqa: E402
+
+DISK_MB = int(os.environ.get("WIRT_BENCH_DISK_MB", "64"))
+NET_MB = int(os.environ.get("WIRT_BENCH_NET_MB", "16"))
+RANDOM_OPS = int(os.environ.get("WIRT_BENCH_RANDOM_OPS", "200"))
+IMAGE_MB = max(256, DISK_MB * 2)
+
+
+def vm_argv(vm, image):
+    if vm == "qemu":
+        extra = ["-drive", "file=%s,if=none,format=raw,id=d0,cache=writeback" % image,
+                 "-device", "virtio-blk-device,drive=d0",
+                 "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+        return guestlib.qemu_argv(extra=extra)
+    return guestlib.wirt_argv(extra=["--disk", image + ",format=raw", "--net", "user"])
+
+
+def timed(g, command, timeout=1800):
+    """Runs command under the guest's `time`; returns seconds (real)."""
+    out = g.run("time sh -c '%s' 2>&1 >/dev/null | tail -3" % command, timeout=timeout)
+    m = re.search(r"real\s+(?:(\d+)m\s*)?([\d.]+)s", out)
+    if not m:
+        raise RuntimeError("no timing in %r" % out)
+    return int(m.group(1) or 0) * 60 + float(m.group(2))
+
+
+class Sink(threading.Thread):
+    """Accepts one connection and reads `want` bytes, then closes."""
+
+    def __init__(self, want):
+        super().__init__(daemon=True)
+        self.want = want
+        self.got = 0
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.port = self.srv.getsockname()[1]
+
+    def run(self):
+        conn, _ = self.srv.accept()
+        with conn:
+            while self.got < self.want:
+                data = conn.recv(1 << 20)
+                if not data:
+                    break
+                self.got += len(data)
+        self.srv.close()
+
+
+class Source(threading.Thread):
+    """Accepts one connection, sends `size` bytes and closes."""
+
+    def __init__(self, size):
+        super().__init__(daemon=True)
+        self.size = size
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.port = self.srv.getsockname()[1]
+
+    def run(self):
+        conn, _ = self.srv.accept()
+        buf = b"\0" * (1 << 16)
+        left = self.size
+        with conn:
+            while left > 0:
+                n = min(left, len(buf))
+                conn.sendall(buf[:n])
+                left -= n
+        self.srv.close()
+
+
+def bench_vm(vm):
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="wirt-bench-") as d:
+        image = os.path.join(d, "bench.img")
+        with open(image, "wb") as f:
+            f.truncate(IMAGE_MB << 20)
+        g = guestlib.Guest(vm_argv(vm, image), name=vm)
+        try:
+            g.wait_ready()
+            g.run("for i in $(seq 60); do ifconfig eth0 | grep -q 'inet addr:10.0.2.15' && "
+                  "break; sleep 1; done; ifconfig eth0 | grep -q 'inet addr:10.0.2.15'",
+                  timeout=300)
+            t = timed(g, "dd if=/dev/zero of=/dev/vda bs=1M count=%d oflag=direct" % DISK_MB)
+            results["seq write MB/s"] = DISK_MB / t
+            t = timed(g, "dd if=/dev/vda of=/dev/null bs=1M count=%d iflag=direct" % DISK_MB)
+            results["seq read MB/s"] = DISK_MB / t
+            blocks = (IMAGE_MB << 20) // 4096
+            loop = ("i=0; while [ $i -lt %d ]; do dd if=/dev/vda of=/dev/null bs=4k count=1 "
+                    "skip=$(( (RANDOM * 32768 + RANDOM) %% %d )) iflag=direct 2>/dev/null; "
+                    "i=$((i+1)); done" % (RANDOM_OPS, blocks))
+            results["rand 4k read IOPS"] = RANDOM_OPS / timed(g, loop)
+            loop = ("i=0; while [ $i -lt %d ]; do dd if=/dev/zero of=/dev/vda bs=4k count=1 "
+                    "seek=$(( (RANDOM * 32768 + RANDOM) %% %d )) oflag=direct 2>/dev/null; "
+                    "i=$((i+1)); done" % (RANDOM_OPS, blocks))
+            results["rand 4k write IOPS"] = RANDOM_OPS / timed(g, loop)
+
+            size = NET_MB << 20
+            sink = Sink(size)
+            sink.start()
+            t = timed(g, "dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
+                      % (size >> 16, sink.port))
+            sink.join(60)
+            if sink.got < size:
+                raise RuntimeError("guest->host: host got %d of %d bytes" % (sink.got, size))
+            results["tcp guest->host MB/s"] = NET_MB / t
+            src = Source(size)
+            src.start()
+            t = timed(g, "nc 10.0.2.2 %d </dev/null | dd of=/dev/null bs=64k 2>/dev/null"
+                      % src.port)
+            src.join(60)
+            results["tcp host->guest MB/s"] = NET_MB / t
+            g.poweroff(timeout=300)
+        finally:
+            g.close()
+    return results
+
+
+def main():
+    vms = sys.argv[1:] or ["wirt", "qemu"]
+    if not guestlib.have_guest():
+        sys.exit("virtio_bench: the default guest is missing (run tools/fetch-guest.sh)")
+    all_results = {}
+    for vm in vms:
+        print("virtio_bench: running %s ..." % vm, flush=True)
+        all_results[vm] = bench_vm(vm)
+    keys = list(next(iter(all_results.values())).keys())
+    header = "%-22s" % "metric" + "".join("%12s" % vm for vm in vms)
+    if "wirt" in all_results and "qemu" in all_results:
+        header += "%12s" % "wirt/qemu"
+    print(header)
+    for k in keys:
+        line = "%-22s" % k + "".join("%12.2f" % all_results[vm][k] for vm in vms)
+        if "wirt" in all_results and "qemu" in all_results:
+            q = all_results["qemu"][k]
+            line += "%12.3f" % (all_results["wirt"][k] / q if q else float("nan"))
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
