@@ -66,6 +66,8 @@ struct vm_runtime {
 /* The store root (set by vm_main) and "ROOT/vms". */
 extern char vm_store_root[PATH_MAX];
 extern char vm_store_vms[PATH_MAX];
+/* Why the default template could not be made (shown by list), or "". */
+extern char vm_store_note[512];
 
 /* "wirt vm: <message>" on stderr, exit 1. */
 NORETURN void vm_die(const char *fmt, ...) PRINTF_FMT(1, 2);

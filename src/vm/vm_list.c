@@ -119,6 +119,8 @@ int vm_cmd_list(int argc, char **argv)
         free(names[i]);
     }
     free(names);
+    if (vm_store_note[0] && !vm_exists(VM_DEFAULT_TEMPLATE))
+        fprintf(stderr, "wirt vm: %s\n", vm_store_note);
     if (json)
         puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
                                                      JSON_C_TO_STRING_NOSLASHESCAPE));

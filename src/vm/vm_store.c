@@ -25,6 +25,7 @@
 
 char vm_store_root[PATH_MAX];
 char vm_store_vms[PATH_MAX];
+char vm_store_note[512];
 
 NORETURN static void vdie(int status, const char *fmt, va_list ap)
 {
@@ -196,8 +197,8 @@ void vm_store_open(void)
             char e2[256];
             vm_write_atomic(marker, "wirt store\n", 11, e2, sizeof(e2));
         } else {
-            fprintf(stderr, "wirt vm: note: the '%s' template was not created: %s\n",
-                    VM_DEFAULT_TEMPLATE, err);
+            snprintf(vm_store_note, sizeof(vm_store_note),
+                     "note: the '%s' template was not created: %.400s", VM_DEFAULT_TEMPLATE, err);
         }
     }
     if (lfd >= 0)
@@ -468,11 +469,13 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
         return false;
     }
     struct stat st;
-    bool ok = fstat(in, &st) == 0;
+    int e = 0; /* the first failure's errno */
+    if (fstat(in, &st) < 0)
+        e = errno;
     /* Copy only the data extents so sparse images stay sparse. */
-    off_t pos = 0, end = st.st_size;
+    off_t pos = 0, end = e ? 0 : st.st_size;
     static char buf[1 << 20];
-    while (ok && pos < end) {
+    while (!e && pos < end) {
         off_t data = lseek(in, pos, SEEK_DATA);
         if (data < 0) {
             if (errno == ENXIO)
@@ -482,21 +485,30 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
         off_t hole = lseek(in, data, SEEK_HOLE);
         if (hole < 0)
             hole = end;
-        for (off_t p = data; ok && p < hole;) {
+        for (off_t p = data; !e && p < hole;) {
             size_t want = (size_t)(hole - p) < sizeof(buf) ? (size_t)(hole - p) : sizeof(buf);
             ssize_t n = pread(in, buf, want, p);
-            ok = n > 0 && pwrite(out, buf, (size_t)n, p) == n;
-            p += n > 0 ? n : 0;
+            if (n <= 0) {
+                e = n < 0 ? errno : EIO;
+                break;
+            }
+            ssize_t w = pwrite(out, buf, (size_t)n, p);
+            if (w != n) {
+                e = w < 0 ? errno : ENOSPC;
+                break;
+            }
+            p += n;
         }
         pos = hole;
     }
-    ok = ok && ftruncate(out, end) == 0 && fsync(out) == 0;
-    if (!ok)
-        snprintf(err, errlen, "cannot copy %s to %s: %s", src, dst,
-                 strerror(errno ? errno : EIO));
+    if (!e && (ftruncate(out, end) < 0 || fsync(out) < 0))
+        e = errno;
     close(in);
-    if (close(out) < 0)
-        ok = false;
+    if (close(out) < 0 && !e)
+        e = errno;
+    bool ok = !e;
+    if (!ok)
+        snprintf(err, errlen, "cannot copy %s to %s: %s", src, dst, strerror(e));
     if (!ok)
         unlink(dst);
     return ok;

@@ -1,0 +1,513 @@
+# SPDX-License-Identifier: MIT
+"""`wirt vm` without waiting for guest boots: the store, configs, bad input,
+templates and clones, snapshots, archives, locking, stale state and the
+control protocol (VMMs are started but never need a booted guest)."""
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vmlib import Store, WIRT, control, have_guest  # noqa: E402
+
+need_guest = unittest.skipUnless(have_guest(), "default guest missing (tools/fetch-guest.sh)")
+
+
+def readf(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def one_error_line(t, p, *needles):
+    """Non-zero exit and exactly one line 'wirt vm: ...' mentioning needles."""
+    t.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+    lines = p.stderr.strip().splitlines()
+    t.assertEqual(len(lines), 1, p.stderr)
+    t.assertTrue(lines[0].startswith("wirt vm: "), p.stderr)
+    for n in needles:
+        t.assertIn(n, lines[0])
+    t.assertNotIn("Segmentation", p.stderr)
+
+
+class StoreTest(unittest.TestCase):
+    def setUp(self):
+        if not os.access(WIRT, os.X_OK):
+            self.skipTest("build/wirt not built")
+        self.s = Store()
+        # A VM that needs no guest: tiny "kernel" file, no firmware.
+        self.kernel = os.path.join(self.s.root, "kernel.bin")
+        with open(self.kernel, "wb") as f:
+            f.write(b"\0" * 4096)
+
+    def tearDown(self):
+        self.s.close()
+
+    def snapshot_tree(self, top):
+        out = {}
+        for d, _, files in os.walk(top):
+            for f in files:
+                p = os.path.join(d, f)
+                try:
+                    st = os.lstat(p)
+                    out[p] = (st.st_size, st.st_mtime_ns)
+                except OSError:
+                    pass
+        return out
+
+    def mkvm(self, name, *extra):
+        return self.s.ok("create", name, "--kernel", self.kernel, "--bios", "none",
+                         "--disk-size", "64M", *extra)
+
+    # -- store and config ----------------------------------------------------
+
+    @need_guest
+    def test_first_run_creates_debian_template(self):
+        p = self.s.ok("list", "--json")
+        vms = {v["name"]: v for v in json.loads(p.stdout)}
+        self.assertIn("debian", vms)
+        self.assertTrue(vms["debian"]["template"])
+        self.assertEqual(vms["debian"]["state"], "stopped")
+        d = self.s.vmdir("debian")
+        for f in ("vm.json", "Image", "initrd.cpio.gz", "fw_dynamic.bin", "disk.qcow2"):
+            self.assertTrue(os.path.isfile(os.path.join(d, f)), f)
+        # The template's disk is read-only on the host.
+        self.assertEqual(os.stat(os.path.join(d, "disk.qcow2")).st_mode & 0o222, 0)
+        # A second run does not recreate it once deleted by the user.
+        self.s.ok("delete", "debian")
+        p = self.s.ok("list", "--json")
+        self.assertNotIn("debian", [v["name"] for v in json.loads(p.stdout)])
+
+    def test_config_is_json_and_edits_are_applied(self):
+        self.mkvm("a", "--memory", "256M", "--cpus", "2", "--net", "user")
+        cfg = json.loads(readf(self.s.path("a", "vm.json")))
+        self.assertEqual(cfg["memory"], "256M")
+        self.assertEqual(cfg["cpus"], 2)
+        self.assertEqual(cfg["net"], ["user"])
+        self.assertEqual(cfg["disks"][0]["file"], "disk.qcow2")
+        self.s.ok("set", "a", "memory=1G", "cpus=3", "append=console=ttyS0 quiet", "net=")
+        info = json.loads(self.s.ok("info", "a", "--json").stdout)
+        self.assertEqual(info["memory"], "1G")
+        self.assertEqual(info["cpus"], 3)
+        self.assertEqual(info["append"], "console=ttyS0 quiet")
+        self.assertEqual(info["net"], [])
+        self.assertEqual(info["disks"][0]["virtual-size"], 64 << 20)
+        self.s.ok("set", "a", "disk-size=128M")
+        info = json.loads(self.s.ok("info", "a", "--json").stdout)
+        self.assertEqual(info["disks"][0]["virtual-size"], 128 << 20)
+        # Hand edit: a human changes memory in the file.
+        cfg = json.loads(readf(self.s.path("a", "vm.json")))
+        cfg["memory"] = "768M"
+        with open(self.s.path("a", "vm.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+        self.assertIn("768M", self.s.ok("info", "a").stdout)
+        # No temporary files are left behind by atomic writes.
+        self.assertEqual([f for f in os.listdir(self.s.vmdir("a")) if "tmp" in f], [])
+
+    def test_set_bad_keys_and_values(self):
+        self.mkvm("a")
+        before = readf(self.s.path("a", "vm.json"))
+        for args, needle in ((["memory=lots"], "memory"), (["cpus=0"], "cpus"),
+                             (["cpus=99"], "cpus"), (["colour=red"], "unknown key"),
+                             (["memory"], "KEY=VALUE"), (["disk-size=1M"], "shrinking")):
+            p = self.s.wirt("set", "a", *args)
+            one_error_line(self, p, needle)
+        self.assertEqual(readf(self.s.path("a", "vm.json")), before)
+
+    def test_bad_names(self):
+        outside = os.path.join(self.s.root, "outside")
+        os.mkdir(outside)
+        before = self.snapshot_tree(self.s.root)
+        for bad in ("../outside", "a/b", "", "-x", ".hidden", "x" * 65, "a..b", "..", "/tmp/x",
+                    "a b", "caf\u00e9", "a\nb"):
+            for verb in (["create", bad, "--kernel", self.kernel], ["delete", bad],
+                         ["start", bad], ["info", bad]):
+                p = self.s.wirt(*verb)
+                self.assertNotEqual(p.returncode, 0, (verb, p.stdout))
+                self.assertTrue(p.stderr.startswith("wirt vm: "), (verb, p.stderr))
+        after = self.snapshot_tree(self.s.root)
+        # Only the store's own bookkeeping may have appeared.
+        new = [p for p in after if p not in before and not p.startswith(self.s.store)]
+        self.assertEqual(new, [])
+        self.assertEqual(os.listdir(outside), [])
+        # 64 characters is fine.
+        self.mkvm("x" * 64)
+
+    def test_unknown_vm_and_duplicates(self):
+        for verb in (["info", "nope"], ["start", "nope"], ["stop", "nope"], ["delete", "nope"],
+                     ["console", "nope"], ["set", "nope", "cpus=2"], ["template", "nope"],
+                     ["snapshot", "nope", "list"], ["export", "nope", "/tmp/x.tar"],
+                     ["clone", "nope", "other"], ["create", "x", "--from", "nope"]):
+            one_error_line(self, self.s.wirt(*verb), "nope")
+        self.mkvm("a")
+        one_error_line(self, self.s.wirt("create", "a", "--kernel", self.kernel), "already exists")
+        self.mkvm("b")
+        one_error_line(self, self.s.wirt("clone", "a", "b"), "already exists")
+        one_error_line(self, self.s.wirt("stop", "a"), "not running")
+        one_error_line(self, self.s.wirt("frobnicate"), "unknown verb")
+        one_error_line(self, self.s.wirt("create", "c", "--kernel", "/nonexistent/k"), "nonexistent")
+        self.assertFalse(os.path.exists(self.s.vmdir("c")))
+
+    def test_corrupt_config(self):
+        self.mkvm("a")
+        cfgpath = self.s.path("a", "vm.json")
+        good = readf(cfgpath)
+        cases = [
+            ('{\n  "name": "a",\n  "memory": \n', "invalid JSON at line"),
+            ('{"cpus": 2} trailing', "invalid JSON"),
+            ('[1, 2]', "JSON object"),
+            ('{"cpus": "two"}', "cpus"),
+            ('{"memory": "lots"}', "memory"),
+            ('{"kernel": "../../../etc/passwd"}', "kernel"),
+            ('{"kernel": "/etc/passwd"}', "kernel"),
+            ('{"disks": [{"file": "../b/disk.qcow2"}]}', "file"),
+            ('{"disks": [{"file": "vm.json"}]}', "file"),
+            ('{"disks": [{"file": "d.img", "format": "vmdk"}]}', "format"),
+            ('{"linked-to": "../x"}', "linked-to"),
+            ('{"frobs": 1}', "unknown key"),
+            ('', "invalid JSON"),
+            ('{"a": ' * 100 + '1' + '}' * 100, "invalid JSON"),
+        ]
+        for text, needle in cases:
+            with open(cfgpath, "w") as f:
+                f.write(text)
+            for verb in (["info", "a"], ["start", "a"], ["set", "a", "cpus=2"],
+                         ["snapshot", "a", "list"]):
+                p = self.s.wirt(*verb)
+                one_error_line(self, p, needle, cfgpath)
+            # list names the broken VM but keeps going.
+            p = self.s.wirt("list")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("broken config", p.stdout)
+            self.assertIn(cfgpath, p.stderr)
+            self.assertEqual(readf(cfgpath), text)  # nothing rewrote it
+        with open(cfgpath, "w") as f:
+            f.write(good)
+        self.s.ok("info", "a")
+
+    def test_missing_disk(self):
+        self.mkvm("a")
+        os.unlink(self.s.path("a", "disk.qcow2"))
+        one_error_line(self, self.s.wirt("start", "a"), "disk", "missing")
+        self.assertEqual(self.s.vmm_pids("a"), [])
+        self.assertIn("missing", self.s.ok("info", "a").stdout)
+
+    def test_failed_start_reports_the_vmm_error(self):
+        self.mkvm("a")  # the "kernel" is 4 KiB of zeroes
+        p = self.s.wirt("start", "a")
+        one_error_line(self, p, "failed to start", "not a RISC-V Linux Image")
+        self.assertEqual(self.s.vmm_pids("a"), [])
+        self.assertEqual(json.loads(self.s.ok("list", "--json").stdout)[0]["state"], "stopped")
+
+    def test_disk_full(self):
+        # A 40 MiB tmpfs as the store: copying the guest-sized files fails.
+        mnt = os.path.join(self.s.root, "small")
+        os.mkdir(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", mnt],
+                          capture_output=True).returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here")
+        try:
+            big = os.path.join(self.s.root, "big.bin")
+            with open(big, "wb") as f:
+                f.write(os.urandom(4 << 20))
+            store = os.path.join(mnt, "store")
+            run = lambda *a: subprocess.run([WIRT, "vm", "--store", store] + list(a),
+                                            capture_output=True, text=True, timeout=60,
+                                            env=dict(os.environ, WIRT_CACHE="/nonexistent"))
+            p = run("create", "small", "--kernel", self.kernel, "--bios", "none")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = run("create", "a", "--kernel", big, "--bios", "none")
+            one_error_line(self, p, "No space left on device")
+            # Nothing half-made: no VM 'a', no temporary directory.
+            self.assertEqual(sorted(os.listdir(os.path.join(store, "vms"))), ["small"])
+            p = run("clone", "small", "b")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # Fill the disk, then a config write fails cleanly and keeps the old file.
+            with open(os.path.join(mnt, "filler"), "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\1" * 65536)
+                        f.flush()
+                except OSError:
+                    pass
+            cfg = readf(os.path.join(store, "vms", "small", "vm.json"))
+            p = run("set", "small", "cpus=2")
+            one_error_line(self, p, "No space left on device")
+            self.assertEqual(readf(os.path.join(store, "vms", "small", "vm.json")), cfg)
+            self.assertEqual(sorted(os.listdir(os.path.join(store, "vms"))), ["b", "small"])
+            self.assertEqual([f for f in os.listdir(os.path.join(store, "vms", "small"))
+                              if "tmp" in f], [])
+        finally:
+            subprocess.run(["umount", "-l", mnt])
+
+    # -- templates, clones, delete -------------------------------------------
+
+    def test_template_protection(self):
+        self.mkvm("base")
+        one_error_line(self, self.s.wirt("clone", "base", "lc", "--linked"), "not a template")
+        self.s.ok("template", "base")
+        disk = self.s.path("base", "disk.qcow2")
+        self.assertEqual(os.stat(disk).st_mode & 0o222, 0)
+        one_error_line(self, self.s.wirt("start", "base"), "template")
+        one_error_line(self, self.s.wirt("set", "base", "cpus=2"), "template")
+        one_error_line(self, self.s.wirt("snapshot", "base", "create", "s"), "template")
+        one_error_line(self, self.s.wirt("template", "base"), "already a template")
+        self.s.ok("create", "c1", "--from", "base")
+        self.s.ok("clone", "base", "c2", "--linked")
+        p = self.s.wirt("delete", "base")
+        one_error_line(self, p, "linked clones", "c1", "c2")
+        self.assertTrue(os.path.isfile(disk))
+        info = json.loads(self.s.ok("info", "base", "--json").stdout)
+        self.assertEqual(sorted(info["linked-clones"]), ["c1", "c2"])
+        self.s.ok("delete", "c1")
+        one_error_line(self, self.s.wirt("delete", "base"), "c2")
+        self.s.ok("delete", "c2")
+        self.s.ok("delete", "base")
+        self.assertFalse(os.path.exists(self.s.vmdir("base")))
+
+    def test_linked_clone_is_an_overlay_full_clone_is_independent(self):
+        self.mkvm("base", "--disk-size", "256M")
+        # Put 8 MiB of data on the base disk through the image tool.
+        disk = self.s.path("base", "disk.qcow2")
+        data = os.path.join(self.s.root, "data.raw")
+        with open(data, "wb") as f:
+            f.write(os.urandom(8 << 20))
+        subprocess.run([WIRT, "img", "convert", "-O", "qcow2", data, disk + ".new"], check=True)
+        subprocess.run([WIRT, "img", "resize", disk + ".new", "256M"], check=True,
+                       capture_output=True)
+        os.replace(disk + ".new", disk)
+        self.s.ok("template", "base")
+        self.s.ok("clone", "base", "lc", "--linked")
+        lc = self.s.path("lc", "disk.qcow2")
+        info = subprocess.run([WIRT, "img", "info", "--output=json", lc], capture_output=True,
+                              text=True, check=True)
+        self.assertEqual(json.loads(info.stdout)["backing-filename"], "../base/disk.qcow2")
+        base_used = os.stat(disk).st_blocks * 512
+        lc_used = os.stat(lc).st_blocks * 512
+        self.assertGreater(base_used, 8 << 20)
+        self.assertLess(lc_used * 10, base_used)  # a small fraction
+        # The clone reads the template's data.
+        subprocess.run([WIRT, "img", "compare", "-q", disk, lc], check=True)
+        # A full clone of the linked clone stands alone.
+        self.s.ok("clone", "lc", "full")
+        full = self.s.path("full", "disk.qcow2")
+        info = json.loads(subprocess.run([WIRT, "img", "info", "--output=json", full],
+                                         capture_output=True, text=True, check=True).stdout)
+        self.assertNotIn("backing-filename", info)
+        self.assertEqual(json.loads(self.s.ok("info", "full", "--json").stdout)["linked-to"], None)
+        subprocess.run([WIRT, "img", "compare", "-q", disk, full], check=True)
+        self.s.ok("delete", "lc")
+        self.s.ok("delete", "base")
+        subprocess.run([WIRT, "img", "check", "-q", full], check=True)
+
+    # -- snapshots -----------------------------------------------------------
+
+    def test_snapshots(self):
+        self.mkvm("a")
+        self.assertIn("no snapshots", self.s.ok("snapshot", "a", "list").stdout)
+        self.s.ok("snapshot", "a", "create", "before")
+        one_error_line(self, self.s.wirt("snapshot", "a", "create", "before"), "exists")
+        self.s.ok("snapshot", "a", "create", "after")
+        out = self.s.ok("snapshot", "a", "list").stdout
+        self.assertIn("before", out)
+        self.assertIn("after", out)
+        self.s.ok("snapshot", "a", "revert", "before")
+        self.s.ok("snapshot", "a", "delete", "after")
+        self.assertNotIn("after", self.s.ok("snapshot", "a", "list").stdout)
+        one_error_line(self, self.s.wirt("snapshot", "a", "revert", "nope"), "no such snapshot")
+        one_error_line(self, self.s.wirt("snapshot", "a", "explode", "x"), "unknown operation")
+        one_error_line(self, self.s.wirt("snapshot", "a", "create"), "snapshot name")
+        subprocess.run([WIRT, "img", "check", "-q", self.s.path("a", "disk.qcow2")], check=True)
+
+    # -- export / import -------------------------------------------------------
+
+    def test_export_import_round_trip(self):
+        self.mkvm("a", "--memory", "300M")
+        self.s.ok("snapshot", "a", "create", "s1")
+        arc = os.path.join(self.s.root, "a.tar")
+        self.s.ok("export", "a", arc)
+        with tarfile.open(arc) as t:
+            self.assertEqual(t.getnames()[0], "vm.json")
+            self.assertIn("disk.qcow2", t.getnames())
+        self.s.ok("import", arc, "b")
+        one_error_line(self, self.s.wirt("import", arc, "b"), "already exists")
+        one_error_line(self, self.s.wirt("import", arc), "already exists")  # named 'a'
+        info = json.loads(self.s.ok("info", "b", "--json").stdout)
+        self.assertEqual(info["memory"], "300M")
+        self.assertEqual(info["disks"][0]["snapshots"], ["s1"])
+        subprocess.run([WIRT, "img", "compare", "-q", self.s.path("a", "disk.qcow2"),
+                        self.s.path("b", "disk.qcow2")], check=True)
+
+    def hostile(self, members, name="evil"):
+        arc = os.path.join(self.s.root, "evil.tar")
+        with tarfile.open(arc, "w", format=tarfile.USTAR_FORMAT) as t:
+            for m in members:
+                if isinstance(m, tarfile.TarInfo):
+                    t.addfile(m)
+                    continue
+                mname, data = m
+                ti = tarfile.TarInfo(mname)
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+        before = sorted(os.listdir(os.path.join(self.s.store, "vms")))
+        p = self.s.wirt("import", arc, name)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertTrue(p.stderr.startswith("wirt vm: import"), p.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.s.store, "vms"))), before)
+        return p.stderr
+
+    def test_import_rejects_hostile_archives(self):
+        self.s.ok("list")
+        cfg = {"kernel": "k", "disks": [{"file": "disk.qcow2"}]}
+        j = json.dumps(cfg).encode()
+        self.assertIn("first member", self.hostile([("k", b"x")]))
+        self.assertIn("unexpected member", self.hostile([("vm.json", j), ("k", b"x"),
+                                                         ("../../escape", b"x")]))
+        self.assertIn("unexpected member", self.hostile([("vm.json", j), ("k", b"x"),
+                                                         ("k", b"y")]))
+        link = tarfile.TarInfo("k")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        self.assertIn("member type", self.hostile([("vm.json", j), link]))
+        bad = json.dumps({"kernel": "../../x"}).encode()
+        self.assertIn("kernel", self.hostile([("vm.json", bad)]))
+        self.assertIn("lacks", self.hostile([("vm.json", j), ("k", b"x")]))
+        # A qcow2 whose backing file is a host file.
+        evil = os.path.join(self.s.root, "evil.qcow2")
+        subprocess.run([WIRT, "img", "create", "-q", "-f", "qcow2", "-u", "-b", "/etc/passwd",
+                        "-F", "raw", evil, "1M"], check=True)
+        self.assertIn("backing file", self.hostile([("vm.json", j), ("k", b"x"),
+                                                    ("disk.qcow2", readf(evil, "rb"))]))
+        garbage = os.path.join(self.s.root, "garbage.tar")
+        with open(garbage, "wb") as f:
+            f.write(os.urandom(3000))
+        p = self.s.wirt("import", garbage)
+        one_error_line(self, p, "import")
+        self.assertFalse(os.path.exists(os.path.join(self.s.root, "escape")))
+        self.assertEqual([d for d in os.listdir(os.path.join(self.s.store, "vms"))
+                          if d.startswith(".")], [])
+
+
+@need_guest
+class RunningVmTest(unittest.TestCase):
+    """VMMs are started but the tests do not wait for the guest to boot."""
+
+    def setUp(self):
+        self.s = Store()
+        self.s.ok("create", "vm1", "--from", "debian")
+
+    def tearDown(self):
+        self.s.close()
+
+    def test_concurrent_starts_give_one_vmm(self):
+        results = []
+
+        def start():
+            results.append(self.s.wirt("start", "vm1", timeout=60))
+
+        threads = [threading.Thread(target=start) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(p.returncode for p in results)
+        self.assertEqual(codes[0], 0, [p.stderr for p in results])
+        self.assertTrue(all(c != 0 for c in codes[1:]), [p.stderr for p in results])
+        for p in results:
+            if p.returncode:
+                self.assertRegex(p.stderr, r"^wirt vm: VM 'vm1' is (already running|busy)")
+        time.sleep(1)
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1)
+        # Mutating commands refuse while it runs.
+        one_error_line(self, self.s.wirt("set", "vm1", "cpus=2"), "running")
+        one_error_line(self, self.s.wirt("delete", "vm1"), "running")
+        one_error_line(self, self.s.wirt("snapshot", "vm1", "create", "x"), "running")
+        one_error_line(self, self.s.wirt("start", "vm1"), "already running")
+        self.s.ok("stop", "vm1", "--force")
+        self.assertEqual(self.s.vmm_pids("vm1"), [])
+        self.assertFalse(os.path.exists(self.s.path("vm1", "control.sock")))
+
+    def test_stale_state_after_kill9_is_cleaned(self):
+        self.s.ok("start", "vm1")
+        pid = int(readf(self.s.path("vm1", "vmm.pid")))
+        self.assertEqual(self.s.vmm_pids("vm1"), [pid])
+        os.kill(pid, 9)
+        for _ in range(50):
+            if not os.path.exists("/proc/%d" % pid):
+                break
+            time.sleep(0.1)
+        for f in ("vmm.pid", "control.sock", "serial.sock"):
+            self.assertTrue(os.path.exists(self.s.path("vm1", f)), f)
+        p = self.s.ok("list")
+        self.assertIn("removed stale runtime files", p.stderr)
+        self.assertRegex(p.stdout, r"vm1\s+stopped")
+        for f in ("vmm.pid", "control.sock", "serial.sock"):
+            self.assertFalse(os.path.exists(self.s.path("vm1", f)), f)
+        # And it starts again.
+        self.s.ok("start", "vm1")
+        self.assertEqual(json.loads(self.s.ok("info", "vm1", "--json").stdout)["state"],
+                         "running")
+        self.s.ok("stop", "vm1", "--force")
+
+    def test_control_protocol(self):
+        self.s.ok("start", "vm1")
+        r = control(self.s, "vm1", '{"execute": "query-status", "id": 7}\n')[0]
+        self.assertEqual(r["id"], 7)
+        st = r["return"]
+        self.assertEqual(st["status"], "running")
+        self.assertEqual(st["memory"], 512 << 20)
+        self.assertEqual(st["cpus"], 1)
+        self.assertGreaterEqual(st["uptime"], 0)
+        # Hostile input: every line gets an error reply, the VMM survives.
+        replies = control(self.s, "vm1", '{"execute": \n[1,2]\n{"execute": 5}\n'
+                          '{"execute": "launch-missiles"}\n{"a":1} extra\n\x00\xff\n'
+                          '{"execute": "query-status", "arguments": 3}\n')
+        classes = [r["error"]["class"] for r in replies]
+        self.assertEqual(classes, ["ParseError", "InvalidRequest", "InvalidRequest",
+                                   "CommandNotFound", "ParseError", "ParseError",
+                                   "InvalidRequest"])
+        deep = "[" * 5000 + "]" * 5000 + "\n"
+        self.assertIn("error", control(self.s, "vm1", deep)[0])
+        longline = '{"execute": "' + "x" * 10000 + '"}\n'
+        r = control(self.s, "vm1", longline)[0]
+        self.assertIn("too long", r["error"]["desc"])
+        # Pause and resume.
+        self.assertEqual(control(self.s, "vm1", '{"execute":"pause"}\n')[0], {"return": {}})
+        self.assertEqual(control(self.s, "vm1", '{"execute":"query-status"}\n')[0]
+                         ["return"]["status"], "paused")
+        self.assertRegex(self.s.ok("list").stdout, r"vm1\s+paused")
+        self.assertEqual(control(self.s, "vm1", '{"execute":"powerdown"}\n')[0]["error"]
+                         ["class"], "InvalidState")
+        control(self.s, "vm1", '{"execute":"resume"}\n')
+        self.assertEqual(control(self.s, "vm1", '{"execute":"query-status"}\n')[0]
+                         ["return"]["status"], "running")
+        self.assertIn("reset", control(self.s, "vm1", '{"execute":"query-commands"}\n')[0]
+                      ["return"])
+        self.assertEqual(control(self.s, "vm1", '{"execute":"reset"}\n')[0], {"return": {}})
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1)
+        # quit: the VMM exits and removes its runtime files.
+        self.assertEqual(control(self.s, "vm1", '{"execute":"quit"}\n')[0], {"return": {}})
+        for _ in range(100):
+            if not self.s.vmm_pids("vm1"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(self.s.vmm_pids("vm1"), [])
+        for f in ("vmm.pid", "control.sock", "serial.sock"):
+            self.assertFalse(os.path.exists(self.s.path("vm1", f)), f)
+
+    def test_stop_before_the_guest_is_ready_needs_force(self):
+        self.s.ok("start", "vm1")
+        p = self.s.wirt("stop", "vm1", "--timeout", "1")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--force", p.stderr)
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1)
+        self.s.ok("stop", "vm1", "--force")
+        self.assertEqual(self.s.vmm_pids("vm1"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
