@@ -2,8 +2,10 @@
 /*
  * `wirt img commit`: copies the data an overlay (and any images between
  * it and BASE) holds into BASE, so BASE then has the content the overlay
- * showed.  The overlay itself is left as it was (qemu-img's -d): its
- * content is unchanged, and reading it still gives the same bytes.
+ * showed.  Then, as qemu-img does, the overlay is emptied (its clusters
+ * discarded, so reads fall through to BASE) unless -d is given or -b names
+ * a deeper BASE (which implies -d: the images in between would otherwise
+ * change content under the overlay).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +29,7 @@ static bool same_file(struct block_dev *bd, const struct stat *st)
 int img_commit(int argc, char **argv)
 {
     const char *fmt = NULL, *base_arg = NULL;
-    bool quiet = false, progress = false, ok;
+    bool quiet = false, progress = false, keep = false, ok;
     int c;
     while ((c = getopt(argc, argv, ":f:b:t:r:dpq")) != -1) {
         switch (c) {
@@ -38,9 +40,11 @@ int img_commit(int argc, char **argv)
             base_arg = optarg;
             break;
         case 'd':
+            keep = true;
+            break;
         case 't':
         case 'r':
-            break; /* the overlay is never emptied; no cache modes */
+            break; /* cache mode, rate limit: no-ops */
         case 'p':
             progress = true;
             break;
@@ -138,6 +142,25 @@ int img_commit(int argc, char **argv)
     if (r < 0) {
         img_err("commit: flushing '%s' failed: %s", base->path, strerror(-r));
         goto out;
+    }
+    if (!keep && bchain == top->backing) {
+        /* Open the overlay without its chain: a discard then leaves clusters unallocated
+         * (reading through to BASE) rather than writing zero clusters that hide it. */
+        struct block_dev *ov;
+        block_close(base);
+        base = NULL;
+        block_close(top);
+        top = NULL;
+        if (img_open(path, cfmt, BLOCK_OPEN_NO_BACKING, &ov) < 0)
+            goto out;
+        r = block_discard(ov, 0, block_size(ov));
+        if (r == 0)
+            r = block_flush(ov);
+        block_close(ov);
+        if (r < 0 && r != -ENOTSUP) {
+            img_err("commit: emptying '%s' failed: %s", path, strerror(-r));
+            goto out;
+        }
     }
     if (progress)
         printf("    (100.00/100%%)\n");

@@ -18,13 +18,25 @@ mkchain() {
     qemu-img convert -O raw base.qcow2 want-base.raw
 }
 
-# commit top into mid: mid then shows top's content; top still does too.
+top_allocated() { qemu-img map --output=json top.qcow2 | python3 -c '
+import json, sys
+print(sum(e["length"] for e in json.load(sys.stdin) if e["depth"] == 0 and e["present"]))'; }
+
+# commit top into mid: mid then shows top's content; top is emptied and
+# still shows the same content through mid.
 mkchain
 ok wimg commit top.qcow2
 for i in base mid top; do qcheck $i.qcow2; done
 qsame want-top.raw mid.qcow2
 qsame want-top.raw top.qcow2
 qsame want-base.raw base.qcow2
+[ "$(top_allocated)" = 0 ] || fail "commit did not empty the overlay"
+# -d keeps the overlay's clusters.
+mkchain
+ok wimg commit -d top.qcow2
+qsame want-top.raw mid.qcow2
+qsame want-top.raw top.qcow2
+[ "$(top_allocated)" -gt 0 ] || fail "commit -d emptied the overlay"
 
 # commit -b base: everything above base lands in base.
 mkchain
