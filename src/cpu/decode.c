@@ -53,7 +53,7 @@ static void decode32(struct dinsn *d, uint32_t insn)
     unsigned rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
     unsigned f7 = insn >> 25;
     int32_t imm_i = (int32_t)insn >> 20;
-    int32_t imm_s = ((int32_t)insn >> 25 << 5) | (int32_t)((insn >> 7) & 31);
+    int32_t imm_s = sext(((insn >> 25) << 5) | ((insn >> 7) & 31), 12);
     int32_t imm_b = sext(((insn >> 31) << 12) | (((insn >> 25) & 0x3f) << 5) |
                              (((insn >> 8) & 0xf) << 1) | (((insn >> 7) & 1) << 11),
                          13);

@@ -108,10 +108,19 @@ void hart_free(struct hart *h)
                  s->interrupts, s->exceptions);
     }
     struct bus *bus = h->bus;
-    /* Unlink from the hook chain. */
+    /* Unlink from the hook chain, wherever we are in it (harts may be
+     * freed in any order). */
     if (bus->ram_write_hook == ram_write_hook && bus->ram_write_hook_opaque == h) {
         bus->ram_write_hook = h->prev_hook;
         bus->ram_write_hook_opaque = h->prev_hook_opaque;
+    } else if (bus->ram_write_hook == ram_write_hook) {
+        struct hart *o = bus->ram_write_hook_opaque;
+        while (o->prev_hook == ram_write_hook && o->prev_hook_opaque != h)
+            o = o->prev_hook_opaque;
+        if (o->prev_hook == ram_write_hook) {
+            o->prev_hook = h->prev_hook;
+            o->prev_hook_opaque = h->prev_hook_opaque;
+        }
     }
     dcache_flush_all(h);
     while (h->dfree) {

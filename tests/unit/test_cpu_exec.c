@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include "state/state.h"
 #include "test_cpu_asm.h"
 
@@ -445,6 +447,63 @@ static void test_save_load(void **state)
     state_writer_free(&w);
 }
 
+static void *run_hart(void *arg)
+{
+    struct hart *h = arg;
+    while (hart_step(h, 100000) && !h->wfi)
+        ;
+    return NULL;
+}
+
+/* Two harts on one bus: atomics from two threads, cross-hart code
+ * modification made visible by FENCE.I, and freeing in either order. */
+static void test_two_harts(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h0 = m->h, *h1 = hart_new(1, &m->bus, &m->clock);
+    assert_non_null(h1);
+    /* Each hart: x1 = counter address, 20000 x amoadd.d, then wfi. */
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t code = B + 0x1000 * i;
+        TM_CODE(m, code, ADDI(2, 0, 1), LUI(3, 5 << 12), AMOADD_D(0, 1, 2), ADDI(3, 3, -1),
+                BNE(3, 0, -8), WFI);
+    }
+    hart_reset(h1, B + 0x1000, 1, 0);
+    hart_set_x(h0, 1, B + 0x8000);
+    hart_set_x(h1, 1, B + 0x8000);
+    pthread_t t0, t1;
+    pthread_create(&t0, NULL, run_hart, h0);
+    pthread_create(&t1, NULL, run_hart, h1);
+    pthread_join(t0, NULL);
+    pthread_join(t1, NULL);
+    assert_int_equal(tm_r64(m, B + 0x8000), 2 * (5 << 12));
+
+    /* h0 runs "addi x5,x0,1" at B+0x3000; h1 rewrites it; h0 sees it after FENCE.I. */
+    TM_CODE(m, B + 0x3000, ADDI(5, 0, 1), JALR(0, 6, 0));
+    TM_CODE(m, B, JALR(6, 7, 0), FENCE_I, JALR(6, 7, 0), ADDI(8, 5, 0));
+    hart_reset(h0, B, 0, 0);
+    hart_set_x(h0, 7, B + 0x3000);
+    hart_step(h0, 3); /* jalr, addi, jalr back */
+    assert_int_equal(hart_get_x(h0, 5), 1);
+    TM_CODE(m, B + 0x2000, SW(2, 1, 0), WFI);
+    hart_reset(h1, B + 0x2000, 0, 0);
+    hart_set_x(h1, 1, B + 0x3000);
+    hart_set_x(h1, 2, ADDI(5, 0, 9));
+    hart_step(h1, 1);
+    hart_step(h0, 5); /* fence.i, jalr, addi, jalr, addi */
+    assert_int_equal(hart_get_x(h0, 8), 9);
+
+    /* Free the first hart first: the DMA hook chain must stay intact. */
+    hart_free(h0);
+    m->h = NULL;
+    TM_CODE(m, B + 0x2000, ADDI(9, 0, 3)); /* reported write runs h1's hook */
+    hart_reset(h1, B + 0x2000, 0, 0);
+    hart_step(h1, 1);
+    assert_int_equal(hart_get_x(h1, 9), 3);
+    hart_free(h1);
+    m->h = hart_new(0, &m->bus, &m->clock); /* for teardown */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_self_modifying, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_loadstore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_harts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
