@@ -79,13 +79,21 @@ int vm_start_vm(const char *name, bool console)
         vm_die("'%s' is a template and cannot be started; create a VM from it: "
                "wirt vm create NEW --from %s",
                name, name);
-    int lock = vm_lock_try(name);
-    if (lock < 0) {
+    /* Someone holds the lock: a VMM (then it answers soon), or a short
+     * command such as list or set (then the lock comes free soon). */
+    int lock = -1;
+    for (int tries = 0; lock < 0; tries++) {
+        lock = vm_lock_try(name);
+        if (lock >= 0)
+            break;
         struct vm_runtime rt;
         vm_runtime_get(name, &rt);
         if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
             vm_die("VM '%s' is already running (pid %ld)", name, rt.pid);
-        vm_die("VM '%s' is busy (starting, or locked by another wirt vm command)", name);
+        if (tries == 50)
+            vm_die("VM '%s' is busy (starting, or locked by another wirt vm command)", name);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     if (cfg.kernel[0])
         need_file(name, "kernel", cfg.kernel);
