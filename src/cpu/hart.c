@@ -74,7 +74,10 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     dinsn_set_pseudo(&h->tmp_insn[1], OP_END);
     dinsn_set_pseudo(&h->tmp_insn[2], OP_END);
     const char *t = getenv("WIRT_TRACE");
-    h->trace = t && *t && strcmp(t, "0") != 0;
+    if (t && !strcmp(t, "traps"))
+        h->trace_traps = true;
+    else if (t && *t && strcmp(t, "0") != 0)
+        h->trace = h->trace_traps = true;
     if (bus->ram_write_hook == ram_write_hook)
         h->shared = ((struct hart *)bus->ram_write_hook_opaque)->shared;
     else if (!(h->shared = calloc(1, sizeof(*h->shared)))) {
@@ -138,7 +141,7 @@ void hart_free(struct hart *h)
 
 void hart_set_trace(struct hart *h, bool on)
 {
-    h->trace = on;
+    h->trace = h->trace_traps = on;
 }
 
 void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)

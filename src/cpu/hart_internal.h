@@ -202,7 +202,8 @@ struct hart {
     struct cpu_shared *shared;
     const struct vclock *clock;
     unsigned hartid;
-    bool trace;
+    bool trace;       /* every instruction (WIRT_TRACE=1) */
+    bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
     struct hart_stats stats;
 };
 
@@ -213,7 +214,8 @@ struct hart {
  * instructions executed plus traps taken. */
 uint64_t hart_step(struct hart *h, uint64_t max_insns);
 
-/* Turns the instruction trace on or off (also WIRT_TRACE=1 at hart_new). */
+/* Turns the instruction and trap trace on or off (also WIRT_TRACE=1 at
+ * hart_new; WIRT_TRACE=traps traces only traps and interrupts). */
 void hart_set_trace(struct hart *h, bool on);
 
 /* Privilege / CSR helpers used across the cpu files. */

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Traps, interrupts and the privilege-dependent MMU indexes. */
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "cpu/hart_internal.h"
+#include "util/compiler.h"
 #include "machine/vclock.h"
 
 void hart_update_mmu_idx(struct hart *h)
@@ -74,6 +78,7 @@ void hart_raise(struct hart *h, uint64_t cause, uint64_t tval)
     unsigned code = (unsigned)(cause & 63);
     uint64_t deleg = intr ? h->mideleg : h->medeleg;
     uint64_t st = h->mstatus;
+    unsigned from = h->priv;
 
     if (h->priv <= PRV_S && ((deleg >> code) & 1)) {
         h->scause = cause;
@@ -105,6 +110,12 @@ void hart_raise(struct hart *h, uint64_t cause, uint64_t tval)
     }
     h->mstatus = st;
     hart_update_mmu_idx(h);
+    if (unlikely(h->trace_traps))
+        fprintf(stderr,
+                "wirt-trace: hart%u %s %u epc %016" PRIx64 " tval %016" PRIx64
+                " p%u -> p%u handler %016" PRIx64 "\n",
+                h->hartid, intr ? "interrupt" : "exception", code,
+                h->priv == PRV_M ? h->mepc : h->sepc, tval, from, h->priv, h->pc);
 }
 
 bool hart_take_interrupt(struct hart *h)
