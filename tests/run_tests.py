@@ -185,7 +185,12 @@ class Runner:
         cases = {}   # name -> OK/FAILED/SKIPPED/ERROR
         order = []
         current = None
+        announced = 0
         for line in out.split("\n"):
+            m = re.match(r"\[=+\] .*?Running (\d+) test", line)
+            if m:
+                announced += int(m.group(1))
+                continue
             m = re.match(r"\[\s*(RUN|OK|FAILED|SKIPPED|ERROR)\s*\] (.*)$", line)
             if not m:
                 continue
@@ -200,9 +205,13 @@ class Runner:
         p = sum(1 for v in cases.values() if v == "OK")
         s = sum(1 for v in cases.values() if v == "SKIPPED")
         bad = [c for c in order if cases[c] not in ("OK", "SKIPPED")]
-        f = len(bad)
+        # Cases announced but never started: the binary died first.
+        unrun = max(0, announced - len(cases)) if status != 0 else 0
+        f = len(bad) + unrun
         extra = ""
-        if status != 0 and not bad:
+        if unrun:
+            extra = "%d more did not run; %s" % (unrun, describe_status(status))
+        elif status != 0 and not bad:
             # A crash between cases, a failing group setup, a leak report.
             f += 1
             extra = describe_status(status)
@@ -212,7 +221,8 @@ class Runner:
             # Not a cmocka binary, or it ran no test: count the binary.
             self.report("PASS", name, secs, "no cmocka cases found; binary exit 0")
             return
-        note = "%d case%s" % (len(cases), "" if len(cases) == 1 else "s")
+        n = max(announced, len(cases))
+        note = "%d case%s" % (n, "" if n == 1 else "s")
         if bad or f:
             what = []
             if bad:
@@ -441,7 +451,8 @@ def child_main(path, pattern, fd):
         def _bad(self, test, err):
             failed[0] += 1
             name = test_name(test) if hasattr(test, "_testMethodName") else \
-                "%s::%s" % (short, test.description if hasattr(test, "description") else test)
+                "%s::%s" % (short, str(getattr(test, "description", test)).replace(
+                    modname + ".", ""))
             # Includes the test's buffered stdout/stderr.
             details = self._exc_info_to_string(err, test)
             emit("FAIL", name, self._secs(), "", details)
