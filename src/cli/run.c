@@ -13,6 +13,7 @@
 #include "machine/board.h"
 #include "machine/console.h"
 #include "machine/control.h"
+#include "machine/evloop.h"
 #include "util/log.h"
 #include "util/size.h"
 #if __has_include("virtio/virtio_devices.h")
@@ -90,6 +91,41 @@ static void use_default_guest(struct board_config *cfg)
         if (!cfg->append)
             cfg->append = "console=ttyS0";
     }
+}
+
+/* A detached VMM turns SIGTERM/SIGINT (host shutdown, kill) into a
+ * clean power-off on the event loop, so its runtime files are removed. */
+static int term_pipe[2] = {-1, -1};
+
+static void on_term_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (write(term_pipe[1], "t", 1) < 0) {
+        /* the pipe is full: a power-off is already pending */
+    }
+    errno = saved;
+}
+
+static void on_term_event(void *opaque, uint32_t events)
+{
+    (void)events;
+    char buf[16];
+    while (read(term_pipe[0], buf, sizeof(buf)) > 0) {
+    }
+    board_power_off(opaque, 0);
+}
+
+static void catch_term_signals(struct board *b)
+{
+    if (pipe2(term_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+        !evloop_add_fd(b->loop, term_pipe[0], EPOLLIN, on_term_event, b))
+        return;
+    struct sigaction sa = {.sa_handler = on_term_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Written whole (temporary file + rename): a reader never sees half a pid. */
@@ -224,6 +260,8 @@ int cmd_run(int argc, char **argv)
     if ((serial_socket || serial_log) &&
         !console_detach(b->console, serial_socket, serial_log, err, sizeof(err)))
         usage_error("%s", err);
+    if (serial_socket || serial_log)
+        catch_term_signals(b);
     struct control *control = NULL;
     if (control_path && !(control = control_new(b, control_path, err, sizeof(err))))
         usage_error("%s", err);

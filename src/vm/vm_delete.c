@@ -19,8 +19,12 @@ int vm_cmd_delete(int argc, char **argv)
     if (!vm_exists(name) && access(dir, F_OK) != 0)
         vm_die("no VM named '%s' (see wirt vm list)", name);
     int lock = vm_lock_or_die(name);
-    char deps[1024];
-    vm_dependents(name, deps, sizeof(deps));
+    char deps[1024], err[1024];
+    struct vm_config cfg;
+    /* Only templates have linked clones; a VM with a broken config can
+     * still be deleted (that is often why one deletes it). */
+    bool tmpl = !vm_config_load(name, &cfg, err, sizeof(err)) || cfg.is_template;
+    vm_dependents(name, tmpl, deps, sizeof(deps));
     if (deps[0])
         vm_die("cannot delete '%s': linked clones depend on its disk: %s (delete them first)",
                name, deps);

@@ -33,7 +33,7 @@ int vm_cmd_info(int argc, char **argv)
         fprintf(stderr, "wirt vm: %s: removed stale runtime files (its VMM is gone)\n", name);
     char dir[PATH_MAX], deps[1024];
     vm_path(dir, sizeof(dir), name, NULL);
-    vm_dependents(name, deps, sizeof(deps));
+    vm_dependents(name, false, deps, sizeof(deps));
 
     json_object *o = vm_config_to_json(&cfg);
     json_object_object_add(o, "state", json_object_new_string(vm_state_name(rt.state)));

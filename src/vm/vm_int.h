@@ -122,8 +122,9 @@ json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char 
 void vm_control_or_die(const char *name, const char *cmd);
 
 /* Names of VMs whose disks are linked clones of `name` (comma list in
- * out, "" for none). */
-void vm_dependents(const char *name, char *out, size_t outlen);
+ * out, "" for none); with count_broken, VMs whose config cannot be read
+ * are listed too (they might depend on it). */
+void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen);
 
 /* Files. */
 bool vm_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);

@@ -83,6 +83,11 @@ int vm_stop_vm(const char *name, bool force, int timeout_s, bool timeout_given)
         vm_die("VM '%s' does not answer on its control socket; use --force", name);
     char err[512];
     json_object *r, *e, *d, *cls;
+    if (rt.state == VM_PAUSED) {
+        /* A paused guest cannot act on the request: let it run again. */
+        r = vm_control(name, "resume", 5000, err, sizeof(err));
+        json_object_put(r);
+    }
     /* A guest still booting cannot be asked yet: wait for it within the timeout. */
     struct timespec ts = {0, 500 * 1000 * 1000};
     for (int waited = 0;; waited += 500) {

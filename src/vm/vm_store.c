@@ -399,7 +399,7 @@ void vm_control_or_die(const char *name, const char *cmd)
     json_object_put(r);
 }
 
-void vm_dependents(const char *name, char *out, size_t outlen)
+void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen)
 {
     out[0] = '\0';
     DIR *d = opendir(vm_store_vms);
@@ -411,10 +411,15 @@ void vm_dependents(const char *name, char *out, size_t outlen)
             continue;
         struct vm_config cfg;
         char err[256];
-        if (!vm_config_load(e->d_name, &cfg, err, sizeof(err)) || strcmp(cfg.linked_to, name))
+        bool broken = !vm_config_load(e->d_name, &cfg, err, sizeof(err));
+        /* A VM whose config cannot be read might depend on it: count it. */
+        if (!broken && strcmp(cfg.linked_to, name))
+            continue;
+        if (broken && (!count_broken || !vm_exists(e->d_name)))
             continue;
         size_t l = strlen(out);
-        snprintf(out + l, outlen - l, "%s%s", l ? ", " : "", e->d_name);
+        snprintf(out + l, outlen - l, "%s%s%s", l ? ", " : "", e->d_name,
+                 broken ? " (broken config)" : "");
     }
     closedir(d);
 }

@@ -265,6 +265,13 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(sorted(info["linked-clones"]), ["c1", "c2"])
         self.s.ok("delete", "c1")
         one_error_line(self, self.s.wirt("delete", "base"), "c2")
+        # A clone whose config is broken still protects the template.
+        good = readf(self.s.path("c2", "vm.json"))
+        with open(self.s.path("c2", "vm.json"), "w") as f:
+            f.write("{broken")
+        one_error_line(self, self.s.wirt("delete", "base"), "c2 (broken config)")
+        with open(self.s.path("c2", "vm.json"), "w") as f:
+            f.write(good)
         self.s.ok("delete", "c2")
         self.s.ok("delete", "base")
         self.assertFalse(os.path.exists(self.s.vmdir("base")))
@@ -498,6 +505,20 @@ class RunningVmTest(unittest.TestCase):
         self.assertEqual(self.s.vmm_pids("vm1"), [])
         for f in ("vmm.pid", "control.sock", "serial.sock"):
             self.assertFalse(os.path.exists(self.s.path("vm1", f)), f)
+
+    def test_sigterm_powers_off_cleanly(self):
+        self.s.ok("start", "vm1")
+        pid = int(readf(self.s.path("vm1", "vmm.pid")))
+        os.kill(pid, 15)
+        for _ in range(100):
+            if not self.s.vmm_pids("vm1"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(self.s.vmm_pids("vm1"), [])
+        for f in ("vmm.pid", "control.sock", "serial.sock"):
+            self.assertFalse(os.path.exists(self.s.path("vm1", f)), f)
+        p = self.s.ok("list")
+        self.assertNotIn("stale", p.stderr)
 
     def test_stop_before_the_guest_is_ready_needs_force(self):
         self.s.ok("start", "vm1")
