@@ -36,6 +36,8 @@ for cs in 512 4096 65536 2097152; do
         qread $img 65536 100000 0
         wread $img 3000000 10000 0xcd
         "$B" check $img >/dev/null || fail "wirt check $img"
+        "$B" dump $img w.raw && qemu-img compare -q -f raw -F qcow2 w.raw $img ||
+            fail "qemu-img compare: wirt and QEMU see different contents in $img"
     done
 done
 
@@ -237,6 +239,13 @@ sleep 1
 msg=$("$B" write l.qcow2 0 512 1 2>&1) && fail "wirt wrote an image QEMU holds"
 echo "$msg" | grep -q "in use by another process" || fail "lock message: $msg"
 wait $qpid
+# and the other way round: wirt holds the write lock, QEMU must not write
+"$B" write l.qcow2 0 1 0 >/dev/null 2>&1
+"$B" bench l.qcow2 >/dev/null 2>&1 &
+wpid=$!
+sleep 0.3
+qemu-io -c 'write 0 512' l.qcow2 >/dev/null 2>&1 && fail "QEMU wrote an image wirt holds"
+wait $wpid
 
 echo "== hostile headers"
 "$B" create qcow2 h.qcow2 1M
