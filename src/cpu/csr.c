@@ -18,24 +18,52 @@
 #define SSTATUS_WRITABLE                                                                           \
     (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
 
-#define MIE_WRITABLE    (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP)
-#define S_INTS          (MIP_SSIP | MIP_STIP | MIP_SEIP)
+#define MIE_WRITABLE (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP)
+#define S_INTS       (MIP_SSIP | MIP_STIP | MIP_SEIP)
 /* Exceptions that may be delegated: all standard ones but ecall from M. */
 #define MEDELEG_WRITABLE 0xb3ffULL
 
 enum {
-    CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003,
-    CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNTEREN = 0x106,
-    CSR_SENVCFG = 0x10a, CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142,
-    CSR_STVAL = 0x143, CSR_SIP = 0x144, CSR_STIMECMP = 0x14d, CSR_SATP = 0x180,
-    CSR_MSTATUS = 0x300, CSR_MISA = 0x301, CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303,
-    CSR_MIE = 0x304, CSR_MTVEC = 0x305, CSR_MCOUNTEREN = 0x306, CSR_MENVCFG = 0x30a,
-    CSR_MCOUNTINHIBIT = 0x320, CSR_MSCRATCH = 0x340, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342,
-    CSR_MTVAL = 0x343, CSR_MIP = 0x344,
-    CSR_PMPCFG0 = 0x3a0, CSR_PMPADDR0 = 0x3b0,
-    CSR_MCYCLE = 0xb00, CSR_MINSTRET = 0xb02,
-    CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02,
-    CSR_MVENDORID = 0xf11, CSR_MARCHID = 0xf12, CSR_MIMPID = 0xf13, CSR_MHARTID = 0xf14,
+    CSR_FFLAGS = 0x001,
+    CSR_FRM = 0x002,
+    CSR_FCSR = 0x003,
+    CSR_SSTATUS = 0x100,
+    CSR_SIE = 0x104,
+    CSR_STVEC = 0x105,
+    CSR_SCOUNTEREN = 0x106,
+    CSR_SENVCFG = 0x10a,
+    CSR_SSCRATCH = 0x140,
+    CSR_SEPC = 0x141,
+    CSR_SCAUSE = 0x142,
+    CSR_STVAL = 0x143,
+    CSR_SIP = 0x144,
+    CSR_STIMECMP = 0x14d,
+    CSR_SATP = 0x180,
+    CSR_MSTATUS = 0x300,
+    CSR_MISA = 0x301,
+    CSR_MEDELEG = 0x302,
+    CSR_MIDELEG = 0x303,
+    CSR_MIE = 0x304,
+    CSR_MTVEC = 0x305,
+    CSR_MCOUNTEREN = 0x306,
+    CSR_MENVCFG = 0x30a,
+    CSR_MCOUNTINHIBIT = 0x320,
+    CSR_MSCRATCH = 0x340,
+    CSR_MEPC = 0x341,
+    CSR_MCAUSE = 0x342,
+    CSR_MTVAL = 0x343,
+    CSR_MIP = 0x344,
+    CSR_PMPCFG0 = 0x3a0,
+    CSR_PMPADDR0 = 0x3b0,
+    CSR_MCYCLE = 0xb00,
+    CSR_MINSTRET = 0xb02,
+    CSR_CYCLE = 0xc00,
+    CSR_TIME = 0xc01,
+    CSR_INSTRET = 0xc02,
+    CSR_MVENDORID = 0xf11,
+    CSR_MARCHID = 0xf12,
+    CSR_MIMPID = 0xf13,
+    CSR_MHARTID = 0xf14,
     CSR_MCONFIGPTR = 0xf15,
 };
 
@@ -117,16 +145,36 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
             return false;
         v = (h->fp.fflags & 0x1f) | ((h->fp.frm & 7) << 5);
         break;
-    case CSR_SSTATUS: v = read_mstatus(h) & SSTATUS_READ; break;
-    case CSR_SIE: v = h->mie & h->mideleg & S_INTS; break;
-    case CSR_STVEC: v = h->stvec; break;
-    case CSR_SCOUNTEREN: v = h->scounteren; break;
-    case CSR_SENVCFG: v = h->senvcfg; break;
-    case CSR_SSCRATCH: v = h->sscratch; break;
-    case CSR_SEPC: v = h->sepc; break;
-    case CSR_SCAUSE: v = h->scause; break;
-    case CSR_STVAL: v = h->stval; break;
-    case CSR_SIP: v = hart_read_mip(h) & h->mideleg & S_INTS; break;
+    case CSR_SSTATUS:
+        v = read_mstatus(h) & SSTATUS_READ;
+        break;
+    case CSR_SIE:
+        v = h->mie & h->mideleg & S_INTS;
+        break;
+    case CSR_STVEC:
+        v = h->stvec;
+        break;
+    case CSR_SCOUNTEREN:
+        v = h->scounteren;
+        break;
+    case CSR_SENVCFG:
+        v = h->senvcfg;
+        break;
+    case CSR_SSCRATCH:
+        v = h->sscratch;
+        break;
+    case CSR_SEPC:
+        v = h->sepc;
+        break;
+    case CSR_SCAUSE:
+        v = h->scause;
+        break;
+    case CSR_STVAL:
+        v = h->stval;
+        break;
+    case CSR_SIP:
+        v = hart_read_mip(h) & h->mideleg & S_INTS;
+        break;
     case CSR_STIMECMP:
         if (!stimecmp_allowed(h))
             return false;
@@ -137,33 +185,72 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
             return false;
         v = h->satp;
         break;
-    case CSR_MSTATUS: v = read_mstatus(h); break;
-    case CSR_MISA: v = MISA_VALUE; break;
-    case CSR_MEDELEG: v = h->medeleg; break;
-    case CSR_MIDELEG: v = h->mideleg; break;
-    case CSR_MIE: v = h->mie; break;
-    case CSR_MTVEC: v = h->mtvec; break;
-    case CSR_MCOUNTEREN: v = h->mcounteren; break;
-    case CSR_MENVCFG: v = h->menvcfg; break;
-    case CSR_MCOUNTINHIBIT: v = h->mcountinhibit; break;
-    case CSR_MSCRATCH: v = h->mscratch; break;
-    case CSR_MEPC: v = h->mepc; break;
-    case CSR_MCAUSE: v = h->mcause; break;
-    case CSR_MTVAL: v = h->mtval; break;
-    case CSR_MIP: v = hart_read_mip(h); break;
-    case CSR_MCYCLE: v = h->mcycle; break;
-    case CSR_MINSTRET: v = h->minstret; break;
+    case CSR_MSTATUS:
+        v = read_mstatus(h);
+        break;
+    case CSR_MISA:
+        v = MISA_VALUE;
+        break;
+    case CSR_MEDELEG:
+        v = h->medeleg;
+        break;
+    case CSR_MIDELEG:
+        v = h->mideleg;
+        break;
+    case CSR_MIE:
+        v = h->mie;
+        break;
+    case CSR_MTVEC:
+        v = h->mtvec;
+        break;
+    case CSR_MCOUNTEREN:
+        v = h->mcounteren;
+        break;
+    case CSR_MENVCFG:
+        v = h->menvcfg;
+        break;
+    case CSR_MCOUNTINHIBIT:
+        v = h->mcountinhibit;
+        break;
+    case CSR_MSCRATCH:
+        v = h->mscratch;
+        break;
+    case CSR_MEPC:
+        v = h->mepc;
+        break;
+    case CSR_MCAUSE:
+        v = h->mcause;
+        break;
+    case CSR_MTVAL:
+        v = h->mtval;
+        break;
+    case CSR_MIP:
+        v = hart_read_mip(h);
+        break;
+    case CSR_MCYCLE:
+        v = h->mcycle;
+        break;
+    case CSR_MINSTRET:
+        v = h->minstret;
+        break;
     case CSR_MVENDORID:
     case CSR_MARCHID:
     case CSR_MIMPID:
-    case CSR_MCONFIGPTR: v = 0; break;
-    case CSR_MHARTID: v = h->hartid; break;
+    case CSR_MCONFIGPTR:
+        v = 0;
+        break;
+    case CSR_MHARTID:
+        v = h->hartid;
+        break;
     default:
         if (csr >= CSR_CYCLE && csr <= CSR_CYCLE + 31) {
             unsigned idx = csr - CSR_CYCLE;
             if (!counter_allowed(h, idx))
                 return false;
-            v = idx == 0 ? h->mcycle : idx == 1 ? vclock_mtime(h->clock) : idx == 2 ? h->minstret : 0;
+            v = idx == 0   ? h->mcycle
+                : idx == 1 ? vclock_mtime(h->clock)
+                : idx == 2 ? h->minstret
+                           : 0;
         } else if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) {
             v = 0; /* mhpmcounterN / mhpmeventN: no events */
         } else if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
@@ -218,20 +305,36 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->fp.frm = (v >> 5) & 7;
         fs_dirty(h);
         return true;
-    case CSR_SSTATUS: write_mstatus(h, v, SSTATUS_WRITABLE); return true;
+    case CSR_SSTATUS:
+        write_mstatus(h, v, SSTATUS_WRITABLE);
+        return true;
     case CSR_SIE: {
         uint64_t mask = h->mideleg & S_INTS;
         h->mie = (h->mie & ~mask) | (v & mask);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }
-    case CSR_STVEC: h->stvec = v & ~2ULL; return true;
-    case CSR_SCOUNTEREN: h->scounteren = (uint32_t)v; return true;
-    case CSR_SENVCFG: h->senvcfg = v & MENVCFG_FIOM; return true;
-    case CSR_SSCRATCH: h->sscratch = v; return true;
-    case CSR_SEPC: h->sepc = v & ~1ULL; return true;
-    case CSR_SCAUSE: h->scause = v; return true;
-    case CSR_STVAL: h->stval = v; return true;
+    case CSR_STVEC:
+        h->stvec = v & ~2ULL;
+        return true;
+    case CSR_SCOUNTEREN:
+        h->scounteren = (uint32_t)v;
+        return true;
+    case CSR_SENVCFG:
+        h->senvcfg = v & MENVCFG_FIOM;
+        return true;
+    case CSR_SSCRATCH:
+        h->sscratch = v;
+        return true;
+    case CSR_SEPC:
+        h->sepc = v & ~1ULL;
+        return true;
+    case CSR_SCAUSE:
+        h->scause = v;
+        return true;
+    case CSR_STVAL:
+        h->stval = v;
+        return true;
     case CSR_SIP:
         if (h->mideleg & MIP_SSIP)
             h->mip_sw = (h->mip_sw & ~MIP_SSIP) | (v & MIP_SSIP);
@@ -254,9 +357,14 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }
-    case CSR_MSTATUS: write_mstatus(h, v, MSTATUS_WRITABLE); return true;
-    case CSR_MISA: return true; /* read-only WARL */
-    case CSR_MEDELEG: h->medeleg = v & MEDELEG_WRITABLE; return true;
+    case CSR_MSTATUS:
+        write_mstatus(h, v, MSTATUS_WRITABLE);
+        return true;
+    case CSR_MISA:
+        return true; /* read-only WARL */
+    case CSR_MEDELEG:
+        h->medeleg = v & MEDELEG_WRITABLE;
+        return true;
     case CSR_MIDELEG:
         h->mideleg = v & S_INTS;
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
@@ -265,17 +373,31 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->mie = v & MIE_WRITABLE;
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
-    case CSR_MTVEC: h->mtvec = v & ~2ULL; return true;
-    case CSR_MCOUNTEREN: h->mcounteren = (uint32_t)v; return true;
+    case CSR_MTVEC:
+        h->mtvec = v & ~2ULL;
+        return true;
+    case CSR_MCOUNTEREN:
+        h->mcounteren = (uint32_t)v;
+        return true;
     case CSR_MENVCFG:
         h->menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
-    case CSR_MCOUNTINHIBIT: h->mcountinhibit = (uint32_t)v & ~2u; return true;
-    case CSR_MSCRATCH: h->mscratch = v; return true;
-    case CSR_MEPC: h->mepc = v & ~1ULL; return true;
-    case CSR_MCAUSE: h->mcause = v; return true;
-    case CSR_MTVAL: h->mtval = v; return true;
+    case CSR_MCOUNTINHIBIT:
+        h->mcountinhibit = (uint32_t)v & ~2u;
+        return true;
+    case CSR_MSCRATCH:
+        h->mscratch = v;
+        return true;
+    case CSR_MEPC:
+        h->mepc = v & ~1ULL;
+        return true;
+    case CSR_MCAUSE:
+        h->mcause = v;
+        return true;
+    case CSR_MTVAL:
+        h->mtval = v;
+        return true;
     case CSR_MIP: {
         uint64_t mask = MIP_SSIP | MIP_SEIP;
         if (!(h->menvcfg & MENVCFG_STCE))
@@ -284,8 +406,12 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }
-    case CSR_MCYCLE: h->mcycle = v; return true;
-    case CSR_MINSTRET: h->minstret = v; return true;
+    case CSR_MCYCLE:
+        h->mcycle = v;
+        return true;
+    case CSR_MINSTRET:
+        h->minstret = v;
+        return true;
     default:
         if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f))
             return true;

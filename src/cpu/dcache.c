@@ -98,8 +98,7 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     p->hnext = h->dbuckets[b];
     h->dbuckets[b] = p;
     h->dpages++;
-    __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1, __ATOMIC_RELAXED);
     mark_store_tlb(h, (uintptr_t)bus_ram_ptr(h->bus, pa_page, 0), true);
     return p;
 }

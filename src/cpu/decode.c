@@ -101,12 +101,24 @@ static void decode32(struct dinsn *d, uint32_t insn)
     case 0x13: {
         unsigned shamt = (insn >> 20) & 63, f6 = insn >> 26;
         switch (f3) {
-        case 0: alu(d, OP_ADDI, rd, rs1, 0, imm_i); return;
-        case 2: alu(d, OP_SLTI, rd, rs1, 0, imm_i); return;
-        case 3: alu(d, OP_SLTIU, rd, rs1, 0, imm_i); return;
-        case 4: alu(d, OP_XORI, rd, rs1, 0, imm_i); return;
-        case 6: alu(d, OP_ORI, rd, rs1, 0, imm_i); return;
-        case 7: alu(d, OP_ANDI, rd, rs1, 0, imm_i); return;
+        case 0:
+            alu(d, OP_ADDI, rd, rs1, 0, imm_i);
+            return;
+        case 2:
+            alu(d, OP_SLTI, rd, rs1, 0, imm_i);
+            return;
+        case 3:
+            alu(d, OP_SLTIU, rd, rs1, 0, imm_i);
+            return;
+        case 4:
+            alu(d, OP_XORI, rd, rs1, 0, imm_i);
+            return;
+        case 6:
+            alu(d, OP_ORI, rd, rs1, 0, imm_i);
+            return;
+        case 7:
+            alu(d, OP_ANDI, rd, rs1, 0, imm_i);
+            return;
         case 1:
             if (f6 != 0)
                 break;
@@ -125,7 +137,9 @@ static void decode32(struct dinsn *d, uint32_t insn)
     }
     case 0x1b:
         switch (f3) {
-        case 0: alu(d, OP_ADDIW, rd, rs1, 0, imm_i); return;
+        case 0:
+            alu(d, OP_ADDIW, rd, rs1, 0, imm_i);
+            return;
         case 1:
             if (f7 != 0)
                 break;
@@ -201,8 +215,8 @@ static void decode32(struct dinsn *d, uint32_t insn)
         case 4:
             break;
         default: {
-            static const uint16_t ops[8] = {0,         OP_CSRRW,  OP_CSRRS,  OP_CSRRC,
-                                            0,         OP_CSRRWI, OP_CSRRSI, OP_CSRRCI};
+            static const uint16_t ops[8] = {0, OP_CSRRW,  OP_CSRRS,  OP_CSRRC,
+                                            0, OP_CSRRWI, OP_CSRRSI, OP_CSRRCI};
             set(d, ops[f3], sink(rd), rs1, 0, (int32_t)(insn >> 20));
             return;
         }
@@ -220,17 +234,38 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 goto bad;
             op = dw ? OP_LR_D : OP_LR_W;
             break;
-        case 0x03: op = dw ? OP_SC_D : OP_SC_W; break;
-        case 0x01: op = dw ? OP_AMOSWAP_D : OP_AMOSWAP_W; break;
-        case 0x00: op = dw ? OP_AMOADD_D : OP_AMOADD_W; break;
-        case 0x04: op = dw ? OP_AMOXOR_D : OP_AMOXOR_W; break;
-        case 0x0c: op = dw ? OP_AMOAND_D : OP_AMOAND_W; break;
-        case 0x08: op = dw ? OP_AMOOR_D : OP_AMOOR_W; break;
-        case 0x10: op = dw ? OP_AMOMIN_D : OP_AMOMIN_W; break;
-        case 0x14: op = dw ? OP_AMOMAX_D : OP_AMOMAX_W; break;
-        case 0x18: op = dw ? OP_AMOMINU_D : OP_AMOMINU_W; break;
-        case 0x1c: op = dw ? OP_AMOMAXU_D : OP_AMOMAXU_W; break;
-        default: goto bad;
+        case 0x03:
+            op = dw ? OP_SC_D : OP_SC_W;
+            break;
+        case 0x01:
+            op = dw ? OP_AMOSWAP_D : OP_AMOSWAP_W;
+            break;
+        case 0x00:
+            op = dw ? OP_AMOADD_D : OP_AMOADD_W;
+            break;
+        case 0x04:
+            op = dw ? OP_AMOXOR_D : OP_AMOXOR_W;
+            break;
+        case 0x0c:
+            op = dw ? OP_AMOAND_D : OP_AMOAND_W;
+            break;
+        case 0x08:
+            op = dw ? OP_AMOOR_D : OP_AMOOR_W;
+            break;
+        case 0x10:
+            op = dw ? OP_AMOMIN_D : OP_AMOMIN_W;
+            break;
+        case 0x14:
+            op = dw ? OP_AMOMAX_D : OP_AMOMAX_W;
+            break;
+        case 0x18:
+            op = dw ? OP_AMOMINU_D : OP_AMOMINU_W;
+            break;
+        case 0x1c:
+            op = dw ? OP_AMOMAXU_D : OP_AMOMAXU_W;
+            break;
+        default:
+            goto bad;
         }
         set(d, op, sink(rd), rs1, rs2, 0);
         return;
@@ -270,9 +305,10 @@ static void decode16(struct dinsn *d, uint32_t insn)
     unsigned rdp = 8 + ((insn >> 2) & 7), rs1p = 8 + ((insn >> 7) & 7);
     int32_t imm6 = sext(((insn >> 7) & 0x20) | ((insn >> 2) & 0x1f), 6);
     /* Offsets shared by several forms (unsigned, scaled). */
-    int32_t off_d = (int32_t)(((insn >> 7) & 0x38) | ((insn << 1) & 0xc0));       /* C.LD/FLD */
+    int32_t off_d = (int32_t)(((insn >> 7) & 0x38) | ((insn << 1) & 0xc0)); /* C.LD/FLD */
     int32_t off_w = (int32_t)(((insn >> 7) & 0x38) | ((insn >> 4) & 4) | ((insn << 1) & 0x40));
-    int32_t off_dsp = (int32_t)(((insn >> 7) & 0x20) | ((insn >> 2) & 0x18) | ((insn << 4) & 0x1c0));
+    int32_t off_dsp =
+        (int32_t)(((insn >> 7) & 0x20) | ((insn >> 2) & 0x18) | ((insn << 4) & 0x1c0));
     int32_t off_wsp = (int32_t)(((insn >> 7) & 0x20) | ((insn >> 2) & 0x1c) | ((insn << 4) & 0xc0));
     int32_t off_sdsp = (int32_t)(((insn >> 7) & 0x38) | ((insn >> 1) & 0x1c0));
     int32_t off_swsp = (int32_t)(((insn >> 7) & 0x3c) | ((insn >> 1) & 0xc0));
@@ -287,20 +323,36 @@ static void decode16(struct dinsn *d, uint32_t insn)
         set(d, OP_ADDI, rdp, 2, 0, imm);
         return;
     }
-    case 001: set(d, OP_FLD, rdp, rs1p, 0, off_d); return;
-    case 002: set(d, OP_LW, rdp, rs1p, 0, off_w); return;
-    case 003: set(d, OP_LD, rdp, rs1p, 0, off_d); return;
-    case 005: set(d, OP_FSD, 0, rs1p, rdp, off_d); return;
-    case 006: set(d, OP_SW, 0, rs1p, rdp, off_w); return;
-    case 007: set(d, OP_SD, 0, rs1p, rdp, off_d); return;
+    case 001:
+        set(d, OP_FLD, rdp, rs1p, 0, off_d);
+        return;
+    case 002:
+        set(d, OP_LW, rdp, rs1p, 0, off_w);
+        return;
+    case 003:
+        set(d, OP_LD, rdp, rs1p, 0, off_d);
+        return;
+    case 005:
+        set(d, OP_FSD, 0, rs1p, rdp, off_d);
+        return;
+    case 006:
+        set(d, OP_SW, 0, rs1p, rdp, off_w);
+        return;
+    case 007:
+        set(d, OP_SD, 0, rs1p, rdp, off_d);
+        return;
     /* Quadrant 1 */
-    case 010: alu(d, OP_ADDI, rd, rd, 0, imm6); return;
+    case 010:
+        alu(d, OP_ADDI, rd, rd, 0, imm6);
+        return;
     case 011:
         if (rd == 0)
             break;
         set(d, OP_ADDIW, rd, rd, 0, imm6);
         return;
-    case 012: alu(d, OP_ADDI, rd, 0, 0, imm6); return;
+    case 012:
+        alu(d, OP_ADDI, rd, 0, 0, imm6);
+        return;
     case 013:
         if (rd == 2) {
             int32_t imm = sext(((insn >> 3) & 0x200) | ((insn >> 2) & 0x10) | ((insn << 1) & 0x40) |
@@ -325,8 +377,7 @@ static void decode16(struct dinsn *d, uint32_t insn)
         } else if (f2 == 2) {
             set(d, OP_ANDI, rs1p, rs1p, 0, imm6);
         } else {
-            static const uint16_t ops[8] = {OP_SUB,  OP_XOR,  OP_OR, OP_AND,
-                                            OP_SUBW, OP_ADDW, 0,     0};
+            static const uint16_t ops[8] = {OP_SUB, OP_XOR, OP_OR, OP_AND, OP_SUBW, OP_ADDW, 0, 0};
             unsigned op = ops[((insn >> 10) & 4) | ((insn >> 5) & 3)];
             if (!op)
                 break;
@@ -356,7 +407,9 @@ static void decode16(struct dinsn *d, uint32_t insn)
         alu(d, OP_SLLI, rd, rd, 0, (int32_t)shamt);
         return;
     }
-    case 021: set(d, OP_FLD, rd, 2, 0, off_dsp); return;
+    case 021:
+        set(d, OP_FLD, rd, 2, 0, off_dsp);
+        return;
     case 022:
         if (rd == 0)
             break;
@@ -385,9 +438,15 @@ static void decode16(struct dinsn *d, uint32_t insn)
                 alu(d, OP_ADD, rd, rd, rs2, 0);
         }
         return;
-    case 025: set(d, OP_FSD, 0, 2, rs2, off_sdsp); return;
-    case 026: set(d, OP_SW, 0, 2, rs2, off_swsp); return;
-    case 027: set(d, OP_SD, 0, 2, rs2, off_sdsp); return;
+    case 025:
+        set(d, OP_FSD, 0, 2, rs2, off_sdsp);
+        return;
+    case 026:
+        set(d, OP_SW, 0, 2, rs2, off_swsp);
+        return;
+    case 027:
+        set(d, OP_SD, 0, 2, rs2, off_sdsp);
+        return;
     }
     illegal(d);
 }

@@ -21,8 +21,8 @@ static void trace_insn(struct hart *h, uint64_t pc, const struct dinsn *d)
 {
     if (d->op == OP_DECODE || d->op == OP_END || d->op == OP_CROSS)
         return;
-    fprintf(stderr, "wirt-trace: hart%u p%u pc %016" PRIx64 " insn %0*x %s\n", h->hartid,
-            h->priv, pc, d->len == 2 ? 4 : 8, d->raw, decode_op_name(d->op));
+    fprintf(stderr, "wirt-trace: hart%u p%u pc %016" PRIx64 " insn %0*x %s\n", h->hartid, h->priv,
+            pc, d->len == 2 ? 4 : 8, d->raw, decode_op_name(d->op));
 }
 
 static void counters_add(struct hart *h, uint64_t n)

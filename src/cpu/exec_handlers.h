@@ -4,7 +4,10 @@
  * 4-byte instructions (LEN 4, labels do_X_4) and once for compressed ones
  * (LEN 2, do_X_2), so that advancing to the next instruction is a
  * constant add instead of a dependent load of the length.
+ *
+ * Not clang-formatted: it cannot lay out labels made by macros.
  */
+/* clang-format off */
 LBL(DECODE): {
     icount--;
     unsigned off = (unsigned)(pc & (PAGE_SIZE - 1));
@@ -393,3 +396,4 @@ LBL(FP):
     x[0] = 0;
     h->mstatus |= MSTATUS_FS;
     NEXT();
+/* clang-format on */

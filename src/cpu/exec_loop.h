@@ -29,7 +29,7 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
         icount++;                                                                                  \
         if (EXEC_TRACE)                                                                            \
             trace_insn(h, pc, d);                                                                  \
-        goto *labels[d->hidx];                                                                       \
+        goto *labels[d->hidx];                                                                     \
     } while (0)
 #define NEXT()                                                                                     \
     do {                                                                                           \
@@ -79,7 +79,7 @@ fetch:
         DISPATCH();
     }
 
-slow_fetch: {
+slow_fetch : {
     /* Code outside plain RAM, or an instruction crossing a page. */
     uint32_t insn;
     h->pc = pc;
@@ -101,12 +101,12 @@ trap_fetch:
     page = TLB_INVALID;
     goto fetch;
 
-#define LEN 4
+#define LEN       4
 #define LBL(name) do_##name##_4
 #include "cpu/exec_handlers.h"
 #undef LEN
 #undef LBL
-#define LEN 2
+#define LEN       2
 #define LBL(name) do_##name##_2
 #include "cpu/exec_handlers.h"
 #undef LEN

@@ -13,7 +13,7 @@
 #include "util/log.h"
 
 const char hart_isa_string[] = "rv64imafdc_zicntr_zicsr_zifencei_sstc";
-const char *const hart_isa_extensions[] = {"i",     "m",     "a",        "f",    "d", "c",
+const char *const hart_isa_extensions[] = {"i",      "m",     "a",        "f",    "d", "c",
                                            "zicntr", "zicsr", "zifencei", "sstc", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
@@ -102,13 +102,14 @@ void hart_free(struct hart *h)
     const char *st = getenv("WIRT_CPU_STATS");
     if (st && *st && strcmp(st, "0") != 0) {
         const struct hart_stats *s = &h->stats;
-        fprintf(stderr, "wirt: hart%u: instret %" PRIu64 " runs %" PRIu64 " tlb_flush %" PRIu64
-                 " tlb_flush_va %" PRIu64 " fetch_miss %" PRIu64 " load_slow %" PRIu64
-                 " store_slow %" PRIu64 " dpage_alloc %" PRIu64 " dcache_flush %" PRIu64
-                 " code_store %" PRIu64 " interrupts %" PRIu64 " exceptions %" PRIu64 "\n",
-                 h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->fetch_miss,
-                 s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush, s->code_store,
-                 s->interrupts, s->exceptions);
+        fprintf(stderr,
+                "wirt: hart%u: instret %" PRIu64 " runs %" PRIu64 " tlb_flush %" PRIu64
+                " tlb_flush_va %" PRIu64 " fetch_miss %" PRIu64 " load_slow %" PRIu64
+                " store_slow %" PRIu64 " dpage_alloc %" PRIu64 " dcache_flush %" PRIu64
+                " code_store %" PRIu64 " interrupts %" PRIu64 " exceptions %" PRIu64 "\n",
+                h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->fetch_miss,
+                s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush, s->code_store,
+                s->interrupts, s->exceptions);
     }
     struct bus *bus = h->bus;
     /* Unlink from the hook chain, wherever we are in it (harts may be
@@ -247,9 +248,10 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
 
 /* The order of fields in the stream; load reads them back the same way. */
 #define HART_U64_FIELDS(X)                                                                         \
-    X(pc) X(mstatus) X(medeleg) X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc)      \
-    X(mcause) X(scause) X(mtval) X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg)    \
-    X(stimecmp) X(mcycle) X(minstret)
+    X(pc)                                                                                          \
+    X(mstatus) X(medeleg) X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause)  \
+        X(scause) X(mtval) X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg)          \
+            X(stimecmp) X(mcycle) X(minstret)
 
 void hart_save(struct hart *h, struct state_writer *w)
 {

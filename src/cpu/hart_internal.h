@@ -37,8 +37,8 @@
 #define PAGE_SIZE  4096ULL
 #define PAGE_MASK  (~(PAGE_SIZE - 1))
 
-#define TLB_BITS 8
-#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_BITS    8
+#define TLB_SIZE    (1u << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
 /* Set in a store-TLB tag when the page holds decoded code: the fast path
  * never matches it (the compared va's bits 3..11 are always 0), the slow
@@ -69,27 +69,27 @@ enum {
 };
 
 /* mstatus bits. */
-#define MSTATUS_SIE  (1ULL << 1)
-#define MSTATUS_MIE  (1ULL << 3)
-#define MSTATUS_SPIE (1ULL << 5)
-#define MSTATUS_UBE  (1ULL << 6)
-#define MSTATUS_MPIE (1ULL << 7)
-#define MSTATUS_SPP  (1ULL << 8)
-#define MSTATUS_VS   (3ULL << 9)
+#define MSTATUS_SIE       (1ULL << 1)
+#define MSTATUS_MIE       (1ULL << 3)
+#define MSTATUS_SPIE      (1ULL << 5)
+#define MSTATUS_UBE       (1ULL << 6)
+#define MSTATUS_MPIE      (1ULL << 7)
+#define MSTATUS_SPP       (1ULL << 8)
+#define MSTATUS_VS        (3ULL << 9)
 #define MSTATUS_MPP_SHIFT 11
-#define MSTATUS_MPP  (3ULL << 11)
-#define MSTATUS_FS_SHIFT 13
-#define MSTATUS_FS   (3ULL << 13)
-#define MSTATUS_XS   (3ULL << 15)
-#define MSTATUS_MPRV (1ULL << 17)
-#define MSTATUS_SUM  (1ULL << 18)
-#define MSTATUS_MXR  (1ULL << 19)
-#define MSTATUS_TVM  (1ULL << 20)
-#define MSTATUS_TW   (1ULL << 21)
-#define MSTATUS_TSR  (1ULL << 22)
-#define MSTATUS_UXL  (3ULL << 32)
-#define MSTATUS_SXL  (3ULL << 34)
-#define MSTATUS_SD   (1ULL << 63)
+#define MSTATUS_MPP       (3ULL << 11)
+#define MSTATUS_FS_SHIFT  13
+#define MSTATUS_FS        (3ULL << 13)
+#define MSTATUS_XS        (3ULL << 15)
+#define MSTATUS_MPRV      (1ULL << 17)
+#define MSTATUS_SUM       (1ULL << 18)
+#define MSTATUS_MXR       (1ULL << 19)
+#define MSTATUS_TVM       (1ULL << 20)
+#define MSTATUS_TW        (1ULL << 21)
+#define MSTATUS_TSR       (1ULL << 22)
+#define MSTATUS_UXL       (3ULL << 32)
+#define MSTATUS_SXL       (3ULL << 34)
+#define MSTATUS_SD        (1ULL << 63)
 
 #define MIP_SSIP (1ULL << IRQ_S_SOFT)
 #define MIP_MSIP (1ULL << IRQ_M_SOFT)
@@ -106,20 +106,20 @@ enum {
 #define SATP_MODE_SV48 9
 
 struct tlb_entry {
-    uint64_t tag;      /* page-aligned va, or TLB_INVALID */
-    uintptr_t addend;  /* host address = va + addend */
+    uint64_t tag;     /* page-aligned va, or TLB_INVALID */
+    uintptr_t addend; /* host address = va + addend */
 };
 
 /* Slots per decoded page: one per 2-byte offset. */
 #define DPAGE_SLOTS (PAGE_SIZE / 2)
 
 struct dpage {
-    uint64_t pa;             /* physical page address */
-    struct dpage *hnext;     /* hash chain / free list */
+    uint64_t pa;                        /* physical page address */
+    struct dpage *hnext;                /* hash chain / free list */
     struct dinsn insn[DPAGE_SLOTS + 2]; /* + two OP_END sentinels */
 };
 
-#define DCACHE_BUCKETS 1024
+#define DCACHE_BUCKETS   1024
 #define DCACHE_MAX_PAGES 2048 /* 64 MiB of decoded code, then flush all */
 
 #define DMA_PENDING_MAX 64
@@ -127,11 +127,11 @@ struct dpage {
 /* Slow-path event counters (debugging and tuning; WIRT_CPU_STATS=1 prints
  * them when the hart is freed). */
 struct hart_stats {
-    uint64_t insns;       /* executed, whatever mcountinhibit says */
-    uint64_t runs;        /* exec() entries */
-    uint64_t tlb_flush;   /* full TLB flushes */
+    uint64_t insns;     /* executed, whatever mcountinhibit says */
+    uint64_t runs;      /* exec() entries */
+    uint64_t tlb_flush; /* full TLB flushes */
     uint64_t tlb_flush_va;
-    uint64_t fetch_miss;  /* fetch TLB misses */
+    uint64_t fetch_miss; /* fetch TLB misses */
     uint64_t load_slow, store_slow;
     uint64_t dpage_alloc, dcache_flush, code_store; /* stores hitting decoded pages */
     uint64_t interrupts, exceptions;
@@ -195,7 +195,7 @@ struct hart {
     struct dpage *dbuckets[DCACHE_BUCKETS];
     struct dpage *dfree;
     unsigned dpages;
-    uint8_t *code_map; /* per RAM page: 1 if a dpage exists for it */
+    uint8_t *code_map;        /* per RAM page: 1 if a dpage exists for it */
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
 
     struct bus *bus;

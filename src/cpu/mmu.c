@@ -8,13 +8,13 @@
 #include "cpu/hart_internal.h"
 #include "mem/bus.h"
 
-#define PTE_V (1ULL << 0)
-#define PTE_R (1ULL << 1)
-#define PTE_W (1ULL << 2)
-#define PTE_X (1ULL << 3)
-#define PTE_U (1ULL << 4)
-#define PTE_A (1ULL << 6)
-#define PTE_D (1ULL << 7)
+#define PTE_V    (1ULL << 0)
+#define PTE_R    (1ULL << 1)
+#define PTE_W    (1ULL << 2)
+#define PTE_X    (1ULL << 3)
+#define PTE_U    (1ULL << 4)
+#define PTE_A    (1ULL << 6)
+#define PTE_D    (1ULL << 7)
 #define PPN_MASK ((1ULL << 44) - 1)
 
 void tlb_flush_all(struct hart *h)
@@ -101,8 +101,7 @@ enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx
         }
         if (acc == ACC_FETCH && !(pte & PTE_X))
             return MMU_PAGE_FAULT;
-        if (acc == ACC_LOAD &&
-            !((pte & PTE_R) || ((h->mstatus & MSTATUS_MXR) && (pte & PTE_X))))
+        if (acc == ACC_LOAD && !((pte & PTE_R) || ((h->mstatus & MSTATUS_MXR) && (pte & PTE_X))))
             return MMU_PAGE_FAULT;
         if (acc == ACC_STORE && !(pte & PTE_W))
             return MMU_PAGE_FAULT;

@@ -53,8 +53,7 @@ int hart_pending_interrupt(struct hart *h)
 {
     uint64_t mip = mip_no_timer(h);
     /* Reading the clock costs a vDSO call: only when STI could matter. */
-    if ((h->menvcfg & MENVCFG_STCE) && (h->mie & MIP_STIP) &&
-        vclock_mtime(h->clock) >= h->stimecmp)
+    if ((h->menvcfg & MENVCFG_STCE) && (h->mie & MIP_STIP) && vclock_mtime(h->clock) >= h->stimecmp)
         mip |= MIP_STIP;
     uint64_t pend = mip & h->mie;
     if (!pend)

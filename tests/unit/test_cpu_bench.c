@@ -15,7 +15,7 @@
 
 #include "test_cpu_asm.h"
 
-#define B   TEST_RAM_BASE
+#define B             TEST_RAM_BASE
 #define XOR(rd, a, b) enc_r(0, b, a, 4, rd, 0x33)
 
 static uint64_t insns_wanted(void)

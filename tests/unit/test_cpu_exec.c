@@ -79,8 +79,8 @@ static void test_loop_and_counters(void **state)
     struct test_machine *m = *state;
     struct hart *h = m->h;
     /* x1 = 1000; loop: x2 += x1; x1 -= 1; bnez x1, loop; ebreak */
-    TM_CODE(m, B, ADDI(1, 0, 1000), ADD(2, 2, 1), ADDI(1, 1, -1), BNE(1, 0, -8),
-            CSRRS(3, 0xb02, 0), EBREAK);
+    TM_CODE(m, B, ADDI(1, 0, 1000), ADD(2, 2, 1), ADDI(1, 1, -1), BNE(1, 0, -8), CSRRS(3, 0xb02, 0),
+            EBREAK);
     assert_int_equal(hart_step(h, 3003), 3003); /* ..., csrr, ebreak's trap */
     assert_int_equal(hart_get_x(h, 2), 500500);
     assert_int_equal(hart_get_x(h, 3), 3001); /* instructions before the csrr */
@@ -245,8 +245,8 @@ static void test_ecall_delegation(void **state)
     hart_set_x(h, 2, B + 0x300);
     hart_set_x(h, 3, 1 << EXC_ECALL_U);
     hart_set_x(h, 4, B + 0x100);
-    TM_CODE(m, B, CSRRW(0, 0x305, 1), CSRRW(0, 0x105, 2), CSRRW(0, 0x302, 3),
-            CSRRW(0, 0x341, 4), MRET);
+    TM_CODE(m, B, CSRRW(0, 0x305, 1), CSRRW(0, 0x105, 2), CSRRW(0, 0x302, 3), CSRRW(0, 0x341, 4),
+            MRET);
     TM_CODE(m, B + 0x100, ECALL);
     TM_CODE(m, B + 0x300, ADDI(10, 0, 42), ECALL);
     TM_CODE(m, B + 0x200, ADDI(11, 0, 43));
@@ -284,7 +284,7 @@ static void test_sret_tsr_and_wfi(void **state)
     assert_int_equal(hart_step(h, 10), 1);
     assert_true(h->wfi);
     assert_int_equal(hart_step(h, 10), 0); /* nothing pending: stays asleep */
-    h->mie = MIP_MTIP;                      /* enabled but MIE=0: wakes, no trap */
+    h->mie = MIP_MTIP;                     /* enabled but MIE=0: wakes, no trap */
     hart_set_irq(h, IRQ_M_TIMER, true);
     hart_step(h, 1);
     assert_false(h->wfi);
@@ -338,8 +338,8 @@ static void test_amo_lrsc(void **state)
     hart_step(h, 7);
     assert_int_equal(hart_get_x(h, 3), 10);
     assert_int_equal(hart_get_x(h, 4), 15);
-    assert_int_equal(hart_get_x(h, 5), 0);  /* SC succeeded */
-    assert_int_equal(hart_get_x(h, 7), 1);  /* no reservation: fails */
+    assert_int_equal(hart_get_x(h, 5), 0); /* SC succeeded */
+    assert_int_equal(hart_get_x(h, 7), 1); /* no reservation: fails */
     assert_int_equal(hart_get_x(h, 8), 5);
     assert_int_equal(hart_get_x(h, 9), 0xfffffff9ULL); /* amomin.w wrote -7 (low word) */
     assert_int_equal(hart_get_x(h, 10), 0xfffffff9ULL);

@@ -66,8 +66,8 @@ static int setup_mode(void **state, unsigned levels)
     e->levels = levels;
     e->next_table = B + 0x100000;
     e->root = alloc_table(e);
-    e->m->h->satp = ((uint64_t)(levels == 3 ? SATP_MODE_SV39 : SATP_MODE_SV48) << 60) |
-                    (e->root >> 12);
+    e->m->h->satp =
+        ((uint64_t)(levels == 3 ? SATP_MODE_SV39 : SATP_MODE_SV48) << 60) | (e->root >> 12);
     *state = e;
     return 0;
 }
@@ -180,10 +180,10 @@ static void test_superpages(void **state)
 {
     struct mmu_env *e = *state;
     uint64_t pa;
-    map(e, 0x40000000, B, RWXAD, 2);                    /* 1 GiB */
-    map(e, 0x200000, B + 0x400000, RWXAD, 1);           /* 2 MiB */
-    map(e, 0x400000, B + 0x401000, RWXAD, 1);           /* misaligned 2 MiB */
-    map(e, 0x80000000ULL, B + 0x200000, RWXAD, 2);      /* misaligned 1 GiB */
+    map(e, 0x40000000, B, RWXAD, 2);               /* 1 GiB */
+    map(e, 0x200000, B + 0x400000, RWXAD, 1);      /* 2 MiB */
+    map(e, 0x400000, B + 0x401000, RWXAD, 1);      /* misaligned 2 MiB */
+    map(e, 0x80000000ULL, B + 0x200000, RWXAD, 2); /* misaligned 1 GiB */
     assert_int_equal(tr(e, 0x40123456, ACC_LOAD, MMU_S, &pa), MMU_OK);
     assert_int_equal(pa, B + 0x123456);
     assert_int_equal(tr(e, 0x3fffff, ACC_LOAD, MMU_S, &pa), MMU_OK);
@@ -233,9 +233,9 @@ static void test_through_hart(void **state)
     struct mmu_env *e = *state;
     struct test_machine *m = e->m;
     struct hart *h = m->h;
-    map(e, 0x80000000ULL, B, RWXAD, 2);         /* identity for code */
+    map(e, 0x80000000ULL, B, RWXAD, 2); /* identity for code */
     map(e, 0x1000, B + 0x200000, RWXAD, 0);
-    map(e, 0x2000, B + 0x205000, RWXAD, 0);     /* not contiguous with 0x1000 */
+    map(e, 0x2000, B + 0x205000, RWXAD, 0); /* not contiguous with 0x1000 */
     uint64_t ro = map(e, 0x3000, B + 0x206000, PTE_V | PTE_R | PTE_A, 0);
     (void)ro;
     tm_w64(m, B + 0x200ff8, 0x1122334455667788ULL);
@@ -247,8 +247,8 @@ static void test_through_hart(void **state)
     tlb_flush_all(h);
     hart_set_x(h, 1, 0x1800);
     hart_set_x(h, 2, 0x3000);
-    TM_CODE(m, B, LD(3, 1, 0x7f8), LD(4, 1, 0x7fc), SD(4, 1, 0x7fc), LD(5, 1, 0x7fc),
-            LD(6, 2, 0), SD(6, 2, 0));
+    TM_CODE(m, B, LD(3, 1, 0x7f8), LD(4, 1, 0x7fc), SD(4, 1, 0x7fc), LD(5, 1, 0x7fc), LD(6, 2, 0),
+            SD(6, 2, 0));
     hart_step(h, 5);
     assert_int_equal(hart_get_x(h, 3), 0x1122334455667788ULL);
     assert_int_equal(hart_get_x(h, 4), 0xddeeff0011223344ULL); /* misaligned across pages */
