@@ -71,6 +71,9 @@
 #define SIZE_MAX_SEG  (1u << 20)
 #define MAX_RANGE_SEC 0x3fffffu
 #define MAX_RANGE_SEG 1u
+/* Requests are split into guest pages; one block-layer call per chunk of
+ * this size (through a bounce buffer) beats one call per page. */
+#define BOUNCE_SIZE (1u << 20)
 
 struct blk_req {
     struct blk_req *next;
@@ -83,6 +86,7 @@ struct vblk {
     struct block_dev *bd;
     char serial[VIRTIO_BLK_ID_BYTES];
     bool read_only;
+    uint8_t *bounce; /* the worker's; BOUNCE_SIZE bytes */
 
     pthread_t thread;
     pthread_mutex_t lock; /* guards the fields below */
@@ -165,12 +169,12 @@ static bool range_ok(const struct vblk *vb, uint64_t sector, uint64_t bytes)
 static uint8_t do_ranges(struct vblk *vb, const struct virtq_elem *e, uint32_t type)
 {
     uint64_t data = e->out_len - 16;
+    if (vb->read_only)
+        return VIRTIO_BLK_S_IOERR; /* and nothing is written */
     if (data == 0 || data % 16)
         return VIRTIO_BLK_S_IOERR;
     if (data / 16 > MAX_RANGE_SEG)
         return VIRTIO_BLK_S_UNSUPP;
-    if (vb->read_only)
-        return VIRTIO_BLK_S_IOERR;
     for (uint64_t off = 16; off < e->out_len; off += 16) {
         uint8_t raw[16];
         virtq_elem_read(e, off, raw, 16);
@@ -224,9 +228,21 @@ static uint32_t handle_request(struct vblk *vb, const struct virtq_elem *e)
         uint64_t len = status_off;
         if (e->out_len != 16 || len % SECTOR || !range_ok(vb, sector, len))
             break;
-        struct io_ctx c = {vb, sector * SECTOR};
-        if (for_range(e, true, 0, len, read_seg, &c) < 0)
-            break;
+        if (!vb->bounce || e->nin <= 2) {
+            struct io_ctx c = {vb, sector * SECTOR};
+            if (for_range(e, true, 0, len, read_seg, &c) < 0)
+                break;
+        } else {
+            bool ok = true;
+            for (uint64_t off = 0; off < len && ok; off += BOUNCE_SIZE) {
+                size_t n = len - off < BOUNCE_SIZE ? (size_t)(len - off) : BOUNCE_SIZE;
+                ok = block_read(vb->bd, sector * SECTOR + off, vb->bounce, n) >= 0;
+                if (ok)
+                    virtq_elem_write(bus, e, off, vb->bounce, n);
+            }
+            if (!ok)
+                break;
+        }
         written = len;
         status = VIRTIO_BLK_S_OK;
         break;
@@ -235,9 +251,20 @@ static uint32_t handle_request(struct vblk *vb, const struct virtq_elem *e)
         uint64_t len = e->out_len - 16;
         if (vb->read_only || status_off != 0 || len % SECTOR || !range_ok(vb, sector, len))
             break;
-        struct io_ctx c = {vb, sector * SECTOR};
-        if (for_range(e, false, 16, len, write_seg, &c) < 0)
-            break;
+        if (!vb->bounce || e->nout <= 2) {
+            struct io_ctx c = {vb, sector * SECTOR};
+            if (for_range(e, false, 16, len, write_seg, &c) < 0)
+                break;
+        } else {
+            bool ok = true;
+            for (uint64_t off = 0; off < len && ok; off += BOUNCE_SIZE) {
+                size_t n = len - off < BOUNCE_SIZE ? (size_t)(len - off) : BOUNCE_SIZE;
+                virtq_elem_read(e, 16 + off, vb->bounce, n);
+                ok = block_write(vb->bd, sector * SECTOR + off, vb->bounce, n) >= 0;
+            }
+            if (!ok)
+                break;
+        }
         status = VIRTIO_BLK_S_OK;
         break;
     }
@@ -421,6 +448,7 @@ static void blk_destroy(struct virtio_dev *vdev)
     pthread_mutex_destroy(&vb->lock);
     pthread_cond_destroy(&vb->work_cond);
     pthread_cond_destroy(&vb->idle_cond);
+    free(vb->bounce);
     free(vb);
     vdev->opaque = NULL;
 }
@@ -443,6 +471,7 @@ struct virtio_dev *virtio_blk_create(struct bus *bus, struct irq_line irq, struc
         return NULL;
     vb->bd = bd;
     vb->read_only = bd->read_only;
+    vb->bounce = malloc(BOUNCE_SIZE); /* NULL: per-segment I/O still works */
     if (serial) {
         /* The ID is NUL-padded, not NUL-terminated when 20 bytes long. */
         size_t n = strlen(serial);
@@ -459,6 +488,7 @@ struct virtio_dev *virtio_blk_create(struct bus *bus, struct irq_line irq, struc
     }
     struct virtio_dev *vdev = virtio_mmio_new(&blk_ops, vb, bus, irq, features, CFG_SIZE);
     if (!vdev) {
+        free(vb->bounce);
         free(vb);
         return NULL;
     }

@@ -237,6 +237,10 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
          * the one we just took. */
         store16(vq->used + 4 + 8u * vq->num, vq->last_avail);
         bus_ram_written(bus, vq->used_gpa + 4 + 8u * vq->num, 2);
+        /* The store must be visible before we next read avail->idx:
+         * otherwise the driver may read the old avail_event and skip the
+         * notify while we read the old idx and stop. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
     }
     *out = e;
     return 1;

@@ -371,6 +371,61 @@ static void test_many_requests(void **state)
     }
 }
 
+/* Chains with many data segments of odd sizes (the bounce-buffer path). */
+static void test_scatter_gather(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    start(f);
+    static const uint32_t wsz[] = {100, 412, 1536, 3000, 1096}; /* 6144 bytes */
+    static const uint32_t rsz[] = {4096, 7, 505, 1536};         /* 6144 bytes */
+    struct h_buf b[8];
+    unsigned n = 0;
+    uint8_t expect[6144];
+    for (unsigned i = 0; i < sizeof(expect); i++)
+        expect[i] = (uint8_t)(i * 13 + 5);
+    put_hdr(h, T_OUT, 50);
+    b[n++] = (struct h_buf){HDR, 16, false};
+    uint64_t at = BUF, off = 0;
+    for (unsigned i = 0; i < 5; i++) {
+        memcpy(h_ptr(h, at), expect + off, wsz[i]);
+        b[n++] = (struct h_buf){at, wsz[i], false};
+        off += wsz[i];
+        at += 0x2000;
+    }
+    b[n++] = (struct h_buf){STATUS, 1, true};
+    h_publish(h, 0, h_chain(h, 0, b, n));
+    h_notify(h, 0);
+    assert_true(h_wait_used(h, 0, 1));
+    assert_int_equal(*h_ptr(h, STATUS), 0);
+    uint8_t got[6144];
+    read_file(f, 50 * 512, got, sizeof(got));
+    assert_memory_equal(got, expect, sizeof(got));
+
+    n = 0;
+    put_hdr(h, T_IN, 50);
+    b[n++] = (struct h_buf){HDR, 16, false};
+    at = BUF + 0x40000;
+    for (unsigned i = 0; i < 4; i++) {
+        memset(h_ptr(h, at), 0, rsz[i] + 1);
+        b[n++] = (struct h_buf){at, rsz[i], true};
+        at += 0x2000;
+    }
+    b[n++] = (struct h_buf){STATUS, 1, true};
+    h_publish(h, 0, h_chain(h, 0, b, n));
+    h_notify(h, 0);
+    assert_true(h_wait_used(h, 0, 2));
+    assert_int_equal(*h_ptr(h, STATUS), 0);
+    at = BUF + 0x40000;
+    off = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        assert_memory_equal(h_ptr(h, at), expect + off, rsz[i]);
+        assert_int_equal(h_ptr(h, at)[rsz[i]], 0); /* nothing past the segment */
+        off += rsz[i];
+        at += 0x2000;
+    }
+}
+
 static void test_parse(void **state)
 {
     (void)state;
@@ -413,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scatter_gather, setup, teardown),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
