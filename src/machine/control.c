@@ -15,7 +15,7 @@
 #include "machine/console.h"
 #include "machine/evloop.h"
 
-#define MAX_CLIENTS   16
+#define MAX_CLIENTS    16
 #define MAX_JSON_DEPTH 16
 
 struct control;
@@ -178,8 +178,7 @@ static json_object *execute(struct control *c, json_object *req)
     return error_reply("CommandNotFound", desc);
 }
 
-static void handle_line(struct control *c, struct control_client *cl, const char *line,
-                        size_t len)
+static void handle_line(struct control *c, struct control_client *cl, const char *line, size_t len)
 {
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
@@ -196,9 +195,9 @@ static void handle_line(struct control *c, struct control_client *cl, const char
     if (!req || jerr != json_tokener_success || json_tokener_get_parse_end(tok) != len) {
         char desc[160];
         snprintf(desc, sizeof(desc), "malformed JSON: %s",
-                 jerr == json_tokener_success ? "trailing data after the request"
+                 jerr == json_tokener_success    ? "trailing data after the request"
                  : jerr == json_tokener_continue ? "incomplete request"
-                                                  : json_tokener_error_desc(jerr));
+                                                 : json_tokener_error_desc(jerr));
         reply = error_reply("ParseError", desc);
     } else {
         reply = execute(c, req);
@@ -207,8 +206,7 @@ static void handle_line(struct control *c, struct control_client *cl, const char
     if (req) {
         /* Echo the client's id so it can match replies to requests. */
         json_object *id;
-        if (json_object_is_type(req, json_type_object) &&
-            json_object_object_get_ex(req, "id", &id))
+        if (json_object_is_type(req, json_type_object) && json_object_object_get_ex(req, "id", &id))
             json_object_object_add(reply, "id", json_object_get(id));
         json_object_put(req);
     }
@@ -243,7 +241,8 @@ static void on_client(void *opaque, uint32_t events)
     memmove(cl->buf, cl->buf + start, cl->len - start);
     cl->len -= start;
     if (cl->len == sizeof(cl->buf)) {
-        json_object *r = error_reply("ParseError", "request line too long (the limit is 4096 bytes)");
+        json_object *r =
+            error_reply("ParseError", "request line too long (the limit is 4096 bytes)");
         send_reply(cl, r);
         json_object_put(r);
         drop_client(c, cl);

@@ -62,11 +62,16 @@ int vm_cmd_clone(int argc, char **argv)
         snprintf(to, sizeof(to), "%s/%s", dir, cfg.disks[i].file);
         if (cfg.linked_to[0]) {
             /* Flatten: the full clone must not depend on the template. */
-            char *args[] = {"wirt", "img", "convert", "-q", "-f", cfg.disks[i].format, "-O",
-                            cfg.disks[i].format, from, to, NULL};
+            char *args[] = {"wirt",    "img",
+                            "convert", "-q",
+                            "-f",      cfg.disks[i].format,
+                            "-O",      cfg.disks[i].format,
+                            from,      to,
+                            NULL};
             ok = vm_run_self(args) == 0;
             if (!ok)
-                snprintf(err, sizeof(err), "cannot copy disk %s (see the message above)", cfg.disks[i].file);
+                snprintf(err, sizeof(err), "cannot copy disk %s (see the message above)",
+                         cfg.disks[i].file);
         } else {
             ok = vm_copy_file(from, to, err, sizeof(err));
         }

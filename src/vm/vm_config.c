@@ -52,9 +52,8 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
         json_object_array_add(nets, json_object_new_string(cfg->nets[i]));
     json_object_object_add(o, "net", nets);
     json_object_object_add(o, "template", json_object_new_boolean(cfg->is_template));
-    json_object_object_add(o, "linked-to", cfg->linked_to[0]
-                                               ? json_object_new_string(cfg->linked_to)
-                                               : NULL);
+    json_object_object_add(o, "linked-to",
+                           cfg->linked_to[0] ? json_object_new_string(cfg->linked_to) : NULL);
     json_object_object_add(o, "created", json_object_new_string(cfg->created));
     return o;
 }
@@ -151,8 +150,7 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
         } else if (!strcmp(key, "disks")) {
             if (!json_object_is_type(v, json_type_array) ||
                 json_object_array_length(v) > VM_MAX_DISKS) {
-                snprintf(err, errlen, "\"disks\" must be a list of at most %d disks",
-                         VM_MAX_DISKS);
+                snprintf(err, errlen, "\"disks\" must be a list of at most %d disks", VM_MAX_DISKS);
                 return false;
             }
             cfg->ndisks = (unsigned)json_object_array_length(v);
@@ -163,14 +161,15 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                     snprintf(err, errlen, "\"disks\"[%u] must be an object with a \"file\"", i);
                     return false;
                 }
-                if (!get_file(f, "file", cfg->disks[i].file, sizeof(cfg->disks[i].file), false,
-                              err, errlen))
+                if (!get_file(f, "file", cfg->disks[i].file, sizeof(cfg->disks[i].file), false, err,
+                              errlen))
                     return false;
                 snprintf(cfg->disks[i].format, sizeof(cfg->disks[i].format), "qcow2");
                 if (json_object_object_get_ex(d, "format", &fmt) &&
-                    (!get_string(fmt, "format", cfg->disks[i].format,
-                                 sizeof(cfg->disks[i].format), err, errlen) ||
-                     (strcmp(cfg->disks[i].format, "qcow2") && strcmp(cfg->disks[i].format, "raw")))) {
+                    (!get_string(fmt, "format", cfg->disks[i].format, sizeof(cfg->disks[i].format),
+                                 err, errlen) ||
+                     (strcmp(cfg->disks[i].format, "qcow2") &&
+                      strcmp(cfg->disks[i].format, "raw")))) {
                     snprintf(err, errlen, "\"disks\"[%u].format must be \"qcow2\" or \"raw\"", i);
                     return false;
                 }

@@ -83,8 +83,10 @@ int vm_attach_console(const char *name)
             ssize_t n = read(fd, buf, sizeof(buf));
             if (n <= 0) {
                 restore();
-                fprintf(stderr, "\n[wirt: '%s' closed its console (the VM stopped or another "
-                                "console attached)]\n", name);
+                fprintf(stderr,
+                        "\n[wirt: '%s' closed its console (the VM stopped or another "
+                        "console attached)]\n",
+                        name);
                 break;
             }
             if (!write_all(STDOUT_FILENO, buf, (size_t)n))

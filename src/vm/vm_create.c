@@ -46,8 +46,17 @@ static bool copy_in(const char *src, const char *dir, const char *name, char *er
 
 int vm_cmd_create(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_KERNEL, O_INITRD, O_BIOS, O_APPEND, O_MEMORY, O_CPUS, O_DISKSIZE,
-           O_NET };
+    enum {
+        O_FROM = 256,
+        O_KERNEL,
+        O_INITRD,
+        O_BIOS,
+        O_APPEND,
+        O_MEMORY,
+        O_CPUS,
+        O_DISKSIZE,
+        O_NET
+    };
     static const struct option opts[] = {
         {"from", required_argument, NULL, O_FROM},
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -69,11 +78,21 @@ int vm_cmd_create(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case O_FROM: from = optarg; break;
-        case O_KERNEL: kernel = optarg; break;
-        case O_INITRD: initrd = optarg; break;
-        case O_BIOS: bios = optarg; break;
-        case O_APPEND: append = optarg; break;
+        case O_FROM:
+            from = optarg;
+            break;
+        case O_KERNEL:
+            kernel = optarg;
+            break;
+        case O_INITRD:
+            initrd = optarg;
+            break;
+        case O_BIOS:
+            bios = optarg;
+            break;
+        case O_APPEND:
+            append = optarg;
+            break;
         case O_MEMORY:
             if (!parse_size(optarg, &memory) || memory < (16ULL << 20) || memory > (1ULL << 40))
                 vm_usage("create: --memory: '%s' is not a size from 16M to 1T", optarg);
@@ -126,14 +145,16 @@ int vm_cmd_create(int argc, char **argv)
         if (!vm_exists(from)) {
             if (!strcmp(from, VM_DEFAULT_TEMPLATE))
                 vm_die("no template '%s': the default guest was missing when the store was "
-                       "created; run tools/fetch-guest.sh, then `wirt vm import` or remove %s/.initialized",
+                       "created; run tools/fetch-guest.sh, then `wirt vm import` or remove "
+                       "%s/.initialized",
                        from, vm_store_root);
             vm_die("no VM named '%s' (see wirt vm list)", from);
         }
         vm_config_load_or_die(from, &tcfg);
         if (!tcfg.is_template)
             vm_die("'%s' is not a template (make it one with wirt vm template %s, or use "
-                   "wirt vm clone)", from, from);
+                   "wirt vm clone)",
+                   from, from);
         /* Held while we link to it, so nobody deletes it under us. */
         tlock = vm_lock_or_die(from);
     }
@@ -158,12 +179,13 @@ int vm_cmd_create(int argc, char **argv)
         for (unsigned i = 0; ok && i < tcfg.ndisks; i++) {
             snprintf(src, sizeof(src), "%s/%s", tdir, tcfg.disks[i].file);
             if (access(src, R_OK) != 0) {
-                snprintf(err, sizeof(err), "template '%s': its disk %s is missing", from, tcfg.disks[i].file);
+                snprintf(err, sizeof(err), "template '%s': its disk %s is missing", from,
+                         tcfg.disks[i].file);
                 ok = false;
                 break;
             }
-            ok = make_overlay(dir, from, &tcfg.disks[i], i == 0 ? disk_size : 0, &cfg.disks[i],
-                              err, sizeof(err));
+            ok = make_overlay(dir, from, &tcfg.disks[i], i == 0 ? disk_size : 0, &cfg.disks[i], err,
+                              sizeof(err));
             cfg.ndisks = i + 1;
         }
         snprintf(cfg.linked_to, sizeof(cfg.linked_to), "%s", from);

@@ -26,8 +26,8 @@ int vm_cmd_delete(int argc, char **argv)
     bool tmpl = !vm_config_load(name, &cfg, err, sizeof(err)) || cfg.is_template;
     vm_dependents(name, tmpl, deps, sizeof(deps));
     if (deps[0])
-        vm_die("cannot delete '%s': linked clones depend on its disk: %s (delete them first)",
-               name, deps);
+        vm_die("cannot delete '%s': linked clones depend on its disk: %s (delete them first)", name,
+               deps);
     /* Out of the namespace first (atomic), then removed: a crash leaves a
      * hidden .del-* directory, never half a VM under its name. */
     char trash[PATH_MAX];

@@ -46,8 +46,12 @@ int vm_cmd_export(int argc, char **argv)
         snprintf(p, sizeof(p), "%s/%s", dir, cfg.disks[i].file);
         if (cfg.linked_to[0]) {
             snprintf(flat, sizeof(flat), "%s/%s", cfgdir, cfg.disks[i].file);
-            char *args[] = {"wirt", "img", "convert", "-q", "-f", cfg.disks[i].format, "-O",
-                            cfg.disks[i].format, p, flat, NULL};
+            char *args[] = {"wirt",    "img",
+                            "convert", "-q",
+                            "-f",      cfg.disks[i].format,
+                            "-O",      cfg.disks[i].format,
+                            p,         flat,
+                            NULL};
             if (vm_run_self(args) != 0) {
                 snprintf(err, sizeof(err), "cannot flatten disk %s", cfg.disks[i].file);
                 ok = false;

@@ -16,8 +16,8 @@
 
 #define MAX_CONFIG (256 * 1024)
 
-static bool import_into(int in, const char *dir, const char *want_name, char *name_out,
-                        char *err, size_t errlen)
+static bool import_into(int in, const char *dir, const char *want_name, char *name_out, char *err,
+                        size_t errlen)
 {
     char member[101];
     uint64_t size;
@@ -50,8 +50,7 @@ static bool import_into(int in, const char *dir, const char *want_name, char *na
     snprintf(cfg.name, sizeof(cfg.name), "imported");
     char msg[512];
     if (!o || !vm_config_from_json(o, &cfg, msg, sizeof(msg))) {
-        snprintf(err, errlen, "the archive's %s is invalid: %s", VM_CONFIG,
-                 o ? msg : "not JSON");
+        snprintf(err, errlen, "the archive's %s is invalid: %s", VM_CONFIG, o ? msg : "not JSON");
         json_object_put(o);
         return false;
     }
@@ -115,8 +114,8 @@ static bool import_into(int in, const char *dir, const char *want_name, char *na
         char path[PATH_MAX + 128];
         snprintf(path, sizeof(path), "%s/%s", dir, cfg.disks[i].file);
         struct block_dev *bd;
-        if (block_open(path, cfg.disks[i].format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_BACKING,
-                       &bd, msg, sizeof(msg)) < 0) {
+        if (block_open(path, cfg.disks[i].format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_BACKING, &bd,
+                       msg, sizeof(msg)) < 0) {
             snprintf(err, errlen, "disk %s: %s", cfg.disks[i].file, msg);
             return false;
         }

@@ -38,12 +38,12 @@ int vm_cmd_info(int argc, char **argv)
     json_object *o = vm_config_to_json(&cfg);
     json_object_object_add(o, "state", json_object_new_string(vm_state_name(rt.state)));
     json_object_object_add(o, "directory", json_object_new_string(dir));
-    json_object_object_add(o, "pid", rt.state != VM_STOPPED && rt.pid > 0
-                                         ? json_object_new_int64(rt.pid)
-                                         : NULL);
-    json_object_object_add(o, "uptime", rt.state == VM_RUNNING || rt.state == VM_PAUSED
-                                            ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
-                                            : NULL);
+    json_object_object_add(
+        o, "pid", rt.state != VM_STOPPED && rt.pid > 0 ? json_object_new_int64(rt.pid) : NULL);
+    json_object_object_add(o, "uptime",
+                           rt.state == VM_RUNNING || rt.state == VM_PAUSED
+                               ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
+                               : NULL);
     json_object_object_add(o, "disk-usage",
                            json_object_new_int64((int64_t)vm_disk_usage(name, &cfg)));
     json_object *clones = json_object_new_array();
@@ -56,15 +56,16 @@ int vm_cmd_info(int argc, char **argv)
         json_object *d = json_object_array_get_idx(disks, i);
         char p[PATH_MAX];
         vm_path(p, sizeof(p), name, cfg.disks[i].file);
-        json_object_object_add(d, "allocated", json_object_new_int64((int64_t)vm_allocated_bytes(p)));
+        json_object_object_add(d, "allocated",
+                               json_object_new_int64((int64_t)vm_allocated_bytes(p)));
         struct block_dev *bd;
         char err[512];
         if (access(p, F_OK) != 0) {
             json_object_object_add(d, "error", json_object_new_string("missing"));
             continue;
         }
-        if (block_open(p, cfg.disks[i].format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bd,
-                       err, sizeof(err)) < 0) {
+        if (block_open(p, cfg.disks[i].format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bd, err,
+                       sizeof(err)) < 0) {
             json_object_object_add(d, "error", json_object_new_string(err));
             continue;
         }

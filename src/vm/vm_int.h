@@ -20,17 +20,17 @@
 
 #include "util/compiler.h"
 
-#define VM_NAME_MAX   64
-#define VM_FILE_MAX   128
-#define VM_MAX_DISKS  8
-#define VM_MAX_NICS   4
-#define VM_CONFIG     "vm.json"
-#define VM_LOCK       "lock"
-#define VM_CONTROL    "control.sock"
-#define VM_SERIAL     "serial.sock"
-#define VM_PIDFILE    "vmm.pid"
-#define VM_CONSOLELOG "console.log"
-#define VM_VMMLOG     "vmm.log"
+#define VM_NAME_MAX         64
+#define VM_FILE_MAX         128
+#define VM_MAX_DISKS        8
+#define VM_MAX_NICS         4
+#define VM_CONFIG           "vm.json"
+#define VM_LOCK             "lock"
+#define VM_CONTROL          "control.sock"
+#define VM_SERIAL           "serial.sock"
+#define VM_PIDFILE          "vmm.pid"
+#define VM_CONSOLELOG       "console.log"
+#define VM_VMMLOG           "vmm.log"
 #define VM_DEFAULT_TEMPLATE "debian"
 
 struct vm_disk {

@@ -67,8 +67,7 @@ int vm_cmd_list(int argc, char **argv)
         struct vm_runtime rt;
         vm_runtime_get(name, &rt);
         if (rt.cleaned_stale)
-            fprintf(stderr, "wirt vm: %s: removed stale runtime files (its VMM is gone)\n",
-                    name);
+            fprintf(stderr, "wirt vm: %s: removed stale runtime files (its VMM is gone)\n", name);
         if (!ok) {
             fprintf(stderr, "wirt vm: %s\n", err);
             status = 1;
@@ -90,19 +89,21 @@ int vm_cmd_list(int argc, char **argv)
                 json_object_object_add(o, "memory", json_object_new_int64((int64_t)cfg.memory));
                 json_object_object_add(o, "cpus", json_object_new_int((int)cfg.cpus));
                 json_object_object_add(o, "template", json_object_new_boolean(cfg.is_template));
-                json_object_object_add(o, "linked-to", cfg.linked_to[0]
-                                                           ? json_object_new_string(cfg.linked_to)
-                                                           : NULL);
+                json_object_object_add(o, "linked-to",
+                                       cfg.linked_to[0] ? json_object_new_string(cfg.linked_to)
+                                                        : NULL);
                 json_object_object_add(o, "disk-usage", json_object_new_int64((int64_t)usage));
             } else {
                 json_object_object_add(o, "error", json_object_new_string(err));
             }
-            json_object_object_add(o, "pid", rt.pid > 0 && rt.state != VM_STOPPED
-                                                 ? json_object_new_int64(rt.pid)
-                                                 : NULL);
-            json_object_object_add(o, "uptime", rt.state == VM_RUNNING || rt.state == VM_PAUSED
-                                                    ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
-                                                    : NULL);
+            json_object_object_add(
+                o, "pid",
+                rt.pid > 0 && rt.state != VM_STOPPED ? json_object_new_int64(rt.pid) : NULL);
+            json_object_object_add(
+                o, "uptime",
+                rt.state == VM_RUNNING || rt.state == VM_PAUSED
+                    ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
+                    : NULL);
             json_object_array_add(arr, o);
         } else {
             char mem[32] = "-", up[32] = "-", disk[32] = "-", cpus[8] = "-";
@@ -113,8 +114,8 @@ int vm_cmd_list(int argc, char **argv)
             }
             if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
                 vm_format_duration(up, sizeof(up), rt.uptime);
-            printf("%-20s %-9s %7s %4s %9s %9s  %s\n", name, vm_state_name(rt.state), mem, cpus,
-                   up, disk, notes);
+            printf("%-20s %-9s %7s %4s %9s %9s  %s\n", name, vm_state_name(rt.state), mem, cpus, up,
+                   disk, notes);
         }
         free(names[i]);
     }

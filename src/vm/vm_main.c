@@ -39,7 +39,8 @@ static void usage(FILE *out)
     fputs("usage: wirt vm [--store DIR] VERB ...\n\n", out);
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
         fprintf(out, "  wirt vm %s\n", verbs[i].usage);
-    fputs("\nThe store is --store DIR, else $WIRT_STORE, else ${XDG_DATA_HOME:-~/.local/share}/wirt.\n"
+    fputs("\nThe store is --store DIR, else $WIRT_STORE, else "
+          "${XDG_DATA_HOME:-~/.local/share}/wirt.\n"
           "See docs/vm.md.\n",
           out);
 }

@@ -91,7 +91,9 @@ int vm_cmd_snapshot(int argc, char **argv)
         block_close(bd);
         if (r < 0) {
             fprintf(stderr, "wirt vm: snapshot %s %s on %s: %s\n", op, snap ? snap : "", p,
-                    r == -ENOENT ? "no such snapshot" : r == -EEXIST ? "a snapshot of that name exists" : strerror(-r));
+                    r == -ENOENT   ? "no such snapshot"
+                    : r == -EEXIST ? "a snapshot of that name exists"
+                                   : strerror(-r));
             status = 1;
             break;
         }
@@ -99,7 +101,9 @@ int vm_cmd_snapshot(int argc, char **argv)
     vm_unlock(lock);
     if (!status && !list)
         printf("%s snapshot '%s' of '%s'\n",
-               !strcmp(op, "create") ? "created" : !strcmp(op, "revert") ? "reverted to" : "deleted",
+               !strcmp(op, "create")   ? "created"
+               : !strcmp(op, "revert") ? "reverted to"
+                                       : "deleted",
                snap, name);
     return status;
 }

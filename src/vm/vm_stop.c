@@ -115,7 +115,8 @@ int vm_stop_vm(const char *name, bool force, int timeout_s, bool timeout_given)
     if (force)
         return power_off(name);
     vm_die("'%s' did not shut down within %d s; it is still running (use --force to power it "
-           "off)", name, timeout_s);
+           "off)",
+           name, timeout_s);
 }
 
 /* Options shared by stop and restart; returns the VM name. */

@@ -74,7 +74,7 @@ bool vm_file_name_valid(const char *name)
             return false;
     }
     /* Runtime and bookkeeping files are not disks or images. */
-    static const char *const reserved[] = {VM_CONFIG, VM_LOCK, VM_CONTROL, VM_SERIAL,
+    static const char *const reserved[] = {VM_CONFIG,  VM_LOCK,       VM_CONTROL, VM_SERIAL,
                                            VM_PIDFILE, VM_CONSOLELOG, VM_VMMLOG};
     for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
         if (!strcmp(name, reserved[i]))
@@ -140,8 +140,9 @@ static bool make_default_template(char *err, size_t errlen)
     struct vm_config cfg;
     vm_config_defaults(&cfg, VM_DEFAULT_TEMPLATE);
     vm_tempdir(dir, sizeof(dir), VM_DEFAULT_TEMPLATE);
-    static const char *const files[][2] = {
-        {"Image", "Image"}, {"initrd.cpio.gz", "initrd.cpio.gz"}, {"fw_dynamic.bin", "fw_dynamic.bin"}};
+    static const char *const files[][2] = {{"Image", "Image"},
+                                           {"initrd.cpio.gz", "initrd.cpio.gz"},
+                                           {"fw_dynamic.bin", "fw_dynamic.bin"}};
     bool ok = true;
     for (size_t i = 0; ok && i < ARRAY_SIZE(files); i++) {
         snprintf(src, sizeof(src), "%s/%s", g, files[i][0]);
@@ -284,10 +285,14 @@ bool vm_clean_runtime(const char *name)
 const char *vm_state_name(enum vm_state s)
 {
     switch (s) {
-    case VM_STOPPED: return "stopped";
-    case VM_RUNNING: return "running";
-    case VM_PAUSED: return "paused";
-    case VM_BUSY: return "busy";
+    case VM_STOPPED:
+        return "stopped";
+    case VM_RUNNING:
+        return "running";
+    case VM_PAUSED:
+        return "paused";
+    case VM_BUSY:
+        return "busy";
     }
     return "?";
 }
@@ -341,8 +346,7 @@ static int connect_control(const char *name, char *err, size_t errlen)
     return fd;
 }
 
-json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char *err,
-                        size_t errlen)
+json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char *err, size_t errlen)
 {
     int fd = connect_control(name, err, errlen);
     if (fd < 0)
@@ -390,8 +394,8 @@ void vm_control_or_die(const char *name, const char *cmd)
         vm_die("%s", err);
     json_object *e, *d;
     if (json_object_object_get_ex(r, "error", &e)) {
-        const char *desc = json_object_object_get_ex(e, "desc", &d) ? json_object_get_string(d)
-                                                                     : "error";
+        const char *desc =
+            json_object_object_get_ex(e, "desc", &d) ? json_object_get_string(d) : "error";
         snprintf(err, sizeof(err), "%s: %s", name, desc);
         json_object_put(r);
         vm_die("%s", err);
@@ -537,8 +541,8 @@ bool vm_rmtree(const char *dir)
 {
     size_t n = strlen(vm_store_vms);
     /* Defence in depth: only ever below STORE/vms/, never through "..". */
-    if (strncmp(dir, vm_store_vms, n) || dir[n] != '/' || strstr(dir + n, "/..") ||
-        !dir[n + 1] || strchr(dir + n + 1, '/'))
+    if (strncmp(dir, vm_store_vms, n) || dir[n] != '/' || strstr(dir + n, "/..") || !dir[n + 1] ||
+        strchr(dir + n + 1, '/'))
         return false;
     return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0;
 }
