@@ -506,6 +506,30 @@ class RunningVmTest(unittest.TestCase):
         for f in ("vmm.pid", "control.sock", "serial.sock"):
             self.assertFalse(os.path.exists(self.s.path("vm1", f)), f)
 
+    def test_console_log_is_bounded_and_replayed(self):
+        log = self.s.path("vm1", "console.log")
+        with open(log, "wb") as f:
+            f.write(b"x" * ((1 << 20) - 64))
+        self.s.ok("start", "vm1")
+        for _ in range(600):
+            if os.path.exists(log + ".1"):
+                break
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(log + ".1"), "console.log was not rotated")
+        self.assertLessEqual(os.path.getsize(log + ".1"), 1 << 20)
+        time.sleep(1)
+        self.assertLess(os.path.getsize(log), 1 << 20)
+        # Attaching replays the tail of the log first.
+        import socket
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(self.s.path("vm1", "serial.sock"))
+        c.settimeout(2)
+        got = c.recv(8192)
+        c.close()
+        self.assertGreater(len(got), 0)
+        self.assertLessEqual(len(got), 4096)
+        self.assertIn(got[:64], readf(log, "rb"))
+
     def test_sigterm_powers_off_cleanly(self):
         self.s.ok("start", "vm1")
         pid = int(readf(self.s.path("vm1", "vmm.pid")))
