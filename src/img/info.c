@@ -217,6 +217,7 @@ int img_info(int argc, char **argv)
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s", argv[optind]);
     struct stat seen[64];
+    char next_fmt[sizeof(((struct image_info *)0)->backing_format)];
     unsigned depth = 0;
     int ret = IMG_EXIT_OK;
 
@@ -272,7 +273,8 @@ int img_info(int argc, char **argv)
         char next[PATH_MAX];
         img_backing_path(path, in.backing_file, next, sizeof(next));
         snprintf(path, sizeof(path), "%s", next);
-        cfmt = in.backing_format[0] ? in.backing_format : NULL;
+        snprintf(next_fmt, sizeof(next_fmt), "%s", in.backing_format);
+        cfmt = next_fmt[0] ? next_fmt : NULL;
         if (depth >= 256) {
             img_err("info: backing chain deeper than 256 images");
             ret = IMG_EXIT_FAIL;
