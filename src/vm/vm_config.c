@@ -27,6 +27,14 @@ void vm_config_defaults(struct vm_config *cfg, const char *name)
     strftime(cfg->created, sizeof(cfg->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+bool vm_net_spec_valid(const char *spec)
+{
+    for (const char *p = spec; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    return !strcmp(spec, "user") || !strncmp(spec, "user,", 5) || !strncmp(spec, "tap,", 4);
+}
+
 json_object *vm_config_to_json(const struct vm_config *cfg)
 {
     json_object *o = json_object_new_object();
@@ -181,10 +189,16 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                 return false;
             }
             cfg->nnets = (unsigned)json_object_array_length(v);
-            for (unsigned i = 0; i < cfg->nnets; i++)
+            for (unsigned i = 0; i < cfg->nnets; i++) {
                 if (!get_string(json_object_array_get_idx(v, i), "net", cfg->nets[i],
                                 sizeof(cfg->nets[i]), err, errlen))
                     return false;
+                if (!vm_net_spec_valid(cfg->nets[i])) {
+                    snprintf(err, errlen, "\"net\"[%u]: '%.80s' is not user[,...] or tap,...", i,
+                             cfg->nets[i]);
+                    return false;
+                }
+            }
         } else if (!strcmp(key, "template")) {
             if (!json_object_is_type(v, json_type_boolean)) {
                 snprintf(err, errlen, "\"template\" must be true or false");

@@ -115,6 +115,9 @@ int vm_cmd_create(int argc, char **argv)
                 vm_usage("create: at most %d --net", VM_MAX_NICS);
             if (strlen(optarg) >= sizeof(((struct vm_config *)0)->nets[0]))
                 vm_usage("create: --net: too long");
+            if (!vm_net_spec_valid(optarg))
+                vm_usage("create: --net: '%.80s' is not user[,hostfwd=...] or tap,ifname=NAME",
+                         optarg);
             nets[nnets++] = optarg;
             break;
         default:

@@ -105,6 +105,9 @@ void vm_config_save_or_die(const char *name, const struct vm_config *cfg);
 json_object *vm_config_to_json(const struct vm_config *cfg);
 bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_t errlen);
 void vm_config_defaults(struct vm_config *cfg, const char *name);
+/* A plausible `wirt run --net` spec: "user[,...]" or "tap,..." (the VMM
+ * checks the details when it starts). */
+bool vm_net_spec_valid(const char *spec);
 
 /* Where the VM stands; removes stale runtime files (takes the lock
  * briefly for that).  Never dies. */

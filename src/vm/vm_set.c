@@ -55,6 +55,8 @@ int vm_cmd_set(int argc, char **argv)
                 vm_usage("set: at most %d net entries", VM_MAX_NICS);
             if (strlen(v) >= sizeof(cfg.nets[0]))
                 vm_usage("set: net: too long");
+            if (!vm_net_spec_valid(v))
+                vm_usage("set: net: '%.80s' is not user[,hostfwd=...] or tap,ifname=NAME", v);
             snprintf(cfg.nets[cfg.nnets++], sizeof(cfg.nets[0]), "%s", v);
         } else if (KEY("disk-size")) {
             if (!parse_size(v, &grow) || !grow)

@@ -113,7 +113,8 @@ class StoreTest(unittest.TestCase):
         before = readf(self.s.path("a", "vm.json"))
         for args, needle in ((["memory=lots"], "memory"), (["cpus=0"], "cpus"),
                              (["cpus=99"], "cpus"), (["colour=red"], "unknown key"),
-                             (["memory"], "KEY=VALUE"), (["disk-size=1M"], "shrinking")):
+                             (["memory"], "KEY=VALUE"), (["disk-size=1M"], "shrinking"),
+                             (["net=bogus"], "net")):
             p = self.s.wirt("set", "a", *args)
             one_error_line(self, p, needle)
         self.assertEqual(readf(self.s.path("a", "vm.json")), before)
