@@ -6,7 +6,8 @@
 #   ${WIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wirt}/guest/
 # holding Image, initrd.cpio.gz, cmdline, fw_dynamic.bin, fw_jump.bin
 # (OpenSBI from trixie), fw_dynamic-1.1.bin, fw_jump-1.1.bin (bookworm),
-# u-boot.bin (qemu-riscv64_smode) and VERSION (the manifest).
+# u-boot.bin and u-boot.elf (qemu-riscv64_smode, S-mode payloads for
+# OpenSBI), fw_*.elf, and VERSION (the manifest).
 #
 # Packages come through apt-get with a private configuration (APT_CONFIG
 # points at our own apt.conf, so the host's sources and settings are never
@@ -24,7 +25,7 @@ CMDLINE="console=ttyS0 earlycon=sbi"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 MIRROR=${WIRT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 OUTPUTS="Image initrd.cpio.gz cmdline fw_dynamic.bin fw_jump.bin
- fw_dynamic-1.1.bin fw_jump-1.1.bin u-boot.bin VERSION"
+ fw_dynamic-1.1.bin fw_jump-1.1.bin u-boot.bin u-boot.elf VERSION"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${WIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wirt}
@@ -38,7 +39,7 @@ for arg in "$@"; do
     case $arg in
     --force) force=1 ;;
     --print-dir) echo "$dest"; exit 0 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (try --help)" ;;
     esac
 done
@@ -175,6 +176,7 @@ cp "$tmp/trixie/$sbi/fw_dynamic.elf" "$tmp/trixie/$sbi/fw_jump.elf" "$out/"
 cp "$tmp/bookworm/$sbi/fw_dynamic.bin" "$out/fw_dynamic-1.1.bin"
 cp "$tmp/bookworm/$sbi/fw_jump.bin" "$out/fw_jump-1.1.bin"
 cp "$tmp/trixie/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin" "$out/u-boot.bin"
+cp "$tmp/trixie/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf" "$out/u-boot.elf"
 echo "$CMDLINE" >"$out/cmdline"
 
 say "assembling the initramfs"

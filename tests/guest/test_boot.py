@@ -116,6 +116,24 @@ class FirmwareVariantTest(unittest.TestCase):
         t = self.boot_with("fw_dynamic-1.1.bin")
         self.assertIn("OpenSBI v1.1", t)
 
+    def test_u_boot_payload(self):
+        # U-Boot (S-mode build) as the payload OpenSBI jumps to: it must
+        # reach its prompt, run a command and power the machine off.
+        if not os.path.exists(guest_file("u-boot.elf")):
+            self.skipTest("no u-boot.elf (run tools/fetch-guest.sh)")
+        argv = vm_argv(kernel=guest_file("u-boot.elf"), bios=guest_file("fw_dynamic.bin"))
+        with Guest(argv, name="u-boot") as g:
+            g.expect(r"U-Boot 20\d\d", 300)
+            g.expect(r"Hit any key to stop autoboot", 300)
+            g.send("\r")
+            g.expect(r"=> ", 120)
+            g.sendline("version")
+            g.expect(r"U-Boot 20\d\d", 60)
+            g.sendline("printenv fdtcontroladdr")
+            g.expect(r"fdtcontroladdr=[0-9a-f]+", 60)
+            g.sendline("poweroff")
+            self.assertEqual(g.wait_exit(60), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
