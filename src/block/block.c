@@ -447,6 +447,18 @@ int image_create(const char *path, const struct image_create_opts *o, char *err,
         block_set_err(err, errlen, "%s: format '%s' does not support creation", path, fmt);
         return -ENOTSUP;
     }
+    /* Never truncate an image another process has open. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        bool busy = false;
+        for (unsigned i = 0; i < 4; i++)
+            busy = busy || ofd_locked_by_other(fd, LOCK_PERM_BASE + i);
+        close(fd);
+        if (busy) {
+            block_set_err(err, errlen, "%s: image is in use by another process", path);
+            return -EBUSY;
+        }
+    }
     return d->create(path, o, err, errlen);
 }
 

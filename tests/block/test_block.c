@@ -168,6 +168,12 @@ static void test_locking(void **state)
     block_close(a);
     block_close(r1);
     block_close(r2);
+    /* Re-creating an image in use is refused. */
+    a = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    struct image_create_opts o = {.format = "qcow2", .size = 1 << 20};
+    assert_int_equal(image_create(p, &o, err, sizeof(err)), -EBUSY);
+    assert_non_null(strstr(err, "in use"));
+    block_close(a);
     /* Writer after writer released works again. */
     a = open_ok(p, 0);
     block_close(a);
