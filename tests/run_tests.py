@@ -20,6 +20,7 @@ Usage: tests/run_tests.py [--quick] [-k PATTERN] [--no-asan] [--no-build]
               shell wildcard); names look like unit/test_bus,
               isa/rv64i.elf, guest/test_boot.py::BootTest.test_uname
   --no-build  don't run `make asan` / `make isa-tests`; use what is built
+Options can also come from the environment: make test WIRT_TEST_ARGS=--quick
 
 Tests listed in tests/expected-failures.txt (one name or wildcard a line)
 that fail are reported as XFAIL and counted as skipped, not failed; if they
@@ -494,7 +495,12 @@ def main():
     ap.add_argument("--layers", default="unit,asan,isa,scripts")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--result-fd", type=int, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    argv = sys.argv[1:]
+    if "--child" not in argv:
+        # `make test WIRT_TEST_ARGS="--quick -k virtio"` (make exports
+        # command-line variables to the recipe's environment).
+        argv = os.environ.get("WIRT_TEST_ARGS", "").split() + argv
+    args = ap.parse_args(argv)
     if args.child:
         return child_main(args.child, args.k, args.result_fd)
     os.chdir(REPO)
