@@ -43,7 +43,7 @@ static void mark_store_tlb(struct hart *h, uintptr_t host_page, bool code)
     for (unsigned m = 0; m < MMU_N; m++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &h->tlb[ACC_STORE][m][i];
-            if (e->tag == TLB_INVALID)
+            if (e->tag == TLB_INVALID || (e->tag & TLB_IO))
                 continue;
             if (!code)
                 e->tag &= ~TLB_CODE;

@@ -44,6 +44,11 @@
  * never matches it (the compared va's bits 3..11 are always 0), the slow
  * path writes through the entry and invalidates the decoded slots. */
 #define TLB_CODE 8ULL
+/* Set in a load/store-TLB tag for a page that is not plain RAM (devices):
+ * the fast path never matches; addend maps va to the physical address
+ * and the slow path goes to the bus without walking the page table. */
+#define TLB_IO    16ULL
+#define TLB_FLAGS (TLB_CODE | TLB_IO)
 
 enum { ACC_FETCH, ACC_LOAD, ACC_STORE, ACC_N };
 enum { MMU_U, MMU_S, MMU_SSUM, MMU_M, MMU_N };

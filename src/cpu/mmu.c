@@ -53,7 +53,7 @@ void tlb_flush_va(struct hart *h, uint64_t va)
     unsigned i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
     for (unsigned a = 0; a < ACC_N; a++)
         for (unsigned m = 0; m < MMU_M; m++)
-            if ((h->tlb[a][m][i].tag & ~TLB_CODE) == tag)
+            if ((h->tlb[a][m][i].tag & ~TLB_FLAGS) == tag)
                 h->tlb[a][m][i].tag = TLB_INVALID;
 }
 
@@ -170,12 +170,28 @@ static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, b
         h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
 }
 
-/* A TLB entry for va's page regardless of alignment (and of TLB_CODE),
- * or NULL. */
+/* Remembers that va's page is device space at physical page pa. */
+static void tlb_fill_io(struct hart *h, int acc, uint64_t va, uint64_t pa, bool super)
+{
+    unsigned idx = idx_for(h, acc);
+    struct tlb_entry *e = &h->tlb[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    e->tag = (va & PAGE_MASK) | TLB_IO;
+    e->addend = (uintptr_t)((pa & PAGE_MASK) - (va & PAGE_MASK));
+    h->tlb_dirty |= 1u << (acc * MMU_N + idx);
+    if (super)
+        h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
+}
+
+/* A TLB entry for va's page regardless of alignment and flags, or NULL. */
 static struct tlb_entry *tlb_find(struct hart *h, int acc, uint64_t va)
 {
     struct tlb_entry *e = &h->tlb[acc][idx_for(h, acc)][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    return (e->tag & ~TLB_CODE) == (va & PAGE_MASK) ? e : NULL;
+    return (e->tag & ~TLB_FLAGS) == (va & PAGE_MASK) ? e : NULL;
+}
+
+static uint64_t io_pa(const struct tlb_entry *e, uint64_t va)
+{
+    return va + (uint64_t)e->addend;
 }
 
 /* The store through a TLB_CODE entry changed decoded code. */
@@ -202,23 +218,27 @@ bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
         return true;
     }
     struct tlb_entry *e = tlb_find(h, ACC_LOAD, va);
-    if (e) {
+    uint64_t pa;
+    if (e && !(e->tag & TLB_IO)) {
         uint64_t v = 0;
         memcpy(&v, (void *)(e->addend + va), size);
         *val = v;
         return true;
-    }
-    uint64_t pa;
-    bool super;
-    if (!translate(h, va, ACC_LOAD, &pa, &super))
-        return false;
-    uint8_t *page = plain_ram_page(h, pa);
-    if (page) {
-        tlb_fill(h, ACC_LOAD, va, page, super, false);
-        uint64_t v = 0;
-        memcpy(&v, page + (pa & (PAGE_SIZE - 1)), size);
-        *val = v;
-        return true;
+    } else if (e) {
+        pa = io_pa(e, va);
+    } else {
+        bool super;
+        if (!translate(h, va, ACC_LOAD, &pa, &super))
+            return false;
+        uint8_t *page = plain_ram_page(h, pa);
+        if (page) {
+            tlb_fill(h, ACC_LOAD, va, page, super, false);
+            uint64_t v = 0;
+            memcpy(&v, page + (pa & (PAGE_SIZE - 1)), size);
+            *val = v;
+            return true;
+        }
+        tlb_fill_io(h, ACC_LOAD, va, pa, super);
     }
     if (!bus_read(h->bus, pa, size, val)) {
         hart_raise(h, EXC_LOAD_ACCESS, va);
@@ -250,15 +270,18 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         if (!translate(h, va, ACC_STORE, &pa, &super))
             return false;
         uint8_t *page = plain_ram_page(h, pa);
-        if (!page) {
-            if (!bus_write(h->bus, pa, size, val)) {
-                hart_raise(h, EXC_STORE_ACCESS, va);
-                return false;
-            }
-            return true;
-        }
-        tlb_fill(h, ACC_STORE, va, page, super, is_code_page(h, pa));
+        if (page)
+            tlb_fill(h, ACC_STORE, va, page, super, is_code_page(h, pa));
+        else
+            tlb_fill_io(h, ACC_STORE, va, pa, super);
         e = tlb_find(h, ACC_STORE, va);
+    }
+    if (e->tag & TLB_IO) {
+        if (!bus_write(h->bus, io_pa(e, va), size, val)) {
+            hart_raise(h, EXC_STORE_ACCESS, va);
+            return false;
+        }
+        return true;
     }
     memcpy((void *)(e->addend + va), &val, size);
     if (e->tag & TLB_CODE)
@@ -286,6 +309,10 @@ void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
         }
         tlb_fill(h, acc, va, page, super, acc == ACC_STORE && is_code_page(h, pa));
         e = tlb_find(h, acc, va);
+    }
+    if (e->tag & TLB_IO) { /* no atomics on devices */
+        hart_raise(h, access_fault_cause[acc], va);
+        return NULL;
     }
     /* Invalidating before the write is enough: slots re-decode lazily. */
     if (e->tag & TLB_CODE)

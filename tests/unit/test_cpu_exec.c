@@ -447,6 +447,54 @@ static void test_save_load(void **state)
     state_writer_free(&w);
 }
 
+struct scratch_dev {
+    uint64_t reg[4];
+    unsigned reads, writes;
+};
+
+static uint64_t scratch_read(void *dev, uint64_t off, unsigned size)
+{
+    struct scratch_dev *d = dev;
+    (void)size;
+    d->reads++;
+    return d->reg[off / 8 % 4];
+}
+
+static void scratch_write(void *dev, uint64_t off, unsigned size, uint64_t v)
+{
+    struct scratch_dev *d = dev;
+    (void)size;
+    d->writes++;
+    d->reg[off / 8 % 4] = v;
+}
+
+static const struct dev_ops scratch_ops = {
+    .name = "scratch", .read = scratch_read, .write = scratch_write};
+
+/* Device accesses go to the bus every time (also once the TLB knows the
+ * page), and atomics on devices are access faults. */
+static void test_mmio(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    struct scratch_dev dev = {.reg = {0, 7}};
+    assert_true(bus_add_device(&m->bus, 0x10000000, 0x1000, &scratch_ops, &dev));
+    hart_set_x(h, 1, 0x10000000);
+    hart_set_x(h, 2, 42);
+    TM_CODE(m, B, LD(3, 1, 8), SD(2, 1, 0), LD(4, 1, 0), SD(3, 1, 16), LD(5, 1, 16),
+            AMOADD_D(6, 1, 2));
+    hart_step(h, 6);
+    assert_int_equal(hart_get_x(h, 3), 7);
+    assert_int_equal(hart_get_x(h, 4), 42);
+    assert_int_equal(hart_get_x(h, 5), 7);
+    assert_int_equal(dev.reads, 3);
+    assert_int_equal(dev.writes, 2);
+    assert_int_equal(h->mcause, EXC_STORE_ACCESS);
+    assert_int_equal(h->mtval, 0x10000000);
+    bus_destroy(&m->bus); /* the device is on our stack: drop it before teardown */
+    assert_true(bus_init(&m->bus, TEST_RAM_BASE, TEST_RAM_SIZE));
+}
+
 static void *run_hart(void *arg)
 {
     struct hart *h = arg;
@@ -524,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fp_loadstore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_harts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
