@@ -3,23 +3,36 @@
  * The hart's private state.  Only src/cpu/ and the CPU unit tests include
  * this header.
  *
- * Layout notes for speed:
+ * Files: decode.c (instruction -> struct dinsn), exec.c + exec_loop.h +
+ * exec_handlers.h (the interpreter), csr.c, trap.c (traps, interrupts,
+ * privilege), mmu.c (Sv39/Sv48 walks, TLBs, memory slow paths), dcache.c
+ * (decoded-page cache), hart.c (lifetime, run loop, WFI, snapshots).
+ *
+ * Design notes (mostly for speed):
  *  - x[] has 33 slots: slot 32 is a write sink.  The decoder turns rd == 0
  *    into 32 for every instruction whose side effects must still happen
  *    (loads, jumps, CSR, AMO), and into OP_NOP for pure ALU ops, so x[0]
  *    is never written and always reads as 0.
  *  - Each access type (fetch, load, store) has one direct-mapped software
- *    TLB per "MMU index" (U, S, S with SUM, M/bare).  An entry maps a 4 KiB
- *    virtual page of plain RAM to a host addend: host = va + addend.
- *    Entries are tagged with the page-aligned va; the fast path compares
- *    the tag with va & (PAGE_MASK | (size-1)), so misaligned accesses fall
- *    into the slow path automatically.
+ *    TLB per "MMU index" (U, S, S with SUM, M).  Privilege, SUM and
+ *    MPRV/MPP pick the index, so none of them flushes anything; MXR, satp
+ *    writes and SFENCE.VMA flush the U/S sets (M entries map 1:1 and stay).
+ *    An entry maps a 4 KiB virtual page of plain RAM to a host addend:
+ *    host = va + addend.  Entries are tagged with the page-aligned va; the
+ *    fast path compares the tag with va & (PAGE_MASK | (size-1)), so
+ *    misaligned accesses fall into the slow path automatically, and so do
+ *    entries with flag bits in the tag (TLB_CODE, TLB_IO).
  *  - Decoded instructions are cached per physical RAM page (struct dpage),
  *    one slot per 2-byte offset plus two sentinel slots (OP_END) that send
  *    straight-line execution falling off the page back to the fetch path.
+ *    Handlers exist twice (for 4- and 2-byte instructions) so stepping to
+ *    the next slot is a constant add.
  *  - Stores into pages with decoded code never hit the store TLB fast path
  *    (their entries carry TLB_CODE), so the slow store path sees them and
- *    invalidates the decoded slots.
+ *    invalidates the decoded slots; RAM written by devices is reported
+ *    through the bus's ram_write_hook and invalidated at the next check.
+ *    Hence FENCE.I has nothing to do on a single hart; with several harts
+ *    it drops the whole decoded cache (another hart's stores are not seen).
  */
 #ifndef WIRT_CPU_HART_INTERNAL_H
 #define WIRT_CPU_HART_INTERNAL_H
