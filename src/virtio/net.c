@@ -2,9 +2,12 @@
 /*
  * virtio-net: one receive and one transmit queue over a net backend.
  *
- * Every frame carries the 12-byte virtio 1.x header.  No offloads are
- * offered, so the header we write is all zeroes except num_buffers = 1,
- * and the header the guest sends is skipped.  Everything here runs with
+ * Every frame carries the 12-byte virtio 1.x header.  The only offloads
+ * are checksums: the guest may leave a TCP/UDP checksum for us to fill in
+ * (CSUM: we compute it before the frame leaves), and we tell it received
+ * frames need no verification (GUEST_CSUM: our backends deliver frames
+ * with correct checksums).  Checksumming is costly for an emulated CPU and
+ * cheap here.  No segmentation offloads, so frames fit the MTU.  Everything here runs with
  * the I/O lock held: TX from the hart's QueueNotify, RX from the backend.
  */
 #include <endian.h>
@@ -17,9 +20,13 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 
-#define VIRTIO_NET_F_MAC     5
-#define VIRTIO_NET_F_STATUS  16
-#define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_F_CSUM           0
+#define VIRTIO_NET_F_GUEST_CSUM     1
+#define VIRTIO_NET_F_MAC            5
+#define VIRTIO_NET_F_STATUS         16
+#define VIRTIO_NET_S_LINK_UP        1
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
 
 #define NET_HDR_LEN 12
 #define Q_RX        0
@@ -61,6 +68,8 @@ static void net_receive(void *opaque, const void *frame, size_t len)
     uint32_t written = 0;
     if (e->in_len >= NET_HDR_LEN + len) {
         uint8_t hdr[NET_HDR_LEN] = {0};
+        if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
+            hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;
         uint16_t nbuf = htole16(1);
         memcpy(hdr + 10, &nbuf, 2);
         virtq_elem_write(vdev->bus, e, 0, hdr, NET_HDR_LEN);
@@ -74,6 +83,31 @@ static void net_receive(void *opaque, const void *frame, size_t len)
     virtq_notify(vq);
 }
 
+/* Fills in the checksum the guest left to us: the one's complement sum of
+ * everything from csum_start (the guest seeded the field with the
+ * pseudo-header sum), stored at csum_start + csum_offset. */
+static void fill_checksum(uint8_t *frame, size_t len, const uint8_t *hdr)
+{
+    uint16_t start, offset;
+    memcpy(&start, hdr + 6, 2);
+    memcpy(&offset, hdr + 8, 2);
+    start = le16toh(start);
+    offset = le16toh(offset);
+    if (start >= len || len - start < 2 || offset > len - start - 2)
+        return; /* nonsense from the guest: send the frame as it is */
+    uint32_t sum = 0;
+    size_t i = start;
+    for (; i + 1 < len; i += 2)
+        sum += (uint32_t)frame[i] << 8 | frame[i + 1];
+    if (i < len)
+        sum += (uint32_t)frame[i] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    uint16_t c = (uint16_t)~sum;
+    frame[start + offset] = (uint8_t)(c >> 8);
+    frame[start + offset + 1] = (uint8_t)c;
+}
+
 static void net_tx(struct vnet *vn)
 {
     struct virtio_dev *vdev = vn->vdev;
@@ -83,6 +117,11 @@ static void net_tx(struct vnet *vn)
     while (virtq_pop(vq, &e) > 0) {
         if (e->out_len > NET_HDR_LEN && e->out_len - NET_HDR_LEN <= MAX_FRAME) {
             size_t n = virtq_elem_read(e, NET_HDR_LEN, vn->frame, e->out_len - NET_HDR_LEN);
+            uint8_t hdr[NET_HDR_LEN];
+            virtq_elem_read(e, 0, hdr, NET_HDR_LEN);
+            if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+                virtio_has_feature(vdev, VIRTIO_NET_F_CSUM))
+                fill_checksum(vn->frame, n, hdr);
             if (vn->nb && vn->nb->ops->send)
                 vn->nb->ops->send(vn->nb, vn->frame, n);
         }
@@ -147,7 +186,8 @@ struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struc
     struct vnet *vn = calloc(1, sizeof(*vn));
     if (!vn)
         return NULL;
-    uint64_t features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS);
+    uint64_t features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
+                        (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM);
     /* Config: mac[6], le16 status, le16 max_virtqueue_pairs. */
     struct virtio_dev *vdev = virtio_mmio_new(&net_ops, vn, bus, irq, features, 10);
     if (!vdev) {

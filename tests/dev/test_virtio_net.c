@@ -25,8 +25,10 @@
 #include "virtio/virtio_devices.h"
 #include "virtio_harness.h"
 
-#define F_MAC    (1ull << 5)
-#define F_STATUS (1ull << 16)
+#define F_MAC        (1ull << 5)
+#define F_STATUS     (1ull << 16)
+#define F_CSUM       (1ull << 0)
+#define F_GUEST_CSUM (1ull << 1)
 
 struct fake_nb {
     struct net_backend nb;
@@ -131,6 +133,57 @@ static void test_tx(void **state)
     h_notify(h, 1);
     assert_int_equal(f->nb.nsent, 2);
     assert_int_equal(h_used_idx(h, 1), 3);
+}
+
+static uint16_t fold(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+    size_t i = 0;
+    for (; i + 1 < len; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (i < len)
+        sum += (uint32_t)p[i] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+static void test_tx_checksum(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    assert_true(h_start(h, H_F_V1 | F_CSUM | F_GUEST_CSUM, 2, 16));
+    uint8_t *hdr = h_ptr(h, H_DATA);
+    memset(hdr, 0, 12);
+    hdr[0] = 1;  /* NEEDS_CSUM */
+    hdr[6] = 34; /* csum_start (le16) */
+    hdr[8] = 16; /* csum_offset: TCP checksum field */
+    uint8_t *frame = h_ptr(h, H_DATA + 0x100);
+    for (int i = 0; i < 101; i++) /* odd length on purpose */
+        frame[i] = (uint8_t)(i * 29 + 3);
+    frame[50] = 0x12, frame[51] = 0x34; /* the pseudo-header sum the guest left */
+    struct h_buf b[] = {{H_DATA, 12, false}, {H_DATA + 0x100, 101, false}};
+    h_publish(h, 1, h_chain(h, 1, b, 2));
+    h_notify(h, 1);
+    assert_int_equal(f->nb.nsent, 1);
+    assert_int_equal(f->nb.sent_len, 101);
+    /* A correct checksum makes the covered range plus the pseudo-header
+     * sum to 0xffff, and the bytes before csum_start are untouched. */
+    uint32_t total = fold(f->nb.sent + 34, 101 - 34) + 0x1234u; /* + pseudo-header */
+    total = (total & 0xffff) + (total >> 16);
+    assert_int_equal(total, 0xffff);
+    assert_memory_equal(f->nb.sent, frame, 34);
+    /* Nonsense offsets leave the frame as it was. */
+    hdr[6] = 200;
+    h_publish(h, 1, h_chain(h, 1, b, 2));
+    h_notify(h, 1);
+    assert_int_equal(f->nb.nsent, 2);
+    assert_memory_equal(f->nb.sent, frame, 101);
+    /* Received frames are marked as already verified. */
+    struct h_buf r[] = {{H_DATA + 0x1000, 1526, true}};
+    h_publish(h, 0, h_chain(h, 0, r, 1));
+    f->nb.nb.receive(f->nb.nb.opaque, "0123456789abcdef", 16);
+    assert_int_equal(h_ptr(h, H_DATA + 0x1000)[0], 2); /* DATA_VALID */
 }
 
 static void test_rx_flow(void **state)
@@ -270,6 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_checksum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_options),
