@@ -230,6 +230,28 @@ void hart_set_irq(void *hart, unsigned num, bool level)
         kick(h);
 }
 
+void hart_dump(const struct hart *h, FILE *f)
+{
+    static const char *const names[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                          "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                          "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                          "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+    fprintf(f, "hart%u pc %016" PRIx64 " priv %u%s\n", h->hartid, h->pc, h->priv,
+            h->wfi ? " (wfi)" : "");
+    for (unsigned i = 0; i < 32; i++)
+        fprintf(f, "%4s %016" PRIx64 "%s", names[i], h->x[i], i % 4 == 3 ? "\n" : "  ");
+    fprintf(f,
+            "mstatus %016" PRIx64 " mie %03" PRIx64 " mip %03" PRIx64 " mideleg %03" PRIx64
+            " medeleg %04" PRIx64 "\n"
+            "mtvec %016" PRIx64 " mepc %016" PRIx64 " mcause %016" PRIx64 " mtval %016" PRIx64 "\n"
+            "stvec %016" PRIx64 " sepc %016" PRIx64 " scause %016" PRIx64 " stval %016" PRIx64 "\n"
+            "satp %016" PRIx64 " menvcfg %016" PRIx64 " stimecmp %016" PRIx64 " minstret %" PRIu64
+            "\n",
+            h->mstatus, h->mie, h->mip_sw | atomic_load(&((struct hart *)h)->mip_ext), h->mideleg,
+            h->medeleg, h->mtvec, h->mepc, h->mcause, h->mtval, h->stvec, h->sepc, h->scause,
+            h->stval, h->satp, h->menvcfg, h->stimecmp, h->minstret);
+}
+
 uint64_t hart_get_pc(const struct hart *h)
 {
     return h->pc;
@@ -249,9 +271,10 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
 /* The order of fields in the stream; load reads them back the same way. */
 #define HART_U64_FIELDS(X)                                                                         \
     X(pc)                                                                                          \
-    X(mstatus) X(medeleg) X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause)  \
-        X(scause) X(mtval) X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg)          \
-            X(stimecmp) X(mcycle) X(minstret)
+    X(mstatus)                                                                                     \
+    X(medeleg) X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause) X(scause)   \
+        X(mtval) X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg) X(stimecmp)        \
+            X(mcycle) X(minstret)
 
 void hart_save(struct hart *h, struct state_writer *w)
 {

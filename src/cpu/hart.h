@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct bus;
 struct vclock;
@@ -58,9 +59,13 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version);
 #define HART_STATE_VERSION 1
 
 /* The ISA the device tree advertises: exactly what hart_run implements. */
-extern const char hart_isa_string[];        /* "rv64imafdc_zicsr_zifencei..." */
+extern const char hart_isa_string[];            /* "rv64imafdc_zicsr_zifencei..." */
 extern const char *const hart_isa_extensions[]; /* NULL-terminated, for riscv,isa-extensions */
-extern const unsigned hart_mmu_type_bits;   /* highest paging mode: 48 for sv48 */
+extern const unsigned hart_mmu_type_bits;       /* highest paging mode: 48 for sv48 */
+
+/* Prints pc, privilege, x registers and the main CSRs (debugging; call
+ * while the hart is stopped, or accept a torn snapshot). */
+void hart_dump(const struct hart *h, FILE *f);
 
 /* Register access for tests, loaders and debugging. */
 uint64_t hart_get_pc(const struct hart *h);

@@ -46,6 +46,12 @@ static void test_alu(void **state)
     assert_int_equal(hart_get_x(h, 12), (uint64_t)-2);
     assert_int_equal(hart_get_x(h, 13), 0x2468a000);
     assert_int_equal(hart_get_pc(h), B + 56);
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    hart_dump(h, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "pc 0000000080000038 priv 3"));
+    assert_non_null(strstr(buf, "  t2 0000000012345000"));
 }
 
 static void test_muldiv(void **state)
