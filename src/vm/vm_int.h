@@ -71,7 +71,9 @@ extern char vm_store_note[512];
 
 /* "wirt vm: <message>" on stderr, exit 1. */
 NORETURN void vm_die(const char *fmt, ...) PRINTF_FMT(1, 2);
-/* Same, exit 2 (bad usage). */
+/* "wirt vm: <message>" on stderr, no exit. */
+void vm_warn(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* Same as vm_die, exit 2 (bad usage). */
 NORETURN void vm_usage(const char *fmt, ...) PRINTF_FMT(1, 2);
 
 bool vm_name_valid(const char *name);

@@ -52,7 +52,7 @@ int vm_cmd_list(int argc, char **argv)
         qsort(names, n, sizeof(*names), cmp_names);
     json_object *arr = json_object_new_array();
     if (!json)
-        printf("%-20s %-9s %7s %4s %9s %9s  %s\n", "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
+        printf("%-20s %-9s %7s %4s %9s %9s  %s", "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
                "DISK", "NOTES");
     int status = 0;
     for (size_t i = 0; i < n; i++) {
@@ -67,9 +67,9 @@ int vm_cmd_list(int argc, char **argv)
         struct vm_runtime rt;
         vm_runtime_get(name, &rt);
         if (rt.cleaned_stale)
-            fprintf(stderr, "wirt vm: %s: removed stale runtime files (its VMM is gone)\n", name);
+            vm_warn("%s: removed stale runtime files (its VMM is gone)", name);
         if (!ok) {
-            fprintf(stderr, "wirt vm: %s\n", err);
+            vm_warn("%s", err);
             status = 1;
         }
         uint64_t usage = ok ? vm_disk_usage(name, &cfg) : 0;
@@ -114,14 +114,14 @@ int vm_cmd_list(int argc, char **argv)
             }
             if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
                 vm_format_duration(up, sizeof(up), rt.uptime);
-            printf("%-20s %-9s %7s %4s %9s %9s  %s\n", name, vm_state_name(rt.state), mem, cpus, up,
+            printf("%-20s %-9s %7s %4s %9s %9s  %s", name, vm_state_name(rt.state), mem, cpus, up,
                    disk, notes);
         }
         free(names[i]);
     }
     free(names);
     if (vm_store_note[0] && !vm_exists(VM_DEFAULT_TEMPLATE))
-        fprintf(stderr, "wirt vm: %s\n", vm_store_note);
+        vm_warn("%s", vm_store_note);
     if (json)
         puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
                                                      JSON_C_TO_STRING_NOSLASHESCAPE));

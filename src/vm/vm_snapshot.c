@@ -58,16 +58,16 @@ int vm_cmd_snapshot(int argc, char **argv)
             r = image_snapshot_list(bd, &s, &n);
             if (r == 0) {
                 if (cfg.ndisks > 1)
-                    printf("%s:\n", cfg.disks[i].file);
+                    printf("%s:", cfg.disks[i].file);
                 if (!n && i == 0)
-                    printf("no snapshots\n");
+                    printf("no snapshots");
                 for (unsigned k = 0; k < n; k++) {
                     char when[32];
                     time_t t = (time_t)s[k].date_sec;
                     struct tm tm;
                     localtime_r(&t, &tm);
                     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-                    printf("%-4s %-32s %s\n", s[k].id, s[k].name, when);
+                    printf("%-4s %-32s %s", s[k].id, s[k].name, when);
                 }
             }
             free(s);
@@ -90,7 +90,7 @@ int vm_cmd_snapshot(int argc, char **argv)
             r = block_flush(bd);
         block_close(bd);
         if (r < 0) {
-            fprintf(stderr, "wirt vm: snapshot %s %s on %s: %s\n", op, snap ? snap : "", p,
+            vm_warn("snapshot %s %s on %s: %s", op, snap ? snap : "", p,
                     r == -ENOENT   ? "no such snapshot"
                     : r == -EEXIST ? "a snapshot of that name exists"
                                    : strerror(-r));
@@ -100,7 +100,7 @@ int vm_cmd_snapshot(int argc, char **argv)
     }
     vm_unlock(lock);
     if (!status && !list)
-        printf("%s snapshot '%s' of '%s'\n",
+        printf("%s snapshot '%s' of '%s'",
                !strcmp(op, "create")   ? "created"
                : !strcmp(op, "revert") ? "reverted to"
                                        : "deleted",

@@ -27,12 +27,29 @@ char vm_store_root[PATH_MAX];
 char vm_store_vms[PATH_MAX];
 char vm_store_note[512];
 
-NORETURN static void vdie(int status, const char *fmt, va_list ap)
+static void vwarn(const char *fmt, va_list ap)
 {
     fflush(stdout);
-    fputs("wirt vm: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* Messages quote names and config text: no terminal control codes. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    fprintf(stderr, "wirt vm: %s\n", msg);
+}
+
+void vm_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+}
+
+NORETURN static void vdie(int status, const char *fmt, va_list ap)
+{
+    vwarn(fmt, ap);
     exit(status);
 }
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WIRT = os.path.join(REPO, "build", "wirt")
+WIRT = os.environ.get("WIRT_BIN") or os.path.join(REPO, "build", "wirt")
 BOOT_TIMEOUT = float(os.environ.get("WIRT_BOOT_TIMEOUT", "300"))
 
 
@@ -49,7 +49,7 @@ class Store:
         if env:
             e.update(env)
         p = subprocess.run([WIRT, "vm", "--store", self.store] + list(args), text=True,
-                           capture_output=True, timeout=timeout, stdin=stdin, input=input,
+                           errors="replace", capture_output=True, timeout=timeout, stdin=stdin, input=input,
                            env=e)
         if check is not None and (p.returncode == 0) != check:
             raise AssertionError("wirt vm %s: exit %d\nstdout: %s\nstderr: %s" %
