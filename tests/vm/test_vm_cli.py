@@ -531,6 +531,57 @@ class RunningVmTest(unittest.TestCase):
         self.assertLessEqual(len(got), 4096)
         self.assertIn(got[:64], readf(log, "rb"))
 
+    def run_on_pty(self, args, keys, timeout=30):
+        """Runs wirt vm ARGS on a pseudo-terminal, types keys after the
+        attach banner; returns (exit status, transcript)."""
+        import pty
+        import select
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([WIRT, "vm", "--store", self.s.store] + args, stdin=slave,
+                                stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+        out = b""
+        sent = False
+        end = time.monotonic() + timeout
+        try:
+            while time.monotonic() < end:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+                if not sent and b"Ctrl-] detaches" in out:
+                    time.sleep(0.3)
+                    os.write(master, keys)
+                    sent = True
+                if proc.poll() is not None and not r:
+                    break
+            status = proc.wait(timeout=5)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            os.close(master)
+        return status, out.decode("utf-8", "replace")
+
+    def test_console_detaches_on_ctrl_bracket(self):
+        status, out = self.run_on_pty(["start", "vm1", "--console"], b"\x1d")
+        self.assertEqual(status, 0, out)
+        self.assertIn("started VM 'vm1'", out)
+        self.assertIn("detached from 'vm1'", out)
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1)  # still running
+        time.sleep(2)  # some console output to replay
+        status, out = self.run_on_pty(["console", "vm1"], b"\x1d")
+        self.assertEqual(status, 0, out)
+        self.assertRegex(out, r"\[\s*\d+\.\d+\] ")  # the replayed log tail (kernel lines)
+        self.assertIn("detached from 'vm1'", out)
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1)
+        self.s.ok("stop", "vm1", "--force")
+        one_error_line(self, self.s.wirt("console", "vm1"), "not running")
+
     def test_sigterm_powers_off_cleanly(self):
         self.s.ok("start", "vm1")
         pid = int(readf(self.s.path("vm1", "vmm.pid")))
