@@ -100,6 +100,64 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
     }
 }
 
+/*
+ * While the "bitmaps" autoclear bit is set (a read-only open of an image
+ * with persistent dirty bitmaps), the bitmap directory, tables and data
+ * clusters are referenced too.  On a read-write open wirt clears the bit,
+ * after which they are unreferenced (leaks), exactly as QEMU sees them.
+ */
+#define EXT_BITMAPS 0x23852875u
+static void count_bitmaps(struct ck *k)
+{
+    struct qcow2 *s = k->s;
+    if (!(s->autoclear & 1))
+        return;
+    for (unsigned i = 0; i < s->nexts; i++) {
+        if (s->exts[i].type != EXT_BITMAPS || s->exts[i].len < 24)
+            continue;
+        const uint8_t *e = s->exts[i].data;
+        uint32_t nb = qcow2_be32(e);
+        uint64_t dsize = qcow2_be64(e + 8), doff = qcow2_be64(e + 16);
+        if (!nb || dsize > (64u << 20) || doff & (s->cs - 1) || doff > s->file_size ||
+            dsize > s->file_size - doff) {
+            k->res->check_errors++;
+            return;
+        }
+        inc(k, doff, dsize, "bitmap directory");
+        uint8_t *dir = malloc(dsize);
+        if (!dir || block_pread_full(s->fd, dir, dsize, doff)) {
+            free(dir);
+            k->res->check_errors++;
+            return;
+        }
+        uint64_t p = 0;
+        for (uint32_t b = 0; b < nb; b++) {
+            if (p + 24 > dsize)
+                break;
+            uint64_t toff = qcow2_be64(dir + p);
+            uint32_t tsize = qcow2_be32(dir + p + 8);
+            uint16_t name = qcow2_be16(dir + p + 18);
+            uint32_t extra = qcow2_be32(dir + p + 20);
+            if ((uint64_t)tsize * 8 > (64u << 20) || toff & (s->cs - 1) ||
+                toff > s->file_size || (uint64_t)tsize * 8 > s->file_size - toff) {
+                k->res->check_errors++;
+                break;
+            }
+            inc(k, toff, (uint64_t)tsize * 8, "bitmap table");
+            for (uint32_t j = 0; j < tsize; j++) {
+                uint8_t be[8];
+                if (block_pread_full(s->fd, be, 8, toff + 8ULL * j))
+                    break;
+                uint64_t off = qcow2_be64(be) & QCOW2_L2E_OFFSET_MASK;
+                if (off)
+                    inc(k, off, s->cs, "bitmap data");
+            }
+            p += qcow2_align_up(24ULL + extra + name, 8);
+        }
+        free(dir);
+    }
+}
+
 int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result *res)
 {
     struct qcow2 *s = bd->priv;
@@ -139,6 +197,7 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
     }
     if (s->nb_snapshots)
         inc(&k, s->snapshots_offset, s->snapshots_size, "snapshot table");
+    count_bitmaps(&k);
     inc(&k, s->rt_offset, (uint64_t)s->rt_clusters * s->cs, "refcount table");
     for (uint64_t i = 0; i < s->rt_size; i++) {
         uint64_t off = s->rt[i] & QCOW2_RTE_OFFSET_MASK;

@@ -231,6 +231,19 @@ qemu-img snapshot -c s1 rq.qcow2
 qemu-io -c 'write -P 0x53 0 512k' rq.qcow2 >/dev/null
 "$B" check rq.qcow2 >/dev/null 2>&1 || fail "wirt check of QEMU image with snapshot"
 
+echo "== persistent dirty bitmaps (autoclear feature)"
+qemu-img create -q -f qcow2 bm.qcow2 8M
+qemu-img bitmap --add bm.qcow2 b0 && qemu-img bitmap --add bm.qcow2 b1
+qemu-io -c 'write -P 0x11 0 1M' bm.qcow2 >/dev/null
+"$B" check bm.qcow2 >/dev/null 2>&1 || fail "wirt check counts bitmap clusters wrongly"
+"$B" write bm.qcow2 2M 64k 0x12 || fail "write to image with bitmaps"
+qemu-img check -q bm.qcow2 >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] || [ $rc = 3 ] || fail "bitmap image corrupt after wirt write (qemu-img check $rc)"
+"$B" check bm.qcow2 leaks >/dev/null 2>&1
+qcheck bm.qcow2
+qread bm.qcow2 0 1M 0x11
+qread bm.qcow2 2M 64k 0x12
+
 echo "== locking"
 "$B" create qcow2 l.qcow2 1M
 qemu-io -c 'sleep 3000' l.qcow2 >/dev/null 2>&1 &
