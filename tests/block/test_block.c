@@ -500,6 +500,40 @@ static void test_check_repair_corruption(void **state)
     free(r);
 }
 
+static void test_check_repair_missing_refblock(void **state)
+{
+    (void)state;
+    const char *p = tmp("mr.qcow2");
+    create_ok(p, "qcow2", 8 << 20, 4096, 16);
+    struct block_dev *bd = open_ok(p, 0);
+    uint8_t *w = malloc(1 << 20), *r = malloc(1 << 20);
+    fill(w, 1 << 20, 11);
+    assert_int_equal(block_write(bd, 0, w, 1 << 20), 0);
+    block_close(bd);
+    /* Drop the only refcount block from the refcount table. */
+    int fd = open(p, O_RDWR);
+    uint8_t h[64], z[8] = {0};
+    assert_int_equal(pread(fd, h, 64, 0), 64);
+    uint64_t rt = 0;
+    for (int i = 0; i < 8; i++)
+        rt = rt << 8 | h[48 + i];
+    assert_int_equal(pwrite(fd, z, 8, (off_t)rt), 8);
+    close(fd);
+    bd = open_ok(p, 0);
+    struct image_check_result res;
+    assert_int_equal(image_check(bd, IMAGE_REPAIR_ALL, &res), 0);
+    assert_true(res.corruptions_fixed > 256);
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(image_check(bd, 0, &res), 0);
+    assert_int_equal(res.corruptions + res.leaks, 0);
+    assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
+    assert_memory_equal(w, r, 1 << 20);
+    block_close(bd);
+    assert_int_equal(qemu_check(p), 0);
+    free(w);
+    free(r);
+}
+
 static void test_zero_discard_status(void **state)
 {
     (void)state;
@@ -594,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_snapshots),
         cmocka_unit_test(test_check_repair_leaks),
         cmocka_unit_test(test_check_repair_corruption),
+        cmocka_unit_test(test_check_repair_missing_refblock),
         cmocka_unit_test(test_zero_discard_status),
         cmocka_unit_test(test_probe_and_formats),
     };
