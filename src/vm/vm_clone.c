@@ -43,7 +43,7 @@ int vm_cmd_clone(int argc, char **argv)
         char *args[] = {"create", "--from", (char *)src, (char *)dst, NULL};
         return vm_cmd_create(4, args);
     }
-    int lock = vm_lock_or_die(src);
+    int lock = vm_lock_shared_or_die(src);
     char sdir[PATH_MAX], dir[PATH_MAX], err[1024];
     char from[PATH_MAX + VM_FILE_MAX], to[PATH_MAX + VM_FILE_MAX];
     vm_path(sdir, sizeof(sdir), src, NULL);

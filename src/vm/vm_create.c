@@ -159,7 +159,7 @@ int vm_cmd_create(int argc, char **argv)
                    "wirt vm clone)",
                    from, from);
         /* Held while we link to it, so nobody deletes it under us. */
-        tlock = vm_lock_or_die(from);
+        tlock = vm_lock_shared_or_die(from);
     }
     vm_tempdir(dir, sizeof(dir), name);
     bool ok = true;

@@ -16,7 +16,7 @@ int vm_cmd_export(int argc, char **argv)
         vm_usage("export: usage: wirt vm export NAME FILE");
     const char *name = argv[1], *file = argv[2];
     vm_require(name);
-    int lock = vm_lock_or_die(name);
+    int lock = vm_lock_shared_or_die(name);
     struct vm_config cfg;
     vm_config_load_or_die(name, &cfg);
     char tmp[PATH_MAX + 16], err[1024], dir[PATH_MAX], flat[PATH_MAX + VM_FILE_MAX] = "";

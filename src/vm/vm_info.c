@@ -89,15 +89,15 @@ int vm_cmd_info(int argc, char **argv)
     }
     char mem[32], up[32] = "";
     vm_format_size(mem, sizeof(mem), cfg.memory);
-    printf("name:       %s", name);
+    printf("name:       %s\n", name);
     printf("state:      %s", vm_state_name(rt.state));
     if (rt.state == VM_RUNNING || rt.state == VM_PAUSED) {
         vm_format_duration(up, sizeof(up), rt.uptime);
         printf(" (pid %ld, up %s%s)", rt.pid, up, rt.guest_ready ? ", guest ready" : "");
     }
-    printf("\ndirectory:  %s", dir);
-    printf("memory:     %s\ncpus:       %u", mem, cfg.cpus);
-    printf("kernel:     %s\ninitrd:     %s\nfirmware:   %s\nappend:     %s",
+    printf("\ndirectory:  %s\n", dir);
+    printf("memory:     %s\ncpus:       %u\n", mem, cfg.cpus);
+    printf("kernel:     %s\ninitrd:     %s\nfirmware:   %s\nappend:     %s\n",
            cfg.kernel[0] ? cfg.kernel : "-", cfg.initrd[0] ? cfg.initrd : "-",
            cfg.bios[0] ? cfg.bios : "-", cfg.append);
     for (unsigned i = 0; i < cfg.ndisks; i++) {
@@ -111,16 +111,16 @@ int vm_cmd_info(int argc, char **argv)
             printf(", %zu snapshots", json_object_array_length(v));
         if (json_object_object_get_ex(d, "error", &v))
             printf(", %s", json_object_get_string(v));
-        printf(")");
+        printf(")\n");
     }
     for (unsigned i = 0; i < cfg.nnets; i++)
-        printf("net %u:      %s", i, cfg.nets[i]);
+        printf("net %u:      %s\n", i, cfg.nets[i]);
     if (cfg.is_template)
-        printf("template:   yes%s%s", json_object_array_length(clones) ? ", linked clones: " : "",
+        printf("template:   yes%s%s\n", json_object_array_length(clones) ? ", linked clones: " : "",
                json_object_array_length(clones) ? json_object_to_json_string(clones) : "");
     if (cfg.linked_to[0])
-        printf("linked to:  %s", cfg.linked_to);
-    printf("created:    %s", cfg.created);
+        printf("linked to:  %s\n", cfg.linked_to);
+    printf("created:    %s\n", cfg.created);
     json_object_put(o);
     return 0;
 }

@@ -96,6 +96,10 @@ void vm_store_open(void);
 int vm_lock_try(const char *name);
 /* Locks for a mutating command: dies with "is running" or "is busy". */
 int vm_lock_or_die(const char *name);
+/* A shared lock for commands that only read the VM (clone, export,
+ * create --from): several may run at once, none with a mutating command
+ * or a running VMM. */
+int vm_lock_shared_or_die(const char *name);
 void vm_unlock(int fd);
 
 /* Config I/O.  load: false with one line naming the file in err. */

@@ -52,7 +52,7 @@ int vm_cmd_list(int argc, char **argv)
         qsort(names, n, sizeof(*names), cmp_names);
     json_object *arr = json_object_new_array();
     if (!json)
-        printf("%-20s %-9s %7s %4s %9s %9s  %s", "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
+        printf("%-20s %-9s %7s %4s %9s %9s  %s\n", "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
                "DISK", "NOTES");
     int status = 0;
     for (size_t i = 0; i < n; i++) {
@@ -114,7 +114,7 @@ int vm_cmd_list(int argc, char **argv)
             }
             if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
                 vm_format_duration(up, sizeof(up), rt.uptime);
-            printf("%-20s %-9s %7s %4s %9s %9s  %s", name, vm_state_name(rt.state), mem, cpus, up,
+            printf("%-20s %-9s %7s %4s %9s %9s  %s\n", name, vm_state_name(rt.state), mem, cpus, up,
                    disk, notes);
         }
         free(names[i]);

@@ -58,16 +58,16 @@ int vm_cmd_snapshot(int argc, char **argv)
             r = image_snapshot_list(bd, &s, &n);
             if (r == 0) {
                 if (cfg.ndisks > 1)
-                    printf("%s:", cfg.disks[i].file);
+                    printf("%s:\n", cfg.disks[i].file);
                 if (!n && i == 0)
-                    printf("no snapshots");
+                    printf("no snapshots\n");
                 for (unsigned k = 0; k < n; k++) {
                     char when[32];
                     time_t t = (time_t)s[k].date_sec;
                     struct tm tm;
                     localtime_r(&t, &tm);
                     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-                    printf("%-4s %-32s %s", s[k].id, s[k].name, when);
+                    printf("%-4s %-32s %s\n", s[k].id, s[k].name, when);
                 }
             }
             free(s);
@@ -100,7 +100,7 @@ int vm_cmd_snapshot(int argc, char **argv)
     }
     vm_unlock(lock);
     if (!status && !list)
-        printf("%s snapshot '%s' of '%s'",
+        printf("%s snapshot '%s' of '%s'\n",
                !strcmp(op, "create")   ? "created"
                : !strcmp(op, "revert") ? "reverted to"
                                        : "deleted",

@@ -66,7 +66,7 @@ static int open_vmm_log(const char *name)
     char stamp[64];
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    dprintf(fd, "--- wirt vm start %s at %s", name, stamp);
+    dprintf(fd, "--- wirt vm start %s at %s\n", name, stamp);
     return fd;
 }
 
@@ -172,7 +172,7 @@ int vm_start_vm(const char *name, bool console)
             dup2(logfd, 2) < 0)
             _exit(127);
         execv(exe, args);
-        dprintf(2, "wirt: cannot run %s: %s", exe, strerror(errno));
+        dprintf(2, "wirt: cannot run %s: %s\n", exe, strerror(errno));
         _exit(127);
     }
     close(logfd);
@@ -190,7 +190,7 @@ int vm_start_vm(const char *name, bool console)
         json_object *r = vm_control(name, "query-status", 1000, err, sizeof(err));
         if (r) {
             json_object_put(r);
-            printf("started VM '%s' (pid %ld)", name, (long)pid);
+            printf("started VM '%s' (pid %ld)\n", name, (long)pid);
             fflush(stdout);
             return console ? vm_attach_console(name) : 0;
         }

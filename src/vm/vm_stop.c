@@ -55,14 +55,14 @@ static int power_off(const char *name)
     json_object *r = vm_control(name, "quit", 3000, err, sizeof(err));
     json_object_put(r);
     if (wait_stopped(name, FORCE_WAIT_MS)) {
-        printf("powered off VM '%s'", name);
+        printf("powered off VM '%s'\n", name);
         return 0;
     }
     long pid = vmm_pid(name);
     if (pid > 0) {
         kill((pid_t)pid, SIGKILL);
         if (wait_stopped(name, FORCE_WAIT_MS)) {
-            printf("killed the VMM of '%s' (pid %ld)", name, pid);
+            printf("killed the VMM of '%s' (pid %ld)\n", name, pid);
             return 0;
         }
     }
@@ -109,7 +109,7 @@ int vm_stop_vm(const char *name, bool force, int timeout_s, bool timeout_given)
     }
     json_object_put(r);
     if (wait_stopped(name, timeout_s * 1000)) {
-        printf("stopped VM '%s'", name);
+        printf("stopped VM '%s'\n", name);
         return 0;
     }
     if (force)

@@ -223,7 +223,7 @@ void vm_store_open(void)
         close(lfd);
 }
 
-int vm_lock_try(const char *name)
+static int lock_try(const char *name, int op)
 {
     char p[PATH_MAX];
     vm_path(p, sizeof(p), name, VM_LOCK);
@@ -231,7 +231,7 @@ int vm_lock_try(const char *name)
     int fd = open(p, O_RDWR | O_CREAT, 0644);
     if (fd < 0)
         return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (flock(fd, op | LOCK_NB) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -240,11 +240,16 @@ int vm_lock_try(const char *name)
     return fd;
 }
 
-int vm_lock_or_die(const char *name)
+int vm_lock_try(const char *name)
+{
+    return lock_try(name, LOCK_EX);
+}
+
+static int lock_or_die(const char *name, int op)
 {
     /* Short mutating commands hold the lock briefly: wait a little for them. */
     for (int i = 0; i < 30; i++) {
-        int fd = vm_lock_try(name);
+        int fd = lock_try(name, op);
         if (fd >= 0)
             return fd;
         if (errno != EWOULDBLOCK)
@@ -256,6 +261,16 @@ int vm_lock_or_die(const char *name)
         nanosleep(&ts, NULL);
     }
     vm_die("VM '%s' is busy (running, starting, or locked by another wirt vm command)", name);
+}
+
+int vm_lock_or_die(const char *name)
+{
+    return lock_or_die(name, LOCK_EX);
+}
+
+int vm_lock_shared_or_die(const char *name)
+{
+    return lock_or_die(name, LOCK_SH);
 }
 
 void vm_unlock(int fd)

@@ -84,6 +84,17 @@ class StoreTest(unittest.TestCase):
 
     def test_config_is_json_and_edits_are_applied(self):
         self.mkvm("a", "--memory", "256M", "--cpus", "2", "--net", "user")
+        self.mkvm("b")
+        lines = self.s.ok("list").stdout.splitlines()
+        self.assertRegex(lines[0], r"^NAME\s+STATE\s+MEMORY\s+CPUS\s+UPTIME\s+DISK")
+        rows = [l for l in lines[1:] if not l.startswith("debian ")]
+        self.assertEqual(len(rows), 2, lines)
+        self.assertRegex(rows[0], r"^a\s+stopped\s+256M\s+2\s+-\s+[\d.]+M\s*$")
+        self.assertRegex(rows[1], r"^b\s+stopped\s+512M\s+1\s+-")
+        info = self.s.ok("info", "a").stdout.splitlines()
+        self.assertIn("name:       a", info)
+        self.assertIn("cpus:       2", info)
+        self.assertIn("net 0:      user", info)
         cfg = json.loads(readf(self.s.path("a", "vm.json")))
         self.assertEqual(cfg["memory"], "256M")
         self.assertEqual(cfg["cpus"], 2)
@@ -316,7 +327,7 @@ class StoreTest(unittest.TestCase):
 
     def test_snapshots(self):
         self.mkvm("a")
-        self.assertIn("no snapshots", self.s.ok("snapshot", "a", "list").stdout)
+        self.assertEqual(self.s.ok("snapshot", "a", "list").stdout, "no snapshots\n")
         self.s.ok("snapshot", "a", "create", "before")
         one_error_line(self, self.s.wirt("snapshot", "a", "create", "before"), "exists")
         self.s.ok("snapshot", "a", "create", "after")
