@@ -593,6 +593,22 @@ class RunningVmTest(unittest.TestCase):
         self.s.ok("stop", "vm1", "--force")
         one_error_line(self, self.s.wirt("console", "vm1"), "not running")
 
+    def test_restart_force_gives_a_new_vmm(self):
+        self.s.ok("start", "vm1")
+        pid1 = int(readf(self.s.path("vm1", "vmm.pid")))
+        p = self.s.ok("restart", "vm1", "--force")
+        self.assertIn("powered off VM 'vm1'", p.stdout)
+        self.assertIn("started VM 'vm1'", p.stdout)
+        pid2 = int(readf(self.s.path("vm1", "vmm.pid")))
+        self.assertNotEqual(pid1, pid2)
+        self.assertEqual(self.s.vmm_pids("vm1"), [pid2])
+        # restart of a stopped VM just starts it.
+        self.s.ok("stop", "vm1", "--force")
+        self.s.ok("restart", "vm1")
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1)
+        self.s.ok("stop", "vm1", "--force")
+        one_error_line(self, self.s.wirt("restart", "vm1", "--timeout", "x"), "--timeout")
+
     def test_sigterm_powers_off_cleanly(self):
         self.s.ok("start", "vm1")
         pid = int(readf(self.s.path("vm1", "vmm.pid")))
