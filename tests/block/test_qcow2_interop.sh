@@ -16,7 +16,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 qcheck() { qemu-img check -q "$1" >/dev/null 2>"$T/chk.err" || { fail "qemu-img check $1: $(cat "$T/chk.err" | head -3)"; }; }
 qread() { # img off len pattern
-    qemu-io -r -c "read -P $4 $2 $3" "$1" 2>&1 | grep -q "^read" || fail "qemu-io read -P $4 $2 $3 on $1"
+    qemu-io -r -c "read -P $4 $2 $3" "$1" 2>/dev/null | grep -q "^read" || fail "qemu-io read -P $4 $2 $3 on $1"
 }
 wread() { "$B" read "$1" "$2" "$3" "$4" || fail "wirt read $* "; }
 
