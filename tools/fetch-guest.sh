@@ -47,8 +47,11 @@ done
 # The recipe is this script plus everything it puts into the guest: when any
 # of it changes, the cached result is stale and gets rebuilt (from cached
 # .debs, so that costs no big download).
-recipe=$(cat "$0" "$here/guest/mkcpio.py" $(find "$here/guest/rootfs" -type f | sort) |
-    sha256sum | cut -c1-16)
+recipe=$({
+    cat "$0" "$here/guest/mkcpio.py"
+    cd "$here/guest/rootfs" && find . -type f -printf '%p %m\n' | sort
+    find . -type f -print0 | sort -z | xargs -0 cat
+} | sha256sum | cut -c1-16)
 
 is_complete() {
     [ -f "$dest/VERSION" ] && grep -qx "recipe $recipe" "$dest/VERSION" || return 1
@@ -65,9 +68,11 @@ fi
 for tool in apt-get apt-cache dpkg-deb xz sha256sum python3; do
     command -v $tool >/dev/null || die "$tool is missing (run tools/setup-host.sh)"
 done
-for f in init etc/inittab etc/wirt-rcS etc/wirt-console-shell etc/udhcpc.script; do
-    [ -x "$here/guest/rootfs/$f" ] || [ "$f" = etc/inittab ] && [ -f "$here/guest/rootfs/$f" ] ||
+[ -f "$here/guest/rootfs/etc/inittab" ] || die "tools/guest/rootfs/etc/inittab is missing"
+for f in init etc/wirt-rcS etc/wirt-console-shell etc/udhcpc.script; do
+    if [ ! -x "$here/guest/rootfs/$f" ]; then
         die "tools/guest/rootfs/$f is missing or not executable"
+    fi
 done
 [ -r $KEYRING ] || die "$KEYRING is missing (apt-get install debian-archive-keyring)"
 
@@ -81,6 +86,9 @@ if command -v flock >/dev/null; then
     fi
 fi
 
+# Leftovers of runs that were killed outright (the trap below covers the
+# rest); with flock held, no other run is using them.
+command -v flock >/dev/null && rm -rf "$cache"/.guest-build.* "$cache/.guest-old"
 tmp=$(mktemp -d "$cache/.guest-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -159,7 +167,9 @@ say "downloading linux-image-riscv64 ($kpkg), busybox-static, opensbi, u-boot-qe
 mapfile -t trixie_debs < <(fetch trixie linux-image-riscv64 "$kpkg" busybox-static opensbi u-boot-qemu)
 say "downloading bookworm's opensbi"
 mapfile -t bookworm_debs < <(fetch bookworm opensbi)
-[ ${#trixie_debs[@]} = 5 ] && [ ${#bookworm_debs[@]} = 1 ] || die "download failed"
+if [ ${#trixie_debs[@]} != 5 ] || [ ${#bookworm_debs[@]} != 1 ]; then
+    die "download failed"
+fi
 
 say "extracting"
 for f in "${trixie_debs[@]}"; do dpkg-deb -x "$f" "$tmp/trixie"; done
@@ -169,7 +179,9 @@ out=$tmp/out
 mkdir -p "$out"
 sbi=usr/lib/riscv64-linux-gnu/opensbi/generic
 kver=$(ls "$tmp/trixie/usr/lib/modules")
-[ -n "$kver" ] && [ -f "$tmp/trixie/boot/vmlinux-$kver" ] || die "no kernel in $kpkg"
+if [ -z "$kver" ] || [ ! -f "$tmp/trixie/boot/vmlinux-$kver" ]; then
+    die "no kernel in $kpkg"
+fi
 cp "$tmp/trixie/boot/vmlinux-$kver" "$out/Image"
 cp "$tmp/trixie/$sbi/fw_dynamic.bin" "$tmp/trixie/$sbi/fw_jump.bin" "$out/"
 cp "$tmp/trixie/$sbi/fw_dynamic.elf" "$tmp/trixie/$sbi/fw_jump.elf" "$out/"
