@@ -48,14 +48,8 @@ static bool write_all(int fd, const char *buf, size_t len)
 
 int vm_attach_console(const char *name)
 {
-    char p[PATH_MAX];
-    vm_path(p, sizeof(p), name, VM_SERIAL);
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(p) >= sizeof(addr.sun_path))
-        vm_die("%s: path too long for a Unix socket", p);
-    strcpy(addr.sun_path, p);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+    int fd = vm_connect_socket(name, VM_SERIAL);
+    if (fd < 0)
         vm_die("cannot attach to the console of '%s': %s", name, strerror(errno));
     bool tty = isatty(STDIN_FILENO);
     if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {

@@ -123,6 +123,9 @@ const char *vm_state_name(enum vm_state s);
  * Returns true if anything was there. */
 bool vm_clean_runtime(const char *name);
 
+/* Connects to the VM's Unix socket FILE (works for paths longer than
+ * sun_path).  Returns the fd or -1 with errno set. */
+int vm_connect_socket(const char *name, const char *file);
 /* Sends {"execute": cmd} to the VM's control socket; returns the reply
  * object (caller puts it) or NULL with a reason in err. */
 json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char *err,

@@ -50,9 +50,13 @@ int vm_cmd_list(int argc, char **argv)
     closedir(d);
     if (n)
         qsort(names, n, sizeof(*names), cmp_names);
+    int w = 20;
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(names[i]) > w)
+            w = (int)strlen(names[i]);
     json_object *arr = json_object_new_array();
     if (!json)
-        printf("%-20s %-9s %7s %4s %9s %9s  %s\n", "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
+        printf("%-*s %-9s %7s %4s %9s %9s  %s\n", w, "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
                "DISK", "NOTES");
     int status = 0;
     for (size_t i = 0; i < n; i++) {
@@ -114,8 +118,8 @@ int vm_cmd_list(int argc, char **argv)
             }
             if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
                 vm_format_duration(up, sizeof(up), rt.uptime);
-            printf("%-20s %-9s %7s %4s %9s %9s  %s\n", name, vm_state_name(rt.state), mem, cpus, up,
-                   disk, notes);
+            printf("%-*s %-9s %7s %4s %9s %9s  %s\n", w, name, vm_state_name(rt.state), mem, cpus,
+                   up, disk, notes);
         }
         free(names[i]);
     }

@@ -358,23 +358,42 @@ void vm_runtime_get(const char *name, struct vm_runtime *rt)
     json_object_put(r);
 }
 
-static int connect_control(const char *name, char *err, size_t errlen)
+int vm_connect_socket(const char *name, const char *file)
 {
     char p[PATH_MAX];
-    vm_path(p, sizeof(p), name, VM_CONTROL);
+    vm_path(p, sizeof(p), name, file);
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(p) >= sizeof(addr.sun_path)) {
-        snprintf(err, errlen, "%s: path too long for a Unix socket", p);
-        return -1;
+    int dirfd = -1;
+    if (strlen(p) < sizeof(addr.sun_path)) {
+        strcpy(addr.sun_path, p);
+    } else {
+        /* Too long for sun_path: reach it through the directory's fd. */
+        vm_path(p, sizeof(p), name, NULL);
+        dirfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+            return -1;
+        snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dirfd, file);
     }
-    strcpy(addr.sun_path, p);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int e = 0;
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        snprintf(err, errlen, "cannot reach VM '%s' on %s: %s", name, p, strerror(errno));
+        e = errno;
         if (fd >= 0)
             close(fd);
-        return -1;
+        fd = -1;
     }
+    if (dirfd >= 0)
+        close(dirfd);
+    errno = e;
+    return fd;
+}
+
+static int connect_control(const char *name, char *err, size_t errlen)
+{
+    int fd = vm_connect_socket(name, VM_CONTROL);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot reach VM '%s' on its control socket: %s", name,
+                 strerror(errno));
     return fd;
 }
 
