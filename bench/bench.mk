@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # VM benchmarks against QEMU: boot time and in-guest CPU work (bench/bench.py).
+# make bench BENCH_ARGS="--rounds 5 --only boot"
 BENCH_CC ?= riscv64-linux-gnu-gcc
 
 $(BUILD)/bench/workload: bench/cpu/workload.c
@@ -9,6 +10,6 @@ $(BUILD)/bench/workload: bench/cpu/workload.c
 .PHONY: bench-vm
 bench-vm: $(BUILD)/wirt $(BUILD)/bench/workload
 	tools/fetch-guest.sh
-	python3 bench/bench.py --build $(BUILD)
+	python3 bench/bench.py --build $(BUILD) $(BENCH_ARGS)
 
 bench: bench-vm
