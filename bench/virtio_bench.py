@@ -9,7 +9,10 @@ qemu-system-riscv64 -M virt; prints each number and the ratio wirt/qemu.
          I/O, so process start-up is part of the number on both VMs)
   net    TCP through user networking (libslirp on both): guest -> host
          (busybox nc into a Python sink on the host) and host -> guest
-         (a Python source on the host, busybox nc | dd in the guest)
+         (a Python source on the host, busybox nc | dd in the guest); busybox
+         nc moves data in small pieces, so also HTTP: busybox wget from a
+         host http.server, and a host client fetching from busybox httpd in
+         the guest through hostfwd (timed on the host)
 
 Times come from the guest's `time` applet (its clock follows the host's);
 sizes can be changed with WIRT_BENCH_DISK_MB, WIRT_BENCH_NET_MB,
@@ -17,11 +20,14 @@ WIRT_BENCH_RANDOM_OPS.  Usage: bench/virtio_bench.py [wirt|qemu ...]
 """
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "guest"))
@@ -33,13 +39,49 @@ RANDOM_OPS = int(os.environ.get("WIRT_BENCH_RANDOM_OPS", "200"))
 IMAGE_MB = max(256, DISK_MB * 2)
 
 
-def vm_argv(vm, image):
+def vm_argv(vm, image, hport):
+    fwd = "hostfwd=tcp:127.0.0.1:%d-:8080" % hport
     if vm == "qemu":
         extra = ["-drive", "file=%s,if=none,format=raw,id=d0,cache=writeback" % image,
                  "-device", "virtio-blk-device,drive=d0",
-                 "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+                 "-netdev", "user,id=n0," + fwd, "-device", "virtio-net-device,netdev=n0"]
         return guestlib.qemu_argv(extra=extra)
-    return guestlib.wirt_argv(extra=["--disk", image + ",format=raw", "--net", "user"])
+    return guestlib.wirt_argv(extra=["--disk", image + ",format=raw", "--net", "user," + fwd])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Http(threading.Thread):
+    """A host HTTP server with one file of `size` bytes at /blob."""
+
+    def __init__(self, size):
+        super().__init__(daemon=True)
+        import functools
+        import http.server
+        self.dir = tempfile.mkdtemp(prefix="wirt-bench-http-")
+        with open(os.path.join(self.dir, "blob"), "wb") as f:
+            f.truncate(size)
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Quiet, directory=self.dir))
+        self.port = self.httpd.server_address[1]
+
+    def run(self):
+        self.httpd.serve_forever()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def timed(g, command, timeout=1800):
@@ -103,7 +145,8 @@ def bench_vm(vm):
         image = os.path.join(d, "bench.img")
         with open(image, "wb") as f:
             f.truncate(IMAGE_MB << 20)
-        g = guestlib.Guest(vm_argv(vm, image), name=vm)
+        hport = free_port()
+        g = guestlib.Guest(vm_argv(vm, image, hport), name=vm)
         try:
             g.wait_ready()
             g.run("for i in $(seq 60); do ifconfig eth0 | grep -q 'inet addr:10.0.2.15' && "
@@ -138,6 +181,31 @@ def bench_vm(vm):
                       % src.port)
             src.join(60)
             results["tcp host->guest MB/s"] = NET_MB / t
+
+            # The same directions with programs that move data in bigger
+            # pieces than busybox nc: wget from a host HTTP server, and a
+            # host client fetching from busybox httpd in the guest.
+            http = Http(size)
+            http.start()
+            try:
+                t = timed(g, "wget -q -O /dev/null http://10.0.2.2:%d/blob" % http.port)
+                results["http host->guest MB/s"] = NET_MB / t
+            finally:
+                http.close()
+            g.run("mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/blob bs=64k count=%d "
+                  "2>/dev/null && httpd -p 8080 -h /tmp/www" % (size >> 16))
+            start = time.monotonic()
+            got = 0
+            with urllib.request.urlopen("http://127.0.0.1:%d/blob" % hport, timeout=600) as r:
+                while True:
+                    data = r.read(1 << 20)
+                    if not data:
+                        break
+                    got += len(data)
+            t = time.monotonic() - start
+            if got != size:
+                raise RuntimeError("guest->host http: got %d of %d bytes" % (got, size))
+            results["http guest->host MB/s"] = NET_MB / t
             g.poweroff(timeout=300)
         finally:
             g.close()
