@@ -10,6 +10,10 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 
+/* Bytes per request at most: a guest offering huge buffers gets a partial
+ * fill (allowed) instead of holding the I/O lock for long. */
+#define RNG_MAX_FILL (64u * 1024)
+
 static void rng_notify(struct virtio_dev *vdev, unsigned q)
 {
     struct virtq *vq = &vdev->vq[q];
@@ -17,11 +21,12 @@ static void rng_notify(struct virtio_dev *vdev, unsigned q)
     struct virtq_elem *e;
     while (virtq_pop(vq, &e) > 0) {
         uint32_t written = 0;
-        for (unsigned i = e->nout; i < e->nout + e->nin; i++) {
+        for (unsigned i = e->nout; i < e->nout + e->nin && written < RNG_MAX_FILL; i++) {
             struct virtq_seg *s = &e->seg[i];
+            uint32_t want = s->len < RNG_MAX_FILL - written ? s->len : RNG_MAX_FILL - written;
             uint32_t done = 0;
-            while (done < s->len) {
-                ssize_t n = getrandom(s->host + done, s->len - done, GRND_NONBLOCK);
+            while (done < want) {
+                ssize_t n = getrandom(s->host + done, want - done, GRND_NONBLOCK);
                 if (n <= 0) {
                     if (n < 0 && errno == EINTR)
                         continue;
@@ -31,7 +36,7 @@ static void rng_notify(struct virtio_dev *vdev, unsigned q)
             }
             bus_ram_written(vdev->bus, s->gpa, done);
             written += done;
-            if (done < s->len)
+            if (done < want)
                 break;
         }
         virtq_push(vq, e, written);

@@ -114,6 +114,15 @@ static void test_rng(void **state)
     assert_memory_not_equal(h_ptr(h, H_DATA), h_ptr(h, H_DATA + 0x100), 64);
     /* Bytes next to the buffers stay untouched. */
     assert_int_equal(h_ptr(h, H_DATA)[64], 0);
+    /* A huge buffer is filled partially: 64 KiB. */
+    memset(h_ptr(h, H_DATA), 0, 1 << 20);
+    struct h_buf big[] = {{H_DATA, 1 << 20, true}};
+    h_publish(h, 0, h_chain(h, 0, big, 1));
+    h_notify(h, 0);
+    h_used_elem(h, 0, 1, &id, &len);
+    assert_int_equal(len, 64 * 1024);
+    assert_memory_not_equal(h_ptr(h, H_DATA + 60 * 1024), zero, 64);
+    assert_memory_equal(h_ptr(h, H_DATA + 64 * 1024), zero, 64);
 }
 
 int main(void)
