@@ -73,7 +73,8 @@ enum {
 enum {
     BLOCK_OPEN_READ_ONLY = 1 << 0,
     BLOCK_OPEN_NO_LOCK = 1 << 1,   /* skip image locking (e.g. `info` on an image in use) */
-    BLOCK_OPEN_NO_BACKING = 1 << 2 /* do not open the backing chain */
+    BLOCK_OPEN_NO_BACKING = 1 << 2 /* do not open the backing chain (reads of unallocated
+                                    * clusters return zeroes; partial writes to them fail) */
 };
 
 struct block_driver_ops {

@@ -803,6 +803,14 @@ static int read_cluster(struct qcow2 *s, uint64_t c, uint64_t e, uint8_t *out, b
     uint64_t gstart = c << s->cluster_bits;
     switch (qcow2_classify(s, e)) {
     case QCOW2_CL_UNALLOC:
+        if (s->backing_name && !s->bd->backing) {
+            /* Opened with BLOCK_OPEN_NO_BACKING: copy-on-write would
+             * silently replace the backing data with zeroes. */
+            log_error("%s: partial write to a cluster of the backing file '%s', which is not "
+                      "open",
+                      s->bd->path, s->backing_name);
+            return -EIO;
+        }
         if (!s->bd->backing || gstart >= block_size(s->bd->backing)) {
             memset(out, 0, s->cs);
             *is_zero = true;
