@@ -32,9 +32,10 @@ static int emit(struct conv *cv, uint64_t off, const uint8_t *buf, uint64_t n)
     int r;
     if (cv->has_backing && (r = block_read(cv->dst, off, cv->cmp, n)) < 0)
         return r;
-    uint64_t run_start = 0, run_len = 0; /* pending plain write */
-    for (uint64_t p = 0; p < n; p += cv->step) {
-        uint64_t len = n - p < cv->step ? n - p : cv->step;
+    uint64_t run_start = 0, run_len = 0;     /* pending plain write */
+    uint64_t gran = cv->step ? cv->step : n; /* -S 0: no zero detection, one granule */
+    for (uint64_t p = 0; p < n; p += gran) {
+        uint64_t len = n - p < gran ? n - p : gran;
         bool same = cv->has_backing ? memcmp(buf + p, cv->cmp + p, len) == 0
                                     : cv->step && img_is_zero(buf + p, len);
         if (!same && cv->compress && (off + p) % cv->step == 0) {

@@ -20,6 +20,20 @@ for sub in monolithicSparse streamOptimized; do
         fail "$sub: info disagrees"
 done
 
+# The VMware form of streamOptimized: the header says "directory at the end" and
+# a footer (marker, header copy, end-of-stream marker) holds the real location.
+python3 - <<'PY'
+import struct
+b = bytearray(open('streamOptimized.vmdk', 'rb').read())
+hdr = bytes(b[:512])
+b[56:64] = b'\xff' * 8
+b += b'\0' * (-len(b) % 512)
+b += struct.pack('<QII', 1, 0, 3).ljust(512, b'\0') + hdr + bytes(512)
+open('footer.vmdk', 'wb').write(b)
+PY
+ok wimg convert -O raw footer.vmdk footer.raw
+cmp -s src.raw footer.raw || fail "streamOptimized with a footer: content differs"
+
 for sub in fixed dynamic; do
     qemu-img convert -O vpc -o subformat=$sub src.raw $sub.vhd
     # qemu rounds a VHD up to a whole CHS geometry: the size is what qemu says it is.

@@ -62,6 +62,22 @@ ok wimg convert -O raw odd.raw w.raw
 cmp -s odd.raw w.raw || fail "odd-sized raw changed"
 qsame odd.raw w.raw
 
+# Several sources are concatenated; -n writes into an existing image; -S 0
+# writes zeroes out instead of leaving holes.
+qemu-img convert -O qcow2 src.raw s2.qcow2
+ok wimg convert -O raw src.raw s2.qcow2 cat.raw
+cat src.raw src.raw | cmp -s - cat.raw || fail "concatenated conversion differs"
+qemu-img create -q -f qcow2 exist.qcow2 16M
+ok qemu-io -c 'write -P 0xee 0 16M' exist.qcow2
+ok wimg convert -n -O qcow2 src.raw exist.qcow2
+qcheck exist.qcow2
+qsame src.raw exist.qcow2
+ok wimg convert -S 0 -O raw s2.qcow2 full.raw
+cmp -s src.raw full.raw || fail "-S 0 conversion differs"
+[ "$(stat -c %b full.raw)" -ge 32768 ] || fail "-S 0 left holes"
+ok wimg convert -O raw s2.qcow2 sparse.raw
+[ "$(stat -c %b sparse.raw)" -lt 8192 ] || fail "conversion is not sparse"
+
 # compare finds the first differing sector the way qemu-img does.
 cp src.raw diff.raw
 printf 'X' | dd of=diff.raw bs=1 seek=$((3 * 1048576 + 700)) conv=notrunc status=none
