@@ -253,12 +253,11 @@ msg=$("$B" write l.qcow2 0 512 1 2>&1) && fail "wirt wrote an image QEMU holds"
 echo "$msg" | grep -q "in use by another process" || fail "lock message: $msg"
 wait $qpid
 # and the other way round: wirt holds the write lock, QEMU must not write
-"$B" write l.qcow2 0 1 0 >/dev/null 2>&1
-"$B" bench l.qcow2 >/dev/null 2>&1 &
+"$(dirname "$B")/crash_writer" write l.qcow2 l.log 1 >/dev/null 2>&1 &
 wpid=$!
-sleep 0.3
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s l.log ] && break; sleep 0.1; done
 qemu-io -c 'write 0 512' l.qcow2 >/dev/null 2>&1 && fail "QEMU wrote an image wirt holds"
-wait $wpid
+kill -9 $wpid; wait $wpid 2>/dev/null
 
 echo "== hostile headers"
 "$B" create qcow2 h.qcow2 1M
