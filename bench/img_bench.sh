@@ -12,6 +12,7 @@
 # -i threads -d 1.
 #
 #   bench/img_bench.sh [IMAGE_SIZE (default 1G)] [WORK_DIR (default /tmp)]
+#   make bench-img BENCH_IMG_ARGS="512M"
 #
 # Prints MB/s and IOPS for each case and the ratios qcow2/raw (per engine)
 # and wirt/qemu (per format).  Higher is better for every number.
@@ -19,8 +20,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZE=${1:-1G}
-BENCH=${BLOCKBENCH:-$ROOT/build/bench/blockbench}
-make -C "$ROOT" -s build/bench/blockbench >/dev/null
+if [ -n "${BLOCKBENCH:-}" ]; then
+    BENCH=$BLOCKBENCH
+else
+    BENCH=$ROOT/build/bench/blockbench
+    make -C "$ROOT" -s build/bench/blockbench >/dev/null
+fi
 command -v qemu-img >/dev/null || { echo "img_bench: qemu-img not installed" >&2; exit 1; }
 D=$(mktemp -d "${2:-/tmp}/img_bench.XXXXXX")
 trap 'rm -rf "$D"' EXIT
