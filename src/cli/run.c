@@ -16,10 +16,7 @@
 #include "machine/evloop.h"
 #include "util/log.h"
 #include "util/size.h"
-#if __has_include("virtio/virtio_devices.h")
 #include "virtio/virtio_devices.h"
-#define HAVE_VIRTIO 1
-#endif
 
 #define MAX_DISKS 8
 #define MAX_NICS  4
@@ -144,6 +141,11 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
     return true;
 }
 
+static void virtio_console_to_terminal(void *opaque, const uint8_t *buf, size_t len)
+{
+    console_write(opaque, buf, len);
+}
+
 int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS,
@@ -237,21 +239,16 @@ int cmd_run(int argc, char **argv)
     struct board *b = board_new(&cfg, err, sizeof(err));
     if (!b)
         usage_error("%s", err);
-#ifdef HAVE_VIRTIO
     for (unsigned i = 0; i < ndisks; i++)
         if (!virtio_blk_add(b, disks[i], err, sizeof(err)))
             usage_error("%s", err);
     for (unsigned i = 0; i < nnics; i++)
         if (!virtio_net_add(b, nics[i], i, err, sizeof(err)))
             usage_error("%s", err);
-    if (!cfg.elf) {
-        if (!virtio_rng_add(b, err, sizeof(err)))
-            usage_error("%s", err);
-    }
-#else
-    if (ndisks || nnics)
-        usage_error("--disk/--net: virtio devices are not built in");
-#endif
+    /* hvc0 shares the terminal (or the detached console) with the UART. */
+    if (!cfg.elf && (!virtio_rng_add(b, err, sizeof(err)) ||
+                     !virtio_console_add(b, virtio_console_to_terminal, b->console, err, sizeof(err))))
+        usage_error("%s", err);
     if (!board_boot(b, err, sizeof(err)))
         usage_error("%s", err);
     /* Sockets may lose their peer at any moment; that is never fatal. */

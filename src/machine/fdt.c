@@ -127,7 +127,9 @@ void *board_build_fdt(struct board *b, uint64_t initrd_start, uint64_t initrd_en
         free(fdt);
         return NULL;
     }
-    for (unsigned i = 0; i < b->ndevices; i++) {
+    /* fdt_add_subnode puts a new node first and Linux probes in tree order:
+     * walk backwards so the first --disk is vda and the first --net eth0. */
+    for (unsigned i = b->ndevices; i-- > 0;) {
         struct board_device *d = &b->devices[i];
         if (d->ops->fdt)
             d->ops->fdt(d->dev, fdt, &d->where);
