@@ -14,8 +14,6 @@
 #include "mem/bus.h"
 #include "util/log.h"
 
-struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
-
 static unsigned bucket(uint64_t pa_page)
 {
     return (unsigned)((pa_page >> PAGE_SHIFT) * 0x9E3779B1u) >> (32 - 10) & (DCACHE_BUCKETS - 1);
@@ -73,11 +71,30 @@ void dcache_flush_all(struct hart *h)
     memset(h->tlb_dpage, 0, sizeof(h->tlb_dpage));
 }
 
+static const uint8_t *ram_page(struct hart *h, uint64_t pa_page)
+{
+    return bus_ram_ptr(h->bus, pa_page, 0);
+}
+
+void dcache_validate(struct hart *h, struct dpage *p)
+{
+    const uint8_t *ram = ram_page(h, p->pa);
+    if (p->dirty || memcmp(p->snap, ram, PAGE_SIZE) != 0) {
+        clear_slots(p);
+        memcpy(p->snap, ram, PAGE_SIZE);
+        p->dirty = false;
+    }
+    p->gen = h->dgen;
+}
+
 struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
 {
     struct dpage *p = lookup(h, pa_page);
-    if (p)
+    if (p) {
+        if (p->gen != h->dgen)
+            dcache_validate(h, p);
         return p;
+    }
     if (h->dpages >= DCACHE_MAX_PAGES)
         dcache_flush_all(h);
     p = h->dfree;
@@ -90,6 +107,9 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     }
     h->stats.dpage_alloc++;
     p->pa = pa_page;
+    p->gen = h->dgen;
+    p->dirty = false;
+    memcpy(p->snap, ram_page(h, pa_page), PAGE_SIZE);
     clear_slots(p);
     memset(&p->insn[DPAGE_SLOTS], 0, 2 * sizeof(p->insn[0]));
     dinsn_set_pseudo(&p->insn[DPAGE_SLOTS], OP_END);
@@ -138,7 +158,10 @@ void dcache_apply_dma(struct hart *h)
     }
     for (unsigned i = 0; i < n; i++) {
         struct dpage *p = lookup(h, pages[i]);
-        if (p)
+        if (p) {
             clear_slots(p);
+            memcpy(p->snap, ram_page(h, p->pa), PAGE_SIZE);
+            p->dirty = false;
+        }
     }
 }

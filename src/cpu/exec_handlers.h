@@ -14,6 +14,7 @@ LBL(DECODE): {
     const uint8_t *host = (const uint8_t *)bus_ram_ptr(h->bus, curdp->pa, 0) + off;
     uint16_t lo;
     memcpy(&lo, host, 2);
+    unsigned n = 2;
     if ((lo & 3) == 3 && off == PAGE_SIZE - 2) {
         memset(d, 0, sizeof(*d));
         dinsn_set_pseudo(d, OP_CROSS);
@@ -22,9 +23,12 @@ LBL(DECODE): {
         uint32_t insn;
         memcpy(&insn, host, 4);
         decode_insn(d, insn);
+        n = 4;
     } else {
         decode_insn(d, lo);
     }
+    if (memcmp(host, curdp->snap + off, n) != 0)
+        curdp->dirty = true; /* see hart_internal.h: FENCE.I on several harts */
     DISPATCH();
 }
 LBL(END):
@@ -189,7 +193,7 @@ LBL(FENCE_I):
      * hart_internal.h); only stores by other harts can leave it stale. */
     pc += LEN;
     if (atomic_load_explicit(&h->shared->nharts, memory_order_relaxed) > 1) {
-        dcache_flush_all(h);
+        h->dgen++;
         page = TLB_INVALID;
     }
     goto fetch;

@@ -65,6 +65,8 @@ fetch:
         struct dpage *dp;
         if (likely(e->tag == (pc & PAGE_MASK))) {
             dp = h->tlb_dpage[h->fetch_idx][i];
+            if (unlikely(dp->gen != h->dgen))
+                dcache_validate(h, dp);
         } else {
             h->pc = pc;
             if (!mmu_fetch_page(h, pc, &dp))

@@ -31,8 +31,12 @@
  *    (their entries carry TLB_CODE), so the slow store path sees them and
  *    invalidates the decoded slots; RAM written by devices is reported
  *    through the bus's ram_write_hook and invalidated at the next check.
- *    Hence FENCE.I has nothing to do on a single hart; with several harts
- *    it drops the whole decoded cache (another hart's stores are not seen).
+ *    Hence FENCE.I has nothing to do on a single hart.  With several harts
+ *    another hart's stores are not seen, so FENCE.I bumps a generation and
+ *    each decoded page is compared with a snapshot of its bytes the next
+ *    time it is entered; slots decoded from bytes that differ from the
+ *    snapshot mark the page dirty, so a changed-and-restored page cannot
+ *    keep stale slots.
  */
 #ifndef WIRT_CPU_HART_INTERNAL_H
 #define WIRT_CPU_HART_INTERNAL_H
@@ -134,7 +138,10 @@ struct tlb_entry {
 struct dpage {
     uint64_t pa;                        /* physical page address */
     struct dpage *hnext;                /* hash chain / free list */
+    uint32_t gen;                       /* == hart.dgen: validated since the last FENCE.I */
+    bool dirty;                         /* some slot was decoded from bytes != snap */
     struct dinsn insn[DPAGE_SLOTS + 2]; /* + two OP_END sentinels */
+    uint8_t snap[PAGE_SIZE];            /* the page's bytes when it was last validated */
 };
 
 #define DCACHE_BUCKETS   1024
@@ -210,6 +217,7 @@ struct hart {
     void *prev_hook_opaque;
 
     /* Decoded-instruction cache. */
+    uint32_t dgen; /* bumped by FENCE.I when other harts may have written code */
     struct dpage *dbuckets[DCACHE_BUCKETS];
     struct dpage *dfree;
     unsigned dpages;
@@ -279,6 +287,12 @@ bool fetch_slow(struct hart *h, uint64_t pc, uint32_t *insn);
 
 /* Decoded cache (exec.c). */
 void dcache_flush_all(struct hart *h);
+/* The decoded page for a physical page (created if needed, validated
+ * against RAM after a FENCE.I). */
+struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
+/* Re-checks a page after FENCE.I: drops its decoded slots if the code
+ * changed (or some slot was decoded from bytes other than the snapshot). */
+void dcache_validate(struct hart *h, struct dpage *p);
 void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len);
 void dcache_apply_dma(struct hart *h);
 

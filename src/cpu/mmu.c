@@ -320,8 +320,6 @@ void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
     return (void *)(e->addend + va);
 }
 
-struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
-
 bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
 {
     h->stats.fetch_miss++;

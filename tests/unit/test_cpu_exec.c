@@ -547,6 +547,22 @@ static void test_two_harts(void **state)
     hart_step(h0, 5); /* fence.i, jalr, addi, jalr, addi */
     assert_int_equal(hart_get_x(h0, 8), 9);
 
+    /* A slot decoded from bytes another hart wrote and then restored must
+     * not survive FENCE.I (the page snapshot alone would look unchanged). */
+    TM_CODE(m, B + 0x4000, JALR(0, 6, 0), ADDI(5, 0, 1), JALR(0, 6, 0));
+    TM_CODE(m, B, JALR(6, 7, 0), JALR(6, 10, 0), FENCE_I, JALR(6, 10, 0), ADDI(8, 5, 0));
+    hart_reset(h0, B, 0, 0);
+    hart_set_x(h0, 7, B + 0x4000);  /* enters the page at +0 only */
+    hart_set_x(h0, 10, B + 0x4004); /* the slot that will change */
+    hart_step(h0, 2);               /* jalr; jalr back: page decoded, +4 not yet */
+    uint32_t orig = ADDI(5, 0, 1), temp = ADDI(5, 0, 2);
+    memcpy(tm_ptr(m, B + 0x4004), &temp, 4); /* as another hart's store: unreported */
+    hart_step(h0, 3);                        /* jalr to +4: decodes addi x5,2; jalr back */
+    assert_int_equal(hart_get_x(h0, 5), 2);
+    memcpy(tm_ptr(m, B + 0x4004), &orig, 4); /* restored */
+    hart_step(h0, 5);                        /* fence.i; jalr; addi; jalr; addi x8 */
+    assert_int_equal(hart_get_x(h0, 8), 1);
+
     /* Free the first hart first: the DMA hook chain must stay intact. */
     hart_free(h0);
     m->h = NULL;
