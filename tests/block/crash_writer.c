@@ -135,6 +135,10 @@ static int do_verify(const char *img, const char *logp)
         }
     }
     printf("verified %lu flushed writes\n", flushed);
+    fclose(log);
+    free(val);
+    free(known);
+    free(got);
     block_close(bd);
     return 0;
 }
