@@ -8,7 +8,7 @@
 # Conditions, identical for both: cache=writeback (the host page cache), an
 # image that fits in RAM and is read once beforehand so every run starts
 # warm, fully allocated images (writes overwrite; no cluster allocation), no
-# flushes inside the timed loop.  qemu-img bench runs with -t writeback
+# flushes inside the timed loop, `sync` before every run.  qemu-img bench runs with -t writeback
 # -i threads -d 1.
 #
 #   bench/img_bench.sh [IMAGE_SIZE (default 1G)] [WORK_DIR (default /tmp)]
@@ -59,6 +59,9 @@ run() { # ENGINE FMT CASE -> seconds (best of 3)
     cat "$f" >/dev/null # warm the page cache
     for _ in 1 2 3; do
         local s
+        # Start clean: pages still being written back from the previous run would stall
+        # writes (stable pages) and penalise whichever case comes next.
+        sync
         if [ "$engine" = wirt ]; then
             s=$("$BENCH" -f "$fmt" "${wflag[@]}" -c "$count" -s "$size" -S "$step" "$f" | secs)
         else
