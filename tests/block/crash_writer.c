@@ -94,6 +94,8 @@ static int do_verify(const char *img, const char *logp)
     uint8_t *val = calloc(1, size), *known = malloc(size), *got = malloc(size);
     memset(known, 1, size); /* the image starts all-zero */
     FILE *log = fopen(logp, "r");
+    if (!log && errno == ENOENT)
+        log = fopen("/dev/null", "r"); /* killed before it logged anything */
     if (!log || !val || !known || !got)
         return 1;
     struct rec pend[64];
