@@ -350,8 +350,8 @@ int block_open_backing(struct block_dev *parent, const char *name, const char *f
             block_set_err(err, errlen, "%s: backing file loop detected at '%s'", parent->path,
                           name);
         else
-            block_set_err(err, errlen, "%s: could not open backing file '%s': %s",
-                          parent->path, name, sub);
+            block_set_err(err, errlen, "%s: could not open backing file '%s': %s", parent->path,
+                          name, sub);
     }
     return r;
 }

@@ -43,7 +43,7 @@ struct image_snapshot {
 struct image_info {
     char format[16];
     uint64_t virtual_size;
-    uint64_t actual_size; /* bytes allocated on the host file system */
+    uint64_t actual_size;  /* bytes allocated on the host file system */
     uint32_t cluster_size; /* 0 for raw */
     int qcow_version;      /* 2 or 3; 0 for raw */
     unsigned refcount_bits;
@@ -108,10 +108,10 @@ struct block_driver_ops {
 
 struct block_dev {
     const struct block_driver_ops *ops;
-    void *priv;            /* the driver's state */
+    void *priv; /* the driver's state */
     char *path;
     int fd;
-    uint64_t size;         /* virtual disk size in bytes */
+    uint64_t size; /* virtual disk size in bytes */
     bool read_only;
     struct block_dev *backing; /* NULL if none */
 };

@@ -162,8 +162,8 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
     }
     s->cluster_bits = qcow2_be32(h + 20);
     if (s->cluster_bits < 9 || s->cluster_bits > 21) {
-        block_set_err(err, errlen, "%s: invalid cluster size 2^%u (must be 512 B to 2 MiB)",
-                      path, s->cluster_bits);
+        block_set_err(err, errlen, "%s: invalid cluster size 2^%u (must be 512 B to 2 MiB)", path,
+                      s->cluster_bits);
         return -EINVAL;
     }
     s->cs = 1ULL << s->cluster_bits;
@@ -210,9 +210,9 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
             if (!(s->incompat & ~known & bit))
                 continue;
             const char *nm = b == 2 ? "external data file" : b == 4 ? "extended L2 entries" : "";
-            n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0,
-                                  "%s%u%s%s%s", n ? ", " : "", b, *nm ? " (" : "", nm,
-                                  *nm ? ")" : "");
+            n +=
+                (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0, "%s%u%s%s%s",
+                                 n ? ", " : "", b, *nm ? " (" : "", nm, *nm ? ")" : "");
             if (n >= sizeof(names))
                 break;
         }
@@ -221,8 +221,8 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         return -ENOTSUP;
     }
     if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !(flags & BLOCK_OPEN_READ_ONLY)) {
-        block_set_err(err, errlen,
-                      "%s: image is marked corrupt; open it read-only or repair it", path);
+        block_set_err(err, errlen, "%s: image is marked corrupt; open it read-only or repair it",
+                      path);
         return -EIO;
     }
     if (s->compression_type > QCOW2_COMP_ZSTD ||
@@ -252,8 +252,9 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         if (bf_len > 1023 || bf_off > s->cs || bf_len > s->cs - bf_off ||
             bf_off < s->header_length) {
             free(c0);
-            block_set_err(err, errlen, "%s: invalid backing file name (offset %" PRIu64
-                          ", length %u)", path, bf_off, bf_len);
+            block_set_err(err, errlen,
+                          "%s: invalid backing file name (offset %" PRIu64 ", length %u)", path,
+                          bf_off, bf_len);
             return -EINVAL;
         }
         ext_end = bf_off;
@@ -304,8 +305,9 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         return -EFBIG;
     }
     if (size > (uint64_t)s->l1_size * span || size > (1ULL << 62)) {
-        block_set_err(err, errlen, "%s: L1 table (%u entries) too small for a %" PRIu64
-                      "-byte disk", path, s->l1_size, size);
+        block_set_err(err, errlen,
+                      "%s: L1 table (%u entries) too small for a %" PRIu64 "-byte disk", path,
+                      s->l1_size, size);
         return -EINVAL;
     }
     s->bd->size = size;
@@ -326,10 +328,10 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         return -EINVAL;
     }
     if (s->nb_snapshots > QCOW2_MAX_SNAPSHOTS ||
-        (s->nb_snapshots && (s->snapshots_offset & (s->cs - 1) ||
-                             s->snapshots_offset >= s->file_size))) {
-        block_set_err(err, errlen, "%s: invalid snapshot table (%u entries at 0x%" PRIx64 ")",
-                      path, s->nb_snapshots, s->snapshots_offset);
+        (s->nb_snapshots &&
+         (s->snapshots_offset & (s->cs - 1) || s->snapshots_offset >= s->file_size))) {
+        block_set_err(err, errlen, "%s: invalid snapshot table (%u entries at 0x%" PRIx64 ")", path,
+                      s->nb_snapshots, s->snapshots_offset);
         return -EINVAL;
     }
     return 0;
@@ -1000,8 +1002,8 @@ static int qcow2_discard(struct block_dev *bd, uint64_t offset, uint64_t len)
 {
     struct qcow2 *s = S(bd);
     uint64_t start = qcow2_align_up(offset, s->cs);
-    uint64_t end = offset + len == bd->size ? qcow2_align_up(bd->size, s->cs)
-                                            : (offset + len) & ~(s->cs - 1);
+    uint64_t end =
+        offset + len == bd->size ? qcow2_align_up(bd->size, s->cs) : (offset + len) & ~(s->cs - 1);
     if (end <= start)
         return 0;
     /* With a backing file, a v3 zero cluster keeps the old data hidden. */
@@ -1032,8 +1034,8 @@ static int qcow2_write_zeroes(struct block_dev *bd, uint64_t offset, uint64_t le
 {
     struct qcow2 *s = S(bd);
     uint64_t start = qcow2_align_up(offset, s->cs);
-    uint64_t end = offset + len == bd->size ? qcow2_align_up(bd->size, s->cs)
-                                            : (offset + len) & ~(s->cs - 1);
+    uint64_t end =
+        offset + len == bd->size ? qcow2_align_up(bd->size, s->cs) : (offset + len) & ~(s->cs - 1);
     if (end <= start)
         return write_zero_bytes(s, offset, len);
     int r = write_zero_bytes(s, offset, start - offset);
@@ -1216,10 +1218,9 @@ static int qcow2_open(struct block_dev *bd, int fd, unsigned flags, char *err, s
     if ((r = qcow2_read_snapshots(s, err, errlen)))
         goto fail;
     if (s->backing_name && !(flags & BLOCK_OPEN_NO_BACKING)) {
-        const char *fmt = s->backing_fmt && block_format_known(s->backing_fmt) ? s->backing_fmt
-                                                                                : NULL;
-        if ((r = block_open_backing(bd, s->backing_name, fmt, flags, &bd->backing, err,
-                                    errlen)))
+        const char *fmt =
+            s->backing_fmt && block_format_known(s->backing_fmt) ? s->backing_fmt : NULL;
+        if ((r = block_open_backing(bd, s->backing_name, fmt, flags, &bd->backing, err, errlen)))
             goto fail;
     }
     if (!(flags & BLOCK_OPEN_READ_ONLY)) {
@@ -1392,8 +1393,8 @@ static int qcow2_truncate(struct block_dev *bd, uint64_t new_size)
         memcpy(nl1, s->l1, (size_t)s->l1_size * 8);
         uint64_t noff;
         if ((r = qcow2_alloc_contig(s, bytes >> s->cluster_bits, &noff)) ||
-            (r = qcow2_flush_meta(s, false)) || (r = qcow2_write_l1(s, noff, nl1, (uint32_t)need)) ||
-            (r = qcow2_sync(s))) {
+            (r = qcow2_flush_meta(s, false)) ||
+            (r = qcow2_write_l1(s, noff, nl1, (uint32_t)need)) || (r = qcow2_sync(s))) {
             free(nl1), free(nc);
             return r;
         }

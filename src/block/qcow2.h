@@ -26,23 +26,23 @@
 #define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
 #define QCOW2_OFLAG_ZERO       (1ULL << 0)
 
-#define QCOW2_INCOMPAT_DIRTY       (1ULL << 0)
-#define QCOW2_INCOMPAT_CORRUPT     (1ULL << 1)
-#define QCOW2_INCOMPAT_DATA_FILE   (1ULL << 2)
-#define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
-#define QCOW2_INCOMPAT_EXTL2       (1ULL << 4)
+#define QCOW2_INCOMPAT_DIRTY        (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT      (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE    (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION  (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTL2        (1ULL << 4)
 #define QCOW2_COMPAT_LAZY_REFCOUNTS (1ULL << 0)
 
-#define QCOW2_EXT_END          0x00000000u
-#define QCOW2_EXT_BACKING_FMT  0xe2792acau
+#define QCOW2_EXT_END           0x00000000u
+#define QCOW2_EXT_BACKING_FMT   0xe2792acau
 #define QCOW2_EXT_FEATURE_NAMES 0x6803f857u
 
-#define QCOW2_MAX_L1_BYTES       (32u << 20)
-#define QCOW2_MAX_REFTABLE_BYTES (8u << 20)
-#define QCOW2_MAX_SNAPSHOTS      65536u
+#define QCOW2_MAX_L1_BYTES        (32u << 20)
+#define QCOW2_MAX_REFTABLE_BYTES  (8u << 20)
+#define QCOW2_MAX_SNAPSHOTS       65536u
 #define QCOW2_MAX_SNAPTABLE_BYTES (64u << 20)
-#define QCOW2_L2_CACHE_CAP       (32u << 20)
-#define QCOW2_V3_HEADER_LEN      112u
+#define QCOW2_L2_CACHE_CAP        (32u << 20)
+#define QCOW2_V3_HEADER_LEN       112u
 
 enum qcow2_ctype { QCOW2_COMP_ZLIB = 0, QCOW2_COMP_ZSTD = 1 };
 
@@ -135,10 +135,10 @@ struct qcow2 {
     uint64_t comp_cur; /* host cluster being filled with compressed data (0 = none) */
     uint64_t comp_used;
 
-    uint8_t *cbuf;           /* scratch: one cluster */
-    uint8_t *zbuf;           /* compressed input buffer: 2 clusters + 512 */
-    uint8_t *dcache;         /* last decompressed cluster */
-    uint64_t dcache_entry;   /* L2 entry it was decompressed from (0 = none) */
+    uint8_t *cbuf;         /* scratch: one cluster */
+    uint8_t *zbuf;         /* compressed input buffer: 2 clusters + 512 */
+    uint8_t *dcache;       /* last decompressed cluster */
+    uint64_t dcache_entry; /* L2 entry it was decompressed from (0 = none) */
     void *zstd_dctx;
     void *zstd_cctx;
     void *deflate_zs; /* z_stream kept across clusters: (re)initialising zlib is costly */

@@ -33,8 +33,8 @@ static void inc(struct ck *k, uint64_t off, uint64_t len, const char *what)
     uint64_t first = off >> s->cluster_bits, last = (off + len - 1) >> s->cluster_bits;
     for (uint64_t c = first; c <= last; c++) {
         if (c >= k->n) {
-            log_error("%s: ERROR %s at 0x%" PRIx64 " is beyond the end of the image",
-                      s->bd->path, what, c << s->cluster_bits);
+            log_error("%s: ERROR %s at 0x%" PRIx64 " is beyond the end of the image", s->bd->path,
+                      what, c << s->cluster_bits);
             k->res->corruptions++;
             return;
         }
@@ -57,8 +57,7 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
             continue;
         }
         inc(k, l2off, s->cs, "L2 table");
-        if (l2off + s->cs > s->file_size ||
-            block_pread_full(s->fd, k->l2buf, s->cs, l2off)) {
+        if (l2off + s->cs > s->file_size || block_pread_full(s->fd, k->l2buf, s->cs, l2off)) {
             k->res->check_errors++;
             continue;
         }
@@ -79,8 +78,7 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
             case QCOW2_CL_ZERO_ALLOC: {
                 uint64_t h = e & QCOW2_L2E_OFFSET_MASK;
                 if (h & (s->cs - 1)) {
-                    log_error("%s: ERROR unaligned data cluster offset 0x%" PRIx64,
-                              s->bd->path, h);
+                    log_error("%s: ERROR unaligned data cluster offset 0x%" PRIx64, s->bd->path, h);
                     k->res->corruptions++;
                     break;
                 }
@@ -138,8 +136,8 @@ static void count_bitmaps(struct ck *k)
             uint32_t tsize = qcow2_be32(dir + p + 8);
             uint16_t name = qcow2_be16(dir + p + 18);
             uint32_t extra = qcow2_be32(dir + p + 20);
-            if ((uint64_t)tsize * 8 > (64u << 20) || toff & (s->cs - 1) ||
-                toff > s->file_size || (uint64_t)tsize * 8 > s->file_size - toff) {
+            if ((uint64_t)tsize * 8 > (64u << 20) || toff & (s->cs - 1) || toff > s->file_size ||
+                (uint64_t)tsize * 8 > s->file_size - toff) {
                 k->res->check_errors++;
                 break;
             }
@@ -235,8 +233,7 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
                 res->check_errors++;
             }
             if (res->leaks < 10)
-                log_error("%s: Leaked cluster %" PRIu64 " refcount=%" PRIu64
-                          " reference=%" PRIu64,
+                log_error("%s: Leaked cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
                           bd->path, c, stored, want);
             res->leaks++;
         } else {
@@ -248,8 +245,7 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
                 res->check_errors++;
             }
             if (res->corruptions < 10)
-                log_error("%s: ERROR cluster %" PRIu64 " refcount=%" PRIu64
-                          " reference=%" PRIu64,
+                log_error("%s: ERROR cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
                           bd->path, c, stored, want);
             res->corruptions++;
         }

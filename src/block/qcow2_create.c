@@ -35,8 +35,7 @@ int qcow2_create(const char *path, const struct image_create_opts *o, char *err,
 {
     uint64_t cs = o->cluster_size ? o->cluster_size : 65536;
     if (cs < 512 || cs > (2u << 20) || (cs & (cs - 1))) {
-        block_set_err(err, errlen, "%s: cluster size must be a power of two from 512 to 2M",
-                      path);
+        block_set_err(err, errlen, "%s: cluster size must be a power of two from 512 to 2M", path);
         return -EINVAL;
     }
     unsigned bits = o->refcount_bits ? o->refcount_bits : 16;
@@ -64,8 +63,7 @@ int qcow2_create(const char *path, const struct image_create_opts *o, char *err,
         ctype = QCOW2_COMP_ZSTD;
     }
     if (o->backing_file && pmode) {
-        block_set_err(err, errlen, "%s: preallocation is not supported with a backing file",
-                      path);
+        block_set_err(err, errlen, "%s: preallocation is not supported with a backing file", path);
         return -EINVAL;
     }
     uint64_t size = o->size;
@@ -82,8 +80,8 @@ int qcow2_create(const char *path, const struct image_create_opts *o, char *err,
         }
         struct block_dev *b;
         char e[512];
-        int r = block_open(bpath, o->backing_format,
-                           BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &b, e, sizeof(e));
+        int r = block_open(bpath, o->backing_format, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &b,
+                           e, sizeof(e));
         if (r) {
             block_set_err(err, errlen, "%s: could not open backing file '%s': %s", path,
                           o->backing_file, e);

@@ -79,8 +79,8 @@ static int load_rb(struct qcow2 *s, uint64_t rti, uint8_t **out)
     if (!off)
         return 0;
     if (off & (s->cs - 1) || off + s->cs > s->file_size) {
-        log_error("%s: corrupt image: refcount block %llu at invalid offset 0x%llx",
-                  s->bd->path, (unsigned long long)rti, (unsigned long long)off);
+        log_error("%s: corrupt image: refcount block %llu at invalid offset 0x%llx", s->bd->path,
+                  (unsigned long long)rti, (unsigned long long)off);
         return -EIO;
     }
     uint8_t *b = malloc(s->cs);
@@ -218,8 +218,8 @@ int qcow2_update_refcount(struct qcow2 *s, uint64_t cluster, int64_t delta)
     if (r)
         return r;
     if (delta < 0 && rc < (uint64_t)-delta) {
-        log_error("%s: corrupt image: refcount of cluster %llu would drop below zero",
-                  s->bd->path, (unsigned long long)cluster);
+        log_error("%s: corrupt image: refcount of cluster %llu would drop below zero", s->bd->path,
+                  (unsigned long long)cluster);
         return -EIO;
     }
     if (delta > 0 && s->refcount_max - rc < (uint64_t)delta) {

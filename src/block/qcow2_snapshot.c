@@ -87,8 +87,7 @@ int qcow2_read_snapshots(struct qcow2 *s, char *err, size_t errlen)
         if ((uint64_t)sn->l1_size * 8 > QCOW2_MAX_L1_BYTES ||
             (sn->l1_size && (sn->l1_offset & (s->cs - 1) || sn->l1_offset > s->file_size ||
                              sn->l1_offset + (uint64_t)sn->l1_size * 8 > s->file_size))) {
-            block_set_err(err, errlen, "%s: snapshot '%s' has an invalid L1 table", path,
-                          sn->id);
+            block_set_err(err, errlen, "%s: snapshot '%s' has an invalid L1 table", path, sn->id);
             return -EINVAL;
         }
         p += qcow2_align_up(total, 8);
@@ -269,7 +268,8 @@ static int write_snapshot_table(struct qcow2 *s)
             qcow2_put32(b + p + 16, sn->date_sec);
             qcow2_put32(b + p + 20, sn->date_nsec);
             qcow2_put64(b + p + 24, sn->vm_clock_nsec);
-            qcow2_put32(b + p + 32, sn->vm_state_size > UINT32_MAX ? 0 : (uint32_t)sn->vm_state_size);
+            qcow2_put32(b + p + 32,
+                        sn->vm_state_size > UINT32_MAX ? 0 : (uint32_t)sn->vm_state_size);
             qcow2_put32(b + p + 36, sn->extra_size);
             memcpy(b + p + 40, sn->extra, sn->extra_size);
             if (sn->extra_size >= 16) {

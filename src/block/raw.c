@@ -50,8 +50,8 @@ static int raw_flush(struct block_dev *bd)
 
 static int raw_discard(struct block_dev *bd, uint64_t offset, uint64_t len)
 {
-    if (fallocate(bd->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-                  (off_t)len) < 0 &&
+    if (fallocate(bd->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) <
+            0 &&
         errno != EOPNOTSUPP && errno != ENOSYS)
         return -errno;
     return 0; /* discard is advisory: unsupported is fine */
@@ -73,8 +73,8 @@ static int write_zero_buf(int fd, uint64_t offset, uint64_t len)
 
 static int raw_write_zeroes(struct block_dev *bd, uint64_t offset, uint64_t len)
 {
-    if (fallocate(bd->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-                  (off_t)len) == 0)
+    if (fallocate(bd->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) ==
+        0)
         return 0;
     return write_zero_buf(bd->fd, offset, len);
 }
@@ -84,8 +84,7 @@ static void raw_close(struct block_dev *bd)
     (void)bd;
 }
 
-static int raw_create(const char *path, const struct image_create_opts *o, char *err,
-                      size_t errlen)
+static int raw_create(const char *path, const struct image_create_opts *o, char *err, size_t errlen)
 {
     const char *pre = o->preallocation ? o->preallocation : "off";
     if (strcmp(pre, "off") && strcmp(pre, "falloc") && strcmp(pre, "full") &&

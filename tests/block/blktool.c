@@ -34,10 +34,20 @@ static uint64_t num(const char *s)
     char *end;
     uint64_t v = strtoull(s, &end, 0);
     switch (*end) {
-    case 'k': case 'K': v <<= 10; break;
-    case 'm': case 'M': v <<= 20; break;
-    case 'g': case 'G': v <<= 30; break;
-    default: break;
+    case 'k':
+    case 'K':
+        v <<= 10;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        break;
+    default:
+        break;
     }
     return v;
 }
@@ -150,8 +160,8 @@ int main(int argc, char **argv)
             comp_pattern(want, off, len, byte);
         for (uint64_t i = 0; i < len; i++) {
             if (b[i] != want[i]) {
-                fprintf(stderr, "blktool: mismatch at %" PRIu64 ": 0x%02x != 0x%02x\n",
-                        off + i, b[i], want[i]);
+                fprintf(stderr, "blktool: mismatch at %" PRIu64 ": 0x%02x != 0x%02x\n", off + i,
+                        b[i], want[i]);
                 return 1;
             }
         }
@@ -197,8 +207,8 @@ int main(int argc, char **argv)
         if (argc != 5)
             return 1;
         struct block_dev *bd = op(path, 0);
-        int r = !strcmp(sub, "create")  ? image_snapshot_create(bd, argv[4])
-                : !strcmp(sub, "apply") ? image_snapshot_apply(bd, argv[4])
+        int r = !strcmp(sub, "create")   ? image_snapshot_create(bd, argv[4])
+                : !strcmp(sub, "apply")  ? image_snapshot_apply(bd, argv[4])
                 : !strcmp(sub, "delete") ? image_snapshot_delete(bd, argv[4])
                                          : -EINVAL;
         die_r(r, sub);
@@ -206,16 +216,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "check")) {
-        unsigned rep = argc > 3 ? (!strcmp(argv[3], "all") ? IMAGE_REPAIR_ALL : IMAGE_REPAIR_LEAKS)
-                                : 0;
+        unsigned rep =
+            argc > 3 ? (!strcmp(argv[3], "all") ? IMAGE_REPAIR_ALL : IMAGE_REPAIR_LEAKS) : 0;
         struct block_dev *bd = op(path, rep ? 0 : BLOCK_OPEN_READ_ONLY);
         struct image_check_result res;
         die_r(image_check(bd, rep, &res), "check");
         printf("corruptions=%" PRIu64 " leaks=%" PRIu64 " errors=%" PRIu64
                " corruptions_fixed=%" PRIu64 " leaks_fixed=%" PRIu64 " allocated=%" PRIu64
                " compressed=%" PRIu64 "\n",
-               res.corruptions, res.leaks, res.check_errors, res.corruptions_fixed,
-               res.leaks_fixed, res.allocated_clusters, res.compressed_clusters);
+               res.corruptions, res.leaks, res.check_errors, res.corruptions_fixed, res.leaks_fixed,
+               res.allocated_clusters, res.compressed_clusters);
         block_close(bd);
         return res.corruptions || res.check_errors ? 3 : res.leaks ? 2 : 0;
     }

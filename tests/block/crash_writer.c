@@ -106,8 +106,7 @@ static int do_verify(const char *img, const char *logp)
         if (line[0] == 'W') {
             unsigned seq;
             struct rec w;
-            if (sscanf(line, "W %u %" SCNu64 " %" SCNu64 " %d", &seq, &w.off, &w.len, &w.byte) !=
-                4)
+            if (sscanf(line, "W %u %" SCNu64 " %" SCNu64 " %d", &seq, &w.off, &w.len, &w.byte) != 4)
                 break; /* torn last line */
             if (np < 64)
                 pend[np++] = w;

@@ -56,11 +56,10 @@ static struct block_dev *open_ok(const char *path, unsigned flags)
     return bd;
 }
 
-static void create_ok(const char *path, const char *fmt, uint64_t size, uint32_t cs,
-                      unsigned rbits)
+static void create_ok(const char *path, const char *fmt, uint64_t size, uint32_t cs, unsigned rbits)
 {
-    struct image_create_opts o = {.format = fmt, .size = size, .cluster_size = cs,
-                                  .refcount_bits = rbits};
+    struct image_create_opts o = {
+        .format = fmt, .size = size, .cluster_size = cs, .refcount_bits = rbits};
     char err[512] = "";
     int r = image_create(path, &o, err, sizeof(err));
     if (r)
@@ -189,8 +188,10 @@ static void test_backing_chain(void **state)
     fill(w, 4 << 20, 3);
     assert_int_equal(block_write(b, 0, w, 4 << 20), 0);
     block_close(b);
-    struct image_create_opts o = {.format = "qcow2", .backing_file = "base.raw",
-                                  .backing_format = "raw", .cluster_size = 4096};
+    struct image_create_opts o = {.format = "qcow2",
+                                  .backing_file = "base.raw",
+                                  .backing_format = "raw",
+                                  .cluster_size = 4096};
     char err[512];
     assert_int_equal(image_create(tmp("mid.qcow2"), &o, err, sizeof(err)), 0);
     o.backing_file = "mid.qcow2";
@@ -349,8 +350,8 @@ static void test_compressed(void **state)
     (void)state;
     for (int z = 0; z < 2; z++) {
         const char *p = tmp("c.qcow2");
-        struct image_create_opts o = {.format = "qcow2", .size = 4 << 20,
-                                      .compression_type = z ? "zstd" : "zlib"};
+        struct image_create_opts o = {
+            .format = "qcow2", .size = 4 << 20, .compression_type = z ? "zstd" : "zlib"};
         char err[512];
         assert_int_equal(image_create(p, &o, err, sizeof(err)), 0);
         struct block_dev *bd = open_ok(p, 0);
@@ -591,9 +592,8 @@ static void test_probe_and_formats(void **state)
     /* Opening a qcow2 image as raw sees the qcow2 file itself. */
     struct block_dev *raw = NULL;
     char err[256];
-    assert_int_equal(block_open(tmp("p.qcow2"), "raw", BLOCK_OPEN_READ_ONLY, &raw, err,
-                                sizeof(err)),
-                     0);
+    assert_int_equal(
+        block_open(tmp("p.qcow2"), "raw", BLOCK_OPEN_READ_ONLY, &raw, err, sizeof(err)), 0);
     assert_string_equal(raw->ops->format, "raw");
     block_close(raw);
     assert_int_equal(block_open(tmp("p.qcow2"), "bogus", 0, &raw, err, sizeof(err)), -EINVAL);
