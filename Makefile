@@ -62,6 +62,14 @@ format:
 clean:
 	rm -rf build build-asan
 
+# Every benchmark prints wirt/anchor ratios; bench-vm, bench-img and
+# bench-virtio run one family each.
+.PHONY: bench-virtio
+bench-virtio: $(BUILD)/wirt
+	tools/fetch-guest.sh
+	bench/virtio_bench.sh
+bench: bench-vm bench-img bench-virtio
+
 # Test layers and benchmarks add their own rules here.
 -include $(wildcard tests/*/*.mk bench/*.mk)
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/src/main.d
