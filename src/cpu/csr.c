@@ -76,6 +76,13 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
     return true;
 }
 
+uint64_t csr_rmw_base(struct hart *h, unsigned csr, uint64_t old)
+{
+    if (csr == CSR_MIP)
+        return (old & ~MIP_SEIP) | (h->mip_sw & MIP_SEIP);
+    return old;
+}
+
 static uint64_t read_mstatus(struct hart *h)
 {
     uint64_t v = h->mstatus | (2ULL << 32) | (2ULL << 34);

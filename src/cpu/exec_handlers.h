@@ -263,7 +263,8 @@ LBL(SFENCE_VMA):
         if ((kind != 0 || d->rd != 32) && !csr_read(h, csr, &old))                                 \
             ILLEGAL();                                                                             \
         if (wr) {                                                                                  \
-            uint64_t nv = kind == 0 ? src : kind == 1 ? (old | src) : (old & ~src);                \
+            uint64_t base = csr_rmw_base(h, csr, old);                                             \
+            uint64_t nv = kind == 0 ? src : kind == 1 ? (base | src) : (base & ~src);              \
             if (!csr_write(h, csr, nv))                                                            \
                 ILLEGAL();                                                                         \
             page = TLB_INVALID;                                                                    \

@@ -257,6 +257,10 @@ int hart_pending_interrupt(struct hart *h);
 /* CSR access: returns false for an illegal access (caller raises). */
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val);
 bool csr_write(struct hart *h, unsigned csr, uint64_t val);
+/* The value CSRRS/CSRRC modify: what csr_read returned, except that mip's
+ * SEIP is only the software-writable bit (the PLIC's line is ORed into
+ * reads but must never be latched by a read-modify-write). */
+uint64_t csr_rmw_base(struct hart *h, unsigned csr, uint64_t old);
 /* Checks privilege/read-only; write = the instruction writes. */
 bool csr_access_ok(struct hart *h, unsigned csr, bool write);
 

@@ -219,6 +219,16 @@ static void test_csrs(void **state)
     hart_set_irq(h, IRQ_S_EXT, false);
     assert_true(csr_read(h, 0x344, &v));
     assert_int_equal(v & MIP_SEIP, 0);
+    /* csrs mip, SSIP while the PLIC line is high must not latch SEIP */
+    hart_set_irq(h, IRQ_S_EXT, true);
+    h->pc = B + 0x40;
+    hart_set_x(h, 9, MIP_SSIP);
+    TM_CODE(m, B + 0x40, CSRRS(10, 0x344, 9), CSRRC(0, 0x344, 9));
+    hart_step(h, 2);
+    assert_int_equal(hart_get_x(h, 10) & MIP_SEIP, MIP_SEIP);
+    hart_set_irq(h, IRQ_S_EXT, false);
+    assert_true(csr_read(h, 0x344, &v));
+    assert_int_equal(v & (MIP_SEIP | MIP_SSIP), 0);
     /* counters from U-mode need mcounteren and scounteren */
     h->priv = PRV_U;
     assert_false(csr_read(h, 0xc01, &v));
