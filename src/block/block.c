@@ -15,9 +15,9 @@
 
 #include "block/block_int.h"
 
-/* Drivers owned by `wirt img`; weak so the core links without them. */
-extern const struct block_driver_ops vmdk_ops __attribute__((weak));
-extern const struct block_driver_ops vhd_ops __attribute__((weak));
+/* Read-only import drivers (src/block/vmdk.c, vhd.c). */
+extern const struct block_driver_ops vmdk_ops;
+extern const struct block_driver_ops vhd_ops;
 
 static const struct block_driver_ops *driver_at(unsigned i)
 {

@@ -7,11 +7,6 @@
 #include "img/img.h"
 #include "img/img_int.h"
 
-/* block.c refers to the import drivers weakly, and a weak reference does not pull an object out
- * of a static library: name them here so that any program with `wirt img` can read VMDK/VHD. */
-extern const struct block_driver_ops vmdk_ops, vhd_ops;
-const struct block_driver_ops *const img_import_drivers[] = {&vmdk_ops, &vhd_ops};
-
 struct img_verb {
     const char *name;
     int (*run)(int argc, char **argv);
