@@ -61,7 +61,8 @@ void block_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int block_pread_full(int fd, void *buf, size_t len, uint64_t offset)
+/* The one read loop: retries EINTR and short reads.  What EOF means is the caller's choice. */
+static int pread_loop(int fd, void *buf, size_t len, uint64_t offset, bool eof_is_error)
 {
     uint8_t *p = buf;
     while (len) {
@@ -72,6 +73,8 @@ int block_pread_full(int fd, void *buf, size_t len, uint64_t offset)
             return -errno;
         }
         if (n == 0) {
+            if (eof_is_error)
+                return -EIO;
             memset(p, 0, len); /* past EOF reads as zeroes */
             return 0;
         }
@@ -80,6 +83,16 @@ int block_pread_full(int fd, void *buf, size_t len, uint64_t offset)
         offset += (uint64_t)n;
     }
     return 0;
+}
+
+int block_pread_full(int fd, void *buf, size_t len, uint64_t offset)
+{
+    return pread_loop(fd, buf, len, offset, false);
+}
+
+int block_pread_exact(int fd, void *buf, size_t len, uint64_t offset)
+{
+    return pread_loop(fd, buf, len, offset, true);
 }
 
 int block_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset)
@@ -565,4 +578,42 @@ int image_snapshot_list(struct block_dev *bd, struct image_snapshot **out, unsig
 uint32_t image_cluster_size(struct block_dev *bd)
 {
     return bd->ops->cluster_size ? bd->ops->cluster_size(bd) : 0;
+}
+
+int block_write_read_only(struct block_dev *bd, uint64_t offset, const void *buf, size_t len)
+{
+    (void)bd;
+    (void)offset;
+    (void)buf;
+    (void)len;
+    return -EROFS;
+}
+
+int block_status_by_unit(struct block_dev *bd, uint64_t unit_size, block_unit_status_fn unit_status,
+                         uint64_t offset, uint64_t len, uint64_t *pnum, unsigned *status,
+                         uint64_t *host_offset)
+{
+    uint64_t done = 0, first_host = 0;
+    unsigned first = 0;
+    while (done < len) {
+        uint64_t off = offset + done;
+        uint64_t unit = off / unit_size, in = off % unit_size;
+        uint64_t n = unit_size - in < len - done ? unit_size - in : len - done;
+        unsigned st;
+        uint64_t h;
+        int ret = unit_status(bd, unit, in, &st, &h);
+        if (ret < 0)
+            return ret;
+        if (done == 0) {
+            first = st;
+            first_host = h;
+        } else if (st != first || (h && h != first_host + done)) {
+            break;
+        }
+        done += n;
+    }
+    *pnum = done;
+    *status = first;
+    *host_offset = first_host;
+    return 0;
 }

@@ -30,9 +30,29 @@ bool block_backing_path(const char *image_path, const char *name, char *out, siz
 
 /* pread/pwrite that loop over short transfers; reads past EOF are zero-filled. */
 int block_pread_full(int fd, void *buf, size_t len, uint64_t offset);
+/* Like block_pread_full, but EOF is -EIO: for drivers that check every read against the file
+ * size first, so that hitting EOF means the file was truncated under them. */
+int block_pread_exact(int fd, void *buf, size_t len, uint64_t offset);
 int block_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
 
 /* Size in bytes of the file, or negative errno. */
 int64_t block_file_size(int fd);
+
+/* The write op of read-only drivers (they also set bd->read_only, so it is a safety net). */
+int block_write_read_only(struct block_dev *bd, uint64_t offset, const void *buf, size_t len);
+
+/*
+ * The status of allocation unit `unit` (a grain, a block) of a driver whose image is an array
+ * of fixed-size units, and the host offset of byte `in` of it; host 0 when the data has no
+ * plain host location (unallocated, compressed).  Negative errno on failure.
+ */
+typedef int (*block_unit_status_fn)(struct block_dev *bd, uint64_t unit, uint64_t in,
+                                    unsigned *status, uint64_t *host);
+
+/* block_status op for such drivers: the run from offset (at most len) over units of the same
+ * status, which for data with a host offset must also be contiguous on the host. */
+int block_status_by_unit(struct block_dev *bd, uint64_t unit_size, block_unit_status_fn unit_status,
+                         uint64_t offset, uint64_t len, uint64_t *pnum, unsigned *status,
+                         uint64_t *host_offset);
 
 #endif

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "block/block.h"
+#include "block/block_int.h"
 
 #define SECTOR         512u
 #define VHD_COOKIE     "conectix"
@@ -53,25 +53,6 @@ static uint32_t be32(const uint8_t *p)
 static uint64_t be64(const uint8_t *p)
 {
     return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
 }
 
 static bool in_file(const struct vhd *v, uint64_t off, uint64_t len)
@@ -125,10 +106,10 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
 
     /* The footer at the end is authoritative; a dynamic disk's copy at offset 0 is the fallback
      * for a file whose tail was damaged. */
-    if ((ret = pread_full(fd, f, SECTOR, v->file_size - SECTOR)) < 0)
+    if ((ret = block_pread_exact(fd, f, SECTOR, v->file_size - SECTOR)) < 0)
         FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
     if (memcmp(f, VHD_COOKIE, 8) != 0) {
-        if ((ret = pread_full(fd, f, SECTOR, 0)) < 0)
+        if ((ret = block_pread_exact(fd, f, SECTOR, 0)) < 0)
             FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
         if (memcmp(f, VHD_COOKIE, 8) != 0)
             FAIL(-EINVAL, "%s: not a VHD image (no \"conectix\" footer)", name);
@@ -151,7 +132,7 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
         uint64_t doff = be64(f + 16);
         if (!in_file(v, doff, sizeof(d)))
             FAIL(-EINVAL, "%s: VHD dynamic header lies outside the file", name);
-        if ((ret = pread_full(fd, d, sizeof(d), doff)) < 0)
+        if ((ret = block_pread_exact(fd, d, sizeof(d), doff)) < 0)
             FAIL(ret, "%s: cannot read VHD dynamic header: %s", name, strerror(-ret));
         if (memcmp(d, VHD_DYN_COOKIE, 8) != 0)
             FAIL(-EINVAL, "%s: VHD dynamic header has a bad cookie", name);
@@ -174,7 +155,7 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
         v->bat = malloc(need * 4);
         if (!v->bat)
             FAIL(-ENOMEM, "%s: out of memory", name);
-        if ((ret = pread_full(fd, v->bat, need * 4, bat_off)) < 0)
+        if ((ret = block_pread_exact(fd, v->bat, need * 4, bat_off)) < 0)
             FAIL(ret, "%s: cannot read VHD block table: %s", name, strerror(-ret));
         for (uint32_t i = 0; i < v->bat_entries; i++)
             v->bat[i] = be32((uint8_t *)&v->bat[i]);
@@ -199,7 +180,7 @@ static int vhd_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len
     if (offset > v->size || len > v->size - offset)
         return -EINVAL;
     if (v->type == VHD_TYPE_FIXED)
-        return pread_full(v->fd, buf, len, offset);
+        return block_pread_exact(v->fd, buf, len, offset);
     while (len) {
         uint64_t blk = offset / v->block_size;
         uint64_t in = offset % v->block_size;
@@ -211,7 +192,7 @@ static int vhd_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len
             uint64_t host = (uint64_t)e * SECTOR + v->bitmap_bytes + in;
             if (!in_file(v, host, n))
                 return -EIO;
-            int ret = pread_full(v->fd, p, n, host);
+            int ret = block_pread_exact(v->fd, p, n, host);
             if (ret < 0)
                 return ret;
         }
@@ -219,21 +200,6 @@ static int vhd_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len
         offset += n;
         len -= n;
     }
-    return 0;
-}
-
-static int vhd_write(struct block_dev *bd, uint64_t offset, const void *buf, size_t len)
-{
-    (void)bd;
-    (void)offset;
-    (void)buf;
-    (void)len;
-    return -EROFS;
-}
-
-static int vhd_flush(struct block_dev *bd)
-{
-    (void)bd;
     return 0;
 }
 
@@ -247,6 +213,16 @@ static void vhd_close(struct block_dev *bd)
     bd->priv = NULL;
 }
 
+static int vhd_block_unit_status(struct block_dev *bd, uint64_t blk, uint64_t in, unsigned *status,
+                                 uint64_t *host)
+{
+    struct vhd *v = bd->priv;
+    uint32_t e = v->bat[blk];
+    *status = e == VHD_BAT_FREE ? IMAGE_STATUS_ZERO : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
+    *host = e == VHD_BAT_FREE ? 0 : (uint64_t)e * SECTOR + v->bitmap_bytes + in;
+    return 0;
+}
+
 static int vhd_block_status(struct block_dev *bd, uint64_t offset, uint64_t len, uint64_t *pnum,
                             unsigned *status, uint64_t *host_offset)
 {
@@ -257,28 +233,8 @@ static int vhd_block_status(struct block_dev *bd, uint64_t offset, uint64_t len,
         *host_offset = offset;
         return 0;
     }
-    uint64_t done = 0, first_host = 0;
-    unsigned first = 0;
-    while (done < len) {
-        uint64_t off = offset + done;
-        uint64_t blk = off / v->block_size, in = off % v->block_size;
-        uint64_t n = v->block_size - in < len - done ? v->block_size - in : len - done;
-        uint32_t e = v->bat[blk];
-        unsigned st =
-            e == VHD_BAT_FREE ? IMAGE_STATUS_ZERO : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
-        uint64_t h = e == VHD_BAT_FREE ? 0 : (uint64_t)e * SECTOR + v->bitmap_bytes + in;
-        if (done == 0) {
-            first = st;
-            first_host = h;
-        } else if (st != first || (h && h != first_host + done)) {
-            break;
-        }
-        done += n;
-    }
-    *pnum = done;
-    *status = first;
-    *host_offset = first_host;
-    return 0;
+    return block_status_by_unit(bd, v->block_size, vhd_block_unit_status, offset, len, pnum, status,
+                                host_offset);
 }
 
 static int vhd_get_info(struct block_dev *bd, struct image_info *info)
@@ -302,8 +258,7 @@ const struct block_driver_ops vhd_ops = {
     .probe = vhd_probe,
     .open = vhd_open,
     .read = vhd_read,
-    .write = vhd_write,
-    .flush = vhd_flush,
+    .write = block_write_read_only,
     .close = vhd_close,
     .get_info = vhd_get_info,
     .block_status = vhd_block_status,

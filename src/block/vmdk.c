@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "block/block.h"
+#include "block/block_int.h"
 
 #define SECTOR              512u
 #define VMDK_MAGIC          "KDMV"
@@ -84,25 +84,6 @@ static void parse_header(const uint8_t *b, struct vmdk_header *h)
     h->gd_offset = le64(b + 56);
     h->overhead = le64(b + 64);
     h->compress_algorithm = (uint16_t)(b[77] | b[78] << 8);
-}
-
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EIO; /* every read is bounds-checked first: EOF means truncation */
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
 }
 
 /* True if [off, off+len) lies inside the file. */
@@ -193,7 +174,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
     v->file_size = (uint64_t)st.st_size;
     memset(hdr, 0, sizeof(hdr));
     size_t hlen = v->file_size < SECTOR ? (size_t)v->file_size : SECTOR;
-    if ((ret = pread_full(fd, hdr, hlen, 0)) < 0)
+    if ((ret = block_pread_exact(fd, hdr, hlen, 0)) < 0)
         FAIL(ret, "%s: cannot read VMDK header: %s", name, strerror(-ret));
     if (hlen >= 21 && memcmp(hdr, "# Disk DescriptorFile", 21) == 0)
         FAIL(-ENOTSUP,
@@ -214,7 +195,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
         uint8_t tail[3 * SECTOR];
         if (v->file_size < 4 * SECTOR)
             FAIL(-EINVAL, "%s: VMDK grain directory is at the end but there is no footer", name);
-        if ((ret = pread_full(fd, tail, sizeof(tail), v->file_size - sizeof(tail))) < 0)
+        if ((ret = block_pread_exact(fd, tail, sizeof(tail), v->file_size - sizeof(tail))) < 0)
             FAIL(ret, "%s: cannot read VMDK footer: %s", name, strerror(-ret));
         if (le32(tail + 12) != VMDK_MARKER_FOOTER || memcmp(tail + SECTOR, VMDK_MAGIC, 4) != 0 ||
             le32(tail + 2 * SECTOR + 12) != VMDK_MARKER_EOS)
@@ -247,7 +228,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
         char *desc = malloc(dlen + 1);
         if (!desc)
             FAIL(-ENOMEM, "%s: out of memory", name);
-        ret = pread_full(fd, desc, dlen, v->h.desc_offset * SECTOR);
+        ret = block_pread_exact(fd, desc, dlen, v->h.desc_offset * SECTOR);
         if (ret < 0) {
             free(desc);
             FAIL(ret, "%s: cannot read VMDK descriptor: %s", name, strerror(-ret));
@@ -277,7 +258,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
     v->zbuf = malloc(v->grain_bytes * 2 + SECTOR);
     if (!v->gd || !v->gt || !v->grain || !v->zbuf)
         FAIL(-ENOMEM, "%s: out of memory", name);
-    if ((ret = pread_full(fd, v->gd, gde * 4, v->h.gd_offset * SECTOR)) < 0)
+    if ((ret = block_pread_exact(fd, v->gd, gde * 4, v->h.gd_offset * SECTOR)) < 0)
         FAIL(ret, "%s: cannot read VMDK grain directory: %s", name, strerror(-ret));
     for (uint32_t i = 0; i < v->gd_entries; i++)
         v->gd[i] = le32((uint8_t *)&v->gd[i]);
@@ -304,7 +285,7 @@ static int grain_lookup(struct vmdk *v, uint64_t g, uint64_t *host)
         if (!in_file(v, off, (uint64_t)v->h.gtes_per_gt * 4))
             return -EIO;
         v->gt_index = UINT32_MAX;
-        int ret = pread_full(v->fd, v->gt, (size_t)v->h.gtes_per_gt * 4, off);
+        int ret = block_pread_exact(v->fd, v->gt, (size_t)v->h.gtes_per_gt * 4, off);
         if (ret < 0)
             return ret;
         for (uint32_t i = 0; i < v->h.gtes_per_gt; i++)
@@ -326,13 +307,13 @@ static int read_compressed_grain(struct vmdk *v, uint64_t g, uint64_t host)
     uint8_t m[12];
     if (!in_file(v, host, sizeof(m)))
         return -EIO;
-    int ret = pread_full(v->fd, m, sizeof(m), host);
+    int ret = block_pread_exact(v->fd, m, sizeof(m), host);
     if (ret < 0)
         return ret;
     uint32_t clen = le32(m + 8);
     if (clen == 0 || clen > v->grain_bytes * 2 + SECTOR - 12 || !in_file(v, host + 12, clen))
         return -EIO;
-    if ((ret = pread_full(v->fd, v->zbuf, clen, host + 12)) < 0)
+    if ((ret = block_pread_exact(v->fd, v->zbuf, clen, host + 12)) < 0)
         return ret;
     v->grain_cached = UINT64_MAX;
     uLongf out = (uLongf)v->grain_bytes;
@@ -367,7 +348,7 @@ static int vmdk_read(struct block_dev *bd, uint64_t offset, void *buf, size_t le
         } else {
             if (!in_file(v, host + in, n))
                 return -EIO;
-            if ((ret = pread_full(v->fd, p, n, host + in)) < 0)
+            if ((ret = block_pread_exact(v->fd, p, n, host + in)) < 0)
                 return ret;
         }
         p += n;
@@ -377,59 +358,33 @@ static int vmdk_read(struct block_dev *bd, uint64_t offset, void *buf, size_t le
     return 0;
 }
 
-static int vmdk_write(struct block_dev *bd, uint64_t offset, const void *buf, size_t len)
-{
-    (void)bd;
-    (void)offset;
-    (void)buf;
-    (void)len;
-    return -EROFS;
-}
-
-static int vmdk_flush(struct block_dev *bd)
-{
-    (void)bd;
-    return 0;
-}
-
 static void vmdk_close(struct block_dev *bd)
 {
     vmdk_free(bd->priv);
     bd->priv = NULL;
 }
 
+static int vmdk_block_unit_status(struct block_dev *bd, uint64_t grain, uint64_t in,
+                                  unsigned *status, uint64_t *host_offset)
+{
+    struct vmdk *v = bd->priv;
+    uint64_t host;
+    int ret = grain_lookup(v, grain, &host);
+    if (ret < 0)
+        return ret;
+    *status = !host           ? IMAGE_STATUS_ZERO
+              : v->compressed ? IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED | IMAGE_STATUS_COMPRESSED
+                              : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
+    *host_offset = host && !v->compressed ? host + in : 0;
+    return 0;
+}
+
 static int vmdk_block_status(struct block_dev *bd, uint64_t offset, uint64_t len, uint64_t *pnum,
                              unsigned *status, uint64_t *host_offset)
 {
     struct vmdk *v = bd->priv;
-    uint64_t done = 0, first_host = 0;
-    unsigned first = 0;
-    /* Extend the run over grains of the same kind (and, for data, contiguous on the host). */
-    while (done < len) {
-        uint64_t off = offset + done;
-        uint64_t g = off / v->grain_bytes, in = off % v->grain_bytes;
-        uint64_t n = v->grain_bytes - in < len - done ? v->grain_bytes - in : len - done;
-        uint64_t host;
-        int ret = grain_lookup(v, g, &host);
-        if (ret < 0)
-            return ret;
-        unsigned st = !host ? IMAGE_STATUS_ZERO
-                      : v->compressed
-                          ? IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED | IMAGE_STATUS_COMPRESSED
-                          : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
-        uint64_t h = host && !v->compressed ? host + in : 0;
-        if (done == 0) {
-            first = st;
-            first_host = h;
-        } else if (st != first || (h && h != first_host + done)) {
-            break;
-        }
-        done += n;
-    }
-    *pnum = done;
-    *status = first;
-    *host_offset = first_host;
-    return 0;
+    return block_status_by_unit(bd, v->grain_bytes, vmdk_block_unit_status, offset, len, pnum,
+                                status, host_offset);
 }
 
 static int vmdk_get_info(struct block_dev *bd, struct image_info *info)
@@ -452,8 +407,7 @@ const struct block_driver_ops vmdk_ops = {
     .probe = vmdk_probe,
     .open = vmdk_open,
     .read = vmdk_read,
-    .write = vmdk_write,
-    .flush = vmdk_flush,
+    .write = block_write_read_only,
     .close = vmdk_close,
     .get_info = vmdk_get_info,
     .block_status = vmdk_block_status,
