@@ -81,7 +81,7 @@ int img_check(int argc, char **argv)
     };
     const char *fmt = NULL, *output = "human";
     unsigned repair = 0;
-    bool quiet = false, ok;
+    bool quiet = false;
     int c;
     /* Usage errors exit 1 here: 2 means "corruptions found". */
     while ((c = getopt_long(argc, argv, ":f:r:qU", longopts, NULL)) != -1) {
@@ -112,20 +112,15 @@ int img_check(int argc, char **argv)
             return IMG_EXIT_FAIL;
         }
     }
-    if (strcmp(output, "human") && strcmp(output, "json")) {
-        img_err("check: --output must be human or json, not '%s'", output);
+    bool json;
+    if (!img_parse_output("check", output, &json))
         return IMG_EXIT_FAIL;
-    }
-    if (optind != argc - 1) {
-        img_err(optind >= argc ? "check: missing file name" : "check: too many arguments");
+    if (!img_one_file_operand("check", argc))
         return IMG_EXIT_FAIL;
-    }
     const char *path = argv[optind];
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("check: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("check", "format", fmt, &cfmt))
         return IMG_EXIT_FAIL;
-    }
     struct block_dev *bd;
     unsigned flags = BLOCK_OPEN_NO_BACKING | (repair ? 0 : BLOCK_OPEN_READ_ONLY);
     if (img_open(path, cfmt, flags, &bd) < 0)
@@ -142,7 +137,6 @@ int img_check(int argc, char **argv)
         block_close(bd);
         return IMG_EXIT_FAIL;
     }
-    bool json = !strcmp(output, "json");
     if (repair && (res.corruptions_fixed || res.leaks_fixed)) {
         if (!json && !quiet)
             printf("The following inconsistencies were found and repaired:\n\n"

@@ -20,16 +20,10 @@
 
 #define CHUNK (2u << 20)
 
-static bool same_file(struct block_dev *bd, const struct stat *st)
-{
-    struct stat b;
-    return fstat(bd->fd, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino;
-}
-
 int img_commit(int argc, char **argv)
 {
     const char *fmt = NULL, *base_arg = NULL;
-    bool quiet = false, progress = false, keep = false, ok;
+    bool quiet = false, progress = false, keep = false;
     int c;
     while ((c = getopt(argc, argv, ":f:b:t:r:dpq")) != -1) {
         switch (c) {
@@ -55,16 +49,12 @@ int img_commit(int argc, char **argv)
             return img_bad_option("commit", c, argv);
         }
     }
-    if (optind != argc - 1) {
-        img_err(optind >= argc ? "commit: missing file name" : "commit: too many arguments");
+    if (!img_one_file_operand("commit", argc))
         return IMG_EXIT_USAGE;
-    }
     const char *path = argv[optind];
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("commit: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("commit", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
     struct block_dev *top = NULL, *base = NULL;
     uint8_t *buf = NULL;
     int ret = IMG_EXIT_FAIL;
@@ -82,8 +72,7 @@ int img_commit(int argc, char **argv)
             img_err("commit: base '%s': %s", base_arg, strerror(errno));
             goto out;
         }
-        while (bchain && !same_file(bchain, &st))
-            bchain = bchain->backing;
+        bchain = img_chain_find(bchain, &st);
         if (!bchain) {
             img_err("commit: '%s' is not in the backing chain of '%s'", base_arg, path);
             goto out;
@@ -162,8 +151,7 @@ int img_commit(int argc, char **argv)
             goto out;
         }
     }
-    if (progress)
-        printf("    (100.00/100%%)\n");
+    img_progress_done(progress);
     if (!quiet)
         printf("Image committed.\n");
     ret = IMG_EXIT_OK;

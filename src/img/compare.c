@@ -30,6 +30,14 @@ static bool known_zero(struct block_dev *bd, uint64_t off, uint64_t len, uint64_
     return !(st & IMAGE_STATUS_DATA) && !bd->backing;
 }
 
+/* qemu-img names the sector holding the first differing byte. */
+static int report_mismatch(uint64_t at, bool quiet)
+{
+    if (!quiet)
+        printf("Content mismatch at offset %" PRIu64 "!\n", at & ~(uint64_t)511);
+    return CMP_DIFF;
+}
+
 static int compare_range(struct block_dev *a, struct block_dev *b, uint64_t off, uint64_t end,
                          uint8_t *ba, uint8_t *bb, bool quiet)
 {
@@ -50,9 +58,7 @@ static int compare_range(struct block_dev *a, struct block_dev *b, uint64_t off,
             uint64_t i = 0;
             while (ba[i] == bb[i])
                 i++;
-            if (!quiet)
-                printf("Content mismatch at offset %" PRIu64 "!\n", (off + i) & ~(uint64_t)511);
-            return CMP_DIFF;
+            return report_mismatch(off + i, quiet);
         }
         off += n;
     }
@@ -77,9 +83,7 @@ static int check_tail(struct block_dev *bd, uint64_t off, uint64_t end, uint8_t 
             uint64_t i = 0;
             while (!buf[i])
                 i++;
-            if (!quiet)
-                printf("Content mismatch at offset %" PRIu64 "!\n", (off + i) & ~(uint64_t)511);
-            return CMP_DIFF;
+            return report_mismatch(off + i, quiet);
         }
         off += n;
     }

@@ -101,7 +101,7 @@ int img_convert(int argc, char **argv)
 {
     struct img_opts o = {0};
     const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *backing_fmt = NULL;
-    bool compress = false, existing = false, progress = false, quiet = false, ok;
+    bool compress = false, existing = false, progress = false, quiet = false;
     uint64_t sparse = 4096;
     int c;
     static const struct option longopts[] = {
@@ -164,16 +164,12 @@ int img_convert(int argc, char **argv)
         backing = o.backing_file;
     if (!backing_fmt)
         backing_fmt = o.backing_fmt;
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("convert: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("convert", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
-    const char *cofmt = img_format(ofmt, &ok);
-    if (!ok) {
-        img_err("convert: unknown output format '%s'", ofmt);
+    const char *cofmt;
+    if (!img_resolve_format("convert", "output format", ofmt, &cofmt))
         return IMG_EXIT_USAGE;
-    }
     if (strcmp(cofmt, "qcow2") && strcmp(cofmt, "raw")) {
         img_err("convert: output format '%s' is read-only in wirt (use qcow2 or raw)", ofmt);
         return IMG_EXIT_USAGE;
@@ -186,11 +182,9 @@ int img_convert(int argc, char **argv)
         img_err("convert: -B needs -O qcow2 (format '%s' has no backing files)", cofmt);
         return IMG_EXIT_USAGE;
     }
-    const char *cbfmt = img_format(backing_fmt, &ok);
-    if (!ok) {
-        img_err("convert: unknown backing format '%s'", backing_fmt);
+    const char *cbfmt;
+    if (!img_resolve_format("convert", "backing format", backing_fmt, &cbfmt))
         return IMG_EXIT_USAGE;
-    }
 
     int nsrc = argc - optind - 1;
     const char *dst_path = argv[argc - 1];
@@ -268,8 +262,7 @@ int img_convert(int argc, char **argv)
         img_err("convert: flushing '%s' failed: %s", dst_path, strerror(-r));
         goto out;
     }
-    if (progress)
-        printf("    (100.00/100%%)\n");
+    img_progress_done(progress);
     ret = IMG_EXIT_OK;
 out:
     if (cv.dst)

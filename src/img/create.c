@@ -14,20 +14,15 @@
 /* True if the file at `path` is `bd` or one of its backing files. */
 static bool chain_contains(struct block_dev *bd, const char *path)
 {
-    struct stat a, b;
-    if (stat(path, &a) < 0)
-        return false;
-    for (; bd; bd = bd->backing)
-        if (fstat(bd->fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-            return true;
-    return false;
+    struct stat st;
+    return stat(path, &st) == 0 && img_chain_find(bd, &st);
 }
 
 int img_create(int argc, char **argv)
 {
     struct img_opts o = {0};
     const char *fmt = "raw", *backing = NULL, *backing_fmt = NULL;
-    bool quiet = false, unsafe = false, ok;
+    bool quiet = false, unsafe = false;
     int c;
 
     while ((c = getopt(argc, argv, ":f:b:F:o:quh")) != -1) {
@@ -68,20 +63,16 @@ int img_create(int argc, char **argv)
         return IMG_EXIT_USAGE;
     }
     const char *path = argv[optind];
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("create: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("create", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
     if (strcmp(cfmt, "qcow2") && strcmp(cfmt, "raw")) {
         img_err("create: format '%s' is read-only in wirt (create qcow2 or raw)", fmt);
         return IMG_EXIT_USAGE;
     }
-    const char *cbfmt = img_format(backing_fmt, &ok);
-    if (!ok) {
-        img_err("create: unknown backing format '%s'", backing_fmt);
+    const char *cbfmt;
+    if (!img_resolve_format("create", "backing format", backing_fmt, &cbfmt))
         return IMG_EXIT_USAGE;
-    }
     uint64_t size = o.c.size;
     bool have_size = size != 0;
     if (argc - optind == 2) {

@@ -40,6 +40,17 @@ int img_bad_option(const char *verb, int c, char **argv);
  * driver.  NULL in, NULL out (probe). */
 const char *img_format(const char *name, bool *ok);
 
+/* img_format for a verb's option: on an unknown name prints "<verb>: unknown <what> '<name>'"
+ * (what: "format", "backing format", ...) and returns false. */
+bool img_resolve_format(const char *verb, const char *what, const char *name, const char **out);
+
+/* For verbs taking exactly one FILE after the options (at argv[optind]): otherwise prints
+ * "<verb>: missing file name" or "<verb>: too many arguments" and returns false. */
+bool img_one_file_operand(const char *verb, int argc);
+
+/* Parses --output: "human" or "json" (sets *json); anything else is reported, returns false. */
+bool img_parse_output(const char *verb, const char *output, bool *json);
+
 /* Parses a size with qemu-img's suffixes; false on bad syntax. */
 bool img_parse_size(const char *text, uint64_t *out);
 
@@ -81,5 +92,12 @@ void img_print_snapshots(const struct image_snapshot *s, unsigned n);
 
 /* Progress for -p: prints "    (xx.xx/100%)\r". */
 void img_progress(bool enabled, uint64_t done, uint64_t total);
+/* Ends the -p line at 100% once the work succeeded. */
+void img_progress_done(bool enabled);
+
+/* The first image of bd's chain (bd, its backing file, ...) that is the file `st` describes
+ * (same device and inode), or NULL: how verbs spot a file already in a chain. */
+struct stat;
+struct block_dev *img_chain_find(struct block_dev *bd, const struct stat *st);
 
 #endif

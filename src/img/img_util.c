@@ -55,6 +55,32 @@ const char *img_format(const char *name, bool *ok)
     return name;
 }
 
+bool img_resolve_format(const char *verb, const char *what, const char *name, const char **out)
+{
+    bool ok;
+    *out = img_format(name, &ok);
+    if (!ok)
+        img_err("%s: unknown %s '%s'", verb, what, name);
+    return ok;
+}
+
+bool img_one_file_operand(const char *verb, int argc)
+{
+    if (optind == argc - 1)
+        return true;
+    img_err("%s: %s", verb, optind >= argc ? "missing file name" : "too many arguments");
+    return false;
+}
+
+bool img_parse_output(const char *verb, const char *output, bool *json)
+{
+    *json = !strcmp(output, "json");
+    if (*json || !strcmp(output, "human"))
+        return true;
+    img_err("%s: --output must be human or json, not '%s'", verb, output);
+    return false;
+}
+
 bool img_parse_size(const char *text, uint64_t *out)
 {
     return parse_size(text, out);
@@ -254,4 +280,19 @@ void img_progress(bool enabled, uint64_t done, uint64_t total)
         return;
     printf("    (%.2f/100%%)\r", total ? 100.0 * (double)done / (double)total : 100.0);
     fflush(stdout);
+}
+
+void img_progress_done(bool enabled)
+{
+    if (enabled)
+        printf("    (100.00/100%%)\n");
+}
+
+struct block_dev *img_chain_find(struct block_dev *bd, const struct stat *st)
+{
+    struct stat b;
+    for (; bd; bd = bd->backing)
+        if (fstat(bd->fd, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino)
+            return bd;
+    return NULL;
 }

@@ -180,7 +180,7 @@ int img_info(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *fmt = NULL, *output = "human";
-    bool chain = false, ok;
+    bool chain = false;
     int c;
     while ((c = getopt_long(argc, argv, ":f:U", longopts, NULL)) != -1) {
         switch (c) {
@@ -199,20 +199,14 @@ int img_info(int argc, char **argv)
             return img_bad_option("info", c, argv);
         }
     }
-    if (strcmp(output, "human") && strcmp(output, "json")) {
-        img_err("info: --output must be human or json, not '%s'", output);
+    bool json;
+    if (!img_parse_output("info", output, &json))
         return IMG_EXIT_USAGE;
-    }
-    if (optind != argc - 1) {
-        img_err(optind >= argc ? "info: missing file name" : "info: too many arguments");
+    if (!img_one_file_operand("info", argc))
         return IMG_EXIT_USAGE;
-    }
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("info: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("info", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
-    bool json = !strcmp(output, "json");
     struct json_object *arr = chain && json ? json_object_new_array() : NULL;
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s", argv[optind]);

@@ -86,7 +86,6 @@ int img_map(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *fmt = NULL, *output = "human";
-    bool ok;
     int c;
     while ((c = getopt_long(argc, argv, ":f:U", longopts, NULL)) != -1) {
         switch (c) {
@@ -102,23 +101,18 @@ int img_map(int argc, char **argv)
             return img_bad_option("map", c, argv);
         }
     }
-    if (strcmp(output, "human") && strcmp(output, "json")) {
-        img_err("map: --output must be human or json, not '%s'", output);
+    bool json;
+    if (!img_parse_output("map", output, &json))
         return IMG_EXIT_USAGE;
-    }
-    if (optind != argc - 1) {
-        img_err(optind >= argc ? "map: missing file name" : "map: too many arguments");
+    if (!img_one_file_operand("map", argc))
         return IMG_EXIT_USAGE;
-    }
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("map: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("map", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
     struct block_dev *bd;
     if (img_open(argv[optind], cfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bd) < 0)
         return IMG_EXIT_FAIL;
-    bool json = !strcmp(output, "json"), first = true;
+    bool first = true;
     if (!json)
         printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
     struct map_entry cur = {0}, e;

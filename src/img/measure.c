@@ -82,10 +82,9 @@ int img_measure(int argc, char **argv)
             return img_bad_option("measure", c, argv);
         }
     }
-    if (strcmp(output, "human") && strcmp(output, "json")) {
-        img_err("measure: --output must be human or json, not '%s'", output);
+    bool json;
+    if (!img_parse_output("measure", output, &json))
         return IMG_EXIT_USAGE;
-    }
     if ((sizearg != NULL) == (optind < argc) || argc - optind > 1) {
         img_err("measure: give either --size SIZE or one FILE");
         return IMG_EXIT_USAGE;
@@ -95,11 +94,9 @@ int img_measure(int argc, char **argv)
         img_err("measure: output format '%s' is not qcow2 or raw", ofmt);
         return IMG_EXIT_USAGE;
     }
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("measure: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("measure", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
     bool qcow2 = !strcmp(cofmt, "qcow2");
     uint64_t cs = o.c.cluster_size ? o.c.cluster_size : 65536;
     unsigned rb = o.c.refcount_bits ? o.c.refcount_bits : 16;
@@ -150,7 +147,7 @@ int img_measure(int argc, char **argv)
         full = size;
         required = size;
     }
-    if (!strcmp(output, "json")) {
+    if (json) {
         struct json_object *j = json_object_new_object();
         if (bitmaps && qcow2)
             json_object_object_add(j, "bitmaps", json_object_new_int64(0));

@@ -19,19 +19,10 @@
 
 #define CHUNK (1u << 20)
 
-static bool chain_has(struct block_dev *bd, const struct stat *st)
-{
-    struct stat b;
-    for (; bd; bd = bd->backing)
-        if (fstat(bd->fd, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino)
-            return true;
-    return false;
-}
-
 int img_rebase(int argc, char **argv)
 {
     const char *fmt = NULL, *nb = NULL, *nbfmt = NULL;
-    bool unsafe = false, quiet = false, progress = false, ok;
+    bool unsafe = false, quiet = false, progress = false;
     int c;
     while ((c = getopt(argc, argv, ":f:b:F:t:T:upqU")) != -1) {
         switch (c) {
@@ -66,21 +57,15 @@ int img_rebase(int argc, char **argv)
         img_err("rebase: -b NEW_BACKING is required (use -b \"\" to remove the backing file)");
         return IMG_EXIT_USAGE;
     }
-    if (optind != argc - 1) {
-        img_err(optind >= argc ? "rebase: missing file name" : "rebase: too many arguments");
+    if (!img_one_file_operand("rebase", argc))
         return IMG_EXIT_USAGE;
-    }
     const char *path = argv[optind];
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("rebase: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("rebase", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
-    const char *cnbfmt = img_format(nbfmt, &ok);
-    if (!ok) {
-        img_err("rebase: unknown backing format '%s'", nbfmt);
+    const char *cnbfmt;
+    if (!img_resolve_format("rebase", "backing format", nbfmt, &cnbfmt))
         return IMG_EXIT_USAGE;
-    }
     bool detach = !nb[0];
     struct block_dev *bd = NULL, *nbd = NULL;
     uint8_t *a = NULL, *b = NULL;
@@ -101,7 +86,7 @@ int img_rebase(int argc, char **argv)
         }
         if (nbd) {
             struct stat st;
-            if (fstat(bd->fd, &st) == 0 && chain_has(nbd, &st)) {
+            if (fstat(bd->fd, &st) == 0 && img_chain_find(nbd, &st)) {
                 img_err("rebase: backing file loop: '%s' is in the chain of '%s'", path, nb);
                 goto out;
             }
@@ -165,8 +150,7 @@ int img_rebase(int argc, char **argv)
                 r == -ENOTSUP ? "the format has no backing files" : strerror(-r));
         goto out;
     }
-    if (progress)
-        printf("    (100.00/100%%)\n");
+    img_progress_done(progress);
     ret = IMG_EXIT_OK;
 out:
     if (nbd)

@@ -17,7 +17,7 @@ int img_resize(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *fmt = NULL;
-    bool shrink = false, quiet = false, ok;
+    bool shrink = false, quiet = false;
     int c;
     /* "-1G" must reach us as an operand, not as flags: stop option parsing at it. */
     for (int i = 1; i < argc; i++) {
@@ -78,11 +78,9 @@ int img_resize(int argc, char **argv)
         img_err("resize: invalid size '%s' (use e.g. 10G, +1G, -512M)", sizearg);
         return IMG_EXIT_USAGE;
     }
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("resize: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("resize", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
     struct block_dev *bd;
     if (img_open(file, cfmt, BLOCK_OPEN_NO_BACKING, &bd) < 0)
         return IMG_EXIT_FAIL;

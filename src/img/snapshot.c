@@ -12,7 +12,7 @@ int img_snapshot(int argc, char **argv)
 {
     const char *fmt = NULL, *name = NULL;
     char action = 0;
-    bool quiet = false, ok;
+    bool quiet = false;
     int c;
     while ((c = getopt(argc, argv, ":f:c:a:d:lqU")) != -1) {
         switch (c) {
@@ -43,20 +43,16 @@ int img_snapshot(int argc, char **argv)
         img_err("snapshot: need one of -c NAME, -l, -a NAME, -d NAME");
         return IMG_EXIT_USAGE;
     }
-    if (optind != argc - 1) {
-        img_err(optind >= argc ? "snapshot: missing file name" : "snapshot: too many arguments");
+    if (!img_one_file_operand("snapshot", argc))
         return IMG_EXIT_USAGE;
-    }
     if (name && !name[0]) {
         img_err("snapshot: empty snapshot name");
         return IMG_EXIT_USAGE;
     }
     const char *path = argv[optind];
-    const char *cfmt = img_format(fmt, &ok);
-    if (!ok) {
-        img_err("snapshot: unknown format '%s'", fmt);
+    const char *cfmt;
+    if (!img_resolve_format("snapshot", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
-    }
     struct block_dev *bd;
     unsigned flags = BLOCK_OPEN_NO_BACKING;
     if (action == 'l')
