@@ -9,7 +9,9 @@
  */
 /* clang-format off */
 LBL(DECODE): {
-    icount--;
+    left++;
+    struct dinsn *dbase = d - ((pc & (PAGE_SIZE - 1)) >> 1);
+    struct dpage *curdp = (struct dpage *)((char *)dbase - offsetof(struct dpage, insn));
     unsigned off = (unsigned)(pc & (PAGE_SIZE - 1));
     const uint8_t *host = (const uint8_t *)bus_ram_ptr(h->bus, curdp->pa, 0) + off;
     uint16_t lo;
@@ -32,10 +34,10 @@ LBL(DECODE): {
     DISPATCH();
 }
 LBL(END):
-    icount--;
+    left++;
     goto fetch;
 LBL(CROSS):
-    icount--;
+    left++;
     goto slow_fetch;
 LBL(ILLEGAL):
     ILLEGAL();
@@ -51,20 +53,16 @@ LBL(AUIPC):
     NEXT();
 LBL(JAL):
     x[d->rd] = pc + LEN;
-    pc += (uint64_t)(int64_t)d->imm;
-    goto fetch;
+    JUMP(pc + (uint64_t)(int64_t)d->imm);
 LBL(JALR): {
     uint64_t t = (x[d->rs1] + (uint64_t)(int64_t)d->imm) & ~1ULL;
     x[d->rd] = pc + LEN;
-    pc = t;
-    goto fetch;
+    JUMP(t);
 }
 #define BRANCH(name, cond)                                                                         \
     LBL(name):                                                                                     \
-    if (cond) {                                                                                    \
-        pc += (uint64_t)(int64_t)d->imm;                                                           \
-        goto fetch;                                                                                \
-    }                                                                                              \
+    if (cond)                                                                                      \
+        JUMP(pc + (uint64_t)(int64_t)d->imm);                                                      \
     NEXT();
     BRANCH(BEQ, x[d->rs1] == x[d->rs2])
     BRANCH(BNE, x[d->rs1] != x[d->rs2])

@@ -11,12 +11,22 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
         DECODE_OPS(LABEL)
 #undef LABEL
     };
+    if (!EXEC_TRACE && unlikely(!h)) {
+        /* exec_init(): slots carry the address of their handler here. */
+        dinsn_handlers = labels;
+        return 0;
+    }
     uint64_t *const x = h->x;
     uint64_t pc = h->pc;
-    uint64_t icount = 0, synced = 0, ntraps = 0;
+    /* Dispatches left in the budget: counting down lets one flag-setting
+     * subtract both count and test.  Instructions executed = max - left. */
+    if (max > INT64_MAX)
+        max = INT64_MAX; /* left is tested for going negative */
+    uint64_t left = max, synced = 0, ntraps = 0;
     struct dinsn *d;
-    struct dinsn *dbase = NULL;
-    struct dpage *curdp = NULL;
+    /* The slots of `page` are at h->cur_dbase, kept in memory: only the
+     * fetch path needs them, and a register copy cost moves on every
+     * dispatch. */
     uint64_t page = TLB_INVALID;
     /* The load/store TLB sets for the current privilege (and MPRV/SUM);
      * reloaded wherever ls_idx can change: traps and CSR writes (xRET
@@ -24,20 +34,49 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
     struct tlb_entry *ltlb = h->tlb[ACC_LOAD][h->ls_idx];
     struct tlb_entry *stlb = h->tlb[ACC_STORE][h->ls_idx];
 
-#define DISPATCH()                                                                                 \
+/* The trace variant dispatches through its own table; the fast one
+ * through the handler address stored in the slot (one load, no index). */
+#if EXEC_TRACE
+#define GOTO_HANDLER()                                                                             \
     do {                                                                                           \
-        icount++;                                                                                  \
-        if (EXEC_TRACE)                                                                            \
-            trace_insn(h, pc, d);                                                                  \
+        trace_insn(h, pc, d);                                                                      \
         goto *labels[d->hidx];                                                                     \
     } while (0)
+#else
+#define GOTO_HANDLER() goto *d->handler
+#endif
+#define DISPATCH()                                                                                 \
+    do {                                                                                           \
+        left--;                                                                                    \
+        GOTO_HANDLER();                                                                            \
+    } while (0)
+/* DISPATCH for a caller that has already taken the instruction from
+ * the budget. */
+#define DISPATCH_COUNTED() GOTO_HANDLER()
 #define NEXT()                                                                                     \
     do {                                                                                           \
         pc += LEN;                                                                                 \
         d += LEN >> 1;                                                                             \
-        if (unlikely(icount >= max))                                                               \
-            goto out;                                                                              \
-        DISPATCH();                                                                                \
+        if (unlikely((int64_t)--left < 0))                                                         \
+            goto out_empty;                                                                        \
+        DISPATCH_COUNTED();                                                                        \
+    } while (0)
+/* A jump to target: inside the current decoded page (page is
+ * TLB_INVALID when d is not in one), go straight to the target's slot;
+ * otherwise through the fetch path. */
+#define JUMP(target)                                                                               \
+    do {                                                                                           \
+        uint64_t target_ = (target);                                                               \
+        if (likely((target_ & PAGE_MASK) == page)) {                                               \
+            d += (int64_t)(target_ - pc) >> 1;                                                     \
+            pc = target_;                                                                          \
+            if (unlikely(left == 0 ||                                                              \
+                         atomic_load_explicit(&h->check, memory_order_relaxed)))                   \
+                goto out;                                                                          \
+            DISPATCH();                                                                            \
+        }                                                                                          \
+        pc = target_;                                                                              \
+        goto fetch;                                                                                \
     } while (0)
 #define RAISE(cause, tval)                                                                         \
     do {                                                                                           \
@@ -48,15 +87,15 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
 #define ILLEGAL() RAISE(EXC_ILLEGAL, d->raw)
 #define SYNC_COUNTERS()                                                                            \
     do {                                                                                           \
-        counters_add(h, icount - 1 - synced);                                                      \
-        synced = icount - 1;                                                                       \
+        counters_add(h, max - left - 1 - synced);                                                  \
+        synced = max - left - 1;                                                                   \
     } while (0)
 
 fetch:
-    if (unlikely(icount + ntraps >= max || atomic_load_explicit(&h->check, memory_order_relaxed)))
+    if (unlikely(ntraps >= left || atomic_load_explicit(&h->check, memory_order_relaxed)))
         goto out;
     if ((pc & PAGE_MASK) == page) {
-        d = dbase + ((pc & (PAGE_SIZE - 1)) >> 1);
+        d = h->cur_dbase + ((pc & (PAGE_SIZE - 1)) >> 1);
         DISPATCH();
     }
     {
@@ -74,10 +113,9 @@ fetch:
             if (!dp)
                 goto slow_fetch;
         }
-        curdp = dp;
-        dbase = dp->insn;
+        h->cur_dbase = dp->insn;
         page = pc & PAGE_MASK;
-        d = dbase + ((pc & (PAGE_SIZE - 1)) >> 1);
+        d = dp->insn + ((pc & (PAGE_SIZE - 1)) >> 1);
         DISPATCH();
     }
 
@@ -94,7 +132,7 @@ slow_fetch : {
 }
 
 trap:
-    icount--; /* the trapping instruction did not retire */
+    left++; /* the trapping instruction did not retire */
 trap_fetch:
     ntraps++; /* counts against the budget: a trap loop must end the run */
     pc = h->pc;
@@ -114,11 +152,13 @@ trap_fetch:
 #undef LEN
 #undef LBL
 
+out_empty:
+    left = 0; /* NEXT took it to -1 */
 out:
     h->pc = pc;
-    counters_add(h, icount - synced);
-    h->stats.insns += icount;
-    return icount + ntraps;
+    counters_add(h, max - left - synced);
+    h->stats.insns += max - left;
+    return max - left + ntraps;
 }
 
 #undef ALU
@@ -128,7 +168,10 @@ out:
 #undef BRANCH
 #undef CSR_OP
 #undef DISPATCH
+#undef DISPATCH_COUNTED
+#undef GOTO_HANDLER
 #undef ILLEGAL
+#undef JUMP
 #undef LABEL
 #undef LOAD
 #undef LR

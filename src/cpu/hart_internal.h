@@ -223,6 +223,7 @@ struct hart {
     unsigned dpages;
     uint8_t *code_map;        /* per RAM page: 1 if a dpage exists for it */
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
+    struct dinsn *cur_dbase;  /* the interpreter's current decoded page (exec_loop.h) */
 
     struct bus *bus;
     struct cpu_shared *shared;
@@ -239,6 +240,8 @@ struct hart {
  * with nothing pending or hart_stop() was called.  Returns the number of
  * instructions executed plus traps taken. */
 uint64_t hart_step(struct hart *h, uint64_t max_insns);
+/* Publishes dinsn_handlers; hart_new calls it before decoding anything. */
+void exec_init(void);
 
 /* Turns the instruction and trap trace on or off (also WIRT_TRACE=1 at
  * hart_new; WIRT_TRACE=traps traces only traps and interrupts). */
