@@ -15,6 +15,15 @@ extern const struct block_driver_ops raw_ops, qcow2_ops;
 /* Formats "path: message" into err (err may be NULL). */
 void block_set_err(char *err, size_t errlen, const char *fmt, ...) PRINTF_FMT(3, 4);
 
+/* For a driver's open: records the message and the negative errno `code`, then jumps to the
+ * function's `fail:` cleanup.  Needs the open parameters err/errlen and `int ret` in scope. */
+#define BLOCK_OPEN_FAIL(code, ...)                                                                 \
+    do {                                                                                           \
+        block_set_err(err, errlen, __VA_ARGS__);                                                   \
+        ret = (code);                                                                              \
+        goto fail;                                                                                 \
+    } while (0)
+
 /*
  * Opens the backing file `name` of `parent` read-only.  A relative name is
  * relative to the directory of parent->path.  Detects loops in the chain

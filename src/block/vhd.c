@@ -78,13 +78,6 @@ static int vhd_probe(const uint8_t *buf, size_t len)
     return 0;
 }
 
-#define FAIL(code, ...)                                                                            \
-    do {                                                                                           \
-        snprintf(err, errlen, __VA_ARGS__);                                                        \
-        ret = (code);                                                                              \
-        goto fail;                                                                                 \
-    } while (0)
-
 static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, size_t errlen)
 {
     const char *name = bd->path ? bd->path : "image";
@@ -99,68 +92,70 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
     v->fd = fd;
     (void)flags; /* always read-only: writes fail with EROFS */
     if (fstat(fd, &st) < 0)
-        FAIL(-errno, "%s: %s", name, strerror(errno));
+        BLOCK_OPEN_FAIL(-errno, "%s: %s", name, strerror(errno));
     v->file_size = (uint64_t)st.st_size;
     if (v->file_size < SECTOR)
-        FAIL(-EINVAL, "%s: file too short for a VHD footer", name);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: file too short for a VHD footer", name);
 
     /* The footer at the end is authoritative; a dynamic disk's copy at offset 0 is the fallback
      * for a file whose tail was damaged. */
     if ((ret = block_pread_exact(fd, f, SECTOR, v->file_size - SECTOR)) < 0)
-        FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
+        BLOCK_OPEN_FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
     if (memcmp(f, VHD_COOKIE, 8) != 0) {
         if ((ret = block_pread_exact(fd, f, SECTOR, 0)) < 0)
-            FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
+            BLOCK_OPEN_FAIL(ret, "%s: cannot read VHD footer: %s", name, strerror(-ret));
         if (memcmp(f, VHD_COOKIE, 8) != 0)
-            FAIL(-EINVAL, "%s: not a VHD image (no \"conectix\" footer)", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: not a VHD image (no \"conectix\" footer)", name);
     }
     if (vhd_checksum(f, SECTOR, 64) != be32(f + 64))
-        FAIL(-EINVAL, "%s: VHD footer checksum mismatch", name);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: VHD footer checksum mismatch", name);
     memcpy(v->creator, f + 28, 4);
     v->type = be32(f + 60);
     v->size = be64(f + 48);
     if (v->size == 0 || v->size > VHD_MAX_SIZE || v->size % SECTOR)
-        FAIL(-EINVAL, "%s: invalid VHD disk size %" PRIu64, name, v->size);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: invalid VHD disk size %" PRIu64, name, v->size);
 
     if (v->type == VHD_TYPE_DIFF)
-        FAIL(-ENOTSUP, "%s: VHD differencing disks are not supported", name);
+        BLOCK_OPEN_FAIL(-ENOTSUP, "%s: VHD differencing disks are not supported", name);
     if (v->type == VHD_TYPE_FIXED) {
         if (v->file_size < v->size + SECTOR - 1)
-            FAIL(-EINVAL, "%s: fixed VHD is shorter than its disk size %" PRIu64, name, v->size);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: fixed VHD is shorter than its disk size %" PRIu64, name,
+                            v->size);
     } else if (v->type == VHD_TYPE_DYN) {
         uint8_t d[1024];
         uint64_t doff = be64(f + 16);
         if (!in_file(v, doff, sizeof(d)))
-            FAIL(-EINVAL, "%s: VHD dynamic header lies outside the file", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VHD dynamic header lies outside the file", name);
         if ((ret = block_pread_exact(fd, d, sizeof(d), doff)) < 0)
-            FAIL(ret, "%s: cannot read VHD dynamic header: %s", name, strerror(-ret));
+            BLOCK_OPEN_FAIL(ret, "%s: cannot read VHD dynamic header: %s", name, strerror(-ret));
         if (memcmp(d, VHD_DYN_COOKIE, 8) != 0)
-            FAIL(-EINVAL, "%s: VHD dynamic header has a bad cookie", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VHD dynamic header has a bad cookie", name);
         if (vhd_checksum(d, sizeof(d), 36) != be32(d + 36))
-            FAIL(-EINVAL, "%s: VHD dynamic header checksum mismatch", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VHD dynamic header checksum mismatch", name);
         uint64_t bat_off = be64(d + 16);
         uint32_t max_entries = be32(d + 28);
         v->block_size = be32(d + 32);
         if (v->block_size < SECTOR || v->block_size > VHD_MAX_BLOCK ||
             (v->block_size & (v->block_size - 1)))
-            FAIL(-EINVAL, "%s: invalid VHD block size %" PRIu32, name, v->block_size);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: invalid VHD block size %" PRIu32, name, v->block_size);
         uint64_t need = (v->size + v->block_size - 1) / v->block_size;
         if (max_entries < need)
-            FAIL(-EINVAL, "%s: VHD block table has %" PRIu32 " entries, the disk needs %" PRIu64,
-                 name, max_entries, need);
+            BLOCK_OPEN_FAIL(-EINVAL,
+                            "%s: VHD block table has %" PRIu32 " entries, the disk needs %" PRIu64,
+                            name, max_entries, need);
         if (!in_file(v, bat_off, need * 4))
-            FAIL(-EINVAL, "%s: VHD block table lies outside the file", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VHD block table lies outside the file", name);
         v->bat_entries = (uint32_t)need;
         v->bitmap_bytes = ((v->block_size / SECTOR / 8) + SECTOR - 1) / SECTOR * SECTOR;
         v->bat = malloc(need * 4);
         if (!v->bat)
-            FAIL(-ENOMEM, "%s: out of memory", name);
+            BLOCK_OPEN_FAIL(-ENOMEM, "%s: out of memory", name);
         if ((ret = block_pread_exact(fd, v->bat, need * 4, bat_off)) < 0)
-            FAIL(ret, "%s: cannot read VHD block table: %s", name, strerror(-ret));
+            BLOCK_OPEN_FAIL(ret, "%s: cannot read VHD block table: %s", name, strerror(-ret));
         for (uint32_t i = 0; i < v->bat_entries; i++)
             v->bat[i] = be32((uint8_t *)&v->bat[i]);
     } else {
-        FAIL(-ENOTSUP, "%s: unsupported VHD disk type %" PRIu32, name, v->type);
+        BLOCK_OPEN_FAIL(-ENOTSUP, "%s: unsupported VHD disk type %" PRIu32, name, v->type);
     }
 
     bd->priv = v;

@@ -146,13 +146,6 @@ static void vmdk_free(struct vmdk *v)
     free(v);
 }
 
-#define FAIL(code, ...)                                                                            \
-    do {                                                                                           \
-        snprintf(err, errlen, __VA_ARGS__);                                                        \
-        ret = (code);                                                                              \
-        goto fail;                                                                                 \
-    } while (0)
-
 static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, size_t errlen)
 {
     const char *name = bd->path ? bd->path : "image";
@@ -170,68 +163,70 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
 
     (void)flags; /* always read-only: writes fail with EROFS */
     if (fstat(fd, &st) < 0)
-        FAIL(-errno, "%s: %s", name, strerror(errno));
+        BLOCK_OPEN_FAIL(-errno, "%s: %s", name, strerror(errno));
     v->file_size = (uint64_t)st.st_size;
     memset(hdr, 0, sizeof(hdr));
     size_t hlen = v->file_size < SECTOR ? (size_t)v->file_size : SECTOR;
     if ((ret = block_pread_exact(fd, hdr, hlen, 0)) < 0)
-        FAIL(ret, "%s: cannot read VMDK header: %s", name, strerror(-ret));
+        BLOCK_OPEN_FAIL(ret, "%s: cannot read VMDK header: %s", name, strerror(-ret));
     if (hlen >= 21 && memcmp(hdr, "# Disk DescriptorFile", 21) == 0)
-        FAIL(-ENOTSUP,
-             "%s: VMDK descriptor files (flat/split extents) are not supported; only "
-             "monolithicSparse and streamOptimized",
-             name);
+        BLOCK_OPEN_FAIL(-ENOTSUP,
+                        "%s: VMDK descriptor files (flat/split extents) are not supported; only "
+                        "monolithicSparse and streamOptimized",
+                        name);
     if (hlen < SECTOR)
-        FAIL(-EINVAL, "%s: file too short for a VMDK header", name);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: file too short for a VMDK header", name);
     if (memcmp(hdr, VMDK_MAGIC, 4) != 0)
-        FAIL(-EINVAL, "%s: not a VMDK sparse extent (bad magic)", name);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: not a VMDK sparse extent (bad magic)", name);
     parse_header(hdr, &v->h);
     if (v->h.version < 1 || v->h.version > 3)
-        FAIL(-ENOTSUP, "%s: unsupported VMDK version %" PRIu32, name, v->h.version);
+        BLOCK_OPEN_FAIL(-ENOTSUP, "%s: unsupported VMDK version %" PRIu32, name, v->h.version);
 
     if (v->h.gd_offset == VMDK_GD_AT_END) {
         /* streamOptimized: the real header is in the footer, followed by the end-of-stream
          * marker: [footer marker][footer header][EOS marker] in the last three sectors. */
         uint8_t tail[3 * SECTOR];
         if (v->file_size < 4 * SECTOR)
-            FAIL(-EINVAL, "%s: VMDK grain directory is at the end but there is no footer", name);
+            BLOCK_OPEN_FAIL(-EINVAL,
+                            "%s: VMDK grain directory is at the end but there is no footer", name);
         if ((ret = block_pread_exact(fd, tail, sizeof(tail), v->file_size - sizeof(tail))) < 0)
-            FAIL(ret, "%s: cannot read VMDK footer: %s", name, strerror(-ret));
+            BLOCK_OPEN_FAIL(ret, "%s: cannot read VMDK footer: %s", name, strerror(-ret));
         if (le32(tail + 12) != VMDK_MARKER_FOOTER || memcmp(tail + SECTOR, VMDK_MAGIC, 4) != 0 ||
             le32(tail + 2 * SECTOR + 12) != VMDK_MARKER_EOS)
-            FAIL(-EINVAL, "%s: VMDK footer is missing or malformed", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VMDK footer is missing or malformed", name);
         parse_header(tail + SECTOR, &v->h);
         if (v->h.gd_offset == VMDK_GD_AT_END)
-            FAIL(-EINVAL, "%s: VMDK footer does not locate the grain directory", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VMDK footer does not locate the grain directory", name);
     }
 
     uint64_t gs = v->h.grain_size;
     if (gs == 0 || gs > VMDK_MAX_GRAIN_SECT || (gs & (gs - 1)))
-        FAIL(-EINVAL, "%s: invalid VMDK grain size %" PRIu64 " sectors", name, gs);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: invalid VMDK grain size %" PRIu64 " sectors", name, gs);
     uint32_t ng = v->h.gtes_per_gt;
     if (ng == 0 || ng > VMDK_MAX_GTES)
-        FAIL(-EINVAL, "%s: invalid VMDK grain table size %" PRIu32 " entries", name, ng);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: invalid VMDK grain table size %" PRIu32 " entries", name, ng);
     if (v->h.capacity == 0 || v->h.capacity > (UINT64_MAX / SECTOR) / 2)
-        FAIL(-EINVAL, "%s: invalid VMDK capacity %" PRIu64 " sectors", name, v->h.capacity);
+        BLOCK_OPEN_FAIL(-EINVAL, "%s: invalid VMDK capacity %" PRIu64 " sectors", name,
+                        v->h.capacity);
     v->grain_bytes = gs * SECTOR;
     v->compressed = v->h.flags & VMDK_FLAG_COMPRESS;
     if (v->compressed && v->h.compress_algorithm != 1)
-        FAIL(-ENOTSUP, "%s: unsupported VMDK compression algorithm %u", name,
-             v->h.compress_algorithm);
+        BLOCK_OPEN_FAIL(-ENOTSUP, "%s: unsupported VMDK compression algorithm %u", name,
+                        v->h.compress_algorithm);
 
     /* The descriptor says what kind of VMDK this is and whether it has a parent. */
     if (v->h.desc_offset && v->h.desc_size) {
         if (v->h.desc_size > VMDK_MAX_DESC / SECTOR ||
             !in_file(v, v->h.desc_offset * SECTOR, v->h.desc_size * SECTOR))
-            FAIL(-EINVAL, "%s: VMDK descriptor lies outside the file", name);
+            BLOCK_OPEN_FAIL(-EINVAL, "%s: VMDK descriptor lies outside the file", name);
         size_t dlen = (size_t)v->h.desc_size * SECTOR;
         char *desc = malloc(dlen + 1);
         if (!desc)
-            FAIL(-ENOMEM, "%s: out of memory", name);
+            BLOCK_OPEN_FAIL(-ENOMEM, "%s: out of memory", name);
         ret = block_pread_exact(fd, desc, dlen, v->h.desc_offset * SECTOR);
         if (ret < 0) {
             free(desc);
-            FAIL(ret, "%s: cannot read VMDK descriptor: %s", name, strerror(-ret));
+            BLOCK_OPEN_FAIL(ret, "%s: cannot read VMDK descriptor: %s", name, strerror(-ret));
         }
         desc[dlen] = '\0';
         char parent[32] = "";
@@ -239,7 +234,8 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
         desc_get(desc, "parentCID", parent, sizeof(parent));
         free(desc);
         if (parent[0] && strcmp(parent, "ffffffff") != 0)
-            FAIL(-ENOTSUP, "%s: VMDK images with a parent (delta links) are not supported", name);
+            BLOCK_OPEN_FAIL(-ENOTSUP,
+                            "%s: VMDK images with a parent (delta links) are not supported", name);
     }
     if (!v->create_type[0])
         snprintf(v->create_type, sizeof(v->create_type), "%s",
@@ -249,17 +245,18 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
     uint64_t gde = (v->h.capacity + span - 1) / span;
     if (gde > UINT32_MAX || !in_file(v, v->h.gd_offset * SECTOR, gde * 4) ||
         v->h.gd_offset > UINT64_MAX / SECTOR)
-        FAIL(-EINVAL, "%s: VMDK grain directory (%" PRIu64 " entries) lies outside the file", name,
-             gde);
+        BLOCK_OPEN_FAIL(-EINVAL,
+                        "%s: VMDK grain directory (%" PRIu64 " entries) lies outside the file",
+                        name, gde);
     v->gd_entries = (uint32_t)gde;
     v->gd = malloc(gde * 4);
     v->gt = malloc((size_t)ng * 4);
     v->grain = malloc(v->grain_bytes);
     v->zbuf = malloc(v->grain_bytes * 2 + SECTOR);
     if (!v->gd || !v->gt || !v->grain || !v->zbuf)
-        FAIL(-ENOMEM, "%s: out of memory", name);
+        BLOCK_OPEN_FAIL(-ENOMEM, "%s: out of memory", name);
     if ((ret = block_pread_exact(fd, v->gd, gde * 4, v->h.gd_offset * SECTOR)) < 0)
-        FAIL(ret, "%s: cannot read VMDK grain directory: %s", name, strerror(-ret));
+        BLOCK_OPEN_FAIL(ret, "%s: cannot read VMDK grain directory: %s", name, strerror(-ret));
     for (uint32_t i = 0; i < v->gd_entries; i++)
         v->gd[i] = le32((uint8_t *)&v->gd[i]);
 

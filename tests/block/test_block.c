@@ -73,6 +73,41 @@ static void fill(uint8_t *b, size_t n, unsigned seed)
         b[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 9));
 }
 
+/* Asserts that the image reads back `want` at off (its own buffer, so callers need none). */
+static void assert_content(struct block_dev *bd, uint64_t off, const uint8_t *want, size_t len)
+{
+    uint8_t *r = malloc(len);
+    assert_non_null(r);
+    assert_int_equal(block_read(bd, off, r, len), 0);
+    assert_memory_equal(want, r, len);
+    free(r);
+}
+
+/* A fresh 8 MiB qcow2 (4 KiB clusters) holding 1 MiB of fill(seed) at 0, closed again so the
+ * test can damage it on disk; returns that data (the caller frees it). */
+static uint8_t *create_filled_qcow2(const char *path, unsigned seed)
+{
+    create_ok(path, "qcow2", 8 << 20, 4096, 16);
+    struct block_dev *bd = open_ok(path, 0);
+    uint8_t *w = malloc(1 << 20);
+    assert_non_null(w);
+    fill(w, 1 << 20, seed);
+    assert_int_equal(block_write(bd, 0, w, 1 << 20), 0);
+    block_close(bd);
+    return w;
+}
+
+/* The big-endian u64 at off in the file: how the tests find qcow2 metadata to corrupt. */
+static uint64_t read_be64(int fd, uint64_t off)
+{
+    uint8_t b[8];
+    assert_int_equal(pread(fd, b, 8, (off_t)off), 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
 static void test_raw_roundtrip(void **state)
 {
     (void)state;
@@ -436,16 +471,8 @@ static void test_check_repair_leaks(void **state)
     fstat(fd, &st);
     uint64_t leaked = (uint64_t)st.st_size / 4096;
     assert_int_equal(ftruncate(fd, (off_t)(leaked + 1) * 4096), 0);
-    uint8_t h[64];
-    assert_int_equal(pread(fd, h, 64, 0), 64);
-    uint64_t rt = 0;
-    for (int i = 0; i < 8; i++)
-        rt = rt << 8 | h[48 + i];
-    uint8_t e[8];
-    assert_int_equal(pread(fd, e, 8, (off_t)rt), 8);
-    uint64_t rb = 0;
-    for (int i = 0; i < 8; i++)
-        rb = rb << 8 | e[i];
+    uint64_t rt = read_be64(fd, 48); /* header: refcount_table_offset */
+    uint64_t rb = read_be64(fd, rt);
     uint8_t one[2] = {0, 1};
     assert_int_equal(pwrite(fd, one, 2, (off_t)(rb + 2 * leaked)), 2);
     close(fd);
@@ -467,72 +494,48 @@ static void test_check_repair_corruption(void **state)
 {
     (void)state;
     const char *p = tmp("cr.qcow2");
-    create_ok(p, "qcow2", 8 << 20, 4096, 16);
-    struct block_dev *bd = open_ok(p, 0);
-    uint8_t *w = malloc(1 << 20), *r = malloc(1 << 20);
-    fill(w, 1 << 20, 9);
-    assert_int_equal(block_write(bd, 0, w, 1 << 20), 0);
-    block_close(bd);
+    uint8_t *w = create_filled_qcow2(p, 9);
     /* Zero the refcounts of 11 clusters in use: they could be handed out twice. */
     int fd = open(p, O_RDWR);
-    uint8_t h[64], e[8], z[22] = {0};
-    assert_int_equal(pread(fd, h, 64, 0), 64);
-    uint64_t rt = 0, rb = 0;
-    for (int i = 0; i < 8; i++)
-        rt = rt << 8 | h[48 + i];
-    assert_int_equal(pread(fd, e, 8, (off_t)rt), 8);
-    for (int i = 0; i < 8; i++)
-        rb = rb << 8 | e[i];
+    uint8_t z[22] = {0};
+    uint64_t rb = read_be64(fd, read_be64(fd, 48));
     assert_int_equal(pwrite(fd, z, sizeof(z), (off_t)(rb + 2 * 10)), (ssize_t)sizeof(z));
     close(fd);
     assert_int_equal(qemu_check(p), have_qemu() ? 2 : 0);
-    bd = open_ok(p, 0);
+    struct block_dev *bd = open_ok(p, 0);
     struct image_check_result res;
     assert_int_equal(image_check(bd, IMAGE_REPAIR_LEAKS, &res), 0);
     assert_true(res.corruptions >= 11); /* leaks-only repair leaves them */
     assert_int_equal(image_check(bd, IMAGE_REPAIR_ALL, &res), 0);
     assert_int_equal(res.corruptions_fixed, 11);
     assert_int_equal(res.corruptions, 0);
-    assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
-    assert_memory_equal(w, r, 1 << 20);
+    assert_content(bd, 0, w, 1 << 20);
     block_close(bd);
     assert_int_equal(qemu_check(p), 0);
     free(w);
-    free(r);
 }
 
 static void test_check_repair_missing_refblock(void **state)
 {
     (void)state;
     const char *p = tmp("mr.qcow2");
-    create_ok(p, "qcow2", 8 << 20, 4096, 16);
-    struct block_dev *bd = open_ok(p, 0);
-    uint8_t *w = malloc(1 << 20), *r = malloc(1 << 20);
-    fill(w, 1 << 20, 11);
-    assert_int_equal(block_write(bd, 0, w, 1 << 20), 0);
-    block_close(bd);
+    uint8_t *w = create_filled_qcow2(p, 11);
     /* Drop the only refcount block from the refcount table. */
     int fd = open(p, O_RDWR);
-    uint8_t h[64], z[8] = {0};
-    assert_int_equal(pread(fd, h, 64, 0), 64);
-    uint64_t rt = 0;
-    for (int i = 0; i < 8; i++)
-        rt = rt << 8 | h[48 + i];
-    assert_int_equal(pwrite(fd, z, 8, (off_t)rt), 8);
+    uint8_t z[8] = {0};
+    assert_int_equal(pwrite(fd, z, 8, (off_t)read_be64(fd, 48)), 8);
     close(fd);
-    bd = open_ok(p, 0);
+    struct block_dev *bd = open_ok(p, 0);
     struct image_check_result res;
     assert_int_equal(image_check(bd, IMAGE_REPAIR_ALL, &res), 0);
     assert_true(res.corruptions_fixed > 256);
     assert_int_equal(res.corruptions, 0);
     assert_int_equal(image_check(bd, 0, &res), 0);
     assert_int_equal(res.corruptions + res.leaks, 0);
-    assert_int_equal(block_read(bd, 0, r, 1 << 20), 0);
-    assert_memory_equal(w, r, 1 << 20);
+    assert_content(bd, 0, w, 1 << 20);
     block_close(bd);
     assert_int_equal(qemu_check(p), 0);
     free(w);
-    free(r);
 }
 
 static void test_zero_discard_status(void **state)
