@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu/hart_internal.h"
 #include "mem/bus.h"
@@ -87,6 +88,39 @@ void dcache_validate(struct hart *h, struct dpage *p)
     p->gen = h->dgen;
 }
 
+/* A never-used dpage from the hart's arena: one reservation for the
+ * cache's maximum size, backed by huge pages where the host allows, so
+ * that filling the cache costs a few faults instead of one per 4 KiB.
+ * At most DCACHE_MAX_PAGES dpages ever exist (dcache_flush_all recycles
+ * them all before more would be needed). */
+static struct dpage *arena_alloc(struct hart *h)
+{
+    if (!h->darena) {
+        size_t size = (size_t)DCACHE_MAX_PAGES * sizeof(struct dpage);
+        void *a = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (a == MAP_FAILED)
+            fatal("out of memory for the decoded-instruction cache");
+#ifdef MADV_HUGEPAGE
+        madvise(a, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+        h->darena = a;
+        h->darena_used = 0;
+    }
+    if (h->darena_used >= DCACHE_MAX_PAGES)
+        fatal("decoded-instruction cache arena exhausted");
+    return &((struct dpage *)h->darena)[h->darena_used++];
+}
+
+void dcache_free_arena(struct hart *h)
+{
+    if (h->darena)
+        munmap(h->darena, (size_t)DCACHE_MAX_PAGES * sizeof(struct dpage));
+    h->darena = NULL;
+    h->darena_used = 0;
+    h->dfree = NULL;
+}
+
 struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
 {
     struct dpage *p = lookup(h, pa_page);
@@ -101,9 +135,7 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     if (p) {
         h->dfree = p->hnext;
     } else {
-        p = malloc(sizeof(*p));
-        if (!p)
-            fatal("out of memory for the decoded-instruction cache");
+        p = arena_alloc(h);
     }
     h->stats.dpage_alloc++;
     p->pa = pa_page;

@@ -70,8 +70,7 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
         if (likely((target_ & PAGE_MASK) == page)) {                                               \
             d += (int64_t)(target_ - pc) >> 1;                                                     \
             pc = target_;                                                                          \
-            if (unlikely(left == 0 ||                                                              \
-                         atomic_load_explicit(&h->check, memory_order_relaxed)))                   \
+            if (unlikely(left == 0 || atomic_load_explicit(&h->check, memory_order_relaxed)))      \
                 goto out;                                                                          \
             DISPATCH();                                                                            \
         }                                                                                          \

@@ -128,11 +128,7 @@ void hart_free(struct hart *h)
         }
     }
     dcache_flush_all(h);
-    while (h->dfree) {
-        struct dpage *p = h->dfree;
-        h->dfree = p->hnext;
-        free(p);
-    }
+    dcache_free_arena(h);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     if (atomic_fetch_sub(&h->shared->nharts, 1) == 1)

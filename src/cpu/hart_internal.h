@@ -221,6 +221,8 @@ struct hart {
     struct dpage *dbuckets[DCACHE_BUCKETS];
     struct dpage *dfree;
     unsigned dpages;
+    void *darena; /* where dpages come from (dcache.c) */
+    unsigned darena_used;
     uint8_t *code_map;        /* per RAM page: 1 if a dpage exists for it */
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
     struct dinsn *cur_dbase;  /* the interpreter's current decoded page (exec_loop.h) */
@@ -302,5 +304,7 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
 void dcache_validate(struct hart *h, struct dpage *p);
 void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len);
 void dcache_apply_dma(struct hart *h);
+/* Releases every dpage (hart_free, after dcache_flush_all). */
+void dcache_free_arena(struct hart *h);
 
 #endif
