@@ -464,5 +464,4 @@ void decode_insn(struct dinsn *d, uint32_t insn)
         decode16(d, insn & 0xffff);
     }
     d->hidx = (uint16_t)(d->op * 2 + (d->len == 2));
-    d->handler = dinsn_handlers ? dinsn_handlers[d->hidx] : NULL;
 }

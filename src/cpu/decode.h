@@ -13,7 +13,6 @@
 #ifndef WIRT_CPU_DECODE_H
 #define WIRT_CPU_DECODE_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #define DECODE_OPS(X)                                                                              \
@@ -41,12 +40,7 @@ enum dinsn_op {
         OP_COUNT
 };
 
-/* The interpreter's handler addresses, indexed by dinsn.hidx; NULL until
- * the first hart is created (exec.c). */
-extern const void *const *dinsn_handlers;
-
 struct dinsn {
-    const void *handler; /* dinsn_handlers[hidx] (NULL before any hart exists) */
     uint16_t op;
     uint8_t rd, rs1, rs2;
     uint8_t len;   /* 2 or 4 */
@@ -64,7 +58,6 @@ static inline void dinsn_set_pseudo(struct dinsn *d, unsigned op)
 {
     d->op = (uint16_t)op;
     d->hidx = (uint16_t)(op * 2);
-    d->handler = dinsn_handlers ? dinsn_handlers[d->hidx] : NULL;
 }
 
 /* The op's name ("ADDI"...), for traces and tests. */

@@ -60,19 +60,6 @@ static bool fp_enabled(const struct hart *h)
 #undef EXEC_NAME
 #undef EXEC_TRACE
 
-const void *const *dinsn_handlers;
-
-static void publish_handlers(void)
-{
-    exec_fast(NULL, 0);
-}
-
-void exec_init(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, publish_handlers);
-}
-
 uint64_t hart_step(struct hart *h, uint64_t max_insns)
 {
     uint64_t done = 0;

@@ -71,7 +71,6 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cond, &ca);
     pthread_condattr_destroy(&ca);
-    exec_init();
     dinsn_set_pseudo(&h->tmp_insn[1], OP_END);
     dinsn_set_pseudo(&h->tmp_insn[2], OP_END);
     const char *t = getenv("WIRT_TRACE");

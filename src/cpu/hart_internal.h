@@ -242,8 +242,6 @@ struct hart {
  * with nothing pending or hart_stop() was called.  Returns the number of
  * instructions executed plus traps taken. */
 uint64_t hart_step(struct hart *h, uint64_t max_insns);
-/* Publishes dinsn_handlers; hart_new calls it before decoding anything. */
-void exec_init(void);
 
 /* Turns the instruction and trap trace on or off (also WIRT_TRACE=1 at
  * hart_new; WIRT_TRACE=traps traces only traps and interrupts). */
