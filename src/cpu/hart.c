@@ -104,12 +104,13 @@ void hart_free(struct hart *h)
         const struct hart_stats *s = &h->stats;
         fprintf(stderr,
                 "wirt: hart%u: instret %" PRIu64 " runs %" PRIu64 " tlb_flush %" PRIu64
-                " tlb_flush_va %" PRIu64 " fetch_miss %" PRIu64 " load_slow %" PRIu64
-                " store_slow %" PRIu64 " dpage_alloc %" PRIu64 " dcache_flush %" PRIu64
-                " code_store %" PRIu64 " interrupts %" PRIu64 " exceptions %" PRIu64 "\n",
-                h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->fetch_miss,
-                s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush, s->code_store,
-                s->interrupts, s->exceptions);
+                " tlb_flush_va %" PRIu64 " (scans %" PRIu64 ") fetch_miss %" PRIu64
+                " load_slow %" PRIu64 " store_slow %" PRIu64 " dpage_alloc %" PRIu64
+                " dcache_flush %" PRIu64 " code_store %" PRIu64 " interrupts %" PRIu64
+                " exceptions %" PRIu64 "\n",
+                h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->tlb_flush_scan,
+                s->fetch_miss, s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush,
+                s->code_store, s->interrupts, s->exceptions);
     }
     struct bus *bus = h->bus;
     /* Unlink from the hook chain, wherever we are in it (harts may be
@@ -268,9 +269,10 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
 #define HART_U64_FIELDS(X)                                                                         \
     X(pc)                                                                                          \
     X(mstatus)                                                                                     \
-    X(medeleg) X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause) X(scause)   \
-        X(mtval) X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg) X(stimecmp)        \
-            X(mcycle) X(minstret)
+    X(medeleg)                                                                                     \
+    X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause) X(scause) X(mtval)     \
+        X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg) X(stimecmp) X(mcycle)       \
+            X(minstret)
 
 void hart_save(struct hart *h, struct state_writer *w)
 {

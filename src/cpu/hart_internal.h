@@ -156,6 +156,7 @@ struct hart_stats {
     uint64_t runs;      /* exec() entries */
     uint64_t tlb_flush; /* full TLB flushes */
     uint64_t tlb_flush_va;
+    uint64_t tlb_flush_scan; /* tlb_flush_va calls that searched for superpage entries */
     uint64_t fetch_miss; /* fetch TLB misses */
     uint64_t load_slow, store_slow;
     uint64_t dpage_alloc, dcache_flush, code_store; /* stores hitting decoded pages */
@@ -178,7 +179,9 @@ struct hart {
     struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
     struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
     uint32_t tlb_dirty;         /* bit acc * MMU_N + idx: that TLB set holds entries */
-    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: superpage-derived entries there */
+    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: entries from 1 GiB+ pages there */
+    uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
+    uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
 
     struct fpu_regs fp;
 

@@ -31,6 +31,7 @@ void tlb_flush_all(struct hart *h)
             h->tlb_dirty &= ~bit;
         }
     h->tlb_super_regions = 0;
+    memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
 }
 
 void tlb_flush_everything(struct hart *h)
@@ -38,17 +39,32 @@ void tlb_flush_everything(struct hart *h)
     memset(h->tlb, 0xff, sizeof(h->tlb));
     h->tlb_dirty = 0;
     h->tlb_super_regions = 0;
+    memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
 }
 
 void tlb_flush_va(struct hart *h, uint64_t va)
 {
-    if (h->tlb_super_regions & (1ULL << ((va >> 30) & 63))) {
-        /* A superpage fills one entry per 4 KiB page it was used for: we
-         * cannot find those cheaply. */
-        tlb_flush_all(h);
-        return;
-    }
     h->stats.tlb_flush_va++;
+    unsigned mega = (unsigned)(va >> 21) & 4095;
+    if ((h->tlb_super_regions & (1ULL << ((va >> 30) & 63))) ||
+        (h->tlb_mega_map[mega / 64] & (1ULL << (mega % 64)))) {
+        /* A superpage fills one entry per 4 KiB page it was used for: drop
+         * the entries whose superpage contains va.  (Flushing everything
+         * instead made each sfence.vma of a module page near the kernel's
+         * megapages a full flush, and the refills cost more than this.) */
+        h->stats.tlb_flush_scan++;
+        for (unsigned a = 0; a < ACC_N; a++)
+            for (unsigned m = 0; m < MMU_M; m++)
+                for (unsigned i = 0; i < TLB_SIZE; i++) {
+                    unsigned level = h->tlb_level[a][m][i];
+                    if (!level)
+                        continue;
+                    struct tlb_entry *e = &h->tlb[a][m][i];
+                    unsigned shift = PAGE_SHIFT + 9 * level;
+                    if (e->tag != TLB_INVALID && ((e->tag & ~TLB_FLAGS) >> shift) == (va >> shift))
+                        e->tag = TLB_INVALID;
+                }
+    }
     uint64_t tag = va & PAGE_MASK;
     unsigned i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
     for (unsigned a = 0; a < ACC_N; a++)
@@ -57,10 +73,11 @@ void tlb_flush_va(struct hart *h, uint64_t va)
                 h->tlb[a][m][i].tag = TLB_INVALID;
 }
 
-enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
-                              bool *super)
+/* mmu_translate, telling the level of the leaf (0: 4 KiB page). */
+static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
+                            unsigned *leaf_level)
 {
-    *super = false;
+    *leaf_level = 0;
     uint64_t mode = h->satp >> 60;
     if (idx == MMU_M || mode == SATP_MODE_BARE) {
         *pa = va;
@@ -118,9 +135,18 @@ enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx
         }
         uint64_t off_mask = (1ULL << (12 + 9 * i)) - 1;
         *pa = (ppn << PAGE_SHIFT) | (va & off_mask);
-        *super = i > 0;
+        *leaf_level = (unsigned)i;
         return MMU_OK;
     }
+}
+
+enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
+                              bool *super)
+{
+    unsigned level;
+    enum mmu_result r = walk(h, va, acc, idx, pa, &level);
+    *super = level > 0;
+    return r;
 }
 
 static const uint8_t page_fault_cause[ACC_N] = {EXC_INSN_PAGE, EXC_LOAD_PAGE, EXC_STORE_PAGE};
@@ -133,9 +159,9 @@ static unsigned idx_for(struct hart *h, int acc)
 }
 
 /* Translates, raising the fault on failure. */
-static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, bool *super)
+static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, unsigned *level)
 {
-    enum mmu_result r = mmu_translate(h, va, acc, idx_for(h, acc), pa, super);
+    enum mmu_result r = walk(h, va, acc, idx_for(h, acc), pa, level);
     if (r == MMU_OK)
         return true;
     hart_raise(h, r == MMU_PAGE_FAULT ? page_fault_cause[acc] : access_fault_cause[acc], va);
@@ -158,7 +184,21 @@ static uint8_t *plain_ram_page(struct hart *h, uint64_t pa)
     return p;
 }
 
-static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, bool super,
+/* Records that the entry came from a superpage of that level, so that
+ * tlb_flush_va can find it. */
+static void note_level(struct hart *h, int acc, unsigned idx, uint64_t va, unsigned level)
+{
+    h->tlb_level[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)] = (uint8_t)level;
+    unsigned mega = (unsigned)(va >> 21) & 4095;
+    if (level >= 3)
+        h->tlb_super_regions = ~0ULL; /* 512 GiB: spans every 1 GiB region */
+    else if (level == 2)
+        h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
+    else if (level == 1)
+        h->tlb_mega_map[mega / 64] |= 1ULL << (mega % 64);
+}
+
+static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, unsigned level,
                      bool code)
 {
     unsigned idx = idx_for(h, acc);
@@ -166,20 +206,18 @@ static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, b
     e->tag = (va & PAGE_MASK) | (code ? TLB_CODE : 0);
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     h->tlb_dirty |= 1u << (acc * MMU_N + idx);
-    if (super)
-        h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
+    note_level(h, acc, idx, va, level);
 }
 
 /* Remembers that va's page is device space at physical page pa. */
-static void tlb_fill_io(struct hart *h, int acc, uint64_t va, uint64_t pa, bool super)
+static void tlb_fill_io(struct hart *h, int acc, uint64_t va, uint64_t pa, unsigned level)
 {
     unsigned idx = idx_for(h, acc);
     struct tlb_entry *e = &h->tlb[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
     e->tag = (va & PAGE_MASK) | TLB_IO;
     e->addend = (uintptr_t)((pa & PAGE_MASK) - (va & PAGE_MASK));
     h->tlb_dirty |= 1u << (acc * MMU_N + idx);
-    if (super)
-        h->tlb_super_regions |= 1ULL << ((va >> 30) & 63);
+    note_level(h, acc, idx, va, level);
 }
 
 /* A TLB entry for va's page regardless of alignment and flags, or NULL. */
@@ -227,18 +265,18 @@ bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
     } else if (e) {
         pa = io_pa(e, va);
     } else {
-        bool super;
-        if (!translate(h, va, ACC_LOAD, &pa, &super))
+        unsigned level;
+        if (!translate(h, va, ACC_LOAD, &pa, &level))
             return false;
         uint8_t *page = plain_ram_page(h, pa);
         if (page) {
-            tlb_fill(h, ACC_LOAD, va, page, super, false);
+            tlb_fill(h, ACC_LOAD, va, page, level, false);
             uint64_t v = 0;
             memcpy(&v, page + (pa & (PAGE_SIZE - 1)), size);
             *val = v;
             return true;
         }
-        tlb_fill_io(h, ACC_LOAD, va, pa, super);
+        tlb_fill_io(h, ACC_LOAD, va, pa, level);
     }
     if (!bus_read(h->bus, pa, size, val)) {
         hart_raise(h, EXC_LOAD_ACCESS, va);
@@ -254,9 +292,9 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         /* Check both pages before writing anything, so a fault on the
          * second page leaves memory untouched (tval: that page's start). */
         uint64_t pa;
-        bool super;
-        if (!translate(h, va, ACC_STORE, &pa, &super) ||
-            !translate(h, (va + size - 1) & PAGE_MASK, ACC_STORE, &pa, &super))
+        unsigned level;
+        if (!translate(h, va, ACC_STORE, &pa, &level) ||
+            !translate(h, (va + size - 1) & PAGE_MASK, ACC_STORE, &pa, &level))
             return false;
         for (unsigned i = 0; i < size; i++)
             if (!mem_store_slow(h, va + i, 1, (val >> (8 * i)) & 0xff))
@@ -266,14 +304,14 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
     struct tlb_entry *e = tlb_find(h, ACC_STORE, va);
     if (!e) {
         uint64_t pa;
-        bool super;
-        if (!translate(h, va, ACC_STORE, &pa, &super))
+        unsigned level;
+        if (!translate(h, va, ACC_STORE, &pa, &level))
             return false;
         uint8_t *page = plain_ram_page(h, pa);
         if (page)
-            tlb_fill(h, ACC_STORE, va, page, super, is_code_page(h, pa));
+            tlb_fill(h, ACC_STORE, va, page, level, is_code_page(h, pa));
         else
-            tlb_fill_io(h, ACC_STORE, va, pa, super);
+            tlb_fill_io(h, ACC_STORE, va, pa, level);
         e = tlb_find(h, ACC_STORE, va);
     }
     if (e->tag & TLB_IO) {
@@ -299,15 +337,15 @@ void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
     struct tlb_entry *e = tlb_find(h, acc, va);
     if (!e) {
         uint64_t pa;
-        bool super;
-        if (!translate(h, va, acc, &pa, &super))
+        unsigned level;
+        if (!translate(h, va, acc, &pa, &level))
             return NULL;
         uint8_t *page = plain_ram_page(h, pa);
         if (!page) {
             hart_raise(h, access_fault_cause[acc], va);
             return NULL;
         }
-        tlb_fill(h, acc, va, page, super, acc == ACC_STORE && is_code_page(h, pa));
+        tlb_fill(h, acc, va, page, level, acc == ACC_STORE && is_code_page(h, pa));
         e = tlb_find(h, acc, va);
     }
     if (e->tag & TLB_IO) { /* no atomics on devices */
@@ -324,8 +362,8 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
 {
     h->stats.fetch_miss++;
     uint64_t pa;
-    bool super;
-    if (!translate(h, pc, ACC_FETCH, &pa, &super))
+    unsigned level;
+    if (!translate(h, pc, ACC_FETCH, &pa, &level))
         return false;
     uint8_t *page = plain_ram_page(h, pa);
     if (!page) {
@@ -334,7 +372,7 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
     }
     struct dpage *p = dcache_get(h, pa & PAGE_MASK);
     unsigned i = (pc >> PAGE_SHIFT) & (TLB_SIZE - 1);
-    tlb_fill(h, ACC_FETCH, pc, page, super, false);
+    tlb_fill(h, ACC_FETCH, pc, page, level, false);
     h->tlb_dpage[h->fetch_idx][i] = p;
     *dp = p;
     return true;
@@ -343,8 +381,8 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
 static bool fetch16(struct hart *h, uint64_t va, uint16_t *out)
 {
     uint64_t pa, v;
-    bool super;
-    if (!translate(h, va, ACC_FETCH, &pa, &super))
+    unsigned level;
+    if (!translate(h, va, ACC_FETCH, &pa, &level))
         return false;
     if (!bus_read(h->bus, pa, 2, &v)) {
         hart_raise(h, EXC_INSN_ACCESS, va);
