@@ -94,8 +94,8 @@ bool net_parse_hostfwd(const char *text, struct net_hostfwd *fwd)
            parse_endpoint(dash + 1, strlen(dash + 1), &fwd->guest_addr, &fwd->guest_port);
 }
 
-struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
-                                            pthread_mutex_t *io_lock, char *err, size_t errlen)
+struct net_backend *net_backend_open(const char *spec, unsigned index, pthread_mutex_t *io_lock,
+                                     char *err, size_t errlen)
 {
     if (!io_lock)
         io_lock = &private_lock;
@@ -199,15 +199,6 @@ struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
 out:
     free(copy);
     return nb;
-}
-
-struct net_backend *net_backend_open(const char *spec, unsigned index, struct evloop *loop,
-                                     char *err, size_t errlen)
-{
-    /* The backends run their own poll threads; the event loop is not
-     * needed, but its I/O lock would be (see net_backends.h). */
-    (void)loop;
-    return net_backend_open_locked(spec, index, NULL, err, errlen);
 }
 
 void net_backend_close(struct net_backend *nb)

@@ -2,19 +2,19 @@
 /*
  * Network backends behind one ops table: user (libslirp NAT), tap, ...
  *
- * A backend is opened from the text of a --net option and delivers
- * received Ethernet frames through the receive callback, on the event
- * loop thread with the I/O lock held.  send() is called with the I/O lock
- * held too.
+ * A backend is opened from the text of a --net option.  Each backend polls
+ * its host side on a thread of its own and delivers received Ethernet
+ * frames through the receive callback with the I/O lock held; send() is
+ * called with the I/O lock held too.
  */
 #ifndef WIRT_NET_NET_H
 #define WIRT_NET_NET_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct evloop;
 struct net_backend;
 
 typedef void (*net_receive_cb)(void *opaque, const void *frame, size_t len);
@@ -39,9 +39,11 @@ struct net_backend {
 };
 
 /* Parses "user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT]...[,mac=..]" or
- * "tap,ifname=NAME" and opens the backend.  Returns NULL with one line in
- * err naming the option and what is wrong. */
-struct net_backend *net_backend_open(const char *spec, unsigned index, struct evloop *loop,
+ * "tap,ifname=NAME" and opens the backend.  io_lock is the lock the
+ * backend's thread holds around calls into the front end (the board's I/O
+ * lock); NULL gives a private one, for tests with nothing else running.
+ * Returns NULL with one line in err naming the option and what is wrong. */
+struct net_backend *net_backend_open(const char *spec, unsigned index, pthread_mutex_t *io_lock,
                                      char *err, size_t errlen);
 void net_backend_close(struct net_backend *nb);
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "util/lock.h"
 #include "net/net.h"
 
 #define NET_MAX_HOSTFWD 16
@@ -33,12 +34,6 @@ struct net_opts {
     uint32_t net_addr, net_mask; /* host byte order */
 };
 
-/* Like net_backend_open(), with the lock the backend's thread must hold
- * around calls into the frontend.  io_lock NULL: a private lock (only
- * useful when nothing else touches the frontend). */
-struct net_backend *net_backend_open_locked(const char *spec, unsigned index,
-                                            pthread_mutex_t *io_lock, char *err, size_t errlen);
-
 struct net_backend *net_user_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
                                   size_t errlen);
 struct net_backend *net_tap_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
@@ -51,25 +46,5 @@ struct net_hostfwd {
     uint16_t host_port, guest_port;
 };
 bool net_parse_hostfwd(const char *text, struct net_hostfwd *fwd);
-
-/* Takes lock unless *stop becomes true first (checked every 50 ms), so
- * that a thread blocked on the I/O lock can still be told to exit by a
- * closer that holds it.  Returns false (lock not taken) when stopping. */
-static inline bool net_lock_or_stop(pthread_mutex_t *lock, const bool *stop)
-{
-    for (;;) {
-        if (__atomic_load_n(stop, __ATOMIC_ACQUIRE))
-            return false;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        if (pthread_mutex_timedlock(lock, &ts) == 0)
-            return true;
-    }
-}
 
 #endif

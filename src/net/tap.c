@@ -62,7 +62,7 @@ static void *tap_thread(void *arg)
             break;
         if (!(pfd[0].revents & POLLIN))
             continue;
-        if (!net_lock_or_stop(t->lock, &t->stop))
+        if (!mutex_lock_unless_stopped(t->lock, &t->stop))
             break;
         for (int i = 0; i < BATCH; i++) {
             if (!t->nb.can_receive || !t->nb.can_receive(t->nb.opaque)) {

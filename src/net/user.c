@@ -251,7 +251,7 @@ static void run_timers(struct user_nb *u)
 static void *user_thread(void *arg)
 {
     struct user_nb *u = arg;
-    if (!net_lock_or_stop(u->lock, &u->stop))
+    if (!mutex_lock_unless_stopped(u->lock, &u->stop))
         return NULL;
     for (;;) {
         u->npfd = 0;
@@ -276,7 +276,7 @@ static void *user_thread(void *arg)
             ssize_t r = read(u->wakefd, &v, sizeof(v));
             (void)r;
         }
-        if (!net_lock_or_stop(u->lock, &u->stop))
+        if (!mutex_lock_unless_stopped(u->lock, &u->stop))
             return NULL;
         slirp_pollfds_poll(u->slirp, n < 0, get_revents, u);
         run_timers(u);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/lock.h"
 #include "block/block.h"
 #include "state/state.h"
 #include "util/log.h"
@@ -299,25 +300,6 @@ done:
     return (uint32_t)(written + 1);
 }
 
-/* Takes the I/O lock unless told to stop first: the closer may hold the
- * I/O lock while it waits for this thread. */
-static bool lock_or_stop(pthread_mutex_t *lock, const bool *stop)
-{
-    for (;;) {
-        if (__atomic_load_n(stop, __ATOMIC_ACQUIRE))
-            return false;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        if (pthread_mutex_timedlock(lock, &ts) == 0)
-            return true;
-    }
-}
-
 static void *worker(void *arg)
 {
     struct vblk *vb = arg;
@@ -342,7 +324,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&vb->lock);
 
         struct bus *bus = vb->vdev->bus;
-        if (!lock_or_stop(&bus->io_lock, &vb->stop)) {
+        if (!mutex_lock_unless_stopped(&bus->io_lock, &vb->stop)) {
             free(req->e);
             free(req);
             return NULL;

@@ -74,7 +74,7 @@ bool virtio_net_add(struct board *b, const char *spec, unsigned index, char *err
     unsigned irq;
     /* Parse first: a bad option should be reported as such, not as a
      * missing slot. */
-    struct net_backend *nb = net_backend_open_locked(spec, index, &b->bus.io_lock, err, errlen);
+    struct net_backend *nb = net_backend_open(spec, index, &b->bus.io_lock, err, errlen);
     if (!nb)
         return false;
     if (!slot(b, &base, &irq, "--net", err, errlen)) {

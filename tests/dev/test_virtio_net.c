@@ -272,7 +272,7 @@ static void test_options(void **state)
                                 "user,ifname=x"};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        struct net_backend *nb = net_backend_open_locked(bad[i], 0, NULL, err, sizeof(err));
+        struct net_backend *nb = net_backend_open(bad[i], 0, NULL, err, sizeof(err));
         assert_null(nb);
         assert_true(strncmp(err, "--net", 5) == 0);
         assert_null(strchr(err, '\n'));
@@ -296,7 +296,7 @@ static void test_user_backend(void **state)
     char err[256], spec[128];
     uint16_t port = free_port();
     snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%u-:22,mac=52:54:00:01:02:03", port);
-    struct net_backend *nb = net_backend_open_locked(spec, 0, NULL, err, sizeof(err));
+    struct net_backend *nb = net_backend_open(spec, 0, NULL, err, sizeof(err));
     if (!nb)
         fail_msg("%s", err);
     assert_memory_equal(nb->mac, "\x52\x54\x00\x01\x02\x03", 6);
@@ -307,12 +307,12 @@ static void test_user_backend(void **state)
     assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
     close(s);
     /* A second backend cannot take the same port. */
-    struct net_backend *nb2 = net_backend_open_locked(spec, 1, NULL, err, sizeof(err));
+    struct net_backend *nb2 = net_backend_open(spec, 1, NULL, err, sizeof(err));
     assert_null(nb2);
     assert_non_null(strstr(err, "hostfwd"));
     net_backend_close(nb);
     /* Default MACs differ per index. */
-    nb = net_backend_open_locked("user", 3, NULL, err, sizeof(err));
+    nb = net_backend_open("user", 3, NULL, err, sizeof(err));
     assert_non_null(nb);
     assert_int_equal(nb->mac[5], 0x56 + 3);
     net_backend_close(nb);

@@ -64,7 +64,7 @@ static void test_tap_arp(void **state)
     char ifname[16], spec[64], err[256], cmd[160];
     snprintf(ifname, sizeof(ifname), IFNAME, (int)(getpid() % 10000));
     snprintf(spec, sizeof(spec), "tap,ifname=%s", ifname);
-    struct net_backend *nb = net_backend_open_locked(spec, 0, &lock, err, sizeof(err));
+    struct net_backend *nb = net_backend_open(spec, 0, &lock, err, sizeof(err));
     if (!nb) {
         assert_non_null(strstr(err, "--net"));
         skip();
@@ -115,10 +115,10 @@ static void test_tap_errors(void **state)
 {
     (void)state;
     char err[256];
-    assert_null(net_backend_open_locked("tap,ifname=", 0, &lock, err, sizeof(err)));
+    assert_null(net_backend_open("tap,ifname=", 0, &lock, err, sizeof(err)));
     assert_non_null(strstr(err, "ifname"));
     assert_null(
-        net_backend_open_locked("tap,ifname=waytoolonginterfacename", 0, &lock, err, sizeof(err)));
+        net_backend_open("tap,ifname=waytoolonginterfacename", 0, &lock, err, sizeof(err)));
     assert_non_null(strstr(err, "ifname"));
 }
 
