@@ -135,5 +135,37 @@ class FirmwareVariantTest(unittest.TestCase):
             self.assertEqual(g.wait_exit(60), 0)
 
 
+class ConsoleAndRebootTest(unittest.TestCase):
+    """Ctrl-C reaches the guest, a guest reboot restarts the whole machine,
+    and Ctrl-A x quits wirt from outside with status 0."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_guest()
+        if os.environ.get("WIRT_TEST_VMM") == "qemu":
+            raise unittest.SkipTest("tests wirt's own console and board")
+
+    def test_ctrl_c_reboot_and_escape(self):
+        with Guest(vm_argv(), name="console-reboot") as g:
+            g.wait_ready()
+            # Ctrl-C interrupts a foreground command inside the guest.
+            g.sendline("sleep 300")
+            time.sleep(1)
+            start = time.monotonic()
+            g.send("\x03")
+            self.assertEqual(g.run("echo after-interrupt"), "after-interrupt")
+            self.assertLess(time.monotonic() - start, 60)
+            # reboot: firmware and kernel start again, the guest comes back.
+            g.sendline("reboot")
+            g.expect(r"OpenSBI v", 120)
+            g.expect(r"Linux version", 120)
+            g.wait_ready()
+            self.assertEqual(g.transcript.count("WIRT-GUEST-READY"), 2)
+            self.assertEqual(g.run("echo $((2*21))"), "42")
+            # Ctrl-A then x: wirt quits at once with status 0.
+            g.send("\x01x")
+            self.assertEqual(g.wait_exit(30), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
