@@ -16,7 +16,8 @@ qemu-system-riscv64 -M virt; prints each number and the ratio wirt/qemu.
 
 Times come from the guest's `time` applet (its clock follows the host's);
 sizes can be changed with WIRT_BENCH_DISK_MB, WIRT_BENCH_NET_MB,
-WIRT_BENCH_RANDOM_OPS.  Usage: bench/virtio_bench.py [wirt|qemu ...]
+WIRT_BENCH_RANDOM_OPS.
+Usage: bench/virtio_bench.py [--only disk|net] [wirt|qemu ...]
 """
 import os
 import re
@@ -139,7 +140,7 @@ class Source(threading.Thread):
         self.srv.close()
 
 
-def bench_vm(vm):
+def bench_vm(vm, parts):
     results = {}
     with tempfile.TemporaryDirectory(prefix="wirt-bench-") as d:
         image = os.path.join(d, "bench.img")
@@ -152,74 +153,88 @@ def bench_vm(vm):
             g.run("for i in $(seq 60); do ifconfig eth0 | grep -q 'inet addr:10.0.2.15' && "
                   "break; sleep 1; done; ifconfig eth0 | grep -q 'inet addr:10.0.2.15'",
                   timeout=300)
-            t = timed(g, "dd if=/dev/zero of=/dev/vda bs=1M count=%d oflag=direct" % DISK_MB)
-            results["seq write MB/s"] = DISK_MB / t
-            t = timed(g, "dd if=/dev/vda of=/dev/null bs=1M count=%d iflag=direct" % DISK_MB)
-            results["seq read MB/s"] = DISK_MB / t
-            blocks = (IMAGE_MB << 20) // 4096
-            loop = ("i=0; while [ $i -lt %d ]; do dd if=/dev/vda of=/dev/null bs=4k count=1 "
-                    "skip=$(( (RANDOM * 32768 + RANDOM) %% %d )) iflag=direct 2>/dev/null; "
-                    "i=$((i+1)); done" % (RANDOM_OPS, blocks))
-            results["rand 4k read IOPS"] = RANDOM_OPS / timed(g, loop)
-            loop = ("i=0; while [ $i -lt %d ]; do dd if=/dev/zero of=/dev/vda bs=4k count=1 "
-                    "seek=$(( (RANDOM * 32768 + RANDOM) %% %d )) oflag=direct 2>/dev/null; "
-                    "i=$((i+1)); done" % (RANDOM_OPS, blocks))
-            results["rand 4k write IOPS"] = RANDOM_OPS / timed(g, loop)
-
-            size = NET_MB << 20
-            sink = Sink(size)
-            sink.start()
-            t = timed(g, "dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
-                      % (size >> 16, sink.port))
-            sink.join(60)
-            if sink.got < size:
-                raise RuntimeError("guest->host: host got %d of %d bytes" % (sink.got, size))
-            results["tcp guest->host MB/s"] = NET_MB / t
-            src = Source(size)
-            src.start()
-            t = timed(g, "nc 10.0.2.2 %d </dev/null | dd of=/dev/null bs=64k 2>/dev/null"
-                      % src.port)
-            src.join(60)
-            results["tcp host->guest MB/s"] = NET_MB / t
-
-            # The same directions with programs that move data in bigger
-            # pieces than busybox nc: wget from a host HTTP server, and a
-            # host client fetching from busybox httpd in the guest.
-            http = Http(size)
-            http.start()
-            try:
-                t = timed(g, "wget -q -O /dev/null http://10.0.2.2:%d/blob" % http.port)
-                results["http host->guest MB/s"] = NET_MB / t
-            finally:
-                http.close()
-            g.run("mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/blob bs=64k count=%d "
-                  "2>/dev/null && httpd -p 8080 -h /tmp/www" % (size >> 16))
-            start = time.monotonic()
-            got = 0
-            with urllib.request.urlopen("http://127.0.0.1:%d/blob" % hport, timeout=600) as r:
-                while True:
-                    data = r.read(1 << 20)
-                    if not data:
-                        break
-                    got += len(data)
-            t = time.monotonic() - start
-            if got != size:
-                raise RuntimeError("guest->host http: got %d of %d bytes" % (got, size))
-            results["http guest->host MB/s"] = NET_MB / t
+            if "disk" in parts:
+                bench_disk(g, results)
+            if "net" in parts:
+                bench_net(g, results, hport)
             g.poweroff(timeout=300)
         finally:
             g.close()
     return results
 
 
+def bench_disk(g, results):
+    t = timed(g, "dd if=/dev/zero of=/dev/vda bs=1M count=%d oflag=direct" % DISK_MB)
+    results["seq write MB/s"] = DISK_MB / t
+    t = timed(g, "dd if=/dev/vda of=/dev/null bs=1M count=%d iflag=direct" % DISK_MB)
+    results["seq read MB/s"] = DISK_MB / t
+    blocks = (IMAGE_MB << 20) // 4096
+    loop = ("i=0; while [ $i -lt %d ]; do dd if=/dev/vda of=/dev/null bs=4k count=1 "
+            "skip=$(( (RANDOM * 32768 + RANDOM) %% %d )) iflag=direct 2>/dev/null; "
+            "i=$((i+1)); done" % (RANDOM_OPS, blocks))
+    results["rand 4k read IOPS"] = RANDOM_OPS / timed(g, loop)
+    loop = ("i=0; while [ $i -lt %d ]; do dd if=/dev/zero of=/dev/vda bs=4k count=1 "
+            "seek=$(( (RANDOM * 32768 + RANDOM) %% %d )) oflag=direct 2>/dev/null; "
+            "i=$((i+1)); done" % (RANDOM_OPS, blocks))
+    results["rand 4k write IOPS"] = RANDOM_OPS / timed(g, loop)
+
+
+def bench_net(g, results, hport):
+    size = NET_MB << 20
+    sink = Sink(size)
+    sink.start()
+    t = timed(g, "dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
+              % (size >> 16, sink.port))
+    sink.join(60)
+    if sink.got < size:
+        raise RuntimeError("guest->host: host got %d of %d bytes" % (sink.got, size))
+    results["tcp guest->host MB/s"] = NET_MB / t
+    src = Source(size)
+    src.start()
+    t = timed(g, "nc 10.0.2.2 %d </dev/null | dd of=/dev/null bs=64k 2>/dev/null"
+              % src.port)
+    src.join(60)
+    results["tcp host->guest MB/s"] = NET_MB / t
+
+    # The same directions with programs that move data in bigger
+    # pieces than busybox nc: wget from a host HTTP server, and a
+    # host client fetching from busybox httpd in the guest.
+    http = Http(size)
+    http.start()
+    try:
+        t = timed(g, "wget -q -O /dev/null http://10.0.2.2:%d/blob" % http.port)
+        results["http host->guest MB/s"] = NET_MB / t
+    finally:
+        http.close()
+    g.run("mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/blob bs=64k count=%d "
+          "2>/dev/null && httpd -p 8080 -h /tmp/www" % (size >> 16))
+    start = time.monotonic()
+    got = 0
+    with urllib.request.urlopen("http://127.0.0.1:%d/blob" % hport, timeout=600) as r:
+        while True:
+            data = r.read(1 << 20)
+            if not data:
+                break
+            got += len(data)
+    t = time.monotonic() - start
+    if got != size:
+        raise RuntimeError("guest->host http: got %d of %d bytes" % (got, size))
+    results["http guest->host MB/s"] = NET_MB / t
+
+
 def main():
-    vms = sys.argv[1:] or ["wirt", "qemu"]
+    args = sys.argv[1:]
+    parts = ("disk", "net")
+    if args[:1] == ["--only"] and len(args) >= 2 and args[1] in parts:
+        parts = (args[1],)
+        args = args[2:]
+    vms = args or ["wirt", "qemu"]
     if not guestlib.have_guest():
         sys.exit("virtio_bench: the default guest is missing (run tools/fetch-guest.sh)")
     all_results = {}
     for vm in vms:
         print("virtio_bench: running %s ..." % vm, flush=True)
-        all_results[vm] = bench_vm(vm)
+        all_results[vm] = bench_vm(vm, parts)
     keys = list(next(iter(all_results.values())).keys())
     header = "%-22s" % "metric" + "".join("%12s" % vm for vm in vms)
     if "wirt" in all_results and "qemu" in all_results:

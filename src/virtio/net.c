@@ -2,19 +2,22 @@
 /*
  * virtio-net: one receive and one transmit queue over a net backend.
  *
- * Every frame carries the 12-byte virtio 1.x header.  The only offloads
- * are checksums: the guest may leave a TCP/UDP checksum for us to fill in
- * (CSUM: we compute it before the frame leaves), and we tell it received
- * frames need no verification (GUEST_CSUM: our backends deliver frames
- * with correct checksums).  Checksumming is costly for an emulated CPU and
- * cheap here.  No segmentation offloads, so frames fit the MTU.  Everything here runs with
- * the I/O lock held: TX from the hart's QueueNotify, RX from the backend.
+ * Every frame carries the 12-byte virtio 1.x header.  Offloads take work
+ * off the guest's (emulated, slow) CPU and do it here, where it is cheap:
+ * the guest may leave a TCP/UDP checksum for us to fill in (CSUM), we tell
+ * it received frames need no verification (GUEST_CSUM: our backends
+ * deliver frames with correct checksums), and it may hand us TCP frames of
+ * up to 64 KiB to cut into MSS-sized segments (HOST_TSO4/6, HOST_ECN;
+ * src/net/offload.c does the cutting).  Nothing is offloaded towards the
+ * guest, so received frames fit the MTU.  Everything here runs with the
+ * I/O lock held: TX from the hart's QueueNotify, RX from the backend.
  */
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/net.h"
+#include "net/offload.h"
 #include "state/state.h"
 #include "util/log.h"
 #include "virtio/virtio.h"
@@ -23,23 +26,31 @@
 #define VIRTIO_NET_F_CSUM           0
 #define VIRTIO_NET_F_GUEST_CSUM     1
 #define VIRTIO_NET_F_MAC            5
+#define VIRTIO_NET_F_HOST_TSO4      11
+#define VIRTIO_NET_F_HOST_TSO6      12
+#define VIRTIO_NET_F_HOST_ECN       13
 #define VIRTIO_NET_F_STATUS         16
 #define VIRTIO_NET_S_LINK_UP        1
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE     0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+#define VIRTIO_NET_HDR_GSO_TCPV6    4
+#define VIRTIO_NET_HDR_GSO_ECN      0x80
 
 #define NET_HDR_LEN 12
 #define Q_RX        0
 #define Q_TX        1
 #define QUEUE_SIZE  256
-/* Without GSO a frame is at most 1514 bytes (+4 for a VLAN tag); leave
- * room for jumbo frames from a TAP anyway. */
-#define MAX_FRAME 65536
+/* The largest IP packet (a TSO frame's) with an Ethernet header and a
+ * VLAN tag; anything longer is dropped. */
+#define MAX_FRAME (65535 + 18)
 
 struct vnet {
     struct virtio_dev *vdev;
     struct net_backend *nb;
-    bool rx_refused; /* we told the backend to hold off */
+    bool rx_refused;     /* we told the backend to hold off */
+    uint64_t tx_dropped; /* frames the guest got wrong (bad GSO metadata or headers) */
     uint8_t frame[MAX_FRAME];
 };
 
@@ -83,29 +94,65 @@ static void net_receive(void *opaque, const void *frame, size_t len)
     virtq_notify(vq);
 }
 
-/* Fills in the checksum the guest left to us: the one's complement sum of
- * everything from csum_start (the guest seeded the field with the
- * pseudo-header sum), stored at csum_start + csum_offset. */
-static void fill_checksum(uint8_t *frame, size_t len, const uint8_t *hdr)
+static void send_segment(void *opaque, const uint8_t *frame, size_t len)
 {
-    uint16_t start, offset;
+    struct net_backend *nb = opaque;
+    nb->ops->send(nb, frame, len);
+}
+
+/* libslirp takes an IPv4 TCP packet of any length (its IPv4 input has
+ * no MTU check, IPv6 input has one) and acknowledges it as one segment,
+ * which saves the guest the ACKs of ~45 MSS-sized segments; user_send()
+ * drops frames over 64 KiB.  Other backends (tap) put frames on a wire
+ * and need them cut to the MSS.
+ * TODO: a capability flag in struct net_backend instead of the name. */
+static bool takes_whole_tso4(const struct net_backend *nb, size_t len)
+{
+    return len <= 65536 && nb->ops->name && strcmp(nb->ops->name, "user") == 0;
+}
+
+static void tx_drop(struct vnet *vn, const char *why, int code)
+{
+    /* Only the first few: a broken driver would flood the log. */
+    if (vn->tx_dropped++ < 8)
+        log_debug("virtio-net: dropped a transmitted frame (%s %d)", why, code);
+}
+
+/* One frame from the guest, header already read.  Header layout: flags,
+ * gso_type, le16 hdr_len, gso_size, csum_start, csum_offset, num_buffers. */
+static void tx_frame(struct vnet *vn, const uint8_t *hdr, uint8_t *frame, size_t len)
+{
+    struct virtio_dev *vdev = vn->vdev;
+    uint16_t hdr_len, gso_size, start, offset;
+    memcpy(&hdr_len, hdr + 2, 2);
+    memcpy(&gso_size, hdr + 4, 2);
     memcpy(&start, hdr + 6, 2);
     memcpy(&offset, hdr + 8, 2);
-    start = le16toh(start);
-    offset = le16toh(offset);
-    if (start >= len || len - start < 2 || offset > len - start - 2)
-        return; /* nonsense from the guest: send the frame as it is */
-    uint32_t sum = 0;
-    size_t i = start;
-    for (; i + 1 < len; i += 2)
-        sum += (uint32_t)frame[i] << 8 | frame[i + 1];
-    if (i < len)
-        sum += (uint32_t)frame[i] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    uint16_t c = (uint16_t)~sum;
-    frame[start + offset] = (uint8_t)(c >> 8);
-    frame[start + offset + 1] = (uint8_t)c;
+    uint8_t gso_type = hdr[1] & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+    if (gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+        /* Nonsense offsets from the guest: the frame goes as it is. */
+        if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) && virtio_has_feature(vdev, VIRTIO_NET_F_CSUM))
+            net_csum_fill(frame, len, le16toh(start), le16toh(offset));
+        vn->nb->ops->send(vn->nb, frame, len);
+        return;
+    }
+    struct net_gso gso = {.hdr_len = le16toh(hdr_len), .gso_size = le16toh(gso_size)};
+    if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4)) {
+        gso.type = NET_GSO_TCPV4;
+    } else if (gso_type == VIRTIO_NET_HDR_GSO_TCPV6 &&
+               virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6)) {
+        gso.type = NET_GSO_TCPV6;
+    } else {
+        tx_drop(vn, "gso type", hdr[1]);
+        return;
+    }
+    if (gso.type == NET_GSO_TCPV4 && takes_whole_tso4(vn->nb, len))
+        gso.gso_size = UINT32_MAX; /* one frame, lengths and checksums fixed up */
+    /* Segmentation recomputes every checksum, so NEEDS_CSUM and its
+     * offsets add nothing here. */
+    enum net_tso_result r = net_tso_segment(frame, len, &gso, send_segment, vn->nb);
+    if (r != NET_TSO_OK)
+        tx_drop(vn, "tso", r);
 }
 
 static void net_tx(struct vnet *vn)
@@ -119,11 +166,10 @@ static void net_tx(struct vnet *vn)
             size_t n = virtq_elem_read(e, NET_HDR_LEN, vn->frame, e->out_len - NET_HDR_LEN);
             uint8_t hdr[NET_HDR_LEN];
             virtq_elem_read(e, 0, hdr, NET_HDR_LEN);
-            if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-                virtio_has_feature(vdev, VIRTIO_NET_F_CSUM))
-                fill_checksum(vn->frame, n, hdr);
             if (vn->nb && vn->nb->ops->send)
-                vn->nb->ops->send(vn->nb, vn->frame, n);
+                tx_frame(vn, hdr, vn->frame, n);
+        } else if (e->out_len > NET_HDR_LEN) {
+            tx_drop(vn, "length", (int)(e->out_len - NET_HDR_LEN));
         }
         virtq_push(vq, e, 0);
         free(e);
@@ -187,7 +233,9 @@ struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struc
     if (!vn)
         return NULL;
     uint64_t features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
-                        (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM);
+                        (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+                        (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |
+                        (1ull << VIRTIO_NET_F_HOST_ECN);
     /* Config: mac[6], le16 status, le16 max_virtqueue_pairs. */
     struct virtio_dev *vdev = virtio_mmio_new(&net_ops, vn, bus, irq, features, 10);
     if (!vdev) {

@@ -3,7 +3,9 @@
  * virtio-net without a guest, over a fake backend: config (MAC, link),
  * TX (header stripped, frame handed to the backend), RX (header written,
  * num_buffers 1), flow control (can_receive / receive_ready), frames
- * larger than the buffers; and --net option parsing plus a real user
+ * larger than the buffers, TCP segmentation offload (TSO frames cut into
+ * checksummed segments, or passed whole to the user backend, refused when
+ * not negotiated or malformed); and --net option parsing plus a real user
  * (libslirp) backend with a hostfwd rule.
  */
 #include <arpa/inet.h>
@@ -29,6 +31,9 @@
 #define F_STATUS     (1ull << 16)
 #define F_CSUM       (1ull << 0)
 #define F_GUEST_CSUM (1ull << 1)
+#define F_HOST_TSO4  (1ull << 11)
+#define F_HOST_TSO6  (1ull << 12)
+#define F_HOST_ECN   (1ull << 13)
 
 struct fake_nb {
     struct net_backend nb;
@@ -36,11 +41,20 @@ struct fake_nb {
     size_t sent_len;
     unsigned nsent;
     unsigned ready_calls;
+    /* Every frame sent, back to back, and where each one starts. */
+    uint8_t all[80000];
+    size_t all_len;
+    size_t start[128];
 };
 
 static void fake_send(struct net_backend *nb, const void *frame, size_t len)
 {
     struct fake_nb *f = (struct fake_nb *)nb;
+    if (f->nsent < 128 && len <= sizeof(f->all) - f->all_len) {
+        f->start[f->nsent] = f->all_len;
+        memcpy(f->all + f->all_len, frame, len);
+        f->all_len += len;
+    }
     f->nsent++;
     f->sent_len = len;
     memcpy(f->sent, frame, len < sizeof(f->sent) ? len : sizeof(f->sent));
@@ -60,6 +74,9 @@ static void fake_close(struct net_backend *nb)
 
 static const struct net_backend_ops fake_ops = {
     .name = "fake", .send = fake_send, .receive_ready = fake_ready, .close = fake_close};
+/* The same, named like the libslirp backend, which takes TSO frames whole. */
+static const struct net_backend_ops fake_user_ops = {
+    .name = "user", .send = fake_send, .receive_ready = fake_ready, .close = fake_close};
 
 struct fixture {
     struct harness h;
@@ -99,7 +116,11 @@ static void test_config(void **state)
     assert_memory_equal(mac, "\x52\x54\x00\xaa\xbb\xcc", 6);
     assert_int_equal(virtio_mmio_dev_ops.read(f->h.vdev, 0x106, 2), 1); /* link up */
     h_wr(&f->h, 0x14, 0);
-    assert_true(h_rd(&f->h, 0x10) & F_MAC);
+    uint32_t feat = h_rd(&f->h, 0x10);
+    assert_true(feat & F_MAC);
+    assert_true(feat & F_CSUM);
+    assert_true((feat & (F_HOST_TSO4 | F_HOST_TSO6 | F_HOST_ECN)) ==
+                (F_HOST_TSO4 | F_HOST_TSO6 | F_HOST_ECN));
     assert_int_equal(h_rd(&f->h, 0x008), 1);
 }
 
@@ -184,6 +205,142 @@ static void test_tx_checksum(void **state)
     h_publish(h, 0, h_chain(h, 0, r, 1));
     f->nb.nb.receive(f->nb.nb.opaque, "0123456789abcdef", 16);
     assert_int_equal(h_ptr(h, H_DATA + 0x1000)[0], 2); /* DATA_VALID */
+}
+
+/* An IPv4 TCP frame with `payload` bytes (byte i = i % 251) at gpa, as a
+ * guest with TSO would build it: IP total length of the whole packet, the
+ * pseudo-header sum in the TCP checksum field, PSH|FIN|ACK. */
+static size_t put_tso_frame(struct harness *h, uint64_t gpa, size_t payload)
+{
+    uint8_t *f = h_ptr(h, gpa);
+    memset(f, 0, 54);
+    memcpy(f, "\x52\x55\x0a\x00\x02\x02\x52\x54\x00\xaa\xbb\xcc\x08\x00", 14);
+    size_t iplen = 40 + payload;
+    f[14] = 0x45, f[16] = (uint8_t)(iplen >> 8), f[17] = (uint8_t)iplen;
+    f[18] = 0x10, f[19] = 0x00, f[20] = 0x40, f[22] = 64, f[23] = 6;
+    memcpy(f + 26, "\x0a\x00\x02\x0f\x0a\x00\x02\x02", 8);
+    memcpy(f + 34, "\xc0\x00\x00\x50\x00\x00\x10\x00\x00\x00\x00\x01\x50\x19\xff\xff", 16);
+    uint32_t ph = fold(f + 26, 8) + 6u + (uint32_t)(iplen - 20);
+    ph = (ph & 0xffff) + (ph >> 16);
+    f[50] = (uint8_t)(ph >> 8), f[51] = (uint8_t)ph;
+    for (size_t i = 0; i < payload; i++)
+        f[54 + i] = (uint8_t)(i % 251);
+    return 54 + payload;
+}
+
+/* Checks that the backend got IPv4/TCP frames carrying `payload` bytes in
+ * order, each with at most mss of them and valid checksums. */
+static void check_sent_stream(struct fake_nb *nb, size_t payload, size_t mss)
+{
+    size_t got = 0;
+    for (unsigned i = 0; i < nb->nsent; i++) {
+        const uint8_t *f = nb->all + nb->start[i];
+        size_t len = (i + 1 < nb->nsent ? nb->start[i + 1] : nb->all_len) - nb->start[i];
+        assert_true(len > 54 && len - 54 <= mss);
+        assert_int_equal((f[16] << 8 | f[17]), len - 14);
+        assert_int_equal(fold(f + 14, 20), 0xffff);
+        uint32_t tcp = fold(f + 26, 8) + 6u + (uint32_t)(len - 34) + fold(f + 34, len - 34);
+        tcp = (tcp & 0xffff) + (tcp >> 16);
+        assert_int_equal(tcp, 0xffff);
+        uint32_t seq = (uint32_t)f[38] << 24 | f[39] << 16 | f[40] << 8 | f[41];
+        assert_int_equal(seq, 0x1000 + got);
+        /* FIN and PSH only on the last one. */
+        assert_int_equal(f[47], i + 1 < nb->nsent ? 0x10 : 0x19);
+        for (size_t k = 0; k < len - 54; k++)
+            if (f[54 + k] != (uint8_t)((got + k) % 251))
+                fail_msg("frame %u byte %zu", i, k);
+        got += len - 54;
+    }
+    assert_int_equal(got, payload);
+}
+
+static void tso_header(uint8_t *hdr, uint8_t gso_type, uint16_t gso_size)
+{
+    memset(hdr, 0, 12);
+    hdr[0] = 1; /* NEEDS_CSUM at 34 + 16 */
+    hdr[1] = gso_type;
+    hdr[2] = 54;
+    hdr[4] = (uint8_t)gso_size, hdr[5] = (uint8_t)(gso_size >> 8);
+    hdr[6] = 34;
+    hdr[8] = 16;
+}
+
+/* Transmits header + frame (already in guest memory) as one chain. */
+static void tx_two(struct harness *h, uint32_t frame_len)
+{
+    struct h_buf b[] = {{H_DATA, 12, false}, {H_DATA + 0x100, frame_len, false}};
+    h_publish(h, 1, h_chain(h, 1, b, 2));
+    h_notify(h, 1);
+}
+
+/* Transmits a fresh TSO frame of `payload` bytes. */
+static uint32_t tx_tso(struct harness *h, uint8_t gso_type, uint16_t gso_size, size_t payload)
+{
+    tso_header(h_ptr(h, H_DATA), gso_type, gso_size);
+    uint32_t len = (uint32_t)put_tso_frame(h, H_DATA + 0x100, payload);
+    tx_two(h, len);
+    return len;
+}
+
+static void test_tx_tso(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    assert_true(h_start(h, H_F_V1 | F_CSUM | F_HOST_TSO4, 2, 16));
+    uint32_t len = tx_tso(h, 1, 1000, 5500);
+    assert_int_equal(f->nb.nsent, 6);
+    check_sent_stream(&f->nb, 5500, 1000);
+    assert_int_equal(h_used_idx(h, 1), 1);
+
+    /* Malformed: gso_size 0, a UDP packet marked TCPv4, TCPv6 (not
+     * negotiated), hdr_len beyond the frame: consumed, nothing sent. */
+    unsigned sent = f->nb.nsent;
+    tx_tso(h, 1, 0, 5500);
+    tx_tso(h, 4, 1000, 5500);
+    tso_header(h_ptr(h, H_DATA), 1, 1000);
+    h_ptr(h, H_DATA)[3] = 0xff; /* hdr_len 0xff36 */
+    tx_two(h, len);
+    tso_header(h_ptr(h, H_DATA), 1, 1000);
+    h_ptr(h, H_DATA + 0x100)[23] = 17;
+    tx_two(h, len);
+    assert_int_equal(f->nb.nsent, sent);
+    assert_int_equal(h_used_idx(h, 1), 5);
+
+    /* A chain longer than the biggest IP packet plus link header. */
+    tso_header(h_ptr(h, H_DATA), 1, 1000);
+    put_tso_frame(h, H_DATA + 0x100, 65000);
+    tx_two(h, 65535 + 18 + 1);
+    assert_int_equal(f->nb.nsent, sent);
+    assert_int_equal(h_used_idx(h, 1), 6);
+}
+
+static void test_tx_tso_whole_to_user(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    f->nb.nb.ops = &fake_user_ops;
+    assert_true(h_start(h, H_F_V1 | F_CSUM | F_HOST_TSO4 | F_HOST_TSO6, 2, 16));
+    /* A 64 KiB frame (the most Linux sends) goes to libslirp in one piece. */
+    tx_tso(h, 1, 1448, 65536 - 54);
+    assert_int_equal(f->nb.nsent, 1);
+    assert_int_equal(f->nb.sent_len, 65536);
+    check_sent_stream(&f->nb, 65536 - 54, 65536);
+    /* The largest IP packet is more than the user backend takes: cut. */
+    f->nb.nsent = 0;
+    f->nb.all_len = 0;
+    tx_tso(h, 1, 1448, 65535 - 40);
+    assert_int_equal(f->nb.nsent, (65535 - 40 + 1447) / 1448);
+    check_sent_stream(&f->nb, 65535 - 40, 1448);
+}
+
+static void test_tx_tso_not_negotiated(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    assert_true(h_start(h, H_F_V1 | F_CSUM, 2, 16));
+    tx_tso(h, 1, 1000, 3000);
+    assert_int_equal(f->nb.nsent, 0);
+    assert_int_equal(h_used_idx(h, 1), 1);
 }
 
 static void test_rx_flow(void **state)
@@ -324,6 +481,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_checksum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tso, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tso_whole_to_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tso_not_negotiated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_options),
