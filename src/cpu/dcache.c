@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "cpu/hart_internal.h"
+#include "cpu/jit.h"
 #include "mem/bus.h"
 #include "util/log.h"
 
@@ -28,8 +29,14 @@ static struct dpage *lookup(struct hart *h, uint64_t pa_page)
     return NULL;
 }
 
-static void clear_slots(struct dpage *p)
+static void clear_slots(struct hart *h, struct dpage *p)
 {
+    if (p->jit) {
+        p->jit = false;
+        memset(p->jit_cover, 0, sizeof(p->jit_cover));
+        h->jit_inval++;
+        h->stats.jit_inval++;
+    }
     for (unsigned i = 0; i < DPAGE_SLOTS; i++)
         dinsn_set_pseudo(&p->insn[i], OP_DECODE);
 }
@@ -67,6 +74,7 @@ void dcache_flush_all(struct hart *h)
         h->dbuckets[b] = NULL;
     }
     h->dpages = 0;
+    jit_reset(h);
     mark_store_tlb(h, 0, false);
     memset(h->tlb[ACC_FETCH], 0xff, sizeof(h->tlb[ACC_FETCH]));
     memset(h->tlb_dpage, 0, sizeof(h->tlb_dpage));
@@ -81,7 +89,7 @@ void dcache_validate(struct hart *h, struct dpage *p)
 {
     const uint8_t *ram = ram_page(h, p->pa);
     if (p->dirty || memcmp(p->snap, ram, PAGE_SIZE) != 0) {
-        clear_slots(p);
+        clear_slots(h, p);
         memcpy(p->snap, ram, PAGE_SIZE);
         p->dirty = false;
     }
@@ -141,8 +149,9 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     p->pa = pa_page;
     p->gen = h->dgen;
     p->dirty = false;
+    p->jit = false;
     memcpy(p->snap, ram_page(h, pa_page), PAGE_SIZE);
-    clear_slots(p);
+    clear_slots(h, p);
     memset(&p->insn[DPAGE_SLOTS], 0, 2 * sizeof(p->insn[0]));
     dinsn_set_pseudo(&p->insn[DPAGE_SLOTS], OP_END);
     dinsn_set_pseudo(&p->insn[DPAGE_SLOTS + 1], OP_END);
@@ -153,6 +162,37 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1, __ATOMIC_RELAXED);
     mark_store_tlb(h, (uintptr_t)bus_ram_ptr(h->bus, pa_page, 0), true);
     return p;
+}
+
+static bool covered(const struct dpage *p, unsigned first, unsigned last)
+{
+    for (unsigned i = first; i <= last && i < DPAGE_SLOTS; i++)
+        if (p->jit_cover[i / 64] & (1ULL << (i % 64)))
+            return true;
+    return false;
+}
+
+void dcache_decode_slot(struct hart *h, struct dpage *p, unsigned off)
+{
+    struct dinsn *d = &p->insn[off / 2];
+    const uint8_t *host = ram_page(h, p->pa) + off;
+    uint16_t lo;
+    memcpy(&lo, host, 2);
+    unsigned n = 2;
+    if ((lo & 3) == 3 && off == PAGE_SIZE - 2) {
+        memset(d, 0, sizeof(*d));
+        dinsn_set_pseudo(d, OP_CROSS);
+        d->len = 4;
+    } else if ((lo & 3) == 3) {
+        uint32_t insn;
+        memcpy(&insn, host, 4);
+        decode_insn(d, insn);
+        n = 4;
+    } else {
+        decode_insn(d, lo);
+    }
+    if (memcmp(host, p->snap + off, n) != 0)
+        p->dirty = true; /* see hart_internal.h: FENCE.I on several harts */
 }
 
 void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len)
@@ -169,6 +209,12 @@ void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len)
         /* A 4-byte instruction starting 2 bytes before lo covers lo. */
         unsigned first = lo >= 2 ? (unsigned)(lo - 2) / 2 : 0;
         unsigned last = (unsigned)(hi - 1) / 2;
+        if (p->jit && covered(p, first, last)) {
+            /* Compiled blocks do not know which slots they came from
+             * beyond the page: drop them all. */
+            clear_slots(h, p);
+            continue;
+        }
         for (unsigned i = first; i <= last; i++)
             dinsn_set_pseudo(&p->insn[i], OP_DECODE);
     }
@@ -191,7 +237,7 @@ void dcache_apply_dma(struct hart *h)
     for (unsigned i = 0; i < n; i++) {
         struct dpage *p = lookup(h, pages[i]);
         if (p) {
-            clear_slots(p);
+            clear_slots(h, p);
             memcpy(p->snap, ram_page(h, p->pa), PAGE_SIZE);
             p->dirty = false;
         }

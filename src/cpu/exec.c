@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu/alu.h"
 #include "cpu/hart_internal.h"
+#include "cpu/jit.h"
 #include "mem/bus.h"
 #include "util/compiler.h"
 

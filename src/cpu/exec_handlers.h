@@ -11,26 +11,8 @@
 LBL(DECODE): {
     left++;
     struct dinsn *dbase = d - ((pc & (PAGE_SIZE - 1)) >> 1);
-    struct dpage *curdp = (struct dpage *)((char *)dbase - offsetof(struct dpage, insn));
-    unsigned off = (unsigned)(pc & (PAGE_SIZE - 1));
-    const uint8_t *host = (const uint8_t *)bus_ram_ptr(h->bus, curdp->pa, 0) + off;
-    uint16_t lo;
-    memcpy(&lo, host, 2);
-    unsigned n = 2;
-    if ((lo & 3) == 3 && off == PAGE_SIZE - 2) {
-        memset(d, 0, sizeof(*d));
-        dinsn_set_pseudo(d, OP_CROSS);
-        d->len = 4;
-    } else if ((lo & 3) == 3) {
-        uint32_t insn;
-        memcpy(&insn, host, 4);
-        decode_insn(d, insn);
-        n = 4;
-    } else {
-        decode_insn(d, lo);
-    }
-    if (memcmp(host, curdp->snap + off, n) != 0)
-        curdp->dirty = true; /* see hart_internal.h: FENCE.I on several harts */
+    dcache_decode_slot(h, (struct dpage *)((char *)dbase - offsetof(struct dpage, insn)),
+                       (unsigned)(pc & (PAGE_SIZE - 1)));
     DISPATCH();
 }
 LBL(END):
@@ -39,6 +21,27 @@ LBL(END):
 LBL(CROSS):
     left++;
     goto slow_fetch;
+LBL(JIT): {
+    /* A compiled block starts here (see jit.h).  It counts its own
+     * instructions and needs room for a whole block in the budget. */
+    const uint8_t *code = jit_slot_code(d);
+    if (EXEC_TRACE || left < JIT_MAX_INSNS) {
+        h->tmp_insn[0] = *jit_code_orig(code);
+        d = &h->tmp_insn[0];
+        page = TLB_INVALID;
+        GOTO_HANDLER();
+    }
+    left++;
+    h->stats.jit_enter++;
+    left = (uint64_t)jit_enter(h, code, (int64_t)left, pc, ltlb, stlb);
+    pc = h->pc;
+    page = TLB_INVALID;
+    if (unlikely(h->jit_exc)) {
+        h->jit_exc = false;
+        goto trap_fetch;
+    }
+    goto fetch;
+}
 LBL(ILLEGAL):
     ILLEGAL();
 LBL(NOP):
@@ -130,7 +133,6 @@ LBL(JALR): {
         x[d->rd] = (expr);                                                                         \
         NEXT();                                                                                    \
     }
-#define SEXT32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
     ALU(ADDI, a + (uint64_t)imm)
     ALU(SLTI, (int64_t)a < imm)
     ALU(SLTIU, a < (uint64_t)imm)
@@ -163,27 +165,17 @@ LBL(JALR): {
     /* ---- M ---- */
     ALU(MUL, a * b)
     ALU(MULH, (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64))
-    ALU(MULHSU, (uint64_t)(((__int128)(int64_t)a * (__int128)b) >> 64))
+    ALU(MULHSU, alu_mulhsu(a, b))
     ALU(MULHU, (uint64_t)(((unsigned __int128)a * b) >> 64))
-    ALU(DIV, b == 0                                        ? UINT64_MAX
-             : ((int64_t)a == INT64_MIN && (int64_t)b == -1) ? a
-                                                           : (uint64_t)((int64_t)a / (int64_t)b))
-    ALU(DIVU, b == 0 ? UINT64_MAX : a / b)
-    ALU(REM, b == 0                                        ? a
-             : ((int64_t)a == INT64_MIN && (int64_t)b == -1) ? 0
-                                                           : (uint64_t)((int64_t)a % (int64_t)b))
-    ALU(REMU, b == 0 ? a : a % b)
+    ALU(DIV, alu_div(a, b))
+    ALU(DIVU, alu_divu(a, b))
+    ALU(REM, alu_rem(a, b))
+    ALU(REMU, alu_remu(a, b))
     ALU(MULW, SEXT32((uint32_t)a * (uint32_t)b))
-    ALU(DIVW, (int32_t)b == 0 ? UINT64_MAX
-              : ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                  ? SEXT32(a)
-                  : SEXT32((int32_t)a / (int32_t)b))
-    ALU(DIVUW, (uint32_t)b == 0 ? UINT64_MAX : SEXT32((uint32_t)a / (uint32_t)b))
-    ALU(REMW, (int32_t)b == 0 ? SEXT32(a)
-              : ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                  ? 0
-                  : SEXT32((int32_t)a % (int32_t)b))
-    ALU(REMUW, (uint32_t)b == 0 ? SEXT32(a) : SEXT32((uint32_t)a % (uint32_t)b))
+    ALU(DIVW, alu_divw(a, b))
+    ALU(DIVUW, alu_divuw(a, b))
+    ALU(REMW, alu_remw(a, b))
+    ALU(REMUW, alu_remuw(a, b))
 
     /* ---- System ---- */
 LBL(FENCE_I):

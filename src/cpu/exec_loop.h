@@ -43,6 +43,14 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
         left--;                                                                                    \
         GOTO_HANDLER();                                                                            \
     } while (0)
+/* Counts a jump to slot d towards compiling a block there. */
+#define JIT_COUNT()                                                                                \
+    do {                                                                                           \
+        if (!EXEC_TRACE && h->jit_threshold && d->hidx != JIT_HIDX &&                              \
+            unlikely(++h->jit_hot[((uintptr_t)d >> 4) & (sizeof(h->jit_hot) - 1)] ==               \
+                     h->jit_threshold))                                                            \
+            goto jit_compile;                                                                      \
+    } while (0)
 /* DISPATCH for a caller that has already taken the instruction from
  * the budget. */
 #define DISPATCH_COUNTED() GOTO_HANDLER()
@@ -65,6 +73,7 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
             pc = target_;                                                                          \
             if (unlikely(left == 0 || atomic_load_explicit(&h->check, memory_order_relaxed)))      \
                 goto out;                                                                          \
+            JIT_COUNT();                                                                           \
             DISPATCH();                                                                            \
         }                                                                                          \
         pc = target_;                                                                              \
@@ -88,6 +97,7 @@ fetch:
         goto out;
     if ((pc & PAGE_MASK) == page) {
         d = h->cur_dbase + ((pc & (PAGE_SIZE - 1)) >> 1);
+        JIT_COUNT();
         DISPATCH();
     }
     {
@@ -108,8 +118,17 @@ fetch:
         h->cur_dbase = dp->insn;
         page = pc & PAGE_MASK;
         d = dp->insn + ((pc & (PAGE_SIZE - 1)) >> 1);
+        JIT_COUNT();
         DISPATCH();
     }
+
+jit_compile:
+    /* d is in the page of h->cur_dbase.  Compiling may flush the decoded
+     * cache, so fetch again afterwards. */
+    jit_compile(h, (struct dpage *)((char *)h->cur_dbase - offsetof(struct dpage, insn)),
+                (unsigned)(d - h->cur_dbase) * 2);
+    page = TLB_INVALID;
+    goto fetch;
 
 slow_fetch : {
     /* Code outside plain RAM, or an instruction crossing a page. */
@@ -164,13 +183,13 @@ out:
 #undef GOTO_HANDLER
 #undef ILLEGAL
 #undef JUMP
+#undef JIT_COUNT
 #undef LABEL
 #undef LOAD
 #undef LR
 #undef NEXT
 #undef RAISE
 #undef SC
-#undef SEXT32
 #undef STORE
 #undef STORE_VAL
 #undef SYNC_COUNTERS

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/hart_internal.h"
+#include "cpu/jit.h"
 #include "machine/vclock.h"
 #include "mem/bus.h"
 #include "state/state.h"
@@ -20,6 +21,11 @@ const unsigned hart_mmu_type_bits = 48;
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
  * Sstc timer and stop requests are noticed (~100 us). */
 #define RUN_SLICE 20000
+
+/* Jumps to a block start before it is compiled: high enough that code
+ * run once at boot stays interpreted, low enough that loops compile
+ * at once. */
+#define JIT_DEFAULT_THRESHOLD 16
 
 /* RAM written behind the harts' backs (DMA): called from any thread. */
 static void ram_write_hook(void *opaque, uint64_t pa, uint64_t len)
@@ -78,6 +84,11 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
         h->trace_traps = true;
     else if (t && *t && strcmp(t, "0") != 0)
         h->trace = h->trace_traps = true;
+    const char *jit = getenv("WIRT_JIT");
+    if (!jit || strcmp(jit, "0") != 0) {
+        const char *th = getenv("WIRT_JIT_THRESHOLD");
+        hart_set_jit(h, true, th ? (unsigned)strtoul(th, NULL, 0) : 0);
+    }
     if (bus->ram_write_hook == ram_write_hook)
         h->shared = ((struct hart *)bus->ram_write_hook_opaque)->shared;
     else if (!(h->shared = calloc(1, sizeof(*h->shared)))) {
@@ -107,10 +118,12 @@ void hart_free(struct hart *h)
                 " tlb_flush_va %" PRIu64 " (scans %" PRIu64 ") fetch_miss %" PRIu64
                 " load_slow %" PRIu64 " store_slow %" PRIu64 " dpage_alloc %" PRIu64
                 " dcache_flush %" PRIu64 " code_store %" PRIu64 " interrupts %" PRIu64
-                " exceptions %" PRIu64 "\n",
+                " exceptions %" PRIu64 " jit_blocks %" PRIu64 " jit_flush %" PRIu64
+                " jit_inval %" PRIu64 " jit_enter %" PRIu64 "\n",
                 h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->tlb_flush_scan,
                 s->fetch_miss, s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush,
-                s->code_store, s->interrupts, s->exceptions);
+                s->code_store, s->interrupts, s->exceptions, s->jit_blocks, s->jit_flush,
+                s->jit_inval, s->jit_enter);
     }
     struct bus *bus = h->bus;
     /* Unlink from the hook chain, wherever we are in it (harts may be
@@ -129,12 +142,28 @@ void hart_free(struct hart *h)
     }
     dcache_flush_all(h);
     dcache_free_arena(h);
+    jit_free(h);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     if (atomic_fetch_sub(&h->shared->nharts, 1) == 1)
         free(h->shared);
     free(h->code_map);
     free(h);
+}
+
+void hart_set_jit(struct hart *h, bool on, unsigned threshold)
+{
+    if (!threshold)
+        threshold = JIT_DEFAULT_THRESHOLD;
+    if (threshold > UINT8_MAX)
+        threshold = UINT8_MAX; /* the counters are bytes */
+    if (on && jit_init(h)) {
+        h->jit_threshold = threshold;
+        memset(h->jit_hot, 0, sizeof(h->jit_hot));
+        return;
+    }
+    h->jit_threshold = 0;
+    dcache_flush_all(h); /* back to plain decoded slots */
 }
 
 void hart_set_trace(struct hart *h, bool on)
@@ -270,9 +299,9 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
     X(pc)                                                                                          \
     X(mstatus)                                                                                     \
     X(medeleg)                                                                                     \
-    X(mideleg) X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause) X(scause) X(mtval)     \
-        X(stval) X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg) X(stimecmp) X(mcycle)       \
-            X(minstret)
+    X(mideleg)                                                                                     \
+    X(mie) X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause) X(scause) X(mtval) X(stval)       \
+        X(mscratch) X(sscratch) X(satp) X(menvcfg) X(senvcfg) X(stimecmp) X(mcycle) X(minstret)
 
 void hart_save(struct hart *h, struct state_writer *w)
 {

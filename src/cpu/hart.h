@@ -67,6 +67,12 @@ extern const unsigned hart_mmu_type_bits;       /* highest paging mode: 48 for s
  * while the hart is stopped, or accept a torn snapshot). */
 void hart_dump(const struct hart *h, FILE *f);
 
+/* The block compiler (x86-64 hosts; elsewhere the interpreter runs
+ * everything).  On by default unless WIRT_JIT=0.  threshold: how many
+ * times jumps must reach a block start before it is compiled (0 keeps
+ * the default); tests use 1 to compile everything. */
+void hart_set_jit(struct hart *h, bool on, unsigned threshold);
+
 /* Register access for tests, loaders and debugging. */
 uint64_t hart_get_pc(const struct hart *h);
 uint64_t hart_get_x(const struct hart *h, unsigned reg);

@@ -136,12 +136,14 @@ struct tlb_entry {
 #define DPAGE_SLOTS (PAGE_SIZE / 2)
 
 struct dpage {
-    uint64_t pa;                        /* physical page address */
-    struct dpage *hnext;                /* hash chain / free list */
-    uint32_t gen;                       /* == hart.dgen: validated since the last FENCE.I */
-    bool dirty;                         /* some slot was decoded from bytes != snap */
-    struct dinsn insn[DPAGE_SLOTS + 2]; /* + two OP_END sentinels */
-    uint8_t snap[PAGE_SIZE];            /* the page's bytes when it was last validated */
+    uint64_t pa;                          /* physical page address */
+    struct dpage *hnext;                  /* hash chain / free list */
+    uint32_t gen;                         /* == hart.dgen: validated since the last FENCE.I */
+    bool dirty;                           /* some slot was decoded from bytes != snap */
+    bool jit;                             /* some slot is a compiled block's entry (OP_JIT) */
+    uint64_t jit_cover[DPAGE_SLOTS / 64]; /* slots that compiled blocks were made from */
+    struct dinsn insn[DPAGE_SLOTS + 2];   /* + two OP_END sentinels */
+    uint8_t snap[PAGE_SIZE];              /* the page's bytes when it was last validated */
 };
 
 #define DCACHE_BUCKETS   1024
@@ -157,10 +159,11 @@ struct hart_stats {
     uint64_t tlb_flush; /* full TLB flushes */
     uint64_t tlb_flush_va;
     uint64_t tlb_flush_scan; /* tlb_flush_va calls that searched for superpage entries */
-    uint64_t fetch_miss; /* fetch TLB misses */
+    uint64_t fetch_miss;     /* fetch TLB misses */
     uint64_t load_slow, store_slow;
     uint64_t dpage_alloc, dcache_flush, code_store; /* stores hitting decoded pages */
     uint64_t interrupts, exceptions;
+    uint64_t jit_blocks, jit_flush, jit_inval, jit_enter;
 };
 
 /* State shared by the harts of one bus (found through the bus's RAM-write
@@ -229,6 +232,13 @@ struct hart {
     uint8_t *code_map;        /* per RAM page: 1 if a dpage exists for it */
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
     struct dinsn *cur_dbase;  /* the interpreter's current decoded page (exec_loop.h) */
+
+    /* Block compiler (jit.c). */
+    struct jit *jit;        /* NULL: interpret everything */
+    unsigned jit_threshold; /* 0 when the JIT is off */
+    bool jit_exc;           /* a slow path called from compiled code raised */
+    uint64_t jit_inval;     /* bumped whenever compiled code is invalidated */
+    uint8_t jit_hot[4096];  /* jumps to a slot (hashed), counted to jit_threshold */
 
     struct bus *bus;
     struct cpu_shared *shared;
@@ -305,6 +315,8 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
 void dcache_validate(struct hart *h, struct dpage *p);
 void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len);
 void dcache_apply_dma(struct hart *h);
+/* Decodes the OP_DECODE slot at byte offset off of p in place. */
+void dcache_decode_slot(struct hart *h, struct dpage *p, unsigned off);
 /* Releases every dpage (hart_free, after dcache_flush_all). */
 void dcache_free_arena(struct hart *h);
 

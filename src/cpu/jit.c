@@ -1,0 +1,954 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block compiler for x86-64 hosts (design in jit.h).
+ *
+ * Register use in generated code (all callee-saved, so calls into C keep
+ * them): rbx = struct hart, r12 = load TLB set, r14 = store TLB set,
+ * r13 = instruction budget left, r15 = virtual pc of the running block's
+ * entry.  rax, rcx, rdx and the argument registers are scratch.  The
+ * stack stays 16-byte aligned inside blocks, so they call C directly.
+ *
+ * Each block is a main line (the fast paths, straight through) followed
+ * by its cold stubs (TLB misses, taken branches), so the common path
+ * falls through without taken jumps.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu/alu.h"
+#include "cpu/jit.h"
+#include "mem/bus.h"
+#include "util/compiler.h"
+
+#if defined(__x86_64__)
+
+#define CODE_SIZE  (64u << 20)
+#define BLOCK_ROOM (256u << 10) /* more than one jit_compile() call can emit */
+
+struct jit {
+    uint8_t *buf, *end, *free;
+    uint8_t *enter;    /* trampoline from C */
+    uint8_t *dispatch; /* r15 = next pc: chain through the fetch TLB or leave */
+    uint8_t *exit;     /* r15 = next pc: leave */
+    uint8_t *epilogue; /* leave with h->pc already set */
+    uint8_t *blocks;   /* first byte after the stubs */
+};
+
+/* ---- x86-64 encoding ---- */
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 12, CC_GE = 13 };
+enum { F_W = 1, F_66 = 2, F_BYTE = 4 };
+/* Group-1 (0x81/0x83) and shift (0xc1/0xd3) opcode extensions. */
+enum { G_ADD = 0, G_OR = 1, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };
+enum { SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
+
+struct emit {
+    uint8_t *p;
+};
+
+static void e8(struct emit *e, unsigned v)
+{
+    *e->p++ = (uint8_t)v;
+}
+static void e32(struct emit *e, uint32_t v)
+{
+    memcpy(e->p, &v, 4);
+    e->p += 4;
+}
+static void e64(struct emit *e, uint64_t v)
+{
+    memcpy(e->p, &v, 8);
+    e->p += 8;
+}
+
+static void prefix(struct emit *e, unsigned f, int reg, int rm, unsigned opc)
+{
+    if (f & F_66)
+        e8(e, 0x66);
+    unsigned rex = 0x40 | ((f & F_W) ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((rm >> 3) & 1);
+    if (rex != 0x40 || (f & F_BYTE))
+        e8(e, rex);
+    if (opc > 0xff)
+        e8(e, opc >> 8);
+    e8(e, opc & 0xff);
+}
+
+/* opc reg, [base + disp] */
+static void op_mem(struct emit *e, unsigned f, unsigned opc, int reg, int base, int32_t disp)
+{
+    prefix(e, f, reg, base, opc);
+    unsigned r = (unsigned)(reg & 7) << 3, b = (unsigned)base & 7;
+    unsigned sib = b == 4;
+    if (disp == 0 && b != 5) {
+        e8(e, r | b);
+        if (sib)
+            e8(e, 0x24);
+    } else if (disp >= -128 && disp <= 127) {
+        e8(e, 0x40 | r | b);
+        if (sib)
+            e8(e, 0x24);
+        e8(e, (unsigned)disp & 0xff);
+    } else {
+        e8(e, 0x80 | r | b);
+        if (sib)
+            e8(e, 0x24);
+        e32(e, (uint32_t)disp);
+    }
+}
+
+/* opc reg, rm (register direct) */
+static void op_rr(struct emit *e, unsigned f, unsigned opc, int reg, int rm)
+{
+    prefix(e, f, reg, rm, opc);
+    e8(e, 0xc0 | (unsigned)(reg & 7) << 3 | (unsigned)(rm & 7));
+}
+
+static bool fits8(int64_t v)
+{
+    return v >= -128 && v <= 127;
+}
+static bool fits32(int64_t v)
+{
+    return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* group-1 op rm, imm32 */
+static void alu_ri(struct emit *e, unsigned f, int ext, int rm, int32_t imm)
+{
+    if (fits8(imm)) {
+        op_rr(e, f, 0x83, ext, rm);
+        e8(e, (unsigned)imm & 0xff);
+    } else {
+        op_rr(e, f, 0x81, ext, rm);
+        e32(e, (uint32_t)imm);
+    }
+}
+
+static void shift_ri(struct emit *e, unsigned f, int ext, int rm, unsigned n)
+{
+    op_rr(e, f, 0xc1, ext, rm);
+    e8(e, n);
+}
+
+static void mov_ri(struct emit *e, int reg, uint64_t v)
+{
+    if (v <= UINT32_MAX) { /* mov r32, imm32 zero-extends */
+        if (reg >= 8)
+            e8(e, 0x41);
+        e8(e, 0xb8 + (unsigned)(reg & 7));
+        e32(e, (uint32_t)v);
+    } else if (fits32((int64_t)v)) {
+        op_rr(e, F_W, 0xc7, 0, reg);
+        e32(e, (uint32_t)v);
+    } else {
+        e8(e, 0x48 | ((reg >> 3) & 1));
+        e8(e, 0xb8 + (unsigned)(reg & 7));
+        e64(e, v);
+    }
+}
+
+static uint8_t *jcc_fwd(struct emit *e, int cc)
+{
+    e8(e, 0x0f);
+    e8(e, 0x80 | (unsigned)cc);
+    e32(e, 0);
+    return e->p - 4;
+}
+static uint8_t *jmp_fwd(struct emit *e)
+{
+    e8(e, 0xe9);
+    e32(e, 0);
+    return e->p - 4;
+}
+static void patch(uint8_t *fix, const uint8_t *target)
+{
+    int32_t rel = (int32_t)(target - (fix + 4));
+    memcpy(fix, &rel, 4);
+}
+static void jcc_to(struct emit *e, int cc, const uint8_t *target)
+{
+    patch(jcc_fwd(e, cc), target);
+}
+static void jmp_to(struct emit *e, const uint8_t *target)
+{
+    patch(jmp_fwd(e), target);
+}
+
+static void call_abs(struct emit *e, const void *fn)
+{
+    mov_ri(e, RAX, (uint64_t)(uintptr_t)fn);
+    e8(e, 0xff);
+    e8(e, 0xd0); /* call rax */
+}
+
+#define XOFF(r)  ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
+#define HOFF(fl) ((int32_t)offsetof(struct hart, fl))
+
+static void ld_x(struct emit *e, int reg, unsigned xr)
+{
+    op_mem(e, F_W, 0x8b, reg, RBX, XOFF(xr));
+}
+static void st_x(struct emit *e, int reg, unsigned xr)
+{
+    op_mem(e, F_W, 0x89, reg, RBX, XOFF(xr));
+}
+static void ld_x32(struct emit *e, int reg, unsigned xr)
+{
+    op_mem(e, 0, 0x8b, reg, RBX, XOFF(xr));
+}
+static void movsxd_rax(struct emit *e)
+{
+    op_rr(e, F_W, 0x63, RAX, RAX);
+}
+static void lea(struct emit *e, int reg, int base, int32_t disp)
+{
+    op_mem(e, F_W, 0x8d, reg, base, disp);
+}
+
+/* ---- the slow paths compiled code calls ---- */
+
+/* kind: access size | 16 for sign extension */
+static uint64_t jit_load_slow(struct hart *h, uint64_t va, unsigned kind)
+{
+    uint64_t v;
+    if (!mem_load_slow(h, va, kind & 15, &v)) {
+        h->jit_exc = true;
+        return 0;
+    }
+    if (kind & 16) {
+        switch (kind & 15) {
+        case 1:
+            return (uint64_t)(int64_t)(int8_t)v;
+        case 2:
+            return (uint64_t)(int64_t)(int16_t)v;
+        case 4:
+            return (uint64_t)(int64_t)(int32_t)v;
+        }
+    }
+    return v;
+}
+
+/* 0: stored; 1: trapped; 2: stored, and compiled code was invalidated */
+static int jit_store_slow(struct hart *h, uint64_t va, uint64_t val, unsigned size)
+{
+    uint64_t inval = h->jit_inval;
+    if (!mem_store_slow(h, va, size, val)) {
+        h->jit_exc = true;
+        return 1;
+    }
+    return h->jit_inval != inval ? 2 : 0;
+}
+
+/* The code of the block at pc if it can be entered right away, else NULL
+ * (the interpreter's fetch path then does the work). */
+static const uint8_t *jit_lookup(struct hart *h, uint64_t pc)
+{
+    unsigned i = (pc >> PAGE_SHIFT) & (TLB_SIZE - 1);
+    const struct tlb_entry *e = &h->tlb[ACC_FETCH][h->fetch_idx][i];
+    if (e->tag != (pc & PAGE_MASK))
+        return NULL;
+    const struct dpage *dp = h->tlb_dpage[h->fetch_idx][i];
+    if (dp->gen != h->dgen)
+        return NULL;
+    const struct dinsn *d = &dp->insn[(pc & (PAGE_SIZE - 1)) >> 1];
+    return d->hidx == JIT_HIDX ? jit_slot_code(d) : NULL;
+}
+
+/* ---- fixed stubs ---- */
+
+static void emit_stubs(struct jit *j)
+{
+    struct emit e = {j->buf};
+    static const int saved[] = {RBX, RBP, R12, R13, R14, R15};
+
+    /* enter(h = rdi, code = rsi, left = rdx, pc = rcx, ltlb = r8, stlb = r9) */
+    j->enter = e.p;
+    for (unsigned i = 0; i < ARRAY_SIZE(saved); i++) {
+        if (saved[i] >= 8)
+            e8(&e, 0x41);
+        e8(&e, 0x50 + (unsigned)(saved[i] & 7));
+    }
+    alu_ri(&e, F_W, G_SUB, RSP, 8); /* 16-byte alignment for calls */
+    op_rr(&e, F_W, 0x89, RDI, RBX);
+    op_rr(&e, F_W, 0x89, RDX, R13);
+    op_rr(&e, F_W, 0x89, RCX, R15);
+    op_rr(&e, F_W, 0x89, R8, R12);
+    op_rr(&e, F_W, 0x89, R9, R14);
+    e8(&e, 0xff);
+    e8(&e, 0xe6); /* jmp rsi */
+
+    /* dispatch: r15 = next pc */
+    j->dispatch = e.p;
+    alu_ri(&e, F_W, G_CMP, R13, JIT_MAX_INSNS);
+    uint8_t *f1 = jcc_fwd(&e, CC_L);
+    op_mem(&e, 0, 0x83, G_CMP, RBX, HOFF(check));
+    e8(&e, 0);
+    uint8_t *f2 = jcc_fwd(&e, CC_NE);
+    op_rr(&e, F_W, 0x89, RBX, RDI);
+    op_rr(&e, F_W, 0x89, R15, RSI);
+    call_abs(&e, (const void *)jit_lookup);
+    op_rr(&e, F_W, 0x85, RAX, RAX);
+    uint8_t *f3 = jcc_fwd(&e, CC_E);
+    e8(&e, 0xff);
+    e8(&e, 0xe0); /* jmp rax */
+
+    /* exit: h->pc = r15 */
+    j->exit = e.p;
+    patch(f1, j->exit);
+    patch(f2, j->exit);
+    patch(f3, j->exit);
+    op_mem(&e, F_W, 0x89, R15, RBX, HOFF(pc));
+    j->epilogue = e.p;
+    op_rr(&e, F_W, 0x89, R13, RAX);
+    alu_ri(&e, F_W, G_ADD, RSP, 8);
+    for (unsigned i = ARRAY_SIZE(saved); i-- > 0;) {
+        if (saved[i] >= 8)
+            e8(&e, 0x41);
+        e8(&e, 0x58 + (unsigned)(saved[i] & 7));
+    }
+    e8(&e, 0xc3);
+    j->blocks = (uint8_t *)(((uintptr_t)e.p + 63) & ~(uintptr_t)63);
+}
+
+/* ---- compiling a block ---- */
+
+enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH };
+
+struct cold {
+    enum cold_kind kind;
+    uint8_t *fix;    /* the main line's rel32 to this stub */
+    uint8_t *resume; /* where the main line goes on */
+    const struct dinsn *d;
+    unsigned off; /* the instruction's offset in the page */
+    unsigned idx; /* instructions before it in the block */
+};
+
+struct jc {
+    struct emit e;
+    struct jit *j;
+    struct dpage *dp;
+    unsigned entry; /* the block's offset in the page */
+    struct cold cold[JIT_MAX_INSNS];
+    unsigned ncold;
+};
+
+/* Leaves the block for pc = entry pc + delta after `retired`
+ * instructions: straight into the target's block when it is in this page
+ * and compiled, else through the dispatcher. */
+static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
+{
+    struct emit *e = &c->e;
+    if (retired)
+        alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
+    if (delta)
+        lea(e, R15, R15, (int32_t)delta);
+    int64_t target = (int64_t)c->entry + delta;
+    if (target < 0 || target >= (int64_t)PAGE_SIZE) {
+        jmp_to(e, c->j->dispatch);
+        return;
+    }
+    alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
+    jcc_to(e, CC_L, c->j->exit);
+    op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
+    e8(e, 0);
+    jcc_to(e, CC_NE, c->j->exit);
+    mov_ri(e, RAX, (uint64_t)(uintptr_t)&c->dp->insn[target >> 1]);
+    op_mem(e, F_66, 0x81, G_CMP, RAX, (int32_t)offsetof(struct dinsn, hidx));
+    e8(e, JIT_HIDX & 0xff);
+    e8(e, JIT_HIDX >> 8);
+    jcc_to(e, CC_NE, c->j->exit);
+    op_mem(e, 0, 0xff, 4, RAX, (int32_t)offsetof(struct dinsn, imm)); /* jmp [rax + imm] */
+}
+
+static void add_cold(struct jc *c, enum cold_kind kind, uint8_t *fix, const struct dinsn *d,
+                     unsigned off, unsigned idx)
+{
+    c->cold[c->ncold++] = (struct cold){kind, fix, NULL, d, off, idx};
+}
+
+/* rax = guest address; rdx = its TLB entry in the set at tlb_reg; jumps
+ * to a new cold stub when the entry does not map it. */
+static void emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
+                           enum cold_kind kind, unsigned off, unsigned idx)
+{
+    struct emit *e = &c->e;
+    _Static_assert(sizeof(struct tlb_entry) == 16 && TLB_SIZE == 256, "index math below");
+    ld_x(e, RAX, d->rs1);
+    if (d->imm)
+        alu_ri(e, F_W, G_ADD, RAX, d->imm);
+    op_rr(e, 0, 0x89, RAX, RDX);                 /* mov edx, eax */
+    shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
+    alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
+    op_rr(e, F_W, 0x01, tlb_reg, RDX); /* add rdx, tlb */
+    op_rr(e, F_W, 0x89, RAX, RCX);
+    alu_ri(e, F_W, G_AND, RCX, (int32_t)(PAGE_MASK | (size - 1)));
+    op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+    add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
+    op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+}
+
+static unsigned access_size(unsigned op)
+{
+    switch (op) {
+    case OP_LB:
+    case OP_LBU:
+    case OP_SB:
+        return 1;
+    case OP_LH:
+    case OP_LHU:
+    case OP_SH:
+        return 2;
+    case OP_LW:
+    case OP_LWU:
+    case OP_SW:
+        return 4;
+    default:
+        return 8;
+    }
+}
+
+static bool load_signed(unsigned op)
+{
+    return op == OP_LB || op == OP_LH || op == OP_LW;
+}
+
+static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
+{
+    struct emit *e = &c->e;
+    unsigned size = access_size(d->op);
+    emit_tlb_check(c, d, size, R12, COLD_LOAD, off, idx);
+    switch (d->op) {
+    case OP_LB:
+        op_mem(e, F_W, 0x0fbe, RAX, RAX, 0);
+        break;
+    case OP_LH:
+        op_mem(e, F_W, 0x0fbf, RAX, RAX, 0);
+        break;
+    case OP_LW:
+        op_mem(e, F_W, 0x63, RAX, RAX, 0);
+        break;
+    case OP_LD:
+        op_mem(e, F_W, 0x8b, RAX, RAX, 0);
+        break;
+    case OP_LBU:
+        op_mem(e, 0, 0x0fb6, RAX, RAX, 0);
+        break;
+    case OP_LHU:
+        op_mem(e, 0, 0x0fb7, RAX, RAX, 0);
+        break;
+    case OP_LWU:
+        op_mem(e, 0, 0x8b, RAX, RAX, 0);
+        break;
+    }
+    st_x(e, RAX, d->rd);
+    c->cold[c->ncold - 1].resume = e->p;
+}
+
+static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
+{
+    struct emit *e = &c->e;
+    unsigned size = access_size(d->op);
+    emit_tlb_check(c, d, size, R14, COLD_STORE, off, idx);
+    ld_x(e, RCX, d->rs2);
+    switch (size) {
+    case 1:
+        op_mem(e, F_BYTE, 0x88, RCX, RAX, 0);
+        break;
+    case 2:
+        op_mem(e, F_66, 0x89, RCX, RAX, 0);
+        break;
+    case 4:
+        op_mem(e, 0, 0x89, RCX, RAX, 0);
+        break;
+    default:
+        op_mem(e, F_W, 0x89, RCX, RAX, 0);
+        break;
+    }
+    c->cold[c->ncold - 1].resume = e->p;
+}
+
+/* h->pc = the pc of the instruction at off (for slow paths that raise). */
+static void emit_set_pc(struct jc *c, unsigned off)
+{
+    lea(&c->e, RCX, R15, (int32_t)off - (int32_t)c->entry);
+    op_mem(&c->e, F_W, 0x89, RCX, RBX, HOFF(pc));
+}
+
+static void emit_trap_exit(struct jc *c, unsigned retired)
+{
+    if (retired)
+        alu_ri(&c->e, F_W, G_SUB, R13, (int32_t)retired);
+    jmp_to(&c->e, c->j->epilogue);
+}
+
+static void emit_cold(struct jc *c, const struct cold *k)
+{
+    struct emit *e = &c->e;
+    const struct dinsn *d = k->d;
+    patch(k->fix, e->p);
+    if (k->kind == COLD_BRANCH) {
+        emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
+        return;
+    }
+    emit_set_pc(c, k->off);
+    op_rr(e, F_W, 0x89, RBX, RDI);
+    op_rr(e, F_W, 0x89, RAX, RSI);
+    if (k->kind == COLD_LOAD) {
+        mov_ri(e, RDX, access_size(d->op) | (load_signed(d->op) ? 16 : 0));
+        call_abs(e, (const void *)jit_load_slow);
+        op_mem(e, 0, 0x80, G_CMP, RBX, HOFF(jit_exc));
+        e8(e, 0);
+        uint8_t *ok = jcc_fwd(e, CC_E);
+        emit_trap_exit(c, k->idx);
+        patch(ok, e->p);
+        st_x(e, RAX, d->rd);
+        jmp_to(e, k->resume);
+        return;
+    }
+    ld_x(e, RDX, d->rs2);
+    mov_ri(e, RCX, access_size(d->op));
+    call_abs(e, (const void *)jit_store_slow);
+    op_rr(e, 0, 0x85, RAX, RAX);
+    jcc_to(e, CC_E, k->resume);
+    alu_ri(e, 0, G_CMP, RAX, 1);
+    uint8_t *changed = jcc_fwd(e, CC_NE);
+    emit_trap_exit(c, k->idx);
+    patch(changed, e->p);
+    /* The store changed compiled code (maybe this block): go on in the
+     * interpreter after it. */
+    alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx + 1);
+    lea(e, R15, R15, (int32_t)(k->off + d->len) - (int32_t)c->entry);
+    jmp_to(e, c->j->exit);
+}
+
+/* x[rd] = x[rs1] op x[rs2] for an op with a "reg, r/m" form. */
+static void emit_rrr(struct emit *e, unsigned f, unsigned opc, const struct dinsn *d)
+{
+    if (f & F_W)
+        ld_x(e, RAX, d->rs1);
+    else
+        ld_x32(e, RAX, d->rs1);
+    op_mem(e, f, opc, RAX, RBX, XOFF(d->rs2));
+    if (!(f & F_W))
+        movsxd_rax(e);
+    st_x(e, RAX, d->rd);
+}
+
+static void emit_rri(struct emit *e, unsigned f, int ext, const struct dinsn *d)
+{
+    if (f & F_W)
+        ld_x(e, RAX, d->rs1);
+    else
+        ld_x32(e, RAX, d->rs1);
+    alu_ri(e, f, ext, RAX, d->imm);
+    if (!(f & F_W))
+        movsxd_rax(e);
+    st_x(e, RAX, d->rd);
+}
+
+static void emit_shift(struct emit *e, unsigned f, int ext, const struct dinsn *d, bool imm)
+{
+    if (!imm)
+        ld_x32(e, RCX, d->rs2);
+    if (f & F_W)
+        ld_x(e, RAX, d->rs1);
+    else
+        ld_x32(e, RAX, d->rs1);
+    if (imm)
+        shift_ri(e, f, ext, RAX, (unsigned)d->imm);
+    else
+        op_rr(e, f, 0xd3, ext, RAX);
+    if (!(f & F_W))
+        movsxd_rax(e);
+    st_x(e, RAX, d->rd);
+}
+
+/* x[rd] = (x[rs1] cmp x[rs2] or imm) ? 1 : 0 */
+static void emit_set(struct emit *e, int cc, const struct dinsn *d, bool imm)
+{
+    op_rr(e, 0, 0x33, RCX, RCX);
+    ld_x(e, RAX, d->rs1);
+    if (imm)
+        alu_ri(e, F_W, G_CMP, RAX, d->imm);
+    else
+        op_mem(e, F_W, 0x3b, RAX, RBX, XOFF(d->rs2));
+    op_rr(e, F_BYTE, 0x0f90 | (unsigned)cc, 0, RCX);
+    st_x(e, RCX, d->rd);
+}
+
+static void emit_call2(struct emit *e, uint64_t (*fn)(uint64_t, uint64_t), const struct dinsn *d)
+{
+    ld_x(e, RDI, d->rs1);
+    ld_x(e, RSI, d->rs2);
+    call_abs(e, (const void *)fn);
+    st_x(e, RAX, d->rd);
+}
+
+static void emit_mulh(struct emit *e, int ext, const struct dinsn *d)
+{
+    ld_x(e, RAX, d->rs1);
+    op_mem(e, F_W, 0xf7, ext, RBX, XOFF(d->rs2)); /* rdx:rax = rax * m64 */
+    st_x(e, RDX, d->rd);
+}
+
+enum { INSN_NO, INSN_OK, INSN_ENDS };
+
+/* Emits one instruction; INSN_NO (nothing emitted) when it must be left to
+ * the interpreter, INSN_ENDS when it ends the block. */
+static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
+{
+    struct emit *e = &c->e;
+    int32_t rel = (int32_t)off - (int32_t)c->entry; /* this pc - entry pc */
+    switch (d->op) {
+    case OP_NOP:
+        break;
+    case OP_LUI:
+        op_mem(e, F_W, 0xc7, 0, RBX, XOFF(d->rd));
+        e32(e, (uint32_t)d->imm);
+        break;
+    case OP_AUIPC: {
+        int64_t v = (int64_t)rel + d->imm;
+        if (fits32(v)) {
+            lea(e, RAX, R15, (int32_t)v);
+        } else {
+            mov_ri(e, RAX, (uint64_t)v);
+            op_rr(e, F_W, 0x01, R15, RAX);
+        }
+        st_x(e, RAX, d->rd);
+        break;
+    }
+    case OP_JAL:
+        lea(e, RAX, R15, rel + d->len);
+        st_x(e, RAX, d->rd);
+        emit_exit(c, (int64_t)rel + d->imm, idx + 1);
+        return INSN_ENDS;
+    case OP_JALR:
+        ld_x(e, RAX, d->rs1);
+        if (d->imm)
+            alu_ri(e, F_W, G_ADD, RAX, d->imm);
+        alu_ri(e, F_W, G_AND, RAX, -2);
+        lea(e, RCX, R15, rel + d->len);
+        st_x(e, RCX, d->rd);
+        alu_ri(e, F_W, G_SUB, R13, (int32_t)idx + 1);
+        op_rr(e, F_W, 0x89, RAX, R15);
+        jmp_to(e, c->j->dispatch);
+        return INSN_ENDS;
+    case OP_BEQ:
+    case OP_BNE:
+    case OP_BLT:
+    case OP_BGE:
+    case OP_BLTU:
+    case OP_BGEU: {
+        static const int cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
+        ld_x(e, RAX, d->rs1);
+        op_mem(e, F_W, 0x3b, RAX, RBX, XOFF(d->rs2));
+        add_cold(c, COLD_BRANCH, jcc_fwd(e, cc[d->op - OP_BEQ]), d, off, idx);
+        break;
+    }
+    case OP_LB:
+    case OP_LH:
+    case OP_LW:
+    case OP_LD:
+    case OP_LBU:
+    case OP_LHU:
+    case OP_LWU:
+        emit_load(c, d, off, idx);
+        break;
+    case OP_SB:
+    case OP_SH:
+    case OP_SW:
+    case OP_SD:
+        emit_store(c, d, off, idx);
+        break;
+    case OP_ADDI:
+        emit_rri(e, F_W, G_ADD, d);
+        break;
+    case OP_XORI:
+        emit_rri(e, F_W, G_XOR, d);
+        break;
+    case OP_ORI:
+        emit_rri(e, F_W, G_OR, d);
+        break;
+    case OP_ANDI:
+        emit_rri(e, F_W, G_AND, d);
+        break;
+    case OP_ADDIW:
+        emit_rri(e, 0, G_ADD, d);
+        break;
+    case OP_SLTI:
+        emit_set(e, CC_L, d, true);
+        break;
+    case OP_SLTIU:
+        emit_set(e, CC_B, d, true);
+        break;
+    case OP_SLT:
+        emit_set(e, CC_L, d, false);
+        break;
+    case OP_SLTU:
+        emit_set(e, CC_B, d, false);
+        break;
+    case OP_SLLI:
+        emit_shift(e, F_W, SH_SHL, d, true);
+        break;
+    case OP_SRLI:
+        emit_shift(e, F_W, SH_SHR, d, true);
+        break;
+    case OP_SRAI:
+        emit_shift(e, F_W, SH_SAR, d, true);
+        break;
+    case OP_SLLIW:
+        emit_shift(e, 0, SH_SHL, d, true);
+        break;
+    case OP_SRLIW:
+        emit_shift(e, 0, SH_SHR, d, true);
+        break;
+    case OP_SRAIW:
+        emit_shift(e, 0, SH_SAR, d, true);
+        break;
+    case OP_SLL:
+        emit_shift(e, F_W, SH_SHL, d, false);
+        break;
+    case OP_SRL:
+        emit_shift(e, F_W, SH_SHR, d, false);
+        break;
+    case OP_SRA:
+        emit_shift(e, F_W, SH_SAR, d, false);
+        break;
+    case OP_SLLW:
+        emit_shift(e, 0, SH_SHL, d, false);
+        break;
+    case OP_SRLW:
+        emit_shift(e, 0, SH_SHR, d, false);
+        break;
+    case OP_SRAW:
+        emit_shift(e, 0, SH_SAR, d, false);
+        break;
+    case OP_ADD:
+        emit_rrr(e, F_W, 0x03, d);
+        break;
+    case OP_SUB:
+        emit_rrr(e, F_W, 0x2b, d);
+        break;
+    case OP_AND:
+        emit_rrr(e, F_W, 0x23, d);
+        break;
+    case OP_OR:
+        emit_rrr(e, F_W, 0x0b, d);
+        break;
+    case OP_XOR:
+        emit_rrr(e, F_W, 0x33, d);
+        break;
+    case OP_ADDW:
+        emit_rrr(e, 0, 0x03, d);
+        break;
+    case OP_SUBW:
+        emit_rrr(e, 0, 0x2b, d);
+        break;
+    case OP_MUL:
+        emit_rrr(e, F_W, 0x0faf, d);
+        break;
+    case OP_MULW:
+        emit_rrr(e, 0, 0x0faf, d);
+        break;
+    case OP_MULH:
+        emit_mulh(e, 5, d);
+        break;
+    case OP_MULHU:
+        emit_mulh(e, 4, d);
+        break;
+    case OP_MULHSU:
+        emit_call2(e, alu_mulhsu, d);
+        break;
+    case OP_DIV:
+        emit_call2(e, alu_div, d);
+        break;
+    case OP_DIVU:
+        emit_call2(e, alu_divu, d);
+        break;
+    case OP_REM:
+        emit_call2(e, alu_rem, d);
+        break;
+    case OP_REMU:
+        emit_call2(e, alu_remu, d);
+        break;
+    case OP_DIVW:
+        emit_call2(e, alu_divw, d);
+        break;
+    case OP_DIVUW:
+        emit_call2(e, alu_divuw, d);
+        break;
+    case OP_REMW:
+        emit_call2(e, alu_remw, d);
+        break;
+    case OP_REMUW:
+        emit_call2(e, alu_remuw, d);
+        break;
+    default:
+        return INSN_NO;
+    }
+    return INSN_OK;
+}
+
+/* Compiles one block at entry; *next is where a following block could
+ * start (after an instruction left to the interpreter), or PAGE_SIZE. */
+static bool compile_block(struct hart *h, struct dpage *dp, unsigned entry, unsigned *next)
+{
+    struct jit *j = h->jit;
+    *next = PAGE_SIZE;
+    struct jc *c = malloc(sizeof(*c));
+    if (!c)
+        return false;
+    c->j = j;
+    c->dp = dp;
+    c->entry = entry;
+    c->ncold = 0;
+    uint8_t *start = j->free;
+    uint8_t *code = start + sizeof(struct dinsn);
+    c->e.p = code;
+    unsigned off = entry, n = 0;
+    bool ended = false;
+    uint64_t cover[DPAGE_SLOTS / 64] = {0};
+    while (n < JIT_MAX_INSNS && off < PAGE_SIZE) {
+        struct dinsn *slot = &dp->insn[off / 2];
+        if (slot->hidx == OP_DECODE * 2)
+            dcache_decode_slot(h, dp, off);
+        const struct dinsn *d = slot->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot)) : slot;
+        int r = compile_insn(c, d, off, n);
+        if (r == INSN_NO) {
+            if (d->op != OP_CROSS && d->op != OP_DECODE && off + d->len < PAGE_SIZE)
+                *next = off + d->len;
+            break;
+        }
+        for (unsigned s = off / 2; s < (off + d->len) / 2; s++)
+            cover[s / 64] |= 1ULL << (s % 64);
+        n++;
+        off += d->len;
+        if (r == INSN_ENDS) {
+            ended = true;
+            break;
+        }
+    }
+    if (n == 0) {
+        free(c);
+        return false;
+    }
+    if (!ended)
+        emit_exit(c, (int64_t)off - entry, n);
+    for (unsigned i = 0; i < c->ncold; i++)
+        emit_cold(c, &c->cold[i]);
+
+    struct dinsn *slot = &dp->insn[entry / 2];
+    memcpy(start, slot, sizeof(*slot));
+    slot->hidx = JIT_HIDX;
+    memcpy(&slot->imm, &code, sizeof(code));
+    dp->jit = true;
+    for (unsigned i = 0; i < DPAGE_SLOTS / 64; i++)
+        dp->jit_cover[i] |= cover[i];
+    j->free = (uint8_t *)(((uintptr_t)c->e.p + 15) & ~(uintptr_t)15);
+    h->stats.jit_blocks++;
+    free(c);
+    return true;
+}
+
+void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
+{
+    struct jit *j = h->jit;
+    if (!j)
+        return;
+    if ((size_t)(j->end - j->free) < BLOCK_ROOM) {
+        h->stats.jit_flush++;
+        dcache_flush_all(h); /* also drops every block: jit_reset() */
+        return;
+    }
+    /* The block, then the ones after instructions it had to leave out, so
+     * that straight-line code around them is compiled too. */
+    for (unsigned depth = 0; depth < 8 && off < PAGE_SIZE; depth++) {
+        if (dp->insn[off / 2].hidx == JIT_HIDX)
+            break;
+        unsigned next;
+        compile_block(h, dp, off, &next);
+        off = next;
+    }
+}
+
+int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
+                  struct tlb_entry *ltlb, struct tlb_entry *stlb)
+{
+    int64_t (*fn)(struct hart *, const uint8_t *, int64_t, uint64_t, struct tlb_entry *,
+                  struct tlb_entry *);
+    memcpy(&fn, &h->jit->enter, sizeof(fn));
+    return fn(h, code, left, pc, ltlb, stlb);
+}
+
+bool jit_init(struct hart *h)
+{
+    if (h->jit)
+        return true;
+    struct jit *j = calloc(1, sizeof(*j));
+    if (!j)
+        return false;
+    void *buf = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (buf == MAP_FAILED) {
+        free(j);
+        return false;
+    }
+    j->buf = buf;
+    j->end = j->buf + CODE_SIZE;
+    emit_stubs(j);
+    j->free = j->blocks;
+    h->jit = j;
+    return true;
+}
+
+void jit_reset(struct hart *h)
+{
+    if (h->jit)
+        h->jit->free = h->jit->blocks;
+}
+
+void jit_free(struct hart *h)
+{
+    if (!h->jit)
+        return;
+    munmap(h->jit->buf, CODE_SIZE);
+    free(h->jit);
+    h->jit = NULL;
+}
+
+#else /* not x86-64: no code generator; the interpreter runs everything */
+
+bool jit_init(struct hart *h)
+{
+    (void)h;
+    return false;
+}
+void jit_free(struct hart *h)
+{
+    (void)h;
+}
+void jit_reset(struct hart *h)
+{
+    (void)h;
+}
+void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
+{
+    (void)h;
+    (void)dp;
+    (void)off;
+}
+int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
+                  struct tlb_entry *ltlb, struct tlb_entry *stlb)
+{
+    (void)h;
+    (void)code;
+    (void)pc;
+    (void)ltlb;
+    (void)stlb;
+    return left;
+}
+
+#endif
