@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "cpu/alu.h"
+#include "cpu/fpu.h"
 #include "cpu/jit.h"
 #include "mem/bus.h"
 #include "util/compiler.h"
@@ -25,7 +26,10 @@
 #if defined(__x86_64__)
 
 #define CODE_SIZE  (64u << 20)
-#define BLOCK_ROOM (256u << 10) /* more than one jit_compile() call can emit */
+/* A block's code: 64 instructions of at most ~250 bytes, main line and
+ * cold stubs; compile_block() ends a block early rather than pass it. */
+#define BLOCK_CODE_MAX (20u << 10)
+#define BLOCK_ROOM     (COMPILE_MAX_BLOCKS * BLOCK_CODE_MAX) /* one jit_compile() call */
 
 struct jit {
     uint8_t *buf, *end, *free;
@@ -185,6 +189,7 @@ static void call_abs(struct emit *e, const void *fn)
 }
 
 #define XOFF(r)  ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
+#define FOFF(r)  ((int32_t)(offsetof(struct hart, fp) + offsetof(struct fpu_regs, f) + 8 * (r)))
 #define HOFF(fl) ((int32_t)offsetof(struct hart, fl))
 
 static void ld_x(struct emit *e, int reg, unsigned xr)
@@ -240,6 +245,26 @@ static int jit_store_slow(struct hart *h, uint64_t va, uint64_t val, unsigned si
         return 1;
     }
     return h->jit_inval != inval ? 2 : 0;
+}
+
+/* F/D computational instructions: 0 done, 1 trapped (illegal). */
+static int jit_fp(struct hart *h, uint32_t raw)
+{
+    bool ok = (h->mstatus & MSTATUS_FS) && fpu_execute(&h->fp, h->x, raw);
+    h->x[0] = 0;
+    if (!ok) {
+        hart_raise(h, EXC_ILLEGAL, raw);
+        h->jit_exc = true;
+        return 1;
+    }
+    h->mstatus |= MSTATUS_FS;
+    return 0;
+}
+
+static void jit_illegal(struct hart *h, uint32_t raw)
+{
+    hart_raise(h, EXC_ILLEGAL, raw);
+    h->jit_exc = true;
 }
 
 /* The code of the block at pc if it can be entered right away, else NULL
@@ -315,7 +340,7 @@ static void emit_stubs(struct jit *j)
 
 /* ---- compiling a block ---- */
 
-enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH };
+enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH, COLD_TRAP, COLD_ILLEGAL };
 
 struct cold {
     enum cold_kind kind;
@@ -326,13 +351,29 @@ struct cold {
     unsigned idx; /* instructions before it in the block */
 };
 
+/* Blocks one jit_compile() call may compile: the hot one, those after
+ * instructions left to the interpreter, and the in-page targets of
+ * their branches, so that a loop's blocks chain directly. */
+#define COMPILE_MAX_BLOCKS 16
+#define MAX_SITES          (COMPILE_MAX_BLOCKS * (JIT_MAX_INSNS + 1))
+
+/* A direct jump to a block of the same page, patched once that block
+ * exists (same-page blocks are dropped together, so it cannot dangle). */
+struct chain_site {
+    uint8_t *fix;
+    unsigned target; /* offset in the page */
+};
+
 struct jc {
     struct emit e;
     struct jit *j;
+    struct hart *h;
     struct dpage *dp;
     unsigned entry; /* the block's offset in the page */
     struct cold cold[JIT_MAX_INSNS];
     unsigned ncold;
+    struct chain_site sites[MAX_SITES];
+    unsigned nsites;
 };
 
 /* Leaves the block for pc = entry pc + delta after `retired`
@@ -355,6 +396,9 @@ static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
     op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(e, 0);
     jcc_to(e, CC_NE, c->j->exit);
+    /* Falls through to the slot check until patched to the block. */
+    if (c->nsites < MAX_SITES)
+        c->sites[c->nsites++] = (struct chain_site){jmp_fwd(e), (unsigned)target};
     mov_ri(e, RAX, (uint64_t)(uintptr_t)&c->dp->insn[target >> 1]);
     op_mem(e, F_66, 0x81, G_CMP, RAX, (int32_t)offsetof(struct dinsn, hidx));
     e8(e, JIT_HIDX & 0xff);
@@ -404,6 +448,8 @@ static unsigned access_size(unsigned op)
     case OP_LW:
     case OP_LWU:
     case OP_SW:
+    case OP_FLW:
+    case OP_FSW:
         return 4;
     default:
         return 8;
@@ -415,11 +461,40 @@ static bool load_signed(unsigned op)
     return op == OP_LB || op == OP_LH || op == OP_LW;
 }
 
+static bool is_fp_access(unsigned op)
+{
+    return op == OP_FLW || op == OP_FLD || op == OP_FSW || op == OP_FSD;
+}
+
+/* Jumps to an illegal-instruction stub when mstatus.FS is Off. */
+static void emit_fs_check(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
+{
+    op_mem(&c->e, 0, 0xf7, 0, RBX, HOFF(mstatus)); /* test dword [mstatus], FS */
+    e32(&c->e, (uint32_t)MSTATUS_FS);
+    add_cold(c, COLD_ILLEGAL, jcc_fwd(&c->e, CC_E), d, off, idx);
+}
+
+/* Writes a loaded value (rax) to its destination register. */
+static void emit_load_result(struct emit *e, const struct dinsn *d)
+{
+    if (d->op == OP_FLW) {
+        mov_ri(e, RCX, 0xffffffff00000000ULL); /* NaN-boxing */
+        op_rr(e, F_W, 0x09, RCX, RAX);
+    }
+    if (is_fp_access(d->op))
+        op_mem(e, F_W, 0x89, RAX, RBX, FOFF(d->rd));
+    else
+        st_x(e, RAX, d->rd);
+}
+
 static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
     unsigned size = access_size(d->op);
+    if (is_fp_access(d->op))
+        emit_fs_check(c, d, off, idx);
     emit_tlb_check(c, d, size, R12, COLD_LOAD, off, idx);
+    struct cold *k = &c->cold[c->ncold - 1];
     switch (d->op) {
     case OP_LB:
         op_mem(e, F_W, 0x0fbe, RAX, RAX, 0);
@@ -440,19 +515,34 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
         op_mem(e, 0, 0x0fb7, RAX, RAX, 0);
         break;
     case OP_LWU:
+    case OP_FLW:
         op_mem(e, 0, 0x8b, RAX, RAX, 0);
         break;
+    case OP_FLD:
+        op_mem(e, F_W, 0x8b, RAX, RAX, 0);
+        break;
     }
-    st_x(e, RAX, d->rd);
-    c->cold[c->ncold - 1].resume = e->p;
+    emit_load_result(e, d);
+    k->resume = e->p;
+    if (is_fp_access(d->op)) {
+        op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
+        e32(e, (uint32_t)MSTATUS_FS);
+    }
+}
+
+static void emit_store_value(struct emit *e, const struct dinsn *d, int reg)
+{
+    op_mem(e, F_W, 0x8b, reg, RBX, is_fp_access(d->op) ? FOFF(d->rs2) : XOFF(d->rs2));
 }
 
 static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
     unsigned size = access_size(d->op);
+    if (is_fp_access(d->op))
+        emit_fs_check(c, d, off, idx);
     emit_tlb_check(c, d, size, R14, COLD_STORE, off, idx);
-    ld_x(e, RCX, d->rs2);
+    emit_store_value(e, d, RCX);
     switch (size) {
     case 1:
         op_mem(e, F_BYTE, 0x88, RCX, RAX, 0);
@@ -493,7 +583,18 @@ static void emit_cold(struct jc *c, const struct cold *k)
         emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
         return;
     }
+    if (k->kind == COLD_TRAP) {
+        emit_trap_exit(c, k->idx);
+        return;
+    }
     emit_set_pc(c, k->off);
+    if (k->kind == COLD_ILLEGAL) {
+        op_rr(e, F_W, 0x89, RBX, RDI);
+        mov_ri(e, RSI, d->raw);
+        call_abs(e, (const void *)jit_illegal);
+        emit_trap_exit(c, k->idx);
+        return;
+    }
     op_rr(e, F_W, 0x89, RBX, RDI);
     op_rr(e, F_W, 0x89, RAX, RSI);
     if (k->kind == COLD_LOAD) {
@@ -504,11 +605,11 @@ static void emit_cold(struct jc *c, const struct cold *k)
         uint8_t *ok = jcc_fwd(e, CC_E);
         emit_trap_exit(c, k->idx);
         patch(ok, e->p);
-        st_x(e, RAX, d->rd);
+        emit_load_result(e, d);
         jmp_to(e, k->resume);
         return;
     }
-    ld_x(e, RDX, d->rs2);
+    emit_store_value(e, d, RDX);
     mov_ri(e, RCX, access_size(d->op));
     call_abs(e, (const void *)jit_store_slow);
     op_rr(e, 0, 0x85, RAX, RAX);
@@ -661,7 +762,21 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_SH:
     case OP_SW:
     case OP_SD:
+    case OP_FSW:
+    case OP_FSD:
         emit_store(c, d, off, idx);
+        break;
+    case OP_FLW:
+    case OP_FLD:
+        emit_load(c, d, off, idx);
+        break;
+    case OP_FP:
+        emit_set_pc(c, off);
+        op_rr(e, F_W, 0x89, RBX, RDI);
+        mov_ri(e, RSI, d->raw);
+        call_abs(e, (const void *)jit_fp);
+        op_rr(e, 0, 0x85, RAX, RAX);
+        add_cold(c, COLD_TRAP, jcc_fwd(e, CC_NE), d, off, idx);
         break;
     case OP_ADDI:
         emit_rri(e, F_W, G_ADD, d);
@@ -794,15 +909,11 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
 
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
-static bool compile_block(struct hart *h, struct dpage *dp, unsigned entry, unsigned *next)
+static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
 {
-    struct jit *j = h->jit;
+    struct jit *j = c->j;
+    struct dpage *dp = c->dp;
     *next = PAGE_SIZE;
-    struct jc *c = malloc(sizeof(*c));
-    if (!c)
-        return false;
-    c->j = j;
-    c->dp = dp;
     c->entry = entry;
     c->ncold = 0;
     uint8_t *start = j->free;
@@ -811,14 +922,14 @@ static bool compile_block(struct hart *h, struct dpage *dp, unsigned entry, unsi
     unsigned off = entry, n = 0;
     bool ended = false;
     uint64_t cover[DPAGE_SLOTS / 64] = {0};
-    while (n < JIT_MAX_INSNS && off < PAGE_SIZE) {
+    while (n < JIT_MAX_INSNS && off < PAGE_SIZE && c->e.p - start < BLOCK_CODE_MAX / 2) {
         struct dinsn *slot = &dp->insn[off / 2];
         if (slot->hidx == OP_DECODE * 2)
-            dcache_decode_slot(h, dp, off);
+            dcache_decode_slot(c->h, dp, off);
         const struct dinsn *d = slot->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot)) : slot;
         int r = compile_insn(c, d, off, n);
         if (r == INSN_NO) {
-            if (d->op != OP_CROSS && d->op != OP_DECODE && off + d->len < PAGE_SIZE)
+            if (d->op != OP_CROSS && off + d->len < PAGE_SIZE)
                 *next = off + d->len;
             break;
         }
@@ -831,10 +942,8 @@ static bool compile_block(struct hart *h, struct dpage *dp, unsigned entry, unsi
             break;
         }
     }
-    if (n == 0) {
-        free(c);
+    if (n == 0)
         return false;
-    }
     if (!ended)
         emit_exit(c, (int64_t)off - entry, n);
     for (unsigned i = 0; i < c->ncold; i++)
@@ -848,8 +957,7 @@ static bool compile_block(struct hart *h, struct dpage *dp, unsigned entry, unsi
     for (unsigned i = 0; i < DPAGE_SLOTS / 64; i++)
         dp->jit_cover[i] |= cover[i];
     j->free = (uint8_t *)(((uintptr_t)c->e.p + 15) & ~(uintptr_t)15);
-    h->stats.jit_blocks++;
-    free(c);
+    c->h->stats.jit_blocks++;
     return true;
 }
 
@@ -863,15 +971,31 @@ void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
         dcache_flush_all(h); /* also drops every block: jit_reset() */
         return;
     }
-    /* The block, then the ones after instructions it had to leave out, so
-     * that straight-line code around them is compiled too. */
-    for (unsigned depth = 0; depth < 8 && off < PAGE_SIZE; depth++) {
-        if (dp->insn[off / 2].hidx == JIT_HIDX)
-            break;
-        unsigned next;
-        compile_block(h, dp, off, &next);
-        off = next;
+    struct jc *c = malloc(sizeof(*c));
+    if (!c)
+        return;
+    c->j = j;
+    c->h = h;
+    c->dp = dp;
+    c->nsites = 0;
+    unsigned todo[COMPILE_MAX_BLOCKS], ntodo = 0, nsite_seen = 0;
+    todo[ntodo++] = off;
+    for (unsigned done = 0; done < ntodo; done++) {
+        unsigned at = todo[done], next;
+        if (dp->insn[at / 2].hidx == JIT_HIDX)
+            continue;
+        compile_block(c, at, &next);
+        if (next < PAGE_SIZE && ntodo < COMPILE_MAX_BLOCKS)
+            todo[ntodo++] = next;
+        for (; nsite_seen < c->nsites && ntodo < COMPILE_MAX_BLOCKS; nsite_seen++)
+            todo[ntodo++] = c->sites[nsite_seen].target;
     }
+    for (unsigned i = 0; i < c->nsites; i++) {
+        const struct dinsn *t = &dp->insn[c->sites[i].target / 2];
+        if (t->hidx == JIT_HIDX)
+            patch(c->sites[i].fix, jit_slot_code(t));
+    }
+    free(c);
 }
 
 int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
