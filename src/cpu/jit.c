@@ -13,9 +13,11 @@
  * falls through without taken jumps.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu/alu.h"
 #include "cpu/fpu.h"
@@ -25,7 +27,7 @@
 
 #if defined(__x86_64__)
 
-#define CODE_SIZE  (64u << 20)
+#define CODE_SIZE (64u << 20)
 /* A block's code: 64 instructions of at most ~250 bytes, main line and
  * cold stubs; compile_block() ends a block early rather than pass it. */
 #define BLOCK_CODE_MAX (20u << 10)
@@ -38,6 +40,7 @@ struct jit {
     uint8_t *exit;     /* r15 = next pc: leave */
     uint8_t *epilogue; /* leave with h->pc already set */
     uint8_t *blocks;   /* first byte after the stubs */
+    FILE *perf_map;    /* WIRT_JIT_PERFMAP=1: /tmp/perf-PID.map names blocks for perf */
 };
 
 /* ---- x86-64 encoding ---- */
@@ -200,14 +203,6 @@ static void st_x(struct emit *e, int reg, unsigned xr)
 {
     op_mem(e, F_W, 0x89, reg, RBX, XOFF(xr));
 }
-static void ld_x32(struct emit *e, int reg, unsigned xr)
-{
-    op_mem(e, 0, 0x8b, reg, RBX, XOFF(xr));
-}
-static void movsxd_rax(struct emit *e)
-{
-    op_rr(e, F_W, 0x63, RAX, RAX);
-}
 static void lea(struct emit *e, int reg, int base, int32_t disp)
 {
     op_mem(e, F_W, 0x8d, reg, base, disp);
@@ -340,6 +335,19 @@ static void emit_stubs(struct jit *j)
 
 /* ---- compiling a block ---- */
 
+/* Host registers that hold guest registers inside a block.  At block
+ * boundaries, and wherever code may leave the block or call C, guest
+ * state is in struct hart again ("written back"); cold stubs that call C
+ * and come back reload what the main line expects. */
+static const int cache_regs[] = {RSI, RDI, R8, R9, R10, R11, RBP};
+#define NCACHE ((int)ARRAY_SIZE(cache_regs))
+
+struct regcache {
+    int8_t guest[NCACHE]; /* guest register held, or -1 */
+    bool dirty[NCACHE];   /* newer than struct hart */
+    uint32_t used[NCACHE];
+};
+
 enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH, COLD_TRAP, COLD_ILLEGAL };
 
 struct cold {
@@ -347,8 +355,11 @@ struct cold {
     uint8_t *fix;    /* the main line's rel32 to this stub */
     uint8_t *resume; /* where the main line goes on */
     const struct dinsn *d;
-    unsigned off; /* the instruction's offset in the page */
-    unsigned idx; /* instructions before it in the block */
+    unsigned off;       /* the instruction's offset in the page */
+    unsigned idx;       /* instructions before it in the block */
+    struct regcache rc; /* the cache as the main line has it there */
+    int dst;            /* cache slot a load writes, or -1 */
+    int val;            /* host register holding a store's value, or -1 */
 };
 
 /* Blocks one jit_compile() call may compile: the hot one, those after
@@ -370,15 +381,98 @@ struct jc {
     struct hart *h;
     struct dpage *dp;
     unsigned entry; /* the block's offset in the page */
+    struct regcache rc;
+    uint32_t stamp;
     struct cold cold[JIT_MAX_INSNS];
     unsigned ncold;
     struct chain_site sites[MAX_SITES];
     unsigned nsites;
 };
 
+static void mov_rr(struct emit *e, int dst, int src)
+{
+    op_rr(e, F_W, 0x89, src, dst);
+}
+static void mov_rr32(struct emit *e, int dst, int src)
+{
+    op_rr(e, 0, 0x89, src, dst);
+}
+
+static void rc_clear(struct regcache *rc)
+{
+    memset(rc, 0, sizeof(*rc));
+    memset(rc->guest, -1, sizeof(rc->guest));
+}
+
+static void rc_writeback(struct emit *e, struct regcache *rc)
+{
+    for (int i = 0; i < NCACHE; i++)
+        if (rc->guest[i] >= 0 && rc->dirty[i]) {
+            st_x(e, cache_regs[i], (unsigned)rc->guest[i]);
+            rc->dirty[i] = false;
+        }
+}
+
+/* After a call into C: the caller-saved cache registers are garbage. */
+static void rc_reload(struct emit *e, const struct regcache *rc, int except)
+{
+    for (int i = 0; i < NCACHE; i++)
+        if (rc->guest[i] >= 0 && i != except)
+            ld_x(e, cache_regs[i], (unsigned)rc->guest[i]);
+}
+
+static int rc_slot(struct jc *c, unsigned g, bool load)
+{
+    struct regcache *rc = &c->rc;
+    int i, victim = 0;
+    for (i = 0; i < NCACHE; i++)
+        if (rc->guest[i] == (int)g)
+            goto found;
+    for (i = 0; i < NCACHE; i++) {
+        if (rc->guest[i] < 0)
+            break;
+        if (rc->used[i] < rc->used[victim])
+            victim = i;
+    }
+    if (i == NCACHE) {
+        i = victim;
+        if (rc->dirty[i])
+            st_x(&c->e, cache_regs[i], (unsigned)rc->guest[i]);
+    }
+    rc->guest[i] = (int8_t)g;
+    rc->dirty[i] = false;
+    if (load)
+        ld_x(&c->e, cache_regs[i], g);
+found:
+    rc->used[i] = ++c->stamp;
+    return i;
+}
+
+/* The host register holding guest register g's value. */
+static int get(struct jc *c, unsigned g)
+{
+    return cache_regs[rc_slot(c, g, true)];
+}
+
+/* The host register to write guest register g into. */
+static int def(struct jc *c, unsigned g)
+{
+    int i = rc_slot(c, g, false);
+    c->rc.dirty[i] = true;
+    return cache_regs[i];
+}
+
+/* Guest registers back to struct hart, and forgotten (before calls). */
+static void rc_flush(struct jc *c)
+{
+    rc_writeback(&c->e, &c->rc);
+    rc_clear(&c->rc);
+}
+
 /* Leaves the block for pc = entry pc + delta after `retired`
- * instructions: straight into the target's block when it is in this page
- * and compiled, else through the dispatcher. */
+ * instructions (guest registers already written back): straight into the
+ * target's block when it is in this page and compiled, else through the
+ * dispatcher. */
 static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
 {
     struct emit *e = &c->e;
@@ -407,31 +501,38 @@ static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
     op_mem(e, 0, 0xff, 4, RAX, (int32_t)offsetof(struct dinsn, imm)); /* jmp [rax + imm] */
 }
 
-static void add_cold(struct jc *c, enum cold_kind kind, uint8_t *fix, const struct dinsn *d,
-                     unsigned off, unsigned idx)
+static struct cold *add_cold(struct jc *c, enum cold_kind kind, uint8_t *fix, const struct dinsn *d,
+                             unsigned off, unsigned idx)
 {
-    c->cold[c->ncold++] = (struct cold){kind, fix, NULL, d, off, idx};
+    struct cold *k = &c->cold[c->ncold++];
+    *k = (struct cold){kind, fix, NULL, d, off, idx, c->rc, -1, -1};
+    return k;
 }
 
-/* rax = guest address; rdx = its TLB entry in the set at tlb_reg; jumps
- * to a new cold stub when the entry does not map it. */
-static void emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
-                           enum cold_kind kind, unsigned off, unsigned idx)
+/* rax = guest address x[rs1] + imm, then rax = host address; jumps to a
+ * new cold stub when the TLB entry does not map it. */
+static void emit_address(struct jc *c, const struct dinsn *d)
+{
+    mov_rr(&c->e, RAX, get(c, d->rs1));
+    if (d->imm)
+        alu_ri(&c->e, F_W, G_ADD, RAX, d->imm);
+}
+
+static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
+                                   enum cold_kind kind, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
     _Static_assert(sizeof(struct tlb_entry) == 16 && TLB_SIZE == 256, "index math below");
-    ld_x(e, RAX, d->rs1);
-    if (d->imm)
-        alu_ri(e, F_W, G_ADD, RAX, d->imm);
-    op_rr(e, 0, 0x89, RAX, RDX);                 /* mov edx, eax */
+    mov_rr32(e, RDX, RAX);
     shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
     alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
     op_rr(e, F_W, 0x01, tlb_reg, RDX); /* add rdx, tlb */
-    op_rr(e, F_W, 0x89, RAX, RCX);
+    mov_rr(e, RCX, RAX);
     alu_ri(e, F_W, G_AND, RCX, (int32_t)(PAGE_MASK | (size - 1)));
     op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
-    add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
+    struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
     op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+    return k;
 }
 
 static unsigned access_size(unsigned op)
@@ -474,8 +575,9 @@ static void emit_fs_check(struct jc *c, const struct dinsn *d, unsigned off, uns
     add_cold(c, COLD_ILLEGAL, jcc_fwd(&c->e, CC_E), d, off, idx);
 }
 
-/* Writes a loaded value (rax) to its destination register. */
-static void emit_load_result(struct emit *e, const struct dinsn *d)
+/* Writes a loaded value (rax) to its destination: the cache register
+ * dst, or the FP register file. */
+static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
 {
     if (d->op == OP_FLW) {
         mov_ri(e, RCX, 0xffffffff00000000ULL); /* NaN-boxing */
@@ -484,17 +586,25 @@ static void emit_load_result(struct emit *e, const struct dinsn *d)
     if (is_fp_access(d->op))
         op_mem(e, F_W, 0x89, RAX, RBX, FOFF(d->rd));
     else
-        st_x(e, RAX, d->rd);
+        mov_rr(e, cache_regs[dst], RAX);
 }
 
+/* Loads and stores write every guest register back first, so that their
+ * slow paths can trap or call C with struct hart up to date. */
 static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
-    unsigned size = access_size(d->op);
+    rc_writeback(e, &c->rc);
     if (is_fp_access(d->op))
         emit_fs_check(c, d, off, idx);
-    emit_tlb_check(c, d, size, R12, COLD_LOAD, off, idx);
-    struct cold *k = &c->cold[c->ncold - 1];
+    emit_address(c, d);
+    int dst = -1;
+    if (!is_fp_access(d->op)) {
+        dst = rc_slot(c, d->rd, false); /* nothing dirty: evicts without a store */
+        c->rc.dirty[dst] = true;
+    }
+    struct cold *k = emit_tlb_check(c, d, access_size(d->op), R12, COLD_LOAD, off, idx);
+    k->dst = dst;
     switch (d->op) {
     case OP_LB:
         op_mem(e, F_W, 0x0fbe, RAX, RAX, 0);
@@ -506,6 +616,7 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
         op_mem(e, F_W, 0x63, RAX, RAX, 0);
         break;
     case OP_LD:
+    case OP_FLD:
         op_mem(e, F_W, 0x8b, RAX, RAX, 0);
         break;
     case OP_LBU:
@@ -518,11 +629,8 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     case OP_FLW:
         op_mem(e, 0, 0x8b, RAX, RAX, 0);
         break;
-    case OP_FLD:
-        op_mem(e, F_W, 0x8b, RAX, RAX, 0);
-        break;
     }
-    emit_load_result(e, d);
+    emit_load_result(e, d, dst);
     k->resume = e->p;
     if (is_fp_access(d->op)) {
         op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
@@ -530,34 +638,36 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     }
 }
 
-static void emit_store_value(struct emit *e, const struct dinsn *d, int reg)
-{
-    op_mem(e, F_W, 0x8b, reg, RBX, is_fp_access(d->op) ? FOFF(d->rs2) : XOFF(d->rs2));
-}
-
 static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
     unsigned size = access_size(d->op);
+    rc_writeback(e, &c->rc);
     if (is_fp_access(d->op))
         emit_fs_check(c, d, off, idx);
-    emit_tlb_check(c, d, size, R14, COLD_STORE, off, idx);
-    emit_store_value(e, d, RCX);
+    emit_address(c, d);
+    int val = is_fp_access(d->op) ? -1 : get(c, d->rs2);
+    struct cold *k = emit_tlb_check(c, d, size, R14, COLD_STORE, off, idx);
+    k->val = val;
+    if (val < 0) {
+        op_mem(e, F_W, 0x8b, RCX, RBX, FOFF(d->rs2));
+        val = RCX;
+    }
     switch (size) {
     case 1:
-        op_mem(e, F_BYTE, 0x88, RCX, RAX, 0);
+        op_mem(e, F_BYTE, 0x88, val, RAX, 0);
         break;
     case 2:
-        op_mem(e, F_66, 0x89, RCX, RAX, 0);
+        op_mem(e, F_66, 0x89, val, RAX, 0);
         break;
     case 4:
-        op_mem(e, 0, 0x89, RCX, RAX, 0);
+        op_mem(e, 0, 0x89, val, RAX, 0);
         break;
     default:
-        op_mem(e, F_W, 0x89, RCX, RAX, 0);
+        op_mem(e, F_W, 0x89, val, RAX, 0);
         break;
     }
-    c->cold[c->ncold - 1].resume = e->p;
+    k->resume = e->p;
 }
 
 /* h->pc = the pc of the instruction at off (for slow paths that raise). */
@@ -574,125 +684,167 @@ static void emit_trap_exit(struct jc *c, unsigned retired)
     jmp_to(&c->e, c->j->epilogue);
 }
 
-static void emit_cold(struct jc *c, const struct cold *k)
+static void emit_cold(struct jc *c, struct cold *k)
 {
     struct emit *e = &c->e;
     const struct dinsn *d = k->d;
     patch(k->fix, e->p);
-    if (k->kind == COLD_BRANCH) {
+    switch (k->kind) {
+    case COLD_BRANCH:
+        rc_writeback(e, &k->rc);
         emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
         return;
-    }
-    if (k->kind == COLD_TRAP) {
+    case COLD_TRAP:
         emit_trap_exit(c, k->idx);
         return;
-    }
-    emit_set_pc(c, k->off);
-    if (k->kind == COLD_ILLEGAL) {
-        op_rr(e, F_W, 0x89, RBX, RDI);
+    case COLD_ILLEGAL:
+        emit_set_pc(c, k->off);
+        mov_rr(e, RDI, RBX);
         mov_ri(e, RSI, d->raw);
         call_abs(e, (const void *)jit_illegal);
         emit_trap_exit(c, k->idx);
         return;
-    }
-    op_rr(e, F_W, 0x89, RBX, RDI);
-    op_rr(e, F_W, 0x89, RAX, RSI);
-    if (k->kind == COLD_LOAD) {
+    case COLD_LOAD: {
+        emit_set_pc(c, k->off);
+        mov_rr(e, RDI, RBX);
+        mov_rr(e, RSI, RAX);
         mov_ri(e, RDX, access_size(d->op) | (load_signed(d->op) ? 16 : 0));
         call_abs(e, (const void *)jit_load_slow);
         op_mem(e, 0, 0x80, G_CMP, RBX, HOFF(jit_exc));
         e8(e, 0);
         uint8_t *ok = jcc_fwd(e, CC_E);
-        emit_trap_exit(c, k->idx);
+        emit_trap_exit(c, k->idx); /* x[rd] in struct hart is still the old value */
         patch(ok, e->p);
-        emit_load_result(e, d);
+        rc_reload(e, &k->rc, k->dst);
+        emit_load_result(e, d, k->dst);
         jmp_to(e, k->resume);
         return;
     }
-    emit_store_value(e, d, RDX);
-    mov_ri(e, RCX, access_size(d->op));
-    call_abs(e, (const void *)jit_store_slow);
-    op_rr(e, 0, 0x85, RAX, RAX);
-    jcc_to(e, CC_E, k->resume);
-    alu_ri(e, 0, G_CMP, RAX, 1);
-    uint8_t *changed = jcc_fwd(e, CC_NE);
-    emit_trap_exit(c, k->idx);
-    patch(changed, e->p);
-    /* The store changed compiled code (maybe this block): go on in the
-     * interpreter after it. */
-    alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx + 1);
-    lea(e, R15, R15, (int32_t)(k->off + d->len) - (int32_t)c->entry);
-    jmp_to(e, c->j->exit);
+    case COLD_STORE: {
+        if (k->val >= 0)
+            mov_rr(e, RDX, k->val); /* before the argument moves clobber it */
+        else
+            op_mem(e, F_W, 0x8b, RDX, RBX, FOFF(d->rs2));
+        emit_set_pc(c, k->off);
+        mov_rr(e, RDI, RBX);
+        mov_rr(e, RSI, RAX);
+        mov_ri(e, RCX, access_size(d->op));
+        call_abs(e, (const void *)jit_store_slow);
+        op_rr(e, 0, 0x85, RAX, RAX);
+        uint8_t *failed = jcc_fwd(e, CC_NE);
+        rc_reload(e, &k->rc, -1);
+        jmp_to(e, k->resume);
+        patch(failed, e->p);
+        alu_ri(e, 0, G_CMP, RAX, 1);
+        uint8_t *changed = jcc_fwd(e, CC_NE);
+        emit_trap_exit(c, k->idx);
+        patch(changed, e->p);
+        /* The store changed compiled code (maybe this block): go on in
+         * the interpreter after it. */
+        alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx + 1);
+        lea(e, R15, R15, (int32_t)(k->off + d->len) - (int32_t)c->entry);
+        jmp_to(e, c->j->exit);
+        return;
+    }
+    }
+}
+
+/* Puts a result computed in a scratch register into rd's cache register. */
+static void emit_result(struct jc *c, const struct dinsn *d, int reg)
+{
+    mov_rr(&c->e, def(c, d->rd), reg);
+}
+
+/* The register rd = rs1 op ... is computed in: rd's cache register, with
+ * rs1's value copied in unless they are the same.  a was just used, so
+ * allocating rd never evicts it (least recently used goes first). */
+static int dest_from(struct jc *c, const struct dinsn *d, int a, unsigned f)
+{
+    int r = def(c, d->rd);
+    if (r != a)
+        (f & F_W ? mov_rr : mov_rr32)(&c->e, r, a);
+    return r;
+}
+
+static void sext32_in_place(struct emit *e, unsigned f, int r)
+{
+    if (!(f & F_W))
+        op_rr(e, F_W, 0x63, r, r); /* movsxd r, r32 */
 }
 
 /* x[rd] = x[rs1] op x[rs2] for an op with a "reg, r/m" form. */
-static void emit_rrr(struct emit *e, unsigned f, unsigned opc, const struct dinsn *d)
+static void emit_rrr(struct jc *c, unsigned f, unsigned opc, const struct dinsn *d)
 {
-    if (f & F_W)
-        ld_x(e, RAX, d->rs1);
-    else
-        ld_x32(e, RAX, d->rs1);
-    op_mem(e, f, opc, RAX, RBX, XOFF(d->rs2));
-    if (!(f & F_W))
-        movsxd_rax(e);
-    st_x(e, RAX, d->rd);
+    struct emit *e = &c->e;
+    int a = get(c, d->rs1), b = get(c, d->rs2);
+    if (d->rd == d->rs2 && d->rs1 != d->rs2) {
+        /* rd would overwrite b: compute in rax */
+        (f & F_W ? mov_rr : mov_rr32)(e, RAX, a);
+        op_rr(e, f, opc, RAX, b);
+        sext32_in_place(e, f, RAX);
+        emit_result(c, d, RAX);
+        return;
+    }
+    int r = dest_from(c, d, a, f);
+    op_rr(e, f, opc, r, b);
+    sext32_in_place(e, f, r);
 }
 
-static void emit_rri(struct emit *e, unsigned f, int ext, const struct dinsn *d)
+static void emit_rri(struct jc *c, unsigned f, int ext, const struct dinsn *d)
 {
-    if (f & F_W)
-        ld_x(e, RAX, d->rs1);
-    else
-        ld_x32(e, RAX, d->rs1);
-    alu_ri(e, f, ext, RAX, d->imm);
-    if (!(f & F_W))
-        movsxd_rax(e);
-    st_x(e, RAX, d->rd);
+    struct emit *e = &c->e;
+    if (d->rs1 == 0 && ext != G_AND) { /* li: 0 op imm = imm */
+        int64_t v = f & F_W ? d->imm : (int64_t)(int32_t)d->imm;
+        mov_ri(e, def(c, d->rd), (uint64_t)v);
+        return;
+    }
+    int r = dest_from(c, d, get(c, d->rs1), f);
+    alu_ri(e, f, ext, r, d->imm);
+    sext32_in_place(e, f, r);
 }
 
-static void emit_shift(struct emit *e, unsigned f, int ext, const struct dinsn *d, bool imm)
+static void emit_shift(struct jc *c, unsigned f, int ext, const struct dinsn *d, bool imm)
 {
+    struct emit *e = &c->e;
     if (!imm)
-        ld_x32(e, RCX, d->rs2);
-    if (f & F_W)
-        ld_x(e, RAX, d->rs1);
-    else
-        ld_x32(e, RAX, d->rs1);
+        mov_rr32(e, RCX, get(c, d->rs2));
+    int r = dest_from(c, d, get(c, d->rs1), f);
     if (imm)
-        shift_ri(e, f, ext, RAX, (unsigned)d->imm);
+        shift_ri(e, f, ext, r, (unsigned)d->imm);
     else
-        op_rr(e, f, 0xd3, ext, RAX);
-    if (!(f & F_W))
-        movsxd_rax(e);
-    st_x(e, RAX, d->rd);
+        op_rr(e, f, 0xd3, ext, r);
+    sext32_in_place(e, f, r);
 }
 
 /* x[rd] = (x[rs1] cmp x[rs2] or imm) ? 1 : 0 */
-static void emit_set(struct emit *e, int cc, const struct dinsn *d, bool imm)
+static void emit_set(struct jc *c, int cc, const struct dinsn *d, bool imm)
 {
+    struct emit *e = &c->e;
+    mov_rr(e, RAX, get(c, d->rs1));
+    int b = imm ? -1 : get(c, d->rs2);
     op_rr(e, 0, 0x33, RCX, RCX);
-    ld_x(e, RAX, d->rs1);
     if (imm)
         alu_ri(e, F_W, G_CMP, RAX, d->imm);
     else
-        op_mem(e, F_W, 0x3b, RAX, RBX, XOFF(d->rs2));
+        op_rr(e, F_W, 0x3b, RAX, b);
     op_rr(e, F_BYTE, 0x0f90 | (unsigned)cc, 0, RCX);
-    st_x(e, RCX, d->rd);
+    emit_result(c, d, RCX);
 }
 
-static void emit_call2(struct emit *e, uint64_t (*fn)(uint64_t, uint64_t), const struct dinsn *d)
+static void emit_call2(struct jc *c, uint64_t (*fn)(uint64_t, uint64_t), const struct dinsn *d)
 {
-    ld_x(e, RDI, d->rs1);
-    ld_x(e, RSI, d->rs2);
-    call_abs(e, (const void *)fn);
-    st_x(e, RAX, d->rd);
+    rc_flush(c);
+    ld_x(&c->e, RDI, d->rs1);
+    ld_x(&c->e, RSI, d->rs2);
+    call_abs(&c->e, (const void *)fn);
+    emit_result(c, d, RAX);
 }
 
-static void emit_mulh(struct emit *e, int ext, const struct dinsn *d)
+static void emit_mulh(struct jc *c, int ext, const struct dinsn *d)
 {
-    ld_x(e, RAX, d->rs1);
-    op_mem(e, F_W, 0xf7, ext, RBX, XOFF(d->rs2)); /* rdx:rax = rax * m64 */
-    st_x(e, RDX, d->rd);
+    mov_rr(&c->e, RAX, get(c, d->rs1));
+    op_rr(&c->e, F_W, 0xf7, ext, get(c, d->rs2)); /* rdx:rax = rax * r64 */
+    emit_result(c, d, RDX);
 }
 
 enum { INSN_NO, INSN_OK, INSN_ENDS };
@@ -707,8 +859,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_NOP:
         break;
     case OP_LUI:
-        op_mem(e, F_W, 0xc7, 0, RBX, XOFF(d->rd));
-        e32(e, (uint32_t)d->imm);
+        mov_ri(e, def(c, d->rd), (uint64_t)(int64_t)d->imm);
         break;
     case OP_AUIPC: {
         int64_t v = (int64_t)rel + d->imm;
@@ -718,23 +869,23 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
             mov_ri(e, RAX, (uint64_t)v);
             op_rr(e, F_W, 0x01, R15, RAX);
         }
-        st_x(e, RAX, d->rd);
+        emit_result(c, d, RAX);
         break;
     }
     case OP_JAL:
-        lea(e, RAX, R15, rel + d->len);
-        st_x(e, RAX, d->rd);
+        lea(e, def(c, d->rd), R15, rel + d->len);
+        rc_writeback(e, &c->rc);
         emit_exit(c, (int64_t)rel + d->imm, idx + 1);
         return INSN_ENDS;
     case OP_JALR:
-        ld_x(e, RAX, d->rs1);
+        mov_rr(e, RAX, get(c, d->rs1));
         if (d->imm)
             alu_ri(e, F_W, G_ADD, RAX, d->imm);
         alu_ri(e, F_W, G_AND, RAX, -2);
-        lea(e, RCX, R15, rel + d->len);
-        st_x(e, RCX, d->rd);
+        lea(e, def(c, d->rd), R15, rel + d->len);
+        rc_writeback(e, &c->rc);
         alu_ri(e, F_W, G_SUB, R13, (int32_t)idx + 1);
-        op_rr(e, F_W, 0x89, RAX, R15);
+        mov_rr(e, R15, RAX);
         jmp_to(e, c->j->dispatch);
         return INSN_ENDS;
     case OP_BEQ:
@@ -744,8 +895,11 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_BLTU:
     case OP_BGEU: {
         static const int cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
-        ld_x(e, RAX, d->rs1);
-        op_mem(e, F_W, 0x3b, RAX, RBX, XOFF(d->rs2));
+        int a = get(c, d->rs1);
+        if (d->rs2 == 0)
+            op_rr(e, F_W, 0x85, a, a); /* test a, a: flags as for cmp a, 0 */
+        else
+            op_rr(e, F_W, 0x3b, a, get(c, d->rs2));
         add_cold(c, COLD_BRANCH, jcc_fwd(e, cc[d->op - OP_BEQ]), d, off, idx);
         break;
     }
@@ -756,6 +910,8 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_LBU:
     case OP_LHU:
     case OP_LWU:
+    case OP_FLW:
+    case OP_FLD:
         emit_load(c, d, off, idx);
         break;
     case OP_SB:
@@ -766,140 +922,137 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_FSD:
         emit_store(c, d, off, idx);
         break;
-    case OP_FLW:
-    case OP_FLD:
-        emit_load(c, d, off, idx);
-        break;
     case OP_FP:
+        rc_flush(c); /* fpu_execute reads and writes x[] */
         emit_set_pc(c, off);
-        op_rr(e, F_W, 0x89, RBX, RDI);
+        mov_rr(e, RDI, RBX);
         mov_ri(e, RSI, d->raw);
         call_abs(e, (const void *)jit_fp);
         op_rr(e, 0, 0x85, RAX, RAX);
         add_cold(c, COLD_TRAP, jcc_fwd(e, CC_NE), d, off, idx);
         break;
     case OP_ADDI:
-        emit_rri(e, F_W, G_ADD, d);
+        emit_rri(c, F_W, G_ADD, d);
         break;
     case OP_XORI:
-        emit_rri(e, F_W, G_XOR, d);
+        emit_rri(c, F_W, G_XOR, d);
         break;
     case OP_ORI:
-        emit_rri(e, F_W, G_OR, d);
+        emit_rri(c, F_W, G_OR, d);
         break;
     case OP_ANDI:
-        emit_rri(e, F_W, G_AND, d);
+        emit_rri(c, F_W, G_AND, d);
         break;
     case OP_ADDIW:
-        emit_rri(e, 0, G_ADD, d);
+        emit_rri(c, 0, G_ADD, d);
         break;
     case OP_SLTI:
-        emit_set(e, CC_L, d, true);
+        emit_set(c, CC_L, d, true);
         break;
     case OP_SLTIU:
-        emit_set(e, CC_B, d, true);
+        emit_set(c, CC_B, d, true);
         break;
     case OP_SLT:
-        emit_set(e, CC_L, d, false);
+        emit_set(c, CC_L, d, false);
         break;
     case OP_SLTU:
-        emit_set(e, CC_B, d, false);
+        emit_set(c, CC_B, d, false);
         break;
     case OP_SLLI:
-        emit_shift(e, F_W, SH_SHL, d, true);
+        emit_shift(c, F_W, SH_SHL, d, true);
         break;
     case OP_SRLI:
-        emit_shift(e, F_W, SH_SHR, d, true);
+        emit_shift(c, F_W, SH_SHR, d, true);
         break;
     case OP_SRAI:
-        emit_shift(e, F_W, SH_SAR, d, true);
+        emit_shift(c, F_W, SH_SAR, d, true);
         break;
     case OP_SLLIW:
-        emit_shift(e, 0, SH_SHL, d, true);
+        emit_shift(c, 0, SH_SHL, d, true);
         break;
     case OP_SRLIW:
-        emit_shift(e, 0, SH_SHR, d, true);
+        emit_shift(c, 0, SH_SHR, d, true);
         break;
     case OP_SRAIW:
-        emit_shift(e, 0, SH_SAR, d, true);
+        emit_shift(c, 0, SH_SAR, d, true);
         break;
     case OP_SLL:
-        emit_shift(e, F_W, SH_SHL, d, false);
+        emit_shift(c, F_W, SH_SHL, d, false);
         break;
     case OP_SRL:
-        emit_shift(e, F_W, SH_SHR, d, false);
+        emit_shift(c, F_W, SH_SHR, d, false);
         break;
     case OP_SRA:
-        emit_shift(e, F_W, SH_SAR, d, false);
+        emit_shift(c, F_W, SH_SAR, d, false);
         break;
     case OP_SLLW:
-        emit_shift(e, 0, SH_SHL, d, false);
+        emit_shift(c, 0, SH_SHL, d, false);
         break;
     case OP_SRLW:
-        emit_shift(e, 0, SH_SHR, d, false);
+        emit_shift(c, 0, SH_SHR, d, false);
         break;
     case OP_SRAW:
-        emit_shift(e, 0, SH_SAR, d, false);
+        emit_shift(c, 0, SH_SAR, d, false);
         break;
     case OP_ADD:
-        emit_rrr(e, F_W, 0x03, d);
+        emit_rrr(c, F_W, 0x03, d);
         break;
     case OP_SUB:
-        emit_rrr(e, F_W, 0x2b, d);
+        emit_rrr(c, F_W, 0x2b, d);
         break;
     case OP_AND:
-        emit_rrr(e, F_W, 0x23, d);
+        emit_rrr(c, F_W, 0x23, d);
         break;
     case OP_OR:
-        emit_rrr(e, F_W, 0x0b, d);
+        emit_rrr(c, F_W, 0x0b, d);
         break;
     case OP_XOR:
-        emit_rrr(e, F_W, 0x33, d);
+        emit_rrr(c, F_W, 0x33, d);
         break;
     case OP_ADDW:
-        emit_rrr(e, 0, 0x03, d);
+        emit_rrr(c, 0, 0x03, d);
         break;
     case OP_SUBW:
-        emit_rrr(e, 0, 0x2b, d);
+        emit_rrr(c, 0, 0x2b, d);
         break;
     case OP_MUL:
-        emit_rrr(e, F_W, 0x0faf, d);
+        emit_rrr(c, F_W, 0x0faf, d);
         break;
     case OP_MULW:
-        emit_rrr(e, 0, 0x0faf, d);
+        emit_rrr(c, 0, 0x0faf, d);
         break;
     case OP_MULH:
-        emit_mulh(e, 5, d);
+        emit_mulh(c, 5, d);
         break;
     case OP_MULHU:
-        emit_mulh(e, 4, d);
+        emit_mulh(c, 4, d);
         break;
     case OP_MULHSU:
-        emit_call2(e, alu_mulhsu, d);
+        emit_call2(c, alu_mulhsu, d);
         break;
     case OP_DIV:
-        emit_call2(e, alu_div, d);
+        emit_call2(c, alu_div, d);
         break;
     case OP_DIVU:
-        emit_call2(e, alu_divu, d);
+        emit_call2(c, alu_divu, d);
         break;
     case OP_REM:
-        emit_call2(e, alu_rem, d);
+        emit_call2(c, alu_rem, d);
         break;
     case OP_REMU:
-        emit_call2(e, alu_remu, d);
+        emit_call2(c, alu_remu, d);
         break;
     case OP_DIVW:
-        emit_call2(e, alu_divw, d);
+        emit_call2(c, alu_divw, d);
         break;
     case OP_DIVUW:
-        emit_call2(e, alu_divuw, d);
+        emit_call2(c, alu_divuw, d);
         break;
     case OP_REMW:
-        emit_call2(e, alu_remw, d);
+        emit_call2(c, alu_remw, d);
         break;
     case OP_REMUW:
-        emit_call2(e, alu_remuw, d);
+        emit_call2(c, alu_remuw, d);
         break;
     default:
         return INSN_NO;
@@ -916,6 +1069,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     *next = PAGE_SIZE;
     c->entry = entry;
     c->ncold = 0;
+    rc_clear(&c->rc);
     uint8_t *start = j->free;
     uint8_t *code = start + sizeof(struct dinsn);
     c->e.p = code;
@@ -944,8 +1098,10 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     }
     if (n == 0)
         return false;
-    if (!ended)
+    if (!ended) {
+        rc_writeback(&c->e, &c->rc);
         emit_exit(c, (int64_t)off - entry, n);
+    }
     for (unsigned i = 0; i < c->ncold; i++)
         emit_cold(c, &c->cold[i]);
 
@@ -956,6 +1112,9 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     dp->jit = true;
     for (unsigned i = 0; i < DPAGE_SLOTS / 64; i++)
         dp->jit_cover[i] |= cover[i];
+    if (j->perf_map)
+        fprintf(j->perf_map, "%lx %lx wirt-jit-pa-%llx\n", (unsigned long)(uintptr_t)code,
+                (unsigned long)(c->e.p - code), (unsigned long long)(dp->pa + entry));
     j->free = (uint8_t *)(((uintptr_t)c->e.p + 15) & ~(uintptr_t)15);
     c->h->stats.jit_blocks++;
     return true;
@@ -978,6 +1137,7 @@ void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
     c->h = h;
     c->dp = dp;
     c->nsites = 0;
+    c->stamp = 0;
     unsigned todo[COMPILE_MAX_BLOCKS], ntodo = 0, nsite_seen = 0;
     todo[ntodo++] = off;
     for (unsigned done = 0; done < ntodo; done++) {
@@ -1024,6 +1184,14 @@ bool jit_init(struct hart *h)
     j->end = j->buf + CODE_SIZE;
     emit_stubs(j);
     j->free = j->blocks;
+    const char *pm = getenv("WIRT_JIT_PERFMAP");
+    if (pm && *pm && strcmp(pm, "0") != 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        j->perf_map = fopen(path, "a");
+        if (j->perf_map)
+            setvbuf(j->perf_map, NULL, _IOLBF, 0);
+    }
     h->jit = j;
     return true;
 }
@@ -1038,6 +1206,8 @@ void jit_free(struct hart *h)
 {
     if (!h->jit)
         return;
+    if (h->jit->perf_map)
+        fclose(h->jit->perf_map);
     munmap(h->jit->buf, CODE_SIZE);
     free(h->jit);
     h->jit = NULL;
