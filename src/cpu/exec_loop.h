@@ -126,7 +126,7 @@ jit_compile:
     /* d is in the page of h->cur_dbase.  Compiling may flush the decoded
      * cache, so fetch again afterwards. */
     jit_compile(h, (struct dpage *)((char *)h->cur_dbase - offsetof(struct dpage, insn)),
-                (unsigned)(d - h->cur_dbase) * 2);
+                (unsigned)(d - h->cur_dbase) * 2, pc & PAGE_MASK);
     page = TLB_INVALID;
     goto fetch;
 

@@ -348,7 +348,7 @@ struct regcache {
     uint32_t used[NCACHE];
 };
 
-enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH, COLD_TRAP, COLD_ILLEGAL };
+enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH, COLD_TRAP, COLD_ILLEGAL, COLD_LEAVE };
 
 struct cold {
     enum cold_kind kind;
@@ -380,7 +380,9 @@ struct jc {
     struct jit *j;
     struct hart *h;
     struct dpage *dp;
-    unsigned entry; /* the block's offset in the page */
+    uint64_t vpage;     /* where the fetch that asked for the compile saw dp */
+    unsigned entry;     /* the block's offset in the page */
+    struct dinsn cross; /* the page-crossing instruction that ends the block */
     struct regcache rc;
     uint32_t stamp;
     struct cold cold[JIT_MAX_INSNS];
@@ -696,6 +698,14 @@ static void emit_cold(struct jc *c, struct cold *k)
         return;
     case COLD_TRAP:
         emit_trap_exit(c, k->idx);
+        return;
+    case COLD_LEAVE: /* to the interpreter, at this instruction (never
+                      * chained: the block may start right here) */
+        rc_writeback(e, &k->rc);
+        if (k->idx)
+            alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx);
+        lea(e, R15, R15, (int32_t)k->off - (int32_t)c->entry);
+        jmp_to(e, c->j->exit);
         return;
     case COLD_ILLEGAL:
         emit_set_pc(c, k->off);
@@ -1060,6 +1070,58 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     return INSN_OK;
 }
 
+/* A 4-byte instruction in the last two bytes of the page: its upper half
+ * is in whatever page follows virtually, so the code checks at run time,
+ * through the fetch TLB, that those two bytes are still the ones it was
+ * compiled from, and leaves to the interpreter if not.  Ends the block. */
+static bool emit_cross(struct jc *c, unsigned off, unsigned idx)
+{
+    struct hart *h = c->h;
+    uint64_t va = c->vpage + PAGE_SIZE;
+    const struct tlb_entry *te =
+        &h->tlb[ACC_FETCH][h->fetch_idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    if (te->tag != va)
+        return false;
+    uint16_t lo, hi;
+    memcpy(&lo, (const uint8_t *)bus_ram_ptr(h->bus, c->dp->pa, 0) + off, 2);
+    memcpy(&hi, (const void *)(te->addend + va), 2);
+    decode_insn(&c->cross, lo | (uint32_t)hi << 16);
+
+    struct emit *e = &c->e;
+    uint8_t *rollback = e->p;
+    unsigned ncold = c->ncold;
+    int32_t rel = (int32_t)off - (int32_t)c->entry;
+    lea(e, RAX, R15, rel + 2);
+    mov_rr32(e, RDX, RAX);
+    shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4);
+    alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
+    op_mem(e, 0, 0x8b, RCX, RBX, HOFF(fetch_idx));
+    shift_ri(e, 0, SH_SHL, RCX, TLB_BITS + 4); /* * sizeof one MMU index's set */
+    op_rr(e, F_W, 0x01, RCX, RDX);
+    op_rr(e, F_W, 0x01, RBX, RDX); /* rdx = &tlb[ACC_FETCH][fetch_idx][i] - HOFF(tlb) */
+    mov_rr(e, RCX, RAX);
+    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
+    op_mem(e, F_W, 0x3b, RCX, RDX, HOFF(tlb) + (int32_t)offsetof(struct tlb_entry, tag));
+    add_cold(c, COLD_LEAVE, jcc_fwd(e, CC_NE), &c->cross, off, idx);
+    op_mem(e, F_W, 0x03, RAX, RDX, HOFF(tlb) + (int32_t)offsetof(struct tlb_entry, addend));
+    op_mem(e, F_66, 0x81, G_CMP, RAX, 0);
+    e8(e, hi & 0xff);
+    e8(e, hi >> 8);
+    add_cold(c, COLD_LEAVE, jcc_fwd(e, CC_NE), &c->cross, off, idx);
+
+    int r = compile_insn(c, &c->cross, off, idx);
+    if (r == INSN_NO) {
+        e->p = rollback;
+        c->ncold = ncold;
+        return false;
+    }
+    if (r == INSN_OK) {
+        rc_writeback(e, &c->rc);
+        emit_exit(c, rel + 4, idx + 1);
+    }
+    return true;
+}
+
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
 static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
@@ -1096,6 +1158,14 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
             break;
         }
     }
+    /* Not as a block's first instruction: leaving to the interpreter at
+     * the entry would re-enter the same block forever. */
+    if (!ended && n > 0 && off == PAGE_SIZE - 2 && n < JIT_MAX_INSNS &&
+        dp->insn[off / 2].op == OP_CROSS && emit_cross(c, off, n)) {
+        cover[(off / 2) / 64] |= 1ULL << ((off / 2) % 64);
+        n++;
+        ended = true;
+    }
     if (n == 0)
         return false;
     if (!ended) {
@@ -1120,7 +1190,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     return true;
 }
 
-void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
+void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage)
 {
     struct jit *j = h->jit;
     if (!j)
@@ -1136,6 +1206,7 @@ void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
     c->j = j;
     c->h = h;
     c->dp = dp;
+    c->vpage = vpage;
     c->nsites = 0;
     c->stamp = 0;
     unsigned todo[COMPILE_MAX_BLOCKS], ntodo = 0, nsite_seen = 0;
@@ -1228,11 +1299,12 @@ void jit_reset(struct hart *h)
 {
     (void)h;
 }
-void jit_compile(struct hart *h, struct dpage *dp, unsigned off)
+void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage)
 {
     (void)h;
     (void)dp;
     (void)off;
+    (void)vpage;
 }
 int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
                   struct tlb_entry *ltlb, struct tlb_entry *stlb)

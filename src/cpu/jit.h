@@ -54,10 +54,11 @@ void jit_free(struct hart *h);
 /* Forgets every block (the decoded cache is being flushed). */
 void jit_reset(struct hart *h);
 
-/* Compiles the block starting at byte offset off of page dp, and the
- * blocks after instructions it stopped at.  May flush the whole decoded
- * cache (code buffer full), so the caller must not use dp afterwards. */
-void jit_compile(struct hart *h, struct dpage *dp, unsigned off);
+/* Compiles the block starting at byte offset off of page dp (mapped at
+ * virtual page vpage for the current fetch), and the blocks after
+ * instructions it stopped at.  May flush the whole decoded cache (code
+ * buffer full), so the caller must not use dp afterwards. */
+void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage);
 
 /* Runs compiled code entered at pc with left instructions of budget
  * (>= JIT_MAX_INSNS); returns the budget left.  h->pc is where to go on;
