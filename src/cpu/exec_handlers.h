@@ -240,111 +240,50 @@ LBL(SFENCE_VMA):
     page = TLB_INVALID;
     goto fetch;
 
-#define CSR_OP(name, is_imm, kind)                                                                 \
-    LBL(name): {                                                                                   \
-        unsigned csr = (unsigned)d->imm & 0xfff;                                                   \
-        uint64_t src = is_imm ? d->rs1 : x[d->rs1];                                                \
-        bool wr = kind == 0 || d->rs1 != 0;                                                        \
-        uint64_t old = 0;                                                                          \
-        h->pc = pc;                                                                                \
-        SYNC_COUNTERS();                                                                           \
-        if (!csr_access_ok(h, csr, wr))                                                            \
-            ILLEGAL();                                                                             \
-        if ((kind != 0 || d->rd != 32) && !csr_read(h, csr, &old))                                 \
-            ILLEGAL();                                                                             \
-        if (wr) {                                                                                  \
-            uint64_t base = csr_rmw_base(h, csr, old);                                             \
-            uint64_t nv = kind == 0 ? src : kind == 1 ? (base | src) : (base & ~src);              \
-            if (!csr_write(h, csr, nv))                                                            \
-                ILLEGAL();                                                                         \
-            page = TLB_INVALID;                                                                    \
-            ltlb = h->tlb[ACC_LOAD][h->ls_idx];                                                    \
-            stlb = h->tlb[ACC_STORE][h->ls_idx];                                                   \
-        }                                                                                          \
-        x[d->rd] = old;                                                                            \
-        pc += LEN;                                                                              \
-        goto fetch;                                                                                \
-    }
-    CSR_OP(CSRRW, 0, 0)
-    CSR_OP(CSRRS, 0, 1)
-    CSR_OP(CSRRC, 0, 2)
-    CSR_OP(CSRRWI, 1, 0)
-    CSR_OP(CSRRSI, 1, 1)
-    CSR_OP(CSRRCI, 1, 2)
+LBL(CSRRW):
+LBL(CSRRS):
+LBL(CSRRC):
+LBL(CSRRWI):
+LBL(CSRRSI):
+LBL(CSRRCI):
+    h->pc = pc;
+    SYNC_COUNTERS();
+    if (!cpu_csr(h, d))
+        goto trap;
+    /* A write may have changed privilege, translation or interrupts. */
+    page = TLB_INVALID;
+    ltlb = h->tlb[ACC_LOAD][h->ls_idx];
+    stlb = h->tlb[ACC_STORE][h->ls_idx];
+    pc += LEN;
+    goto fetch;
 
     /* ---- A ---- */
-#define AMO_PTR(T, is_lr)                                                                          \
-    h->pc = pc;                                                                                    \
-    T *p = mem_atomic_ptr(h, x[d->rs1], sizeof(T), is_lr);                                         \
-    if (!p)                                                                                        \
+LBL(LR_W):
+LBL(SC_W):
+LBL(AMOSWAP_W):
+LBL(AMOADD_W):
+LBL(AMOXOR_W):
+LBL(AMOAND_W):
+LBL(AMOOR_W):
+LBL(AMOMIN_W):
+LBL(AMOMAX_W):
+LBL(AMOMINU_W):
+LBL(AMOMAXU_W):
+LBL(LR_D):
+LBL(SC_D):
+LBL(AMOSWAP_D):
+LBL(AMOADD_D):
+LBL(AMOXOR_D):
+LBL(AMOAND_D):
+LBL(AMOOR_D):
+LBL(AMOMIN_D):
+LBL(AMOMAX_D):
+LBL(AMOMINU_D):
+LBL(AMOMAXU_D):
+    h->pc = pc;
+    if (!cpu_amo(h, d))
         goto trap;
-#define AMO_SIMPLE(name, T, fn)                                                                    \
-    LBL(name): {                                                                                   \
-        T src = (T)x[d->rs2];                                                                      \
-        AMO_PTR(T, false)                                                                          \
-        T old = fn(p, src, __ATOMIC_SEQ_CST);                                                      \
-        x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                   \
-        NEXT();                                                                                    \
-    }
-#define AMO_CAS(name, T, ST, pick)                                                                 \
-    LBL(name): {                                                                                   \
-        T src = (T)x[d->rs2];                                                                      \
-        AMO_PTR(T, false)                                                                          \
-        T old = __atomic_load_n(p, __ATOMIC_RELAXED);                                              \
-        T nv;                                                                                      \
-        do {                                                                                       \
-            nv = ((ST)old pick (ST)src) ? old : src;                                               \
-        } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,                 \
-                                              __ATOMIC_RELAXED));                                  \
-        x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                   \
-        NEXT();                                                                                    \
-    }
-#define LR(name, T)                                                                                \
-    LBL(name): {                                                                                   \
-        AMO_PTR(T, true)                                                                           \
-        T v = __atomic_load_n(p, __ATOMIC_SEQ_CST);                                                \
-        h->res_valid = true;                                                                       \
-        h->res_addr = (uint64_t)(uintptr_t)p;                                                      \
-        h->res_val = v;                                                                            \
-        x[d->rd] = sizeof(T) == 4 ? SEXT32(v) : (uint64_t)v;                                       \
-        NEXT();                                                                                    \
-    }
-#define SC(name, T)                                                                                \
-    LBL(name): {                                                                                   \
-        T src = (T)x[d->rs2];                                                                      \
-        AMO_PTR(T, false)                                                                          \
-        bool ok = false;                                                                           \
-        if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {                               \
-            T expected = (T)h->res_val;                                                            \
-            ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,           \
-                                             __ATOMIC_SEQ_CST);                                    \
-        }                                                                                          \
-        h->res_valid = false;                                                                      \
-        x[d->rd] = !ok;                                                                            \
-        NEXT();                                                                                    \
-    }
-    LR(LR_W, uint32_t)
-    SC(SC_W, uint32_t)
-    AMO_SIMPLE(AMOSWAP_W, uint32_t, __atomic_exchange_n)
-    AMO_SIMPLE(AMOADD_W, uint32_t, __atomic_fetch_add)
-    AMO_SIMPLE(AMOXOR_W, uint32_t, __atomic_fetch_xor)
-    AMO_SIMPLE(AMOAND_W, uint32_t, __atomic_fetch_and)
-    AMO_SIMPLE(AMOOR_W, uint32_t, __atomic_fetch_or)
-    AMO_CAS(AMOMIN_W, uint32_t, int32_t, <)
-    AMO_CAS(AMOMAX_W, uint32_t, int32_t, >)
-    AMO_CAS(AMOMINU_W, uint32_t, uint32_t, <)
-    AMO_CAS(AMOMAXU_W, uint32_t, uint32_t, >)
-    LR(LR_D, uint64_t)
-    SC(SC_D, uint64_t)
-    AMO_SIMPLE(AMOSWAP_D, uint64_t, __atomic_exchange_n)
-    AMO_SIMPLE(AMOADD_D, uint64_t, __atomic_fetch_add)
-    AMO_SIMPLE(AMOXOR_D, uint64_t, __atomic_fetch_xor)
-    AMO_SIMPLE(AMOAND_D, uint64_t, __atomic_fetch_and)
-    AMO_SIMPLE(AMOOR_D, uint64_t, __atomic_fetch_or)
-    AMO_CAS(AMOMIN_D, uint64_t, int64_t, <)
-    AMO_CAS(AMOMAX_D, uint64_t, int64_t, >)
-    AMO_CAS(AMOMINU_D, uint64_t, uint64_t, <)
-    AMO_CAS(AMOMAXU_D, uint64_t, uint64_t, >)
+    NEXT();
 
     /* ---- F/D loads and stores; the rest goes to the FPU ---- */
 LBL(FLW):

@@ -173,11 +173,7 @@ out:
 }
 
 #undef ALU
-#undef AMO_CAS
-#undef AMO_PTR
-#undef AMO_SIMPLE
 #undef BRANCH
-#undef CSR_OP
 #undef DISPATCH
 #undef DISPATCH_COUNTED
 #undef GOTO_HANDLER
@@ -186,10 +182,8 @@ out:
 #undef JIT_COUNT
 #undef LABEL
 #undef LOAD
-#undef LR
 #undef NEXT
 #undef RAISE
-#undef SC
 #undef STORE
 #undef STORE_VAL
 #undef SYNC_COUNTERS

@@ -270,6 +270,12 @@ bool hart_take_interrupt(struct hart *h);
 /* Returns the interrupt cause number to take, or -1. */
 int hart_pending_interrupt(struct hart *h);
 
+/* The A-extension instructions and the Zicsr instructions (exec_ops.c),
+ * with h->pc at the instruction: false after raising an exception.
+ * cpu_csr() needs mcycle/minstret up to date. */
+bool cpu_amo(struct hart *h, const struct dinsn *d);
+bool cpu_csr(struct hart *h, const struct dinsn *d);
+
 /* CSR access: returns false for an illegal access (caller raises). */
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val);
 bool csr_write(struct hart *h, unsigned csr, uint64_t val);

@@ -256,6 +256,51 @@ static int jit_fp(struct hart *h, uint32_t raw)
     return 0;
 }
 
+/* A decoded instruction travels to these helpers as two immediates. */
+static struct dinsn unpack(uint64_t lo, uint64_t hi)
+{
+    struct dinsn d;
+    _Static_assert(sizeof(d) == 16, "two registers");
+    memcpy(&d, &lo, 8);
+    memcpy((char *)&d + 8, &hi, 8);
+    return d;
+}
+
+/* 0: done; 1: trapped */
+static int jit_amo(struct hart *h, uint64_t lo, uint64_t hi)
+{
+    struct dinsn d = unpack(lo, hi);
+    if (!cpu_amo(h, &d)) {
+        h->jit_exc = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* 0: done; 1: trapped; 2: done, but privilege, translation or interrupt
+ * state may have changed, so compiled code must leave. */
+static int jit_csr(struct hart *h, uint64_t lo, uint64_t hi)
+{
+    struct dinsn d = unpack(lo, hi);
+    unsigned priv = h->priv, fetch_idx = h->fetch_idx, ls_idx = h->ls_idx;
+    if (!cpu_csr(h, &d)) {
+        h->jit_exc = true;
+        return 1;
+    }
+    if (h->priv != priv || h->fetch_idx != fetch_idx || h->ls_idx != ls_idx ||
+        ((unsigned)d.imm & 0xfff) == 0x180 /* satp */ ||
+        atomic_load_explicit(&h->check, memory_order_relaxed))
+        return 2;
+    return 0;
+}
+
+/* CSRs the JIT leaves to the interpreter: the counters, which only the
+ * interpreter keeps exact (it adds a block's instructions on return). */
+static bool csr_counts(unsigned csr)
+{
+    return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) || csr == 0x320;
+}
+
 static void jit_illegal(struct hart *h, uint32_t raw)
 {
     hart_raise(h, EXC_ILLEGAL, raw);
@@ -348,7 +393,15 @@ struct regcache {
     uint32_t used[NCACHE];
 };
 
-enum cold_kind { COLD_LOAD, COLD_STORE, COLD_BRANCH, COLD_TRAP, COLD_ILLEGAL, COLD_LEAVE };
+enum cold_kind {
+    COLD_LOAD,
+    COLD_STORE,
+    COLD_BRANCH,
+    COLD_TRAP,
+    COLD_ILLEGAL,
+    COLD_LEAVE,
+    COLD_CSR,
+};
 
 struct cold {
     enum cold_kind kind;
@@ -699,6 +752,16 @@ static void emit_cold(struct jc *c, struct cold *k)
     case COLD_TRAP:
         emit_trap_exit(c, k->idx);
         return;
+    case COLD_CSR: { /* eax = 1: trapped; 2: leave after the instruction */
+        alu_ri(e, 0, G_CMP, RAX, 1);
+        uint8_t *leave = jcc_fwd(e, CC_NE);
+        emit_trap_exit(c, k->idx);
+        patch(leave, e->p);
+        alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx + 1);
+        lea(e, R15, R15, (int32_t)(k->off + d->len) - (int32_t)c->entry);
+        jmp_to(e, c->j->exit);
+        return;
+    }
     case COLD_LEAVE: /* to the interpreter, at this instruction (never
                       * chained: the block may start right here) */
         rc_writeback(e, &k->rc);
@@ -932,6 +995,50 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_FSD:
         emit_store(c, d, off, idx);
         break;
+    case OP_CSRRW:
+    case OP_CSRRS:
+    case OP_CSRRC:
+    case OP_CSRRWI:
+    case OP_CSRRSI:
+    case OP_CSRRCI:
+    case OP_LR_W:
+    case OP_SC_W:
+    case OP_AMOSWAP_W:
+    case OP_AMOADD_W:
+    case OP_AMOXOR_W:
+    case OP_AMOAND_W:
+    case OP_AMOOR_W:
+    case OP_AMOMIN_W:
+    case OP_AMOMAX_W:
+    case OP_AMOMINU_W:
+    case OP_AMOMAXU_W:
+    case OP_LR_D:
+    case OP_SC_D:
+    case OP_AMOSWAP_D:
+    case OP_AMOADD_D:
+    case OP_AMOXOR_D:
+    case OP_AMOAND_D:
+    case OP_AMOOR_D:
+    case OP_AMOMIN_D:
+    case OP_AMOMAX_D:
+    case OP_AMOMINU_D:
+    case OP_AMOMAXU_D: {
+        bool csr = d->op <= OP_CSRRCI;
+        if (csr && csr_counts((unsigned)d->imm & 0xfff))
+            return INSN_NO;
+        uint64_t lo, hi;
+        memcpy(&lo, d, 8);
+        memcpy(&hi, (const char *)d + 8, 8);
+        rc_flush(c); /* they read and write x[] */
+        emit_set_pc(c, off);
+        mov_rr(e, RDI, RBX);
+        mov_ri(e, RSI, lo);
+        mov_ri(e, RDX, hi);
+        call_abs(e, csr ? (const void *)jit_csr : (const void *)jit_amo);
+        op_rr(e, 0, 0x85, RAX, RAX);
+        add_cold(c, csr ? COLD_CSR : COLD_TRAP, jcc_fwd(e, CC_NE), d, off, idx);
+        break;
+    }
     case OP_FP:
         rc_flush(c); /* fpu_execute reads and writes x[] */
         emit_set_pc(c, off);

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Instructions with enough work of their own that a call costs little:
+ * the A extension and the Zicsr instructions.  The interpreter's handlers
+ * and the JIT's generated code both call these, so there is one
+ * definition of their semantics.
+ */
+#include "cpu/alu.h"
+#include "cpu/hart_internal.h"
+
+#define AMO_SIMPLE(T, fn)                                                                          \
+    do {                                                                                           \
+        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), false);                                  \
+        if (!p)                                                                                    \
+            return false;                                                                          \
+        T old = fn(p, src, __ATOMIC_SEQ_CST);                                                      \
+        h->x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                \
+        return true;                                                                               \
+    } while (0)
+#define AMO_CAS(T, ST, pick)                                                                       \
+    do {                                                                                           \
+        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), false);                                  \
+        if (!p)                                                                                    \
+            return false;                                                                          \
+        T old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;                                          \
+        do {                                                                                       \
+            nv = ((ST)old pick(ST) src) ? old : src;                                               \
+        } while (                                                                                  \
+            !__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));  \
+        h->x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                \
+        return true;                                                                               \
+    } while (0)
+
+static bool amo_w(struct hart *h, const struct dinsn *d)
+{
+    uint32_t src = (uint32_t)h->x[d->rs2];
+    switch (d->op) {
+    case OP_AMOSWAP_W:
+        AMO_SIMPLE(uint32_t, __atomic_exchange_n);
+    case OP_AMOADD_W:
+        AMO_SIMPLE(uint32_t, __atomic_fetch_add);
+    case OP_AMOXOR_W:
+        AMO_SIMPLE(uint32_t, __atomic_fetch_xor);
+    case OP_AMOAND_W:
+        AMO_SIMPLE(uint32_t, __atomic_fetch_and);
+    case OP_AMOOR_W:
+        AMO_SIMPLE(uint32_t, __atomic_fetch_or);
+    case OP_AMOMIN_W:
+        AMO_CAS(uint32_t, int32_t, <);
+    case OP_AMOMAX_W:
+        AMO_CAS(uint32_t, int32_t, >);
+    case OP_AMOMINU_W:
+        AMO_CAS(uint32_t, uint32_t, <);
+    default:
+        AMO_CAS(uint32_t, uint32_t, >); /* AMOMAXU_W */
+    }
+}
+
+static bool amo_d(struct hart *h, const struct dinsn *d)
+{
+    uint64_t src = h->x[d->rs2];
+    switch (d->op) {
+    case OP_AMOSWAP_D:
+        AMO_SIMPLE(uint64_t, __atomic_exchange_n);
+    case OP_AMOADD_D:
+        AMO_SIMPLE(uint64_t, __atomic_fetch_add);
+    case OP_AMOXOR_D:
+        AMO_SIMPLE(uint64_t, __atomic_fetch_xor);
+    case OP_AMOAND_D:
+        AMO_SIMPLE(uint64_t, __atomic_fetch_and);
+    case OP_AMOOR_D:
+        AMO_SIMPLE(uint64_t, __atomic_fetch_or);
+    case OP_AMOMIN_D:
+        AMO_CAS(uint64_t, int64_t, <);
+    case OP_AMOMAX_D:
+        AMO_CAS(uint64_t, int64_t, >);
+    case OP_AMOMINU_D:
+        AMO_CAS(uint64_t, uint64_t, <);
+    default:
+        AMO_CAS(uint64_t, uint64_t, >); /* AMOMAXU_D */
+    }
+}
+
+#define LR(T)                                                                                      \
+    do {                                                                                           \
+        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), true);                                   \
+        if (!p)                                                                                    \
+            return false;                                                                          \
+        T v = __atomic_load_n(p, __ATOMIC_SEQ_CST);                                                \
+        h->res_valid = true;                                                                       \
+        h->res_addr = (uint64_t)(uintptr_t)p;                                                      \
+        h->res_val = v;                                                                            \
+        h->x[d->rd] = sizeof(T) == 4 ? SEXT32(v) : (uint64_t)v;                                    \
+        return true;                                                                               \
+    } while (0)
+#define SC(T)                                                                                      \
+    do {                                                                                           \
+        T src = (T)h->x[d->rs2];                                                                   \
+        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), false);                                  \
+        if (!p)                                                                                    \
+            return false;                                                                          \
+        bool ok = false;                                                                           \
+        if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {                               \
+            T expected = (T)h->res_val;                                                            \
+            ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,           \
+                                             __ATOMIC_SEQ_CST);                                    \
+        }                                                                                          \
+        h->res_valid = false;                                                                      \
+        h->x[d->rd] = !ok;                                                                         \
+        return true;                                                                               \
+    } while (0)
+
+bool cpu_amo(struct hart *h, const struct dinsn *d)
+{
+    switch (d->op) {
+    case OP_LR_W:
+        LR(uint32_t);
+    case OP_SC_W:
+        SC(uint32_t);
+    case OP_LR_D:
+        LR(uint64_t);
+    case OP_SC_D:
+        SC(uint64_t);
+    default:
+        return d->op < OP_LR_D ? amo_w(h, d) : amo_d(h, d);
+    }
+}
+
+bool cpu_csr(struct hart *h, const struct dinsn *d)
+{
+    unsigned kind = (unsigned)(d->op - OP_CSRRW); /* RW, RS, RC, RWI, RSI, RCI */
+    unsigned csr = (unsigned)d->imm & 0xfff;
+    uint64_t src = kind >= 3 ? d->rs1 : h->x[d->rs1];
+    bool wr = kind % 3 == 0 || d->rs1 != 0;
+    uint64_t old = 0;
+    if (!csr_access_ok(h, csr, wr))
+        goto illegal;
+    if ((kind % 3 != 0 || d->rd != 32) && !csr_read(h, csr, &old))
+        goto illegal;
+    if (wr) {
+        uint64_t base = csr_rmw_base(h, csr, old);
+        uint64_t nv = kind % 3 == 0 ? src : kind % 3 == 1 ? (base | src) : (base & ~src);
+        if (!csr_write(h, csr, nv))
+            goto illegal;
+    }
+    h->x[d->rd] = old;
+    return true;
+illegal:
+    hart_raise(h, EXC_ILLEGAL, d->raw);
+    return false;
+}
