@@ -14,6 +14,7 @@
 #include "cpu/hart_internal.h"
 #include "cpu/jit.h"
 #include "mem/bus.h"
+#include "util/compiler.h"
 #include "util/log.h"
 
 static unsigned bucket(uint64_t pa_page)
@@ -132,7 +133,17 @@ void dcache_free_arena(struct hart *h)
 struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
 {
     struct dpage *p = lookup(h, pa_page);
+    if (p && p->detached) {
+        p->detached = false;
+        memcpy(p->snap, ram_page(h, pa_page), PAGE_SIZE);
+        p->dirty = false;
+        p->gen = h->dgen;
+        __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1,
+                         __ATOMIC_RELAXED);
+        mark_store_tlb(h, (uintptr_t)ram_page(h, pa_page), true);
+    }
     if (p) {
+        p->stores = 0;
         if (p->gen != h->dgen)
             dcache_validate(h, p);
         return p;
@@ -150,6 +161,9 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     p->gen = h->dgen;
     p->dirty = false;
     p->jit = false;
+    p->detached = false;
+    p->detaches = 0;
+    p->stores = 0;
     memcpy(p->snap, ram_page(h, pa_page), PAGE_SIZE);
     clear_slots(h, p);
     memset(&p->insn[DPAGE_SLOTS], 0, 2 * sizeof(p->insn[0]));
@@ -162,6 +176,21 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page)
     __atomic_store_n(&h->code_map[(pa_page - h->bus->ram_base) >> PAGE_SHIFT], 1, __ATOMIC_RELAXED);
     mark_store_tlb(h, (uintptr_t)bus_ram_ptr(h->bus, pa_page, 0), true);
     return p;
+}
+
+/* Stores into a page that make it a detach candidate, and how many
+ * detaches a page gets before it stays attached for good (a page really
+ * mixing hot code and data would otherwise be recompiled over and over). */
+#define DETACH_AFTER_STORES 256
+#define DETACH_MAX          4
+
+static void note_store(struct hart *h, struct dpage *p)
+{
+    if (++p->stores != DETACH_AFTER_STORES || p->detaches >= DETACH_MAX ||
+        h->ndetach >= ARRAY_SIZE(h->detach_pending))
+        return;
+    h->detach_pending[h->ndetach++] = p->pa;
+    atomic_store_explicit(&h->check, 1, memory_order_relaxed);
 }
 
 static bool covered(const struct dpage *p, unsigned first, unsigned last)
@@ -206,6 +235,7 @@ void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len)
             continue;
         uint64_t lo = pa > page ? pa - page : 0;
         uint64_t hi = end - page < PAGE_SIZE ? end - page : PAGE_SIZE; /* exclusive */
+        note_store(h, p);
         /* A 4-byte instruction starting 2 bytes before lo covers lo. */
         unsigned first = lo >= 2 ? (unsigned)(lo - 2) / 2 : 0;
         unsigned last = (unsigned)(hi - 1) / 2;
@@ -218,6 +248,33 @@ void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len)
         for (unsigned i = first; i <= last; i++)
             dinsn_set_pseudo(&p->insn[i], OP_DECODE);
     }
+}
+
+void dcache_detach_pending(struct hart *h)
+{
+    for (unsigned k = 0; k < h->ndetach; k++) {
+        struct dpage *p = lookup(h, h->detach_pending[k]);
+        if (!p || p->detached)
+            continue;
+        clear_slots(h, p);
+        p->detached = true;
+        p->detaches++;
+        __atomic_store_n(&h->code_map[(p->pa - h->bus->ram_base) >> PAGE_SHIFT], 0,
+                         __ATOMIC_RELAXED);
+        uintptr_t host_page = (uintptr_t)ram_page(h, p->pa);
+        for (unsigned m = 0; m < MMU_N; m++)
+            for (unsigned i = 0; i < TLB_SIZE; i++) {
+                struct tlb_entry *e = &h->tlb[ACC_STORE][m][i];
+                if (e->tag != TLB_INVALID && !(e->tag & TLB_IO) &&
+                    (e->tag & ~TLB_CODE) + e->addend == host_page)
+                    e->tag &= ~TLB_CODE;
+                if (h->tlb_dpage[m][i] == p) {
+                    h->tlb[ACC_FETCH][m][i].tag = TLB_INVALID;
+                    h->tlb_dpage[m][i] = NULL;
+                }
+            }
+    }
+    h->ndetach = 0;
 }
 
 void dcache_apply_dma(struct hart *h)

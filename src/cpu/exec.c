@@ -66,8 +66,10 @@ uint64_t hart_step(struct hart *h, uint64_t max_insns)
 {
     uint64_t done = 0;
     while (done < max_insns && !atomic_load_explicit(&h->stop_req, memory_order_relaxed)) {
-        if (atomic_exchange_explicit(&h->check, 0, memory_order_acq_rel))
+        if (atomic_exchange_explicit(&h->check, 0, memory_order_acq_rel)) {
             dcache_apply_dma(h);
+            dcache_detach_pending(h);
+        }
         if (hart_take_interrupt(h))
             h->wfi = false;
         if (h->wfi) {

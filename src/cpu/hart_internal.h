@@ -141,6 +141,9 @@ struct dpage {
     uint32_t gen;                         /* == hart.dgen: validated since the last FENCE.I */
     bool dirty;                           /* some slot was decoded from bytes != snap */
     bool jit;                             /* some slot is a compiled block's entry (OP_JIT) */
+    bool detached;                        /* taken for data: see dcache_detach_pending() */
+    uint8_t detaches;                     /* times it was detached (bounds thrashing) */
+    uint32_t stores;                      /* stores into it since it was last fetched from */
     uint64_t jit_cover[DPAGE_SLOTS / 64]; /* slots that compiled blocks were made from */
     struct dinsn insn[DPAGE_SLOTS + 2];   /* + two OP_END sentinels */
     uint8_t snap[PAGE_SIZE];              /* the page's bytes when it was last validated */
@@ -229,7 +232,9 @@ struct hart {
     unsigned dpages;
     void *darena; /* where dpages come from (dcache.c) */
     unsigned darena_used;
-    uint8_t *code_map;        /* per RAM page: 1 if a dpage exists for it */
+    uint8_t *code_map;          /* per RAM page: 1 if a dpage exists for it */
+    uint64_t detach_pending[8]; /* physical pages to detach at the next safe point */
+    unsigned ndetach;
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
     struct dinsn *cur_dbase;  /* the interpreter's current decoded page (exec_loop.h) */
 
@@ -321,6 +326,12 @@ struct dpage *dcache_get(struct hart *h, uint64_t pa_page);
 void dcache_validate(struct hart *h, struct dpage *p);
 void dcache_invalidate_range(struct hart *h, uint64_t pa, uint64_t len);
 void dcache_apply_dma(struct hart *h);
+/* Pages that keep being written and not run are most likely code pages
+ * the guest freed and reused for data: "detaching" them stops marking
+ * their store-TLB entries, so stores go fast again; the next fetch from
+ * one re-attaches it with fresh slots.  Called where no slot pointer is
+ * held (hart_step). */
+void dcache_detach_pending(struct hart *h);
 /* Decodes the OP_DECODE slot at byte offset off of p in place. */
 void dcache_decode_slot(struct hart *h, struct dpage *p, unsigned off);
 /* Releases every dpage (hart_free, after dcache_flush_all). */
