@@ -101,8 +101,13 @@ static void write_mstatus(struct hart *h, uint64_t v, uint64_t mask)
     if ((old ^ nv) & MSTATUS_MXR)
         tlb_flush_all(h);
     hart_update_mmu_idx(h);
-    /* Interrupt enables may have changed. */
-    atomic_store_explicit(&h->check, 1, memory_order_relaxed);
+    /* An interrupt already pending may just have been enabled: make the
+     * run loop look.  (Disabling needs nothing, and interrupts that
+     * arrive later set check themselves.  The kernel toggles SIE all the
+     * time, so this keeps compiled code from leaving each time.) */
+    uint64_t enables = MSTATUS_SIE | MSTATUS_MIE;
+    if ((nv & ~old & enables) && (hart_read_mip(h) & h->mie))
+        atomic_store_explicit(&h->check, 1, memory_order_relaxed);
 }
 
 /* Zicntr / Zihpm access from lower modes is gated by the counter-enables. */

@@ -278,16 +278,18 @@ static int jit_amo(struct hart *h, uint64_t lo, uint64_t hi)
 }
 
 /* 0: done; 1: trapped; 2: done, but privilege, translation or interrupt
- * state may have changed, so compiled code must leave. */
+ * state may have changed, so compiled code must leave.  (A new load/store
+ * MMU index, as SUM and MPRV give, is no reason: the code reloads its TLB
+ * set pointers after the call.) */
 static int jit_csr(struct hart *h, uint64_t lo, uint64_t hi)
 {
     struct dinsn d = unpack(lo, hi);
-    unsigned priv = h->priv, fetch_idx = h->fetch_idx, ls_idx = h->ls_idx;
+    unsigned priv = h->priv, fetch_idx = h->fetch_idx;
     if (!cpu_csr(h, &d)) {
         h->jit_exc = true;
         return 1;
     }
-    if (h->priv != priv || h->fetch_idx != fetch_idx || h->ls_idx != ls_idx ||
+    if (h->priv != priv || h->fetch_idx != fetch_idx ||
         ((unsigned)d.imm & 0xfff) == 0x180 /* satp */ ||
         atomic_load_explicit(&h->check, memory_order_relaxed))
         return 2;
@@ -522,6 +524,17 @@ static void rc_flush(struct jc *c)
 {
     rc_writeback(&c->e, &c->rc);
     rc_clear(&c->rc);
+}
+
+/* r12, r14 = the load and store TLB sets of h->ls_idx. */
+static void emit_tlb_sets(struct emit *e)
+{
+    _Static_assert(sizeof(((struct hart *)0)->tlb[0][0]) == 4096, "shift below");
+    op_mem(e, 0, 0x8b, RAX, RBX, HOFF(ls_idx));
+    shift_ri(e, 0, SH_SHL, RAX, 12);
+    op_rr(e, F_W, 0x01, RBX, RAX);
+    lea(e, R12, RAX, HOFF(tlb[ACC_LOAD]));
+    lea(e, R14, RAX, HOFF(tlb[ACC_STORE]));
 }
 
 /* Leaves the block for pc = entry pc + delta after `retired`
@@ -1037,6 +1050,8 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         call_abs(e, csr ? (const void *)jit_csr : (const void *)jit_amo);
         op_rr(e, 0, 0x85, RAX, RAX);
         add_cold(c, csr ? COLD_CSR : COLD_TRAP, jcc_fwd(e, CC_NE), d, off, idx);
+        if (csr)
+            emit_tlb_sets(e);
         break;
     }
     case OP_FP:
