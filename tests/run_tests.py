@@ -9,7 +9,8 @@ Layers, in order:
            explains counts as one more failure)
   asan     `make asan`, then the same binaries from build-asan/
   isa      `make isa-tests`, then `build/wirt run --elf` on each
-           build/isa/*.elf (exit 0 = pass)
+           build/isa/*.elf (exit 0 = pass), once per execution engine
+           (default, [interp] = WIRT_JIT=0, [jit-all] = WIRT_JIT_THRESHOLD=1)
   scripts  tests/*/test_*.py as unittest modules (each test method counts),
            tests/*/test_*.sh run with bash (exit 0 pass, 77 skip)
 
@@ -282,18 +283,24 @@ class Runner:
         elfs = sorted(glob.glob(os.path.join(REPO, "build", "isa", "*.elf")))
         if not elfs:
             print("      (no build/isa/*.elf)", flush=True)
+        # Each program under both execution engines: the interpreter alone,
+        # the default JIT, and the JIT compiling every block on first jump.
+        engines = [("", {}), ("[interp]", {"WIRT_JIT": "0"}),
+                   ("[jit-all]", {"WIRT_JIT_THRESHOLD": "1"})]
         for elf in elfs:
-            name = "isa/" + os.path.basename(elf)
-            if not self.selected(name):
-                continue
-            if not os.access(wirt, os.X_OK):
-                self.report("FAIL", name, 0, "build/wirt is missing")
-                continue
-            status, out, secs = run_capture([wirt, "run", "--elf", elf], ELF_TIMEOUT)
-            if status == 0:
-                self.report("PASS", name, secs)
-            else:
-                self.report("FAIL", name, secs, describe_status(status), tail(out, 25))
+            for suffix, extra in engines:
+                name = "isa/" + os.path.basename(elf) + suffix
+                if not self.selected(name):
+                    continue
+                if not os.access(wirt, os.X_OK):
+                    self.report("FAIL", name, 0, "build/wirt is missing")
+                    continue
+                env = dict(os.environ, **extra)
+                status, out, secs = run_capture([wirt, "run", "--elf", elf], ELF_TIMEOUT, env=env)
+                if status == 0:
+                    self.report("PASS", name, secs)
+                else:
+                    self.report("FAIL", name, secs, describe_status(status), tail(out, 25))
 
     # -- layer: python and shell test files -----------------------------
 
