@@ -461,6 +461,8 @@ static bool same_state_q(struct pair *p, const char *ctx, bool quiet)
     CMP("mstatus", a->mstatus, b->mstatus);
     CMP("wfi", a->wfi, b->wfi);
     CMP("mscratch", a->mscratch, b->mscratch);
+    CMP("sscratch", a->sscratch, b->sscratch);
+    CMP("satp", a->satp, b->satp);
     CMP("res_valid", a->res_valid, b->res_valid);
     /* a host address (LR/SC): compare its offset into RAM */
     CMP("res_addr", a->res_valid ? a->res_addr - (uintptr_t)p->mi->bus.ram : 0,
@@ -516,15 +518,66 @@ static bool pair_step(struct pair *p, uint64_t budget, const char *ctx)
     return pair_step_q(p, budget, ctx, false);
 }
 
+/* ---- Sv39 ---- */
+
+#define PTE_V   (1ULL << 0)
+#define PTE_R   (1ULL << 1)
+#define PTE_W   (1ULL << 2)
+#define PTE_X   (1ULL << 3)
+#define PTE_A   (1ULL << 6)
+#define PTE_D   (1ULL << 7)
+#define PT_ROOT (B + 0x100000)
+
+/* Maps a 4 KiB page in both machines (tables from a bump allocator). */
+static void map4k(struct pair *p, uint64_t *next_table, uint64_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t table = PT_ROOT;
+    for (int lvl = 2; lvl > 0; lvl--) {
+        uint64_t slot = table + ((va >> (12 + 9 * lvl)) & 511) * 8;
+        uint64_t e = tm_r64(p->mi, slot);
+        if (!(e & PTE_V)) {
+            uint64_t t = *next_table;
+            *next_table += 4096;
+            static const uint8_t zero[4096];
+            pair_write(p, t, zero, sizeof(zero));
+            e = ((t >> 12) << 10) | PTE_V;
+            pair_w64(p, slot, e);
+        }
+        table = (e >> 10) << 12;
+    }
+    pair_w64(p, table + ((va >> 12) & 511) * 8, ((pa >> 12) << 10) | flags);
+}
+
+/* Page tables at PT_ROOT; both harts go to S-mode at pc with Sv39. */
+static uint64_t sv39_begin(struct pair *p)
+{
+    static const uint8_t zero[4096];
+    pair_write(p, PT_ROOT, zero, sizeof(zero));
+    return PT_ROOT + 4096;
+}
+static void sv39_enter(struct pair *p, uint64_t pc)
+{
+    struct hart *hs[2] = {p->mi->h, p->mj->h};
+    for (unsigned i = 0; i < 2; i++) {
+        struct hart *h = hs[i];
+        h->satp = ((uint64_t)SATP_MODE_SV39 << 60) | (PT_ROOT >> 12);
+        h->priv = PRV_S;
+        h->pc = pc;
+        hart_update_mmu_idx(h);
+        tlb_flush_all(h);
+    }
+}
+
 /* ---- random programs ---- */
 
 /* Memory map of a random program (physical, M-mode, no translation). */
-#define RP_HANDLER (B + 0xf000)  /* mtvec: wfi (a trap means a generator bug) */
-#define RP_CODE    (B + 0x10000) /* three pages of code */
-#define RP_DATA    (B + 0x20000) /* three pages of data */
-#define RP_DATA_SZ 0x3000
-#define RP_SP      (RP_DATA + 0x1000)        /* x2: on the data pages' boundary */
-#define RP_S0      (RP_DATA + 0x1000 - 0x80) /* x8: C.LD/C.SD base, crossing it too */
+#define RP_HANDLER     (B + 0xf000)  /* mtvec: skips the instruction that trapped... */
+#define RP_HANDLER_END (B + 0xf020)  /* ...except ecall from S/U: wfi here, the end */
+#define RP_CODE        (B + 0x10000) /* three pages of code */
+#define RP_DATA        (B + 0x20000) /* three pages of data */
+#define RP_DATA_SZ     0x3000
+#define RP_SP          (RP_DATA + 0x1000)        /* x2: on the data pages' boundary */
+#define RP_S0          (RP_DATA + 0x1000 - 0x80) /* x8: C.LD/C.SD base, crossing it too */
 
 /* Reserved registers: x1 (ra), x2 (sp, data base), x8 (s0, data base for
  * RVC), x29 (address temporary), x30 and x31 (loop counters).  Random
@@ -543,6 +596,7 @@ struct gen {
     bool fp_on;     /* mstatus.FS != Off: RVC FP loads/stores cannot trap */
     bool traps;     /* may generate instructions that trap */
     bool plain;     /* only instructions every block compiler version compiles */
+    unsigned priv;  /* the privilege the program runs at (S and U: under Sv39) */
 };
 
 static unsigned rd_any(struct rng *r)
@@ -935,8 +989,8 @@ static void gen_system(struct gen *g)
         else
             as32(a, enc_s(rrange(r, -2048, 2047), rs_any(r), 0, rn(r, 4), 0x23));
         break;
-    case 1:
-        as32(a, rn(r, 2) ? ECALL : EBREAK);
+    case 1: /* under Sv39, ecall ends the program (see RP_HANDLER) */
+        as32(a, rn(r, 2) && g->priv == PRV_M ? ECALL : EBREAK);
         break;
     case 2: {
         /* illegal instructions: all-ones, a reserved rounding mode; not
@@ -949,12 +1003,18 @@ static void gen_system(struct gen *g)
         break;
     }
     case 3: { /* counters, read mid-block: instret must be exact */
-        static const unsigned csrs[] = {0xb02, 0xb00, 0xc02, 0xc00, 0x340};
-        as32(a, CSRRS(rd_any(r), csrs[rn(r, ARRAY_SIZE(csrs))], 0));
+        static const unsigned m[] = {0xb02, 0xb00, 0xc02, 0xc00, 0x340},
+                              s[] = {0xc02, 0xc00, 0x140};
+        const unsigned *csrs = g->priv == PRV_M ? m : s;
+        unsigned n = g->priv == PRV_M ? 5 : g->priv == PRV_S ? 3 : 2;
+        as32(a, CSRRS(rd_any(r), csrs[rn(r, n)], 0));
         break;
     }
-    case 4:
-        as32(a, CSRRW(rd_any(r), 0x340, rs_any(r))); /* mscratch */
+    case 4: /* mscratch / sscratch */
+        if (g->priv == PRV_U)
+            as32(a, CSRRS(rd_any(r), 0xc02, 0));
+        else
+            as32(a, CSRRW(rd_any(r), g->priv == PRV_M ? 0x340 : 0x140, rs_any(r)));
         break;
     case 5:
         as32(a, FENCE_I);
@@ -963,7 +1023,12 @@ static void gen_system(struct gen *g)
         as32(a, 0x0ff0000fu); /* fence iorw, iorw */
         break;
     default:
-        as32(a, rn(r, 2) ? CSRRS(rd_any(r), 0x300, 0) : CSRRS(rd_any(r), 0xf14, 0));
+        if (g->priv == PRV_M)
+            as32(a, CSRRS(rd_any(r), rn(r, 2) ? 0x300 : 0xf14, 0)); /* mstatus, mhartid */
+        else if (g->priv == PRV_S)
+            as32(a, CSRRS(rd_any(r), rn(r, 2) ? 0x100 : 0x104, 0)); /* sstatus, sie */
+        else
+            as32(a, CSRRS(rd_any(r), 0xc00, 0));
         break;
     }
 }
@@ -1115,6 +1180,7 @@ struct program {
     uint64_t code_pa; /* where a.buf goes */
     uint64_t entry;
     uint64_t done_pc; /* pc after the final wfi */
+    unsigned priv;
 };
 
 static void gen_program(struct program *pg, uint64_t seed)
@@ -1126,6 +1192,8 @@ static void gen_program(struct program *pg, uint64_t seed)
      * step, however it ends (see run_program). */
     struct gen g = {.a = a, .r = &r, .traps = rn(&r, 3) != 0};
     g.fp_on = !g.traps || rn(&r, 5) != 0;
+    static const unsigned privs[] = {PRV_M, PRV_M, PRV_S, PRV_U};
+    g.priv = pg->priv = privs[rn(&r, 4)];
     pg->fp_on = g.fp_on;
     /* Functions first or last; the program starts anywhere in the first
      * page, so that code often crosses into the next page (an instruction
@@ -1159,8 +1227,13 @@ static void gen_program(struct program *pg, uint64_t seed)
             unsigned n = 2 + rn(&r, 6);
             for (unsigned i = 0; i < n && !a->overflow; i++)
                 gen_block(&g, 24);
-            pg->done_pc = pg->code_pa + a->len + 4;
-            as32(a, WFI);
+            if (g.priv == PRV_M) {
+                pg->done_pc = pg->code_pa + a->len + 4;
+                as32(a, WFI);
+            } else {
+                pg->done_pc = RP_HANDLER_END + 4;
+                as32(a, ECALL);
+            }
         }
     }
     assert_false(a->overflow);
@@ -1173,8 +1246,11 @@ static void install_program(struct pair *p, const struct program *pg, uint64_t s
     static uint8_t zero[0x3000];
     pair_write(p, RP_CODE, zero, sizeof(zero));
     pair_write(p, pg->code_pa, pg->a.buf, pg->a.len);
-    /* The trap handler skips the (4-byte) instruction that trapped. */
-    PAIR_CODE(p, RP_HANDLER, CSRRS(29, 0x341, 0), ADDI(29, 29, 4), CSRRW(0, 0x341, 29), MRET);
+    /* The trap handler skips the (4-byte) instruction that trapped, but
+     * an ecall from S or U (mcause 8, 9) is the end of the program. */
+    PAIR_CODE(p, RP_HANDLER, CSRRS(29, 0x342, 0), ADDI(29, 29, -8), SLTIU(29, 29, 2),
+              BNE(29, 0, RP_HANDLER_END - RP_HANDLER - 12), CSRRS(29, 0x341, 0), ADDI(29, 29, 4),
+              CSRRW(0, 0x341, 29), MRET, WFI);
     struct rng r = {seed ^ 0xda7a};
     uint8_t data[RP_DATA_SZ];
     for (size_t i = 0; i < sizeof(data); i += 8) {
@@ -1197,8 +1273,25 @@ static void install_program(struct pair *p, const struct program *pg, uint64_t s
         if (pg->fp_on)
             hs[i]->mstatus |= 1ULL << MSTATUS_FS_SHIFT; /* Initial */
         memcpy(hs[i]->fp.f, f, sizeof(f));
+        hs[i]->mcounteren = hs[i]->scounteren = 7;
         hs[i]->fp.frm = frm;
         hs[i]->fp.fflags = fflags;
+    }
+    if (pg->priv == PRV_M)
+        return;
+    /* S or U under Sv39: code and data mapped 1:1 (the last data page
+     * read-only), nothing at low addresses (x0-based accesses fault) */
+    uint64_t nt = sv39_begin(p);
+    uint64_t u = pg->priv == PRV_U ? 1ULL << 4 : 0;
+    for (uint64_t off = 0; off < 0x3000; off += 0x1000) {
+        map4k(p, &nt, RP_CODE + off, RP_CODE + off, PTE_V | PTE_R | PTE_X | PTE_A | u);
+        uint64_t w = off < 0x2000 ? PTE_W | PTE_D : 0;
+        map4k(p, &nt, RP_DATA + off, RP_DATA + off, PTE_V | PTE_R | PTE_A | w | u);
+    }
+    sv39_enter(p, pg->entry);
+    for (unsigned i = 0; i < 2; i++) {
+        hs[i]->priv = pg->priv;
+        hart_update_mmu_idx(hs[i]);
     }
 }
 
@@ -1381,56 +1474,6 @@ static void test_access_fault_in_block(void **state)
     assert_int_equal(hart_get_x(h, 20), 2 + 18 + 1);
     assert_int_equal(tm_r64(p->mj, B + TEST_RAM_SIZE - 8), 3);
     assert_true(same_mem(p, B + TEST_RAM_SIZE - 24, 24, "store access fault"));
-}
-
-/* ---- Sv39 ---- */
-
-#define PTE_V   (1ULL << 0)
-#define PTE_R   (1ULL << 1)
-#define PTE_W   (1ULL << 2)
-#define PTE_X   (1ULL << 3)
-#define PTE_A   (1ULL << 6)
-#define PTE_D   (1ULL << 7)
-#define PT_ROOT (B + 0x100000)
-
-/* Maps a 4 KiB page in both machines (tables from a bump allocator). */
-static void map4k(struct pair *p, uint64_t *next_table, uint64_t va, uint64_t pa, uint64_t flags)
-{
-    uint64_t table = PT_ROOT;
-    for (int lvl = 2; lvl > 0; lvl--) {
-        uint64_t slot = table + ((va >> (12 + 9 * lvl)) & 511) * 8;
-        uint64_t e = tm_r64(p->mi, slot);
-        if (!(e & PTE_V)) {
-            uint64_t t = *next_table;
-            *next_table += 4096;
-            static const uint8_t zero[4096];
-            pair_write(p, t, zero, sizeof(zero));
-            e = ((t >> 12) << 10) | PTE_V;
-            pair_w64(p, slot, e);
-        }
-        table = (e >> 10) << 12;
-    }
-    pair_w64(p, table + ((va >> 12) & 511) * 8, ((pa >> 12) << 10) | flags);
-}
-
-/* Page tables at PT_ROOT; both harts go to S-mode at pc with Sv39. */
-static uint64_t sv39_begin(struct pair *p)
-{
-    static const uint8_t zero[4096];
-    pair_write(p, PT_ROOT, zero, sizeof(zero));
-    return PT_ROOT + 4096;
-}
-static void sv39_enter(struct pair *p, uint64_t pc)
-{
-    struct hart *hs[2] = {p->mi->h, p->mj->h};
-    for (unsigned i = 0; i < 2; i++) {
-        struct hart *h = hs[i];
-        h->satp = ((uint64_t)SATP_MODE_SV39 << 60) | (PT_ROOT >> 12);
-        h->priv = PRV_S;
-        h->pc = pc;
-        hart_update_mmu_idx(h);
-        tlb_flush_all(h);
-    }
 }
 
 /* A load page fault, then a store page fault (read-only page), in the
