@@ -232,6 +232,11 @@ __attribute__((constructor)) static void fpu_detect(void)
     host_has_fma = __builtin_cpu_supports("fma");
 }
 
+bool fpu_host_has_fma(void)
+{
+    return host_has_fma;
+}
+
 static inline uint32_t mx_get(void)
 {
     uint32_t v;

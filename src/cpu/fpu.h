@@ -30,6 +30,9 @@ enum { RM_RNE = 0, RM_RTZ = 1, RM_RDN = 2, RM_RUP = 3, RM_RMM = 4, RM_DYN = 7 };
  * are clobbered). Thread-safe (no mutable global state). */
 bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn);
 
+/* Whether the host has FMA3 (fused multiply-add in one rounding). */
+bool fpu_host_has_fma(void);
+
 /* NaN-boxing helpers used by the CPU's FLW/FSW/C.FLW... */
 static inline uint64_t fpu_box32(uint32_t v)
 {

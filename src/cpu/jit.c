@@ -46,7 +46,7 @@ struct jit {
 /* ---- x86-64 encoding ---- */
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
-enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 12, CC_GE = 13 };
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_L = 12, CC_GE = 13 };
 enum { F_W = 1, F_66 = 2, F_BYTE = 4 };
 /* Group-1 (0x81/0x83) and shift (0xc1/0xd3) opcode extensions. */
 enum { G_ADD = 0, G_OR = 1, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };
@@ -83,10 +83,8 @@ static void prefix(struct emit *e, unsigned f, int reg, int rm, unsigned opc)
     e8(e, opc & 0xff);
 }
 
-/* opc reg, [base + disp] */
-static void op_mem(struct emit *e, unsigned f, unsigned opc, int reg, int base, int32_t disp)
+static void modrm_mem(struct emit *e, int reg, int base, int32_t disp)
 {
-    prefix(e, f, reg, base, opc);
     unsigned r = (unsigned)(reg & 7) << 3, b = (unsigned)base & 7;
     unsigned sib = b == 4;
     if (disp == 0 && b != 5) {
@@ -104,6 +102,30 @@ static void op_mem(struct emit *e, unsigned f, unsigned opc, int reg, int base, 
             e8(e, 0x24);
         e32(e, (uint32_t)disp);
     }
+}
+
+/* opc reg, [base + disp] */
+static void op_mem(struct emit *e, unsigned f, unsigned opc, int reg, int base, int32_t disp)
+{
+    prefix(e, f, reg, base, opc);
+    modrm_mem(e, reg, base, disp);
+}
+
+/* Scalar-double SSE op xmm, [base + disp] (F2 0F opc); xmm0..7 only. */
+static void sse_sd(struct emit *e, unsigned opc, int xmm, int base, int32_t disp)
+{
+    e8(e, 0xf2);
+    op_mem(e, 0, 0x0f00 | opc, xmm, base, disp);
+}
+
+/* VEX-encoded vfm*213sd xmm0, xmm1, [rbx + disp]: xmm0 = xmm1 * xmm0 +- [m] */
+static void fma213sd_xmm0_xmm1(struct emit *e, unsigned opc, int32_t disp)
+{
+    e8(e, 0xc4);
+    e8(e, 0xe2); /* R X B not extended, map 0F38 */
+    e8(e, 0xf1); /* W1, vvvv = ~xmm1, L0, pp = 66 */
+    e8(e, opc);
+    modrm_mem(e, 0, RBX, disp);
 }
 
 /* opc reg, rm (register direct) */
@@ -403,6 +425,7 @@ enum cold_kind {
     COLD_ILLEGAL,
     COLD_LEAVE,
     COLD_CSR,
+    COLD_FP,
 };
 
 struct cold {
@@ -415,6 +438,8 @@ struct cold {
     struct regcache rc; /* the cache as the main line has it there */
     int dst;            /* cache slot a load writes, or -1 */
     int val;            /* host register holding a store's value, or -1 */
+    uint8_t *more[8];   /* further main-line jumps to this stub */
+    unsigned nmore;
 };
 
 /* Blocks one jit_compile() call may compile: the hot one, those after
@@ -573,7 +598,14 @@ static struct cold *add_cold(struct jc *c, enum cold_kind kind, uint8_t *fix, co
                              unsigned off, unsigned idx)
 {
     struct cold *k = &c->cold[c->ncold++];
-    *k = (struct cold){kind, fix, NULL, d, off, idx, c->rc, -1, -1};
+    *k = (struct cold){.kind = kind,
+                       .fix = fix,
+                       .d = d,
+                       .off = off,
+                       .idx = idx,
+                       .rc = c->rc,
+                       .dst = -1,
+                       .val = -1};
     return k;
 }
 
@@ -757,7 +789,23 @@ static void emit_cold(struct jc *c, struct cold *k)
     struct emit *e = &c->e;
     const struct dinsn *d = k->d;
     patch(k->fix, e->p);
+    for (unsigned i = 0; i < k->nmore; i++)
+        patch(k->more[i], e->p);
     switch (k->kind) {
+    case COLD_FP: { /* the inline fast path declined: the FPU helper decides */
+        rc_writeback(e, &k->rc);
+        emit_set_pc(c, k->off);
+        mov_rr(e, RDI, RBX);
+        mov_ri(e, RSI, d->raw);
+        call_abs(e, (const void *)jit_fp);
+        op_rr(e, 0, 0x85, RAX, RAX);
+        uint8_t *ok = jcc_fwd(e, CC_E);
+        emit_trap_exit(c, k->idx);
+        patch(ok, e->p);
+        rc_reload(e, &k->rc, -1);
+        jmp_to(e, k->resume);
+        return;
+    }
     case COLD_BRANCH:
         rc_writeback(e, &k->rc);
         emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
@@ -933,6 +981,89 @@ static void emit_mulh(struct jc *c, int ext, const struct dinsn *d)
     emit_result(c, d, RDX);
 }
 
+/* A jump from the main line to cold stub k. */
+static void cold_jcc(struct jc *c, struct cold *k, int cc)
+{
+    uint8_t *fix = jcc_fwd(&c->e, cc);
+    if (!k->fix)
+        k->fix = fix;
+    else
+        k->more[k->nmore++] = fix;
+}
+
+/* F/D add, sub, mul and fused multiply-add in double precision, inline,
+ * under the FPU's accrued-inexact fast path conditions (fpu.c): FS on,
+ * NX already accrued, round to nearest even, finite operands, and a
+ * result that is neither tiny nor infinite, so no flag can change.
+ * Anything else takes the cold stub to the FPU helper. */
+static bool emit_fp_fast(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
+{
+    struct emit *e = &c->e;
+    uint32_t raw = d->raw, opc = raw & 0x7f, rm = raw >> 12 & 7, f7 = raw >> 25;
+    unsigned rd = raw >> 7 & 31, rs1 = raw >> 15 & 31, rs2 = raw >> 20 & 31, rs3 = raw >> 27;
+    bool fma = opc == 0x43 || opc == 0x47 || opc == 0x4b || opc == 0x4f;
+    unsigned sse_op = 0, vex_op = 0;
+    if (rm != RM_RNE && rm != RM_DYN)
+        return false;
+    if (fma) {
+        if ((f7 & 3) != 1 || !fpu_host_has_fma())
+            return false;
+        /* vfmadd213sd, vfmsub213sd, vfnmadd213sd, vfnmsub213sd */
+        vex_op = 0xa9 + ((opc - 0x43) >> 2) * 2;
+    } else if (opc == 0x53 && f7 == 0x01) {
+        sse_op = 0x58; /* addsd */
+    } else if (opc == 0x53 && f7 == 0x05) {
+        sse_op = 0x5c; /* subsd */
+    } else if (opc == 0x53 && f7 == 0x09) {
+        sse_op = 0x59; /* mulsd */
+    } else {
+        return false;
+    }
+    struct cold *k = add_cold(c, COLD_FP, NULL, d, off, idx);
+    op_mem(e, 0, 0xf7, 0, RBX, HOFF(mstatus)); /* test dword [mstatus], FS */
+    e32(e, (uint32_t)MSTATUS_FS);
+    cold_jcc(c, k, CC_E);
+    op_mem(e, 0, 0xf6, 0, RBX, HOFF(fp.fflags)); /* test byte [fflags], NX */
+    e8(e, FFLAG_NX);
+    cold_jcc(c, k, CC_E);
+    if (rm == RM_DYN) {
+        op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(fp.frm));
+        e8(e, RM_RNE);
+        cold_jcc(c, k, CC_NE);
+    }
+    const uint64_t exp_mask = 0x7ff0000000000000ULL;
+    mov_ri(e, RCX, exp_mask);
+    unsigned ops[3] = {rs1, rs2, rs3};
+    for (unsigned i = 0; i < (fma ? 3u : 2u); i++) {
+        op_mem(e, F_W, 0x8b, RAX, RBX, FOFF(ops[i]));
+        op_rr(e, F_W, 0x23, RAX, RCX);
+        op_rr(e, F_W, 0x3b, RAX, RCX);
+        cold_jcc(c, k, CC_E); /* infinity or NaN */
+    }
+    sse_sd(e, 0x10, 0, RBX, FOFF(rs1)); /* movsd xmm0, [rs1] */
+    if (fma) {
+        sse_sd(e, 0x10, 1, RBX, FOFF(rs2));
+        fma213sd_xmm0_xmm1(e, vex_op, FOFF(rs3));
+    } else {
+        sse_sd(e, sse_op, 0, RBX, FOFF(rs2));
+    }
+    op_rr(e, F_66 | F_W, 0x0f7e, 0, RAX); /* movq rax, xmm0 */
+    mov_rr(e, RDX, RAX);
+    op_rr(e, F_W, 0x0fba, 6, RDX); /* btr rdx, 63: the magnitude */
+    e8(e, 63);
+    mov_ri(e, RCX, 0x0010000000000000ULL);
+    op_rr(e, F_W, 0x3b, RDX, RCX);
+    cold_jcc(c, k, CC_BE); /* zero, subnormal or smallest normal: maybe tiny */
+    mov_ri(e, RCX, exp_mask);
+    op_rr(e, F_W, 0x3b, RDX, RCX);
+    cold_jcc(c, k, CC_AE); /* overflow */
+    op_mem(e, F_W, 0x89, RAX, RBX, FOFF(rd));
+    op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
+    e32(e, (uint32_t)MSTATUS_FS);
+    k->resume = e->p;
+    return true;
+}
+
 enum { INSN_NO, INSN_OK, INSN_ENDS };
 
 /* Emits one instruction; INSN_NO (nothing emitted) when it must be left to
@@ -1055,6 +1186,8 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         break;
     }
     case OP_FP:
+        if (emit_fp_fast(c, d, off, idx))
+            break;
         rc_flush(c); /* fpu_execute reads and writes x[] */
         emit_set_pc(c, off);
         mov_rr(e, RDI, RBX);
