@@ -4,19 +4,32 @@
  *
  * Every test runs the same code on two test machines from identical
  * state: one hart interprets (hart_set_jit(h, false, 0)), the other
- * compiles every block the first time a jump reaches it (threshold 1).
+ * compiles blocks the first time a jump reaches them (threshold 1).
  * Whatever the JIT does, the architectural state after each hart_step()
- * must be the interpreter's: x registers, pc, minstret/mcycle, trap CSRs
- * and memory.
+ * must be the interpreter's: x and f registers, fcsr, pc, privilege,
+ * minstret/mcycle, trap CSRs, the LR reservation and memory.
  *
- * test_random_programs generates random RV64IMC programs (bounded loops,
- * calls, forward branches, loads/stores around a page boundary, edge
- * values) and steps them with assorted budgets.  Reproduce a failure with
+ * test_random_programs generates random RV64IMAFDC programs: bounded
+ * (nested) loops, calls and returns (direct, indirect, RVC), forward
+ * branches and jumps, loads and stores of every width around a page
+ * boundary (misaligned too), F/D arithmetic and loads/stores, AMOs and
+ * LR/SC, CSR reads of the counters, edge values, division by zero and
+ * overflow, stores that rewrite other instructions of the program, and
+ * instructions that trap (access and page faults, illegal instructions,
+ * ebreak/ecall: a handler skips them).  Programs run in M mode, or in S
+ * or U mode under Sv39, and are stepped with budgets around the JIT's
+ * limits (1, 63, 64, 65, 128...).  Reproduce a failure with
  * WIRT_JIT_TEST_SEED=<seed> WIRT_JIT_TEST_N=1 build/tests/unit/test_jit;
- * WIRT_JIT_TEST_N=<n> runs more programs.  The directed tests cover
- * faults in the middle of compiled blocks, self-modifying code, an
+ * WIRT_JIT_TEST_N=<n> runs more programs, WIRT_JIT_TEST_VERBOSE=1 prints
+ * what they did.
+ *
+ * The directed tests cover faults in the middle of compiled blocks,
+ * self-modifying code (same block, other block, generated code), an
  * interrupt stopping a compiled loop, one code page at two virtual
- * addresses, and MMIO in a compiled block.
+ * addresses, MMIO in a compiled block, and instructions that straddle two
+ * pages (rewritten, remapped, unmapped).  test_budget_after_trap is a
+ * known, non-architectural difference, skipped unless
+ * WIRT_JIT_TEST_KNOWN=1.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -597,6 +610,13 @@ struct gen {
     bool traps;     /* may generate instructions that trap */
     bool plain;     /* only instructions every block compiler version compiles */
     unsigned priv;  /* the privilege the program runs at (S and U: under Sv39) */
+    /* Self-modifying code: sites are single ALU instructions that stores
+     * elsewhere in the program (before or after them, maybe in the same
+     * block) replace with other ALU instructions of the same length. */
+    unsigned site[8];
+    unsigned site_len[8];
+    bool site_bound[8];
+    unsigned nsites;
 };
 
 static unsigned rd_any(struct rng *r)
@@ -1033,8 +1053,84 @@ static void gen_system(struct gen *g)
     }
 }
 
+/* A random ALU instruction of len bytes writing only dest_regs. */
+static uint32_t site_insn(struct rng *r, unsigned len)
+{
+    unsigned rd = rd_any(r), x = rs_any(r), y = rs_any(r);
+    if (len == 2) {
+        if (!rd)
+            rd = 5;
+        switch (rn(r, 4)) {
+        case 0:
+            return C_LI(rd, rrange(r, -32, 31));
+        case 1:
+            return C_ADDI(rd, rrange(r, 1, 31));
+        case 2:
+            return x ? C_MV(rd, x) : C_NOP;
+        default:
+            return x ? C_ADD(rd, x) : C_SLLI(rd, 1);
+        }
+    }
+    switch (rn(r, 4)) {
+    case 0:
+        return ADDI(rd, x, rrange(r, -2048, 2047));
+    case 1:
+        return R_OP(rn(r, 2) ? 0x20 : 0, 0, rd, x, y); /* add/sub */
+    case 2:
+        return R_OP(1, 0, rd, x, y); /* mul */
+    default:
+        return XORI(rd, x, rrange(r, -2048, 2047));
+    }
+}
+
+static void gen_site(struct gen *g, unsigned i)
+{
+    as_bind(g->a, g->site[i]);
+    g->site_bound[i] = true;
+    if (g->site_len[i] == 2)
+        as16(g->a, (uint16_t)site_insn(g->r, 2));
+    else
+        as32(g->a, site_insn(g->r, 4));
+}
+
+/* Binds a site here, or stores a new instruction over one. */
+static void gen_smc(struct gen *g)
+{
+    struct rng *r = g->r;
+    struct as *a = g->a;
+    if (!g->nsites)
+        return;
+    unsigned i = rn(r, g->nsites);
+    if (!g->site_bound[i] && rn(r, 2)) {
+        gen_site(g, i);
+        return;
+    }
+    unsigned t = rd_any(r);
+    if (!t)
+        t = 28;
+    uint32_t enc = site_insn(r, g->site_len[i]);
+    uint32_t hi = (enc + 0x800) & 0xfffff000u;
+    as32(a, LUI(t, (int32_t)hi));
+    as32(a, ADDIW(t, t, (int32_t)(enc - hi)));
+    as_la(a, 29, g->site[i]);
+    if (g->site_len[i] == 2)
+        as32(a, SH(t, 29, 0));
+    else if (rn(r, 4))
+        as32(a, SW(t, 29, 0));
+    else {
+        /* in two halves: the instruction is torn in between */
+        as32(a, SH(t, 29, 0));
+        as32(a, SRLI(t, t, 16));
+        as32(a, SH(t, 29, 2));
+    }
+}
+
 static void gen_simple(struct gen *g)
 {
+    if (g->nsites && !g->plain && rn(g->r, 24) == 0) {
+        gen_smc(g);
+        return;
+    }
     switch (rn(g->r, g->plain ? 19 : 24)) {
     case 0 ... 7:
         gen_alu(g);
@@ -1195,6 +1291,13 @@ static void gen_program(struct program *pg, uint64_t seed)
     static const unsigned privs[] = {PRV_M, PRV_M, PRV_S, PRV_U};
     g.priv = pg->priv = privs[rn(&r, 4)];
     pg->fp_on = g.fp_on;
+    if (rn(&r, 2)) {
+        g.nsites = 1 + rn(&r, 8);
+        for (unsigned i = 0; i < g.nsites; i++) {
+            g.site[i] = as_new_label(a);
+            g.site_len[i] = rn(&r, 3) ? 4 : 2;
+        }
+    }
     /* Functions first or last; the program starts anywhere in the first
      * page, so that code often crosses into the next page (an instruction
      * may straddle it). */
@@ -1227,6 +1330,9 @@ static void gen_program(struct program *pg, uint64_t seed)
             unsigned n = 2 + rn(&r, 6);
             for (unsigned i = 0; i < n && !a->overflow; i++)
                 gen_block(&g, 24);
+            for (unsigned i = 0; i < g.nsites; i++)
+                if (!g.site_bound[i])
+                    gen_site(&g, i);
             if (g.priv == PRV_M) {
                 pg->done_pc = pg->code_pa + a->len + 4;
                 as32(a, WFI);
@@ -1259,6 +1365,9 @@ static void install_program(struct pair *p, const struct program *pg, uint64_t s
     }
     pair_write(p, RP_DATA, data, sizeof(data));
     pair_reset(p, pg->entry);
+    /* mostly threshold 1; sometimes blocks compiled after a few passes */
+    static const unsigned thresholds[] = {1, 1, 1, 1, 2, 3, 16};
+    hart_set_jit(p->mj->h, true, thresholds[rn(&r, ARRAY_SIZE(thresholds))]);
     for (unsigned reg = 3; reg < 32; reg++)
         pair_set_x(p, reg, rnd_value(&r));
     pair_set_x(p, 2, RP_SP);
@@ -1284,7 +1393,8 @@ static void install_program(struct pair *p, const struct program *pg, uint64_t s
     uint64_t nt = sv39_begin(p);
     uint64_t u = pg->priv == PRV_U ? 1ULL << 4 : 0;
     for (uint64_t off = 0; off < 0x3000; off += 0x1000) {
-        map4k(p, &nt, RP_CODE + off, RP_CODE + off, PTE_V | PTE_R | PTE_X | PTE_A | u);
+        map4k(p, &nt, RP_CODE + off, RP_CODE + off,
+              PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | u);
         uint64_t w = off < 0x2000 ? PTE_W | PTE_D : 0;
         map4k(p, &nt, RP_DATA + off, RP_DATA + off, PTE_V | PTE_R | PTE_A | w | u);
     }
@@ -1395,6 +1505,7 @@ static void test_random_programs(void **state)
     uint64_t base = env_u64("WIRT_JIT_TEST_SEED", 0x5eed0001);
     uint64_t n = env_u64("WIRT_JIT_TEST_N", 400);
     uint64_t blocks = 0, enters = 0, ended = 0, insns = 0;
+    uint64_t inval0 = p->mj->h->stats.jit_inval, cs0 = p->mj->h->stats.code_store;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t seed = base + i;
         bool end = false;
@@ -1414,9 +1525,12 @@ static void test_random_programs(void **state)
     if (getenv("WIRT_JIT_TEST_VERBOSE"))
         fprintf(stderr,
                 "%llu programs from seed %#llx: %llu instructions, %llu blocks compiled, "
-                "%llu entries, %u catch-ups after traps\n",
+                "%llu entries, %u catch-ups after traps, %llu stores into code, %llu "
+                "invalidations\n",
                 (unsigned long long)n, (unsigned long long)base, (unsigned long long)insns,
-                (unsigned long long)blocks, (unsigned long long)enters, loose_runs);
+                (unsigned long long)blocks, (unsigned long long)enters, loose_runs,
+                (unsigned long long)(p->mj->h->stats.code_store - cs0),
+                (unsigned long long)(p->mj->h->stats.jit_inval - inval0));
     /* The generator must make sane programs and the JIT must have run them. */
     assert_int_equal(ended, n);
     assert_true(blocks >= n);
