@@ -10,13 +10,15 @@ qemu-system-riscv64 -M virt; prints each number and the ratio wirt/qemu.
   net    TCP through user networking (libslirp on both): guest -> host
          (busybox nc into a Python sink on the host) and host -> guest
          (a Python source on the host, busybox nc | dd in the guest); busybox
-         nc moves data in small pieces, so also HTTP: busybox wget from a
-         host http.server, and a host client fetching from busybox httpd in
-         the guest through hostfwd (timed on the host)
+         nc moves data in 1 KiB read()/write() pieces (guest -> host: one
+         TCP segment and one ACK per KiB whatever the NIC offloads, so that
+         number mostly measures the guest CPU), so also HTTP: busybox wget
+         from a host http.server, and a host client fetching from busybox
+         httpd in the guest through hostfwd (timed on the host)
 
 Times come from the guest's `time` applet (its clock follows the host's);
 sizes can be changed with WIRT_BENCH_DISK_MB, WIRT_BENCH_NET_MB,
-WIRT_BENCH_RANDOM_OPS.
+WIRT_BENCH_RANDOM_OPS; WIRT picks the wirt binary (guestlib).
 Usage: bench/virtio_bench.py [--only disk|net] [wirt|qemu ...]
 """
 import os
@@ -225,10 +227,14 @@ def bench_net(g, results, hport):
 def main():
     args = sys.argv[1:]
     parts = ("disk", "net")
-    if args[:1] == ["--only"] and len(args) >= 2 and args[1] in parts:
+    if args[:1] == ["--only"]:
+        if len(args) < 2 or args[1] not in parts:
+            sys.exit("usage: virtio_bench.py [--only disk|net] [wirt|qemu ...]")
         parts = (args[1],)
         args = args[2:]
     vms = args or ["wirt", "qemu"]
+    if any(vm not in ("wirt", "qemu") for vm in vms):
+        sys.exit("usage: virtio_bench.py [--only disk|net] [wirt|qemu ...]")
     if not guestlib.have_guest():
         sys.exit("virtio_bench: the default guest is missing (run tools/fetch-guest.sh)")
     all_results = {}
