@@ -288,15 +288,17 @@ static struct dinsn unpack(uint64_t lo, uint64_t hi)
     return d;
 }
 
-/* 0: done; 1: trapped */
+/* 0: done; 1: trapped; 2: done, but it wrote compiled code (an AMO or
+ * SC into a code page), so compiled code must leave. */
 static int jit_amo(struct hart *h, uint64_t lo, uint64_t hi)
 {
     struct dinsn d = unpack(lo, hi);
+    uint64_t inval = h->jit_inval;
     if (!cpu_amo(h, &d)) {
         h->jit_exc = true;
         return 1;
     }
-    return 0;
+    return h->jit_inval != inval ? 2 : 0;
 }
 
 /* 0: done; 1: trapped; 2: done, but privilege, translation or interrupt
@@ -424,7 +426,7 @@ enum cold_kind {
     COLD_TRAP,
     COLD_ILLEGAL,
     COLD_LEAVE,
-    COLD_CSR,
+    COLD_CALL,
     COLD_FP,
 };
 
@@ -784,6 +786,26 @@ static void emit_trap_exit(struct jc *c, unsigned retired)
     jmp_to(&c->e, c->j->epilogue);
 }
 
+/* To the interpreter at offset off, `retired` instructions done. */
+static void emit_leave(struct jc *c, unsigned off, unsigned retired)
+{
+    if (retired)
+        alu_ri(&c->e, F_W, G_SUB, R13, (int32_t)retired);
+    lea(&c->e, R15, R15, (int32_t)off - (int32_t)c->entry);
+    jmp_to(&c->e, c->j->exit);
+}
+
+/* After a call that returned eax = 1 (it trapped) or something else
+ * (it is done, but compiled code must leave after it). */
+static void emit_trap_or_leave(struct jc *c, const struct cold *k)
+{
+    alu_ri(&c->e, 0, G_CMP, RAX, 1);
+    uint8_t *leave = jcc_fwd(&c->e, CC_NE);
+    emit_trap_exit(c, k->idx);
+    patch(leave, c->e.p);
+    emit_leave(c, k->off + k->d->len, k->idx + 1);
+}
+
 static void emit_cold(struct jc *c, struct cold *k)
 {
     struct emit *e = &c->e;
@@ -813,23 +835,13 @@ static void emit_cold(struct jc *c, struct cold *k)
     case COLD_TRAP:
         emit_trap_exit(c, k->idx);
         return;
-    case COLD_CSR: { /* eax = 1: trapped; 2: leave after the instruction */
-        alu_ri(e, 0, G_CMP, RAX, 1);
-        uint8_t *leave = jcc_fwd(e, CC_NE);
-        emit_trap_exit(c, k->idx);
-        patch(leave, e->p);
-        alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx + 1);
-        lea(e, R15, R15, (int32_t)(k->off + d->len) - (int32_t)c->entry);
-        jmp_to(e, c->j->exit);
+    case COLD_CALL: /* the call returned 1 (trapped) or 2 (leave after it) */
+        emit_trap_or_leave(c, k);
         return;
-    }
     case COLD_LEAVE: /* to the interpreter, at this instruction (never
                       * chained: the block may start right here) */
         rc_writeback(e, &k->rc);
-        if (k->idx)
-            alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx);
-        lea(e, R15, R15, (int32_t)k->off - (int32_t)c->entry);
-        jmp_to(e, c->j->exit);
+        emit_leave(c, k->off, k->idx);
         return;
     case COLD_ILLEGAL:
         emit_set_pc(c, k->off);
@@ -869,15 +881,8 @@ static void emit_cold(struct jc *c, struct cold *k)
         rc_reload(e, &k->rc, -1);
         jmp_to(e, k->resume);
         patch(failed, e->p);
-        alu_ri(e, 0, G_CMP, RAX, 1);
-        uint8_t *changed = jcc_fwd(e, CC_NE);
-        emit_trap_exit(c, k->idx);
-        patch(changed, e->p);
-        /* The store changed compiled code (maybe this block): go on in
-         * the interpreter after it. */
-        alu_ri(e, F_W, G_SUB, R13, (int32_t)k->idx + 1);
-        lea(e, R15, R15, (int32_t)(k->off + d->len) - (int32_t)c->entry);
-        jmp_to(e, c->j->exit);
+        /* 2: the store changed compiled code (maybe this block) */
+        emit_trap_or_leave(c, k);
         return;
     }
     }
@@ -1180,7 +1185,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         mov_ri(e, RDX, hi);
         call_abs(e, csr ? (const void *)jit_csr : (const void *)jit_amo);
         op_rr(e, 0, 0x85, RAX, RAX);
-        add_cold(c, csr ? COLD_CSR : COLD_TRAP, jcc_fwd(e, CC_NE), d, off, idx);
+        add_cold(c, COLD_CALL, jcc_fwd(e, CC_NE), d, off, idx);
         if (csr)
             emit_tlb_sets(e);
         break;
