@@ -471,6 +471,11 @@ struct jc {
     unsigned ncold;
     struct chain_site sites[MAX_SITES];
     unsigned nsites;
+    /* A branch back to the block's entry jumps to loop_body, after the
+     * loads of the guest registers in loop_rc, when those are still where
+     * loop_rc has them: the loop's registers stay in host registers. */
+    uint8_t *loop_body;
+    struct regcache loop_rc;
 };
 
 static void mov_rr(struct emit *e, int dst, int src)
@@ -562,6 +567,71 @@ static void emit_tlb_sets(struct emit *e)
     op_rr(e, F_W, 0x01, RBX, RAX);
     lea(e, R12, RAX, HOFF(tlb[ACC_LOAD]));
     lea(e, R14, RAX, HOFF(tlb[ACC_STORE]));
+}
+
+/* Guest registers that ops read as integer registers (for preloading). */
+static unsigned int_sources(const struct dinsn *d, unsigned src[2])
+{
+    unsigned op = d->op, n = 0;
+    bool rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
+               (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
+               (op >= OP_MUL && op <= OP_REMUW);
+    if (op == OP_DECODE || op == OP_JIT || op == OP_FP || op == OP_LUI || op == OP_AUIPC ||
+        op == OP_JAL)
+        return 0;
+    if (d->rs1 && d->rs1 < 32)
+        src[n++] = d->rs1;
+    if (rs2 && d->rs2 && d->rs2 < 32)
+        src[n++] = d->rs2;
+    return n;
+}
+
+/* Loads the first few guest registers the block's instructions read,
+ * so that a branch back to the entry can skip these loads (loop_body). */
+static void emit_loop_prologue(struct jc *c)
+{
+    enum { PRELOAD = NCACHE - 2 }; /* leave room for the body's results */
+    unsigned n = 0;
+    for (unsigned off = c->entry, k = 0; off < PAGE_SIZE && k < 16 && n < PRELOAD; k++) {
+        const struct dinsn *d = &c->dp->insn[off / 2];
+        if (d->hidx == JIT_HIDX)
+            d = jit_code_orig(jit_slot_code(d));
+        if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
+            break;
+        unsigned src[2];
+        for (unsigned i = 0, m = int_sources(d, src); i < m && n < PRELOAD; i++) {
+            bool have = false;
+            for (int r = 0; r < NCACHE; r++)
+                have |= c->rc.guest[r] == (int)src[i];
+            if (!have) {
+                get(c, src[i]);
+                n++;
+            }
+        }
+        off += d->len;
+    }
+    c->loop_body = c->e.p;
+    c->loop_rc = c->rc;
+}
+
+/* A jump back to the block's own entry with the register cache as rc:
+ * when the preloaded registers are still in place, writes back what is
+ * dirty and loops to loop_body; false (nothing emitted) otherwise. */
+static bool emit_loop_back(struct jc *c, struct regcache *rc, unsigned retired)
+{
+    for (int i = 0; i < NCACHE; i++)
+        if (c->loop_rc.guest[i] >= 0 && rc->guest[i] != c->loop_rc.guest[i])
+            return false;
+    struct emit *e = &c->e;
+    rc_writeback(e, rc);
+    alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
+    alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
+    jcc_to(e, CC_L, c->j->exit); /* r15 is the entry pc already */
+    op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
+    e8(e, 0);
+    jcc_to(e, CC_NE, c->j->exit);
+    jmp_to(e, c->loop_body);
+    return true;
 }
 
 /* Leaves the block for pc = entry pc + delta after `retired`
@@ -829,6 +899,8 @@ static void emit_cold(struct jc *c, struct cold *k)
         return;
     }
     case COLD_BRANCH:
+        if (k->off + (int64_t)d->imm == c->entry && emit_loop_back(c, &k->rc, k->idx + 1))
+            return;
         rc_writeback(e, &k->rc);
         emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
         return;
@@ -1096,6 +1168,8 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     }
     case OP_JAL:
         lea(e, def(c, d->rd), R15, rel + d->len);
+        if (rel + d->imm == 0 && emit_loop_back(c, &c->rc, idx + 1))
+            return INSN_ENDS;
         rc_writeback(e, &c->rc);
         emit_exit(c, (int64_t)rel + d->imm, idx + 1);
         return INSN_ENDS;
@@ -1395,6 +1469,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     uint8_t *start = j->free;
     uint8_t *code = start + sizeof(struct dinsn);
     c->e.p = code;
+    emit_loop_prologue(c);
     unsigned off = entry, n = 0;
     bool ended = false;
     uint64_t cover[DPAGE_SLOTS / 64] = {0};
