@@ -23,6 +23,10 @@ typedef bool (*net_can_receive_cb)(void *opaque);
 
 struct net_backend_ops {
     const char *name;
+    /* The largest IPv4 TCP frame the backend takes whole (a TCP/IP stack
+     * of its own, like libslirp, has no MTU); 0: frames are put on a wire,
+     * so the front end cuts large TCP frames to the MSS first. */
+    size_t tso4_max_frame;
     /* Sends one Ethernet frame to the outside; drops it if it cannot. */
     void (*send)(struct net_backend *nb, const void *frame, size_t len);
     /* The frontend can receive again after refusing. */

@@ -326,6 +326,7 @@ static void user_close(struct net_backend *nb)
 
 static const struct net_backend_ops user_ops = {
     .name = "user",
+    .tso4_max_frame = 65536, /* user_send's frame limit */
     .send = user_send,
     .receive_ready = user_receive_ready,
     .close = user_close,

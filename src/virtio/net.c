@@ -100,15 +100,13 @@ static void send_segment(void *opaque, const uint8_t *frame, size_t len)
     nb->ops->send(nb, frame, len);
 }
 
-/* libslirp takes an IPv4 TCP packet of any length (its IPv4 input has
- * no MTU check, IPv6 input has one) and acknowledges it as one segment,
- * which saves the guest the ACKs of ~45 MSS-sized segments; user_send()
- * drops frames over 64 KiB.  Other backends (tap) put frames on a wire
- * and need them cut to the MSS.
- * TODO: a capability flag in struct net_backend instead of the name. */
+/* A backend with tso4_max_frame (libslirp: its IPv4 input has no MTU
+ * check) acknowledges a whole TSO frame as one segment, which saves the
+ * guest the ACKs of ~45 MSS-sized segments.  Others (tap) put frames on a
+ * wire and need them cut to the MSS. */
 static bool takes_whole_tso4(const struct net_backend *nb, size_t len)
 {
-    return len <= 65536 && nb->ops->name && strcmp(nb->ops->name, "user") == 0;
+    return len <= nb->ops->tso4_max_frame;
 }
 
 static void tx_drop(struct vnet *vn, const char *why, int code)

@@ -74,9 +74,12 @@ static void fake_close(struct net_backend *nb)
 
 static const struct net_backend_ops fake_ops = {
     .name = "fake", .send = fake_send, .receive_ready = fake_ready, .close = fake_close};
-/* The same, named like the libslirp backend, which takes TSO frames whole. */
-static const struct net_backend_ops fake_user_ops = {
-    .name = "user", .send = fake_send, .receive_ready = fake_ready, .close = fake_close};
+/* The same, taking TSO frames whole as the libslirp backend does. */
+static const struct net_backend_ops fake_user_ops = {.name = "user",
+                                                     .tso4_max_frame = 65536,
+                                                     .send = fake_send,
+                                                     .receive_ready = fake_ready,
+                                                     .close = fake_close};
 
 struct fixture {
     struct harness h;
