@@ -442,6 +442,11 @@ struct cold {
     int val;            /* host register holding a store's value, or -1 */
     uint8_t *more[8];   /* further main-line jumps to this stub */
     unsigned nmore;
+    /* A branch forward into its own block: where the main line reached
+     * the target, with which cache state, after how many instructions. */
+    uint8_t *join;
+    struct regcache join_rc;
+    unsigned join_idx;
 };
 
 /* Blocks one jit_compile() call may compile: the hot one, those after
@@ -508,6 +513,21 @@ static void rc_reload(struct emit *e, const struct regcache *rc, int except)
     for (int i = 0; i < NCACHE; i++)
         if (rc->guest[i] >= 0 && i != except)
             ld_x(e, cache_regs[i], (unsigned)rc->guest[i]);
+}
+
+/* Turns cache state `from` into `to` at a jump between two points of
+ * compiled code: stores what `to` does not keep dirty in the same
+ * register, then loads what `to` holds that `from` had elsewhere. */
+static void rc_reconcile(struct emit *e, const struct regcache *from, const struct regcache *to)
+{
+    for (int i = 0; i < NCACHE; i++) {
+        bool same = from->guest[i] >= 0 && from->guest[i] == to->guest[i];
+        if (from->guest[i] >= 0 && from->dirty[i] && !(same && to->dirty[i]))
+            st_x(e, cache_regs[i], (unsigned)from->guest[i]);
+    }
+    for (int i = 0; i < NCACHE; i++)
+        if (to->guest[i] >= 0 && from->guest[i] != to->guest[i])
+            ld_x(e, cache_regs[i], (unsigned)to->guest[i]);
 }
 
 static int rc_slot(struct jc *c, unsigned g, bool load)
@@ -610,20 +630,36 @@ static void emit_loop_prologue(struct jc *c)
         }
         off += d->len;
     }
+    /* The loop's target starts a 16-byte fetch block. */
+    static const uint8_t nops[9][8] = {
+        {0},
+        {0x90},
+        {0x66, 0x90},
+        {0x0f, 0x1f, 0x00},
+        {0x0f, 0x1f, 0x40, 0x00},
+        {0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+        {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+    };
+    unsigned pad = (unsigned)(-(uintptr_t)c->e.p & 15);
+    while (pad) {
+        unsigned n = pad > 8 ? 8 : pad;
+        memcpy(c->e.p, nops[n], n);
+        c->e.p += n;
+        pad -= n;
+    }
     c->loop_body = c->e.p;
     c->loop_rc = c->rc;
 }
 
 /* A jump back to the block's own entry with the register cache as rc:
- * when the preloaded registers are still in place, writes back what is
- * dirty and loops to loop_body; false (nothing emitted) otherwise. */
-static bool emit_loop_back(struct jc *c, struct regcache *rc, unsigned retired)
+ * to loop_body with the cache as it is there, after the checks every
+ * chain makes. */
+static void emit_loop_back(struct jc *c, const struct regcache *rc, unsigned retired)
 {
-    for (int i = 0; i < NCACHE; i++)
-        if (c->loop_rc.guest[i] >= 0 && rc->guest[i] != c->loop_rc.guest[i])
-            return false;
     struct emit *e = &c->e;
-    rc_writeback(e, rc);
+    rc_reconcile(e, rc, &c->loop_rc);
     alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
     alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
     jcc_to(e, CC_L, c->j->exit); /* r15 is the entry pc already */
@@ -631,7 +667,6 @@ static bool emit_loop_back(struct jc *c, struct regcache *rc, unsigned retired)
     e8(e, 0);
     jcc_to(e, CC_NE, c->j->exit);
     jmp_to(e, c->loop_body);
-    return true;
 }
 
 /* Leaves the block for pc = entry pc + delta after `retired`
@@ -899,8 +934,19 @@ static void emit_cold(struct jc *c, struct cold *k)
         return;
     }
     case COLD_BRANCH:
-        if (k->off + (int64_t)d->imm == c->entry && emit_loop_back(c, &k->rc, k->idx + 1))
+        if (k->off + (int64_t)d->imm == c->entry) {
+            emit_loop_back(c, &k->rc, k->idx + 1);
             return;
+        }
+        if (k->join) {
+            /* Into the block's own code further on: guest registers as
+             * the main line has them there, and the skipped instructions
+             * given back to the budget (exits count from the entry). */
+            rc_reconcile(e, &k->rc, &k->join_rc);
+            alu_ri(e, F_W, G_ADD, R13, (int32_t)(k->join_idx - k->idx - 1));
+            jmp_to(e, k->join);
+            return;
+        }
         rc_writeback(e, &k->rc);
         emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
         return;
@@ -1009,7 +1055,15 @@ static void emit_rri(struct jc *c, unsigned f, int ext, const struct dinsn *d)
         mov_ri(e, def(c, d->rd), (uint64_t)v);
         return;
     }
-    int r = dest_from(c, d, get(c, d->rs1), f);
+    int a = get(c, d->rs1);
+    if (!(f & F_W) && ext == G_ADD) { /* addiw: one lea and a sign extension */
+        int r = def(c, d->rd);
+        if (d->imm)
+            op_mem(e, 0, 0x8d, r, a, d->imm);   /* lea r32, [a + imm] */
+        op_rr(e, F_W, 0x63, r, d->imm ? r : a); /* movsxd r, r32 */
+        return;
+    }
+    int r = dest_from(c, d, a, f);
     alu_ri(e, f, ext, r, d->imm);
     sext32_in_place(e, f, r);
 }
@@ -1168,8 +1222,10 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     }
     case OP_JAL:
         lea(e, def(c, d->rd), R15, rel + d->len);
-        if (rel + d->imm == 0 && emit_loop_back(c, &c->rc, idx + 1))
+        if (rel + d->imm == 0) {
+            emit_loop_back(c, &c->rc, idx + 1);
             return INSN_ENDS;
+        }
         rc_writeback(e, &c->rc);
         emit_exit(c, (int64_t)rel + d->imm, idx + 1);
         return INSN_ENDS;
@@ -1478,6 +1534,14 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
         if (slot->hidx == OP_DECODE * 2)
             dcache_decode_slot(c->h, dp, off);
         const struct dinsn *d = slot->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot)) : slot;
+        for (unsigned i = 0; i < c->ncold; i++) {
+            struct cold *k = &c->cold[i];
+            if (k->kind == COLD_BRANCH && !k->join && k->off + (int64_t)k->d->imm == off) {
+                k->join = c->e.p;
+                k->join_rc = c->rc;
+                k->join_idx = n;
+            }
+        }
         int r = compile_insn(c, d, off, n);
         if (r == INSN_NO) {
             if (d->op != OP_CROSS && off + d->len < PAGE_SIZE)
