@@ -472,7 +472,7 @@ struct jc {
     struct dinsn cross; /* the page-crossing instruction that ends the block */
     struct regcache rc;
     uint32_t stamp;
-    struct cold cold[JIT_MAX_INSNS];
+    struct cold cold[2 * JIT_MAX_INSNS + 8]; /* an instruction adds at most 2 */
     unsigned ncold;
     struct chain_site sites[MAX_SITES];
     unsigned nsites;
@@ -1529,7 +1529,8 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     unsigned off = entry, n = 0;
     bool ended = false;
     uint64_t cover[DPAGE_SLOTS / 64] = {0};
-    while (n < JIT_MAX_INSNS && off < PAGE_SIZE && c->e.p - start < BLOCK_CODE_MAX / 2) {
+    while (n < JIT_MAX_INSNS && off < PAGE_SIZE && c->e.p - start < BLOCK_CODE_MAX / 2 &&
+           c->ncold + 2 <= ARRAY_SIZE(c->cold)) {
         struct dinsn *slot = &dp->insn[off / 2];
         if (slot->hidx == OP_DECODE * 2)
             dcache_decode_slot(c->h, dp, off);
@@ -1560,7 +1561,8 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     /* Not as a block's first instruction: leaving to the interpreter at
      * the entry would re-enter the same block forever. */
     if (!ended && n > 0 && off == PAGE_SIZE - 2 && n < JIT_MAX_INSNS &&
-        dp->insn[off / 2].op == OP_CROSS && emit_cross(c, off, n)) {
+        dp->insn[off / 2].op == OP_CROSS && c->ncold + 4 <= ARRAY_SIZE(c->cold) &&
+        emit_cross(c, off, n)) {
         cover[(off / 2) / 64] |= 1ULL << ((off / 2) % 64);
         n++;
         ended = true;

@@ -1912,6 +1912,39 @@ static void test_mmio_in_block(void **state)
     assert_true(h->stats.jit_enter > 0);
 }
 
+/* A block as long as blocks get, of instructions that each need two
+ * cold stubs (FP loads: an FS check and a TLB miss path), with FS on and
+ * then off (an illegal-instruction trap in the middle of the block). */
+static void test_long_block_of_fp_loads(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    uint32_t code[JIT_MAX_INSNS + 8];
+    unsigned n = 0;
+    for (unsigned i = 0; i < JIT_MAX_INSNS + 4; i++)
+        code[n++] = FLD(i % 32, 1, (int32_t)(i * 8) & 0x7f8);
+    code[n++] = ADDI(31, 31, -1);
+    int32_t back = -(int32_t)n * 4; /* to the first FLD */
+    code[n++] = BNE(31, 0, back);
+    code[n++] = WFI;
+    for (unsigned t = 0; t < 2; t++) {
+        pair_reset(p, B);
+        pair_code(p, B, code, n);
+        pair_set_x(p, 1, B + 0x3000);
+        for (unsigned i = 0; i < 256; i++)
+            pair_w64(p, B + 0x3000 + i * 8, 0x3ff0000000000000ULL + i);
+        pair_set_x(p, 31, 5);
+        p->mi->h->mstatus |= t ? 0 : MSTATUS_FS;
+        p->mj->h->mstatus |= t ? 0 : MSTATUS_FS;
+        p->mi->h->mtvec = p->mj->h->mtvec = B + 0x1000; /* an illegal FLD traps there */
+        pair_code(p, B + 0x1000, (const uint32_t[]){WFI}, 1);
+        run_both(p, 100000, t ? "FP loads, FS off" : "FP loads");
+        assert_true(p->mj->h->wfi);
+        assert_true(p->mj->h->stats.jit_blocks > 0 || t);
+    }
+}
+
 /* A 4-byte instruction straddling two pages, in a compiled loop whose
  * other half (in the next page) rewrites the upper half of it each pass:
  * every pass must run the new immediate. */
@@ -2027,6 +2060,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_remap, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
