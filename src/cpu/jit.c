@@ -612,12 +612,15 @@ static void emit_loop_prologue(struct jc *c)
 {
     enum { PRELOAD = NCACHE - 2 }; /* leave room for the body's results */
     unsigned n = 0;
-    for (unsigned off = c->entry, k = 0; off < PAGE_SIZE && k < 16 && n < PRELOAD; k++) {
+    uint32_t written = 0;
+    for (unsigned off = c->entry, k = 0; off < PAGE_SIZE && k < 32; k++) {
         const struct dinsn *d = &c->dp->insn[off / 2];
         if (d->hidx == JIT_HIDX)
             d = jit_code_orig(jit_slot_code(d));
         if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
             break;
+        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->rd < 32)
+            written |= 1u << d->rd;
         unsigned src[2];
         for (unsigned i = 0, m = int_sources(d, src); i < m && n < PRELOAD; i++) {
             bool have = false;
@@ -649,6 +652,12 @@ static void emit_loop_prologue(struct jc *c)
         c->e.p += n;
         pad -= n;
     }
+    /* Preloaded registers the loop writes start out dirty (a value equal
+     * to memory costs nothing but a store at an exit), so a back-edge has
+     * nothing to store for them each iteration. */
+    for (int i = 0; i < NCACHE; i++)
+        if (c->rc.guest[i] > 0 && (written >> c->rc.guest[i] & 1))
+            c->rc.dirty[i] = true;
     c->loop_body = c->e.p;
     c->loop_rc = c->rc;
 }
@@ -662,11 +671,18 @@ static void emit_loop_back(struct jc *c, const struct regcache *rc, unsigned ret
     rc_reconcile(e, rc, &c->loop_rc);
     alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
     alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
-    jcc_to(e, CC_L, c->j->exit); /* r15 is the entry pc already */
+    uint8_t *out1 = jcc_fwd(e, CC_L);
     op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(e, 0);
-    jcc_to(e, CC_NE, c->j->exit);
+    uint8_t *out2 = jcc_fwd(e, CC_NE);
     jmp_to(e, c->loop_body);
+    /* Leaving: what loop_rc keeps dirty goes to struct hart first (r15 is
+     * the entry pc already). */
+    patch(out1, e->p);
+    patch(out2, e->p);
+    struct regcache out = c->loop_rc;
+    rc_writeback(e, &out);
+    jmp_to(e, c->j->exit);
 }
 
 /* Leaves the block for pc = entry pc + delta after `retired`
