@@ -264,14 +264,19 @@ static int jit_store_slow(struct hart *h, uint64_t va, uint64_t val, unsigned si
     return h->jit_inval != inval ? 2 : 0;
 }
 
+static void jit_illegal(struct hart *h, uint32_t raw)
+{
+    hart_raise(h, EXC_ILLEGAL, raw);
+    h->jit_exc = true;
+}
+
 /* F/D computational instructions: 0 done, 1 trapped (illegal). */
 static int jit_fp(struct hart *h, uint32_t raw)
 {
     bool ok = (h->mstatus & MSTATUS_FS) && fpu_execute(&h->fp, h->x, raw);
     h->x[0] = 0;
     if (!ok) {
-        hart_raise(h, EXC_ILLEGAL, raw);
-        h->jit_exc = true;
+        jit_illegal(h, raw);
         return 1;
     }
     h->mstatus |= MSTATUS_FS;
@@ -325,12 +330,6 @@ static int jit_csr(struct hart *h, uint64_t lo, uint64_t hi)
 static bool csr_counts(unsigned csr)
 {
     return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) || csr == 0x320;
-}
-
-static void jit_illegal(struct hart *h, uint32_t raw)
-{
-    hart_raise(h, EXC_ILLEGAL, raw);
-    h->jit_exc = true;
 }
 
 /* The code of the block at pc if it can be entered right away, else NULL
@@ -423,7 +422,6 @@ enum cold_kind {
     COLD_LOAD,
     COLD_STORE,
     COLD_BRANCH,
-    COLD_TRAP,
     COLD_ILLEGAL,
     COLD_LEAVE,
     COLD_CALL,
@@ -966,9 +964,6 @@ static void emit_cold(struct jc *c, struct cold *k)
         rc_writeback(e, &k->rc);
         emit_exit(c, (int64_t)k->off - c->entry + d->imm, k->idx + 1);
         return;
-    case COLD_TRAP:
-        emit_trap_exit(c, k->idx);
-        return;
     case COLD_CALL: /* the call returned 1 (trapped) or 2 (leave after it) */
         emit_trap_or_leave(c, k);
         return;
@@ -1345,7 +1340,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         mov_ri(e, RSI, d->raw);
         call_abs(e, (const void *)jit_fp);
         op_rr(e, 0, 0x85, RAX, RAX);
-        add_cold(c, COLD_TRAP, jcc_fwd(e, CC_NE), d, off, idx);
+        add_cold(c, COLD_CALL, jcc_fwd(e, CC_NE), d, off, idx);
         break;
     case OP_ADDI:
         emit_rri(c, F_W, G_ADD, d);

@@ -15,13 +15,17 @@
  *
  * Compiled code is position-independent in guest addresses: r15 holds
  * the virtual pc of the block's entry, so a physical page mapped at
- * several virtual addresses shares its blocks.  Guest registers stay in
- * struct hart (rbx); loads and stores look up the same software TLBs as
- * the interpreter inline and call the interpreter's slow paths on a miss.
- * Blocks chain to blocks in the same page by reading the target slot, and
- * to other pages through the fetch TLB (jit_lookup), as long as the
- * instruction budget holds another whole block and no one asked the hart
- * to look up (hart.check).
+ * several virtual addresses shares its blocks.  Guest registers live in
+ * struct hart (rbx) at block boundaries and are cached in host registers
+ * inside a block (struct regcache in jit.c): written back before anything
+ * that may leave the block or call C, reloaded after calls that return.
+ * Loads and stores look up the same software TLBs as the interpreter
+ * inline and call the interpreter's slow paths on a miss.  Blocks chain
+ * to blocks in the same page by patched jumps (or, until patched, by
+ * reading the target slot), to themselves as loops that keep registers in
+ * host registers, and to other pages through the fetch TLB (jit_lookup),
+ * as long as the instruction budget holds another whole block and no one
+ * asked the hart to look up (hart.check).
  */
 #ifndef WIRT_CPU_JIT_H
 #define WIRT_CPU_JIT_H
