@@ -584,6 +584,30 @@ static void test_two_harts(void **state)
     m->h = hart_new(0, &m->bus, &m->clock); /* for teardown */
 }
 
+/* A page that held code and is then only written (the guest reused it
+ * for data) is detached from the decoded cache after a few hundred
+ * stores, so stores stop taking the slow path; running code from it
+ * again re-attaches it, and code stored into it meanwhile runs. */
+static void test_code_page_reused_for_data(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    const uint64_t page = B + 0x4000;
+    TM_CODE(m, page, ADDI(5, 0, 1), JALR(0, 1, 0));
+    TM_CODE(m, B, JAL(1, (int32_t)(page - B)), ADDI(6, 0, 300), SW(6, 7, 0), ADDI(6, 6, -1),
+            BNE(6, 0, -8), SW(8, 9, 0), JAL(1, (int32_t)(page - (B + 24))), WFI);
+    hart_set_x(h, 7, page + 0x800);  /* data in the code page */
+    hart_set_x(h, 8, ADDI(5, 0, 2)); /* the new first instruction */
+    hart_set_x(h, 9, page);
+    for (int i = 0; i < 100 && !h->wfi; i++)
+        hart_step(h, 100000);
+    assert_true(h->wfi);
+    assert_int_equal(hart_get_x(h, 5), 2);
+    /* the first stores were slow-path code stores, the rest were not */
+    assert_true(h->stats.code_store >= 200);
+    assert_true(h->stats.code_store < 300);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_harts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_page_reused_for_data, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
