@@ -4,9 +4,11 @@
  * this header.
  *
  * Files: decode.c (instruction -> struct dinsn), exec.c + exec_loop.h +
- * exec_handlers.h (the interpreter), csr.c, trap.c (traps, interrupts,
- * privilege), mmu.c (Sv39/Sv48 walks, TLBs, memory slow paths), dcache.c
- * (decoded-page cache), hart.c (lifetime, run loop, WFI, snapshots).
+ * exec_handlers.h (the interpreter), exec_ops.c + alu.h (instruction
+ * semantics the interpreter and the JIT share), jit.c (the block
+ * compiler, see jit.h), csr.c, trap.c (traps, interrupts, privilege),
+ * mmu.c (Sv39/Sv48 walks, TLBs, memory slow paths), dcache.c (decoded-page
+ * cache), hart.c (lifetime, run loop, WFI, snapshots), fpu.c.
  *
  * Design notes (mostly for speed):
  *  - x[] has 33 slots: slot 32 is a write sink.  The decoder turns rd == 0
