@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SPARSE_BLOCK 4096
+
 static bool read_full(int fd, void *buf, size_t len)
 {
     uint8_t *p = buf;
@@ -179,6 +181,41 @@ bool tar_next(int in, char name[101], uint64_t *size, bool *eof, char *err, size
     return true;
 }
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    return len == 0 || (p[0] == 0 && !memcmp(p, p + 1, len - 1));
+}
+
+/* Writes buf at offset off of out, leaving holes where whole blocks are
+ * zero: a sparse disk in the archive stays sparse on the host. */
+static bool write_sparse(int out, const uint8_t *buf, size_t len, uint64_t off)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = len - i < SPARSE_BLOCK ? len - i : SPARSE_BLOCK;
+        if (all_zero(buf + i, n)) {
+            i += n;
+            continue;
+        }
+        size_t run = n; /* extend over the following non-zero blocks */
+        while (i + run < len) {
+            size_t m = len - i - run < SPARSE_BLOCK ? len - i - run : SPARSE_BLOCK;
+            if (all_zero(buf + i + run, m))
+                break;
+            run += m;
+        }
+        for (size_t w = 0; w < run;) {
+            ssize_t r = pwrite(out, buf + i + w, run - w, (off_t)(off + i + w));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return false;
+            w += (size_t)r;
+        }
+        i += run;
+    }
+    return true;
+}
+
 bool tar_extract(int in, uint64_t size, int out, char *err, size_t errlen)
 {
     static uint8_t buf[1 << 20];
@@ -190,11 +227,16 @@ bool tar_extract(int in, uint64_t size, int out, char *err, size_t errlen)
             return false;
         }
         size_t data = done + want <= size ? want : size > done ? (size_t)(size - done) : 0;
-        if (out >= 0 && data && !write_full(out, buf, data)) {
+        if (out >= 0 && data && !write_sparse(out, buf, data, done)) {
             snprintf(err, errlen, "cannot write: %s", strerror(errno ? errno : EIO));
             return false;
         }
         done += want;
+    }
+    /* Trailing zeros were skipped: the length comes from the header. */
+    if (out >= 0 && ftruncate(out, (off_t)size) < 0) {
+        snprintf(err, errlen, "cannot write: %s", strerror(errno));
+        return false;
     }
     return true;
 }

@@ -23,7 +23,7 @@ int vm_cmd_export(int argc, char **argv)
     vm_path(dir, sizeof(dir), name, NULL);
     if (snprintf(tmp, sizeof(tmp), "%s.part", file) >= (int)sizeof(tmp))
         vm_usage("export: file name too long");
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (out < 0)
         vm_die("export: %s: %s", tmp, strerror(errno));
     /* The archive stands alone: a linked clone's disks are flattened. */
