@@ -14,6 +14,7 @@
 #include "machine/console.h"
 #include "machine/control.h"
 #include "machine/evloop.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/size.h"
 #include "virtio/virtio_devices.h"
@@ -59,11 +60,17 @@ static char *guest_file(const char *name)
     return path;
 }
 
-static char *read_cmdline_file(const char *path)
+char *default_guest_cmdline(void)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char *path = guest_file("cmdline"), err[256];
+    int fd = open_regular(path, O_RDONLY, 0, err, sizeof(err)); /* never a FIFO */
+    free(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     char buf[1024];
     char *line = fgets(buf, sizeof(buf), f) ? strdup(buf) : NULL;
     fclose(f);
@@ -83,9 +90,7 @@ static void use_default_guest(struct board_config *cfg)
     if (!cfg->initrd)
         cfg->initrd = guest_file("initrd.cpio.gz");
     if (!cfg->append) {
-        char *path = guest_file("cmdline");
-        cfg->append = read_cmdline_file(path);
-        free(path);
+        cfg->append = default_guest_cmdline();
         if (!cfg->append)
             cfg->append = "console=ttyS0";
     }

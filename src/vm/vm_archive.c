@@ -41,6 +41,41 @@ static bool write_full(int fd, const void *buf, size_t len)
     return true;
 }
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    return len == 0 || (p[0] == 0 && !memcmp(p, p + 1, len - 1));
+}
+
+/* Writes buf at offset off of out, leaving holes where whole blocks are
+ * zero: a sparse disk in the archive stays sparse on the host. */
+static bool write_sparse(int out, const uint8_t *buf, size_t len, uint64_t off)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = len - i < SPARSE_BLOCK ? len - i : SPARSE_BLOCK;
+        if (all_zero(buf + i, n)) {
+            i += n;
+            continue;
+        }
+        size_t run = n; /* extend over the following non-zero blocks */
+        while (i + run < len) {
+            size_t m = len - i - run < SPARSE_BLOCK ? len - i - run : SPARSE_BLOCK;
+            if (all_zero(buf + i + run, m))
+                break;
+            run += m;
+        }
+        for (size_t w = 0; w < run;) {
+            ssize_t r = pwrite(out, buf + i + w, run - w, (off_t)(off + i + w));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return false;
+            w += (size_t)r;
+        }
+        i += run;
+    }
+    return true;
+}
+
 static void octal(char *field, size_t width, uint64_t v)
 {
     snprintf(field, width, "%0*llo", (int)width - 1, (unsigned long long)v);
@@ -87,12 +122,18 @@ bool tar_add_file(int out, const char *member, const char *path, char *err, size
     h[155] = ' ';
     bool ok = write_full(out, h, sizeof(h));
     static uint8_t buf[1 << 20];
-    uint64_t left = size;
-    while (ok && left) {
-        size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-        ok = read_full(in, buf, want) && write_full(out, buf, want);
-        left -= want;
+    /* Zero blocks become holes when the archive is a file (a sparse disk
+     * makes a sparse archive); tar_finish's real zeros end it. */
+    off_t base = lseek(out, 0, SEEK_CUR);
+    for (uint64_t done = 0; ok && done < size;) {
+        size_t want = size - done < sizeof(buf) ? (size_t)(size - done) : sizeof(buf);
+        ok = read_full(in, buf, want) &&
+             (base < 0 ? write_full(out, buf, want)
+                       : write_sparse(out, buf, want, (uint64_t)base + done));
+        done += want;
     }
+    if (ok && base >= 0 && lseek(out, base + (off_t)size, SEEK_SET) < 0)
+        ok = false;
     if (ok && size % TAR_BLOCK) {
         uint8_t pad[TAR_BLOCK] = {0};
         ok = write_full(out, pad, TAR_BLOCK - size % TAR_BLOCK);
@@ -177,41 +218,6 @@ bool tar_next(int in, char name[101], uint64_t *size, bool *eof, char *err, size
     } else if (!parse_octal(h + 124, 12, size)) {
         snprintf(err, errlen, "member %s: bad size field", name);
         return false;
-    }
-    return true;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    return len == 0 || (p[0] == 0 && !memcmp(p, p + 1, len - 1));
-}
-
-/* Writes buf at offset off of out, leaving holes where whole blocks are
- * zero: a sparse disk in the archive stays sparse on the host. */
-static bool write_sparse(int out, const uint8_t *buf, size_t len, uint64_t off)
-{
-    for (size_t i = 0; i < len;) {
-        size_t n = len - i < SPARSE_BLOCK ? len - i : SPARSE_BLOCK;
-        if (all_zero(buf + i, n)) {
-            i += n;
-            continue;
-        }
-        size_t run = n; /* extend over the following non-zero blocks */
-        while (i + run < len) {
-            size_t m = len - i - run < SPARSE_BLOCK ? len - i - run : SPARSE_BLOCK;
-            if (all_zero(buf + i + run, m))
-                break;
-            run += m;
-        }
-        for (size_t w = 0; w < run;) {
-            ssize_t r = pwrite(out, buf + i + w, run - w, (off_t)(off + i + w));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                return false;
-            w += (size_t)r;
-        }
-        i += run;
     }
     return true;
 }

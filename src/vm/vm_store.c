@@ -172,13 +172,10 @@ static bool make_default_template(char *err, size_t errlen)
     snprintf(cfg.kernel, sizeof(cfg.kernel), "Image");
     snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd.cpio.gz");
     snprintf(cfg.bios, sizeof(cfg.bios), "fw_dynamic.bin");
-    snprintf(src, sizeof(src), "%s/cmdline", g);
-    FILE *f = fopen(src, "r");
-    if (f) {
-        if (fgets(cfg.append, sizeof(cfg.append), f))
-            cfg.append[strcspn(cfg.append, "\n")] = '\0';
-        fclose(f);
-    }
+    char *cmdline = default_guest_cmdline();
+    if (cmdline)
+        snprintf(cfg.append, sizeof(cfg.append), "%s", cmdline);
+    free(cmdline);
     if (ok) {
         snprintf(dst, sizeof(dst), "%s/disk.qcow2", dir);
         struct image_create_opts o = {.format = "qcow2", .size = 8ULL << 30};

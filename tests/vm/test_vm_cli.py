@@ -499,6 +499,15 @@ class StoreTest(unittest.TestCase):
             self.assertEqual(f.read(512), b"DATA" * 128)
             f.seek(2 << 20)
             self.assertEqual(f.read(4096), b"\0" * 4096)
+        # Exporting it again makes a sparse archive that imports the same.
+        arc2 = os.path.join(self.s.root, "again.tar")
+        self.s.ok("export", "sp", arc2)
+        self.assertGreater(os.path.getsize(arc2), size)
+        self.assertLess(os.stat(arc2).st_blocks * 512, 1 << 20, "the export wrote the zeros")
+        self.s.ok("import", arc2, "sp2")
+        self.assertEqual(readf(self.s.path("sp2", "disk.raw"), "rb"), readf(disk, "rb"))
+        with tarfile.open(arc2) as t:  # still an archive tar(1) reads
+            self.assertEqual(t.getnames(), ["vm.json", "k", "disk.raw"])
         # A header that claims more than the archive holds is refused at once.
         arc = self.sparse_archive(1 << 20, [0], claimed=4 << 30)
         self.assertIn("claims", self.hostile_file(arc))
