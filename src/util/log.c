@@ -27,6 +27,14 @@ void log_set_file(FILE *f)
     log_file = f;
 }
 
+static void vlog_to(FILE *out, const char *fmt, va_list ap)
+{
+    fputs("wirt: ", out);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+    fflush(out);
+}
+
 static void vlog(const char *fmt, va_list ap)
 {
     if (log_output) {
@@ -39,11 +47,7 @@ static void vlog(const char *fmt, va_list ap)
         log_file_write(log_output, line, 7 + len);
         return;
     }
-    FILE *out = log_file ? log_file : stderr;
-    fputs("wirt: ", out);
-    vfprintf(out, fmt, ap);
-    fputc('\n', out);
-    fflush(out);
+    vlog_to(log_file ? log_file : stderr, fmt, ap);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -61,8 +65,7 @@ void usage_error(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     log_file = NULL;
-    log_output = NULL;
-    vlog(fmt, ap);
+    vlog_to(stderr, fmt, ap); /* the user's mistake: where the user looks */
     va_end(ap);
     exit(2);
 }
