@@ -136,10 +136,15 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    char why[400]; /* a FIFO left at tmp would block a plain open */
+    int fd = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, why, sizeof(why));
     char line[32];
     int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+    if (fd < 0) {
+        snprintf(err, errlen, "--pidfile: %s", why);
+        return false;
+    }
+    if (write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
         snprintf(err, errlen, "--pidfile: %s: %s", path, strerror(errno));
         unlink(tmp);
         return false;

@@ -193,11 +193,14 @@ static bool make_default_template(char *err, size_t errlen)
 }
 
 /* Takes group and world access away from fd (a file or directory of the
- * store; nothing else). */
+ * store; nothing else).  A file with several links is left alone: an
+ * older wirt hard-linked kernels from outside the store, and changing
+ * such a file would reach beyond it (the 0700 directory protects it). */
 static void restrict_fd(int fd)
 {
     struct stat st;
-    if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && (st.st_mode & 077))
+    if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink == 1)) &&
+        (st.st_mode & 077))
         fchmod(fd, st.st_mode & 0700);
 }
 

@@ -130,6 +130,11 @@ class NotRegularFileTest(unittest.TestCase):
                           mention="--serial-log")
         self.refused_fast("--kernel", kernel, "--bios", "none", "--log", self.fifo,
                           mention="--log")
+        # The pid file is written through PATH.tmp: a FIFO there must not hang.
+        os.mkfifo(self.fifo + "-pid.tmp")
+        self.refused_fast("--kernel", kernel, "--bios", "none", "--serial-log",
+                          os.path.join(self.tmp.name, "console.log"), "--pidfile",
+                          self.fifo + "-pid", mention="--pidfile")
 
 
 class SocketPathTest(unittest.TestCase):

@@ -403,7 +403,15 @@ class StoreTest(unittest.TestCase):
         os.chmod(self.s.vmdir("a"), 0o755)
         for f in os.listdir(self.s.vmdir("a")):
             os.chmod(self.s.path("a", f), 0o644)
+        # A file an older wirt hard-linked in from outside is not changed.
+        outside = os.path.join(self.s.root, "outside.bin")
+        with open(outside, "wb") as f:
+            f.write(b"x")
+        os.chmod(outside, 0o644)
+        os.link(outside, self.s.path("a", "linked.bin"))
         self.s.ok("list")
+        self.assertEqual(stat.S_IMODE(os.stat(outside).st_mode), 0o644)
+        os.unlink(self.s.path("a", "linked.bin"))
         self.assert_owner_only(os.path.join(self.s.store, "vms"))
         self.assertEqual(stat.S_IMODE(os.stat(self.s.path("a", "vm.json")).st_mode), 0o600)
 
