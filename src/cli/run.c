@@ -14,6 +14,7 @@
 #include "machine/console.h"
 #include "machine/control.h"
 #include "machine/evloop.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/size.h"
 #include "virtio/virtio_devices.h"
@@ -27,10 +28,11 @@ static const char run_usage[] =
     "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
-    "                [--pidfile FILE]\n"
+    "                [--pidfile FILE] [--log FILE]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
-    "--control serves the JSON control protocol (docs/control-protocol.md).\n"
+    "--control serves the JSON control protocol (docs/control-protocol.md);\n"
+    "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB.\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 
@@ -58,11 +60,17 @@ static char *guest_file(const char *name)
     return path;
 }
 
-static char *read_cmdline_file(const char *path)
+char *default_guest_cmdline(void)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char *path = guest_file("cmdline"), err[256];
+    int fd = open_regular(path, O_RDONLY, 0, err, sizeof(err)); /* never a FIFO */
+    free(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     char buf[1024];
     char *line = fgets(buf, sizeof(buf), f) ? strdup(buf) : NULL;
     fclose(f);
@@ -82,9 +90,7 @@ static void use_default_guest(struct board_config *cfg)
     if (!cfg->initrd)
         cfg->initrd = guest_file("initrd.cpio.gz");
     if (!cfg->append) {
-        char *path = guest_file("cmdline");
-        cfg->append = read_cmdline_file(path);
-        free(path);
+        cfg->append = default_guest_cmdline();
         if (!cfg->append)
             cfg->append = "console=ttyS0";
     }
@@ -130,10 +136,15 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char why[400]; /* a FIFO left at tmp would block a plain open */
+    int fd = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, why, sizeof(why));
     char line[32];
     int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+    if (fd < 0) {
+        snprintf(err, errlen, "--pidfile: %s", why);
+        return false;
+    }
+    if (write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
         snprintf(err, errlen, "--pidfile: %s: %s", path, strerror(errno));
         unlink(tmp);
         return false;
@@ -149,7 +160,7 @@ static void virtio_console_to_terminal(void *opaque, const uint8_t *buf, size_t 
 int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS,
-           OPT_CONTROL, OPT_SERIAL_SOCKET, OPT_SERIAL_LOG, OPT_PIDFILE };
+           OPT_CONTROL, OPT_SERIAL_SOCKET, OPT_SERIAL_LOG, OPT_PIDFILE, OPT_LOG };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -164,13 +175,15 @@ int cmd_run(int argc, char **argv)
         {"serial-socket", required_argument, NULL, OPT_SERIAL_SOCKET},
         {"serial-log", required_argument, NULL, OPT_SERIAL_LOG},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
+        {"log", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct board_config cfg = {.ram_size = 512ULL << 20, .nharts = 1};
     const char *bios = NULL, *disks[MAX_DISKS], *nics[MAX_NICS];
     unsigned ndisks = 0, nnics = 0;
-    const char *control_path = NULL, *serial_socket = NULL, *serial_log = NULL, *pidfile = NULL;
+    const char *control_path = NULL, *serial_socket = NULL, *serial_log = NULL, *pidfile = NULL,
+               *log_path = NULL;
     opterr = 0;
     optind = 1;
     int opt;
@@ -207,6 +220,7 @@ int cmd_run(int argc, char **argv)
         case OPT_SERIAL_SOCKET: serial_socket = optarg; break;
         case OPT_SERIAL_LOG: serial_log = optarg; break;
         case OPT_PIDFILE: pidfile = optarg; break;
+        case OPT_LOG: log_path = optarg; break;
         case 'h': fputs(run_usage, stdout); return 0;
         default:
             if (optopt && optopt < 256)
@@ -236,6 +250,14 @@ int cmd_run(int argc, char **argv)
     }
 
     char err[512];
+    /* Opened first so every later message, guest-triggered ones included,
+     * lands in a file that stays bounded while the machine runs. */
+    struct log_file *log = NULL;
+    if (log_path) {
+        if (!(log = log_file_open(log_path, VMM_LOG_LIMIT, err, sizeof(err))))
+            usage_error("--log: %s", err);
+        log_set_output(log);
+    }
     struct board *b = board_new(&cfg, err, sizeof(err));
     if (!b)
         usage_error("%s", err);

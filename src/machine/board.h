@@ -87,6 +87,11 @@ struct board {
     uint64_t started_ns;       /* host monotonic time of the boot */
 };
 
+/* Guest RAM the board accepts: 16 MiB up to the smaller of its RAM
+ * window (1 TiB from VIRT_DRAM_BASE) and the host's physical memory.
+ * Returns false with "N MiB is ..." (no flag name) in err otherwise. */
+bool board_ram_size_ok(uint64_t size, char *err, size_t errlen);
+
 /* Builds the board (RAM, harts, built-in devices) and reads the image
  * files.  Returns NULL with one line in err on bad input.  Front ends add
  * their devices (virtio) afterwards, then call board_boot(). */

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "machine/evloop.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "util/unix_socket.h"
 
 #define CTRL_A 0x01
 #define LOG_LIMIT   (1u << 20) /* rotate console.log to console.log.1 beyond this */
@@ -35,9 +37,8 @@ struct console {
     bool detached;
     int listen_fd;
     char *socket_path;
-    int log_fd;
+    struct log_file *log;
     char *log_path;
-    uint64_t log_size;
     /* Progress matching CONSOLE_READY_MARKER in the output. */
     size_t marker_pos;
     bool guest_ready;
@@ -88,7 +89,6 @@ struct console *console_new(struct evloop *loop, int in_fd, int out_fd, console_
     c->quit = quit;
     c->quit_opaque = opaque;
     c->listen_fd = -1;
-    c->log_fd = -1;
     return c;
 }
 
@@ -220,22 +220,8 @@ static void track_marker(struct console *c, const uint8_t *buf, size_t len)
 
 static void log_output(struct console *c, const uint8_t *buf, size_t len)
 {
-    if (c->log_fd < 0)
-        return;
-    if (c->log_size + len > LOG_LIMIT) {
-        /* Keep one old generation so the log stays bounded. */
-        char old[4096];
-        snprintf(old, sizeof(old), "%s.1", c->log_path);
-        rename(c->log_path, old);
-        close(c->log_fd);
-        c->log_fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        c->log_size = 0;
-        if (c->log_fd < 0)
-            return;
-    }
-    ssize_t n = write(c->log_fd, buf, len);
-    if (n > 0)
-        c->log_size += (uint64_t)n;
+    if (c->log)
+        log_file_write(c->log, buf, len);
 }
 
 /* Best effort: a client that does not read loses output, the guest never waits. */
@@ -288,8 +274,7 @@ void console_free(struct console *c)
             close(c->listen_fd);
         if (c->socket_path)
             unlink(c->socket_path);
-        if (c->log_fd >= 0)
-            close(c->log_fd);
+        log_file_close(c->log);
         free(c->socket_path);
         free(c->log_path);
     } else {
@@ -313,7 +298,8 @@ static void replay_log(struct console *c)
 {
     if (!c->log_path)
         return;
-    int fd = open(c->log_path, O_RDONLY | O_CLOEXEC);
+    char err[256];
+    int fd = open_regular(c->log_path, O_RDONLY, 0, err, sizeof(err));
     if (fd < 0)
         return;
     struct stat st;
@@ -334,6 +320,16 @@ static void on_accept(void *opaque, uint32_t events)
     int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return;
+    /* Checked before the current client is replaced: a stranger must
+     * neither get the console nor knock its owner off it. */
+    uid_t uid;
+    if (!unix_peer_allowed(fd, &uid)) {
+        static const char msg[] = "wirt: only the VMM's user and root may attach\r\n";
+        send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+        log_warn("--serial-socket: refused a connection from uid %ld", (long)(int)uid);
+        return;
+    }
     if (c->in_fd >= 0) {
         static const char msg[] = "\r\n[wirt: another console attached here]\r\n";
         send_client(c, (const uint8_t *)msg, sizeof(msg) - 1);
@@ -359,43 +355,20 @@ bool console_detach(struct console *c, const char *socket_path, const char *log_
     c->detached = true;
     c->in_fd = -1;
     c->eof = false;
+    char why[400];
     if (log_path) {
-        c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (c->log_fd < 0) {
-            snprintf(err, errlen, "--serial-log: %s: %s", log_path, strerror(errno));
+        /* The guest fills it: rotated like vmm.log so it stays bounded. */
+        c->log = log_file_open(log_path, LOG_LIMIT, why, sizeof(why));
+        if (!c->log) {
+            snprintf(err, errlen, "--serial-log: %s", why);
             return false;
         }
-        struct stat st;
-        c->log_size = fstat(c->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
         c->log_path = strdup(log_path);
     }
     if (socket_path) {
-        struct sockaddr_un addr = {.sun_family = AF_UNIX};
-        if (strlen(socket_path) >= sizeof(addr.sun_path)) {
-            snprintf(err, errlen, "--serial-socket: %s: path too long for a Unix socket",
-                     socket_path);
-            return false;
-        }
-        strcpy(addr.sun_path, socket_path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = unix_listen_owner_only(socket_path, 4, why, sizeof(why));
         if (fd < 0) {
-            snprintf(err, errlen, "--serial-socket: %s", strerror(errno));
-            return false;
-        }
-        /* A live socket belongs to someone else; a dead one is stale. */
-        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-            close(fd);
-            snprintf(err, errlen, "--serial-socket: %s is in use by another process",
-                     socket_path);
-            return false;
-        }
-        close(fd);
-        unlink(socket_path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
-            snprintf(err, errlen, "--serial-socket: %s: %s", socket_path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
+            snprintf(err, errlen, "--serial-socket: %s", why);
             return false;
         }
         c->listen_fd = fd;

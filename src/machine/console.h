@@ -11,7 +11,8 @@
  * to the one client connected to a Unix stream socket; the client's bytes
  * go to the guest unchanged (no Ctrl-A escapes: detaching is the client's
  * business).  A client that connects gets the last few KiB of the log
- * first, so it sees the current prompt.  A new client replaces the old.
+ * first, so it sees the current prompt.  A new client replaces the old;
+ * only the VMM's user and root may connect (see util/unix_socket.h).
  */
 #ifndef WIRT_MACHINE_CONSOLE_H
 #define WIRT_MACHINE_CONSOLE_H

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -14,9 +13,15 @@
 #include "machine/board.h"
 #include "machine/console.h"
 #include "machine/evloop.h"
+#include "machine/vclock.h"
+#include "util/log.h"
+#include "util/unix_socket.h"
 
 #define MAX_CLIENTS    16
 #define MAX_JSON_DEPTH 16
+/* A client gets this long for each request line: an idle client, or one
+ * trickling a line that never ends, is dropped when it runs out. */
+#define CLIENT_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000)
 
 struct control;
 
@@ -25,6 +30,7 @@ struct control_client {
     int fd; /* -1: free slot */
     char buf[CONTROL_MAX_LINE];
     size_t len;
+    uint64_t deadline_ns; /* dropped at this time unless a line completes */
 };
 
 struct control {
@@ -32,6 +38,7 @@ struct control {
     int listen_fd;
     char *path;
     struct control_client clients[MAX_CLIENTS];
+    struct evtimer *timeout_timer;
 };
 
 /* The powerdown stop-gap: Ctrl-U clears a half-typed line first. */
@@ -52,12 +59,49 @@ bool control_guest_powerdown(struct board *b, char *err, size_t errlen)
     return true;
 }
 
+/* Arms the timer for the earliest client deadline. */
+static void arm_timeout(struct control *c)
+{
+    uint64_t first = 0;
+    for (unsigned i = 0; i < MAX_CLIENTS; i++)
+        if (c->clients[i].fd >= 0 && (!first || c->clients[i].deadline_ns < first))
+            first = c->clients[i].deadline_ns;
+    if (first)
+        evtimer_arm(c->timeout_timer, first);
+    else
+        evtimer_disarm(c->timeout_timer);
+}
+
 static void drop_client(struct control *c, struct control_client *cl)
 {
     evloop_del_fd(c->board->loop, cl->fd);
     close(cl->fd);
     cl->fd = -1;
     cl->len = 0;
+}
+
+/* Best effort, for a client about to be closed. */
+static void send_error_and_close(int fd, const char *line)
+{
+    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+}
+
+static void on_timeout(void *opaque)
+{
+    struct control *c = opaque;
+    uint64_t now = host_monotonic_ns();
+    for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+        struct control_client *cl = &c->clients[i];
+        if (cl->fd < 0 || cl->deadline_ns > now)
+            continue;
+        evloop_del_fd(c->board->loop, cl->fd);
+        send_error_and_close(cl->fd, "{\"error\":{\"class\":\"Timeout\",\"desc\":\"no complete "
+                                     "request for 30 s; closing the connection\"}}\n");
+        cl->fd = -1;
+        cl->len = 0;
+    }
+    arm_timeout(c);
 }
 
 /* Replies are small; a client whose socket buffer is full is dropped
@@ -235,6 +279,7 @@ static void on_client(void *opaque, uint32_t events)
             continue;
         handle_line(c, cl, cl->buf + start, i - start);
         start = i + 1;
+        cl->deadline_ns = host_monotonic_ns() + CLIENT_TIMEOUT_NS;
     }
     if (cl->fd < 0)
         return;
@@ -256,53 +301,56 @@ static void on_accept(void *opaque, uint32_t events)
     int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
         return;
-    for (unsigned i = 0; i < MAX_CLIENTS; i++) {
-        struct control_client *cl = &c->clients[i];
-        if (cl->fd >= 0)
-            continue;
-        cl->fd = fd;
-        cl->len = 0;
-        if (!evloop_add_fd(c->board->loop, fd, EPOLLIN, on_client, cl)) {
-            close(fd);
-            cl->fd = -1;
-        }
+    uid_t uid;
+    if (!unix_peer_allowed(fd, &uid)) {
+        log_warn("--control: refused a connection from uid %ld (only the VMM's user and root "
+                 "may connect)",
+                 (long)(int)uid);
+        send_error_and_close(fd, "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"only "
+                                 "the VMM's user and root may connect\"}}\n");
         return;
     }
-    static const char busy[] =
-        "{\"error\":{\"class\":\"Busy\",\"desc\":\"too many control connections\"}}\n";
-    send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
+    /* A full table must not lock the owner out: the client closest to
+     * its timeout (the longest without a complete request) makes room. */
+    struct control_client *cl = NULL;
+    for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+        struct control_client *k = &c->clients[i];
+        if (k->fd < 0) {
+            cl = k;
+            break;
+        }
+        if (!cl || k->deadline_ns < cl->deadline_ns)
+            cl = k;
+    }
+    if (cl->fd >= 0) {
+        evloop_del_fd(c->board->loop, cl->fd);
+        send_error_and_close(cl->fd, "{\"error\":{\"class\":\"Busy\",\"desc\":\"too many "
+                                     "control connections; closing the least active one\"}}\n");
+        cl->fd = -1;
+    }
+    cl->fd = fd;
+    cl->len = 0;
+    cl->deadline_ns = host_monotonic_ns() + CLIENT_TIMEOUT_NS;
+    if (!evloop_add_fd(c->board->loop, fd, EPOLLIN, on_client, cl)) {
+        close(fd);
+        cl->fd = -1;
+    }
+    arm_timeout(c);
 }
 
 struct control *control_new(struct board *b, const char *path, char *err, size_t errlen)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        snprintf(err, errlen, "--control: %s: path too long for a Unix socket", path);
-        return NULL;
-    }
-    strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char why[400];
+    int fd = unix_listen_owner_only(path, 8, why, sizeof(why));
     if (fd < 0) {
-        snprintf(err, errlen, "--control: %s", strerror(errno));
-        return NULL;
-    }
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-        close(fd);
-        snprintf(err, errlen, "--control: %s is in use by another process", path);
-        return NULL;
-    }
-    close(fd);
-    unlink(path); /* stale socket file of a VMM that died */
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0) {
-        snprintf(err, errlen, "--control: %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        snprintf(err, errlen, "--control: %s", why);
         return NULL;
     }
     struct control *c = calloc(1, sizeof(*c));
-    if (!c || !(c->path = strdup(path))) {
+    if (!c || !(c->path = strdup(path)) ||
+        !(c->timeout_timer = evtimer_new(b->loop, on_timeout, c))) {
+        if (c)
+            free(c->path);
         free(c);
         close(fd);
         unlink(path);
@@ -332,6 +380,7 @@ void control_free(struct control *c)
             close(c->clients[i].fd);
     close(c->listen_fd);
     unlink(c->path);
+    evtimer_free(c->timeout_timer);
     free(c->path);
     free(c);
 }

@@ -7,7 +7,10 @@
  * The server lives on the board's event loop; every request is handled
  * with the I/O lock held and answered at once.  Input is untrusted:
  * lines are bounded, bad JSON gets an error reply, a client that floods
- * or stops reading is disconnected.
+ * or stops reading is disconnected, and so is one without a complete
+ * request for 30 s.  Only the VMM's user and root may connect (the
+ * socket is 0600 and peer credentials are checked); a full client table
+ * makes room by closing its least active client.
  */
 #ifndef WIRT_MACHINE_CONTROL_H
 #define WIRT_MACHINE_CONTROL_H
@@ -21,8 +24,8 @@ struct control;
 /* Maximum length of one request line, newline included. */
 #define CONTROL_MAX_LINE 4096
 
-/* Listens on `path` (a stale socket file there is replaced, a live one is
- * an error).  Call after board_new() and before board_run().  Returns
+/* Listens on `path` (a stale socket file there is replaced; a live one,
+ * or any other kind of file, is an error).  Call after board_new() and before board_run().  Returns
  * NULL with one line in err on failure. */
 struct control *control_new(struct board *b, const char *path, char *err, size_t errlen);
 /* Closes every connection and removes the socket file.  Call after

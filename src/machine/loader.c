@@ -11,18 +11,18 @@
 #include <unistd.h>
 
 #include "mem/bus.h"
+#include "util/file.h"
 
 bool load_file(const char *path, size_t max, struct loaded_file *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    /* A FIFO or a device would block the open or never end the read. */
+    int fd = open_regular(path, O_RDONLY, 0, err, errlen);
+    if (fd < 0)
         return false;
-    }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         return false;
     }

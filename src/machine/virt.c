@@ -35,6 +35,7 @@
 #include "util/log.h"
 
 #define MIN_RAM_SIZE   (16ULL << 20)
+#define MAX_RAM_SIZE       (1ULL << 40) /* the board's RAM window */
 #define KERNEL_OFFSET  (2ULL << 20)
 #define FDT_ALIGN      (2ULL << 20)
 #define FW_DYNAMIC_MAGIC   0x4942534fULL /* "OSBI" */
@@ -225,17 +226,28 @@ static bool add_builtin_devices(struct board *b)
     return ok;
 }
 
-struct board *board_new(const struct board_config *cfg, char *err, size_t errlen)
+bool board_ram_size_ok(uint64_t size, char *err, size_t errlen)
 {
-    if (cfg->ram_size < MIN_RAM_SIZE) {
-        snprintf(err, errlen, "--memory: %llu bytes is too small (the minimum is 16M)",
-                 (unsigned long long)cfg->ram_size);
-        return NULL;
+    if (size < MIN_RAM_SIZE) {
+        snprintf(err, errlen, "%llu bytes is too small (the minimum is 16M)",
+                 (unsigned long long)size);
+        return false;
     }
     uint64_t host = host_memory_bytes();
-    if (cfg->ram_size > host || cfg->ram_size > (1ULL << 40)) {
-        snprintf(err, errlen, "--memory: %llu MiB is more than this host can give (%llu MiB)",
-                 (unsigned long long)(cfg->ram_size >> 20), (unsigned long long)(host >> 20));
+    if (size > host || size > MAX_RAM_SIZE) {
+        snprintf(err, errlen, "%llu MiB is more than this host can give (%llu MiB)",
+                 (unsigned long long)(size >> 20),
+                 (unsigned long long)((host < MAX_RAM_SIZE ? host : MAX_RAM_SIZE) >> 20));
+        return false;
+    }
+    return true;
+}
+
+struct board *board_new(const struct board_config *cfg, char *err, size_t errlen)
+{
+    char why[256];
+    if (!board_ram_size_ok(cfg->ram_size, why, sizeof(why))) {
+        snprintf(err, errlen, "--memory: %s", why);
         return NULL;
     }
     if (cfg->nharts < 1 || cfg->nharts > BOARD_MAX_HARTS) {

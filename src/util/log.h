@@ -8,6 +8,7 @@
 #ifndef WIRT_UTIL_LOG_H
 #define WIRT_UTIL_LOG_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "util/compiler.h"
 
@@ -21,6 +22,24 @@ void log_msg(enum log_level level, const char *fmt, ...) PRINTF_FMT(2, 3);
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A log file that bounds itself: a write that would take it beyond
+ * `limit` bytes first renames FILE to FILE.1 (dropping the previous
+ * FILE.1) and starts a new FILE, so it never holds much more than two
+ * limits.  Files are created 0600 and must be regular files.  If stdout
+ * or stderr already wrote to FILE when it was opened, they follow it to
+ * each new generation.  Safe from any thread.
+ */
+#define VMM_LOG_LIMIT (4ULL << 20) /* vmm.log of a VM run by `wirt vm` */
+struct log_file;
+/* Returns NULL with "PATH: reason" in err. */
+struct log_file *log_file_open(const char *path, uint64_t limit, char *err, size_t errlen);
+void log_file_write(struct log_file *f, const void *buf, size_t len);
+int log_file_fd(const struct log_file *f);
+void log_file_close(struct log_file *f);
+/* Sends the messages of log_msg() and fatal() to f (NULL: stderr again). */
+void log_set_output(struct log_file *f);
 
 /* Bad input from the user: prints "wirt: <message>" and exits with status 2. */
 NORETURN void usage_error(const char *fmt, ...) PRINTF_FMT(1, 2);

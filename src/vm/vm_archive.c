@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SPARSE_BLOCK 4096
+
 static bool read_full(int fd, void *buf, size_t len)
 {
     uint8_t *p = buf;
@@ -35,6 +37,41 @@ static bool write_full(int fd, const void *buf, size_t len)
             return false;
         p += n;
         len -= (size_t)n;
+    }
+    return true;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    return len == 0 || (p[0] == 0 && !memcmp(p, p + 1, len - 1));
+}
+
+/* Writes buf at offset off of out, leaving holes where whole blocks are
+ * zero: a sparse disk in the archive stays sparse on the host. */
+static bool write_sparse(int out, const uint8_t *buf, size_t len, uint64_t off)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = len - i < SPARSE_BLOCK ? len - i : SPARSE_BLOCK;
+        if (all_zero(buf + i, n)) {
+            i += n;
+            continue;
+        }
+        size_t run = n; /* extend over the following non-zero blocks */
+        while (i + run < len) {
+            size_t m = len - i - run < SPARSE_BLOCK ? len - i - run : SPARSE_BLOCK;
+            if (all_zero(buf + i + run, m))
+                break;
+            run += m;
+        }
+        for (size_t w = 0; w < run;) {
+            ssize_t r = pwrite(out, buf + i + w, run - w, (off_t)(off + i + w));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return false;
+            w += (size_t)r;
+        }
+        i += run;
     }
     return true;
 }
@@ -85,12 +122,18 @@ bool tar_add_file(int out, const char *member, const char *path, char *err, size
     h[155] = ' ';
     bool ok = write_full(out, h, sizeof(h));
     static uint8_t buf[1 << 20];
-    uint64_t left = size;
-    while (ok && left) {
-        size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-        ok = read_full(in, buf, want) && write_full(out, buf, want);
-        left -= want;
+    /* Zero blocks become holes when the archive is a file (a sparse disk
+     * makes a sparse archive); tar_finish's real zeros end it. */
+    off_t base = lseek(out, 0, SEEK_CUR);
+    for (uint64_t done = 0; ok && done < size;) {
+        size_t want = size - done < sizeof(buf) ? (size_t)(size - done) : sizeof(buf);
+        ok = read_full(in, buf, want) &&
+             (base < 0 ? write_full(out, buf, want)
+                       : write_sparse(out, buf, want, (uint64_t)base + done));
+        done += want;
     }
+    if (ok && base >= 0 && lseek(out, base + (off_t)size, SEEK_SET) < 0)
+        ok = false;
     if (ok && size % TAR_BLOCK) {
         uint8_t pad[TAR_BLOCK] = {0};
         ok = write_full(out, pad, TAR_BLOCK - size % TAR_BLOCK);
@@ -190,11 +233,16 @@ bool tar_extract(int in, uint64_t size, int out, char *err, size_t errlen)
             return false;
         }
         size_t data = done + want <= size ? want : size > done ? (size_t)(size - done) : 0;
-        if (out >= 0 && data && !write_full(out, buf, data)) {
+        if (out >= 0 && data && !write_sparse(out, buf, data, done)) {
             snprintf(err, errlen, "cannot write: %s", strerror(errno ? errno : EIO));
             return false;
         }
         done += want;
+    }
+    /* Trailing zeros were skipped: the length comes from the header. */
+    if (out >= 0 && ftruncate(out, (off_t)size) < 0) {
+        snprintf(err, errlen, "cannot write: %s", strerror(errno));
+        return false;
     }
     return true;
 }

@@ -21,8 +21,9 @@ bool tar_finish(int out);
 /* Reads the next member header: false at the end of the archive (*eof)
  * or on a malformed header (err set). */
 bool tar_next(int in, char name[101], uint64_t *size, bool *eof, char *err, size_t errlen);
-/* Copies the member's data (and skips its padding) to fd out, or only
- * skips it when out < 0. */
+/* Copies the member's data (and skips its padding) to fd out, a new
+ * empty regular file, with holes where it is zero; or only skips it when
+ * out < 0. */
 bool tar_extract(int in, uint64_t size, int out, char *err, size_t errlen);
 
 #endif

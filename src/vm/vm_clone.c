@@ -75,7 +75,7 @@ int vm_cmd_clone(int argc, char **argv)
         } else {
             ok = vm_copy_file(from, to, err, sizeof(err));
         }
-        ok = ok && chmod(to, 0644) == 0;
+        ok = ok && chmod(to, 0600) == 0;
     }
     cfg.is_template = false;
     cfg.linked_to[0] = '\0';

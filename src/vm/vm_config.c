@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "machine/board.h"
+#include "util/file.h"
 #include "util/size.h"
 #include "vm/vm_int.h"
 
@@ -242,11 +243,9 @@ bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t e
 {
     char path[PATH_MAX], msg[256];
     vm_path(path, sizeof(path), name, VM_CONFIG);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    int fd = open_regular(path, O_RDONLY, 0, err, errlen);
+    if (fd < 0)
         return false;
-    }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_CONFIG_SIZE) {
         close(fd);

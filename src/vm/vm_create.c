@@ -34,14 +34,19 @@ static bool make_overlay(const char *dir, const char *tmpl, const struct vm_disk
     snprintf(backing, sizeof(backing), "../%s/%s", tmpl, base->file);
     struct image_create_opts o = {
         .format = "qcow2", .size = size, .backing_file = backing, .backing_format = base->format};
-    return image_create(path, &o, err, errlen) == 0;
+    return image_create(path, &o, err, errlen) == 0 && vm_owner_only(path, err, errlen);
 }
 
-static bool copy_in(const char *src, const char *dir, const char *name, char *err, size_t errlen)
+/* flag names the option the file came from in a message, or is NULL. */
+static bool copy_in(const char *flag, const char *src, const char *dir, const char *name, char *err,
+                    size_t errlen)
 {
-    char dst[PATH_MAX + VM_FILE_MAX];
+    char dst[PATH_MAX + VM_FILE_MAX], why[900];
     snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-    return vm_link_or_copy(src, dst, err, errlen);
+    if (vm_link_or_copy(src, dst, why, sizeof(why)))
+        return true;
+    snprintf(err, errlen, "%s%s%s", flag ? flag : "", flag ? ": " : "", why);
+    return false;
 }
 
 int vm_cmd_create(int argc, char **argv)
@@ -94,8 +99,9 @@ int vm_cmd_create(int argc, char **argv)
             append = optarg;
             break;
         case O_MEMORY:
-            if (!parse_size(optarg, &memory) || memory < (16ULL << 20) || memory > (1ULL << 40))
-                vm_usage("create: --memory: '%s' is not a size from 16M to 1T", optarg);
+            if (!parse_size(optarg, &memory))
+                vm_usage("create: --memory: '%s' is not a size (examples: 512M, 2G)", optarg);
+            vm_check_memory("create: --memory", memory);
             break;
         case O_CPUS: {
             char *end;
@@ -176,7 +182,7 @@ int vm_cmd_create(int argc, char **argv)
             if (!files[i][0])
                 continue;
             snprintf(src, sizeof(src), "%s/%s", tdir, files[i]);
-            ok = copy_in(src, dir, files[i], err, sizeof(err));
+            ok = copy_in(NULL, src, dir, files[i], err, sizeof(err));
             memcpy(dsts[i], files[i], VM_FILE_MAX);
         }
         for (unsigned i = 0; ok && i < tcfg.ndisks; i++) {
@@ -193,11 +199,10 @@ int vm_cmd_create(int argc, char **argv)
         }
         snprintf(cfg.linked_to, sizeof(cfg.linked_to), "%s", from);
     } else {
-        if (ok && !(ok = copy_in(kernel, dir, "kernel", err, sizeof(err))) && errno == ENOENT)
-            snprintf(err, sizeof(err), "--kernel: %s: no such file", kernel);
+        ok = copy_in("--kernel", kernel, dir, "kernel", err, sizeof(err));
         snprintf(cfg.kernel, sizeof(cfg.kernel), "kernel");
         if (ok && initrd) {
-            ok = copy_in(initrd, dir, "initrd", err, sizeof(err));
+            ok = copy_in("--initrd", initrd, dir, "initrd", err, sizeof(err));
             snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd");
         }
         if (ok && (!bios || strcmp(bios, "none"))) {
@@ -206,14 +211,15 @@ int vm_cmd_create(int argc, char **argv)
                 snprintf(fw, sizeof(fw), "%s/fw_dynamic.bin", default_guest_dir());
                 bios = fw;
             }
-            ok = copy_in(bios, dir, "firmware.bin", err, sizeof(err));
+            ok = copy_in("--bios", bios, dir, "firmware.bin", err, sizeof(err));
             snprintf(cfg.bios, sizeof(cfg.bios), "firmware.bin");
         }
         if (ok) {
             snprintf(src, sizeof(src), "%s/disk.qcow2", dir);
             struct image_create_opts o = {.format = "qcow2",
                                           .size = disk_size ? disk_size : 8ULL << 30};
-            ok = image_create(src, &o, err, sizeof(err)) == 0;
+            ok = image_create(src, &o, err, sizeof(err)) == 0 &&
+                 vm_owner_only(src, err, sizeof(err));
             cfg.ndisks = 1;
             snprintf(cfg.disks[0].file, sizeof(cfg.disks[0].file), "disk.qcow2");
             snprintf(cfg.disks[0].format, sizeof(cfg.disks[0].format), "qcow2");

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "vm/vm_archive.h"
 #include "vm/vm_int.h"
 
@@ -23,9 +24,9 @@ int vm_cmd_export(int argc, char **argv)
     vm_path(dir, sizeof(dir), name, NULL);
     if (snprintf(tmp, sizeof(tmp), "%s.part", file) >= (int)sizeof(tmp))
         vm_usage("export: file name too long");
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int out = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, err, sizeof(err));
     if (out < 0)
-        vm_die("export: %s: %s", tmp, strerror(errno));
+        vm_die("export: %s", err);
     /* The archive stands alone: a linked clone's disks are flattened. */
     struct vm_config acfg = cfg;
     acfg.linked_to[0] = '\0';

@@ -11,10 +11,32 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "util/file.h"
 #include "vm/vm_archive.h"
 #include "vm/vm_int.h"
 
-#define MAX_CONFIG (256 * 1024)
+#define MAX_CONFIG    (256 * 1024)
+#define MAX_BOOT_FILE (1ULL << 30) /* kernel, initrd, firmware */
+
+/* A member cannot hold more than the archive has left: a header that
+ * says otherwise is a lie, and would only fill the disk before failing. */
+static bool member_fits(int in, const char *member, uint64_t size, uint64_t limit, char *err,
+                        size_t errlen)
+{
+    struct stat st;
+    off_t pos = lseek(in, 0, SEEK_CUR);
+    if (fstat(in, &st) == 0 && pos >= 0 && size > (uint64_t)(st.st_size - pos)) {
+        snprintf(err, errlen, "member %.100s claims %llu bytes but the archive ends before that",
+                 member, (unsigned long long)size);
+        return false;
+    }
+    if (size > limit) {
+        snprintf(err, errlen, "member %.100s is too large (%llu bytes; the limit is %llu)", member,
+                 (unsigned long long)size, (unsigned long long)limit);
+        return false;
+    }
+    return true;
+}
 
 static bool import_into(int in, const char *dir, const char *want_name, char *name_out, char *err,
                         size_t errlen)
@@ -85,10 +107,15 @@ static bool import_into(int in, const char *dir, const char *want_name, char *na
             snprintf(err, errlen, "unexpected member '%.100s' in the archive", member);
             return false;
         }
+        bool is_disk = false;
+        for (unsigned i = 0; i < cfg.ndisks; i++)
+            is_disk |= !strcmp(cfg.disks[i].file, member);
+        if (!member_fits(in, member, size, is_disk ? UINT64_MAX : MAX_BOOT_FILE, err, errlen))
+            return false;
         /* Several config entries may name one file (kernel == initrd): mark all. */
         char path[PATH_MAX + 128];
         snprintf(path, sizeof(path), "%s/%s", dir, member);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
             snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
             return false;
@@ -129,7 +156,7 @@ static bool import_into(int in, const char *dir, const char *want_name, char *na
             return false;
         }
         if (cfg.is_template)
-            chmod(path, 0444);
+            chmod(path, 0400);
     }
     return vm_config_save_dir(dir, &cfg, err, errlen);
 }
@@ -144,10 +171,12 @@ int vm_cmd_import(int argc, char **argv)
         if (vm_exists(want))
             vm_die("a VM named '%s' already exists", want);
     }
-    int in = open(file, O_RDONLY | O_CLOEXEC);
+    /* Not a FIFO or a device: those would block or never end. */
+    char err[1024];
+    int in = open_regular(file, O_RDONLY, 0, err, sizeof(err));
     if (in < 0)
-        vm_die("import: %s: %s", file, strerror(errno));
-    char dir[PATH_MAX], err[1024], name[VM_NAME_MAX + 1] = "";
+        vm_die("import: %s", err);
+    char dir[PATH_MAX], name[VM_NAME_MAX + 1] = "";
     vm_tempdir(dir, sizeof(dir), want ? want : "import");
     bool ok = import_into(in, dir, want, name, err, sizeof(err));
     close(in);

@@ -88,8 +88,11 @@ bool vm_exists(const char *name);
 /* out = STORE/vms/NAME[/FILE]; dies if it does not fit. */
 void vm_path(char *out, size_t outlen, const char *name, const char *file);
 
-/* Creates the store and, on a first run, the default template. */
-void vm_store_open(void);
+/* Opens the store (and makes old stores owner-only).  With create (the
+ * verbs that add a VM), creates it and, on a first run, the default
+ * template; without, a missing store only sets vm_store_missing. */
+void vm_store_open(bool create);
+extern bool vm_store_missing;
 
 /* The VM's lock (flock on NAME/lock).  Returns the fd, or -1 with errno
  * EWOULDBLOCK when someone (a running VMM or another command) holds it. */
@@ -138,7 +141,13 @@ void vm_control_or_die(const char *name, const char *cmd);
  * are listed too (they might depend on it). */
 void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen);
 
+/* Dies (usage) unless the board can run with `bytes` of RAM on this host;
+ * what names the setting in the message. */
+void vm_check_memory(const char *what, uint64_t bytes);
+
 /* Files. */
+/* Makes a file the store created owner-only (0600); false with a reason. */
+bool vm_owner_only(const char *path, char *err, size_t errlen);
 bool vm_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen);
 /* Hard link if possible (same file system), else copy. */

@@ -34,20 +34,22 @@ int vm_cmd_list(int argc, char **argv)
         else
             vm_usage("list: unexpected argument '%.80s' (see wirt vm list --help)", argv[i]);
     }
-    DIR *d = opendir(vm_store_vms);
-    if (!d)
+    /* A missing store lists nothing; only `create` makes one. */
+    DIR *d = vm_store_missing ? NULL : opendir(vm_store_vms);
+    if (!d && !vm_store_missing)
         vm_die("cannot read the store %s", vm_store_vms);
     char **names = NULL;
     size_t n = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while (d && (e = readdir(d))) {
         /* Names that are not valid VM names (temp dirs, junk) are not VMs. */
         if (!vm_name_valid(e->d_name))
             continue;
         names = realloc(names, (n + 1) * sizeof(*names));
         names[n++] = strdup(e->d_name);
     }
-    closedir(d);
+    if (d)
+        closedir(d);
     if (n)
         qsort(names, n, sizeof(*names), cmp_names);
     int w = 20;

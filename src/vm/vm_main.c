@@ -110,7 +110,7 @@ int vm_main(int argc, char **argv)
                 printf("usage: wirt vm %s\n", verbs[v].usage);
                 return 0;
             }
-        vm_store_open();
+        vm_store_open(!strcmp(verb, "create") || !strcmp(verb, "import"));
         return verbs[v].run(argc - i, argv + i);
     }
     vm_usage("unknown verb '%.40s' (see wirt vm --help)", verb);

@@ -31,9 +31,9 @@ int vm_cmd_set(int argc, char **argv)
         const char *v = eq + 1;
 #define KEY(k) (klen == strlen(k) && !strncmp(argv[i], k, klen))
         if (KEY("memory")) {
-            if (!parse_size(v, &cfg.memory) || cfg.memory < (16ULL << 20) ||
-                cfg.memory > (1ULL << 40))
-                vm_usage("set: memory: '%s' is not a size from 16M to 1T", v);
+            if (!parse_size(v, &cfg.memory))
+                vm_usage("set: memory: '%s' is not a size (examples: 512M, 2G)", v);
+            vm_check_memory("set: memory", cfg.memory);
         } else if (KEY("cpus")) {
             char *end;
             unsigned long n = strtoul(v, &end, 10);

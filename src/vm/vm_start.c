@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "vm/vm_int.h"
 
 #define START_TIMEOUT_MS 20000
-#define VMM_LOG_LIMIT    (1 << 20)
 
 static void need_file(const char *name, const char *what, const char *file)
 {
@@ -49,16 +49,17 @@ static void last_log_line(const char *name, char *out, size_t outlen)
         snprintf(out, outlen, "%s", line);
 }
 
+/* The VMM's stdout and stderr until it opens vmm.log itself (--log), which
+ * then keeps it bounded while it runs. */
 static int open_vmm_log(const char *name)
 {
-    char p[PATH_MAX], old[PATH_MAX + 4];
+    char p[PATH_MAX], err[PATH_MAX + 128];
     vm_path(p, sizeof(p), name, VM_VMMLOG);
-    struct stat st;
-    if (stat(p, &st) == 0 && st.st_size > VMM_LOG_LIMIT) {
-        snprintf(old, sizeof(old), "%s.1", p);
-        rename(p, old);
-    }
-    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    struct log_file *log = log_file_open(p, VMM_LOG_LIMIT, err, sizeof(err));
+    if (!log)
+        vm_die("cannot open %s", err);
+    int fd = fcntl(log_file_fd(log), F_DUPFD_CLOEXEC, 0);
+    log_file_close(log);
     if (fd < 0)
         vm_die("cannot open %s: %s", p, strerror(errno));
     time_t now = time(NULL);
@@ -153,6 +154,8 @@ int vm_start_vm(const char *name, bool console)
     args[n++] = VM_CONSOLELOG;
     args[n++] = "--pidfile";
     args[n++] = VM_PIDFILE;
+    args[n++] = "--log";
+    args[n++] = VM_VMMLOG;
     args[n] = NULL;
 
     char dir[PATH_MAX];

@@ -21,11 +21,14 @@
 
 #include "block/block.h"
 #include "cli/cli.h"
+#include "machine/board.h"
+#include "util/file.h"
 #include "vm/vm_int.h"
 
 char vm_store_root[PATH_MAX];
 char vm_store_vms[PATH_MAX];
 char vm_store_note[512];
+bool vm_store_missing;
 
 static void vwarn(const char *fmt, va_list ap)
 {
@@ -137,11 +140,11 @@ static bool mkdir_p(const char *path)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
             return false;
         *p = '/';
     }
-    return mkdir(buf, 0755) == 0 || errno == EEXIST;
+    return mkdir(buf, 0700) == 0 || errno == EEXIST;
 }
 
 /* The default template, made from the cached default guest. */
@@ -169,17 +172,14 @@ static bool make_default_template(char *err, size_t errlen)
     snprintf(cfg.kernel, sizeof(cfg.kernel), "Image");
     snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd.cpio.gz");
     snprintf(cfg.bios, sizeof(cfg.bios), "fw_dynamic.bin");
-    snprintf(src, sizeof(src), "%s/cmdline", g);
-    FILE *f = fopen(src, "r");
-    if (f) {
-        if (fgets(cfg.append, sizeof(cfg.append), f))
-            cfg.append[strcspn(cfg.append, "\n")] = '\0';
-        fclose(f);
-    }
+    char *cmdline = default_guest_cmdline();
+    if (cmdline)
+        snprintf(cfg.append, sizeof(cfg.append), "%s", cmdline);
+    free(cmdline);
     if (ok) {
         snprintf(dst, sizeof(dst), "%s/disk.qcow2", dir);
         struct image_create_opts o = {.format = "qcow2", .size = 8ULL << 30};
-        ok = image_create(dst, &o, err, errlen) == 0 && chmod(dst, 0444) == 0;
+        ok = image_create(dst, &o, err, errlen) == 0 && chmod(dst, 0400) == 0;
         cfg.ndisks = 1;
         snprintf(cfg.disks[0].file, sizeof(cfg.disks[0].file), "disk.qcow2");
         snprintf(cfg.disks[0].format, sizeof(cfg.disks[0].format), "qcow2");
@@ -192,13 +192,79 @@ static bool make_default_template(char *err, size_t errlen)
     return ok;
 }
 
-void vm_store_open(void)
+/* Takes group and world access away from fd (a file or directory of the
+ * store; nothing else).  A file with several links is left alone: an
+ * older wirt hard-linked kernels from outside the store, and changing
+ * such a file would reach beyond it (the 0700 directory protects it). */
+static void restrict_fd(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink == 1)) &&
+        (st.st_mode & 077))
+        fchmod(fd, st.st_mode & 0700);
+}
+
+/* Opens directory name (relative to at), never through a symbolic link,
+ * and makes it owner-only. */
+static DIR *open_restricted_dir(int at, const char *name)
+{
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    restrict_fd(fd);
+    DIR *d = fdopendir(fd);
+    if (!d)
+        close(fd);
+    return d;
+}
+
+/* Stores made by older versions have 0755 directories and 0644 files
+ * (disks, console logs, vm.json): make every VM directory found group-
+ * or world-accessible owner-only, with everything in it. */
+static void restrict_store_modes(void)
+{
+    DIR *vms = open_restricted_dir(AT_FDCWD, vm_store_vms);
+    if (!vms)
+        return;
+    struct dirent *e;
+    while ((e = readdir(vms))) {
+        struct stat st;
+        if (e->d_name[0] == '.' || fstatat(dirfd(vms), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(st.st_mode) || !(st.st_mode & 077))
+            continue;
+        DIR *d = open_restricted_dir(dirfd(vms), e->d_name);
+        struct dirent *f;
+        while (d && (f = readdir(d))) {
+            if (!strcmp(f->d_name, ".") || !strcmp(f->d_name, ".."))
+                continue;
+            int fd = openat(dirfd(d), f->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            if (fd >= 0) {
+                restrict_fd(fd);
+                close(fd);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    closedir(vms);
+}
+
+void vm_store_open(bool create)
 {
     if (snprintf(vm_store_vms, sizeof(vm_store_vms), "%s/vms", vm_store_root) >=
         (int)sizeof(vm_store_vms))
         vm_die("store path too long: %s", vm_store_root);
+    /* Only verbs that add a VM make a store; the others find none. */
+    struct stat st;
+    if (!create && stat(vm_store_vms, &st) < 0 && errno == ENOENT) {
+        vm_store_missing = true;
+        return;
+    }
     if (!mkdir_p(vm_store_vms))
         vm_die("cannot create the store %s: %s", vm_store_vms, strerror(errno));
+    restrict_store_modes();
+    if (!create)
+        return;
     char marker[PATH_MAX + 32];
     snprintf(marker, sizeof(marker), "%s/.initialized", vm_store_root);
     if (access(marker, F_OK) == 0)
@@ -206,7 +272,7 @@ void vm_store_open(void)
     /* First run: one process makes the template, others wait for it. */
     char lockpath[PATH_MAX + 32];
     snprintf(lockpath, sizeof(lockpath), "%s/.lock", vm_store_root);
-    int lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lfd >= 0)
         flock(lfd, LOCK_EX);
     if (access(marker, F_OK) != 0) {
@@ -228,7 +294,7 @@ static int lock_try(const char *name, int op)
     char p[PATH_MAX];
     vm_path(p, sizeof(p), name, VM_LOCK);
     /* Not O_CLOEXEC: `start` hands this very lock to the VMM process. */
-    int fd = open(p, O_RDWR | O_CREAT, 0644);
+    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
     if (fd < 0)
         return -1;
     if (flock(fd, op | LOCK_NB) < 0) {
@@ -283,7 +349,7 @@ long vm_read_pid(const char *name)
 {
     char p[PATH_MAX], buf[32] = "";
     vm_path(p, sizeof(p), name, VM_PIDFILE);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -479,11 +545,26 @@ void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen
     closedir(d);
 }
 
+void vm_check_memory(const char *what, uint64_t bytes)
+{
+    char why[256];
+    if (!board_ram_size_ok(bytes, why, sizeof(why)))
+        vm_usage("%s: %s", what, why);
+}
+
+bool vm_owner_only(const char *path, char *err, size_t errlen)
+{
+    if (chmod(path, 0600) == 0)
+        return true;
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return false;
+}
+
 bool vm_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
         return false;
@@ -517,12 +598,10 @@ fail:
 
 bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        snprintf(err, errlen, "%s: %s", src, strerror(errno));
+    int in = open_regular(src, O_RDONLY, 0, err, errlen);
+    if (in < 0)
         return false;
-    }
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0) {
         snprintf(err, errlen, "%s: %s", dst, strerror(errno));
         close(in);
@@ -576,7 +655,13 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
 
 bool vm_link_or_copy(const char *src, const char *dst, char *err, size_t errlen)
 {
-    if (link(src, dst) == 0)
+    /* Never a hard link to a FIFO or a device (vm create --kernel /dev/zero). */
+    if (!is_regular_file(src, err, errlen))
+        return false;
+    /* A link shares the mode: only files that are already owner-only
+     * (the store's own) are linked; others are copied, then 0600. */
+    struct stat st;
+    if (stat(src, &st) == 0 && !(st.st_mode & 077) && link(src, dst) == 0)
         return true;
     return vm_copy_file(src, dst, err, errlen);
 }
@@ -608,9 +693,10 @@ void vm_tempdir(char *out, size_t outlen, const char *name)
 {
     if (snprintf(out, outlen, "%s/.new-%s-XXXXXX", vm_store_vms, name) >= (int)outlen)
         vm_die("store path too long");
+    /* mkdtemp makes it 0700 whatever the umask: disks, console logs and
+     * sockets are the owner's alone. */
     if (!mkdtemp(out))
         vm_die("cannot create a directory in %s: %s", vm_store_vms, strerror(errno));
-    chmod(out, 0755);
 }
 
 bool vm_commit_dir(const char *tmpdir, const char *name, char *err, size_t errlen)

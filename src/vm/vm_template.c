@@ -22,7 +22,7 @@ int vm_cmd_template(int argc, char **argv)
         char p[PATH_MAX];
         vm_path(p, sizeof(p), name, cfg.disks[i].file);
         /* Linked clones read this file as their base: nobody may write it. */
-        if (chmod(p, 0444) < 0)
+        if (chmod(p, 0400) < 0)
             vm_die("template: %s: %s", p, strerror(errno));
     }
     cfg.is_template = true;

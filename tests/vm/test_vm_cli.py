@@ -5,6 +5,7 @@ control protocol (VMMs are started but never need a booted guest)."""
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import tarfile
@@ -67,6 +68,8 @@ class StoreTest(unittest.TestCase):
 
     @need_guest
     def test_first_run_creates_debian_template(self):
+        # The first create makes the store and the template, then uses it.
+        self.s.ok("create", "first", "--from", "debian")
         p = self.s.ok("list", "--json")
         vms = {v["name"]: v for v in json.loads(p.stdout)}
         self.assertIn("debian", vms)
@@ -78,6 +81,7 @@ class StoreTest(unittest.TestCase):
         # The template's disk is read-only on the host.
         self.assertEqual(os.stat(os.path.join(d, "disk.qcow2")).st_mode & 0o222, 0)
         # A second run does not recreate it once deleted by the user.
+        self.s.ok("delete", "first")
         self.s.ok("delete", "debian")
         p = self.s.ok("list", "--json")
         self.assertNotIn("debian", [v["name"] for v in json.loads(p.stdout)])
@@ -361,6 +365,169 @@ class StoreTest(unittest.TestCase):
         subprocess.run([WIRT, "img", "compare", "-q", self.s.path("a", "disk.qcow2"),
                         self.s.path("b", "disk.qcow2")], check=True)
 
+    # -- issue 9: permissions, odd files, the store, sparse imports ------------
+
+    def assert_owner_only(self, top):
+        """top and everything below it: no group or world access."""
+        bad = []
+        for d, dirs, files in os.walk(top):
+            for n in [d] + [os.path.join(d, f) for f in files]:
+                st = os.lstat(n)
+                if stat.S_ISLNK(st.st_mode):
+                    continue
+                if st.st_mode & 0o077:
+                    bad.append("%s %o" % (n, stat.S_IMODE(st.st_mode)))
+        self.assertEqual(bad, [])
+
+    def test_store_is_owner_only_whatever_the_umask(self):
+        old = os.umask(0)
+        try:
+            self.mkvm("a")
+            self.s.ok("clone", "a", "b")
+            self.s.ok("template", "b")
+            self.s.ok("create", "c", "--from", "b")
+            arc = os.path.join(self.s.root, "a.tar")
+            self.s.ok("export", "a", arc)
+            self.s.ok("import", arc, "d")
+        finally:
+            os.umask(old)
+        self.assertEqual(stat.S_IMODE(os.stat(arc).st_mode) & 0o077, 0)
+        self.assert_owner_only(os.path.join(self.s.store, "vms"))
+        for vm in "abcd":
+            self.assertEqual(stat.S_IMODE(os.stat(self.s.vmdir(vm)).st_mode), 0o700)
+
+    def test_old_store_modes_are_migrated(self):
+        self.mkvm("a")
+        # As an older wirt left it: 0755 directories, 0644 files.
+        os.chmod(os.path.join(self.s.store, "vms"), 0o755)
+        os.chmod(self.s.vmdir("a"), 0o755)
+        for f in os.listdir(self.s.vmdir("a")):
+            os.chmod(self.s.path("a", f), 0o644)
+        # A file an older wirt hard-linked in from outside is not changed.
+        outside = os.path.join(self.s.root, "outside.bin")
+        with open(outside, "wb") as f:
+            f.write(b"x")
+        os.chmod(outside, 0o644)
+        os.link(outside, self.s.path("a", "linked.bin"))
+        self.s.ok("list")
+        self.assertEqual(stat.S_IMODE(os.stat(outside).st_mode), 0o644)
+        os.unlink(self.s.path("a", "linked.bin"))
+        self.assert_owner_only(os.path.join(self.s.store, "vms"))
+        self.assertEqual(stat.S_IMODE(os.stat(self.s.path("a", "vm.json")).st_mode), 0o600)
+
+    def test_missing_store_is_not_created(self):
+        store = os.path.join(self.s.root, "nonexistent", "deep")
+        for args in (["list"], ["list", "--json"], ["info", "x"], ["start", "x"], ["delete", "x"]):
+            p = subprocess.run([WIRT, "vm", "--store", store] + args, capture_output=True,
+                               text=True, timeout=60)
+            if args[0] == "list":
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(p.stderr, "")
+            else:
+                one_error_line(self, p, "no VM named 'x'")
+            self.assertFalse(os.path.exists(os.path.join(self.s.root, "nonexistent")), args)
+        self.assertEqual(json.loads(subprocess.run(
+            [WIRT, "vm", "--store", store, "list", "--json"], capture_output=True,
+            text=True).stdout), [])
+
+    def test_fifo_and_devices_are_refused(self):
+        fifo = os.path.join(self.s.root, "fifo")
+        os.mkfifo(fifo)
+        self.mkvm("existing")
+        for flag, value in (("--kernel", "/dev/zero"), ("--kernel", fifo),
+                            ("--initrd", fifo), ("--bios", fifo)):
+            args = ["create", "x", "--bios", "none", "--kernel", self.kernel]
+            if flag == "--bios":
+                args = ["create", "x", "--kernel", self.kernel]
+            args += [flag, value]
+            start = time.monotonic()
+            p = self.s.wirt(*args, timeout=10)
+            self.assertLess(time.monotonic() - start, 2.0, args)
+            one_error_line(self, p, flag, value, "not a regular file")
+            self.assertFalse(os.path.exists(self.s.vmdir("x")))
+        start = time.monotonic()
+        p = self.s.wirt("import", fifo, "y", timeout=10)
+        self.assertLess(time.monotonic() - start, 2.0)
+        one_error_line(self, p, "import", "FIFO")
+        self.assertEqual([d for d in os.listdir(os.path.join(self.s.store, "vms"))
+                          if d.startswith(".")], [])
+
+    def test_memory_is_bounded_by_the_host(self):
+        with open("/proc/meminfo") as f:
+            host = int(f.readline().split()[1]) << 10
+        too_much = "%dM" % ((host >> 20) + 1024)
+        for m in ("1T", too_much):
+            one_error_line(self, self.s.wirt("create", "x", "--kernel", self.kernel, "--bios",
+                                             "none", "--memory", m), "--memory",
+                           "more than this host")
+            self.assertFalse(os.path.exists(self.s.vmdir("x")))
+        self.mkvm("a")
+        one_error_line(self, self.s.wirt("set", "a", "memory=" + too_much), "memory",
+                       "more than this host")
+        self.assertEqual(json.loads(readf(self.s.path("a", "vm.json")))["memory"], "512M")
+
+    def sparse_archive(self, disk_size, data_at, claimed=None):
+        """vm.json + kernel + a raw disk member of disk_size bytes that is
+        zero except a marker at each offset in data_at; the archive itself
+        is a sparse file.  claimed: a lying size in the disk's header."""
+        arc = os.path.join(self.s.root, "sparse.tar")
+        cfg = json.dumps({"kernel": "k", "disks": [{"file": "disk.raw",
+                                                    "format": "raw"}]}).encode()
+        with open(arc, "wb") as f:
+            for name, data in (("vm.json", cfg), ("k", b"\0" * 4096)):
+                ti = tarfile.TarInfo(name)
+                ti.size = len(data)
+                f.write(ti.tobuf(format=tarfile.USTAR_FORMAT))
+                f.write(data + b"\0" * (-len(data) % 512))
+            ti = tarfile.TarInfo("disk.raw")
+            ti.size = claimed or disk_size
+            f.write(ti.tobuf(format=tarfile.USTAR_FORMAT))
+            base = f.tell()
+            for off in data_at:
+                f.seek(base + off)
+                f.write(b"DATA" * 128)
+            f.seek(base + disk_size)
+            f.write(b"\0" * 1024)  # end of archive
+        return arc
+
+    def test_sparse_import_stays_sparse(self):
+        self.mkvm("existing")
+        size = 256 << 20
+        arc = self.sparse_archive(size, [1 << 20, size - 512])
+        self.assertLess(os.stat(arc).st_blocks * 512, 1 << 20)
+        self.s.ok("import", arc, "sp")
+        disk = self.s.path("sp", "disk.raw")
+        st = os.stat(disk)
+        self.assertEqual(st.st_size, size)
+        self.assertLess(st.st_blocks * 512, 1 << 20, "the import allocated the zeros")
+        with open(disk, "rb") as f:
+            f.seek(1 << 20)
+            self.assertEqual(f.read(512), b"DATA" * 128)
+            f.seek(size - 512)
+            self.assertEqual(f.read(512), b"DATA" * 128)
+            f.seek(2 << 20)
+            self.assertEqual(f.read(4096), b"\0" * 4096)
+        # Exporting it again makes a sparse archive that imports the same.
+        arc2 = os.path.join(self.s.root, "again.tar")
+        self.s.ok("export", "sp", arc2)
+        self.assertGreater(os.path.getsize(arc2), size)
+        self.assertLess(os.stat(arc2).st_blocks * 512, 1 << 20, "the export wrote the zeros")
+        self.s.ok("import", arc2, "sp2")
+        self.assertEqual(readf(self.s.path("sp2", "disk.raw"), "rb"), readf(disk, "rb"))
+        with tarfile.open(arc2) as t:  # still an archive tar(1) reads
+            self.assertEqual(t.getnames(), ["vm.json", "k", "disk.raw"])
+        # A header that claims more than the archive holds is refused at once.
+        arc = self.sparse_archive(1 << 20, [0], claimed=4 << 30)
+        self.assertIn("claims", self.hostile_file(arc))
+
+    def hostile_file(self, arc, name="evil"):
+        before = sorted(os.listdir(os.path.join(self.s.store, "vms")))
+        p = self.s.wirt("import", arc, name)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertTrue(p.stderr.startswith("wirt vm: import"), p.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.s.store, "vms"))), before)
+        return p.stderr
+
     def hostile(self, members, name="evil"):
         arc = os.path.join(self.s.root, "evil.tar")
         with tarfile.open(arc, "w", format=tarfile.USTAR_FORMAT) as t:
@@ -372,15 +539,10 @@ class StoreTest(unittest.TestCase):
                 ti = tarfile.TarInfo(mname)
                 ti.size = len(data)
                 t.addfile(ti, io.BytesIO(data))
-        before = sorted(os.listdir(os.path.join(self.s.store, "vms")))
-        p = self.s.wirt("import", arc, name)
-        self.assertNotEqual(p.returncode, 0, p.stdout)
-        self.assertTrue(p.stderr.startswith("wirt vm: import"), p.stderr)
-        self.assertEqual(sorted(os.listdir(os.path.join(self.s.store, "vms"))), before)
-        return p.stderr
+        return self.hostile_file(arc, name)
 
     def test_import_rejects_hostile_archives(self):
-        self.s.ok("list")
+        self.mkvm("existing")  # the store exists (list no longer makes it)
         cfg = {"kernel": "k", "disks": [{"file": "disk.qcow2"}]}
         j = json.dumps(cfg).encode()
         self.assertIn("first member", self.hostile([("k", b"x")]))
@@ -544,6 +706,193 @@ class RunningVmTest(unittest.TestCase):
         self.assertGreater(len(text), 4096)
         self.assertIn(got[:64], text[-8192:])
         self.assertNotEqual(text.find(got[:64]), 0)
+
+    # -- issue 9: the control plane ------------------------------------------
+
+    def test_runtime_files_are_owner_only_whatever_the_umask(self):
+        old = os.umask(0)
+        try:
+            self.s.ok("start", "vm1")
+        finally:
+            os.umask(old)
+        for f in ("control.sock", "serial.sock", "console.log", "vmm.log", "vmm.pid", "lock",
+                  "vm.json", "disk.qcow2"):
+            mode = stat.S_IMODE(os.stat(self.s.path("vm1", f)).st_mode)
+            self.assertEqual(mode & 0o077, 0, "%s is %o" % (f, mode))
+        self.assertEqual(stat.S_IMODE(os.stat(self.s.vmdir("vm1")).st_mode), 0o700)
+        self.s.ok("stop", "vm1", "--force")
+
+    def need_another_user(self):
+        if os.geteuid() != 0 or \
+                subprocess.run(["setpriv", "--version"], capture_output=True).returncode != 0:
+            self.skipTest("needs root and setpriv to act as another user")
+
+    def as_nobody(self, code):
+        """Runs python code as user nobody; returns its stdout."""
+        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.strip()
+
+    NOBODY_CONNECT = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+try:
+    s.connect(sys.argv[1] if len(sys.argv) > 1 else %r)
+except OSError as e:
+    print("connect-error", e.errno); sys.exit(0)
+data = b""
+try:
+    # A refusing server speaks first and closes; a trusting one waits
+    # for the request (then it gets it).
+    while True:
+        c = s.recv(4096)
+        if not c:
+            break
+        data += c
+except socket.timeout:
+    try:
+        s.sendall(b'{"execute":"quit"}\\n')
+        data += s.recv(4096)
+    except OSError:
+        pass
+except OSError:
+    pass
+print("reply", data.decode(errors="replace").strip())
+"""
+
+    def open_up(self):
+        """What a careless umask or admin could do: every directory on the
+        way and both sockets world-accessible.  The VMM must still refuse."""
+        d = self.s.vmdir("vm1")
+        while True:
+            os.chmod(d, 0o755)
+            if d == self.s.root:
+                break
+            d = os.path.dirname(d)
+        os.chmod(self.s.path("vm1", "control.sock"), 0o666)
+        os.chmod(self.s.path("vm1", "serial.sock"), 0o666)
+
+    def test_other_users_are_refused(self):
+        self.need_another_user()
+        self.s.ok("start", "vm1")
+        ctl = self.s.path("vm1", "control.sock")
+        # As created: nobody cannot even reach the socket.
+        self.assertTrue(self.as_nobody(self.NOBODY_CONNECT % ctl).startswith("connect-error"))
+        # Opened up: the peer-credential check refuses it.
+        self.open_up()
+        out = self.as_nobody(self.NOBODY_CONNECT % ctl)
+        self.assertIn("PermissionDenied", out)
+        time.sleep(0.5)
+        self.assertEqual(len(self.s.vmm_pids("vm1")), 1, "a stranger's quit was obeyed")
+        # The serial console: the owner stays attached, the stranger gets nothing.
+        import socket
+        owner = socket.socket(socket.AF_UNIX)
+        owner.connect(self.s.path("vm1", "serial.sock"))
+        owner.settimeout(1)
+        out = self.as_nobody(self.NOBODY_CONNECT.replace("quit", "x") %
+                             self.s.path("vm1", "serial.sock"))
+        self.assertIn("only the VMM's user and root", out)
+        seen = b""
+        try:
+            while True:
+                c = owner.recv(65536)
+                if not c:
+                    break
+                seen += c
+        except socket.timeout:
+            pass
+        self.assertNotIn(b"another console attached", seen)
+        owner.sendall(b"\n")  # still connected
+        owner.close()
+        self.assertIn("refused a connection from uid 65534", readf(self.s.path("vm1", "vmm.log")))
+        self.s.ok("stop", "vm1", "--force")
+
+    def test_idle_clients_do_not_lock_out_the_owner(self):
+        import socket
+        self.s.ok("start", "vm1")
+        idle = []
+        for _ in range(24):
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(self.s.path("vm1", "control.sock"))
+            idle.append(c)
+        time.sleep(0.5)
+        info = json.loads(self.s.ok("info", "vm1", "--json").stdout)
+        self.assertEqual(info["state"], "running")
+        p = self.s.ok("stop", "vm1", "--force")
+        self.assertIn("powered off VM 'vm1'", p.stdout)  # through quit, not SIGKILL
+        for c in idle:
+            c.close()
+
+    def test_idle_and_trickling_clients_time_out(self):
+        import socket
+        self.s.ok("start", "vm1")
+        idle = socket.socket(socket.AF_UNIX)
+        idle.connect(self.s.path("vm1", "control.sock"))
+        slow = socket.socket(socket.AF_UNIX)
+        slow.connect(self.s.path("vm1", "control.sock"))
+        slow.sendall(b'{"exec')
+        for s in (idle, slow):
+            s.setblocking(False)
+        closed = {}
+        start = time.monotonic()
+        while len(closed) < 2 and time.monotonic() - start < 45:
+            if "slow" not in closed:
+                try:
+                    slow.send(b" ")  # bytes, but never the end of the line
+                except OSError:
+                    closed["slow"] = time.monotonic() - start
+            for name, s in (("idle", idle), ("slow", slow)):
+                if name in closed:
+                    continue
+                try:
+                    data = s.recv(4096)
+                    if not data or b"Timeout" in data:
+                        closed[name] = time.monotonic() - start
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed[name] = time.monotonic() - start
+            time.sleep(1)
+        self.assertIn("idle", closed, "an idle client is never dropped")
+        self.assertIn("slow", closed, "a line that never ends keeps its client forever")
+        for t in closed.values():
+            self.assertGreater(t, 25)
+        # The VMM still answers.
+        self.assertEqual(control(self.s, "vm1", '{"execute":"query-status"}\n')[0]["return"]
+                         ["status"], "running")
+        self.s.ok("stop", "vm1", "--force")
+
+    def test_vmm_log_is_rotated_while_running(self):
+        self.need_another_user()
+        log = self.s.path("vm1", "vmm.log")
+        limit = 4 << 20
+        with open(log, "wb") as f:
+            f.write(b"old line\n" * ((limit - 512) // 9))
+        self.s.ok("start", "vm1")
+        pid = int(readf(self.s.path("vm1", "vmm.pid")))
+        self.assertFalse(os.path.exists(log + ".1"))
+        # Refused connections are logged: enough of them to pass the limit.
+        self.open_up()
+        self.as_nobody("""
+import socket
+for _ in range(60):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(%r)
+    s.recv(4096)
+    s.close()
+""" % self.s.path("vm1", "control.sock"))
+        time.sleep(0.5)
+        self.assertTrue(os.path.exists(log + ".1"), "vmm.log was not rotated while running")
+        self.assertLessEqual(os.path.getsize(log + ".1"), limit)
+        self.assertLess(os.path.getsize(log), 64 << 10)
+        self.assertIn("refused a connection", readf(log))
+        # The VMM's own stdout/stderr moved to the new file too.
+        for fd in (1, 2):
+            self.assertEqual(os.readlink("/proc/%d/fd/%d" % (pid, fd)), os.path.realpath(log))
+        self.s.ok("stop", "vm1", "--force")
 
     def run_on_pty(self, args, keys, timeout=30):
         """Runs wirt vm ARGS on a pseudo-terminal, types keys after the

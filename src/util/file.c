@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#include "util/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *file_type_name(mode_t mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFLNK:
+        return "a symbolic link";
+    default:
+        return "not a regular file";
+    }
+}
+
+static void not_regular(const char *path, mode_t mode, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: is %s, not a regular file", path, file_type_name(mode));
+    errno = EINVAL;
+}
+
+int open_regular(const char *path, int flags, mode_t mode, char *err, size_t errlen)
+{
+    int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, mode);
+    if (fd < 0) {
+        int e = errno;
+        /* A FIFO without a reader refuses a non-blocking write open. */
+        struct stat st;
+        if (e == ENXIO && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            not_regular(path, st.st_mode, err, errlen);
+        else
+            snprintf(err, errlen, "%s: %s", path, strerror(e));
+        errno = e == ENXIO ? EINVAL : e;
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        not_regular(path, st.st_mode, err, errlen);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+bool is_regular_file(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        errno = e;
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        not_regular(path, st.st_mode, err, errlen);
+        return false;
+    }
+    return true;
+}

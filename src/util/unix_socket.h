@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Owner-only Unix stream sockets for the VMM's control and serial
+ * sockets.  The socket file is created 0600 whatever the umask, an
+ * existing file is replaced only if it is a stale socket (nobody
+ * listens), and every connection is checked against the peer's
+ * credentials: only the VMM's own user and root may talk to it.
+ */
+#ifndef WIRT_UTIL_UNIX_SOCKET_H
+#define WIRT_UTIL_UNIX_SOCKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Listens on path (non-blocking, close-on-exec).  A socket file there
+ * that refuses connections is stale and replaced; a live socket, or any
+ * other kind of file, is an error.  Returns the fd, or -1 with
+ * "PATH: reason" in err. */
+int unix_listen_owner_only(const char *path, int backlog, char *err, size_t errlen);
+
+/* True if the peer of connected socket fd runs as this process's
+ * effective user or as root; *uid gets the peer's uid (or -1). */
+bool unix_peer_allowed(int fd, uid_t *uid);
+
+#endif
