@@ -6,14 +6,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block/block_int.h"
+#include "util/log.h"
 
 /* Read-only import drivers (src/block/vmdk.c, vhd.c). */
 extern const struct block_driver_ops vmdk_ops;
@@ -131,6 +134,12 @@ int64_t block_file_size(int fd)
  * and QEMU exclude each other: a holder of permission bit i read-locks
  * byte 100+i; a holder that does not share permission i read-locks byte
  * 200+i.  A conflict is someone else's lock where we would need none.
+ * Like QEMU's, every user of an image keeps writers and resizers out
+ * (its data and metadata must not change under it); a writer takes those
+ * permissions itself, so it is alone with readers that opted out of
+ * locking (BLOCK_OPEN_NO_LOCK, qemu-img -U).  OFD locks belong to an open
+ * file, not to a process: two opens of one file in wirt exclude each other
+ * like two processes do (see block_unlock).
  */
 enum {
     LOCK_PERM_BASE = 100,
@@ -139,6 +148,7 @@ enum {
     PERM_WRITE = 1,
     PERM_WRITE_UNCHANGED = 2,
     PERM_RESIZE = 3,
+    NPERMS = 4,
 };
 
 static int ofd_lock(int fd, short type, off_t byte)
@@ -162,16 +172,16 @@ static int lock_image(int fd, bool writer)
     unsigned perms = 1u << PERM_CONSISTENT_READ;
     if (writer)
         perms |= 1u << PERM_WRITE | 1u << PERM_WRITE_UNCHANGED | 1u << PERM_RESIZE;
-    /* Permissions we refuse to share: a writer allows no other writer. */
-    unsigned unshared = writer ? (1u << PERM_WRITE | 1u << PERM_RESIZE) : 0;
+    /* Permissions we refuse to share, reader or writer: nobody else writes or resizes. */
+    unsigned unshared = 1u << PERM_WRITE | 1u << PERM_RESIZE;
 
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < NPERMS; i++) {
         if ((perms & (1u << i)) && ofd_locked_by_other(fd, LOCK_SHARED_BASE + i))
             return -EBUSY;
         if ((unshared & (1u << i)) && ofd_locked_by_other(fd, LOCK_PERM_BASE + i))
             return -EBUSY;
     }
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < NPERMS; i++) {
         int r = 0;
         if (perms & (1u << i))
             r = ofd_lock(fd, F_RDLCK, LOCK_PERM_BASE + i);
@@ -185,7 +195,7 @@ static int lock_image(int fd, bool writer)
             return r;
     }
     /* Re-check: a racing opener may have locked between test and set. */
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < NPERMS; i++) {
         if ((perms & (1u << i)) && ofd_locked_by_other(fd, LOCK_SHARED_BASE + i))
             return -EBUSY;
         if ((unshared & (1u << i)) && ofd_locked_by_other(fd, LOCK_PERM_BASE + i))
@@ -194,35 +204,94 @@ static int lock_image(int fd, bool writer)
     return 0;
 }
 
+void block_unlock(struct block_dev *bd)
+{
+    for (unsigned i = 0; i < NPERMS; i++) {
+        ofd_lock(bd->fd, F_UNLCK, LOCK_PERM_BASE + i);
+        ofd_lock(bd->fd, F_UNLCK, LOCK_SHARED_BASE + i);
+    }
+}
+
 /* The files being opened on this thread, outermost first: a backing file
  * that is already in the chain is a loop. */
-#define MAX_CHAIN 256
 struct open_chain {
     unsigned depth;
-    dev_t dev[MAX_CHAIN];
-    ino_t ino[MAX_CHAIN];
+    dev_t dev[BLOCK_MAX_CHAIN];
+    ino_t ino[BLOCK_MAX_CHAIN];
 };
 static _Thread_local struct open_chain *cur_chain;
 
-static int probe_driver(int fd, const struct block_driver_ops **out)
+/* How many leading bytes of a file probing looks at. */
+#define PROBE_BYTES 4096
+
+static const struct block_driver_ops *probe_buf(const uint8_t *buf, size_t len)
 {
-    uint8_t buf[4096];
-    ssize_t n = pread(fd, buf, sizeof(buf), 0);
-    if (n < 0)
-        return -errno;
+    const struct block_driver_ops *best_drv = &raw_ops;
     int best = 0;
-    *out = &raw_ops;
     for (unsigned i = 0; i < NDRIVERS; i++) {
         const struct block_driver_ops *d = driver_at(i);
         if (!d || !d->probe)
             continue;
-        int s = d->probe(buf, (size_t)n);
+        int s = d->probe(buf, len);
         if (s > best) {
             best = s;
-            *out = d;
+            best_drv = d;
         }
     }
+    return best_drv;
+}
+
+static int probe_driver(int fd, const struct block_driver_ops **out)
+{
+    uint8_t buf[PROBE_BYTES];
+    ssize_t n = pread(fd, buf, sizeof(buf), 0);
+    if (n < 0)
+        return -errno;
+    *out = probe_buf(buf, (size_t)n);
     return 0;
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * A probed raw image must still probe as raw after the write of [offset, offset+len) (data
+ * NULL: the range becomes zeroes).  Otherwise a guest could write a qcow2 header naming any
+ * host file as its backing file into its disk, and read that file after the next start.
+ * Refused writes fail with -EPERM (the guest sees an I/O error).  QEMU guards its first 512
+ * bytes the same way; this guards everything probing reads.
+ */
+static int guard_probed_raw(struct block_dev *bd, uint64_t offset, const void *data, uint64_t len)
+{
+    if (!bd->probed || bd->ops != &raw_ops || offset >= PROBE_BYTES)
+        return 0;
+    uint8_t head[PROBE_BYTES];
+    size_t n = bd->size < PROBE_BYTES ? (size_t)bd->size : PROBE_BYTES;
+    int r = bd->ops->read(bd, 0, head, n);
+    if (r)
+        return r;
+    size_t m = len < n - offset ? (size_t)len : n - (size_t)offset;
+    if (data)
+        memcpy(head + offset, data, m);
+    else
+        memset(head + offset, 0, m);
+    const struct block_driver_ops *would_be = probe_buf(head, n);
+    if (would_be == &raw_ops)
+        return 0;
+    bd->probe_refusals++;
+    int64_t now = monotonic_ns();
+    if (!bd->probe_refusal_log_ns || now - bd->probe_refusal_log_ns >= 10 * 1000000000LL) {
+        log_warn("%s: refused %" PRIu64 " write(s) that would make the image, probed as raw, "
+                 "probe as %s; give format=raw to allow them",
+                 bd->path, bd->probe_refusals, would_be->format);
+        bd->probe_refusals = 0;
+        bd->probe_refusal_log_ns = now;
+    }
+    return -EPERM;
 }
 
 static int open_with_chain(const char *path, const char *format, unsigned flags,
@@ -238,14 +307,18 @@ static int open_with_chain(const char *path, const char *format, unsigned flags,
         }
     }
     bool ro = flags & BLOCK_OPEN_READ_ONLY;
-    int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; what is not a disk is refused
+     * below before anything reads from it. */
+    int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         block_set_err(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0) {
+    int fl;
+    if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
         int e = errno;
         close(fd);
         block_set_err(err, errlen, "%s: %s", path, strerror(e));
@@ -255,6 +328,11 @@ static int open_with_chain(const char *path, const char *format, unsigned flags,
         close(fd);
         block_set_err(err, errlen, "%s: is a directory", path);
         return -EISDIR;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        close(fd);
+        block_set_err(err, errlen, "%s: not a regular file or block device", path);
+        return -EINVAL;
     }
     struct open_chain local = {0}, *chain = cur_chain;
     bool outermost = chain == NULL;
@@ -268,10 +346,11 @@ static int open_with_chain(const char *path, const char *format, unsigned flags,
             return -ELOOP;
         }
     }
-    if (chain->depth >= MAX_CHAIN) {
+    if (chain->depth >= BLOCK_MAX_CHAIN) {
         close(fd);
-        block_set_err(err, errlen, "%s: backing chain deeper than %d images", path, MAX_CHAIN);
-        return -ELOOP;
+        block_set_err(err, errlen, "%s: backing chain longer than %d images", path,
+                      BLOCK_MAX_CHAIN);
+        return -EMLINK;
     }
     if (!(flags & BLOCK_OPEN_NO_LOCK)) {
         int r = lock_image(fd, !ro);
@@ -284,7 +363,8 @@ static int open_with_chain(const char *path, const char *format, unsigned flags,
             return r;
         }
     }
-    if (!drv) {
+    bool probed = !drv;
+    if (probed) {
         int r = probe_driver(fd, &drv);
         if (r) {
             close(fd);
@@ -305,6 +385,7 @@ static int open_with_chain(const char *path, const char *format, unsigned flags,
     bd->path = p;
     bd->fd = fd;
     bd->read_only = ro;
+    bd->probed = probed;
 
     chain->dev[chain->depth] = st.st_dev;
     chain->ino[chain->depth] = st.st_ino;
@@ -327,6 +408,12 @@ static int open_with_chain(const char *path, const char *format, unsigned flags,
         free(bd);
         return r;
     }
+    if (probed && (flags & BLOCK_OPEN_GUEST) && outermost)
+        log_warn("%s: no format given, probed as %s; give format=%s to make it explicit%s", path,
+                 drv->format, drv->format,
+                 drv == &raw_ops ? " (until then, writes that would change the probed format are "
+                                   "refused)"
+                                 : "");
     *out = bd;
     return 0;
 }
@@ -355,13 +442,23 @@ int block_open_backing(struct block_dev *parent, const char *name, const char *f
         block_set_err(err, errlen, "%s: backing file name too long", parent->path);
         return -ENAMETOOLONG;
     }
+    if ((flags & BLOCK_OPEN_GUEST) && parent->probed) {
+        block_set_err(err, errlen,
+                      "%s: refusing backing file '%s' of an image whose format was probed (as "
+                      "%s): give the format explicitly if the image is trusted",
+                      parent->path, name, parent->ops->format);
+        return -EPERM;
+    }
     char sub[512];
-    unsigned f = BLOCK_OPEN_READ_ONLY | (flags & BLOCK_OPEN_NO_LOCK);
+    unsigned f = BLOCK_OPEN_READ_ONLY | (flags & (BLOCK_OPEN_NO_LOCK | BLOCK_OPEN_GUEST));
     int r = open_with_chain(path, format, f, out, sub, sizeof(sub));
     if (r < 0) {
         if (r == -ELOOP)
             block_set_err(err, errlen, "%s: backing file loop detected at '%s'", parent->path,
                           name);
+        else if (r == -EMLINK) /* said once, for the image the caller opened */
+            block_set_err(err, errlen, "%s: backing chain longer than %d images", parent->path,
+                          BLOCK_MAX_CHAIN);
         else
             block_set_err(err, errlen, "%s: could not open backing file '%s': %s", parent->path,
                           name, sub);
@@ -405,6 +502,8 @@ int block_write(struct block_dev *bd, uint64_t offset, const void *buf, size_t l
     int r = check_range(bd, offset, len);
     if (r || !len)
         return r;
+    if ((r = guard_probed_raw(bd, offset, buf, len)))
+        return r;
     return bd->ops->write(bd, offset, buf, len);
 }
 
@@ -424,6 +523,8 @@ int block_discard(struct block_dev *bd, uint64_t offset, uint64_t len)
         return r;
     if (!bd->ops->discard)
         return 0; /* discard is advisory */
+    if ((r = guard_probed_raw(bd, offset, NULL, len)))
+        return r;
     return bd->ops->discard(bd, offset, len);
 }
 
@@ -433,6 +534,8 @@ int block_write_zeroes(struct block_dev *bd, uint64_t offset, uint64_t len)
         return -EROFS;
     int r = check_range(bd, offset, len);
     if (r || !len)
+        return r;
+    if ((r = guard_probed_raw(bd, offset, NULL, len)))
         return r;
     if (bd->ops->write_zeroes)
         return bd->ops->write_zeroes(bd, offset, len);
@@ -460,13 +563,25 @@ int image_create(const char *path, const struct image_create_opts *o, char *err,
         block_set_err(err, errlen, "%s: format '%s' does not support creation", path, fmt);
         return -ENOTSUP;
     }
-    /* Never truncate an image another process has open. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (o->backing_file) {
+        int r = block_check_backing_name(o->backing_file, o->backing_format, err, errlen);
+        if (r)
+            return r;
+    }
+    /* Never truncate an image another process has open, nor write an image into a FIFO or a
+     * terminal (O_NONBLOCK: looking must not wait for a FIFO's writer). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0) {
+        struct stat st;
+        bool disk = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
         bool busy = false;
-        for (unsigned i = 0; i < 4; i++)
+        for (unsigned i = 0; disk && i < NPERMS; i++)
             busy = busy || ofd_locked_by_other(fd, LOCK_PERM_BASE + i);
         close(fd);
+        if (!disk) {
+            block_set_err(err, errlen, "%s: not a regular file or block device", path);
+            return -EINVAL;
+        }
         if (busy) {
             block_set_err(err, errlen, "%s: image is in use by another process", path);
             return -EBUSY;
@@ -530,10 +645,32 @@ int image_write_compressed(struct block_dev *bd, uint64_t offset, const void *bu
     return bd->ops->write_compressed(bd, offset, buf, len);
 }
 
+int block_check_backing_name(const char *backing, const char *backing_fmt, char *err, size_t errlen)
+{
+    size_t n = strlen(backing);
+    if (!n) {
+        block_set_err(err, errlen, "empty backing file name");
+        return -EINVAL;
+    }
+    if (n > BLOCK_BACKING_NAME_MAX) {
+        block_set_err(err, errlen, "backing file name is %zu bytes long; the limit is %d", n,
+                      BLOCK_BACKING_NAME_MAX);
+        return -ENAMETOOLONG;
+    }
+    if (backing_fmt && !block_format_known(backing_fmt)) {
+        block_set_err(err, errlen, "unknown backing format '%.32s'", backing_fmt);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int image_change_backing(struct block_dev *bd, const char *backing, const char *backing_fmt)
 {
     if (bd->read_only)
         return -EROFS;
+    int r = backing ? block_check_backing_name(backing, backing_fmt, NULL, 0) : 0;
+    if (r)
+        return r;
     if (!bd->ops->change_backing)
         return -ENOTSUP;
     return bd->ops->change_backing(bd, backing, backing_fmt);

@@ -72,10 +72,24 @@ enum {
 
 enum {
     BLOCK_OPEN_READ_ONLY = 1 << 0,
-    BLOCK_OPEN_NO_LOCK = 1 << 1,   /* skip image locking (e.g. `info` on an image in use) */
-    BLOCK_OPEN_NO_BACKING = 1 << 2 /* do not open the backing chain (reads of unallocated
-                                    * clusters return zeroes; partial writes to them fail) */
+    BLOCK_OPEN_NO_LOCK = 1 << 1,    /* skip image locking (e.g. `info` on an image in use) */
+    BLOCK_OPEN_NO_BACKING = 1 << 2, /* do not open the backing chain (reads of unallocated
+                                     * clusters return zeroes; partial writes to them fail) */
+    /* A guest drives the image, so its content is untrusted: block_open warns on stderr when
+     * it probes the format (format NULL), and refuses to follow the backing file of any image
+     * in the chain whose format was probed (a guest could have written the header naming it).
+     * Probed raw images refuse writes that would change their probed format whether or not
+     * this flag is given. */
+    BLOCK_OPEN_GUEST = 1 << 3,
 };
+
+/* The deepest backing chain block_open accepts (counting the top image): the one limit every
+ * walker of a chain sizes its arrays by. */
+#define BLOCK_MAX_CHAIN 256
+
+/* The longest backing file name (bytes, without the NUL) an image may record: qemu-img's
+ * limit, so that every image wirt writes opens in QEMU too. */
+#define BLOCK_BACKING_NAME_MAX 1023
 
 struct block_driver_ops {
     const char *format; /* "raw", "qcow2", ... */
@@ -113,14 +127,31 @@ struct block_dev {
     int fd;
     uint64_t size; /* virtual disk size in bytes */
     bool read_only;
+    bool probed;               /* the format came from probing, not from the caller */
     struct block_dev *backing; /* NULL if none */
+    /* Writes refused since the last log line because they would change a probed raw image's
+     * format, and when that line was written: a guest may repeat them without end, so the log
+     * says so at most every few seconds. */
+    uint64_t probe_refusals;
+    int64_t probe_refusal_log_ns;
 };
 
 /* Opens an image. format NULL probes it. On failure returns a negative
- * errno and writes one line naming the file and the problem into err. */
+ * errno and writes one line naming the file and the problem into err.
+ * Only regular files and block devices are images: anything else (a FIFO,
+ * a terminal) is refused without reading from it. */
 int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
                char *err, size_t errlen);
 void block_close(struct block_dev *bd);
+
+/* Gives up bd's lock on its own file (not its backing files'): for a verb that holds an image
+ * as part of a chain and is about to open that same file again to write it. */
+void block_unlock(struct block_dev *bd);
+
+/* 0 if `backing` (and `backing_fmt`, NULL for none) may be recorded as a backing file;
+ * otherwise a negative errno and one line naming the problem in err. */
+int block_check_backing_name(const char *backing, const char *backing_fmt, char *err,
+                             size_t errlen);
 
 static inline uint64_t block_size(const struct block_dev *bd)
 {

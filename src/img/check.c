@@ -81,7 +81,7 @@ int img_check(int argc, char **argv)
     };
     const char *fmt = NULL, *output = "human";
     unsigned repair = 0;
-    bool quiet = false;
+    bool quiet = false, share = false;
     int c;
     /* Usage errors exit 1 here: 2 means "corruptions found". */
     while ((c = getopt_long(argc, argv, ":f:r:qU", longopts, NULL)) != -1) {
@@ -96,6 +96,7 @@ int img_check(int argc, char **argv)
             quiet = true;
             break;
         case 'U':
+            share = true; /* check an image in use, without locking it */
             break;
         case 'r':
             if (!strcmp(optarg, "leaks")) {
@@ -122,7 +123,9 @@ int img_check(int argc, char **argv)
     if (!img_resolve_format("check", "format", fmt, &cfmt))
         return IMG_EXIT_FAIL;
     struct block_dev *bd;
-    unsigned flags = BLOCK_OPEN_NO_BACKING | (repair ? 0 : BLOCK_OPEN_READ_ONLY);
+    unsigned flags = BLOCK_OPEN_NO_BACKING;
+    if (!repair) /* a repair writes: it always locks */
+        flags |= BLOCK_OPEN_READ_ONLY | (share ? BLOCK_OPEN_NO_LOCK : 0);
     if (img_open(path, cfmt, flags, &bd) < 0)
         return IMG_EXIT_FAIL;
     struct image_check_result res;

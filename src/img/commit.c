@@ -58,8 +58,9 @@ int img_commit(int argc, char **argv)
     struct block_dev *top = NULL, *base = NULL;
     uint8_t *buf = NULL;
     int ret = IMG_EXIT_FAIL;
-    /* The chain is only read: the one writer is the separate handle on BASE. */
-    if (img_open(path, cfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &top) < 0)
+    /* The chain is only read, and locked shared so that nobody else writes it meanwhile; the
+     * one writer is the separate handle on BASE. */
+    if (img_open(path, cfmt, BLOCK_OPEN_READ_ONLY, &top) < 0)
         return IMG_EXIT_FAIL;
     if (!top->backing) {
         img_err("commit: '%s' has no backing file", path);
@@ -78,7 +79,9 @@ int img_commit(int argc, char **argv)
             goto out;
         }
     }
-    /* BASE keeps its own backing chain: partial-cluster writes copy from it. */
+    /* BASE keeps its own backing chain: partial-cluster writes copy from it.  The chain's
+     * shared lock on BASE would keep this writer out: hand BASE over to it. */
+    block_unlock(bchain);
     if (img_open(bchain->path, bchain->ops->format, 0, &base) < 0)
         goto out;
     uint64_t size = block_size(top);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "img/img_int.h"
 
@@ -101,7 +102,7 @@ int img_convert(int argc, char **argv)
 {
     struct img_opts o = {0};
     const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *backing_fmt = NULL;
-    bool compress = false, existing = false, progress = false, quiet = false;
+    bool compress = false, existing = false, progress = false, quiet = false, share = false;
     uint64_t sparse = 4096;
     int c;
     static const struct option longopts[] = {
@@ -144,10 +145,12 @@ int img_convert(int argc, char **argv)
                 return IMG_EXIT_USAGE;
             }
             break;
+        case 'U':
+            share = true; /* read the sources without locking them */
+            break;
         case 't':
         case 'T':
         case 'W':
-        case 'U':
         case 'm':
             break; /* cache/parallelism: no-ops */
         default:
@@ -185,6 +188,8 @@ int img_convert(int argc, char **argv)
     const char *cbfmt;
     if (!img_resolve_format("convert", "backing format", backing_fmt, &cbfmt))
         return IMG_EXIT_USAGE;
+    if (backing && !img_backing_name_ok("convert", backing, cbfmt))
+        return IMG_EXIT_USAGE;
 
     int nsrc = argc - optind - 1;
     const char *dst_path = argv[argc - 1];
@@ -195,12 +200,16 @@ int img_convert(int argc, char **argv)
         img_err("convert: out of memory");
         return IMG_EXIT_FAIL;
     }
+    /* Like qemu-img, the sources (and their chains) are locked shared: nobody writes them
+     * while they are copied, unless -U. */
+    unsigned src_flags = BLOCK_OPEN_READ_ONLY | (share ? BLOCK_OPEN_NO_LOCK : 0);
     for (int i = 0; i < nsrc; i++) {
-        if (img_open(argv[optind + i], cfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &src[i]) <
-            0)
+        if (img_open(argv[optind + i], cfmt, src_flags, &src[i]) < 0)
             goto out;
         cv.total += block_size(src[i]);
     }
+    if (!img_target_not_source("convert", dst_path, src, (unsigned)nsrc))
+        goto out;
 
     if (!existing) {
         o.c.format = cofmt;
@@ -214,6 +223,14 @@ int img_convert(int argc, char **argv)
             img_backing_path(dst_path, backing, bpath, sizeof(bpath));
             if (img_open(bpath, cbfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bbd) < 0)
                 goto out;
+            struct stat st;
+            if (stat(dst_path, &st) == 0 && img_chain_find(bbd, &st)) {
+                img_err("convert: target '%s' is the backing file '%s' or in its chain: the new "
+                        "image cannot be its own backing file",
+                        dst_path, backing);
+                block_close(bbd);
+                goto out;
+            }
             if (!cbfmt)
                 o.c.backing_format = bbd->ops->format;
             block_close(bbd);

@@ -98,10 +98,8 @@ int img_create(int argc, char **argv)
 
     if (backing) {
         char bpath[PATH_MAX];
-        if (!backing[0]) {
-            img_err("create: empty backing file name");
+        if (!img_backing_name_ok("create", backing, cbfmt))
             return IMG_EXIT_USAGE;
-        }
         img_backing_path(path, backing, bpath, sizeof(bpath));
         struct stat sa, sb;
         if (!strcmp(bpath, path) || (stat(path, &sa) == 0 && stat(bpath, &sb) == 0 &&

@@ -100,4 +100,15 @@ void img_progress_done(bool enabled);
 struct stat;
 struct block_dev *img_chain_find(struct block_dev *bd, const struct stat *st);
 
+/* For a verb about to write `target`: false (after printing why) if it is one of the n images
+ * in srcs or in one of their backing chains, by device and inode, so that neither another
+ * name, a symlink nor a hard link can make a verb overwrite what it reads.  A target that
+ * does not exist yet is fine. */
+bool img_target_not_source(const char *verb, const char *target, struct block_dev *const *srcs,
+                           unsigned n);
+
+/* For a verb about to record a backing file name: false (after printing why) if it is empty,
+ * longer than BLOCK_BACKING_NAME_MAX or names an unknown format. */
+bool img_backing_name_ok(const char *verb, const char *backing, const char *backing_fmt);
+
 #endif

@@ -296,3 +296,35 @@ struct block_dev *img_chain_find(struct block_dev *bd, const struct stat *st)
             return bd;
     return NULL;
 }
+
+bool img_target_not_source(const char *verb, const char *target, struct block_dev *const *srcs,
+                           unsigned n)
+{
+    struct stat st;
+    if (stat(target, &st) < 0)
+        return true;
+    for (unsigned i = 0; i < n; i++) {
+        struct block_dev *hit = img_chain_find(srcs[i], &st);
+        if (!hit)
+            continue;
+        if (hit == srcs[i])
+            img_err("%s: target '%s' is the source '%s' itself: writing it would destroy the data "
+                    "being read",
+                    verb, target, srcs[i]->path);
+        else
+            img_err("%s: target '%s' is '%s' in the backing chain of '%s': writing it would "
+                    "destroy the data being read",
+                    verb, target, hit->path, srcs[i]->path);
+        return false;
+    }
+    return true;
+}
+
+bool img_backing_name_ok(const char *verb, const char *backing, const char *backing_fmt)
+{
+    char err[256];
+    if (block_check_backing_name(backing, backing_fmt, err, sizeof(err)) == 0)
+        return true;
+    img_err("%s: %s", verb, err);
+    return false;
+}

@@ -207,39 +207,21 @@ int img_info(int argc, char **argv)
     const char *cfmt;
     if (!img_resolve_format("info", "format", fmt, &cfmt))
         return IMG_EXIT_USAGE;
+    /* With --backing-chain the block layer opens the whole chain: it alone bounds its length
+     * (BLOCK_MAX_CHAIN) and detects loops, and every layer is then at hand. */
+    struct block_dev *top;
+    unsigned flags =
+        BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK | (chain ? 0 : BLOCK_OPEN_NO_BACKING);
+    if (img_open(argv[optind], cfmt, flags, &top) < 0)
+        return IMG_EXIT_FAIL;
     struct json_object *arr = chain && json ? json_object_new_array() : NULL;
-    char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s", argv[optind]);
-    struct stat seen[64];
-    char next_fmt[sizeof(((struct image_info *)0)->backing_format)];
-    unsigned depth = 0;
     int ret = IMG_EXIT_OK;
-
-    for (;;) {
-        struct stat st;
-        if (stat(path, &st) == 0) {
-            for (unsigned i = 0; i < depth; i++) {
-                if (seen[i].st_dev == st.st_dev && seen[i].st_ino == st.st_ino) {
-                    img_err("info: backing file loop at '%s'", path);
-                    ret = IMG_EXIT_FAIL;
-                    goto out;
-                }
-            }
-            if (depth < ARRAY_SIZE(seen))
-                seen[depth] = st;
-        }
-        depth++;
-        struct block_dev *bd;
-        if (img_open(path, cfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK | BLOCK_OPEN_NO_BACKING,
-                     &bd) < 0) {
-            ret = IMG_EXIT_FAIL;
-            goto out;
-        }
+    for (struct block_dev *bd = top; bd; bd = bd->backing) {
+        const char *path = bd->path;
         struct image_info in;
         int r = get_info(bd, &in);
         if (r < 0) {
             img_err("info: %s: cannot read image information: %s", path, strerror(-r));
-            block_close(bd);
             ret = IMG_EXIT_FAIL;
             goto out;
         }
@@ -247,7 +229,6 @@ int img_info(int argc, char **argv)
         unsigned ns = 0;
         if (image_snapshot_list(bd, &snaps, &ns) < 0)
             ns = 0;
-        block_close(bd);
         if (json) {
             struct json_object *o = to_json(path, &in, snaps, ns);
             if (arr)
@@ -257,23 +238,11 @@ int img_info(int argc, char **argv)
                 json_object_put(o);
             }
         } else {
-            if (depth > 1)
+            if (bd != top)
                 printf("\n");
             print_human(path, &in, snaps, ns);
         }
         free(snaps);
-        if (!chain || !in.backing_file[0])
-            break;
-        char next[PATH_MAX];
-        img_backing_path(path, in.backing_file, next, sizeof(next));
-        snprintf(path, sizeof(path), "%s", next);
-        snprintf(next_fmt, sizeof(next_fmt), "%s", in.backing_format);
-        cfmt = next_fmt[0] ? next_fmt : NULL;
-        if (depth >= 256) {
-            img_err("info: backing chain deeper than 256 images");
-            ret = IMG_EXIT_FAIL;
-            goto out;
-        }
     }
 out:
     if (arr) {
@@ -281,5 +250,6 @@ out:
             img_print_json(arr);
         json_object_put(arr);
     }
+    block_close(top);
     return ret;
 }

@@ -67,18 +67,21 @@ int img_rebase(int argc, char **argv)
     if (!img_resolve_format("rebase", "backing format", nbfmt, &cnbfmt))
         return IMG_EXIT_USAGE;
     bool detach = !nb[0];
+    if (!detach && !img_backing_name_ok("rebase", nb, cnbfmt))
+        return IMG_EXIT_USAGE;
     struct block_dev *bd = NULL, *nbd = NULL;
     uint8_t *a = NULL, *b = NULL;
     int ret = IMG_EXIT_FAIL, r;
 
-    if (img_open(path, cfmt, unsafe ? BLOCK_OPEN_NO_BACKING : 0, &bd) < 0)
-        return IMG_EXIT_FAIL;
+    /* The new chain first: if the overlay is in it, that is a loop (and opening the overlay
+     * for writing first would make its shared lock there look like another user). */
     if (!detach) {
         char npath[PATH_MAX];
         char err[512] = "";
         img_backing_path(path, nb, npath, sizeof(npath));
-        r = block_open(npath, cnbfmt, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &nbd, err,
-                       sizeof(err));
+        /* Safe mode reads the new chain: lock it shared.  -u only looks at its format. */
+        unsigned nflags = BLOCK_OPEN_READ_ONLY | (unsafe ? BLOCK_OPEN_NO_LOCK : 0);
+        r = block_open(npath, cnbfmt, nflags, &nbd, err, sizeof(err));
         if (r < 0 && !unsafe) {
             img_err("rebase: could not open new backing file '%s': %s", nb,
                     err[0] ? err : strerror(-r));
@@ -86,7 +89,7 @@ int img_rebase(int argc, char **argv)
         }
         if (nbd) {
             struct stat st;
-            if (fstat(bd->fd, &st) == 0 && img_chain_find(nbd, &st)) {
+            if (stat(path, &st) == 0 && img_chain_find(nbd, &st)) {
                 img_err("rebase: backing file loop: '%s' is in the chain of '%s'", path, nb);
                 goto out;
             }
@@ -94,6 +97,8 @@ int img_rebase(int argc, char **argv)
                 cnbfmt = nbd->ops->format;
         }
     }
+    if (img_open(path, cfmt, unsafe ? BLOCK_OPEN_NO_BACKING : 0, &bd) < 0)
+        goto out;
 
     if (!unsafe) {
         uint32_t cs = image_cluster_size(bd);

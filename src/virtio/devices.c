@@ -42,8 +42,8 @@ bool virtio_blk_add(struct board *b, const char *spec, char *err, size_t errlen)
         return false;
     struct block_dev *bd;
     char berr[256];
-    int r = block_open(o.file, o.format, o.readonly ? BLOCK_OPEN_READ_ONLY : 0, &bd, berr,
-                       sizeof(berr));
+    int r = block_open(o.file, o.format, BLOCK_OPEN_GUEST | (o.readonly ? BLOCK_OPEN_READ_ONLY : 0),
+                       &bd, berr, sizeof(berr));
     if (r < 0) {
         snprintf(err, errlen, "--disk %s: %s", spec, berr);
         virtio_blk_options_free(&o);

@@ -17,6 +17,9 @@
  *   blktool info PATH
  *   blktool resize PATH SIZE
  *   blktool bench PATH                     (sequential 1 MiB and random 4 KiB I/O)
+ *   blktool hold PATH rw|ro READY          (holds the image (and chain) open like a running
+ *                                           VM's disk, creates READY, waits up to 60 s or
+ *                                           until killed)
  */
 #include <time.h>
 #include <errno.h>
@@ -242,6 +245,16 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "resize") && argc == 4) {
         struct block_dev *bd = op(path, 0);
         die_r(image_truncate(bd, num(argv[3])), "resize");
+        block_close(bd);
+        return 0;
+    }
+    if (!strcmp(cmd, "hold") && argc == 5) {
+        struct block_dev *bd = op(path, strcmp(argv[3], "ro") ? 0 : BLOCK_OPEN_READ_ONLY);
+        int fd = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0)
+            return 1;
+        close(fd);
+        sleep(60); /* the test kills it sooner; this bounds a test that forgets to */
         block_close(bd);
         return 0;
     }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,16 +192,23 @@ static void test_locking(void **state)
     char err[512] = "";
     assert_int_equal(block_open(p, NULL, 0, &b, err, sizeof(err)), -EBUSY);
     assert_non_null(strstr(err, "image is in use by another process"));
-    /* A reader may look at an image that is being written. */
-    struct block_dev *r1 = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    /* A reader (a readonly=on disk) is kept away from an image being written, as QEMU's are:
+     * what it reads could change under it. */
+    assert_int_equal(block_open(p, NULL, BLOCK_OPEN_READ_ONLY, &b, err, sizeof(err)), -EBUSY);
+    /* ... unless it opts out of locking (`info`, -U). */
+    struct block_dev *r1 = open_ok(p, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK);
     block_close(r1);
     block_close(a);
-    /* Readers coexist; a writer can join them (readers share WRITE). */
+    /* Readers coexist, and keep writers out. */
     r1 = open_ok(p, BLOCK_OPEN_READ_ONLY);
     struct block_dev *r2 = open_ok(p, BLOCK_OPEN_READ_ONLY);
+    assert_int_equal(block_open(p, NULL, 0, &b, err, sizeof(err)), -EBUSY);
+    block_close(r1);
+    assert_int_equal(block_open(p, NULL, 0, &b, err, sizeof(err)), -EBUSY);
+    /* A reader that hands its image over (block_unlock) lets a writer in. */
+    block_unlock(r2);
     a = open_ok(p, 0);
     block_close(a);
-    block_close(r1);
     block_close(r2);
     /* Re-creating an image in use is refused. */
     a = open_ok(p, BLOCK_OPEN_READ_ONLY);
@@ -602,6 +610,162 @@ static void test_probe_and_formats(void **state)
     assert_int_equal(block_open(tmp("p.qcow2"), "bogus", 0, &raw, err, sizeof(err)), -EINVAL);
 }
 
+/* The backing file of an image in use is as protected as the image: a VM's chain keeps
+ * writers off every file in it. */
+static void test_locking_covers_backing_chain(void **state)
+{
+    (void)state;
+    create_ok(tmp("lb-base.qcow2"), "qcow2", 1 << 20, 0, 0);
+    struct image_create_opts o = {
+        .format = "qcow2", .backing_file = "lb-base.qcow2", .backing_format = "qcow2"};
+    char err[512] = "";
+    assert_int_equal(image_create(tmp("lb-top.qcow2"), &o, err, sizeof(err)), 0);
+    struct block_dev *vm = open_ok(tmp("lb-top.qcow2"), 0), *bd = NULL;
+    assert_int_equal(block_open(tmp("lb-base.qcow2"), NULL, 0, &bd, err, sizeof(err)), -EBUSY);
+    assert_non_null(strstr(err, "in use"));
+    block_close(vm);
+    /* The same from a read-only user of the overlay. */
+    vm = open_ok(tmp("lb-top.qcow2"), BLOCK_OPEN_READ_ONLY);
+    assert_int_equal(block_open(tmp("lb-base.qcow2"), NULL, 0, &bd, err, sizeof(err)), -EBUSY);
+    assert_int_equal(block_open(tmp("lb-top.qcow2"), NULL, 0, &bd, err, sizeof(err)), -EBUSY);
+    block_close(vm);
+    bd = open_ok(tmp("lb-base.qcow2"), 0);
+    block_close(bd);
+}
+
+/* What probing sees in the first 4 KiB of a probed raw image must stay raw, whatever the writes
+ * (whole, split, zeroing), else a guest could plant a qcow2 header naming a host file as its
+ * backing file.  An explicit format=raw has no such limit. */
+static void test_probed_raw_keeps_its_format(void **state)
+{
+    (void)state;
+    const char *p = tmp("probed.raw");
+    create_ok(p, "raw", 1 << 20, 0, 0);
+    uint8_t hdr[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
+    uint8_t plain[512];
+    memset(plain, 0x5a, sizeof(plain));
+    struct block_dev *bd = open_ok(p, 0);
+    assert_true(bd->probed);
+    assert_int_equal(block_write(bd, 0, hdr, sizeof(hdr)), -EPERM);
+    assert_int_equal(block_write(bd, 0, hdr, 4), -EPERM);    /* the magic alone, split off */
+    assert_int_equal(block_write(bd, 0, "KDMV", 4), -EPERM); /* a VMDK, too */
+    assert_int_equal(block_write(bd, 0, plain, sizeof(plain)), 0);
+    assert_int_equal(block_write(bd, 4096, hdr, sizeof(hdr)), 0); /* outside the probe window */
+    assert_int_equal(block_write_zeroes(bd, 0, 8192), 0);
+    assert_int_equal(block_discard(bd, 0, 8192), 0);
+    block_close(bd);
+    uint8_t head[512];
+    int fd = open(p, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, head, 4, 0), 4);
+    close(fd);
+    assert_memory_not_equal(head, hdr, 4);
+    /* The user said raw: the guest owns every byte. */
+    struct block_dev *raw = NULL;
+    char err[256];
+    assert_int_equal(block_open(p, "raw", 0, &raw, err, sizeof(err)), 0);
+    assert_false(raw->probed);
+    assert_int_equal(block_write(raw, 0, hdr, sizeof(hdr)), 0);
+    block_close(raw);
+}
+
+/* A guest's disk whose format was probed must not pull in a backing file: the header naming
+ * it may be the guest's own work.  `wirt img` (no BLOCK_OPEN_GUEST) and explicit formats may. */
+static void test_guest_refuses_backing_of_probed_image(void **state)
+{
+    (void)state;
+    const char *secret = tmp("host-secret.raw");
+    create_ok(secret, "raw", 1 << 20, 0, 0);
+    struct image_create_opts o = {
+        .format = "qcow2", .backing_file = "host-secret.raw", .backing_format = "raw"};
+    char err[512] = "";
+    assert_int_equal(image_create(tmp("planted.qcow2"), &o, err, sizeof(err)), 0);
+    struct block_dev *bd = NULL;
+    err[0] = 0;
+    assert_int_equal(
+        block_open(tmp("planted.qcow2"), NULL, BLOCK_OPEN_GUEST, &bd, err, sizeof(err)), -EPERM);
+    assert_null(bd);
+    assert_non_null(strstr(err, "probed"));
+    assert_non_null(strstr(err, "host-secret.raw"));
+    assert_int_equal(
+        block_open(tmp("planted.qcow2"), "qcow2", BLOCK_OPEN_GUEST, &bd, err, sizeof(err)), 0);
+    block_close(bd);
+    bd = open_ok(tmp("planted.qcow2"), BLOCK_OPEN_READ_ONLY);
+    assert_non_null(bd->backing);
+    block_close(bd);
+    /* Deeper: an explicit top whose backing file is probed (no backing format recorded) and
+     * itself has a backing file. */
+    create_ok(tmp("over.qcow2"), "qcow2", 1 << 20, 0, 0);
+    bd = open_ok(tmp("over.qcow2"), 0);
+    assert_int_equal(image_change_backing(bd, "planted.qcow2", NULL), 0);
+    block_close(bd);
+    assert_int_equal(
+        block_open(tmp("over.qcow2"), "qcow2", BLOCK_OPEN_GUEST, &bd, err, sizeof(err)), -EPERM);
+    assert_non_null(strstr(err, "host-secret.raw"));
+    o.backing_file = "planted.qcow2";
+    o.backing_format = "qcow2";
+    assert_int_equal(image_create(tmp("over2.qcow2"), &o, err, sizeof(err)), 0);
+    assert_int_equal(
+        block_open(tmp("over2.qcow2"), "qcow2", BLOCK_OPEN_GUEST, &bd, err, sizeof(err)), 0);
+    block_close(bd);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "blocked on a FIFO\n";
+    (void)!write(2, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+/* A FIFO or a character device is no image: refused at once, without waiting for a writer or
+ * reading from it. */
+static void test_not_a_disk(void **state)
+{
+    (void)state;
+    signal(SIGALRM, on_alarm);
+    alarm(20);
+    const char *fifo = tmp("fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct block_dev *bd = NULL;
+    char err[512] = "";
+    assert_int_equal(block_open(fifo, NULL, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_int_equal(block_open(fifo, "raw", 0, &bd, err, sizeof(err)), -EINVAL);
+    assert_int_equal(block_open("/dev/zero", NULL, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
+                     -EINVAL);
+    /* As a backing file. */
+    struct image_create_opts o = {
+        .format = "qcow2", .size = 1 << 20, .backing_file = "fifo", .backing_format = "raw"};
+    assert_int_not_equal(image_create(tmp("onfifo.qcow2"), &o, err, sizeof(err)), 0);
+    /* As a target. */
+    struct image_create_opts t = {.format = "qcow2", .size = 1 << 20};
+    assert_int_equal(image_create(fifo, &t, err, sizeof(err)), -EINVAL);
+    alarm(0);
+}
+
+/* Backing file names qemu-img could not open again are never written. */
+static void test_backing_name_limit(void **state)
+{
+    (void)state;
+    char name[BLOCK_BACKING_NAME_MAX + 2];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = 0;
+    create_ok(tmp("nl.qcow2"), "qcow2", 1 << 20, 0, 0);
+    struct block_dev *bd = open_ok(tmp("nl.qcow2"), BLOCK_OPEN_NO_BACKING);
+    assert_int_equal(image_change_backing(bd, name, "qcow2"), -ENAMETOOLONG);
+    assert_int_equal(image_change_backing(bd, "base.qcow2", "nonsense"), -EINVAL);
+    name[BLOCK_BACKING_NAME_MAX] = 0; /* exactly the limit: fine */
+    assert_int_equal(image_change_backing(bd, name, "qcow2"), 0);
+    block_close(bd);
+    bd = open_ok(tmp("nl.qcow2"), BLOCK_OPEN_NO_BACKING);
+    block_close(bd);
+    name[BLOCK_BACKING_NAME_MAX] = 'n';
+    char err[256] = "";
+    assert_int_equal(block_check_backing_name(name, NULL, err, sizeof(err)), -ENAMETOOLONG);
+    assert_non_null(strstr(err, "1023"));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -634,6 +798,11 @@ int main(void)
         cmocka_unit_test(test_check_repair_missing_refblock),
         cmocka_unit_test(test_zero_discard_status),
         cmocka_unit_test(test_probe_and_formats),
+        cmocka_unit_test(test_locking_covers_backing_chain),
+        cmocka_unit_test(test_probed_raw_keeps_its_format),
+        cmocka_unit_test(test_guest_refuses_backing_of_probed_image),
+        cmocka_unit_test(test_not_a_disk),
+        cmocka_unit_test(test_backing_name_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,7 +10,11 @@
 - durability: the guest writes a file with dd conv=fsync, then the VM is
   killed with SIGKILL; the file is intact in the image (after e2fsck has
   replayed the journal);
-- bad --disk options exit with status 2 and one line.
+- a raw disk given without format= (so probed): the guest may write its
+  first 4 KiB, except a header that would make the image probe as another
+  format (the write fails, the image keeps its bytes, stderr says so);
+- bad --disk options exit with status 2 and one line; so does a probed
+  image naming a backing file, and a FIFO.
 
 WIRT_TEST_VM=qemu runs the same guest under qemu-system-riscv64 (to check
 the tests themselves).
@@ -155,6 +159,33 @@ class VirtioBlkGuestTest(unittest.TestCase):
         self.assertLess(r.returncode, 4, r.stdout.decode(errors="replace"))
         self.assertEqual(sha(debugfs_cat(img, "durable")), want)
 
+    @unittest.skipUnless(VM == "wirt", "wirt's own probing safeguard")
+    def test_probed_raw_disk_keeps_its_format(self):
+        img = os.path.join(self.dir, "probed.img")
+        with open(img, "wb") as f:
+            f.truncate(16 * MB)
+        argv = guestlib.wirt_argv(extra=["--disk", img])
+        with guestlib.Guest(argv, name="wirt") as g:
+            g.wait_ready()
+            dev = find_disk(g, 16 * MB)
+            g.run("head -c 4096 /dev/zero >/tmp/blk && printf hello | dd of=/tmp/blk "
+                  "conv=notrunc 2>/dev/null && dd if=/tmp/blk of=%s bs=4096 count=1 "
+                  "conv=fsync 2>/dev/null" % dev)
+            # A qcow2 header at 0 would make the next start open the image as qcow2.
+            g.run("printf 'QFI\\373\\0\\0\\0\\3' | dd of=/tmp/blk conv=notrunc 2>/dev/null")
+            _, status = g.run("dd if=/tmp/blk of=%s bs=4096 count=1 conv=fsync 2>&1" % dev,
+                              check=False)
+            self.assertNotEqual(status, 0, "the header write succeeded")
+            # The same bytes elsewhere are ordinary data.
+            g.run("dd if=/tmp/blk of=%s bs=4096 seek=1 count=1 conv=fsync 2>/dev/null" % dev)
+            self.assertEqual(g.poweroff(), 0)
+            self.assertIn("probed as raw", g.transcript)
+            self.assertIn("would make the image, probed as raw, probe as qcow2", g.transcript)
+        with open(img, "rb") as f:
+            head = f.read(8192)
+        self.assertEqual(head[:5], b"hello")
+        self.assertEqual(head[4096:4100], b"QFI\xfb")
+
 
 @unittest.skipUnless(VM == "wirt" and guestlib.have_guest()
                      and os.access(guestlib.wirt_bin(), os.X_OK),
@@ -178,6 +209,22 @@ class DiskFlagTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile() as f:
             f.truncate(MB)
             self.check_usage_error(f.name + ",format=bogus", ["bogus"])
+
+    def test_probed_image_may_not_name_a_backing_file(self):
+        if not shutil.which("qemu-img"):
+            self.skipTest("needs qemu-img")
+        # What a guest could write into a raw disk: a qcow2 header naming a host file.
+        with tempfile.TemporaryDirectory() as d:
+            planted = os.path.join(d, "disk.img")
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b",
+                            "/etc/hostname", "-F", "raw", planted, "1M"], check=True)
+            self.check_usage_error(planted, ["probed", "/etc/hostname", "format"])
+
+    def test_fifo(self):
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "fifo")
+            os.mkfifo(fifo)
+            self.check_usage_error(fifo + ",format=raw", ["not a regular file"])
 
     def test_unknown_option(self):
         with tempfile.NamedTemporaryFile() as f:

@@ -52,6 +52,18 @@ expect_rc() {
     [ "$rc" = "$want" ] || { cat "$W/.out" "$W/.err" >&2; fail "$* exited $rc, want $want"; }
 }
 
+# RC PATTERN COMMAND...: exit status RC and exactly one stderr line "wirt img: ...PATTERN...".
+# `wimg` may start the command; a command still running after 60 s fails (timeout: 124).
+bad() {
+    local want=$1 pat=$2
+    shift 2
+    local cmd=("$@")
+    [ "$1" = wimg ] && cmd=("$WIRT" img "${@:2}")
+    expect_rc "$want" timeout 60 "${cmd[@]}"
+    [ "$(wc -l <"$W/.err")" = 1 ] || { cat "$W/.err" >&2; fail "$*: want one error line"; }
+    grep -q "^wirt img: .*$pat" "$W/.err" || { cat "$W/.err" >&2; fail "$*: error does not match '$pat'"; }
+}
+
 # A raw image with recognisable data in a few places (and holes between).
 make_pattern_raw() { # FILE SIZE
     qemu-img create -q -f raw "$1" "$2"

@@ -6,15 +6,6 @@
 # "different").
 source "$(dirname "$0")/lib.sh"
 
-# RC PATTERN COMMAND...: exit code, one stderr line matching PATTERN, no crash.
-bad() {
-    local want=$1 pat=$2
-    shift 2
-    expect_rc "$want" "$@"
-    [ "$(wc -l <.err)" = 1 ] || { cat .err >&2; fail "$*: want one error line"; }
-    grep -q "^wirt img: .*$pat" .err || { cat .err >&2; fail "$*: error does not match '$pat'"; }
-}
-
 qemu-img create -q -f qcow2 good.qcow2 16M
 qemu-img create -q -f raw good.raw 1M
 head -c 4096 /dev/urandom >junk.bin
