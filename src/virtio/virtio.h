@@ -137,6 +137,9 @@ struct virtio_dev_ops {
      * a malformed stream.  May be NULL. */
     void (*save)(struct virtio_dev *vdev, struct state_writer *w);
     bool (*load)(struct virtio_dev *vdev, struct state_reader *r);
+    /* Joins the device's threads and flushes (see dev_ops.stop); may be
+     * NULL, may be called twice. */
+    void (*stop)(struct virtio_dev *vdev);
     /* Frees the device's own state (opaque); the transport frees itself. */
     void (*destroy)(struct virtio_dev *vdev);
 };

@@ -49,7 +49,8 @@ static void store16_release(const uint8_t *p, uint16_t v)
 static void vq_break(struct virtq *vq, const char *why)
 {
     if (!vq->broken)
-        log_warn("%s: queue %u: %s", vq->vdev ? vq->vdev->ops->name : "virtio", vq->index, why);
+        log_warn_ratelimited("%s: queue %u: %s", vq->vdev ? vq->vdev->ops->name : "virtio",
+                             vq->index, why);
     vq->broken = true;
     if (vq->vdev)
         virtio_set_needs_reset(vq->vdev, why);
@@ -149,11 +150,16 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
         return 0;
     struct bus *bus = vq->vdev->bus;
     uint16_t avail_idx = load16_acquire(vq->avail + 2);
-    uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
-    if (pending == 0)
+    if (avail_idx == vq->last_avail)
         return 0;
-    if (pending > vq->num) {
-        vq_break(vq, "available index moved by more than the queue size");
+    /* Every buffer made available and not yet used (whether we popped it
+     * or not) holds at least one of the queue's num descriptors, so a
+     * driver can never have more than num of them outstanding.  An index
+     * further ahead is a device error; accepting it would let a guest that
+     * keeps advancing idx put an unbounded number of requests in flight
+     * (the ones popped and not yet pushed are last_avail - used_idx). */
+    if ((uint16_t)(avail_idx - vq->used_idx) > vq->num) {
+        vq_break(vq, "available index is more than the queue size ahead of the used index");
         return -1;
     }
     uint16_t head = load16(vq->avail + 4 + 2u * (vq->last_avail % vq->num));
