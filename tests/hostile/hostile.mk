@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: MIT
+# The hostile-guest layer: tests/hostile/hostile.c is a bare-metal program
+# that attacks the devices (virtio rings and registers, PLIC, CLINT, UART);
+# test_hostile.py runs it under `wirt run --elf` and checks the host side.
+# `make hostile-tests` builds it (riscv64-unknown-elf-gcc, linked like the ISA tests).
+
+HOSTILE_CC     ?= riscv64-unknown-elf-gcc
+HOSTILE_CFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany -O2 -ffreestanding -nostdlib \
+                  -nostartfiles -static -T tests/isa/isa.ld -Wl,--no-relax \
+                  -Wl,--no-warn-rwx-segments -Wall -Wextra
+HOSTILE_DEPS   := tests/hostile/hostile.c tests/hostile/start.S tests/isa/isa.ld
+
+.PHONY: hostile-tests
+hostile-tests: $(BUILD)/hostile/hostile.elf
+
+$(BUILD)/hostile/hostile.elf: $(HOSTILE_DEPS)
+	@mkdir -p $(dir $@)
+	$(HOSTILE_CC) $(HOSTILE_CFLAGS) $(HOSTILE_DEFS) -o $@ tests/hostile/start.S tests/hostile/hostile.c
+
+# `make test` runs test_hostile.py, which needs the program.
+test: hostile-tests
