@@ -158,7 +158,8 @@ static void net_tx(struct vnet *vn)
     struct virtq *vq = &vdev->vq[Q_TX];
     bool pushed = false;
     struct virtq_elem *e;
-    while (virtq_pop(vq, &e) > 0) {
+    unsigned taken = 0;
+    while (virtq_pop_limited(vq, &e, &taken) > 0) {
         if (e->out_len > NET_HDR_LEN && e->out_len - NET_HDR_LEN <= MAX_FRAME) {
             size_t n = virtq_elem_read(e, NET_HDR_LEN, vn->frame, e->out_len - NET_HDR_LEN);
             uint8_t hdr[NET_HDR_LEN];

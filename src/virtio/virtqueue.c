@@ -252,6 +252,19 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
     return 1;
 }
 
+int virtq_pop_limited(struct virtq *vq, struct virtq_elem **out, unsigned *taken)
+{
+    if (*taken >= 2u * vq->num) {
+        *out = NULL;
+        virtq_set_notification(vq, true);
+        return 0;
+    }
+    int r = virtq_pop(vq, out);
+    if (r > 0)
+        (*taken)++;
+    return r;
+}
+
 void virtq_unpop(struct virtq *vq, unsigned n)
 {
     vq->last_avail -= (uint16_t)n;
