@@ -17,5 +17,16 @@ $(BUILD)/hostile/hostile.elf: $(HOSTILE_DEPS)
 	@mkdir -p $(dir $@)
 	$(HOSTILE_CC) $(HOSTILE_CFLAGS) $(HOSTILE_DEFS) -o $@ tests/hostile/start.S tests/hostile/hostile.c
 
-# `make test` runs test_hostile.py, which needs the program.
+# The same program as a static Linux binary: it reaches the devices through
+# /dev/mem from the default guest (test_hostile.py builds the initramfs).
+HOSTILE_LINUX_CC ?= riscv64-linux-gnu-gcc
+
+hostile-tests: $(BUILD)/hostile/hostile-linux
+
+$(BUILD)/hostile/hostile-linux: tests/hostile/hostile.c
+	@mkdir -p $(dir $@)
+	$(HOSTILE_LINUX_CC) -static -O2 -Wall -Wextra -D_GNU_SOURCE -DHOSTILE_LINUX $(HOSTILE_DEFS) \
+	    -o $@ tests/hostile/hostile.c
+
+# `make test` runs test_hostile.py, which needs the programs.
 test: hostile-tests
