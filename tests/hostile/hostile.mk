@@ -3,6 +3,7 @@
 # that attacks the devices (virtio rings and registers, PLIC, CLINT, UART);
 # test_hostile.py runs it under `wirt run --elf` and checks the host side.
 # `make hostile-tests` builds it (riscv64-unknown-elf-gcc, linked like the ISA tests).
+# tests/hostile/flood_rss.sh [elf|linux] measures host RSS under a 40 s flood.
 
 HOSTILE_CC     ?= riscv64-unknown-elf-gcc
 HOSTILE_CFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany -O2 -ffreestanding -nostdlib \
