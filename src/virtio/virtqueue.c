@@ -13,6 +13,7 @@
  * ordering rules need.
  */
 #include <endian.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,14 +47,18 @@ static void store16_release(const uint8_t *p, uint16_t v)
     __atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELEASE);
 }
 
+/* One log line per break: the transport's "device needs reset" names the
+ * queue and the reason. */
 static void vq_break(struct virtq *vq, const char *why)
 {
-    if (!vq->broken)
-        log_warn_ratelimited("%s: queue %u: %s", vq->vdev ? vq->vdev->ops->name : "virtio",
-                             vq->index, why);
     vq->broken = true;
-    if (vq->vdev)
-        virtio_set_needs_reset(vq->vdev, why);
+    if (!vq->vdev) {
+        log_warn_ratelimited("virtio: queue %u: %s", vq->index, why);
+        return;
+    }
+    char msg[160];
+    snprintf(msg, sizeof(msg), "queue %u: %s", vq->index, why);
+    virtio_set_needs_reset(vq->vdev, msg);
 }
 
 bool virtq_enable(struct virtq *vq, struct bus *bus)
