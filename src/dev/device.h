@@ -45,6 +45,13 @@ struct dev_ops {
     uint32_t state_version;
     /* Adds the device's node to the flattened device tree. */
     void (*fdt)(void *dev, void *fdt, const struct dev_placement *where);
+    /* Stops and joins every thread of the device and makes what it wrote
+     * durable (disk flush).  Afterwards the device no longer touches RAM,
+     * the bus or its interrupt lines, so the board may free harts, the
+     * PLIC and RAM.  Called without the I/O lock, once the harts and the
+     * event loop are stopped, before any device is destroyed; may be
+     * called twice.  NULL for devices without threads. */
+    void (*stop)(void *dev);
     void (*destroy)(void *dev);
 };
 

@@ -70,7 +70,7 @@ static bool run_syscall(struct htif *h, uint64_t addr)
     uint8_t raw[MAGIC_WORDS * 8];
     uint64_t mm[MAGIC_WORDS];
     if (!h->bus || !bus_dma_read(h->bus, addr, raw, sizeof(raw))) {
-        log_error("htif: syscall block at 0x%" PRIx64 " is not in RAM", addr);
+        log_error_ratelimited("htif: syscall block at 0x%" PRIx64 " is not in RAM", addr);
         power_off(h, HTIF_EXIT_UNSUPPORTED);
         return false;
     }
@@ -90,7 +90,7 @@ static bool run_syscall(struct htif *h, uint64_t addr)
         ret = sys_write(h, mm[2], mm[3]) ? (int64_t)mm[3] : -14; /* EFAULT */
         break;
     default:
-        log_error("htif: unsupported syscall %" PRIu64, mm[0]);
+        log_error_ratelimited("htif: unsupported syscall %" PRIu64, mm[0]);
         power_off(h, HTIF_EXIT_UNSUPPORTED);
         return false;
     }
@@ -124,7 +124,7 @@ static void run_command(struct htif *h)
         put_byte(h, (uint8_t)payload);
     } else {
         /* Console input (device 1, cmd 0) and other devices: not here. */
-        log_debug("htif: ignoring device %u command %u", device, cmd);
+        log_debug_ratelimited("htif: ignoring device %u command %u", device, cmd);
         return;
     }
     h->fromhost = (uint64_t)device << 56 | (uint64_t)cmd << 48 | 1;

@@ -469,9 +469,13 @@ void board_free(struct board *b)
         return;
     if (b->loop)
         evloop_stop(b->loop);
+    /* Device threads (virtio-blk workers, net backends) write RAM, whose
+     * write hook reaches the harts, and raise PLIC lines that reach the
+     * harts: join them, and flush the disks, before any of that is freed. */
+    bus_stop_devices(&b->bus);
     for (unsigned h = 0; h < b->nharts; h++)
         hart_free(b->harts[h]); /* before the bus: harts hold its RAM */
-    bus_destroy(&b->bus);       /* destroys the devices */
+    bus_destroy(&b->bus);       /* destroys the devices, front ends before the PLIC */
     console_free(b->console);
     evloop_free(b->loop);
     pthread_cond_destroy(&b->state_cond);

@@ -19,9 +19,19 @@ bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size)
     return true;
 }
 
-void bus_destroy(struct bus *bus)
+void bus_stop_devices(struct bus *bus)
 {
     for (unsigned i = 0; i < bus->nregions; i++) {
+        struct bus_region *r = &bus->regions[i];
+        if (r->ops->stop)
+            r->ops->stop(r->dev);
+    }
+}
+
+void bus_destroy(struct bus *bus)
+{
+    bus_stop_devices(bus);
+    for (unsigned i = bus->nregions; i-- > 0;) {
         struct bus_region *r = &bus->regions[i];
         if (r->ops->destroy)
             r->ops->destroy(r->dev);

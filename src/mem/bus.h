@@ -47,6 +47,11 @@ struct bus {
 
 /* Maps RAM; returns false (errno set) when the host cannot provide it. */
 bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size);
+/* Stops every device (dev_ops.stop): no device thread runs afterwards. */
+void bus_stop_devices(struct bus *bus);
+/* Stops the devices, destroys them in the reverse order of addition
+ * (front ends before the interrupt controller they raise lines on) and
+ * unmaps RAM. */
 void bus_destroy(struct bus *bus);
 
 /* Adds a device range; returns false if it overlaps another device. */

@@ -41,6 +41,37 @@ void log_file_close(struct log_file *f);
 /* Sends the messages of log_msg() and fatal() to f (NULL: stderr again). */
 void log_set_output(struct log_file *f);
 
+/*
+ * Rate-limited logging for every message a guest can trigger (bad rings,
+ * device resets, HTIF requests ...): a guest repeating the cause in a loop
+ * must not fill the host's disk.  Each call site has its own token bucket
+ * of LOG_RATELIMIT_BURST messages, refilled at one message per
+ * LOG_RATELIMIT_INTERVAL_MS; what the bucket refuses is counted, and the
+ * next message the site prints is preceded by "N similar messages
+ * suppressed".  Thread-safe.
+ */
+#define LOG_RATELIMIT_BURST       10
+#define LOG_RATELIMIT_INTERVAL_MS 5000
+
+struct log_ratelimit {
+    int64_t refill_ms; /* time the bucket was last refilled; 0: never used */
+    unsigned tokens;
+    uint64_t suppressed; /* refused since the last printed message */
+};
+
+void log_msg_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+    PRINTF_FMT(3, 4);
+
+#define log_ratelimited_(level, ...)                                                               \
+    do {                                                                                           \
+        static struct log_ratelimit log_rl_;                                                       \
+        log_msg_ratelimited(&log_rl_, level, __VA_ARGS__);                                         \
+    } while (0)
+#define log_warn_ratelimited(...)  log_ratelimited_(LOG_WARN, __VA_ARGS__)
+#define log_info_ratelimited(...)  log_ratelimited_(LOG_INFO, __VA_ARGS__)
+#define log_error_ratelimited(...) log_ratelimited_(LOG_ERROR, __VA_ARGS__)
+#define log_debug_ratelimited(...) log_ratelimited_(LOG_DEBUG, __VA_ARGS__)
+
 /* Bad input from the user: prints "wirt: <message>" and exits with status 2. */
 NORETURN void usage_error(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* An internal failure the program cannot continue from: exits with status 1. */

@@ -408,25 +408,35 @@ static void blk_reset(struct virtio_dev *vdev)
     vdev->vq[0].inflight = 0;
 }
 
+/* Power-off: drops what is queued, lets the request in progress finish
+ * (its completion is dropped: nobody is left to see it), joins the worker
+ * and flushes, all before the board frees the PLIC, the harts and RAM the
+ * worker would otherwise still reach. */
+static void blk_stop(struct virtio_dev *vdev)
+{
+    struct vblk *vb = vdev->opaque;
+    if (!vb || !vb->thread_started)
+        return;
+    blk_reset(vdev);
+    pthread_mutex_lock(&vb->lock);
+    __atomic_store_n(&vb->stop, true, __ATOMIC_RELEASE);
+    pthread_cond_signal(&vb->work_cond);
+    pthread_mutex_unlock(&vb->lock);
+    pthread_join(vb->thread, NULL);
+    vb->thread_started = false;
+    /* Whatever the guest wrote reaches the disk before we exit. */
+    if (vb->bd && !vb->read_only)
+        block_flush(vb->bd);
+}
+
 static void blk_destroy(struct virtio_dev *vdev)
 {
     struct vblk *vb = vdev->opaque;
     if (!vb)
         return;
-    blk_reset(vdev);
-    if (vb->thread_started) {
-        pthread_mutex_lock(&vb->lock);
-        __atomic_store_n(&vb->stop, true, __ATOMIC_RELEASE);
-        pthread_cond_signal(&vb->work_cond);
-        pthread_mutex_unlock(&vb->lock);
-        pthread_join(vb->thread, NULL);
-    }
-    if (vb->bd) {
-        /* Whatever the guest wrote reaches the disk before we exit. */
-        if (!vb->read_only)
-            block_flush(vb->bd);
+    blk_stop(vdev);
+    if (vb->bd)
         block_close(vb->bd);
-    }
     pthread_mutex_destroy(&vb->lock);
     pthread_cond_destroy(&vb->work_cond);
     pthread_cond_destroy(&vb->idle_cond);
@@ -442,6 +452,7 @@ static const struct virtio_dev_ops blk_ops = {
     .queue_max = QUEUE_SIZE,
     .queue_notify = blk_notify,
     .reset = blk_reset,
+    .stop = blk_stop,
     .destroy = blk_destroy,
 };
 

@@ -28,7 +28,8 @@ static void console_notify(struct virtio_dev *vdev, unsigned q)
     struct virtq *vq = &vdev->vq[Q_TX];
     bool pushed = false;
     struct virtq_elem *e;
-    while (virtq_pop(vq, &e) > 0) {
+    unsigned taken = 0;
+    while (virtq_pop_limited(vq, &e, &taken) > 0) {
         for (unsigned i = 0; i < e->nout; i++)
             if (vc->tx)
                 vc->tx(vc->opaque, e->seg[i].host, e->seg[i].len);

@@ -72,7 +72,7 @@ void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why)
 {
     if (vdev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
         return;
-    log_warn("%s: device needs reset: %s", vdev->ops->name, why);
+    log_warn_ratelimited("%s: device needs reset: %s", vdev->ops->name, why);
     vdev->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     /* Only a driver that finished initialisation expects the interrupt. */
     if (vdev->status & VIRTIO_STATUS_DRIVER_OK) {
@@ -441,6 +441,13 @@ static void mmio_fdt(void *dev, void *fdt, const struct dev_placement *where)
                    fdt_setprop_u32(fdt, node, "interrupt-parent", where->phandle_plic));
 }
 
+static void mmio_stop(void *dev)
+{
+    struct virtio_dev *vdev = dev;
+    if (vdev->ops->stop)
+        vdev->ops->stop(vdev);
+}
+
 static void mmio_destroy(void *dev)
 {
     virtio_mmio_free(dev);
@@ -457,6 +464,7 @@ const struct dev_ops virtio_mmio_dev_ops = {
     .load = mmio_load,
     .state_version = 1,
     .fdt = mmio_fdt,
+    .stop = mmio_stop,
     .destroy = mmio_destroy,
 };
 

@@ -111,9 +111,8 @@ static bool takes_whole_tso4(const struct net_backend *nb, size_t len)
 
 static void tx_drop(struct vnet *vn, const char *why, int code)
 {
-    /* Only the first few: a broken driver would flood the log. */
-    if (vn->tx_dropped++ < 8)
-        log_debug("virtio-net: dropped a transmitted frame (%s %d)", why, code);
+    vn->tx_dropped++;
+    log_debug_ratelimited("virtio-net: dropped a transmitted frame (%s %d)", why, code);
 }
 
 /* One frame from the guest, header already read.  Header layout: flags,
@@ -159,7 +158,8 @@ static void net_tx(struct vnet *vn)
     struct virtq *vq = &vdev->vq[Q_TX];
     bool pushed = false;
     struct virtq_elem *e;
-    while (virtq_pop(vq, &e) > 0) {
+    unsigned taken = 0;
+    while (virtq_pop_limited(vq, &e, &taken) > 0) {
         if (e->out_len > NET_HDR_LEN && e->out_len - NET_HDR_LEN <= MAX_FRAME) {
             size_t n = virtq_elem_read(e, NET_HDR_LEN, vn->frame, e->out_len - NET_HDR_LEN);
             uint8_t hdr[NET_HDR_LEN];
@@ -203,13 +203,23 @@ static void net_reset(struct virtio_dev *vdev)
     vn->rx_refused = true; /* until the driver is back */
 }
 
+/* The backend's thread delivers frames into RAM and raises our line:
+ * closing the backend joins it. */
+static void net_stop(struct virtio_dev *vdev)
+{
+    struct vnet *vn = vdev->opaque;
+    if (vn && vn->nb) {
+        net_backend_close(vn->nb);
+        vn->nb = NULL;
+    }
+}
+
 static void net_destroy(struct virtio_dev *vdev)
 {
     struct vnet *vn = vdev->opaque;
     if (!vn)
         return;
-    if (vn->nb)
-        net_backend_close(vn->nb);
+    net_stop(vdev);
     free(vn);
     vdev->opaque = NULL;
 }
@@ -222,6 +232,7 @@ static const struct virtio_dev_ops net_ops = {
     .queue_notify = net_notify,
     .driver_ok = net_driver_ok,
     .reset = net_reset,
+    .stop = net_stop,
     .destroy = net_destroy,
 };
 

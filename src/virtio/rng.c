@@ -19,7 +19,8 @@ static void rng_notify(struct virtio_dev *vdev, unsigned q)
     struct virtq *vq = &vdev->vq[q];
     bool pushed = false;
     struct virtq_elem *e;
-    while (virtq_pop(vq, &e) > 0) {
+    unsigned taken = 0;
+    while (virtq_pop_limited(vq, &e, &taken) > 0) {
         uint32_t written = 0;
         for (unsigned i = e->nout; i < e->nout + e->nin && written < RNG_MAX_FILL; i++) {
             struct virtq_seg *s = &e->seg[i];

@@ -137,6 +137,9 @@ struct virtio_dev_ops {
      * a malformed stream.  May be NULL. */
     void (*save)(struct virtio_dev *vdev, struct state_writer *w);
     bool (*load)(struct virtio_dev *vdev, struct state_reader *r);
+    /* Joins the device's threads and flushes (see dev_ops.stop); may be
+     * NULL, may be called twice. */
+    void (*stop)(struct virtio_dev *vdev);
     /* Frees the device's own state (opaque); the transport frees itself. */
     void (*destroy)(struct virtio_dev *vdev);
 };
@@ -202,6 +205,14 @@ void virtq_reset(struct virtq *vq);
  * when one was there, 0 when the ring is empty, -1 when the queue is (or
  * just became) broken; the transport then needs a reset. */
 int virtq_pop(struct virtq *vq, struct virtq_elem **out);
+/* virtq_pop for devices that complete chains inside the notification
+ * (net TX, console, rng): *taken counts the pops of this notification
+ * (start at 0).  After twice the queue size it returns 0 and asks the
+ * driver to notify again for its next buffer: a driver on another hart
+ * that keeps refilling the queue would otherwise keep the notifying hart
+ * in the device, holding the I/O lock the event loop and the control
+ * socket need, for as long as it likes. */
+int virtq_pop_limited(struct virtq *vq, struct virtq_elem **out, unsigned *taken);
 /* True if the driver has made buffers available that were not popped. */
 bool virtq_has_avail(struct virtq *vq);
 /* Returns `n` popped elements back to the avail ring (in pop order). */

@@ -13,6 +13,7 @@
  * ordering rules need.
  */
 #include <endian.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,13 +47,18 @@ static void store16_release(const uint8_t *p, uint16_t v)
     __atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELEASE);
 }
 
+/* One log line per break: the transport's "device needs reset" names the
+ * queue and the reason. */
 static void vq_break(struct virtq *vq, const char *why)
 {
-    if (!vq->broken)
-        log_warn("%s: queue %u: %s", vq->vdev ? vq->vdev->ops->name : "virtio", vq->index, why);
     vq->broken = true;
-    if (vq->vdev)
-        virtio_set_needs_reset(vq->vdev, why);
+    if (!vq->vdev) {
+        log_warn_ratelimited("virtio: queue %u: %s", vq->index, why);
+        return;
+    }
+    char msg[160];
+    snprintf(msg, sizeof(msg), "queue %u: %s", vq->index, why);
+    virtio_set_needs_reset(vq->vdev, msg);
 }
 
 bool virtq_enable(struct virtq *vq, struct bus *bus)
@@ -149,11 +155,16 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
         return 0;
     struct bus *bus = vq->vdev->bus;
     uint16_t avail_idx = load16_acquire(vq->avail + 2);
-    uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
-    if (pending == 0)
+    if (avail_idx == vq->last_avail)
         return 0;
-    if (pending > vq->num) {
-        vq_break(vq, "available index moved by more than the queue size");
+    /* Every buffer made available and not yet used (whether we popped it
+     * or not) holds at least one of the queue's num descriptors, so a
+     * driver can never have more than num of them outstanding.  An index
+     * further ahead is a device error; accepting it would let a guest that
+     * keeps advancing idx put an unbounded number of requests in flight
+     * (the ones popped and not yet pushed are last_avail - used_idx). */
+    if ((uint16_t)(avail_idx - vq->used_idx) > vq->num) {
+        vq_break(vq, "available index is more than the queue size ahead of the used index");
         return -1;
     }
     uint16_t head = load16(vq->avail + 4 + 2u * (vq->last_avail % vq->num));
@@ -244,6 +255,19 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
     }
     *out = e;
     return 1;
+}
+
+int virtq_pop_limited(struct virtq *vq, struct virtq_elem **out, unsigned *taken)
+{
+    if (*taken >= 2u * vq->num) {
+        *out = NULL;
+        virtq_set_notification(vq, true);
+        return 0;
+    }
+    int r = virtq_pop(vq, out);
+    if (r > 0)
+        (*taken)++;
+    return r;
 }
 
 void virtq_unpop(struct virtq *vq, unsigned n)

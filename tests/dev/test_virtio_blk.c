@@ -41,6 +41,7 @@
 struct fixture {
     struct harness h;
     char path[64];
+    bool vdev_on_bus; /* the bus destroys h.vdev */
 };
 
 static void make_image(struct fixture *f)
@@ -92,6 +93,8 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->h.bad_writes, 0);
+    if (f->vdev_on_bus)
+        f->h.vdev = NULL;
     h_destroy(&f->h);
     unlink(f->path);
     free(f);
@@ -344,6 +347,111 @@ static void test_reset_in_flight(void **state)
     assert_int_equal(submit(f, T_IN, 0, BUF, 512, true, NULL), 0);
 }
 
+/* Chains a 1 MiB read of sector 0 and returns its head. */
+static uint16_t big_read(struct harness *h)
+{
+    put_hdr(h, T_IN, 0);
+    struct h_buf b[] = {{HDR, 16, false}, {BUF, 1u << 20, true}, {STATUS, 1, true}};
+    return h_chain(h, 0, b, 3);
+}
+
+/* The guest keeps advancing avail->idx by a queue's worth and notifying
+ * while nothing completes (the worker cannot take the I/O lock the notify
+ * holds).  Before the bound every notify queued 64 more requests. */
+static void test_avail_flood(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    start(f);
+    uint16_t head = big_read(h);
+    pthread_mutex_lock(&h->bus.io_lock);
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 64; i++)
+            h_publish(h, 0, head);
+        virtio_mmio_dev_ops.write(h->vdev, 0x50, 4, 0);
+    }
+    uint16_t inflight = h->vdev->vq[0].inflight;
+    pthread_mutex_unlock(&h->bus.io_lock);
+    assert_true(inflight <= 64);
+    assert_true(h_needs_reset(h));
+    assert_true(h_rd(h, 0x60) & VIRTIO_INT_CONFIG);
+    /* A reset drops it all and the device works again. */
+    start(f);
+    assert_int_equal(submit(f, T_IN, 0, BUF, 512, true, NULL), 0);
+}
+
+/* Stands in for the PLIC and the harts at power-off: once the board has
+ * destroyed it, no device may raise a line or write RAM any more. */
+static bool controller_gone;
+static unsigned late_irqs, late_writes;
+
+static void late_irq_set(void *target, unsigned num, bool level)
+{
+    (void)target;
+    (void)num;
+    (void)level;
+    if (controller_gone)
+        late_irqs++;
+}
+
+static void late_ram_written(void *opaque, uint64_t pa, uint64_t len)
+{
+    (void)opaque;
+    (void)pa;
+    (void)len;
+    if (controller_gone)
+        late_writes++;
+}
+
+static void controller_destroy(void *dev)
+{
+    (void)dev;
+    controller_gone = true;
+}
+
+static const struct dev_ops controller_ops = {.name = "fake-plic", .destroy = controller_destroy};
+
+/* Power-off right after a flood of requests: the board's bus tear-down
+ * must stop the worker (and flush) before it destroys the interrupt
+ * controller and the harts the worker reaches. */
+static void test_power_off_under_load(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    h_destroy(h); /* this test builds its own bus */
+    for (int round = 0; round < 10; round++) {
+        controller_gone = false;
+        late_irqs = late_writes = 0;
+        assert_true(h_init(h));
+        h->bus.ram_write_hook = late_ram_written;
+        struct block_dev *bd;
+        char err[256];
+        assert_int_equal(block_open(f->path, "raw", 0, &bd, err, sizeof(err)), 0);
+        struct irq_line line = {.set = late_irq_set, .target = h, .num = 1};
+        /* Added first, like the PLIC on the board. */
+        assert_true(bus_add_device(&h->bus, 0x0c000000, 0x1000, &controller_ops, h));
+        h->vdev = virtio_blk_create(&h->bus, line, bd, NULL, false);
+        assert_non_null(h->vdev);
+        assert_true(bus_add_device(&h->bus, 0x10001000, 0x1000, &virtio_mmio_dev_ops, h->vdev));
+        f->vdev_on_bus = true;
+        start(f);
+        uint16_t head = big_read(h);
+        for (int i = 0; i < 64; i++)
+            h_publish(h, 0, head);
+        h_notify(h, 0);
+        /* Power off once the worker is under way through the 64. */
+        for (int i = 0; i < 5000 && h_used_idx(h, 0) == 0; i++)
+            nanosleep(&(struct timespec){0, 100000}, NULL);
+        bus_destroy(&h->bus);
+        h->vdev = NULL;
+        f->vdev_on_bus = false;
+        assert_true(controller_gone);
+        assert_int_equal(late_irqs, 0);
+        assert_int_equal(late_writes, 0);
+    }
+    assert_true(h_init(h)); /* for teardown */
+}
+
 static void test_many_requests(void **state)
 {
     struct fixture *f = *state;
@@ -467,6 +575,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_avail_flood, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_power_off_under_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scatter_gather, setup, teardown),
         cmocka_unit_test(test_parse),

@@ -125,12 +125,50 @@ static void test_rng(void **state)
     assert_memory_equal(h_ptr(h, H_DATA + 64 * 1024), zero, 64);
 }
 
+/* Stands in for a driver on another hart that refills the queue each time
+ * the device completes a buffer, for as long as the notify lasts. */
+static struct harness *refill_h;
+static unsigned refills;
+
+static void refill_on_used(void *opaque, uint64_t pa, uint64_t len)
+{
+    (void)opaque;
+    (void)len;
+    if (pa == H_RING(0) + 0x8000 + 2 && refills < 100000) {
+        refills++;
+        h_publish(refill_h, 0, 0);
+    }
+}
+
+static void test_rng_refilling_driver(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    assert_true(h_start(h, H_F_V1 | H_F_EVENTIDX, 1, 16));
+    struct h_buf b[] = {{H_DATA, 8, true}};
+    uint16_t head = h_chain(h, 0, b, 1);
+    refill_h = h;
+    refills = 0;
+    h->bus.ram_write_hook = refill_on_used;
+    h_publish(h, 0, head);
+    h_notify(h, 0);
+    /* The notification returned after twice the queue size... */
+    assert_int_equal(h_used_idx(h, 0), 32);
+    assert_false(h_needs_reset(h));
+    /* ...and asked for a notification on the next buffer. */
+    assert_int_equal(h_avail_event(h, 0), h->avail_idx[0]);
+    h->bus.ram_write_hook = NULL;
+    h_notify(h, 0);
+    assert_int_equal(h_used_idx(h, 0), h->avail_idx[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_console_output, setup_console, teardown),
         cmocka_unit_test_setup_teardown(test_console_input, setup_console, teardown),
         cmocka_unit_test_setup_teardown(test_rng, setup_rng, teardown),
+        cmocka_unit_test_setup_teardown(test_rng_refilling_driver, setup_rng, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

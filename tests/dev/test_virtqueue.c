@@ -12,17 +12,20 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
 
 #include "state/state.h"
+#include "util/log.h"
 #include "virtio_harness.h"
 
 #define PROBE_ID 0x42
 
 struct probe {
     int last_ret; /* last virtq_pop result */
+    bool hold;    /* keep popped elements in flight (a device with a worker) */
     unsigned popped;
     unsigned nout, nin;
     uint64_t out_len, in_len;
@@ -43,6 +46,10 @@ static void probe_notify(struct virtio_dev *vdev, unsigned q)
         p->out_len = e->out_len;
         p->in_len = e->in_len;
         virtq_elem_read(e, 0, p->first_out, sizeof(p->first_out));
+        if (p->hold) {
+            free(e);
+            continue;
+        }
         static const uint8_t fill[64] = {[0 ... 63] = 0xab};
         size_t n = 0;
         while (n < e->in_len) {
@@ -354,6 +361,79 @@ static void test_avail_jump(void **state)
     assert_true(h_rd(h, 0x60) & VIRTIO_INT_CONFIG);
 }
 
+/* A device that completes later (on a worker) keeps what it popped in
+ * flight.  A guest advancing avail->idx again before anything was used
+ * would otherwise add a queue's worth of requests per notify, without
+ * bound: the in-flight count must stay within the queue size and the
+ * device must ask for a reset. */
+static void test_avail_flood_in_flight(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    f->p.hold = true;
+    assert_true(h_start(h, H_F_V1, 1, 8));
+    struct h_buf b[] = {{H_DATA, 8, true}};
+    uint16_t head = h_chain(h, 0, b, 1);
+    for (int i = 0; i < 8; i++)
+        h_publish(h, 0, head);
+    h_notify(h, 0);
+    assert_int_equal(f->p.popped, 8);
+    assert_false(h_needs_reset(h));
+    for (int round = 0; round < 100; round++) {
+        for (int i = 0; i < 8; i++)
+            h_publish(h, 0, head);
+        h_notify(h, 0);
+    }
+    assert_int_equal(f->p.popped, 8);
+    assert_int_equal(f->p.last_ret, -1);
+    assert_true(h_needs_reset(h));
+    assert_true(h_rd(h, 0x60) & VIRTIO_INT_CONFIG);
+}
+
+/* Buffers used meanwhile free their slots: a driver reusing them is fine. */
+static void test_avail_refill_after_use(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    assert_true(h_start(h, H_F_V1, 1, 8));
+    struct h_buf b[] = {{H_DATA, 8, true}};
+    uint16_t head = h_chain(h, 0, b, 1);
+    for (int round = 0; round < 100; round++) {
+        for (int i = 0; i < 8; i++)
+            h_publish(h, 0, head);
+        h_notify(h, 0);
+    }
+    assert_int_equal(f->p.popped, 800);
+    assert_false(h_needs_reset(h));
+}
+
+/* A guest that breaks a queue and resets the device in a loop must not
+ * fill the host's disk with log lines. */
+static void test_reset_loop_log_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    log_set_file(log);
+    for (int i = 0; i < 2000; i++) {
+        assert_true(h_start(h, H_F_V1, 1, 8));
+        h_set_avail_idx(h, 0, 9);
+        h_notify(h, 0);
+        assert_true(h_needs_reset(h));
+    }
+    log_set_file(NULL);
+    rewind(log);
+    unsigned lines = 0;
+    for (int c; (c = fgetc(log)) != EOF;)
+        lines += c == '\n';
+    fclose(log);
+    /* Two call sites (the queue and the transport) with a burst each
+     * (less if earlier tests used them), then one line per interval plus a
+     * "suppressed" summary. */
+    assert_true(lines <= 4 * LOG_RATELIMIT_BURST);
+}
+
 static void test_bad_queue_sizes(void **state)
 {
     struct fixture *f = *state;
@@ -551,6 +631,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readable_after_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_out_of_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_avail_jump, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_avail_flood_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_avail_refill_after_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_loop_log_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_queue_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notify_bad_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_interrupt_flag, setup, teardown),
