@@ -163,6 +163,12 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
      * further ahead is a device error; accepting it would let a guest that
      * keeps advancing idx put an unbounded number of requests in flight
      * (the ones popped and not yet pushed are last_avail - used_idx). */
+    /* An index moved back behind what the device already took passes the
+     * check against used_idx after wrapping; it is an error too. */
+    if ((uint16_t)(avail_idx - vq->last_avail) > vq->num) {
+        vq_break(vq, "available index moved back or by more than the queue size");
+        return -1;
+    }
     if ((uint16_t)(avail_idx - vq->used_idx) > vq->num) {
         vq_break(vq, "available index is more than the queue size ahead of the used index");
         return -1;
