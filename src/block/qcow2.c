@@ -54,11 +54,38 @@ void qcow2_compressed_range(const struct qcow2 *s, uint64_t e, uint64_t *start, 
 int qcow2_check_host_range(struct qcow2 *s, uint64_t off, uint64_t len, const char *what)
 {
     if (off + len < off || off + len > s->file_size) {
-        log_error("%s: corrupt image: %s at 0x%" PRIx64 " lies past the end of the file",
-                  s->bd->path, what, off);
+        /* Reads by the guest can hit this again and again: log it once per open. */
+        if (!s->range_error_logged)
+            log_error("%s: corrupt image: %s at 0x%" PRIx64 " lies past the end of the file",
+                      s->bd->path, what, off);
+        s->range_error_logged = true;
         return -EIO;
     }
     return 0;
+}
+
+/*
+ * Validates the host cluster of a normal L2 entry before guest data is read from or written to
+ * it: cluster-aligned, inside the file, and not part of the image's metadata.
+ */
+static int check_data_cluster(struct qcow2 *s, uint64_t host, bool for_write)
+{
+    if (s->corrupt_signalled)
+        return -EIO;
+    if (host & (s->cs - 1))
+        return qcow2_signal_corruption(s, "data cluster offset 0x%" PRIx64 " is not aligned to "
+                                          "the cluster size",
+                                       host);
+    int r = qcow2_check_host_range(s, host, s->cs, "data cluster");
+    if (r)
+        return r;
+    if (for_write)
+        return qcow2_pre_write_check(s, 0, host, s->cs, "guest data cluster");
+    int k = qcow2_meta_overlap(s, QCOW2_META_ALL, host, s->cs);
+    if (k > 0)
+        return qcow2_signal_corruption(s, "guest data cluster at 0x%" PRIx64 " is metadata",
+                                       host);
+    return k;
 }
 
 /* ---- header ---- */
@@ -382,10 +409,13 @@ static void l1_mark_dirty(struct qcow2 *s, uint32_t i)
 
 static int write_l2(struct qcow2 *s, struct qcow2_l2 *t)
 {
+    int r = qcow2_pre_write_check(s, QCOW2_META_L2, t->offset, s->cs, "L2 table");
+    if (r)
+        return r;
     uint8_t *buf = s->cbuf;
     for (uint64_t i = 0; i < s->l2_entries; i++)
         qcow2_put64(buf + 8 * i, t->e[i]);
-    int r = block_pwrite_full(s->fd, buf, s->cs, t->offset);
+    r = block_pwrite_full(s->fd, buf, s->cs, t->offset);
     if (!r && t->offset + s->cs > s->file_size)
         s->file_size = t->offset + s->cs;
     return r;
@@ -413,6 +443,8 @@ int qcow2_flush_meta(struct qcow2 *s, bool sync)
     int r;
     if (s->bd->read_only)
         return 0;
+    if (s->corrupt_signalled)
+        return -EIO;
     bool l1_dirty = s->l1_dirty_lo < s->l1_dirty_hi;
     bool meta = s->dirty_l2 || l1_dirty;
     if (s->frontier > s->file_size) {
@@ -436,6 +468,10 @@ int qcow2_flush_meta(struct qcow2 *s, bool sync)
             if (r)
                 return r;
             uint32_t lo = s->l1_dirty_lo, hi = s->l1_dirty_hi;
+            r = qcow2_pre_write_check(s, QCOW2_META_L1, s->l1_offset + (uint64_t)lo * 8,
+                                      (uint64_t)(hi - lo) * 8, "L1 table");
+            if (r)
+                return r;
             r = qcow2_write_l1(s, s->l1_offset + (uint64_t)lo * 8, s->l1 + lo, hi - lo);
             if (r)
                 return r;
@@ -561,6 +597,7 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
                 s->dirty_l2++;
             t->dirty = true;
             s->l1[i] = noff | QCOW2_OFLAG_COPIED;
+            qcow2_meta_add(s, noff, QCOW2_META_L2);
             l1_mark_dirty(s, i);
         }
     } else if (!t) {
@@ -588,6 +625,7 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
         s->l2c_bytes += s->cs;
         s->l2c[i] = t;
         s->l1[i] = noff | QCOW2_OFLAG_COPIED;
+        qcow2_meta_add(s, noff, QCOW2_META_L2);
         l1_mark_dirty(s, i);
     }
     *out = t;
@@ -764,11 +802,7 @@ static int qcow2_read(struct block_dev *bd, uint64_t offset, void *vbuf, size_t 
             break;
         case QCOW2_CL_NORMAL: {
             uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
-            if (host & (s->cs - 1)) {
-                log_error("%s: corrupt image: unaligned data cluster 0x%" PRIx64, bd->path, host);
-                return -EIO;
-            }
-            if ((r = qcow2_check_host_range(s, host, s->cs, "data cluster")))
+            if ((r = check_data_cluster(s, host, false)))
                 return r;
             host += in;
             if (pl && ph + pl == host && pb + pl == buf) {
@@ -826,7 +860,7 @@ static int read_cluster(struct qcow2 *s, uint64_t c, uint64_t e, uint8_t *out, b
         return 0;
     case QCOW2_CL_NORMAL: {
         uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
-        int r = qcow2_check_host_range(s, host, s->cs, "data cluster");
+        int r = check_data_cluster(s, host, false);
         return r ? r : block_pread_full(s->fd, out, s->cs, host);
     }
     case QCOW2_CL_COMPRESSED:
@@ -840,8 +874,12 @@ static int release_entry(struct qcow2 *s, uint64_t e)
 {
     switch (qcow2_classify(s, e)) {
     case QCOW2_CL_NORMAL:
-    case QCOW2_CL_ZERO_ALLOC:
-        return qcow2_defer_free(s, e & QCOW2_L2E_OFFSET_MASK, s->cs);
+    case QCOW2_CL_ZERO_ALLOC: {
+        /* Dropping the reference of a "data" cluster that is really metadata would free it. */
+        uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
+        int r = qcow2_pre_write_check(s, 0, host, s->cs, "released data cluster");
+        return r ? r : qcow2_defer_free(s, host, s->cs);
+    }
     case QCOW2_CL_COMPRESSED: {
         uint64_t off, len;
         qcow2_compressed_range(s, e, &off, &len);
@@ -870,7 +908,12 @@ static int wbatch_flush(struct qcow2 *s, struct wbatch *w)
 {
     if (!w->len)
         return 0;
-    int r = block_pwrite_full(s->fd, w->buf, w->len, w->host);
+    int r = qcow2_pre_write_check(s, 0, w->host, w->len, "guest data");
+    if (r) {
+        w->len = 0;
+        return r;
+    }
+    r = block_pwrite_full(s->fd, w->buf, w->len, w->host);
     if (!r && w->host + w->len > s->file_size)
         s->file_size = w->host + w->len;
     w->len = 0;
@@ -896,6 +939,8 @@ static int qcow2_write(struct block_dev *bd, uint64_t offset, const void *vbuf, 
     struct wbatch w = {0};
     int r = 0;
     s->dcache_entry = 0;
+    if (s->corrupt_signalled)
+        return -EIO;
     while (len) {
         uint64_t c = offset >> s->cluster_bits;
         uint64_t in = offset & (s->cs - 1);
@@ -917,10 +962,8 @@ static int qcow2_write(struct block_dev *bd, uint64_t offset, const void *vbuf, 
             }
         }
         if (k == QCOW2_CL_NORMAL && (e & QCOW2_OFLAG_COPIED)) {
-            if (host & (s->cs - 1)) {
-                r = -EIO;
+            if ((r = check_data_cluster(s, host, true)))
                 goto out;
-            }
             if ((r = wbatch_add(s, &w, host + in, buf, n)))
                 goto out;
         } else {
@@ -942,7 +985,9 @@ static int qcow2_write(struct block_dev *bd, uint64_t offset, const void *vbuf, 
                     r = wbatch_add(s, &w, nh + in, buf, n);
                 } else {
                     memcpy(s->cbuf + in, buf, n);
-                    r = block_pwrite_full(s->fd, s->cbuf, s->cs, nh);
+                    r = qcow2_pre_write_check(s, 0, nh, s->cs, "guest data");
+                    if (!r)
+                        r = block_pwrite_full(s->fd, s->cbuf, s->cs, nh);
                     if (!r && nh + s->cs > s->file_size)
                         s->file_size = nh + s->cs;
                 }
@@ -1101,7 +1146,8 @@ static int qcow2_write_compressed(struct block_dev *bd, uint64_t offset, const v
                 where = s->comp_cur;
             }
             s->comp_used += clen;
-            if ((r = block_pwrite_full(s->fd, s->zbuf, clen, where)))
+            if ((r = qcow2_pre_write_check(s, 0, where, clen, "compressed guest data")) ||
+                (r = block_pwrite_full(s->fd, s->zbuf, clen, where)))
                 break;
             if (where + clen > s->file_size)
                 s->file_size = where + clen;
@@ -1141,6 +1187,7 @@ static void qcow2_free_state(struct qcow2 *s)
     free(s->l1);
     qcow2_refcount_free(s);
     qcow2_free_snapshots(s);
+    qcow2_meta_invalidate(s);
     for (unsigned i = 0; i < s->nexts; i++)
         free(s->exts[i].data);
     free(s->exts);
@@ -1257,7 +1304,7 @@ static void qcow2_close(struct block_dev *bd)
     struct qcow2 *s = S(bd);
     if (!s)
         return;
-    if (!bd->read_only) {
+    if (!bd->read_only && !s->corrupt_signalled) {
         int r = qcow2_flush_meta(s, true);
         if (r)
             log_error("%s: flushing metadata on close failed: %s", bd->path, strerror(-r));
@@ -1330,6 +1377,12 @@ static int qcow2_block_status(struct block_dev *bd, uint64_t offset, uint64_t le
         int r = l2_get(s, (uint32_t)(c >> s->l2_bits), false, &t);
         if (r)
             return r;
+        if (!t) {
+            /* No L2 table: the rest of its span is unallocated in one step, so that a huge
+             * sparse disk is walked by L1 entries, not by clusters. */
+            uint64_t span_left = (((c >> s->l2_bits) + 1) << (s->l2_bits + s->cluster_bits)) - pos;
+            n = span_left < len - done ? span_left : len - done;
+        }
         uint64_t h;
         unsigned st = entry_status(s, t ? t->e[c & (s->l2_entries - 1)] : 0, &h);
         if (h)

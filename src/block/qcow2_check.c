@@ -256,6 +256,7 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
     if (repair && !bd->read_only) {
         r = qcow2_flush_meta(s, true);
         s->repairing = false;
+        qcow2_meta_invalidate(s);
         if (r)
             return r;
     }

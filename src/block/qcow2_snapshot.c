@@ -116,12 +116,15 @@ static int read_l2_direct(struct qcow2 *s, uint64_t off, uint64_t *e)
 
 static int write_l2_direct(struct qcow2 *s, uint64_t off, const uint64_t *e)
 {
+    int r = qcow2_pre_write_check(s, QCOW2_META_L2, off, s->cs, "L2 table");
+    if (r)
+        return r;
     uint8_t *b = malloc(s->cs);
     if (!b)
         return -ENOMEM;
     for (uint64_t i = 0; i < s->l2_entries; i++)
         qcow2_put64(b + 8 * i, e[i]);
-    int r = block_pwrite_full(s->fd, b, s->cs, off);
+    r = block_pwrite_full(s->fd, b, s->cs, off);
     free(b);
     return r;
 }
@@ -312,11 +315,14 @@ static int find_snapshot(struct qcow2 *s, const char *name_or_id)
 
 static int begin(struct qcow2 *s)
 {
+    /* The set of L2 tables changes wholesale: rebuild the overlap index when next needed. */
+    qcow2_meta_invalidate(s);
     return qcow2_drop_l2_cache(s);
 }
 
 static int finish(struct qcow2 *s, int r)
 {
+    qcow2_meta_invalidate(s);
     if (r)
         return r;
     uint64_t fixed = 0;
