@@ -53,7 +53,9 @@ void qcow2_compressed_range(const struct qcow2 *s, uint64_t e, uint64_t *start, 
 
 int qcow2_check_host_range(struct qcow2 *s, uint64_t off, uint64_t len, const char *what)
 {
-    if (off + len < off || off + len > s->file_size) {
+    /* Clusters allocated since the last metadata flush may still end past the file's end. */
+    uint64_t end = s->frontier > s->file_size ? s->frontier : s->file_size;
+    if (off + len < off || off + len > end) {
         /* Reads by the guest can hit this again and again: log it once per open. */
         if (!s->range_error_logged)
             log_error("%s: corrupt image: %s at 0x%" PRIx64 " lies past the end of the file",

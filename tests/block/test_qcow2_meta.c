@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qcow2 metadata overlap checks (cmocka), from inside the driver: the index
+ * of metadata clusters follows allocations and frees without false alarms,
+ * and data clusters allocated since the last metadata flush (which may end
+ * past the end of the file) are readable and writable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "block/qcow2.h"
+
+static char dir[256];
+
+static const char *tmp(const char *name)
+{
+    static char p[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+    return p[i];
+}
+
+static struct block_dev *create_open(const char *name, uint64_t size, uint32_t cs)
+{
+    struct image_create_opts o = {.format = "qcow2", .size = size, .cluster_size = cs};
+    char err[512] = "";
+    assert_int_equal(image_create(tmp(name), &o, err, sizeof(err)), 0);
+    struct block_dev *bd = NULL;
+    assert_int_equal(block_open(tmp(name), NULL, 0, &bd, err, sizeof(err)), 0);
+    return bd;
+}
+
+/* Two partial writes into one fresh cluster and a read of it, before any metadata flush:
+ * the cluster ends past the file's end until the flush extends the file. */
+static void test_fresh_cluster_partial_io(void **state)
+{
+    (void)state;
+    struct block_dev *bd = create_open("fresh.qcow2", 1 << 20, 65536);
+    uint8_t a[512], b[512], r[8192];
+    memset(a, 0xa1, sizeof(a));
+    memset(b, 0xb2, sizeof(b));
+    assert_int_equal(block_write(bd, 0, a, sizeof(a)), 0);
+    assert_int_equal(block_write(bd, 4096, b, sizeof(b)), 0);
+    assert_int_equal(block_read(bd, 0, r, sizeof(r)), 0);
+    assert_memory_equal(r, a, sizeof(a));
+    assert_memory_equal(r + 4096, b, sizeof(b));
+    for (size_t i = 512; i < 4096; i++)
+        assert_int_equal(r[i], 0);
+    block_close(bd);
+}
+
+/* The index knows the fixed tables, the L2 tables and refcount blocks as they appear, and
+ * forgets clusters whose refcount drops to zero (they may become data). */
+static void test_index_follows_allocation(void **state)
+{
+    (void)state;
+    /* 512-byte clusters: hundreds of L2 tables and refcount blocks; the hash set grows. */
+    struct block_dev *bd = create_open("idx.qcow2", 64 << 20, 512);
+    struct qcow2 *s = bd->priv;
+    uint8_t *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    memset(buf, 0x5c, 1 << 20);
+    /* Build the index early, then let it follow thousands of new tables. */
+    assert_int_equal(qcow2_meta_overlap(s, QCOW2_META_ALL, 0, 1), QCOW2_META_HEADER);
+    for (uint64_t off = 0; off < (64 << 20); off += 4 << 20)
+        assert_int_equal(block_write(bd, off, buf, 1 << 20), 0);
+    assert_int_equal(block_flush(bd), 0);
+    assert_int_equal(qcow2_meta_overlap(s, QCOW2_META_ALL, s->l1_offset, 8), QCOW2_META_L1);
+    assert_int_equal(qcow2_meta_overlap(s, QCOW2_META_ALL, s->rt_offset + 8, 8), QCOW2_META_RT);
+    unsigned l2s = 0;
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        uint64_t l2 = s->l1[i] & QCOW2_L1E_OFFSET_MASK;
+        if (!l2)
+            continue;
+        l2s++;
+        assert_int_equal(qcow2_meta_overlap(s, QCOW2_META_ALL, l2 + 100, 1), QCOW2_META_L2);
+        assert_int_equal(qcow2_meta_overlap(s, QCOW2_META_ALL & ~QCOW2_META_L2, l2, 512), 0);
+    }
+    assert_int_equal(l2s, 16 * 32); /* 1 MiB every 4 MiB, 32 KiB per L2 table */
+    for (uint64_t i = 0; i < s->rt_size; i++) {
+        uint64_t rb = s->rt[i] & QCOW2_RTE_OFFSET_MASK;
+        if (rb)
+            assert_int_equal(qcow2_meta_overlap(s, QCOW2_META_ALL, rb, 512), QCOW2_META_RB);
+    }
+    /* Every data cluster is plain data. */
+    uint8_t r[512];
+    for (uint64_t off = 0; off < (64 << 20); off += 4 << 20) {
+        assert_int_equal(block_read(bd, off + (1 << 20) - 512, r, sizeof(r)), 0);
+        assert_int_equal(r[0], 0x5c);
+    }
+    /* Discard everything, rewrite it: freed clusters come back as data with no alarm. */
+    assert_int_equal(block_discard(bd, 0, 64 << 20), 0);
+    assert_int_equal(block_flush(bd), 0);
+    memset(buf, 0x6d, 1 << 20);
+    for (uint64_t off = 0; off < (64 << 20); off += 4 << 20)
+        assert_int_equal(block_write(bd, off + 512, buf, 1 << 20), 0);
+    assert_int_equal(block_flush(bd), 0);
+    assert_false(s->corrupt_signalled);
+    free(buf);
+    block_close(bd);
+    if (system("command -v qemu-img >/dev/null 2>&1") == 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "qemu-img check -q '%s'", tmp("idx.qcow2"));
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/wirt-qcow2-meta-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fresh_cluster_partial_io),
+        cmocka_unit_test(test_index_follows_allocation),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
