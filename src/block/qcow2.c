@@ -517,6 +517,7 @@ int qcow2_drop_l2_cache(struct qcow2 *s)
     }
     s->l2c_bytes = 0;
     s->dcache_entry = 0;
+    s->empty_l2 = 0;
     return 0;
 }
 
@@ -637,6 +638,9 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
 static void l2_set(struct qcow2 *s, struct qcow2_l2 *t, uint64_t idx, uint64_t e)
 {
     t->e[idx] = e;
+    t->empty_known = false;
+    if (t->offset == s->empty_l2)
+        s->empty_l2 = 0;
     if (!t->dirty) {
         t->dirty = true;
         s->dirty_l2++;
@@ -1346,6 +1350,20 @@ static int qcow2_get_info(struct block_dev *bd, struct image_info *info)
     return 0;
 }
 
+static bool l2_is_empty(struct qcow2 *s, struct qcow2_l2 *t)
+{
+    if (!t->empty_known) {
+        uint64_t i = 0;
+        while (i < s->l2_entries && !t->e[i])
+            i++;
+        t->empty = i == s->l2_entries;
+        t->empty_known = true;
+    }
+    if (t->empty && !t->dirty)
+        s->empty_l2 = t->offset;
+    return t->empty;
+}
+
 static unsigned entry_status(struct qcow2 *s, uint64_t e, uint64_t *host)
 {
     *host = 0;
@@ -1375,13 +1393,18 @@ static int qcow2_block_status(struct block_dev *bd, uint64_t offset, uint64_t le
         uint64_t c = pos >> s->cluster_bits;
         uint64_t in = pos & (s->cs - 1);
         uint64_t n = s->cs - in < len - done ? s->cs - in : len - done;
-        struct qcow2_l2 *t;
-        int r = l2_get(s, (uint32_t)(c >> s->l2_bits), false, &t);
+        struct qcow2_l2 *t = NULL;
+        uint32_t l1i = (uint32_t)(c >> s->l2_bits);
+        bool known_empty = l1i < s->l1_size && !s->l2c[l1i] && s->empty_l2 &&
+                           (s->l1[l1i] & QCOW2_L1E_OFFSET_MASK) == s->empty_l2;
+        int r = known_empty ? 0 : l2_get(s, l1i, false, &t);
         if (r)
             return r;
+        if (t && !t->e[c & (s->l2_entries - 1)] && l2_is_empty(s, t))
+            t = NULL;
         if (!t) {
-            /* No L2 table: the rest of its span is unallocated in one step, so that a huge
-             * sparse disk is walked by L1 entries, not by clusters. */
+            /* No L2 table or an empty one: the rest of its span is unallocated in one step, so
+             * that a huge sparse disk is walked by L1 entries, not by clusters. */
             uint64_t span_left = (((c >> s->l2_bits) + 1) << (s->l2_bits + s->cluster_bits)) - pos;
             n = span_left < len - done ? span_left : len - done;
         }

@@ -71,6 +71,7 @@ struct qcow2_l2 {
     uint64_t offset; /* host offset of the table */
     uint64_t *e;     /* entries in host byte order */
     bool dirty;
+    bool empty_known, empty; /* whether every entry is 0 (known since the last change) */
 };
 
 /* A header extension we keep verbatim when rewriting the header. */
@@ -148,6 +149,9 @@ struct qcow2 {
     struct qcow2_meta_index *meta; /* metadata overlap index (qcow2_overlap.c); NULL = not built */
     bool corrupt_signalled;        /* an overlap was found: no more writes of any kind */
     bool range_error_logged;
+    /* Host offset of an L2 table found all unallocated and unchanged since (0 = none): a
+     * hostile L1 table naming one empty table millions of times is walked in L1 steps. */
+    uint64_t empty_l2;
 };
 
 /* Byte order. */

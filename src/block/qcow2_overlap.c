@@ -235,6 +235,8 @@ void qcow2_meta_add(struct qcow2 *s, uint64_t off, unsigned kind)
 
 void qcow2_meta_cluster_freed(struct qcow2 *s, uint64_t cluster)
 {
+    if (s->empty_l2 >> s->cluster_bits == cluster)
+        s->empty_l2 = 0;
     if (s->meta)
         set_del(s->meta, cluster);
 }

@@ -62,6 +62,9 @@ struct vmdk {
     struct table32 gd;
     uint32_t *gt;          /* the one cached grain table */
     uint32_t gt_index;     /* which GD entry gt holds; UINT32_MAX = none */
+    /* A GD entry (grain table sector) whose table reads all zeroes (0 = none): a hostile
+     * directory naming one empty table millions of times is walked a table at a time. */
+    uint32_t empty_gt;
     uint8_t *zbuf;         /* compressed grain (marker + data) */
     uint8_t *grain;        /* the one cached decompressed grain */
     uint64_t grain_cached; /* its grain number; UINT64_MAX = none */
@@ -302,9 +305,14 @@ static int grain_lookup(struct vmdk *v, uint64_t g, uint64_t *host)
         ret = block_pread_exact(v->fd, v->gt, (size_t)v->h.gtes_per_gt * 4, off);
         if (ret < 0)
             return ret;
-        for (uint32_t i = 0; i < v->h.gtes_per_gt; i++)
+        bool empty = true;
+        for (uint32_t i = 0; i < v->h.gtes_per_gt; i++) {
             v->gt[i] = le32((uint8_t *)&v->gt[i]);
+            empty = empty && v->gt[i] <= 1;
+        }
         v->gt_index = (uint32_t)gdi;
+        if (empty)
+            v->empty_gt = gde;
     }
     uint32_t e = v->gt[gti];
     if (e == 0 || e == 1) /* unallocated, or a zeroed grain */
@@ -401,10 +409,16 @@ static int vmdk_block_status(struct block_dev *bd, uint64_t offset, uint64_t len
      * grains are looked at within one grain table. */
     uint64_t span = v->grain_bytes * v->h.gtes_per_gt;
     uint64_t gdi = offset / span, in = offset % span;
-    uint64_t empty;
-    int ret = table32_run(&v->gd, gdi, (in + len + span - 1) / span, 0, &empty);
-    if (ret < 0)
-        return ret;
+    uint64_t empty = 0, max = (in + len + span - 1) / span;
+    while (empty < max && gdi + empty < v->gd_entries) {
+        uint32_t e;
+        int ret = table32_get(&v->gd, gdi + empty, &e);
+        if (ret < 0)
+            return ret;
+        if (e != 0 && e != v->empty_gt)
+            break;
+        empty++;
+    }
     if (empty) {
         uint64_t run = empty * span - in;
         *pnum = run < len ? run : len;

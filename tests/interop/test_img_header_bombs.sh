@@ -68,6 +68,23 @@ vhd('tail.vhd', 2040 << 30, 2 << 20, 'full', allocate_last=True)
 vhd('zero-bat.vhd', 8 << 30, 2 << 20, 'head')
 # 1 PiB in the standard VMDK geometry (32 Mi directory entries), one grain at the very end.
 vmdk('tail.vmdk', (1 << 50) // 512, 128, 512, tail_grain=True)
+# 32 TiB whose 1 Mi directory entries all name one empty grain table.
+vmdk('dup-gt.vmdk', (32 << 40) // 512, 128, 512)
+with open('dup-gt.vmdk', 'r+b') as f:
+    gt = 1 + (1 << 20) * 4 // 512
+    f.seek(512); f.write(struct.pack('<I', gt) * (1 << 20))
+    f.seek(gt * 512); f.write(bytes(2048))
+PY
+# 256 TiB qcow2 whose 512 Ki L1 entries all name one empty L2 table (a sparse 4 MiB).
+qemu-img create -q -f qcow2 dup-l2.qcow2 256T
+python3 - <<'PY'
+import os, struct
+with open('dup-l2.qcow2', 'r+b') as f:
+    h = f.read(48)
+    n, l1 = struct.unpack_from('>IQ', h, 36)
+    l2 = (os.path.getsize('dup-l2.qcow2') + 65535) // 65536 * 65536
+    f.truncate(l2 + 65536)
+    f.seek(l1); f.write(struct.pack('>Q', l2) * n)
 PY
 # 2 PiB qcow2 (a 32 MiB L1 table), one cluster written at the end.
 qemu-img create -q -f qcow2 tail.qcow2 2P
@@ -111,6 +128,8 @@ expect_map tail.vmdk vmdk '[{ "start": 0, "length": 1125899906777088, "depth": 0
 { "start": 1125899906777088, "length": 65536, "depth": 0, "present": true, "zero": false, "data": true, "offset": 134220288}]'
 expect_map tail.vhd vpc '[{ "start": 0, "length": 2190431223808, "depth": 0, "present": false, "zero": true, "data": false},
 { "start": 2190431223808, "length": 2097152, "depth": 0, "present": true, "zero": false, "data": true, "offset": 4179968}]'
+expect_map dup-l2.qcow2 qcow2 '[{ "start": 0, "length": 281474976710656, "depth": 0, "present": false, "zero": true, "data": false}]'
+expect_map dup-gt.vmdk vmdk '[{ "start": 0, "length": 35184372088832, "depth": 0, "present": false, "zero": true, "data": false}]'
 # The data in the last grain/block/cluster reads back.
 for f in tail.qcow2:qcow2:2251799813619712 tail.vmdk:vmdk:1125899906777088 tail.vhd:vpc:2190431223808; do
     IFS=: read -r img fmt off <<<"$f"
