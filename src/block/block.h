@@ -73,8 +73,10 @@ enum {
 enum {
     BLOCK_OPEN_READ_ONLY = 1 << 0,
     BLOCK_OPEN_NO_LOCK = 1 << 1,   /* skip image locking (e.g. `info` on an image in use) */
-    BLOCK_OPEN_NO_BACKING = 1 << 2 /* do not open the backing chain (reads of unallocated
-                                    * clusters return zeroes; partial writes to them fail) */
+    BLOCK_OPEN_NO_BACKING = 1 << 2, /* do not open the backing chain (reads of unallocated
+                                     * clusters return zeroes; partial writes to them fail) */
+    BLOCK_OPEN_REPAIR = 1 << 3      /* for image_check with repair: open an image marked corrupt
+                                     * read-write (a clean repair clears the mark) */
 };
 
 struct block_driver_ops {

@@ -249,8 +249,11 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
                       names);
         return -ENOTSUP;
     }
-    if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !(flags & BLOCK_OPEN_READ_ONLY)) {
-        block_set_err(err, errlen, "%s: image is marked corrupt; open it read-only or repair it",
+    if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) &&
+        !(flags & (BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_REPAIR))) {
+        block_set_err(err, errlen,
+                      "%s: image is marked corrupt; open it read-only or repair it (wirt img "
+                      "check -r all)",
                       path);
         return -EIO;
     }

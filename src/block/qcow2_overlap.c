@@ -283,7 +283,7 @@ int qcow2_signal_corruption(struct qcow2 *s, const char *fmt, ...)
         return -EIO;
     }
     log_error("%s: corrupt image: %s; I/O refused and the image marked corrupt "
-              "(`qemu-img check -r all` may repair it)",
+              "(`wirt img check -r all` repairs it)",
               s->bd->path, msg);
     if (!(s->incompat & QCOW2_INCOMPAT_CORRUPT)) {
         s->incompat |= QCOW2_INCOMPAT_CORRUPT;

@@ -122,7 +122,7 @@ int img_check(int argc, char **argv)
     if (!img_resolve_format("check", "format", fmt, &cfmt))
         return IMG_EXIT_FAIL;
     struct block_dev *bd;
-    unsigned flags = BLOCK_OPEN_NO_BACKING | (repair ? 0 : BLOCK_OPEN_READ_ONLY);
+    unsigned flags = BLOCK_OPEN_NO_BACKING | (repair ? BLOCK_OPEN_REPAIR : BLOCK_OPEN_READ_ONLY);
     if (img_open(path, cfmt, flags, &bd) < 0)
         return IMG_EXIT_FAIL;
     struct image_check_result res;

@@ -6,7 +6,8 @@
 # byte-for-byte untouched, the image gets the "corrupt" bit so that
 # read-write opens refuse it, `qemu-img check` finds nothing it did not find
 # before, and `wirt img convert` from such an image fails with one line
-# instead of copying metadata as if it were disk contents.
+# instead of copying metadata as if it were disk contents.  `wirt img check
+# -r all` unmaps such clusters, fixes the refcounts and clears the mark.
 set -u
 BUILD=${BUILD:-build}
 B=$(realpath "$BUILD/tests/block/blktool")
@@ -97,6 +98,19 @@ echo "== writes through an L2 entry that points at metadata"
 case_refused l2rt l2-to-reftable write l2rt.qcow2 0 4096 0x55
 case_refused l2l1 l2-to-l1 write l2l1.qcow2 512 512 0x55
 case_refused l2rb l2-to-refblock write l2rb.qcow2 0 65536 0x55
+echo "== wirt img check -r all repairs the refcounts and clears the mark"
+"$WIRT" img check -r all l2rt.qcow2 >l2rt.rep 2>&1 || { cat l2rt.rep; fail "l2rt: check -r all failed"; }
+corrupt_bit l2rt.qcow2 && fail "l2rt: still marked corrupt after a clean repair"
+qemu-img check -q l2rt.qcow2 || fail "l2rt: qemu-img check after repair"
+# The shared cluster is copied on write now: the refcount table stays what it was.
+python3 -c "
+import struct; b=open('l2rt.qcow2','rb').read(); rt=struct.unpack_from('>Q',b,48)[0]
+open('l2rt.rt','wb').write(b[rt:rt+65536])"
+"$B" write l2rt.qcow2 0 4096 0x55 >/dev/null || fail "l2rt: write after repair"
+python3 -c "
+import struct,sys; b=open('l2rt.qcow2','rb').read(); rt=struct.unpack_from('>Q',b,48)[0]
+sys.exit(b[rt:rt+65536] != open('l2rt.rt','rb').read())" || fail "l2rt: write after repair changed the refcount table"
+qemu-img check -q l2rt.qcow2 || fail "l2rt: qemu-img check after write"
 echo "== a refcount table used as an L2 table"
 case_refused l1rt l1-to-reftable write l1rt.qcow2 0 4096 0x55
 echo "== discard of a 'data' cluster that is the refcount table"
