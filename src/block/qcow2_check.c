@@ -48,6 +48,9 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
 {
     struct qcow2 *s = k->s;
     uint64_t prev = 0;
+    /* The last table read if it holds no entry at all: a damaged L1 table naming one empty
+     * table millions of times costs a reference count each, not a read and a walk each. */
+    uint64_t empty_l2 = 0;
     for (uint32_t i = 0; i < l1_size; i++) {
         uint64_t l2off = l1[i] & QCOW2_L1E_OFFSET_MASK;
         if (!l2off)
@@ -59,8 +62,17 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
         }
         inc(k, l2off, s->cs, "L2 table");
         bool l2_changed = false;
+        if (l2off == empty_l2)
+            continue;
         if (l2off + s->cs > s->file_size || block_pread_full(s->fd, k->l2buf, s->cs, l2off)) {
             k->res->check_errors++;
+            continue;
+        }
+        uint64_t nonzero = 0;
+        while (nonzero < s->l2_entries && !k->l2buf[nonzero])
+            nonzero++;
+        if (nonzero == s->l2_entries) {
+            empty_l2 = l2off;
             continue;
         }
         for (uint64_t j = 0; j < s->l2_entries; j++) {

@@ -189,6 +189,7 @@ int qcow2_fix_copied(struct qcow2 *s, uint64_t *fixed, uint64_t *mismatches)
         return -ENOMEM;
     int r = 0;
     bool l1_changed = false;
+    uint64_t empty_l2 = 0; /* last table read that has no entries (see qcow2_check) */
     for (uint32_t i = 0; i < s->l1_size && !r; i++) {
         uint64_t l2off = s->l1[i] & QCOW2_L1E_OFFSET_MASK;
         if (!l2off)
@@ -206,8 +207,17 @@ int qcow2_fix_copied(struct qcow2 *s, uint64_t *fixed, uint64_t *mismatches)
                 (*fixed)++;
             }
         }
+        if (l2off == empty_l2)
+            continue;
         if ((r = read_l2_direct(s, l2off, e)))
             break;
+        uint64_t nonzero = 0;
+        while (nonzero < s->l2_entries && !e[nonzero])
+            nonzero++;
+        if (nonzero == s->l2_entries) {
+            empty_l2 = l2off;
+            continue;
+        }
         bool changed = false;
         for (uint64_t j = 0; j < s->l2_entries; j++) {
             enum qcow2_ctype_l2 k = qcow2_classify(s, e[j]);

@@ -130,6 +130,9 @@ expect_map tail.vhd vpc '[{ "start": 0, "length": 2190431223808, "depth": 0, "pr
 { "start": 2190431223808, "length": 2097152, "depth": 0, "present": true, "zero": false, "data": true, "offset": 4179968}]'
 expect_map dup-l2.qcow2 qcow2 '[{ "start": 0, "length": 281474976710656, "depth": 0, "present": false, "zero": true, "data": false}]'
 expect_map dup-gt.vmdk vmdk '[{ "start": 0, "length": 35184372088832, "depth": 0, "present": false, "zero": true, "data": false}]'
+# check reports the half-million references to one cluster, in seconds (qemu-img: minutes).
+run check -f qcow2 dup-l2.qcow2
+[ "$rc" = 2 ] && grep -q "reference=524288" "$W/.err" || { cat "$W/.out" "$W/.err"; fail "check dup-l2.qcow2 exited $rc, want 2"; }
 # The data in the last grain/block/cluster reads back.
 for f in tail.qcow2:qcow2:2251799813619712 tail.vmdk:vmdk:1125899906777088 tail.vhd:vpc:2190431223808; do
     IFS=: read -r img fmt off <<<"$f"
