@@ -220,7 +220,7 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         s->autoclear = qcow2_be64(h + 88);
         s->refcount_order = qcow2_be32(h + 96);
         s->header_length = qcow2_be32(h + 100);
-        if (s->header_length < 104 || s->header_length > s->cs) {
+        if (s->header_length < 104 || s->header_length > s->cs || s->header_length % 8) {
             block_set_err(err, errlen, "%s: invalid header length %u", path, s->header_length);
             return -EINVAL;
         }

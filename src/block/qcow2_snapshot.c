@@ -90,6 +90,14 @@ int qcow2_read_snapshots(struct qcow2 *s, char *err, size_t errlen)
             block_set_err(err, errlen, "%s: snapshot '%s' has an invalid L1 table", path, sn->id);
             return -EINVAL;
         }
+        if (sn->extra_size >= 16 &&
+            (sn->disk_size > (1ULL << 62) ||
+             sn->disk_size > ((uint64_t)sn->l1_size << (s->l2_bits + s->cluster_bits)))) {
+            /* Applying it would give the disk a size its L1 table does not cover. */
+            block_set_err(err, errlen, "%s: snapshot '%s' has an invalid disk size %" PRIu64, path,
+                          sn->id, sn->disk_size);
+            return -EINVAL;
+        }
         p += qcow2_align_up(total, 8);
     }
     s->snapshots_size = p - s->snapshots_offset;

@@ -226,7 +226,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
 
     /* The descriptor says what kind of VMDK this is and whether it has a parent. */
     if (v->h.desc_offset && v->h.desc_size) {
-        if (v->h.desc_size > VMDK_MAX_DESC / SECTOR ||
+        if (v->h.desc_size > VMDK_MAX_DESC / SECTOR || v->h.desc_offset > UINT64_MAX / SECTOR ||
             !in_file(v, v->h.desc_offset * SECTOR, v->h.desc_size * SECTOR))
             BLOCK_OPEN_FAIL(-EINVAL, "%s: VMDK descriptor lies outside the file", name);
         size_t dlen = (size_t)v->h.desc_size * SECTOR;

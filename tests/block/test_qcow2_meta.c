@@ -114,6 +114,59 @@ static void test_index_follows_allocation(void **state)
     }
 }
 
+static void patch(const char *path, uint64_t off, const void *bytes, size_t n)
+{
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+    close(fd);
+}
+
+static uint64_t read_be64(const char *path, uint64_t off)
+{
+    uint8_t b[8];
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, b, 8, (off_t)off), 8);
+    close(fd);
+    return qcow2_be64(b);
+}
+
+static void expect_open_error(const char *path, const char *msg)
+{
+    struct block_dev *bd = NULL;
+    char err[512] = "";
+    assert_true(block_open(path, "qcow2", BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)) < 0);
+    assert_null(bd);
+    if (!strstr(err, msg) || !strstr(err, path))
+        fail_msg("error '%s' does not name the file and '%s'", err, msg);
+}
+
+/* Header fields the spec constrains: the v3 header length is a multiple of 8. */
+static void test_header_length_multiple_of_8(void **state)
+{
+    (void)state;
+    block_close(create_open("hl.qcow2", 1 << 20, 65536));
+    uint8_t hl[4] = {0, 0, 0, 108};
+    patch(tmp("hl.qcow2"), 100, hl, 4);
+    expect_open_error(tmp("hl.qcow2"), "invalid header length 108");
+}
+
+/* A snapshot's disk size must fit its L1 table: applying it would give the disk a size no L1
+ * table covers (and a header no one can open). */
+static void test_snapshot_disk_size(void **state)
+{
+    (void)state;
+    struct block_dev *bd = create_open("sd.qcow2", 1 << 20, 65536);
+    assert_int_equal(image_snapshot_create(bd, "s"), 0);
+    block_close(bd);
+    uint64_t table = read_be64(tmp("sd.qcow2"), 64);
+    uint8_t huge[8];
+    qcow2_put64(huge, 1ULL << 50);
+    patch(tmp("sd.qcow2"), table + 40 + 8, huge, 8); /* extra data: vm state size, disk size */
+    expect_open_error(tmp("sd.qcow2"), "snapshot '1' has an invalid disk size");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -134,6 +187,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fresh_cluster_partial_io),
         cmocka_unit_test(test_index_follows_allocation),
+        cmocka_unit_test(test_header_length_multiple_of_8),
+        cmocka_unit_test(test_snapshot_disk_size),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -68,6 +68,10 @@ vhd('tail.vhd', 2040 << 30, 2 << 20, 'full', allocate_last=True)
 vhd('zero-bat.vhd', 8 << 30, 2 << 20, 'head')
 # 1 PiB in the standard VMDK geometry (32 Mi directory entries), one grain at the very end.
 vmdk('tail.vmdk', (1 << 50) // 512, 128, 512, tail_grain=True)
+# A descriptor offset whose byte offset wraps around to sector 1.
+vmdk('desc-wrap.vmdk', 2048, 128, 512)
+with open('desc-wrap.vmdk', 'r+b') as f:
+    f.seek(28); f.write(struct.pack('<QQ', (1 << 55) + 1, 1))
 # 32 TiB whose 1 Mi directory entries all name one empty grain table.
 vmdk('dup-gt.vmdk', (32 << 40) // 512, 128, 512)
 with open('dup-gt.vmdk', 'r+b') as f:
@@ -112,6 +116,9 @@ for f in bomb.vhd bomb.vmdk; do
 done
 grep -q "bomb.vmdk: VMDK capacity 1125899906842624 sectors needs a grain directory of 134217728 entries (at most 33554432)" "$W/.err" ||
     { cat "$W/.err"; fail "bomb.vmdk: unexpected error"; }
+run info -f vmdk desc-wrap.vmdk
+[ "$rc" = 1 ] && grep -q "desc-wrap.vmdk: VMDK descriptor lies outside the file" "$W/.err" ||
+    { cat "$W/.err"; fail "desc-wrap.vmdk: info exited $rc"; }
 run info -f vpc bomb.vhd
 grep -q "bomb.vhd: VHD block size 512 is too small for a 2190433320960-byte disk" "$W/.err" ||
     { cat "$W/.err"; fail "bomb.vhd: unexpected error"; }
