@@ -580,6 +580,12 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
         *out = t;
         return 0;
     }
+    if (off) {
+        /* Two L1 entries naming one table would each change their own copy of it. */
+        int r = qcow2_pre_write_check(s, QCOW2_META_L2, off, s->cs, "L2 table");
+        if (r)
+            return r;
+    }
     if (t && !(l1e & QCOW2_OFLAG_COPIED)) {
         uint64_t rc;
         int r = qcow2_get_refcount(s, off >> s->cluster_bits, &rc);

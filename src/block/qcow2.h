@@ -240,7 +240,8 @@ enum {
     QCOW2_META_RB = 1 << 4,
     QCOW2_META_SNAPTABLE = 1 << 5,
     QCOW2_META_SNAP_L1 = 1 << 6,
-    QCOW2_META_ALL = (1 << 7) - 1,
+    QCOW2_META_SHARED_L2 = 1 << 7, /* an L2 table that more than one active L1 entry names */
+    QCOW2_META_ALL = (1 << 8) - 1,
 };
 /* The QCOW2_META_* kind of metadata among `kinds` that [off, off+len) overlaps; 0 if none,
  * negative errno if the index could not be built. */

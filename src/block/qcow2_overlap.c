@@ -45,32 +45,36 @@ struct qcow2_meta_index {
 
     struct meta_range *ranges;
     size_t nranges;
-    /* Open addressing, linear probing: (cluster << 2 | kind bits), 0 = empty. */
+    /* Open addressing, linear probing: (cluster << 3 | kind bits), 0 = empty. */
     uint64_t *slots;
     size_t cap, used;
 };
 
-/* Kinds stored in the hash set (2 bits beside the cluster number). */
-#define SET_L2 1u
-#define SET_RB 2u
+/* Kinds stored in the hash set (3 bits beside the cluster number). */
+#define SET_L2     1u
+#define SET_RB     2u
+#define SET_DUP_L2 4u /* named by more than one active L1 entry */
+#define SET_BITS   3u
 
 static const char *kind_name(unsigned kind)
 {
     switch (kind) {
     case QCOW2_META_HEADER:
-        return "image header";
+        return "the image header";
     case QCOW2_META_L1:
-        return "active L1 table";
+        return "the active L1 table";
     case QCOW2_META_L2:
         return "an L2 table";
     case QCOW2_META_RT:
-        return "refcount table";
+        return "the refcount table";
     case QCOW2_META_RB:
         return "a refcount block";
     case QCOW2_META_SNAPTABLE:
-        return "snapshot table";
+        return "the snapshot table";
     case QCOW2_META_SNAP_L1:
-        return "L1 table of a snapshot";
+        return "the L1 table of a snapshot";
+    case QCOW2_META_SHARED_L2:
+        return "an L2 table that another L1 entry names too";
     }
     return "metadata";
 }
@@ -93,11 +97,13 @@ static int set_add(struct qcow2_meta_index *m, uint64_t cluster, unsigned kind)
     }
     for (size_t i = slot_of(m, cluster);; i = (i + 1) & (m->cap - 1)) {
         if (!m->slots[i]) {
-            m->slots[i] = cluster << 2 | kind;
+            m->slots[i] = cluster << SET_BITS | kind;
             m->used++;
             return 0;
         }
-        if (m->slots[i] >> 2 == cluster) {
+        if (m->slots[i] >> SET_BITS == cluster) {
+            if (m->slots[i] & kind & SET_L2)
+                kind |= SET_DUP_L2;
             m->slots[i] |= kind;
             return 0;
         }
@@ -117,7 +123,7 @@ static int set_grow(struct qcow2_meta_index *m)
     m->used = 0;
     for (size_t i = 0; i < ocap; i++)
         if (old[i])
-            set_add(m, old[i] >> 2, (unsigned)(old[i] & 3));
+            set_add(m, old[i] >> SET_BITS, (unsigned)(old[i] & ((1u << SET_BITS) - 1)));
     free(old);
     return 0;
 }
@@ -129,8 +135,8 @@ static unsigned set_get(const struct qcow2_meta_index *m, uint64_t cluster)
     for (size_t i = slot_of(m, cluster);; i = (i + 1) & (m->cap - 1)) {
         if (!m->slots[i])
             return 0;
-        if (m->slots[i] >> 2 == cluster)
-            return (unsigned)(m->slots[i] & 3);
+        if (m->slots[i] >> SET_BITS == cluster)
+            return (unsigned)(m->slots[i] & ((1u << SET_BITS) - 1));
     }
 }
 
@@ -140,14 +146,14 @@ static void set_del(struct qcow2_meta_index *m, uint64_t cluster)
     if (!m->cap)
         return;
     size_t i = slot_of(m, cluster);
-    while (m->slots[i] && m->slots[i] >> 2 != cluster)
+    while (m->slots[i] && m->slots[i] >> SET_BITS != cluster)
         i = (i + 1) & (m->cap - 1);
     if (!m->slots[i])
         return;
     m->slots[i] = 0;
     m->used--;
     for (size_t j = (i + 1) & (m->cap - 1); m->slots[j]; j = (j + 1) & (m->cap - 1)) {
-        size_t home = slot_of(m, m->slots[j] >> 2);
+        size_t home = slot_of(m, m->slots[j] >> SET_BITS);
         /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -255,7 +261,7 @@ int qcow2_meta_overlap(struct qcow2 *s, unsigned kinds, uint64_t off, uint64_t l
     for (size_t i = 0; i < m->nranges; i++)
         if ((kinds & m->ranges[i].kind) && off < m->ranges[i].end && m->ranges[i].start < end)
             return (int)m->ranges[i].kind;
-    if (!(kinds & (QCOW2_META_L2 | QCOW2_META_RB)))
+    if (!(kinds & (QCOW2_META_L2 | QCOW2_META_RB | QCOW2_META_SHARED_L2)))
         return 0;
     for (uint64_t c = off >> s->cluster_bits; c <= (end - 1) >> s->cluster_bits; c++) {
         unsigned k = set_get(m, c);
@@ -263,6 +269,8 @@ int qcow2_meta_overlap(struct qcow2 *s, unsigned kinds, uint64_t off, uint64_t l
             return QCOW2_META_L2;
         if ((k & SET_RB) && (kinds & QCOW2_META_RB))
             return QCOW2_META_RB;
+        if ((k & SET_DUP_L2) && (kinds & QCOW2_META_SHARED_L2))
+            return QCOW2_META_SHARED_L2;
     }
     return 0;
 }
@@ -302,6 +310,6 @@ int qcow2_pre_write_check(struct qcow2 *s, unsigned allowed, uint64_t off, uint6
     int k = qcow2_meta_overlap(s, QCOW2_META_ALL & ~allowed, off, len);
     if (k <= 0)
         return k;
-    return qcow2_signal_corruption(s, "%s at 0x%" PRIx64 " overlaps the %s", what, off,
+    return qcow2_signal_corruption(s, "%s at 0x%" PRIx64 " overlaps %s", what, off,
                                    kind_name((unsigned)k));
 }

@@ -167,6 +167,33 @@ static void test_snapshot_disk_size(void **state)
     expect_open_error(tmp("sd.qcow2"), "snapshot '1' has an invalid disk size");
 }
 
+/* Two L1 entries naming one L2 table: a write through either would change only its own cached
+ * copy, and the flush of one copy would undo the other's allocations. */
+static void test_l2_named_twice(void **state)
+{
+    (void)state;
+    struct block_dev *bd = create_open("dup.qcow2", 65536, 512); /* 2 L1 entries */
+    uint8_t buf[512];
+    memset(buf, 0x11, sizeof(buf));
+    assert_int_equal(block_write(bd, 0, buf, sizeof(buf)), 0);
+    block_close(bd);
+    const char *p = tmp("dup.qcow2");
+    uint64_t l1 = read_be64(p, 40);
+    uint8_t e[8];
+    qcow2_put64(e, read_be64(p, l1));
+    patch(p, l1 + 8, e, 8);
+    struct block_dev *w = NULL;
+    char err[512] = "";
+    assert_int_equal(block_open(p, NULL, 0, &w, err, sizeof(err)), 0);
+    assert_int_equal(block_write(w, 32768 + 512, buf, sizeof(buf)), -EIO);
+    block_close(w);
+    uint8_t h[8];
+    int fd = open(p, O_RDONLY);
+    assert_int_equal(pread(fd, h, 8, 72), 8);
+    close(fd);
+    assert_true(qcow2_be64(h) & QCOW2_INCOMPAT_CORRUPT);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -189,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_index_follows_allocation),
         cmocka_unit_test(test_header_length_multiple_of_8),
         cmocka_unit_test(test_snapshot_disk_size),
+        cmocka_unit_test(test_l2_named_twice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
