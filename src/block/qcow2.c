@@ -53,12 +53,41 @@ void qcow2_compressed_range(const struct qcow2 *s, uint64_t e, uint64_t *start, 
 
 int qcow2_check_host_range(struct qcow2 *s, uint64_t off, uint64_t len, const char *what)
 {
-    if (off + len < off || off + len > s->file_size) {
-        log_error("%s: corrupt image: %s at 0x%" PRIx64 " lies past the end of the file",
-                  s->bd->path, what, off);
+    /* Clusters allocated since the last metadata flush may still end past the file's end. */
+    uint64_t end = s->frontier > s->file_size ? s->frontier : s->file_size;
+    if (off + len < off || off + len > end) {
+        /* Reads by the guest can hit this again and again: log it once per open. */
+        if (!s->range_error_logged)
+            log_error("%s: corrupt image: %s at 0x%" PRIx64 " lies past the end of the file",
+                      s->bd->path, what, off);
+        s->range_error_logged = true;
         return -EIO;
     }
     return 0;
+}
+
+/*
+ * Validates the host cluster of a normal L2 entry before guest data is read from or written to
+ * it: cluster-aligned, inside the file, and not part of the image's metadata.
+ */
+static int check_data_cluster(struct qcow2 *s, uint64_t host, bool for_write)
+{
+    if (s->corrupt_signalled)
+        return -EIO;
+    if (host & (s->cs - 1))
+        return qcow2_signal_corruption(s, "data cluster offset 0x%" PRIx64 " is not aligned to "
+                                          "the cluster size",
+                                       host);
+    int r = qcow2_check_host_range(s, host, s->cs, "data cluster");
+    if (r)
+        return r;
+    if (for_write)
+        return qcow2_pre_write_check(s, 0, host, s->cs, "guest data cluster");
+    int k = qcow2_meta_overlap(s, QCOW2_META_ALL, host, s->cs);
+    if (k > 0)
+        return qcow2_signal_corruption(s, "guest data cluster at 0x%" PRIx64 " is metadata",
+                                       host);
+    return k;
 }
 
 /* ---- header ---- */
@@ -191,7 +220,7 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
         s->autoclear = qcow2_be64(h + 88);
         s->refcount_order = qcow2_be32(h + 96);
         s->header_length = qcow2_be32(h + 100);
-        if (s->header_length < 104 || s->header_length > s->cs) {
+        if (s->header_length < 104 || s->header_length > s->cs || s->header_length % 8) {
             block_set_err(err, errlen, "%s: invalid header length %u", path, s->header_length);
             return -EINVAL;
         }
@@ -220,8 +249,11 @@ static int parse_header(struct qcow2 *s, unsigned flags, char *err, size_t errle
                       names);
         return -ENOTSUP;
     }
-    if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !(flags & BLOCK_OPEN_READ_ONLY)) {
-        block_set_err(err, errlen, "%s: image is marked corrupt; open it read-only or repair it",
+    if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) &&
+        !(flags & (BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_REPAIR))) {
+        block_set_err(err, errlen,
+                      "%s: image is marked corrupt; open it read-only or repair it (wirt img "
+                      "check -r all)",
                       path);
         return -EIO;
     }
@@ -382,10 +414,13 @@ static void l1_mark_dirty(struct qcow2 *s, uint32_t i)
 
 static int write_l2(struct qcow2 *s, struct qcow2_l2 *t)
 {
+    int r = qcow2_pre_write_check(s, QCOW2_META_L2, t->offset, s->cs, "L2 table");
+    if (r)
+        return r;
     uint8_t *buf = s->cbuf;
     for (uint64_t i = 0; i < s->l2_entries; i++)
         qcow2_put64(buf + 8 * i, t->e[i]);
-    int r = block_pwrite_full(s->fd, buf, s->cs, t->offset);
+    r = block_pwrite_full(s->fd, buf, s->cs, t->offset);
     if (!r && t->offset + s->cs > s->file_size)
         s->file_size = t->offset + s->cs;
     return r;
@@ -413,6 +448,8 @@ int qcow2_flush_meta(struct qcow2 *s, bool sync)
     int r;
     if (s->bd->read_only)
         return 0;
+    if (s->corrupt_signalled)
+        return -EIO;
     bool l1_dirty = s->l1_dirty_lo < s->l1_dirty_hi;
     bool meta = s->dirty_l2 || l1_dirty;
     if (s->frontier > s->file_size) {
@@ -436,6 +473,10 @@ int qcow2_flush_meta(struct qcow2 *s, bool sync)
             if (r)
                 return r;
             uint32_t lo = s->l1_dirty_lo, hi = s->l1_dirty_hi;
+            r = qcow2_pre_write_check(s, QCOW2_META_L1, s->l1_offset + (uint64_t)lo * 8,
+                                      (uint64_t)(hi - lo) * 8, "L1 table");
+            if (r)
+                return r;
             r = qcow2_write_l1(s, s->l1_offset + (uint64_t)lo * 8, s->l1 + lo, hi - lo);
             if (r)
                 return r;
@@ -479,6 +520,7 @@ int qcow2_drop_l2_cache(struct qcow2 *s)
     }
     s->l2c_bytes = 0;
     s->dcache_entry = 0;
+    s->empty_l2 = 0;
     return 0;
 }
 
@@ -538,6 +580,12 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
         *out = t;
         return 0;
     }
+    if (off) {
+        /* Two L1 entries naming one table would each change their own copy of it. */
+        int r = qcow2_pre_write_check(s, QCOW2_META_L2, off, s->cs, "L2 table");
+        if (r)
+            return r;
+    }
     if (t && !(l1e & QCOW2_OFLAG_COPIED)) {
         uint64_t rc;
         int r = qcow2_get_refcount(s, off >> s->cluster_bits, &rc);
@@ -561,6 +609,7 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
                 s->dirty_l2++;
             t->dirty = true;
             s->l1[i] = noff | QCOW2_OFLAG_COPIED;
+            qcow2_meta_add(s, noff, QCOW2_META_L2);
             l1_mark_dirty(s, i);
         }
     } else if (!t) {
@@ -588,6 +637,7 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
         s->l2c_bytes += s->cs;
         s->l2c[i] = t;
         s->l1[i] = noff | QCOW2_OFLAG_COPIED;
+        qcow2_meta_add(s, noff, QCOW2_META_L2);
         l1_mark_dirty(s, i);
     }
     *out = t;
@@ -597,6 +647,9 @@ static int l2_get(struct qcow2 *s, uint32_t i, bool for_write, struct qcow2_l2 *
 static void l2_set(struct qcow2 *s, struct qcow2_l2 *t, uint64_t idx, uint64_t e)
 {
     t->e[idx] = e;
+    t->empty_known = false;
+    if (t->offset == s->empty_l2)
+        s->empty_l2 = 0;
     if (!t->dirty) {
         t->dirty = true;
         s->dirty_l2++;
@@ -764,11 +817,7 @@ static int qcow2_read(struct block_dev *bd, uint64_t offset, void *vbuf, size_t 
             break;
         case QCOW2_CL_NORMAL: {
             uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
-            if (host & (s->cs - 1)) {
-                log_error("%s: corrupt image: unaligned data cluster 0x%" PRIx64, bd->path, host);
-                return -EIO;
-            }
-            if ((r = qcow2_check_host_range(s, host, s->cs, "data cluster")))
+            if ((r = check_data_cluster(s, host, false)))
                 return r;
             host += in;
             if (pl && ph + pl == host && pb + pl == buf) {
@@ -826,7 +875,7 @@ static int read_cluster(struct qcow2 *s, uint64_t c, uint64_t e, uint8_t *out, b
         return 0;
     case QCOW2_CL_NORMAL: {
         uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
-        int r = qcow2_check_host_range(s, host, s->cs, "data cluster");
+        int r = check_data_cluster(s, host, false);
         return r ? r : block_pread_full(s->fd, out, s->cs, host);
     }
     case QCOW2_CL_COMPRESSED:
@@ -840,8 +889,12 @@ static int release_entry(struct qcow2 *s, uint64_t e)
 {
     switch (qcow2_classify(s, e)) {
     case QCOW2_CL_NORMAL:
-    case QCOW2_CL_ZERO_ALLOC:
-        return qcow2_defer_free(s, e & QCOW2_L2E_OFFSET_MASK, s->cs);
+    case QCOW2_CL_ZERO_ALLOC: {
+        /* Dropping the reference of a "data" cluster that is really metadata would free it. */
+        uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
+        int r = qcow2_pre_write_check(s, 0, host, s->cs, "released data cluster");
+        return r ? r : qcow2_defer_free(s, host, s->cs);
+    }
     case QCOW2_CL_COMPRESSED: {
         uint64_t off, len;
         qcow2_compressed_range(s, e, &off, &len);
@@ -870,7 +923,12 @@ static int wbatch_flush(struct qcow2 *s, struct wbatch *w)
 {
     if (!w->len)
         return 0;
-    int r = block_pwrite_full(s->fd, w->buf, w->len, w->host);
+    int r = qcow2_pre_write_check(s, 0, w->host, w->len, "guest data");
+    if (r) {
+        w->len = 0;
+        return r;
+    }
+    r = block_pwrite_full(s->fd, w->buf, w->len, w->host);
     if (!r && w->host + w->len > s->file_size)
         s->file_size = w->host + w->len;
     w->len = 0;
@@ -896,6 +954,8 @@ static int qcow2_write(struct block_dev *bd, uint64_t offset, const void *vbuf, 
     struct wbatch w = {0};
     int r = 0;
     s->dcache_entry = 0;
+    if (s->corrupt_signalled)
+        return -EIO;
     while (len) {
         uint64_t c = offset >> s->cluster_bits;
         uint64_t in = offset & (s->cs - 1);
@@ -917,10 +977,8 @@ static int qcow2_write(struct block_dev *bd, uint64_t offset, const void *vbuf, 
             }
         }
         if (k == QCOW2_CL_NORMAL && (e & QCOW2_OFLAG_COPIED)) {
-            if (host & (s->cs - 1)) {
-                r = -EIO;
+            if ((r = check_data_cluster(s, host, true)))
                 goto out;
-            }
             if ((r = wbatch_add(s, &w, host + in, buf, n)))
                 goto out;
         } else {
@@ -942,7 +1000,9 @@ static int qcow2_write(struct block_dev *bd, uint64_t offset, const void *vbuf, 
                     r = wbatch_add(s, &w, nh + in, buf, n);
                 } else {
                     memcpy(s->cbuf + in, buf, n);
-                    r = block_pwrite_full(s->fd, s->cbuf, s->cs, nh);
+                    r = qcow2_pre_write_check(s, 0, nh, s->cs, "guest data");
+                    if (!r)
+                        r = block_pwrite_full(s->fd, s->cbuf, s->cs, nh);
                     if (!r && nh + s->cs > s->file_size)
                         s->file_size = nh + s->cs;
                 }
@@ -1101,7 +1161,8 @@ static int qcow2_write_compressed(struct block_dev *bd, uint64_t offset, const v
                 where = s->comp_cur;
             }
             s->comp_used += clen;
-            if ((r = block_pwrite_full(s->fd, s->zbuf, clen, where)))
+            if ((r = qcow2_pre_write_check(s, 0, where, clen, "compressed guest data")) ||
+                (r = block_pwrite_full(s->fd, s->zbuf, clen, where)))
                 break;
             if (where + clen > s->file_size)
                 s->file_size = where + clen;
@@ -1141,6 +1202,7 @@ static void qcow2_free_state(struct qcow2 *s)
     free(s->l1);
     qcow2_refcount_free(s);
     qcow2_free_snapshots(s);
+    qcow2_meta_invalidate(s);
     for (unsigned i = 0; i < s->nexts; i++)
         free(s->exts[i].data);
     free(s->exts);
@@ -1257,7 +1319,7 @@ static void qcow2_close(struct block_dev *bd)
     struct qcow2 *s = S(bd);
     if (!s)
         return;
-    if (!bd->read_only) {
+    if (!bd->read_only && !s->corrupt_signalled) {
         int r = qcow2_flush_meta(s, true);
         if (r)
             log_error("%s: flushing metadata on close failed: %s", bd->path, strerror(-r));
@@ -1297,6 +1359,20 @@ static int qcow2_get_info(struct block_dev *bd, struct image_info *info)
     return 0;
 }
 
+static bool l2_is_empty(struct qcow2 *s, struct qcow2_l2 *t)
+{
+    if (!t->empty_known) {
+        uint64_t i = 0;
+        while (i < s->l2_entries && !t->e[i])
+            i++;
+        t->empty = i == s->l2_entries;
+        t->empty_known = true;
+    }
+    if (t->empty && !t->dirty)
+        s->empty_l2 = t->offset;
+    return t->empty;
+}
+
 static unsigned entry_status(struct qcow2 *s, uint64_t e, uint64_t *host)
 {
     *host = 0;
@@ -1326,10 +1402,21 @@ static int qcow2_block_status(struct block_dev *bd, uint64_t offset, uint64_t le
         uint64_t c = pos >> s->cluster_bits;
         uint64_t in = pos & (s->cs - 1);
         uint64_t n = s->cs - in < len - done ? s->cs - in : len - done;
-        struct qcow2_l2 *t;
-        int r = l2_get(s, (uint32_t)(c >> s->l2_bits), false, &t);
+        struct qcow2_l2 *t = NULL;
+        uint32_t l1i = (uint32_t)(c >> s->l2_bits);
+        bool known_empty = l1i < s->l1_size && !s->l2c[l1i] && s->empty_l2 &&
+                           (s->l1[l1i] & QCOW2_L1E_OFFSET_MASK) == s->empty_l2;
+        int r = known_empty ? 0 : l2_get(s, l1i, false, &t);
         if (r)
             return r;
+        if (t && !t->e[c & (s->l2_entries - 1)] && l2_is_empty(s, t))
+            t = NULL;
+        if (!t) {
+            /* No L2 table or an empty one: the rest of its span is unallocated in one step, so
+             * that a huge sparse disk is walked by L1 entries, not by clusters. */
+            uint64_t span_left = (((c >> s->l2_bits) + 1) << (s->l2_bits + s->cluster_bits)) - pos;
+            n = span_left < len - done ? span_left : len - done;
+        }
         uint64_t h;
         unsigned st = entry_status(s, t ? t->e[c & (s->l2_entries - 1)] : 0, &h);
         if (h)

@@ -71,6 +71,7 @@ struct qcow2_l2 {
     uint64_t offset; /* host offset of the table */
     uint64_t *e;     /* entries in host byte order */
     bool dirty;
+    bool empty_known, empty; /* whether every entry is 0 (known since the last change) */
 };
 
 /* A header extension we keep verbatim when rewriting the header. */
@@ -144,6 +145,13 @@ struct qcow2 {
     void *deflate_zs; /* z_stream kept across clusters: (re)initialising zlib is costly */
     void *inflate_zs;
     bool repairing;
+
+    struct qcow2_meta_index *meta; /* metadata overlap index (qcow2_overlap.c); NULL = not built */
+    bool corrupt_signalled;        /* an overlap was found: no more writes of any kind */
+    bool range_error_logged;
+    /* Host offset of an L2 table found all unallocated and unchanged since (0 = none): a
+     * hostile L1 table naming one empty table millions of times is walked in L1 steps. */
+    uint64_t empty_l2;
 };
 
 /* Byte order. */
@@ -222,6 +230,34 @@ int qcow2_sync(struct qcow2 *s);
 int qcow2_write_l1(struct qcow2 *s, uint64_t offset, const uint64_t *l1, uint32_t n);
 int qcow2_read_l1(struct qcow2 *s, uint64_t offset, uint32_t n, uint64_t **out);
 int qcow2_check_host_range(struct qcow2 *s, uint64_t off, uint64_t len, const char *what);
+
+/* Metadata overlap checks (qcow2_overlap.c). */
+enum {
+    QCOW2_META_HEADER = 1 << 0,
+    QCOW2_META_L1 = 1 << 1,
+    QCOW2_META_L2 = 1 << 2,
+    QCOW2_META_RT = 1 << 3,
+    QCOW2_META_RB = 1 << 4,
+    QCOW2_META_SNAPTABLE = 1 << 5,
+    QCOW2_META_SNAP_L1 = 1 << 6,
+    QCOW2_META_SHARED_L2 = 1 << 7, /* an L2 table that more than one active L1 entry names */
+    QCOW2_META_ALL = (1 << 8) - 1,
+};
+/* The QCOW2_META_* kind of metadata among `kinds` that [off, off+len) overlaps; 0 if none,
+ * negative errno if the index could not be built. */
+int qcow2_meta_overlap(struct qcow2 *s, unsigned kinds, uint64_t off, uint64_t len);
+/* Before writing `what` at [off, off+len): 0 if it overlaps no metadata except the kinds in
+ * `allowed`; else refuses (-EIO), logs once and marks the image corrupt. */
+int qcow2_pre_write_check(struct qcow2 *s, unsigned allowed, uint64_t off, uint64_t len,
+                          const char *what);
+/* Logs one line (the first time only), marks a writable image corrupt, returns -EIO.  After it
+ * nothing but the header is written to the image. */
+int qcow2_signal_corruption(struct qcow2 *s, const char *fmt, ...) PRINTF_FMT(2, 3);
+/* A new L2 table or refcount block (kind QCOW2_META_L2/RB) at host offset off. */
+void qcow2_meta_add(struct qcow2 *s, uint64_t off, unsigned kind);
+/* Cluster's refcount dropped to zero: it is no longer metadata. */
+void qcow2_meta_cluster_freed(struct qcow2 *s, uint64_t cluster);
+void qcow2_meta_invalidate(struct qcow2 *s);
 
 /* Snapshots (qcow2_snapshot.c). */
 int qcow2_read_snapshots(struct qcow2 *s, char *err, size_t errlen);

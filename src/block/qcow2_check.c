@@ -23,6 +23,7 @@ struct ck {
     uint64_t n;
     struct image_check_result *res;
     uint64_t *l2buf;
+    bool fix_overlaps; /* repair: unmap guest clusters that lie on metadata */
 };
 
 static void inc(struct ck *k, uint64_t off, uint64_t len, const char *what)
@@ -47,6 +48,9 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
 {
     struct qcow2 *s = k->s;
     uint64_t prev = 0;
+    /* The last table read if it holds no entry at all: a damaged L1 table naming one empty
+     * table millions of times costs a reference count each, not a read and a walk each. */
+    uint64_t empty_l2 = 0;
     for (uint32_t i = 0; i < l1_size; i++) {
         uint64_t l2off = l1[i] & QCOW2_L1E_OFFSET_MASK;
         if (!l2off)
@@ -57,8 +61,18 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
             continue;
         }
         inc(k, l2off, s->cs, "L2 table");
+        bool l2_changed = false;
+        if (l2off == empty_l2)
+            continue;
         if (l2off + s->cs > s->file_size || block_pread_full(s->fd, k->l2buf, s->cs, l2off)) {
             k->res->check_errors++;
+            continue;
+        }
+        uint64_t nonzero = 0;
+        while (nonzero < s->l2_entries && !k->l2buf[nonzero])
+            nonzero++;
+        if (nonzero == s->l2_entries) {
+            empty_l2 = l2off;
             continue;
         }
         for (uint64_t j = 0; j < s->l2_entries; j++) {
@@ -82,6 +96,23 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
                     k->res->corruptions++;
                     break;
                 }
+                if (qcow2_meta_overlap(s, QCOW2_META_ALL, h, s->cs) > 0) {
+                    /* Its "data" is metadata: what the guest would read there is garbage, and
+                     * a write would destroy the metadata.  Repair unmaps the cluster (as zeroes
+                     * in v3, so that no backing file shows through). */
+                    if (k->fix_overlaps) {
+                        k->l2buf[j] = 0;
+                        if (s->version >= 3)
+                            qcow2_put64(&k->l2buf[j], QCOW2_OFLAG_ZERO);
+                        l2_changed = true;
+                        k->res->corruptions_fixed++;
+                    } else {
+                        log_error("%s: ERROR data cluster at 0x%" PRIx64 " is metadata",
+                                  s->bd->path, h);
+                        k->res->corruptions++;
+                    }
+                    break;
+                }
                 inc(k, h, s->cs, "data cluster");
                 if (active) {
                     k->res->allocated_clusters++;
@@ -95,6 +126,10 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
                 break;
             }
         }
+        if (l2_changed &&
+            (qcow2_pre_write_check(s, QCOW2_META_L2, l2off, s->cs, "L2 table") ||
+             block_pwrite_full(s->fd, k->l2buf, s->cs, l2off)))
+            k->res->check_errors++;
     }
 }
 
@@ -165,6 +200,7 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
         return r;
     uint64_t end = s->file_size > s->frontier ? s->file_size : s->frontier;
     struct ck k = {.s = s, .res = res, .n = qcow2_align_up(end, s->cs) >> s->cluster_bits};
+    k.fix_overlaps = (repair & IMAGE_REPAIR_ALL) == IMAGE_REPAIR_ALL && !bd->read_only;
     if (k.n > CHECK_MAX_CLUSTERS) {
         res->check_errors++;
         return -EFBIG;
@@ -256,6 +292,7 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
     if (repair && !bd->read_only) {
         r = qcow2_flush_meta(s, true);
         s->repairing = false;
+        qcow2_meta_invalidate(s);
         if (r)
             return r;
     }
@@ -270,5 +307,12 @@ int qcow2_check(struct block_dev *bd, unsigned repair, struct image_check_result
     res->corruptions_fixed += fixed;
     if (fix && fixed)
         r = qcow2_flush_meta(s, true);
+    if (!r && fix && !res->corruptions && !res->check_errors && !s->corrupt_signalled &&
+        (s->incompat & QCOW2_INCOMPAT_CORRUPT)) {
+        /* Consistent again: read-write opens may use it (the overlap checks still guard). */
+        s->incompat &= ~QCOW2_INCOMPAT_CORRUPT;
+        if (!(r = qcow2_write_header(s)))
+            r = qcow2_sync(s);
+    }
     return r;
 }

@@ -173,6 +173,7 @@ static int ensure_rb(struct qcow2 *s, uint64_t rti, int depth)
     mark_rb_dirty(s, rti);
     s->rt[rti] = off;
     mark_rt_dirty(s, rti);
+    qcow2_meta_add(s, off, QCOW2_META_RB);
     return 0;
 }
 
@@ -203,6 +204,7 @@ int qcow2_set_refcount(struct qcow2 *s, uint64_t cluster, uint64_t rc)
     qcow2_rb_set(s, b, idx, rc);
     mark_rb_dirty(s, rti);
     if (!rc) {
+        qcow2_meta_cluster_freed(s, cluster);
         if (cluster < s->free_hint)
             s->free_hint = cluster;
         if (s->comp_cur >> s->cluster_bits == cluster)
@@ -246,6 +248,12 @@ int qcow2_alloc_cluster(struct qcow2 *s, uint64_t *host, bool *known_zero)
     }
     if (c == 0)
         c = 1; /* never hand out the header cluster */
+    if (c < fc) {
+        /* Free by its refcount: a damaged refcount must not hand out a metadata cluster. */
+        int r = qcow2_pre_write_check(s, 0, c << s->cluster_bits, s->cs, "newly allocated cluster");
+        if (r)
+            return r;
+    }
     *known_zero = c >= fc;
     if (c >= fc) {
         c = fc;
@@ -299,8 +307,10 @@ int qcow2_free_now(struct qcow2 *s, uint64_t off, uint64_t len)
         if (r)
             return r;
         uint64_t rc;
-        if (!qcow2_get_refcount(s, c, &rc) && !rc) {
-            /* Give the space back to the host; failure is harmless. */
+        if (!qcow2_get_refcount(s, c, &rc) && !rc &&
+            qcow2_meta_overlap(s, QCOW2_META_ALL, c << s->cluster_bits, s->cs) == 0) {
+            /* Give the space back to the host (never a metadata cluster's: a damaged
+             * refcount may say it is free); failure is harmless. */
             if (fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                           (off_t)(c << s->cluster_bits), (off_t)s->cs) < 0) {
             }
@@ -316,7 +326,10 @@ int qcow2_write_refcounts(struct qcow2 *s)
             if (!s->rb_dirty[i])
                 continue;
             uint64_t off = s->rt[i] & QCOW2_RTE_OFFSET_MASK;
-            int r = block_pwrite_full(s->fd, s->rbc[i], s->cs, off);
+            int r = qcow2_pre_write_check(s, QCOW2_META_RB, off, s->cs, "refcount block");
+            if (r)
+                return r;
+            r = block_pwrite_full(s->fd, s->rbc[i], s->cs, off);
             if (r)
                 return r;
             if (off + s->cs > s->file_size)
@@ -331,6 +344,10 @@ int qcow2_write_refcounts(struct qcow2 *s)
         if (r)
             return r;
         uint64_t n = s->rt_dirty_hi - s->rt_dirty_lo;
+        r = qcow2_pre_write_check(s, QCOW2_META_RT, s->rt_offset + s->rt_dirty_lo * 8, n * 8,
+                                  "refcount table");
+        if (r)
+            return r;
         uint8_t *buf = malloc(n * 8);
         if (!buf)
             return -ENOMEM;

@@ -90,6 +90,14 @@ int qcow2_read_snapshots(struct qcow2 *s, char *err, size_t errlen)
             block_set_err(err, errlen, "%s: snapshot '%s' has an invalid L1 table", path, sn->id);
             return -EINVAL;
         }
+        if (sn->extra_size >= 16 &&
+            (sn->disk_size > (1ULL << 62) ||
+             sn->disk_size > ((uint64_t)sn->l1_size << (s->l2_bits + s->cluster_bits)))) {
+            /* Applying it would give the disk a size its L1 table does not cover. */
+            block_set_err(err, errlen, "%s: snapshot '%s' has an invalid disk size %" PRIu64, path,
+                          sn->id, sn->disk_size);
+            return -EINVAL;
+        }
         p += qcow2_align_up(total, 8);
     }
     s->snapshots_size = p - s->snapshots_offset;
@@ -116,12 +124,15 @@ static int read_l2_direct(struct qcow2 *s, uint64_t off, uint64_t *e)
 
 static int write_l2_direct(struct qcow2 *s, uint64_t off, const uint64_t *e)
 {
+    int r = qcow2_pre_write_check(s, QCOW2_META_L2, off, s->cs, "L2 table");
+    if (r)
+        return r;
     uint8_t *b = malloc(s->cs);
     if (!b)
         return -ENOMEM;
     for (uint64_t i = 0; i < s->l2_entries; i++)
         qcow2_put64(b + 8 * i, e[i]);
-    int r = block_pwrite_full(s->fd, b, s->cs, off);
+    r = block_pwrite_full(s->fd, b, s->cs, off);
     free(b);
     return r;
 }
@@ -186,6 +197,7 @@ int qcow2_fix_copied(struct qcow2 *s, uint64_t *fixed, uint64_t *mismatches)
         return -ENOMEM;
     int r = 0;
     bool l1_changed = false;
+    uint64_t empty_l2 = 0; /* last table read that has no entries (see qcow2_check) */
     for (uint32_t i = 0; i < s->l1_size && !r; i++) {
         uint64_t l2off = s->l1[i] & QCOW2_L1E_OFFSET_MASK;
         if (!l2off)
@@ -203,8 +215,17 @@ int qcow2_fix_copied(struct qcow2 *s, uint64_t *fixed, uint64_t *mismatches)
                 (*fixed)++;
             }
         }
+        if (l2off == empty_l2)
+            continue;
         if ((r = read_l2_direct(s, l2off, e)))
             break;
+        uint64_t nonzero = 0;
+        while (nonzero < s->l2_entries && !e[nonzero])
+            nonzero++;
+        if (nonzero == s->l2_entries) {
+            empty_l2 = l2off;
+            continue;
+        }
         bool changed = false;
         for (uint64_t j = 0; j < s->l2_entries; j++) {
             enum qcow2_ctype_l2 k = qcow2_classify(s, e[j]);
@@ -312,11 +333,14 @@ static int find_snapshot(struct qcow2 *s, const char *name_or_id)
 
 static int begin(struct qcow2 *s)
 {
+    /* The set of L2 tables changes wholesale: rebuild the overlap index when next needed. */
+    qcow2_meta_invalidate(s);
     return qcow2_drop_l2_cache(s);
 }
 
 static int finish(struct qcow2 *s, int r)
 {
+    qcow2_meta_invalidate(s);
     if (r)
         return r;
     uint64_t fixed = 0;

@@ -11,7 +11,10 @@
  * a sector bitmap padded to 512 bytes followed by block_size bytes of data.
  *
  * The disk size is the footer's current_size.  Differencing disks are
- * refused.  Offsets and table sizes are checked against the file size.
+ * refused.  Offsets and table sizes are checked against the file size, the
+ * BAT's size against VHD_MAX_BAT_ENTRIES, and the BAT is read on demand (a
+ * sparse file can claim a table of gigabytes); every block offset is checked
+ * when used.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "block/block_int.h"
+#include "block/table32.h"
 
 #define SECTOR         512u
 #define VHD_COOKIE     "conectix"
@@ -32,6 +36,10 @@
 #define VHD_BAT_FREE   0xffffffffu
 #define VHD_MAX_BLOCK  (256u << 20)
 #define VHD_MAX_SIZE   (2040ull << 30) /* the format's documented limit */
+/* 64 MiB of BAT: a 2040 GiB disk in blocks of 128 KiB or more (the tools write 512 KiB and
+ * 2 MiB).  The spec sets no lower bound on the block size, but a disk of 512-byte blocks would
+ * need a 16 GiB table that every walk of the disk has to read. */
+#define VHD_MAX_BAT_ENTRIES (1u << 24)
 
 struct vhd {
     int fd;
@@ -41,7 +49,8 @@ struct vhd {
     uint32_t block_size;
     uint32_t bitmap_bytes;
     uint32_t bat_entries;
-    uint32_t *bat;
+    struct table32 bat;
+    uint64_t meta_end; /* end of the headers and the BAT: no block starts before it */
     char creator[5];
 };
 
@@ -139,6 +148,11 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
             (v->block_size & (v->block_size - 1)))
             BLOCK_OPEN_FAIL(-EINVAL, "%s: invalid VHD block size %" PRIu32, name, v->block_size);
         uint64_t need = (v->size + v->block_size - 1) / v->block_size;
+        if (need > VHD_MAX_BAT_ENTRIES)
+            BLOCK_OPEN_FAIL(-EFBIG,
+                            "%s: VHD block size %" PRIu32 " is too small for a %" PRIu64
+                            "-byte disk (a block table of %" PRIu64 " entries; at most %u)",
+                            name, v->block_size, v->size, need, VHD_MAX_BAT_ENTRIES);
         if (max_entries < need)
             BLOCK_OPEN_FAIL(-EINVAL,
                             "%s: VHD block table has %" PRIu32 " entries, the disk needs %" PRIu64,
@@ -147,13 +161,12 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
             BLOCK_OPEN_FAIL(-EINVAL, "%s: VHD block table lies outside the file", name);
         v->bat_entries = (uint32_t)need;
         v->bitmap_bytes = ((v->block_size / SECTOR / 8) + SECTOR - 1) / SECTOR * SECTOR;
-        v->bat = malloc(need * 4);
-        if (!v->bat)
-            BLOCK_OPEN_FAIL(-ENOMEM, "%s: out of memory", name);
-        if ((ret = block_pread_exact(fd, v->bat, need * 4, bat_off)) < 0)
+        v->meta_end = doff + sizeof(d) > bat_off + need * 4 ? doff + sizeof(d) : bat_off + need * 4;
+        if ((ret = table32_init(&v->bat, fd, bat_off, need, true)) < 0)
+            BLOCK_OPEN_FAIL(ret, "%s: out of memory", name);
+        uint32_t e0;
+        if ((ret = table32_get(&v->bat, 0, &e0)) < 0)
             BLOCK_OPEN_FAIL(ret, "%s: cannot read VHD block table: %s", name, strerror(-ret));
-        for (uint32_t i = 0; i < v->bat_entries; i++)
-            v->bat[i] = be32((uint8_t *)&v->bat[i]);
     } else {
         BLOCK_OPEN_FAIL(-ENOTSUP, "%s: unsupported VHD disk type %" PRIu32, name, v->type);
     }
@@ -163,9 +176,29 @@ static int vhd_open(struct block_dev *bd, int fd, unsigned flags, char *err, siz
     bd->read_only = true;
     return 0;
 fail:
-    free(v->bat);
+    table32_free(&v->bat);
     free(v);
     return ret;
+}
+
+/* Host offset of byte `in` of block blk's data; 0 if the block is not allocated. */
+static int block_host(struct block_dev *bd, uint64_t blk, uint64_t in, uint64_t *host)
+{
+    struct vhd *v = bd->priv;
+    uint32_t e;
+    int ret = table32_get(&v->bat, blk, &e);
+    if (ret < 0)
+        return ret;
+    *host = 0;
+    if (e == VHD_BAT_FREE)
+        return 0;
+    /* A block lies after the headers and the BAT (the footer copy at 0 is no block) and
+     * wholly inside the file. */
+    uint64_t start = (uint64_t)e * SECTOR;
+    if (start < v->meta_end || !in_file(v, start, v->bitmap_bytes + (uint64_t)v->block_size))
+        return -EIO; /* the caller's error names the file */
+    *host = start + v->bitmap_bytes + in;
+    return 0;
 }
 
 static int vhd_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len)
@@ -180,14 +213,14 @@ static int vhd_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len
         uint64_t blk = offset / v->block_size;
         uint64_t in = offset % v->block_size;
         size_t n = (size_t)(v->block_size - in < len ? v->block_size - in : len);
-        uint32_t e = v->bat[blk];
-        if (e == VHD_BAT_FREE) {
+        uint64_t host;
+        int ret = block_host(bd, blk, in, &host);
+        if (ret < 0)
+            return ret;
+        if (!host) {
             memset(p, 0, n);
         } else {
-            uint64_t host = (uint64_t)e * SECTOR + v->bitmap_bytes + in;
-            if (!in_file(v, host, n))
-                return -EIO;
-            int ret = block_pread_exact(v->fd, p, n, host);
+            ret = block_pread_exact(v->fd, p, n, host);
             if (ret < 0)
                 return ret;
         }
@@ -202,7 +235,7 @@ static void vhd_close(struct block_dev *bd)
 {
     struct vhd *v = bd->priv;
     if (v) {
-        free(v->bat);
+        table32_free(&v->bat);
         free(v);
     }
     bd->priv = NULL;
@@ -211,10 +244,10 @@ static void vhd_close(struct block_dev *bd)
 static int vhd_block_unit_status(struct block_dev *bd, uint64_t blk, uint64_t in, unsigned *status,
                                  uint64_t *host)
 {
-    struct vhd *v = bd->priv;
-    uint32_t e = v->bat[blk];
-    *status = e == VHD_BAT_FREE ? IMAGE_STATUS_ZERO : IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
-    *host = e == VHD_BAT_FREE ? 0 : (uint64_t)e * SECTOR + v->bitmap_bytes + in;
+    int ret = block_host(bd, blk, in, host);
+    if (ret < 0)
+        return ret;
+    *status = *host ? IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED : IMAGE_STATUS_ZERO;
     return 0;
 }
 
@@ -226,6 +259,20 @@ static int vhd_block_status(struct block_dev *bd, uint64_t offset, uint64_t len,
         *pnum = len;
         *status = IMAGE_STATUS_DATA | IMAGE_STATUS_ALLOCATED;
         *host_offset = offset;
+        return 0;
+    }
+    /* A run of unallocated blocks is found in the BAT in one pass, not block by block. */
+    uint64_t blk = offset / v->block_size, in = offset % v->block_size;
+    uint64_t free_blocks;
+    int ret = table32_run(&v->bat, blk, (in + len + v->block_size - 1) / v->block_size,
+                          VHD_BAT_FREE, &free_blocks);
+    if (ret < 0)
+        return ret;
+    if (free_blocks) {
+        uint64_t run = free_blocks * v->block_size - in;
+        *pnum = run < len ? run : len;
+        *status = IMAGE_STATUS_ZERO;
+        *host_offset = 0;
         return 0;
     }
     return block_status_by_unit(bd, v->block_size, vhd_block_unit_status, offset, len, pnum, status,

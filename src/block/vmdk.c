@@ -12,7 +12,9 @@
  *
  * Every offset and size read from the file is checked against the file
  * size before it is used, so a hostile image yields an error, never an
- * allocation larger than the file itself.
+ * allocation larger than the file itself.  The grain directory is bounded
+ * (VMDK_MAX_GD_ENTRIES) and read on demand, and block status skips runs of
+ * empty directory entries instead of walking the disk grain by grain.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +26,7 @@
 #include <zlib.h>
 
 #include "block/block_int.h"
+#include "block/table32.h"
 
 #define SECTOR              512u
 #define VMDK_MAGIC          "KDMV"
@@ -36,6 +39,10 @@
 #define VMDK_MAX_GRAIN_SECT 2048u /* 1 MiB grains; the spec's default is 128 sectors */
 #define VMDK_MAX_GTES       4096u
 #define VMDK_MAX_DESC       (1u << 20)
+/* 32 Mi directory entries (what QEMU accepts too): 1 PiB in the standard geometry of 512
+ * entries per grain table and 64 KiB grains, far beyond the 2 TiB a hosted sparse extent can
+ * address with its 32-bit sector offsets. */
+#define VMDK_MAX_GD_ENTRIES (32u << 20)
 
 struct vmdk_header {
     uint32_t version, flags;
@@ -52,9 +59,12 @@ struct vmdk {
     uint64_t grain_bytes;
     bool compressed;
     uint32_t gd_entries;
-    uint32_t *gd;
+    struct table32 gd;
     uint32_t *gt;          /* the one cached grain table */
     uint32_t gt_index;     /* which GD entry gt holds; UINT32_MAX = none */
+    /* A GD entry (grain table sector) whose table reads all zeroes (0 = none): a hostile
+     * directory naming one empty table millions of times is walked a table at a time. */
+    uint32_t empty_gt;
     uint8_t *zbuf;         /* compressed grain (marker + data) */
     uint8_t *grain;        /* the one cached decompressed grain */
     uint64_t grain_cached; /* its grain number; UINT64_MAX = none */
@@ -139,7 +149,7 @@ static void vmdk_free(struct vmdk *v)
 {
     if (!v)
         return;
-    free(v->gd);
+    table32_free(&v->gd);
     free(v->gt);
     free(v->zbuf);
     free(v->grain);
@@ -216,7 +226,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
 
     /* The descriptor says what kind of VMDK this is and whether it has a parent. */
     if (v->h.desc_offset && v->h.desc_size) {
-        if (v->h.desc_size > VMDK_MAX_DESC / SECTOR ||
+        if (v->h.desc_size > VMDK_MAX_DESC / SECTOR || v->h.desc_offset > UINT64_MAX / SECTOR ||
             !in_file(v, v->h.desc_offset * SECTOR, v->h.desc_size * SECTOR))
             BLOCK_OPEN_FAIL(-EINVAL, "%s: VMDK descriptor lies outside the file", name);
         size_t dlen = (size_t)v->h.desc_size * SECTOR;
@@ -243,22 +253,26 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
 
     uint64_t span = (uint64_t)ng * gs; /* sectors covered by one GT */
     uint64_t gde = (v->h.capacity + span - 1) / span;
-    if (gde > UINT32_MAX || !in_file(v, v->h.gd_offset * SECTOR, gde * 4) ||
+    if (gde > VMDK_MAX_GD_ENTRIES)
+        BLOCK_OPEN_FAIL(-EFBIG,
+                        "%s: VMDK capacity %" PRIu64 " sectors needs a grain directory of %" PRIu64
+                        " entries (at most %u)",
+                        name, v->h.capacity, gde, VMDK_MAX_GD_ENTRIES);
+    if ( !in_file(v, v->h.gd_offset * SECTOR, gde * 4) ||
         v->h.gd_offset > UINT64_MAX / SECTOR)
         BLOCK_OPEN_FAIL(-EINVAL,
                         "%s: VMDK grain directory (%" PRIu64 " entries) lies outside the file",
                         name, gde);
     v->gd_entries = (uint32_t)gde;
-    v->gd = malloc(gde * 4);
+    ret = table32_init(&v->gd, fd, v->h.gd_offset * SECTOR, gde, false);
     v->gt = malloc((size_t)ng * 4);
     v->grain = malloc(v->grain_bytes);
     v->zbuf = malloc(v->grain_bytes * 2 + SECTOR);
-    if (!v->gd || !v->gt || !v->grain || !v->zbuf)
+    if (ret < 0 || !v->gt || !v->grain || !v->zbuf)
         BLOCK_OPEN_FAIL(-ENOMEM, "%s: out of memory", name);
-    if ((ret = block_pread_exact(fd, v->gd, gde * 4, v->h.gd_offset * SECTOR)) < 0)
+    uint32_t gd0;
+    if ((ret = table32_get(&v->gd, 0, &gd0)) < 0)
         BLOCK_OPEN_FAIL(ret, "%s: cannot read VMDK grain directory: %s", name, strerror(-ret));
-    for (uint32_t i = 0; i < v->gd_entries; i++)
-        v->gd[i] = le32((uint8_t *)&v->gd[i]);
 
     bd->priv = v;
     bd->size = v->h.capacity * SECTOR;
@@ -275,19 +289,30 @@ static int grain_lookup(struct vmdk *v, uint64_t g, uint64_t *host)
     uint64_t gdi = g / v->h.gtes_per_gt;
     uint32_t gti = (uint32_t)(g % v->h.gtes_per_gt);
     *host = 0;
-    if (gdi >= v->gd_entries || v->gd[gdi] == 0)
+    if (gdi >= v->gd_entries)
+        return 0;
+    uint32_t gde;
+    int ret = table32_get(&v->gd, gdi, &gde);
+    if (ret < 0)
+        return ret;
+    if (gde == 0)
         return 0;
     if (v->gt_index != gdi) {
-        uint64_t off = (uint64_t)v->gd[gdi] * SECTOR;
+        uint64_t off = (uint64_t)gde * SECTOR;
         if (!in_file(v, off, (uint64_t)v->h.gtes_per_gt * 4))
             return -EIO;
         v->gt_index = UINT32_MAX;
-        int ret = block_pread_exact(v->fd, v->gt, (size_t)v->h.gtes_per_gt * 4, off);
+        ret = block_pread_exact(v->fd, v->gt, (size_t)v->h.gtes_per_gt * 4, off);
         if (ret < 0)
             return ret;
-        for (uint32_t i = 0; i < v->h.gtes_per_gt; i++)
+        bool empty = true;
+        for (uint32_t i = 0; i < v->h.gtes_per_gt; i++) {
             v->gt[i] = le32((uint8_t *)&v->gt[i]);
+            empty = empty && v->gt[i] <= 1;
+        }
         v->gt_index = (uint32_t)gdi;
+        if (empty)
+            v->empty_gt = gde;
     }
     uint32_t e = v->gt[gti];
     if (e == 0 || e == 1) /* unallocated, or a zeroed grain */
@@ -380,6 +405,29 @@ static int vmdk_block_status(struct block_dev *bd, uint64_t offset, uint64_t len
                              unsigned *status, uint64_t *host_offset)
 {
     struct vmdk *v = bd->priv;
+    /* Empty directory entries are skipped a whole grain table's span at a time; otherwise the
+     * grains are looked at within one grain table. */
+    uint64_t span = v->grain_bytes * v->h.gtes_per_gt;
+    uint64_t gdi = offset / span, in = offset % span;
+    uint64_t empty = 0, max = (in + len + span - 1) / span;
+    while (empty < max && gdi + empty < v->gd_entries) {
+        uint32_t e;
+        int ret = table32_get(&v->gd, gdi + empty, &e);
+        if (ret < 0)
+            return ret;
+        if (e != 0 && e != v->empty_gt)
+            break;
+        empty++;
+    }
+    if (empty) {
+        uint64_t run = empty * span - in;
+        *pnum = run < len ? run : len;
+        *status = IMAGE_STATUS_ZERO;
+        *host_offset = 0;
+        return 0;
+    }
+    if (len > span - in)
+        len = span - in;
     return block_status_by_unit(bd, v->grain_bytes, vmdk_block_unit_status, offset, len, pnum,
                                 status, host_offset);
 }

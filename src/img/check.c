@@ -124,7 +124,9 @@ int img_check(int argc, char **argv)
         return IMG_EXIT_FAIL;
     struct block_dev *bd;
     unsigned flags = BLOCK_OPEN_NO_BACKING;
-    if (!repair) /* a repair writes: it always locks */
+    if (repair) /* a repair writes: it always locks */
+        flags |= BLOCK_OPEN_REPAIR;
+    else
         flags |= BLOCK_OPEN_READ_ONLY | (share ? BLOCK_OPEN_NO_LOCK : 0);
     if (img_open(path, cfmt, flags, &bd) < 0)
         return IMG_EXIT_FAIL;

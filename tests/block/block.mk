@@ -18,7 +18,7 @@ unit-tests: $(BLOCK_HELPERS)
 block-helpers: $(BLOCK_HELPERS)
 
 # The fuzz target links the block sources directly (built with clang).
-FUZZ_BLOCK_SRCS := src/block/block.c src/block/raw.c src/block/vmdk.c src/block/vhd.c $(wildcard src/block/qcow2*.c) src/util/log.c src/util/file.c
+FUZZ_BLOCK_SRCS := src/block/block.c src/block/raw.c src/block/vmdk.c src/block/vhd.c src/block/table32.c $(wildcard src/block/qcow2*.c) src/util/log.c src/util/file.c
 $(BUILD)/fuzz/fuzz_qcow2: fuzz/fuzz_qcow2.c $(FUZZ_BLOCK_SRCS)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
