@@ -183,6 +183,24 @@ static void wait_for_device(struct fuzz_guest *g)
     }
 }
 
+/* A driver cannot have more requests outstanding than its queue has
+ * entries (the split-ring rules: an avail index further ahead is an error);
+ * a device that takes more lets a guest grow host memory without bound. */
+static void check_inflight(struct fuzz_guest *g)
+{
+    struct harness *h = &g->h;
+    pthread_mutex_lock(&h->bus.io_lock);
+    for (unsigned q = 0; q < g->nq; q++) {
+        const struct virtq *vq = &h->vdev->vq[q];
+        if (vq->inflight > vq->num) {
+            fprintf(stderr, "fuzz_virtio: queue %u: %u requests in flight, the queue has %u\n", q,
+                    vq->inflight, vq->num);
+            abort();
+        }
+    }
+    pthread_mutex_unlock(&h->bus.io_lock);
+}
+
 static void inject_frame(struct fuzz_guest *g, struct input *in)
 {
     size_t len = (size_t)take(in, 2);
@@ -241,6 +259,7 @@ static void run_command(struct fuzz_guest *g, struct input *in)
     }
     case OP_NOTIFY:
         h_notify(h, (unsigned)take(in, 1));
+        check_inflight(g);
         break;
     case OP_WAIT:
         wait_for_device(g);

@@ -244,6 +244,15 @@ def virtio_seeds():
                     status_off=0x800 + i) for i in range(2)) +
         struct.pack("<BBHH", OP_EVENT, 0, 1, 0) + notify(0) + WAIT +
         struct.pack("<B", OP_RESET) + blk_request(0, 0, 7, 512, True) + notify(0) + WAIT)
+    # A driver that keeps moving avail->idx on without waiting for the used
+    # ring (issue 9 #1): a queue of four entries, four 512 KiB reads (one
+    # chain, published four times), then the index four further, again and
+    # again.
+    flood = header(qsize=4) + blk_request(0, 0, 0, 512 << 10, True, buf_off=0x10000)
+    flood += publish(0, 0) + publish(0, 0) + publish(0, 0) + notify(0)
+    for i in range(8):
+        flood += struct.pack("<BBH", OP_AVAIL_IDX, 0, 8 + 4 * i) + notify(0)
+    s["blk-inflight-flood"] = flood + WAIT
     # virtio-net: TX on queue 1 (12-byte header + frame), RX buffers on queue 0.
     frame = bytes.fromhex("ffffffffffff525400123456 0806".replace(" ", "")) + bytes(46)
     tx = (data(0, bytes(12) + frame) + struct.pack("<BBBHBIIHH", OP_DESC, 1, 0, 0, 0, 0,
