@@ -171,8 +171,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool eof = false;
     while (!eof) {
         struct pollfd p = {fd, POLLIN | (sent < size ? POLLOUT : 0), 0};
-        if (poll(&p, 1, 10000) <= 0) {
-            fprintf(stderr, "fuzz_control: the server stopped answering\n");
+        int ready = poll(&p, 1, 10000);
+        if (ready < 0 && errno == EINTR)
+            continue; /* libFuzzer's -timeout ticks with SIGALRM */
+        if (ready <= 0 || (p.revents & POLLNVAL)) {
+            fprintf(stderr,
+                    "fuzz_control: the server stopped answering (%zu of %zu bytes sent, %zu "
+                    "bytes of replies)\n",
+                    sent, size, got);
             abort();
         }
         if ((p.revents & POLLOUT) && sent < size) {
