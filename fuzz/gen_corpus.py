@@ -8,7 +8,7 @@ corpus-control (valid control-protocol sessions).
 
 Usage: fuzz/gen_corpus.py [OUTDIR]   (default: fuzz/)
 Files are rewritten only when their content changes; crash reproducers
-kept beside them are left alone.
+kept beside them (crash-*) are left alone.
 """
 import os
 import struct
