@@ -36,7 +36,8 @@ for t in $TARGETS; do
     # Each input gets at most 20 s and 2 GiB (a hostile input must not
     # cost more); one allocation over 1 GiB is a finding too.
     LIMITS="-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20"
-    if ! "$F" $LIMITS -runs=0 "$CORPUS" >"$W/replay-$t" 2>&1; then
+    if ! "$F" $LIMITS -runs=0 -artifact_prefix="$FUZZ_BUILD/fuzz/$t-" "$CORPUS" \
+        >"$W/replay-$t" 2>&1; then
         tail -30 "$W/replay-$t"
         echo "FAIL: $t: the corpus $CORPUS crashes"
         failed=1
