@@ -21,7 +21,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests/unit tests/dev tests/block -name 'test_*.c' 2>/dev/null | sort)
 TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all test unit-tests asan run clean format fetch-guest bench
+.PHONY: all test unit-tests asan tsan run clean format fetch-guest bench
 all: $(BUILD)/wirt
 
 $(BUILD)/obj/%.o: %.c
@@ -46,6 +46,10 @@ asan:
 	$(MAKE) BUILD=build-asan O=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 	    unit-tests
 
+# The same binaries under ThreadSanitizer (the tsan layer of run_tests.py).
+tsan:
+	$(MAKE) BUILD=build-tsan O=-O1 SAN="-fsanitize=thread -fno-omit-frame-pointer" unit-tests
+
 # Everything the README's test command runs; prints "N passed, N failed".
 test: all unit-tests isa-tests
 	python3 tests/run_tests.py
@@ -60,7 +64,7 @@ format:
 	clang-format -i $$(find src tests -name '*.[ch]')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan build-fuzz
 
 # Every benchmark prints wirt/anchor ratios; bench-vm, bench-img and
 # bench-virtio run one family each.
@@ -71,6 +75,6 @@ bench-virtio: $(BUILD)/wirt
 bench: bench-vm bench-img bench-virtio
 
 # Test layers and benchmarks add their own rules here.
--include $(wildcard tests/*/*.mk bench/*.mk)
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/src/main.d
+-include $(wildcard tests/*/*.mk bench/*.mk fuzz/*.mk)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/src/main.d $(TEST_BINS:=.d)
 -include $(wildcard src/*/*.mk)

@@ -8,6 +8,8 @@ Layers, in order:
            (every test case counts; a crash or a non-zero exit that no case
            explains counts as one more failure)
   asan     `make asan`, then the same binaries from build-asan/
+  tsan     `make tsan`, then the same binaries from build-tsan/ under
+           ThreadSanitizer (a data race fails the binary)
   isa      `make isa-tests`, then `build/wirt run --elf` on each
            build/isa/*.elf (exit 0 = pass), once per execution engine
            (default, [interp] = WIRT_JIT=0, [jit-all] = WIRT_JIT_THRESHOLD=1)
@@ -15,12 +17,14 @@ Layers, in order:
            tests/*/test_*.sh run with bash (exit 0 pass, 77 skip)
 
 Usage: tests/run_tests.py [--quick] [-k PATTERN] [--no-asan] [--no-build]
-                          [--layers unit,asan,isa,scripts]
-  --quick     skip the guest tests (tests/guest/) and the sanitizer layer
+                          [--layers unit,asan,tsan,isa,scripts]
+  --quick     skip the guest tests (tests/guest/) and the sanitizer layers
   -k PATTERN  run only tests whose name contains PATTERN (or matches it as a
               shell wildcard); names look like unit/test_bus,
               isa/rv64i.elf, guest/test_boot.py::BootTest.test_uname
-  --no-build  don't run `make asan` / `make isa-tests`; use what is built
+  --no-asan   skip the sanitizer layers (asan and tsan)
+  --no-build  don't run `make asan` / `make tsan` / `make isa-tests`; use
+              what is built
 Options can also come from the environment: make test WIRT_TEST_ARGS=--quick
 
 Tests listed in tests/expected-failures.txt (one name or wildcard a line)
@@ -168,6 +172,8 @@ class Runner:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        # A race report makes the binary exit 66 after its tests ran.
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=0:exitcode=66:second_deadlock_stack=1")
         env.pop("CMOCKA_MESSAGE_OUTPUT", None)
         for d in CMOCKA_DIRS:
             for src in sorted(glob.glob(os.path.join(REPO, "tests", d, "test_*.c"))):
@@ -259,17 +265,24 @@ class Runner:
             for src in sorted(glob.glob(os.path.join(REPO, "tests", d, "test_*.c"))):
                 yield "%s%s/%s" % (prefix, d, os.path.splitext(os.path.basename(src))[0])
 
-    def asan_layer(self):
-        if not any(self.selected(n) for n in self.cmocka_names("asan:")):
+    def sanitizer_layer(self, name):
+        """`make NAME`, then the cmocka binaries from build-NAME/.  The
+        tsan layer runs every binary, the JIT's included: TSan cannot see
+        the x86 code the JIT generates (its memory accesses are not
+        instrumented), so those tests only check the C around it, but they
+        stay quiet and take seconds.  The threads that matter are the
+        device workers (virtio-blk), the event loop, net backends and the
+        two-hart tests."""
+        if not any(self.selected(n) for n in self.cmocka_names(name + ":")):
             return  # -k names other tests; don't spend minutes building
         if not self.args.no_build:
-            status, out, secs = self.make("asan")
+            status, out, secs = self.make(name)
             if status != 0:
-                self.report("FAIL", "asan:build", secs, "make asan: " +
+                self.report("FAIL", name + ":build", secs, "make %s: " % name +
                             describe_status(status), tail(out))
                 return
-            print("      (make asan: %.0fs)" % secs, flush=True)
-        self.cmocka_layer("build-asan", prefix="asan:")
+            print("      (make %s: %.0fs)" % (name, secs), flush=True)
+        self.cmocka_layer("build-" + name, prefix=name + ":")
 
     # -- layer: ISA tests -----------------------------------------------
 
@@ -373,7 +386,10 @@ class Runner:
             self.cmocka_layer("build")
         if "asan" in layers and not self.args.quick and not self.args.no_asan:
             self.heading("sanitizer build (ASan + UBSan)")
-            self.asan_layer()
+            self.sanitizer_layer("asan")
+        if "tsan" in layers and not self.args.quick and not self.args.no_asan:
+            self.heading("sanitizer build (ThreadSanitizer)")
+            self.sanitizer_layer("tsan")
         if "isa" in layers:
             self.heading("ISA tests (build/wirt run --elf)")
             self.isa_layer()
@@ -499,7 +515,7 @@ def main():
     ap.add_argument("-k", metavar="PATTERN")
     ap.add_argument("--no-asan", action="store_true")
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--layers", default="unit,asan,isa,scripts")
+    ap.add_argument("--layers", default="unit,asan,tsan,isa,scripts")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--result-fd", type=int, help=argparse.SUPPRESS)
     argv = sys.argv[1:]

@@ -101,17 +101,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static uint64_t features(struct harness *h)
-{
-    h_wr(h, 0x14, 0);
-    uint64_t lo = h_rd(h, 0x10);
-    h_wr(h, 0x14, 1);
-    return lo | (uint64_t)h_rd(h, 0x10) << 32;
-}
-
 static void start(struct fixture *f)
 {
-    uint64_t feat = features(&f->h);
+    uint64_t feat = h_device_features(&f->h);
     assert_true(h_start(&f->h, feat, 1, 64));
 }
 
@@ -165,7 +157,7 @@ static void test_config(void **state)
                    virtio_mmio_dev_ops.read(f->h.vdev, 0x104, 4) << 32;
     assert_int_equal(cap, DISK_SIZE / 512);
     assert_int_equal(h_rd(&f->h, 0x008), 2);
-    uint64_t feat = features(&f->h);
+    uint64_t feat = h_device_features(&f->h);
     assert_true(feat & F_FLUSH);
     assert_true(feat & F_DISCARD);
     assert_true(feat & F_WZ);
@@ -271,7 +263,7 @@ static void test_write_zeroes_discard(void **state)
 static void test_read_only(void **state)
 {
     struct fixture *f = *state;
-    uint64_t feat = features(&f->h);
+    uint64_t feat = h_device_features(&f->h);
     assert_true(feat & F_RO);
     assert_false(feat & F_WZ);
     start(f);

@@ -27,10 +27,13 @@
 struct harness {
     struct bus bus;
     struct virtio_dev *vdev;
-    bool irq_level;
-    unsigned irq_raises;
-    unsigned bad_writes;
-    unsigned writes;
+    /* Set from device threads (the virtio-blk worker) under the I/O lock,
+     * read by the test without it: atomic, so the tests are race-free
+     * under ThreadSanitizer. */
+    _Atomic bool irq_level;
+    _Atomic unsigned irq_raises;
+    _Atomic unsigned bad_writes;
+    _Atomic unsigned writes;
     uint16_t qnum[VIRTIO_MAX_QUEUES];
     uint16_t avail_idx[VIRTIO_MAX_QUEUES];
     uint16_t next_desc[VIRTIO_MAX_QUEUES];
@@ -96,6 +99,15 @@ static inline void h_wr(struct harness *h, uint64_t off, uint32_t v)
 static inline uint8_t *h_ptr(struct harness *h, uint64_t gpa)
 {
     return h->bus.ram + (gpa - H_RAM_BASE);
+}
+
+/* The 64 feature bits the device offers. */
+static inline uint64_t h_device_features(struct harness *h)
+{
+    h_wr(h, 0x14, 0);
+    uint64_t lo = h_rd(h, 0x10);
+    h_wr(h, 0x14, 1);
+    return lo | (uint64_t)h_rd(h, 0x10) << 32;
 }
 
 /* Negotiates `features` (VERSION_1 should be among them); returns whether
