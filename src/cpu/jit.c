@@ -33,14 +33,21 @@
 #define BLOCK_CODE_MAX (20u << 10)
 #define BLOCK_ROOM     (COMPILE_MAX_BLOCKS * BLOCK_CODE_MAX) /* one jit_compile() call */
 
+/* The code buffer is one memfd mapped twice (W^X): the emitter and the
+ * patchers write through buf (read/write), the host runs the same bytes
+ * at buf + rx_delta (read/execute).  Every pointer the compiler keeps is
+ * in the write view; rel32 jumps within the buffer are the same in both
+ * views, so only addresses that code or C jumps to (slot code pointers,
+ * the entry trampoline, perf map names) are turned into the run view. */
 struct jit {
-    uint8_t *buf, *end, *free;
-    uint8_t *enter;    /* trampoline from C */
-    uint8_t *dispatch; /* r15 = next pc: chain through the fetch TLB or leave */
-    uint8_t *exit;     /* r15 = next pc: leave */
-    uint8_t *epilogue; /* leave with h->pc already set */
-    uint8_t *blocks;   /* first byte after the stubs */
-    FILE *perf_map;    /* WIRT_JIT_PERFMAP=1: /tmp/perf-PID.map names blocks for perf */
+    uint8_t *buf, *end, *free; /* write view */
+    ptrdiff_t rx_delta;        /* run view - write view */
+    uint8_t *enter;            /* trampoline from C (run view) */
+    uint8_t *dispatch;         /* r15 = next pc: chain through the fetch TLB or leave */
+    uint8_t *exit;             /* r15 = next pc: leave */
+    uint8_t *epilogue;         /* leave with h->pc already set */
+    uint8_t *blocks;           /* first byte after the stubs */
+    FILE *perf_map;            /* WIRT_JIT_PERFMAP=1: /tmp/perf-PID.map names blocks for perf */
 };
 
 /* ---- x86-64 encoding ---- */
@@ -355,7 +362,7 @@ static void emit_stubs(struct jit *j)
     static const int saved[] = {RBX, RBP, R12, R13, R14, R15};
 
     /* enter(h = rdi, code = rsi, left = rdx, pc = rcx, ltlb = r8, stlb = r9) */
-    j->enter = e.p;
+    j->enter = e.p + j->rx_delta;
     for (unsigned i = 0; i < ARRAY_SIZE(saved); i++) {
         if (saved[i] >= 8)
             e8(&e, 0x41);
@@ -1589,13 +1596,14 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
 
     struct dinsn *slot = &dp->insn[entry / 2];
     memcpy(start, slot, sizeof(*slot));
+    const uint8_t *run = code + j->rx_delta;
     slot->hidx = JIT_HIDX;
-    memcpy(&slot->imm, &code, sizeof(code));
+    memcpy(&slot->imm, &run, sizeof(run));
     dp->jit = true;
     for (unsigned i = 0; i < DPAGE_SLOTS / 64; i++)
         dp->jit_cover[i] |= cover[i];
     if (j->perf_map)
-        fprintf(j->perf_map, "%lx %lx wirt-jit-pa-%llx\n", (unsigned long)(uintptr_t)code,
+        fprintf(j->perf_map, "%lx %lx wirt-jit-pa-%llx\n", (unsigned long)(uintptr_t)run,
                 (unsigned long)(c->e.p - code), (unsigned long long)(dp->pa + entry));
     j->free = (uint8_t *)(((uintptr_t)c->e.p + 15) & ~(uintptr_t)15);
     c->h->stats.jit_blocks++;
@@ -1636,7 +1644,7 @@ void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage)
     for (unsigned i = 0; i < c->nsites; i++) {
         const struct dinsn *t = &dp->insn[c->sites[i].target / 2];
         if (t->hidx == JIT_HIDX)
-            patch(c->sites[i].fix, jit_slot_code(t));
+            patch(c->sites[i].fix, jit_slot_code(t) - j->rx_delta);
     }
     free(c);
 }
@@ -1657,14 +1665,30 @@ bool jit_init(struct hart *h)
     struct jit *j = calloc(1, sizeof(*j));
     if (!j)
         return false;
-    void *buf = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (buf == MAP_FAILED) {
+    /* No mapping is ever writable and executable at once, so a sandbox
+     * may forbid new executable mappings once this is done. */
+    int fd = memfd_create("wirt-jit", MFD_CLOEXEC);
+    if (fd < 0) {
         free(j);
         return false;
     }
-    j->buf = buf;
+    void *rw = MAP_FAILED, *rx = MAP_FAILED;
+    if (ftruncate(fd, CODE_SIZE) == 0) {
+        rw = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+        rx = mmap(NULL, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    }
+    close(fd); /* the mappings keep the memory */
+    if (rw == MAP_FAILED || rx == MAP_FAILED) {
+        if (rw != MAP_FAILED)
+            munmap(rw, CODE_SIZE);
+        if (rx != MAP_FAILED)
+            munmap(rx, CODE_SIZE);
+        free(j);
+        return false;
+    }
+    j->buf = rw;
     j->end = j->buf + CODE_SIZE;
+    j->rx_delta = (uint8_t *)rx - (uint8_t *)rw;
     emit_stubs(j);
     j->free = j->blocks;
     const char *pm = getenv("WIRT_JIT_PERFMAP");
@@ -1691,6 +1715,7 @@ void jit_free(struct hart *h)
         return;
     if (h->jit->perf_map)
         fclose(h->jit->perf_map);
+    munmap(h->jit->buf + h->jit->rx_delta, CODE_SIZE);
     munmap(h->jit->buf, CODE_SIZE);
     free(h->jit);
     h->jit = NULL;

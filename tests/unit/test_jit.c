@@ -2046,6 +2046,40 @@ static void test_cross_page_remap(void **state)
     assert_true(h->stats.jit_blocks > 0);
 }
 
+/* The code buffer is mapped W^X (two views of one memfd): after blocks
+ * were compiled, chained and run, no mapping of the process is writable
+ * and executable at once. */
+static void test_code_buffer_wx(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    PAIR_CODE(p, B, ADDI(5, 0, 3), ADDI(5, 5, -1), BNE(5, 0, -4), ADDI(6, 0, 7), WFI);
+    run_both(p, 1000, "w^x");
+    assert_true(p->mj->h->stats.jit_blocks > 0);
+    assert_int_equal(hart_get_x(p->mj->h, 6), 7);
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        skip();
+    char line[512];
+    unsigned rwx = 0, rx_memfd = 0;
+    while (fgets(line, sizeof(line), f)) {
+        char perms[8] = "";
+        if (sscanf(line, "%*s %7s", perms) != 1)
+            continue;
+        if (strncmp(perms, "rwx", 3) == 0) {
+            fprintf(stderr, "rwx mapping: %s", line);
+            rwx++;
+        }
+        if (strncmp(perms, "r-x", 3) == 0 && strstr(line, "wirt-jit"))
+            rx_memfd++;
+    }
+    fclose(f);
+    assert_int_equal(rwx, 0);
+    assert_true(rx_memfd > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2062,6 +2096,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_remap, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_code_buffer_wx, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
