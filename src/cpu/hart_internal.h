@@ -5,8 +5,9 @@
  *
  * Files: decode.c (instruction -> struct dinsn), exec.c + exec_loop.h +
  * exec_handlers.h (the interpreter), exec_ops.c + alu.h (instruction
- * semantics the interpreter and the JIT share), jit.c (the block
- * compiler, see jit.h), csr.c, trap.c (traps, interrupts, privilege),
+ * semantics the interpreter and the JIT share), jit.c + jit_x86.h +
+ * jit_regcache.c + jit_runtime.c (the block compiler, see jit.h and
+ * jit_internal.h), csr.c, trap.c (traps, interrupts, privilege),
  * mmu.c (Sv39/Sv48 walks, TLBs, memory slow paths), dcache.c (decoded-page
  * cache), hart.c (lifetime, run loop, WFI, snapshots), fpu.c.
  *
@@ -240,7 +241,7 @@ struct hart {
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
     struct dinsn *cur_dbase;  /* the interpreter's current decoded page (exec_loop.h) */
 
-    /* Block compiler (jit.c). */
+    /* Block compiler (jit*.c). */
     struct jit *jit;        /* NULL: interpret everything */
     unsigned jit_threshold; /* 0 when the JIT is off */
     bool jit_exc;           /* a slow path called from compiled code raised */
@@ -318,7 +319,7 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp);
  * memory, page-crossing allowed); raises and returns false on a fault. */
 bool fetch_slow(struct hart *h, uint64_t pc, uint32_t *insn);
 
-/* Decoded cache (exec.c). */
+/* Decoded cache (dcache.c). */
 void dcache_flush_all(struct hart *h);
 /* The decoded page for a physical page (created if needed, validated
  * against RAM after a FENCE.I). */
