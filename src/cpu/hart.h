@@ -2,8 +2,9 @@
 /*
  * A RISC-V hart (RV64IMAFDC, Zicsr, Zifencei, M/S/U, Sv39/Sv48, Sstc).
  *
- * The hart's whole architectural state lives in struct hart so that
- * snapshots and a later JIT can address it.  Other threads talk to a hart
+ * The architectural state is struct hart_arch (hart_internal.h), the
+ * first member of struct hart; the rest of struct hart is the software
+ * engine's caches (TLBs, decoded pages, the JIT).  Other threads talk to a hart
  * only through hart_set_irq() and hart_stop(), which are thread-safe.
  * Devices never call these directly: the machine builder turns them into
  * irq_lines (see dev/device.h).

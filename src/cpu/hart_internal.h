@@ -178,19 +178,14 @@ struct cpu_shared {
     atomic_int nharts;
 };
 
-struct hart {
+/* The hart's architectural state: what the ISA defines and hart_save()
+ * writes (plus the LR/SC reservation), and nothing an execution engine
+ * derives from it for speed.  Another engine (hardware-assisted) would
+ * keep this in its own form and convert at save/load. */
+struct hart_arch {
     uint64_t x[33]; /* x[32]: write sink for rd == x0 */
     uint64_t pc;
     unsigned priv;
-    unsigned fetch_idx; /* MMU index for instruction fetch */
-    unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
-
-    struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
-    struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
-    uint32_t tlb_dirty;         /* bit acc * MMU_N + idx: that TLB set holds entries */
-    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: entries from 1 GiB+ pages there */
-    uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
-    uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
 
     struct fpu_regs fp;
 
@@ -213,11 +208,30 @@ struct hart {
     bool res_valid;
     uint64_t res_addr, res_val;
 
-    /* Cross-thread: external interrupt lines, "look at me" flag, stop. */
-    _Atomic uint64_t mip_ext;
+    _Atomic uint64_t mip_ext; /* external interrupt lines (any thread) */
+    bool wfi;                 /* stopped in WFI, waiting for mip & mie */
+};
+
+/* A software-engine hart: the architectural state first (generated code
+ * addresses both parts from one base register, by offsetof), then what
+ * the interpreter and the block compiler keep to go fast: MMU indexes,
+ * software TLBs, the decoded-instruction cache and the JIT's state. */
+struct hart {
+    struct hart_arch arch;
+
+    unsigned fetch_idx; /* MMU index for instruction fetch */
+    unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
+
+    struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
+    struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
+    uint32_t tlb_dirty;         /* bit acc * MMU_N + idx: that TLB set holds entries */
+    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: entries from 1 GiB+ pages there */
+    uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
+    uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
+
+    /* Cross-thread: "look at me" flag, stop. */
     atomic_int check;
     atomic_bool stop_req;
-    bool wfi; /* stopped in WFI, waiting for mip & mie */
     pthread_mutex_t lock;
     pthread_cond_t cond;
 
@@ -271,7 +285,7 @@ void hart_set_trace(struct hart *h, bool on);
 /* Privilege / CSR helpers used across the cpu files. */
 uint64_t hart_read_mip(struct hart *h);
 void hart_update_mmu_idx(struct hart *h);
-/* Takes a trap with epc = h->pc; sets h->pc to the handler. */
+/* Takes a trap with epc = h->arch.pc; sets h->arch.pc to the handler. */
 void hart_raise(struct hart *h, uint64_t cause, uint64_t tval);
 /* Takes the highest-priority pending, enabled interrupt; false if none. */
 bool hart_take_interrupt(struct hart *h);
@@ -279,7 +293,7 @@ bool hart_take_interrupt(struct hart *h);
 int hart_pending_interrupt(struct hart *h);
 
 /* The A-extension instructions and the Zicsr instructions (exec_ops.c),
- * with h->pc at the instruction: false after raising an exception.
+ * with h->arch.pc at the instruction: false after raising an exception.
  * cpu_csr() needs mcycle/minstret up to date. */
 bool cpu_amo(struct hart *h, const struct dinsn *d);
 bool cpu_csr(struct hart *h, const struct dinsn *d);

@@ -249,7 +249,7 @@ static bool is_fp_access(unsigned op)
 /* Jumps to an illegal-instruction stub when mstatus.FS is Off. */
 static void emit_fs_check(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
-    op_mem(&c->e, 0, 0xf7, 0, RBX, HOFF(mstatus)); /* test dword [mstatus], FS */
+    op_mem(&c->e, 0, 0xf7, 0, RBX, HOFF(arch.mstatus)); /* test dword [mstatus], FS */
     e32(&c->e, (uint32_t)MSTATUS_FS);
     add_cold(c, COLD_ILLEGAL, jcc_fwd(&c->e, CC_E), d, off, idx);
 }
@@ -312,7 +312,7 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     emit_load_result(e, d, dst);
     k->resume = e->p;
     if (is_fp_access(d->op)) {
-        op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
+        op_mem(e, 0, 0x81, G_OR, RBX, HOFF(arch.mstatus));
         e32(e, (uint32_t)MSTATUS_FS);
     }
 }
@@ -349,11 +349,11 @@ static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsign
     k->resume = e->p;
 }
 
-/* h->pc = the pc of the instruction at off (for slow paths that raise). */
+/* h->arch.pc = the pc of the instruction at off (for slow paths that raise). */
 static void emit_set_pc(struct jc *c, unsigned off)
 {
     lea(&c->e, RCX, R15, (int32_t)off - (int32_t)c->entry);
-    op_mem(&c->e, F_W, 0x89, RCX, RBX, HOFF(pc));
+    op_mem(&c->e, F_W, 0x89, RCX, RBX, HOFF(arch.pc));
 }
 
 static void emit_trap_exit(struct jc *c, unsigned retired)
@@ -620,14 +620,14 @@ static bool emit_fp_fast(struct jc *c, const struct dinsn *d, unsigned off, unsi
         return false;
     }
     struct cold *k = add_cold(c, COLD_FP, NULL, d, off, idx);
-    op_mem(e, 0, 0xf7, 0, RBX, HOFF(mstatus)); /* test dword [mstatus], FS */
+    op_mem(e, 0, 0xf7, 0, RBX, HOFF(arch.mstatus)); /* test dword [mstatus], FS */
     e32(e, (uint32_t)MSTATUS_FS);
     cold_jcc(c, k, CC_E);
-    op_mem(e, 0, 0xf6, 0, RBX, HOFF(fp.fflags)); /* test byte [fflags], NX */
+    op_mem(e, 0, 0xf6, 0, RBX, HOFF(arch.fp.fflags)); /* test byte [fflags], NX */
     e8(e, FFLAG_NX);
     cold_jcc(c, k, CC_E);
     if (rm == RM_DYN) {
-        op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(fp.frm));
+        op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(arch.fp.frm));
         e8(e, RM_RNE);
         cold_jcc(c, k, CC_NE);
     }
@@ -658,7 +658,7 @@ static bool emit_fp_fast(struct jc *c, const struct dinsn *d, unsigned off, unsi
     op_rr(e, F_W, 0x3b, RDX, RCX);
     cold_jcc(c, k, CC_AE); /* overflow */
     op_mem(e, F_W, 0x89, RAX, RBX, FOFF(rd));
-    op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
+    op_mem(e, 0, 0x81, G_OR, RBX, HOFF(arch.mstatus));
     e32(e, (uint32_t)MSTATUS_FS);
     k->resume = e->p;
     return true;

@@ -66,8 +66,8 @@ void jit_reset(struct hart *h);
 void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage);
 
 /* Runs compiled code entered at pc with left instructions of budget
- * (>= JIT_MAX_INSNS); returns the budget left.  h->pc is where to go on;
- * h->jit_exc says a trap was taken (h->pc is then the trap handler). */
+ * (>= JIT_MAX_INSNS); returns the budget left.  h->arch.pc is where to go on;
+ * h->jit_exc says a trap was taken (h->arch.pc is then the trap handler). */
 int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
                   struct tlb_entry *ltlb, struct tlb_entry *stlb);
 

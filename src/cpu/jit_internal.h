@@ -37,7 +37,7 @@ struct jit {
     uint8_t *enter;            /* trampoline from C (run view) */
     uint8_t *dispatch;         /* r15 = next pc: chain through the fetch TLB or leave */
     uint8_t *exit;             /* r15 = next pc: leave */
-    uint8_t *epilogue;         /* leave with h->pc already set */
+    uint8_t *epilogue;         /* leave with h->arch.pc already set */
     uint8_t *blocks;           /* first byte after the stubs */
     FILE *perf_map;            /* WIRT_JIT_PERFMAP=1: /tmp/perf-PID.map names blocks for perf */
 };

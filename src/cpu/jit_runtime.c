@@ -62,13 +62,13 @@ void jit_illegal(struct hart *h, uint32_t raw)
 /* F/D computational instructions: 0 done, 1 trapped (illegal). */
 int jit_fp(struct hart *h, uint32_t raw)
 {
-    bool ok = (h->mstatus & MSTATUS_FS) && fpu_execute(&h->fp, h->x, raw);
-    h->x[0] = 0;
+    bool ok = (h->arch.mstatus & MSTATUS_FS) && fpu_execute(&h->arch.fp, h->arch.x, raw);
+    h->arch.x[0] = 0;
     if (!ok) {
         jit_illegal(h, raw);
         return 1;
     }
-    h->mstatus |= MSTATUS_FS;
+    h->arch.mstatus |= MSTATUS_FS;
     return 0;
 }
 
@@ -102,12 +102,12 @@ int jit_amo(struct hart *h, uint64_t lo, uint64_t hi)
 int jit_csr(struct hart *h, uint64_t lo, uint64_t hi)
 {
     struct dinsn d = unpack(lo, hi);
-    unsigned priv = h->priv, fetch_idx = h->fetch_idx;
+    unsigned priv = h->arch.priv, fetch_idx = h->fetch_idx;
     if (!cpu_csr(h, &d)) {
         h->jit_exc = true;
         return 1;
     }
-    if (h->priv != priv || h->fetch_idx != fetch_idx ||
+    if (h->arch.priv != priv || h->fetch_idx != fetch_idx ||
         ((unsigned)d.imm & 0xfff) == 0x180 /* satp */ ||
         atomic_load_explicit(&h->check, memory_order_relaxed))
         return 2;
@@ -167,12 +167,12 @@ static void emit_stubs(struct jit *j)
     e8(&e, 0xff);
     e8(&e, 0xe0); /* jmp rax */
 
-    /* exit: h->pc = r15 */
+    /* exit: h->arch.pc = r15 */
     j->exit = e.p;
     patch(f1, j->exit);
     patch(f2, j->exit);
     patch(f3, j->exit);
-    op_mem(&e, F_W, 0x89, R15, RBX, HOFF(pc));
+    op_mem(&e, F_W, 0x89, R15, RBX, HOFF(arch.pc));
     j->epilogue = e.p;
     op_rr(&e, F_W, 0x89, R13, RAX);
     alu_ri(&e, F_W, G_ADD, RSP, 8);

@@ -185,8 +185,8 @@ static inline void call_abs(struct emit *e, const void *fn)
     e8(e, 0xd0); /* call rax */
 }
 
-#define XOFF(r)  ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
-#define FOFF(r)  ((int32_t)(offsetof(struct hart, fp) + offsetof(struct fpu_regs, f) + 8 * (r)))
+#define XOFF(r)  ((int32_t)(offsetof(struct hart, arch.x) + 8 * (r)))
+#define FOFF(r)  ((int32_t)(offsetof(struct hart, arch.fp) + offsetof(struct fpu_regs, f) + 8 * (r)))
 #define HOFF(fl) ((int32_t)offsetof(struct hart, fl))
 
 static inline void ld_x(struct emit *e, int reg, unsigned xr)
