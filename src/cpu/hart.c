@@ -2,6 +2,7 @@
 /* Hart lifetime, the run loop with WFI sleep, interrupt lines, snapshots. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     if (posix_memalign((void **)&h, 64, sizeof(*h)) != 0)
         return NULL;
     memset(h, 0, sizeof(*h));
+    h->vcpu.ops = &vcpu_soft;
     h->hartid = hartid;
     h->bus = bus;
     h->clock = clock;
@@ -385,3 +387,58 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     atomic_store(&h->check, 1);
     return true;
 }
+
+/* ---- the software engine behind struct vcpu (vcpu.h) ---- */
+
+static struct hart *soft_hart(struct vcpu *v)
+{
+    return (struct hart *)(void *)((char *)v - offsetof(struct hart, vcpu));
+}
+
+static struct vcpu *soft_create(unsigned id, struct bus *bus, const struct vclock *clock)
+{
+    struct hart *h = hart_new(id, bus, clock);
+    return h ? &h->vcpu : NULL;
+}
+static void soft_destroy(struct vcpu *v)
+{
+    hart_free(soft_hart(v));
+}
+static void soft_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    struct hart *h = soft_hart(v);
+    hart_reset(h, pc, a0, a1);
+    hart_set_x(h, 12, a2);
+}
+static void soft_run(struct vcpu *v)
+{
+    hart_run(soft_hart(v));
+}
+static void soft_stop(struct vcpu *v)
+{
+    hart_stop(soft_hart(v));
+}
+static void soft_set_irq(void *target, unsigned num, bool level)
+{
+    hart_set_irq(soft_hart(target), num, level);
+}
+static void soft_save(struct vcpu *v, struct state_writer *w)
+{
+    hart_save(soft_hart(v), w);
+}
+static bool soft_load(struct vcpu *v, struct state_reader *r, uint32_t version)
+{
+    return hart_load(soft_hart(v), r, version);
+}
+
+const struct vcpu_ops vcpu_soft = {
+    .name = "soft",
+    .create = soft_create,
+    .destroy = soft_destroy,
+    .reset = soft_reset,
+    .run = soft_run,
+    .stop = soft_stop,
+    .set_irq = soft_set_irq,
+    .save = soft_save,
+    .load = soft_load,
+};

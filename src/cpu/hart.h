@@ -17,20 +17,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/vcpu.h" /* IRQ_*; boards use the hart through vcpu_soft */
+
 struct bus;
 struct vclock;
 struct state_writer;
 struct state_reader;
-
-/* Interrupt numbers (bit positions in mip/mie). */
-enum {
-    IRQ_S_SOFT = 1,
-    IRQ_M_SOFT = 3,
-    IRQ_S_TIMER = 5,
-    IRQ_M_TIMER = 7,
-    IRQ_S_EXT = 9,
-    IRQ_M_EXT = 11,
-};
 
 struct hart;
 

@@ -269,6 +269,7 @@ struct hart {
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
     struct hart_stats stats;
+    struct vcpu vcpu; /* as boards see it (vcpu_soft) */
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at

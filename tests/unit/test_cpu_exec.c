@@ -8,7 +8,10 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <unistd.h>
 
+#include "cpu/vcpu.h"
+#include "dev/device.h"
 #include "state/state.h"
 #include "test_cpu_asm.h"
 
@@ -608,10 +611,61 @@ static void test_code_page_reused_for_data(void **state)
     assert_true(h->stats.code_store < 300);
 }
 
+/* The board drives harts only through the vCPU table (cpu/vcpu.h): the
+ * software engine's reset sets pc and a0..a2, interrupt lines reach mip,
+ * run returns after stop from another thread, and save/load round-trip. */
+static void *vcpu_runner(void *arg)
+{
+    vcpu_run(arg);
+    return NULL;
+}
+
+static void test_vcpu_soft(void **state)
+{
+    struct test_machine *m = *state;
+    struct vcpu *v = vcpu_new(&vcpu_soft, 1, &m->bus, &m->clock);
+    assert_non_null(v);
+    assert_ptr_equal(v->ops, &vcpu_soft);
+    struct hart *h = (struct hart *)(void *)((char *)v - offsetof(struct hart, vcpu));
+    TM_CODE(m, B + 0x40, JAL(0, 0));
+    vcpu_reset(v, B + 0x40, 1, 0x1234, 0x5678);
+    assert_int_equal(hart_get_pc(h), B + 0x40);
+    assert_int_equal(hart_get_x(h, 10), 1);
+    assert_int_equal(hart_get_x(h, 11), 0x1234);
+    assert_int_equal(hart_get_x(h, 12), 0x5678);
+    assert_int_equal(h->arch.priv, PRV_M);
+
+    struct irq_line line = {vcpu_irq_setter(v), v, IRQ_M_EXT};
+    line.set(line.target, line.num, true);
+    assert_true(hart_read_mip(h) & MIP_MEIP);
+    line.set(line.target, line.num, false);
+    assert_false(hart_read_mip(h) & MIP_MEIP);
+
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, vcpu_runner, v), 0);
+    usleep(20000);
+    vcpu_stop(v);
+    pthread_join(t, NULL);
+
+    struct state_writer w;
+    state_writer_init(&w);
+    hart_set_x(h, 9, 99);
+    vcpu_save(v, &w);
+    vcpu_reset(v, B, 0, 0, 0);
+    struct state_reader r;
+    state_reader_init(&r, w.buf, w.len);
+    assert_true(vcpu_load(v, &r, HART_STATE_VERSION));
+    assert_int_equal(hart_get_x(h, 9), 99);
+    assert_int_equal(hart_get_x(h, 12), 0x5678);
+    state_writer_free(&w);
+    vcpu_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vcpu_soft, setup, teardown),
         cmocka_unit_test_setup_teardown(test_muldiv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_and_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loads_stores, setup, teardown),
