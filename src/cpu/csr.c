@@ -69,7 +69,7 @@ enum {
 
 bool csr_access_ok(struct hart *h, unsigned csr, bool write)
 {
-    if (h->priv < ((csr >> 8) & 3))
+    if (h->arch.priv < ((csr >> 8) & 3))
         return false;
     if (write && (csr >> 10) == 3)
         return false;
@@ -79,13 +79,13 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
 uint64_t csr_rmw_base(struct hart *h, unsigned csr, uint64_t old)
 {
     if (csr == CSR_MIP)
-        return (old & ~MIP_SEIP) | (h->mip_sw & MIP_SEIP);
+        return (old & ~MIP_SEIP) | (h->arch.mip_sw & MIP_SEIP);
     return old;
 }
 
 static uint64_t read_mstatus(struct hart *h)
 {
-    uint64_t v = h->mstatus | (2ULL << 32) | (2ULL << 34);
+    uint64_t v = h->arch.mstatus | (2ULL << 32) | (2ULL << 34);
     if ((v & MSTATUS_FS) == MSTATUS_FS)
         v |= MSTATUS_SD;
     return v;
@@ -93,11 +93,11 @@ static uint64_t read_mstatus(struct hart *h)
 
 static void write_mstatus(struct hart *h, uint64_t v, uint64_t mask)
 {
-    uint64_t old = h->mstatus;
+    uint64_t old = h->arch.mstatus;
     uint64_t nv = (old & ~mask) | (v & mask);
     if (((nv & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) == 2) /* reserved: keep the old mode */
         nv = (nv & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
-    h->mstatus = nv;
+    h->arch.mstatus = nv;
     if ((old ^ nv) & MSTATUS_MXR)
         tlb_flush_all(h);
     hart_update_mmu_idx(h);
@@ -106,7 +106,7 @@ static void write_mstatus(struct hart *h, uint64_t v, uint64_t mask)
      * arrive later set check themselves.  The kernel toggles SIE all the
      * time, so this keeps compiled code from leaving each time.) */
     uint64_t enables = MSTATUS_SIE | MSTATUS_MIE;
-    if ((nv & ~old & enables) && (hart_read_mip(h) & h->mie))
+    if ((nv & ~old & enables) && (hart_read_mip(h) & h->arch.mie))
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
 }
 
@@ -114,28 +114,28 @@ static void write_mstatus(struct hart *h, uint64_t v, uint64_t mask)
 static bool counter_allowed(struct hart *h, unsigned idx)
 {
     uint32_t bit = 1u << idx;
-    if (h->priv < PRV_M && !(h->mcounteren & bit))
+    if (h->arch.priv < PRV_M && !(h->arch.mcounteren & bit))
         return false;
-    if (h->priv == PRV_U && !(h->scounteren & bit))
+    if (h->arch.priv == PRV_U && !(h->arch.scounteren & bit))
         return false;
     return true;
 }
 
 static bool fs_on(struct hart *h)
 {
-    return (h->mstatus & MSTATUS_FS) != 0;
+    return (h->arch.mstatus & MSTATUS_FS) != 0;
 }
 
 static void fs_dirty(struct hart *h)
 {
-    h->mstatus |= MSTATUS_FS;
+    h->arch.mstatus |= MSTATUS_FS;
 }
 
 static bool stimecmp_allowed(struct hart *h)
 {
-    if (h->priv == PRV_M)
+    if (h->arch.priv == PRV_M)
         return true;
-    return (h->mcounteren & 2) && (h->menvcfg & MENVCFG_STCE);
+    return (h->arch.mcounteren & 2) && (h->arch.menvcfg & MENVCFG_STCE);
 }
 
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
@@ -145,57 +145,57 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
     case CSR_FFLAGS:
         if (!fs_on(h))
             return false;
-        v = h->fp.fflags & 0x1f;
+        v = h->arch.fp.fflags & 0x1f;
         break;
     case CSR_FRM:
         if (!fs_on(h))
             return false;
-        v = h->fp.frm & 7;
+        v = h->arch.fp.frm & 7;
         break;
     case CSR_FCSR:
         if (!fs_on(h))
             return false;
-        v = (h->fp.fflags & 0x1f) | ((h->fp.frm & 7) << 5);
+        v = (h->arch.fp.fflags & 0x1f) | ((h->arch.fp.frm & 7) << 5);
         break;
     case CSR_SSTATUS:
         v = read_mstatus(h) & SSTATUS_READ;
         break;
     case CSR_SIE:
-        v = h->mie & h->mideleg & S_INTS;
+        v = h->arch.mie & h->arch.mideleg & S_INTS;
         break;
     case CSR_STVEC:
-        v = h->stvec;
+        v = h->arch.stvec;
         break;
     case CSR_SCOUNTEREN:
-        v = h->scounteren;
+        v = h->arch.scounteren;
         break;
     case CSR_SENVCFG:
-        v = h->senvcfg;
+        v = h->arch.senvcfg;
         break;
     case CSR_SSCRATCH:
-        v = h->sscratch;
+        v = h->arch.sscratch;
         break;
     case CSR_SEPC:
-        v = h->sepc;
+        v = h->arch.sepc;
         break;
     case CSR_SCAUSE:
-        v = h->scause;
+        v = h->arch.scause;
         break;
     case CSR_STVAL:
-        v = h->stval;
+        v = h->arch.stval;
         break;
     case CSR_SIP:
-        v = hart_read_mip(h) & h->mideleg & S_INTS;
+        v = hart_read_mip(h) & h->arch.mideleg & S_INTS;
         break;
     case CSR_STIMECMP:
         if (!stimecmp_allowed(h))
             return false;
-        v = h->stimecmp;
+        v = h->arch.stimecmp;
         break;
     case CSR_SATP:
-        if (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM))
+        if (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM))
             return false;
-        v = h->satp;
+        v = h->arch.satp;
         break;
     case CSR_MSTATUS:
         v = read_mstatus(h);
@@ -204,46 +204,46 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
         v = MISA_VALUE;
         break;
     case CSR_MEDELEG:
-        v = h->medeleg;
+        v = h->arch.medeleg;
         break;
     case CSR_MIDELEG:
-        v = h->mideleg;
+        v = h->arch.mideleg;
         break;
     case CSR_MIE:
-        v = h->mie;
+        v = h->arch.mie;
         break;
     case CSR_MTVEC:
-        v = h->mtvec;
+        v = h->arch.mtvec;
         break;
     case CSR_MCOUNTEREN:
-        v = h->mcounteren;
+        v = h->arch.mcounteren;
         break;
     case CSR_MENVCFG:
-        v = h->menvcfg;
+        v = h->arch.menvcfg;
         break;
     case CSR_MCOUNTINHIBIT:
-        v = h->mcountinhibit;
+        v = h->arch.mcountinhibit;
         break;
     case CSR_MSCRATCH:
-        v = h->mscratch;
+        v = h->arch.mscratch;
         break;
     case CSR_MEPC:
-        v = h->mepc;
+        v = h->arch.mepc;
         break;
     case CSR_MCAUSE:
-        v = h->mcause;
+        v = h->arch.mcause;
         break;
     case CSR_MTVAL:
-        v = h->mtval;
+        v = h->arch.mtval;
         break;
     case CSR_MIP:
         v = hart_read_mip(h);
         break;
     case CSR_MCYCLE:
-        v = h->mcycle;
+        v = h->arch.mcycle;
         break;
     case CSR_MINSTRET:
-        v = h->minstret;
+        v = h->arch.minstret;
         break;
     case CSR_MVENDORID:
     case CSR_MARCHID:
@@ -259,9 +259,9 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
             unsigned idx = csr - CSR_CYCLE;
             if (!counter_allowed(h, idx))
                 return false;
-            v = idx == 0   ? h->mcycle
+            v = idx == 0   ? h->arch.mcycle
                 : idx == 1 ? vclock_mtime(h->clock)
-                : idx == 2 ? h->minstret
+                : idx == 2 ? h->arch.minstret
                            : 0;
         } else if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) {
             v = 0; /* mhpmcounterN / mhpmeventN: no events */
@@ -271,9 +271,9 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
                 return false; /* odd pmpcfg registers do not exist on RV64 */
             v = 0;
             for (unsigned i = 0; i < 8; i++)
-                v |= (uint64_t)h->pmpcfg[n * 4 + i] << (8 * i);
+                v |= (uint64_t)h->arch.pmpcfg[n * 4 + i] << (8 * i);
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR0 + 63) {
-            v = h->pmpaddr[csr - CSR_PMPADDR0];
+            v = h->arch.pmpaddr[csr - CSR_PMPADDR0];
         } else {
             return false;
         }
@@ -285,7 +285,7 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
 static void write_pmpcfg(struct hart *h, unsigned n, uint64_t v)
 {
     for (unsigned i = 0; i < 8; i++) {
-        uint8_t *cfg = &h->pmpcfg[n * 4 + i];
+        uint8_t *cfg = &h->arch.pmpcfg[n * 4 + i];
         if (*cfg & 0x80) /* locked */
             continue;
         uint8_t b = (uint8_t)(v >> (8 * i)) & 0x9f;
@@ -301,70 +301,70 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_FFLAGS:
         if (!fs_on(h))
             return false;
-        h->fp.fflags = v & 0x1f;
+        h->arch.fp.fflags = v & 0x1f;
         fs_dirty(h);
         return true;
     case CSR_FRM:
         if (!fs_on(h))
             return false;
-        h->fp.frm = v & 7;
+        h->arch.fp.frm = v & 7;
         fs_dirty(h);
         return true;
     case CSR_FCSR:
         if (!fs_on(h))
             return false;
-        h->fp.fflags = v & 0x1f;
-        h->fp.frm = (v >> 5) & 7;
+        h->arch.fp.fflags = v & 0x1f;
+        h->arch.fp.frm = (v >> 5) & 7;
         fs_dirty(h);
         return true;
     case CSR_SSTATUS:
         write_mstatus(h, v, SSTATUS_WRITABLE);
         return true;
     case CSR_SIE: {
-        uint64_t mask = h->mideleg & S_INTS;
-        h->mie = (h->mie & ~mask) | (v & mask);
+        uint64_t mask = h->arch.mideleg & S_INTS;
+        h->arch.mie = (h->arch.mie & ~mask) | (v & mask);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }
     case CSR_STVEC:
-        h->stvec = v & ~2ULL;
+        h->arch.stvec = v & ~2ULL;
         return true;
     case CSR_SCOUNTEREN:
-        h->scounteren = (uint32_t)v;
+        h->arch.scounteren = (uint32_t)v;
         return true;
     case CSR_SENVCFG:
-        h->senvcfg = v & MENVCFG_FIOM;
+        h->arch.senvcfg = v & MENVCFG_FIOM;
         return true;
     case CSR_SSCRATCH:
-        h->sscratch = v;
+        h->arch.sscratch = v;
         return true;
     case CSR_SEPC:
-        h->sepc = v & ~1ULL;
+        h->arch.sepc = v & ~1ULL;
         return true;
     case CSR_SCAUSE:
-        h->scause = v;
+        h->arch.scause = v;
         return true;
     case CSR_STVAL:
-        h->stval = v;
+        h->arch.stval = v;
         return true;
     case CSR_SIP:
-        if (h->mideleg & MIP_SSIP)
-            h->mip_sw = (h->mip_sw & ~MIP_SSIP) | (v & MIP_SSIP);
+        if (h->arch.mideleg & MIP_SSIP)
+            h->arch.mip_sw = (h->arch.mip_sw & ~MIP_SSIP) | (v & MIP_SSIP);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_STIMECMP:
         if (!stimecmp_allowed(h))
             return false;
-        h->stimecmp = v;
+        h->arch.stimecmp = v;
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_SATP: {
-        if (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM))
+        if (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM))
             return false;
         uint64_t mode = v >> 60;
         if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48)
             return true; /* unsupported mode: satp keeps its value */
-        h->satp = v;
+        h->arch.satp = v;
         tlb_flush_all(h);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
@@ -375,54 +375,54 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_MISA:
         return true; /* read-only WARL */
     case CSR_MEDELEG:
-        h->medeleg = v & MEDELEG_WRITABLE;
+        h->arch.medeleg = v & MEDELEG_WRITABLE;
         return true;
     case CSR_MIDELEG:
-        h->mideleg = v & S_INTS;
+        h->arch.mideleg = v & S_INTS;
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MIE:
-        h->mie = v & MIE_WRITABLE;
+        h->arch.mie = v & MIE_WRITABLE;
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MTVEC:
-        h->mtvec = v & ~2ULL;
+        h->arch.mtvec = v & ~2ULL;
         return true;
     case CSR_MCOUNTEREN:
-        h->mcounteren = (uint32_t)v;
+        h->arch.mcounteren = (uint32_t)v;
         return true;
     case CSR_MENVCFG:
-        h->menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE);
+        h->arch.menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:
-        h->mcountinhibit = (uint32_t)v & ~2u;
+        h->arch.mcountinhibit = (uint32_t)v & ~2u;
         return true;
     case CSR_MSCRATCH:
-        h->mscratch = v;
+        h->arch.mscratch = v;
         return true;
     case CSR_MEPC:
-        h->mepc = v & ~1ULL;
+        h->arch.mepc = v & ~1ULL;
         return true;
     case CSR_MCAUSE:
-        h->mcause = v;
+        h->arch.mcause = v;
         return true;
     case CSR_MTVAL:
-        h->mtval = v;
+        h->arch.mtval = v;
         return true;
     case CSR_MIP: {
         uint64_t mask = MIP_SSIP | MIP_SEIP;
-        if (!(h->menvcfg & MENVCFG_STCE))
+        if (!(h->arch.menvcfg & MENVCFG_STCE))
             mask |= MIP_STIP;
-        h->mip_sw = (h->mip_sw & ~mask) | (v & mask);
+        h->arch.mip_sw = (h->arch.mip_sw & ~mask) | (v & mask);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }
     case CSR_MCYCLE:
-        h->mcycle = v;
+        h->arch.mcycle = v;
         return true;
     case CSR_MINSTRET:
-        h->minstret = v;
+        h->arch.minstret = v;
         return true;
     default:
         if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f))
@@ -436,8 +436,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         }
         if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR0 + 63) {
             unsigned i = csr - CSR_PMPADDR0;
-            if (!(h->pmpcfg[i] & 0x80))
-                h->pmpaddr[i] = v & ((1ULL << 54) - 1);
+            if (!(h->arch.pmpcfg[i] & 0x80))
+                h->arch.pmpaddr[i] = v & ((1ULL << 54) - 1);
             return true;
         }
         return false;

@@ -24,21 +24,21 @@ static void trace_insn(struct hart *h, uint64_t pc, const struct dinsn *d)
 {
     if (d->op == OP_DECODE || d->op == OP_END || d->op == OP_CROSS)
         return;
-    fprintf(stderr, "wirt-trace: hart%u p%u pc %016" PRIx64 " insn %0*x %s\n", h->hartid, h->priv,
-            pc, d->len == 2 ? 4 : 8, d->raw, decode_op_name(d->op));
+    fprintf(stderr, "wirt-trace: hart%u p%u pc %016" PRIx64 " insn %0*x %s\n", h->hartid,
+            h->arch.priv, pc, d->len == 2 ? 4 : 8, d->raw, decode_op_name(d->op));
 }
 
 static void counters_add(struct hart *h, uint64_t n)
 {
-    if (!(h->mcountinhibit & 1))
-        h->mcycle += n;
-    if (!(h->mcountinhibit & 4))
-        h->minstret += n;
+    if (!(h->arch.mcountinhibit & 1))
+        h->arch.mcycle += n;
+    if (!(h->arch.mcountinhibit & 4))
+        h->arch.minstret += n;
 }
 
 static bool fp_enabled(const struct hart *h)
 {
-    return (h->mstatus & MSTATUS_FS) != 0;
+    return (h->arch.mstatus & MSTATUS_FS) != 0;
 }
 
 /* GCC merges the identical dispatch tails of all handlers into one
@@ -71,11 +71,11 @@ uint64_t hart_step(struct hart *h, uint64_t max_insns)
             dcache_detach_pending(h);
         }
         if (hart_take_interrupt(h))
-            h->wfi = false;
-        if (h->wfi) {
-            if ((hart_read_mip(h) & h->mie) == 0)
+            h->arch.wfi = false;
+        if (h->arch.wfi) {
+            if ((hart_read_mip(h) & h->arch.mie) == 0)
                 break;
-            h->wfi = false;
+            h->arch.wfi = false;
         }
         h->stats.runs++;
         done += h->trace ? exec_trace(h, max_insns - done) : exec_fast(h, max_insns - done);

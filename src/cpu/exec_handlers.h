@@ -34,7 +34,7 @@ LBL(JIT): {
     left++;
     h->stats.jit_enter++;
     left = (uint64_t)jit_enter(h, code, (int64_t)left, pc, ltlb, stlb);
-    pc = h->pc;
+    pc = h->arch.pc;
     page = TLB_INVALID;
     if (unlikely(h->jit_exc)) {
         h->jit_exc = false;
@@ -84,7 +84,7 @@ LBL(JALR): {
             x[d->rd] = (uint64_t)v;                                                                \
         } else {                                                                                   \
             uint64_t v;                                                                            \
-            h->pc = pc;                                                                            \
+            h->arch.pc = pc;                                                                            \
             if (!mem_load_slow(h, va, SZ, &v))                                                     \
                 goto trap;                                                                         \
             x[d->rd] = (uint64_t)(T)v;                                                             \
@@ -105,7 +105,7 @@ LBL(JALR): {
         if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
             memcpy((void *)(e->addend + va), &(val), SZ);                                          \
         } else {                                                                                   \
-            h->pc = pc;                                                                            \
+            h->arch.pc = pc;                                                                            \
             if (!mem_store_slow(h, va, SZ, (uint64_t)(val)))                                       \
                 goto trap;                                                                         \
         }                                                                                          \
@@ -188,49 +188,49 @@ LBL(FENCE_I):
     }
     goto fetch;
 LBL(ECALL):
-    RAISE(h->priv == PRV_U ? EXC_ECALL_U : h->priv == PRV_S ? EXC_ECALL_S : EXC_ECALL_M, 0);
+    RAISE(h->arch.priv == PRV_U ? EXC_ECALL_U : h->arch.priv == PRV_S ? EXC_ECALL_S : EXC_ECALL_M, 0);
 LBL(EBREAK):
     RAISE(EXC_BREAKPOINT, pc);
 LBL(MRET): {
-    if (h->priv != PRV_M)
+    if (h->arch.priv != PRV_M)
         ILLEGAL();
-    uint64_t st = h->mstatus;
+    uint64_t st = h->arch.mstatus;
     unsigned mpp = (unsigned)((st & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
     st = (st & ~MSTATUS_MIE) | ((st & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
     st |= MSTATUS_MPIE;
     st &= ~MSTATUS_MPP;
     if (mpp != PRV_M)
         st &= ~MSTATUS_MPRV;
-    h->mstatus = st;
-    h->priv = mpp;
+    h->arch.mstatus = st;
+    h->arch.priv = mpp;
     hart_update_mmu_idx(h);
-    pc = h->mepc;
+    pc = h->arch.mepc;
     page = TLB_INVALID;
     goto out; /* interrupts may now be enabled */
 }
 LBL(SRET): {
-    if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TSR)))
+    if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TSR)))
         ILLEGAL();
-    uint64_t st = h->mstatus;
+    uint64_t st = h->arch.mstatus;
     unsigned spp = (st & MSTATUS_SPP) ? PRV_S : PRV_U;
     st = (st & ~MSTATUS_SIE) | ((st & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
     st |= MSTATUS_SPIE;
     st &= ~(MSTATUS_SPP | MSTATUS_MPRV);
-    h->mstatus = st;
-    h->priv = spp;
+    h->arch.mstatus = st;
+    h->arch.priv = spp;
     hart_update_mmu_idx(h);
-    pc = h->sepc;
+    pc = h->arch.sepc;
     page = TLB_INVALID;
     goto out;
 }
 LBL(WFI):
-    if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TW)))
+    if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TW)))
         ILLEGAL();
     pc += LEN;
-    h->wfi = true;
+    h->arch.wfi = true;
     goto out;
 LBL(SFENCE_VMA):
-    if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))
+    if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM)))
         ILLEGAL();
     if (d->rs1 == 0)
         tlb_flush_all(h);
@@ -246,7 +246,7 @@ LBL(CSRRC):
 LBL(CSRRWI):
 LBL(CSRRSI):
 LBL(CSRRCI):
-    h->pc = pc;
+    h->arch.pc = pc;
     SYNC_COUNTERS();
     if (!cpu_csr(h, d))
         goto trap;
@@ -280,7 +280,7 @@ LBL(AMOMIN_D):
 LBL(AMOMAX_D):
 LBL(AMOMINU_D):
 LBL(AMOMAXU_D):
-    h->pc = pc;
+    h->arch.pc = pc;
     if (!cpu_amo(h, d))
         goto trap;
     NEXT();
@@ -298,19 +298,19 @@ LBL(FLD): {
         v = 0;
         memcpy(&v, (const void *)(e->addend + va), sz);
     } else {
-        h->pc = pc;
+        h->arch.pc = pc;
         if (!mem_load_slow(h, va, sz, &v))
             goto trap;
     }
-    h->fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : v;
-    h->mstatus |= MSTATUS_FS;
+    h->arch.fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : v;
+    h->arch.mstatus |= MSTATUS_FS;
     NEXT();
 }
 LBL(FSW): {
     if (!fp_enabled(h))
         ILLEGAL();
     uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
-    uint32_t v = (uint32_t)h->fp.f[d->rs2];
+    uint32_t v = (uint32_t)h->arch.fp.f[d->rs2];
     STORE_VAL(va, 4, v);
     NEXT();
 }
@@ -318,16 +318,16 @@ LBL(FSD): {
     if (!fp_enabled(h))
         ILLEGAL();
     uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
-    uint64_t v = h->fp.f[d->rs2];
+    uint64_t v = h->arch.fp.f[d->rs2];
     STORE_VAL(va, 8, v);
     NEXT();
 }
 LBL(FP):
-    if (!fp_enabled(h) || !fpu_execute(&h->fp, x, d->raw)) {
+    if (!fp_enabled(h) || !fpu_execute(&h->arch.fp, x, d->raw)) {
         x[0] = 0;
         ILLEGAL();
     }
     x[0] = 0;
-    h->mstatus |= MSTATUS_FS;
+    h->arch.mstatus |= MSTATUS_FS;
     NEXT();
 /* clang-format on */

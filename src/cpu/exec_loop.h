@@ -11,8 +11,8 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
         DECODE_OPS(LABEL)
 #undef LABEL
     };
-    uint64_t *const x = h->x;
-    uint64_t pc = h->pc;
+    uint64_t *const x = h->arch.x;
+    uint64_t pc = h->arch.pc;
     /* Dispatches left in the budget: counting down lets one flag-setting
      * subtract both count and test.  Instructions executed = max - left. */
     if (max > INT64_MAX)
@@ -81,7 +81,7 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
     } while (0)
 #define RAISE(cause, tval)                                                                         \
     do {                                                                                           \
-        h->pc = pc;                                                                                \
+        h->arch.pc = pc;                                                                           \
         hart_raise(h, (cause), (tval));                                                            \
         goto trap;                                                                                 \
     } while (0)
@@ -109,7 +109,7 @@ fetch:
             if (unlikely(dp->gen != h->dgen))
                 dcache_validate(h, dp);
         } else {
-            h->pc = pc;
+            h->arch.pc = pc;
             if (!mmu_fetch_page(h, pc, &dp))
                 goto trap_fetch;
             if (!dp)
@@ -133,7 +133,7 @@ jit_compile:
 slow_fetch : {
     /* Code outside plain RAM, or an instruction crossing a page. */
     uint32_t insn;
-    h->pc = pc;
+    h->arch.pc = pc;
     if (!fetch_slow(h, pc, &insn))
         goto trap_fetch;
     decode_insn(&h->tmp_insn[0], insn);
@@ -146,7 +146,7 @@ trap:
     left++; /* the trapping instruction did not retire */
 trap_fetch:
     ntraps++; /* counts against the budget: a trap loop must end the run */
-    pc = h->pc;
+    pc = h->arch.pc;
     ltlb = h->tlb[ACC_LOAD][h->ls_idx];
     stlb = h->tlb[ACC_STORE][h->ls_idx];
     page = TLB_INVALID;
@@ -166,7 +166,7 @@ trap_fetch:
 out_empty:
     left = 0; /* NEXT took it to -1 */
 out:
-    h->pc = pc;
+    h->arch.pc = pc;
     counters_add(h, max - left - synced);
     h->stats.insns += max - left;
     return max - left + ntraps;

@@ -10,16 +10,16 @@
 
 #define AMO_SIMPLE(T, fn)                                                                          \
     do {                                                                                           \
-        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), false);                                  \
+        T *p = mem_atomic_ptr(h, h->arch.x[d->rs1], sizeof(T), false);                             \
         if (!p)                                                                                    \
             return false;                                                                          \
         T old = fn(p, src, __ATOMIC_SEQ_CST);                                                      \
-        h->x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                \
+        h->arch.x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                           \
         return true;                                                                               \
     } while (0)
 #define AMO_CAS(T, ST, pick)                                                                       \
     do {                                                                                           \
-        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), false);                                  \
+        T *p = mem_atomic_ptr(h, h->arch.x[d->rs1], sizeof(T), false);                             \
         if (!p)                                                                                    \
             return false;                                                                          \
         T old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;                                          \
@@ -27,13 +27,13 @@
             nv = ((ST)old pick(ST) src) ? old : src;                                               \
         } while (                                                                                  \
             !__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));  \
-        h->x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                                \
+        h->arch.x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                           \
         return true;                                                                               \
     } while (0)
 
 static bool amo_w(struct hart *h, const struct dinsn *d)
 {
-    uint32_t src = (uint32_t)h->x[d->rs2];
+    uint32_t src = (uint32_t)h->arch.x[d->rs2];
     switch (d->op) {
     case OP_AMOSWAP_W:
         AMO_SIMPLE(uint32_t, __atomic_exchange_n);
@@ -58,7 +58,7 @@ static bool amo_w(struct hart *h, const struct dinsn *d)
 
 static bool amo_d(struct hart *h, const struct dinsn *d)
 {
-    uint64_t src = h->x[d->rs2];
+    uint64_t src = h->arch.x[d->rs2];
     switch (d->op) {
     case OP_AMOSWAP_D:
         AMO_SIMPLE(uint64_t, __atomic_exchange_n);
@@ -83,30 +83,30 @@ static bool amo_d(struct hart *h, const struct dinsn *d)
 
 #define LR(T)                                                                                      \
     do {                                                                                           \
-        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), true);                                   \
+        T *p = mem_atomic_ptr(h, h->arch.x[d->rs1], sizeof(T), true);                              \
         if (!p)                                                                                    \
             return false;                                                                          \
         T v = __atomic_load_n(p, __ATOMIC_SEQ_CST);                                                \
-        h->res_valid = true;                                                                       \
-        h->res_addr = (uint64_t)(uintptr_t)p;                                                      \
-        h->res_val = v;                                                                            \
-        h->x[d->rd] = sizeof(T) == 4 ? SEXT32(v) : (uint64_t)v;                                    \
+        h->arch.res_valid = true;                                                                  \
+        h->arch.res_addr = (uint64_t)(uintptr_t)p;                                                 \
+        h->arch.res_val = v;                                                                       \
+        h->arch.x[d->rd] = sizeof(T) == 4 ? SEXT32(v) : (uint64_t)v;                               \
         return true;                                                                               \
     } while (0)
 #define SC(T)                                                                                      \
     do {                                                                                           \
-        T src = (T)h->x[d->rs2];                                                                   \
-        T *p = mem_atomic_ptr(h, h->x[d->rs1], sizeof(T), false);                                  \
+        T src = (T)h->arch.x[d->rs2];                                                              \
+        T *p = mem_atomic_ptr(h, h->arch.x[d->rs1], sizeof(T), false);                             \
         if (!p)                                                                                    \
             return false;                                                                          \
         bool ok = false;                                                                           \
-        if (h->res_valid && h->res_addr == (uint64_t)(uintptr_t)p) {                               \
-            T expected = (T)h->res_val;                                                            \
+        if (h->arch.res_valid && h->arch.res_addr == (uint64_t)(uintptr_t)p) {                     \
+            T expected = (T)h->arch.res_val;                                                       \
             ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,           \
                                              __ATOMIC_SEQ_CST);                                    \
         }                                                                                          \
-        h->res_valid = false;                                                                      \
-        h->x[d->rd] = !ok;                                                                         \
+        h->arch.res_valid = false;                                                                 \
+        h->arch.x[d->rd] = !ok;                                                                    \
         return true;                                                                               \
     } while (0)
 
@@ -130,7 +130,7 @@ bool cpu_csr(struct hart *h, const struct dinsn *d)
 {
     unsigned kind = (unsigned)(d->op - OP_CSRRW); /* RW, RS, RC, RWI, RSI, RCI */
     unsigned csr = (unsigned)d->imm & 0xfff;
-    uint64_t src = kind >= 3 ? d->rs1 : h->x[d->rs1];
+    uint64_t src = kind >= 3 ? d->rs1 : h->arch.x[d->rs1];
     bool wr = kind % 3 == 0 || d->rs1 != 0;
     uint64_t old = 0;
     if (!csr_access_ok(h, csr, wr))
@@ -143,7 +143,7 @@ bool cpu_csr(struct hart *h, const struct dinsn *d)
         if (!csr_write(h, csr, nv))
             goto illegal;
     }
-    h->x[d->rd] = old;
+    h->arch.x[d->rd] = old;
     return true;
 illegal:
     hart_raise(h, EXC_ILLEGAL, d->raw);

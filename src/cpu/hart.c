@@ -2,6 +2,7 @@
 /* Hart lifetime, the run loop with WFI sleep, interrupt lines, snapshots. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     if (posix_memalign((void **)&h, 64, sizeof(*h)) != 0)
         return NULL;
     memset(h, 0, sizeof(*h));
+    h->vcpu.ops = &vcpu_soft;
     h->hartid = hartid;
     h->bus = bus;
     h->clock = clock;
@@ -176,25 +178,25 @@ void hart_set_trace(struct hart *h, bool on)
 
 void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
 {
-    memset(h->x, 0, sizeof(h->x));
-    memset(&h->fp, 0, sizeof(h->fp));
-    h->x[10] = a0;
-    h->x[11] = a1;
-    h->pc = pc;
-    h->priv = PRV_M;
-    h->mstatus = 0;
-    h->medeleg = h->mideleg = h->mie = h->mip_sw = 0;
-    h->mtvec = h->stvec = h->mepc = h->sepc = 0;
-    h->mcause = h->scause = h->mtval = h->stval = 0;
-    h->mscratch = h->sscratch = h->satp = 0;
-    h->menvcfg = h->senvcfg = 0;
-    h->stimecmp = UINT64_MAX;
-    h->mcounteren = h->scounteren = h->mcountinhibit = 0;
-    h->mcycle = h->minstret = 0;
-    memset(h->pmpcfg, 0, sizeof(h->pmpcfg));
-    memset(h->pmpaddr, 0, sizeof(h->pmpaddr));
-    h->res_valid = false;
-    h->wfi = false;
+    memset(h->arch.x, 0, sizeof(h->arch.x));
+    memset(&h->arch.fp, 0, sizeof(h->arch.fp));
+    h->arch.x[10] = a0;
+    h->arch.x[11] = a1;
+    h->arch.pc = pc;
+    h->arch.priv = PRV_M;
+    h->arch.mstatus = 0;
+    h->arch.medeleg = h->arch.mideleg = h->arch.mie = h->arch.mip_sw = 0;
+    h->arch.mtvec = h->arch.stvec = h->arch.mepc = h->arch.sepc = 0;
+    h->arch.mcause = h->arch.scause = h->arch.mtval = h->arch.stval = 0;
+    h->arch.mscratch = h->arch.sscratch = h->arch.satp = 0;
+    h->arch.menvcfg = h->arch.senvcfg = 0;
+    h->arch.stimecmp = UINT64_MAX;
+    h->arch.mcounteren = h->arch.scounteren = h->arch.mcountinhibit = 0;
+    h->arch.mcycle = h->arch.minstret = 0;
+    memset(h->arch.pmpcfg, 0, sizeof(h->arch.pmpcfg));
+    memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
+    h->arch.res_valid = false;
+    h->arch.wfi = false;
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
@@ -204,12 +206,12 @@ static void wfi_sleep(struct hart *h)
 {
     pthread_mutex_lock(&h->lock);
     while (!atomic_load(&h->stop_req) && !atomic_load(&h->check)) {
-        if (hart_read_mip(h) & h->mie)
+        if (hart_read_mip(h) & h->arch.mie)
             break;
         uint64_t now = host_monotonic_ns();
         uint64_t deadline = now + 1000000000ULL; /* re-check at least every second */
-        if ((h->menvcfg & MENVCFG_STCE) && (h->mie & MIP_STIP)) {
-            uint64_t t = vclock_deadline_ns(h->clock, h->stimecmp);
+        if ((h->arch.menvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_STIP)) {
+            uint64_t t = vclock_deadline_ns(h->clock, h->arch.stimecmp);
             if (t <= now)
                 break;
             if (t < deadline)
@@ -226,7 +228,7 @@ void hart_run(struct hart *h)
 {
     while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
         hart_step(h, RUN_SLICE);
-        if (h->wfi)
+        if (h->arch.wfi)
             wfi_sleep(h);
     }
     atomic_store(&h->stop_req, false);
@@ -252,9 +254,9 @@ void hart_set_irq(void *hart, unsigned num, bool level)
     uint64_t bit = 1ULL << num;
     uint64_t old;
     if (level)
-        old = atomic_fetch_or_explicit(&h->mip_ext, bit, memory_order_acq_rel);
+        old = atomic_fetch_or_explicit(&h->arch.mip_ext, bit, memory_order_acq_rel);
     else
-        old = atomic_fetch_and_explicit(&h->mip_ext, ~bit, memory_order_acq_rel);
+        old = atomic_fetch_and_explicit(&h->arch.mip_ext, ~bit, memory_order_acq_rel);
     if (!!(old & bit) != level)
         kick(h);
 }
@@ -265,10 +267,10 @@ void hart_dump(const struct hart *h, FILE *f)
                                           "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
                                           "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
                                           "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
-    fprintf(f, "hart%u pc %016" PRIx64 " priv %u%s\n", h->hartid, h->pc, h->priv,
-            h->wfi ? " (wfi)" : "");
+    fprintf(f, "hart%u pc %016" PRIx64 " priv %u%s\n", h->hartid, h->arch.pc, h->arch.priv,
+            h->arch.wfi ? " (wfi)" : "");
     for (unsigned i = 0; i < 32; i++)
-        fprintf(f, "%4s %016" PRIx64 "%s", names[i], h->x[i], i % 4 == 3 ? "\n" : "  ");
+        fprintf(f, "%4s %016" PRIx64 "%s", names[i], h->arch.x[i], i % 4 == 3 ? "\n" : "  ");
     fprintf(f,
             "mstatus %016" PRIx64 " mie %03" PRIx64 " mip %03" PRIx64 " mideleg %03" PRIx64
             " medeleg %04" PRIx64 "\n"
@@ -276,25 +278,27 @@ void hart_dump(const struct hart *h, FILE *f)
             "stvec %016" PRIx64 " sepc %016" PRIx64 " scause %016" PRIx64 " stval %016" PRIx64 "\n"
             "satp %016" PRIx64 " menvcfg %016" PRIx64 " stimecmp %016" PRIx64 " minstret %" PRIu64
             "\n",
-            h->mstatus, h->mie, h->mip_sw | atomic_load(&((struct hart *)h)->mip_ext), h->mideleg,
-            h->medeleg, h->mtvec, h->mepc, h->mcause, h->mtval, h->stvec, h->sepc, h->scause,
-            h->stval, h->satp, h->menvcfg, h->stimecmp, h->minstret);
+            h->arch.mstatus, h->arch.mie,
+            h->arch.mip_sw | atomic_load(&((struct hart *)h)->arch.mip_ext), h->arch.mideleg,
+            h->arch.medeleg, h->arch.mtvec, h->arch.mepc, h->arch.mcause, h->arch.mtval,
+            h->arch.stvec, h->arch.sepc, h->arch.scause, h->arch.stval, h->arch.satp,
+            h->arch.menvcfg, h->arch.stimecmp, h->arch.minstret);
 }
 
 uint64_t hart_get_pc(const struct hart *h)
 {
-    return h->pc;
+    return h->arch.pc;
 }
 
 uint64_t hart_get_x(const struct hart *h, unsigned reg)
 {
-    return reg < 32 ? h->x[reg] : 0;
+    return reg < 32 ? h->arch.x[reg] : 0;
 }
 
 void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
 {
     if (reg > 0 && reg < 32)
-        h->x[reg] = value;
+        h->arch.x[reg] = value;
 }
 
 /* The order of fields in the stream; load reads them back the same way. */
@@ -310,23 +314,23 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
 void hart_save(struct hart *h, struct state_writer *w)
 {
     for (unsigned i = 1; i < 32; i++)
-        state_put_u64(w, h->x[i]);
+        state_put_u64(w, h->arch.x[i]);
     for (unsigned i = 0; i < 32; i++)
-        state_put_u64(w, h->fp.f[i]);
-    state_put_u32(w, h->fp.fflags);
-    state_put_u32(w, h->fp.frm);
-    state_put_u8(w, (uint8_t)h->priv);
-#define PUT(f) state_put_u64(w, h->f);
+        state_put_u64(w, h->arch.fp.f[i]);
+    state_put_u32(w, h->arch.fp.fflags);
+    state_put_u32(w, h->arch.fp.frm);
+    state_put_u8(w, (uint8_t)h->arch.priv);
+#define PUT(f) state_put_u64(w, h->arch.f);
     HART_U64_FIELDS(PUT)
 #undef PUT
-    state_put_u32(w, h->mcounteren);
-    state_put_u32(w, h->scounteren);
-    state_put_u32(w, h->mcountinhibit);
-    state_put_bytes(w, h->pmpcfg, sizeof(h->pmpcfg));
+    state_put_u32(w, h->arch.mcounteren);
+    state_put_u32(w, h->arch.scounteren);
+    state_put_u32(w, h->arch.mcountinhibit);
+    state_put_bytes(w, h->arch.pmpcfg, sizeof(h->arch.pmpcfg));
     for (unsigned i = 0; i < 64; i++)
-        state_put_u64(w, h->pmpaddr[i]);
-    state_put_u64(w, atomic_load(&h->mip_ext));
-    state_put_u8(w, h->wfi);
+        state_put_u64(w, h->arch.pmpaddr[i]);
+    state_put_u64(w, atomic_load(&h->arch.mip_ext));
+    state_put_u8(w, h->arch.wfi);
 }
 
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
@@ -360,26 +364,81 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
         return false;
 
-    memcpy(h->x, x, sizeof(x));
-    h->x[32] = 0;
-    memcpy(h->fp.f, f, sizeof(f));
-    h->fp.fflags = fflags & 0x1f;
-    h->fp.frm = frm & 7;
-    h->priv = priv;
-#define SET(f) h->f = s.f;
+    memcpy(h->arch.x, x, sizeof(x));
+    h->arch.x[32] = 0;
+    memcpy(h->arch.fp.f, f, sizeof(f));
+    h->arch.fp.fflags = fflags & 0x1f;
+    h->arch.fp.frm = frm & 7;
+    h->arch.priv = priv;
+#define SET(f) h->arch.f = s.f;
     HART_U64_FIELDS(SET)
 #undef SET
-    h->mcounteren = mcounteren;
-    h->scounteren = scounteren;
-    h->mcountinhibit = mcountinhibit;
-    memcpy(h->pmpcfg, pmpcfg, sizeof(pmpcfg));
-    memcpy(h->pmpaddr, pmpaddr, sizeof(pmpaddr));
-    atomic_store(&h->mip_ext, mip_ext);
-    h->wfi = wfi != 0;
-    h->res_valid = false;
+    h->arch.mcounteren = mcounteren;
+    h->arch.scounteren = scounteren;
+    h->arch.mcountinhibit = mcountinhibit;
+    memcpy(h->arch.pmpcfg, pmpcfg, sizeof(pmpcfg));
+    memcpy(h->arch.pmpaddr, pmpaddr, sizeof(pmpaddr));
+    atomic_store(&h->arch.mip_ext, mip_ext);
+    h->arch.wfi = wfi != 0;
+    h->arch.res_valid = false;
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
     atomic_store(&h->check, 1);
     return true;
 }
+
+/* ---- the software engine behind struct vcpu (vcpu.h) ---- */
+
+static struct hart *soft_hart(struct vcpu *v)
+{
+    return (struct hart *)(void *)((char *)v - offsetof(struct hart, vcpu));
+}
+
+static struct vcpu *soft_create(unsigned id, struct bus *bus, const struct vclock *clock)
+{
+    struct hart *h = hart_new(id, bus, clock);
+    return h ? &h->vcpu : NULL;
+}
+static void soft_destroy(struct vcpu *v)
+{
+    hart_free(soft_hart(v));
+}
+static void soft_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    struct hart *h = soft_hart(v);
+    hart_reset(h, pc, a0, a1);
+    hart_set_x(h, 12, a2);
+}
+static void soft_run(struct vcpu *v)
+{
+    hart_run(soft_hart(v));
+}
+static void soft_stop(struct vcpu *v)
+{
+    hart_stop(soft_hart(v));
+}
+static void soft_set_irq(void *target, unsigned num, bool level)
+{
+    hart_set_irq(soft_hart(target), num, level);
+}
+static void soft_save(struct vcpu *v, struct state_writer *w)
+{
+    hart_save(soft_hart(v), w);
+}
+static bool soft_load(struct vcpu *v, struct state_reader *r, uint32_t version)
+{
+    return hart_load(soft_hart(v), r, version);
+}
+
+const struct vcpu_ops vcpu_soft = {
+    .name = "soft",
+    .create = soft_create,
+    .destroy = soft_destroy,
+    .reset = soft_reset,
+    .run = soft_run,
+    .stop = soft_stop,
+    .set_irq = soft_set_irq,
+    .save = soft_save,
+    .load = soft_load,
+};

@@ -2,8 +2,9 @@
 /*
  * A RISC-V hart (RV64IMAFDC, Zicsr, Zifencei, M/S/U, Sv39/Sv48, Sstc).
  *
- * The hart's whole architectural state lives in struct hart so that
- * snapshots and a later JIT can address it.  Other threads talk to a hart
+ * The architectural state is struct hart_arch (hart_internal.h), the
+ * first member of struct hart; the rest of struct hart is the software
+ * engine's caches (TLBs, decoded pages, the JIT).  Other threads talk to a hart
  * only through hart_set_irq() and hart_stop(), which are thread-safe.
  * Devices never call these directly: the machine builder turns them into
  * irq_lines (see dev/device.h).
@@ -16,20 +17,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/vcpu.h" /* IRQ_*; boards use the hart through vcpu_soft */
+
 struct bus;
 struct vclock;
 struct state_writer;
 struct state_reader;
-
-/* Interrupt numbers (bit positions in mip/mie). */
-enum {
-    IRQ_S_SOFT = 1,
-    IRQ_M_SOFT = 3,
-    IRQ_S_TIMER = 5,
-    IRQ_M_TIMER = 7,
-    IRQ_S_EXT = 9,
-    IRQ_M_EXT = 11,
-};
 
 struct hart;
 

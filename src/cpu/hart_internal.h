@@ -5,8 +5,9 @@
  *
  * Files: decode.c (instruction -> struct dinsn), exec.c + exec_loop.h +
  * exec_handlers.h (the interpreter), exec_ops.c + alu.h (instruction
- * semantics the interpreter and the JIT share), jit.c (the block
- * compiler, see jit.h), csr.c, trap.c (traps, interrupts, privilege),
+ * semantics the interpreter and the JIT share), jit.c + jit_x86.h +
+ * jit_regcache.c + jit_runtime.c (the block compiler, see jit.h and
+ * jit_internal.h), csr.c, trap.c (traps, interrupts, privilege),
  * mmu.c (Sv39/Sv48 walks, TLBs, memory slow paths), dcache.c (decoded-page
  * cache), hart.c (lifetime, run loop, WFI, snapshots), fpu.c.
  *
@@ -177,19 +178,14 @@ struct cpu_shared {
     atomic_int nharts;
 };
 
-struct hart {
+/* The hart's architectural state: what the ISA defines and hart_save()
+ * writes (plus the LR/SC reservation), and nothing an execution engine
+ * derives from it for speed.  Another engine (hardware-assisted) would
+ * keep this in its own form and convert at save/load. */
+struct hart_arch {
     uint64_t x[33]; /* x[32]: write sink for rd == x0 */
     uint64_t pc;
     unsigned priv;
-    unsigned fetch_idx; /* MMU index for instruction fetch */
-    unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
-
-    struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
-    struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
-    uint32_t tlb_dirty;         /* bit acc * MMU_N + idx: that TLB set holds entries */
-    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: entries from 1 GiB+ pages there */
-    uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
-    uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
 
     struct fpu_regs fp;
 
@@ -212,11 +208,30 @@ struct hart {
     bool res_valid;
     uint64_t res_addr, res_val;
 
-    /* Cross-thread: external interrupt lines, "look at me" flag, stop. */
-    _Atomic uint64_t mip_ext;
+    _Atomic uint64_t mip_ext; /* external interrupt lines (any thread) */
+    bool wfi;                 /* stopped in WFI, waiting for mip & mie */
+};
+
+/* A software-engine hart: the architectural state first (generated code
+ * addresses both parts from one base register, by offsetof), then what
+ * the interpreter and the block compiler keep to go fast: MMU indexes,
+ * software TLBs, the decoded-instruction cache and the JIT's state. */
+struct hart {
+    struct hart_arch arch;
+
+    unsigned fetch_idx; /* MMU index for instruction fetch */
+    unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
+
+    struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
+    struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */
+    uint32_t tlb_dirty;         /* bit acc * MMU_N + idx: that TLB set holds entries */
+    uint64_t tlb_super_regions; /* bit (va >> 30) & 63: entries from 1 GiB+ pages there */
+    uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
+    uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
+
+    /* Cross-thread: "look at me" flag, stop. */
     atomic_int check;
     atomic_bool stop_req;
-    bool wfi; /* stopped in WFI, waiting for mip & mie */
     pthread_mutex_t lock;
     pthread_cond_t cond;
 
@@ -240,7 +255,7 @@ struct hart {
     struct dinsn tmp_insn[3]; /* for code outside plain RAM / across pages */
     struct dinsn *cur_dbase;  /* the interpreter's current decoded page (exec_loop.h) */
 
-    /* Block compiler (jit.c). */
+    /* Block compiler (jit*.c). */
     struct jit *jit;        /* NULL: interpret everything */
     unsigned jit_threshold; /* 0 when the JIT is off */
     bool jit_exc;           /* a slow path called from compiled code raised */
@@ -254,6 +269,7 @@ struct hart {
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
     struct hart_stats stats;
+    struct vcpu vcpu; /* as boards see it (vcpu_soft) */
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at
@@ -270,7 +286,7 @@ void hart_set_trace(struct hart *h, bool on);
 /* Privilege / CSR helpers used across the cpu files. */
 uint64_t hart_read_mip(struct hart *h);
 void hart_update_mmu_idx(struct hart *h);
-/* Takes a trap with epc = h->pc; sets h->pc to the handler. */
+/* Takes a trap with epc = h->arch.pc; sets h->arch.pc to the handler. */
 void hart_raise(struct hart *h, uint64_t cause, uint64_t tval);
 /* Takes the highest-priority pending, enabled interrupt; false if none. */
 bool hart_take_interrupt(struct hart *h);
@@ -278,7 +294,7 @@ bool hart_take_interrupt(struct hart *h);
 int hart_pending_interrupt(struct hart *h);
 
 /* The A-extension instructions and the Zicsr instructions (exec_ops.c),
- * with h->pc at the instruction: false after raising an exception.
+ * with h->arch.pc at the instruction: false after raising an exception.
  * cpu_csr() needs mcycle/minstret up to date. */
 bool cpu_amo(struct hart *h, const struct dinsn *d);
 bool cpu_csr(struct hart *h, const struct dinsn *d);
@@ -318,7 +334,7 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp);
  * memory, page-crossing allowed); raises and returns false on a fault. */
 bool fetch_slow(struct hart *h, uint64_t pc, uint32_t *insn);
 
-/* Decoded cache (exec.c). */
+/* Decoded cache (dcache.c). */
 void dcache_flush_all(struct hart *h);
 /* The decoded page for a physical page (created if needed, validated
  * against RAM after a FENCE.I). */

@@ -16,314 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "cpu/alu.h"
 #include "cpu/fpu.h"
-#include "cpu/jit.h"
+#include "cpu/jit_internal.h"
 #include "mem/bus.h"
 #include "util/compiler.h"
 
 #if defined(__x86_64__)
-
-#define CODE_SIZE (64u << 20)
-/* A block's code: 64 instructions of at most ~250 bytes, main line and
- * cold stubs; compile_block() ends a block early rather than pass it. */
-#define BLOCK_CODE_MAX (20u << 10)
-#define BLOCK_ROOM     (COMPILE_MAX_BLOCKS * BLOCK_CODE_MAX) /* one jit_compile() call */
-
-struct jit {
-    uint8_t *buf, *end, *free;
-    uint8_t *enter;    /* trampoline from C */
-    uint8_t *dispatch; /* r15 = next pc: chain through the fetch TLB or leave */
-    uint8_t *exit;     /* r15 = next pc: leave */
-    uint8_t *epilogue; /* leave with h->pc already set */
-    uint8_t *blocks;   /* first byte after the stubs */
-    FILE *perf_map;    /* WIRT_JIT_PERFMAP=1: /tmp/perf-PID.map names blocks for perf */
-};
-
-/* ---- x86-64 encoding ---- */
-
-enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
-enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_L = 12, CC_GE = 13 };
-enum { F_W = 1, F_66 = 2, F_BYTE = 4 };
-/* Group-1 (0x81/0x83) and shift (0xc1/0xd3) opcode extensions. */
-enum { G_ADD = 0, G_OR = 1, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };
-enum { SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
-
-struct emit {
-    uint8_t *p;
-};
-
-static void e8(struct emit *e, unsigned v)
-{
-    *e->p++ = (uint8_t)v;
-}
-static void e32(struct emit *e, uint32_t v)
-{
-    memcpy(e->p, &v, 4);
-    e->p += 4;
-}
-static void e64(struct emit *e, uint64_t v)
-{
-    memcpy(e->p, &v, 8);
-    e->p += 8;
-}
-
-static void prefix(struct emit *e, unsigned f, int reg, int rm, unsigned opc)
-{
-    if (f & F_66)
-        e8(e, 0x66);
-    unsigned rex = 0x40 | ((f & F_W) ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((rm >> 3) & 1);
-    if (rex != 0x40 || (f & F_BYTE))
-        e8(e, rex);
-    if (opc > 0xff)
-        e8(e, opc >> 8);
-    e8(e, opc & 0xff);
-}
-
-static void modrm_mem(struct emit *e, int reg, int base, int32_t disp)
-{
-    unsigned r = (unsigned)(reg & 7) << 3, b = (unsigned)base & 7;
-    unsigned sib = b == 4;
-    if (disp == 0 && b != 5) {
-        e8(e, r | b);
-        if (sib)
-            e8(e, 0x24);
-    } else if (disp >= -128 && disp <= 127) {
-        e8(e, 0x40 | r | b);
-        if (sib)
-            e8(e, 0x24);
-        e8(e, (unsigned)disp & 0xff);
-    } else {
-        e8(e, 0x80 | r | b);
-        if (sib)
-            e8(e, 0x24);
-        e32(e, (uint32_t)disp);
-    }
-}
-
-/* opc reg, [base + disp] */
-static void op_mem(struct emit *e, unsigned f, unsigned opc, int reg, int base, int32_t disp)
-{
-    prefix(e, f, reg, base, opc);
-    modrm_mem(e, reg, base, disp);
-}
-
-/* Scalar-double SSE op xmm, [base + disp] (F2 0F opc); xmm0..7 only. */
-static void sse_sd(struct emit *e, unsigned opc, int xmm, int base, int32_t disp)
-{
-    e8(e, 0xf2);
-    op_mem(e, 0, 0x0f00 | opc, xmm, base, disp);
-}
-
-/* VEX-encoded vfm*213sd xmm0, xmm1, [rbx + disp]: xmm0 = xmm1 * xmm0 +- [m] */
-static void fma213sd_xmm0_xmm1(struct emit *e, unsigned opc, int32_t disp)
-{
-    e8(e, 0xc4);
-    e8(e, 0xe2); /* R X B not extended, map 0F38 */
-    e8(e, 0xf1); /* W1, vvvv = ~xmm1, L0, pp = 66 */
-    e8(e, opc);
-    modrm_mem(e, 0, RBX, disp);
-}
-
-/* opc reg, rm (register direct) */
-static void op_rr(struct emit *e, unsigned f, unsigned opc, int reg, int rm)
-{
-    prefix(e, f, reg, rm, opc);
-    e8(e, 0xc0 | (unsigned)(reg & 7) << 3 | (unsigned)(rm & 7));
-}
-
-static bool fits8(int64_t v)
-{
-    return v >= -128 && v <= 127;
-}
-static bool fits32(int64_t v)
-{
-    return v >= INT32_MIN && v <= INT32_MAX;
-}
-
-/* group-1 op rm, imm32 */
-static void alu_ri(struct emit *e, unsigned f, int ext, int rm, int32_t imm)
-{
-    if (fits8(imm)) {
-        op_rr(e, f, 0x83, ext, rm);
-        e8(e, (unsigned)imm & 0xff);
-    } else {
-        op_rr(e, f, 0x81, ext, rm);
-        e32(e, (uint32_t)imm);
-    }
-}
-
-static void shift_ri(struct emit *e, unsigned f, int ext, int rm, unsigned n)
-{
-    op_rr(e, f, 0xc1, ext, rm);
-    e8(e, n);
-}
-
-static void mov_ri(struct emit *e, int reg, uint64_t v)
-{
-    if (v <= UINT32_MAX) { /* mov r32, imm32 zero-extends */
-        if (reg >= 8)
-            e8(e, 0x41);
-        e8(e, 0xb8 + (unsigned)(reg & 7));
-        e32(e, (uint32_t)v);
-    } else if (fits32((int64_t)v)) {
-        op_rr(e, F_W, 0xc7, 0, reg);
-        e32(e, (uint32_t)v);
-    } else {
-        e8(e, 0x48 | ((reg >> 3) & 1));
-        e8(e, 0xb8 + (unsigned)(reg & 7));
-        e64(e, v);
-    }
-}
-
-static uint8_t *jcc_fwd(struct emit *e, int cc)
-{
-    e8(e, 0x0f);
-    e8(e, 0x80 | (unsigned)cc);
-    e32(e, 0);
-    return e->p - 4;
-}
-static uint8_t *jmp_fwd(struct emit *e)
-{
-    e8(e, 0xe9);
-    e32(e, 0);
-    return e->p - 4;
-}
-static void patch(uint8_t *fix, const uint8_t *target)
-{
-    int32_t rel = (int32_t)(target - (fix + 4));
-    memcpy(fix, &rel, 4);
-}
-static void jcc_to(struct emit *e, int cc, const uint8_t *target)
-{
-    patch(jcc_fwd(e, cc), target);
-}
-static void jmp_to(struct emit *e, const uint8_t *target)
-{
-    patch(jmp_fwd(e), target);
-}
-
-static void call_abs(struct emit *e, const void *fn)
-{
-    mov_ri(e, RAX, (uint64_t)(uintptr_t)fn);
-    e8(e, 0xff);
-    e8(e, 0xd0); /* call rax */
-}
-
-#define XOFF(r)  ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
-#define FOFF(r)  ((int32_t)(offsetof(struct hart, fp) + offsetof(struct fpu_regs, f) + 8 * (r)))
-#define HOFF(fl) ((int32_t)offsetof(struct hart, fl))
-
-static void ld_x(struct emit *e, int reg, unsigned xr)
-{
-    op_mem(e, F_W, 0x8b, reg, RBX, XOFF(xr));
-}
-static void st_x(struct emit *e, int reg, unsigned xr)
-{
-    op_mem(e, F_W, 0x89, reg, RBX, XOFF(xr));
-}
-static void lea(struct emit *e, int reg, int base, int32_t disp)
-{
-    op_mem(e, F_W, 0x8d, reg, base, disp);
-}
-
-/* ---- the slow paths compiled code calls ---- */
-
-/* kind: access size | 16 for sign extension */
-static uint64_t jit_load_slow(struct hart *h, uint64_t va, unsigned kind)
-{
-    uint64_t v;
-    if (!mem_load_slow(h, va, kind & 15, &v)) {
-        h->jit_exc = true;
-        return 0;
-    }
-    if (kind & 16) {
-        switch (kind & 15) {
-        case 1:
-            return (uint64_t)(int64_t)(int8_t)v;
-        case 2:
-            return (uint64_t)(int64_t)(int16_t)v;
-        case 4:
-            return (uint64_t)(int64_t)(int32_t)v;
-        }
-    }
-    return v;
-}
-
-/* 0: stored; 1: trapped; 2: stored, and compiled code was invalidated */
-static int jit_store_slow(struct hart *h, uint64_t va, uint64_t val, unsigned size)
-{
-    uint64_t inval = h->jit_inval;
-    if (!mem_store_slow(h, va, size, val)) {
-        h->jit_exc = true;
-        return 1;
-    }
-    return h->jit_inval != inval ? 2 : 0;
-}
-
-static void jit_illegal(struct hart *h, uint32_t raw)
-{
-    hart_raise(h, EXC_ILLEGAL, raw);
-    h->jit_exc = true;
-}
-
-/* F/D computational instructions: 0 done, 1 trapped (illegal). */
-static int jit_fp(struct hart *h, uint32_t raw)
-{
-    bool ok = (h->mstatus & MSTATUS_FS) && fpu_execute(&h->fp, h->x, raw);
-    h->x[0] = 0;
-    if (!ok) {
-        jit_illegal(h, raw);
-        return 1;
-    }
-    h->mstatus |= MSTATUS_FS;
-    return 0;
-}
-
-/* A decoded instruction travels to these helpers as two immediates. */
-static struct dinsn unpack(uint64_t lo, uint64_t hi)
-{
-    struct dinsn d;
-    _Static_assert(sizeof(d) == 16, "two registers");
-    memcpy(&d, &lo, 8);
-    memcpy((char *)&d + 8, &hi, 8);
-    return d;
-}
-
-/* 0: done; 1: trapped; 2: done, but it wrote compiled code (an AMO or
- * SC into a code page), so compiled code must leave. */
-static int jit_amo(struct hart *h, uint64_t lo, uint64_t hi)
-{
-    struct dinsn d = unpack(lo, hi);
-    uint64_t inval = h->jit_inval;
-    if (!cpu_amo(h, &d)) {
-        h->jit_exc = true;
-        return 1;
-    }
-    return h->jit_inval != inval ? 2 : 0;
-}
-
-/* 0: done; 1: trapped; 2: done, but privilege, translation or interrupt
- * state may have changed, so compiled code must leave.  (A new load/store
- * MMU index, as SUM and MPRV give, is no reason: the code reloads its TLB
- * set pointers after the call.) */
-static int jit_csr(struct hart *h, uint64_t lo, uint64_t hi)
-{
-    struct dinsn d = unpack(lo, hi);
-    unsigned priv = h->priv, fetch_idx = h->fetch_idx;
-    if (!cpu_csr(h, &d)) {
-        h->jit_exc = true;
-        return 1;
-    }
-    if (h->priv != priv || h->fetch_idx != fetch_idx ||
-        ((unsigned)d.imm & 0xfff) == 0x180 /* satp */ ||
-        atomic_load_explicit(&h->check, memory_order_relaxed))
-        return 2;
-    return 0;
-}
 
 /* CSRs the JIT leaves to the interpreter: the counters, which only the
  * interpreter keeps exact (it adds a block's instructions on return). */
@@ -332,249 +32,7 @@ static bool csr_counts(unsigned csr)
     return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) || csr == 0x320;
 }
 
-/* The code of the block at pc if it can be entered right away, else NULL
- * (the interpreter's fetch path then does the work). */
-static const uint8_t *jit_lookup(struct hart *h, uint64_t pc)
-{
-    unsigned i = (pc >> PAGE_SHIFT) & (TLB_SIZE - 1);
-    const struct tlb_entry *e = &h->tlb[ACC_FETCH][h->fetch_idx][i];
-    if (e->tag != (pc & PAGE_MASK))
-        return NULL;
-    const struct dpage *dp = h->tlb_dpage[h->fetch_idx][i];
-    if (dp->gen != h->dgen)
-        return NULL;
-    const struct dinsn *d = &dp->insn[(pc & (PAGE_SIZE - 1)) >> 1];
-    return d->hidx == JIT_HIDX ? jit_slot_code(d) : NULL;
-}
-
-/* ---- fixed stubs ---- */
-
-static void emit_stubs(struct jit *j)
-{
-    struct emit e = {j->buf};
-    static const int saved[] = {RBX, RBP, R12, R13, R14, R15};
-
-    /* enter(h = rdi, code = rsi, left = rdx, pc = rcx, ltlb = r8, stlb = r9) */
-    j->enter = e.p;
-    for (unsigned i = 0; i < ARRAY_SIZE(saved); i++) {
-        if (saved[i] >= 8)
-            e8(&e, 0x41);
-        e8(&e, 0x50 + (unsigned)(saved[i] & 7));
-    }
-    alu_ri(&e, F_W, G_SUB, RSP, 8); /* 16-byte alignment for calls */
-    op_rr(&e, F_W, 0x89, RDI, RBX);
-    op_rr(&e, F_W, 0x89, RDX, R13);
-    op_rr(&e, F_W, 0x89, RCX, R15);
-    op_rr(&e, F_W, 0x89, R8, R12);
-    op_rr(&e, F_W, 0x89, R9, R14);
-    e8(&e, 0xff);
-    e8(&e, 0xe6); /* jmp rsi */
-
-    /* dispatch: r15 = next pc */
-    j->dispatch = e.p;
-    alu_ri(&e, F_W, G_CMP, R13, JIT_MAX_INSNS);
-    uint8_t *f1 = jcc_fwd(&e, CC_L);
-    op_mem(&e, 0, 0x83, G_CMP, RBX, HOFF(check));
-    e8(&e, 0);
-    uint8_t *f2 = jcc_fwd(&e, CC_NE);
-    op_rr(&e, F_W, 0x89, RBX, RDI);
-    op_rr(&e, F_W, 0x89, R15, RSI);
-    call_abs(&e, (const void *)jit_lookup);
-    op_rr(&e, F_W, 0x85, RAX, RAX);
-    uint8_t *f3 = jcc_fwd(&e, CC_E);
-    e8(&e, 0xff);
-    e8(&e, 0xe0); /* jmp rax */
-
-    /* exit: h->pc = r15 */
-    j->exit = e.p;
-    patch(f1, j->exit);
-    patch(f2, j->exit);
-    patch(f3, j->exit);
-    op_mem(&e, F_W, 0x89, R15, RBX, HOFF(pc));
-    j->epilogue = e.p;
-    op_rr(&e, F_W, 0x89, R13, RAX);
-    alu_ri(&e, F_W, G_ADD, RSP, 8);
-    for (unsigned i = ARRAY_SIZE(saved); i-- > 0;) {
-        if (saved[i] >= 8)
-            e8(&e, 0x41);
-        e8(&e, 0x58 + (unsigned)(saved[i] & 7));
-    }
-    e8(&e, 0xc3);
-    j->blocks = (uint8_t *)(((uintptr_t)e.p + 63) & ~(uintptr_t)63);
-}
-
 /* ---- compiling a block ---- */
-
-/* Host registers that hold guest registers inside a block.  At block
- * boundaries, and wherever code may leave the block or call C, guest
- * state is in struct hart again ("written back"); cold stubs that call C
- * and come back reload what the main line expects. */
-static const int cache_regs[] = {RSI, RDI, R8, R9, R10, R11, RBP};
-#define NCACHE ((int)ARRAY_SIZE(cache_regs))
-
-struct regcache {
-    int8_t guest[NCACHE]; /* guest register held, or -1 */
-    bool dirty[NCACHE];   /* newer than struct hart */
-    uint32_t used[NCACHE];
-};
-
-enum cold_kind {
-    COLD_LOAD,
-    COLD_STORE,
-    COLD_BRANCH,
-    COLD_ILLEGAL,
-    COLD_LEAVE,
-    COLD_CALL,
-    COLD_FP,
-};
-
-struct cold {
-    enum cold_kind kind;
-    uint8_t *fix;    /* the main line's rel32 to this stub */
-    uint8_t *resume; /* where the main line goes on */
-    const struct dinsn *d;
-    unsigned off;       /* the instruction's offset in the page */
-    unsigned idx;       /* instructions before it in the block */
-    struct regcache rc; /* the cache as the main line has it there */
-    int dst;            /* cache slot a load writes, or -1 */
-    int val;            /* host register holding a store's value, or -1 */
-    uint8_t *more[8];   /* further main-line jumps to this stub */
-    unsigned nmore;
-    /* A branch forward into its own block: where the main line reached
-     * the target, with which cache state, after how many instructions. */
-    uint8_t *join;
-    struct regcache join_rc;
-    unsigned join_idx;
-};
-
-/* Blocks one jit_compile() call may compile: the hot one, those after
- * instructions left to the interpreter, and the in-page targets of
- * their branches, so that a loop's blocks chain directly. */
-#define COMPILE_MAX_BLOCKS 16
-#define MAX_SITES          (COMPILE_MAX_BLOCKS * (JIT_MAX_INSNS + 1))
-
-/* A direct jump to a block of the same page, patched once that block
- * exists (same-page blocks are dropped together, so it cannot dangle). */
-struct chain_site {
-    uint8_t *fix;
-    unsigned target; /* offset in the page */
-};
-
-struct jc {
-    struct emit e;
-    struct jit *j;
-    struct hart *h;
-    struct dpage *dp;
-    uint64_t vpage;     /* where the fetch that asked for the compile saw dp */
-    unsigned entry;     /* the block's offset in the page */
-    struct dinsn cross; /* the page-crossing instruction that ends the block */
-    struct regcache rc;
-    uint32_t stamp;
-    struct cold cold[2 * JIT_MAX_INSNS + 8]; /* an instruction adds at most 2 */
-    unsigned ncold;
-    struct chain_site sites[MAX_SITES];
-    unsigned nsites;
-    /* A branch back to the block's entry jumps to loop_body, after the
-     * loads of the guest registers in loop_rc, when those are still where
-     * loop_rc has them: the loop's registers stay in host registers. */
-    uint8_t *loop_body;
-    struct regcache loop_rc;
-};
-
-static void mov_rr(struct emit *e, int dst, int src)
-{
-    op_rr(e, F_W, 0x89, src, dst);
-}
-static void mov_rr32(struct emit *e, int dst, int src)
-{
-    op_rr(e, 0, 0x89, src, dst);
-}
-
-static void rc_clear(struct regcache *rc)
-{
-    memset(rc, 0, sizeof(*rc));
-    memset(rc->guest, -1, sizeof(rc->guest));
-}
-
-static void rc_writeback(struct emit *e, struct regcache *rc)
-{
-    for (int i = 0; i < NCACHE; i++)
-        if (rc->guest[i] >= 0 && rc->dirty[i]) {
-            st_x(e, cache_regs[i], (unsigned)rc->guest[i]);
-            rc->dirty[i] = false;
-        }
-}
-
-/* After a call into C: the caller-saved cache registers are garbage. */
-static void rc_reload(struct emit *e, const struct regcache *rc, int except)
-{
-    for (int i = 0; i < NCACHE; i++)
-        if (rc->guest[i] >= 0 && i != except)
-            ld_x(e, cache_regs[i], (unsigned)rc->guest[i]);
-}
-
-/* Turns cache state `from` into `to` at a jump between two points of
- * compiled code: stores what `to` does not keep dirty in the same
- * register, then loads what `to` holds that `from` had elsewhere. */
-static void rc_reconcile(struct emit *e, const struct regcache *from, const struct regcache *to)
-{
-    for (int i = 0; i < NCACHE; i++) {
-        bool same = from->guest[i] >= 0 && from->guest[i] == to->guest[i];
-        if (from->guest[i] >= 0 && from->dirty[i] && !(same && to->dirty[i]))
-            st_x(e, cache_regs[i], (unsigned)from->guest[i]);
-    }
-    for (int i = 0; i < NCACHE; i++)
-        if (to->guest[i] >= 0 && from->guest[i] != to->guest[i])
-            ld_x(e, cache_regs[i], (unsigned)to->guest[i]);
-}
-
-static int rc_slot(struct jc *c, unsigned g, bool load)
-{
-    struct regcache *rc = &c->rc;
-    int i, victim = 0;
-    for (i = 0; i < NCACHE; i++)
-        if (rc->guest[i] == (int)g)
-            goto found;
-    for (i = 0; i < NCACHE; i++) {
-        if (rc->guest[i] < 0)
-            break;
-        if (rc->used[i] < rc->used[victim])
-            victim = i;
-    }
-    if (i == NCACHE) {
-        i = victim;
-        if (rc->dirty[i])
-            st_x(&c->e, cache_regs[i], (unsigned)rc->guest[i]);
-    }
-    rc->guest[i] = (int8_t)g;
-    rc->dirty[i] = false;
-    if (load)
-        ld_x(&c->e, cache_regs[i], g);
-found:
-    rc->used[i] = ++c->stamp;
-    return i;
-}
-
-/* The host register holding guest register g's value. */
-static int get(struct jc *c, unsigned g)
-{
-    return cache_regs[rc_slot(c, g, true)];
-}
-
-/* The host register to write guest register g into. */
-static int def(struct jc *c, unsigned g)
-{
-    int i = rc_slot(c, g, false);
-    c->rc.dirty[i] = true;
-    return cache_regs[i];
-}
-
-/* Guest registers back to struct hart, and forgotten (before calls). */
-static void rc_flush(struct jc *c)
-{
-    rc_writeback(&c->e, &c->rc);
-    rc_clear(&c->rc);
-}
 
 /* r12, r14 = the load and store TLB sets of h->ls_idx. */
 static void emit_tlb_sets(struct emit *e)
@@ -791,7 +249,7 @@ static bool is_fp_access(unsigned op)
 /* Jumps to an illegal-instruction stub when mstatus.FS is Off. */
 static void emit_fs_check(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
-    op_mem(&c->e, 0, 0xf7, 0, RBX, HOFF(mstatus)); /* test dword [mstatus], FS */
+    op_mem(&c->e, 0, 0xf7, 0, RBX, HOFF(arch.mstatus)); /* test dword [mstatus], FS */
     e32(&c->e, (uint32_t)MSTATUS_FS);
     add_cold(c, COLD_ILLEGAL, jcc_fwd(&c->e, CC_E), d, off, idx);
 }
@@ -854,7 +312,7 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     emit_load_result(e, d, dst);
     k->resume = e->p;
     if (is_fp_access(d->op)) {
-        op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
+        op_mem(e, 0, 0x81, G_OR, RBX, HOFF(arch.mstatus));
         e32(e, (uint32_t)MSTATUS_FS);
     }
 }
@@ -891,11 +349,11 @@ static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsign
     k->resume = e->p;
 }
 
-/* h->pc = the pc of the instruction at off (for slow paths that raise). */
+/* h->arch.pc = the pc of the instruction at off (for slow paths that raise). */
 static void emit_set_pc(struct jc *c, unsigned off)
 {
     lea(&c->e, RCX, R15, (int32_t)off - (int32_t)c->entry);
-    op_mem(&c->e, F_W, 0x89, RCX, RBX, HOFF(pc));
+    op_mem(&c->e, F_W, 0x89, RCX, RBX, HOFF(arch.pc));
 }
 
 static void emit_trap_exit(struct jc *c, unsigned retired)
@@ -1162,14 +620,14 @@ static bool emit_fp_fast(struct jc *c, const struct dinsn *d, unsigned off, unsi
         return false;
     }
     struct cold *k = add_cold(c, COLD_FP, NULL, d, off, idx);
-    op_mem(e, 0, 0xf7, 0, RBX, HOFF(mstatus)); /* test dword [mstatus], FS */
+    op_mem(e, 0, 0xf7, 0, RBX, HOFF(arch.mstatus)); /* test dword [mstatus], FS */
     e32(e, (uint32_t)MSTATUS_FS);
     cold_jcc(c, k, CC_E);
-    op_mem(e, 0, 0xf6, 0, RBX, HOFF(fp.fflags)); /* test byte [fflags], NX */
+    op_mem(e, 0, 0xf6, 0, RBX, HOFF(arch.fp.fflags)); /* test byte [fflags], NX */
     e8(e, FFLAG_NX);
     cold_jcc(c, k, CC_E);
     if (rm == RM_DYN) {
-        op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(fp.frm));
+        op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(arch.fp.frm));
         e8(e, RM_RNE);
         cold_jcc(c, k, CC_NE);
     }
@@ -1200,7 +658,7 @@ static bool emit_fp_fast(struct jc *c, const struct dinsn *d, unsigned off, unsi
     op_rr(e, F_W, 0x3b, RDX, RCX);
     cold_jcc(c, k, CC_AE); /* overflow */
     op_mem(e, F_W, 0x89, RAX, RBX, FOFF(rd));
-    op_mem(e, 0, 0x81, G_OR, RBX, HOFF(mstatus));
+    op_mem(e, 0, 0x81, G_OR, RBX, HOFF(arch.mstatus));
     e32(e, (uint32_t)MSTATUS_FS);
     k->resume = e->p;
     return true;
@@ -1589,13 +1047,14 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
 
     struct dinsn *slot = &dp->insn[entry / 2];
     memcpy(start, slot, sizeof(*slot));
+    const uint8_t *run = code + j->rx_delta;
     slot->hidx = JIT_HIDX;
-    memcpy(&slot->imm, &code, sizeof(code));
+    memcpy(&slot->imm, &run, sizeof(run));
     dp->jit = true;
     for (unsigned i = 0; i < DPAGE_SLOTS / 64; i++)
         dp->jit_cover[i] |= cover[i];
     if (j->perf_map)
-        fprintf(j->perf_map, "%lx %lx wirt-jit-pa-%llx\n", (unsigned long)(uintptr_t)code,
+        fprintf(j->perf_map, "%lx %lx wirt-jit-pa-%llx\n", (unsigned long)(uintptr_t)run,
                 (unsigned long)(c->e.p - code), (unsigned long long)(dp->pa + entry));
     j->free = (uint8_t *)(((uintptr_t)c->e.p + 15) & ~(uintptr_t)15);
     c->h->stats.jit_blocks++;
@@ -1636,97 +1095,19 @@ void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage)
     for (unsigned i = 0; i < c->nsites; i++) {
         const struct dinsn *t = &dp->insn[c->sites[i].target / 2];
         if (t->hidx == JIT_HIDX)
-            patch(c->sites[i].fix, jit_slot_code(t));
+            patch(c->sites[i].fix, jit_slot_code(t) - j->rx_delta);
     }
     free(c);
 }
 
-int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
-                  struct tlb_entry *ltlb, struct tlb_entry *stlb)
-{
-    int64_t (*fn)(struct hart *, const uint8_t *, int64_t, uint64_t, struct tlb_entry *,
-                  struct tlb_entry *);
-    memcpy(&fn, &h->jit->enter, sizeof(fn));
-    return fn(h, code, left, pc, ltlb, stlb);
-}
+#else /* not x86-64: the interpreter runs everything */
 
-bool jit_init(struct hart *h)
-{
-    if (h->jit)
-        return true;
-    struct jit *j = calloc(1, sizeof(*j));
-    if (!j)
-        return false;
-    void *buf = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (buf == MAP_FAILED) {
-        free(j);
-        return false;
-    }
-    j->buf = buf;
-    j->end = j->buf + CODE_SIZE;
-    emit_stubs(j);
-    j->free = j->blocks;
-    const char *pm = getenv("WIRT_JIT_PERFMAP");
-    if (pm && *pm && strcmp(pm, "0") != 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-        j->perf_map = fopen(path, "a");
-        if (j->perf_map)
-            setvbuf(j->perf_map, NULL, _IOLBF, 0);
-    }
-    h->jit = j;
-    return true;
-}
-
-void jit_reset(struct hart *h)
-{
-    if (h->jit)
-        h->jit->free = h->jit->blocks;
-}
-
-void jit_free(struct hart *h)
-{
-    if (!h->jit)
-        return;
-    if (h->jit->perf_map)
-        fclose(h->jit->perf_map);
-    munmap(h->jit->buf, CODE_SIZE);
-    free(h->jit);
-    h->jit = NULL;
-}
-
-#else /* not x86-64: no code generator; the interpreter runs everything */
-
-bool jit_init(struct hart *h)
-{
-    (void)h;
-    return false;
-}
-void jit_free(struct hart *h)
-{
-    (void)h;
-}
-void jit_reset(struct hart *h)
-{
-    (void)h;
-}
 void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage)
 {
     (void)h;
     (void)dp;
     (void)off;
     (void)vpage;
-}
-int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
-                  struct tlb_entry *ltlb, struct tlb_entry *stlb)
-{
-    (void)h;
-    (void)code;
-    (void)pc;
-    (void)ltlb;
-    (void)stlb;
-    return left;
 }
 
 #endif

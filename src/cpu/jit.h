@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The block compiler: turns hot runs of decoded instructions into x86-64
- * code (jit.c).  Only src/cpu/ includes this header.
+ * code (jit.c, with jit_x86.h, jit_regcache.c and jit_runtime.c: see
+ * jit_internal.h).  Only src/cpu/ includes this header.
  *
  * A block starts at a slot of a decoded page (struct dpage) and runs
  * straight through the page, leaving at taken branches, jumps, the first
@@ -17,7 +18,7 @@
  * the virtual pc of the block's entry, so a physical page mapped at
  * several virtual addresses shares its blocks.  Guest registers live in
  * struct hart (rbx) at block boundaries and are cached in host registers
- * inside a block (struct regcache in jit.c): written back before anything
+ * inside a block (struct regcache, jit_regcache.c): written back before anything
  * that may leave the block or call C, reloaded after calls that return.
  * Loads and stores look up the same software TLBs as the interpreter
  * inline and call the interpreter's slow paths on a miss.  Blocks chain
@@ -65,8 +66,8 @@ void jit_reset(struct hart *h);
 void jit_compile(struct hart *h, struct dpage *dp, unsigned off, uint64_t vpage);
 
 /* Runs compiled code entered at pc with left instructions of budget
- * (>= JIT_MAX_INSNS); returns the budget left.  h->pc is where to go on;
- * h->jit_exc says a trap was taken (h->pc is then the trap handler). */
+ * (>= JIT_MAX_INSNS); returns the budget left.  h->arch.pc is where to go on;
+ * h->jit_exc says a trap was taken (h->arch.pc is then the trap handler). */
 int64_t jit_enter(struct hart *h, const uint8_t *code, int64_t left, uint64_t pc,
                   struct tlb_entry *ltlb, struct tlb_entry *stlb);
 

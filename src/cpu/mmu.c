@@ -78,7 +78,7 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
                             unsigned *leaf_level)
 {
     *leaf_level = 0;
-    uint64_t mode = h->satp >> 60;
+    uint64_t mode = h->arch.satp >> 60;
     if (idx == MMU_M || mode == SATP_MODE_BARE) {
         *pa = va;
         return MMU_OK;
@@ -89,7 +89,7 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
         return MMU_PAGE_FAULT; /* not sign-extended */
 
     for (;;) {
-        uint64_t a = (h->satp & PPN_MASK) << PAGE_SHIFT;
+        uint64_t a = (h->arch.satp & PPN_MASK) << PAGE_SHIFT;
         uint64_t pte, *ptep;
         int i;
         for (i = (int)levels - 1;; i--) {
@@ -118,7 +118,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
         }
         if (acc == ACC_FETCH && !(pte & PTE_X))
             return MMU_PAGE_FAULT;
-        if (acc == ACC_LOAD && !((pte & PTE_R) || ((h->mstatus & MSTATUS_MXR) && (pte & PTE_X))))
+        if (acc == ACC_LOAD &&
+            !((pte & PTE_R) || ((h->arch.mstatus & MSTATUS_MXR) && (pte & PTE_X))))
             return MMU_PAGE_FAULT;
         if (acc == ACC_STORE && !(pte & PTE_W))
             return MMU_PAGE_FAULT;

@@ -9,14 +9,14 @@
 
 void hart_update_mmu_idx(struct hart *h)
 {
-    h->fetch_idx = h->priv == PRV_M ? MMU_M : h->priv == PRV_S ? MMU_S : MMU_U;
-    unsigned eff = h->priv;
-    if (eff == PRV_M && (h->mstatus & MSTATUS_MPRV))
-        eff = (unsigned)((h->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+    h->fetch_idx = h->arch.priv == PRV_M ? MMU_M : h->arch.priv == PRV_S ? MMU_S : MMU_U;
+    unsigned eff = h->arch.priv;
+    if (eff == PRV_M && (h->arch.mstatus & MSTATUS_MPRV))
+        eff = (unsigned)((h->arch.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
     if (eff == PRV_M)
         h->ls_idx = MMU_M;
     else if (eff == PRV_S)
-        h->ls_idx = (h->mstatus & MSTATUS_SUM) ? MMU_SSUM : MMU_S;
+        h->ls_idx = (h->arch.mstatus & MSTATUS_SUM) ? MMU_SSUM : MMU_S;
     else
         h->ls_idx = MMU_U;
 }
@@ -24,8 +24,8 @@ void hart_update_mmu_idx(struct hart *h)
 /* mip without the Sstc comparison (which needs the clock). */
 static uint64_t mip_no_timer(struct hart *h)
 {
-    uint64_t mip = h->mip_sw | atomic_load_explicit(&h->mip_ext, memory_order_acquire);
-    if (h->menvcfg & MENVCFG_STCE)
+    uint64_t mip = h->arch.mip_sw | atomic_load_explicit(&h->arch.mip_ext, memory_order_acquire);
+    if (h->arch.menvcfg & MENVCFG_STCE)
         mip &= ~MIP_STIP;
     return mip;
 }
@@ -33,7 +33,7 @@ static uint64_t mip_no_timer(struct hart *h)
 uint64_t hart_read_mip(struct hart *h)
 {
     uint64_t mip = mip_no_timer(h);
-    if ((h->menvcfg & MENVCFG_STCE) && vclock_mtime(h->clock) >= h->stimecmp)
+    if ((h->arch.menvcfg & MENVCFG_STCE) && vclock_mtime(h->clock) >= h->arch.stimecmp)
         mip |= MIP_STIP;
     return mip;
 }
@@ -53,16 +53,17 @@ int hart_pending_interrupt(struct hart *h)
 {
     uint64_t mip = mip_no_timer(h);
     /* Reading the clock costs a vDSO call: only when STI could matter. */
-    if ((h->menvcfg & MENVCFG_STCE) && (h->mie & MIP_STIP) && vclock_mtime(h->clock) >= h->stimecmp)
+    if ((h->arch.menvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_STIP) &&
+        vclock_mtime(h->clock) >= h->arch.stimecmp)
         mip |= MIP_STIP;
-    uint64_t pend = mip & h->mie;
+    uint64_t pend = mip & h->arch.mie;
     if (!pend)
         return -1;
-    uint64_t m = pend & ~h->mideleg;
-    if (m && (h->priv < PRV_M || (h->mstatus & MSTATUS_MIE)))
+    uint64_t m = pend & ~h->arch.mideleg;
+    if (m && (h->arch.priv < PRV_M || (h->arch.mstatus & MSTATUS_MIE)))
         return highest(m);
-    uint64_t s = pend & h->mideleg;
-    if (s && (h->priv < PRV_S || (h->priv == PRV_S && (h->mstatus & MSTATUS_SIE))))
+    uint64_t s = pend & h->arch.mideleg;
+    if (s && (h->arch.priv < PRV_S || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_SIE))))
         return highest(s);
     return -1;
 }
@@ -75,46 +76,47 @@ void hart_raise(struct hart *h, uint64_t cause, uint64_t tval)
     else
         h->stats.exceptions++;
     unsigned code = (unsigned)(cause & 63);
-    uint64_t deleg = intr ? h->mideleg : h->medeleg;
-    uint64_t st = h->mstatus;
-    unsigned from = h->priv;
+    uint64_t deleg = intr ? h->arch.mideleg : h->arch.medeleg;
+    uint64_t st = h->arch.mstatus;
+    unsigned from = h->arch.priv;
 
-    if (h->priv <= PRV_S && ((deleg >> code) & 1)) {
-        h->scause = cause;
-        h->sepc = h->pc;
-        h->stval = tval;
+    if (h->arch.priv <= PRV_S && ((deleg >> code) & 1)) {
+        h->arch.scause = cause;
+        h->arch.sepc = h->arch.pc;
+        h->arch.stval = tval;
         st &= ~(MSTATUS_SPIE | MSTATUS_SPP);
         if (st & MSTATUS_SIE)
             st |= MSTATUS_SPIE;
-        if (h->priv == PRV_S)
+        if (h->arch.priv == PRV_S)
             st |= MSTATUS_SPP;
         st &= ~MSTATUS_SIE;
-        h->priv = PRV_S;
-        h->pc = h->stvec & ~3ULL;
-        if (intr && (h->stvec & 1))
-            h->pc += 4ULL * code;
+        h->arch.priv = PRV_S;
+        h->arch.pc = h->arch.stvec & ~3ULL;
+        if (intr && (h->arch.stvec & 1))
+            h->arch.pc += 4ULL * code;
     } else {
-        h->mcause = cause;
-        h->mepc = h->pc;
-        h->mtval = tval;
+        h->arch.mcause = cause;
+        h->arch.mepc = h->arch.pc;
+        h->arch.mtval = tval;
         st &= ~(MSTATUS_MPIE | MSTATUS_MPP);
         if (st & MSTATUS_MIE)
             st |= MSTATUS_MPIE;
-        st |= (uint64_t)h->priv << MSTATUS_MPP_SHIFT;
+        st |= (uint64_t)h->arch.priv << MSTATUS_MPP_SHIFT;
         st &= ~MSTATUS_MIE;
-        h->priv = PRV_M;
-        h->pc = h->mtvec & ~3ULL;
-        if (intr && (h->mtvec & 1))
-            h->pc += 4ULL * code;
+        h->arch.priv = PRV_M;
+        h->arch.pc = h->arch.mtvec & ~3ULL;
+        if (intr && (h->arch.mtvec & 1))
+            h->arch.pc += 4ULL * code;
     }
-    h->mstatus = st;
+    h->arch.mstatus = st;
     hart_update_mmu_idx(h);
     if (unlikely(h->trace_traps))
         fprintf(stderr,
                 "wirt-trace: hart%u %s %u epc %016" PRIx64 " tval %016" PRIx64
                 " p%u -> p%u handler %016" PRIx64 "\n",
                 h->hartid, intr ? "interrupt" : "exception", code,
-                h->priv == PRV_M ? h->mepc : h->sepc, tval, from, h->priv, h->pc);
+                h->arch.priv == PRV_M ? h->arch.mepc : h->arch.sepc, tval, from, h->arch.priv,
+                h->arch.pc);
 }
 
 bool hart_take_interrupt(struct hart *h)

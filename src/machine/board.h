@@ -16,7 +16,7 @@
 #include "mem/bus.h"
 
 struct evloop;
-struct hart;
+struct vcpu;
 struct plic;
 
 /* The memory map (see docs/architecture.md). */
@@ -67,7 +67,7 @@ struct board {
     struct vclock clock;
     struct evloop *loop;
     struct plic *plic;
-    struct hart *harts[BOARD_MAX_HARTS];
+    struct vcpu *harts[BOARD_MAX_HARTS];
     unsigned nharts;
     struct board_device devices[BOARD_MAX_DEVICES];
     unsigned ndevices;

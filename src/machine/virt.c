@@ -20,7 +20,7 @@
 
 #include <libfdt.h>
 
-#include "cpu/hart.h"
+#include "cpu/vcpu.h"
 #include "dev/clint.h"
 #include "dev/goldfish_rtc.h"
 #include "dev/htif.h"
@@ -89,7 +89,7 @@ bool board_alloc_virtio_slot(struct board *b, uint64_t *base, unsigned *irq)
 static void stop_harts(struct board *b)
 {
     for (unsigned h = 0; h < b->nharts; h++)
-        hart_stop(b->harts[h]);
+        vcpu_stop(b->harts[h]);
 }
 
 void board_power_off(struct board *b, int exit_code)
@@ -189,10 +189,10 @@ static bool add_builtin_devices(struct board *b)
     struct irq_line ctx[2 * BOARD_MAX_HARTS], mtip[BOARD_MAX_HARTS], msip[BOARD_MAX_HARTS];
     uint32_t phandles[BOARD_MAX_HARTS];
     for (unsigned h = 0; h < b->nharts; h++) {
-        ctx[2 * h] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_M_EXT};
-        ctx[2 * h + 1] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_S_EXT};
-        mtip[h] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_M_TIMER};
-        msip[h] = (struct irq_line){hart_set_irq, b->harts[h], IRQ_M_SOFT};
+        ctx[2 * h] = (struct irq_line){vcpu_irq_setter(b->harts[h]), b->harts[h], IRQ_M_EXT};
+        ctx[2 * h + 1] = (struct irq_line){vcpu_irq_setter(b->harts[h]), b->harts[h], IRQ_S_EXT};
+        mtip[h] = (struct irq_line){vcpu_irq_setter(b->harts[h]), b->harts[h], IRQ_M_TIMER};
+        msip[h] = (struct irq_line){vcpu_irq_setter(b->harts[h]), b->harts[h], IRQ_M_SOFT};
         phandles[h] = board_cpu_intc_phandle(h);
     }
     b->plic = plic_new(VIRT_PLIC_NUM_SOURCES, b->nharts, ctx);
@@ -283,7 +283,7 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
     }
     b->nharts = cfg->nharts;
     for (unsigned h = 0; h < b->nharts; h++) {
-        b->harts[h] = hart_new(h, &b->bus, &b->clock);
+        b->harts[h] = vcpu_new(&vcpu_soft, h, &b->bus, &b->clock);
         if (!b->harts[h]) {
             snprintf(err, errlen, "out of memory creating hart %u", h);
             board_free(b);
@@ -408,15 +408,14 @@ bool board_boot(struct board *b, char *err, size_t errlen)
         if (b->devices[i].ops->reset)
             b->devices[i].ops->reset(b->devices[i].dev);
     for (unsigned h = 0; h < b->nharts; h++) {
-        hart_reset(b->harts[h], entry, h, fdt_addr);
-        hart_set_x(b->harts[h], 12, info_addr); /* a2: fw_dynamic_info */
+        vcpu_reset(b->harts[h], entry, h, fdt_addr, info_addr); /* a2: fw_dynamic_info */
     }
     return true;
 }
 
 static void *hart_thread(void *arg)
 {
-    hart_run(arg);
+    vcpu_run(arg);
     return NULL;
 }
 
@@ -430,7 +429,7 @@ int board_run(struct board *b)
         pthread_t threads[BOARD_MAX_HARTS];
         for (unsigned h = 1; h < b->nharts; h++)
             pthread_create(&threads[h], NULL, hart_thread, b->harts[h]);
-        hart_run(b->harts[0]);
+        vcpu_run(b->harts[0]);
         for (unsigned h = 1; h < b->nharts; h++)
             pthread_join(threads[h], NULL);
 
@@ -474,7 +473,7 @@ void board_free(struct board *b)
      * harts: join them, and flush the disks, before any of that is freed. */
     bus_stop_devices(&b->bus);
     for (unsigned h = 0; h < b->nharts; h++)
-        hart_free(b->harts[h]); /* before the bus: harts hold its RAM */
+        vcpu_free(b->harts[h]); /* before the bus: harts hold its RAM */
     bus_destroy(&b->bus);       /* destroys the devices, front ends before the PLIC */
     console_free(b->console);
     evloop_free(b->loop);

@@ -56,7 +56,7 @@ static void test_bench_branchy(void **state)
     print_message("branchy kernel (Collatz step: slli/andi/add/srli/beq/addi/addiw/bne): %.1f M "
                   "instructions/s\n",
                   ips / 1e6);
-    assert_true(h->minstret >= n - 16);
+    assert_true(h->arch.minstret >= n - 16);
     assert_true(hart_get_x(h, 12) > n / 10);
     tm_free(m);
 }
@@ -74,7 +74,7 @@ static void test_bench_loop(void **state)
     double ips = run_timed(h, n);
     print_message("loop kernel (ld/add/slli/xor/sd/addi/addi/bne): %.1f M instructions/s\n",
                   ips / 1e6);
-    assert_true(h->minstret >= n - 16);
+    assert_true(h->arch.minstret >= n - 16);
     assert_int_equal(hart_get_pc(h) >= B && hart_get_pc(h) < B + 44, true);
     tm_free(m);
 }
@@ -89,8 +89,8 @@ static void test_bench_sv39_calls(void **state)
     uint64_t root = B + 0x100000;
     memset(tm_ptr(m, root), 0, 4096);
     tm_w64(m, root + 2 * 8, ((B >> 12) << 10) | 0xcf);
-    h->satp = (8ULL << 60) | (root >> 12);
-    h->priv = PRV_S;
+    h->arch.satp = (8ULL << 60) | (root >> 12);
+    h->arch.priv = PRV_S;
     hart_update_mmu_idx(h);
     tlb_flush_all(h);
     hart_set_x(h, 2, B + 0x20000); /* sp */
@@ -105,7 +105,7 @@ static void test_bench_sv39_calls(void **state)
     double ips = run_timed(h, n);
     print_message("Sv39 call/return kernel (compressed, stack traffic): %.1f M instructions/s\n",
                   ips / 1e6);
-    assert_int_equal(h->priv, PRV_S);
+    assert_int_equal(h->arch.priv, PRV_S);
     assert_true(hart_get_x(h, 10) > n / 12);
     tm_free(m);
 }

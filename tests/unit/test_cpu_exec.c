@@ -8,7 +8,10 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <unistd.h>
 
+#include "cpu/vcpu.h"
+#include "dev/device.h"
 #include "state/state.h"
 #include "test_cpu_asm.h"
 
@@ -91,9 +94,9 @@ static void test_loop_and_counters(void **state)
     assert_int_equal(hart_get_x(h, 2), 500500);
     assert_int_equal(hart_get_x(h, 3), 3001); /* instructions before the csrr */
     /* ebreak trapped to mtvec (0) with mcause 3 */
-    assert_int_equal(h->mcause, EXC_BREAKPOINT);
-    assert_int_equal(h->mepc, B + 20);
-    assert_int_equal(h->mtval, B + 20);
+    assert_int_equal(h->arch.mcause, EXC_BREAKPOINT);
+    assert_int_equal(h->arch.mepc, B + 20);
+    assert_int_equal(h->arch.mtval, B + 20);
 }
 
 static void test_loads_stores(void **state)
@@ -141,22 +144,22 @@ static void test_access_fault(void **state)
     hart_set_x(h, 1, 0x40000000); /* nothing there */
     TM_CODE(m, B, LD(2, 1, 8));
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_LOAD_ACCESS);
-    assert_int_equal(h->mtval, 0x40000008);
-    assert_int_equal(h->mepc, B);
+    assert_int_equal(h->arch.mcause, EXC_LOAD_ACCESS);
+    assert_int_equal(h->arch.mtval, 0x40000008);
+    assert_int_equal(h->arch.mepc, B);
     TM_CODE(m, B, SW(2, 1, 0));
     hart_reset(h, B, 0, 0);
     hart_set_x(h, 1, 0x40000000);
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_STORE_ACCESS);
+    assert_int_equal(h->arch.mcause, EXC_STORE_ACCESS);
     /* Jump to nowhere: instruction access fault with tval = target. */
     hart_reset(h, B, 0, 0);
     hart_set_x(h, 1, 0x40000000);
     TM_CODE(m, B, JALR(0, 1, 0));
     hart_step(h, 2);
-    assert_int_equal(h->mcause, EXC_INSN_ACCESS);
-    assert_int_equal(h->mtval, 0x40000000);
-    assert_int_equal(h->mepc, 0x40000000);
+    assert_int_equal(h->arch.mcause, EXC_INSN_ACCESS);
+    assert_int_equal(h->arch.mtval, 0x40000000);
+    assert_int_equal(h->arch.mepc, 0x40000000);
 }
 
 static void test_illegal(void **state)
@@ -166,21 +169,21 @@ static void test_illegal(void **state)
     hart_set_x(h, 5, B + 0x100);
     TM_CODE(m, B, CSRRW(0, 0x305, 5), 0x00000000);
     hart_step(h, 2);
-    assert_int_equal(h->mcause, EXC_ILLEGAL);
-    assert_int_equal(h->mtval, 0);
-    assert_int_equal(h->mepc, B + 4);
+    assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
+    assert_int_equal(h->arch.mtval, 0);
+    assert_int_equal(h->arch.mepc, B + 4);
     assert_int_equal(hart_get_pc(h), B + 0x100);
     /* An unimplemented CSR and a write to a read-only one. */
     hart_reset(h, B, 0, 0);
     uint32_t bad = CSRRS(1, 0x7a0, 0); /* tselect */
     TM_CODE(m, B, bad);
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_ILLEGAL);
-    assert_int_equal(h->mtval, bad);
+    assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
+    assert_int_equal(h->arch.mtval, bad);
     hart_reset(h, B, 0, 0);
     TM_CODE(m, B, CSRRW(0, 0xf14, 1));
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_ILLEGAL);
+    assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
 }
 
 static void test_csrs(void **state)
@@ -196,11 +199,11 @@ static void test_csrs(void **state)
     assert_int_equal(hart_get_x(h, 4), 0);
     assert_int_equal(hart_get_x(h, 6), 0x800000000014112dULL);
     /* satp: unsupported mode is ignored, Sv39 accepted. */
-    h->satp = 0;
+    h->arch.satp = 0;
     assert_true(csr_write(h, 0x180, 10ULL << 60 | 5));
-    assert_int_equal(h->satp, 0);
+    assert_int_equal(h->arch.satp, 0);
     assert_true(csr_write(h, 0x180, 8ULL << 60 | 5));
-    assert_int_equal(h->satp, 8ULL << 60 | 5);
+    assert_int_equal(h->arch.satp, 8ULL << 60 | 5);
     /* sie/sip follow mideleg */
     assert_true(csr_write(h, 0x304, 0xaaa));
     uint64_t v;
@@ -221,7 +224,7 @@ static void test_csrs(void **state)
     assert_int_equal(v & MIP_SEIP, 0);
     /* csrs mip, SSIP while the PLIC line is high must not latch SEIP */
     hart_set_irq(h, IRQ_S_EXT, true);
-    h->pc = B + 0x40;
+    h->arch.pc = B + 0x40;
     hart_set_x(h, 9, MIP_SSIP);
     TM_CODE(m, B + 0x40, CSRRS(10, 0x344, 9), CSRRC(0, 0x344, 9));
     hart_step(h, 2);
@@ -230,22 +233,22 @@ static void test_csrs(void **state)
     assert_true(csr_read(h, 0x344, &v));
     assert_int_equal(v & (MIP_SEIP | MIP_SSIP), 0);
     /* counters from U-mode need mcounteren and scounteren */
-    h->priv = PRV_U;
+    h->arch.priv = PRV_U;
     assert_false(csr_read(h, 0xc01, &v));
-    h->mcounteren = 2;
+    h->arch.mcounteren = 2;
     assert_false(csr_read(h, 0xc01, &v));
-    h->scounteren = 2;
+    h->arch.scounteren = 2;
     assert_true(csr_read(h, 0xc01, &v));
     assert_false(csr_access_ok(h, 0x100, false));
-    h->priv = PRV_S;
+    h->arch.priv = PRV_S;
     assert_true(csr_access_ok(h, 0x100, true));
     assert_false(csr_access_ok(h, 0x300, false));
     /* stimecmp needs menvcfg.STCE from S-mode */
     assert_false(csr_read(h, 0x14d, &v));
-    h->menvcfg = MENVCFG_STCE;
+    h->arch.menvcfg = MENVCFG_STCE;
     assert_true(csr_read(h, 0x14d, &v));
     /* odd pmpcfg does not exist */
-    h->priv = PRV_M;
+    h->arch.priv = PRV_M;
     assert_false(csr_read(h, 0x3a1, &v));
     assert_true(csr_write(h, 0x3b5, ~0ULL));
     assert_true(csr_read(h, 0x3b5, &v));
@@ -267,19 +270,19 @@ static void test_ecall_delegation(void **state)
     TM_CODE(m, B + 0x300, ADDI(10, 0, 42), ECALL);
     TM_CODE(m, B + 0x200, ADDI(11, 0, 43));
     hart_step(h, 5);
-    assert_int_equal(h->priv, PRV_U);
+    assert_int_equal(h->arch.priv, PRV_U);
     assert_int_equal(hart_get_pc(h), B + 0x100);
     hart_step(h, 1);
-    assert_int_equal(h->priv, PRV_S);
+    assert_int_equal(h->arch.priv, PRV_S);
     assert_int_equal(hart_get_pc(h), B + 0x300);
-    assert_int_equal(h->scause, EXC_ECALL_U);
-    assert_int_equal(h->sepc, B + 0x100);
-    assert_int_equal(h->mstatus & MSTATUS_SPP, 0);
+    assert_int_equal(h->arch.scause, EXC_ECALL_U);
+    assert_int_equal(h->arch.sepc, B + 0x100);
+    assert_int_equal(h->arch.mstatus & MSTATUS_SPP, 0);
     hart_step(h, 2); /* addi; ecall from S is not delegated */
     assert_int_equal(hart_get_x(h, 10), 42);
-    assert_int_equal(h->priv, PRV_M);
-    assert_int_equal(h->mcause, EXC_ECALL_S);
-    assert_int_equal((h->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, PRV_S);
+    assert_int_equal(h->arch.priv, PRV_M);
+    assert_int_equal(h->arch.mcause, EXC_ECALL_S);
+    assert_int_equal((h->arch.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, PRV_S);
     assert_int_equal(hart_get_pc(h), B + 0x200);
 }
 
@@ -287,23 +290,23 @@ static void test_sret_tsr_and_wfi(void **state)
 {
     struct test_machine *m = *state;
     struct hart *h = m->h;
-    h->priv = PRV_S;
-    h->mstatus |= MSTATUS_TSR;
+    h->arch.priv = PRV_S;
+    h->arch.mstatus |= MSTATUS_TSR;
     hart_update_mmu_idx(h);
     TM_CODE(m, B, SRET);
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_ILLEGAL);
-    assert_int_equal(h->mtval, SRET);
+    assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
+    assert_int_equal(h->arch.mtval, SRET);
     /* WFI in U-mode is illegal; in M it waits */
     hart_reset(h, B, 0, 0);
     TM_CODE(m, B, WFI, ADDI(1, 0, 1));
     assert_int_equal(hart_step(h, 10), 1);
-    assert_true(h->wfi);
+    assert_true(h->arch.wfi);
     assert_int_equal(hart_step(h, 10), 0); /* nothing pending: stays asleep */
-    h->mie = MIP_MTIP;                     /* enabled but MIE=0: wakes, no trap */
+    h->arch.mie = MIP_MTIP;                /* enabled but MIE=0: wakes, no trap */
     hart_set_irq(h, IRQ_M_TIMER, true);
     hart_step(h, 1);
-    assert_false(h->wfi);
+    assert_false(h->arch.wfi);
     assert_int_equal(hart_get_x(h, 1), 1);
 }
 
@@ -319,24 +322,24 @@ static void test_interrupts(void **state)
     hart_step(h, 3);
     hart_set_irq(h, IRQ_M_TIMER, true);
     hart_step(h, 1);
-    assert_int_equal(h->mcause, (1ULL << 63) | IRQ_M_TIMER);
-    assert_int_equal(h->mepc, B + 12);
+    assert_int_equal(h->arch.mcause, (1ULL << 63) | IRQ_M_TIMER);
+    assert_int_equal(h->arch.mepc, B + 12);
     assert_int_equal(hart_get_pc(h), B + 0x400 + 4 * IRQ_M_TIMER + 4);
-    assert_int_equal(h->mstatus & MSTATUS_MIE, 0);
-    assert_int_equal(h->mstatus & MSTATUS_MPIE, MSTATUS_MPIE);
+    assert_int_equal(h->arch.mstatus & MSTATUS_MIE, 0);
+    assert_int_equal(h->arch.mstatus & MSTATUS_MPIE, MSTATUS_MPIE);
     /* Priority: MEI over MTI; S interrupts delegated to S only below M. */
     hart_reset(h, B, 0, 0);
-    h->mie = MIP_MEIP | MIP_MTIP | MIP_SSIP;
-    h->mideleg = MIP_SSIP;
-    h->mstatus = MSTATUS_MIE;
-    h->mip_sw = MIP_SSIP;
+    h->arch.mie = MIP_MEIP | MIP_MTIP | MIP_SSIP;
+    h->arch.mideleg = MIP_SSIP;
+    h->arch.mstatus = MSTATUS_MIE;
+    h->arch.mip_sw = MIP_SSIP;
     hart_set_irq(h, IRQ_M_TIMER, true);
     hart_set_irq(h, IRQ_M_EXT, true);
     assert_int_equal(hart_pending_interrupt(h), IRQ_M_EXT);
     hart_set_irq(h, IRQ_M_TIMER, false);
     hart_set_irq(h, IRQ_M_EXT, false);
     assert_int_equal(hart_pending_interrupt(h), -1); /* SSI delegated, M ignores it */
-    h->priv = PRV_U;
+    h->arch.priv = PRV_U;
     assert_int_equal(hart_pending_interrupt(h), IRQ_S_SOFT);
 }
 
@@ -365,12 +368,12 @@ static void test_amo_lrsc(void **state)
     hart_set_x(h, 1, B + 0x1004);
     TM_CODE(m, B, AMOADD_D(3, 1, 2));
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_STORE_MISALIGNED);
+    assert_int_equal(h->arch.mcause, EXC_STORE_MISALIGNED);
     hart_reset(h, B, 0, 0);
     hart_set_x(h, 1, B + 0x1002);
     TM_CODE(m, B, LR_W(3, 1));
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_LOAD_MISALIGNED);
+    assert_int_equal(h->arch.mcause, EXC_LOAD_MISALIGNED);
 }
 
 static void test_compressed(void **state)
@@ -414,7 +417,7 @@ static void test_self_modifying(void **state)
     hart_step(h, 4);
     assert_int_equal(hart_get_x(h, 7), 3);
     TM_CODE(m, B + 0x100, ADDI(5, 0, 4)); /* DMA-style write */
-    h->pc = B;
+    h->arch.pc = B;
     hart_step(h, 4);
     assert_int_equal(hart_get_x(h, 7), 4);
 }
@@ -427,16 +430,16 @@ static void test_fp_loadstore(void **state)
     tm_w64(m, B + 0x1000, 0x3ff0000000000000ULL);
     TM_CODE(m, B, FLD(1, 1, 0));
     hart_step(h, 1);
-    assert_int_equal(h->mcause, EXC_ILLEGAL); /* FS = Off */
+    assert_int_equal(h->arch.mcause, EXC_ILLEGAL); /* FS = Off */
     hart_reset(h, B, 0, 0);
     hart_set_x(h, 1, B + 0x1000);
-    h->mstatus |= 1ULL << MSTATUS_FS_SHIFT;
+    h->arch.mstatus |= 1ULL << MSTATUS_FS_SHIFT;
     TM_CODE(m, B, FLD(1, 1, 0), FLW(2, 1, 4), FSD(2, 1, 8));
     hart_step(h, 3);
-    assert_int_equal(h->fp.f[1], 0x3ff0000000000000ULL);
-    assert_int_equal(h->fp.f[2], 0xffffffff3ff00000ULL);
+    assert_int_equal(h->arch.fp.f[1], 0x3ff0000000000000ULL);
+    assert_int_equal(h->arch.fp.f[2], 0xffffffff3ff00000ULL);
     assert_int_equal(tm_r64(m, B + 0x1008), 0xffffffff3ff00000ULL);
-    assert_int_equal(h->mstatus & MSTATUS_FS, MSTATUS_FS);
+    assert_int_equal(h->arch.mstatus & MSTATUS_FS, MSTATUS_FS);
 }
 
 static void test_save_load(void **state)
@@ -444,9 +447,9 @@ static void test_save_load(void **state)
     struct test_machine *m = *state;
     struct hart *h = m->h;
     hart_set_x(h, 7, 77);
-    h->mscratch = 1234;
-    h->satp = 8ULL << 60;
-    h->priv = PRV_S;
+    h->arch.mscratch = 1234;
+    h->arch.satp = 8ULL << 60;
+    h->arch.priv = PRV_S;
     struct state_writer w;
     state_writer_init(&w);
     hart_save(h, &w);
@@ -455,9 +458,9 @@ static void test_save_load(void **state)
     state_reader_init(&r, w.buf, w.len);
     assert_true(hart_load(h, &r, HART_STATE_VERSION));
     assert_int_equal(hart_get_x(h, 7), 77);
-    assert_int_equal(h->mscratch, 1234);
-    assert_int_equal(h->satp, 8ULL << 60);
-    assert_int_equal(h->priv, PRV_S);
+    assert_int_equal(h->arch.mscratch, 1234);
+    assert_int_equal(h->arch.satp, 8ULL << 60);
+    assert_int_equal(h->arch.priv, PRV_S);
     state_reader_init(&r, w.buf, w.len / 2);
     assert_false(hart_load(h, &r, HART_STATE_VERSION));
     state_writer_free(&w);
@@ -505,8 +508,8 @@ static void test_mmio(void **state)
     assert_int_equal(hart_get_x(h, 5), 7);
     assert_int_equal(dev.reads, 3);
     assert_int_equal(dev.writes, 2);
-    assert_int_equal(h->mcause, EXC_STORE_ACCESS);
-    assert_int_equal(h->mtval, 0x10000000);
+    assert_int_equal(h->arch.mcause, EXC_STORE_ACCESS);
+    assert_int_equal(h->arch.mtval, 0x10000000);
     bus_destroy(&m->bus); /* the device is on our stack: drop it before teardown */
     assert_true(bus_init(&m->bus, TEST_RAM_BASE, TEST_RAM_SIZE));
 }
@@ -514,7 +517,7 @@ static void test_mmio(void **state)
 static void *run_hart(void *arg)
 {
     struct hart *h = arg;
-    while (hart_step(h, 100000) && !h->wfi)
+    while (hart_step(h, 100000) && !h->arch.wfi)
         ;
     return NULL;
 }
@@ -599,19 +602,70 @@ static void test_code_page_reused_for_data(void **state)
     hart_set_x(h, 7, page + 0x800);  /* data in the code page */
     hart_set_x(h, 8, ADDI(5, 0, 2)); /* the new first instruction */
     hart_set_x(h, 9, page);
-    for (int i = 0; i < 100 && !h->wfi; i++)
+    for (int i = 0; i < 100 && !h->arch.wfi; i++)
         hart_step(h, 100000);
-    assert_true(h->wfi);
+    assert_true(h->arch.wfi);
     assert_int_equal(hart_get_x(h, 5), 2);
     /* the first stores were slow-path code stores, the rest were not */
     assert_true(h->stats.code_store >= 200);
     assert_true(h->stats.code_store < 300);
 }
 
+/* The board drives harts only through the vCPU table (cpu/vcpu.h): the
+ * software engine's reset sets pc and a0..a2, interrupt lines reach mip,
+ * run returns after stop from another thread, and save/load round-trip. */
+static void *vcpu_runner(void *arg)
+{
+    vcpu_run(arg);
+    return NULL;
+}
+
+static void test_vcpu_soft(void **state)
+{
+    struct test_machine *m = *state;
+    struct vcpu *v = vcpu_new(&vcpu_soft, 1, &m->bus, &m->clock);
+    assert_non_null(v);
+    assert_ptr_equal(v->ops, &vcpu_soft);
+    struct hart *h = (struct hart *)(void *)((char *)v - offsetof(struct hart, vcpu));
+    TM_CODE(m, B + 0x40, JAL(0, 0));
+    vcpu_reset(v, B + 0x40, 1, 0x1234, 0x5678);
+    assert_int_equal(hart_get_pc(h), B + 0x40);
+    assert_int_equal(hart_get_x(h, 10), 1);
+    assert_int_equal(hart_get_x(h, 11), 0x1234);
+    assert_int_equal(hart_get_x(h, 12), 0x5678);
+    assert_int_equal(h->arch.priv, PRV_M);
+
+    struct irq_line line = {vcpu_irq_setter(v), v, IRQ_M_EXT};
+    line.set(line.target, line.num, true);
+    assert_true(hart_read_mip(h) & MIP_MEIP);
+    line.set(line.target, line.num, false);
+    assert_false(hart_read_mip(h) & MIP_MEIP);
+
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, vcpu_runner, v), 0);
+    usleep(20000);
+    vcpu_stop(v);
+    pthread_join(t, NULL);
+
+    struct state_writer w;
+    state_writer_init(&w);
+    hart_set_x(h, 9, 99);
+    vcpu_save(v, &w);
+    vcpu_reset(v, B, 0, 0, 0);
+    struct state_reader r;
+    state_reader_init(&r, w.buf, w.len);
+    assert_true(vcpu_load(v, &r, HART_STATE_VERSION));
+    assert_int_equal(hart_get_x(h, 9), 99);
+    assert_int_equal(hart_get_x(h, 12), 0x5678);
+    state_writer_free(&w);
+    vcpu_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vcpu_soft, setup, teardown),
         cmocka_unit_test_setup_teardown(test_muldiv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_and_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loads_stores, setup, teardown),

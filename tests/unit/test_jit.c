@@ -452,7 +452,7 @@ static void pair_set_x(struct pair *p, unsigned r, uint64_t v)
 /* Compares the architectural state; prints every difference under ctx. */
 static bool same_state_q(struct pair *p, const char *ctx, bool quiet)
 {
-    const struct hart *a = p->mi->h, *b = p->mj->h;
+    const struct hart_arch *a = &p->mi->h->arch, *b = &p->mj->h->arch;
     bool ok = true;
 #define CMP(what, x, y)                                                                            \
     do {                                                                                           \
@@ -466,7 +466,7 @@ static bool same_state_q(struct pair *p, const char *ctx, bool quiet)
     for (unsigned r = 0; r < 32; r++) {
         char name[8];
         snprintf(name, sizeof(name), "x%u", r);
-        CMP(name, hart_get_x(a, r), hart_get_x(b, r));
+        CMP(name, hart_get_x(p->mi->h, r), hart_get_x(p->mj->h, r));
     }
     CMP("pc", a->pc, b->pc);
     CMP("priv", a->priv, b->priv);
@@ -580,9 +580,9 @@ static void sv39_enter(struct pair *p, uint64_t pc)
     struct hart *hs[2] = {p->mi->h, p->mj->h};
     for (unsigned i = 0; i < 2; i++) {
         struct hart *h = hs[i];
-        h->satp = ((uint64_t)SATP_MODE_SV39 << 60) | (PT_ROOT >> 12);
-        h->priv = PRV_S;
-        h->pc = pc;
+        h->arch.satp = ((uint64_t)SATP_MODE_SV39 << 60) | (PT_ROOT >> 12);
+        h->arch.priv = PRV_S;
+        h->arch.pc = pc;
         hart_update_mmu_idx(h);
         tlb_flush_all(h);
     }
@@ -1385,13 +1385,13 @@ static void install_program(struct pair *p, const struct program *pg, uint64_t s
         f[i] = rn(&r, 2) ? fp_edge[rn(&r, ARRAY_SIZE(fp_edge))] : rnd_value(&r);
     uint32_t frm = rn(&r, 5), fflags = rn(&r, 32);
     for (unsigned i = 0; i < 2; i++) {
-        hs[i]->mtvec = RP_HANDLER;
+        hs[i]->arch.mtvec = RP_HANDLER;
         if (pg->fp_on)
-            hs[i]->mstatus |= 1ULL << MSTATUS_FS_SHIFT; /* Initial */
-        memcpy(hs[i]->fp.f, f, sizeof(f));
-        hs[i]->mcounteren = hs[i]->scounteren = 7;
-        hs[i]->fp.frm = frm;
-        hs[i]->fp.fflags = fflags;
+            hs[i]->arch.mstatus |= 1ULL << MSTATUS_FS_SHIFT; /* Initial */
+        memcpy(hs[i]->arch.fp.f, f, sizeof(f));
+        hs[i]->arch.mcounteren = hs[i]->arch.scounteren = 7;
+        hs[i]->arch.fp.frm = frm;
+        hs[i]->arch.fp.fflags = fflags;
     }
     if (pg->priv == PRV_M)
         return;
@@ -1407,7 +1407,7 @@ static void install_program(struct pair *p, const struct program *pg, uint64_t s
     }
     sv39_enter(p, pg->entry);
     for (unsigned i = 0; i < 2; i++) {
-        hs[i]->priv = pg->priv;
+        hs[i]->arch.priv = pg->priv;
         hart_update_mmu_idx(hs[i]);
     }
 }
@@ -1429,8 +1429,8 @@ static unsigned loose_runs; /* steps after which one hart had to catch up */
 /* Progress: instructions retired, then traps taken. */
 static bool behind(const struct hart *a, const struct hart *b)
 {
-    return a->minstret < b->minstret ||
-           (a->minstret == b->minstret && a->stats.exceptions < b->stats.exceptions);
+    return a->arch.minstret < b->arch.minstret ||
+           (a->arch.minstret == b->arch.minstret && a->stats.exceptions < b->stats.exceptions);
 }
 
 /* Steps the hart that is behind by single instructions (or traps) until
@@ -1484,17 +1484,17 @@ static bool run_program(struct pair *p, uint64_t seed, bool *reached_end)
         }
         if ((step & 63) == 0 && !same_mem(p, RP_DATA, RP_DATA_SZ, ctx))
             return false;
-        if (p->mi->h->wfi)
+        if (p->mi->h->arch.wfi)
             break;
     }
     snprintf(ctx, sizeof(ctx), "seed %#llx at the end", (unsigned long long)seed);
     if (!same_state(p, ctx) || !same_mem(p, RP_DATA, RP_DATA_SZ, ctx))
         return false;
-    *reached_end = p->mi->h->wfi && p->mi->h->pc == pg.done_pc;
+    *reached_end = p->mi->h->arch.wfi && p->mi->h->arch.pc == pg.done_pc;
     if (!*reached_end)
         fprintf(stderr, "seed %#llx: the program did not end at its wfi (pc %#llx mcause %llu)\n",
-                (unsigned long long)seed, (unsigned long long)p->mi->h->pc,
-                (unsigned long long)p->mi->h->mcause);
+                (unsigned long long)seed, (unsigned long long)p->mi->h->arch.pc,
+                (unsigned long long)p->mi->h->arch.mcause);
     return true;
 }
 
@@ -1525,7 +1525,7 @@ static void test_random_programs(void **state)
             fail();
         }
         ended += end;
-        insns += p->mi->h->minstret;
+        insns += p->mi->h->arch.minstret;
         blocks += p->mj->h->stats.jit_blocks - b0;
         enters += p->mj->h->stats.jit_enter - e0;
     }
@@ -1566,14 +1566,14 @@ static void test_access_fault_in_block(void **state)
               ADDI(31, 31, -1), BNE(31, 0, -20), WFI);
     PAIR_CODE(p, B + 0x800, CSRRS(20, 0xb02, 0), WFI);
     pair_set_x(p, 7, B + TEST_RAM_SIZE - 24);
-    p->mi->h->mtvec = p->mj->h->mtvec = B + 0x800;
+    p->mi->h->arch.mtvec = p->mj->h->arch.mtvec = B + 0x800;
     for (unsigned i = 0; i < 3; i++)
         pair_w64(p, B + TEST_RAM_SIZE - 24 + 8 * i, 100u << i);
     run_both(p, 100000, "access fault");
     struct hart *h = p->mj->h;
-    assert_int_equal(h->mcause, EXC_LOAD_ACCESS);
-    assert_int_equal(h->mtval, B + TEST_RAM_SIZE);
-    assert_int_equal(h->mepc, B + 0x104);
+    assert_int_equal(h->arch.mcause, EXC_LOAD_ACCESS);
+    assert_int_equal(h->arch.mtval, B + TEST_RAM_SIZE);
+    assert_int_equal(h->arch.mepc, B + 0x104);
     assert_int_equal(hart_get_x(h, 5), 4); /* the addi before the ld retired */
     assert_int_equal(hart_get_x(h, 11), 700);
     assert_int_equal(hart_get_x(h, 31), 7);
@@ -1586,12 +1586,12 @@ static void test_access_fault_in_block(void **state)
     PAIR_CODE(p, B + 0x100, ADDI(5, 5, 1), SD(5, 7, 0), ADD(11, 11, 5), ADDI(7, 7, 8),
               ADDI(31, 31, -1), BNE(31, 0, -20), WFI);
     pair_set_x(p, 7, B + TEST_RAM_SIZE - 24);
-    p->mi->h->mtvec = p->mj->h->mtvec = B + 0x800;
+    p->mi->h->arch.mtvec = p->mj->h->arch.mtvec = B + 0x800;
     for (unsigned i = 0; i < 40; i++)
         run_both(p, 65, "store access fault");
-    assert_int_equal(h->mcause, EXC_STORE_ACCESS);
-    assert_int_equal(h->mtval, B + TEST_RAM_SIZE);
-    assert_int_equal(h->mepc, B + 0x104);
+    assert_int_equal(h->arch.mcause, EXC_STORE_ACCESS);
+    assert_int_equal(h->arch.mtval, B + TEST_RAM_SIZE);
+    assert_int_equal(h->arch.mepc, B + 0x104);
     assert_int_equal(hart_get_x(h, 20), 2 + 18 + 1);
     assert_int_equal(tm_r64(p->mj, B + TEST_RAM_SIZE - 8), 3);
     assert_true(same_mem(p, B + TEST_RAM_SIZE - 24, 24, "store access fault"));
@@ -1623,18 +1623,18 @@ static void test_page_fault_in_block(void **state)
             pair_w64(p, B + 0x20000 + 0x400 * i, i + 1);
         pair_set_x(p, 7, 0x20000);
         pair_set_x(p, 31, 100);
-        p->mi->h->mtvec = p->mj->h->mtvec = B + 0x800;
+        p->mi->h->arch.mtvec = p->mj->h->arch.mtvec = B + 0x800;
         sv39_enter(p, 0x10000);
         run_both(p, 100000, t ? "store page fault" : "load page fault");
         struct hart *h = p->mj->h;
         unsigned passes = t ? 5 : 9; /* the faulting pass is the last */
-        assert_int_equal(h->mcause, t ? EXC_STORE_PAGE : EXC_LOAD_PAGE);
-        assert_int_equal(h->mtval, 0x20000 + 0x400 * (passes - 1));
-        assert_int_equal(h->mepc, 0x10004);
+        assert_int_equal(h->arch.mcause, t ? EXC_STORE_PAGE : EXC_LOAD_PAGE);
+        assert_int_equal(h->arch.mtval, 0x20000 + 0x400 * (passes - 1));
+        assert_int_equal(h->arch.mepc, 0x10004);
         assert_int_equal(hart_get_x(h, 5), passes);
         assert_int_equal(hart_get_x(h, 20), 6 * (passes - 1) + 1);
         assert_int_equal(hart_get_x(h, 31), 100 - (passes - 1));
-        assert_int_equal((h->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, PRV_S);
+        assert_int_equal((h->arch.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, PRV_S);
         assert_true(same_mem(p, B + 0x20000, 0x2000, "page fault"));
     }
 }
@@ -1661,8 +1661,8 @@ static void test_smc_same_block(void **state)
     assert_int_equal(hart_get_x(h, 5), 2);
     assert_int_equal(hart_get_x(h, 7), 1);
     assert_int_equal(hart_get_x(h, 8), 0x123);
-    assert_int_equal(h->minstret, 8); /* the wfi retires too */
-    assert_true(h->wfi);
+    assert_int_equal(h->arch.minstret, 8); /* the wfi retires too */
+    assert_true(h->arch.wfi);
 }
 
 /* An AMO or SC in a compiled block that writes an instruction later in
@@ -1689,7 +1689,7 @@ static void test_smc_amo(void **state)
         pair_set_x(p, 11, B + 0x110);
         pair_set_x(p, 12, ADDI(5, 0, 2));
         ok &= pair_step(p, 1000, t ? "sc.w over a later instruction" : "amoswap.w over one");
-        ok &= hart_get_x(p->mj->h, 5) == 2 && p->mj->h->wfi;
+        ok &= hart_get_x(p->mj->h, 5) == 2 && p->mj->h->arch.wfi;
     }
     assert_true(ok);
 }
@@ -1714,7 +1714,7 @@ static void test_smc_other_block(void **state)
     struct hart *h = p->mj->h;
     /* 100 + 1 + 2 + ... + 9 */
     assert_int_equal(hart_get_x(h, 21), 145);
-    assert_true(h->wfi);
+    assert_true(h->arch.wfi);
     assert_true(h->stats.jit_inval > 0);
 
     /* Same, stepping with budgets around the block size. */
@@ -1724,7 +1724,7 @@ static void test_smc_other_block(void **state)
     pair_set_x(p, 12, ADDI(5, 0, 0));
     pair_set_x(p, 14, 1u << 20);
     pair_set_x(p, 31, 10);
-    for (unsigned i = 0; i < 200 && !p->mi->h->wfi; i++)
+    for (unsigned i = 0; i < 200 && !p->mi->h->arch.wfi; i++)
         run_both(p, budgets[i % 12], "smc other block, budgets");
     assert_int_equal(hart_get_x(h, 21), 145);
 }
@@ -1754,7 +1754,7 @@ static void test_smc_generated_code(void **state)
     assert_int_equal(tm_r64(p->mj, B + 0x4000), 11);
     assert_int_equal(tm_r64(p->mj, B + 0x4008), 22);
     assert_int_equal(tm_r64(p->mj, B + 0x4010), 33);
-    assert_true(p->mj->h->wfi);
+    assert_true(p->mj->h->arch.wfi);
     assert_true(same_mem(p, B + 0x4000, 24, "generated code"));
 }
 
@@ -1797,9 +1797,9 @@ static void test_interrupt_stops_loop(void **state)
      * stays high); wfi */
     TM_CODE(m, B, ADDI(5, 5, 1), ADD(6, 6, 5), JAL(0, -8));
     TM_CODE(m, B + 0x400, ADDI(21, 0, 1), CSRRW(0, 0x304, 0), WFI);
-    h->mtvec = B + 0x400;
-    h->mie = MIP_MTIP;
-    h->mstatus |= MSTATUS_MIE;
+    h->arch.mtvec = B + 0x400;
+    h->arch.mie = MIP_MTIP;
+    h->arch.mstatus |= MSTATUS_MIE;
     /* A JIT that ignores the request would spin for hours: fail instead. */
     signal(SIGALRM, interrupt_timeout);
     alarm(20);
@@ -1810,17 +1810,17 @@ static void test_interrupt_stops_loop(void **state)
     pthread_join(t, NULL);
     alarm(0);
     assert_true(done < (1ULL << 40));
-    assert_int_equal(h->mcause, (1ULL << 63) | IRQ_M_TIMER);
+    assert_int_equal(h->arch.mcause, (1ULL << 63) | IRQ_M_TIMER);
     assert_int_equal(hart_get_x(h, 21), 1);
-    assert_true(h->wfi);
-    assert_true(h->mepc == B || h->mepc == B + 4 || h->mepc == B + 8);
+    assert_true(h->arch.wfi);
+    assert_true(h->arch.mepc == B || h->arch.mepc == B + 4 || h->arch.mepc == B + 8);
     uint64_t n = hart_get_x(h, 5);
     assert_true(n > 1000);
-    assert_int_equal(hart_get_x(h, 6), n * (n + 1) / 2 - (h->mepc == B + 4 ? n : 0));
+    assert_int_equal(hart_get_x(h, 6), n * (n + 1) / 2 - (h->arch.mepc == B + 4 ? n : 0));
     /* instructions retired: 3 per iteration, + the one(s) of the
      * interrupted pass, + the handler's three */
-    uint64_t pass = h->mepc == B ? 0 : h->mepc == B + 4 ? 1 : 2;
-    assert_int_equal(h->minstret, 3 * (n - (pass ? 1 : 0)) + pass + 3);
+    uint64_t pass = h->arch.mepc == B ? 0 : h->arch.mepc == B + 4 ? 1 : 2;
+    assert_int_equal(h->arch.minstret, 3 * (n - (pass ? 1 : 0)) + pass + 3);
     assert_true(h->stats.jit_enter > 0);
 }
 
@@ -1850,7 +1850,7 @@ static void test_alias_mapping(void **state)
     sv39_enter(p, 0x30000);
     run_both(p, 100000, "alias mapping");
     struct hart *h = p->mj->h;
-    assert_true(h->wfi);
+    assert_true(h->arch.wfi);
     assert_int_equal(hart_get_x(h, 10), 3 * (0x10000 + 0x3000));
     assert_int_equal(hart_get_x(h, 11), 3 * 0x10008);
     assert_int_equal(hart_get_x(h, 12), 3 * (0x7654000 + 0x3000));
@@ -1901,7 +1901,7 @@ static void test_mmio_in_block(void **state)
     pair_set_x(p, 31, 20);
     run_both(p, 100000, "mmio");
     struct hart *h = p->mj->h;
-    assert_true(h->wfi);
+    assert_true(h->arch.wfi);
     assert_int_equal(dj.reads, 21);
     assert_int_equal(dj.writes, 20);
     assert_int_equal(di.reads, dj.reads);
@@ -1935,12 +1935,12 @@ static void test_long_block_of_fp_loads(void **state)
         for (unsigned i = 0; i < 256; i++)
             pair_w64(p, B + 0x3000 + i * 8, 0x3ff0000000000000ULL + i);
         pair_set_x(p, 31, 5);
-        p->mi->h->mstatus |= t ? 0 : MSTATUS_FS;
-        p->mj->h->mstatus |= t ? 0 : MSTATUS_FS;
-        p->mi->h->mtvec = p->mj->h->mtvec = B + 0x1000; /* an illegal FLD traps there */
+        p->mi->h->arch.mstatus |= t ? 0 : MSTATUS_FS;
+        p->mj->h->arch.mstatus |= t ? 0 : MSTATUS_FS;
+        p->mi->h->arch.mtvec = p->mj->h->arch.mtvec = B + 0x1000; /* an illegal FLD traps there */
         pair_code(p, B + 0x1000, (const uint32_t[]){WFI}, 1);
         run_both(p, 100000, t ? "FP loads, FS off" : "FP loads");
-        assert_true(p->mj->h->wfi);
+        assert_true(p->mj->h->arch.wfi);
         assert_true(p->mj->h->stats.jit_blocks > 0 || t);
     }
 }
@@ -1972,10 +1972,10 @@ static void test_cross_page_insn(void **state)
         pair_set_x(p, 31, 8);
         char ctx[48];
         snprintf(ctx, sizeof(ctx), "cross-page instruction %u", t);
-        for (unsigned i = 0; i < 100 && !p->mi->h->wfi; i++)
+        for (unsigned i = 0; i < 100 && !p->mi->h->arch.wfi; i++)
             run_both(p, t ? 1000 : budgets[4 + i % 8], ctx);
         struct hart *h = p->mj->h;
-        assert_true(h->wfi);
+        assert_true(h->arch.wfi);
         assert_int_equal(hart_get_x(h, 6), 8);
         assert_int_equal(hart_get_x(h, 5), t ? 8 : 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8);
     }
@@ -2014,7 +2014,7 @@ static void test_cross_page_remap(void **state)
     PAIR_CODE(p, B + 0x41002, WFI, JAL(0, -(0x41006 - 0x40ff4)));
     PAIR_CODE(p, B + 0x50002, WFI, JAL(0, -(0x41006 - 0x40ff4)));
     PAIR_CODE(p, B + 0x800, CSRRS(20, 0xb02, 0), WFI);
-    p->mi->h->mtvec = p->mj->h->mtvec = B + 0x800;
+    p->mi->h->arch.mtvec = p->mj->h->arch.mtvec = B + 0x800;
     static const char *const what[] = {"cross-page, mapped", "cross-page, remapped",
                                        "cross-page, unmapped"};
     for (unsigned t = 0; t < 3; t++) {
@@ -2025,14 +2025,14 @@ static void test_cross_page_remap(void **state)
         sv39_enter(p, 0x40ff4); /* also flushes the TLBs, as sfence.vma would */
         struct hart *hs[2] = {p->mi->h, p->mj->h};
         for (unsigned i = 0; i < 2; i++)
-            hs[i]->wfi = false;
+            hs[i]->arch.wfi = false;
         /* first go: through the interpreter's fetch path, which maps the
          * next page; then again so that the compiled block runs */
         for (unsigned pass = 0; pass < 2; pass++) {
             for (unsigned i = 0; i < 2; i++) {
-                hs[i]->pc = t < 2 ? 0x41006 : 0x40ff4;
-                hs[i]->wfi = false;
-                hs[i]->priv = PRV_S;
+                hs[i]->arch.pc = t < 2 ? 0x41006 : 0x40ff4;
+                hs[i]->arch.wfi = false;
+                hs[i]->arch.priv = PRV_S;
                 hart_update_mmu_idx(hs[i]);
             }
             run_both(p, 1000, what[t]);
@@ -2040,10 +2040,44 @@ static void test_cross_page_remap(void **state)
     }
     struct hart *h = p->mj->h;
     assert_int_equal(hart_get_x(h, 5), 2 * 1 + 2 * 100);
-    assert_int_equal(h->mcause, EXC_INSN_PAGE);
-    assert_int_equal(h->mepc, 0x40ffe);
+    assert_int_equal(h->arch.mcause, EXC_INSN_PAGE);
+    assert_int_equal(h->arch.mepc, 0x40ffe);
     assert_int_equal(hart_get_x(h, 6), 6);
     assert_true(h->stats.jit_blocks > 0);
+}
+
+/* The code buffer is mapped W^X (two views of one memfd): after blocks
+ * were compiled, chained and run, no mapping of the process is writable
+ * and executable at once. */
+static void test_code_buffer_wx(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    PAIR_CODE(p, B, ADDI(5, 0, 3), ADDI(5, 5, -1), BNE(5, 0, -4), ADDI(6, 0, 7), WFI);
+    run_both(p, 1000, "w^x");
+    assert_true(p->mj->h->stats.jit_blocks > 0);
+    assert_int_equal(hart_get_x(p->mj->h, 6), 7);
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        skip();
+    char line[512];
+    unsigned rwx = 0, rx_memfd = 0;
+    while (fgets(line, sizeof(line), f)) {
+        char perms[8] = "";
+        if (sscanf(line, "%*s %7s", perms) != 1)
+            continue;
+        if (strncmp(perms, "rwx", 3) == 0) {
+            fprintf(stderr, "rwx mapping: %s", line);
+            rwx++;
+        }
+        if (strncmp(perms, "r-x", 3) == 0 && strstr(line, "wirt-jit"))
+            rx_memfd++;
+    }
+    fclose(f);
+    assert_int_equal(rwx, 0);
+    assert_true(rx_memfd > 0);
 }
 
 int main(void)
@@ -2062,6 +2096,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_remap, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_code_buffer_wx, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

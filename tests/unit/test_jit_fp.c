@@ -85,11 +85,11 @@ static unsigned run(uint32_t insn, uint64_t seed, unsigned frm)
                 ADDI(10, 10, 48), ADDI(11, 11, -1), BNE(11, 0, -44), WFI);
         hart_set_x(h, 10, DATA);
         hart_set_x(h, 11, CASES);
-        h->mstatus |= MSTATUS_FS;
-        h->fp.frm = frm;
-        for (int n = 0; n < 1000 && !h->wfi; n++)
+        h->arch.mstatus |= MSTATUS_FS;
+        h->arch.fp.frm = frm;
+        for (int n = 0; n < 1000 && !h->arch.wfi; n++)
             hart_step(h, 1000000);
-        assert_true(h->wfi);
+        assert_true(h->arch.wfi);
     }
     unsigned diffs = 0;
     for (unsigned k = 0; k < CASES; k++) {

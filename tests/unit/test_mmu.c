@@ -66,7 +66,7 @@ static int setup_mode(void **state, unsigned levels)
     e->levels = levels;
     e->next_table = B + 0x100000;
     e->root = alloc_table(e);
-    e->m->h->satp =
+    e->m->h->arch.satp =
         ((uint64_t)(levels == 3 ? SATP_MODE_SV39 : SATP_MODE_SV48) << 60) | (e->root >> 12);
     *state = e;
     return 0;
@@ -137,7 +137,7 @@ static void test_permissions(void **state)
     assert_int_equal(tr(e, 0x1000, ACC_FETCH, MMU_S, &pa), MMU_PAGE_FAULT);
     assert_int_equal(tr(e, 0x2000, ACC_FETCH, MMU_S, &pa), MMU_OK);
     assert_int_equal(tr(e, 0x2000, ACC_LOAD, MMU_S, &pa), MMU_PAGE_FAULT);
-    h->mstatus |= MSTATUS_MXR;
+    h->arch.mstatus |= MSTATUS_MXR;
     assert_int_equal(tr(e, 0x2000, ACC_LOAD, MMU_S, &pa), MMU_OK);
     assert_int_equal(pa, B + 0x201000);
     assert_int_equal(tr(e, 0x2000, ACC_STORE, MMU_S, &pa), MMU_PAGE_FAULT);
@@ -223,7 +223,7 @@ static void test_pte_outside_ram(void **state)
 {
     struct mmu_env *e = *state;
     uint64_t pa;
-    e->m->h->satp = (8ULL << 60) | (0x10000000ULL >> 12); /* root table in MMIO space */
+    e->m->h->arch.satp = (8ULL << 60) | (0x10000000ULL >> 12); /* root table in MMIO space */
     assert_int_equal(tr(e, 0x1000, ACC_LOAD, MMU_S, &pa), MMU_ACCESS_FAULT);
 }
 
@@ -240,9 +240,9 @@ static void test_through_hart(void **state)
     (void)ro;
     tm_w64(m, B + 0x200ff8, 0x1122334455667788ULL);
     tm_w64(m, B + 0x205000, 0x99aabbccddeeff00ULL);
-    h->medeleg = 1 << EXC_LOAD_PAGE | 1 << EXC_STORE_PAGE;
-    h->stvec = B + 0x800;
-    h->priv = PRV_S;
+    h->arch.medeleg = 1 << EXC_LOAD_PAGE | 1 << EXC_STORE_PAGE;
+    h->arch.stvec = B + 0x800;
+    h->arch.priv = PRV_S;
     hart_update_mmu_idx(h);
     tlb_flush_all(h);
     hart_set_x(h, 1, 0x1800);
@@ -255,14 +255,14 @@ static void test_through_hart(void **state)
     assert_int_equal(hart_get_x(h, 5), 0xddeeff0011223344ULL);
     assert_int_equal(hart_get_x(h, 6), 0);
     hart_step(h, 1); /* store to a read-only page */
-    assert_int_equal(h->priv, PRV_S);
-    assert_int_equal(h->scause, EXC_STORE_PAGE);
-    assert_int_equal(h->stval, 0x3000);
-    assert_int_equal(h->sepc, B + 20);
+    assert_int_equal(h->arch.priv, PRV_S);
+    assert_int_equal(h->arch.scause, EXC_STORE_PAGE);
+    assert_int_equal(h->arch.stval, 0x3000);
+    assert_int_equal(h->arch.sepc, B + 20);
     assert_int_equal(hart_get_pc(h), B + 0x800);
 
     /* Remap 0x1000 and sfence.vma: the TLB entry must go. */
-    h->pc = B + 0x100;
+    h->arch.pc = B + 0x100;
     hart_set_x(h, 7, 0x1000);
     TM_CODE(m, B + 0x100, LD(3, 7, 0), SFENCE_VMA(7, 0), LD(8, 7, 0));
     tm_w64(m, B + 0x200000, 111);
@@ -274,10 +274,10 @@ static void test_through_hart(void **state)
     assert_int_equal(hart_get_x(h, 8), 222);
 
     /* M-mode with MPRV and MPP=S translates loads but not fetches. */
-    h->priv = PRV_M;
-    h->mstatus = (h->mstatus & ~MSTATUS_MPP) | (1ULL << MSTATUS_MPP_SHIFT) | MSTATUS_MPRV;
+    h->arch.priv = PRV_M;
+    h->arch.mstatus = (h->arch.mstatus & ~MSTATUS_MPP) | (1ULL << MSTATUS_MPP_SHIFT) | MSTATUS_MPRV;
     hart_update_mmu_idx(h);
-    h->pc = B + 0x200;
+    h->arch.pc = B + 0x200;
     TM_CODE(m, B + 0x200, LD(9, 7, 0));
     hart_step(h, 1);
     assert_int_equal(hart_get_x(h, 9), 222);

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual CPU as the board sees it: one small table of operations, so
+ * that the engine behind it can change.  Today there is one engine,
+ * vcpu_soft (cpu/hart.c: the interpreter and the x86-64 block compiler).
+ * A hardware-assisted engine (/dev/kvm on a RISC-V host) would provide
+ * its own table: create a vCPU file descriptor in create, loop on
+ * KVM_RUN in run, raise lines with KVM_INTERRUPT/irqfd in set_irq,
+ * kick with a signal in stop, and translate its register set to and from
+ * the same snapshot format (HART_STATE_VERSION) in save/load.
+ *
+ * The contract every engine keeps:
+ *  - create/destroy/reset/save/load run while the vCPU is not running;
+ *  - run executes on the calling thread until stop is called, sleeping
+ *    (never spinning) while the guest waits for an interrupt;
+ *  - stop and set_irq may be called from any thread at any time, and
+ *    set_irq has the irq_line.set signature so that devices' interrupt
+ *    lines (dev/device.h) target a vCPU directly;
+ *  - the device tree's ISA strings (hart.h: hart_isa_string...) describe
+ *    what run implements.
+ */
+#ifndef WIRT_CPU_VCPU_H
+#define WIRT_CPU_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bus;
+struct vclock;
+struct state_writer;
+struct state_reader;
+
+/* Interrupt numbers (bit positions in mip/mie). */
+enum {
+    IRQ_S_SOFT = 1,
+    IRQ_M_SOFT = 3,
+    IRQ_S_TIMER = 5,
+    IRQ_M_TIMER = 7,
+    IRQ_S_EXT = 9,
+    IRQ_M_EXT = 11,
+};
+
+struct vcpu_ops;
+
+/* Embedded in each engine's own vCPU object. */
+struct vcpu {
+    const struct vcpu_ops *ops;
+};
+
+struct vcpu_ops {
+    const char *name;
+    /* NULL when out of memory (or the engine cannot run here). */
+    struct vcpu *(*create)(unsigned id, struct bus *bus, const struct vclock *clock);
+    void (*destroy)(struct vcpu *v);
+    /* Architectural reset into M-mode at pc with a0..a2 as firmware
+     * expects them (hart id, device tree, fw_dynamic info). */
+    void (*reset)(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2);
+    void (*run)(struct vcpu *v);
+    void (*stop)(struct vcpu *v);
+    /* target is the struct vcpu; num is IRQ_M_EXT etc. */
+    void (*set_irq)(void *target, unsigned num, bool level);
+    void (*save)(struct vcpu *v, struct state_writer *w);
+    bool (*load)(struct vcpu *v, struct state_reader *r, uint32_t version);
+};
+
+/* The software engine (interpreter + JIT), and the one boards use. */
+extern const struct vcpu_ops vcpu_soft;
+
+static inline struct vcpu *vcpu_new(const struct vcpu_ops *engine, unsigned id, struct bus *bus,
+                                    const struct vclock *clock)
+{
+    return engine->create(id, bus, clock);
+}
+static inline void vcpu_free(struct vcpu *v)
+{
+    if (v)
+        v->ops->destroy(v);
+}
+static inline void vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    v->ops->reset(v, pc, a0, a1, a2);
+}
+static inline void vcpu_run(struct vcpu *v)
+{
+    v->ops->run(v);
+}
+static inline void vcpu_stop(struct vcpu *v)
+{
+    v->ops->stop(v);
+}
+/* An interrupt line into v (for struct irq_line). */
+static inline void (*vcpu_irq_setter(const struct vcpu *v))(void *, unsigned, bool)
+{
+    return v->ops->set_irq;
+}
+static inline void vcpu_save(struct vcpu *v, struct state_writer *w)
+{
+    v->ops->save(v, w);
+}
+static inline bool vcpu_load(struct vcpu *v, struct state_reader *r, uint32_t version)
+{
+    return v->ops->load(v, r, version);
+}
+
+#endif
