@@ -40,6 +40,8 @@ struct plic;
 #define VIRT_DRAM_BASE        0x80000000ULL
 
 #define BOARD_MAX_HARTS   8
+#define BOARD_MIN_RAM     (16ULL << 20)
+#define BOARD_MAX_RAM     (1ULL << 40) /* the RAM window from VIRT_DRAM_BASE */
 #define BOARD_MAX_DEVICES 32
 
 struct board_device {

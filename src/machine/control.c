@@ -39,6 +39,7 @@ struct control {
     char *path;
     struct control_client clients[MAX_CLIENTS];
     struct evtimer *timeout_timer;
+    json_object *spec; /* the VM spec the VMM runs (query-spec), or NULL */
 };
 
 /* The powerdown stop-gap: Ctrl-U clears a half-typed line first. */
@@ -166,7 +167,8 @@ static json_object *cmd_query_status(struct control *c)
 }
 
 static const char *const command_names[] = {
-    "query-status", "query-commands", "pause", "resume", "reset", "powerdown", "quit", "power-off",
+    "query-status", "query-commands", "query-spec", "pause", "resume", "reset", "powerdown", "quit",
+    "power-off",
 };
 
 /* Runs one request and returns the reply. */
@@ -192,6 +194,11 @@ static json_object *execute(struct control *c, json_object *req)
         for (size_t i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++)
             json_object_array_add(a, json_object_new_string(command_names[i]));
         return return_reply(a);
+    }
+    if (!strcmp(cmd, "query-spec")) {
+        if (!c->spec)
+            return error_reply("NotAvailable", "this VMM was started without a spec");
+        return return_reply(json_object_get(c->spec));
     }
     if (!strcmp(cmd, "pause")) {
         board_pause(b);
@@ -381,6 +388,13 @@ void control_free(struct control *c)
     close(c->listen_fd);
     unlink(c->path);
     evtimer_free(c->timeout_timer);
+    json_object_put(c->spec);
     free(c->path);
     free(c);
+}
+
+void control_set_spec(struct control *c, json_object *spec)
+{
+    json_object_put(c->spec);
+    c->spec = json_object_get(spec);
 }

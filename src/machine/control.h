@@ -32,6 +32,12 @@ struct control *control_new(struct board *b, const char *path, char *err, size_t
  * board_run() returned (the event loop is stopped). */
 void control_free(struct control *c);
 
+/* The VM spec (its JSON form, docs/vm-spec.md) that query-spec returns;
+ * the server keeps a reference.  The control server stays below the VMM
+ * layer: it serves the document without knowing its shape. */
+struct json_object;
+void control_set_spec(struct control *c, struct json_object *spec);
+
 /* Asks the guest to shut down cleanly.  The one place that knows how:
  * today it types `poweroff` on the serial console once the guest printed
  * its ready marker (a stop-gap for shell guests, see docs/vm.md); a guest

@@ -34,8 +34,6 @@
 #include "machine/loader.h"
 #include "util/log.h"
 
-#define MIN_RAM_SIZE   (16ULL << 20)
-#define MAX_RAM_SIZE       (1ULL << 40) /* the board's RAM window */
 #define KERNEL_OFFSET  (2ULL << 20)
 #define FDT_ALIGN      (2ULL << 20)
 #define FW_DYNAMIC_MAGIC   0x4942534fULL /* "OSBI" */
@@ -228,16 +226,16 @@ static bool add_builtin_devices(struct board *b)
 
 bool board_ram_size_ok(uint64_t size, char *err, size_t errlen)
 {
-    if (size < MIN_RAM_SIZE) {
+    if (size < BOARD_MIN_RAM) {
         snprintf(err, errlen, "%llu bytes is too small (the minimum is 16M)",
                  (unsigned long long)size);
         return false;
     }
     uint64_t host = host_memory_bytes();
-    if (size > host || size > MAX_RAM_SIZE) {
+    if (size > host || size > BOARD_MAX_RAM) {
         snprintf(err, errlen, "%llu MiB is more than this host can give (%llu MiB)",
                  (unsigned long long)(size >> 20),
-                 (unsigned long long)((host < MAX_RAM_SIZE ? host : MAX_RAM_SIZE) >> 20));
+                 (unsigned long long)((host < BOARD_MAX_RAM ? host : BOARD_MAX_RAM) >> 20));
         return false;
     }
     return true;
@@ -250,8 +248,8 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--memory: %s", why);
         return NULL;
     }
-    if (cfg->nharts < 1 || cfg->nharts > BOARD_MAX_HARTS) {
-        snprintf(err, errlen, "--cpus: must be between 1 and %d", BOARD_MAX_HARTS);
+    if (cfg->nharts < 1 || cfg->nharts > BOARD_MAX_HARTS) { /* vm_spec_validate checks it */
+        snprintf(err, errlen, "board: %u harts (the spec was not validated)", cfg->nharts);
         return NULL;
     }
     struct board *b = calloc(1, sizeof(*b));

@@ -104,11 +104,10 @@ int vm_cmd_create(int argc, char **argv)
             vm_check_memory("create: --memory", memory);
             break;
         case O_CPUS: {
-            char *end;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (*end || n < 1 || n > BOARD_MAX_HARTS)
-                vm_usage("create: --cpus: '%s' is not a number from 1 to %d", optarg,
-                         BOARD_MAX_HARTS);
+            char *end, why[128];
+            long long n = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || !vm_spec_cpus_ok(n, why, sizeof(why)))
+                vm_usage("create: --cpus: '%s' %s", optarg, why);
             cpus = (unsigned)n;
             break;
         }
@@ -116,16 +115,17 @@ int vm_cmd_create(int argc, char **argv)
             if (!parse_size(optarg, &disk_size) || disk_size == 0)
                 vm_usage("create: --disk-size: '%s' is not a size (examples: 8G, 512M)", optarg);
             break;
-        case O_NET:
+        case O_NET: {
+            char why[512];
             if (nnets == VM_MAX_NICS)
                 vm_usage("create: at most %d --net", VM_MAX_NICS);
             if (strlen(optarg) >= sizeof(((struct vm_config *)0)->nets[0]))
                 vm_usage("create: --net: too long");
-            if (!vm_net_spec_valid(optarg))
-                vm_usage("create: --net: '%.80s' is not user[,hostfwd=...] or tap,ifname=NAME",
-                         optarg);
+            if (!vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
+                vm_usage("%s", why);
             nets[nnets++] = optarg;
             break;
+        }
         default:
             vm_usage("create: unknown option or missing value: '%s' (see wirt vm create --help)",
                      argv[optind - 1]);

@@ -19,11 +19,12 @@
 #include <json-c/json.h>
 
 #include "util/compiler.h"
+#include "vmm/vm_spec.h"
 
 #define VM_NAME_MAX         64
 #define VM_FILE_MAX         128
-#define VM_MAX_DISKS        8
-#define VM_MAX_NICS         4
+#define VM_MAX_DISKS        VM_SPEC_MAX_DISKS
+#define VM_MAX_NICS         VM_SPEC_MAX_NICS
 #define VM_CONFIG           "vm.json"
 #define VM_LOCK             "lock"
 #define VM_CONTROL          "control.sock"
@@ -31,6 +32,7 @@
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CONSOLELOG       "console.log"
 #define VM_VMMLOG           "vmm.log"
+#define VM_RUNSPEC          "run.json" /* the spec `start` hands the VMM */
 #define VM_DEFAULT_TEMPLATE "debian"
 
 struct vm_disk {
@@ -114,9 +116,9 @@ void vm_config_save_or_die(const char *name, const struct vm_config *cfg);
 json_object *vm_config_to_json(const struct vm_config *cfg);
 bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_t errlen);
 void vm_config_defaults(struct vm_config *cfg, const char *name);
-/* A plausible `wirt run --net` spec: "user[,...]" or "tap,..." (the VMM
- * checks the details when it starts). */
-bool vm_net_spec_valid(const char *spec);
+/* The VM spec (src/vmm/vm_spec.h) that runs this VM from its directory,
+ * validated; false with one line in err.  vm_spec_free it either way. */
+bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err, size_t errlen);
 
 /* Where the VM stands; removes stale runtime files (takes the lock
  * briefly for that).  Never dies. */

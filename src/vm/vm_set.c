@@ -35,10 +35,10 @@ int vm_cmd_set(int argc, char **argv)
                 vm_usage("set: memory: '%s' is not a size (examples: 512M, 2G)", v);
             vm_check_memory("set: memory", cfg.memory);
         } else if (KEY("cpus")) {
-            char *end;
-            unsigned long n = strtoul(v, &end, 10);
-            if (!*v || *end || n < 1 || n > BOARD_MAX_HARTS)
-                vm_usage("set: cpus: '%s' is not a number from 1 to %d", v, BOARD_MAX_HARTS);
+            char *end, why[128];
+            long long n = strtoll(v, &end, 10);
+            if (!*v || *end || !vm_spec_cpus_ok(n, why, sizeof(why)))
+                vm_usage("set: cpus: '%s' %s", v, why);
             cfg.cpus = (unsigned)n;
         } else if (KEY("append")) {
             if (strlen(v) >= sizeof(cfg.append))
@@ -55,8 +55,9 @@ int vm_cmd_set(int argc, char **argv)
                 vm_usage("set: at most %d net entries", VM_MAX_NICS);
             if (strlen(v) >= sizeof(cfg.nets[0]))
                 vm_usage("set: net: too long");
-            if (!vm_net_spec_valid(v))
-                vm_usage("set: net: '%.80s' is not user[,hostfwd=...] or tap,ifname=NAME", v);
+            char why[512];
+            if (!vm_spec_nic_text_ok(v, "set: net", why, sizeof(why)))
+                vm_usage("%s", why);
             snprintf(cfg.nets[cfg.nnets++], sizeof(cfg.nets[0]), "%s", v);
         } else if (KEY("disk-size")) {
             if (!parse_size(v, &grow) || !grow)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* wirt vm start: launch a detached VMM (`wirt run`) that holds the VM's lock. */
+/* wirt vm start: launch a detached VMM (`wirt run --spec run.json`) that
+ * holds the VM's lock. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -110,53 +111,19 @@ int vm_start_vm(const char *name, bool console)
     if (vm_clean_runtime(name))
         vm_warn("%s: removed stale runtime files", name);
 
-    /* argv for `wirt run`, which runs in the VM directory (short socket paths). */
-    char *args[64];
-    char mem[32], cpus[16], disks[VM_MAX_DISKS][VM_FILE_MAX + 32];
-    int n = 0;
-    args[n++] = "wirt";
-    args[n++] = "run";
-    if (cfg.kernel[0]) {
-        args[n++] = "--kernel";
-        args[n++] = cfg.kernel;
-    }
-    if (cfg.initrd[0]) {
-        args[n++] = "--initrd";
-        args[n++] = cfg.initrd;
-    }
-    args[n++] = "--bios";
-    args[n++] = cfg.bios[0] ? cfg.bios : "none";
-    if (cfg.append[0]) {
-        args[n++] = "--append";
-        args[n++] = cfg.append;
-    }
-    snprintf(mem, sizeof(mem), "%llu", (unsigned long long)cfg.memory);
-    snprintf(cpus, sizeof(cpus), "%u", cfg.cpus);
-    args[n++] = "--memory";
-    args[n++] = mem;
-    args[n++] = "--cpus";
-    args[n++] = cpus;
-    for (unsigned i = 0; i < cfg.ndisks; i++) {
-        snprintf(disks[i], sizeof(disks[i]), "%s,format=%s", cfg.disks[i].file,
-                 cfg.disks[i].format);
-        args[n++] = "--disk";
-        args[n++] = disks[i];
-    }
-    for (unsigned i = 0; i < cfg.nnets; i++) {
-        args[n++] = "--net";
-        args[n++] = cfg.nets[i];
-    }
-    args[n++] = "--control";
-    args[n++] = VM_CONTROL;
-    args[n++] = "--serial-socket";
-    args[n++] = VM_SERIAL;
-    args[n++] = "--serial-log";
-    args[n++] = VM_CONSOLELOG;
-    args[n++] = "--pidfile";
-    args[n++] = VM_PIDFILE;
-    args[n++] = "--log";
-    args[n++] = VM_VMMLOG;
-    args[n] = NULL;
+    /* The VMM gets its whole configuration as one spec file, written
+     * owner-only next to vm.json; it runs in the VM directory, where the
+     * spec's plain file names resolve (and socket paths stay short). */
+    struct vm_spec spec;
+    char err[1024], specpath[PATH_MAX];
+    bool ok = vm_config_to_spec(&cfg, &spec, err, sizeof(err));
+    vm_path(specpath, sizeof(specpath), name, VM_RUNSPEC);
+    if (ok)
+        ok = vm_spec_save(specpath, &spec, err, sizeof(err));
+    vm_spec_free(&spec);
+    if (!ok)
+        vm_die("cannot start '%s': %s", name, err);
+    char *args[] = {"wirt", "run", "--spec", VM_RUNSPEC, NULL};
 
     char dir[PATH_MAX];
     vm_path(dir, sizeof(dir), name, NULL);

@@ -548,7 +548,7 @@ void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen
 void vm_check_memory(const char *what, uint64_t bytes)
 {
     char why[256];
-    if (!board_ram_size_ok(bytes, why, sizeof(why)))
+    if (!vm_spec_memory_ok(bytes, true, why, sizeof(why)))
         vm_usage("%s: %s", what, why);
 }
 
@@ -562,38 +562,7 @@ bool vm_owner_only(const char *path, char *err, size_t errlen)
 
 bool vm_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return false;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            goto fail;
-        off += (size_t)n;
-    }
-    if (fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0)
-        goto fail;
-    return true;
-fail:
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return false;
+    return write_file_atomic(path, data, len, err, errlen);
 }
 
 bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
