@@ -20,8 +20,23 @@
 /* ---- names in messages ---- */
 
 enum field {
-    F_VERSION, F_MACHINE, F_MEMORY, F_CPUS, F_FIRMWARE, F_KERNEL, F_INITRD, F_APPEND, F_ELF,
-    F_DISKS, F_NICS, F_CONSOLE, F_SERIAL_SOCKET, F_SERIAL_LOG, F_CONTROL, F_PIDFILE, F_LOG,
+    F_VERSION,
+    F_MACHINE,
+    F_MEMORY,
+    F_CPUS,
+    F_FIRMWARE,
+    F_KERNEL,
+    F_INITRD,
+    F_APPEND,
+    F_ELF,
+    F_DISKS,
+    F_NICS,
+    F_CONSOLE,
+    F_SERIAL_SOCKET,
+    F_SERIAL_LOG,
+    F_CONTROL,
+    F_PIDFILE,
+    F_LOG,
 };
 
 static const struct {
@@ -84,9 +99,16 @@ static void disk_free(struct disk_spec *d)
 
 void vm_spec_free(struct vm_spec *s)
 {
-    char **strings[] = {&s->firmware, &s->kernel, &s->initrd, &s->append, &s->elf,
-                        &s->console.serial_socket, &s->console.serial_log, &s->control,
-                        &s->pidfile, &s->log};
+    char **strings[] = {&s->firmware,
+                        &s->kernel,
+                        &s->initrd,
+                        &s->append,
+                        &s->elf,
+                        &s->console.serial_socket,
+                        &s->console.serial_log,
+                        &s->control,
+                        &s->pidfile,
+                        &s->log};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -268,8 +290,8 @@ static bool nic_option(const struct net_backend_type *t, struct nic_spec *nic, c
         char known[128] = "";
         size_t used = 0;
         for (unsigned i = 0; (o = net_option_at(t, i)) && used < sizeof(known); i++)
-            used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "",
-                                     o->key);
+            used +=
+                (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "", o->key);
         return fail(err, errlen, "%s: unknown option '%.32s' for the %s backend (options: %s)",
                     what, key, t->name, known);
     }
@@ -345,8 +367,7 @@ bool vm_spec_nic_text_ok(const char *text, const char *what, char *err, size_t e
 
 /* ---- the validator ---- */
 
-static bool nonempty(const struct vm_spec *s, const char *v, enum field f, char *err,
-                     size_t errlen)
+static bool nonempty(const struct vm_spec *s, const char *v, enum field f, char *err, size_t errlen)
 {
     if (v && !*v)
         return fail(err, errlen, "%s: empty file name", name_of(s, f));
@@ -360,8 +381,8 @@ bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
         return fail(err, errlen, "%s: version %d is not one this wirt reads (%d)",
                     name_of(s, F_VERSION), s->version, VM_SPEC_VERSION);
     if (strcmp(s->machine, "virt"))
-        return fail(err, errlen, "%s: unknown machine '%s' (expected virt)",
-                    name_of(s, F_MACHINE), s->machine);
+        return fail(err, errlen, "%s: unknown machine '%s' (expected virt)", name_of(s, F_MACHINE),
+                    s->machine);
     if (!vm_spec_memory_ok(s->memory, true, why, sizeof(why)))
         return fail(err, errlen, "%s: %s", name_of(s, F_MEMORY), why);
     if (!vm_spec_cpus_ok(s->cpus, why, sizeof(why)))
@@ -371,10 +392,16 @@ bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
                     name_of(s, F_KERNEL), name_of(s, F_INITRD), name_of(s, F_FIRMWARE));
     if (s->firmware_kind == VM_FIRMWARE_FILE && (!s->firmware || !*s->firmware))
         return fail(err, errlen, "%s: empty file name", name_of(s, F_FIRMWARE));
-    static const enum field files[] = {F_KERNEL, F_INITRD, F_ELF, F_CONTROL, F_PIDFILE, F_LOG,
-                                       F_SERIAL_SOCKET, F_SERIAL_LOG};
-    const char *values[] = {s->kernel, s->initrd, s->elf, s->control, s->pidfile, s->log,
-                            s->console.serial_socket, s->console.serial_log};
+    static const enum field files[] = {F_KERNEL,  F_INITRD, F_ELF,           F_CONTROL,
+                                       F_PIDFILE, F_LOG,    F_SERIAL_SOCKET, F_SERIAL_LOG};
+    const char *values[] = {s->kernel,
+                            s->initrd,
+                            s->elf,
+                            s->control,
+                            s->pidfile,
+                            s->log,
+                            s->console.serial_socket,
+                            s->console.serial_log};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (!nonempty(s, values[i], files[i], err, errlen))
             return false;
@@ -497,8 +524,8 @@ static bool nic_from_json(struct vm_spec *s, json_object *o, char *err, size_t e
     struct nic_spec *nic = &s->nics[s->nnics];
     memset(nic, 0, sizeof(*nic));
     json_object *jb;
-    if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "backend", &jb) ||
-        !json_object_is_type(jb, json_type_string))
+    if (!json_object_is_type(o, json_type_object) ||
+        !json_object_object_get_ex(o, "backend", &jb) || !json_object_is_type(jb, json_type_string))
         return fail(err, errlen, "%s: must be an object with a \"backend\" string", what);
     char bwhat[128];
     snprintf(bwhat, sizeof(bwhat), "%s.backend", what);
@@ -548,8 +575,8 @@ static bool console_from_json(struct vm_spec *s, json_object *o, char *err, size
                 return fail(err, errlen, "console.mode: must be \"terminal\" or \"detached\"");
             s->console.detached = !strcmp(m, "detached");
         } else if (!strcmp(key, "serial-socket")) {
-            ok = json_text(v, "console.serial-socket", true, &s->console.serial_socket, err,
-                           errlen);
+            ok =
+                json_text(v, "console.serial-socket", true, &s->console.serial_socket, err, errlen);
         } else if (!strcmp(key, "serial-log")) {
             ok = json_text(v, "console.serial-log", true, &s->console.serial_log, err, errlen);
         } else {
@@ -562,8 +589,8 @@ static bool console_from_json(struct vm_spec *s, json_object *o, char *err, size
 }
 
 static bool list_from_json(struct vm_spec *s, json_object *v, const char *what,
-                           bool (*item)(struct vm_spec *, json_object *, char *, size_t),
-                           char *err, size_t errlen)
+                           bool (*item)(struct vm_spec *, json_object *, char *, size_t), char *err,
+                           size_t errlen)
 {
     if (!json_object_is_type(v, json_type_array))
         return fail(err, errlen, "%s: must be a list", what);
@@ -576,8 +603,7 @@ static bool list_from_json(struct vm_spec *s, json_object *v, const char *what,
 static bool version_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
 {
     if (!json_object_is_type(v, json_type_int))
-        return fail(err, errlen, "version: must be a number (this wirt reads %d)",
-                    VM_SPEC_VERSION);
+        return fail(err, errlen, "version: must be a number (this wirt reads %d)", VM_SPEC_VERSION);
     int64_t n = json_object_get_int64(v);
     s->version = n < 0 || n > 1000 ? -1 : (int)n;
     return true;
@@ -678,9 +704,12 @@ static bool top_from_json(struct vm_spec *s, const char *key, json_object *v, ch
             continue;
         void *field = (char *)s + f->offset;
         switch (f->kind) {
-        case J_TEXT: return json_text(v, key, true, field, err, errlen);
-        case J_RESERVED: return json_reserved(v, key, field, err, errlen);
-        case J_OTHER: return f->parse(s, v, err, errlen);
+        case J_TEXT:
+            return json_text(v, key, true, field, err, errlen);
+        case J_RESERVED:
+            return json_reserved(v, key, field, err, errlen);
+        case J_OTHER:
+            return f->parse(s, v, err, errlen);
         }
     }
     return fail(err, errlen, "unknown key \"%.64s\"", key);

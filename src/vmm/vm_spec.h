@@ -45,10 +45,10 @@ struct vm_spec {
     uint64_t memory;  /* bytes */
     unsigned cpus;
     enum vm_spec_firmware firmware_kind;
-    char *firmware;   /* with VM_FIRMWARE_FILE */
-    char *kernel;     /* NULL with no elf: the default guest */
+    char *firmware; /* with VM_FIRMWARE_FILE */
+    char *kernel;   /* NULL with no elf: the default guest */
     char *initrd, *append;
-    char *elf;        /* a bare-metal program with HTIF instead of a kernel */
+    char *elf; /* a bare-metal program with HTIF instead of a kernel */
     struct disk_spec disks[VM_SPEC_MAX_DISKS];
     unsigned ndisks;
     struct nic_spec nics[VM_SPEC_MAX_NICS];
