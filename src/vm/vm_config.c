@@ -275,7 +275,10 @@ void vm_config_load_or_die(const char *name, struct vm_config *cfg)
 bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, VM_CONFIG);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, VM_CONFIG) >= (int)sizeof(path)) {
+        snprintf(err, errlen, "%.200s...: path too long", dir);
+        return false;
+    }
     json_object *o = vm_config_to_json(cfg);
     bool ok = json_write_file(path, o, err, errlen);
     json_object_put(o);

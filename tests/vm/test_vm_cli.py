@@ -634,6 +634,40 @@ class RunningVmTest(unittest.TestCase):
                          "running")
         self.s.ok("stop", "vm1", "--force")
 
+    def test_start_hands_the_vmm_its_spec(self):
+        """`start` writes run.json (owner-only) from vm.json and the VMM runs
+        exactly that spec; the control socket returns it."""
+        # `set` checks a net entry with the spec parser...
+        one_error_line(self, self.s.wirt("set", "vm1", "net=user,hostfwd=tcp::0-:22"), "hostfwd")
+        # ...and an entry an older wirt let into vm.json is named at start,
+        # before any VMM runs.
+        cfgpath = self.s.path("vm1", "vm.json")
+        cfg = json.loads(readf(cfgpath))
+        cfg["net"] = ["user,colour=red"]
+        with open(cfgpath, "w") as f:
+            json.dump(cfg, f)
+        one_error_line(self, self.s.wirt("start", "vm1"), "vm.json net[0]: unknown option 'colour'")
+        self.assertFalse(os.path.exists(self.s.path("vm1", "run.json")))
+        self.assertEqual(self.s.vmm_pids("vm1"), [])
+        self.s.ok("set", "vm1", "cpus=2", "net=user")
+        self.s.ok("start", "vm1")
+        path = self.s.path("vm1", "run.json")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        spec = json.loads(readf(path))
+        self.assertEqual(spec["version"], 1)
+        self.assertEqual(spec["cpus"], 2)
+        self.assertEqual(spec["memory"], 512 << 20)
+        self.assertEqual(spec["disks"][0]["path"], "disk.qcow2")
+        self.assertEqual(spec["disks"][0]["format"], "qcow2")
+        self.assertEqual(spec["nics"][0]["backend"], "user")
+        self.assertEqual(spec["console"], {"mode": "detached", "serial-socket": "serial.sock",
+                                           "serial-log": "console.log"})
+        self.assertEqual((spec["control"], spec["pidfile"], spec["log"]),
+                         ("control.sock", "vmm.pid", "vmm.log"))
+        running = control(self.s, "vm1", '{"execute": "query-spec"}\n')[0]["return"]
+        self.assertEqual(running, spec)
+        self.s.ok("stop", "vm1", "--force")
+
     def test_control_protocol(self):
         self.s.ok("start", "vm1")
         r = control(self.s, "vm1", '{"execute": "query-status", "id": 7}\n')[0]
