@@ -16,7 +16,6 @@
 #include "machine/evloop.h"
 #include "util/file.h"
 #include "util/log.h"
-#include "util/size.h"
 #include "vmm/vm_spec.h"
 #include "vmm/vmm.h"
 
