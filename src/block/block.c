@@ -52,8 +52,8 @@ void block_format_names(char *out, size_t outlen)
     size_t used = 0;
     out[0] = '\0';
     for (unsigned i = 0; i < NDRIVERS && used < outlen; i++)
-        used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "",
-                                 drivers[i]->format);
+        used +=
+            (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", drivers[i]->format);
 }
 
 void block_set_err(char *err, size_t errlen, const char *fmt, ...)

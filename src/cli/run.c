@@ -84,7 +84,8 @@ static char *required_guest_file(const char *name, const char *missing)
     char *path = guest_file(name);
     if (access(path, R_OK) != 0)
         usage_error("%s (%s): run tools/fetch-guest.sh, %s", missing, path,
-                    !strcmp(name, "Image") ? "or `make run`" : "or pass --bios FILE or --bios none");
+                    !strcmp(name, "Image") ? "or `make run`"
+                                           : "or pass --bios FILE or --bios none");
     return path;
 }
 
@@ -93,7 +94,8 @@ static void use_default_guest(struct vm_spec *s)
     if (s->elf)
         return;
     if (!s->kernel) {
-        s->kernel = required_guest_file("Image", "no --kernel given and the default guest is missing");
+        s->kernel =
+            required_guest_file("Image", "no --kernel given and the default guest is missing");
         if (!s->initrd)
             s->initrd = guest_file("initrd.cpio.gz");
         if (!s->append) {
@@ -169,8 +171,22 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
  * no other flag.  Exits with a usage error naming the flag. */
 static void spec_from_args(int argc, char **argv, struct vm_spec *s)
 {
-    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS,
-           OPT_CONTROL, OPT_SERIAL_SOCKET, OPT_SERIAL_LOG, OPT_PIDFILE, OPT_LOG, OPT_SPEC };
+    enum {
+        OPT_KERNEL = 256,
+        OPT_INITRD,
+        OPT_APPEND,
+        OPT_BIOS,
+        OPT_ELF,
+        OPT_DISK,
+        OPT_NET,
+        OPT_CPUS,
+        OPT_CONTROL,
+        OPT_SERIAL_SOCKET,
+        OPT_SERIAL_LOG,
+        OPT_PIDFILE,
+        OPT_LOG,
+        OPT_SPEC
+    };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -201,22 +217,54 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         bool ok = true;
         nflags += opt != OPT_SPEC;
         switch (opt) {
-        case OPT_KERNEL: vm_spec_set_string(&s->kernel, optarg); break;
-        case OPT_INITRD: vm_spec_set_string(&s->initrd, optarg); break;
-        case OPT_APPEND: vm_spec_set_string(&s->append, optarg); break;
-        case OPT_BIOS: vm_spec_set_firmware_text(s, optarg); break;
-        case OPT_ELF: vm_spec_set_string(&s->elf, optarg); break;
-        case 'm': ok = vm_spec_set_memory_text(s, optarg, err, sizeof(err)); break;
-        case OPT_CPUS: ok = vm_spec_set_cpus_text(s, optarg, err, sizeof(err)); break;
-        case OPT_DISK: ok = vm_spec_add_disk_text(s, optarg, NULL, err, sizeof(err)); break;
-        case OPT_NET: ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err)); break;
-        case OPT_CONTROL: vm_spec_set_string(&s->control, optarg); break;
-        case OPT_SERIAL_SOCKET: vm_spec_set_string(&s->console.serial_socket, optarg); break;
-        case OPT_SERIAL_LOG: vm_spec_set_string(&s->console.serial_log, optarg); break;
-        case OPT_PIDFILE: vm_spec_set_string(&s->pidfile, optarg); break;
-        case OPT_LOG: vm_spec_set_string(&s->log, optarg); break;
-        case OPT_SPEC: spec_file = optarg; break;
-        case 'h': fputs(run_usage, stdout); exit(0);
+        case OPT_KERNEL:
+            vm_spec_set_string(&s->kernel, optarg);
+            break;
+        case OPT_INITRD:
+            vm_spec_set_string(&s->initrd, optarg);
+            break;
+        case OPT_APPEND:
+            vm_spec_set_string(&s->append, optarg);
+            break;
+        case OPT_BIOS:
+            vm_spec_set_firmware_text(s, optarg);
+            break;
+        case OPT_ELF:
+            vm_spec_set_string(&s->elf, optarg);
+            break;
+        case 'm':
+            ok = vm_spec_set_memory_text(s, optarg, err, sizeof(err));
+            break;
+        case OPT_CPUS:
+            ok = vm_spec_set_cpus_text(s, optarg, err, sizeof(err));
+            break;
+        case OPT_DISK:
+            ok = vm_spec_add_disk_text(s, optarg, NULL, err, sizeof(err));
+            break;
+        case OPT_NET:
+            ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err));
+            break;
+        case OPT_CONTROL:
+            vm_spec_set_string(&s->control, optarg);
+            break;
+        case OPT_SERIAL_SOCKET:
+            vm_spec_set_string(&s->console.serial_socket, optarg);
+            break;
+        case OPT_SERIAL_LOG:
+            vm_spec_set_string(&s->console.serial_log, optarg);
+            break;
+        case OPT_PIDFILE:
+            vm_spec_set_string(&s->pidfile, optarg);
+            break;
+        case OPT_LOG:
+            vm_spec_set_string(&s->log, optarg);
+            break;
+        case OPT_SPEC:
+            spec_file = optarg;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            exit(0);
         default:
             if (optopt && optopt < 256)
                 usage_error("run: unknown option '-%c' (see wirt run --help)", optopt);

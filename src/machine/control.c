@@ -167,8 +167,8 @@ static json_object *cmd_query_status(struct control *c)
 }
 
 static const char *const command_names[] = {
-    "query-status", "query-commands", "query-spec", "pause", "resume", "reset", "powerdown", "quit",
-    "power-off",
+    "query-status", "query-commands", "query-spec", "pause",     "resume",
+    "reset",        "powerdown",      "quit",       "power-off",
 };
 
 /* Runs one request and returns the reply. */

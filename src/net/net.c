@@ -138,9 +138,10 @@ static bool hostfwd_parse(struct nic_spec *nic, const char *v, char *why, size_t
 {
     struct net_hostfwd fwd;
     if (!net_parse_hostfwd(v, &fwd)) {
-        snprintf(why, whylen,
-                 "bad hostfwd '%.60s' (expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)",
-                 v);
+        snprintf(
+            why, whylen,
+            "bad hostfwd '%.60s' (expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)",
+            v);
         return false;
     }
     if (nic->user.nhostfwd == NET_MAX_HOSTFWD) {
@@ -257,8 +258,8 @@ void net_backend_names(char *out, size_t outlen)
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < NBACKENDS && used < outlen; i++)
-        used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "",
-                                 backends[i].name);
+        used +=
+            (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", backends[i].name);
 }
 
 const struct net_option *net_option_at(const struct net_backend_type *t, unsigned i)
@@ -281,8 +282,8 @@ const struct net_option *net_option_find(const struct net_backend_type *t, const
     return NULL;
 }
 
-struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
-                                     size_t errlen)
+struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock,
+                                     char *err, size_t errlen)
 {
     if (!io_lock)
         io_lock = &private_lock;

@@ -114,8 +114,8 @@ bool net_parse_mac(const char *text, uint8_t mac[6]);
  * around calls into the front end (the board's I/O lock); NULL gives a
  * private one, for tests with nothing else running.  Returns NULL with
  * one line in err (the caller prefixes the NIC's name). */
-struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
-                                     size_t errlen);
+struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock,
+                                     char *err, size_t errlen);
 void net_backend_close(struct net_backend *nb);
 
 #endif

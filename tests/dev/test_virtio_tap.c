@@ -123,8 +123,8 @@ static void test_tap_errors(void **state)
     char err[256];
     assert_false(vm_spec_nic_text_ok("tap,ifname=", "--net", err, sizeof(err)));
     assert_non_null(strstr(err, "ifname"));
-    assert_false(vm_spec_nic_text_ok("tap,ifname=waytoolonginterfacename", "--net", err,
-                                     sizeof(err)));
+    assert_false(
+        vm_spec_nic_text_ok("tap,ifname=waytoolonginterfacename", "--net", err, sizeof(err)));
     assert_non_null(strstr(err, "ifname"));
     /* A nic_spec that skipped the parser is still refused by the registry. */
     struct nic_spec nic = {.backend = net_backend_find("tap")};
