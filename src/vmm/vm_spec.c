@@ -258,18 +258,21 @@ bool vm_spec_add_disk_text(struct vm_spec *s, const char *text, const char *give
         }
         *eq = '\0';
         const char *key = tok, *val = eq + 1;
-        if (!strcmp(key, "file"))
+        if (!strcmp(key, "file")) {
             vm_spec_set_string(&d->path, val);
-        else if (!strcmp(key, "format"))
+        } else if (!strcmp(key, "format")) {
             vm_spec_set_string(&d->format, strcmp(val, "probe") ? val : NULL);
-        else if (!strcmp(key, "serial"))
+        } else if (!strcmp(key, "serial")) {
             vm_spec_set_string(&d->serial, val);
-        else if (!strcmp(key, "readonly") && !on_off(val, &d->readonly))
-            ok = fail(err, errlen, "%s: readonly=%.20s: expected on or off", what, val);
-        else if (!strcmp(key, "discard") && !discard_value(val, &d->discard))
-            ok = fail(err, errlen, "%s: discard=%.20s: expected on or off", what, val);
-        else if (strcmp(key, "readonly") && strcmp(key, "discard"))
+        } else if (!strcmp(key, "readonly")) {
+            if (!on_off(val, &d->readonly))
+                ok = fail(err, errlen, "%s: readonly=%.20s: expected on or off", what, val);
+        } else if (!strcmp(key, "discard")) {
+            if (!discard_value(val, &d->discard))
+                ok = fail(err, errlen, "%s: discard=%.20s: expected on or off", what, val);
+        } else {
             ok = fail(err, errlen, "%s: unknown option '%.32s'", what, key);
+        }
     }
     free(copy);
     s->ndisks++; /* counted even on failure, so vm_spec_free frees it */
