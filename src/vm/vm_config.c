@@ -239,10 +239,11 @@ static unsigned line_of(const char *text, size_t off)
     return line;
 }
 
-bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t errlen)
+bool vm_config_load(const struct vm_store *vs, const char *name, struct vm_config *cfg, char *err,
+                    size_t errlen)
 {
     char path[PATH_MAX], msg[256];
-    vm_path(path, sizeof(path), name, VM_CONFIG);
+    vm_path(vs, path, sizeof(path), name, VM_CONFIG);
     int fd = open_regular(path, O_RDONLY, 0, err, errlen);
     if (fd < 0)
         return false;
@@ -294,13 +295,6 @@ bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t e
     return true;
 }
 
-void vm_config_load_or_die(const char *name, struct vm_config *cfg)
-{
-    char err[1024];
-    if (!vm_config_load(name, cfg, err, sizeof(err)))
-        vm_die("%s", err);
-}
-
 bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -321,10 +315,10 @@ bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err,
     return ok;
 }
 
-void vm_config_save_or_die(const char *name, const struct vm_config *cfg)
+bool vm_config_save(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                    char *err, size_t errlen)
 {
-    char dir[PATH_MAX], err[1024];
-    vm_path(dir, sizeof(dir), name, NULL);
-    if (!vm_config_save_dir(dir, cfg, err, sizeof(err)))
-        vm_die("%s", err);
+    char dir[PATH_MAX];
+    vm_path(st, dir, sizeof(dir), name, NULL);
+    return vm_config_save_dir(dir, cfg, err, errlen);
 }
