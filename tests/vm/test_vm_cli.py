@@ -842,11 +842,18 @@ print("reply", data.decode(errors="replace").strip())
                              ["data"]["status"], "cancelled")
             jobs = {j["id"]: j["status"] for j in ctl.execute("jobs")["return"]}
             self.assertEqual(jobs, {job: "completed", long: "cancelled"})
+            # Power-off reaches the subscribers before the VMM exits.
+            sub.execute("subscribe", {"events": ["powered-off"]})
+            self.assertIn("return", ctl.execute("quit"))
+            self.assertEqual(sub.event("powered-off")["event"], "powered-off")
         finally:
             sub.close()
             ctl.close()
+        for _ in range(100):
+            if not self.s.vmm_pids("vm1"):
+                break
+            time.sleep(0.1)
         # Without the debug switch the test-only job does not exist.
-        self.s.ok("stop", "vm1", "--force")
         self.s.ok("start", "vm1")
         self.assertEqual(control(self.s, "vm1", '{"execute":"debug-sleep"}\n')[0]["error"]
                          ["class"], "CommandNotFound")
