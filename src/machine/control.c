@@ -214,14 +214,15 @@ static bool flush_output(struct control *c, struct control_client *cl)
 
 /* Queues one JSON line for the client and sends what the socket takes.
  * A client whose queue would pass CONTROL_MAX_OUTPUT (it does not read)
- * is dropped: the VMM never waits for a client. */
+ * is dropped: the VMM never waits for a client.  One line always fits
+ * an empty queue, so a long reply (a big spec) is never refused. */
 static void send_line(struct control *c, struct control_client *cl, json_object *obj)
 {
     if (cl->fd < 0)
         return;
     size_t len;
     const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
-    if (cl->out_len + len + 1 > CONTROL_MAX_OUTPUT) {
+    if (cl->out_len && cl->out_len + len + 1 > CONTROL_MAX_OUTPUT) {
         drop_client(c, cl);
         return;
     }
