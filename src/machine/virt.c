@@ -90,12 +90,21 @@ static void stop_harts(struct board *b)
         hart_stop(b->harts[h]);
 }
 
+static void emit(struct board *b, enum board_event ev)
+{
+    if (b->on_event)
+        b->on_event(b->event_opaque, ev);
+}
+
 void board_power_off(struct board *b, int exit_code)
 {
+    bool first = !b->power_off;
     b->exit_code = exit_code;
     b->power_off = true;
     stop_harts(b);
     pthread_cond_broadcast(&b->state_cond);
+    if (first)
+        emit(b, BOARD_EVENT_POWERED_OFF);
 }
 
 void board_request_reset(struct board *b)
@@ -103,6 +112,7 @@ void board_request_reset(struct board *b)
     b->reset_requested = true;
     stop_harts(b);
     pthread_cond_broadcast(&b->state_cond);
+    emit(b, BOARD_EVENT_RESET);
 }
 
 void board_pause(struct board *b)
@@ -112,6 +122,7 @@ void board_pause(struct board *b)
     b->paused = true;
     b->paused_mtime = vclock_mtime(&b->clock);
     stop_harts(b);
+    emit(b, BOARD_EVENT_PAUSED);
 }
 
 void board_resume(struct board *b)
@@ -122,6 +133,7 @@ void board_resume(struct board *b)
     vclock_set(&b->clock, b->paused_mtime);
     clint_clock_changed(b->clint);
     pthread_cond_broadcast(&b->state_cond);
+    emit(b, BOARD_EVENT_RESUMED);
 }
 
 static void on_power(void *opaque, enum power_request req, int exit_code)
@@ -136,6 +148,11 @@ static void on_power(void *opaque, enum power_request req, int exit_code)
 static void on_console_quit(void *opaque)
 {
     board_power_off(opaque, 0);
+}
+
+static void on_guest_ready(void *opaque)
+{
+    emit(opaque, BOARD_EVENT_GUEST_READY);
 }
 
 static void uart_tx(void *opaque, uint8_t byte)
@@ -279,6 +296,7 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
         board_free(b);
         return NULL;
     }
+    console_set_ready_cb(b->console, on_guest_ready, b);
     b->nharts = cfg->nharts;
     for (unsigned h = 0; h < b->nharts; h++) {
         b->harts[h] = hart_new(h, &b->bus, &b->clock);
@@ -443,6 +461,7 @@ int board_run(struct board *b)
             b->paused = false; /* a reset while paused resumes the machine */
             vclock_set(&b->clock, b->paused_mtime);
             clint_clock_changed(b->clint);
+            emit(b, BOARD_EVENT_RESUMED);
         }
         bool ok = true;
         char err[256];

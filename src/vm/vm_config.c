@@ -245,10 +245,11 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
     return true;
 }
 
-bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t errlen)
+bool vm_config_load(const struct vm_store *vs, const char *name, struct vm_config *cfg, char *err,
+                    size_t errlen)
 {
     char path[PATH_MAX], msg[256];
-    vm_path(path, sizeof(path), name, VM_CONFIG);
+    vm_path(vs, path, sizeof(path), name, VM_CONFIG);
     json_object *o = json_read_file(path, MAX_CONFIG_SIZE, MAX_JSON_DEPTH, err, errlen);
     if (!o)
         return false;
@@ -265,13 +266,6 @@ bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t e
     return true;
 }
 
-void vm_config_load_or_die(const char *name, struct vm_config *cfg)
-{
-    char err[1024];
-    if (!vm_config_load(name, cfg, err, sizeof(err)))
-        vm_die("%s", err);
-}
-
 bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -285,12 +279,12 @@ bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err,
     return ok;
 }
 
-void vm_config_save_or_die(const char *name, const struct vm_config *cfg)
+bool vm_config_save(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                    char *err, size_t errlen)
 {
-    char dir[PATH_MAX], err[1024];
-    vm_path(dir, sizeof(dir), name, NULL);
-    if (!vm_config_save_dir(dir, cfg, err, sizeof(err)))
-        vm_die("%s", err);
+    char dir[PATH_MAX];
+    vm_path(st, dir, sizeof(dir), name, NULL);
+    return vm_config_save_dir(dir, cfg, err, errlen);
 }
 
 bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err, size_t errlen)

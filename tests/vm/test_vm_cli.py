@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmlib import Store, WIRT, control, have_guest  # noqa: E402
+from vmlib import ControlClient, Store, WIRT, control, have_guest  # noqa: E402
 
 need_guest = unittest.skipUnless(have_guest(), "default guest missing (tools/fetch-guest.sh)")
 
@@ -842,6 +842,55 @@ print("reply", data.decode(errors="replace").strip())
         owner.sendall(b"\n")  # still connected
         owner.close()
         self.assertIn("refused a connection from uid 65534", readf(self.s.path("vm1", "vmm.log")))
+        self.s.ok("stop", "vm1", "--force")
+
+    def test_control_events_and_jobs(self):
+        self.s.ok("start", "vm1", env={"WIRT_CONTROL_DEBUG": "1"})
+        sub = ControlClient(self.s, "vm1")
+        ctl = ControlClient(self.s, "vm1")
+        try:
+            r = sub.execute("subscribe", {"events": ["paused", "resumed", "job-completed"]})
+            self.assertEqual(r["return"]["events"], ["paused", "resumed", "job-completed"])
+            self.assertEqual(ctl.execute("pause"), {"return": {}})
+            self.assertEqual(sub.event("paused")["event"], "paused")
+            self.assertEqual(ctl.execute("resume"), {"return": {}})
+            self.assertEqual(sub.event("resumed")["event"], "resumed")
+            # `wirt vm` itself still works next to a subscriber.
+            self.assertEqual(json.loads(self.s.ok("info", "vm1", "--json").stdout)["state"],
+                             "running")
+            # A job runs to completion, reporting progress to who asked for it.
+            ctl.execute("subscribe", {"events": ["job-progress", "job-completed"]})
+            job = ctl.execute("debug-sleep", {"steps": 3, "step-ms": 50})["return"]["job"]
+            steps = [ctl.event("job-progress", lambda d: d["id"] == job)["data"]["done"]
+                     for _ in range(3)]
+            self.assertEqual(steps, [1, 2, 3])
+            done = ctl.event("job-completed", lambda d: d["id"] == job)["data"]
+            self.assertEqual(done["status"], "completed")
+            self.assertEqual(sub.event("job-completed")["data"]["id"], job)
+            # A long one is cancelled.
+            long = ctl.execute("debug-sleep", {"steps": 100, "step-ms": 1000})["return"]["job"]
+            self.assertEqual(ctl.execute("job-status", {"id": long})["return"]["status"],
+                             "running")
+            self.assertEqual(ctl.execute("job-cancel", {"id": long}), {"return": {}})
+            self.assertEqual(ctl.event("job-completed", lambda d: d["id"] == long)
+                             ["data"]["status"], "cancelled")
+            jobs = {j["id"]: j["status"] for j in ctl.execute("jobs")["return"]}
+            self.assertEqual(jobs, {job: "completed", long: "cancelled"})
+            # Power-off reaches the subscribers before the VMM exits.
+            sub.execute("subscribe", {"events": ["powered-off"]})
+            self.assertIn("return", ctl.execute("quit"))
+            self.assertEqual(sub.event("powered-off")["event"], "powered-off")
+        finally:
+            sub.close()
+            ctl.close()
+        for _ in range(100):
+            if not self.s.vmm_pids("vm1"):
+                break
+            time.sleep(0.1)
+        # Without the debug switch the test-only job does not exist.
+        self.s.ok("start", "vm1")
+        self.assertEqual(control(self.s, "vm1", '{"execute":"debug-sleep"}\n')[0]["error"]
+                         ["class"], "CommandNotFound")
         self.s.ok("stop", "vm1", "--force")
 
     def test_idle_clients_do_not_lock_out_the_owner(self):
