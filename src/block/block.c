@@ -22,22 +22,15 @@
 extern const struct block_driver_ops vmdk_ops;
 extern const struct block_driver_ops vhd_ops;
 
+/* The format registry, in probe order: raw last, it accepts anything.  A
+ * new format is one more entry. */
+static const struct block_driver_ops *const drivers[] = {&qcow2_ops, &vmdk_ops, &vhd_ops, &raw_ops};
+#define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
+
 static const struct block_driver_ops *driver_at(unsigned i)
 {
-    switch (i) {
-    case 0:
-        return &qcow2_ops;
-    case 1:
-        return &vmdk_ops;
-    case 2:
-        return &vhd_ops;
-    case 3:
-        return &raw_ops; /* last: it accepts anything */
-    default:
-        return NULL;
-    }
+    return i < NDRIVERS ? drivers[i] : NULL;
 }
-#define NDRIVERS 4
 
 static const struct block_driver_ops *find_driver(const char *format)
 {
@@ -52,6 +45,15 @@ static const struct block_driver_ops *find_driver(const char *format)
 bool block_format_known(const char *format)
 {
     return format && find_driver(format) != NULL;
+}
+
+void block_format_names(char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < NDRIVERS && used < outlen; i++)
+        used +=
+            (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", drivers[i]->format);
 }
 
 void block_set_err(char *err, size_t errlen, const char *fmt, ...)

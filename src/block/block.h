@@ -167,6 +167,8 @@ int block_write_zeroes(struct block_dev *bd, uint64_t offset, uint64_t len);
 
 /* True if `format` names a driver wirt has. */
 bool block_format_known(const char *format);
+/* "qcow2, vmdk, vhd, raw": the formats wirt has, for messages. */
+void block_format_names(char *out, size_t outlen);
 
 /*
  * Image management (`wirt img`).  All return 0 or a negative errno;

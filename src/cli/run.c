@@ -16,11 +16,8 @@
 #include "machine/evloop.h"
 #include "util/file.h"
 #include "util/log.h"
-#include "util/size.h"
-#include "virtio/virtio_devices.h"
-
-#define MAX_DISKS 8
-#define MAX_NICS  4
+#include "vmm/vm_spec.h"
+#include "vmm/vmm.h"
 
 static const char run_usage[] =
     "usage: wirt run [--kernel IMAGE] [--initrd FILE] [--append CMDLINE]\n"
@@ -30,6 +27,7 @@ static const char run_usage[] =
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
     "                [--pidfile FILE] [--log FILE]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
+    "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
     "--control serves the JSON control protocol (docs/control-protocol.md);\n"
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB.\n"
@@ -79,20 +77,37 @@ char *default_guest_cmdline(void)
     return line;
 }
 
-static void use_default_guest(struct board_config *cfg)
+/* A spec without a kernel (and not an elf) boots the default guest; one
+ * without firmware gets the default guest's OpenSBI. */
+static char *required_guest_file(const char *name, const char *missing)
 {
-    char *kernel = guest_file("Image");
-    if (access(kernel, R_OK) != 0)
-        usage_error("no --kernel given and the default guest is missing (%s): run "
-                    "tools/fetch-guest.sh or `make run`",
-                    kernel);
-    cfg->kernel = kernel;
-    if (!cfg->initrd)
-        cfg->initrd = guest_file("initrd.cpio.gz");
-    if (!cfg->append) {
-        cfg->append = default_guest_cmdline();
-        if (!cfg->append)
-            cfg->append = "console=ttyS0";
+    char *path = guest_file(name);
+    if (access(path, R_OK) != 0)
+        usage_error("%s (%s): run tools/fetch-guest.sh, %s", missing, path,
+                    !strcmp(name, "Image") ? "or `make run`"
+                                           : "or pass --bios FILE or --bios none");
+    return path;
+}
+
+static void use_default_guest(struct vm_spec *s)
+{
+    if (s->elf)
+        return;
+    if (!s->kernel) {
+        s->kernel =
+            required_guest_file("Image", "no --kernel given and the default guest is missing");
+        if (!s->initrd)
+            s->initrd = guest_file("initrd.cpio.gz");
+        if (!s->append) {
+            s->append = default_guest_cmdline();
+            if (!s->append)
+                vm_spec_set_string(&s->append, "console=ttyS0");
+        }
+    }
+    if (s->firmware_kind == VM_FIRMWARE_DEFAULT) {
+        s->firmware = required_guest_file(
+            "fw_dynamic.bin", "--bios: no firmware given and the default firmware is missing");
+        s->firmware_kind = VM_FIRMWARE_FILE;
     }
 }
 
@@ -152,15 +167,26 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
     return true;
 }
 
-static void virtio_console_to_terminal(void *opaque, const uint8_t *buf, size_t len)
+/* Fills the spec from the flags; --spec FILE reads it instead and takes
+ * no other flag.  Exits with a usage error naming the flag. */
+static void spec_from_args(int argc, char **argv, struct vm_spec *s)
 {
-    console_write(opaque, buf, len);
-}
-
-int cmd_run(int argc, char **argv)
-{
-    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_ELF, OPT_DISK, OPT_NET, OPT_CPUS,
-           OPT_CONTROL, OPT_SERIAL_SOCKET, OPT_SERIAL_LOG, OPT_PIDFILE, OPT_LOG };
+    enum {
+        OPT_KERNEL = 256,
+        OPT_INITRD,
+        OPT_APPEND,
+        OPT_BIOS,
+        OPT_ELF,
+        OPT_DISK,
+        OPT_NET,
+        OPT_CPUS,
+        OPT_CONTROL,
+        OPT_SERIAL_SOCKET,
+        OPT_SERIAL_LOG,
+        OPT_PIDFILE,
+        OPT_LOG,
+        OPT_SPEC
+    };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -176,52 +202,69 @@ int cmd_run(int argc, char **argv)
         {"serial-log", required_argument, NULL, OPT_SERIAL_LOG},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"log", required_argument, NULL, OPT_LOG},
+        {"spec", required_argument, NULL, OPT_SPEC},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct board_config cfg = {.ram_size = 512ULL << 20, .nharts = 1};
-    const char *bios = NULL, *disks[MAX_DISKS], *nics[MAX_NICS];
-    unsigned ndisks = 0, nnics = 0;
-    const char *control_path = NULL, *serial_socket = NULL, *serial_log = NULL, *pidfile = NULL,
-               *log_path = NULL;
+    char err[1024];
+    const char *spec_file = NULL;
+    int nflags = 0;
+    vm_spec_init(s, VM_SPEC_NAMES_FLAGS);
     opterr = 0;
     optind = 1;
     int opt;
     while ((opt = getopt_long(argc, argv, "+m:h", options, NULL)) != -1) {
+        bool ok = true;
+        nflags += opt != OPT_SPEC;
         switch (opt) {
-        case OPT_KERNEL: cfg.kernel = optarg; break;
-        case OPT_INITRD: cfg.initrd = optarg; break;
-        case OPT_APPEND: cfg.append = optarg; break;
-        case OPT_BIOS: bios = optarg; break;
-        case OPT_ELF: cfg.elf = optarg; break;
+        case OPT_KERNEL:
+            vm_spec_set_string(&s->kernel, optarg);
+            break;
+        case OPT_INITRD:
+            vm_spec_set_string(&s->initrd, optarg);
+            break;
+        case OPT_APPEND:
+            vm_spec_set_string(&s->append, optarg);
+            break;
+        case OPT_BIOS:
+            vm_spec_set_firmware_text(s, optarg);
+            break;
+        case OPT_ELF:
+            vm_spec_set_string(&s->elf, optarg);
+            break;
         case 'm':
-            if (!parse_size(optarg, &cfg.ram_size))
-                usage_error("--memory: '%s' is not a size (examples: 512M, 2G)", optarg);
+            ok = vm_spec_set_memory_text(s, optarg, err, sizeof(err));
             break;
-        case OPT_CPUS: {
-            char *end;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (*end || n < 1 || n > BOARD_MAX_HARTS)
-                usage_error("--cpus: '%s' is not a number from 1 to %d", optarg, BOARD_MAX_HARTS);
-            cfg.nharts = (unsigned)n;
+        case OPT_CPUS:
+            ok = vm_spec_set_cpus_text(s, optarg, err, sizeof(err));
             break;
-        }
         case OPT_DISK:
-            if (ndisks == MAX_DISKS)
-                usage_error("--disk: at most %d disks", MAX_DISKS);
-            disks[ndisks++] = optarg;
+            ok = vm_spec_add_disk_text(s, optarg, NULL, err, sizeof(err));
             break;
         case OPT_NET:
-            if (nnics == MAX_NICS)
-                usage_error("--net: at most %d network cards", MAX_NICS);
-            nics[nnics++] = optarg;
+            ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err));
             break;
-        case OPT_CONTROL: control_path = optarg; break;
-        case OPT_SERIAL_SOCKET: serial_socket = optarg; break;
-        case OPT_SERIAL_LOG: serial_log = optarg; break;
-        case OPT_PIDFILE: pidfile = optarg; break;
-        case OPT_LOG: log_path = optarg; break;
-        case 'h': fputs(run_usage, stdout); return 0;
+        case OPT_CONTROL:
+            vm_spec_set_string(&s->control, optarg);
+            break;
+        case OPT_SERIAL_SOCKET:
+            vm_spec_set_string(&s->console.serial_socket, optarg);
+            break;
+        case OPT_SERIAL_LOG:
+            vm_spec_set_string(&s->console.serial_log, optarg);
+            break;
+        case OPT_PIDFILE:
+            vm_spec_set_string(&s->pidfile, optarg);
+            break;
+        case OPT_LOG:
+            vm_spec_set_string(&s->log, optarg);
+            break;
+        case OPT_SPEC:
+            spec_file = optarg;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            exit(0);
         default:
             if (optopt && optopt < 256)
                 usage_error("run: unknown option '-%c' (see wirt run --help)", optopt);
@@ -230,46 +273,47 @@ int cmd_run(int argc, char **argv)
             else
                 usage_error("run: unknown option '%s' (see wirt run --help)", argv[optind - 1]);
         }
+        if (!ok)
+            usage_error("%s", err);
     }
     if (optind < argc)
         usage_error("run: unexpected argument '%s' (see wirt run --help)", argv[optind]);
-    if (cfg.elf && (cfg.kernel || cfg.initrd || bios))
-        usage_error("--elf: cannot be combined with --kernel, --initrd or --bios");
-    if (!cfg.elf) {
-        if (!cfg.kernel)
-            use_default_guest(&cfg);
-        if (!bios) {
-            char *fw = guest_file("fw_dynamic.bin");
-            if (access(fw, R_OK) != 0)
-                usage_error("--bios: no firmware given and the default firmware is missing (%s): "
-                            "run tools/fetch-guest.sh, or pass --bios FILE or --bios none",
-                            fw);
-            bios = fw;
-        }
-        cfg.bios = strcmp(bios, "none") ? bios : NULL;
+    if (spec_file) {
+        if (nflags)
+            usage_error("--spec: cannot be combined with other flags (put them in the spec)");
+        vm_spec_free(s);
+        if (!vm_spec_load(spec_file, s, err, sizeof(err)))
+            usage_error("--spec: %s", err);
+        return;
     }
+    s->console.detached = s->console.serial_socket || s->console.serial_log;
+    if (!vm_spec_validate(s, err, sizeof(err)))
+        usage_error("%s", err);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct vm_spec spec;
+    spec_from_args(argc, argv, &spec);
+    use_default_guest(&spec);
+    const char *control_path = spec.control, *pidfile = spec.pidfile;
+    const char *serial_socket = spec.console.serial_socket, *serial_log = spec.console.serial_log;
 
     char err[512];
     /* Opened first so every later message, guest-triggered ones included,
      * lands in a file that stays bounded while the machine runs. */
     struct log_file *log = NULL;
-    if (log_path) {
-        if (!(log = log_file_open(log_path, VMM_LOG_LIMIT, err, sizeof(err))))
+    if (spec.log) {
+        if (!(log = log_file_open(spec.log, VMM_LOG_LIMIT, err, sizeof(err))))
             usage_error("--log: %s", err);
         log_set_output(log);
     }
+    struct board_config cfg;
+    vm_spec_board_config(&spec, &cfg);
     struct board *b = board_new(&cfg, err, sizeof(err));
     if (!b)
         usage_error("%s", err);
-    for (unsigned i = 0; i < ndisks; i++)
-        if (!virtio_blk_add(b, disks[i], err, sizeof(err)))
-            usage_error("%s", err);
-    for (unsigned i = 0; i < nnics; i++)
-        if (!virtio_net_add(b, nics[i], i, err, sizeof(err)))
-            usage_error("%s", err);
-    /* hvc0 shares the terminal (or the detached console) with the UART. */
-    if (!cfg.elf && (!virtio_rng_add(b, err, sizeof(err)) ||
-                     !virtio_console_add(b, virtio_console_to_terminal, b->console, err, sizeof(err))))
+    if (!vmm_add_devices(b, &spec, err, sizeof(err)))
         usage_error("%s", err);
     if (!board_boot(b, err, sizeof(err)))
         usage_error("%s", err);
@@ -284,6 +328,11 @@ int cmd_run(int argc, char **argv)
     struct control *control = NULL;
     if (control_path && !(control = control_new(b, control_path, err, sizeof(err))))
         usage_error("%s", err);
+    if (control) {
+        json_object *j = vm_spec_to_json(&spec);
+        control_set_spec(control, j);
+        json_object_put(j);
+    }
     if (pidfile && !write_pidfile(pidfile, err, sizeof(err))) {
         control_free(control);
         usage_error("%s", err);
@@ -293,5 +342,6 @@ int cmd_run(int argc, char **argv)
     if (pidfile)
         unlink(pidfile);
     board_free(b);
+    vm_spec_free(&spec);
     return status;
 }

@@ -40,6 +40,8 @@ struct plic;
 #define VIRT_DRAM_BASE        0x80000000ULL
 
 #define BOARD_MAX_HARTS   8
+#define BOARD_MIN_RAM     (16ULL << 20)
+#define BOARD_MAX_RAM     (1ULL << 40) /* the RAM window from VIRT_DRAM_BASE */
 #define BOARD_MAX_DEVICES 32
 
 struct board_device {
@@ -61,6 +63,18 @@ struct board_config {
 
 struct board_images; /* the files loaded at boot, kept for reboot */
 struct console;
+
+/* Lifecycle changes the board reports to whoever watches it (the control
+ * server's event stream). */
+enum board_event {
+    BOARD_EVENT_PAUSED,
+    BOARD_EVENT_RESUMED,
+    BOARD_EVENT_RESET,
+    BOARD_EVENT_POWERED_OFF,
+    BOARD_EVENT_GUEST_READY,
+};
+/* Called with the I/O lock held, from any thread; must not block. */
+typedef void (*board_event_cb)(void *opaque, enum board_event ev);
 
 struct board {
     struct bus bus;
@@ -85,6 +99,8 @@ struct board {
     uint64_t paused_mtime; /* the guest's clock stands still while paused */
     pthread_cond_t state_cond; /* signalled on resume and power-off */
     uint64_t started_ns;       /* host monotonic time of the boot */
+    board_event_cb on_event;   /* NULL: nobody watches */
+    void *event_opaque;
 };
 
 /* Guest RAM the board accepts: 16 MiB up to the smaller of its RAM

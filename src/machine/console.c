@@ -42,6 +42,8 @@ struct console {
     /* Progress matching CONSOLE_READY_MARKER in the output. */
     size_t marker_pos;
     bool guest_ready;
+    void (*on_ready)(void *opaque);
+    void *ready_opaque;
 };
 
 /* One saved terminal state for the process: restored at exit and on signals. */
@@ -213,8 +215,11 @@ static void track_marker(struct console *c, const uint8_t *buf, size_t len)
             c->marker_pos++;
         else
             c->marker_pos = buf[i] == (uint8_t)marker[0];
-        if (c->marker_pos == sizeof(marker) - 1)
+        if (c->marker_pos == sizeof(marker) - 1) {
             c->guest_ready = true;
+            if (c->on_ready)
+                c->on_ready(c->ready_opaque);
+        }
     }
 }
 
@@ -236,6 +241,12 @@ static void send_client(struct console *c, const uint8_t *buf, size_t len)
         buf += n;
         len -= (size_t)n;
     }
+}
+
+void console_set_ready_cb(struct console *c, void (*cb)(void *opaque), void *opaque)
+{
+    c->on_ready = cb;
+    c->ready_opaque = opaque;
 }
 
 bool console_guest_ready(const struct console *c)

@@ -54,5 +54,7 @@ bool console_inject(struct console *c, const uint8_t *buf, size_t len);
  * init is up and a shell reads the console. */
 #define CONSOLE_READY_MARKER "WIRT-GUEST-READY"
 bool console_guest_ready(const struct console *c);
+/* cb(opaque) runs once, with the I/O lock held, when the marker is seen. */
+void console_set_ready_cb(struct console *c, void (*cb)(void *opaque), void *opaque);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -22,6 +23,34 @@
 /* A client gets this long for each request line: an idle client, or one
  * trickling a line that never ends, is dropped when it runs out. */
 #define CLIENT_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000)
+/* An idle subscriber waits for events, not for its own next line. */
+#define NO_DEADLINE UINT64_MAX
+
+/* The event stream.  Board events come first, in enum board_event order. */
+enum control_event {
+    EVENT_PAUSED,
+    EVENT_RESUMED,
+    EVENT_RESET,
+    EVENT_POWERED_OFF,
+    EVENT_GUEST_READY,
+    EVENT_JOB_PROGRESS,
+    EVENT_JOB_COMPLETED,
+    EVENT_COUNT,
+};
+
+static const char *const event_names[EVENT_COUNT] = {
+    [EVENT_PAUSED] = "paused",
+    [EVENT_RESUMED] = "resumed",
+    [EVENT_RESET] = "reset",
+    [EVENT_POWERED_OFF] = "powered-off",
+    [EVENT_GUEST_READY] = "guest-ready",
+    [EVENT_JOB_PROGRESS] = "job-progress",
+    [EVENT_JOB_COMPLETED] = "job-completed",
+};
+
+_Static_assert((int)EVENT_PAUSED == (int)BOARD_EVENT_PAUSED &&
+                   (int)EVENT_GUEST_READY == (int)BOARD_EVENT_GUEST_READY,
+               "board events map onto control events one to one");
 
 struct control;
 
@@ -31,6 +60,31 @@ struct control_client {
     char buf[CONTROL_MAX_LINE];
     size_t len;
     uint64_t deadline_ns; /* dropped at this time unless a line completes */
+    /* Replies and events not yet taken by the socket, at most
+     * CONTROL_MAX_OUTPUT bytes. */
+    char *out;
+    size_t out_len, out_cap;
+    bool want_writable;     /* EPOLLOUT is watched */
+    uint32_t subscriptions; /* bit per enum control_event */
+};
+
+static const char *const job_status_names[] = {
+    [CONTROL_JOB_RUNNING] = "running",
+    [CONTROL_JOB_COMPLETED] = "completed",
+    [CONTROL_JOB_FAILED] = "failed",
+    [CONTROL_JOB_CANCELLED] = "cancelled",
+};
+
+struct control_job {
+    struct control *owner;
+    uint32_t id; /* 0: free slot */
+    const struct control_job_ops *ops;
+    void *opaque;
+    enum control_job_status status;
+    bool cancel_requested;
+    uint64_t done, total;
+    uint64_t finished_seq; /* eviction order of finished jobs */
+    char error[256];
 };
 
 struct control {
@@ -39,7 +93,14 @@ struct control {
     char *path;
     struct control_client clients[MAX_CLIENTS];
     struct evtimer *timeout_timer;
+    struct control_job jobs[CONTROL_MAX_JOBS];
+    uint32_t next_job_id;
+    uint64_t finish_seq;
+    bool debug_commands;
+    json_object *spec; /* the VM spec the VMM runs (query-spec), or NULL */
 };
+
+/* ---- guest powerdown ------------------------------------------------- */
 
 /* The powerdown stop-gap: Ctrl-U clears a half-typed line first. */
 static const char powerdown_line[] = "\x15poweroff\n";
@@ -59,25 +120,39 @@ bool control_guest_powerdown(struct board *b, char *err, size_t errlen)
     return true;
 }
 
+/* ---- connections ----------------------------------------------------- */
+
 /* Arms the timer for the earliest client deadline. */
 static void arm_timeout(struct control *c)
 {
-    uint64_t first = 0;
+    uint64_t first = NO_DEADLINE;
     for (unsigned i = 0; i < MAX_CLIENTS; i++)
-        if (c->clients[i].fd >= 0 && (!first || c->clients[i].deadline_ns < first))
+        if (c->clients[i].fd >= 0 && c->clients[i].deadline_ns < first)
             first = c->clients[i].deadline_ns;
-    if (first)
+    if (first != NO_DEADLINE)
         evtimer_arm(c->timeout_timer, first);
     else
         evtimer_disarm(c->timeout_timer);
 }
 
-static void drop_client(struct control *c, struct control_client *cl)
+static void release_client(struct control_client *cl)
 {
-    evloop_del_fd(c->board->loop, cl->fd);
-    close(cl->fd);
     cl->fd = -1;
     cl->len = 0;
+    free(cl->out);
+    cl->out = NULL;
+    cl->out_len = cl->out_cap = 0;
+    cl->want_writable = false;
+    cl->subscriptions = 0;
+}
+
+static void drop_client(struct control *c, struct control_client *cl)
+{
+    if (cl->fd < 0)
+        return;
+    evloop_del_fd(c->board->loop, cl->fd);
+    close(cl->fd);
+    release_client(cl);
 }
 
 /* Best effort, for a client about to be closed. */
@@ -85,6 +160,17 @@ static void send_error_and_close(int fd, const char *line)
 {
     send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
+}
+
+/* Closes a client with one last error line (after what it still had
+ * queued, if the socket takes it). */
+static void evict_client(struct control *c, struct control_client *cl, const char *line)
+{
+    evloop_del_fd(c->board->loop, cl->fd);
+    if (cl->out_len)
+        send(cl->fd, cl->out, cl->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    send_error_and_close(cl->fd, line);
+    release_client(cl);
 }
 
 static void on_timeout(void *opaque)
@@ -95,41 +181,106 @@ static void on_timeout(void *opaque)
         struct control_client *cl = &c->clients[i];
         if (cl->fd < 0 || cl->deadline_ns > now)
             continue;
-        evloop_del_fd(c->board->loop, cl->fd);
-        send_error_and_close(cl->fd, "{\"error\":{\"class\":\"Timeout\",\"desc\":\"no complete "
-                                     "request for 30 s; closing the connection\"}}\n");
-        cl->fd = -1;
-        cl->len = 0;
+        evict_client(c, cl,
+                     "{\"error\":{\"class\":\"Timeout\",\"desc\":\"no complete "
+                     "request for 30 s; closing the connection\"}}\n");
     }
     arm_timeout(c);
 }
 
-/* Replies are small; a client whose socket buffer is full is dropped
- * rather than allowed to stall the event loop. */
-static bool send_reply(struct control_client *cl, json_object *reply)
+/* Writes what the socket takes now; the rest waits for EPOLLOUT.
+ * Returns false if the connection is broken. */
+static bool flush_output(struct control *c, struct control_client *cl)
 {
-    size_t len;
-    const char *text = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN, &len);
-    char *line = malloc(len + 1);
-    if (!line)
-        return false;
-    memcpy(line, text, len);
-    line[len] = '\n';
     size_t off = 0;
-    bool ok = true;
-    while (off < len + 1) {
-        ssize_t n = send(cl->fd, line + off, len + 1 - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (off < cl->out_len) {
+        ssize_t n = send(cl->fd, cl->out + off, cl->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            ok = false;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        }
+        if (n <= 0)
+            return false;
         off += (size_t)n;
     }
-    free(line);
-    return ok;
+    memmove(cl->out, cl->out + off, cl->out_len - off);
+    cl->out_len -= off;
+    bool want = cl->out_len > 0;
+    if (want != cl->want_writable) {
+        cl->want_writable = want;
+        evloop_mod_fd(c->board->loop, cl->fd, want ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    }
+    return true;
 }
+
+/* Queues one JSON line for the client and sends what the socket takes.
+ * A client whose queue would pass CONTROL_MAX_OUTPUT (it does not read)
+ * is dropped: the VMM never waits for a client.  One line always fits
+ * an empty queue, so a long reply (a big spec) is never refused. */
+static void send_line(struct control *c, struct control_client *cl, json_object *obj)
+{
+    if (cl->fd < 0)
+        return;
+    size_t len;
+    const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+    if (cl->out_len && cl->out_len + len + 1 > CONTROL_MAX_OUTPUT) {
+        drop_client(c, cl);
+        return;
+    }
+    if (cl->out_len + len + 1 > cl->out_cap) {
+        size_t cap = cl->out_cap ? cl->out_cap : 1024;
+        while (cap < cl->out_len + len + 1)
+            cap *= 2;
+        char *out = realloc(cl->out, cap);
+        if (!out) {
+            drop_client(c, cl);
+            return;
+        }
+        cl->out = out;
+        cl->out_cap = cap;
+    }
+    memcpy(cl->out + cl->out_len, text, len);
+    cl->out[cl->out_len + len] = '\n';
+    cl->out_len += len + 1;
+    if (!flush_output(c, cl))
+        drop_client(c, cl);
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+/* Sends {"event": NAME, "data": DATA, "time": UNIX_SECONDS} to every
+ * subscriber of ev.  Takes ownership of data. */
+static void emit_event(struct control *c, enum control_event ev, json_object *data)
+{
+    json_object *o = NULL;
+    for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+        struct control_client *cl = &c->clients[i];
+        if (cl->fd < 0 || !(cl->subscriptions & (1u << ev)))
+            continue;
+        if (!o) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            char tbuf[32];
+            double t = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
+            snprintf(tbuf, sizeof(tbuf), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+            o = json_object_new_object();
+            json_object_object_add(o, "event", json_object_new_string(event_names[ev]));
+            json_object_object_add(o, "data",
+                                   data ? json_object_get(data) : json_object_new_object());
+            json_object_object_add(o, "time", json_object_new_double_s(t, tbuf));
+        }
+        send_line(c, cl, o);
+    }
+    json_object_put(o);
+    json_object_put(data);
+}
+
+static void on_board_event(void *opaque, enum board_event ev)
+{
+    emit_event(opaque, (enum control_event)ev, NULL);
+}
+
+/* ---- replies --------------------------------------------------------- */
 
 static json_object *error_reply(const char *cls, const char *desc)
 {
@@ -148,9 +299,189 @@ static json_object *return_reply(json_object *value)
     return r;
 }
 
-static json_object *cmd_query_status(struct control *c)
+/* Reads the optional integer argument `name` into *out, within [lo, hi].
+ * Returns an error reply, or NULL when the argument is fine or absent. */
+static json_object *int_arg(json_object *args, const char *name, int64_t lo, int64_t hi,
+                            int64_t *out)
 {
-    struct board *b = c->board;
+    json_object *v;
+    if (!args || !json_object_object_get_ex(args, name, &v))
+        return NULL;
+    char desc[160];
+    if (!json_object_is_type(v, json_type_int)) {
+        snprintf(desc, sizeof(desc), "\"%s\" must be an integer", name);
+        return error_reply("InvalidArgument", desc);
+    }
+    int64_t x = json_object_get_int64(v);
+    if (x < lo || x > hi) {
+        snprintf(desc, sizeof(desc), "\"%s\" must be between %lld and %lld", name, (long long)lo,
+                 (long long)hi);
+        return error_reply("InvalidArgument", desc);
+    }
+    *out = x;
+    return NULL;
+}
+
+/* ---- jobs ------------------------------------------------------------ */
+
+struct control_job *control_job_new(struct control *c, const struct control_job_ops *ops,
+                                    void *opaque, char *err, size_t errlen)
+{
+    struct control_job *slot = NULL;
+    for (unsigned i = 0; i < CONTROL_MAX_JOBS; i++) {
+        struct control_job *j = &c->jobs[i];
+        if (!j->id) {
+            slot = j;
+            break;
+        }
+        if (j->status != CONTROL_JOB_RUNNING && (!slot || j->finished_seq < slot->finished_seq))
+            slot = j;
+    }
+    if (!slot) {
+        snprintf(err, errlen, "%d jobs are running; wait for one to finish", CONTROL_MAX_JOBS);
+        return NULL;
+    }
+    if (++c->next_job_id == 0)
+        c->next_job_id = 1;
+    *slot = (struct control_job){.owner = c,
+                                 .id = c->next_job_id,
+                                 .ops = ops,
+                                 .opaque = opaque,
+                                 .status = CONTROL_JOB_RUNNING};
+    return slot;
+}
+
+uint32_t control_job_id(const struct control_job *job)
+{
+    return job->id;
+}
+
+static json_object *job_json(const struct control_job *j)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_int64(j->id));
+    json_object_object_add(o, "type", json_object_new_string(j->ops->type));
+    json_object_object_add(o, "status", json_object_new_string(job_status_names[j->status]));
+    json_object_object_add(o, "done", json_object_new_int64((int64_t)j->done));
+    json_object_object_add(o, "total", json_object_new_int64((int64_t)j->total));
+    if (j->status == CONTROL_JOB_FAILED)
+        json_object_object_add(o, "error", json_object_new_string(j->error));
+    return o;
+}
+
+void control_job_progress(struct control_job *job, uint64_t done, uint64_t total)
+{
+    job->done = done;
+    job->total = total;
+    emit_event(job->owner, EVENT_JOB_PROGRESS, job_json(job));
+}
+
+void control_job_finish(struct control_job *job, enum control_job_status status, const char *error)
+{
+    if (job->status != CONTROL_JOB_RUNNING)
+        return;
+    job->status = status == CONTROL_JOB_RUNNING ? CONTROL_JOB_FAILED : status;
+    snprintf(job->error, sizeof(job->error), "%s", error ? error : "failed");
+    job->finished_seq = ++job->owner->finish_seq;
+    emit_event(job->owner, EVENT_JOB_COMPLETED, job_json(job));
+}
+
+static struct control_job *find_job(struct control *c, json_object *args, json_object **errp)
+{
+    int64_t id = 0;
+    json_object *v;
+    if (!args || !json_object_object_get_ex(args, "id", &v)) {
+        *errp = error_reply("InvalidArgument", "\"id\" (the job id) is required");
+        return NULL;
+    }
+    if ((*errp = int_arg(args, "id", 1, UINT32_MAX, &id)))
+        return NULL;
+    for (unsigned i = 0; i < CONTROL_MAX_JOBS; i++)
+        if (c->jobs[i].id == (uint32_t)id)
+            return &c->jobs[i];
+    char desc[96];
+    snprintf(desc, sizeof(desc), "no job %lld (finished jobs are forgotten after %d more)",
+             (long long)id, CONTROL_MAX_JOBS);
+    *errp = error_reply("JobNotFound", desc);
+    return NULL;
+}
+
+/* debug-sleep: a job that only waits, in steps, for the protocol tests. */
+struct sleep_job {
+    struct control_job *job;
+    struct evtimer *timer;
+    uint64_t step_ns;
+    uint64_t steps, done;
+};
+
+static void sleep_job_end(struct sleep_job *s, enum control_job_status status)
+{
+    evtimer_free(s->timer);
+    control_job_finish(s->job, status, NULL);
+    free(s);
+}
+
+static void sleep_job_tick(void *opaque)
+{
+    struct sleep_job *s = opaque;
+    s->done++;
+    control_job_progress(s->job, s->done, s->steps);
+    if (s->done == s->steps)
+        sleep_job_end(s, CONTROL_JOB_COMPLETED);
+    else
+        evtimer_arm(s->timer, host_monotonic_ns() + s->step_ns);
+}
+
+static void sleep_job_cancel(struct control_job *job, void *opaque)
+{
+    (void)job;
+    sleep_job_end(opaque, CONTROL_JOB_CANCELLED);
+}
+
+static const struct control_job_ops sleep_job_ops = {
+    .type = "debug-sleep",
+    .cancel = sleep_job_cancel,
+};
+
+/* ---- commands -------------------------------------------------------- */
+
+enum {
+    CMD_NEEDS_RUNNING = 1u << 0, /* refused while the machine is paused */
+    CMD_ASYNC = 1u << 1,         /* starts a job; returns {"job": ID} */
+    CMD_DEBUG = 1u << 2,         /* only with WIRT_CONTROL_DEBUG=1 */
+};
+
+struct control_command;
+
+/* What a handler gets: the server, the asking client, the command's row
+ * and its "arguments" (NULL when absent). */
+struct control_request {
+    struct control *c;
+    struct control_client *cl;
+    const struct control_command *cmd;
+    json_object *args;
+};
+
+struct control_command {
+    const char *name;
+    json_object *(*handler)(const struct control_request *rq);
+    unsigned flags;
+    const char *help;
+    void (*board_action)(struct board *b); /* for cmd_board_action */
+};
+
+static bool command_available(const struct control *c, const struct control_command *cmd)
+{
+    return !(cmd->flags & CMD_DEBUG) || c->debug_commands;
+}
+
+/* They list the table below. */
+static json_object *cmd_query_commands(const struct control_request *rq);
+static json_object *cmd_help(const struct control_request *rq);
+
+static json_object *cmd_query_status(const struct control_request *rq)
+{
+    struct board *b = rq->c->board;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "status", json_object_new_string(b->paused ? "paused" : "running"));
     uint64_t up = b->started_ns ? host_monotonic_ns() - b->started_ns : 0;
@@ -162,63 +493,215 @@ static json_object *cmd_query_status(struct control *c)
     json_object_object_add(o, "cpus", json_object_new_int((int)b->nharts));
     json_object_object_add(o, "guest-ready",
                            json_object_new_boolean(b->console && console_guest_ready(b->console)));
-    return o;
+    return return_reply(o);
 }
 
-static const char *const command_names[] = {
-    "query-status", "query-commands", "pause", "resume", "reset", "powerdown", "quit", "power-off",
+/* pause, resume, reset, quit: one board call, no arguments, no result. */
+static json_object *cmd_board_action(const struct control_request *rq)
+{
+    rq->cmd->board_action(rq->c->board);
+    return return_reply(NULL);
+}
+
+static void power_off_now(struct board *b)
+{
+    board_power_off(b, 0);
+}
+
+static json_object *cmd_powerdown(const struct control_request *rq)
+{
+    char err[256];
+    if (!control_guest_powerdown(rq->c->board, err, sizeof(err)))
+        return error_reply("GuestNotReady", err);
+    return return_reply(NULL);
+}
+
+static json_object *subscription_list(uint32_t mask)
+{
+    json_object *a = json_object_new_array();
+    for (unsigned e = 0; e < EVENT_COUNT; e++)
+        if (mask & (1u << e))
+            json_object_array_add(a, json_object_new_string(event_names[e]));
+    return a;
+}
+
+static json_object *cmd_subscribe(const struct control_request *rq)
+{
+    json_object *names;
+    uint32_t mask = (1u << EVENT_COUNT) - 1;
+    if (rq->args && json_object_object_get_ex(rq->args, "events", &names)) {
+        if (!json_object_is_type(names, json_type_array))
+            return error_reply("InvalidArgument", "\"events\" must be an array of event names");
+        mask = 0;
+        for (size_t i = 0; i < json_object_array_length(names); i++) {
+            json_object *n = json_object_array_get_idx(names, i);
+            unsigned e = 0;
+            while (e < EVENT_COUNT && !(json_object_is_type(n, json_type_string) &&
+                                        !strcmp(json_object_get_string(n), event_names[e])))
+                e++;
+            if (e == EVENT_COUNT) {
+                char desc[200];
+                snprintf(desc, sizeof(desc),
+                         "unknown event %.64s (known: paused, resumed, "
+                         "reset, powered-off, guest-ready, job-progress, job-completed)",
+                         json_object_to_json_string(n));
+                return error_reply("InvalidArgument", desc);
+            }
+            mask |= 1u << e;
+        }
+    }
+    rq->cl->subscriptions = mask;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "events", subscription_list(mask));
+    return return_reply(o);
+}
+
+static json_object *cmd_unsubscribe(const struct control_request *rq)
+{
+    rq->cl->subscriptions = 0;
+    return return_reply(NULL);
+}
+
+static json_object *cmd_query_spec(const struct control_request *rq)
+{
+    if (!rq->c->spec)
+        return error_reply("NotAvailable", "this VMM was started without a spec");
+    return return_reply(json_object_get(rq->c->spec));
+}
+
+static json_object *cmd_jobs(const struct control_request *rq)
+{
+    json_object *a = json_object_new_array();
+    for (unsigned i = 0; i < CONTROL_MAX_JOBS; i++)
+        if (rq->c->jobs[i].id)
+            json_object_array_add(a, job_json(&rq->c->jobs[i]));
+    return return_reply(a);
+}
+
+static json_object *cmd_job_status(const struct control_request *rq)
+{
+    json_object *err;
+    struct control_job *j = find_job(rq->c, rq->args, &err);
+    return j ? return_reply(job_json(j)) : err;
+}
+
+static json_object *cmd_job_cancel(const struct control_request *rq)
+{
+    json_object *err;
+    struct control_job *j = find_job(rq->c, rq->args, &err);
+    if (!j)
+        return err;
+    if (j->status != CONTROL_JOB_RUNNING)
+        return error_reply("InvalidState", "the job has already finished");
+    if (!j->cancel_requested) {
+        j->cancel_requested = true;
+        j->ops->cancel(j, j->opaque);
+    }
+    return return_reply(NULL);
+}
+
+static json_object *cmd_debug_sleep(const struct control_request *rq)
+{
+    int64_t steps = 10, ms = 100;
+    json_object *err;
+    if ((err = int_arg(rq->args, "steps", 1, 1000, &steps)) ||
+        (err = int_arg(rq->args, "step-ms", 1, 10000, &ms)))
+        return err;
+    struct sleep_job *s = calloc(1, sizeof(*s));
+    if (!s || !(s->timer = evtimer_new(rq->c->board->loop, sleep_job_tick, s))) {
+        free(s);
+        return error_reply("GenericError", "out of memory");
+    }
+    char why[128];
+    if (!(s->job = control_job_new(rq->c, &sleep_job_ops, s, why, sizeof(why)))) {
+        evtimer_free(s->timer);
+        free(s);
+        return error_reply("Busy", why);
+    }
+    s->steps = (uint64_t)steps;
+    s->step_ns = (uint64_t)ms * 1000000;
+    evtimer_arm(s->timer, host_monotonic_ns() + s->step_ns);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job", json_object_new_int64(control_job_id(s->job)));
+    return return_reply(o);
+}
+
+/* Every command, in the order query-commands and help list them. */
+static const struct control_command commands[] = {
+    {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
+    {"query-commands", cmd_query_commands, 0, "the names of the commands", NULL},
+    {"query-spec", cmd_query_spec, 0, "the VM spec this VMM runs (docs/vm-spec.md)", NULL},
+    {"help", cmd_help, 0, "every command with its flags and a line of help", NULL},
+    {"pause", cmd_board_action, 0, "stops the harts; the guest's clock stands still", board_pause},
+    {"resume", cmd_board_action, 0, "continues a paused machine", board_resume},
+    {"reset", cmd_board_action, 0, "hard reset, like a power cycle; resumes a paused machine",
+     board_request_reset},
+    {"powerdown", cmd_powerdown, CMD_NEEDS_RUNNING, "asks the guest to shut down cleanly", NULL},
+    {"quit", cmd_board_action, 0, "immediate power off; the VMM exits", power_off_now},
+    {"power-off", cmd_board_action, 0, "the same as quit", power_off_now},
+    {"subscribe", cmd_subscribe, 0, "receive events (all, or those named in \"events\")", NULL},
+    {"unsubscribe", cmd_unsubscribe, 0, "stop receiving events", NULL},
+    {"jobs", cmd_jobs, 0, "every running and recently finished job", NULL},
+    {"job-status", cmd_job_status, 0, "one job by \"id\"", NULL},
+    {"job-cancel", cmd_job_cancel, 0, "asks the job \"id\" to stop", NULL},
+    {"debug-sleep", cmd_debug_sleep, CMD_ASYNC | CMD_DEBUG,
+     "a job that waits \"steps\" times \"step-ms\" ms (tests only)", NULL},
 };
+static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+static json_object *cmd_query_commands(const struct control_request *rq)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < ncommands; i++)
+        if (command_available(rq->c, &commands[i]))
+            json_object_array_add(a, json_object_new_string(commands[i].name));
+    return return_reply(a);
+}
+
+static json_object *cmd_help(const struct control_request *rq)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < ncommands; i++) {
+        const struct control_command *cmd = &commands[i];
+        if (!command_available(rq->c, cmd))
+            continue;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(cmd->name));
+        json_object_object_add(o, "help", json_object_new_string(cmd->help));
+        json_object_object_add(o, "async", json_object_new_boolean(!!(cmd->flags & CMD_ASYNC)));
+        json_object_object_add(o, "needs-running",
+                               json_object_new_boolean(!!(cmd->flags & CMD_NEEDS_RUNNING)));
+        json_object_array_add(a, o);
+    }
+    return return_reply(a);
+}
 
 /* Runs one request and returns the reply. */
-static json_object *execute(struct control *c, json_object *req)
+static json_object *execute(struct control *c, struct control_client *cl, json_object *req)
 {
-    struct board *b = c->board;
     json_object *jexec;
     if (!json_object_is_type(req, json_type_object))
         return error_reply("InvalidRequest", "a request is a JSON object");
     if (!json_object_object_get_ex(req, "execute", &jexec) ||
         !json_object_is_type(jexec, json_type_string))
         return error_reply("InvalidRequest", "the request has no \"execute\" string");
-    json_object *args;
+    json_object *args = NULL;
     if (json_object_object_get_ex(req, "arguments", &args) &&
         !json_object_is_type(args, json_type_object))
         return error_reply("InvalidRequest", "\"arguments\" must be an object");
-    const char *cmd = json_object_get_string(jexec);
+    const char *name = json_object_get_string(jexec);
 
-    if (!strcmp(cmd, "query-status"))
-        return return_reply(cmd_query_status(c));
-    if (!strcmp(cmd, "query-commands")) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++)
-            json_object_array_add(a, json_object_new_string(command_names[i]));
-        return return_reply(a);
-    }
-    if (!strcmp(cmd, "pause")) {
-        board_pause(b);
-        return return_reply(NULL);
-    }
-    if (!strcmp(cmd, "resume")) {
-        board_resume(b);
-        return return_reply(NULL);
-    }
-    if (!strcmp(cmd, "reset")) {
-        board_request_reset(b);
-        return return_reply(NULL);
-    }
-    if (!strcmp(cmd, "powerdown")) {
-        char err[256];
-        if (b->paused)
+    for (size_t i = 0; i < ncommands; i++) {
+        const struct control_command *cmd = &commands[i];
+        if (strcmp(name, cmd->name) || !command_available(c, cmd))
+            continue;
+        if ((cmd->flags & CMD_NEEDS_RUNNING) && c->board->paused)
             return error_reply("InvalidState", "the machine is paused; resume it first");
-        if (!control_guest_powerdown(b, err, sizeof(err)))
-            return error_reply("GuestNotReady", err);
-        return return_reply(NULL);
-    }
-    if (!strcmp(cmd, "quit") || !strcmp(cmd, "power-off")) {
-        board_power_off(b, 0);
-        return return_reply(NULL);
+        struct control_request rq = {.c = c, .cl = cl, .cmd = cmd, .args = args};
+        return cmd->handler(&rq);
     }
     char desc[160];
-    snprintf(desc, sizeof(desc), "unknown command '%.64s' (see query-commands)", cmd);
+    snprintf(desc, sizeof(desc), "unknown command '%.64s' (see query-commands)", name);
     return error_reply("CommandNotFound", desc);
 }
 
@@ -244,7 +727,7 @@ static void handle_line(struct control *c, struct control_client *cl, const char
                                                  : json_tokener_error_desc(jerr));
         reply = error_reply("ParseError", desc);
     } else {
-        reply = execute(c, req);
+        reply = execute(c, cl, req);
     }
     json_tokener_free(tok);
     if (req) {
@@ -254,17 +737,22 @@ static void handle_line(struct control *c, struct control_client *cl, const char
             json_object_object_add(reply, "id", json_object_get(id));
         json_object_put(req);
     }
-    bool ok = send_reply(cl, reply);
+    send_line(c, cl, reply);
     json_object_put(reply);
-    if (!ok)
-        drop_client(c, cl);
 }
 
 static void on_client(void *opaque, uint32_t events)
 {
     struct control_client *cl = opaque;
     struct control *c = cl->owner;
-    (void)events;
+    if (events & EPOLLOUT) {
+        if (!flush_output(c, cl)) {
+            drop_client(c, cl);
+            return;
+        }
+    }
+    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        return;
     ssize_t n = read(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
@@ -288,10 +776,18 @@ static void on_client(void *opaque, uint32_t events)
     if (cl->len == sizeof(cl->buf)) {
         json_object *r =
             error_reply("ParseError", "request line too long (the limit is 4096 bytes)");
-        send_reply(cl, r);
+        send_line(c, cl, r);
         json_object_put(r);
         drop_client(c, cl);
+        return;
     }
+    /* A subscriber between requests is waiting for events, not idle; one
+     * with half a line still has to finish it in time. */
+    if (cl->subscriptions && cl->len == 0)
+        cl->deadline_ns = NO_DEADLINE;
+    else if (cl->deadline_ns == NO_DEADLINE)
+        cl->deadline_ns = host_monotonic_ns() + CLIENT_TIMEOUT_NS;
+    arm_timeout(c);
 }
 
 static void on_accept(void *opaque, uint32_t events)
@@ -311,7 +807,8 @@ static void on_accept(void *opaque, uint32_t events)
         return;
     }
     /* A full table must not lock the owner out: the client closest to
-     * its timeout (the longest without a complete request) makes room. */
+     * its timeout (the longest without a complete request; idle
+     * subscribers last) makes room. */
     struct control_client *cl = NULL;
     for (unsigned i = 0; i < MAX_CLIENTS; i++) {
         struct control_client *k = &c->clients[i];
@@ -322,12 +819,10 @@ static void on_accept(void *opaque, uint32_t events)
         if (!cl || k->deadline_ns < cl->deadline_ns)
             cl = k;
     }
-    if (cl->fd >= 0) {
-        evloop_del_fd(c->board->loop, cl->fd);
-        send_error_and_close(cl->fd, "{\"error\":{\"class\":\"Busy\",\"desc\":\"too many "
-                                     "control connections; closing the least active one\"}}\n");
-        cl->fd = -1;
-    }
+    if (cl->fd >= 0)
+        evict_client(c, cl,
+                     "{\"error\":{\"class\":\"Busy\",\"desc\":\"too many "
+                     "control connections; closing the least active one\"}}\n");
     cl->fd = fd;
     cl->len = 0;
     cl->deadline_ns = host_monotonic_ns() + CLIENT_TIMEOUT_NS;
@@ -359,6 +854,8 @@ struct control *control_new(struct board *b, const char *path, char *err, size_t
     }
     c->board = b;
     c->listen_fd = fd;
+    const char *debug = getenv("WIRT_CONTROL_DEBUG");
+    c->debug_commands = debug && !strcmp(debug, "1");
     for (unsigned i = 0; i < MAX_CLIENTS; i++) {
         c->clients[i].fd = -1;
         c->clients[i].owner = c;
@@ -368,6 +865,8 @@ struct control *control_new(struct board *b, const char *path, char *err, size_t
         control_free(c);
         return NULL;
     }
+    b->event_opaque = c;
+    b->on_event = on_board_event;
     return c;
 }
 
@@ -375,12 +874,36 @@ void control_free(struct control *c)
 {
     if (!c)
         return;
-    for (unsigned i = 0; i < MAX_CLIENTS; i++)
-        if (c->clients[i].fd >= 0)
-            close(c->clients[i].fd);
+    if (c->board->event_opaque == c) {
+        c->board->on_event = NULL;
+        c->board->event_opaque = NULL;
+    }
+    for (unsigned i = 0; i < CONTROL_MAX_JOBS; i++) {
+        struct control_job *j = &c->jobs[i];
+        if (j->id && j->status == CONTROL_JOB_RUNNING) {
+            j->cancel_requested = true;
+            j->ops->cancel(j, j->opaque);
+        }
+    }
+    for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+        struct control_client *cl = &c->clients[i];
+        if (cl->fd < 0)
+            continue;
+        if (cl->out_len) /* the last events (powered-off), if the socket takes them */
+            send(cl->fd, cl->out, cl->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(cl->fd);
+        release_client(cl);
+    }
     close(c->listen_fd);
     unlink(c->path);
     evtimer_free(c->timeout_timer);
+    json_object_put(c->spec);
     free(c->path);
     free(c);
+}
+
+void control_set_spec(struct control *c, json_object *spec)
+{
+    json_object_put(c->spec);
+    c->spec = json_object_get(spec);
 }

@@ -34,8 +34,6 @@
 #include "machine/loader.h"
 #include "util/log.h"
 
-#define MIN_RAM_SIZE   (16ULL << 20)
-#define MAX_RAM_SIZE       (1ULL << 40) /* the board's RAM window */
 #define KERNEL_OFFSET  (2ULL << 20)
 #define FDT_ALIGN      (2ULL << 20)
 #define FW_DYNAMIC_MAGIC   0x4942534fULL /* "OSBI" */
@@ -92,12 +90,21 @@ static void stop_harts(struct board *b)
         vcpu_stop(b->harts[h]);
 }
 
+static void emit(struct board *b, enum board_event ev)
+{
+    if (b->on_event)
+        b->on_event(b->event_opaque, ev);
+}
+
 void board_power_off(struct board *b, int exit_code)
 {
+    bool first = !b->power_off;
     b->exit_code = exit_code;
     b->power_off = true;
     stop_harts(b);
     pthread_cond_broadcast(&b->state_cond);
+    if (first)
+        emit(b, BOARD_EVENT_POWERED_OFF);
 }
 
 void board_request_reset(struct board *b)
@@ -105,6 +112,7 @@ void board_request_reset(struct board *b)
     b->reset_requested = true;
     stop_harts(b);
     pthread_cond_broadcast(&b->state_cond);
+    emit(b, BOARD_EVENT_RESET);
 }
 
 void board_pause(struct board *b)
@@ -114,6 +122,7 @@ void board_pause(struct board *b)
     b->paused = true;
     b->paused_mtime = vclock_mtime(&b->clock);
     stop_harts(b);
+    emit(b, BOARD_EVENT_PAUSED);
 }
 
 void board_resume(struct board *b)
@@ -124,6 +133,7 @@ void board_resume(struct board *b)
     vclock_set(&b->clock, b->paused_mtime);
     clint_clock_changed(b->clint);
     pthread_cond_broadcast(&b->state_cond);
+    emit(b, BOARD_EVENT_RESUMED);
 }
 
 static void on_power(void *opaque, enum power_request req, int exit_code)
@@ -138,6 +148,11 @@ static void on_power(void *opaque, enum power_request req, int exit_code)
 static void on_console_quit(void *opaque)
 {
     board_power_off(opaque, 0);
+}
+
+static void on_guest_ready(void *opaque)
+{
+    emit(opaque, BOARD_EVENT_GUEST_READY);
 }
 
 static void uart_tx(void *opaque, uint8_t byte)
@@ -228,16 +243,16 @@ static bool add_builtin_devices(struct board *b)
 
 bool board_ram_size_ok(uint64_t size, char *err, size_t errlen)
 {
-    if (size < MIN_RAM_SIZE) {
+    if (size < BOARD_MIN_RAM) {
         snprintf(err, errlen, "%llu bytes is too small (the minimum is 16M)",
                  (unsigned long long)size);
         return false;
     }
     uint64_t host = host_memory_bytes();
-    if (size > host || size > MAX_RAM_SIZE) {
+    if (size > host || size > BOARD_MAX_RAM) {
         snprintf(err, errlen, "%llu MiB is more than this host can give (%llu MiB)",
                  (unsigned long long)(size >> 20),
-                 (unsigned long long)((host < MAX_RAM_SIZE ? host : MAX_RAM_SIZE) >> 20));
+                 (unsigned long long)((host < BOARD_MAX_RAM ? host : BOARD_MAX_RAM) >> 20));
         return false;
     }
     return true;
@@ -250,8 +265,8 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--memory: %s", why);
         return NULL;
     }
-    if (cfg->nharts < 1 || cfg->nharts > BOARD_MAX_HARTS) {
-        snprintf(err, errlen, "--cpus: must be between 1 and %d", BOARD_MAX_HARTS);
+    if (cfg->nharts < 1 || cfg->nharts > BOARD_MAX_HARTS) { /* vm_spec_validate checks it */
+        snprintf(err, errlen, "board: %u harts (the spec was not validated)", cfg->nharts);
         return NULL;
     }
     struct board *b = calloc(1, sizeof(*b));
@@ -281,6 +296,7 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
         board_free(b);
         return NULL;
     }
+    console_set_ready_cb(b->console, on_guest_ready, b);
     b->nharts = cfg->nharts;
     for (unsigned h = 0; h < b->nharts; h++) {
         b->harts[h] = vcpu_new(&vcpu_soft, h, &b->bus, &b->clock);
@@ -444,6 +460,7 @@ int board_run(struct board *b)
             b->paused = false; /* a reset while paused resumes the machine */
             vclock_set(&b->clock, b->paused_mtime);
             clint_clock_changed(b->clint);
+            emit(b, BOARD_EVENT_RESUMED);
         }
         bool ok = true;
         char err[256];

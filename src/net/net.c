@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --net option parsing and the backend registry.
- *
- *   user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,net=A.B.C.D/N][,mac=XX:..]
- *   tap,ifname=NAME[,mac=XX:..]
+ * The backend registry: each backend's name, its options (parsed into a
+ * struct nic_spec by the value parsers here) and its open function.
+ * Option text is split by the VMM's spec parser (src/vmm/vm_spec.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +15,7 @@
 
 static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool parse_mac(const char *s, uint8_t mac[6])
+bool net_parse_mac(const char *s, uint8_t mac[6])
 {
     unsigned v[6];
     char tail;
@@ -94,110 +93,209 @@ bool net_parse_hostfwd(const char *text, struct net_hostfwd *fwd)
            parse_endpoint(dash + 1, strlen(dash + 1), &fwd->guest_addr, &fwd->guest_port);
 }
 
-struct net_backend *net_backend_open(const char *spec, unsigned index, pthread_mutex_t *io_lock,
+void net_format_hostfwd(const struct net_hostfwd *fwd, char *out, size_t outlen)
+{
+    char host[INET_ADDRSTRLEN] = "", guest[INET_ADDRSTRLEN] = "";
+    struct in_addr h = {.s_addr = fwd->host_addr}, g = {.s_addr = fwd->guest_addr};
+    if (fwd->host_addr)
+        inet_ntop(AF_INET, &h, host, sizeof(host));
+    if (fwd->guest_addr)
+        inet_ntop(AF_INET, &g, guest, sizeof(guest));
+    snprintf(out, outlen, "%s:%s:%u-%s:%u", fwd->udp ? "udp" : "tcp", host, fwd->host_port, guest,
+             fwd->guest_port);
+}
+
+void net_default_mac(uint8_t mac[6], unsigned index)
+{
+    static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    memcpy(mac, base, 6);
+    mac[5] = (uint8_t)(base[5] + index);
+}
+
+/* ---- the options of each backend ---- */
+
+static bool mac_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    if (!net_parse_mac(v, nic->mac)) {
+        snprintf(why, whylen,
+                 "bad mac '%.40s' (expected 6 hex bytes like 52:54:00:12:34:56, not multicast)", v);
+        return false;
+    }
+    nic->mac_given = true;
+    return true;
+}
+
+static bool mac_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    const uint8_t *m = nic->mac;
+    if (i > 0)
+        return false;
+    snprintf(out, outlen, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return true;
+}
+
+static bool hostfwd_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    struct net_hostfwd fwd;
+    if (!net_parse_hostfwd(v, &fwd)) {
+        snprintf(
+            why, whylen,
+            "bad hostfwd '%.60s' (expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)",
+            v);
+        return false;
+    }
+    if (nic->user.nhostfwd == NET_MAX_HOSTFWD) {
+        snprintf(why, whylen, "more than %d hostfwd rules", NET_MAX_HOSTFWD);
+        return false;
+    }
+    nic->user.hostfwd[nic->user.nhostfwd++] = fwd;
+    return true;
+}
+
+static bool hostfwd_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i >= nic->user.nhostfwd)
+        return false;
+    net_format_hostfwd(&nic->user.hostfwd[i], out, outlen);
+    return true;
+}
+
+static bool user_net_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    char addr[32];
+    unsigned bits = 24;
+    struct in_addr a;
+    const char *slash = strchr(v, '/');
+    size_t alen = slash ? (size_t)(slash - v) : strlen(v);
+    char *end = NULL;
+    if (slash)
+        bits = (unsigned)strtoul(slash + 1, &end, 10);
+    if (alen >= sizeof(addr) || (slash && (end == slash + 1 || *end)) || bits < 8 || bits > 28) {
+        snprintf(why, whylen, "bad net '%.40s' (expected A.B.C.D/N, N 8..28)", v);
+        return false;
+    }
+    memcpy(addr, v, alen);
+    addr[alen] = '\0';
+    if (inet_pton(AF_INET, addr, &a) != 1) {
+        snprintf(why, whylen, "bad net '%.40s' (expected A.B.C.D/N)", v);
+        return false;
+    }
+    nic->user.net_mask = 0xffffffffu << (32 - bits);
+    nic->user.net_addr = ntohl(a.s_addr) & nic->user.net_mask;
+    return true;
+}
+
+static bool user_net_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->user.net_mask)
+        return false;
+    struct in_addr a = {.s_addr = htonl(nic->user.net_addr)};
+    char text[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, text, sizeof(text));
+    snprintf(out, outlen, "%s/%d", text, 32 - __builtin_ctz(nic->user.net_mask));
+    return true;
+}
+
+static bool ifname_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    if (!*v || strlen(v) > NET_IFNAME_MAX) {
+        snprintf(why, whylen, "ifname must be 1 to %d characters", NET_IFNAME_MAX);
+        return false;
+    }
+    memcpy(nic->tap.ifname, v, strlen(v) + 1);
+    return true;
+}
+
+static bool ifname_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->tap.ifname[0])
+        return false;
+    snprintf(out, outlen, "%s", nic->tap.ifname);
+    return true;
+}
+
+static bool tap_check(const struct nic_spec *nic, char *why, size_t whylen)
+{
+    if (nic->tap.ifname[0])
+        return true;
+    snprintf(why, whylen, "tap needs ifname=NAME");
+    return false;
+}
+
+static const struct net_option common_options[] = {
+    {"mac", false, mac_parse, mac_format},
+    {NULL, false, NULL, NULL},
+};
+
+static const struct net_option user_options[] = {
+    {"hostfwd", true, hostfwd_parse, hostfwd_format},
+    {"net", false, user_net_parse, user_net_format},
+    {NULL, false, NULL, NULL},
+};
+
+static const struct net_option tap_options[] = {
+    {"ifname", false, ifname_parse, ifname_format},
+    {NULL, false, NULL, NULL},
+};
+
+/* The registry.  A new backend (a switch port) is one more line. */
+static const struct net_backend_type backends[] = {
+    {"user", user_options, NULL, net_user_open},
+    {"tap", tap_options, tap_check, net_tap_open},
+};
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+const struct net_backend_type *net_backend_find(const char *name)
+{
+    for (size_t i = 0; name && i < NBACKENDS; i++)
+        if (!strcmp(backends[i].name, name))
+            return &backends[i];
+    return NULL;
+}
+
+void net_backend_names(char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NBACKENDS && used < outlen; i++)
+        used +=
+            (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", backends[i].name);
+}
+
+const struct net_option *net_option_at(const struct net_backend_type *t, unsigned i)
+{
+    unsigned ncommon = sizeof(common_options) / sizeof(common_options[0]) - 1;
+    if (i < ncommon)
+        return &common_options[i];
+    for (const struct net_option *o = t->options; o->key; o++)
+        if (i-- == ncommon)
+            return o;
+    return NULL;
+}
+
+const struct net_option *net_option_find(const struct net_backend_type *t, const char *key)
+{
+    const struct net_option *o;
+    for (unsigned i = 0; (o = net_option_at(t, i)); i++)
+        if (!strcmp(o->key, key))
+            return o;
+    return NULL;
+}
+
+struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock,
                                      char *err, size_t errlen)
 {
     if (!io_lock)
         io_lock = &private_lock;
-    if (!spec || !*spec) {
-        snprintf(err, errlen, "--net: empty option (expected user[,...] or tap,ifname=NAME)");
+    if (!nic->backend) {
+        snprintf(err, errlen, "no backend given");
         return NULL;
     }
-    char *copy = strdup(spec);
-    if (!copy) {
-        snprintf(err, errlen, "--net %s: out of memory", spec);
+    if (nic->backend->check && !nic->backend->check(nic, err, errlen))
         return NULL;
-    }
-    struct net_opts o = {.spec = spec,
-                         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + index)}};
-    struct net_backend *nb = NULL;
-    char *save = NULL;
-    char *type = strtok_r(copy, ",", &save);
-    if (!type || (strcmp(type, "user") && strcmp(type, "tap"))) {
-        snprintf(err, errlen, "--net %s: unknown backend '%s' (expected user or tap)", spec,
-                 type ? type : "");
-        goto out;
-    }
-    bool is_user = !strcmp(type, "user");
-    for (char *tok = strtok_r(NULL, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) {
-            snprintf(err, errlen, "--net %s: '%s' is not KEY=VALUE", spec, tok);
-            goto out;
-        }
-        *eq = '\0';
-        const char *key = tok, *val = eq + 1;
-        if (!strcmp(key, "mac")) {
-            if (!parse_mac(val, o.mac)) {
-                snprintf(err, errlen,
-                         "--net %s: bad mac '%s' (expected 6 hex bytes like 52:54:00:12:34:56, not "
-                         "multicast)",
-                         spec, val);
-                goto out;
-            }
-        } else if (is_user && !strcmp(key, "hostfwd")) {
-            struct net_hostfwd fwd;
-            if (!net_parse_hostfwd(val, &fwd)) {
-                snprintf(err, errlen,
-                         "--net %s: bad hostfwd '%s' (expected "
-                         "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)",
-                         spec, val);
-                goto out;
-            }
-            if (o.nhostfwd == NET_MAX_HOSTFWD) {
-                snprintf(err, errlen, "--net %s: more than %d hostfwd rules", spec,
-                         NET_MAX_HOSTFWD);
-                goto out;
-            }
-            o.hostfwd[o.nhostfwd++] = val;
-        } else if (is_user && !strcmp(key, "net")) {
-            char addr[32];
-            unsigned bits = 24;
-            struct in_addr a;
-            const char *slash = strchr(val, '/');
-            size_t alen = slash ? (size_t)(slash - val) : strlen(val);
-            char *end = NULL;
-            if (slash)
-                bits = (unsigned)strtoul(slash + 1, &end, 10);
-            if (alen >= sizeof(addr) || (slash && (end == slash + 1 || *end)) || bits < 8 ||
-                bits > 28) {
-                snprintf(err, errlen, "--net %s: bad net '%s' (expected A.B.C.D/N, N 8..28)", spec,
-                         val);
-                goto out;
-            }
-            memcpy(addr, val, alen);
-            addr[alen] = '\0';
-            if (inet_pton(AF_INET, addr, &a) != 1) {
-                snprintf(err, errlen, "--net %s: bad net '%s' (expected A.B.C.D/N)", spec, val);
-                goto out;
-            }
-            o.net_mask = bits ? 0xffffffffu << (32 - bits) : 0;
-            o.net_addr = ntohl(a.s_addr) & o.net_mask;
-        } else if (!is_user && !strcmp(key, "ifname")) {
-            if (!*val || strlen(val) >= 16) {
-                snprintf(err, errlen, "--net %s: ifname must be 1 to 15 characters", spec);
-                goto out;
-            }
-            o.ifname = val;
-        } else {
-            snprintf(err, errlen, "--net %s: unknown option '%s' for the %s backend", spec, key,
-                     type);
-            goto out;
-        }
-    }
-    if (is_user) {
-        nb = net_user_open(&o, io_lock, err, errlen);
-    } else {
-        if (!o.ifname) {
-            snprintf(err, errlen, "--net %s: tap needs ifname=NAME", spec);
-            goto out;
-        }
-        nb = net_tap_open(&o, io_lock, err, errlen);
-    }
+    struct net_backend *nb = nic->backend->open(nic, io_lock, err, errlen);
     if (nb)
-        memcpy(nb->mac, o.mac, 6);
-out:
-    free(copy);
+        memcpy(nb->mac, nic->mac, 6);
     return nb;
 }
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Network backends behind one ops table: user (libslirp NAT), tap, ...
+ * Network backends behind one ops table, found by name in a registry:
+ * user (libslirp NAT), tap, ...
  *
- * A backend is opened from the text of a --net option.  Each backend polls
- * its host side on a thread of its own and delivers received Ethernet
- * frames through the receive callback with the I/O lock held; send() is
- * called with the I/O lock held too.
+ * A backend is opened from a parsed struct nic_spec (the VMM's spec parser
+ * fills it through the registry's option table; no backend sees option
+ * text).  Each backend polls its host side on a thread of its own and
+ * delivers received Ethernet frames through the receive callback with the
+ * I/O lock held; send() is called with the I/O lock held too.
  */
 #ifndef WIRT_NET_NET_H
 #define WIRT_NET_NET_H
@@ -15,7 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define NET_MAX_HOSTFWD 16
+#define NET_IFNAME_MAX  15 /* IFNAMSIZ - 1 */
+
 struct net_backend;
+struct net_backend_type;
 
 typedef void (*net_receive_cb)(void *opaque, const void *frame, size_t len);
 /* Asked before delivering: may the frontend take a frame now? */
@@ -39,15 +45,76 @@ struct net_backend {
     net_receive_cb receive;
     net_can_receive_cb can_receive;
     void *opaque;
-    uint8_t mac[6]; /* guest MAC chosen from the option text (mac=) or generated */
+    uint8_t mac[6]; /* the guest's MAC (nic_spec.mac) */
 };
 
-/* Parses "user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT]...[,mac=..]" or
- * "tap,ifname=NAME" and opens the backend.  io_lock is the lock the
- * backend's thread holds around calls into the front end (the board's I/O
- * lock); NULL gives a private one, for tests with nothing else running.
- * Returns NULL with one line in err naming the option and what is wrong. */
-struct net_backend *net_backend_open(const char *spec, unsigned index, pthread_mutex_t *io_lock,
+/* One host -> guest forwarding rule of the user backend. */
+struct net_hostfwd {
+    bool udp;
+    uint32_t host_addr, guest_addr; /* network byte order; 0 = any / default guest */
+    uint16_t host_port, guest_port;
+};
+
+/* One network card: its backend and that backend's typed options. */
+struct nic_spec {
+    const struct net_backend_type *backend;
+    uint8_t mac[6];
+    bool mac_given; /* false: the spec parser chose the default for the NIC's index */
+    struct {
+        struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
+        unsigned nhostfwd;
+        /* The guest network; 0/0 = 10.0.2.0/24.  The host is .2, DNS .3,
+         * the first DHCP address .15. */
+        uint32_t net_addr, net_mask; /* host byte order */
+    } user;
+    struct {
+        char ifname[NET_IFNAME_MAX + 1];
+    } tap;
+};
+
+/* One option of a backend: KEY=VALUE in `--net` text, "KEY": value in a
+ * spec file (a list of strings when repeated). */
+struct net_option {
+    const char *key;
+    bool repeated;
+    /* Parses one value into nic; false with what is wrong in why (the
+     * caller names the option). */
+    bool (*parse)(struct nic_spec *nic, const char *value, char *why, size_t whylen);
+    /* The i-th value as text, as parse takes it; false past the last. */
+    bool (*format)(const struct nic_spec *nic, unsigned i, char *out, size_t outlen);
+};
+
+/* A registry entry. */
+struct net_backend_type {
+    const char *name;
+    const struct net_option *options; /* ends with {NULL}; "mac" is every backend's */
+    /* What single options cannot check (a required option); NULL: nothing. */
+    bool (*check)(const struct nic_spec *nic, char *why, size_t whylen);
+    struct net_backend *(*open)(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
+                                size_t errlen);
+};
+
+/* The backend registered under name, or NULL. */
+const struct net_backend_type *net_backend_find(const char *name);
+/* "user, tap": the registered names, for messages. */
+void net_backend_names(char *out, size_t outlen);
+/* The option key of backend t (the common "mac" included), or NULL. */
+const struct net_option *net_option_find(const struct net_backend_type *t, const char *key);
+/* All options of t in order, the common ones first: the i-th or NULL. */
+const struct net_option *net_option_at(const struct net_backend_type *t, unsigned i);
+/* The default MAC of the NIC with this index: 52:54:00:12:34:56+index. */
+void net_default_mac(uint8_t mac[6], unsigned index);
+
+/* Value parsers, shared with tests. */
+bool net_parse_hostfwd(const char *text, struct net_hostfwd *fwd);
+void net_format_hostfwd(const struct net_hostfwd *fwd, char *out, size_t outlen);
+bool net_parse_mac(const char *text, uint8_t mac[6]);
+
+/* Opens nic's backend.  io_lock is the lock the backend's thread holds
+ * around calls into the front end (the board's I/O lock); NULL gives a
+ * private one, for tests with nothing else running.  Returns NULL with
+ * one line in err (the caller prefixes the NIC's name). */
+struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock,
                                      char *err, size_t errlen);
 void net_backend_close(struct net_backend *nb);
 

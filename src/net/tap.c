@@ -115,12 +115,12 @@ static const struct net_backend_ops tap_ops = {
     .close = tap_close,
 };
 
-struct net_backend *net_tap_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
+struct net_backend *net_tap_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
                                  size_t errlen)
 {
     struct tap_nb *t = calloc(1, sizeof(*t));
     if (!t) {
-        snprintf(err, errlen, "--net %s: out of memory", o->spec);
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     t->nb.ops = &tap_ops;
@@ -128,31 +128,30 @@ struct net_backend *net_tap_open(const struct net_opts *o, pthread_mutex_t *io_l
     t->wakefd = -1;
     t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (t->fd < 0) {
-        snprintf(err, errlen, "--net %s: cannot open /dev/net/tun: %s", o->spec, strerror(errno));
+        snprintf(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
         tap_close(&t->nb);
         return NULL;
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->ifname);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic->tap.ifname);
     if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
         int e = errno;
         if (e == EPERM || e == EACCES)
             snprintf(err, errlen,
-                     "--net %s: no permission to use TAP device %s (needs CAP_NET_ADMIN, or "
-                     "create it first: ip tuntap add %s mode tap user $USER)",
-                     o->spec, o->ifname, o->ifname);
+                     "no permission to use TAP device %s (needs CAP_NET_ADMIN, or create it "
+                     "first: ip tuntap add %s mode tap user $USER)",
+                     nic->tap.ifname, nic->tap.ifname);
         else
-            snprintf(err, errlen, "--net %s: cannot attach TAP device %s: %s", o->spec, o->ifname,
-                     strerror(e));
+            snprintf(err, errlen, "cannot attach TAP device %s: %s", nic->tap.ifname, strerror(e));
         tap_close(&t->nb);
         return NULL;
     }
     snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
     t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (t->wakefd < 0 || pthread_create(&t->thread, NULL, tap_thread, t) != 0) {
-        snprintf(err, errlen, "--net %s: cannot start the TAP thread", o->spec);
+        snprintf(err, errlen, "cannot start the TAP thread");
         tap_close(&t->nb);
         return NULL;
     }

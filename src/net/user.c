@@ -339,19 +339,19 @@ static struct in_addr ip4(const char *s)
     return a;
 }
 
-struct net_backend *net_user_open(const struct net_opts *o, pthread_mutex_t *io_lock, char *err,
+struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
                                   size_t errlen)
 {
     struct user_nb *u = calloc(1, sizeof(*u));
     if (!u) {
-        snprintf(err, errlen, "--net %s: out of memory", o->spec);
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     u->nb.ops = &user_ops;
     u->lock = io_lock;
     u->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (u->wakefd < 0) {
-        snprintf(err, errlen, "--net %s: eventfd: %s", o->spec, strerror(errno));
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
         free(u);
         return NULL;
     }
@@ -371,36 +371,34 @@ struct net_backend *net_user_open(const struct net_opts *o, pthread_mutex_t *io_
         .disable_host_loopback = false,
         .enable_emu = false,
     };
-    if (o->net_mask) {
-        cfg.vnetwork.s_addr = htonl(o->net_addr);
-        cfg.vnetmask.s_addr = htonl(o->net_mask);
-        cfg.vhost.s_addr = htonl(o->net_addr | 2);
-        cfg.vdhcp_start.s_addr = htonl(o->net_addr | 15);
-        cfg.vnameserver.s_addr = htonl(o->net_addr | 3);
+    if (nic->user.net_mask) {
+        uint32_t net = nic->user.net_addr;
+        cfg.vnetwork.s_addr = htonl(net);
+        cfg.vnetmask.s_addr = htonl(nic->user.net_mask);
+        cfg.vhost.s_addr = htonl(net | 2);
+        cfg.vdhcp_start.s_addr = htonl(net | 15);
+        cfg.vnameserver.s_addr = htonl(net | 3);
     }
     u->slirp = slirp_new(&cfg, &callbacks, u);
     if (!u->slirp) {
-        snprintf(err, errlen, "--net %s: cannot start user networking (libslirp)", o->spec);
+        snprintf(err, errlen, "cannot start user networking (libslirp)");
         user_close(&u->nb);
         return NULL;
     }
-    for (unsigned i = 0; i < o->nhostfwd; i++) {
-        struct net_hostfwd f;
-        if (!net_parse_hostfwd(o->hostfwd[i], &f)) {
-            snprintf(err, errlen, "--net %s: bad hostfwd '%s'", o->spec, o->hostfwd[i]);
-            user_close(&u->nb);
-            return NULL;
-        }
-        struct in_addr ha = {.s_addr = f.host_addr}, ga = {.s_addr = f.guest_addr};
-        if (slirp_add_hostfwd(u->slirp, f.udp, ha, f.host_port, ga, f.guest_port) < 0) {
-            snprintf(err, errlen, "--net %s: hostfwd '%s': cannot listen on host port %u: %s",
-                     o->spec, o->hostfwd[i], f.host_port, strerror(errno ? errno : EADDRINUSE));
+    for (unsigned i = 0; i < nic->user.nhostfwd; i++) {
+        const struct net_hostfwd *f = &nic->user.hostfwd[i];
+        struct in_addr ha = {.s_addr = f->host_addr}, ga = {.s_addr = f->guest_addr};
+        if (slirp_add_hostfwd(u->slirp, f->udp, ha, f->host_port, ga, f->guest_port) < 0) {
+            char text[64];
+            net_format_hostfwd(f, text, sizeof(text));
+            snprintf(err, errlen, "hostfwd '%s': cannot listen on host port %u: %s", text,
+                     f->host_port, strerror(errno ? errno : EADDRINUSE));
             user_close(&u->nb);
             return NULL;
         }
     }
     if (pthread_create(&u->thread, NULL, user_thread, u) != 0) {
-        snprintf(err, errlen, "--net %s: cannot start the network thread", o->spec);
+        snprintf(err, errlen, "cannot start the network thread");
         user_close(&u->nb);
         return NULL;
     }

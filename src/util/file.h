@@ -26,4 +26,10 @@ int open_regular(const char *path, int flags, mode_t mode, char *err, size_t err
  * false with "PATH: reason" in err. */
 bool is_regular_file(const char *path, char *err, size_t errlen);
 
+/* Replaces path with len bytes of data, owner-only (0600): written to a
+ * temporary file next to it, fsync'd and renamed, so a reader (or a
+ * crash) sees the old file or the new one, never half of one.  false
+ * with "cannot write PATH: reason" in err. */
+bool write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
 #endif

@@ -5,8 +5,9 @@
  * Each *_add() reserves a virtio-mmio slot on the board, creates the
  * device and registers it with board_add_device() (which writes its
  * device-tree node and includes it in reset and save/load).  On failure
- * it returns false with one line in err naming the option and the problem;
- * nothing is left attached.
+ * it returns false with one line in err saying what is wrong (the caller
+ * names the device); nothing is left attached.  They take parsed specs:
+ * option text is the VMM's business (src/vmm/vm_spec.c).
  *
  * The *_create() functions build the same devices on a bare bus and
  * interrupt line (device-level tests, other boards); free them with
@@ -25,18 +26,27 @@ struct board;
 struct bus;
 struct block_dev;
 struct net_backend;
+struct nic_spec;
 struct virtio_dev;
 
-/* spec: "FILE[,format=raw|qcow2][,readonly=on|off][,serial=STR][,discard=on]",
- * the text of a --disk option.  The image is opened read-only when
- * readonly=on. */
-bool virtio_blk_add(struct board *b, const char *spec, char *err, size_t errlen);
+#define VIRTIO_BLK_SERIAL_MAX 20 /* the bytes of a virtio-blk ID */
 
-/* spec: the text of a --net option:
- * "user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT]...[,net=A.B.C.D/N]
- * [,mac=52:54:..]" or "tap,ifname=NAME[,mac=..]"; index numbers the NICs
- * (default MAC 52:54:00:12:34:56+index). */
-bool virtio_net_add(struct board *b, const char *spec, unsigned index, char *err, size_t errlen);
+/* One disk. */
+struct disk_spec {
+    char *path;
+    char *format; /* a block-layer format name; NULL: probe */
+    bool readonly;
+    char *serial; /* at most VIRTIO_BLK_SERIAL_MAX bytes; NULL: none */
+    bool discard; /* pass discards to the image */
+    /* Room for what comes (cache mode, throttling): zero means today's
+     * behaviour (guest flushes reach stable storage, no limits). */
+};
+
+/* Opens the image (read-only when d->readonly) and adds the device. */
+bool virtio_blk_add(struct board *b, const struct disk_spec *d, char *err, size_t errlen);
+
+/* Opens the NIC's backend and adds the device. */
+bool virtio_net_add(struct board *b, const struct nic_spec *nic, char *err, size_t errlen);
 
 /* One console port; tx receives what the guest writes (I/O lock held). */
 bool virtio_console_add(struct board *b, void (*tx)(void *opaque, const uint8_t *buf, size_t len),
@@ -61,17 +71,5 @@ struct virtio_dev *virtio_console_create(struct bus *bus, struct irq_line irq,
                                          void *opaque);
 size_t virtio_console_input(struct virtio_dev *vdev, const uint8_t *buf, size_t len);
 struct virtio_dev *virtio_rng_create(struct bus *bus, struct irq_line irq);
-
-/* Parses a --disk spec and opens the image; the parts a caller needs to
- * build the device.  Returns false with one line in err. */
-struct virtio_blk_options {
-    char *file;
-    char *format; /* NULL: probe */
-    bool readonly;
-    char *serial; /* NULL: none */
-    bool discard;
-};
-bool virtio_blk_parse(const char *spec, struct virtio_blk_options *o, char *err, size_t errlen);
-void virtio_blk_options_free(struct virtio_blk_options *o);
 
 #endif

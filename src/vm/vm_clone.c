@@ -10,44 +10,37 @@
 #include "block/block.h"
 #include "vm/vm_int.h"
 
-int vm_cmd_clone(int argc, char **argv)
+bool vm_clone(struct vm_store *st, const char *src, const char *dst, bool linked,
+              struct wirt_error *e)
 {
-    const char *src = NULL, *dst = NULL;
-    bool linked = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--linked"))
-            linked = true;
-        else if (argv[i][0] == '-')
-            vm_usage("clone: unknown option '%.80s' (see wirt vm clone --help)", argv[i]);
-        else if (!src)
-            src = argv[i];
-        else if (!dst)
-            dst = argv[i];
-        else
-            vm_usage("clone: unexpected argument '%.80s'", argv[i]);
-    }
-    if (!dst)
-        vm_usage("clone: usage: wirt vm clone SRC DST [--linked]");
-    vm_require(src);
-    vm_check_name(dst);
-    if (vm_exists(dst))
-        vm_die("a VM named '%s' already exists", dst);
+    if (!vm_require(st, src, e) || !vm_check_name(dst, e))
+        return false;
+    if (vm_exists(st, dst))
+        return vm_fail(e, WIRT_ERR_EXISTS, "a VM named '%s' already exists", dst);
     struct vm_config cfg;
-    vm_config_load_or_die(src, &cfg);
+    char err[1024];
+    if (!vm_config_load(st, src, &cfg, err, sizeof(err)))
+        return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
     if (linked) {
         if (!cfg.is_template)
-            vm_die("clone --linked: '%s' is not a template; its disk could change under the "
-                   "clone (make it one with wirt vm template %s)",
-                   src, src);
+            return vm_fail(e, WIRT_ERR_STATE,
+                           "clone --linked: '%s' is not a template; its disk could change under "
+                           "the clone (make it one with wirt vm template %s)",
+                           src, src);
         /* A linked clone is exactly what create --from makes. */
-        char *args[] = {"create", "--from", (char *)src, (char *)dst, NULL};
-        return vm_cmd_create(4, args);
+        struct vm_create_opts o = {.from = src};
+        return vm_create(st, dst, &o, e);
     }
-    int lock = vm_lock_shared_or_die(src);
-    char sdir[PATH_MAX], dir[PATH_MAX], err[1024];
+    int lock = vm_lock(st, src, true, e);
+    if (lock < 0)
+        return false;
+    char sdir[PATH_MAX], dir[PATH_MAX];
     char from[PATH_MAX + VM_FILE_MAX], to[PATH_MAX + VM_FILE_MAX];
-    vm_path(sdir, sizeof(sdir), src, NULL);
-    vm_tempdir(dir, sizeof(dir), dst);
+    vm_path(st, sdir, sizeof(sdir), src, NULL);
+    if (!vm_tempdir(st, dir, sizeof(dir), dst, e)) {
+        vm_unlock(lock);
+        return false;
+    }
     bool ok = true;
     const char *files[] = {cfg.kernel, cfg.initrd, cfg.bios};
     for (int i = 0; ok && i < 3; i++) {
@@ -85,12 +78,39 @@ int vm_cmd_clone(int argc, char **argv)
     gmtime_r(&now, &tm);
     strftime(cfg.created, sizeof(cfg.created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     ok = ok && vm_config_save_dir(dir, &cfg, err, sizeof(err)) &&
-         vm_commit_dir(dir, dst, err, sizeof(err));
+         vm_commit_dir(st, dir, dst, err, sizeof(err));
     vm_unlock(lock);
     if (!ok) {
-        vm_rmtree(dir);
-        vm_die("clone %s %s: %s", src, dst, err);
+        vm_rmtree(st, dir);
+        return vm_fail(e, WIRT_ERR_FAILED, "clone %s %s: %s", src, dst, err);
     }
-    printf("cloned '%s' to '%s' (full copy)\n", src, dst);
+    return true;
+}
+
+int vm_cmd_clone(struct vm_store *st, int argc, char **argv)
+{
+    const char *src = NULL, *dst = NULL;
+    bool linked = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--linked"))
+            linked = true;
+        else if (argv[i][0] == '-')
+            vm_usage("clone: unknown option '%.80s' (see wirt vm clone --help)", argv[i]);
+        else if (!src)
+            src = argv[i];
+        else if (!dst)
+            dst = argv[i];
+        else
+            vm_usage("clone: unexpected argument '%.80s'", argv[i]);
+    }
+    if (!dst)
+        vm_usage("clone: usage: wirt vm clone SRC DST [--linked]");
+    struct wirt_error e;
+    if (!vm_clone(st, src, dst, linked, &e))
+        return vm_report(&e);
+    if (linked)
+        printf("created VM '%s' from template %s\n", dst, src);
+    else
+        printf("cloned '%s' to '%s' (full copy)\n", src, dst);
     return 0;
 }

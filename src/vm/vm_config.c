@@ -9,12 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "machine/board.h"
-#include "util/file.h"
+#include "net/net.h"
+#include "util/json_file.h"
 #include "util/size.h"
 #include "vm/vm_int.h"
+#include "vmm/vm_spec.h"
 
 #define MAX_CONFIG_SIZE (256 * 1024)
+#define MAX_JSON_DEPTH  32
 
 void vm_config_defaults(struct vm_config *cfg, const char *name)
 {
@@ -28,12 +30,21 @@ void vm_config_defaults(struct vm_config *cfg, const char *name)
     strftime(cfg->created, sizeof(cfg->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-bool vm_net_spec_valid(const char *spec)
+/* A stored `net` entry names a registered backend; its options are
+ * checked in full when it is set (vm_spec_nic_text_ok) and when the VM
+ * starts, so a store written by an older wirt always loads. */
+static bool net_entry_plausible(const char *text)
 {
-    for (const char *p = spec; *p; p++)
+    char backend[32];
+    size_t n = strcspn(text, ",");
+    for (const char *p = text; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return false;
-    return !strcmp(spec, "user") || !strncmp(spec, "user,", 5) || !strncmp(spec, "tap,", 4);
+    if (n >= sizeof(backend))
+        return false;
+    memcpy(backend, text, n);
+    backend[n] = '\0';
+    return net_backend_find(backend) != NULL;
 }
 
 json_object *vm_config_to_json(const struct vm_config *cfg)
@@ -133,14 +144,16 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                 snprintf(err, errlen, "\"memory\": '%s' is not a size (examples: 512M, 2G)", s);
                 return false;
             }
-            if (cfg->memory < (16ULL << 20) || cfg->memory > (1ULL << 40)) {
-                snprintf(err, errlen, "\"memory\" must be between 16M and 1T");
+            char why[128];
+            if (!vm_spec_memory_ok(cfg->memory, false, why, sizeof(why))) {
+                snprintf(err, errlen, "\"memory\" %s", why);
                 return false;
             }
         } else if (!strcmp(key, "cpus")) {
             int64_t n = json_object_get_int64(v);
-            if (!json_object_is_type(v, json_type_int) || n < 1 || n > BOARD_MAX_HARTS) {
-                snprintf(err, errlen, "\"cpus\" must be a number from 1 to %d", BOARD_MAX_HARTS);
+            char why[128];
+            if (!json_object_is_type(v, json_type_int) || !vm_spec_cpus_ok(n, why, sizeof(why))) {
+                snprintf(err, errlen, "\"cpus\" %s", why);
                 return false;
             }
             cfg->cpus = (unsigned)n;
@@ -194,9 +207,11 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                 if (!get_string(json_object_array_get_idx(v, i), "net", cfg->nets[i],
                                 sizeof(cfg->nets[i]), err, errlen))
                     return false;
-                if (!vm_net_spec_valid(cfg->nets[i])) {
-                    snprintf(err, errlen, "\"net\"[%u]: '%.80s' is not user[,...] or tap,...", i,
-                             cfg->nets[i]);
+                if (!net_entry_plausible(cfg->nets[i])) {
+                    char known[64];
+                    net_backend_names(known, sizeof(known));
+                    snprintf(err, errlen, "\"net\"[%u]: '%.80s' does not start with a backend (%s)",
+                             i, cfg->nets[i], known);
                     return false;
                 }
             }
@@ -230,57 +245,14 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
     return true;
 }
 
-/* Line number of a byte offset, for parse errors a human can find. */
-static unsigned line_of(const char *text, size_t off)
-{
-    unsigned line = 1;
-    for (size_t i = 0; i < off && text[i]; i++)
-        line += text[i] == '\n';
-    return line;
-}
-
-bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t errlen)
+bool vm_config_load(const struct vm_store *vs, const char *name, struct vm_config *cfg, char *err,
+                    size_t errlen)
 {
     char path[PATH_MAX], msg[256];
-    vm_path(path, sizeof(path), name, VM_CONFIG);
-    int fd = open_regular(path, O_RDONLY, 0, err, errlen);
-    if (fd < 0)
+    vm_path(vs, path, sizeof(path), name, VM_CONFIG);
+    json_object *o = json_read_file(path, MAX_CONFIG_SIZE, MAX_JSON_DEPTH, err, errlen);
+    if (!o)
         return false;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_CONFIG_SIZE) {
-        close(fd);
-        snprintf(err, errlen, "%s: not a regular file of at most 256 KiB", path);
-        return false;
-    }
-    char *text = malloc((size_t)st.st_size + 1);
-    ssize_t n = text ? read(fd, text, (size_t)st.st_size) : -1;
-    close(fd);
-    if (n < 0) {
-        free(text);
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return false;
-    }
-    text[n] = '\0';
-    json_tokener *tok = json_tokener_new_ex(32);
-    json_object *o = json_tokener_parse_ex(tok, text, (int)n);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    bool trailing = false;
-    for (size_t i = end; o && i < (size_t)n; i++)
-        if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r')
-            trailing = true;
-    if (!o || jerr != json_tokener_success || trailing) {
-        snprintf(err, errlen, "%s: invalid JSON at line %u: %s", path, line_of(text, end),
-                 trailing ? "unexpected data after the configuration"
-                 : jerr == json_tokener_continue || jerr == json_tokener_success
-                     ? "unexpected end of file"
-                     : json_tokener_error_desc(jerr));
-        json_object_put(o);
-        free(text);
-        return false;
-    }
-    free(text);
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->name, sizeof(cfg->name), "%s", name);
     bool ok = vm_config_from_json(o, cfg, msg, sizeof(msg));
@@ -294,37 +266,57 @@ bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t e
     return true;
 }
 
-void vm_config_load_or_die(const char *name, struct vm_config *cfg)
-{
-    char err[1024];
-    if (!vm_config_load(name, cfg, err, sizeof(err)))
-        vm_die("%s", err);
-}
-
 bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err, size_t errlen)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, VM_CONFIG);
-    json_object *o = vm_config_to_json(cfg);
-    const char *text =
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-    size_t len = strlen(text);
-    char *buf = malloc(len + 2);
-    bool ok = false;
-    if (buf) {
-        memcpy(buf, text, len);
-        buf[len] = '\n';
-        ok = vm_write_atomic(path, buf, len + 1, err, errlen);
-        free(buf);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, VM_CONFIG) >= (int)sizeof(path)) {
+        snprintf(err, errlen, "%.200s...: path too long", dir);
+        return false;
     }
+    json_object *o = vm_config_to_json(cfg);
+    bool ok = json_write_file(path, o, err, errlen);
     json_object_put(o);
     return ok;
 }
 
-void vm_config_save_or_die(const char *name, const struct vm_config *cfg)
+bool vm_config_save(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                    char *err, size_t errlen)
 {
-    char dir[PATH_MAX], err[1024];
-    vm_path(dir, sizeof(dir), name, NULL);
-    if (!vm_config_save_dir(dir, cfg, err, sizeof(err)))
-        vm_die("%s", err);
+    char dir[PATH_MAX];
+    vm_path(st, dir, sizeof(dir), name, NULL);
+    return vm_config_save_dir(dir, cfg, err, errlen);
+}
+
+bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err, size_t errlen)
+{
+    vm_spec_init(s, VM_SPEC_NAMES_JSON);
+    s->memory = cfg->memory;
+    s->cpus = cfg->cpus;
+    vm_spec_set_firmware_text(s, cfg->bios[0] ? cfg->bios : "none");
+    vm_spec_set_string(&s->kernel, cfg->kernel[0] ? cfg->kernel : NULL);
+    vm_spec_set_string(&s->initrd, cfg->initrd[0] ? cfg->initrd : NULL);
+    vm_spec_set_string(&s->append, cfg->append[0] ? cfg->append : NULL);
+    for (unsigned i = 0; i < cfg->ndisks; i++) {
+        struct disk_spec *d = &s->disks[s->ndisks];
+        snprintf(s->disk_labels[s->ndisks], sizeof(s->disk_labels[0]), "vm.json disks[%u]", i);
+        s->ndisks++;
+        vm_spec_set_string(&d->path, cfg->disks[i].file);
+        vm_spec_set_string(&d->format, cfg->disks[i].format);
+    }
+    /* vm.json keeps `wirt run --net` text; the spec holds it parsed. */
+    for (unsigned i = 0; i < cfg->nnets; i++) {
+        char what[32];
+        snprintf(what, sizeof(what), "vm.json net[%u]", i);
+        if (!vm_spec_add_nic_text(s, cfg->nets[i], what, err, errlen))
+            return false;
+    }
+    /* The VMM runs in the VM directory: short names keep socket paths
+     * within sun_path. */
+    s->console.detached = true;
+    vm_spec_set_string(&s->console.serial_socket, VM_SERIAL);
+    vm_spec_set_string(&s->console.serial_log, VM_CONSOLELOG);
+    vm_spec_set_string(&s->control, VM_CONTROL);
+    vm_spec_set_string(&s->pidfile, VM_PIDFILE);
+    vm_spec_set_string(&s->log, VM_VMMLOG);
+    return vm_spec_validate(s, err, errlen);
 }

@@ -46,9 +46,9 @@ static bool write_all(int fd, const char *buf, size_t len)
     return true;
 }
 
-int vm_attach_console(const char *name)
+int vm_attach_console(struct vm_store *st, const char *name)
 {
-    int fd = vm_connect_socket(name, VM_SERIAL);
+    int fd = vm_connect_socket(st, name, VM_SERIAL);
     if (fd < 0)
         vm_die("cannot attach to the console of '%s': %s", name, strerror(errno));
     bool tty = isatty(STDIN_FILENO);
@@ -111,15 +111,17 @@ int vm_attach_console(const char *name)
     return status;
 }
 
-int vm_cmd_console(int argc, char **argv)
+int vm_cmd_console(struct vm_store *st, int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
         vm_usage("console: usage: wirt vm console NAME");
     const char *name = argv[1];
-    vm_require(name);
+    struct wirt_error e;
+    if (!vm_require(st, name, &e))
+        return vm_report(&e);
     struct vm_runtime rt;
-    vm_runtime_get(name, &rt);
+    vm_runtime_get(st, name, &rt);
     if (rt.state != VM_RUNNING && rt.state != VM_PAUSED)
         vm_die("VM '%s' is not running (start it with wirt vm start %s --console)", name, name);
-    return vm_attach_console(name);
+    return vm_attach_console(st, name);
 }

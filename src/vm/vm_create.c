@@ -49,7 +49,148 @@ static bool copy_in(const char *flag, const char *src, const char *dir, const ch
     return false;
 }
 
-int vm_cmd_create(int argc, char **argv)
+bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opts *o,
+               struct wirt_error *e)
+{
+    if (!vm_check_name(name, e))
+        return false;
+    if (vm_exists(st, name))
+        return vm_fail(e, WIRT_ERR_EXISTS, "a VM named '%s' already exists", name);
+    const char *from = o->from, *bios = o->bios;
+    if (from && (o->kernel || o->initrd || bios))
+        return vm_fail(e, WIRT_ERR_INVALID,
+                       "create: --from cannot be combined with --kernel, --initrd or --bios");
+    if (!from && !o->kernel)
+        return vm_fail(e, WIRT_ERR_INVALID,
+                       "create: give --from TEMPLATE (e.g. --from %s) or --kernel IMAGE",
+                       VM_DEFAULT_TEMPLATE);
+    if (o->append && strlen(o->append) >= sizeof(((struct vm_config *)0)->append))
+        return vm_fail(e, WIRT_ERR_INVALID, "create: --append: too long");
+    if (o->memory && !vm_check_memory("create: --memory", o->memory, e))
+        return false;
+    char why[512];
+    if (o->cpus && !vm_spec_cpus_ok(o->cpus, why, sizeof(why)))
+        return vm_fail(e, WIRT_ERR_INVALID, "create: --cpus: %s", why);
+    if (o->nnets > VM_MAX_NICS)
+        return vm_fail(e, WIRT_ERR_INVALID, "create: at most %d --net", VM_MAX_NICS);
+    for (unsigned i = 0; i < o->nnets; i++) {
+        if (strlen(o->nets[i]) >= sizeof(((struct vm_config *)0)->nets[0]))
+            return vm_fail(e, WIRT_ERR_INVALID, "create: --net: too long");
+        if (!vm_spec_nic_text_ok(o->nets[i], "create: --net", why, sizeof(why)))
+            return vm_fail(e, WIRT_ERR_INVALID, "%s", why);
+    }
+
+    struct vm_config cfg, tcfg;
+    vm_config_defaults(&cfg, name);
+    char dir[PATH_MAX], err[1024], tdir[PATH_MAX], src[PATH_MAX + VM_FILE_MAX];
+    int tlock = -1;
+    if (from) {
+        if (!vm_check_name(from, e))
+            return false;
+        if (!vm_exists(st, from)) {
+            if (!strcmp(from, VM_DEFAULT_TEMPLATE))
+                return vm_fail(e, WIRT_ERR_NOT_FOUND,
+                               "no template '%s': the default guest was missing when the store "
+                               "was created; run tools/fetch-guest.sh, then `wirt vm import` or "
+                               "remove %s/.initialized",
+                               from, st->root);
+            return vm_fail(e, WIRT_ERR_NOT_FOUND, "no VM named '%s' (see wirt vm list)", from);
+        }
+        if (!vm_config_load(st, from, &tcfg, err, sizeof(err)))
+            return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+        if (!tcfg.is_template)
+            return vm_fail(e, WIRT_ERR_STATE,
+                           "'%s' is not a template (make it one with wirt vm template %s, or use "
+                           "wirt vm clone)",
+                           from, from);
+        /* Held while we link to it, so nobody deletes it under us. */
+        if ((tlock = vm_lock(st, from, true, e)) < 0)
+            return false;
+    }
+    if (!vm_tempdir(st, dir, sizeof(dir), name, e)) {
+        vm_unlock(tlock);
+        return false;
+    }
+    bool ok = true;
+    if (from) {
+        vm_path(st, tdir, sizeof(tdir), from, NULL);
+        cfg.memory = tcfg.memory;
+        cfg.cpus = tcfg.cpus;
+        memcpy(cfg.append, tcfg.append, sizeof(cfg.append));
+        cfg.nnets = tcfg.nnets;
+        memcpy(cfg.nets, tcfg.nets, sizeof(cfg.nets));
+        const char *files[] = {tcfg.kernel, tcfg.initrd, tcfg.bios};
+        char *dsts[] = {cfg.kernel, cfg.initrd, cfg.bios};
+        for (int i = 0; ok && i < 3; i++) {
+            if (!files[i][0])
+                continue;
+            snprintf(src, sizeof(src), "%s/%s", tdir, files[i]);
+            ok = copy_in(NULL, src, dir, files[i], err, sizeof(err));
+            memcpy(dsts[i], files[i], VM_FILE_MAX);
+        }
+        for (unsigned i = 0; ok && i < tcfg.ndisks; i++) {
+            snprintf(src, sizeof(src), "%s/%s", tdir, tcfg.disks[i].file);
+            if (access(src, R_OK) != 0) {
+                snprintf(err, sizeof(err), "template '%s': its disk %s is missing", from,
+                         tcfg.disks[i].file);
+                ok = false;
+                break;
+            }
+            ok = make_overlay(dir, from, &tcfg.disks[i], i == 0 ? o->disk_size : 0, &cfg.disks[i],
+                              err, sizeof(err));
+            cfg.ndisks = i + 1;
+        }
+        snprintf(cfg.linked_to, sizeof(cfg.linked_to), "%s", from);
+    } else {
+        ok = copy_in("--kernel", o->kernel, dir, "kernel", err, sizeof(err));
+        snprintf(cfg.kernel, sizeof(cfg.kernel), "kernel");
+        if (ok && o->initrd) {
+            ok = copy_in("--initrd", o->initrd, dir, "initrd", err, sizeof(err));
+            snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd");
+        }
+        if (ok && (!bios || strcmp(bios, "none"))) {
+            char fw[PATH_MAX + 32];
+            if (!bios) {
+                snprintf(fw, sizeof(fw), "%s/fw_dynamic.bin", default_guest_dir());
+                bios = fw;
+            }
+            ok = copy_in("--bios", bios, dir, "firmware.bin", err, sizeof(err));
+            snprintf(cfg.bios, sizeof(cfg.bios), "firmware.bin");
+        }
+        if (ok) {
+            snprintf(src, sizeof(src), "%s/disk.qcow2", dir);
+            struct image_create_opts io = {.format = "qcow2",
+                                           .size = o->disk_size ? o->disk_size : 8ULL << 30};
+            ok = image_create(src, &io, err, sizeof(err)) == 0 &&
+                 vm_owner_only(src, err, sizeof(err));
+            cfg.ndisks = 1;
+            snprintf(cfg.disks[0].file, sizeof(cfg.disks[0].file), "disk.qcow2");
+            snprintf(cfg.disks[0].format, sizeof(cfg.disks[0].format), "qcow2");
+        }
+    }
+    if (o->memory)
+        cfg.memory = o->memory;
+    if (o->cpus)
+        cfg.cpus = o->cpus;
+    if (o->append)
+        snprintf(cfg.append, sizeof(cfg.append), "%s", o->append);
+    if (o->nnets) {
+        cfg.nnets = o->nnets;
+        for (unsigned i = 0; i < o->nnets; i++)
+            snprintf(cfg.nets[i], sizeof(cfg.nets[i]), "%s", o->nets[i]);
+    }
+    ok = ok && vm_config_save_dir(dir, &cfg, err, sizeof(err)) &&
+         vm_commit_dir(st, dir, name, err, sizeof(err));
+    vm_unlock(tlock);
+    if (!ok) {
+        vm_rmtree(st, dir);
+        return vm_fail(e, strstr(err, "already exists") ? WIRT_ERR_EXISTS : WIRT_ERR_FAILED,
+                       "create %s: %s", name, err);
+    }
+    return true;
+}
+
+int vm_cmd_create(struct vm_store *st, int argc, char **argv)
 {
     enum {
         O_FROM = 256,
@@ -74,58 +215,57 @@ int vm_cmd_create(int argc, char **argv)
         {"net", required_argument, NULL, O_NET},
         {NULL, 0, NULL, 0},
     };
-    const char *from = NULL, *kernel = NULL, *initrd = NULL, *bios = NULL, *append = NULL;
-    uint64_t memory = 0, disk_size = 0;
-    unsigned cpus = 0, nnets = 0;
-    const char *nets[VM_MAX_NICS];
+    struct vm_create_opts o = {0};
+    struct wirt_error e;
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case O_FROM:
-            from = optarg;
+            o.from = optarg;
             break;
         case O_KERNEL:
-            kernel = optarg;
+            o.kernel = optarg;
             break;
         case O_INITRD:
-            initrd = optarg;
+            o.initrd = optarg;
             break;
         case O_BIOS:
-            bios = optarg;
+            o.bios = optarg;
             break;
         case O_APPEND:
-            append = optarg;
+            o.append = optarg;
             break;
         case O_MEMORY:
-            if (!parse_size(optarg, &memory))
+            if (!parse_size(optarg, &o.memory))
                 vm_usage("create: --memory: '%s' is not a size (examples: 512M, 2G)", optarg);
-            vm_check_memory("create: --memory", memory);
+            if (!vm_check_memory("create: --memory", o.memory, &e))
+                return vm_report(&e);
             break;
         case O_CPUS: {
-            char *end;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (*end || n < 1 || n > BOARD_MAX_HARTS)
-                vm_usage("create: --cpus: '%s' is not a number from 1 to %d", optarg,
-                         BOARD_MAX_HARTS);
-            cpus = (unsigned)n;
+            char *end, why[128];
+            long long n = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || !vm_spec_cpus_ok(n, why, sizeof(why)))
+                vm_usage("create: --cpus: '%s' %s", optarg, why);
+            o.cpus = (unsigned)n;
             break;
         }
         case O_DISKSIZE:
-            if (!parse_size(optarg, &disk_size) || disk_size == 0)
+            if (!parse_size(optarg, &o.disk_size) || o.disk_size == 0)
                 vm_usage("create: --disk-size: '%s' is not a size (examples: 8G, 512M)", optarg);
             break;
-        case O_NET:
-            if (nnets == VM_MAX_NICS)
+        case O_NET: {
+            char why[512];
+            if (o.nnets == VM_MAX_NICS)
                 vm_usage("create: at most %d --net", VM_MAX_NICS);
             if (strlen(optarg) >= sizeof(((struct vm_config *)0)->nets[0]))
                 vm_usage("create: --net: too long");
-            if (!vm_net_spec_valid(optarg))
-                vm_usage("create: --net: '%.80s' is not user[,hostfwd=...] or tap,ifname=NAME",
-                         optarg);
-            nets[nnets++] = optarg;
+            if (!vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
+                vm_usage("%s", why);
+            o.nets[o.nnets++] = optarg;
             break;
+        }
         default:
             vm_usage("create: unknown option or missing value: '%s' (see wirt vm create --help)",
                      argv[optind - 1]);
@@ -134,115 +274,8 @@ int vm_cmd_create(int argc, char **argv)
     if (optind + 1 != argc)
         vm_usage("create: give exactly one NAME (see wirt vm create --help)");
     const char *name = argv[optind];
-    vm_check_name(name);
-    if (vm_exists(name))
-        vm_die("a VM named '%s' already exists", name);
-    if (from && (kernel || initrd || bios))
-        vm_usage("create: --from cannot be combined with --kernel, --initrd or --bios");
-    if (!from && !kernel)
-        vm_usage("create: give --from TEMPLATE (e.g. --from %s) or --kernel IMAGE",
-                 VM_DEFAULT_TEMPLATE);
-    if (append && strlen(append) >= sizeof(((struct vm_config *)0)->append))
-        vm_usage("create: --append: too long");
-
-    struct vm_config cfg, tcfg;
-    vm_config_defaults(&cfg, name);
-    char dir[PATH_MAX], err[1024], tdir[PATH_MAX], src[PATH_MAX + VM_FILE_MAX];
-    int tlock = -1;
-    if (from) {
-        vm_check_name(from);
-        if (!vm_exists(from)) {
-            if (!strcmp(from, VM_DEFAULT_TEMPLATE))
-                vm_die("no template '%s': the default guest was missing when the store was "
-                       "created; run tools/fetch-guest.sh, then `wirt vm import` or remove "
-                       "%s/.initialized",
-                       from, vm_store_root);
-            vm_die("no VM named '%s' (see wirt vm list)", from);
-        }
-        vm_config_load_or_die(from, &tcfg);
-        if (!tcfg.is_template)
-            vm_die("'%s' is not a template (make it one with wirt vm template %s, or use "
-                   "wirt vm clone)",
-                   from, from);
-        /* Held while we link to it, so nobody deletes it under us. */
-        tlock = vm_lock_shared_or_die(from);
-    }
-    vm_tempdir(dir, sizeof(dir), name);
-    bool ok = true;
-    if (from) {
-        vm_path(tdir, sizeof(tdir), from, NULL);
-        cfg.memory = tcfg.memory;
-        cfg.cpus = tcfg.cpus;
-        memcpy(cfg.append, tcfg.append, sizeof(cfg.append));
-        cfg.nnets = tcfg.nnets;
-        memcpy(cfg.nets, tcfg.nets, sizeof(cfg.nets));
-        const char *files[] = {tcfg.kernel, tcfg.initrd, tcfg.bios};
-        char *dsts[] = {cfg.kernel, cfg.initrd, cfg.bios};
-        for (int i = 0; ok && i < 3; i++) {
-            if (!files[i][0])
-                continue;
-            snprintf(src, sizeof(src), "%s/%s", tdir, files[i]);
-            ok = copy_in(NULL, src, dir, files[i], err, sizeof(err));
-            memcpy(dsts[i], files[i], VM_FILE_MAX);
-        }
-        for (unsigned i = 0; ok && i < tcfg.ndisks; i++) {
-            snprintf(src, sizeof(src), "%s/%s", tdir, tcfg.disks[i].file);
-            if (access(src, R_OK) != 0) {
-                snprintf(err, sizeof(err), "template '%s': its disk %s is missing", from,
-                         tcfg.disks[i].file);
-                ok = false;
-                break;
-            }
-            ok = make_overlay(dir, from, &tcfg.disks[i], i == 0 ? disk_size : 0, &cfg.disks[i], err,
-                              sizeof(err));
-            cfg.ndisks = i + 1;
-        }
-        snprintf(cfg.linked_to, sizeof(cfg.linked_to), "%s", from);
-    } else {
-        ok = copy_in("--kernel", kernel, dir, "kernel", err, sizeof(err));
-        snprintf(cfg.kernel, sizeof(cfg.kernel), "kernel");
-        if (ok && initrd) {
-            ok = copy_in("--initrd", initrd, dir, "initrd", err, sizeof(err));
-            snprintf(cfg.initrd, sizeof(cfg.initrd), "initrd");
-        }
-        if (ok && (!bios || strcmp(bios, "none"))) {
-            char fw[PATH_MAX + 32];
-            if (!bios) {
-                snprintf(fw, sizeof(fw), "%s/fw_dynamic.bin", default_guest_dir());
-                bios = fw;
-            }
-            ok = copy_in("--bios", bios, dir, "firmware.bin", err, sizeof(err));
-            snprintf(cfg.bios, sizeof(cfg.bios), "firmware.bin");
-        }
-        if (ok) {
-            snprintf(src, sizeof(src), "%s/disk.qcow2", dir);
-            struct image_create_opts o = {.format = "qcow2",
-                                          .size = disk_size ? disk_size : 8ULL << 30};
-            ok = image_create(src, &o, err, sizeof(err)) == 0 &&
-                 vm_owner_only(src, err, sizeof(err));
-            cfg.ndisks = 1;
-            snprintf(cfg.disks[0].file, sizeof(cfg.disks[0].file), "disk.qcow2");
-            snprintf(cfg.disks[0].format, sizeof(cfg.disks[0].format), "qcow2");
-        }
-    }
-    if (memory)
-        cfg.memory = memory;
-    if (cpus)
-        cfg.cpus = cpus;
-    if (append)
-        snprintf(cfg.append, sizeof(cfg.append), "%s", append);
-    if (nnets) {
-        cfg.nnets = nnets;
-        for (unsigned i = 0; i < nnets; i++)
-            snprintf(cfg.nets[i], sizeof(cfg.nets[i]), "%s", nets[i]);
-    }
-    ok = ok && vm_config_save_dir(dir, &cfg, err, sizeof(err)) &&
-         vm_commit_dir(dir, name, err, sizeof(err));
-    vm_unlock(tlock);
-    if (!ok) {
-        vm_rmtree(dir);
-        vm_die("create %s: %s", name, err);
-    }
-    printf("created VM '%s'%s%s\n", name, from ? " from template " : "", from ? from : "");
+    if (!vm_create(st, name, &o, &e))
+        return vm_report(&e);
+    printf("created VM '%s'%s%s\n", name, o.from ? " from template " : "", o.from ? o.from : "");
     return 0;
 }

@@ -11,27 +11,31 @@
 #include "vm/vm_archive.h"
 #include "vm/vm_int.h"
 
-int vm_cmd_export(int argc, char **argv)
+bool vm_export(struct vm_store *st, const char *name, const char *file, struct wirt_error *e)
 {
-    if (argc != 3 || argv[1][0] == '-')
-        vm_usage("export: usage: wirt vm export NAME FILE");
-    const char *name = argv[1], *file = argv[2];
-    vm_require(name);
-    int lock = vm_lock_shared_or_die(name);
-    struct vm_config cfg;
-    vm_config_load_or_die(name, &cfg);
     char tmp[PATH_MAX + 16], err[1024], dir[PATH_MAX], flat[PATH_MAX + VM_FILE_MAX] = "";
-    vm_path(dir, sizeof(dir), name, NULL);
     if (snprintf(tmp, sizeof(tmp), "%s.part", file) >= (int)sizeof(tmp))
-        vm_usage("export: file name too long");
+        return vm_fail(e, WIRT_ERR_INVALID, "export: file name too long");
+    struct vm_config cfg;
+    int lock = vm_lock_config(st, name, true, &cfg, e);
+    if (lock < 0)
+        return false;
+    vm_path(st, dir, sizeof(dir), name, NULL);
     int out = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, err, sizeof(err));
-    if (out < 0)
-        vm_die("export: %s", err);
+    if (out < 0) {
+        vm_unlock(lock);
+        return vm_fail(e, WIRT_ERR_FAILED, "export: %s", err);
+    }
     /* The archive stands alone: a linked clone's disks are flattened. */
     struct vm_config acfg = cfg;
     acfg.linked_to[0] = '\0';
     char cfgdir[PATH_MAX];
-    vm_tempdir(cfgdir, sizeof(cfgdir), name);
+    if (!vm_tempdir(st, cfgdir, sizeof(cfgdir), name, e)) {
+        close(out);
+        unlink(tmp);
+        vm_unlock(lock);
+        return false;
+    }
     bool ok = vm_config_save_dir(cfgdir, &acfg, err, sizeof(err));
     char p[PATH_MAX + VM_FILE_MAX];
     snprintf(p, sizeof(p), "%s/%s", cfgdir, VM_CONFIG);
@@ -73,7 +77,7 @@ int vm_cmd_export(int argc, char **argv)
         snprintf(err, sizeof(err), "%.900s: %s", tmp, strerror(errno));
         ok = false;
     }
-    vm_rmtree(cfgdir);
+    vm_rmtree(st, cfgdir);
     vm_unlock(lock);
     if (ok && rename(tmp, file) < 0) {
         snprintf(err, sizeof(err), "%.900s: %s", file, strerror(errno));
@@ -81,8 +85,18 @@ int vm_cmd_export(int argc, char **argv)
     }
     if (!ok) {
         unlink(tmp);
-        vm_die("export %s: %s", name, err);
+        return vm_fail(e, WIRT_ERR_FAILED, "export %s: %s", name, err);
     }
-    printf("exported VM '%s' to %s\n", name, file);
+    return true;
+}
+
+int vm_cmd_export(struct vm_store *st, int argc, char **argv)
+{
+    if (argc != 3 || argv[1][0] == '-')
+        vm_usage("export: usage: wirt vm export NAME FILE");
+    struct wirt_error e;
+    if (!vm_export(st, argv[1], argv[2], &e))
+        return vm_report(&e);
+    printf("exported VM '%s' to %s\n", argv[1], argv[2]);
     return 0;
 }

@@ -161,30 +161,46 @@ static bool import_into(int in, const char *dir, const char *want_name, char *na
     return vm_config_save_dir(dir, &cfg, err, errlen);
 }
 
-int vm_cmd_import(int argc, char **argv)
+bool vm_import(struct vm_store *st, const char *file, const char *want, char *made, size_t madelen,
+               struct wirt_error *e)
 {
-    if (argc < 2 || argc > 3 || argv[1][0] == '-')
-        vm_usage("import: usage: wirt vm import FILE [NAME]");
-    const char *file = argv[1], *want = argc == 3 ? argv[2] : NULL;
     if (want) {
-        vm_check_name(want);
-        if (vm_exists(want))
-            vm_die("a VM named '%s' already exists", want);
+        if (!vm_check_name(want, e))
+            return false;
+        if (vm_exists(st, want))
+            return vm_fail(e, WIRT_ERR_EXISTS, "a VM named '%s' already exists", want);
     }
     /* Not a FIFO or a device: those would block or never end. */
     char err[1024];
     int in = open_regular(file, O_RDONLY, 0, err, sizeof(err));
     if (in < 0)
-        vm_die("import: %s", err);
+        return vm_fail(e, WIRT_ERR_FAILED, "import: %s", err);
     char dir[PATH_MAX], name[VM_NAME_MAX + 1] = "";
-    vm_tempdir(dir, sizeof(dir), want ? want : "import");
+    if (!vm_tempdir(st, dir, sizeof(dir), want ? want : "import", e)) {
+        close(in);
+        return false;
+    }
     bool ok = import_into(in, dir, want, name, err, sizeof(err));
     close(in);
-    ok = ok && vm_commit_dir(dir, name, err, sizeof(err));
+    ok = ok && vm_commit_dir(st, dir, name, err, sizeof(err));
     if (!ok) {
-        vm_rmtree(dir);
-        vm_die("import %s: %s", file, err);
+        vm_rmtree(st, dir);
+        return vm_fail(e, strstr(err, "already exists") ? WIRT_ERR_EXISTS : WIRT_ERR_FAILED,
+                       "import %s: %s", file, err);
     }
+    snprintf(made, madelen, "%s", name);
+    return true;
+}
+
+int vm_cmd_import(struct vm_store *st, int argc, char **argv)
+{
+    if (argc < 2 || argc > 3 || argv[1][0] == '-')
+        vm_usage("import: usage: wirt vm import FILE [NAME]");
+    const char *file = argv[1];
+    char name[VM_NAME_MAX + 1];
+    struct wirt_error e;
+    if (!vm_import(st, file, argc == 3 ? argv[2] : NULL, name, sizeof(name), &e))
+        return vm_report(&e);
     printf("imported VM '%s' from %s\n", name, file);
     return 0;
 }

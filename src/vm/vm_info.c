@@ -8,32 +8,22 @@
 #include "block/block.h"
 #include "vm/vm_int.h"
 
-uint64_t vm_disk_usage(const char *name, const struct vm_config *cfg);
-
-int vm_cmd_info(int argc, char **argv)
+json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cfgp,
+                     struct vm_runtime *rtp, struct wirt_error *e)
 {
-    bool json = false;
-    const char *name = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = true;
-        else if (!name && argv[i][0] != '-')
-            name = argv[i];
-        else
-            vm_usage("info: unexpected argument '%.80s' (see wirt vm info --help)", argv[i]);
-    }
-    if (!name)
-        vm_usage("info: which VM? (wirt vm info NAME)");
-    vm_require(name);
+    if (!vm_require(st, name, e))
+        return NULL;
     struct vm_config cfg;
-    vm_config_load_or_die(name, &cfg);
+    char err[512];
+    if (!vm_config_load(st, name, &cfg, err, sizeof(err))) {
+        vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+        return NULL;
+    }
     struct vm_runtime rt;
-    vm_runtime_get(name, &rt);
-    if (rt.cleaned_stale)
-        vm_warn("%s: removed stale runtime files (its VMM is gone)", name);
+    vm_runtime_get(st, name, &rt);
     char dir[PATH_MAX], deps[1024];
-    vm_path(dir, sizeof(dir), name, NULL);
-    vm_dependents(name, false, deps, sizeof(deps));
+    vm_path(st, dir, sizeof(dir), name, NULL);
+    vm_dependents(st, name, false, deps, sizeof(deps));
 
     json_object *o = vm_config_to_json(&cfg);
     json_object_object_add(o, "state", json_object_new_string(vm_state_name(rt.state)));
@@ -45,7 +35,7 @@ int vm_cmd_info(int argc, char **argv)
                                ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
                                : NULL);
     json_object_object_add(o, "disk-usage",
-                           json_object_new_int64((int64_t)vm_disk_usage(name, &cfg)));
+                           json_object_new_int64((int64_t)vm_disk_usage(st, name, &cfg)));
     json_object *clones = json_object_new_array();
     for (char *save = NULL, *t = strtok_r(deps, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
         json_object_array_add(clones, json_object_new_string(t));
@@ -55,11 +45,10 @@ int vm_cmd_info(int argc, char **argv)
     for (unsigned i = 0; i < cfg.ndisks; i++) {
         json_object *d = json_object_array_get_idx(disks, i);
         char p[PATH_MAX];
-        vm_path(p, sizeof(p), name, cfg.disks[i].file);
+        vm_path(st, p, sizeof(p), name, cfg.disks[i].file);
         json_object_object_add(d, "allocated",
                                json_object_new_int64((int64_t)vm_allocated_bytes(p)));
         struct block_dev *bd;
-        char err[512];
         if (access(p, F_OK) != 0) {
             json_object_object_add(d, "error", json_object_new_string("missing"));
             continue;
@@ -81,6 +70,36 @@ int vm_cmd_info(int argc, char **argv)
         free(snaps);
         block_close(bd);
     }
+    *cfgp = cfg;
+    *rtp = rt;
+    return o;
+}
+
+int vm_cmd_info(struct vm_store *st, int argc, char **argv)
+{
+    bool json = false;
+    const char *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!name && argv[i][0] != '-')
+            name = argv[i];
+        else
+            vm_usage("info: unexpected argument '%.80s' (see wirt vm info --help)", argv[i]);
+    }
+    if (!name)
+        vm_usage("info: which VM? (wirt vm info NAME)");
+    struct vm_config cfg;
+    struct vm_runtime rt;
+    struct wirt_error e;
+    json_object *o = vm_info(st, name, &cfg, &rt, &e);
+    if (!o)
+        return vm_report(&e);
+    if (rt.cleaned_stale)
+        vm_warn("%s: removed stale runtime files (its VMM is gone)", name);
+    json_object *disks = json_object_object_get(o, "disks");
+    json_object *clones = json_object_object_get(o, "linked-clones");
+    const char *dir = json_object_get_string(json_object_object_get(o, "directory"));
     if (json) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -19,11 +19,13 @@
 #include <json-c/json.h>
 
 #include "util/compiler.h"
+#include "vm/vm.h"
+#include "vmm/vm_spec.h"
 
 #define VM_NAME_MAX         64
 #define VM_FILE_MAX         128
-#define VM_MAX_DISKS        8
-#define VM_MAX_NICS         4
+#define VM_MAX_DISKS        VM_SPEC_MAX_DISKS
+#define VM_MAX_NICS         VM_SPEC_MAX_NICS
 #define VM_CONFIG           "vm.json"
 #define VM_LOCK             "lock"
 #define VM_CONTROL          "control.sock"
@@ -31,6 +33,7 @@
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CONSOLELOG       "console.log"
 #define VM_VMMLOG           "vmm.log"
+#define VM_RUNSPEC          "run.json" /* the spec `start` hands the VMM */
 #define VM_DEFAULT_TEMPLATE "debian"
 
 struct vm_disk {
@@ -63,87 +66,115 @@ struct vm_runtime {
     bool cleaned_stale; /* stale runtime files were found and removed */
 };
 
-/* The store root (set by vm_main) and "ROOT/vms". */
-extern char vm_store_root[PATH_MAX];
-extern char vm_store_vms[PATH_MAX];
-/* Why the default template could not be made (shown by list), or "". */
-extern char vm_store_note[512];
+/* An open store (vm_store_open): the paths every operation uses. */
+struct vm_store {
+    char root[PATH_MAX];
+    char vms[PATH_MAX]; /* ROOT/vms */
+    char note[512];     /* why the default template was not made, or "" */
+    bool missing;       /* opened without create and there is none */
+};
 
+/* The store root is at most this long, so that every path an operation
+ * builds (ROOT/vms/NAME/FILE, temp names) fits in PATH_MAX. */
+#define VM_STORE_ROOT_MAX (PATH_MAX - 512)
+
+/* One VM as `list` shows it (see vm_list in vm/vm.h). */
+struct vm_summary {
+    char name[VM_NAME_MAX + 1];
+    bool config_ok;
+    char error[512]; /* why the config cannot be read */
+    struct vm_config cfg;
+    struct vm_runtime rt;
+    uint64_t disk_usage; /* bytes the VM's own disks take on the host */
+};
+
+/* Sets *err (code, message with control characters replaced) and
+ * returns false, for `return vm_fail(err, ...)`. */
+bool vm_fail(struct wirt_error *err, int code, const char *fmt, ...) PRINTF_FMT(3, 4);
+
+/* For the verb wrappers only: */
 /* "wirt vm: <message>" on stderr, exit 1. */
 NORETURN void vm_die(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* "wirt vm: <message>" on stderr, no exit. */
 void vm_warn(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* Same as vm_die, exit 2 (bad usage). */
 NORETURN void vm_usage(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* Prints err as "wirt vm: <message>"; returns the verb's exit status. */
+int vm_report(const struct wirt_error *err);
 
 bool vm_name_valid(const char *name);
 /* A plain file name: no '/', not "." or "..", not empty, printable. */
 bool vm_file_name_valid(const char *name);
-/* Dies unless name is valid (what names the argument in the message). */
-void vm_check_name(const char *name);
-/* Dies unless the VM exists. */
-void vm_require(const char *name);
-bool vm_exists(const char *name);
+/* False with WIRT_ERR_INVALID unless name is a valid VM name. */
+bool vm_check_name(const char *name, struct wirt_error *err);
+/* False with WIRT_ERR_INVALID / NOT_FOUND unless the VM exists. */
+bool vm_require(const struct vm_store *st, const char *name, struct wirt_error *err);
+bool vm_exists(const struct vm_store *st, const char *name);
 
-/* out = STORE/vms/NAME[/FILE]; dies if it does not fit. */
-void vm_path(char *out, size_t outlen, const char *name, const char *file);
-
-/* Opens the store (and makes old stores owner-only).  With create (the
- * verbs that add a VM), creates it and, on a first run, the default
- * template; without, a missing store only sets vm_store_missing. */
-void vm_store_open(bool create);
-extern bool vm_store_missing;
+/* out = STORE/vms/NAME[/FILE]; out has PATH_MAX bytes, which always
+ * suffice (VM_STORE_ROOT_MAX, valid names). */
+void vm_path(const struct vm_store *st, char *out, size_t outlen, const char *name,
+             const char *file);
 
 /* The VM's lock (flock on NAME/lock).  Returns the fd, or -1 with errno
  * EWOULDBLOCK when someone (a running VMM or another command) holds it. */
-int vm_lock_try(const char *name);
-/* Locks for a mutating command: dies with "is running" or "is busy". */
-int vm_lock_or_die(const char *name);
-/* A shared lock for commands that only read the VM (clone, export,
- * create --from): several may run at once, none with a mutating command
- * or a running VMM. */
-int vm_lock_shared_or_die(const char *name);
+int vm_lock_try(const struct vm_store *st, const char *name);
+/* Locks for a mutating command (exclusive), or with shared for commands
+ * that only read the VM (clone, export, create --from): several may run
+ * at once, none with a mutating command or a running VMM.  Waits a few
+ * seconds for short commands; returns -1 with WIRT_ERR_BUSY ("is
+ * running" / "is busy") otherwise. */
+int vm_lock(const struct vm_store *st, const char *name, bool shared, struct wirt_error *err);
 void vm_unlock(int fd);
+/* vm_require + vm_lock + vm_config_load: the start of every command
+ * that changes or reads a stopped VM.  Returns the lock fd or -1. */
+int vm_lock_config(const struct vm_store *st, const char *name, bool shared, struct vm_config *cfg,
+                   struct wirt_error *err);
 
 /* Config I/O.  load: false with one line naming the file in err. */
-bool vm_config_load(const char *name, struct vm_config *cfg, char *err, size_t errlen);
-void vm_config_load_or_die(const char *name, struct vm_config *cfg);
+bool vm_config_load(const struct vm_store *st, const char *name, struct vm_config *cfg, char *err,
+                    size_t errlen);
 /* Writes DIR/vm.json atomically (temp + fsync + rename). */
 bool vm_config_save_dir(const char *dir, const struct vm_config *cfg, char *err, size_t errlen);
-void vm_config_save_or_die(const char *name, const struct vm_config *cfg);
+bool vm_config_save(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                    char *err, size_t errlen);
 json_object *vm_config_to_json(const struct vm_config *cfg);
 bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_t errlen);
 void vm_config_defaults(struct vm_config *cfg, const char *name);
-/* A plausible `wirt run --net` spec: "user[,...]" or "tap,..." (the VMM
- * checks the details when it starts). */
-bool vm_net_spec_valid(const char *spec);
+/* The VM spec (src/vmm/vm_spec.h) that runs this VM from its directory,
+ * validated; false with one line in err.  vm_spec_free it either way. */
+bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err, size_t errlen);
 
 /* Where the VM stands; removes stale runtime files (takes the lock
- * briefly for that).  Never dies. */
-void vm_runtime_get(const char *name, struct vm_runtime *rt);
+ * briefly for that).  Never fails. */
+void vm_runtime_get(const struct vm_store *st, const char *name, struct vm_runtime *rt);
 const char *vm_state_name(enum vm_state s);
 /* Removes control.sock, serial.sock, vmm.pid; call with the lock held.
  * Returns true if anything was there. */
-bool vm_clean_runtime(const char *name);
+bool vm_clean_runtime(const struct vm_store *st, const char *name);
 
 /* Connects to the VM's Unix socket FILE (works for paths longer than
  * sun_path).  Returns the fd or -1 with errno set. */
-int vm_connect_socket(const char *name, const char *file);
+int vm_connect_socket(const struct vm_store *st, const char *name, const char *file);
 /* Sends {"execute": cmd} to the VM's control socket; returns the reply
  * object (caller puts it) or NULL with a reason in err. */
-json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char *err,
-                        size_t errlen);
-/* Like vm_control but dies on failure or an error reply; returns "return". */
-void vm_control_or_die(const char *name, const char *cmd);
+json_object *vm_control(const struct vm_store *st, const char *name, const char *cmd,
+                        int timeout_ms, char *err, size_t errlen);
+/* Like vm_control, but an error reply is a failure too. */
+bool vm_control_ok(const struct vm_store *st, const char *name, const char *cmd,
+                   struct wirt_error *err);
 
 /* Names of VMs whose disks are linked clones of `name` (comma list in
  * out, "" for none); with count_broken, VMs whose config cannot be read
  * are listed too (they might depend on it). */
-void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen);
+void vm_dependents(const struct vm_store *st, const char *name, bool count_broken, char *out,
+                   size_t outlen);
+/* Bytes the VM's own disks take on the host (not its template's). */
+uint64_t vm_disk_usage(const struct vm_store *st, const char *name, const struct vm_config *cfg);
 
-/* Dies (usage) unless the board can run with `bytes` of RAM on this host;
- * what names the setting in the message. */
-void vm_check_memory(const char *what, uint64_t bytes);
+/* False with WIRT_ERR_INVALID unless the board can run with `bytes` of
+ * RAM on this host; what names the setting in the message. */
+bool vm_check_memory(const char *what, uint64_t bytes, struct wirt_error *err);
 
 /* Files. */
 /* Makes a file the store created owner-only (0600); false with a reason. */
@@ -153,15 +184,18 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen);
 /* Hard link if possible (same file system), else copy. */
 bool vm_link_or_copy(const char *src, const char *dst, char *err, size_t errlen);
 /* Removes a directory tree inside the store (refuses anything else). */
-bool vm_rmtree(const char *dir);
+bool vm_rmtree(const struct vm_store *st, const char *dir);
 uint64_t vm_allocated_bytes(const char *path);
-/* Makes "STORE/vms/.new-NAME-XXXXXX"; dies on failure. */
-void vm_tempdir(char *out, size_t outlen, const char *name);
+/* Makes "STORE/vms/.new-NAME-XXXXXX" (out has PATH_MAX bytes). */
+bool vm_tempdir(const struct vm_store *st, char *out, size_t outlen, const char *name,
+                struct wirt_error *err);
 /* Moves a finished temp dir to STORE/vms/NAME unless NAME exists. */
-bool vm_commit_dir(const char *tmpdir, const char *name, char *err, size_t errlen);
-/* Runs `wirt ARGS...` (this executable), output to stderr; returns its status. */
+bool vm_commit_dir(const struct vm_store *st, const char *tmpdir, const char *name, char *err,
+                   size_t errlen);
+/* Runs `wirt ARGS...` (this executable), output to stderr; returns its
+ * status, -1 if it could not run. */
 int vm_run_self(char *const argv[]);
-/* Path of this executable. */
+/* Path of this executable, NULL if it cannot be found. */
 const char *vm_self_exe(void);
 /* "512M", "1G", ... */
 void vm_format_size(char *out, size_t outlen, uint64_t bytes);
@@ -169,28 +203,30 @@ void vm_format_size(char *out, size_t outlen, uint64_t bytes);
 void vm_format_duration(char *out, size_t outlen, double seconds);
 /* True if the process exists. */
 bool vm_pid_alive(long pid);
-long vm_read_pid(const char *name);
+long vm_read_pid(const struct vm_store *st, const char *name);
 
-/* The verbs: argv[0] is the verb. */
-int vm_cmd_create(int argc, char **argv);
-int vm_cmd_list(int argc, char **argv);
-int vm_cmd_info(int argc, char **argv);
-int vm_cmd_start(int argc, char **argv);
-int vm_cmd_console(int argc, char **argv);
-int vm_cmd_stop(int argc, char **argv);
-int vm_cmd_restart(int argc, char **argv);
-int vm_cmd_set(int argc, char **argv);
-int vm_cmd_clone(int argc, char **argv);
-int vm_cmd_template(int argc, char **argv);
-int vm_cmd_delete(int argc, char **argv);
-int vm_cmd_snapshot(int argc, char **argv);
-int vm_cmd_export(int argc, char **argv);
-int vm_cmd_import(int argc, char **argv);
+/* The verb wrappers: argv[0] is the verb; they print and return the
+ * exit status. */
+int vm_cmd_create(struct vm_store *st, int argc, char **argv);
+int vm_cmd_list(struct vm_store *st, int argc, char **argv);
+int vm_cmd_info(struct vm_store *st, int argc, char **argv);
+int vm_cmd_start(struct vm_store *st, int argc, char **argv);
+int vm_cmd_console(struct vm_store *st, int argc, char **argv);
+int vm_cmd_stop(struct vm_store *st, int argc, char **argv);
+int vm_cmd_restart(struct vm_store *st, int argc, char **argv);
+int vm_cmd_set(struct vm_store *st, int argc, char **argv);
+int vm_cmd_clone(struct vm_store *st, int argc, char **argv);
+int vm_cmd_template(struct vm_store *st, int argc, char **argv);
+int vm_cmd_delete(struct vm_store *st, int argc, char **argv);
+int vm_cmd_snapshot(struct vm_store *st, int argc, char **argv);
+int vm_cmd_export(struct vm_store *st, int argc, char **argv);
+int vm_cmd_import(struct vm_store *st, int argc, char **argv);
 
 /* Shared by start/restart/stop. */
-int vm_start_vm(const char *name, bool console);
+int vm_start_vm(struct vm_store *st, const char *name, bool console);
 /* Returns 0 when stopped; prints and returns non-zero otherwise. */
-int vm_stop_vm(const char *name, bool force, int timeout_s, bool timeout_given);
-int vm_attach_console(const char *name);
+int vm_stop_vm(struct vm_store *st, const char *name, bool force, int timeout_s,
+               bool timeout_given);
+int vm_attach_console(struct vm_store *st, const char *name);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wirt vm list: every VM with its state, resources and disk usage. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,69 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Bytes the VM's own disks take on the host (not its template's). */
-uint64_t vm_disk_usage(const char *name, const struct vm_config *cfg);
-uint64_t vm_disk_usage(const char *name, const struct vm_config *cfg)
+bool vm_list(struct vm_store *st, struct vm_summary **out, size_t *count, struct wirt_error *e)
 {
-    uint64_t total = 0;
-    for (unsigned i = 0; i < cfg->ndisks; i++) {
-        char p[PATH_MAX];
-        vm_path(p, sizeof(p), name, cfg->disks[i].file);
-        total += vm_allocated_bytes(p);
+    *out = NULL;
+    *count = 0;
+    /* A missing store lists nothing; only `create` makes one. */
+    if (st->missing)
+        return true;
+    DIR *d = opendir(st->vms);
+    if (!d)
+        return vm_fail(e, WIRT_ERR_FAILED, "cannot read the store %s: %s", st->vms,
+                       strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        /* Names that are not valid VM names (temp dirs, junk) are not VMs. */
+        if (!vm_name_valid(de->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **more = realloc(names, cap * sizeof(*names));
+            if (!more) {
+                ok = false;
+                break;
+            }
+            names = more;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            ok = false;
+            break;
+        }
+        n++;
     }
-    return total;
+    closedir(d);
+    struct vm_summary *list = ok && n ? calloc(n, sizeof(*list)) : NULL;
+    if (n && !list)
+        ok = false;
+    if (ok && n)
+        qsort(names, n, sizeof(*names), cmp_names);
+    size_t k = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!vm_exists(st, names[i]))
+            continue;
+        struct vm_summary *v = &list[k++];
+        snprintf(v->name, sizeof(v->name), "%s", names[i]);
+        v->config_ok = vm_config_load(st, v->name, &v->cfg, v->error, sizeof(v->error));
+        vm_runtime_get(st, v->name, &v->rt);
+        v->disk_usage = v->config_ok ? vm_disk_usage(st, v->name, &v->cfg) : 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (!ok) {
+        free(list);
+        return vm_fail(e, WIRT_ERR_FAILED, "out of memory listing %s", st->vms);
+    }
+    *out = list;
+    *count = k;
+    return true;
 }
 
-int vm_cmd_list(int argc, char **argv)
+int vm_cmd_list(struct vm_store *st, int argc, char **argv)
 {
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -34,51 +84,33 @@ int vm_cmd_list(int argc, char **argv)
         else
             vm_usage("list: unexpected argument '%.80s' (see wirt vm list --help)", argv[i]);
     }
-    /* A missing store lists nothing; only `create` makes one. */
-    DIR *d = vm_store_missing ? NULL : opendir(vm_store_vms);
-    if (!d && !vm_store_missing)
-        vm_die("cannot read the store %s", vm_store_vms);
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        /* Names that are not valid VM names (temp dirs, junk) are not VMs. */
-        if (!vm_name_valid(e->d_name))
-            continue;
-        names = realloc(names, (n + 1) * sizeof(*names));
-        names[n++] = strdup(e->d_name);
-    }
-    if (d)
-        closedir(d);
-    if (n)
-        qsort(names, n, sizeof(*names), cmp_names);
+    struct vm_summary *list;
+    size_t n;
+    struct wirt_error e;
+    if (!vm_list(st, &list, &n, &e))
+        return vm_report(&e);
     int w = 20;
     for (size_t i = 0; i < n; i++)
-        if ((int)strlen(names[i]) > w)
-            w = (int)strlen(names[i]);
+        if ((int)strlen(list[i].name) > w)
+            w = (int)strlen(list[i].name);
     json_object *arr = json_object_new_array();
     if (!json)
         printf("%-*s %-9s %7s %4s %9s %9s  %s\n", w, "NAME", "STATE", "MEMORY", "CPUS", "UPTIME",
                "DISK", "NOTES");
     int status = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *name = names[i];
-        if (!vm_exists(name)) {
-            free(names[i]);
-            continue;
-        }
-        struct vm_config cfg;
-        char err[1024];
-        bool ok = vm_config_load(name, &cfg, err, sizeof(err));
-        struct vm_runtime rt;
-        vm_runtime_get(name, &rt);
+        const char *name = list[i].name;
+        const struct vm_config cfg = list[i].cfg;
+        const struct vm_runtime rt = list[i].rt;
+        bool ok = list[i].config_ok;
+        const char *err = list[i].error;
+        uint64_t usage = list[i].disk_usage;
         if (rt.cleaned_stale)
             vm_warn("%s: removed stale runtime files (its VMM is gone)", name);
         if (!ok) {
             vm_warn("%s", err);
             status = 1;
         }
-        uint64_t usage = ok ? vm_disk_usage(name, &cfg) : 0;
         char notes[256] = "";
         if (ok && cfg.is_template)
             snprintf(notes, sizeof(notes), "template");
@@ -123,11 +155,10 @@ int vm_cmd_list(int argc, char **argv)
             printf("%-*s %-9s %7s %4s %9s %9s  %s\n", w, name, vm_state_name(rt.state), mem, cpus,
                    up, disk, notes);
         }
-        free(names[i]);
     }
-    free(names);
-    if (vm_store_note[0] && !vm_exists(VM_DEFAULT_TEMPLATE))
-        vm_warn("%s", vm_store_note);
+    free(list);
+    if (st->note[0] && !vm_exists(st, VM_DEFAULT_TEMPLATE))
+        vm_warn("%s", st->note);
     if (json)
         puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
                                                      JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -10,7 +10,7 @@
 
 struct vm_verb {
     const char *name;
-    int (*run)(int argc, char **argv);
+    int (*run)(struct vm_store *st, int argc, char **argv);
     const char *usage;
 };
 
@@ -45,27 +45,6 @@ static void usage(FILE *out)
           out);
 }
 
-static void set_store(const char *dir)
-{
-    if (!dir || !*dir)
-        vm_usage("--store: empty directory name");
-    if (strchr(dir, '\n'))
-        vm_usage("--store: the directory name contains a newline");
-    if (dir[0] == '/') {
-        snprintf(vm_store_root, sizeof(vm_store_root), "%s", dir);
-    } else {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof(cwd)))
-            vm_die("cannot tell the current directory");
-        if (snprintf(vm_store_root, sizeof(vm_store_root), "%s/%s", cwd, dir) >=
-            (int)sizeof(vm_store_root))
-            vm_usage("--store: path too long");
-    }
-    size_t n = strlen(vm_store_root);
-    while (n > 1 && vm_store_root[n - 1] == '/')
-        vm_store_root[--n] = '\0';
-}
-
 int vm_main(int argc, char **argv)
 {
     int i = 1;
@@ -88,18 +67,16 @@ int vm_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (store && *store) {
-        set_store(store);
-    } else {
+    char def[PATH_MAX];
+    if (!store || !*store) {
         const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-        char def[PATH_MAX];
         if (xdg && *xdg)
             snprintf(def, sizeof(def), "%s/wirt", xdg);
         else if (home && *home)
             snprintf(def, sizeof(def), "%s/.local/share/wirt", home);
         else
             vm_usage("no store: set HOME, XDG_DATA_HOME, WIRT_STORE or pass --store DIR");
-        set_store(def);
+        store = def;
     }
     const char *verb = argv[i];
     for (size_t v = 0; v < ARRAY_SIZE(verbs); v++) {
@@ -110,8 +87,14 @@ int vm_main(int argc, char **argv)
                 printf("usage: wirt vm %s\n", verbs[v].usage);
                 return 0;
             }
-        vm_store_open(!strcmp(verb, "create") || !strcmp(verb, "import"));
-        return verbs[v].run(argc - i, argv + i);
+        struct wirt_error err;
+        struct vm_store *st =
+            vm_store_open(store, !strcmp(verb, "create") || !strcmp(verb, "import"), &err);
+        if (!st)
+            return vm_report(&err);
+        int status = verbs[v].run(st, argc - i, argv + i);
+        vm_store_close(st);
+        return status;
     }
     vm_usage("unknown verb '%.40s' (see wirt vm --help)", verb);
 }

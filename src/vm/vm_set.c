@@ -9,82 +9,114 @@
 #include "util/size.h"
 #include "vm/vm_int.h"
 
-int vm_cmd_set(int argc, char **argv)
+/* Applies KEY=VALUE settings to cfg; *grow gets a new disk size. */
+static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uint64_t *grow,
+                           struct wirt_error *e)
+{
+    bool nets_reset = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(kv[i], '=');
+        if (!eq || eq == kv[i])
+            return vm_fail(e, WIRT_ERR_INVALID, "set: '%.80s' is not KEY=VALUE", kv[i]);
+        size_t klen = (size_t)(eq - kv[i]);
+        const char *v = eq + 1;
+#define KEY(k) (klen == strlen(k) && !strncmp(kv[i], k, klen))
+        if (KEY("memory")) {
+            if (!parse_size(v, &cfg->memory))
+                return vm_fail(e, WIRT_ERR_INVALID,
+                               "set: memory: '%s' is not a size (examples: 512M, 2G)", v);
+            if (!vm_check_memory("set: memory", cfg->memory, e))
+                return false;
+        } else if (KEY("cpus")) {
+            char *end, why[128];
+            long long c = strtoll(v, &end, 10);
+            if (!*v || *end || !vm_spec_cpus_ok(c, why, sizeof(why)))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: cpus: '%s' %s", v, why);
+            cfg->cpus = (unsigned)c;
+        } else if (KEY("append")) {
+            if (strlen(v) >= sizeof(cfg->append))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: append: too long");
+            snprintf(cfg->append, sizeof(cfg->append), "%s", v);
+        } else if (KEY("net")) {
+            /* The first net= replaces the list, later ones add; net= clears. */
+            if (!nets_reset)
+                cfg->nnets = 0;
+            nets_reset = true;
+            if (!*v)
+                continue;
+            if (cfg->nnets == VM_MAX_NICS)
+                return vm_fail(e, WIRT_ERR_INVALID, "set: at most %d net entries", VM_MAX_NICS);
+            if (strlen(v) >= sizeof(cfg->nets[0]))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: net: too long");
+            char why[512];
+            if (!vm_spec_nic_text_ok(v, "set: net", why, sizeof(why)))
+                return vm_fail(e, WIRT_ERR_INVALID, "%s", why);
+            snprintf(cfg->nets[cfg->nnets++], sizeof(cfg->nets[0]), "%s", v);
+        } else if (KEY("disk-size")) {
+            if (!parse_size(v, grow) || !*grow)
+                return vm_fail(e, WIRT_ERR_INVALID, "set: disk-size: '%s' is not a size", v);
+        } else {
+            return vm_fail(e, WIRT_ERR_INVALID,
+                           "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size)",
+                           (int)klen, kv[i]);
+        }
+#undef KEY
+    }
+    return true;
+}
+
+static bool grow_disk(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                      uint64_t grow, struct wirt_error *e)
+{
+    if (!cfg->ndisks)
+        return vm_fail(e, WIRT_ERR_STATE, "set: '%s' has no disk", name);
+    char p[PATH_MAX], err[512];
+    vm_path(st, p, sizeof(p), name, cfg->disks[0].file);
+    struct block_dev *bd;
+    if (block_open(p, cfg->disks[0].format, 0, &bd, err, sizeof(err)) < 0)
+        return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+    if (grow < block_size(bd)) {
+        vm_fail(e, WIRT_ERR_STATE, "set: disk-size: shrinking a disk loses data; %s is %llu bytes",
+                p, (unsigned long long)block_size(bd));
+        block_close(bd);
+        return false;
+    }
+    int r = grow == block_size(bd) ? 0 : image_truncate(bd, grow);
+    block_close(bd);
+    if (r < 0)
+        return vm_fail(e, WIRT_ERR_FAILED, "set: cannot resize %s: %s", p, strerror(-r));
+    return true;
+}
+
+bool vm_set(struct vm_store *st, const char *name, char *const *settings, size_t n,
+            struct wirt_error *e)
+{
+    struct vm_config cfg;
+    char err[512];
+    int lock = vm_lock_config(st, name, false, &cfg, e);
+    if (lock < 0)
+        return false;
+    uint64_t grow = 0;
+    bool ok = true;
+    if (cfg.is_template)
+        ok = vm_fail(e, WIRT_ERR_STATE, "'%s' is a template and read-only; clone it to change it",
+                     name);
+    ok = ok && apply_settings(&cfg, settings, n, &grow, e);
+    ok = ok && (!grow || grow_disk(st, name, &cfg, grow, e));
+    if (ok && !vm_config_save(st, name, &cfg, err, sizeof(err)))
+        ok = vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+    vm_unlock(lock);
+    return ok;
+}
+
+int vm_cmd_set(struct vm_store *st, int argc, char **argv)
 {
     if (argc < 3 || argv[1][0] == '-')
         vm_usage("set: usage: wirt vm set NAME KEY=VALUE... (keys: memory, cpus, append, net, "
                  "disk-size)");
-    const char *name = argv[1];
-    vm_require(name);
-    int lock = vm_lock_or_die(name);
-    struct vm_config cfg;
-    vm_config_load_or_die(name, &cfg);
-    if (cfg.is_template)
-        vm_die("'%s' is a template and read-only; clone it to change it", name);
-    bool nets_reset = false;
-    uint64_t grow = 0;
-    for (int i = 2; i < argc; i++) {
-        char *eq = strchr(argv[i], '=');
-        if (!eq || eq == argv[i])
-            vm_usage("set: '%.80s' is not KEY=VALUE", argv[i]);
-        size_t klen = (size_t)(eq - argv[i]);
-        const char *v = eq + 1;
-#define KEY(k) (klen == strlen(k) && !strncmp(argv[i], k, klen))
-        if (KEY("memory")) {
-            if (!parse_size(v, &cfg.memory))
-                vm_usage("set: memory: '%s' is not a size (examples: 512M, 2G)", v);
-            vm_check_memory("set: memory", cfg.memory);
-        } else if (KEY("cpus")) {
-            char *end;
-            unsigned long n = strtoul(v, &end, 10);
-            if (!*v || *end || n < 1 || n > BOARD_MAX_HARTS)
-                vm_usage("set: cpus: '%s' is not a number from 1 to %d", v, BOARD_MAX_HARTS);
-            cfg.cpus = (unsigned)n;
-        } else if (KEY("append")) {
-            if (strlen(v) >= sizeof(cfg.append))
-                vm_usage("set: append: too long");
-            snprintf(cfg.append, sizeof(cfg.append), "%s", v);
-        } else if (KEY("net")) {
-            /* The first net= replaces the list, later ones add; net= clears. */
-            if (!nets_reset)
-                cfg.nnets = 0;
-            nets_reset = true;
-            if (!*v)
-                continue;
-            if (cfg.nnets == VM_MAX_NICS)
-                vm_usage("set: at most %d net entries", VM_MAX_NICS);
-            if (strlen(v) >= sizeof(cfg.nets[0]))
-                vm_usage("set: net: too long");
-            if (!vm_net_spec_valid(v))
-                vm_usage("set: net: '%.80s' is not user[,hostfwd=...] or tap,ifname=NAME", v);
-            snprintf(cfg.nets[cfg.nnets++], sizeof(cfg.nets[0]), "%s", v);
-        } else if (KEY("disk-size")) {
-            if (!parse_size(v, &grow) || !grow)
-                vm_usage("set: disk-size: '%s' is not a size", v);
-        } else {
-            vm_usage("set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size)",
-                     (int)klen, argv[i]);
-        }
-#undef KEY
-    }
-    if (grow) {
-        if (!cfg.ndisks)
-            vm_die("set: '%s' has no disk", name);
-        char p[PATH_MAX], err[512];
-        vm_path(p, sizeof(p), name, cfg.disks[0].file);
-        struct block_dev *bd;
-        if (block_open(p, cfg.disks[0].format, 0, &bd, err, sizeof(err)) < 0)
-            vm_die("%s", err);
-        if (grow < block_size(bd))
-            vm_die("set: disk-size: shrinking a disk loses data; %s is %llu bytes", p,
-                   (unsigned long long)block_size(bd));
-        int r = grow == block_size(bd) ? 0 : image_truncate(bd, grow);
-        block_close(bd);
-        if (r < 0)
-            vm_die("set: cannot resize %s: %s", p, strerror(-r));
-    }
-    vm_config_save_or_die(name, &cfg);
-    vm_unlock(lock);
-    printf("updated VM '%s'\n", name);
+    struct wirt_error e;
+    if (!vm_set(st, argv[1], argv + 2, (size_t)(argc - 2), &e))
+        return vm_report(&e);
+    printf("updated VM '%s'\n", argv[1]);
     return 0;
 }

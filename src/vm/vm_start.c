@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* wirt vm start: launch a detached VMM (`wirt run`) that holds the VM's lock. */
+/* wirt vm start: launch a detached VMM (`wirt run --spec run.json`) that
+ * holds the VM's lock. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,19 +16,22 @@
 
 #define START_TIMEOUT_MS 20000
 
-static void need_file(const char *name, const char *what, const char *file)
+static bool need_file(const struct vm_store *st, const char *name, const char *what,
+                      const char *file, struct wirt_error *e)
 {
     char p[PATH_MAX];
-    vm_path(p, sizeof(p), name, file);
+    vm_path(st, p, sizeof(p), name, file);
     if (access(p, R_OK) != 0)
-        vm_die("cannot start '%s': its %s %s is missing (%s)", name, what, p, strerror(errno));
+        return vm_fail(e, WIRT_ERR_FAILED, "cannot start '%s': its %s %s is missing (%s)", name,
+                       what, p, strerror(errno));
+    return true;
 }
 
 /* The last non-empty line of vmm.log: why the VMM gave up. */
-static void last_log_line(const char *name, char *out, size_t outlen)
+static void last_log_line(const struct vm_store *st, const char *name, char *out, size_t outlen)
 {
     char p[PATH_MAX], buf[1000];
-    vm_path(p, sizeof(p), name, VM_VMMLOG);
+    vm_path(st, p, sizeof(p), name, VM_VMMLOG);
     snprintf(out, outlen, "see %.900s", p);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -51,17 +55,21 @@ static void last_log_line(const char *name, char *out, size_t outlen)
 
 /* The VMM's stdout and stderr until it opens vmm.log itself (--log), which
  * then keeps it bounded while it runs. */
-static int open_vmm_log(const char *name)
+static int open_vmm_log(const struct vm_store *st, const char *name, struct wirt_error *e)
 {
     char p[PATH_MAX], err[PATH_MAX + 128];
-    vm_path(p, sizeof(p), name, VM_VMMLOG);
+    vm_path(st, p, sizeof(p), name, VM_VMMLOG);
     struct log_file *log = log_file_open(p, VMM_LOG_LIMIT, err, sizeof(err));
-    if (!log)
-        vm_die("cannot open %s", err);
+    if (!log) {
+        vm_fail(e, WIRT_ERR_FAILED, "cannot open %s", err);
+        return -1;
+    }
     int fd = fcntl(log_file_fd(log), F_DUPFD_CLOEXEC, 0);
     log_file_close(log);
-    if (fd < 0)
-        vm_die("cannot open %s: %s", p, strerror(errno));
+    if (fd < 0) {
+        vm_fail(e, WIRT_ERR_FAILED, "cannot open %s: %s", p, strerror(errno));
+        return -1;
+    }
     time_t now = time(NULL);
     struct tm tm;
     char stamp[64];
@@ -71,101 +79,89 @@ static int open_vmm_log(const char *name)
     return fd;
 }
 
-int vm_start_vm(const char *name, bool console)
+bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res,
+              struct wirt_error *e)
 {
-    vm_require(name);
+    *res = (struct vm_start_result){.pid = -1};
+    if (!vm_require(st, name, e))
+        return false;
     struct vm_config cfg;
-    vm_config_load_or_die(name, &cfg);
+    char why[1024];
+    if (!vm_config_load(st, name, &cfg, why, sizeof(why)))
+        return vm_fail(e, WIRT_ERR_FAILED, "%s", why);
     if (cfg.is_template)
-        vm_die("'%s' is a template and cannot be started; create a VM from it: "
-               "wirt vm create NEW --from %s",
-               name, name);
+        return vm_fail(e, WIRT_ERR_STATE,
+                       "'%s' is a template and cannot be started; create a VM from it: "
+                       "wirt vm create NEW --from %s",
+                       name, name);
     /* Someone holds the lock: a VMM (then it answers soon), or a short
      * command such as list or set (then the lock comes free soon). */
     int lock = -1;
     for (int tries = 0; lock < 0; tries++) {
-        lock = vm_lock_try(name);
+        lock = vm_lock_try(st, name);
         if (lock >= 0)
             break;
         struct vm_runtime rt;
-        vm_runtime_get(name, &rt);
+        vm_runtime_get(st, name, &rt);
         if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
-            vm_die("VM '%s' is already running (pid %ld)", name, rt.pid);
+            return vm_fail(e, WIRT_ERR_BUSY, "VM '%s' is already running (pid %ld)", name, rt.pid);
         if (tries == 50)
-            vm_die("VM '%s' is busy (starting, or locked by another wirt vm command)", name);
+            return vm_fail(e, WIRT_ERR_BUSY,
+                           "VM '%s' is busy (starting, or locked by another wirt vm command)",
+                           name);
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (cfg.kernel[0])
-        need_file(name, "kernel", cfg.kernel);
-    if (cfg.initrd[0])
-        need_file(name, "initrd", cfg.initrd);
-    if (cfg.bios[0])
-        need_file(name, "firmware", cfg.bios);
-    for (unsigned i = 0; i < cfg.ndisks; i++)
-        need_file(name, "disk", cfg.disks[i].file);
-    if (cfg.linked_to[0] && !vm_exists(cfg.linked_to))
-        vm_die("cannot start '%s': its disk is a linked clone of '%s', which is gone", name,
-               cfg.linked_to);
-    if (vm_clean_runtime(name))
-        vm_warn("%s: removed stale runtime files", name);
+    bool ok = (!cfg.kernel[0] || need_file(st, name, "kernel", cfg.kernel, e)) &&
+              (!cfg.initrd[0] || need_file(st, name, "initrd", cfg.initrd, e)) &&
+              (!cfg.bios[0] || need_file(st, name, "firmware", cfg.bios, e));
+    for (unsigned i = 0; ok && i < cfg.ndisks; i++)
+        ok = need_file(st, name, "disk", cfg.disks[i].file, e);
+    if (ok && cfg.linked_to[0] && !vm_exists(st, cfg.linked_to))
+        ok = vm_fail(e, WIRT_ERR_FAILED,
+                     "cannot start '%s': its disk is a linked clone of '%s', which is gone", name,
+                     cfg.linked_to);
+    if (!ok) {
+        vm_unlock(lock);
+        return false;
+    }
+    res->cleaned_stale = vm_clean_runtime(st, name);
 
-    /* argv for `wirt run`, which runs in the VM directory (short socket paths). */
-    char *args[64];
-    char mem[32], cpus[16], disks[VM_MAX_DISKS][VM_FILE_MAX + 32];
-    int n = 0;
-    args[n++] = "wirt";
-    args[n++] = "run";
-    if (cfg.kernel[0]) {
-        args[n++] = "--kernel";
-        args[n++] = cfg.kernel;
+    /* The VMM gets its whole configuration as one spec file, written
+     * owner-only next to vm.json; it runs in the VM directory, where the
+     * spec's plain file names resolve (and socket paths stay short). */
+    struct vm_spec spec;
+    char specpath[PATH_MAX];
+    ok = vm_config_to_spec(&cfg, &spec, why, sizeof(why));
+    vm_path(st, specpath, sizeof(specpath), name, VM_RUNSPEC);
+    if (ok)
+        ok = vm_spec_save(specpath, &spec, why, sizeof(why));
+    vm_spec_free(&spec);
+    if (!ok) {
+        vm_unlock(lock);
+        return vm_fail(e, WIRT_ERR_INVALID, "cannot start '%s': %s", name, why);
     }
-    if (cfg.initrd[0]) {
-        args[n++] = "--initrd";
-        args[n++] = cfg.initrd;
-    }
-    args[n++] = "--bios";
-    args[n++] = cfg.bios[0] ? cfg.bios : "none";
-    if (cfg.append[0]) {
-        args[n++] = "--append";
-        args[n++] = cfg.append;
-    }
-    snprintf(mem, sizeof(mem), "%llu", (unsigned long long)cfg.memory);
-    snprintf(cpus, sizeof(cpus), "%u", cfg.cpus);
-    args[n++] = "--memory";
-    args[n++] = mem;
-    args[n++] = "--cpus";
-    args[n++] = cpus;
-    for (unsigned i = 0; i < cfg.ndisks; i++) {
-        snprintf(disks[i], sizeof(disks[i]), "%s,format=%s", cfg.disks[i].file,
-                 cfg.disks[i].format);
-        args[n++] = "--disk";
-        args[n++] = disks[i];
-    }
-    for (unsigned i = 0; i < cfg.nnets; i++) {
-        args[n++] = "--net";
-        args[n++] = cfg.nets[i];
-    }
-    args[n++] = "--control";
-    args[n++] = VM_CONTROL;
-    args[n++] = "--serial-socket";
-    args[n++] = VM_SERIAL;
-    args[n++] = "--serial-log";
-    args[n++] = VM_CONSOLELOG;
-    args[n++] = "--pidfile";
-    args[n++] = VM_PIDFILE;
-    args[n++] = "--log";
-    args[n++] = VM_VMMLOG;
-    args[n] = NULL;
+    char *args[] = {"wirt", "run", "--spec", VM_RUNSPEC, NULL};
 
     char dir[PATH_MAX];
-    vm_path(dir, sizeof(dir), name, NULL);
-    int logfd = open_vmm_log(name);
+    vm_path(st, dir, sizeof(dir), name, NULL);
     const char *exe = vm_self_exe();
+    if (!exe) {
+        vm_unlock(lock);
+        return vm_fail(e, WIRT_ERR_FAILED, "cannot find the wirt executable: %s", strerror(errno));
+    }
+    int logfd = open_vmm_log(st, name, e);
+    if (logfd < 0) {
+        vm_unlock(lock);
+        return false;
+    }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0)
-        vm_die("cannot start '%s': fork: %s", name, strerror(errno));
+    if (pid < 0) {
+        close(logfd);
+        vm_unlock(lock);
+        return vm_fail(e, WIRT_ERR_FAILED, "cannot start '%s': fork: %s", name, strerror(errno));
+    }
     if (pid == 0) {
         /* The VMM: its own session (no terminal), stdio to vmm.log, and
          * the inherited lock fd, held until it exits. */
@@ -185,24 +181,37 @@ int vm_start_vm(const char *name, bool console)
     for (int waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
-            char why[1024];
-            last_log_line(name, why, sizeof(why));
-            vm_die("'%s' failed to start: %s", name, why);
+            last_log_line(st, name, why, sizeof(why));
+            return vm_fail(e, WIRT_ERR_FAILED, "'%s' failed to start: %s", name, why);
         }
         char err[256];
-        json_object *r = vm_control(name, "query-status", 1000, err, sizeof(err));
+        json_object *r = vm_control(st, name, "query-status", 1000, err, sizeof(err));
         if (r) {
             json_object_put(r);
-            printf("started VM '%s' (pid %ld)\n", name, (long)pid);
-            fflush(stdout);
-            return console ? vm_attach_console(name) : 0;
+            res->pid = (long)pid;
+            return true;
         }
         nanosleep(&ts, NULL);
     }
-    vm_die("'%s' did not come up within %d s; see its vmm.log", name, START_TIMEOUT_MS / 1000);
+    return vm_fail(e, WIRT_ERR_FAILED, "'%s' did not come up within %d s; see its vmm.log", name,
+                   START_TIMEOUT_MS / 1000);
 }
 
-int vm_cmd_start(int argc, char **argv)
+int vm_start_vm(struct vm_store *st, const char *name, bool console)
+{
+    struct vm_start_result res;
+    struct wirt_error e;
+    bool ok = vm_start(st, name, &res, &e);
+    if (res.cleaned_stale)
+        vm_warn("%s: removed stale runtime files", name);
+    if (!ok)
+        return vm_report(&e);
+    printf("started VM '%s' (pid %ld)\n", name, res.pid);
+    fflush(stdout);
+    return console ? vm_attach_console(st, name) : 0;
+}
+
+int vm_cmd_start(struct vm_store *st, int argc, char **argv)
 {
     const char *name = NULL;
     bool console = false;
@@ -216,5 +225,5 @@ int vm_cmd_start(int argc, char **argv)
     }
     if (!name)
         vm_usage("start: which VM? (wirt vm start NAME)");
-    return vm_start_vm(name, console);
+    return vm_start_vm(st, name, console);
 }

@@ -25,21 +25,43 @@
 #include "util/file.h"
 #include "vm/vm_int.h"
 
-char vm_store_root[PATH_MAX];
-char vm_store_vms[PATH_MAX];
-char vm_store_note[512];
-bool vm_store_missing;
+/* Messages quote names and config text: no terminal control codes. */
+static void sanitize(char *msg)
+{
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+bool vm_fail(struct wirt_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    sanitize(err->msg);
+    err->code = code;
+    return false;
+}
+
+int vm_error_exit_status(const struct wirt_error *err)
+{
+    return err->code == WIRT_ERR_INVALID ? 2 : 1;
+}
 
 static void vwarn(const char *fmt, va_list ap)
 {
     fflush(stdout);
     char msg[2048];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    /* Messages quote names and config text: no terminal control codes. */
-    for (char *p = msg; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    sanitize(msg);
     fprintf(stderr, "wirt vm: %s\n", msg);
+}
+
+int vm_report(const struct wirt_error *err)
+{
+    vm_warn("%s", err->msg);
+    return vm_error_exit_status(err);
 }
 
 void vm_warn(const char *fmt, ...)
@@ -102,34 +124,41 @@ bool vm_file_name_valid(const char *name)
     return true;
 }
 
-void vm_check_name(const char *name)
+bool vm_check_name(const char *name, struct wirt_error *err)
 {
     if (!vm_name_valid(name))
-        vm_usage("'%.80s' is not a valid VM name (1-64 characters from A-Z a-z 0-9 . _ -, "
-                 "starting with a letter or digit, no '..')",
-                 name);
+        return vm_fail(err, WIRT_ERR_INVALID,
+                       "'%.80s' is not a valid VM name (1-64 characters from A-Z a-z 0-9 . _ -, "
+                       "starting with a letter or digit, no '..')",
+                       name);
+    return true;
 }
 
-void vm_path(char *out, size_t outlen, const char *name, const char *file)
+void vm_path(const struct vm_store *st, char *out, size_t outlen, const char *name,
+             const char *file)
 {
-    int n = file ? snprintf(out, outlen, "%s/%s/%s", vm_store_vms, name, file)
-                 : snprintf(out, outlen, "%s/%s", vm_store_vms, name);
+    /* Cannot be cut short: the root is at most VM_STORE_ROOT_MAX and
+     * names and files are bounded. */
+    int n = file ? snprintf(out, outlen, "%s/%s/%s", st->vms, name, file)
+                 : snprintf(out, outlen, "%s/%s", st->vms, name);
     if (n < 0 || (size_t)n >= outlen)
-        vm_die("store path too long: %s", vm_store_vms);
+        out[0] = '\0'; /* unreachable; an empty path names nothing */
 }
 
-bool vm_exists(const char *name)
+bool vm_exists(const struct vm_store *st, const char *name)
 {
     char p[PATH_MAX];
-    vm_path(p, sizeof(p), name, VM_CONFIG);
+    vm_path(st, p, sizeof(p), name, VM_CONFIG);
     return access(p, F_OK) == 0;
 }
 
-void vm_require(const char *name)
+bool vm_require(const struct vm_store *st, const char *name, struct wirt_error *err)
 {
-    vm_check_name(name);
-    if (!vm_exists(name))
-        vm_die("no VM named '%s' (see wirt vm list)", name);
+    if (!vm_check_name(name, err))
+        return false;
+    if (!vm_exists(st, name))
+        return vm_fail(err, WIRT_ERR_NOT_FOUND, "no VM named '%s' (see wirt vm list)", name);
+    return true;
 }
 
 static bool mkdir_p(const char *path)
@@ -148,7 +177,7 @@ static bool mkdir_p(const char *path)
 }
 
 /* The default template, made from the cached default guest. */
-static bool make_default_template(char *err, size_t errlen)
+static bool make_default_template(const struct vm_store *st, char *err, size_t errlen)
 {
     const char *g = default_guest_dir();
     char src[PATH_MAX + 64], dst[PATH_MAX + 64], dir[PATH_MAX];
@@ -159,7 +188,11 @@ static bool make_default_template(char *err, size_t errlen)
     }
     struct vm_config cfg;
     vm_config_defaults(&cfg, VM_DEFAULT_TEMPLATE);
-    vm_tempdir(dir, sizeof(dir), VM_DEFAULT_TEMPLATE);
+    struct wirt_error e;
+    if (!vm_tempdir(st, dir, sizeof(dir), VM_DEFAULT_TEMPLATE, &e)) {
+        snprintf(err, errlen, "%s", e.msg);
+        return false;
+    }
     static const char *const files[][2] = {{"Image", "Image"},
                                            {"initrd.cpio.gz", "initrd.cpio.gz"},
                                            {"fw_dynamic.bin", "fw_dynamic.bin"}};
@@ -186,9 +219,9 @@ static bool make_default_template(char *err, size_t errlen)
     }
     cfg.is_template = true;
     ok = ok && vm_config_save_dir(dir, &cfg, err, errlen) &&
-         vm_commit_dir(dir, VM_DEFAULT_TEMPLATE, err, errlen);
+         vm_commit_dir(st, dir, VM_DEFAULT_TEMPLATE, err, errlen);
     if (!ok)
-        vm_rmtree(dir);
+        vm_rmtree(st, dir);
     return ok;
 }
 
@@ -221,9 +254,9 @@ static DIR *open_restricted_dir(int at, const char *name)
 /* Stores made by older versions have 0755 directories and 0644 files
  * (disks, console logs, vm.json): make every VM directory found group-
  * or world-accessible owner-only, with everything in it. */
-static void restrict_store_modes(void)
+static void restrict_store_modes(const struct vm_store *st)
 {
-    DIR *vms = open_restricted_dir(AT_FDCWD, vm_store_vms);
+    DIR *vms = open_restricted_dir(AT_FDCWD, st->vms);
     if (!vms)
         return;
     struct dirent *e;
@@ -249,50 +282,102 @@ static void restrict_store_modes(void)
     closedir(vms);
 }
 
-void vm_store_open(bool create)
+/* root made absolute, without trailing slashes, into st->root. */
+static bool set_root(struct vm_store *st, const char *root, struct wirt_error *err)
 {
-    if (snprintf(vm_store_vms, sizeof(vm_store_vms), "%s/vms", vm_store_root) >=
-        (int)sizeof(vm_store_vms))
-        vm_die("store path too long: %s", vm_store_root);
-    /* Only verbs that add a VM make a store; the others find none. */
-    struct stat st;
-    if (!create && stat(vm_store_vms, &st) < 0 && errno == ENOENT) {
-        vm_store_missing = true;
-        return;
-    }
-    if (!mkdir_p(vm_store_vms))
-        vm_die("cannot create the store %s: %s", vm_store_vms, strerror(errno));
-    restrict_store_modes();
-    if (!create)
-        return;
+    if (!root || !*root)
+        return vm_fail(err, WIRT_ERR_INVALID, "--store: empty directory name");
+    if (strchr(root, '\n'))
+        return vm_fail(err, WIRT_ERR_INVALID, "--store: the directory name contains a newline");
+    char cwd[PATH_MAX] = "";
+    if (root[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        return vm_fail(err, WIRT_ERR_FAILED, "cannot tell the current directory: %s",
+                       strerror(errno));
+    int n = root[0] == '/' ? snprintf(st->root, sizeof(st->root), "%s", root)
+                           : snprintf(st->root, sizeof(st->root), "%s/%s", cwd, root);
+    if (n < 0 || n >= VM_STORE_ROOT_MAX)
+        return vm_fail(err, WIRT_ERR_INVALID, "--store: path too long (at most %d bytes)",
+                       VM_STORE_ROOT_MAX - 1);
+    size_t len = strlen(st->root);
+    while (len > 1 && st->root[len - 1] == '/')
+        st->root[--len] = '\0';
+    n = snprintf(st->vms, sizeof(st->vms), "%s/vms", st->root);
+    return n > 0 && (size_t)n < sizeof(st->vms);
+}
+
+/* First run: one process makes the default template, others wait. */
+static void first_run(struct vm_store *st)
+{
     char marker[PATH_MAX + 32];
-    snprintf(marker, sizeof(marker), "%s/.initialized", vm_store_root);
+    snprintf(marker, sizeof(marker), "%s/.initialized", st->root);
     if (access(marker, F_OK) == 0)
         return;
-    /* First run: one process makes the template, others wait for it. */
     char lockpath[PATH_MAX + 32];
-    snprintf(lockpath, sizeof(lockpath), "%s/.lock", vm_store_root);
+    snprintf(lockpath, sizeof(lockpath), "%s/.lock", st->root);
     int lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lfd >= 0)
         flock(lfd, LOCK_EX);
     if (access(marker, F_OK) != 0) {
         char err[512];
-        if (vm_exists(VM_DEFAULT_TEMPLATE) || make_default_template(err, sizeof(err))) {
+        if (vm_exists(st, VM_DEFAULT_TEMPLATE) || make_default_template(st, err, sizeof(err))) {
             char e2[256];
             vm_write_atomic(marker, "wirt store\n", 11, e2, sizeof(e2));
         } else {
-            snprintf(vm_store_note, sizeof(vm_store_note),
-                     "note: the '%s' template was not created: %.400s", VM_DEFAULT_TEMPLATE, err);
+            snprintf(st->note, sizeof(st->note), "note: the '%s' template was not created: %.400s",
+                     VM_DEFAULT_TEMPLATE, err);
         }
     }
     if (lfd >= 0)
         close(lfd);
 }
 
-static int lock_try(const char *name, int op)
+struct vm_store *vm_store_open(const char *root, bool create, struct wirt_error *err)
+{
+    struct vm_store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        vm_fail(err, WIRT_ERR_FAILED, "out of memory");
+        return NULL;
+    }
+    if (!set_root(st, root, err)) {
+        free(st);
+        return NULL;
+    }
+    /* Only verbs that add a VM make a store; the others find none. */
+    struct stat sb;
+    if (!create && stat(st->vms, &sb) < 0 && errno == ENOENT) {
+        st->missing = true;
+        return st;
+    }
+    if (!mkdir_p(st->vms)) {
+        vm_fail(err, WIRT_ERR_FAILED, "cannot create the store %s: %s", st->vms, strerror(errno));
+        free(st);
+        return NULL;
+    }
+    restrict_store_modes(st);
+    if (create)
+        first_run(st);
+    return st;
+}
+
+void vm_store_close(struct vm_store *st)
+{
+    free(st);
+}
+
+const char *vm_store_note(const struct vm_store *st)
+{
+    return st->note;
+}
+
+const char *vm_store_root(const struct vm_store *st)
+{
+    return st->root;
+}
+
+static int lock_try(const struct vm_store *st, const char *name, int op)
 {
     char p[PATH_MAX];
-    vm_path(p, sizeof(p), name, VM_LOCK);
+    vm_path(st, p, sizeof(p), name, VM_LOCK);
     /* Not O_CLOEXEC: `start` hands this very lock to the VMM process. */
     int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
     if (fd < 0)
@@ -306,37 +391,51 @@ static int lock_try(const char *name, int op)
     return fd;
 }
 
-int vm_lock_try(const char *name)
+int vm_lock_try(const struct vm_store *st, const char *name)
 {
-    return lock_try(name, LOCK_EX);
+    return lock_try(st, name, LOCK_EX);
 }
 
-static int lock_or_die(const char *name, int op)
+int vm_lock(const struct vm_store *st, const char *name, bool shared, struct wirt_error *err)
 {
     /* Short mutating commands hold the lock briefly: wait a little for them. */
     for (int i = 0; i < 30; i++) {
-        int fd = lock_try(name, op);
+        int fd = lock_try(st, name, shared ? LOCK_SH : LOCK_EX);
         if (fd >= 0)
             return fd;
-        if (errno != EWOULDBLOCK)
-            vm_die("cannot lock VM '%s': %s", name, strerror(errno));
-        long pid = vm_read_pid(name);
-        if (pid > 0 && vm_pid_alive(pid))
-            vm_die("VM '%s' is running; stop it first (wirt vm stop %s)", name, name);
+        if (errno != EWOULDBLOCK) {
+            vm_fail(err, WIRT_ERR_FAILED, "cannot lock VM '%s': %s", name, strerror(errno));
+            return -1;
+        }
+        long pid = vm_read_pid(st, name);
+        if (pid > 0 && vm_pid_alive(pid)) {
+            vm_fail(err, WIRT_ERR_BUSY, "VM '%s' is running; stop it first (wirt vm stop %s)", name,
+                    name);
+            return -1;
+        }
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    vm_die("VM '%s' is busy (running, starting, or locked by another wirt vm command)", name);
+    vm_fail(err, WIRT_ERR_BUSY,
+            "VM '%s' is busy (running, starting, or locked by another wirt vm command)", name);
+    return -1;
 }
 
-int vm_lock_or_die(const char *name)
+int vm_lock_config(const struct vm_store *st, const char *name, bool shared, struct vm_config *cfg,
+                   struct wirt_error *err)
 {
-    return lock_or_die(name, LOCK_EX);
-}
-
-int vm_lock_shared_or_die(const char *name)
-{
-    return lock_or_die(name, LOCK_SH);
+    if (!vm_require(st, name, err))
+        return -1;
+    int fd = vm_lock(st, name, shared, err);
+    if (fd < 0)
+        return -1;
+    char why[sizeof(err->msg)];
+    if (!vm_config_load(st, name, cfg, why, sizeof(why))) {
+        vm_unlock(fd);
+        vm_fail(err, WIRT_ERR_FAILED, "%s", why);
+        return -1;
+    }
+    return fd;
 }
 
 void vm_unlock(int fd)
@@ -345,10 +444,10 @@ void vm_unlock(int fd)
         close(fd);
 }
 
-long vm_read_pid(const char *name)
+long vm_read_pid(const struct vm_store *st, const char *name)
 {
     char p[PATH_MAX], buf[32] = "";
-    vm_path(p, sizeof(p), name, VM_PIDFILE);
+    vm_path(st, p, sizeof(p), name, VM_PIDFILE);
     int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
@@ -367,13 +466,13 @@ bool vm_pid_alive(long pid)
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-bool vm_clean_runtime(const char *name)
+bool vm_clean_runtime(const struct vm_store *st, const char *name)
 {
     static const char *const files[] = {VM_CONTROL, VM_SERIAL, VM_PIDFILE};
     bool any = false;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
         char p[PATH_MAX];
-        vm_path(p, sizeof(p), name, files[i]);
+        vm_path(st, p, sizeof(p), name, files[i]);
         if (unlink(p) == 0)
             any = true;
     }
@@ -395,21 +494,21 @@ const char *vm_state_name(enum vm_state s)
     return "?";
 }
 
-void vm_runtime_get(const char *name, struct vm_runtime *rt)
+void vm_runtime_get(const struct vm_store *st, const char *name, struct vm_runtime *rt)
 {
     *rt = (struct vm_runtime){.state = VM_STOPPED, .pid = -1};
-    int fd = vm_lock_try(name);
+    int fd = vm_lock_try(st, name);
     if (fd >= 0) {
         /* Nobody holds the lock, so no VMM runs: leftovers are stale
          * (the VMM was killed or the host crashed). */
-        rt->cleaned_stale = vm_clean_runtime(name);
+        rt->cleaned_stale = vm_clean_runtime(st, name);
         vm_unlock(fd);
         return;
     }
     rt->state = VM_BUSY;
-    rt->pid = vm_read_pid(name);
+    rt->pid = vm_read_pid(st, name);
     char err[256];
-    json_object *r = vm_control(name, "query-status", 2000, err, sizeof(err));
+    json_object *r = vm_control(st, name, "query-status", 2000, err, sizeof(err));
     json_object *ret, *v;
     if (r && json_object_object_get_ex(r, "return", &ret)) {
         if (json_object_object_get_ex(ret, "status", &v))
@@ -424,17 +523,17 @@ void vm_runtime_get(const char *name, struct vm_runtime *rt)
     json_object_put(r);
 }
 
-int vm_connect_socket(const char *name, const char *file)
+int vm_connect_socket(const struct vm_store *st, const char *name, const char *file)
 {
     char p[PATH_MAX];
-    vm_path(p, sizeof(p), name, file);
+    vm_path(st, p, sizeof(p), name, file);
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     int dirfd = -1;
     if (strlen(p) < sizeof(addr.sun_path)) {
         strcpy(addr.sun_path, p);
     } else {
         /* Too long for sun_path: reach it through the directory's fd. */
-        vm_path(p, sizeof(p), name, NULL);
+        vm_path(st, p, sizeof(p), name, NULL);
         dirfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
             return -1;
@@ -454,18 +553,19 @@ int vm_connect_socket(const char *name, const char *file)
     return fd;
 }
 
-static int connect_control(const char *name, char *err, size_t errlen)
+static int connect_control(const struct vm_store *st, const char *name, char *err, size_t errlen)
 {
-    int fd = vm_connect_socket(name, VM_CONTROL);
+    int fd = vm_connect_socket(st, name, VM_CONTROL);
     if (fd < 0)
         snprintf(err, errlen, "cannot reach VM '%s' on its control socket: %s", name,
                  strerror(errno));
     return fd;
 }
 
-json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char *err, size_t errlen)
+json_object *vm_control(const struct vm_store *st, const char *name, const char *cmd,
+                        int timeout_ms, char *err, size_t errlen)
 {
-    int fd = connect_control(name, err, errlen);
+    int fd = connect_control(st, name, err, errlen);
     if (fd < 0)
         return NULL;
     char req[256];
@@ -503,27 +603,27 @@ json_object *vm_control(const char *name, const char *cmd, int timeout_ms, char 
     return o;
 }
 
-void vm_control_or_die(const char *name, const char *cmd)
+bool vm_control_ok(const struct vm_store *st, const char *name, const char *cmd,
+                   struct wirt_error *err)
 {
-    char err[512];
-    json_object *r = vm_control(name, cmd, 5000, err, sizeof(err));
+    char why[sizeof(err->msg)];
+    json_object *r = vm_control(st, name, cmd, 5000, why, sizeof(why));
     if (!r)
-        vm_die("%s", err);
+        return vm_fail(err, WIRT_ERR_FAILED, "%s", why);
     json_object *e, *d;
-    if (json_object_object_get_ex(r, "error", &e)) {
-        const char *desc =
-            json_object_object_get_ex(e, "desc", &d) ? json_object_get_string(d) : "error";
-        snprintf(err, sizeof(err), "%s: %s", name, desc);
-        json_object_put(r);
-        vm_die("%s", err);
-    }
+    bool ok = !json_object_object_get_ex(r, "error", &e);
+    if (!ok)
+        vm_fail(err, WIRT_ERR_FAILED, "%s: %s", name,
+                json_object_object_get_ex(e, "desc", &d) ? json_object_get_string(d) : "error");
     json_object_put(r);
+    return ok;
 }
 
-void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen)
+void vm_dependents(const struct vm_store *st, const char *name, bool count_broken, char *out,
+                   size_t outlen)
 {
     out[0] = '\0';
-    DIR *d = opendir(vm_store_vms);
+    DIR *d = opendir(st->vms);
     if (!d)
         return;
     struct dirent *e;
@@ -532,11 +632,11 @@ void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen
             continue;
         struct vm_config cfg;
         char err[256];
-        bool broken = !vm_config_load(e->d_name, &cfg, err, sizeof(err));
+        bool broken = !vm_config_load(st, e->d_name, &cfg, err, sizeof(err));
         /* A VM whose config cannot be read might depend on it: count it. */
         if (!broken && strcmp(cfg.linked_to, name))
             continue;
-        if (broken && (!count_broken || !vm_exists(e->d_name)))
+        if (broken && (!count_broken || !vm_exists(st, e->d_name)))
             continue;
         size_t l = strlen(out);
         snprintf(out + l, outlen - l, "%s%s%s", l ? ", " : "", e->d_name,
@@ -545,11 +645,23 @@ void vm_dependents(const char *name, bool count_broken, char *out, size_t outlen
     closedir(d);
 }
 
-void vm_check_memory(const char *what, uint64_t bytes)
+bool vm_check_memory(const char *what, uint64_t bytes, struct wirt_error *err)
 {
     char why[256];
-    if (!board_ram_size_ok(bytes, why, sizeof(why)))
-        vm_usage("%s: %s", what, why);
+    if (!vm_spec_memory_ok(bytes, true, why, sizeof(why)))
+        return vm_fail(err, WIRT_ERR_INVALID, "%s: %s", what, why);
+    return true;
+}
+
+uint64_t vm_disk_usage(const struct vm_store *st, const char *name, const struct vm_config *cfg)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < cfg->ndisks; i++) {
+        char p[PATH_MAX];
+        vm_path(st, p, sizeof(p), name, cfg->disks[i].file);
+        total += vm_allocated_bytes(p);
+    }
+    return total;
 }
 
 bool vm_owner_only(const char *path, char *err, size_t errlen)
@@ -562,38 +674,7 @@ bool vm_owner_only(const char *path, char *err, size_t errlen)
 
 bool vm_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return false;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            goto fail;
-        off += (size_t)n;
-    }
-    if (fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0)
-        goto fail;
-    return true;
-fail:
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return false;
+    return write_file_atomic(path, data, len, err, errlen);
 }
 
 bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
@@ -613,7 +694,11 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
         e = errno;
     /* Copy only the data extents so sparse images stay sparse. */
     off_t pos = 0, end = e ? 0 : st.st_size;
-    static char buf[1 << 20];
+    /* On the heap: a service may copy on several threads at once. */
+    enum { COPY_CHUNK = 1 << 20 };
+    char *buf = malloc(COPY_CHUNK);
+    if (!buf)
+        e = ENOMEM;
     while (!e && pos < end) {
         off_t data = lseek(in, pos, SEEK_DATA);
         if (data < 0) {
@@ -625,7 +710,7 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
         if (hole < 0)
             hole = end;
         for (off_t p = data; !e && p < hole;) {
-            size_t want = (size_t)(hole - p) < sizeof(buf) ? (size_t)(hole - p) : sizeof(buf);
+            size_t want = (size_t)(hole - p) < COPY_CHUNK ? (size_t)(hole - p) : COPY_CHUNK;
             ssize_t n = pread(in, buf, want, p);
             if (n <= 0) {
                 e = n < 0 ? errno : EIO;
@@ -640,6 +725,7 @@ bool vm_copy_file(const char *src, const char *dst, char *err, size_t errlen)
         }
         pos = hole;
     }
+    free(buf);
     if (!e && (ftruncate(out, end) < 0 || fsync(out) < 0))
         e = errno;
     close(in);
@@ -673,11 +759,11 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-bool vm_rmtree(const char *dir)
+bool vm_rmtree(const struct vm_store *st, const char *dir)
 {
-    size_t n = strlen(vm_store_vms);
+    size_t n = strlen(st->vms);
     /* Defence in depth: only ever below STORE/vms/, never through "..". */
-    if (strncmp(dir, vm_store_vms, n) || dir[n] != '/' || strstr(dir + n, "/..") || !dir[n + 1] ||
+    if (strncmp(dir, st->vms, n) || dir[n] != '/' || strstr(dir + n, "/..") || !dir[n + 1] ||
         strchr(dir + n + 1, '/'))
         return false;
     return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0;
@@ -689,20 +775,25 @@ uint64_t vm_allocated_bytes(const char *path)
     return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
 }
 
-void vm_tempdir(char *out, size_t outlen, const char *name)
+bool vm_tempdir(const struct vm_store *st, char *out, size_t outlen, const char *name,
+                struct wirt_error *err)
 {
-    if (snprintf(out, outlen, "%s/.new-%s-XXXXXX", vm_store_vms, name) >= (int)outlen)
-        vm_die("store path too long");
+    int n = snprintf(out, outlen, "%s/.new-%s-XXXXXX", st->vms, name);
+    if (n < 0 || (size_t)n >= outlen)
+        return vm_fail(err, WIRT_ERR_INVALID, "store path too long: %s", st->vms);
     /* mkdtemp makes it 0700 whatever the umask: disks, console logs and
      * sockets are the owner's alone. */
     if (!mkdtemp(out))
-        vm_die("cannot create a directory in %s: %s", vm_store_vms, strerror(errno));
+        return vm_fail(err, WIRT_ERR_FAILED, "cannot create a directory in %s: %s", st->vms,
+                       strerror(errno));
+    return true;
 }
 
-bool vm_commit_dir(const char *tmpdir, const char *name, char *err, size_t errlen)
+bool vm_commit_dir(const struct vm_store *st, const char *tmpdir, const char *name, char *err,
+                   size_t errlen)
 {
     char dst[PATH_MAX];
-    vm_path(dst, sizeof(dst), name, NULL);
+    vm_path(st, dst, sizeof(dst), name, NULL);
     if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
         if (errno == EEXIST)
             snprintf(err, errlen, "a VM named '%s' already exists", name);
@@ -719,7 +810,7 @@ const char *vm_self_exe(void)
     if (!path[0]) {
         ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
         if (n <= 0)
-            vm_die("cannot find the wirt executable: %s", strerror(errno));
+            return NULL;
         path[n] = '\0';
     }
     return path;
@@ -727,12 +818,15 @@ const char *vm_self_exe(void)
 
 int vm_run_self(char *const argv[])
 {
+    const char *exe = vm_self_exe();
+    if (!exe)
+        return -1;
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
         dup2(STDERR_FILENO, STDOUT_FILENO);
-        execv(vm_self_exe(), argv);
+        execv(exe, argv);
         _exit(127);
     }
     int status;

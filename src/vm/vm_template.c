@@ -7,27 +7,37 @@
 
 #include "vm/vm_int.h"
 
-int vm_cmd_template(int argc, char **argv)
+bool vm_make_template(struct vm_store *st, const char *name, struct wirt_error *e)
+{
+    struct vm_config cfg;
+    char err[512];
+    int lock = vm_lock_config(st, name, false, &cfg, e);
+    if (lock < 0)
+        return false;
+    bool ok = true;
+    if (cfg.is_template)
+        ok = vm_fail(e, WIRT_ERR_STATE, "'%s' is already a template", name);
+    for (unsigned i = 0; ok && i < cfg.ndisks; i++) {
+        char p[PATH_MAX];
+        vm_path(st, p, sizeof(p), name, cfg.disks[i].file);
+        /* Linked clones read this file as their base: nobody may write it. */
+        if (chmod(p, 0400) < 0)
+            ok = vm_fail(e, WIRT_ERR_FAILED, "template: %s: %s", p, strerror(errno));
+    }
+    cfg.is_template = true;
+    if (ok && !vm_config_save(st, name, &cfg, err, sizeof(err)))
+        ok = vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+    vm_unlock(lock);
+    return ok;
+}
+
+int vm_cmd_template(struct vm_store *st, int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
         vm_usage("template: usage: wirt vm template NAME");
-    const char *name = argv[1];
-    vm_require(name);
-    int lock = vm_lock_or_die(name);
-    struct vm_config cfg;
-    vm_config_load_or_die(name, &cfg);
-    if (cfg.is_template)
-        vm_die("'%s' is already a template", name);
-    for (unsigned i = 0; i < cfg.ndisks; i++) {
-        char p[PATH_MAX];
-        vm_path(p, sizeof(p), name, cfg.disks[i].file);
-        /* Linked clones read this file as their base: nobody may write it. */
-        if (chmod(p, 0400) < 0)
-            vm_die("template: %s: %s", p, strerror(errno));
-    }
-    cfg.is_template = true;
-    vm_config_save_or_die(name, &cfg);
-    vm_unlock(lock);
-    printf("VM '%s' is now a template\n", name);
+    struct wirt_error e;
+    if (!vm_make_template(st, argv[1], &e))
+        return vm_report(&e);
+    printf("VM '%s' is now a template\n", argv[1]);
     return 0;
 }

@@ -526,34 +526,6 @@ static void test_scatter_gather(void **state)
     }
 }
 
-static void test_parse(void **state)
-{
-    (void)state;
-    struct virtio_blk_options o;
-    char err[256];
-    assert_true(virtio_blk_parse("disk.img,format=raw,readonly=on,serial=abc,discard=on", &o, err,
-                                 sizeof(err)));
-    assert_string_equal(o.file, "disk.img");
-    assert_string_equal(o.format, "raw");
-    assert_true(o.readonly);
-    assert_true(o.discard);
-    assert_string_equal(o.serial, "abc");
-    virtio_blk_options_free(&o);
-    assert_true(virtio_blk_parse("disk.img", &o, err, sizeof(err)));
-    assert_null(o.format);
-    assert_false(o.readonly);
-    virtio_blk_options_free(&o);
-    assert_false(virtio_blk_parse("disk.img,format=vfat", &o, err, sizeof(err)));
-    assert_non_null(strstr(err, "unknown format"));
-    assert_null(strchr(err, '\n'));
-    assert_false(virtio_blk_parse("disk.img,readonly=maybe", &o, err, sizeof(err)));
-    assert_non_null(strstr(err, "readonly"));
-    assert_false(virtio_blk_parse("disk.img,colour=blue", &o, err, sizeof(err)));
-    assert_non_null(strstr(err, "colour"));
-    assert_false(virtio_blk_parse("", &o, err, sizeof(err)));
-    assert_false(virtio_blk_parse("d.img,serial=123456789012345678901", &o, err, sizeof(err)));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,7 +543,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_power_off_under_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scatter_gather, setup, teardown),
-        cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include "net/net.h"
 #include "net/net_backends.h"
 #include "virtio/virtio_devices.h"
+#include "vmm/vm_spec.h"
 #include "virtio_harness.h"
 
 #define F_MAC        (1ull << 5)
@@ -420,6 +421,12 @@ static void test_options(void **state)
     assert_false(net_parse_hostfwd("tcp:1.2.3:1-:2", &fwd));
     assert_false(net_parse_hostfwd("tcp::0-:22", &fwd));
 
+    char text[64];
+    assert_true(net_parse_hostfwd("udp:127.0.0.1:53-10.0.2.15:5353", &fwd));
+    net_format_hostfwd(&fwd, text, sizeof(text));
+    assert_string_equal(text, "udp:127.0.0.1:53-10.0.2.15:5353");
+
+    /* Option text is parsed by the spec parser through the registry. */
     static const char *bad[] = {"",
                                 "bridge",
                                 "user,hostfwd=tcp::22",
@@ -432,8 +439,7 @@ static void test_options(void **state)
                                 "user,ifname=x"};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        struct net_backend *nb = net_backend_open(bad[i], 0, NULL, err, sizeof(err));
-        assert_null(nb);
+        assert_false(vm_spec_nic_text_ok(bad[i], "--net", err, sizeof(err)));
         assert_true(strncmp(err, "--net", 5) == 0);
         assert_null(strchr(err, '\n'));
     }
@@ -450,13 +456,28 @@ static uint16_t free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* A backend opened from --net text, as the VMM does: parsed into a
+ * nic_spec by the spec parser, opened by the registry. */
+static struct net_backend *open_text(const char *text, unsigned index, char *err, size_t errlen)
+{
+    struct vm_spec s;
+    vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
+    if (!vm_spec_add_nic_text(&s, text, NULL, err, errlen))
+        return NULL;
+    if (!s.nics[0].mac_given)
+        net_default_mac(s.nics[0].mac, index);
+    struct net_backend *nb = net_backend_open(&s.nics[0], NULL, err, errlen);
+    vm_spec_free(&s);
+    return nb;
+}
+
 static void test_user_backend(void **state)
 {
     (void)state;
     char err[256], spec[128];
     uint16_t port = free_port();
     snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%u-:22,mac=52:54:00:01:02:03", port);
-    struct net_backend *nb = net_backend_open(spec, 0, NULL, err, sizeof(err));
+    struct net_backend *nb = open_text(spec, 0, err, sizeof(err));
     if (!nb)
         fail_msg("%s", err);
     assert_memory_equal(nb->mac, "\x52\x54\x00\x01\x02\x03", 6);
@@ -467,12 +488,12 @@ static void test_user_backend(void **state)
     assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
     close(s);
     /* A second backend cannot take the same port. */
-    struct net_backend *nb2 = net_backend_open(spec, 1, NULL, err, sizeof(err));
+    struct net_backend *nb2 = open_text(spec, 1, err, sizeof(err));
     assert_null(nb2);
     assert_non_null(strstr(err, "hostfwd"));
     net_backend_close(nb);
     /* Default MACs differ per index. */
-    nb = net_backend_open("user", 3, NULL, err, sizeof(err));
+    nb = open_text("user", 3, err, sizeof(err));
     assert_non_null(nb);
     assert_int_equal(nb->mac[5], 0x56 + 3);
     net_backend_close(nb);

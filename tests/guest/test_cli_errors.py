@@ -82,6 +82,45 @@ class CliErrorTest(unittest.TestCase):
                                 "/nonexistent.bin")
 
 
+class SpecFileTest(unittest.TestCase):
+    """`wirt run --spec FILE`: a bad spec is refused with one line naming
+    the file and the field, before a machine starts."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.tmp.name, "spec.json")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def refused(self, text, mention, *extra):
+        with open(self.path, "w") as f:
+            f.write(text)
+        r = wirt_run("--spec", self.path, *extra)
+        CliErrorTest.assert_usage_error(self, r, mention)
+        return r
+
+    def test_bad_specs(self):
+        for text, mention in (('{"version": 1, "cpus": 99}', "cpus: must be a number from 1 to 8"),
+                              ('{"version": 2}', "version: 2"),
+                              ('{"cpus": 1}', "version: missing"),
+                              ('{"version": 1, "disks": [{"path": "d", "format": "vfat"}]}',
+                               "disks[0]: unknown format 'vfat'"),
+                              ('{"version": 1, "nics": [{"backend": "bridge"}]}',
+                               "nics[0].backend: unknown backend 'bridge'"),
+                              ('{"version": 1, "cpu": 2}', 'unknown key "cpu"'),
+                              ('{"version": 1,\n "cpus": }', "line 2")):
+            r = self.refused(text, mention)
+            self.assertIn(self.path, r.stderr)
+
+    def test_spec_excludes_other_flags(self):
+        self.refused('{"version": 1}', "--spec", "--cpus", "2")
+
+    def test_missing_spec(self):
+        CliErrorTest.assert_usage_error(self, wirt_run("--spec", "/nonexistent.json"),
+                                        "/nonexistent.json")
+
+
 class NotRegularFileTest(unittest.TestCase):
     """A FIFO or a device where a file belongs is refused at once (it used
     to block forever in open() or read())."""

@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmlib import Store, WIRT, control, have_guest  # noqa: E402
+from vmlib import ControlClient, Store, WIRT, control, have_guest  # noqa: E402
 
 need_guest = unittest.skipUnless(have_guest(), "default guest missing (tools/fetch-guest.sh)")
 
@@ -634,6 +634,40 @@ class RunningVmTest(unittest.TestCase):
                          "running")
         self.s.ok("stop", "vm1", "--force")
 
+    def test_start_hands_the_vmm_its_spec(self):
+        """`start` writes run.json (owner-only) from vm.json and the VMM runs
+        exactly that spec; the control socket returns it."""
+        # `set` checks a net entry with the spec parser...
+        one_error_line(self, self.s.wirt("set", "vm1", "net=user,hostfwd=tcp::0-:22"), "hostfwd")
+        # ...and an entry an older wirt let into vm.json is named at start,
+        # before any VMM runs.
+        cfgpath = self.s.path("vm1", "vm.json")
+        cfg = json.loads(readf(cfgpath))
+        cfg["net"] = ["user,colour=red"]
+        with open(cfgpath, "w") as f:
+            json.dump(cfg, f)
+        one_error_line(self, self.s.wirt("start", "vm1"), "vm.json net[0]: unknown option 'colour'")
+        self.assertFalse(os.path.exists(self.s.path("vm1", "run.json")))
+        self.assertEqual(self.s.vmm_pids("vm1"), [])
+        self.s.ok("set", "vm1", "cpus=2", "net=user")
+        self.s.ok("start", "vm1")
+        path = self.s.path("vm1", "run.json")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        spec = json.loads(readf(path))
+        self.assertEqual(spec["version"], 1)
+        self.assertEqual(spec["cpus"], 2)
+        self.assertEqual(spec["memory"], 512 << 20)
+        self.assertEqual(spec["disks"][0]["path"], "disk.qcow2")
+        self.assertEqual(spec["disks"][0]["format"], "qcow2")
+        self.assertEqual(spec["nics"][0]["backend"], "user")
+        self.assertEqual(spec["console"], {"mode": "detached", "serial-socket": "serial.sock",
+                                           "serial-log": "console.log"})
+        self.assertEqual((spec["control"], spec["pidfile"], spec["log"]),
+                         ("control.sock", "vmm.pid", "vmm.log"))
+        running = control(self.s, "vm1", '{"execute": "query-spec"}\n')[0]["return"]
+        self.assertEqual(running, spec)
+        self.s.ok("stop", "vm1", "--force")
+
     def test_control_protocol(self):
         self.s.ok("start", "vm1")
         r = control(self.s, "vm1", '{"execute": "query-status", "id": 7}\n')[0]
@@ -808,6 +842,55 @@ print("reply", data.decode(errors="replace").strip())
         owner.sendall(b"\n")  # still connected
         owner.close()
         self.assertIn("refused a connection from uid 65534", readf(self.s.path("vm1", "vmm.log")))
+        self.s.ok("stop", "vm1", "--force")
+
+    def test_control_events_and_jobs(self):
+        self.s.ok("start", "vm1", env={"WIRT_CONTROL_DEBUG": "1"})
+        sub = ControlClient(self.s, "vm1")
+        ctl = ControlClient(self.s, "vm1")
+        try:
+            r = sub.execute("subscribe", {"events": ["paused", "resumed", "job-completed"]})
+            self.assertEqual(r["return"]["events"], ["paused", "resumed", "job-completed"])
+            self.assertEqual(ctl.execute("pause"), {"return": {}})
+            self.assertEqual(sub.event("paused")["event"], "paused")
+            self.assertEqual(ctl.execute("resume"), {"return": {}})
+            self.assertEqual(sub.event("resumed")["event"], "resumed")
+            # `wirt vm` itself still works next to a subscriber.
+            self.assertEqual(json.loads(self.s.ok("info", "vm1", "--json").stdout)["state"],
+                             "running")
+            # A job runs to completion, reporting progress to who asked for it.
+            ctl.execute("subscribe", {"events": ["job-progress", "job-completed"]})
+            job = ctl.execute("debug-sleep", {"steps": 3, "step-ms": 50})["return"]["job"]
+            steps = [ctl.event("job-progress", lambda d: d["id"] == job)["data"]["done"]
+                     for _ in range(3)]
+            self.assertEqual(steps, [1, 2, 3])
+            done = ctl.event("job-completed", lambda d: d["id"] == job)["data"]
+            self.assertEqual(done["status"], "completed")
+            self.assertEqual(sub.event("job-completed")["data"]["id"], job)
+            # A long one is cancelled.
+            long = ctl.execute("debug-sleep", {"steps": 100, "step-ms": 1000})["return"]["job"]
+            self.assertEqual(ctl.execute("job-status", {"id": long})["return"]["status"],
+                             "running")
+            self.assertEqual(ctl.execute("job-cancel", {"id": long}), {"return": {}})
+            self.assertEqual(ctl.event("job-completed", lambda d: d["id"] == long)
+                             ["data"]["status"], "cancelled")
+            jobs = {j["id"]: j["status"] for j in ctl.execute("jobs")["return"]}
+            self.assertEqual(jobs, {job: "completed", long: "cancelled"})
+            # Power-off reaches the subscribers before the VMM exits.
+            sub.execute("subscribe", {"events": ["powered-off"]})
+            self.assertIn("return", ctl.execute("quit"))
+            self.assertEqual(sub.event("powered-off")["event"], "powered-off")
+        finally:
+            sub.close()
+            ctl.close()
+        for _ in range(100):
+            if not self.s.vmm_pids("vm1"):
+                break
+            time.sleep(0.1)
+        # Without the debug switch the test-only job does not exist.
+        self.s.ok("start", "vm1")
+        self.assertEqual(control(self.s, "vm1", '{"execute":"debug-sleep"}\n')[0]["error"]
+                         ["class"], "CommandNotFound")
         self.s.ok("stop", "vm1", "--force")
 
     def test_idle_clients_do_not_lock_out_the_owner(self):

@@ -105,6 +105,54 @@ def control(store, name, request, timeout=10):
     return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
 
 
+class ControlClient:
+    """A lasting connection to a VM's control socket: replies and the
+    events of `subscribe` arrive interleaved on it."""
+
+    def __init__(self, store, name, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(timeout)
+        self.sock.connect(store.path(name, "control.sock"))
+        self.buf = b""
+        self.events = []
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the VMM closed the control connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, command, arguments=None):
+        """Sends one request; returns its reply (events seen meanwhile are kept)."""
+        req = {"execute": command}
+        if arguments is not None:
+            req["arguments"] = arguments
+        self.sock.sendall((json.dumps(req) + "\n").encode())
+        while True:
+            msg = self._line()
+            if "event" in msg:
+                self.events.append(msg)
+            else:
+                return msg
+
+    def event(self, name, pred=lambda data: True):
+        """The next event called name (whose data satisfies pred)."""
+        while True:
+            for i, e in enumerate(self.events):
+                if e["event"] == name and pred(e["data"]):
+                    return self.events.pop(i)
+            msg = self._line()
+            if "event" not in msg:
+                raise AssertionError("a reply without a request: %r" % msg)
+            self.events.append(msg)
+
+    def close(self):
+        self.sock.close()
+
+
 class Serial:
     """The VM's serial console socket."""
 

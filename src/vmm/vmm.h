@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMM layer: builds a running machine from a validated VM spec.  It
+ * sits above the board (machine/), the devices (virtio/) and the backends
+ * (net/, block/), and below the front ends (cli/, vm/).
+ */
+#ifndef WIRT_VMM_VMM_H
+#define WIRT_VMM_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmm/vm_spec.h"
+
+struct board;
+
+/* Adds the spec's disks and NICs to the board and, for a Linux guest (no
+ * elf), the entropy source and a virtio console sharing the board's
+ * console with the UART.  false with one line in err naming the device. */
+bool vmm_add_devices(struct board *b, const struct vm_spec *s, char *err, size_t errlen);
+
+#endif
