@@ -47,8 +47,10 @@ asan:
 	    unit-tests
 
 # The same binaries under ThreadSanitizer (the tsan layer of run_tests.py).
+# -Wno-tsan: gcc warns that TSan cannot model the virtqueue's seq_cst fences (they order
+# guest-visible ring accesses); -Werror in CI would turn that into a failed build.
 tsan:
-	$(MAKE) BUILD=build-tsan O=-O1 SAN="-fsanitize=thread -fno-omit-frame-pointer" unit-tests
+	$(MAKE) BUILD=build-tsan O=-O1 SAN="-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" unit-tests
 
 # Everything the README's test command runs; prints "N passed, N failed".
 test: all unit-tests isa-tests
