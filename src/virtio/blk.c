@@ -417,7 +417,11 @@ static void blk_stop(struct virtio_dev *vdev)
     struct vblk *vb = vdev->opaque;
     if (!vb || !vb->thread_started)
         return;
+    /* A reset normally runs under the I/O lock (an MMIO write); so must
+     * this one, or it races the worker completing a request (TSan). */
+    pthread_mutex_lock(&vdev->bus->io_lock);
     blk_reset(vdev);
+    pthread_mutex_unlock(&vdev->bus->io_lock);
     pthread_mutex_lock(&vb->lock);
     __atomic_store_n(&vb->stop, true, __ATOMIC_RELEASE);
     pthread_cond_signal(&vb->work_cond);
