@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the control socket (src/machine/control.c): the
+ * libFuzzer target for the control socket (src/vmm/control.c): the
  * input is what one client sends, JSON lines or not.  The real server runs
  * on a real event loop over a real Unix socket; the board and the console
  * behind it are fakes that record what they were asked to do.
@@ -25,9 +25,9 @@
 #include <json-c/json.h>
 
 #include "machine/board.h"
-#include "machine/console.h"
-#include "machine/control.h"
-#include "machine/evloop.h"
+#include "host/console.h"
+#include "vmm/control.h"
+#include "host/evloop.h"
 #include "util/log.h"
 
 /* ---- the fake board and console (the I/O lock is held in all of them) ---- */

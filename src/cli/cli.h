@@ -5,9 +5,4 @@
 
 int cmd_run(int argc, char **argv);
 
-/* Directory holding the default guest (Image, initrd.cpio.gz, firmware). */
-const char *default_guest_dir(void);
-/* The first line of its kernel command line file (malloc'd), or NULL. */
-char *default_guest_cmdline(void);
-
 #endif

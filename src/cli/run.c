@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `wirt run`: build a machine from flags, boot it, exit with its status. */
+/* `wirt run`: a VM spec from flags (or --spec), run by the VMM; exits with the guest's status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,12 +10,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "machine/board.h"
-#include "machine/console.h"
-#include "machine/control.h"
-#include "machine/evloop.h"
-#include "util/file.h"
 #include "util/log.h"
+#include "vmm/guest_files.h"
 #include "vmm/vm_spec.h"
 #include "vmm/vmm.h"
 
@@ -33,139 +29,6 @@ static const char run_usage[] =
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB.\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
-
-const char *default_guest_dir(void)
-{
-    static char dir[4096];
-    const char *cache = getenv("WIRT_CACHE");
-    if (cache && *cache) {
-        snprintf(dir, sizeof(dir), "%s/guest", cache);
-        return dir;
-    }
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    if (xdg && *xdg)
-        snprintf(dir, sizeof(dir), "%s/wirt/guest", xdg);
-    else
-        snprintf(dir, sizeof(dir), "%s/.cache/wirt/guest", getenv("HOME") ? getenv("HOME") : ".");
-    return dir;
-}
-
-static char *guest_file(const char *name)
-{
-    char *path;
-    if (asprintf(&path, "%s/%s", default_guest_dir(), name) < 0)
-        fatal("out of memory");
-    return path;
-}
-
-char *default_guest_cmdline(void)
-{
-    char *path = guest_file("cmdline"), err[256];
-    int fd = open_regular(path, O_RDONLY, 0, err, sizeof(err)); /* never a FIFO */
-    free(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    char buf[1024];
-    char *line = fgets(buf, sizeof(buf), f) ? strdup(buf) : NULL;
-    fclose(f);
-    if (line)
-        line[strcspn(line, "\n")] = '\0';
-    return line;
-}
-
-/* A spec without a kernel (and not an elf) boots the default guest; one
- * without firmware gets the default guest's OpenSBI. */
-static char *required_guest_file(const char *name, const char *missing)
-{
-    char *path = guest_file(name);
-    if (access(path, R_OK) != 0)
-        usage_error("%s (%s): run tools/fetch-guest.sh, %s", missing, path,
-                    !strcmp(name, "Image") ? "or `make run`"
-                                           : "or pass --bios FILE or --bios none");
-    return path;
-}
-
-static void use_default_guest(struct vm_spec *s)
-{
-    if (s->elf)
-        return;
-    if (!s->kernel) {
-        s->kernel =
-            required_guest_file("Image", "no --kernel given and the default guest is missing");
-        if (!s->initrd)
-            s->initrd = guest_file("initrd.cpio.gz");
-        if (!s->append) {
-            s->append = default_guest_cmdline();
-            if (!s->append)
-                vm_spec_set_string(&s->append, "console=ttyS0");
-        }
-    }
-    if (s->firmware_kind == VM_FIRMWARE_DEFAULT) {
-        s->firmware = required_guest_file(
-            "fw_dynamic.bin", "--bios: no firmware given and the default firmware is missing");
-        s->firmware_kind = VM_FIRMWARE_FILE;
-    }
-}
-
-/* A detached VMM turns SIGTERM/SIGINT (host shutdown, kill) into a
- * clean power-off on the event loop, so its runtime files are removed. */
-static int term_pipe[2] = {-1, -1};
-
-static void on_term_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    if (write(term_pipe[1], "t", 1) < 0) {
-        /* the pipe is full: a power-off is already pending */
-    }
-    errno = saved;
-}
-
-static void on_term_event(void *opaque, uint32_t events)
-{
-    (void)events;
-    char buf[16];
-    while (read(term_pipe[0], buf, sizeof(buf)) > 0) {
-    }
-    board_power_off(opaque, 0);
-}
-
-static void catch_term_signals(struct board *b)
-{
-    if (pipe2(term_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
-        !evloop_add_fd(b->loop, term_pipe[0], EPOLLIN, on_term_event, b))
-        return;
-    struct sigaction sa = {.sa_handler = on_term_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
-/* Written whole (temporary file + rename): a reader never sees half a pid. */
-static bool write_pidfile(const char *path, char *err, size_t errlen)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    char why[400]; /* a FIFO left at tmp would block a plain open */
-    int fd = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, why, sizeof(why));
-    char line[32];
-    int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-    if (fd < 0) {
-        snprintf(err, errlen, "--pidfile: %s", why);
-        return false;
-    }
-    if (write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
-        snprintf(err, errlen, "--pidfile: %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return false;
-    }
-    return true;
-}
 
 /* Fills the spec from the flags; --spec FILE reads it instead and takes
  * no other flag.  Exits with a usage error naming the flag. */
@@ -294,54 +157,13 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
 int cmd_run(int argc, char **argv)
 {
     struct vm_spec spec;
+    char err[1024];
     spec_from_args(argc, argv, &spec);
-    use_default_guest(&spec);
-    const char *control_path = spec.control, *pidfile = spec.pidfile;
-    const char *serial_socket = spec.console.serial_socket, *serial_log = spec.console.serial_log;
-
-    char err[512];
-    /* Opened first so every later message, guest-triggered ones included,
-     * lands in a file that stays bounded while the machine runs. */
-    struct log_file *log = NULL;
-    if (spec.log) {
-        if (!(log = log_file_open(spec.log, VMM_LOG_LIMIT, err, sizeof(err))))
-            usage_error("--log: %s", err);
-        log_set_output(log);
-    }
-    struct board_config cfg;
-    vm_spec_board_config(&spec, &cfg);
-    struct board *b = board_new(&cfg, err, sizeof(err));
-    if (!b)
+    if (!default_guest_fill(&spec, err, sizeof(err)))
         usage_error("%s", err);
-    if (!vmm_add_devices(b, &spec, err, sizeof(err)))
+    int status = vmm_run(&spec, err, sizeof(err));
+    if (status < 0)
         usage_error("%s", err);
-    if (!board_boot(b, err, sizeof(err)))
-        usage_error("%s", err);
-    /* Sockets may lose their peer at any moment; that is never fatal. */
-    if (serial_socket || serial_log || control_path)
-        signal(SIGPIPE, SIG_IGN);
-    if ((serial_socket || serial_log) &&
-        !console_detach(b->console, serial_socket, serial_log, err, sizeof(err)))
-        usage_error("%s", err);
-    if (serial_socket || serial_log)
-        catch_term_signals(b);
-    struct control *control = NULL;
-    if (control_path && !(control = control_new(b, control_path, err, sizeof(err))))
-        usage_error("%s", err);
-    if (control) {
-        json_object *j = vm_spec_to_json(&spec);
-        control_set_spec(control, j);
-        json_object_put(j);
-    }
-    if (pidfile && !write_pidfile(pidfile, err, sizeof(err))) {
-        control_free(control);
-        usage_error("%s", err);
-    }
-    int status = board_run(b);
-    control_free(control);
-    if (pidfile)
-        unlink(pidfile);
-    board_free(b);
     vm_spec_free(&spec);
     return status;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Control and status registers (Zicsr, Zicntr, the privileged CSRs, Sstc). */
 #include "cpu/hart_internal.h"
-#include "machine/vclock.h"
+#include "host/vclock.h"
 
 #define MISA_VALUE                                                                                 \
     ((2ULL << 62) | (1u << ('a' - 'a')) | (1u << ('c' - 'a')) | (1u << ('d' - 'a')) |              \

@@ -9,7 +9,7 @@
 
 #include "cpu/hart_internal.h"
 #include "cpu/jit.h"
-#include "machine/vclock.h"
+#include "host/vclock.h"
 #include "mem/bus.h"
 #include "state/state.h"
 #include "util/log.h"

@@ -7,7 +7,7 @@
  * engine's caches (TLBs, decoded pages, the JIT).  Other threads talk to a hart
  * only through hart_set_irq() and hart_stop(), which are thread-safe.
  * Devices never call these directly: the machine builder turns them into
- * irq_lines (see dev/device.h).
+ * irq_lines (see hw/device.h).
  */
 #ifndef WIRT_CPU_HART_H
 #define WIRT_CPU_HART_H

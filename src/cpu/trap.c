@@ -5,7 +5,7 @@
 
 #include "cpu/hart_internal.h"
 #include "util/compiler.h"
-#include "machine/vclock.h"
+#include "host/vclock.h"
 
 void hart_update_mmu_idx(struct hart *h)
 {

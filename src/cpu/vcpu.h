@@ -15,7 +15,7 @@
  *    (never spinning) while the guest waits for an interrupt;
  *  - stop and set_irq may be called from any thread at any time, and
  *    set_irq has the irq_line.set signature so that devices' interrupt
- *    lines (dev/device.h) target a vCPU directly;
+ *    lines (hw/device.h) target a vCPU directly;
  *  - the device tree's ISA strings (hart.h: hart_isa_string...) describe
  *    what run implements.
  */

@@ -5,8 +5,8 @@
 #include <libfdt.h>
 #include <stdlib.h>
 
-#include "dev/fdt_helpers.h"
-#include "machine/evloop.h"
+#include "hw/fdt_helpers.h"
+#include "host/evloop.h"
 #include "state/state.h"
 
 #define MSIP_BASE     0x0000

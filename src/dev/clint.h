@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/device.h"
-#include "machine/vclock.h"
+#include "hw/device.h"
+#include "host/vclock.h"
 
 #define CLINT_MAX_HARTS 4095
 

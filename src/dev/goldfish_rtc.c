@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "dev/fdt_helpers.h"
-#include "machine/evloop.h"
-#include "machine/vclock.h"
+#include "hw/fdt_helpers.h"
+#include "host/evloop.h"
+#include "host/vclock.h"
 #include "state/state.h"
 
 enum {

@@ -12,7 +12,7 @@
 #ifndef WIRT_DEV_GOLDFISH_RTC_H
 #define WIRT_DEV_GOLDFISH_RTC_H
 
-#include "dev/device.h"
+#include "hw/device.h"
 
 struct evloop;
 struct goldfish_rtc;

@@ -28,7 +28,7 @@
 
 #include <stdint.h>
 
-#include "dev/device.h"
+#include "hw/device.h"
 #include "dev/power.h"
 
 #define HTIF_SYS_WRITE        64

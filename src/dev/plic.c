@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dev/fdt_helpers.h"
+#include "hw/fdt_helpers.h"
 #include "state/state.h"
 
 #define PRIORITY_BASE  0x000000

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/device.h"
+#include "hw/device.h"
 
 #define PLIC_MAX_PRIORITY 7
 #define PLIC_MAX_SOURCES  1024

@@ -5,7 +5,7 @@
 #include <libfdt.h>
 #include <stdlib.h>
 
-#include "dev/fdt_helpers.h"
+#include "hw/fdt_helpers.h"
 #include "state/state.h"
 
 struct syscon {

@@ -11,7 +11,7 @@
 #ifndef WIRT_DEV_SYSCON_H
 #define WIRT_DEV_SYSCON_H
 
-#include "dev/device.h"
+#include "hw/device.h"
 #include "dev/power.h"
 
 #define SYSCON_FINISHER_PASS  0x5555

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dev/fdt_helpers.h"
+#include "hw/fdt_helpers.h"
 #include "state/state.h"
 
 /* Register offsets (reg-shift 0). */

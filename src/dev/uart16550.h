@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dev/device.h"
+#include "hw/device.h"
 
 #define UART16550_FIFO_SIZE 16
 #define UART16550_CLOCK_HZ  3686400

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/device.h"
-#include "machine/vclock.h"
+#include "hw/device.h"
+#include "host/vclock.h"
 #include "mem/bus.h"
 
 struct evloop;
@@ -63,6 +63,7 @@ struct board_config {
 
 struct board_images; /* the files loaded at boot, kept for reboot */
 struct console;
+struct uart16550;
 
 /* Lifecycle changes the board reports to whoever watches it (the control
  * server's event stream). */
@@ -88,7 +89,8 @@ struct board {
     unsigned next_virtio_slot;
     struct board_config cfg;
     struct board_images *images;
-    struct console *console;
+    struct console *console; /* the host side of the UART; NULL: none attached */
+    struct uart16550 *uart;
     uint32_t phandle_plic;
     struct clint *clint;
     /* Set by a power request (syscon, HTIF, console escape, control socket). */
@@ -112,6 +114,10 @@ bool board_ram_size_ok(uint64_t size, char *err, size_t errlen);
  * files.  Returns NULL with one line in err on bad input.  Front ends add
  * their devices (virtio) afterwards, then call board_boot(). */
 struct board *board_new(const struct board_config *cfg, char *err, size_t errlen);
+/* Connects the host side of the guest's console (made by the VMM on the
+ * board's event loop) to the UART, before board_boot().  The board owns c
+ * from then on and frees it after its devices. */
+void board_attach_console(struct board *b, struct console *c);
 /* Writes images and the device tree into RAM and resets the harts. */
 bool board_boot(struct board *b, char *err, size_t errlen);
 /* Runs until the guest powers off; returns the exit status. */

@@ -28,8 +28,8 @@
 #include "dev/power.h"
 #include "dev/syscon.h"
 #include "dev/uart16550.h"
-#include "machine/console.h"
-#include "machine/evloop.h"
+#include "host/console.h"
+#include "host/evloop.h"
 #include "machine/fdt.h"
 #include "machine/loader.h"
 #include "util/log.h"
@@ -145,11 +145,6 @@ static void on_power(void *opaque, enum power_request req, int exit_code)
         board_power_off(b, exit_code);
 }
 
-static void on_console_quit(void *opaque)
-{
-    board_power_off(opaque, 0);
-}
-
 static void on_guest_ready(void *opaque)
 {
     emit(opaque, BOARD_EVENT_GUEST_READY);
@@ -158,13 +153,15 @@ static void on_guest_ready(void *opaque)
 static void uart_tx(void *opaque, uint8_t byte)
 {
     struct board *b = opaque;
-    console_write(b->console, &byte, 1);
+    if (b->console) /* none attached: the output goes nowhere */
+        console_write(b->console, &byte, 1);
 }
 
 static void uart_rx_ready(void *opaque)
 {
     struct board *b = opaque;
-    console_sink_ready(b->console);
+    if (b->console)
+        console_sink_ready(b->console);
 }
 
 static size_t uart_sink(void *opaque, const uint8_t *buf, size_t len)
@@ -223,7 +220,7 @@ static bool add_builtin_devices(struct board *b)
     b->clint = clint;
     plic_set_cpu_phandles(b->plic, phandles, b->nharts);
     clint_set_cpu_phandles(clint, phandles, b->nharts);
-    console_set_sink(b->console, uart_sink, uart);
+    b->uart = uart;
     bool ok = board_add_device(b, VIRT_TEST_BASE, VIRT_TEST_SIZE, 0, &syscon_ops, syscon) &&
               board_add_device(b, VIRT_RTC_BASE, VIRT_RTC_SIZE, VIRT_RTC_IRQ, &goldfish_rtc_ops, rtc) &&
               board_add_device(b, VIRT_CLINT_BASE, VIRT_CLINT_SIZE, 0, &clint_ops, clint) &&
@@ -290,13 +287,11 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
     }
     vclock_init(&b->clock);
     b->loop = evloop_new(&b->bus.io_lock);
-    b->console = b->loop ? console_new(b->loop, STDIN_FILENO, STDOUT_FILENO, on_console_quit, b) : NULL;
-    if (!b->console) {
+    if (!b->loop) {
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
         board_free(b);
         return NULL;
     }
-    console_set_ready_cb(b->console, on_guest_ready, b);
     b->nharts = cfg->nharts;
     for (unsigned h = 0; h < b->nharts; h++) {
         b->harts[h] = vcpu_new(&vcpu_soft, h, &b->bus, &b->clock);
@@ -435,9 +430,17 @@ static void *hart_thread(void *arg)
     return NULL;
 }
 
+void board_attach_console(struct board *b, struct console *c)
+{
+    b->console = c;
+    console_set_sink(c, uart_sink, b->uart);
+    console_set_ready_cb(c, on_guest_ready, b);
+}
+
 int board_run(struct board *b)
 {
-    console_start(b->console);
+    if (b->console)
+        console_start(b->console);
     if (!evloop_start(b->loop))
         fatal("cannot start the event loop thread");
     b->started_ns = host_monotonic_ns();

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dev/device.h"
+#include "hw/device.h"
 
 #define BUS_MAX_REGIONS 64
 #define BUS_PAGE_SHIFT  12

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dev/fdt_helpers.h"
+#include "hw/fdt_helpers.h"
 #include "state/state.h"
 #include "util/log.h"
 #include "virtio/virtio.h"

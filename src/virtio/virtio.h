@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dev/device.h"
+#include "hw/device.h"
 #include "mem/bus.h"
 
 struct state_writer;

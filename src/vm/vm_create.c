@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "block/block.h"
-#include "cli/cli.h"
+#include "vmm/guest_files.h"
 #include "machine/board.h"
 #include "util/size.h"
 #include "vm/vm_int.h"

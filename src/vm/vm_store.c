@@ -20,7 +20,7 @@
 #include <dirent.h>
 
 #include "block/block.h"
-#include "cli/cli.h"
+#include "vmm/guest_files.h"
 #include "machine/board.h"
 #include "util/file.h"
 #include "vm/vm_int.h"

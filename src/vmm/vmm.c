@@ -5,8 +5,8 @@
 #include <stdio.h>
 
 #include "machine/board.h"
-#include "machine/console.h"
-#include "virtio/virtio_devices.h"
+#include "host/console.h"
+#include "vmm/devices.h"
 
 static void virtio_console_to_terminal(void *opaque, const uint8_t *buf, size_t len)
 {

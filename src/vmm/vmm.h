@@ -19,4 +19,11 @@ struct board;
  * console with the UART.  false with one line in err naming the device. */
 bool vmm_add_devices(struct board *b, const struct vm_spec *s, char *err, size_t errlen);
 
+/* Runs the machine the spec describes until its guest powers off: the
+ * VMM log, the board with its console (terminal, or detached socket and
+ * log), the devices, the control socket and the pid file.  Returns the
+ * guest's exit status, or -1 with one line in err when the machine cannot
+ * be built (nothing is left behind). */
+int vmm_run(struct vm_spec *spec, char *err, size_t errlen);
+
 #endif

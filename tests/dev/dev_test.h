@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dev/device.h"
+#include "hw/device.h"
 #include "state/state.h"
 
 #define REC_LINES 64

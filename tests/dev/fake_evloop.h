@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A stand-in for machine/evloop.c's timers in device tests: timers are
+ * A stand-in for host/evloop.c's timers in device tests: timers are
  * recorded, never run by themselves; the test fires the due ones with
  * fake_timers_run(now).  Defining these symbols in the test keeps the
  * linker from pulling the real event loop out of libwirt.a.
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "machine/evloop.h"
+#include "host/evloop.h"
 
 #define FAKE_MAX_TIMERS 16
 

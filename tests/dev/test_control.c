@@ -23,8 +23,8 @@
 #include <json-c/json.h>
 
 #include "machine/board.h"
-#include "machine/control.h"
-#include "machine/evloop.h"
+#include "vmm/control.h"
+#include "host/evloop.h"
 
 /* ---- the fake board ---------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include "dev/goldfish_rtc.h"
 #include "dev_test.h"
 #include "fake_evloop.h"
-#include "machine/vclock.h"
+#include "host/vclock.h"
 
 #define TIME_LOW        0x00
 #define TIME_HIGH       0x04

@@ -15,8 +15,8 @@
 #include "dev/clint.h"
 #include "dev/goldfish_rtc.h"
 #include "dev_test.h"
-#include "machine/evloop.h"
-#include "machine/vclock.h"
+#include "host/evloop.h"
+#include "host/vclock.h"
 
 static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cpu/hart_internal.h"
-#include "machine/vclock.h"
+#include "host/vclock.h"
 #include "mem/bus.h"
 
 static inline uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd,

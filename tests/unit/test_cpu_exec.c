@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cpu/vcpu.h"
-#include "dev/device.h"
+#include "hw/device.h"
 #include "state/state.h"
 #include "test_cpu_asm.h"
 

@@ -9,7 +9,7 @@
  *
  * Concurrency: read/write/reset/save/load, and every callback a device
  * registers with the event loop, run with the machine's I/O lock held
- * (see machine/evloop.h), so a device needs no lock of its own unless it
+ * (see host/evloop.h), so a device needs no lock of its own unless it
  * hands work to threads of its own.
  */
 #ifndef WIRT_DEV_DEVICE_H

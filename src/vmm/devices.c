@@ -11,7 +11,7 @@
 #include "machine/board.h"
 #include "net/net.h"
 #include "virtio/virtio.h"
-#include "virtio/virtio_devices.h"
+#include "vmm/devices.h"
 
 static bool attach(struct board *b, struct virtio_dev *vdev, uint64_t base, unsigned irq, char *err,
                    size_t errlen)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machine/console.h"
+#include "host/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "machine/evloop.h"
+#include "host/evloop.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/unix_socket.h"

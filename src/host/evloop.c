@@ -4,7 +4,7 @@
  * queue and is never held while a callback runs; callbacks run with the
  * machine's I/O lock held.  Never take `lock` and then the I/O lock.
  */
-#include "machine/evloop.h"
+#include "host/evloop.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "machine/vclock.h"
+#include "host/vclock.h"
 #include "util/log.h"
 
 struct fd_watch {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machine/control.h"
+#include "vmm/control.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +12,9 @@
 #include <json-c/json.h>
 
 #include "machine/board.h"
-#include "machine/console.h"
-#include "machine/evloop.h"
-#include "machine/vclock.h"
+#include "host/console.h"
+#include "host/evloop.h"
+#include "host/vclock.h"
 #include "util/log.h"
 #include "util/unix_socket.h"
 

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* The VMM's life: a machine from a spec, run until the guest powers off. */
+#include "vmm/vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/console.h"
+#include "host/evloop.h"
+#include "machine/board.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "vmm/control.h"
+
+/* A detached VMM turns SIGTERM/SIGINT (host shutdown, kill) into a
+ * clean power-off on the event loop, so its runtime files are removed. */
+static int term_pipe[2] = {-1, -1};
+
+static void on_term_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (write(term_pipe[1], "t", 1) < 0) {
+        /* the pipe is full: a power-off is already pending */
+    }
+    errno = saved;
+}
+
+static void on_term_event(void *opaque, uint32_t events)
+{
+    (void)events;
+    char buf[16];
+    while (read(term_pipe[0], buf, sizeof(buf)) > 0) {
+    }
+    board_power_off(opaque, 0);
+}
+
+static void catch_term_signals(struct board *b)
+{
+    if (pipe2(term_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+        !evloop_add_fd(b->loop, term_pipe[0], EPOLLIN, on_term_event, b))
+        return;
+    struct sigaction sa = {.sa_handler = on_term_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Written whole (temporary file + rename): a reader never sees half a pid. */
+static bool write_pidfile(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    char why[400]; /* a FIFO left at tmp would block a plain open */
+    int fd = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, why, sizeof(why));
+    char line[32];
+    int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    if (fd < 0) {
+        snprintf(err, errlen, "--pidfile: %s", why);
+        return false;
+    }
+    if (write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+        snprintf(err, errlen, "--pidfile: %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+static void on_console_quit(void *opaque)
+{
+    board_power_off(opaque, 0);
+}
+
+/* The host side of the guest's console: the terminal, or (detached) a
+ * socket and a log.  The board owns it once attached. */
+static bool open_console(struct board *b, const struct vm_spec *s, char *err, size_t errlen)
+{
+    struct console *c = console_new(b->loop, STDIN_FILENO, STDOUT_FILENO, on_console_quit, b);
+    if (!c) {
+        snprintf(err, errlen, "cannot set up the console: %s", strerror(errno));
+        return false;
+    }
+    board_attach_console(b, c);
+    const char *sock = s->console.serial_socket, *log = s->console.serial_log;
+    return !(sock || log) || console_detach(c, sock, log, err, errlen);
+}
+
+int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
+{
+    /* Opened first so every later message, guest-triggered ones included,
+     * lands in a file that stays bounded while the machine runs. */
+    if (spec->log) {
+        struct log_file *log = log_file_open(spec->log, VMM_LOG_LIMIT, err, errlen);
+        if (!log) {
+            char why[512];
+            snprintf(why, sizeof(why), "%s", err);
+            snprintf(err, errlen, "--log: %s", why);
+            return -1;
+        }
+        log_set_output(log); /* lives as long as the process */
+    }
+    struct board_config cfg;
+    vm_spec_board_config(spec, &cfg);
+    struct board *b = board_new(&cfg, err, errlen);
+    if (!b)
+        return -1;
+    bool detached = spec->console.serial_socket || spec->console.serial_log;
+    struct control *control = NULL;
+    int status = -1;
+    /* Sockets may lose their peer at any moment; that is never fatal. */
+    if (detached || spec->control)
+        signal(SIGPIPE, SIG_IGN);
+    if (!open_console(b, spec, err, errlen) || !vmm_add_devices(b, spec, err, errlen) ||
+        !board_boot(b, err, errlen))
+        goto out;
+    if (detached)
+        catch_term_signals(b);
+    if (spec->control) {
+        if (!(control = control_new(b, spec->control, err, errlen)))
+            goto out;
+        json_object *j = vm_spec_to_json(spec);
+        control_set_spec(control, j);
+        json_object_put(j);
+    }
+    if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))
+        goto out;
+    status = board_run(b);
+    if (spec->pidfile)
+        unlink(spec->pidfile);
+out:
+    control_free(control);
+    board_free(b);
+    return status;
+}
