@@ -23,7 +23,7 @@ FLOORS = [
     ["machine"],
     ["vmm", "img"],
     ["vm"],
-    ["cli"],
+    ["cli", "serve"],
 ]
 SIBLINGS = set()
 

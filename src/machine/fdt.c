@@ -96,6 +96,14 @@ void *board_build_fdt(struct board *b, uint64_t initrd_start, uint64_t initrd_en
         err |= fdt_property(fdt, "rng-seed", seed, sizeof(seed));
     err |= fdt_end_node(fdt);
 
+    /* The guest knows it is a guest: systemd-detect-virt reads
+     * /proc/device-tree/hypervisor/compatible on RISC-V and reports any
+     * value it does not know ("linux,kvm", "xen", "vmware") as "vm-other".
+     * We claim to be neither KVM nor QEMU, so "wirt" is the honest name. */
+    err |= fdt_begin_node(fdt, "hypervisor");
+    err |= fdt_property_string(fdt, "compatible", "wirt");
+    err |= fdt_end_node(fdt);
+
     char name[64];
     uint32_t reg[4];
     snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)b->bus.ram_base);

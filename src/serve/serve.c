@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `wirt serve`: the REST API of docs/api.md on top of the vm/ library.
+ *
+ * libmicrohttpd runs one internal polling thread, so requests are handled
+ * one at a time: the vm/ library keeps no state between calls and locks
+ * each VM itself, and serialising here means the service never races
+ * itself on the store.  VMs are detached processes (vm_start), so this
+ * process dying never takes one down; a restarted service finds them
+ * again through the pid files and control sockets in the VM directories.
+ */
+#include "serve/serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "util/size.h"
+#include "util/unix_socket.h"
+#include "vm/vm.h"
+#include "vm/vm_int.h"
+
+#define SERVE_MAX_BODY    (64 * 1024) /* larger request bodies get 413 */
+#define SERVE_MAX_CONNS   512
+#define SERVE_TIMEOUT_S   15 /* idle connections (slowloris) are dropped */
+#define SERVE_TOKEN_FILE  "serve.token"
+#define SERVE_EVENTS_FILE "events.log"
+
+struct serve {
+    char store[PATH_MAX];
+    bool tcp;       /* requests need the bearer token */
+    char token[65]; /* hex */
+};
+
+/* Per-request state: the body, bounded by SERVE_MAX_BODY. */
+struct request {
+    char *body;
+    size_t len;
+    bool too_big;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage_exit(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("wirt serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_object *o)
+{
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    json_object_put(o);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    return send_json(c, status, o);
+}
+
+static unsigned status_of(const struct wirt_error *e)
+{
+    switch (e->code) {
+    case WIRT_ERR_INVALID: return MHD_HTTP_BAD_REQUEST;
+    case WIRT_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
+    case WIRT_ERR_EXISTS:
+    case WIRT_ERR_BUSY:
+    case WIRT_ERR_STATE: return MHD_HTTP_CONFLICT;
+    default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+static enum MHD_Result send_wirt_error(struct MHD_Connection *c, const struct wirt_error *e)
+{
+    return send_error(c, status_of(e), "%s", e->msg);
+}
+
+static enum MHD_Result send_ok(struct MHD_Connection *c, unsigned status)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ok", json_object_new_boolean(true));
+    return send_json(c, status, o);
+}
+
+/* Appends one JSON line to the VM's event log: when, who asked, what and
+ * how it went (item 6 of issue 15; `GET /vms/NAME/log` reads it back). */
+static void log_event(struct vm_store *st, const char *name, const char *who, const char *action,
+                      const struct wirt_error *err)
+{
+    if (!vm_exists(st, name))
+        return;
+    char path[PATH_MAX];
+    vm_path(st, path, sizeof(path), name, SERVE_EVENTS_FILE);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    char when[40];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "time", json_object_new_string(when));
+    json_object_object_add(o, "who", json_object_new_string(who));
+    json_object_object_add(o, "action", json_object_new_string(action));
+    json_object_object_add(o, "ok", json_object_new_boolean(err == NULL));
+    if (err)
+        json_object_object_add(o, "error", json_object_new_string(err->msg));
+    const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    dprintf(fd, "%s\n", line);
+    json_object_put(o);
+    close(fd);
+}
+
+/* A JSON object body, or NULL (an empty body counts as {}). */
+static json_object *parse_body(const struct request *rq, bool *bad)
+{
+    *bad = false;
+    if (rq->len == 0)
+        return json_object_new_object();
+    json_tokener *tok = json_tokener_new_ex(32);
+    json_object *o = tok ? json_tokener_parse_ex(tok, rq->body, (int)rq->len) : NULL;
+    bool complete = tok && json_tokener_get_error(tok) == json_tokener_success &&
+                    (size_t)json_tokener_get_parse_end(tok) == rq->len;
+    if (tok)
+        json_tokener_free(tok);
+    if (!o || !complete || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        *bad = true;
+        return NULL;
+    }
+    return o;
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* A size given as a number of bytes or a string like "512M". */
+static bool get_size(json_object *o, const char *key, uint64_t *out, bool *present)
+{
+    json_object *v;
+    *present = json_object_object_get_ex(o, key, &v);
+    if (!*present)
+        return true;
+    if (json_object_is_type(v, json_type_int)) {
+        int64_t n = json_object_get_int64(v);
+        *out = (uint64_t)n;
+        return n > 0;
+    }
+    return json_object_is_type(v, json_type_string) && parse_size(json_object_get_string(v), out);
+}
+
+static json_object *summary_json(const struct vm_summary *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(s->name));
+    json_object_object_add(o, "state", json_object_new_string(vm_state_name(s->rt.state)));
+    if (s->config_ok) {
+        json_object_object_add(o, "memory", json_object_new_int64((int64_t)s->cfg.memory));
+        json_object_object_add(o, "cpus", json_object_new_int((int)s->cfg.cpus));
+        json_object_object_add(o, "template", json_object_new_boolean(s->cfg.is_template));
+        json_object_object_add(o, "disk-usage", json_object_new_int64((int64_t)s->disk_usage));
+    } else {
+        json_object_object_add(o, "error", json_object_new_string(s->error));
+    }
+    if (s->rt.pid > 0 && s->rt.state != VM_STOPPED) {
+        json_object_object_add(o, "pid", json_object_new_int64(s->rt.pid));
+        json_object_object_add(o, "uptime", json_object_new_double(s->rt.uptime));
+        json_object_object_add(o, "guest-ready", json_object_new_boolean(s->rt.guest_ready));
+    }
+    return o;
+}
+
+/* CPU seconds and resident bytes of a process, from /proc/PID/stat. */
+static bool proc_usage(long pid, double *cpu_s, uint64_t *rss)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    if (!p)
+        return false;
+    unsigned long utime = 0, stime = 0;
+    long rss_pages = 0;
+    /* After ") ": state(3) ... utime(14) stime(15) ... rss(24). */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
+                      "%*d %*u %*u %ld",
+               &utime, &stime, &rss_pages) != 3)
+        return false;
+    *cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    *rss = (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    return true;
+}
+
+static enum MHD_Result metrics(struct MHD_Connection *c, struct vm_store *st)
+{
+    struct vm_summary *list = NULL;
+    size_t n = 0;
+    struct wirt_error e = {0};
+    if (!vm_list(st, &list, &n, &e))
+        return send_wirt_error(c, &e);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) {
+        free(list);
+        return send_error(c, 500, "out of memory");
+    }
+    fputs("# HELP wirt_vm_running 1 if the VM's VMM runs.\n# TYPE wirt_vm_running gauge\n", out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "wirt_vm_running{vm=\"%s\"} %d\n", list[i].name,
+                list[i].rt.state != VM_STOPPED);
+    fputs("# HELP wirt_vm_memory_bytes Guest RAM configured.\n# TYPE wirt_vm_memory_bytes gauge\n",
+          out);
+    for (size_t i = 0; i < n; i++)
+        if (list[i].config_ok)
+            fprintf(out, "wirt_vm_memory_bytes{vm=\"%s\"} %llu\n", list[i].name,
+                    (unsigned long long)list[i].cfg.memory);
+    fputs("# HELP wirt_vm_disk_usage_bytes Host bytes of the VM's own disks.\n"
+          "# TYPE wirt_vm_disk_usage_bytes gauge\n",
+          out);
+    for (size_t i = 0; i < n; i++)
+        if (list[i].config_ok)
+            fprintf(out, "wirt_vm_disk_usage_bytes{vm=\"%s\"} %llu\n", list[i].name,
+                    (unsigned long long)list[i].disk_usage);
+    fputs("# HELP wirt_vm_cpu_seconds_total CPU time of the VM's VMM process.\n"
+          "# TYPE wirt_vm_cpu_seconds_total counter\n"
+          "# HELP wirt_vm_rss_bytes Resident memory of the VM's VMM process.\n"
+          "# TYPE wirt_vm_rss_bytes gauge\n",
+          out);
+    for (size_t i = 0; i < n; i++) {
+        double cpu;
+        uint64_t rss;
+        if (list[i].rt.state != VM_STOPPED && list[i].rt.pid > 0 &&
+            proc_usage(list[i].rt.pid, &cpu, &rss)) {
+            fprintf(out, "wirt_vm_cpu_seconds_total{vm=\"%s\"} %.2f\n", list[i].name, cpu);
+            fprintf(out, "wirt_vm_rss_bytes{vm=\"%s\"} %llu\n", list[i].name,
+                    (unsigned long long)rss);
+        }
+    }
+    fclose(out);
+    free(list);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result read_log(struct MHD_Connection *c, struct vm_store *st, const char *name)
+{
+    char path[PATH_MAX];
+    vm_path(st, path, sizeof(path), name, SERVE_EVENTS_FILE);
+    json_object *arr = json_object_new_array();
+    FILE *f = fopen(path, "re");
+    if (f) {
+        char line[2048];
+        while (fgets(line, sizeof(line), f)) {
+            json_object *o = json_tokener_parse(line);
+            if (o)
+                json_object_array_add(arr, o);
+        }
+        fclose(f);
+    }
+    return send_json(c, MHD_HTTP_OK, arr);
+}
+
+static bool is(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+/* The API proper: path is what follows /api/v1/. */
+static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const char *method,
+                           const char *path, const struct request *rq, const char *who)
+{
+    char parts[4][VM_NAME_MAX + 2];
+    unsigned np = 0;
+    const char *p = path;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (np == 4 || len >= sizeof(parts[0]))
+            return send_error(c, 404, "no such resource: /api/v1/%.100s", path);
+        memcpy(parts[np], p, len);
+        parts[np++][len] = '\0';
+        p += len + (slash != NULL);
+    }
+    if (np == 1 && is(parts[0], "metrics") && is(method, "GET")) {
+        struct wirt_error e = {0};
+        struct vm_store *st = vm_store_open(sv->store, false, &e);
+        if (!st)
+            return send_wirt_error(c, &e);
+        enum MHD_Result r = metrics(c, st);
+        vm_store_close(st);
+        return r;
+    }
+    if (np == 0 || !is(parts[0], "vms"))
+        return send_error(c, 404, "no such resource: /api/v1/%.100s", path);
+    if (np >= 2 && !vm_name_valid(parts[1]))
+        return send_error(c, 400, "bad VM name '%.70s' (letters, digits, '-', '_', '.')",
+                          parts[1]);
+
+    bool bad = false;
+    json_object *body = parse_body(rq, &bad);
+    if (bad)
+        return send_error(c, 400, "the request body is not a JSON object");
+
+    struct wirt_error e = {0};
+    bool creates = np == 1 || (np == 3 && is(parts[2], "clone"));
+    struct vm_store *st = vm_store_open(sv->store, creates, &e);
+    if (!st) {
+        json_object_put(body);
+        return send_wirt_error(c, &e);
+    }
+    enum MHD_Result ret;
+    const char *name = np >= 2 ? parts[1] : NULL;
+    const char *verb = np >= 3 ? parts[2] : NULL;
+    bool ok = false, logged = true;
+    char action[128] = "";
+
+    if (np == 1 && is(method, "GET")) {
+        struct vm_summary *list = NULL;
+        size_t n = 0;
+        logged = false;
+        if (!vm_list(st, &list, &n, &e)) {
+            ret = send_wirt_error(c, &e);
+        } else {
+            json_object *arr = json_object_new_array();
+            for (size_t i = 0; i < n; i++)
+                json_object_array_add(arr, summary_json(&list[i]));
+            free(list);
+            ret = send_json(c, 200, arr);
+        }
+    } else if (np == 1 && is(method, "POST")) {
+        const char *vname = get_str(body, "name");
+        struct vm_create_opts o = {.from = get_str(body, "from")};
+        bool have;
+        json_object *v;
+        if (!vname || !vm_name_valid(vname)) {
+            ret = send_error(c, 400, "\"name\": a valid VM name is required");
+            logged = false;
+        } else if (!get_size(body, "memory", &o.memory, &have) ||
+                   !get_size(body, "disk-size", &o.disk_size, &have)) {
+            ret = send_error(c, 400, "\"memory\"/\"disk-size\": a size like 512M or bytes");
+            logged = false;
+        } else if (json_object_object_get_ex(body, "cpus", &v) &&
+                   (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
+                    json_object_get_int(v) > 64)) {
+            ret = send_error(c, 400, "\"cpus\": an integer from 1 to 64");
+            logged = false;
+        } else {
+            if (v && json_object_is_type(v, json_type_int))
+                o.cpus = (unsigned)json_object_get_int(v);
+            if (!o.from)
+                o.from = VM_DEFAULT_TEMPLATE;
+            name = vname;
+            snprintf(action, sizeof(action), "create from %.64s", o.from);
+            ok = vm_create(st, vname, &o, &e);
+            ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
+        }
+    } else if (np == 2 && is(method, "GET")) {
+        struct vm_config cfg;
+        struct vm_runtime rt;
+        logged = false;
+        json_object *info = vm_info(st, name, &cfg, &rt, &e);
+        ret = info ? send_json(c, 200, info) : send_wirt_error(c, &e);
+    } else if (np == 2 && is(method, "DELETE")) {
+        snprintf(action, sizeof(action), "delete");
+        ok = vm_delete(st, name, &e);
+        logged = false; /* the directory, and its log, are gone */
+        ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+    } else if (np == 2 && (is(method, "PATCH") || is(method, "POST"))) {
+        /* Settings as `wirt vm set` takes them: {"memory": "1G", "cpus": 2}. */
+        char *settings[16];
+        size_t n = 0;
+        bool badval = false;
+        json_object_object_foreach(body, key, val)
+        {
+            if (n == 16 || strlen(key) > 32 ||
+                !(json_object_is_type(val, json_type_string) ||
+                  json_object_is_type(val, json_type_int))) {
+                badval = true;
+                break;
+            }
+            if (asprintf(&settings[n], "%s=%s", key, json_object_get_string(val)) < 0) {
+                badval = true;
+                break;
+            }
+            n++;
+        }
+        if (badval || n == 0) {
+            ret = send_error(c, 400, "the body must map up to 16 settings to strings or numbers");
+            logged = false;
+        } else {
+            snprintf(action, sizeof(action), "set");
+            for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(action);
+                snprintf(action + l, sizeof(action) - l, " %.40s", settings[i]);
+            }
+            ok = vm_set(st, name, settings, n, &e);
+            ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(settings[i]);
+    } else if (np == 3 && is(method, "GET") && is(verb, "log")) {
+        logged = false;
+        ret = vm_require(st, name, &e) ? read_log(c, st, name) : send_wirt_error(c, &e);
+    } else if (np == 3 && is(method, "GET") && is(verb, "snapshots")) {
+        logged = false;
+        struct vm_config cfg;
+        struct vm_runtime rt;
+        json_object *info = vm_info(st, name, &cfg, &rt, &e);
+        if (!info) {
+            ret = send_wirt_error(c, &e);
+        } else {
+            /* Every disk carries the same snapshots (vm_snapshot does them
+             * all); the first disk's list is the VM's. */
+            json_object *disks, *d0, *snaps;
+            json_object *arr = NULL;
+            if (json_object_object_get_ex(info, "disks", &disks) &&
+                (d0 = json_object_array_get_idx(disks, 0)) &&
+                json_object_object_get_ex(d0, "snapshots", &snaps))
+                arr = json_object_get(snaps);
+            json_object_put(info);
+            ret = send_json(c, 200, arr ? arr : json_object_new_array());
+        }
+    } else if (np == 3 && is(method, "POST") && is(verb, "snapshots")) {
+        const char *snap = get_str(body, "name");
+        if (!snap || !vm_file_name_valid(snap)) {
+            ret = send_error(c, 400, "\"name\": a snapshot name is required");
+            logged = false;
+        } else {
+            snprintf(action, sizeof(action), "snapshot create %.64s", snap);
+            ok = vm_snapshot(st, name, "create", snap, &e);
+            ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
+        }
+    } else if (np == 4 && is(verb, "snapshots") &&
+               (is(method, "DELETE") || is(method, "POST"))) {
+        const char *snap = parts[3];
+        const char *op = is(method, "DELETE") ? "delete" : "revert";
+        if (!vm_file_name_valid(snap)) {
+            ret = send_error(c, 400, "bad snapshot name");
+            logged = false;
+        } else {
+            snprintf(action, sizeof(action), "snapshot %s %.64s", op, snap);
+            ok = vm_snapshot(st, name, op, snap, &e);
+            ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+        }
+    } else if (np == 3 && is(method, "POST") &&
+               (is(verb, "start") || is(verb, "stop") || is(verb, "restart"))) {
+        json_object *v;
+        bool force = json_object_object_get_ex(body, "force", &v) && json_object_get_boolean(v);
+        int timeout = 60;
+        bool tgiven = json_object_object_get_ex(body, "timeout", &v);
+        if (tgiven)
+            timeout = json_object_get_int(v);
+        if (timeout < 1 || timeout > 3600) {
+            ret = send_error(c, 400, "\"timeout\": seconds from 1 to 3600");
+            logged = false;
+        } else {
+            snprintf(action, sizeof(action), "%s%s", verb, force ? " (force)" : "");
+            struct vm_stop_result sr = {0};
+            struct vm_start_result str = {0};
+            ok = true;
+            if (!is(verb, "start"))
+                ok = vm_stop(st, name, force, timeout, tgiven, &sr, &e);
+            if (ok && !is(verb, "stop"))
+                ok = vm_start(st, name, &str, &e);
+            if (!ok) {
+                ret = send_wirt_error(c, &e);
+            } else {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "ok", json_object_new_boolean(true));
+                if (str.pid)
+                    json_object_object_add(o, "pid", json_object_new_int64(str.pid));
+                ret = send_json(c, 200, o);
+            }
+        }
+    } else if (np == 3 && is(method, "POST") && is(verb, "clone")) {
+        const char *dst = get_str(body, "name");
+        json_object *v;
+        bool linked = json_object_object_get_ex(body, "linked", &v) && json_object_get_boolean(v);
+        if (!dst || !vm_name_valid(dst)) {
+            ret = send_error(c, 400, "\"name\": a valid name for the clone is required");
+            logged = false;
+        } else {
+            snprintf(action, sizeof(action), "clone to %.64s%s", dst, linked ? " (linked)" : "");
+            ok = vm_clone(st, name, dst, linked, &e);
+            ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
+        }
+    } else if (np == 3 && is(method, "POST") && is(verb, "template")) {
+        snprintf(action, sizeof(action), "template");
+        ok = vm_make_template(st, name, &e);
+        ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+    } else {
+        logged = false;
+        ret = send_error(c, 404, "no such resource: %s /api/v1/%.100s", method, path);
+    }
+    if (logged && name)
+        log_event(st, name, who, action, ok ? NULL : &e);
+    vm_store_close(st);
+    json_object_put(body);
+    return ret;
+}
+
+static bool token_ok(const struct serve *sv, struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7))
+        return false;
+    h += 7;
+    /* Constant time in the token's length: no timing oracle. */
+    size_t n = strlen(sv->token);
+    if (strlen(h) != n)
+        return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(h[i] ^ sv->token[i]);
+    return diff == 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    (void)version;
+    struct serve *sv = cls;
+    struct request *rq = *con_cls;
+    if (!rq) {
+        rq = calloc(1, sizeof(*rq));
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*data_size) {
+        if (rq->too_big || rq->len + *data_size > SERVE_MAX_BODY) {
+            rq->too_big = true;
+        } else {
+            char *nb = realloc(rq->body, rq->len + *data_size + 1);
+            if (!nb)
+                return MHD_NO;
+            rq->body = nb;
+            memcpy(rq->body + rq->len, data, *data_size);
+            rq->len += *data_size;
+            rq->body[rq->len] = '\0';
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (sv->tcp && !token_ok(sv, c)) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "error",
+                                json_object_new_string("a bearer token is required (Authorization: "
+                                                       "Bearer <STORE/serve.token>)"));
+        const char *text = json_object_to_json_string(o);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+        json_object_put(o);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (rq->too_big)
+        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request body exceeds %d bytes",
+                          SERVE_MAX_BODY);
+    if (!strncmp(url, "/api/v1/", 8))
+        return api(sv, c, method, url + 8, rq, sv->tcp ? "api-token" : "api-unix");
+    return send_error(c, 404, "no such resource: %.100s", url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    struct request *rq = *con_cls;
+    if (rq) {
+        free(rq->body);
+        free(rq);
+        *con_cls = NULL;
+    }
+}
+
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf && n == 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The token in STORE/serve.token, made (0600, 32 random bytes in hex) on
+ * the first TCP start. */
+static bool load_token(struct serve *sv)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/%s", sv->store, SERVE_TOKEN_FILE);
+    mkdir(sv->store, 0700);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        ssize_t n = read(fd, sv->token, 64);
+        close(fd);
+        if (n != 64) {
+            fprintf(stderr, "wirt serve: %s: not a 64-digit token\n", path);
+            return false;
+        }
+        sv->token[64] = '\0';
+        return true;
+    }
+    unsigned char raw[32];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+        return false;
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(sv->token + 2 * i, 3, "%02x", raw[i]);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || write(fd, sv->token, 64) != 64) {
+        fprintf(stderr, "wirt serve: %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+static const char usage[] =
+    "usage: wirt serve [--store DIR] [--socket PATH | --listen ADDR:PORT\n"
+    "                  [--tls-cert FILE --tls-key FILE]]\n"
+    "Serves the REST API of docs/api.md.  Default: the owner-only Unix socket\n"
+    "STORE/serve.sock.  On TCP every request needs the bearer token in\n"
+    "STORE/serve.token; any address but loopback also needs TLS.\n";
+
+int serve_main(int argc, char **argv)
+{
+    struct serve sv = {0};
+    const char *store = getenv("WIRT_STORE");
+    const char *sock = NULL, *listen_at = NULL, *cert = NULL, *key = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (i + 1 >= argc)
+            usage_exit("%s: unknown option or missing value (see wirt serve --help)", a);
+        if (!strcmp(a, "--store"))
+            store = argv[++i];
+        else if (!strcmp(a, "--socket"))
+            sock = argv[++i];
+        else if (!strcmp(a, "--listen"))
+            listen_at = argv[++i];
+        else if (!strcmp(a, "--tls-cert"))
+            cert = argv[++i];
+        else if (!strcmp(a, "--tls-key"))
+            key = argv[++i];
+        else
+            usage_exit("%s: unknown option (see wirt serve --help)", a);
+    }
+    if (!store) {
+        const char *home = getenv("HOME");
+        snprintf(sv.store, sizeof(sv.store), "%s/.local/share/wirt", home ? home : ".");
+    } else if (strlen(store) >= VM_STORE_ROOT_MAX) {
+        usage_exit("--store: path too long");
+    } else {
+        snprintf(sv.store, sizeof(sv.store), "%s", store);
+    }
+    if (sock && listen_at)
+        usage_exit("--socket and --listen: give one");
+    if (!cert != !key)
+        usage_exit("--tls-cert and --tls-key go together");
+    if (cert && !listen_at)
+        usage_exit("--tls-cert: TLS is for --listen");
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    int lfd = -1;
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    char *cert_pem = NULL, *key_pem = NULL;
+    char sockpath[PATH_MAX + 32];
+    if (listen_at) {
+        char host[64];
+        unsigned port;
+        const char *colon = strrchr(listen_at, ':');
+        if (!colon || (size_t)(colon - listen_at) >= sizeof(host) ||
+            sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535)
+            usage_exit("--listen %s: want ADDR:PORT (IPv4)", listen_at);
+        memcpy(host, listen_at, (size_t)(colon - listen_at));
+        host[colon - listen_at] = '\0';
+        if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+            usage_exit("--listen %s: '%s' is not an IPv4 address", listen_at, host);
+        sin.sin_port = htons((uint16_t)port);
+        bool loopback = (ntohl(sin.sin_addr.s_addr) >> 24) == 127;
+        if (!loopback && !cert)
+            usage_exit("--listen %s: not loopback, so --tls-cert and --tls-key are required",
+                       listen_at);
+        if (cert) {
+            cert_pem = read_small_file(cert);
+            key_pem = read_small_file(key);
+            if (!cert_pem || !key_pem)
+                usage_exit("%s: cannot read", !cert_pem ? cert : key);
+            flags |= MHD_USE_TLS;
+        }
+        sv.tcp = true;
+        if (!load_token(&sv))
+            return 1;
+    } else {
+        if (!sock) {
+            mkdir(sv.store, 0700);
+            snprintf(sockpath, sizeof(sockpath), "%s/serve.sock", sv.store);
+        } else {
+            snprintf(sockpath, sizeof(sockpath), "%s", sock);
+        }
+        char err[PATH_MAX + 128];
+        lfd = unix_listen_owner_only(sockpath, 128, err, sizeof(err));
+        if (lfd < 0) {
+            fprintf(stderr, "wirt serve: %s\n", err);
+            return 1;
+        }
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_OptionItem tls[] = {
+        {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, listen_at ? ntohs(sin.sin_port) : 0, NULL, NULL, on_request, &sv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)SERVE_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        listen_at ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_LISTEN_SOCKET,
+        listen_at ? (void *)&sin : (void *)(intptr_t)lfd, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "wirt serve: cannot start the HTTP server on %s\n",
+                listen_at ? listen_at : sockpath);
+        return 1;
+    }
+    fprintf(stderr, "wirt serve: serving %s on %s\n", sv.store, listen_at ? listen_at : sockpath);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!stop_requested)
+        pause();
+    MHD_stop_daemon(d);
+    if (!listen_at)
+        unlink(sockpath);
+    free(cert_pem);
+    free(key_pem);
+    return 0;
+}
