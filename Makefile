@@ -63,7 +63,7 @@ run:
 	$(BUILD)/wirt run
 
 format:
-	clang-format -i $$(find src tests -name '*.[ch]')
+	clang-format -i $$(tools/format-files.sh)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

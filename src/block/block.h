@@ -81,8 +81,8 @@ enum {
      * Probed raw images refuse writes that would change their probed format whether or not
      * this flag is given. */
     BLOCK_OPEN_GUEST = 1 << 3,
-    BLOCK_OPEN_REPAIR = 1 << 4,     /* for image_check with repair: open an image marked corrupt
-                                     * read-write (a clean repair clears the mark) */
+    BLOCK_OPEN_REPAIR = 1 << 4, /* for image_check with repair: open an image marked corrupt
+                                 * read-write (a clean repair clears the mark) */
 };
 
 /* The deepest backing chain block_open accepts (counting the top image): the one limit every

@@ -75,8 +75,9 @@ static int check_data_cluster(struct qcow2 *s, uint64_t host, bool for_write)
     if (s->corrupt_signalled)
         return -EIO;
     if (host & (s->cs - 1))
-        return qcow2_signal_corruption(s, "data cluster offset 0x%" PRIx64 " is not aligned to "
-                                          "the cluster size",
+        return qcow2_signal_corruption(s,
+                                       "data cluster offset 0x%" PRIx64 " is not aligned to "
+                                       "the cluster size",
                                        host);
     int r = qcow2_check_host_range(s, host, s->cs, "data cluster");
     if (r)
@@ -85,8 +86,7 @@ static int check_data_cluster(struct qcow2 *s, uint64_t host, bool for_write)
         return qcow2_pre_write_check(s, 0, host, s->cs, "guest data cluster");
     int k = qcow2_meta_overlap(s, QCOW2_META_ALL, host, s->cs);
     if (k > 0)
-        return qcow2_signal_corruption(s, "guest data cluster at 0x%" PRIx64 " is metadata",
-                                       host);
+        return qcow2_signal_corruption(s, "guest data cluster at 0x%" PRIx64 " is metadata", host);
     return k;
 }
 

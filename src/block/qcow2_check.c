@@ -126,9 +126,8 @@ static void walk_l1(struct ck *k, const uint64_t *l1, uint32_t l1_size, bool act
                 break;
             }
         }
-        if (l2_changed &&
-            (qcow2_pre_write_check(s, QCOW2_META_L2, l2off, s->cs, "L2 table") ||
-             block_pwrite_full(s->fd, k->l2buf, s->cs, l2off)))
+        if (l2_changed && (qcow2_pre_write_check(s, QCOW2_META_L2, l2off, s->cs, "L2 table") ||
+                           block_pwrite_full(s->fd, k->l2buf, s->cs, l2off)))
             k->res->check_errors++;
     }
 }

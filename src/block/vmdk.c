@@ -60,8 +60,8 @@ struct vmdk {
     bool compressed;
     uint32_t gd_entries;
     struct table32 gd;
-    uint32_t *gt;          /* the one cached grain table */
-    uint32_t gt_index;     /* which GD entry gt holds; UINT32_MAX = none */
+    uint32_t *gt;      /* the one cached grain table */
+    uint32_t gt_index; /* which GD entry gt holds; UINT32_MAX = none */
     /* A GD entry (grain table sector) whose table reads all zeroes (0 = none): a hostile
      * directory naming one empty table millions of times is walked a table at a time. */
     uint32_t empty_gt;
@@ -258,8 +258,7 @@ static int vmdk_open(struct block_dev *bd, int fd, unsigned flags, char *err, si
                         "%s: VMDK capacity %" PRIu64 " sectors needs a grain directory of %" PRIu64
                         " entries (at most %u)",
                         name, v->h.capacity, gde, VMDK_MAX_GD_ENTRIES);
-    if ( !in_file(v, v->h.gd_offset * SECTOR, gde * 4) ||
-        v->h.gd_offset > UINT64_MAX / SECTOR)
+    if (!in_file(v, v->h.gd_offset * SECTOR, gde * 4) || v->h.gd_offset > UINT64_MAX / SECTOR)
         BLOCK_OPEN_FAIL(-EINVAL,
                         "%s: VMDK grain directory (%" PRIu64 " entries) lies outside the file",
                         name, gde);

@@ -15,23 +15,117 @@
 
 #include <stdint.h>
 
+/* clang-format off: one entry per line, as clang-format cannot keep X-lists stable */
 #define DECODE_OPS(X)                                                                              \
     X(DECODE)                                                                                      \
-    X(END) X(CROSS) X(JIT) X(ILLEGAL) X(NOP) X(LUI) X(AUIPC) X(JAL) X(JALR) X(BEQ) X(BNE) X(BLT) X(BGE)   \
-        X(BLTU) X(BGEU) X(LB) X(LH) X(LW) X(LD) X(LBU) X(LHU) X(LWU) X(SB) X(SH) X(SW) X(SD)       \
-            X(ADDI) X(SLTI) X(SLTIU) X(XORI) X(ORI) X(ANDI) X(SLLI) X(SRLI) X(SRAI) X(ADD) X(SUB)  \
-                X(SLL) X(SLT) X(SLTU) X(XOR) X(SRL) X(SRA) X(OR) X(AND) X(ADDIW) X(SLLIW) X(SRLIW) \
-                    X(SRAIW) X(ADDW) X(SUBW) X(SLLW) X(SRLW) X(SRAW) X(MUL) X(MULH) X(MULHSU)      \
-                        X(MULHU) X(DIV) X(DIVU) X(REM) X(REMU) X(MULW) X(DIVW) X(DIVUW) X(REMW)    \
-                            X(REMUW) X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI)          \
-                                X(SFENCE_VMA) X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI)       \
-                                    X(CSRRCI) X(LR_W) X(SC_W) X(AMOSWAP_W) X(AMOADD_W) X(AMOXOR_W) \
-                                        X(AMOAND_W) X(AMOOR_W) X(AMOMIN_W) X(AMOMAX_W)             \
-                                            X(AMOMINU_W) X(AMOMAXU_W) X(LR_D) X(SC_D) X(AMOSWAP_D) \
-                                                X(AMOADD_D) X(AMOXOR_D) X(AMOAND_D) X(AMOOR_D)     \
-                                                    X(AMOMIN_D) X(AMOMAX_D) X(AMOMINU_D)           \
-                                                        X(AMOMAXU_D) X(FLW) X(FLD) X(FSW) X(FSD)   \
-                                                            X(FP)
+    X(END)                                                                                         \
+    X(CROSS)                                                                                       \
+    X(JIT)                                                                                         \
+    X(ILLEGAL)                                                                                     \
+    X(NOP)                                                                                         \
+    X(LUI)                                                                                         \
+    X(AUIPC)                                                                                       \
+    X(JAL)                                                                                         \
+    X(JALR)                                                                                        \
+    X(BEQ)                                                                                         \
+    X(BNE)                                                                                         \
+    X(BLT)                                                                                         \
+    X(BGE)                                                                                         \
+    X(BLTU)                                                                                        \
+    X(BGEU)                                                                                        \
+    X(LB)                                                                                          \
+    X(LH)                                                                                          \
+    X(LW)                                                                                          \
+    X(LD)                                                                                          \
+    X(LBU)                                                                                         \
+    X(LHU)                                                                                         \
+    X(LWU)                                                                                         \
+    X(SB)                                                                                          \
+    X(SH)                                                                                          \
+    X(SW)                                                                                          \
+    X(SD)                                                                                          \
+    X(ADDI)                                                                                        \
+    X(SLTI)                                                                                        \
+    X(SLTIU)                                                                                       \
+    X(XORI)                                                                                        \
+    X(ORI)                                                                                         \
+    X(ANDI)                                                                                        \
+    X(SLLI)                                                                                        \
+    X(SRLI)                                                                                        \
+    X(SRAI)                                                                                        \
+    X(ADD)                                                                                         \
+    X(SUB)                                                                                         \
+    X(SLL)                                                                                         \
+    X(SLT)                                                                                         \
+    X(SLTU)                                                                                        \
+    X(XOR)                                                                                         \
+    X(SRL)                                                                                         \
+    X(SRA)                                                                                         \
+    X(OR)                                                                                          \
+    X(AND)                                                                                         \
+    X(ADDIW)                                                                                       \
+    X(SLLIW)                                                                                       \
+    X(SRLIW)                                                                                       \
+    X(SRAIW)                                                                                       \
+    X(ADDW)                                                                                        \
+    X(SUBW)                                                                                        \
+    X(SLLW)                                                                                        \
+    X(SRLW)                                                                                        \
+    X(SRAW)                                                                                        \
+    X(MUL)                                                                                         \
+    X(MULH)                                                                                        \
+    X(MULHSU)                                                                                      \
+    X(MULHU)                                                                                       \
+    X(DIV)                                                                                         \
+    X(DIVU)                                                                                        \
+    X(REM)                                                                                         \
+    X(REMU)                                                                                        \
+    X(MULW)                                                                                        \
+    X(DIVW)                                                                                        \
+    X(DIVUW)                                                                                       \
+    X(REMW)                                                                                        \
+    X(REMUW)                                                                                       \
+    X(FENCE_I)                                                                                     \
+    X(ECALL)                                                                                       \
+    X(EBREAK)                                                                                      \
+    X(MRET)                                                                                        \
+    X(SRET)                                                                                        \
+    X(WFI)                                                                                         \
+    X(SFENCE_VMA)                                                                                  \
+    X(CSRRW)                                                                                       \
+    X(CSRRS)                                                                                       \
+    X(CSRRC)                                                                                       \
+    X(CSRRWI)                                                                                      \
+    X(CSRRSI)                                                                                      \
+    X(CSRRCI)                                                                                      \
+    X(LR_W)                                                                                        \
+    X(SC_W)                                                                                        \
+    X(AMOSWAP_W)                                                                                   \
+    X(AMOADD_W)                                                                                    \
+    X(AMOXOR_W)                                                                                    \
+    X(AMOAND_W)                                                                                    \
+    X(AMOOR_W)                                                                                     \
+    X(AMOMIN_W)                                                                                    \
+    X(AMOMAX_W)                                                                                    \
+    X(AMOMINU_W)                                                                                   \
+    X(AMOMAXU_W)                                                                                   \
+    X(LR_D)                                                                                        \
+    X(SC_D)                                                                                        \
+    X(AMOSWAP_D)                                                                                   \
+    X(AMOADD_D)                                                                                    \
+    X(AMOXOR_D)                                                                                    \
+    X(AMOAND_D)                                                                                    \
+    X(AMOOR_D)                                                                                     \
+    X(AMOMIN_D)                                                                                    \
+    X(AMOMAX_D)                                                                                    \
+    X(AMOMINU_D)                                                                                   \
+    X(AMOMAXU_D)                                                                                   \
+    X(FLW)                                                                                         \
+    X(FLD)                                                                                         \
+    X(FSW)                                                                                         \
+    X(FSD)                                                                                         \
+    X(FP)
+/* clang-format on */
 
 enum dinsn_op {
 #define DECODE_ENUM(name) OP_##name,

@@ -302,14 +302,31 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
 }
 
 /* The order of fields in the stream; load reads them back the same way. */
+/* clang-format off: one entry per line, as clang-format cannot keep X-lists stable */
 #define HART_U64_FIELDS(X)                                                                         \
     X(pc)                                                                                          \
     X(mstatus)                                                                                     \
     X(medeleg)                                                                                     \
     X(mideleg)                                                                                     \
     X(mie)                                                                                         \
-    X(mip_sw) X(mtvec) X(stvec) X(mepc) X(sepc) X(mcause) X(scause) X(mtval) X(stval) X(mscratch)  \
-        X(sscratch) X(satp) X(menvcfg) X(senvcfg) X(stimecmp) X(mcycle) X(minstret)
+    X(mip_sw)                                                                                      \
+    X(mtvec)                                                                                       \
+    X(stvec)                                                                                       \
+    X(mepc)                                                                                        \
+    X(sepc)                                                                                        \
+    X(mcause)                                                                                      \
+    X(scause)                                                                                      \
+    X(mtval)                                                                                       \
+    X(stval)                                                                                       \
+    X(mscratch)                                                                                    \
+    X(sscratch)                                                                                    \
+    X(satp)                                                                                        \
+    X(menvcfg)                                                                                     \
+    X(senvcfg)                                                                                     \
+    X(stimecmp)                                                                                    \
+    X(mcycle)                                                                                      \
+    X(minstret)
+/* clang-format on */
 
 void hart_save(struct hart *h, struct state_writer *w)
 {

@@ -17,7 +17,7 @@
 #include "util/log.h"
 #include "util/unix_socket.h"
 
-#define CTRL_A 0x01
+#define CTRL_A      0x01
 #define LOG_LIMIT   (1u << 20) /* rotate console.log to console.log.1 beyond this */
 #define REPLAY_SIZE 4096       /* log tail sent to a client that attaches */
 
@@ -30,8 +30,8 @@ struct console {
     void *sink_opaque;
     uint8_t pending[256]; /* input the sink has not taken yet */
     size_t pending_len, pending_pos;
-    bool escape;      /* the previous byte was Ctrl-A */
-    bool reading;     /* fd is watched */
+    bool escape;  /* the previous byte was Ctrl-A */
+    bool reading; /* fd is watched */
     bool eof;
     /* Detached mode: in_fd is the client (-1 for none), out_fd unused. */
     bool detached;
@@ -112,8 +112,8 @@ static void watch(struct console *c, bool on)
 static void drain(struct console *c)
 {
     while (c->pending_pos < c->pending_len && c->sink) {
-        size_t n = c->sink(c->sink_opaque, c->pending + c->pending_pos,
-                           c->pending_len - c->pending_pos);
+        size_t n =
+            c->sink(c->sink_opaque, c->pending + c->pending_pos, c->pending_len - c->pending_pos);
         if (n == 0)
             break;
         c->pending_pos += n;

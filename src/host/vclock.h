@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define VCLOCK_HZ 10000000ULL
+#define VCLOCK_HZ   10000000ULL
 #define NS_PER_TICK (1000000000ULL / VCLOCK_HZ)
 
 struct vclock {
@@ -31,7 +31,8 @@ static inline void vclock_init(struct vclock *c)
 
 static inline uint64_t vclock_mtime(const struct vclock *c)
 {
-    return (uint64_t)((int64_t)host_monotonic_ns() - __atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED)) /
+    return (uint64_t)((int64_t)host_monotonic_ns() -
+                      __atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED)) /
            NS_PER_TICK;
 }
 
@@ -47,7 +48,8 @@ static inline uint64_t vclock_deadline_ns(const struct vclock *c, uint64_t mtime
 {
     if (mtime > (UINT64_MAX / 2) / NS_PER_TICK)
         return UINT64_MAX;
-    return (uint64_t)(__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED) + (int64_t)(mtime * NS_PER_TICK));
+    return (uint64_t)(__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED) +
+                      (int64_t)(mtime * NS_PER_TICK));
 }
 
 #endif

@@ -23,9 +23,9 @@ struct state_reader;
 
 /* What the machine builder decided about a device; passed to fdt(). */
 struct dev_placement {
-    uint64_t base;   /* guest-physical base address */
-    uint64_t size;   /* size of the MMIO range */
-    unsigned irq;    /* first PLIC source number, 0 if none */
+    uint64_t base;         /* guest-physical base address */
+    uint64_t size;         /* size of the MMIO range */
+    unsigned irq;          /* first PLIC source number, 0 if none */
     uint32_t phandle_plic; /* phandle of the interrupt controller */
 };
 

@@ -58,7 +58,7 @@ struct board_config {
     const char *kernel; /* Linux Image or ELF; with bios it is the next stage */
     const char *initrd;
     const char *append;
-    const char *elf;    /* bare-metal program with HTIF (--elf) */
+    const char *elf; /* bare-metal program with HTIF (--elf) */
 };
 
 struct board_images; /* the files loaded at boot, kept for reboot */
@@ -98,7 +98,7 @@ struct board {
     bool reset_requested;
     bool power_off;
     bool paused;
-    uint64_t paused_mtime; /* the guest's clock stands still while paused */
+    uint64_t paused_mtime;     /* the guest's clock stands still while paused */
     pthread_cond_t state_cond; /* signalled on resume and power-off */
     uint64_t started_ns;       /* host monotonic time of the boot */
     board_event_cb on_event;   /* NULL: nobody watches */

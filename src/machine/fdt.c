@@ -39,7 +39,8 @@ static int write_cpus(void *fdt, const struct board *b)
         err |= fdt_property_string(fdt, "riscv,isa-base", "rv64i");
         char exts[512];
         size_t len = 0;
-        for (const char *const *e = hart_isa_extensions; *e && len + strlen(*e) + 1 < sizeof(exts); e++) {
+        for (const char *const *e = hart_isa_extensions; *e && len + strlen(*e) + 1 < sizeof(exts);
+             e++) {
             memcpy(exts + len, *e, strlen(*e) + 1);
             len += strlen(*e) + 1;
         }

@@ -42,7 +42,8 @@ bool load_file(const char *path, size_t max, struct loaded_file *out, char *err,
     while (done < out->size) {
         ssize_t n = read(fd, out->data + done, out->size - done);
         if (n <= 0) {
-            snprintf(err, errlen, "%s: read error: %s", path, n < 0 ? strerror(errno) : "short read");
+            snprintf(err, errlen, "%s: read error: %s", path,
+                     n < 0 ? strerror(errno) : "short read");
             close(fd);
             free_file(out);
             return false;
@@ -69,7 +70,8 @@ static uint64_t get_le64(const uint8_t *p)
 
 enum image_kind detect_image_kind(const struct loaded_file *f)
 {
-    if (f->size >= 64 && (!memcmp(f->data + 56, "RSC\x05", 4) || !memcmp(f->data + 48, "RISCV\0\0\0", 8)))
+    if (f->size >= 64 &&
+        (!memcmp(f->data + 56, "RSC\x05", 4) || !memcmp(f->data + 48, "RISCV\0\0\0", 8)))
         return IMAGE_LINUX;
     if (f->size >= sizeof(Elf64_Ehdr) && !memcmp(f->data, ELFMAG, SELFMAG))
         return IMAGE_ELF;
@@ -162,9 +164,8 @@ bool load_elf(struct bus *bus, const struct loaded_file *f, const char *path, st
         }
         uint8_t *dst = bus_ram_ptr(bus, ph[i].p_paddr, ph[i].p_memsz);
         if (!dst) {
-            snprintf(err, errlen,
-                     "%s: segment %u at 0x%llx (%llu bytes) does not fit in guest RAM", path, i,
-                     (unsigned long long)ph[i].p_paddr, (unsigned long long)ph[i].p_memsz);
+            snprintf(err, errlen, "%s: segment %u at 0x%llx (%llu bytes) does not fit in guest RAM",
+                     path, i, (unsigned long long)ph[i].p_paddr, (unsigned long long)ph[i].p_memsz);
             return false;
         }
         memcpy(dst, f->data + ph[i].p_offset, ph[i].p_filesz);

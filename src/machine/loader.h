@@ -33,7 +33,7 @@ bool load_blob(struct bus *bus, uint64_t pa, const void *data, size_t size);
 
 struct elf_info {
     uint64_t entry;
-    uint64_t low, high; /* physical extent of the loaded segments */
+    uint64_t low, high;        /* physical extent of the loaded segments */
     uint64_t tohost, fromhost; /* 0 if the symbols are absent */
 };
 /* Loads an ELF64 RISC-V executable's PT_LOAD segments at their physical

@@ -34,11 +34,11 @@
 #include "machine/loader.h"
 #include "util/log.h"
 
-#define KERNEL_OFFSET  (2ULL << 20)
-#define FDT_ALIGN      (2ULL << 20)
+#define KERNEL_OFFSET      (2ULL << 20)
+#define FDT_ALIGN          (2ULL << 20)
 #define FW_DYNAMIC_MAGIC   0x4942534fULL /* "OSBI" */
 #define FW_DYNAMIC_VERSION 2
-#define PRIV_S 1
+#define PRIV_S             1
 
 struct board_images {
     struct loaded_file bios, kernel, initrd, elf;
@@ -221,11 +221,12 @@ static bool add_builtin_devices(struct board *b)
     plic_set_cpu_phandles(b->plic, phandles, b->nharts);
     clint_set_cpu_phandles(clint, phandles, b->nharts);
     b->uart = uart;
-    bool ok = board_add_device(b, VIRT_TEST_BASE, VIRT_TEST_SIZE, 0, &syscon_ops, syscon) &&
-              board_add_device(b, VIRT_RTC_BASE, VIRT_RTC_SIZE, VIRT_RTC_IRQ, &goldfish_rtc_ops, rtc) &&
-              board_add_device(b, VIRT_CLINT_BASE, VIRT_CLINT_SIZE, 0, &clint_ops, clint) &&
-              board_add_device(b, VIRT_PLIC_BASE, VIRT_PLIC_SIZE, 0, &plic_ops, b->plic) &&
-              board_add_device(b, VIRT_UART0_BASE, VIRT_UART0_SIZE, VIRT_UART0_IRQ, &uart16550_ops, uart);
+    bool ok =
+        board_add_device(b, VIRT_TEST_BASE, VIRT_TEST_SIZE, 0, &syscon_ops, syscon) &&
+        board_add_device(b, VIRT_RTC_BASE, VIRT_RTC_SIZE, VIRT_RTC_IRQ, &goldfish_rtc_ops, rtc) &&
+        board_add_device(b, VIRT_CLINT_BASE, VIRT_CLINT_SIZE, 0, &clint_ops, clint) &&
+        board_add_device(b, VIRT_PLIC_BASE, VIRT_PLIC_SIZE, 0, &plic_ops, b->plic) &&
+        board_add_device(b, VIRT_UART0_BASE, VIRT_UART0_SIZE, VIRT_UART0_IRQ, &uart16550_ops, uart);
     if (ok && b->cfg.elf && b->images->elf_info.tohost) {
         const struct elf_info *ei = &b->images->elf_info;
         struct htif_callbacks hcb = {.tx = uart_tx, .power = on_power, .opaque = b};

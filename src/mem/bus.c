@@ -8,8 +8,8 @@
 bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size)
 {
     memset(bus, 0, sizeof(*bus));
-    void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return false;
     bus->ram = p;
@@ -81,7 +81,8 @@ bool bus_page_is_plain_ram(const struct bus *bus, uint64_t pa)
         return false;
     for (unsigned i = 0; i < bus->nregions; i++) {
         const struct bus_region *r = &bus->regions[i];
-        if (r->overlays_ram && ranges_overlap(page, (uint64_t)1 << BUS_PAGE_SHIFT, r->base, r->size))
+        if (r->overlays_ram &&
+            ranges_overlap(page, (uint64_t)1 << BUS_PAGE_SHIFT, r->base, r->size))
             return false;
     }
     return true;

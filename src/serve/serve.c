@@ -103,12 +103,16 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 static unsigned status_of(const struct wirt_error *e)
 {
     switch (e->code) {
-    case WIRT_ERR_INVALID: return MHD_HTTP_BAD_REQUEST;
-    case WIRT_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
+    case WIRT_ERR_INVALID:
+        return MHD_HTTP_BAD_REQUEST;
+    case WIRT_ERR_NOT_FOUND:
+        return MHD_HTTP_NOT_FOUND;
     case WIRT_ERR_EXISTS:
     case WIRT_ERR_BUSY:
-    case WIRT_ERR_STATE: return MHD_HTTP_CONFLICT;
-    default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    case WIRT_ERR_STATE:
+        return MHD_HTTP_CONFLICT;
+    default:
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
 }
 
@@ -236,8 +240,9 @@ static bool proc_usage(long pid, double *cpu_s, uint64_t *rss)
     unsigned long utime = 0, stime = 0;
     long rss_pages = 0;
     /* After ") ": state(3) ... utime(14) stime(15) ... rss(24). */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
-                      "%*d %*u %*u %ld",
+    if (sscanf(p + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
+               "%*d %*u %*u %ld",
                &utime, &stime, &rss_pages) != 3)
         return false;
     *cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
@@ -355,8 +360,7 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
     if (np == 0 || !is(parts[0], "vms"))
         return send_error(c, 404, "no such resource: /api/v1/%.100s", path);
     if (np >= 2 && !vm_name_valid(parts[1]))
-        return send_error(c, 400, "bad VM name '%.70s' (letters, digits, '-', '_', '.')",
-                          parts[1]);
+        return send_error(c, 400, "bad VM name '%.70s' (letters, digits, '-', '_', '.')", parts[1]);
 
     bool bad = false;
     json_object *body = parse_body(rq, &bad);
@@ -492,8 +496,7 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
             ok = vm_snapshot(st, name, "create", snap, &e);
             ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
         }
-    } else if (np == 4 && is(verb, "snapshots") &&
-               (is(method, "DELETE") || is(method, "POST"))) {
+    } else if (np == 4 && is(verb, "snapshots") && (is(method, "DELETE") || is(method, "POST"))) {
         const char *snap = parts[3];
         const char *op = is(method, "DELETE") ? "delete" : "revert";
         if (!vm_file_name_valid(snap)) {
@@ -609,8 +612,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (sv->tcp && !token_ok(sv, c)) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "error",
-                                json_object_new_string("a bearer token is required (Authorization: "
-                                                       "Bearer <STORE/serve.token>)"));
+                               json_object_new_string("a bearer token is required (Authorization: "
+                                                      "Bearer <STORE/serve.token>)"));
         const char *text = json_object_to_json_string(o);
         struct MHD_Response *r =
             MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);

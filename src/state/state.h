@@ -28,7 +28,7 @@ struct state_reader {
     size_t len, pos;
     size_t section_end; /* end of the section being read */
     bool in_section;
-    bool failed;        /* truncated or malformed */
+    bool failed; /* truncated or malformed */
 };
 
 void state_writer_init(struct state_writer *w);

@@ -17,14 +17,28 @@ bool parse_size(const char *text, uint64_t *out)
         return false;
     unsigned shift = 0;
     switch (toupper((unsigned char)*end)) {
-    case 'K': shift = 10; break;
-    case 'M': shift = 20; break;
-    case 'G': shift = 30; break;
-    case 'T': shift = 40; break;
-    case 'P': shift = 50; break;
-    case 'E': shift = 60; break;
-    case '\0': break;
-    default: return false;
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case 'T':
+        shift = 40;
+        break;
+    case 'P':
+        shift = 50;
+        break;
+    case 'E':
+        shift = 60;
+        break;
+    case '\0':
+        break;
+    default:
+        return false;
     }
     if (shift) {
         end++;
