@@ -65,10 +65,15 @@ static bool fp_enabled(const struct hart *h)
 uint64_t hart_step(struct hart *h, uint64_t max_insns)
 {
     uint64_t done = 0;
+    /* Sequentially consistent with the dirty-log syncer's bump of
+     * dirty_gen: either it sees us in here and waits, or we see its gen. */
+    atomic_store(&h->in_step, true);
+    hart_dirty_log_follow(h);
     while (done < max_insns && !atomic_load_explicit(&h->stop_req, memory_order_relaxed)) {
         if (atomic_exchange_explicit(&h->check, 0, memory_order_acq_rel)) {
             dcache_apply_dma(h);
             dcache_detach_pending(h);
+            hart_dirty_log_follow(h);
         }
         if (hart_take_interrupt(h))
             h->arch.wfi = false;
@@ -80,5 +85,6 @@ uint64_t hart_step(struct hart *h, uint64_t max_insns)
         h->stats.runs++;
         done += h->trace ? exec_trace(h, max_insns - done) : exec_fast(h, max_insns - done);
     }
+    atomic_store(&h->in_step, false);
     return done;
 }

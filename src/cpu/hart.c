@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpu/hart_internal.h"
 #include "cpu/jit.h"
@@ -242,6 +243,34 @@ static void kick(struct hart *h)
     pthread_mutex_unlock(&h->lock);
 }
 
+void hart_dirty_log_follow(struct hart *h)
+{
+    unsigned gen = atomic_load(&h->bus->dirty_gen);
+    if (gen == h->dirty_gen_seen)
+        return;
+    /* Every store now misses the TLB once per page and marks it there. */
+    memset(h->tlb[ACC_STORE], 0xff, sizeof(h->tlb[ACC_STORE]));
+    for (unsigned m = 0; m < MMU_N; m++)
+        h->tlb_dirty &= ~(1u << (ACC_STORE * MMU_N + m));
+    h->dirty_gen_seen = gen;
+    atomic_store(&h->dirty_gen_ack, gen);
+}
+
+void hart_dirty_log_sync(struct hart *h)
+{
+    unsigned gen = atomic_load(&h->bus->dirty_gen);
+    kick(h);
+    /* A hart answers at its next instruction boundary that looks at
+     * `check` (microseconds); one in WFI is woken by the kick. */
+    for (unsigned spins = 0; atomic_load(&h->in_step) && atomic_load(&h->dirty_gen_ack) != gen;
+         spins++) {
+        struct timespec ts = {0, spins < 100 ? 10000 : 1000000};
+        nanosleep(&ts, NULL);
+        if (spins % 100 == 99)
+            kick(h);
+    }
+}
+
 void hart_stop(struct hart *h)
 {
     atomic_store_explicit(&h->stop_req, true, memory_order_release);
@@ -439,6 +468,10 @@ static void soft_set_irq(void *target, unsigned num, bool level)
 {
     hart_set_irq(soft_hart(target), num, level);
 }
+static void soft_dirty_log_sync(struct vcpu *v)
+{
+    hart_dirty_log_sync(soft_hart(v));
+}
 static void soft_save(struct vcpu *v, struct state_writer *w)
 {
     hart_save(soft_hart(v), w);
@@ -456,6 +489,7 @@ const struct vcpu_ops vcpu_soft = {
     .run = soft_run,
     .stop = soft_stop,
     .set_irq = soft_set_irq,
+    .dirty_log_sync = soft_dirty_log_sync,
     .save = soft_save,
     .load = soft_load,
 };

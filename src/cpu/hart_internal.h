@@ -229,6 +229,14 @@ struct hart {
     uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
     uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
 
+    /* Dirty-page log (mem/bus.h): the bus's dirty_gen this hart last
+     * emptied its store TLB for (acknowledged in dirty_gen_ack), and
+     * whether hart_step is running (a hart outside it catches up on
+     * entry, so nobody needs to wait for it). */
+    unsigned dirty_gen_seen;
+    atomic_uint dirty_gen_ack;
+    atomic_bool in_step;
+
     /* Cross-thread: "look at me" flag, stop. */
     atomic_int check;
     atomic_bool stop_req;
@@ -278,6 +286,13 @@ struct hart {
  * with nothing pending or hart_stop() was called.  Returns the number of
  * instructions executed plus traps taken. */
 uint64_t hart_step(struct hart *h, uint64_t max_insns);
+
+/* Empties the store TLB if the bus's dirty_gen moved (hart thread). */
+void hart_dirty_log_follow(struct hart *h);
+/* Returns once every later store of h to RAM marks the dirty log: h has
+ * acknowledged the bus's current dirty_gen or is outside hart_step.
+ * Any thread but h's own; the caller must not hold the I/O lock. */
+void hart_dirty_log_sync(struct hart *h);
 
 /* Turns the instruction and trap trace on or off (also WIRT_TRACE=1 at
  * hart_new; WIRT_TRACE=traps traces only traps and interrupts). */

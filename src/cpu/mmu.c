@@ -90,10 +90,10 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
 
     for (;;) {
         uint64_t a = (h->arch.satp & PPN_MASK) << PAGE_SHIFT;
-        uint64_t pte, *ptep;
+        uint64_t pte, *ptep, pte_pa;
         int i;
         for (i = (int)levels - 1;; i--) {
-            uint64_t pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
+            pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
             ptep = bus_ram_ptr(h->bus, pte_pa, 8);
             if (!ptep)
                 return MMU_ACCESS_FAULT;
@@ -132,7 +132,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             uint64_t expected = pte;
             if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
                                              __ATOMIC_ACQUIRE))
-                continue; /* the PTE changed under us: walk again */
+                continue;                      /* the PTE changed under us: walk again */
+            bus_dirty_note(h->bus, pte_pa, 8); /* A/D updates are RAM writes too */
         }
         uint64_t off_mask = (1ULL << (12 + 9 * i)) - 1;
         *pa = (ppn << PAGE_SHIFT) | (va & off_mask);
@@ -233,12 +234,17 @@ static uint64_t io_pa(const struct tlb_entry *e, uint64_t va)
     return va + (uint64_t)e->addend;
 }
 
+/* The physical address a RAM TLB entry maps va to. */
+static uint64_t ram_pa(struct hart *h, const struct tlb_entry *e, uint64_t va)
+{
+    return (uint64_t)((uint8_t *)(e->addend + va) - h->bus->ram) + h->bus->ram_base;
+}
+
 /* The store through a TLB_CODE entry changed decoded code. */
 static void code_written(struct hart *h, const struct tlb_entry *e, uint64_t va, unsigned size)
 {
-    uint64_t pa = (uint64_t)((uint8_t *)(e->addend + va) - h->bus->ram) + h->bus->ram_base;
     h->stats.code_store++;
-    dcache_invalidate_range(h, pa, size);
+    dcache_invalidate_range(h, ram_pa(h, e, va), size);
 }
 
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
@@ -323,6 +329,10 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         return true;
     }
     memcpy((void *)(e->addend + va), &val, size);
+    /* While the dirty log is on, a store TLB entry exists only for pages
+     * marked since the last bump of dirty_gen: the fast path needs no
+     * check, and every fill (and every slow store) lands here. */
+    bus_dirty_note(h->bus, ram_pa(h, e, va), size);
     if (e->tag & TLB_CODE)
         code_written(h, e, va, size);
     return true;
@@ -353,9 +363,13 @@ void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
         hart_raise(h, access_fault_cause[acc], va);
         return NULL;
     }
-    /* Invalidating before the write is enough: slots re-decode lazily. */
+    /* Invalidating before the write is enough: slots re-decode lazily;
+     * marking before it too, as the page is sent only after the harts
+     * have acknowledged the next dirty_gen (they finish this AMO first). */
     if (e->tag & TLB_CODE)
         code_written(h, e, va, size);
+    if (acc == ACC_STORE)
+        bus_dirty_note(h->bus, ram_pa(h, e, va), size);
     return (void *)(e->addend + va);
 }
 

@@ -59,6 +59,12 @@ struct vcpu_ops {
     void (*stop)(struct vcpu *v);
     /* target is the struct vcpu; num is IRQ_M_EXT etc. */
     void (*set_irq)(void *target, unsigned num, bool level);
+    /* Returns once every later write of v to guest RAM marks the bus's
+     * dirty-page log (mem/bus.h), after the caller bumped bus.dirty_gen:
+     * the soft engine drops its writable TLB entries, a KVM engine would
+     * use KVM_GET_DIRTY_LOG's write protection.  Any thread, never
+     * with the I/O lock held. */
+    void (*dirty_log_sync)(struct vcpu *v);
     void (*save)(struct vcpu *v, struct state_writer *w);
     bool (*load)(struct vcpu *v, struct state_reader *r, uint32_t version);
 };
@@ -92,6 +98,10 @@ static inline void vcpu_stop(struct vcpu *v)
 static inline void (*vcpu_irq_setter(const struct vcpu *v))(void *, unsigned, bool)
 {
     return v->ops->set_irq;
+}
+static inline void vcpu_dirty_log_sync(struct vcpu *v)
+{
+    v->ops->dirty_log_sync(v);
 }
 static inline void vcpu_save(struct vcpu *v, struct state_writer *w)
 {

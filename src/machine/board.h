@@ -130,6 +130,18 @@ void board_request_reset(struct board *b);
 void board_pause(struct board *b);
 void board_resume(struct board *b);
 
+/* The dirty-page log of guest RAM (live migration, continuous
+ * checkpoints): every write to RAM after start marks its 4 KiB page,
+ * whoever makes it (harts' stores, compiled code, AMOs, page-table A/D
+ * updates, device DMA, loaders).  take moves the marks into
+ * bitmap[bus_dirty_log_words()] and re-arms the harts before returning,
+ * so a page written after it returns is marked again: copy the pages it
+ * returned only after it returned.  Call without the I/O lock (the
+ * harts may be waiting for it); start returns false when out of memory. */
+bool board_dirty_log_start(struct board *b);
+uint64_t board_dirty_log_take(struct board *b, uint64_t *bitmap);
+void board_dirty_log_stop(struct board *b);
+
 /* Places a device on the bus; it gets the PLIC source `irq` (0 for
  * none) and will be asked for its device-tree node, reset and state.
  * Returns false if the range is taken or the board is full. */

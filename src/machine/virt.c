@@ -136,6 +136,36 @@ void board_resume(struct board *b)
     emit(b, BOARD_EVENT_RESUMED);
 }
 
+/* Makes every hart drop its writable TLB entries (see bus.dirty_gen). */
+static void rearm_harts(struct board *b)
+{
+    atomic_fetch_add(&b->bus.dirty_gen, 1);
+    for (unsigned h = 0; h < b->nharts; h++)
+        vcpu_dirty_log_sync(b->harts[h]);
+}
+
+bool board_dirty_log_start(struct board *b)
+{
+    if (!bus_dirty_log_start(&b->bus))
+        return false;
+    rearm_harts(b);
+    return true;
+}
+
+uint64_t board_dirty_log_take(struct board *b, uint64_t *bitmap)
+{
+    /* Clear first, re-arm second: a store between the two goes to a page
+     * in this take's set, which the caller copies after we return. */
+    uint64_t n = bus_dirty_log_take(&b->bus, bitmap);
+    rearm_harts(b);
+    return n;
+}
+
+void board_dirty_log_stop(struct board *b)
+{
+    bus_dirty_log_stop(&b->bus);
+}
+
 static void on_power(void *opaque, enum power_request req, int exit_code)
 {
     struct board *b = opaque;

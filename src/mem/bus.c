@@ -2,6 +2,7 @@
 #include "mem/bus.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -38,6 +39,7 @@ void bus_destroy(struct bus *bus)
     }
     if (bus->ram)
         munmap(bus->ram, bus->ram_size);
+    free((void *)bus->dirty_log);
     pthread_mutex_destroy(&bus->io_lock);
     memset(bus, 0, sizeof(*bus));
 }
@@ -130,6 +132,7 @@ bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value)
     if (!p)
         return false;
     memcpy(p, &value, size);
+    bus_dirty_note(bus, pa, size);
     return true;
 }
 
@@ -150,4 +153,52 @@ bool bus_dma_write(struct bus *bus, uint64_t pa, const void *src, uint64_t len)
     memcpy(p, src, len);
     bus_ram_written(bus, pa, len);
     return true;
+}
+
+void bus_dirty_mark(struct bus *bus, uint64_t pa, uint64_t len)
+{
+    if (!len || pa < bus->ram_base || pa - bus->ram_base >= bus->ram_size)
+        return;
+    uint64_t off = pa - bus->ram_base;
+    uint64_t end = len > bus->ram_size - off ? bus->ram_size : off + len;
+    for (uint64_t n = off >> BUS_PAGE_SHIFT; n <= (end - 1) >> BUS_PAGE_SHIFT; n++) {
+        uint64_t bit = 1ULL << (n % 64);
+        /* A plain load first: the word is mostly set already while a
+         * guest rewrites the same pages, and a locked OR costs more. */
+        if (!(atomic_load_explicit(&bus->dirty_log[n / 64], memory_order_relaxed) & bit))
+            atomic_fetch_or_explicit(&bus->dirty_log[n / 64], bit, memory_order_release);
+    }
+}
+
+bool bus_dirty_log_start(struct bus *bus)
+{
+    size_t words = bus_dirty_log_words(bus);
+    if (!bus->dirty_log) {
+        bus->dirty_log = calloc(words, sizeof(uint64_t));
+        if (!bus->dirty_log)
+            return false;
+    }
+    for (size_t i = 0; i < words; i++)
+        atomic_store_explicit(&bus->dirty_log[i], 0, memory_order_relaxed);
+    atomic_store(&bus->dirty_on, true);
+    return true;
+}
+
+void bus_dirty_log_stop(struct bus *bus)
+{
+    atomic_store(&bus->dirty_on, false);
+}
+
+uint64_t bus_dirty_log_take(struct bus *bus, uint64_t *out)
+{
+    size_t words = bus_dirty_log_words(bus);
+    uint64_t n = 0;
+    for (size_t i = 0; i < words; i++) {
+        uint64_t w = 0;
+        if (bus->dirty_log && atomic_load_explicit(&bus->dirty_log[i], memory_order_relaxed))
+            w = atomic_exchange_explicit(&bus->dirty_log[i], 0, memory_order_acq_rel);
+        out[i] = w;
+        n += (uint64_t)__builtin_popcountll(w);
+    }
+    return n;
 }

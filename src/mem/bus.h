@@ -18,6 +18,7 @@
 #define WIRT_MEM_BUS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,15 @@ struct bus {
     /* Called (from any thread) after RAM changed behind the harts' backs. */
     void (*ram_write_hook)(void *opaque, uint64_t pa, uint64_t len);
     void *ram_write_hook_opaque;
+    /* Dirty-page log (live migration): one bit per 4 KiB page of RAM,
+     * set by every write while dirty_on.  The harts keep no writable
+     * store-TLB entry for a page across a bump of dirty_gen without
+     * having marked it again (cpu/hart.c), so their fast path needs no
+     * check of its own.  The bitmap lives until bus_destroy so that a
+     * late marker never touches freed memory. */
+    _Atomic uint64_t *dirty_log;
+    atomic_bool dirty_on;
+    atomic_uint dirty_gen;
 };
 
 /* Maps RAM; returns false (errno set) when the host cannot provide it. */
@@ -77,9 +87,19 @@ bool bus_page_is_plain_ram(const struct bus *bus, uint64_t pa);
 bool bus_read(struct bus *bus, uint64_t pa, unsigned size, uint64_t *value);
 bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value);
 
+/* Marks [pa, pa+len) in the dirty-page log (the part inside RAM). */
+void bus_dirty_mark(struct bus *bus, uint64_t pa, uint64_t len);
+/* bus_dirty_mark when the log is on: what every RAM writer calls. */
+static inline void bus_dirty_note(struct bus *bus, uint64_t pa, uint64_t len)
+{
+    if (__builtin_expect(atomic_load_explicit(&bus->dirty_on, memory_order_relaxed), 0))
+        bus_dirty_mark(bus, pa, len);
+}
+
 /* Reports a write to RAM made by something other than a hart's store. */
 static inline void bus_ram_written(struct bus *bus, uint64_t pa, uint64_t len)
 {
+    bus_dirty_note(bus, pa, len);
     if (bus->ram_write_hook)
         bus->ram_write_hook(bus->ram_write_hook_opaque, pa, len);
 }
@@ -88,5 +108,19 @@ static inline void bus_ram_written(struct bus *bus, uint64_t pa, uint64_t len)
  * falls outside RAM (then nothing is copied). */
 bool bus_dma_read(struct bus *bus, uint64_t pa, void *dst, uint64_t len);
 bool bus_dma_write(struct bus *bus, uint64_t pa, const void *src, uint64_t len);
+
+/* The dirty-page log.  The bus only keeps the bitmap: starting and
+ * fetching must also make the harts drop their writable TLB entries,
+ * which the board does (board_dirty_log_*).  Words of the bitmap: */
+static inline size_t bus_dirty_log_words(const struct bus *bus)
+{
+    return (size_t)(((bus->ram_size >> BUS_PAGE_SHIFT) + 63) / 64);
+}
+/* Clears the log and turns it on; false when out of memory. */
+bool bus_dirty_log_start(struct bus *bus);
+void bus_dirty_log_stop(struct bus *bus);
+/* Moves the log into out[bus_dirty_log_words()] (bit n: page n of RAM)
+ * and clears it; returns how many pages were dirty. */
+uint64_t bus_dirty_log_take(struct bus *bus, uint64_t *out);
 
 #endif
