@@ -132,8 +132,9 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             uint64_t expected = pte;
             if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
                                              __ATOMIC_ACQUIRE))
-                continue;                      /* the PTE changed under us: walk again */
-            bus_dirty_note(h->bus, pte_pa, 8); /* A/D updates are RAM writes too */
+                continue; /* the PTE changed under us: walk again */
+            /* A/D updates are RAM writes too. */
+            bus_dirty_note(h->bus, pte_pa, 8);
         }
         uint64_t off_mask = (1ULL << (12 + 9 * i)) - 1;
         *pa = (ppn << PAGE_SHIFT) | (va & off_mask);
