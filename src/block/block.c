@@ -497,6 +497,12 @@ int block_read(struct block_dev *bd, uint64_t offset, void *buf, size_t len)
     return bd->ops->read(bd, offset, buf, len);
 }
 
+static void written(struct block_dev *bd, uint64_t offset, uint64_t len)
+{
+    if (bd->write_hook)
+        bd->write_hook(bd->write_hook_opaque, offset, len);
+}
+
 int block_write(struct block_dev *bd, uint64_t offset, const void *buf, size_t len)
 {
     if (bd->read_only)
@@ -506,7 +512,9 @@ int block_write(struct block_dev *bd, uint64_t offset, const void *buf, size_t l
         return r;
     if ((r = guard_probed_raw(bd, offset, buf, len)))
         return r;
-    return bd->ops->write(bd, offset, buf, len);
+    r = bd->ops->write(bd, offset, buf, len);
+    written(bd, offset, len);
+    return r;
 }
 
 int block_flush(struct block_dev *bd)
@@ -527,7 +535,9 @@ int block_discard(struct block_dev *bd, uint64_t offset, uint64_t len)
         return 0; /* discard is advisory */
     if ((r = guard_probed_raw(bd, offset, NULL, len)))
         return r;
-    return bd->ops->discard(bd, offset, len);
+    r = bd->ops->discard(bd, offset, len);
+    written(bd, offset, len);
+    return r;
 }
 
 int block_write_zeroes(struct block_dev *bd, uint64_t offset, uint64_t len)
@@ -539,6 +549,7 @@ int block_write_zeroes(struct block_dev *bd, uint64_t offset, uint64_t len)
         return r;
     if ((r = guard_probed_raw(bd, offset, NULL, len)))
         return r;
+    written(bd, offset, len); /* before: the loop below returns early on errors */
     if (bd->ops->write_zeroes)
         return bd->ops->write_zeroes(bd, offset, len);
     static const uint8_t zero[65536];

@@ -136,6 +136,11 @@ struct block_dev {
      * says so at most every few seconds. */
     uint64_t probe_refusals;
     int64_t probe_refusal_log_ns;
+    /* Called after every write, discard and write-zeroes that reached the driver (failed ones
+     * too: they may have written part of the range).  A mirror job (block/mirror.h) records
+     * the range; NULL when nobody watches. */
+    void (*write_hook)(void *opaque, uint64_t offset, uint64_t len);
+    void *write_hook_opaque;
 };
 
 /* Opens an image. format NULL probes it. On failure returns a negative
