@@ -14,6 +14,10 @@
  * waited for (the worker does not need the I/O lock while it does I/O),
  * and a generation counter stops a late completion from reaching the
  * reset rings.
+ *
+ * A disk move (block/mirror.h) runs on the same worker, between requests:
+ * the block layer sees one call at a time, and the switch to the new
+ * image happens between two requests, so none is in flight across it.
  */
 #include <endian.h>
 #include <errno.h>
@@ -25,6 +29,7 @@
 
 #include "util/lock.h"
 #include "block/block.h"
+#include "block/mirror.h"
 #include "state/state.h"
 #include "util/log.h"
 #include "virtio/virtio.h"
@@ -95,6 +100,11 @@ struct vblk {
     struct blk_req *head, *tail;
     bool busy, stop, thread_started;
     uint64_t gen; /* bumped by reset; also read under the I/O lock */
+    /* A disk move: the job (worker's once started), whose turn it is
+     * after a request, and what status queries see. */
+    struct block_mirror *move;
+    bool move_turn, move_cancel;
+    struct virtio_blk_move_status move_st;
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -300,15 +310,83 @@ done:
     return (uint32_t)(written + 1);
 }
 
+/* Chunks a move copies per turn: after a guest request (one, so the
+ * guest's I/O keeps most of the disk's time), when the queue is empty,
+ * and at the end, when so little is left that finishing at once while
+ * the guest's requests wait is shorter than chasing its writes. */
+#define MOVE_STEP_BUSY  1
+#define MOVE_STEP_IDLE  16
+#define MOVE_FINISH_MAX 64
+
+static void move_end(struct vblk *vb, enum virtio_blk_move_state state, const char *error)
+{
+    pthread_mutex_lock(&vb->lock);
+    vb->move = NULL;
+    vb->move_cancel = false;
+    vb->move_st.state = state;
+    vb->move_st.remaining = 0;
+    snprintf(vb->move_st.error, sizeof(vb->move_st.error), "%s", error ? error : "");
+    pthread_mutex_unlock(&vb->lock);
+}
+
+/* One turn of the move (worker thread, vb->lock not held). */
+static void move_turn(struct vblk *vb, struct block_mirror *m, bool idle, bool cancel)
+{
+    if (cancel) {
+        block_mirror_abort(m);
+        move_end(vb, VIRTIO_BLK_MOVE_CANCELLED, NULL);
+        return;
+    }
+    unsigned n = idle ? MOVE_STEP_IDLE : MOVE_STEP_BUSY;
+    if (!block_mirror_in_bulk(m) && block_mirror_remaining(m) <= MOVE_FINISH_MAX)
+        n = UINT32_MAX;
+    int r = block_mirror_step(m, n);
+    if (r == 0) {
+        struct block_dev *target;
+        r = block_mirror_complete(m, &target);
+        if (r == 0) {
+            /* Between two requests: nothing is in flight on the old image. */
+            struct block_dev *old = vb->bd;
+            vb->bd = target;
+            block_close(old);
+            log_info("virtio-blk: moved to %s", target->path);
+            move_end(vb, VIRTIO_BLK_MOVE_COMPLETED, NULL);
+            return;
+        }
+    }
+    if (r < 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", block_mirror_error(m));
+        block_mirror_abort(m);
+        log_warn("virtio-blk: disk move failed: %s", why);
+        move_end(vb, VIRTIO_BLK_MOVE_FAILED, why);
+        return;
+    }
+    pthread_mutex_lock(&vb->lock);
+    vb->move_st.copied = block_mirror_copied(m);
+    vb->move_st.remaining = block_mirror_remaining(m) * BLOCK_MIRROR_CHUNK;
+    pthread_mutex_unlock(&vb->lock);
+}
+
 static void *worker(void *arg)
 {
     struct vblk *vb = arg;
     pthread_mutex_lock(&vb->lock);
     for (;;) {
-        while (!vb->stop && !vb->head)
+        while (!vb->stop && !vb->head && !vb->move)
             pthread_cond_wait(&vb->work_cond, &vb->lock);
         if (vb->stop)
             break;
+        if (vb->move && (!vb->head || vb->move_turn || vb->move_cancel)) {
+            struct block_mirror *m = vb->move;
+            bool idle = !vb->head, cancel = vb->move_cancel;
+            vb->move_turn = false;
+            pthread_mutex_unlock(&vb->lock);
+            move_turn(vb, m, idle, cancel);
+            pthread_mutex_lock(&vb->lock);
+            continue;
+        }
+        vb->move_turn = true;
         struct blk_req *req = vb->head;
         vb->head = req->next;
         if (!vb->head)
@@ -428,6 +506,11 @@ static void blk_stop(struct virtio_dev *vdev)
     pthread_mutex_unlock(&vb->lock);
     pthread_join(vb->thread, NULL);
     vb->thread_started = false;
+    if (vb->move) { /* the worker is gone: end the move here */
+        block_mirror_abort(vb->move);
+        vb->move = NULL;
+        vb->move_st.state = VIRTIO_BLK_MOVE_CANCELLED;
+    }
     /* Whatever the guest wrote reaches the disk before we exit. */
     if (vb->bd && !vb->read_only)
         block_flush(vb->bd);
@@ -447,6 +530,60 @@ static void blk_destroy(struct virtio_dev *vdev)
     free(vb->bounce);
     free(vb);
     vdev->opaque = NULL;
+}
+
+static const struct virtio_dev_ops blk_ops;
+
+bool virtio_blk_is(const struct virtio_dev *vdev)
+{
+    return vdev && vdev->ops == &blk_ops;
+}
+
+bool virtio_blk_move_start(struct virtio_dev *vdev, const char *target, const char *format,
+                           char *err, size_t errlen)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    bool busy = vb->move != NULL, stopped = !vb->thread_started;
+    pthread_mutex_unlock(&vb->lock);
+    if (busy || stopped) {
+        snprintf(err, errlen,
+                 busy ? "a move of this disk is already running" : "the disk is stopped");
+        return false;
+    }
+    /* Only this thread starts moves, so nobody else can between the check
+     * and here; the job reads nothing of vb->bd that the worker changes. */
+    struct block_mirror *m;
+    if (block_mirror_new(vb->bd, target, format, &m, err, errlen) < 0)
+        return false;
+    pthread_mutex_lock(&vb->lock);
+    vb->move = m;
+    vb->move_cancel = false;
+    memset(&vb->move_st, 0, sizeof(vb->move_st));
+    vb->move_st.state = VIRTIO_BLK_MOVE_RUNNING;
+    vb->move_st.remaining = block_mirror_remaining(m) * BLOCK_MIRROR_CHUNK;
+    pthread_cond_signal(&vb->work_cond);
+    pthread_mutex_unlock(&vb->lock);
+    return true;
+}
+
+void virtio_blk_move_status(struct virtio_dev *vdev, struct virtio_blk_move_status *st)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    *st = vb->move_st;
+    pthread_mutex_unlock(&vb->lock);
+}
+
+void virtio_blk_move_cancel(struct virtio_dev *vdev)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    if (vb->move) {
+        vb->move_cancel = true;
+        pthread_cond_signal(&vb->work_cond);
+    }
+    pthread_mutex_unlock(&vb->lock);
 }
 
 static const struct virtio_dev_ops blk_ops = {

@@ -37,6 +37,34 @@ struct disk_spec {
 /* Takes ownership of bd (closed on destroy).  serial may be NULL. */
 struct virtio_dev *virtio_blk_create(struct bus *bus, struct irq_line irq, struct block_dev *bd,
                                      const char *serial, bool discard);
+/* Moving a running disk to a new image (block/mirror.h): the disk's
+ * worker copies it between the guest's requests and switches to the new
+ * image between two requests once the copy has converged.  A failure
+ * leaves the guest on its old image and deletes the new one. */
+enum virtio_blk_move_state {
+    VIRTIO_BLK_MOVE_NONE,
+    VIRTIO_BLK_MOVE_RUNNING,
+    VIRTIO_BLK_MOVE_COMPLETED,
+    VIRTIO_BLK_MOVE_FAILED,
+    VIRTIO_BLK_MOVE_CANCELLED,
+};
+struct virtio_blk_move_status {
+    enum virtio_blk_move_state state; /* of the last move started */
+    uint64_t copied;                  /* bytes written to the new image so far */
+    uint64_t remaining;               /* bytes still to copy (bulk and dirty) */
+    char error[256];                  /* why it failed */
+};
+/* True if vdev is a virtio-blk device. */
+bool virtio_blk_is(const struct virtio_dev *vdev);
+/* Creates the image `target` (format "qcow2", "raw" or NULL for the
+ * current one's) and starts the move.  Returns false with one line in err
+ * (a move already running, an existing target...).  Any thread. */
+bool virtio_blk_move_start(struct virtio_dev *vdev, const char *target, const char *format,
+                           char *err, size_t errlen);
+void virtio_blk_move_status(struct virtio_dev *vdev, struct virtio_blk_move_status *st);
+/* Asks a running move to stop; it ends CANCELLED soon after. */
+void virtio_blk_move_cancel(struct virtio_dev *vdev);
+
 /* Takes ownership of nb. */
 struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struct net_backend *nb);
 struct virtio_dev *virtio_console_create(struct bus *bus, struct irq_line irq,

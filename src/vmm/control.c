@@ -17,6 +17,8 @@
 #include "host/vclock.h"
 #include "util/log.h"
 #include "util/unix_socket.h"
+#include "virtio/virtio.h"
+#include "virtio/virtio_devices.h"
 
 #define MAX_CLIENTS    16
 #define MAX_JSON_DEPTH 16
@@ -626,6 +628,122 @@ static json_object *cmd_debug_sleep(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* move-disk: moves a disk to a new image while the guest runs
+ * (virtio_blk_move_*); a timer reports the worker's progress. */
+struct move_job {
+    struct control_job *job;
+    struct evtimer *timer;
+    struct virtio_dev *vdev;
+};
+
+#define MOVE_POLL_NS (200ULL * 1000 * 1000)
+
+static void move_job_tick(void *opaque)
+{
+    struct move_job *mj = opaque;
+    struct virtio_blk_move_status st;
+    virtio_blk_move_status(mj->vdev, &st);
+    if (st.state == VIRTIO_BLK_MOVE_RUNNING) {
+        control_job_progress(mj->job, st.copied, st.copied + st.remaining);
+        evtimer_arm(mj->timer, host_monotonic_ns() + MOVE_POLL_NS);
+        return;
+    }
+    if (st.state == VIRTIO_BLK_MOVE_COMPLETED)
+        control_job_progress(mj->job, st.copied, st.copied);
+    evtimer_free(mj->timer);
+    control_job_finish(mj->job,
+                       st.state == VIRTIO_BLK_MOVE_COMPLETED   ? CONTROL_JOB_COMPLETED
+                       : st.state == VIRTIO_BLK_MOVE_CANCELLED ? CONTROL_JOB_CANCELLED
+                                                               : CONTROL_JOB_FAILED,
+                       st.error[0] ? st.error : NULL);
+    free(mj);
+}
+
+static void move_job_cancel(struct control_job *job, void *opaque)
+{
+    (void)job;
+    struct move_job *mj = opaque;
+    virtio_blk_move_cancel(mj->vdev); /* the next tick sees it end */
+}
+
+static const struct control_job_ops move_job_ops = {
+    .type = "move-disk",
+    .cancel = move_job_cancel,
+};
+
+/* The virtio-blk device "disk" names: its index in the spec's order (0
+ * is vda), as an integer or as "vdX". */
+static struct virtio_dev *find_disk(struct board *b, json_object *args, json_object **errp)
+{
+    json_object *v;
+    int64_t want = -1;
+    if (args && json_object_object_get_ex(args, "disk", &v)) {
+        const char *n = json_object_get_string(v);
+        if (json_object_is_type(v, json_type_int))
+            want = json_object_get_int64(v);
+        else if (json_object_is_type(v, json_type_string) && strlen(n) == 3 && n[0] == 'v' &&
+                 n[1] == 'd' && n[2] >= 'a' && n[2] <= 'z')
+            want = n[2] - 'a';
+    }
+    if (want < 0) {
+        *errp =
+            error_reply("InvalidArgument", "\"disk\" (0, 1... or \"vda\", \"vdb\"...) is required");
+        return NULL;
+    }
+    int64_t k = 0;
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        struct virtio_dev *vdev = b->devices[i].dev;
+        if (b->devices[i].ops != &virtio_mmio_dev_ops || !virtio_blk_is(vdev))
+            continue;
+        if (k++ == want)
+            return vdev;
+    }
+    *errp = error_reply("DeviceNotFound", "the VM has no such disk");
+    return NULL;
+}
+
+static json_object *cmd_move_disk(const struct control_request *rq)
+{
+    json_object *err = NULL, *v;
+    struct virtio_dev *vdev = find_disk(rq->c->board, rq->args, &err);
+    if (!vdev)
+        return err;
+    const char *target = NULL, *format = NULL;
+    if (json_object_object_get_ex(rq->args, "target", &v) &&
+        json_object_is_type(v, json_type_string))
+        target = json_object_get_string(v);
+    if (!target || !*target)
+        return error_reply("InvalidArgument", "\"target\" (the new image's path) is required");
+    if (json_object_object_get_ex(rq->args, "format", &v)) {
+        format = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        if (strcmp(format, "qcow2") != 0 && strcmp(format, "raw") != 0)
+            return error_reply("InvalidArgument", "\"format\" must be \"qcow2\" or \"raw\"");
+    }
+    struct move_job *mj = calloc(1, sizeof(*mj));
+    if (!mj || !(mj->timer = evtimer_new(rq->c->board->loop, move_job_tick, mj))) {
+        free(mj);
+        return error_reply("GenericError", "out of memory");
+    }
+    mj->vdev = vdev;
+    char why[256];
+    if (!(mj->job = control_job_new(rq->c, &move_job_ops, mj, why, sizeof(why)))) {
+        evtimer_free(mj->timer);
+        free(mj);
+        return error_reply("Busy", why);
+    }
+    if (!virtio_blk_move_start(vdev, target, format, why, sizeof(why))) {
+        /* The job slot is taken: finish it so it shows why. */
+        evtimer_free(mj->timer);
+        control_job_finish(mj->job, CONTROL_JOB_FAILED, why);
+        free(mj);
+        return error_reply("GenericError", why);
+    }
+    evtimer_arm(mj->timer, host_monotonic_ns() + MOVE_POLL_NS);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job", json_object_new_int64(control_job_id(mj->job)));
+    return return_reply(o);
+}
+
 /* Every command, in the order query-commands and help list them. */
 static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
@@ -644,6 +762,8 @@ static const struct control_command commands[] = {
     {"jobs", cmd_jobs, 0, "every running and recently finished job", NULL},
     {"job-status", cmd_job_status, 0, "one job by \"id\"", NULL},
     {"job-cancel", cmd_job_cancel, 0, "asks the job \"id\" to stop", NULL},
+    {"move-disk", cmd_move_disk, CMD_ASYNC,
+     "moves \"disk\" to a new image \"target\" (\"format\": qcow2|raw) while the guest runs", NULL},
     {"debug-sleep", cmd_debug_sleep, CMD_ASYNC | CMD_DEBUG,
      "a job that waits \"steps\" times \"step-ms\" ms (tests only)", NULL},
 };
