@@ -135,7 +135,23 @@ int block_mirror_step(struct block_mirror *m, unsigned max_chunks)
         m->src->write_hook_opaque = m;
         m->attached = true;
     }
-    for (unsigned done = 0; done < max_chunks; done++) {
+    for (unsigned done = 0, skipped = 0; done < max_chunks; done++) {
+        /* Whole chunks that read as zeroes without being stored anywhere
+         * (sparse, or a backing chain's holes) cost no read at all. */
+        while (m->bulk_next < m->nchunks && skipped < 4096) {
+            uint64_t off = m->bulk_next * BLOCK_MIRROR_CHUNK, pnum = 0;
+            unsigned status = 0;
+            uint64_t host;
+            if (image_block_status(m->src, off, block_size(m->src) - off, &pnum, &status, &host) <
+                    0 ||
+                (status & IMAGE_STATUS_DATA) || pnum < BLOCK_MIRROR_CHUNK)
+                break;
+            uint64_t n = pnum / BLOCK_MIRROR_CHUNK;
+            if (n > m->nchunks - m->bulk_next)
+                n = m->nchunks - m->bulk_next;
+            m->bulk_next += n;
+            skipped += (unsigned)(n < 4096 ? n : 4096);
+        }
         if (m->bulk_next < m->nchunks) {
             int r = copy_chunk(m, m->bulk_next, true);
             if (r < 0)

@@ -160,6 +160,9 @@ int vm_connect_socket(const struct vm_store *st, const char *name, const char *f
  * object (caller puts it) or NULL with a reason in err. */
 json_object *vm_control(const struct vm_store *st, const char *name, const char *cmd,
                         int timeout_ms, char *err, size_t errlen);
+/* vm_control with "arguments" (args may be NULL; the caller keeps it). */
+json_object *vm_control_args(const struct vm_store *st, const char *name, const char *cmd,
+                             json_object *args, int timeout_ms, char *err, size_t errlen);
 /* Like vm_control, but an error reply is a failure too. */
 bool vm_control_ok(const struct vm_store *st, const char *name, const char *cmd,
                    struct wirt_error *err);
@@ -221,6 +224,7 @@ int vm_cmd_delete(struct vm_store *st, int argc, char **argv);
 int vm_cmd_snapshot(struct vm_store *st, int argc, char **argv);
 int vm_cmd_export(struct vm_store *st, int argc, char **argv);
 int vm_cmd_import(struct vm_store *st, int argc, char **argv);
+int vm_cmd_move_disk(struct vm_store *st, int argc, char **argv);
 
 /* Shared by start/restart/stop. */
 int vm_start_vm(struct vm_store *st, const char *name, bool console);

@@ -32,6 +32,7 @@ static const struct vm_verb verbs[] = {
     {"snapshot", vm_cmd_snapshot, "snapshot NAME create|revert|delete SNAP | snapshot NAME list"},
     {"export", vm_cmd_export, "export NAME FILE"},
     {"import", vm_cmd_import, "import FILE [NAME]"},
+    {"move-disk", vm_cmd_move_disk, "move-disk NAME DISK --to FILE [--format qcow2|raw]"},
 };
 
 static void usage(FILE *out)

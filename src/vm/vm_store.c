@@ -565,11 +565,27 @@ static int connect_control(const struct vm_store *st, const char *name, char *er
 json_object *vm_control(const struct vm_store *st, const char *name, const char *cmd,
                         int timeout_ms, char *err, size_t errlen)
 {
+    return vm_control_args(st, name, cmd, NULL, timeout_ms, err, errlen);
+}
+
+json_object *vm_control_args(const struct vm_store *st, const char *name, const char *cmd,
+                             json_object *args, int timeout_ms, char *err, size_t errlen)
+{
+    json_object *rq = json_object_new_object();
+    json_object_object_add(rq, "execute", json_object_new_string(cmd));
+    if (args)
+        json_object_object_add(rq, "arguments", json_object_get(args));
+    char req[4096];
+    int n = snprintf(req, sizeof(req), "%s\n",
+                     json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN));
+    json_object_put(rq);
+    if (n < 0 || (size_t)n >= sizeof(req)) {
+        snprintf(err, errlen, "VM '%s': control request too long", name);
+        return NULL;
+    }
     int fd = connect_control(st, name, err, errlen);
     if (fd < 0)
         return NULL;
-    char req[256];
-    int n = snprintf(req, sizeof(req), "{\"execute\":\"%s\"}\n", cmd);
     if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
         snprintf(err, errlen, "VM '%s': control socket: %s", name, strerror(errno));
         close(fd);
