@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT */
+/* The live-migration engine (see migration.h). */
+#include "vmm/migration.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <zstd.h>
+
+#include "host/vclock.h"
+#include "mem/bus.h"
+#include "state/state.h"
+
+#define PAGE          4096u
+#define MAGIC         "WIRTMIG\x01"
+#define MAGIC_LEN     8
+#define NONCE_LEN     32
+#define MAC_LEN       32
+#define BATCH         256 /* pages per PAGES record */
+#define MAX_STATE     (64u << 20)
+#define DEFAULT_DOWN  (100ULL * 1000 * 1000)
+#define DEFAULT_ROUND 64
+#define WBUF          (2u << 20)
+
+enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END };
+enum { KIND_ZERO = 0, KIND_DATA = 1 };
+enum { ENC_RAW = 0, ENC_ZSTD = 1 };
+/* Commit messages, each followed by a MAC of its own. */
+enum { MSG_LOADED = 'L', MSG_GO = 'G', MSG_STARTED = 'S', MSG_ERROR = 'E' };
+
+/* ---- the connection: buffered, timed, with a running transcript MAC ---- */
+
+struct conn {
+    int fd;
+    int timeout_ms;
+    uint8_t key[MAC_LEN]; /* this session's key */
+    EVP_MAC_CTX *tx;      /* transcript of every record byte */
+    uint8_t *wbuf;
+    size_t wlen;
+    uint64_t sent;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct conn *c, int code, const char *fmt, ...)
+{
+    if (c->err[0])
+        return code; /* the first reason is the one worth telling */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->errlen, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int wait_fd(struct conn *c, short events)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = events};
+    int r;
+    do
+        r = poll(&pfd, 1, c->timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return fail(c, -ETIMEDOUT, "the peer went silent for %d s", c->timeout_ms / 1000);
+    return r < 0 ? fail(c, -errno, "poll: %s", strerror(errno)) : 0;
+}
+
+static int recv_msg(struct conn *c, uint8_t type);
+
+/* The peer only talks during the transfer to say why it gives up: read
+ * that (if it is there) so the error says more than "connection lost". */
+static int peer_error(struct conn *c, int code, const char *what)
+{
+    uint8_t t;
+    if (recv(c->fd, &t, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && t == 'E') {
+        int saved = c->timeout_ms;
+        c->timeout_ms = 1000;
+        int r = recv_msg(c, 'E');
+        c->timeout_ms = saved;
+        return r;
+    }
+    return fail(c, code, "the connection dropped%s%s", what ? ": " : "", what ? what : "");
+}
+
+static int raw_send(struct conn *c, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t k = send(c->fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int r = wait_fd(c, POLLOUT);
+            if (r)
+                return r;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return peer_error(c, -EPIPE, k < 0 ? strerror(errno) : NULL);
+        b += k;
+        n -= (size_t)k;
+        c->sent += (uint64_t)k;
+    }
+    return 0;
+}
+
+static int raw_recv(struct conn *c, void *p, size_t n)
+{
+    uint8_t *b = p;
+    while (n) {
+        ssize_t k = recv(c->fd, b, n, MSG_DONTWAIT);
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int r = wait_fd(c, POLLIN);
+            if (r)
+                return r;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k == 0)
+            return fail(c, -EPIPE, "the peer closed the connection");
+        if (k < 0)
+            return fail(c, -errno, "the connection dropped: %s", strerror(errno));
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int flush(struct conn *c)
+{
+    uint8_t t;
+    if (recv(c->fd, &t, 1, MSG_PEEK | MSG_DONTWAIT) == 1) /* nothing is due: an error */
+        return peer_error(c, -EPROTO, "the peer spoke out of turn");
+    int r = raw_send(c, c->wbuf, c->wlen);
+    c->wlen = 0;
+    return r;
+}
+
+/* Appends record bytes (covered by the transcript MAC). */
+static int put(struct conn *c, const void *p, size_t n)
+{
+    EVP_MAC_update(c->tx, p, n);
+    if (c->wlen + n > WBUF) {
+        int r = flush(c);
+        if (r)
+            return r;
+        if (n > WBUF)
+            return raw_send(c, p, n);
+    }
+    memcpy(c->wbuf + c->wlen, p, n);
+    c->wlen += n;
+    return 0;
+}
+
+static int get(struct conn *c, void *p, size_t n)
+{
+    int r = raw_recv(c, p, n);
+    if (!r)
+        EVP_MAC_update(c->tx, p, n);
+    return r;
+}
+
+static int put_u8(struct conn *c, uint8_t v)
+{
+    return put(c, &v, 1);
+}
+static int put_u32(struct conn *c, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    return put(c, b, 4);
+}
+static int put_u64(struct conn *c, uint64_t v)
+{
+    int r = put_u32(c, (uint32_t)v);
+    return r ? r : put_u32(c, (uint32_t)(v >> 32));
+}
+static uint32_t le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static uint64_t le64(const uint8_t *b)
+{
+    return le32(b) | (uint64_t)le32(b + 4) << 32;
+}
+
+static void mac(const void *key, size_t klen, const char *label, const uint8_t *a, const uint8_t *b,
+                uint8_t out[MAC_LEN])
+{
+    uint8_t msg[1 + 32 + 2 * NONCE_LEN];
+    size_t l = strlen(label);
+    memcpy(msg, label, l);
+    memcpy(msg + l, a, NONCE_LEN);
+    memcpy(msg + l + NONCE_LEN, b, NONCE_LEN);
+    unsigned outlen = MAC_LEN;
+    static const uint8_t none = 0;
+    HMAC(EVP_sha256(), key ? key : &none, (int)klen, msg, l + 2 * NONCE_LEN, out, &outlen);
+}
+
+static bool conn_init(struct conn *c, int fd, const struct migration_params *p, char *err,
+                      size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    c->fd = fd;
+    c->timeout_ms = p && p->io_timeout_ms ? p->io_timeout_ms : 30000;
+    c->err = err;
+    c->errlen = errlen;
+    err[0] = '\0';
+    c->wbuf = malloc(WBUF);
+    return c->wbuf != NULL;
+}
+
+static bool start_transcript(struct conn *c)
+{
+    EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!m)
+        return false;
+    c->tx = EVP_MAC_CTX_new(m);
+    EVP_MAC_free(m);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    return c->tx && EVP_MAC_init(c->tx, c->key, MAC_LEN, params);
+}
+
+static void transcript_mac(struct conn *c, uint8_t out[MAC_LEN])
+{
+    /* A copy: the transcript goes on (the MAC itself is not part of it). */
+    EVP_MAC_CTX *d = EVP_MAC_CTX_dup(c->tx);
+    size_t n = MAC_LEN;
+    if (!d || !EVP_MAC_final(d, out, &n, MAC_LEN))
+        memset(out, 0, MAC_LEN);
+    EVP_MAC_CTX_free(d);
+}
+
+static void conn_free(struct conn *c)
+{
+    EVP_MAC_CTX_free(c->tx);
+    free(c->wbuf);
+    OPENSSL_cleanse(c->key, sizeof(c->key));
+}
+
+/* A commit message: type and a MAC binding it to this session. */
+static int send_msg(struct conn *c, uint8_t type)
+{
+    uint8_t b[1 + MAC_LEN] = {type};
+    char label[2] = {(char)type, 0};
+    uint8_t zero[NONCE_LEN] = {0};
+    mac(c->key, MAC_LEN, label, zero, zero, b + 1);
+    return raw_send(c, b, sizeof(b));
+}
+
+static int send_error(struct conn *c, const char *why)
+{
+    uint8_t b[3 + 200];
+    size_t n = strnlen(why, 200);
+    b[0] = MSG_ERROR;
+    b[1] = (uint8_t)n;
+    b[2] = (uint8_t)(n >> 8);
+    memcpy(b + 3, why, n);
+    int saved = c->timeout_ms;
+    c->timeout_ms = 2000; /* best effort: the peer may be gone */
+    int r = raw_send(c, b, 3 + n);
+    c->timeout_ms = saved;
+    return r;
+}
+
+/* Waits for commit message `type`; an ERROR message becomes the reason. */
+static int recv_msg(struct conn *c, uint8_t type)
+{
+    uint8_t t;
+    int r = raw_recv(c, &t, 1);
+    if (r)
+        return r;
+    if (t == MSG_ERROR) {
+        uint8_t len[2];
+        char why[201] = "";
+        if (raw_recv(c, len, 2) == 0) {
+            size_t n = (size_t)(len[0] | len[1] << 8);
+            if (n > 200)
+                n = 200;
+            if (raw_recv(c, why, n) == 0)
+                why[n] = '\0';
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned char)why[i] < 32)
+                    why[i] = '?'; /* the peer's text: keep it one printable line */
+        }
+        return fail(c, -ECONNABORTED, "the peer failed: %s", why);
+    }
+    uint8_t got[MAC_LEN], want[MAC_LEN], zero[NONCE_LEN] = {0};
+    char label[2] = {(char)type, 0};
+    if (t != type || (r = raw_recv(c, got, MAC_LEN)) != 0)
+        return r ? r : fail(c, -EPROTO, "unexpected message %d from the peer", t);
+    mac(c->key, MAC_LEN, label, zero, zero, want);
+    if (CRYPTO_memcmp(got, want, MAC_LEN) != 0)
+        return fail(c, -EBADMSG, "a forged or corrupted message from the peer");
+    return 0;
+}
+
+/* The handshake: each side proves it knows the secret before anything
+ * else is sent; the session key binds both fresh nonces. */
+static int handshake(struct conn *c, bool source, const struct migration_params *p)
+{
+    const void *secret = p ? p->secret : NULL;
+    size_t slen = p && p->secret ? p->secret_len : 0;
+    uint8_t mine[MAGIC_LEN + NONCE_LEN], theirs[MAGIC_LEN + NONCE_LEN];
+    memcpy(mine, MAGIC, MAGIC_LEN);
+    if (getrandom(mine + MAGIC_LEN, NONCE_LEN, 0) != NONCE_LEN)
+        return fail(c, -EIO, "no randomness for the handshake");
+    int r;
+    if ((r = raw_send(c, mine, sizeof(mine))) || (r = raw_recv(c, theirs, sizeof(theirs))))
+        return r;
+    if (memcmp(theirs, MAGIC, MAGIC_LEN) != 0)
+        return fail(c, -EPROTO, "the peer does not speak wirt's migration protocol");
+    const uint8_t *src_nonce = source ? mine + MAGIC_LEN : theirs + MAGIC_LEN;
+    const uint8_t *dst_nonce = source ? theirs + MAGIC_LEN : mine + MAGIC_LEN;
+    uint8_t proof[MAC_LEN], got[MAC_LEN];
+    /* The source proves itself first; the destination answers only then,
+     * and the source sends no RAM before checking that answer. */
+    mac(secret, slen, source ? "S" : "D", src_nonce, dst_nonce, proof);
+    mac(secret, slen, source ? "D" : "S", src_nonce, dst_nonce, got); /* expected */
+    uint8_t peer[MAC_LEN];
+    if (source) {
+        if ((r = raw_send(c, proof, MAC_LEN)) || (r = raw_recv(c, peer, MAC_LEN)))
+            return r == -EPIPE ? fail(c, -EACCES, "the destination refused us (wrong secret?)") : r;
+    } else {
+        if ((r = raw_recv(c, peer, MAC_LEN)))
+            return r;
+        if (CRYPTO_memcmp(peer, got, MAC_LEN) != 0)
+            return fail(c, -EACCES, "the source does not know the migration secret");
+        if ((r = raw_send(c, proof, MAC_LEN)))
+            return r;
+    }
+    if (source && CRYPTO_memcmp(peer, got, MAC_LEN) != 0)
+        return fail(c, -EACCES, "the destination does not know the migration secret");
+    mac(secret, slen, "K", src_nonce, dst_nonce, c->key);
+    return start_transcript(c) ? 0 : fail(c, -ENOMEM, "cannot set up HMAC-SHA256");
+}
+
+/* ---- source ---- */
+
+struct sender {
+    struct conn c;
+    const struct migration_machine *m;
+    struct migration_progress *prog;
+    atomic_bool *cancel;
+    uint64_t npages;
+    uint8_t *data; /* BATCH pages */
+    uint8_t *zbuf; /* their compressed form */
+    size_t zcap;
+    ZSTD_CCtx *zctx;
+    uint64_t idx[BATCH];
+    unsigned n, ndata;
+    /* For the compression decision. */
+    double bw;           /* wire bytes per second, measured per round */
+    double zns_per_byte; /* zstd's cost */
+    unsigned zskip;      /* batches to send raw before trying zstd again */
+};
+
+static bool page_is_zero(const uint8_t *p)
+{
+    const uint64_t *q = (const uint64_t *)(const void *)p;
+    uint64_t acc = 0;
+    for (unsigned i = 0; i < PAGE / 8; i++)
+        acc |= q[i];
+    return acc == 0;
+}
+
+static int send_batch(struct sender *s)
+{
+    if (!s->n)
+        return 0;
+    struct conn *c = &s->c;
+    size_t raw = (size_t)s->ndata * PAGE, zlen = 0;
+    uint8_t enc = ENC_RAW;
+    if (s->zctx && s->ndata && !s->zskip) {
+        uint64_t t0 = host_monotonic_ns();
+        zlen = ZSTD_compressCCtx(s->zctx, s->zbuf, s->zcap, s->data, raw, 1);
+        double ns = (double)(host_monotonic_ns() - t0);
+        s->zns_per_byte = 0.8 * s->zns_per_byte + 0.2 * ns / (double)raw;
+        /* Worth it when compressing plus sending less beats sending all. */
+        double t_raw = (double)raw / s->bw, t_z = ns / 1e9 + (double)zlen / s->bw;
+        if (!ZSTD_isError(zlen) && t_z < t_raw)
+            enc = ENC_ZSTD;
+        else
+            s->zskip = 32;
+    } else if (s->zskip) {
+        s->zskip--;
+    }
+    size_t payload = enc == ENC_ZSTD ? zlen : raw;
+    int r;
+    if ((r = put_u8(c, REC_PAGES)) || (r = put_u32(c, s->n)) || (r = put_u8(c, enc)) ||
+        (r = put_u32(c, (uint32_t)payload)))
+        return r;
+    for (unsigned i = 0; i < s->n; i++)
+        if ((r = put_u64(c, s->idx[i])))
+            return r;
+    r = put(c, enc == ENC_ZSTD ? s->zbuf : s->data, payload);
+    atomic_fetch_add(&s->prog->pages_sent, s->n);
+    atomic_fetch_add(&s->prog->zero_pages, s->n - s->ndata);
+    atomic_store(&s->prog->bytes_sent, c->sent + c->wlen);
+    s->n = s->ndata = 0;
+    return r;
+}
+
+static int send_page(struct sender *s, uint64_t page)
+{
+    const uint8_t *p = s->m->bus->ram + page * PAGE;
+    if (page_is_zero(p)) {
+        s->idx[s->n++] = page << 1 | KIND_ZERO;
+    } else {
+        /* A copy of the page as it is now: if the guest changes it later,
+         * the log has it marked again. */
+        memcpy(s->data + (size_t)s->ndata++ * PAGE, p, PAGE);
+        s->idx[s->n++] = page << 1 | KIND_DATA;
+    }
+    if (s->n == BATCH)
+        return send_batch(s);
+    return 0;
+}
+
+/* Sends every page whose bit is set in bm. */
+static int send_pages(struct sender *s, const uint64_t *bm)
+{
+    uint64_t words = (s->npages + 63) / 64;
+    for (uint64_t w = 0; w < words; w++) {
+        uint64_t bits = bm[w];
+        while (bits) {
+            uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (page >= s->npages)
+                break;
+            int r = send_page(s, page);
+            if (r)
+                return r;
+        }
+        if ((w & 255) == 0 && s->cancel && atomic_load(s->cancel))
+            return fail(&s->c, -ECANCELED, "cancelled");
+    }
+    return send_batch(s);
+}
+
+static int stop_and_copy(struct sender *s, uint64_t *pending, uint64_t *bm, uint64_t words,
+                         bool *stopped, uint64_t *t_stop)
+{
+    const struct migration_machine *m = s->m;
+    char why[256] = "";
+    if (!m->stop(m->opaque, why, sizeof(why)))
+        return fail(&s->c, -EIO, "cannot stop the guest: %s", why);
+    *stopped = true;
+    *t_stop = host_monotonic_ns();
+    atomic_store(&s->prog->phase, MIGRATION_STOPPED);
+    m->log_take(m->opaque, bm);
+    for (uint64_t i = 0; i < words; i++)
+        pending[i] |= bm[i];
+    int r = send_pages(s, pending);
+    if (r)
+        return r;
+    struct state_writer w;
+    state_writer_init(&w);
+    bool ok = m->save(m->opaque, &w) && !w.failed && w.len <= MAX_STATE;
+    if (ok && !(r = put_u8(&s->c, REC_STATE)) && !(r = put_u32(&s->c, (uint32_t)w.len)))
+        r = put(&s->c, w.buf, w.len);
+    state_writer_free(&w);
+    if (!ok)
+        return fail(&s->c, -EIO, "cannot save the machine state");
+    if (r || (r = put_u8(&s->c, REC_END)))
+        return r;
+    uint8_t tag[MAC_LEN];
+    transcript_mac(&s->c, tag);
+    if ((r = raw_send(&s->c, s->c.wbuf, s->c.wlen)))
+        return r;
+    s->c.wlen = 0;
+    return raw_send(&s->c, tag, MAC_LEN);
+}
+
+int migration_send(int fd, const struct migration_machine *m, const struct migration_params *p,
+                   struct migration_progress *prog, atomic_bool *cancel, char *err, size_t errlen)
+{
+    struct migration_progress dummy;
+    if (!prog)
+        prog = &dummy;
+    memset(prog, 0, sizeof(*prog));
+    uint64_t t0 = host_monotonic_ns();
+    uint64_t max_down = p && p->max_downtime_ns ? p->max_downtime_ns : DEFAULT_DOWN;
+    unsigned max_rounds = p && p->max_rounds ? p->max_rounds : DEFAULT_ROUND;
+    struct sender s = {.m = m, .prog = prog, .cancel = cancel, .bw = 1e9, .zns_per_byte = 1};
+    if (!conn_init(&s.c, fd, p, err, errlen)) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    s.npages = m->bus->ram_size / PAGE;
+    uint64_t words = (s.npages + 63) / 64;
+    uint64_t *pending = calloc(words, 8), *bm = calloc(words, 8);
+    s.zcap = ZSTD_compressBound((size_t)BATCH * PAGE);
+    s.data = malloc((size_t)BATCH * PAGE);
+    s.zbuf = malloc(s.zcap);
+    if (!(p && p->no_compress))
+        s.zctx = ZSTD_createCCtx();
+    atomic_store(&prog->ram_pages, s.npages);
+    bool logging = false, stopped = false, sent_go = false;
+    uint64_t t_stop = 0, prev_dirty = UINT64_MAX;
+    unsigned throttle = 0;
+    int r;
+    if (!pending || !bm || !s.data || !s.zbuf) {
+        r = fail(&s.c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = handshake(&s.c, true, p)))
+        goto out;
+    if ((r = put_u8(&s.c, REC_HELLO)) || (r = put_u64(&s.c, m->bus->ram_base)) ||
+        (r = put_u64(&s.c, m->bus->ram_size)) || (r = put_u32(&s.c, PAGE)))
+        goto out;
+    if (!m->log_start(m->opaque)) {
+        r = fail(&s.c, -ENOMEM, "cannot start the dirty-page log");
+        goto out;
+    }
+    logging = true;
+    atomic_store(&prog->phase, MIGRATION_PRECOPY);
+    /* Round 1 sends everything; later rounds what the log caught. */
+    memset(pending, 0xff, words * 8);
+    for (unsigned round = 1;; round++) {
+        atomic_store(&prog->round, round);
+        uint64_t r0 = host_monotonic_ns(), b0 = s.c.sent + s.c.wlen;
+        uint64_t before = atomic_load(&prog->pages_sent);
+        if ((r = send_pages(&s, pending)) || (r = flush(&s.c)))
+            goto out;
+        uint64_t dt = host_monotonic_ns() - r0 + 1;
+        uint64_t bytes = s.c.sent - b0, pages = atomic_load(&prog->pages_sent) - before;
+        if (bytes > (1u << 20))
+            s.bw = (double)bytes * 1e9 / (double)dt;
+        uint64_t dirty = m->log_take(m->opaque, pending);
+        atomic_store(&prog->dirty_pages, dirty);
+        atomic_store(&prog->dirty_rate, (uint64_t)((double)dirty * 1e9 / (double)dt));
+        double per_page = pages ? (double)bytes / (double)pages : PAGE;
+        uint64_t expect = (uint64_t)((double)dirty * per_page / s.bw * 1e9);
+        atomic_store(&prog->expected_downtime_ns, expect);
+        if (expect <= max_down || round >= max_rounds)
+            break;
+        /* Not converging: the guest dirties pages about as fast as we send
+         * them.  Slow its harts down, more each round it does not help. */
+        if (m->throttle && round >= 3 && dirty * 10 > prev_dirty * 8 && throttle < 90) {
+            throttle = throttle ? throttle + 10 : 30;
+            m->throttle(m->opaque, throttle);
+            atomic_store(&prog->throttle, throttle);
+        }
+        prev_dirty = dirty;
+    }
+    if ((r = stop_and_copy(&s, pending, bm, words, &stopped, &t_stop)))
+        goto out;
+    atomic_store(&prog->phase, MIGRATION_COMMIT);
+    if ((r = recv_msg(&s.c, MSG_LOADED)))
+        goto out;
+    /* The point of no return: from here on this side never resumes. */
+    if ((r = send_msg(&s.c, MSG_GO)))
+        goto out;
+    sent_go = true;
+    r = recv_msg(&s.c, MSG_STARTED);
+out:
+    if (r && !err[0])
+        snprintf(err, errlen, "migration failed (%s)", strerror(-r));
+    if (logging)
+        m->log_stop(m->opaque);
+    if (throttle)
+        m->throttle(m->opaque, 0);
+    uint64_t now = host_monotonic_ns();
+    atomic_store(&prog->total_ns, now - t0);
+    if (stopped)
+        atomic_store(&prog->downtime_ns, now - t_stop);
+    if (r && sent_go) {
+        r = MIGRATION_UNCERTAIN;
+    } else if (r) {
+        if (stopped)
+            m->resume(m->opaque);
+        if (!(r == -EPIPE || r == -ECONNABORTED || r == -ETIMEDOUT))
+            send_error(&s.c, err);
+    }
+    atomic_store(&prog->phase, r ? MIGRATION_FAILED : MIGRATION_DONE);
+    ZSTD_freeCCtx(s.zctx);
+    free(s.data);
+    free(s.zbuf);
+    free(pending);
+    free(bm);
+    conn_free(&s.c);
+    return r;
+}
+
+/* ---- destination ---- */
+
+static int recv_pages(struct conn *c, const struct migration_machine *m, uint8_t *data,
+                      uint8_t *zbuf, size_t zcap, ZSTD_DCtx *dctx)
+{
+    uint8_t h[9];
+    int r = get(c, h, sizeof(h));
+    if (r)
+        return r;
+    uint32_t n = le32(h), payload = le32(h + 5);
+    uint8_t enc = h[4];
+    if (n == 0 || n > BATCH || enc > ENC_ZSTD || payload > zcap)
+        return fail(c, -EBADMSG, "a malformed page batch in the stream");
+    uint8_t idxb[BATCH * 8];
+    if ((r = get(c, idxb, (size_t)n * 8)))
+        return r;
+    uint64_t npages = m->bus->ram_size / PAGE;
+    unsigned ndata = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v = le64(idxb + 8 * i);
+        if ((v >> 1) >= npages)
+            return fail(c, -EBADMSG, "a page outside guest RAM in the stream");
+        ndata += (v & 1) == KIND_DATA;
+    }
+    if ((r = get(c, enc == ENC_ZSTD ? zbuf : data, payload)))
+        return r;
+    size_t raw = (size_t)ndata * PAGE;
+    if (enc == ENC_ZSTD) {
+        size_t got = ZSTD_decompressDCtx(dctx, data, raw, zbuf, payload);
+        if (ZSTD_isError(got) || got != raw)
+            return fail(c, -EBADMSG, "a page batch that does not decompress");
+    } else if (payload != raw) {
+        return fail(c, -EBADMSG, "a page batch of the wrong size");
+    }
+    unsigned k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v = le64(idxb + 8 * i);
+        uint8_t *dst = m->bus->ram + (v >> 1) * PAGE;
+        if ((v & 1) == KIND_DATA)
+            memcpy(dst, data + (size_t)k++ * PAGE, PAGE);
+        else if (!page_is_zero(dst)) /* reading a fresh page allocates nothing */
+            memset(dst, 0, PAGE);
+    }
+    return 0;
+}
+
+int migration_receive(int fd, const struct migration_machine *m, const struct migration_params *p,
+                      char *err, size_t errlen)
+{
+    struct conn c;
+    if (!conn_init(&c, fd, p, err, errlen)) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    size_t zcap = ZSTD_compressBound((size_t)BATCH * PAGE);
+    uint8_t *data = malloc((size_t)BATCH * PAGE), *zbuf = malloc(zcap), *state = NULL;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    uint32_t state_len = 0;
+    bool hello = false, handshaken = false;
+    int r;
+    if (!data || !zbuf || !dctx) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = handshake(&c, false, p)))
+        goto out;
+    handshaken = true;
+    for (;;) {
+        uint8_t type;
+        if ((r = get(&c, &type, 1)))
+            goto out;
+        if (type != REC_HELLO && !hello) {
+            r = fail(&c, -EBADMSG, "the stream does not start with its header");
+            goto out;
+        }
+        if (type == REC_HELLO) {
+            uint8_t h[20];
+            if ((r = get(&c, h, sizeof(h))))
+                goto out;
+            if (hello || le64(h) != m->bus->ram_base || le64(h + 8) != m->bus->ram_size ||
+                le32(h + 16) != PAGE) {
+                r = fail(&c, -EINVAL,
+                         "the source has %llu MiB of RAM at 0x%llx, this machine %llu MiB at "
+                         "0x%llx",
+                         (unsigned long long)(le64(h + 8) >> 20), (unsigned long long)le64(h),
+                         (unsigned long long)(m->bus->ram_size >> 20),
+                         (unsigned long long)m->bus->ram_base);
+                goto out;
+            }
+            hello = true;
+        } else if (type == REC_PAGES) {
+            if ((r = recv_pages(&c, m, data, zbuf, zcap, dctx)))
+                goto out;
+        } else if (type == REC_STATE) {
+            uint8_t l[4];
+            if ((r = get(&c, l, 4)))
+                goto out;
+            state_len = le32(l);
+            free(state);
+            if (state_len > MAX_STATE || !(state = malloc(state_len ? state_len : 1))) {
+                r = fail(&c, -EBADMSG, "a machine state of %u bytes in the stream", state_len);
+                goto out;
+            }
+            if ((r = get(&c, state, state_len)))
+                goto out;
+        } else if (type == REC_END) {
+            uint8_t want[MAC_LEN], got[MAC_LEN];
+            transcript_mac(&c, want);
+            if ((r = raw_recv(&c, got, MAC_LEN)))
+                goto out;
+            if (CRYPTO_memcmp(want, got, MAC_LEN) != 0) {
+                r = fail(&c, -EBADMSG, "the stream was corrupted or tampered with (bad HMAC)");
+                goto out;
+            }
+            if (!state) {
+                r = fail(&c, -EBADMSG, "the stream has no machine state");
+                goto out;
+            }
+            char why[256] = "";
+            if (!m->load(m->opaque, state, state_len, why, sizeof(why))) {
+                r = fail(&c, -EINVAL, "cannot load the machine state: %s", why);
+                goto out;
+            }
+            if ((r = send_msg(&c, MSG_LOADED)) || (r = recv_msg(&c, MSG_GO)))
+                goto out;
+            /* Handed over: run it even if STARTED does not arrive (the
+             * source stays paused then, and never resumes on its own). */
+            send_msg(&c, MSG_STARTED);
+            r = 0;
+            goto out;
+        } else {
+            r = fail(&c, -EBADMSG, "an unknown record %u in the stream", type);
+            goto out;
+        }
+    }
+out:
+    if (r && handshaken && !(r == -EPIPE || r == -ETIMEDOUT || r == -ECONNABORTED))
+        send_error(&c, err);
+    ZSTD_freeDCtx(dctx);
+    free(data);
+    free(zbuf);
+    free(state);
+    conn_free(&c);
+    return r;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live migration's engine: pre-copy of guest RAM over a connected stream
+ * socket, then a short stop-and-copy of the last dirty pages and of
+ * everything else (harts, devices: an opaque blob the machine provides),
+ * then a three-step commit so that the guest never runs twice.
+ *
+ * The engine knows guest RAM (the bus) and nothing about the machine: the
+ * caller passes its dirty-page log, how to stop and resume the guest and
+ * how to save and load the rest of its state (struct migration_machine).
+ * Wire format, authentication and the safety argument: docs/architecture.md
+ * ("Migration").  In short:
+ *  - a handshake with fresh nonces proves to each side that the other
+ *    knows the shared secret (HMAC-SHA256) before any RAM is sent; every
+ *    byte that follows is covered by a transcript HMAC keyed per session,
+ *    checked by the destination before it loads anything;
+ *  - pages go in batches; zero pages cost 8 bytes; a batch is zstd-
+ *    compressed when that is estimated faster than sending it raw;
+ *  - rounds continue while the expected downtime (dirty pages / measured
+ *    bandwidth) exceeds the limit; when the guest dirties memory as fast as
+ *    the link carries it, the harts are throttled (auto-converge);
+ *  - commit: destination LOADED -> source GO -> destination STARTED.  The
+ *    source resumes its guest on any failure before it sent GO, and never
+ *    after it: a lost STARTED leaves it paused (MIGRATION_UNCERTAIN), not
+ *    running next to a destination that may be running too.
+ */
+#ifndef WIRT_VMM_MIGRATION_H
+#define WIRT_VMM_MIGRATION_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bus;
+struct state_writer;
+
+struct migration_machine {
+    struct bus *bus; /* guest RAM */
+    void *opaque;
+    /* The dirty-page log (board_dirty_log_*): start, take-and-re-arm, stop. */
+    bool (*log_start)(void *opaque);
+    uint64_t (*log_take)(void *opaque, uint64_t *bitmap);
+    void (*log_stop)(void *opaque);
+    /* Stops the guest: when it returns, nothing writes guest RAM any more
+     * (harts stopped, device I/O drained).  resume undoes it. */
+    bool (*stop)(void *opaque, char *err, size_t errlen);
+    void (*resume)(void *opaque);
+    /* Everything but RAM, saved while stopped / loaded on the destination
+     * into a machine that is not running. */
+    bool (*save)(void *opaque, struct state_writer *w);
+    bool (*load)(void *opaque, const uint8_t *buf, size_t len, char *err, size_t errlen);
+    /* Makes the harts sleep `percent` of the time (0 = full speed); NULL
+     * disables auto-converge. */
+    void (*throttle)(void *opaque, unsigned percent);
+};
+
+struct migration_params {
+    uint64_t max_downtime_ns; /* 0: 100 ms */
+    const void *secret;       /* shared secret; NULL: the empty one */
+    size_t secret_len;
+    bool no_compress;    /* never zstd */
+    unsigned max_rounds; /* then stop-and-copy whatever is left; 0: 64 */
+    int io_timeout_ms;   /* a peer silent this long is gone; 0: 30 s */
+};
+
+enum migration_phase {
+    MIGRATION_SETUP,
+    MIGRATION_PRECOPY,
+    MIGRATION_STOPPED, /* stop-and-copy */
+    MIGRATION_COMMIT,
+    MIGRATION_DONE,
+    MIGRATION_FAILED,
+};
+
+/* Updated by the engine as it goes; read from any thread. */
+struct migration_progress {
+    _Atomic int phase;
+    _Atomic unsigned round, throttle;
+    _Atomic uint64_t bytes_sent, pages_sent, zero_pages, dirty_pages, dirty_rate; /* pages/s */
+    _Atomic uint64_t expected_downtime_ns, downtime_ns, total_ns, ram_pages;
+};
+
+/* migration_send results besides 0 (the destination runs the guest) and
+ * a negative errno (failed; the guest runs here again). */
+#define MIGRATION_UNCERTAIN 1 /* GO sent, STARTED not received: paused here */
+
+/* Source side, on a connected socket (the caller closes it).  cancel, if
+ * not NULL, is polled between batches.  One line in err on failure. */
+int migration_send(int fd, const struct migration_machine *m, const struct migration_params *p,
+                   struct migration_progress *prog, atomic_bool *cancel, char *err, size_t errlen);
+
+/* Destination side: fills m->bus's RAM and calls m->load; returns 0 once
+ * the source handed the guest over (run it now), or a negative errno with
+ * one line in err (do not run it). */
+int migration_receive(int fd, const struct migration_machine *m, const struct migration_params *p,
+                      char *err, size_t errlen);
+
+#endif
