@@ -10,6 +10,11 @@
         sha256sum and gzip over data generated in the guest; each timed
         inside the guest and from the host; ratios wirt/qemu.  The results'
         checksums must agree between the two machines.
+        Then, for wirt, each workload phase again on its own with the
+        guest instructions it executed (control socket, query-cpus), giving
+        guest instructions per second for wirt and QEMU (same binary, same
+        instructions); and the same workload compiled for the host and run
+        natively: the distance to native is the wirt/native column.
 
 Usage: bench/bench.py [--rounds N] [--only boot|cpu] [--vmm wirt,qemu]
                       [--data-mib N] [--build DIR] [--json FILE]
@@ -17,6 +22,7 @@ Usage: bench/bench.py [--rounds N] [--only boot|cpu] [--vmm wirt,qemu]
 """
 import argparse
 import json
+import socket
 import os
 import re
 import shutil
@@ -42,6 +48,37 @@ def vm_argv(vmm, wirt, initrd):
                                   append=append, memory=MEMORY)
     return [wirt, "run", "--kernel", kernel, "--initrd", initrd, "--bios", bios,
             "--append", append, "--memory", MEMORY]
+
+
+def query_cpus(sock):
+    """Sum of the harts' executed-instruction counters (control socket)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.settimeout(10)
+        c.connect(sock)
+        c.sendall(b'{"execute": "query-cpus"}\n')
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    for line in buf.decode().splitlines():
+        r = json.loads(line)
+        if "return" in r:
+            return sum(h["instructions"] for h in r["return"])
+    raise GuestError("no query-cpus reply: %r" % buf[:200])
+
+
+def parse_phases(out):
+    """{phase: (seconds, checksum)} from the workload's output."""
+    res = {}
+    for line in out.split("\n"):
+        p = line.split()
+        if len(p) == 4 and p[0] == "phase":
+            res[p[1]] = (float(p[2]), p[3])
+        elif len(p) == 3 and p[0] == "total":
+            res["workload total"] = (float(p[1]), p[2])
+    return res
 
 
 def fmt_ratio(a, b):
@@ -165,19 +202,29 @@ class Bench:
               "inside the guest" % mib, flush=True)
         initrd = self.workload_initrd()
         timeout = float(os.environ.get("WIRT_BENCH_TIMEOUT", "3600"))
+        ctl_dir = tempfile.mkdtemp(prefix="wirt-bench-")
+        ctl = os.path.join(ctl_dir, "control.sock")
+        insns = self.results["cpu"]["instructions"] = {}
         for vmm in self.vmms:
             res = self.results["cpu"][vmm]
+            argv = vm_argv(vmm, self.wirt, initrd)
+            if vmm == "wirt":
+                argv += ["--control", ctl]
             try:
-                with Guest(vm_argv(vmm, self.wirt, initrd), name=vmm) as g:
+                with Guest(argv, name=vmm) as g:
                     g.wait_ready()
                     guest, host, out = self.timed(g, "workload", timeout)
-                    for line in out.split("\n"):
-                        p = line.split()
-                        if len(p) == 4 and p[0] == "phase":
-                            res[p[1]] = {"guest": float(p[2]), "check": p[3]}
-                        elif len(p) == 3 and p[0] == "total":
-                            res["workload total"] = {"guest": float(p[1]), "host": host,
-                                                     "check": p[2]}
+                    for k, (secs, check) in parse_phases(out).items():
+                        res[k] = {"guest": secs, "check": check}
+                    if "workload total" in res:
+                        res["workload total"]["host"] = host
+                    if vmm == "wirt":
+                        # Each phase alone, counting what the hart executed
+                        # (the shell around it adds well under 0.1%).
+                        for k in [k for k in res if k != "workload total"]:
+                            before = query_cpus(ctl)
+                            g.run("workload %s >/dev/null" % k, timeout=timeout)
+                            insns[k] = query_cpus(ctl) - before
                     g.run("workload gen %d >/tmp/data" % mib, timeout=timeout)
                     guest, host, out = self.timed(g, "sha256sum /tmp/data >/tmp/h", timeout)
                     res["sha256sum"] = {"guest": guest, "host": host,
@@ -191,8 +238,12 @@ class Bench:
                 for k, v in res.items():
                     print("  %-5s %-15s %8.2f s  %s" % (vmm, k, v["guest"], v["check"]),
                           flush=True)
-            except (GuestError, OSError) as e:
+            except (GuestError, OSError, ValueError) as e:
                 self.error(vmm, "cpu run", e)
+        shutil.rmtree(ctl_dir, ignore_errors=True)
+        native = self.results["cpu"]["native"] = self.native_workload()
+        if insns:
+            insns["workload total"] = sum(insns.values())
         names = []
         for vmm in self.vmms:
             for k in self.results["cpu"][vmm]:
@@ -214,6 +265,43 @@ class Bench:
             print("  %-15s %10s %10s %8s  %s" % (
                 k, fmt_s(a and a["guest"]), fmt_s(b and b["guest"]),
                 fmt_ratio(a and a["guest"], b and b["guest"]), same))
+        self.print_distance(w, q, native, insns)
+
+    def native_workload(self):
+        """The workload compiled for the host and run natively: the floor
+        any emulator of the same program is measured against."""
+        exe = os.path.join(self.build, "bench", "workload-native")
+        src = os.path.join(REPO, "bench", "cpu", "workload.c")
+        try:
+            if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+                subprocess.run([os.environ.get("CC", "cc"), "-std=c17", "-O2", "-Wall",
+                                "-Wextra", "-o", exe, src], check=True)
+            out = subprocess.run([exe], check=True, capture_output=True, text=True,
+                                 timeout=600).stdout
+        except (OSError, subprocess.SubprocessError) as e:
+            self.error("native", "workload", e)
+            return {}
+        return {k: {"guest": secs, "check": check}
+                for k, (secs, check) in parse_phases(out).items()}
+
+    def print_distance(self, w, q, native, insns):
+        if not native and not insns:
+            return
+        print("\n  %-15s %9s %9s %9s %9s %11s" % (
+            "phase", "native s", "wirt s", "wirt/nat", "G insns", "wirt/qemu MIPS"))
+        for k in native:
+            a, b, n = w.get(k), q.get(k), native[k]
+            if a and a["check"] != n["check"]:
+                self.ok = False
+                self.results["errors"].append("%s: wirt and native disagree" % k)
+            mips = "-"
+            if k in insns and a:
+                mips = "%.0f" % (insns[k] / a["guest"] / 1e6)
+                if b:
+                    mips += " / %.0f" % (insns[k] / b["guest"] / 1e6)
+            print("  %-15s %9.3f %9s %9s %9s %11s" % (
+                k, n["guest"], fmt_s(a and a["guest"]), fmt_ratio(a and a["guest"], n["guest"]),
+                "%.2f" % (insns[k] / 1e9) if k in insns else "-", mips))
 
     def run(self):
         self.preflight()

@@ -481,6 +481,17 @@ static bool soft_load(struct vcpu *v, struct state_reader *r, uint32_t version)
     return hart_load(soft_hart(v), r, version);
 }
 
+static void soft_stats(struct vcpu *v, struct vcpu_stats *out)
+{
+    /* Plain counters written by the hart's own thread; a racy read of an
+     * aligned 64-bit word is a torn-free snapshot on every host we JIT for. */
+    const struct hart_stats *s = &soft_hart(v)->stats;
+    out->instructions = __atomic_load_n(&s->insns, __ATOMIC_RELAXED);
+    out->exits = __atomic_load_n(&s->runs, __ATOMIC_RELAXED);
+    out->interrupts = __atomic_load_n(&s->interrupts, __ATOMIC_RELAXED);
+    out->exceptions = __atomic_load_n(&s->exceptions, __ATOMIC_RELAXED);
+}
+
 const struct vcpu_ops vcpu_soft = {
     .name = "soft",
     .create = soft_create,
@@ -492,4 +503,5 @@ const struct vcpu_ops vcpu_soft = {
     .dirty_log_sync = soft_dirty_log_sync,
     .save = soft_save,
     .load = soft_load,
+    .stats = soft_stats,
 };

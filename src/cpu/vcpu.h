@@ -42,6 +42,15 @@ enum {
 
 struct vcpu_ops;
 
+/* Counters a vCPU keeps for the operator (query-cpus, benchmarks); read
+ * while the vCPU runs, so a value may lag by the block in progress. */
+struct vcpu_stats {
+    uint64_t instructions; /* executed, whatever the guest's mcountinhibit says */
+    uint64_t exits;        /* returns from compiled/interpreted runs to the run loop */
+    uint64_t interrupts;
+    uint64_t exceptions;
+};
+
 /* Embedded in each engine's own vCPU object. */
 struct vcpu {
     const struct vcpu_ops *ops;
@@ -67,6 +76,8 @@ struct vcpu_ops {
     void (*dirty_log_sync)(struct vcpu *v);
     void (*save)(struct vcpu *v, struct state_writer *w);
     bool (*load)(struct vcpu *v, struct state_reader *r, uint32_t version);
+    /* Any thread, any time. */
+    void (*stats)(struct vcpu *v, struct vcpu_stats *out);
 };
 
 /* The software engine (interpreter + JIT), and the one boards use. */
@@ -110,6 +121,10 @@ static inline void vcpu_save(struct vcpu *v, struct state_writer *w)
 static inline bool vcpu_load(struct vcpu *v, struct state_reader *r, uint32_t version)
 {
     return v->ops->load(v, r, version);
+}
+static inline void vcpu_get_stats(struct vcpu *v, struct vcpu_stats *out)
+{
+    v->ops->stats(v, out);
 }
 
 #endif

@@ -750,7 +750,7 @@ int serve_main(int argc, char **argv)
     char sockpath[PATH_MAX + 32];
     if (listen_at) {
         char host[64];
-        unsigned port;
+        unsigned port = 0;
         const char *colon = strrchr(listen_at, ':');
         if (!colon || (size_t)(colon - listen_at) >= sizeof(host) ||
             sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535)

@@ -66,7 +66,7 @@ struct state_reader;
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
 #define VIRTQ_USED_F_NO_NOTIFY     1u
 
-#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MAX_QUEUES 8
 /* The largest queue any device offers (QueueNumMax). */
 #define VIRTQ_MAX_SIZE 256
 /* Upper bound for the descriptors of one chain, indirect tables included;

@@ -73,4 +73,30 @@ struct virtio_dev *virtio_console_create(struct bus *bus, struct irq_line irq,
 size_t virtio_console_input(struct virtio_dev *vdev, const uint8_t *buf, size_t len);
 struct virtio_dev *virtio_rng_create(struct bus *bus, struct irq_line irq);
 
+/* Named channels (virtio/channels.c): a multiport virtio-console whose
+ * ports carry bytes between a host program and a guest program, such as
+ * the guest agent.  Callbacks run under the I/O lock. */
+#define VIRTIO_CHANNELS_MAX     3
+#define VIRTIO_CHANNEL_NAME_MAX 63
+struct virtio_channel_ops {
+    /* The guest wrote to port. */
+    void (*output)(void *opaque, unsigned port, const uint8_t *buf, size_t len);
+    /* A guest program opened or closed port (may be NULL). */
+    void (*guest_open)(void *opaque, unsigned port, bool open);
+    /* The guest posted receive buffers on port: input may go on (may be NULL). */
+    void (*input_ready)(void *opaque, unsigned port);
+};
+/* 1..63 characters of [A-Za-z0-9._-]. */
+bool virtio_channel_name_ok(const char *name);
+/* NULL if a name is bad, nports is 0 or above VIRTIO_CHANNELS_MAX, or out
+ * of memory. */
+struct virtio_dev *virtio_channels_create(struct bus *bus, struct irq_line irq,
+                                          const char *const *names, unsigned nports,
+                                          const struct virtio_channel_ops *ops, void *opaque);
+/* Copies what fits into the guest's receive buffers of port; returns the
+ * bytes taken (0 while the driver has not set the port up).  I/O lock held. */
+size_t virtio_channels_input(struct virtio_dev *vdev, unsigned port, const uint8_t *buf,
+                             size_t len);
+bool virtio_channels_guest_open(struct virtio_dev *vdev, unsigned port);
+
 #endif

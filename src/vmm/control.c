@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "cpu/vcpu.h"
 #include "machine/board.h"
 #include "host/console.h"
 #include "host/evloop.h"
@@ -498,6 +499,25 @@ static json_object *cmd_query_status(const struct control_request *rq)
     return return_reply(o);
 }
 
+static json_object *cmd_query_cpus(const struct control_request *rq)
+{
+    struct board *b = rq->c->board;
+    json_object *a = json_object_new_array();
+    for (unsigned i = 0; i < b->nharts; i++) {
+        struct vcpu_stats st;
+        vcpu_get_stats(b->harts[i], &st);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_int((int)i));
+        json_object_object_add(o, "engine", json_object_new_string(b->harts[i]->ops->name));
+        json_object_object_add(o, "instructions", json_object_new_int64((int64_t)st.instructions));
+        json_object_object_add(o, "exits", json_object_new_int64((int64_t)st.exits));
+        json_object_object_add(o, "interrupts", json_object_new_int64((int64_t)st.interrupts));
+        json_object_object_add(o, "exceptions", json_object_new_int64((int64_t)st.exceptions));
+        json_object_array_add(a, o);
+    }
+    return return_reply(a);
+}
+
 /* pause, resume, reset, quit: one board call, no arguments, no result. */
 static json_object *cmd_board_action(const struct control_request *rq)
 {
@@ -747,6 +767,8 @@ static json_object *cmd_move_disk(const struct control_request *rq)
 /* Every command, in the order query-commands and help list them. */
 static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
+    {"query-cpus", cmd_query_cpus, 0, "per hart: engine and counters (instructions executed...)",
+     NULL},
     {"query-commands", cmd_query_commands, 0, "the names of the commands", NULL},
     {"query-spec", cmd_query_spec, 0, "the VM spec this VMM runs (docs/vm-spec.md)", NULL},
     {"help", cmd_help, 0, "every command with its flags and a line of help", NULL},

@@ -695,9 +695,18 @@ class RunningVmTest(unittest.TestCase):
         self.assertEqual(control(self.s, "vm1", '{"execute":"query-status"}\n')[0]
                          ["return"]["status"], "paused")
         self.assertRegex(self.s.ok("list").stdout, r"vm1\s+paused")
+        # query-cpus: a paused hart's counters stand still; a running one's move.
+        cpus = control(self.s, "vm1", '{"execute":"query-cpus"}\n')[0]["return"]
+        self.assertEqual([(c["id"], c["engine"]) for c in cpus], [(0, "soft")])
+        self.assertGreater(cpus[0]["instructions"], 1000)
+        time.sleep(0.2)
+        self.assertEqual(control(self.s, "vm1", '{"execute":"query-cpus"}\n')[0]["return"], cpus)
         self.assertEqual(control(self.s, "vm1", '{"execute":"powerdown"}\n')[0]["error"]
                          ["class"], "InvalidState")
         control(self.s, "vm1", '{"execute":"resume"}\n')
+        time.sleep(0.2)
+        later = control(self.s, "vm1", '{"execute":"query-cpus"}\n')[0]["return"]
+        self.assertGreater(later[0]["instructions"], cpus[0]["instructions"])
         self.assertEqual(control(self.s, "vm1", '{"execute":"query-status"}\n')[0]
                          ["return"]["status"], "running")
         self.assertIn("reset", control(self.s, "vm1", '{"execute":"query-commands"}\n')[0]
