@@ -21,12 +21,14 @@ static const char run_usage[] =
     "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
-    "                [--pidfile FILE] [--log FILE]\n"
+    "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
     "--control serves the JSON control protocol (docs/control-protocol.md);\n"
-    "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB.\n"
+    "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB;\n"
+    "--incoming waits for a guest migrated from another wirt (same machine\n"
+    "options; secret in $WIRT_MIGRATION_SECRET) instead of booting one.\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 
@@ -48,6 +50,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_SERIAL_LOG,
         OPT_PIDFILE,
         OPT_LOG,
+        OPT_INCOMING,
         OPT_SPEC
     };
     static const struct option options[] = {
@@ -65,6 +68,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"serial-log", required_argument, NULL, OPT_SERIAL_LOG},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"log", required_argument, NULL, OPT_LOG},
+        {"incoming", required_argument, NULL, OPT_INCOMING},
         {"spec", required_argument, NULL, OPT_SPEC},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -121,6 +125,9 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             break;
         case OPT_LOG:
             vm_spec_set_string(&s->log, optarg);
+            break;
+        case OPT_INCOMING:
+            vm_spec_set_string(&s->incoming, optarg);
             break;
         case OPT_SPEC:
             spec_file = optarg;

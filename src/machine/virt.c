@@ -485,8 +485,12 @@ int board_run(struct board *b)
 
         /* Why did the harts stop?  Wait out a pause, then act. */
         pthread_mutex_lock(&b->bus.io_lock);
+        /* Whoever waits for the harts to be out (migration) learns it here. */
+        b->harts_parked = true;
+        pthread_cond_broadcast(&b->state_cond);
         while (b->paused && !b->power_off && !b->reset_requested)
             pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
+        b->harts_parked = false;
         bool off = b->power_off;
         bool reset = b->reset_requested && !off;
         b->reset_requested = false;

@@ -575,6 +575,15 @@ void virtio_blk_move_status(struct virtio_dev *vdev, struct virtio_blk_move_stat
     pthread_mutex_unlock(&vb->lock);
 }
 
+bool virtio_blk_idle(struct virtio_dev *vdev)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    bool idle = !vb->head && !vb->busy;
+    pthread_mutex_unlock(&vb->lock);
+    return idle;
+}
+
 void virtio_blk_move_cancel(struct virtio_dev *vdev)
 {
     struct vblk *vb = vdev->opaque;

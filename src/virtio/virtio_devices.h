@@ -62,6 +62,9 @@ bool virtio_blk_is(const struct virtio_dev *vdev);
 bool virtio_blk_move_start(struct virtio_dev *vdev, const char *target, const char *format,
                            char *err, size_t errlen);
 void virtio_blk_move_status(struct virtio_dev *vdev, struct virtio_blk_move_status *st);
+/* True when the disk's worker has no request queued or running (with the
+ * harts stopped, this stays so: nothing submits new ones). */
+bool virtio_blk_idle(struct virtio_dev *vdev);
 /* Asks a running move to stop; it ends CANCELLED soon after. */
 void virtio_blk_move_cancel(struct virtio_dev *vdev);
 

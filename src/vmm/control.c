@@ -20,6 +20,7 @@
 #include "util/unix_socket.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
+#include "vmm/vmm_migration.h"
 
 #define MAX_CLIENTS    16
 #define MAX_JSON_DEPTH 16
@@ -101,6 +102,10 @@ struct control {
     uint64_t finish_seq;
     bool debug_commands;
     json_object *spec; /* the VM spec the VMM runs (query-spec), or NULL */
+    /* The outgoing migration (at most one), its job and progress timer. */
+    struct vmm_migration *migration;
+    struct control_job *migration_job;
+    struct evtimer *migration_timer;
 };
 
 /* ---- guest powerdown ------------------------------------------------- */
@@ -764,6 +769,134 @@ static json_object *cmd_move_disk(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* migrate: live migration to another wirt (vmm_migration.h).  A timer
+ * reports progress; on success the guest runs there and this VMM exits. */
+#define MIGRATE_POLL_NS (100ULL * 1000 * 1000)
+
+static void migration_end(struct control *c)
+{
+    evtimer_free(c->migration_timer);
+    vmm_migration_free(c->migration);
+    c->migration = NULL;
+    c->migration_timer = NULL;
+    c->migration_job = NULL;
+}
+
+static void migrate_tick(void *opaque)
+{
+    struct control *c = opaque;
+    struct migration_progress pr;
+    char why[512] = "";
+    int r = vmm_migration_poll(c->migration, &pr, why, sizeof(why));
+    uint64_t total = atomic_load(&pr.ram_pages) + atomic_load(&pr.dirty_pages);
+    control_job_progress(c->migration_job, atomic_load(&pr.pages_sent), total);
+    if (r == 1) {
+        evtimer_arm(c->migration_timer, host_monotonic_ns() + MIGRATE_POLL_NS);
+        return;
+    }
+    struct control_job *job = c->migration_job;
+    log_info("migration: %s after %u rounds, %llu bytes, downtime %.1f ms, total %.1f ms",
+             r == 0 ? "done" : "failed", atomic_load(&pr.round),
+             (unsigned long long)atomic_load(&pr.bytes_sent),
+             (double)atomic_load(&pr.downtime_ns) / 1e6, (double)atomic_load(&pr.total_ns) / 1e6);
+    migration_end(c);
+    if (r == 0) {
+        control_job_finish(job, CONTROL_JOB_COMPLETED, NULL);
+        board_power_off(c->board, 0); /* the guest runs on the destination now */
+    } else if (r == MIGRATION_UNCERTAIN) {
+        control_job_finish(job, CONTROL_JOB_FAILED,
+                           "handed over, but the destination did not confirm: the guest stays "
+                           "paused here; resume it only if the destination is not running it");
+    } else {
+        control_job_finish(
+            job, strstr(why, "cancelled") ? CONTROL_JOB_CANCELLED : CONTROL_JOB_FAILED, why);
+    }
+}
+
+static void migrate_cancel(struct control_job *job, void *opaque)
+{
+    (void)job;
+    struct control *c = opaque;
+    if (c->migration)
+        vmm_migration_cancel(c->migration); /* the next tick sees it end */
+}
+
+static const struct control_job_ops migrate_job_ops = {
+    .type = "migrate",
+    .cancel = migrate_cancel,
+};
+
+static json_object *cmd_migrate(const struct control_request *rq)
+{
+    struct control *c = rq->c;
+    json_object *err, *v;
+    const char *uri = NULL, *secret = vmm_migration_secret();
+    int64_t down_ms = 100;
+    if ((err = int_arg(rq->args, "max-downtime-ms", 1, 60000, &down_ms)))
+        return err;
+    if (rq->args && json_object_object_get_ex(rq->args, "uri", &v) &&
+        json_object_is_type(v, json_type_string))
+        uri = json_object_get_string(v);
+    if (!uri)
+        return error_reply("InvalidArgument", "\"uri\" (tcp:HOST:PORT) is required");
+    if (rq->args && json_object_object_get_ex(rq->args, "secret", &v) &&
+        json_object_is_type(v, json_type_string))
+        secret = json_object_get_string(v);
+    if (c->migration)
+        return error_reply("Busy", "a migration is already running");
+    struct migration_params p = {.max_downtime_ns = (uint64_t)down_ms * 1000000,
+                                 .secret = secret,
+                                 .secret_len = secret ? strlen(secret) : 0};
+    char why[256];
+    if (!(c->migration_timer = evtimer_new(c->board->loop, migrate_tick, c)))
+        return error_reply("GenericError", "out of memory");
+    if (!(c->migration_job = control_job_new(c, &migrate_job_ops, c, why, sizeof(why)))) {
+        evtimer_free(c->migration_timer);
+        c->migration_timer = NULL;
+        return error_reply("Busy", why);
+    }
+    if (!(c->migration = vmm_migration_start(c->board, uri, &p, why, sizeof(why)))) {
+        control_job_finish(c->migration_job, CONTROL_JOB_FAILED, why);
+        evtimer_free(c->migration_timer);
+        c->migration_timer = NULL;
+        c->migration_job = NULL;
+        return error_reply("InvalidArgument", why);
+    }
+    evtimer_arm(c->migration_timer, host_monotonic_ns() + MIGRATE_POLL_NS);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job", json_object_new_int64(control_job_id(c->migration_job)));
+    return return_reply(o);
+}
+
+static json_object *cmd_query_migration(const struct control_request *rq)
+{
+    struct control *c = rq->c;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "active", json_object_new_boolean(c->migration != NULL));
+    if (c->migration) {
+        struct migration_progress pr;
+        char why[8];
+        vmm_migration_poll(c->migration, &pr, why, sizeof(why));
+        static const char *const phases[] = {"setup",  "precopy", "stopped",
+                                             "commit", "done",    "failed"};
+        int ph = atomic_load(&pr.phase);
+        json_object_object_add(o, "phase",
+                               json_object_new_string(ph >= 0 && ph <= 5 ? phases[ph] : "?"));
+#define ADD(key, val) json_object_object_add(o, key, json_object_new_int64((int64_t)(val)))
+        ADD("round", atomic_load(&pr.round));
+        ADD("bytes-sent", atomic_load(&pr.bytes_sent));
+        ADD("pages-sent", atomic_load(&pr.pages_sent));
+        ADD("zero-pages", atomic_load(&pr.zero_pages));
+        ADD("ram-pages", atomic_load(&pr.ram_pages));
+        ADD("dirty-pages", atomic_load(&pr.dirty_pages));
+        ADD("dirty-rate", atomic_load(&pr.dirty_rate));
+        ADD("expected-downtime-ms", atomic_load(&pr.expected_downtime_ns) / 1000000);
+        ADD("throttle", atomic_load(&pr.throttle));
+#undef ADD
+    }
+    return return_reply(o);
+}
+
 /* Every command, in the order query-commands and help list them. */
 static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
@@ -784,6 +917,10 @@ static const struct control_command commands[] = {
     {"jobs", cmd_jobs, 0, "every running and recently finished job", NULL},
     {"job-status", cmd_job_status, 0, "one job by \"id\"", NULL},
     {"job-cancel", cmd_job_cancel, 0, "asks the job \"id\" to stop", NULL},
+    {"migrate", cmd_migrate, CMD_ASYNC,
+     "live migration to \"uri\" (tcp:HOST:PORT; \"max-downtime-ms\", \"secret\")", NULL},
+    {"query-migration", cmd_query_migration, 0,
+     "the outgoing migration: round, bytes, dirty rate, expected downtime", NULL},
     {"move-disk", cmd_move_disk, CMD_ASYNC,
      "moves \"disk\" to a new image \"target\" (\"format\": qcow2|raw) while the guest runs", NULL},
     {"debug-sleep", cmd_debug_sleep, CMD_ASYNC | CMD_DEBUG,
@@ -1026,6 +1163,10 @@ void control_free(struct control *c)
             j->cancel_requested = true;
             j->ops->cancel(j, j->opaque);
         }
+    }
+    if (c->migration) { /* cancelled above: wait for its thread */
+        vmm_migration_free(c->migration);
+        evtimer_free(c->migration_timer);
     }
     for (unsigned i = 0; i < MAX_CLIENTS; i++) {
         struct control_client *cl = &c->clients[i];

@@ -15,6 +15,7 @@
 #include "util/file.h"
 #include "util/log.h"
 #include "vmm/control.h"
+#include "vmm/vmm_migration.h"
 
 /* A detached VMM turns SIGTERM/SIGINT (host shutdown, kill) into a
  * clean power-off on the event loop, so its runtime files are removed. */
@@ -118,6 +119,9 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         signal(SIGPIPE, SIG_IGN);
     if (!open_console(b, spec, err, errlen) || !vmm_add_devices(b, spec, err, errlen) ||
         !board_boot(b, err, errlen))
+        goto out;
+    /* A migrated guest replaces the booted one before anything runs. */
+    if (spec->incoming && vmm_incoming(b, spec->incoming, err, errlen) != 0)
         goto out;
     if (detached)
         catch_term_signals(b);

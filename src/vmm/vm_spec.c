@@ -108,7 +108,8 @@ void vm_spec_free(struct vm_spec *s)
                         &s->console.serial_log,
                         &s->control,
                         &s->pidfile,
-                        &s->log};
+                        &s->log,
+                        &s->incoming};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;

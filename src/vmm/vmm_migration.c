@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/* Live migration of the VMM's board (see vmm_migration.h). */
+#include "vmm/vmm_migration.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpu/vcpu.h"
+#include "dev/clint.h"
+#include "machine/board.h"
+#include "state/state.h"
+#include "util/log.h"
+#include "virtio/virtio.h"
+#include "virtio/virtio_devices.h"
+
+#define MACHINE_STATE_VERSION 1
+
+bool vmm_migration_parse_uri(const char *uri, char *host, size_t hostlen, char *port,
+                             size_t portlen, char *err, size_t errlen)
+{
+    const char *colon = uri && !strncmp(uri, "tcp:", 4) ? strrchr(uri + 4, ':') : NULL;
+    if (!colon || colon == uri + 4 || !colon[1] || (size_t)(colon - uri - 4) >= hostlen ||
+        strlen(colon + 1) >= portlen) {
+        snprintf(err, errlen, "'%s' is not tcp:HOST:PORT", uri ? uri : "");
+        return false;
+    }
+    const char *h = uri + 4;
+    size_t n = (size_t)(colon - h);
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') { /* [::1] */
+        h++;
+        n -= 2;
+    }
+    memcpy(host, h, n);
+    host[n] = '\0';
+    snprintf(port, portlen, "%s", colon + 1);
+    return true;
+}
+
+const char *vmm_migration_secret(void)
+{
+    const char *s = getenv("WIRT_MIGRATION_SECRET");
+    return s && *s ? s : NULL;
+}
+
+/* ---- the board as the engine sees it ---- */
+
+struct vmm_side {
+    struct board *b;
+    bool locked; /* this thread holds the I/O lock since stop */
+};
+
+static bool log_start(void *o)
+{
+    return board_dirty_log_start(((struct vmm_side *)o)->b);
+}
+static uint64_t log_take(void *o, uint64_t *bm)
+{
+    return board_dirty_log_take(((struct vmm_side *)o)->b, bm);
+}
+static void log_stop(void *o)
+{
+    board_dirty_log_stop(((struct vmm_side *)o)->b);
+}
+
+static bool disks_idle(struct board *b)
+{
+    for (unsigned i = 0; i < b->ndevices; i++)
+        if (b->devices[i].ops == &virtio_mmio_dev_ops && virtio_blk_is(b->devices[i].dev) &&
+            !virtio_blk_idle(b->devices[i].dev))
+            return false;
+    return true;
+}
+
+static bool stop(void *o, char *err, size_t errlen)
+{
+    struct vmm_side *s = o;
+    struct board *b = s->b;
+    pthread_mutex_lock(&b->bus.io_lock);
+    if (b->power_off || b->reset_requested) {
+        pthread_mutex_unlock(&b->bus.io_lock);
+        snprintf(err, errlen, "the guest is powering off or resetting");
+        return false;
+    }
+    board_pause(b);
+    while (!b->harts_parked)
+        pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
+    pthread_mutex_unlock(&b->bus.io_lock);
+    /* Requests the guest submitted finish (their completions need the
+     * lock); the harts are parked, so no new one comes. */
+    for (int i = 0; !disks_idle(b); i++) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+        if (i > 100000) {
+            pthread_mutex_lock(&b->bus.io_lock);
+            board_resume(b);
+            pthread_mutex_unlock(&b->bus.io_lock);
+            snprintf(err, errlen, "a disk request does not finish");
+            return false;
+        }
+    }
+    /* Held until resume or the end: no device touches guest-visible state. */
+    pthread_mutex_lock(&b->bus.io_lock);
+    s->locked = true;
+    return true;
+}
+
+static void resume(void *o)
+{
+    struct vmm_side *s = o;
+    if (!s->locked)
+        pthread_mutex_lock(&s->b->bus.io_lock);
+    board_resume(s->b);
+    pthread_mutex_unlock(&s->b->bus.io_lock);
+    s->locked = false;
+}
+
+static bool save(void *o, struct state_writer *w)
+{
+    struct board *b = ((struct vmm_side *)o)->b;
+    state_begin_section(w, "machine", MACHINE_STATE_VERSION);
+    state_put_u32(w, b->nharts);
+    state_put_u32(w, b->ndevices);
+    state_put_u64(w, b->paused_mtime);
+    state_end_section(w);
+    for (unsigned h = 0; h < b->nharts; h++) {
+        state_begin_section(w, "hart", 1);
+        vcpu_save(b->harts[h], w);
+        state_end_section(w);
+    }
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        const struct dev_ops *ops = b->devices[i].ops;
+        state_begin_section(w, ops->name, ops->state_version);
+        if (ops->save)
+            ops->save(b->devices[i].dev, w);
+        state_end_section(w);
+    }
+    return true;
+}
+
+static bool load(void *o, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    struct board *b = ((struct vmm_side *)o)->b;
+    struct state_reader r;
+    char name[64];
+    uint32_t version;
+    state_reader_init(&r, buf, len);
+    if (!state_next_section(&r, name, sizeof(name), &version) || strcmp(name, "machine") != 0 ||
+        version != MACHINE_STATE_VERSION) {
+        snprintf(err, errlen, "no machine header in the state");
+        return false;
+    }
+    uint32_t nharts = state_get_u32(&r), ndev = state_get_u32(&r);
+    uint64_t mtime = state_get_u64(&r);
+    if (!state_reader_ok(&r) || nharts != b->nharts || ndev != b->ndevices) {
+        snprintf(err, errlen,
+                 "the source has %u harts and %u devices, this machine %u and %u: start it with "
+                 "the same options",
+                 nharts, ndev, b->nharts, b->ndevices);
+        return false;
+    }
+    for (unsigned h = 0; h < b->nharts; h++) {
+        if (!state_next_section(&r, name, sizeof(name), &version) || strcmp(name, "hart") != 0 ||
+            !vcpu_load(b->harts[h], &r, version)) {
+            snprintf(err, errlen, "hart %u: bad state", h);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        const struct dev_ops *ops = b->devices[i].ops;
+        if (!state_next_section(&r, name, sizeof(name), &version) || strcmp(name, ops->name) ||
+            (ops->load && !ops->load(b->devices[i].dev, &r, version))) {
+            snprintf(err, errlen, "device %u (%s): bad or different state", i, ops->name);
+            return false;
+        }
+    }
+    pthread_mutex_lock(&b->bus.io_lock);
+    vclock_set(&b->clock, mtime);
+    clint_clock_changed(b->clint);
+    pthread_mutex_unlock(&b->bus.io_lock);
+    return true;
+}
+
+static struct migration_machine machine_of(struct vmm_side *s)
+{
+    return (struct migration_machine){
+        .bus = &s->b->bus,
+        .opaque = s,
+        .log_start = log_start,
+        .log_take = log_take,
+        .log_stop = log_stop,
+        .stop = stop,
+        .resume = resume,
+        .save = save,
+        .load = load,
+    };
+}
+
+/* ---- destination ---- */
+
+int vmm_incoming(struct board *b, const char *uri, char *err, size_t errlen)
+{
+    char host[256], port[32];
+    if (!vmm_migration_parse_uri(uri, host, sizeof(host), port, sizeof(port), err, errlen))
+        return -EINVAL;
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai;
+    int e = getaddrinfo(host, port, &hints, &ai);
+    if (e) {
+        snprintf(err, errlen, "--incoming %s: %s", uri, gai_strerror(e));
+        return -EINVAL;
+    }
+    int ls = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (ls >= 0)
+        setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ls < 0 || bind(ls, ai->ai_addr, ai->ai_addrlen) < 0 || listen(ls, 1) < 0) {
+        snprintf(err, errlen, "--incoming %s: %s", uri, strerror(errno));
+        freeaddrinfo(ai);
+        if (ls >= 0)
+            close(ls);
+        return -errno;
+    }
+    freeaddrinfo(ai);
+    log_info("waiting for a migration on %s", uri);
+    int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+    close(ls);
+    if (fd < 0) {
+        snprintf(err, errlen, "--incoming %s: accept: %s", uri, strerror(errno));
+        return -errno;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct vmm_side side = {.b = b};
+    struct migration_machine m = machine_of(&side);
+    const char *secret = vmm_migration_secret();
+    struct migration_params p = {.secret = secret, .secret_len = secret ? strlen(secret) : 0};
+    char why[256];
+    int r = migration_receive(fd, &m, &p, why, sizeof(why));
+    close(fd);
+    if (r)
+        snprintf(err, errlen, "--incoming %s: %s", uri, why);
+    return r;
+}
+
+/* ---- source ---- */
+
+struct vmm_migration {
+    struct vmm_side side;
+    struct migration_params p;
+    char secret[256];
+    char host[256], port[32];
+    pthread_t thread;
+    atomic_bool cancel;
+    struct migration_progress prog;
+    _Atomic int result; /* 1 while running */
+    char err[512];
+};
+
+static void *source_thread(void *arg)
+{
+    struct vmm_migration *mg = arg;
+    char err[512] = "";
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    int fd = -1, r, e = getaddrinfo(mg->host, mg->port, &hints, &ai);
+    if (e) {
+        snprintf(err, sizeof(err), "%s:%s: %s", mg->host, mg->port, gai_strerror(e));
+        r = -EINVAL;
+    } else if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+               connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        snprintf(err, sizeof(err), "cannot connect to %s:%s: %s", mg->host, mg->port,
+                 strerror(errno));
+        r = -ECONNREFUSED;
+    } else {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        struct migration_machine m = machine_of(&mg->side);
+        r = migration_send(fd, &m, &mg->p, &mg->prog, &mg->cancel, err, sizeof(err));
+        /* Handed over (or uncertain): the guest stays stopped here, but
+         * the lock goes back, as the job's owner powers off with it. */
+        if (mg->side.locked) {
+            pthread_mutex_unlock(&mg->side.b->bus.io_lock);
+            mg->side.locked = false;
+        }
+    }
+    if (ai)
+        freeaddrinfo(ai);
+    if (fd >= 0)
+        close(fd);
+    snprintf(mg->err, sizeof(mg->err), "%s", err);
+    atomic_store(&mg->result, r);
+    return NULL;
+}
+
+struct vmm_migration *vmm_migration_start(struct board *b, const char *uri,
+                                          const struct migration_params *p, char *err,
+                                          size_t errlen)
+{
+    struct vmm_migration *mg = calloc(1, sizeof(*mg));
+    if (!mg) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!vmm_migration_parse_uri(uri, mg->host, sizeof(mg->host), mg->port, sizeof(mg->port), err,
+                                 errlen)) {
+        free(mg);
+        return NULL;
+    }
+    mg->side.b = b;
+    mg->p = *p;
+    if (p->secret) {
+        snprintf(mg->secret, sizeof(mg->secret), "%.*s", (int)p->secret_len,
+                 (const char *)p->secret);
+        mg->p.secret = mg->secret;
+        mg->p.secret_len = strlen(mg->secret);
+    }
+    atomic_store(&mg->result, 1);
+    if (pthread_create(&mg->thread, NULL, source_thread, mg) != 0) {
+        snprintf(err, errlen, "cannot start the migration thread");
+        free(mg);
+        return NULL;
+    }
+    return mg;
+}
+
+int vmm_migration_poll(struct vmm_migration *mg, struct migration_progress *out, char *err,
+                       size_t errlen)
+{
+    int r = atomic_load(&mg->result);
+    if (out)
+        *out = mg->prog;
+    if (r != 1 && r != 0)
+        snprintf(err, errlen, "%s", mg->err);
+    return r;
+}
+
+void vmm_migration_cancel(struct vmm_migration *mg)
+{
+    atomic_store(&mg->cancel, true);
+}
+
+void vmm_migration_free(struct vmm_migration *mg)
+{
+    if (!mg)
+        return;
+    pthread_join(mg->thread, NULL);
+    free(mg);
+}
