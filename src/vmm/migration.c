@@ -335,8 +335,12 @@ static int handshake(struct conn *c, bool source, const struct migration_params 
     mac(secret, slen, source ? "D" : "S", src_nonce, dst_nonce, got); /* expected */
     uint8_t peer[MAC_LEN];
     if (source) {
-        if ((r = raw_send(c, proof, MAC_LEN)) || (r = raw_recv(c, peer, MAC_LEN)))
-            return r == -EPIPE ? fail(c, -EACCES, "the destination refused us (wrong secret?)") : r;
+        if ((r = raw_send(c, proof, MAC_LEN)) || (r = raw_recv(c, peer, MAC_LEN))) {
+            if (r != -EPIPE)
+                return r;
+            c->err[0] = '\0'; /* a destination hangs up on a source it does not trust */
+            return fail(c, -EACCES, "the destination hung up: it has another migration secret");
+        }
     } else {
         if ((r = raw_recv(c, peer, MAC_LEN)))
             return r;
