@@ -89,6 +89,7 @@ struct control_job {
     uint64_t done, total;
     uint64_t finished_seq; /* eviction order of finished jobs */
     char error[256];
+    char result[256]; /* what a finished job reports besides its status ("" if nothing) */
 };
 
 struct control {
@@ -374,6 +375,8 @@ static json_object *job_json(const struct control_job *j)
     json_object_object_add(o, "total", json_object_new_int64((int64_t)j->total));
     if (j->status == CONTROL_JOB_FAILED)
         json_object_object_add(o, "error", json_object_new_string(j->error));
+    if (j->result[0])
+        json_object_object_add(o, "result", json_object_new_string(j->result));
     return o;
 }
 
@@ -795,10 +798,13 @@ static void migrate_tick(void *opaque)
         return;
     }
     struct control_job *job = c->migration_job;
-    log_info("migration: %s after %u rounds, %llu bytes, downtime %.1f ms, total %.1f ms",
-             r == 0 ? "done" : "failed", atomic_load(&pr.round),
+    snprintf(job->result, sizeof(job->result),
+             "%u rounds, %llu pages (%llu zero), %llu bytes, downtime %.1f ms, total %.1f ms",
+             atomic_load(&pr.round), (unsigned long long)atomic_load(&pr.pages_sent),
+             (unsigned long long)atomic_load(&pr.zero_pages),
              (unsigned long long)atomic_load(&pr.bytes_sent),
              (double)atomic_load(&pr.downtime_ns) / 1e6, (double)atomic_load(&pr.total_ns) / 1e6);
+    log_info("migration %s: %s", r == 0 ? "done" : "failed", job->result);
     migration_end(c);
     if (r == 0) {
         control_job_finish(job, CONTROL_JOB_COMPLETED, NULL);
