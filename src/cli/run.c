@@ -82,7 +82,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     int opt;
     while ((opt = getopt_long(argc, argv, "+m:h", options, NULL)) != -1) {
         bool ok = true;
-        nflags += opt != OPT_SPEC;
+        nflags += opt != OPT_SPEC && opt != OPT_INCOMING; /* --incoming goes with --spec */
         switch (opt) {
         case OPT_KERNEL:
             vm_spec_set_string(&s->kernel, optarg);
@@ -151,9 +151,12 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     if (spec_file) {
         if (nflags)
             usage_error("--spec: cannot be combined with other flags (put them in the spec)");
+        char *incoming = s->incoming;
+        s->incoming = NULL;
         vm_spec_free(s);
         if (!vm_spec_load(spec_file, s, err, sizeof(err)))
             usage_error("--spec: %s", err);
+        s->incoming = incoming;
         return;
     }
     s->console.detached = s->console.serial_socket || s->console.serial_log;

@@ -99,6 +99,7 @@ struct board {
     bool power_off;
     bool paused;
     bool harts_parked;         /* paused, and every hart thread has returned */
+    bool incoming;             /* waits for a migrated guest (wirt run --incoming) */
     uint64_t paused_mtime;     /* the guest's clock stands still while paused */
     pthread_cond_t state_cond; /* signalled on resume and power-off */
     uint64_t started_ns;       /* host monotonic time of the boot */

@@ -584,6 +584,31 @@ bool virtio_blk_idle(struct virtio_dev *vdev)
     return idle;
 }
 
+int virtio_blk_flush(struct virtio_dev *vdev)
+{
+    struct vblk *vb = vdev->opaque;
+    return vb->read_only ? 0 : block_flush(vb->bd);
+}
+
+bool virtio_blk_reopen(struct virtio_dev *vdev, char *err, size_t errlen)
+{
+    struct vblk *vb = vdev->opaque;
+    struct block_dev *bd;
+    unsigned flags =
+        BLOCK_OPEN_GUEST | BLOCK_OPEN_NO_LOCK | (vb->bd->read_only ? BLOCK_OPEN_READ_ONLY : 0);
+    if (block_open(vb->bd->path, vb->bd->ops->format, flags, &bd, err, errlen) < 0)
+        return false;
+    if (block_size(bd) != block_size(vb->bd)) {
+        snprintf(err, errlen, "%s: its size changed", bd->path);
+        block_close(bd);
+        return false;
+    }
+    bd->read_only = vb->bd->read_only;
+    block_close(vb->bd);
+    vb->bd = bd;
+    return true;
+}
+
 void virtio_blk_move_cancel(struct virtio_dev *vdev)
 {
     struct vblk *vb = vdev->opaque;

@@ -65,6 +65,12 @@ void virtio_blk_move_status(struct virtio_dev *vdev, struct virtio_blk_move_stat
 /* True when the disk's worker has no request queued or running (with the
  * harts stopped, this stays so: nothing submits new ones). */
 bool virtio_blk_idle(struct virtio_dev *vdev);
+/* For a migration's hand-over, with the disk idle (harts parked, no move
+ * running): flush writes everything the guest wrote to stable storage;
+ * reopen reads the image afresh (the source changed it meanwhile) and
+ * returns false with one line in err, keeping the old one. */
+int virtio_blk_flush(struct virtio_dev *vdev);
+bool virtio_blk_reopen(struct virtio_dev *vdev, char *err, size_t errlen);
 /* Asks a running move to stop; it ends CANCELLED soon after. */
 void virtio_blk_move_cancel(struct virtio_dev *vdev);
 

@@ -163,6 +163,16 @@ json_object *vm_control(const struct vm_store *st, const char *name, const char 
 /* vm_control with "arguments" (args may be NULL; the caller keeps it). */
 json_object *vm_control_args(const struct vm_store *st, const char *name, const char *cmd,
                              json_object *args, int timeout_ms, char *err, size_t errlen);
+/* How an asynchronous command's job ended (vm_job_run). */
+struct vm_job_result {
+    char status[32]; /* completed, failed, cancelled, unknown (the VM went away) */
+    char error[600];
+    char result[256];
+};
+/* Starts `cmd` and follows its job to the end (progress on a terminal,
+ * Ctrl-C cancels).  False only when the job did not start (err set). */
+bool vm_job_run(const struct vm_store *st, const char *name, const char *cmd, json_object *args,
+                const char *label, struct vm_job_result *res, struct wirt_error *e);
 /* Like vm_control, but an error reply is a failure too. */
 bool vm_control_ok(const struct vm_store *st, const char *name, const char *cmd,
                    struct wirt_error *err);
@@ -225,6 +235,7 @@ int vm_cmd_snapshot(struct vm_store *st, int argc, char **argv);
 int vm_cmd_export(struct vm_store *st, int argc, char **argv);
 int vm_cmd_import(struct vm_store *st, int argc, char **argv);
 int vm_cmd_move_disk(struct vm_store *st, int argc, char **argv);
+int vm_cmd_migrate(struct vm_store *st, int argc, char **argv);
 
 /* Shared by start/restart/stop. */
 int vm_start_vm(struct vm_store *st, const char *name, bool console);

@@ -32,6 +32,8 @@ static const struct vm_verb verbs[] = {
     {"snapshot", vm_cmd_snapshot, "snapshot NAME create|revert|delete SNAP | snapshot NAME list"},
     {"export", vm_cmd_export, "export NAME FILE"},
     {"import", vm_cmd_import, "import FILE [NAME]"},
+    {"migrate", vm_cmd_migrate,
+     "migrate NAME --to tcp:HOST:PORT [--max-downtime MS] | migrate NAME --cancel"},
     {"move-disk", vm_cmd_move_disk, "move-disk NAME DISK --to FILE [--format qcow2|raw]"},
 };
 

@@ -14,22 +14,12 @@
  * job (the VM stays where it was unless the move completed first) and
  * the configuration is still written after a completed move.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vm/vm_int.h"
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 /* Index of DISK: "vda".."vdz", a number, or the disk's file name. */
 static int find_disk(const struct vm_config *cfg, const char *disk)
@@ -44,14 +34,6 @@ static int find_disk(const struct vm_config *cfg, const char *disk)
         if (!strcmp(cfg->disks[i].file, disk))
             return (int)i;
     return -1;
-}
-
-static const char *reply_error(json_object *r)
-{
-    json_object *e, *d;
-    if (r && json_object_object_get_ex(r, "error", &e) && json_object_object_get_ex(e, "desc", &d))
-        return json_object_get_string(d);
-    return NULL;
 }
 
 static bool move(struct vm_store *st, const char *name, const char *disk, const char *file,
@@ -91,61 +73,14 @@ static bool move(struct vm_store *st, const char *name, const char *disk, const 
     json_object_object_add(args, "disk", json_object_new_int(idx));
     json_object_object_add(args, "target", json_object_new_string(target));
     json_object_object_add(args, "format", json_object_new_string(format));
-    json_object *r = vm_control_args(st, name, "move-disk", args, 30000, why, sizeof(why));
+    char label[128];
+    snprintf(label, sizeof(label), "moving %s", cfg.disks[idx].file);
+    struct vm_job_result res;
+    bool started = vm_job_run(st, name, "move-disk", args, label, &res, e);
     json_object_put(args);
-    if (!r)
-        return vm_fail(e, WIRT_ERR_FAILED, "%s", why);
-    json_object *ret, *v;
-    if (reply_error(r) || !json_object_object_get_ex(r, "return", &ret) ||
-        !json_object_object_get_ex(ret, "job", &v)) {
-        vm_fail(e, WIRT_ERR_FAILED, "move-disk: %s", reply_error(r) ? reply_error(r) : "no job");
-        json_object_put(r);
+    if (!started)
         return false;
-    }
-    int64_t job = json_object_get_int64(v);
-    json_object_put(r);
-
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    bool tty = isatty(STDERR_FILENO), cancel_sent = false;
-    char status[32] = "running", error[600] = "";
-    json_object *id = json_object_new_object();
-    json_object_object_add(id, "id", json_object_new_int64(job));
-    for (;;) {
-        if (interrupted && !cancel_sent) {
-            json_object_put(vm_control_args(st, name, "job-cancel", id, 5000, why, sizeof(why)));
-            cancel_sent = true;
-        }
-        r = vm_control_args(st, name, "job-status", id, 5000, why, sizeof(why));
-        json_object *s;
-        if (!r || !json_object_object_get_ex(r, "return", &ret) ||
-            !json_object_object_get_ex(ret, "status", &s)) {
-            snprintf(error, sizeof(error), "lost the VM while moving: %s",
-                     r ? reply_error(r) ? reply_error(r) : "bad reply" : why);
-            json_object_put(r);
-            snprintf(status, sizeof(status), "failed");
-            break;
-        }
-        snprintf(status, sizeof(status), "%s", json_object_get_string(s));
-        int64_t done = json_object_object_get_ex(ret, "done", &v) ? json_object_get_int64(v) : 0;
-        int64_t total = json_object_object_get_ex(ret, "total", &v) ? json_object_get_int64(v) : 0;
-        if (tty && total > 0)
-            fprintf(stderr, "\rmoving %s: %3d%% (%lld of %lld MiB copied)", cfg.disks[idx].file,
-                    (int)(done * 100 / total), (long long)(done >> 20), (long long)(total >> 20));
-        if (strcmp(status, "running") != 0) {
-            if (json_object_object_get_ex(ret, "error", &v))
-                snprintf(error, sizeof(error), "%s", json_object_get_string(v));
-            json_object_put(r);
-            break;
-        }
-        json_object_put(r);
-        struct timespec ts = {0, 200 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    json_object_put(id);
-    if (tty)
-        fputc('\n', stderr);
+    const char *status = res.status, *error = res.error;
     bool ok = !strcmp(status, "completed");
     if (ok) {
         /* The VM runs on the new file now: record it (the old file is
@@ -168,8 +103,6 @@ static bool move(struct vm_store *st, const char *name, const char *disk, const 
         vm_fail(e, WIRT_ERR_FAILED, "move-disk: %s%s%s; VM '%s' stays on %s", status,
                 error[0] ? ": " : "", error, name, cfg.disks[idx].file);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     return ok;
 }
 

@@ -36,9 +36,11 @@ static bool slot(struct board *b, uint64_t *base, unsigned *irq, char *err, size
 bool virtio_blk_add(struct board *b, const struct disk_spec *d, char *err, size_t errlen)
 {
     struct block_dev *bd;
-    int r =
-        block_open(d->path, d->format, BLOCK_OPEN_GUEST | (d->readonly ? BLOCK_OPEN_READ_ONLY : 0),
-                   &bd, err, errlen);
+    /* An incoming migration shares the disk with the source, which holds
+     * its lock until the hand-over (vmm_migration.c reopens it then). */
+    unsigned flags = BLOCK_OPEN_GUEST | (d->readonly ? BLOCK_OPEN_READ_ONLY : 0) |
+                     (b->incoming ? BLOCK_OPEN_NO_LOCK : 0);
+    int r = block_open(d->path, d->format, flags, &bd, err, errlen);
     if (r < 0)
         return false;
     bd->read_only = bd->read_only || d->readonly;

@@ -728,6 +728,10 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
             }
             if ((r = send_msg(&c, MSG_LOADED)) || (r = recv_msg(&c, MSG_GO)))
                 goto out;
+            if (m->handover && !m->handover(m->opaque, why, sizeof(why))) {
+                r = fail(&c, -EIO, "cannot take the guest over: %s", why);
+                goto out;
+            }
             /* Handed over: run it even if STARTED does not arrive (the
              * source stays paused then, and never resumes on its own). */
             send_msg(&c, MSG_STARTED);

@@ -50,6 +50,10 @@ struct migration_machine {
      * into a machine that is not running. */
     bool (*save)(void *opaque, struct state_writer *w);
     bool (*load)(void *opaque, const uint8_t *buf, size_t len, char *err, size_t errlen);
+    /* Destination, after GO and before STARTED: take over what the source
+     * let go (shared disks).  NULL: nothing to do.  A failure makes the
+     * destination give up (the source then stays paused). */
+    bool (*handover)(void *opaque, char *err, size_t errlen);
     /* Makes the harts sleep `percent` of the time (0 = full speed); NULL
      * disables auto-converge. */
     void (*throttle)(void *opaque, unsigned percent);

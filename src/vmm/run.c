@@ -117,6 +117,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     /* Sockets may lose their peer at any moment; that is never fatal. */
     if (detached || spec->control)
         signal(SIGPIPE, SIG_IGN);
+    b->incoming = spec->incoming != NULL;
     if (!open_console(b, spec, err, errlen) || !vmm_add_devices(b, spec, err, errlen) ||
         !board_boot(b, err, errlen))
         goto out;

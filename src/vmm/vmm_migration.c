@@ -71,13 +71,32 @@ static void log_stop(void *o)
     board_dirty_log_stop(((struct vmm_side *)o)->b);
 }
 
+/* The board's i-th device when it is a disk, else NULL. */
+static struct virtio_dev *disk(struct board *b, unsigned i)
+{
+    struct virtio_dev *v = b->devices[i].dev;
+    return b->devices[i].ops == &virtio_mmio_dev_ops && virtio_blk_is(v) ? v : NULL;
+}
+
 static bool disks_idle(struct board *b)
 {
     for (unsigned i = 0; i < b->ndevices; i++)
-        if (b->devices[i].ops == &virtio_mmio_dev_ops && virtio_blk_is(b->devices[i].dev) &&
-            !virtio_blk_idle(b->devices[i].dev))
+        if (disk(b, i) && !virtio_blk_idle(disk(b, i)))
             return false;
     return true;
+}
+
+static bool disk_moving(struct board *b)
+{
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        struct virtio_blk_move_status st;
+        if (disk(b, i)) {
+            virtio_blk_move_status(disk(b, i), &st);
+            if (st.state == VIRTIO_BLK_MOVE_RUNNING)
+                return true;
+        }
+    }
+    return false;
 }
 
 static bool stop(void *o, char *err, size_t errlen)
@@ -107,9 +126,34 @@ static bool stop(void *o, char *err, size_t errlen)
             return false;
         }
     }
+    /* Shared disks: the destination reads them after GO, so everything
+     * the guest wrote must be on them first (a disk move would change the
+     * image under it: refused). */
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        int r = disk(b, i) ? virtio_blk_flush(disk(b, i)) : 0;
+        if (r < 0 || (disk(b, i) && disk_moving(b))) {
+            pthread_mutex_lock(&b->bus.io_lock);
+            board_resume(b);
+            pthread_mutex_unlock(&b->bus.io_lock);
+            snprintf(err, errlen, r < 0 ? "cannot flush a disk: %s" : "a disk move is running%s",
+                     r < 0 ? strerror(-r) : "");
+            return false;
+        }
+    }
     /* Held until resume or the end: no device touches guest-visible state. */
     pthread_mutex_lock(&b->bus.io_lock);
     s->locked = true;
+    return true;
+}
+
+/* Destination: the source stopped and flushed for good; read the shared
+ * disks afresh (their metadata changed since we opened them). */
+static bool handover(void *o, char *err, size_t errlen)
+{
+    struct board *b = ((struct vmm_side *)o)->b;
+    for (unsigned i = 0; i < b->ndevices; i++)
+        if (disk(b, i) && !virtio_blk_reopen(disk(b, i), err, errlen))
+            return false;
     return true;
 }
 
@@ -201,6 +245,7 @@ static struct migration_machine machine_of(struct vmm_side *s)
         .resume = resume,
         .save = save,
         .load = load,
+        .handover = handover,
     };
 }
 

@@ -50,6 +50,23 @@ void board_resume(struct board *b)
     }
 }
 
+/* The control server links the migration glue, which needs these. */
+bool board_dirty_log_start(struct board *b)
+{
+    (void)b;
+    return false;
+}
+uint64_t board_dirty_log_take(struct board *b, uint64_t *bitmap)
+{
+    (void)b;
+    (void)bitmap;
+    return 0;
+}
+void board_dirty_log_stop(struct board *b)
+{
+    (void)b;
+}
+
 void board_request_reset(struct board *b)
 {
     b->reset_requested = true;
