@@ -225,12 +225,34 @@ static void wfi_sleep(struct hart *h)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* Sleeps so that the slice that took `ran` ns is pct% of the time. */
+static void throttle_sleep(struct hart *h, unsigned pct, uint64_t ran)
+{
+    if (pct > 99)
+        pct = 99;
+    uint64_t ns = ran * pct / (100 - pct);
+    if (ns > 100000000)
+        ns = 100000000;
+    pthread_mutex_lock(&h->lock); /* a kick (stop, interrupt) ends it early */
+    if (!atomic_load(&h->stop_req)) {
+        uint64_t deadline = host_monotonic_ns() + ns;
+        struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ULL),
+                              .tv_nsec = (long)(deadline % 1000000000ULL)};
+        pthread_cond_timedwait(&h->cond, &h->lock, &ts);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
 void hart_run(struct hart *h)
 {
     while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
+        unsigned pct = atomic_load_explicit(&h->bus->throttle_pct, memory_order_relaxed);
+        uint64_t t0 = pct ? host_monotonic_ns() : 0;
         hart_step(h, RUN_SLICE);
         if (h->arch.wfi)
             wfi_sleep(h);
+        else if (pct)
+            throttle_sleep(h, pct, host_monotonic_ns() - t0);
     }
     atomic_store(&h->stop_req, false);
 }

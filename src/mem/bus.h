@@ -53,6 +53,9 @@ struct bus {
     _Atomic uint64_t *dirty_log;
     atomic_bool dirty_on;
     atomic_uint dirty_gen;
+    /* Auto-converge: the share of time (percent) the harts sleep between
+     * their run slices while a migration cannot keep up; 0 normally. */
+    atomic_uint throttle_pct;
 };
 
 /* Maps RAM; returns false (errno set) when the host cannot provide it. */

@@ -71,6 +71,11 @@ static void log_stop(void *o)
     board_dirty_log_stop(((struct vmm_side *)o)->b);
 }
 
+static void throttle(void *o, unsigned percent)
+{
+    atomic_store(&((struct vmm_side *)o)->b->bus.throttle_pct, percent);
+}
+
 /* The board's i-th device when it is a disk, else NULL. */
 static struct virtio_dev *disk(struct board *b, unsigned i)
 {
@@ -246,6 +251,7 @@ static struct migration_machine machine_of(struct vmm_side *s)
         .save = save,
         .load = load,
         .handover = handover,
+        .throttle = throttle,
     };
 }
 

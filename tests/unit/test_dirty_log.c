@@ -245,13 +245,50 @@ static void test_precopy_compiled(void **state)
     precopy(true);
 }
 
+/* Auto-converge's brake: with bus.throttle_pct at 90 a running hart gets
+ * through far fewer instructions in the same time. */
+static uint64_t run_for_ms(struct test_machine *m, unsigned ms)
+{
+    struct runner r = {m->h};
+    pthread_t t;
+    uint64_t before = hart_get_x(m->h, 6);
+    pthread_create(&t, NULL, run_hart, &r);
+    struct timespec ts = {0, (long)ms * 1000000};
+    nanosleep(&ts, NULL);
+    hart_stop(m->h);
+    pthread_join(t, NULL);
+    return hart_get_x(m->h, 6) - before;
+}
+
+static void test_throttle(void **state)
+{
+    (void)state;
+    struct test_machine *m = tm_new();
+    TM_CODE(m, B, ADDI(6, 6, 1), JAL(0, -4));
+    hart_set_jit(m->h, false, 0);
+    uint64_t full = run_for_ms(m, 200);
+    atomic_store(&m->bus.throttle_pct, 90);
+    uint64_t slow = run_for_ms(m, 200);
+    atomic_store(&m->bus.throttle_pct, 0);
+    assert_true(full > 0);
+    if (slow * 2 > full)
+        fail_msg("throttled to 90%%: %llu iterations, unthrottled %llu", (unsigned long long)slow,
+                 (unsigned long long)full);
+    tm_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_interpreted_stores),    cmocka_unit_test(test_compiled_stores),
-        cmocka_unit_test(test_store_to_code_page),    cmocka_unit_test(test_amo),
-        cmocka_unit_test(test_page_table_ad_updates), cmocka_unit_test(test_dma_and_loaders),
-        cmocka_unit_test(test_precopy_interpreted),   cmocka_unit_test(test_precopy_compiled),
+        cmocka_unit_test(test_interpreted_stores),
+        cmocka_unit_test(test_compiled_stores),
+        cmocka_unit_test(test_store_to_code_page),
+        cmocka_unit_test(test_amo),
+        cmocka_unit_test(test_page_table_ad_updates),
+        cmocka_unit_test(test_dma_and_loaders),
+        cmocka_unit_test(test_precopy_interpreted),
+        cmocka_unit_test(test_precopy_compiled),
+        cmocka_unit_test(test_throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
