@@ -799,11 +799,13 @@ static void migrate_tick(void *opaque)
     }
     struct control_job *job = c->migration_job;
     snprintf(job->result, sizeof(job->result),
-             "%u rounds, %llu pages (%llu zero), %llu bytes, downtime %.1f ms, total %.1f ms",
+             "%u rounds, %llu pages (%llu zero), %llu bytes, downtime %.1f ms (stop-and-copy "
+             "%.1f ms), total %.1f ms",
              atomic_load(&pr.round), (unsigned long long)atomic_load(&pr.pages_sent),
              (unsigned long long)atomic_load(&pr.zero_pages),
              (unsigned long long)atomic_load(&pr.bytes_sent),
-             (double)atomic_load(&pr.downtime_ns) / 1e6, (double)atomic_load(&pr.total_ns) / 1e6);
+             (double)atomic_load(&pr.downtime_ns) / 1e6,
+             (double)atomic_load(&pr.stop_copy_ns) / 1e6, (double)atomic_load(&pr.total_ns) / 1e6);
     log_info("migration %s: %s", r == 0 ? "done" : "failed", job->result);
     migration_end(c);
     if (r == 0) {

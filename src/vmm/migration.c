@@ -34,11 +34,14 @@
 #define DEFAULT_ROUND 64
 #define WBUF          (2u << 20)
 
-enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END };
+/* SYNC ends a pre-copy round: the destination answers MSG_SYNCED once it
+ * has taken in everything before it, so the source measures what really
+ * gets through and never stops the guest with a backlog still in flight. */
+enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END, REC_SYNC };
 enum { KIND_ZERO = 0, KIND_DATA = 1 };
 enum { ENC_RAW = 0, ENC_ZSTD = 1 };
 /* Commit messages, each followed by a MAC of its own. */
-enum { MSG_LOADED = 'L', MSG_GO = 'G', MSG_STARTED = 'S', MSG_ERROR = 'E' };
+enum { MSG_LOADED = 'L', MSG_GO = 'G', MSG_STARTED = 'S', MSG_ERROR = 'E', MSG_SYNCED = 'Y' };
 
 /* ---- the connection: buffered, timed, with a running transcript MAC ---- */
 
@@ -301,6 +304,8 @@ static int recv_msg(struct conn *c, uint8_t type)
         }
         return fail(c, -ECONNABORTED, "the peer failed: %s", why);
     }
+    if (t == MSG_SYNCED && type == MSG_SYNCED)
+        return 0; /* flow control only: nothing to authenticate */
     uint8_t got[MAC_LEN], want[MAC_LEN], zero[NONCE_LEN] = {0};
     char label[2] = {(char)type, 0};
     if (t != type || (r = raw_recv(c, got, MAC_LEN)) != 0)
@@ -541,7 +546,8 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
         atomic_store(&prog->round, round);
         uint64_t r0 = host_monotonic_ns(), b0 = s.c.sent + s.c.wlen;
         uint64_t before = atomic_load(&prog->pages_sent);
-        if ((r = send_pages(&s, pending)) || (r = flush(&s.c)))
+        if ((r = send_pages(&s, pending)) || (r = put_u8(&s.c, REC_SYNC)) || (r = flush(&s.c)) ||
+            (r = recv_msg(&s.c, MSG_SYNCED)))
             goto out;
         uint64_t dt = host_monotonic_ns() - r0 + 1;
         uint64_t bytes = s.c.sent - b0, pages = atomic_load(&prog->pages_sent) - before;
@@ -566,6 +572,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     }
     if ((r = stop_and_copy(&s, pending, bm, words, &stopped, &t_stop)))
         goto out;
+    atomic_store(&prog->stop_copy_ns, host_monotonic_ns() - t_stop);
     atomic_store(&prog->phase, MIGRATION_COMMIT);
     if ((r = recv_msg(&s.c, MSG_LOADED)))
         goto out;
@@ -695,6 +702,10 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
             hello = true;
         } else if (type == REC_PAGES) {
             if ((r = recv_pages(&c, m, data, zbuf, zcap, dctx)))
+                goto out;
+        } else if (type == REC_SYNC) {
+            uint8_t y = MSG_SYNCED;
+            if ((r = raw_send(&c, &y, 1)))
                 goto out;
         } else if (type == REC_STATE) {
             uint8_t l[4];

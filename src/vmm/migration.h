@@ -83,6 +83,9 @@ struct migration_progress {
     _Atomic unsigned round, throttle;
     _Atomic uint64_t bytes_sent, pages_sent, zero_pages, dirty_pages, dirty_rate; /* pages/s */
     _Atomic uint64_t expected_downtime_ns, downtime_ns, total_ns, ram_pages;
+    /* The part of downtime_ns (stop until the destination runs the guest)
+     * spent until the last byte was sent: what QEMU calls downtime. */
+    _Atomic uint64_t stop_copy_ns;
 };
 
 /* migration_send results besides 0 (the destination runs the guest) and

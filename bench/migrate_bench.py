@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Live migration on loopback, wirt against QEMU, with the default guest
+(512 MiB, idle at its shell prompt): downtime, total time and bytes sent,
+and the ratio wirt/QEMU for each (lower is better for all).
+
+downtime is wirt's stop until the destination runs the guest (the commit
+round trip included); stop-copy is stop until the last byte left the
+source, which is what QEMU's query-migrate calls downtime (QEMU rounds it
+to whole milliseconds and does not report the rest).
+
+wirt: `wirt run --control` as the source, `wirt run --incoming tcp:` as the
+destination, the control command `migrate`; its job reports the figures.
+QEMU: `-incoming tcp:` and QMP `migrate`, with the same 100 ms downtime
+limit and no bandwidth cap (QEMU's default caps it); `query-migrate` reports
+downtime, total-time and ram.transferred.
+
+    python3 bench/migrate_bench.py [--rounds N] [--build DIR]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
+import guestlib  # noqa: E402
+
+READY = "WIRT-GUEST-READY"
+
+
+def wait_file_text(path, text, timeout=300):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(path, errors="replace") as f:
+                if text in f.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("%s: no %r after %d s" % (path, text, timeout))
+
+
+def connect(path, timeout=60):
+    end = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+
+
+def lines(sock):
+    buf = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if line.strip():
+                yield json.loads(line)
+
+
+def run_wirt(wirt, d, port):
+    log = os.path.join(d, "src.log")
+    src = subprocess.Popen([wirt, "run", "--control", d + "/s.sock", "--serial-log", log,
+                            "--serial-socket", d + "/s.serial"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dst = subprocess.Popen([wirt, "run", "--control", d + "/d.sock", "--serial-log",
+                            d + "/dst.log", "--serial-socket", d + "/d.serial",
+                            "--incoming", "tcp:127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_file_text(log, READY)
+        time.sleep(3)  # idle at the prompt
+        s = connect(d + "/s.sock")
+        s.sendall(b'{"execute":"subscribe","arguments":{"events":["job-completed"]}}\n'
+                  b'{"execute":"migrate","arguments":{"uri":"tcp:127.0.0.1:%d"}}\n' % port)
+        for msg in lines(s):
+            if msg.get("event") == "job-completed":
+                data = msg["data"]
+                if data["status"] != "completed":
+                    raise RuntimeError("wirt migration: %s" % data)
+                # "N rounds, P pages (Z zero), B bytes, downtime D ms
+                # (stop-and-copy S ms), total T ms"
+                parts = data["result"].replace(",", "").replace("(", "").split()
+                return {"downtime": float(parts[parts.index("downtime") + 1]),
+                        "stop-copy": float(parts[parts.index("stop-and-copy") + 1]),
+                        "total": float(parts[parts.index("total") + 1]),
+                        "bytes": int(parts[parts.index("bytes") - 1])}
+        raise RuntimeError("wirt: no job-completed event")
+    finally:
+        for p in (src, dst):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def qmp(path):
+    s = connect(path)
+    f = s.makefile("r")
+    f.readline()  # greeting
+
+    def call(cmd, **args):
+        req = {"execute": cmd}
+        if args:
+            req["arguments"] = args
+        s.sendall((json.dumps(req) + "\n").encode())
+        while True:
+            msg = json.loads(f.readline())
+            if "event" not in msg:
+                return msg
+    call("qmp_capabilities")
+    return call
+
+
+def run_qemu(d, port):
+    common = guestlib.qemu_argv(bios=guestlib.guest_file("fw_dynamic.bin"))
+    common = [a for a in common if a != "-nographic"] + ["-display", "none"]
+    log = os.path.join(d, "q-src.log")
+    src = subprocess.Popen(common + ["-qmp", "unix:%s/q-src.qmp,server=on,wait=off" % d,
+                                     "-serial", "file:" + log],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dst = subprocess.Popen(common + ["-qmp", "unix:%s/q-dst.qmp,server=on,wait=off" % d,
+                                     "-serial", "file:%s/q-dst.log" % d,
+                                     "-incoming", "tcp:127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_file_text(log, READY)
+        time.sleep(3)
+        call = qmp(d + "/q-src.qmp")
+        call("migrate-set-parameters", **{"downtime-limit": 100,
+                                          "max-bandwidth": 100 * 1024 * 1024 * 1024})
+        r = call("migrate", uri="tcp:127.0.0.1:%d" % port)
+        if "error" in r:
+            raise RuntimeError("qemu migrate: %s" % r)
+        while True:
+            st = call("query-migrate")["return"]
+            if st.get("status") in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.05)
+        if st["status"] != "completed":
+            raise RuntimeError("qemu migration: %s" % st)
+        # QEMU's downtime ends when the source sent its last byte: it is
+        # stop-copy here; the time until the destination runs is not reported.
+        return {"downtime": None, "stop-copy": float(st["downtime"]),
+                "total": float(st["total-time"]), "bytes": int(st["ram"]["transferred"])}
+    finally:
+        for p in (src, dst):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    args = ap.parse_args()
+    wirt = os.path.join(args.build, "wirt")
+    have_qemu = shutil.which("qemu-system-riscv64") is not None
+    res = {"wirt": [], "qemu": []}
+    for _ in range(args.rounds):
+        d = tempfile.mkdtemp(prefix="wirt-migbench-")
+        try:
+            res["wirt"].append(run_wirt(wirt, d, random.randint(45000, 45999)))
+            if have_qemu:
+                res["qemu"].append(run_qemu(d, random.randint(46000, 46999)))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    print("live migration, idle 512 MiB default guest, loopback, median of %d" % args.rounds)
+    print("%-14s %12s %12s %8s" % ("", "wirt", "qemu", "ratio"))
+    for key, unit in (("downtime", "ms"), ("stop-copy", "ms"), ("total", "ms"), ("bytes", "B")):
+        w = median([r[key] for r in res["wirt"]])
+        if res["qemu"] and res["qemu"][0][key] is None:
+            print("%-14s %12.1f %12s" % (key + " (" + unit + ")", w, "n/a"))
+        elif res["qemu"]:
+            q = median([r[key] for r in res["qemu"]])
+            print("%-14s %12.1f %12.1f %8.2f" % (key + " (" + unit + ")", w, q, w / q if q else 0))
+        else:
+            print("%-14s %12.1f %12s" % (key + " (" + unit + ")", w, "-"))
+
+
+if __name__ == "__main__":
+    main()
