@@ -21,11 +21,13 @@ static const char run_usage[] =
     "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
+    "                [--channel NAME,socket=SOCKET]...\n"
     "                [--pidfile FILE] [--log FILE]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
     "--control serves the JSON control protocol (docs/control-protocol.md);\n"
+    "--channel connects a named guest port (/dev/virtio-ports/NAME) to SOCKET;\n"
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB.\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
@@ -48,7 +50,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_SERIAL_LOG,
         OPT_PIDFILE,
         OPT_LOG,
-        OPT_SPEC
+        OPT_SPEC,
+        OPT_CHANNEL
     };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -66,6 +69,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"log", required_argument, NULL, OPT_LOG},
         {"spec", required_argument, NULL, OPT_SPEC},
+        {"channel", required_argument, NULL, OPT_CHANNEL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -106,6 +110,9 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             break;
         case OPT_NET:
             ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err));
+            break;
+        case OPT_CHANNEL:
+            ok = vm_spec_add_channel_text(s, optarg, err, sizeof(err));
             break;
         case OPT_CONTROL:
             vm_spec_set_string(&s->control, optarg);

@@ -32,6 +32,9 @@ static const struct vm_verb verbs[] = {
     {"snapshot", vm_cmd_snapshot, "snapshot NAME create|revert|delete SNAP | snapshot NAME list"},
     {"export", vm_cmd_export, "export NAME FILE"},
     {"import", vm_cmd_import, "import FILE [NAME]"},
+    {"agent", vm_cmd_agent,
+     "agent NAME COMMAND [ARGUMENTS-JSON] [--timeout S]  (ping, ips, info, shutdown,\n"
+     "             fsfreeze, fsthaw, or any qemu-guest-agent command)"},
 };
 
 static void usage(FILE *out)
