@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The whole machine but its RAM (vmm/machine_state.c): stopping it so that
+ * nothing changes guest-visible state, and its harts, devices and clock as
+ * one state stream.  Live migration and state files both use it.
+ */
+#ifndef WIRT_VMM_MACHINE_STATE_H
+#define WIRT_VMM_MACHINE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct board;
+struct state_writer;
+
+/* Pauses the guest, waits until every hart thread has returned, lets the
+ * disk requests in flight finish and flushes every disk.  Returns with
+ * the bus I/O lock held (no device touches guest-visible state until
+ * machine_resume).  False with one line in err (the guest runs again)
+ * when it is powering off, a request does not finish, a flush fails or a
+ * disk move runs.  Not from the event loop thread. */
+bool machine_stop(struct board *b, char *err, size_t errlen);
+/* Resumes; locked says whether the caller holds the I/O lock (it is
+ * released either way). */
+void machine_resume(struct board *b, bool locked);
+
+/* Harts, devices and the guest clock, while stopped. */
+bool machine_save(struct board *b, struct state_writer *w);
+/* Into a machine with the same harts and devices that is not running;
+ * one line in err when the state is malformed or of another machine. */
+bool machine_load(struct board *b, const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+/* Reopens every disk, to read metadata another process changed. */
+bool machine_reopen_disks(struct board *b, char *err, size_t errlen);
+
+#endif
