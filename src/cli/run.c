@@ -23,6 +23,7 @@ static const char run_usage[] =
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
     "                [--channel NAME,socket=SOCKET]...\n"
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
+    "                [--restore STATE] [--save-on-exit STATE]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
@@ -30,7 +31,10 @@ static const char run_usage[] =
     "--channel connects a named guest port (/dev/virtio-ports/NAME) to SOCKET;\n"
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB;\n"
     "--incoming waits for a guest migrated from another wirt (same machine\n"
-    "options; secret in $WIRT_MIGRATION_SECRET) instead of booting one.\n"
+    "options; secret in $WIRT_MIGRATION_SECRET) instead of booting one;\n"
+    "--restore resumes the machine saved in STATE (same options) instead of\n"
+    "booting; --save-on-exit saves it to STATE when told to stop (SIGTERM,\n"
+    "Ctrl-A x) instead of powering off.\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 
@@ -53,6 +57,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_PIDFILE,
         OPT_LOG,
         OPT_INCOMING,
+        OPT_RESTORE,
+        OPT_SAVE_ON_EXIT,
         OPT_SPEC,
         OPT_CHANNEL
     };
@@ -72,6 +78,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"log", required_argument, NULL, OPT_LOG},
         {"incoming", required_argument, NULL, OPT_INCOMING},
+        {"restore", required_argument, NULL, OPT_RESTORE},
+        {"save-on-exit", required_argument, NULL, OPT_SAVE_ON_EXIT},
         {"spec", required_argument, NULL, OPT_SPEC},
         {"channel", required_argument, NULL, OPT_CHANNEL},
         {"help", no_argument, NULL, 'h'},
@@ -86,7 +94,9 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     int opt;
     while ((opt = getopt_long(argc, argv, "+m:h", options, NULL)) != -1) {
         bool ok = true;
-        nflags += opt != OPT_SPEC && opt != OPT_INCOMING; /* --incoming goes with --spec */
+        /* --incoming, --restore, --save-on-exit go with --spec */
+        nflags +=
+            opt != OPT_SPEC && opt != OPT_INCOMING && opt != OPT_RESTORE && opt != OPT_SAVE_ON_EXIT;
         switch (opt) {
         case OPT_KERNEL:
             vm_spec_set_string(&s->kernel, optarg);
@@ -133,6 +143,12 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         case OPT_LOG:
             vm_spec_set_string(&s->log, optarg);
             break;
+        case OPT_RESTORE:
+            vm_spec_set_string(&s->restore, optarg);
+            break;
+        case OPT_SAVE_ON_EXIT:
+            vm_spec_set_string(&s->save_on_exit, optarg);
+            break;
         case OPT_INCOMING:
             vm_spec_set_string(&s->incoming, optarg);
             break;
@@ -158,14 +174,19 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     if (spec_file) {
         if (nflags)
             usage_error("--spec: cannot be combined with other flags (put them in the spec)");
-        char *incoming = s->incoming;
-        s->incoming = NULL;
+        char *incoming = s->incoming, *restore = s->restore, *save = s->save_on_exit;
+        s->incoming = s->restore = s->save_on_exit = NULL;
         vm_spec_free(s);
         if (!vm_spec_load(spec_file, s, err, sizeof(err)))
             usage_error("--spec: %s", err);
         s->incoming = incoming;
-        return;
+        s->restore = restore;
+        s->save_on_exit = save;
     }
+    if (s->restore && s->incoming)
+        usage_error("--restore: cannot be combined with --incoming");
+    if (spec_file)
+        return;
     s->console.detached = s->console.serial_socket || s->console.serial_log;
     if (!vm_spec_validate(s, err, sizeof(err)))
         usage_error("%s", err);

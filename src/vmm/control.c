@@ -20,6 +20,7 @@
 #include "util/unix_socket.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
+#include "vmm/state_file.h"
 #include "vmm/vmm_migration.h"
 
 #define MAX_CLIENTS    16
@@ -103,6 +104,11 @@ struct control {
     uint64_t finish_seq;
     bool debug_commands;
     json_object *spec; /* the VM spec the VMM runs (query-spec), or NULL */
+    /* A save to a state file (at most one), its job and poll timer. */
+    struct vmm_save *save;
+    struct control_job *save_job;
+    struct evtimer *save_timer;
+    bool save_quit;
     /* The outgoing migration (at most one), its job and progress timer. */
     struct vmm_migration *migration;
     struct control_job *migration_job;
@@ -781,6 +787,92 @@ static json_object *cmd_move_disk(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* save: the machine to a state file (state_file.h); "quit": power off
+ * once it is durable, as `wirt vm suspend` wants. */
+#define SAVE_POLL_NS (20ULL * 1000 * 1000)
+
+static void save_tick(void *opaque)
+{
+    struct control *c = opaque;
+    struct state_file_result res;
+    char why[512] = "";
+    int r = vmm_save_poll(c->save, &res, why, sizeof(why));
+    if (r == 1) {
+        evtimer_arm(c->save_timer, host_monotonic_ns() + SAVE_POLL_NS);
+        return;
+    }
+    struct control_job *job = c->save_job;
+    evtimer_free(c->save_timer);
+    vmm_save_free(c->save);
+    c->save = NULL;
+    c->save_timer = NULL;
+    c->save_job = NULL;
+    if (r == 0) {
+        snprintf(job->result, sizeof(job->result),
+                 "paused %.1f ms, total %.1f ms, %llu bytes of RAM written, file %llu bytes",
+                 (double)res.pause_ns / 1e6, (double)res.total_ns / 1e6,
+                 (unsigned long long)res.ram_bytes_written, (unsigned long long)res.file_bytes);
+        log_info("saved: %s", job->result);
+        control_job_finish(job, CONTROL_JOB_COMPLETED, NULL);
+        if (c->save_quit)
+            board_power_off(c->board, 0);
+    } else {
+        log_warn("save failed: %s", why);
+        control_job_finish(job, CONTROL_JOB_FAILED, why);
+    }
+}
+
+static void save_cancel(struct control_job *job, void *opaque)
+{
+    (void)job;
+    (void)opaque; /* a save takes seconds at most and stops cleanly on its own */
+}
+
+static const struct control_job_ops save_job_ops = {
+    .type = "save",
+    .cancel = save_cancel,
+};
+
+static json_object *cmd_save(const struct control_request *rq)
+{
+    struct control *c = rq->c;
+    json_object *v;
+    const char *file = NULL;
+    bool quit = false;
+    if (rq->args && json_object_object_get_ex(rq->args, "file", &v) &&
+        json_object_is_type(v, json_type_string))
+        file = json_object_get_string(v);
+    if (!file || !*file)
+        return error_reply("InvalidArgument", "\"file\" (the state file to write) is required");
+    if (rq->args && json_object_object_get_ex(rq->args, "quit", &v)) {
+        if (!json_object_is_type(v, json_type_boolean))
+            return error_reply("InvalidArgument", "\"quit\" must be true or false");
+        quit = json_object_get_boolean(v);
+    }
+    if (c->save || c->migration)
+        return error_reply("Busy", c->save ? "a save is already running" : "a migration runs");
+    char why[256];
+    if (!(c->save_timer = evtimer_new(c->board->loop, save_tick, c)))
+        return error_reply("GenericError", "out of memory");
+    if (!(c->save_job = control_job_new(c, &save_job_ops, c, why, sizeof(why)))) {
+        evtimer_free(c->save_timer);
+        c->save_timer = NULL;
+        return error_reply("Busy", why);
+    }
+    if (!(c->save = vmm_save_start(c->board, file, quit, why, sizeof(why)))) {
+        control_job_finish(c->save_job, CONTROL_JOB_FAILED, why);
+        evtimer_free(c->save_timer);
+        c->save_timer = NULL;
+        c->save_job = NULL;
+        return error_reply("GenericError", why);
+    }
+    c->save_quit = quit;
+    evtimer_arm(c->save_timer, host_monotonic_ns() + SAVE_POLL_NS);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job", json_object_new_int64(control_job_id(c->save_job)));
+    return return_reply(o);
+}
+
 /* migrate: live migration to another wirt (vmm_migration.h).  A timer
  * reports progress; on success the guest runs there and this VMM exits. */
 #define MIGRATE_POLL_NS (100ULL * 1000 * 1000)
@@ -936,6 +1028,9 @@ static const struct control_command commands[] = {
     {"jobs", cmd_jobs, 0, "every running and recently finished job", NULL},
     {"job-status", cmd_job_status, 0, "one job by \"id\"", NULL},
     {"job-cancel", cmd_job_cancel, 0, "asks the job \"id\" to stop", NULL},
+    {"save", cmd_save, CMD_ASYNC,
+     "writes the machine to the state file \"file\" (\"quit\": power off once it is durable)",
+     NULL},
     {"migrate", cmd_migrate, CMD_ASYNC,
      "live migration to \"uri\" (tcp:HOST:PORT; \"max-downtime-ms\", \"secret\")", NULL},
     {"query-migration", cmd_query_migration, 0,
@@ -1182,6 +1277,10 @@ void control_free(struct control *c)
             j->cancel_requested = true;
             j->ops->cancel(j, j->opaque);
         }
+    }
+    if (c->save) {
+        vmm_save_free(c->save);
+        evtimer_free(c->save_timer);
     }
     if (c->migration) { /* cancelled above: wait for its thread */
         vmm_migration_free(c->migration);

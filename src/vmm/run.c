@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "vmm/channels.h"
 #include "vmm/control.h"
+#include "vmm/state_file.h"
 #include "vmm/vmm_migration.h"
 
 /* A detached VMM turns SIGTERM/SIGINT (host shutdown, kill) into a
@@ -32,13 +33,58 @@ static void on_term_signal(int sig)
     errno = saved;
 }
 
+/* --save-on-exit: a stop request saves the machine first. */
+static struct {
+    const char *path;
+    struct vmm_save *save;
+    struct evtimer *timer;
+} exit_save;
+
+static void exit_save_tick(void *opaque)
+{
+    struct board *b = opaque;
+    struct state_file_result res;
+    char why[512];
+    int r = vmm_save_poll(exit_save.save, &res, why, sizeof(why));
+    if (r == 1) {
+        evtimer_arm(exit_save.timer, host_monotonic_ns() + 20 * 1000 * 1000);
+        return;
+    }
+    if (r == 0)
+        log_info("saved the machine to %s (paused %.1f ms, %llu bytes of RAM written)",
+                 exit_save.path, (double)res.pause_ns / 1e6,
+                 (unsigned long long)res.ram_bytes_written);
+    else
+        log_error("--save-on-exit: %s; powering off without a saved state", why);
+    board_power_off(b, r == 0 ? 0 : 1);
+}
+
+/* What SIGTERM and Ctrl-A x ask for: power off, or save and then power off. */
+static void request_exit(struct board *b)
+{
+    if (!exit_save.path) {
+        board_power_off(b, 0);
+        return;
+    }
+    if (exit_save.save)
+        return; /* already saving */
+    char why[256];
+    if (!(exit_save.timer = evtimer_new(b->loop, exit_save_tick, b)) ||
+        !(exit_save.save = vmm_save_start(b, exit_save.path, true, why, sizeof(why)))) {
+        log_error("--save-on-exit: cannot start saving; powering off");
+        board_power_off(b, 1);
+        return;
+    }
+    evtimer_arm(exit_save.timer, host_monotonic_ns() + 20 * 1000 * 1000);
+}
+
 static void on_term_event(void *opaque, uint32_t events)
 {
     (void)events;
     char buf[16];
     while (read(term_pipe[0], buf, sizeof(buf)) > 0) {
     }
-    board_power_off(opaque, 0);
+    request_exit(opaque);
 }
 
 static void catch_term_signals(struct board *b)
@@ -76,7 +122,7 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
 
 static void on_console_quit(void *opaque)
 {
-    board_power_off(opaque, 0);
+    request_exit(opaque);
 }
 
 /* The host side of the guest's console: the terminal, or (detached) a
@@ -127,10 +173,13 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         goto out;
     if (!board_boot(b, err, errlen))
         goto out;
-    /* A migrated guest replaces the booted one before anything runs. */
+    /* A migrated or saved guest replaces the booted one before anything runs. */
     if (spec->incoming && vmm_incoming(b, spec->incoming, err, errlen) != 0)
         goto out;
-    if (detached)
+    if (spec->restore && !state_file_restore(b, spec->restore, err, errlen))
+        goto out;
+    exit_save.path = spec->save_on_exit;
+    if (detached || spec->save_on_exit)
         catch_term_signals(b);
     if (spec->control) {
         if (!(control = control_new(b, spec->control, err, errlen)))
@@ -147,6 +196,11 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         unlink(spec->pidfile);
 out:
     control_free(control);
+    if (exit_save.save) {
+        vmm_save_free(exit_save.save);
+        evtimer_free(exit_save.timer);
+        exit_save.save = NULL;
+    }
     board_free(b);
     vmm_channels_free(channels);
     return status;

@@ -111,7 +111,9 @@ void vm_spec_free(struct vm_spec *s)
                         &s->control,
                         &s->pidfile,
                         &s->log,
-                        &s->incoming};
+                        &s->incoming,
+                        &s->restore,
+                        &s->save_on_exit};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;

@@ -68,10 +68,14 @@ struct vm_spec {
         char *serial_socket; /* detached: a socket for `wirt vm console`, or NULL */
         char *serial_log;    /* detached: a file the console is copied to, or NULL */
     } console;
-    char *control; /* the control socket, or NULL */
-    char *pidfile; /* or NULL */
-    char *log;     /* the VMM's messages, rotated beyond 4 MiB; NULL: stderr */
+    char *control;  /* the control socket, or NULL */
+    char *pidfile;  /* or NULL */
+    char *log;      /* the VMM's messages, rotated beyond 4 MiB; NULL: stderr */
     char *incoming; /* tcp:ADDR:PORT: receive a migrated guest instead of booting */
+    /* Runtime only, like incoming (not in the JSON form): a state file to
+     * resume from instead of booting, and one to save to when the VMM is
+     * told to stop (SIGTERM, Ctrl-A x). */
+    char *restore, *save_on_exit;
     /* Reserved for what comes; only {} (today's behaviour) is accepted. */
     bool resources, display, migration;
 

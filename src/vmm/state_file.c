@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* State files (see state_file.h and docs/state-format.md). */
+#include "vmm/state_file.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "machine/board.h"
+#include "state/state.h"
+#include "util/log.h"
+#include "vmm/machine_state.h"
+
+static const char magic[8] = {'W', 'I', 'R', 'T', 'S', 'T', 'A', 'T'};
+
+/* Header layout (little-endian), the rest of the block zero:
+ *   0 magic[8]        8 le32 version      12 le32 header size
+ *  16 le64 ram_base  24 le64 ram_size     32 le32 nharts  36 le32 0
+ *  40 le64 stream_offset  48 le64 stream_len  56 le32 stream_crc  60 le32 0
+ *  64 le64 ram_offset     72 le64 saved_unix_ns
+ *  80 le32 header_crc (crc32 of bytes 0..79) */
+#define HDR_CRC_AT 80
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    v = htole32(v);
+    memcpy(p, &v, 4);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+    v = htole64(v);
+    memcpy(p, &v, 8);
+}
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return le32toh(v);
+}
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return le64toh(v);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void build_header(uint8_t *buf, const struct state_file_header *h)
+{
+    memset(buf, 0, STATE_FILE_HEADER_SIZE);
+    memcpy(buf, magic, 8);
+    put32(buf + 8, h->version);
+    put32(buf + 12, STATE_FILE_HEADER_SIZE);
+    put64(buf + 16, h->ram_base);
+    put64(buf + 24, h->ram_size);
+    put32(buf + 32, h->nharts);
+    put64(buf + 40, h->stream_offset);
+    put64(buf + 48, h->stream_len);
+    put32(buf + 56, h->stream_crc);
+    put64(buf + 64, h->ram_offset);
+    put64(buf + 72, h->saved_unix_ns);
+    put32(buf + HDR_CRC_AT, (uint32_t)crc32(0, buf, HDR_CRC_AT));
+}
+
+bool state_file_parse_header(const uint8_t *buf, size_t len, uint64_t file_size,
+                             struct state_file_header *h, char *err, size_t errlen)
+{
+    if (len < STATE_FILE_HEADER_SIZE || memcmp(buf, magic, 8) != 0) {
+        snprintf(err, errlen, "not a wirt state file");
+        return false;
+    }
+    if ((uint32_t)crc32(0, buf, HDR_CRC_AT) != get32(buf + HDR_CRC_AT)) {
+        snprintf(err, errlen, "the header is corrupt (checksum mismatch)");
+        return false;
+    }
+    h->version = get32(buf + 8);
+    if (h->version != STATE_FILE_VERSION || get32(buf + 12) != STATE_FILE_HEADER_SIZE) {
+        snprintf(err, errlen, "format version %u; this wirt reads %u", h->version,
+                 STATE_FILE_VERSION);
+        return false;
+    }
+    h->ram_base = get64(buf + 16);
+    h->ram_size = get64(buf + 24);
+    h->nharts = get32(buf + 32);
+    h->stream_offset = get64(buf + 40);
+    h->stream_len = get64(buf + 48);
+    h->stream_crc = get32(buf + 56);
+    h->ram_offset = get64(buf + 64);
+    h->saved_unix_ns = get64(buf + 72);
+    /* Every region inside the file, in order, without overflow. */
+    if (h->stream_offset < STATE_FILE_HEADER_SIZE || h->stream_len > STATE_FILE_MAX_STREAM ||
+        h->ram_offset % 4096 || h->ram_offset < h->stream_offset + h->stream_len ||
+        h->ram_size == 0 || h->ram_size % 4096 || h->ram_size > file_size ||
+        h->ram_offset != file_size - h->ram_size) {
+        snprintf(err, errlen, "truncated or malformed (regions do not fit a file of %llu bytes)",
+                 (unsigned long long)file_size);
+        return false;
+    }
+    return true;
+}
+
+bool state_file_restore(struct board *b, const char *path, char *err, size_t errlen)
+{
+    uint64_t t0 = now_ns();
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "--restore %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    bool ok = false;
+    uint8_t hdr[STATE_FILE_HEADER_SIZE];
+    uint8_t *stream = NULL;
+    struct state_file_header h;
+    char why[400];
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "--restore %s: not a regular file", path);
+        goto out;
+    }
+    ssize_t n = pread(fd, hdr, sizeof(hdr), 0);
+    if (n != (ssize_t)sizeof(hdr)) {
+        snprintf(err, errlen, "--restore %s: not a wirt state file (too short)", path);
+        goto out;
+    }
+    if (!state_file_parse_header(hdr, sizeof(hdr), (uint64_t)st.st_size, &h, why, sizeof(why))) {
+        snprintf(err, errlen, "--restore %s: %s", path, why);
+        goto out;
+    }
+    if (h.ram_base != b->bus.ram_base || h.ram_size != b->bus.ram_size || h.nharts != b->nharts) {
+        snprintf(err, errlen,
+                 "--restore %s: saved from a machine with %llu MiB and %u CPUs; this one has %llu "
+                 "MiB and %u (use the same --memory and --cpus)",
+                 path, (unsigned long long)(h.ram_size >> 20), h.nharts,
+                 (unsigned long long)(b->bus.ram_size >> 20), b->nharts);
+        goto out;
+    }
+    stream = malloc(h.stream_len ? h.stream_len : 1);
+    if (!stream ||
+        pread(fd, stream, h.stream_len, (off_t)h.stream_offset) != (ssize_t)h.stream_len) {
+        snprintf(err, errlen, "--restore %s: cannot read the machine state", path);
+        goto out;
+    }
+    if ((uint32_t)crc32(0, stream, (uInt)h.stream_len) != h.stream_crc) {
+        snprintf(err, errlen, "--restore %s: the machine state is corrupt (checksum mismatch)",
+                 path);
+        goto out;
+    }
+    /* Guest RAM becomes a private view of the file: nothing is read now,
+     * each page when the guest (or a device) first touches it.  Before
+     * the devices load, as some read their rings from RAM. */
+    void *ram = mmap(b->bus.ram, h.ram_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)h.ram_offset);
+    if (ram == MAP_FAILED) {
+        snprintf(err, errlen, "--restore %s: cannot map guest RAM: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!machine_load(b, stream, h.stream_len, why, sizeof(why))) {
+        snprintf(err, errlen, "--restore %s: %s", path, why);
+        goto out;
+    }
+    ok = true;
+    log_info("restored %s in %.1f ms", path, (double)(now_ns() - t0) / 1e6);
+out:
+    free(stream);
+    close(fd);
+    return ok;
+}
+
+/* ---- saving ---- */
+
+struct vmm_save {
+    struct board *b;
+    char *path, *tmp;
+    bool quit;
+    pthread_t thread;
+    _Atomic int result; /* 1 while running */
+    struct state_file_result res;
+    char err[512];
+};
+
+/* The child after fork(): only async-signal-safe calls from here on (the
+ * other threads' locks are frozen in whatever state they were). */
+static int write_all_at(int fd, const void *p, size_t len, off_t off)
+{
+    const uint8_t *c = p;
+    while (len) {
+        ssize_t n = pwrite(fd, c, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        c += n;
+        len -= (size_t)n;
+        off += n;
+    }
+    return 0;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    for (unsigned i = 0; i < 4096 / 8; i++)
+        if (w[i])
+            return false;
+    return true;
+}
+
+/* Writes the file; the exit status is 0 or an errno value.  The RAM
+ * region keeps holes where guest pages are zero. */
+static int child_write(const char *tmp, const char *path, const uint8_t *hdr, const uint8_t *stream,
+                       size_t stream_len, const struct state_file_header *h, const uint8_t *ram,
+                       int result_fd)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno;
+    int e = write_all_at(fd, hdr, STATE_FILE_HEADER_SIZE, 0);
+    if (!e)
+        e = write_all_at(fd, stream, stream_len, (off_t)h->stream_offset);
+    uint64_t written = 0;
+    for (uint64_t off = 0; !e && off < h->ram_size;) {
+        if (page_is_zero(ram + off)) {
+            off += 4096;
+            continue;
+        }
+        uint64_t end = off + 4096;
+        while (end < h->ram_size && end - off < (8u << 20) && !page_is_zero(ram + end))
+            end += 4096;
+        e = write_all_at(fd, ram + off, end - off, (off_t)(h->ram_offset + off));
+        written += end - off;
+        off = end;
+    }
+    if (!e && ftruncate(fd, (off_t)(h->ram_offset + h->ram_size)) < 0)
+        e = errno;
+    if (!e && fsync(fd) < 0)
+        e = errno;
+    if (close(fd) < 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) < 0)
+        e = errno;
+    if (e)
+        unlink(tmp);
+    if (!e && write(result_fd, &written, sizeof(written)) != sizeof(written))
+        e = EIO;
+    return e;
+}
+
+static void *save_thread(void *arg)
+{
+    struct vmm_save *s = arg;
+    struct board *b = s->b;
+    uint64_t t0 = now_ns();
+    int r = 0;
+    struct state_writer w;
+    state_writer_init(&w);
+    uint8_t *hdr = calloc(1, STATE_FILE_HEADER_SIZE);
+    int pipefd[2] = {-1, -1};
+    if (!hdr || pipe2(pipefd, O_CLOEXEC) < 0) {
+        snprintf(s->err, sizeof(s->err), "out of resources");
+        r = -ENOMEM;
+        goto done;
+    }
+    if (!machine_stop(b, s->err, sizeof(s->err))) {
+        r = -EBUSY;
+        goto done;
+    }
+    machine_save(b, &w);
+    struct state_file_header h = {
+        .version = STATE_FILE_VERSION,
+        .ram_base = b->bus.ram_base,
+        .ram_size = b->bus.ram_size,
+        .nharts = b->nharts,
+        .stream_offset = STATE_FILE_HEADER_SIZE,
+        .stream_len = w.len,
+        .stream_crc = (uint32_t)crc32(0, w.buf, (uInt)w.len),
+    };
+    h.ram_offset = (STATE_FILE_HEADER_SIZE + w.len + 4095) & ~(uint64_t)4095;
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    h.saved_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+    build_header(hdr, &h);
+    if (w.failed || w.len > STATE_FILE_MAX_STREAM) {
+        machine_resume(b, true);
+        snprintf(s->err, sizeof(s->err), "the machine state does not fit in memory");
+        r = -ENOMEM;
+        goto done;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, pipefd[1]));
+    }
+    int fork_errno = errno;
+    /* The child has its copy of this instant: the guest may go on. */
+    if (!s->quit || pid < 0)
+        machine_resume(b, true);
+    s->res.pause_ns = now_ns() - t0;
+    close(pipefd[1]);
+    pipefd[1] = -1;
+    if (pid < 0) {
+        snprintf(s->err, sizeof(s->err), "fork: %s", strerror(fork_errno));
+        r = -fork_errno;
+        goto done;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    uint64_t written = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        read(pipefd[0], &written, sizeof(written)) != sizeof(written)) {
+        int e = WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EIO;
+        snprintf(s->err, sizeof(s->err), "%s: %s", s->path, strerror(e));
+        r = -e;
+        if (s->quit)
+            machine_resume(b, true); /* nothing saved: the guest must not be lost */
+        goto done;
+    }
+    s->res.ram_bytes_written = written;
+    s->res.file_bytes = h.ram_offset + h.ram_size;
+    s->res.total_ns = now_ns() - t0;
+    if (s->quit) /* stays paused: the caller powers off after reporting */
+        pthread_mutex_unlock(&b->bus.io_lock);
+done:
+    if (pipefd[0] >= 0)
+        close(pipefd[0]);
+    if (pipefd[1] >= 0)
+        close(pipefd[1]);
+    free(hdr);
+    state_writer_free(&w);
+    atomic_store(&s->result, r);
+    return NULL;
+}
+
+struct vmm_save *vmm_save_start(struct board *b, const char *path, bool quit, char *err,
+                                size_t errlen)
+{
+    struct vmm_save *s = calloc(1, sizeof(*s));
+    size_t n = strlen(path) + 5;
+    if (!s || !(s->path = strdup(path)) || !(s->tmp = malloc(n))) {
+        snprintf(err, errlen, "out of memory");
+        if (s)
+            free(s->path);
+        free(s);
+        return NULL;
+    }
+    snprintf(s->tmp, n, "%s.tmp", path);
+    s->b = b;
+    s->quit = quit;
+    atomic_store(&s->result, 1);
+    if (pthread_create(&s->thread, NULL, save_thread, s) != 0) {
+        snprintf(err, errlen, "cannot start the save thread");
+        free(s->tmp);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int vmm_save_poll(struct vmm_save *s, struct state_file_result *out, char *err, size_t errlen)
+{
+    int r = atomic_load(&s->result);
+    if (r == 0 && out)
+        *out = s->res;
+    if (r < 0)
+        snprintf(err, errlen, "%s", s->err);
+    return r;
+}
+
+void vmm_save_free(struct vmm_save *s)
+{
+    if (!s)
+        return;
+    pthread_join(s->thread, NULL);
+    free(s->tmp);
+    free(s->path);
+    free(s);
+}
