@@ -71,9 +71,15 @@ static void set_raw(int fd)
         return;
     saved_fd = fd;
     atexit(restore_terminal);
-    signal(SIGTERM, on_fatal_signal);
-    signal(SIGHUP, on_fatal_signal);
-    signal(SIGQUIT, on_fatal_signal);
+    /* Only where nobody else listens: a VMM that turns SIGTERM into a
+     * clean stop (--save-on-exit) keeps its handler, and exit() restores
+     * the terminal then. */
+    static const int sigs[] = {SIGTERM, SIGHUP, SIGQUIT};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            signal(sigs[i], on_fatal_signal);
+    }
     struct termios raw = saved_termios;
     cfmakeraw(&raw);
     tcsetattr(fd, TCSANOW, &raw);
