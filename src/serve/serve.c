@@ -267,7 +267,7 @@ static enum MHD_Result metrics(struct MHD_Connection *c, struct vm_store *st)
     fputs("# HELP wirt_vm_running 1 if the VM's VMM runs.\n# TYPE wirt_vm_running gauge\n", out);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "wirt_vm_running{vm=\"%s\"} %d\n", list[i].name,
-                list[i].rt.state != VM_STOPPED);
+                list[i].rt.state != VM_STOPPED && list[i].rt.state != VM_SUSPENDED);
     fputs("# HELP wirt_vm_memory_bytes Guest RAM configured.\n# TYPE wirt_vm_memory_bytes gauge\n",
           out);
     for (size_t i = 0; i < n; i++)

@@ -99,9 +99,14 @@ bool vm_import(struct vm_store *st, const char *file, const char *name, char *ma
 struct vm_start_result {
     long pid;
     bool cleaned_stale; /* stale runtime files of a dead VMM were removed */
+    bool resumed;       /* from the state `wirt vm suspend` saved */
 };
+/* A suspended VM resumes where it was (and its saved state is then
+ * forgotten); vm_start_fresh discards that state and boots instead. */
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *result,
               struct wirt_error *err);
+bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh,
+                    struct vm_start_result *result, struct wirt_error *err);
 /* Stops a running VM: asks the guest to shut down (waiting up to
  * timeout_s), with force powers it off (at once unless timeout_given, else
  * after the timeout), killing the VMM if it does not answer. */

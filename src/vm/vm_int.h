@@ -30,7 +30,9 @@
 #define VM_LOCK             "lock"
 #define VM_CONTROL          "control.sock"
 #define VM_SERIAL           "serial.sock"
-#define VM_AGENT            "agent.sock" /* the guest agent's channel */
+#define VM_AGENT            "agent.sock"    /* the guest agent's channel */
+#define VM_SUSPEND_STATE    "suspend.state" /* `wirt vm suspend`'s machine state */
+#define VM_SUSPEND_INFO     "suspend.json"  /* ...and the disks it goes with */
 #define VM_AGENT_CHANNEL    "org.qemu.guest_agent.0"
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CONSOLELOG       "console.log"
@@ -58,7 +60,8 @@ struct vm_config {
     char created[32];
 };
 
-enum vm_state { VM_STOPPED, VM_RUNNING, VM_PAUSED, VM_BUSY };
+/* VM_SUSPENDED: not running, and `start` resumes it (vm_suspend.c). */
+enum vm_state { VM_STOPPED, VM_RUNNING, VM_PAUSED, VM_BUSY, VM_SUSPENDED };
 
 struct vm_runtime {
     enum vm_state state;
@@ -251,9 +254,17 @@ int vm_cmd_import(struct vm_store *st, int argc, char **argv);
 int vm_cmd_move_disk(struct vm_store *st, int argc, char **argv);
 int vm_cmd_migrate(struct vm_store *st, int argc, char **argv);
 int vm_cmd_agent(struct vm_store *st, int argc, char **argv);
+int vm_cmd_suspend(struct vm_store *st, int argc, char **argv);
+/* Suspended state (vm_suspend.c): whether there is one; checking it
+ * still matches the disks; forgetting it. */
+bool vm_is_suspended(const struct vm_store *st, const char *name);
+bool vm_suspend_check(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                      struct wirt_error *e);
+void vm_suspend_forget(const struct vm_store *st, const char *name);
 
 /* Shared by start/restart/stop. */
 int vm_start_vm(struct vm_store *st, const char *name, bool console);
+int vm_start_vm_fresh(struct vm_store *st, const char *name, bool console, bool fresh);
 /* Returns 0 when stopped; prints and returns non-zero otherwise. */
 int vm_stop_vm(struct vm_store *st, const char *name, bool force, int timeout_s,
                bool timeout_given);

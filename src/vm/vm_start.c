@@ -82,6 +82,12 @@ static int open_vmm_log(const struct vm_store *st, const char *name, struct wirt
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res,
               struct wirt_error *e)
 {
+    return vm_start_fresh(st, name, false, res, e);
+}
+
+bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm_start_result *res,
+                    struct wirt_error *e)
+{
     *res = (struct vm_start_result){.pid = -1};
     if (!vm_require(st, name, e))
         return false;
@@ -121,10 +127,15 @@ bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res
         ok = vm_fail(e, WIRT_ERR_FAILED,
                      "cannot start '%s': its disk is a linked clone of '%s', which is gone", name,
                      cfg.linked_to);
+    bool resume = !fresh && vm_is_suspended(st, name);
+    if (ok && resume)
+        ok = vm_suspend_check(st, name, &cfg, e);
     if (!ok) {
         vm_unlock(lock);
         return false;
     }
+    if (fresh)
+        vm_suspend_forget(st, name);
     res->cleaned_stale = vm_clean_runtime(st, name);
 
     /* The VMM gets its whole configuration as one spec file, written
@@ -141,7 +152,11 @@ bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res
         vm_unlock(lock);
         return vm_fail(e, WIRT_ERR_INVALID, "cannot start '%s': %s", name, why);
     }
-    char *args[] = {"wirt", "run", "--spec", VM_RUNSPEC, NULL};
+    char *args[] = {"wirt", "run", "--spec", VM_RUNSPEC, NULL, NULL, NULL};
+    if (resume) {
+        args[4] = "--restore";
+        args[5] = VM_SUSPEND_STATE;
+    }
 
     char dir[PATH_MAX];
     vm_path(st, dir, sizeof(dir), name, NULL);
@@ -189,6 +204,11 @@ bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res
         if (r) {
             json_object_put(r);
             res->pid = (long)pid;
+            /* The VMM answers only after the restore: the state is in its
+             * memory now (the file stays mapped until it exits). */
+            if (resume)
+                vm_suspend_forget(st, name);
+            res->resumed = resume;
             return true;
         }
         nanosleep(&ts, NULL);
@@ -199,14 +219,27 @@ bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res
 
 int vm_start_vm(struct vm_store *st, const char *name, bool console)
 {
+    return vm_start_vm_fresh(st, name, console, false);
+}
+
+int vm_start_vm_fresh(struct vm_store *st, const char *name, bool console, bool fresh)
+{
     struct vm_start_result res;
     struct wirt_error e;
-    bool ok = vm_start(st, name, &res, &e);
+    bool ok = vm_start_fresh(st, name, fresh, &res, &e);
     if (res.cleaned_stale)
         vm_warn("%s: removed stale runtime files", name);
     if (!ok)
         return vm_report(&e);
-    printf("started VM '%s' (pid %ld)\n", name, res.pid);
+    printf("%s VM '%s' (pid %ld)\n", res.resumed ? "resumed" : "started", name, res.pid);
+    if (res.resumed && vm_agent_present(st, name)) {
+        /* The guest's clock stood still while it was suspended: its agent
+         * sets it from the host's (guest-set-time without a time reads
+         * the RTC, which runs on the host clock). */
+        char why[256];
+        json_object_put(
+            vm_agent_call(st, name, "guest-set-time", NULL, 3000, true, why, sizeof(why)));
+    }
     fflush(stdout);
     return console ? vm_attach_console(st, name) : 0;
 }
@@ -214,10 +247,12 @@ int vm_start_vm(struct vm_store *st, const char *name, bool console)
 int vm_cmd_start(struct vm_store *st, int argc, char **argv)
 {
     const char *name = NULL;
-    bool console = false;
+    bool console = false, fresh = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--console"))
             console = true;
+        else if (!strcmp(argv[i], "--fresh"))
+            fresh = true;
         else if (!name && argv[i][0] != '-')
             name = argv[i];
         else
@@ -225,5 +260,5 @@ int vm_cmd_start(struct vm_store *st, int argc, char **argv)
     }
     if (!name)
         vm_usage("start: which VM? (wirt vm start NAME)");
-    return vm_start_vm(st, name, console);
+    return vm_start_vm_fresh(st, name, console, fresh);
 }

@@ -80,6 +80,11 @@ bool vm_stop(struct vm_store *st, const char *name, bool force, int timeout_s, b
     vm_runtime_get(st, name, &rt);
     if (rt.state == VM_STOPPED)
         return vm_fail(e, WIRT_ERR_STATE, "VM '%s' is not running", name);
+    if (rt.state == VM_SUSPENDED)
+        return vm_fail(e, WIRT_ERR_STATE,
+                       "VM '%s' is suspended, not running (`wirt vm start` resumes it, `start "
+                       "--fresh` discards its saved state)",
+                       name);
     if (force && !timeout_given)
         return power_off(st, name, how, e);
     if (rt.state == VM_BUSY && !force)
@@ -211,7 +216,7 @@ int vm_cmd_restart(struct vm_store *st, int argc, char **argv)
         return vm_report(&e);
     struct vm_runtime rt;
     vm_runtime_get(st, name, &rt);
-    if (rt.state != VM_STOPPED) {
+    if (rt.state != VM_STOPPED && rt.state != VM_SUSPENDED) {
         int status = vm_stop_vm(st, name, force, timeout, given);
         if (status)
             return status;

@@ -490,6 +490,8 @@ const char *vm_state_name(enum vm_state s)
         return "paused";
     case VM_BUSY:
         return "busy";
+    case VM_SUSPENDED:
+        return "suspended";
     }
     return "?";
 }
@@ -503,6 +505,8 @@ void vm_runtime_get(const struct vm_store *st, const char *name, struct vm_runti
          * (the VMM was killed or the host crashed). */
         rt->cleaned_stale = vm_clean_runtime(st, name);
         vm_unlock(fd);
+        if (vm_is_suspended(st, name))
+            rt->state = VM_SUSPENDED;
         return;
     }
     rt->state = VM_BUSY;

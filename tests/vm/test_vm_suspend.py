@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+"""`wirt vm suspend` and resume on the default guest: the running VM is
+saved to its directory and its VMM exits; `start` resumes the same
+moment (a file in the guest's tmpfs is still there, a counting process goes
+on) and forgets the saved state; a disk changed meanwhile makes `start`
+refuse with one line, and `start --fresh` boots from the disk instead."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vmlib import WIRT, Serial, Store, have_guest, wait_ready  # noqa: E402
+
+
+@unittest.skipUnless(have_guest() and os.access(WIRT, os.X_OK),
+                     "default guest or build/wirt missing")
+class SuspendTest(unittest.TestCase):
+    def setUp(self):
+        self.s = Store()
+        self.con = None
+
+    def tearDown(self):
+        if self.con:
+            self.con.close()
+        self.s.close()
+
+    def console(self):
+        if self.con:
+            self.con.close()
+        self.con = Serial(self.s, "sv")
+        return self.con
+
+    def test_suspend_resume(self):
+        s = self.s
+        s.ok("create", "sv", "--from", "debian")
+        s.ok("start", "sv")
+        wait_ready(s, "sv")
+        out, rc = self.console().run(
+            "echo in-tmpfs >/tmp/mark; (i=0; while true; do i=$((i+1)); echo $i >/tmp/count; "
+            "sleep 0.1; done) </dev/null >/dev/null 2>&1 & sleep 1; cat /tmp/count")
+        self.assertEqual(rc, 0, out)
+        self.con.close()
+        self.con = None
+
+        p = s.ok("suspend", "sv", timeout=180)
+        self.assertRegex(p.stdout, r"suspended VM 'sv' \(paused [\d.]+ ms")
+        self.assertEqual(s.vmm_pids("sv"), [])
+        self.assertRegex(s.ok("list").stdout, r"sv\s+suspended")
+        for f in ("suspend.state", "suspend.json"):
+            self.assertEqual(os.stat(s.path("sv", f)).st_mode & 0o777, 0o600, f)
+        p = s.wirt("stop", "sv")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("suspended", p.stderr)
+        p = s.wirt("suspend", "sv")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("not running", p.stderr)
+
+        p = s.ok("start", "sv")
+        self.assertIn("resumed VM 'sv'", p.stdout)
+        self.assertFalse(os.path.exists(s.path("sv", "suspend.state")))
+        self.assertRegex(s.ok("list").stdout, r"sv\s+running")
+        con = self.console()
+        out, rc = con.run("cat /tmp/mark")
+        self.assertEqual((out, rc), ("in-tmpfs", 0))
+        first, rc = con.run("cat /tmp/count")
+        time.sleep(1)
+        later, rc = con.run("cat /tmp/count")
+        self.assertGreater(int(later), int(first))
+
+        # Suspended again, then its disk changes: the saved memory no
+        # longer matches, so start refuses; --fresh boots from the disk.
+        self.con.close()
+        self.con = None
+        s.ok("suspend", "sv", timeout=180)
+        disk = s.path("sv", "disk.qcow2")
+        st = os.stat(disk)
+        os.utime(disk, ns=(st.st_atime_ns, st.st_mtime_ns + 1000000))
+        p = s.wirt("start", "sv")
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stderr.strip().count("\n"), 0, p.stderr)
+        self.assertIn("--fresh", p.stderr)
+        self.assertEqual(s.vmm_pids("sv"), [])
+        p = s.ok("start", "sv", "--fresh")
+        self.assertIn("started VM 'sv'", p.stdout)
+        self.assertFalse(os.path.exists(s.path("sv", "suspend.json")))
+        wait_ready(s, "sv")
+        out, rc = self.console().run("echo X$(cat /tmp/mark 2>/dev/null || echo fresh)Y")
+        self.assertTrue(out.endswith("XfreshY"), out)
+
+
+if __name__ == "__main__":
+    unittest.main()
