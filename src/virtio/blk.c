@@ -539,6 +539,11 @@ bool virtio_blk_is(const struct virtio_dev *vdev)
     return vdev && vdev->ops == &blk_ops;
 }
 
+struct block_dev *virtio_blk_image(struct virtio_dev *vdev)
+{
+    return ((struct vblk *)vdev->opaque)->bd;
+}
+
 bool virtio_blk_move_start(struct virtio_dev *vdev, const char *target, const char *format,
                            char *err, size_t errlen)
 {

@@ -56,6 +56,9 @@ struct virtio_blk_move_status {
 };
 /* True if vdev is a virtio-blk device. */
 bool virtio_blk_is(const struct virtio_dev *vdev);
+/* The image behind the disk.  Only while its requests are drained and
+ * the worker is idle (machine_stop): the worker uses it otherwise. */
+struct block_dev *virtio_blk_image(struct virtio_dev *vdev);
 /* Creates the image `target` (format "qcow2", "raw" or NULL for the
  * current one's) and starts the move.  Returns false with one line in err
  * (a move already running, an existing target...).  Any thread. */

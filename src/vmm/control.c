@@ -21,6 +21,7 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 #include "vmm/state_file.h"
+#include "vmm/vmm_snapshot.h"
 #include "vmm/vmm_migration.h"
 
 #define MAX_CLIENTS    16
@@ -109,6 +110,7 @@ struct control {
     struct control_job *save_job;
     struct evtimer *save_timer;
     bool save_quit;
+    void *snapshot_ctx; /* the save is a snapshot operation (vmm_snapshot.h) */
     /* The outgoing migration (at most one), its job and progress timer. */
     struct vmm_migration *migration;
     struct control_job *migration_job;
@@ -804,6 +806,8 @@ static void save_tick(void *opaque)
     struct control_job *job = c->save_job;
     evtimer_free(c->save_timer);
     vmm_save_free(c->save);
+    vmm_snapshot_free(c->snapshot_ctx);
+    c->snapshot_ctx = NULL;
     c->save = NULL;
     c->save_timer = NULL;
     c->save_job = NULL;
@@ -833,6 +837,84 @@ static const struct control_job_ops save_job_ops = {
     .cancel = save_cancel,
 };
 
+/* The job around a vmm_save (save, snapshot): start() creates it. */
+static json_object *start_save_job(struct control *c, bool quit,
+                                   struct vmm_save *(*start)(struct control *c, void *arg,
+                                                             char *why, size_t whylen),
+                                   void *arg)
+{
+    if (c->save || c->migration)
+        return error_reply("Busy",
+                           c->save ? "a save or snapshot is already running" : "a migration runs");
+    char why[256];
+    if (!(c->save_timer = evtimer_new(c->board->loop, save_tick, c)))
+        return error_reply("GenericError", "out of memory");
+    if (!(c->save_job = control_job_new(c, &save_job_ops, c, why, sizeof(why)))) {
+        evtimer_free(c->save_timer);
+        c->save_timer = NULL;
+        return error_reply("Busy", why);
+    }
+    if (!(c->save = start(c, arg, why, sizeof(why)))) {
+        control_job_finish(c->save_job, CONTROL_JOB_FAILED, why);
+        evtimer_free(c->save_timer);
+        c->save_timer = NULL;
+        c->save_job = NULL;
+        return error_reply("GenericError", why);
+    }
+    c->save_quit = quit;
+    evtimer_arm(c->save_timer, host_monotonic_ns() + SAVE_POLL_NS);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job", json_object_new_int64(control_job_id(c->save_job)));
+    return return_reply(o);
+}
+
+struct save_args {
+    const char *file;
+    bool quit;
+    enum vmm_snapshot_op op;
+    const char *name;
+};
+
+static struct vmm_save *start_save(struct control *c, void *arg, char *why, size_t whylen)
+{
+    struct save_args *a = arg;
+    return vmm_save_start(c->board, a->file, a->quit, why, whylen);
+}
+
+static struct vmm_save *start_snapshot(struct control *c, void *arg, char *why, size_t whylen)
+{
+    struct save_args *a = arg;
+    return vmm_snapshot_start(c->board, a->op, a->name, a->file, &c->snapshot_ctx, why, whylen);
+}
+
+/* snapshot: "op" create|revert|delete of snapshot "name" on every disk,
+ * with the machine's state in "state" (create, revert). */
+static json_object *cmd_snapshot(const struct control_request *rq)
+{
+    json_object *v;
+    struct save_args a = {0};
+    const char *op = NULL;
+    if (rq->args && json_object_object_get_ex(rq->args, "op", &v) &&
+        json_object_is_type(v, json_type_string))
+        op = json_object_get_string(v);
+    if (rq->args && json_object_object_get_ex(rq->args, "name", &v) &&
+        json_object_is_type(v, json_type_string))
+        a.name = json_object_get_string(v);
+    if (rq->args && json_object_object_get_ex(rq->args, "state", &v) &&
+        json_object_is_type(v, json_type_string))
+        a.file = json_object_get_string(v);
+    if (!op || (strcmp(op, "create") && strcmp(op, "revert") && strcmp(op, "delete")))
+        return error_reply("InvalidArgument", "\"op\" must be create, revert or delete");
+    a.op = !strcmp(op, "create")   ? VMM_SNAPSHOT_CREATE
+           : !strcmp(op, "revert") ? VMM_SNAPSHOT_REVERT
+                                   : VMM_SNAPSHOT_DELETE;
+    if (!a.name || !*a.name)
+        return error_reply("InvalidArgument", "\"name\" (the snapshot) is required");
+    if (a.op != VMM_SNAPSHOT_DELETE && (!a.file || !*a.file))
+        return error_reply("InvalidArgument", "\"state\" (the state file) is required");
+    return start_save_job(rq->c, false, start_snapshot, &a);
+}
+
 static json_object *cmd_save(const struct control_request *rq)
 {
     struct control *c = rq->c;
@@ -849,28 +931,8 @@ static json_object *cmd_save(const struct control_request *rq)
             return error_reply("InvalidArgument", "\"quit\" must be true or false");
         quit = json_object_get_boolean(v);
     }
-    if (c->save || c->migration)
-        return error_reply("Busy", c->save ? "a save is already running" : "a migration runs");
-    char why[256];
-    if (!(c->save_timer = evtimer_new(c->board->loop, save_tick, c)))
-        return error_reply("GenericError", "out of memory");
-    if (!(c->save_job = control_job_new(c, &save_job_ops, c, why, sizeof(why)))) {
-        evtimer_free(c->save_timer);
-        c->save_timer = NULL;
-        return error_reply("Busy", why);
-    }
-    if (!(c->save = vmm_save_start(c->board, file, quit, why, sizeof(why)))) {
-        control_job_finish(c->save_job, CONTROL_JOB_FAILED, why);
-        evtimer_free(c->save_timer);
-        c->save_timer = NULL;
-        c->save_job = NULL;
-        return error_reply("GenericError", why);
-    }
-    c->save_quit = quit;
-    evtimer_arm(c->save_timer, host_monotonic_ns() + SAVE_POLL_NS);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "job", json_object_new_int64(control_job_id(c->save_job)));
-    return return_reply(o);
+    struct save_args a = {.file = file, .quit = quit};
+    return start_save_job(c, quit, start_save, &a);
 }
 
 /* migrate: live migration to another wirt (vmm_migration.h).  A timer
@@ -1028,6 +1090,10 @@ static const struct control_command commands[] = {
     {"jobs", cmd_jobs, 0, "every running and recently finished job", NULL},
     {"job-status", cmd_job_status, 0, "one job by \"id\"", NULL},
     {"job-cancel", cmd_job_cancel, 0, "asks the job \"id\" to stop", NULL},
+    {"snapshot", cmd_snapshot, CMD_ASYNC,
+     "\"op\" create|revert|delete of snapshot \"name\" on every disk, with the machine in "
+     "the state file \"state\"",
+     NULL},
     {"save", cmd_save, CMD_ASYNC,
      "writes the machine to the state file \"file\" (\"quit\": power off once it is durable)",
      NULL},
@@ -1280,6 +1346,7 @@ void control_free(struct control *c)
     }
     if (c->save) {
         vmm_save_free(c->save);
+        vmm_snapshot_free(c->snapshot_ctx);
         evtimer_free(c->save_timer);
     }
     if (c->migration) { /* cancelled above: wait for its thread */

@@ -117,70 +117,100 @@ bool state_file_parse_header(const uint8_t *buf, size_t len, uint64_t file_size,
     return true;
 }
 
-bool state_file_restore(struct board *b, const char *path, char *err, size_t errlen)
+/* Opens path and checks everything that can be checked without touching
+ * the machine: header, shape, the stream's checksum.  On success *fd and
+ * *stream are the caller's. */
+static bool read_state(struct board *b, const char *path, struct state_file_header *h, int *fdp,
+                       uint8_t **streamp, char *err, size_t errlen)
 {
-    uint64_t t0 = now_ns();
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "--restore %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return false;
     }
-    bool ok = false;
     uint8_t hdr[STATE_FILE_HEADER_SIZE];
     uint8_t *stream = NULL;
-    struct state_file_header h;
     char why[400];
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "--restore %s: not a regular file", path);
-        goto out;
+        snprintf(err, errlen, "%s: not a regular file", path);
+        goto fail;
     }
-    ssize_t n = pread(fd, hdr, sizeof(hdr), 0);
-    if (n != (ssize_t)sizeof(hdr)) {
-        snprintf(err, errlen, "--restore %s: not a wirt state file (too short)", path);
-        goto out;
+    if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)) {
+        snprintf(err, errlen, "%s: not a wirt state file (too short)", path);
+        goto fail;
     }
-    if (!state_file_parse_header(hdr, sizeof(hdr), (uint64_t)st.st_size, &h, why, sizeof(why))) {
-        snprintf(err, errlen, "--restore %s: %s", path, why);
-        goto out;
+    if (!state_file_parse_header(hdr, sizeof(hdr), (uint64_t)st.st_size, h, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        goto fail;
     }
-    if (h.ram_base != b->bus.ram_base || h.ram_size != b->bus.ram_size || h.nharts != b->nharts) {
+    if (h->ram_base != b->bus.ram_base || h->ram_size != b->bus.ram_size ||
+        h->nharts != b->nharts) {
         snprintf(err, errlen,
-                 "--restore %s: saved from a machine with %llu MiB and %u CPUs; this one has %llu "
-                 "MiB and %u (use the same --memory and --cpus)",
-                 path, (unsigned long long)(h.ram_size >> 20), h.nharts,
+                 "%s: saved from a machine with %llu MiB and %u CPUs; this one has %llu MiB and "
+                 "%u (use the same --memory and --cpus)",
+                 path, (unsigned long long)(h->ram_size >> 20), h->nharts,
                  (unsigned long long)(b->bus.ram_size >> 20), b->nharts);
-        goto out;
+        goto fail;
     }
-    stream = malloc(h.stream_len ? h.stream_len : 1);
+    stream = malloc(h->stream_len ? h->stream_len : 1);
     if (!stream ||
-        pread(fd, stream, h.stream_len, (off_t)h.stream_offset) != (ssize_t)h.stream_len) {
-        snprintf(err, errlen, "--restore %s: cannot read the machine state", path);
-        goto out;
+        pread(fd, stream, h->stream_len, (off_t)h->stream_offset) != (ssize_t)h->stream_len) {
+        snprintf(err, errlen, "%s: cannot read the machine state", path);
+        goto fail;
     }
-    if ((uint32_t)crc32(0, stream, (uInt)h.stream_len) != h.stream_crc) {
-        snprintf(err, errlen, "--restore %s: the machine state is corrupt (checksum mismatch)",
-                 path);
-        goto out;
+    if ((uint32_t)crc32(0, stream, (uInt)h->stream_len) != h->stream_crc) {
+        snprintf(err, errlen, "%s: the machine state is corrupt (checksum mismatch)", path);
+        goto fail;
     }
-    /* Guest RAM becomes a private view of the file: nothing is read now,
-     * each page when the guest (or a device) first touches it.  Before
-     * the devices load, as some read their rings from RAM. */
-    void *ram = mmap(b->bus.ram, h.ram_size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)h.ram_offset);
+    *fdp = fd;
+    *streamp = stream;
+    return true;
+fail:
+    free(stream);
+    close(fd);
+    return false;
+}
+
+/* Guest RAM becomes a private view of the file: nothing is read now, each
+ * page when the guest (or a device) first touches it.  Before the devices
+ * load, as some read their rings from RAM. */
+static bool map_and_load(struct board *b, const char *path, int fd,
+                         const struct state_file_header *h, const uint8_t *stream, char *err,
+                         size_t errlen)
+{
+    char why[400];
+    void *ram = mmap(b->bus.ram, h->ram_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)h->ram_offset);
     if (ram == MAP_FAILED) {
-        snprintf(err, errlen, "--restore %s: cannot map guest RAM: %s", path, strerror(errno));
-        goto out;
+        snprintf(err, errlen, "%s: cannot map guest RAM: %s", path, strerror(errno));
+        return false;
     }
-    if (!machine_load(b, stream, h.stream_len, why, sizeof(why))) {
-        snprintf(err, errlen, "--restore %s: %s", path, why);
-        goto out;
+    if (!machine_load(b, stream, h->stream_len, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return false;
     }
-    ok = true;
-    log_info("restored %s in %.1f ms", path, (double)(now_ns() - t0) / 1e6);
-out:
+    return true;
+}
+
+bool state_file_restore(struct board *b, const char *path, char *err, size_t errlen)
+{
+    uint64_t t0 = now_ns();
+    struct state_file_header h;
+    int fd;
+    uint8_t *stream;
+    char why[512];
+    if (!read_state(b, path, &h, &fd, &stream, why, sizeof(why))) {
+        snprintf(err, errlen, "--restore %s", why);
+        return false;
+    }
+    bool ok = map_and_load(b, path, fd, &h, stream, why, sizeof(why));
+    if (!ok)
+        snprintf(err, errlen, "--restore %s", why);
+    else
+        log_info("restored %s in %.1f ms", path, (double)(now_ns() - t0) / 1e6);
     free(stream);
     close(fd);
     return ok;
@@ -192,6 +222,8 @@ struct vmm_save {
     struct board *b;
     char *path, *tmp;
     bool quit;
+    state_file_hook hook;
+    void *hook_opaque;
     pthread_t thread;
     _Atomic int result; /* 1 while running */
     struct state_file_result res;
@@ -265,6 +297,13 @@ static int child_write(const char *tmp, const char *path, const uint8_t *hdr, co
     return e;
 }
 
+static void with_lock_undo(struct vmm_save *s)
+{
+    pthread_mutex_lock(&s->b->bus.io_lock);
+    s->hook(s->b, s->hook_opaque, true, NULL, 0);
+    pthread_mutex_unlock(&s->b->bus.io_lock);
+}
+
 static void *save_thread(void *arg)
 {
     struct vmm_save *s = arg;
@@ -282,6 +321,11 @@ static void *save_thread(void *arg)
     }
     if (!machine_stop(b, s->err, sizeof(s->err))) {
         r = -EBUSY;
+        goto done;
+    }
+    if (s->hook && !s->hook(b, s->hook_opaque, false, s->err, sizeof(s->err))) {
+        machine_resume(b, true);
+        r = -EIO;
         goto done;
     }
     machine_save(b, &w);
@@ -320,6 +364,8 @@ static void *save_thread(void *arg)
     if (pid < 0) {
         snprintf(s->err, sizeof(s->err), "fork: %s", strerror(fork_errno));
         r = -fork_errno;
+        if (s->hook)
+            s->hook(b, s->hook_opaque, true, NULL, 0);
         goto done;
     }
     int status;
@@ -331,6 +377,8 @@ static void *save_thread(void *arg)
         int e = WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EIO;
         snprintf(s->err, sizeof(s->err), "%s: %s", s->path, strerror(e));
         r = -e;
+        if (s->hook) /* the guest runs again: undo under the lock */
+            with_lock_undo(s);
         if (s->quit)
             machine_resume(b, true); /* nothing saved: the guest must not be lost */
         goto done;
@@ -351,8 +399,65 @@ done:
     return NULL;
 }
 
-struct vmm_save *vmm_save_start(struct board *b, const char *path, bool quit, char *err,
-                                size_t errlen)
+static void *revert_thread(void *arg)
+{
+    struct vmm_save *s = arg;
+    struct board *b = s->b;
+    uint64_t t0 = now_ns();
+    struct state_file_header h;
+    int fd = -1, r = 0;
+    uint8_t *stream = NULL;
+    /* Everything that can be refused is checked before anything changes. */
+    if (!read_state(b, s->path, &h, &fd, &stream, s->err, sizeof(s->err))) {
+        r = -EINVAL;
+        goto done;
+    }
+    if (!machine_stop(b, s->err, sizeof(s->err))) {
+        r = -EBUSY;
+        goto done;
+    }
+    if (s->hook && !s->hook(b, s->hook_opaque, false, s->err, sizeof(s->err))) {
+        machine_resume(b, true);
+        r = -EIO;
+        goto done;
+    }
+    if (!map_and_load(b, s->path, fd, &h, stream, s->err, sizeof(s->err))) {
+        /* The disks went back but the machine did not: running it would
+         * corrupt them, so it stops here. */
+        board_power_off(b, 1);
+        pthread_mutex_unlock(&b->bus.io_lock);
+        r = -EIO;
+        goto done;
+    }
+    machine_resume(b, true);
+    s->res.pause_ns = s->res.total_ns = now_ns() - t0;
+done:
+    free(stream);
+    if (fd >= 0)
+        close(fd);
+    atomic_store(&s->result, r);
+    return NULL;
+}
+
+static void *stopped_thread(void *arg)
+{
+    struct vmm_save *s = arg;
+    uint64_t t0 = now_ns();
+    int r = 0;
+    if (!machine_stop(s->b, s->err, sizeof(s->err))) {
+        r = -EBUSY;
+    } else {
+        if (!s->hook(s->b, s->hook_opaque, false, s->err, sizeof(s->err)))
+            r = -EIO;
+        machine_resume(s->b, true);
+    }
+    s->res.pause_ns = s->res.total_ns = now_ns() - t0;
+    atomic_store(&s->result, r);
+    return NULL;
+}
+
+static struct vmm_save *start(struct board *b, const char *path, bool quit, state_file_hook hook,
+                              void *opaque, void *(*fn)(void *), char *err, size_t errlen)
 {
     struct vmm_save *s = calloc(1, sizeof(*s));
     size_t n = strlen(path) + 5;
@@ -366,8 +471,10 @@ struct vmm_save *vmm_save_start(struct board *b, const char *path, bool quit, ch
     snprintf(s->tmp, n, "%s.tmp", path);
     s->b = b;
     s->quit = quit;
+    s->hook = hook;
+    s->hook_opaque = opaque;
     atomic_store(&s->result, 1);
-    if (pthread_create(&s->thread, NULL, save_thread, s) != 0) {
+    if (pthread_create(&s->thread, NULL, fn, s) != 0) {
         snprintf(err, errlen, "cannot start the save thread");
         free(s->tmp);
         free(s->path);
@@ -375,6 +482,30 @@ struct vmm_save *vmm_save_start(struct board *b, const char *path, bool quit, ch
         return NULL;
     }
     return s;
+}
+
+struct vmm_save *vmm_save_start(struct board *b, const char *path, bool quit, char *err,
+                                size_t errlen)
+{
+    return start(b, path, quit, NULL, NULL, save_thread, err, errlen);
+}
+
+struct vmm_save *vmm_save_start_hook(struct board *b, const char *path, state_file_hook hook,
+                                     void *opaque, char *err, size_t errlen)
+{
+    return start(b, path, false, hook, opaque, save_thread, err, errlen);
+}
+
+struct vmm_save *vmm_revert_start(struct board *b, const char *path, state_file_hook hook,
+                                  void *opaque, char *err, size_t errlen)
+{
+    return start(b, path, false, hook, opaque, revert_thread, err, errlen);
+}
+
+struct vmm_save *vmm_stopped_start(struct board *b, state_file_hook hook, void *opaque, char *err,
+                                   size_t errlen)
+{
+    return start(b, "-", false, hook, opaque, stopped_thread, err, errlen);
 }
 
 int vmm_save_poll(struct vmm_save *s, struct state_file_result *out, char *err, size_t errlen)

@@ -58,6 +58,24 @@ struct vmm_save;
  * save resumes it either way. */
 struct vmm_save *vmm_save_start(struct board *b, const char *path, bool quit, char *err,
                                 size_t errlen);
+/* Runs while the machine is stopped (I/O lock held, disks drained and
+ * flushed), at the instant the state is taken or loaded: the disks'
+ * snapshots.  undo: the save failed after it succeeded, take it back
+ * (err is NULL then).  False with one line in err stops the operation. */
+typedef bool (*state_file_hook)(struct board *b, void *opaque, bool undo, char *err, size_t errlen);
+/* A save (never quits) with hook at its instant: a snapshot of a running
+ * VM. */
+struct vmm_save *vmm_save_start_hook(struct board *b, const char *path, state_file_hook hook,
+                                     void *opaque, char *err, size_t errlen);
+/* Brings the running machine back to the state in path: checks the file,
+ * stops the machine, runs hook (reverting the disks), maps and loads, and
+ * resumes.  A load failing after the hook powers the machine off rather
+ * than run it over disks that went back. */
+struct vmm_save *vmm_revert_start(struct board *b, const char *path, state_file_hook hook,
+                                  void *opaque, char *err, size_t errlen);
+/* Just hook, with the machine stopped for it (deleting a disk snapshot). */
+struct vmm_save *vmm_stopped_start(struct board *b, state_file_hook hook, void *opaque, char *err,
+                                   size_t errlen);
 /* 1 while running, 0 done (out filled), negative errno failed (err). */
 int vmm_save_poll(struct vmm_save *s, struct state_file_result *out, char *err, size_t errlen);
 /* Joins the thread (after poll returned != 1) and frees. */
