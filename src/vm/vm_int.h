@@ -33,6 +33,7 @@
 #define VM_AGENT            "agent.sock"    /* the guest agent's channel */
 #define VM_SUSPEND_STATE    "suspend.state" /* `wirt vm suspend`'s machine state */
 #define VM_SUSPEND_INFO     "suspend.json"  /* ...and the disks it goes with */
+#define VM_SNAPSHOT_DIR     "snapshots"     /* snapshots' machine states */
 #define VM_AGENT_CHANNEL    "org.qemu.guest_agent.0"
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CONSOLELOG       "console.log"
@@ -261,6 +262,11 @@ bool vm_is_suspended(const struct vm_store *st, const char *name);
 bool vm_suspend_check(const struct vm_store *st, const char *name, const struct vm_config *cfg,
                       struct wirt_error *e);
 void vm_suspend_forget(const struct vm_store *st, const char *name);
+/* Makes the state file `file` (in the VM directory) the suspended state,
+ * matched to the disks as they are now (a stopped VM reverted to a
+ * snapshot with memory). */
+bool vm_suspend_from(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                     const char *file, struct wirt_error *e);
 
 /* Shared by start/restart/stop. */
 int vm_start_vm(struct vm_store *st, const char *name, bool console);

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "block/block.h"
 #include "vm/vm_int.h"
@@ -21,7 +23,41 @@ static bool check_snap_name(const char *s, struct wirt_error *e)
     return true;
 }
 
-static void print_snapshots(const struct vm_config *cfg, unsigned disk,
+/* The machine state of snapshot snap, taken on a running VM: a file
+ * next to the disks rather than in the qcow2 vm-state area, because a VM
+ * has several disks but one memory, and because restore maps the file's
+ * RAM region straight into the guest (state_file.h), which a region
+ * scattered over qcow2 clusters would not allow.  The name is kept
+ * readable; other bytes become %XX. */
+static bool state_file_name(const char *snap, char *out, size_t outlen)
+{
+    size_t n = (size_t)snprintf(out, outlen, "%s/", VM_SNAPSHOT_DIR);
+    for (const unsigned char *c = (const unsigned char *)snap; *c; c++) {
+        bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                     (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+                     (*c == '.' && c != (const unsigned char *)snap);
+        int w = plain ? snprintf(out + n, outlen - n, "%c", *c)
+                      : snprintf(out + n, outlen - n, "%%%02X", *c);
+        if (w < 0 || (size_t)w >= outlen - n)
+            return false;
+        n += (size_t)w;
+    }
+    return snprintf(out + n, outlen - n, ".state") < (int)(outlen - n) && n < 200;
+}
+
+/* Bytes the snapshot's machine state takes on the host, or 0 for none. */
+static uint64_t state_bytes(const struct vm_store *st, const char *name, const char *snap)
+{
+    char f[PATH_MAX], p[PATH_MAX];
+    struct stat sb;
+    if (!state_file_name(snap, f, sizeof(f)))
+        return 0;
+    vm_path(st, p, sizeof(p), name, f);
+    return stat(p, &sb) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
+}
+
+static void print_snapshots(const struct vm_store *st, const char *name,
+                            const struct vm_config *cfg, unsigned disk,
                             const struct image_snapshot *s, unsigned n)
 {
     if (cfg->ndisks > 1)
@@ -29,13 +65,59 @@ static void print_snapshots(const struct vm_config *cfg, unsigned disk,
     if (!n && disk == 0)
         printf("no snapshots\n");
     for (unsigned k = 0; k < n; k++) {
-        char when[32];
+        char when[32], mem[32] = "disk only";
         time_t t = (time_t)s[k].date_sec;
         struct tm tm;
         localtime_r(&t, &tm);
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-        printf("%-4s %-32s %s\n", s[k].id, s[k].name, when);
+        uint64_t bytes = state_bytes(st, name, s[k].name);
+        if (bytes) {
+            char size[24];
+            vm_format_size(size, sizeof(size), bytes);
+            snprintf(mem, sizeof(mem), "memory %s", size);
+        }
+        printf("%-4s %-32s %s  %s\n", s[k].id, s[k].name, when, mem);
     }
+}
+
+/* create/revert/delete on a running VM: the VMM does it at one instant
+ * (its control command `snapshot`), the machine state included. */
+static bool running_op(struct vm_store *st, const char *name, const char *op, const char *snap,
+                       struct wirt_error *e)
+{
+    char f[PATH_MAX], p[PATH_MAX];
+    if (!state_file_name(snap, f, sizeof(f)))
+        return vm_fail(e, WIRT_ERR_INVALID,
+                       "snapshot: the name is too long for a snapshot with memory");
+    vm_path(st, p, sizeof(p), name, f);
+    if (!strcmp(op, "create")) {
+        char dir[PATH_MAX];
+        vm_path(st, dir, sizeof(dir), name, VM_SNAPSHOT_DIR);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+            return vm_fail(e, WIRT_ERR_FAILED, "snapshot: %s: %s", dir, strerror(errno));
+    } else if (!strcmp(op, "revert") && access(p, R_OK) != 0) {
+        return vm_fail(e, WIRT_ERR_STATE,
+                       "snapshot '%s' of '%s' has no memory state, so a running VM cannot go "
+                       "back to it; stop the VM to revert its disks",
+                       snap, name);
+    }
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "op", json_object_new_string(op));
+    json_object_object_add(args, "name", json_object_new_string(snap));
+    json_object_object_add(args, "state", json_object_new_string(f));
+    struct vm_job_result res;
+    char label[128];
+    snprintf(label, sizeof(label), "snapshot %s", op);
+    bool started = vm_job_run(st, name, "snapshot", args, label, &res, e);
+    json_object_put(args);
+    if (!started)
+        return false;
+    if (strcmp(res.status, "completed") != 0)
+        return vm_fail(e, WIRT_ERR_FAILED, "snapshot %s %s: %s%s%s", op, snap, res.status,
+                       res.error[0] ? ": " : "", res.error);
+    if (!strcmp(op, "delete"))
+        unlink(p);
+    return true;
 }
 
 /* op is "create", "revert", "delete" or "list" (snap NULL); list prints
@@ -54,8 +136,19 @@ static bool snapshot_op(struct vm_store *st, const char *name, const char *op, c
         return false;
     struct vm_config cfg;
     char err[512];
-    int lock = vm_lock_config(st, name, false, &cfg, e);
-    if (lock < 0)
+    struct vm_runtime rt;
+    if (!vm_require(st, name, e))
+        return false;
+    vm_runtime_get(st, name, &rt);
+    bool running = rt.state == VM_RUNNING || rt.state == VM_PAUSED;
+    if (running && !list)
+        return running_op(st, name, op, snap, e);
+    /* A running VM's snapshots are listed from its images as they are,
+     * without the lock its VMM holds. */
+    int lock = running ? -1 : vm_lock_config(st, name, false, &cfg, e);
+    if (running && !vm_config_load(st, name, &cfg, err, sizeof(err)))
+        return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+    if (!running && lock < 0)
         return false;
     bool ok = true;
     if (!list && cfg.is_template)
@@ -70,7 +163,10 @@ static bool snapshot_op(struct vm_store *st, const char *name, const char *op, c
         char p[PATH_MAX];
         vm_path(st, p, sizeof(p), name, cfg.disks[i].file);
         struct block_dev *bd;
-        if (block_open(p, "qcow2", list ? BLOCK_OPEN_READ_ONLY : 0, &bd, err, sizeof(err)) < 0) {
+        unsigned flags = list ? BLOCK_OPEN_READ_ONLY : 0;
+        if (running)
+            flags |= BLOCK_OPEN_NO_LOCK;
+        if (block_open(p, "qcow2", flags, &bd, err, sizeof(err)) < 0) {
             ok = vm_fail(e, WIRT_ERR_FAILED, "%s", err);
             break;
         }
@@ -80,7 +176,7 @@ static bool snapshot_op(struct vm_store *st, const char *name, const char *op, c
             unsigned n = 0;
             r = image_snapshot_list(bd, &s, &n);
             if (r == 0)
-                print_snapshots(&cfg, i, s, n);
+                print_snapshots(st, name, &cfg, i, s, n);
             free(s);
         } else if (!strcmp(op, "create")) {
             struct image_snapshot *s = NULL;
@@ -106,7 +202,23 @@ static bool snapshot_op(struct vm_store *st, const char *name, const char *op, c
                          : r == -EEXIST ? "a snapshot of that name exists"
                                         : strerror(-r));
     }
-    vm_unlock(lock);
+    /* The machine state goes with the disks: deleted with them, and a
+     * revert to a snapshot with memory leaves the VM suspended at that
+     * moment (start resumes it); to one without, a saved state no longer
+     * matches the disks. */
+    char f[PATH_MAX], p[PATH_MAX];
+    if (ok && snap && state_file_name(snap, f, sizeof(f))) {
+        vm_path(st, p, sizeof(p), name, f);
+        if (!strcmp(op, "delete")) {
+            unlink(p);
+        } else if (!strcmp(op, "revert")) {
+            vm_suspend_forget(st, name);
+            if (access(p, R_OK) == 0)
+                ok = vm_suspend_from(st, name, &cfg, f, e);
+        }
+    }
+    if (lock >= 0)
+        vm_unlock(lock);
     return ok;
 }
 

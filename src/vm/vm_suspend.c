@@ -85,6 +85,36 @@ bool vm_suspend_check(const struct vm_store *st, const char *name, const struct 
     return true;
 }
 
+static bool write_info(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                       const char *how, struct wirt_error *e)
+{
+    json_object *info = json_object_new_object();
+    json_object_object_add(info, "state", json_object_new_string(VM_SUSPEND_STATE));
+    json_object_object_add(info, "disks", disk_ids(st, name, cfg));
+    json_object_object_add(info, "save", json_object_new_string(how));
+    char p[PATH_MAX], why[512];
+    vm_path(st, p, sizeof(p), name, VM_SUSPEND_INFO);
+    bool ok = json_write_file(p, info, why, sizeof(why));
+    json_object_put(info);
+    return ok ? true : vm_fail(e, WIRT_ERR_FAILED, "%s", why);
+}
+
+bool vm_suspend_from(const struct vm_store *st, const char *name, const struct vm_config *cfg,
+                     const char *file, struct wirt_error *e)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    vm_path(st, from, sizeof(from), name, file);
+    vm_path(st, to, sizeof(to), name, VM_SUSPEND_STATE);
+    unlink(to);
+    /* A second name for the same file: resuming maps it privately, and
+     * forgetting removes only this name, so the snapshot keeps its own. */
+    if (link(from, to) < 0)
+        return vm_fail(e, WIRT_ERR_FAILED, "snapshot: %s: %s", to, strerror(errno));
+    char how[300];
+    snprintf(how, sizeof(how), "reverted to %s", file);
+    return write_info(st, name, cfg, how, e);
+}
+
 int vm_cmd_suspend(struct vm_store *st, int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
@@ -132,19 +162,10 @@ int vm_cmd_suspend(struct vm_store *st, int argc, char **argv)
         return vm_report(&e);
     }
     vm_clean_runtime(st, name);
-    json_object *info = json_object_new_object();
-    json_object_object_add(info, "state", json_object_new_string(VM_SUSPEND_STATE));
-    json_object_object_add(info, "disks", disk_ids(st, name, &cfg));
-    json_object_object_add(info, "save", json_object_new_string(res.result));
-    char p[PATH_MAX];
-    vm_path(st, p, sizeof(p), name, VM_SUSPEND_INFO);
-    bool ok = json_write_file(p, info, why, sizeof(why));
-    json_object_put(info);
+    bool ok = write_info(st, name, &cfg, res.result, &e);
     vm_unlock(fd);
-    if (!ok) {
-        vm_fail(&e, WIRT_ERR_FAILED, "suspend: %s", why);
+    if (!ok)
         return vm_report(&e);
-    }
     printf("suspended VM '%s' (%s)\n", name, res.result);
     return 0;
 }

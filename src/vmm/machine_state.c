@@ -129,7 +129,8 @@ bool machine_save(struct board *b, struct state_writer *w)
     return true;
 }
 
-bool machine_load(struct board *b, const uint8_t *buf, size_t len, char *err, size_t errlen)
+bool machine_load(struct board *b, const uint8_t *buf, size_t len, bool locked, char *err,
+                  size_t errlen)
 {
     struct state_reader r;
     char name[64];
@@ -164,9 +165,12 @@ bool machine_load(struct board *b, const uint8_t *buf, size_t len, char *err, si
             return false;
         }
     }
-    pthread_mutex_lock(&b->bus.io_lock);
+    if (!locked)
+        pthread_mutex_lock(&b->bus.io_lock);
     vclock_set(&b->clock, mtime);
+    b->paused_mtime = mtime; /* a paused machine resumes at the loaded time */
     clint_clock_changed(b->clint);
-    pthread_mutex_unlock(&b->bus.io_lock);
+    if (!locked)
+        pthread_mutex_unlock(&b->bus.io_lock);
     return true;
 }

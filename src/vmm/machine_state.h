@@ -27,9 +27,11 @@ void machine_resume(struct board *b, bool locked);
 
 /* Harts, devices and the guest clock, while stopped. */
 bool machine_save(struct board *b, struct state_writer *w);
-/* Into a machine with the same harts and devices that is not running;
- * one line in err when the state is malformed or of another machine. */
-bool machine_load(struct board *b, const uint8_t *buf, size_t len, char *err, size_t errlen);
+/* Into a machine with the same harts and devices that is not running
+ * (locked: the caller holds the I/O lock, as after machine_stop); one line
+ * in err when the state is malformed or of another machine. */
+bool machine_load(struct board *b, const uint8_t *buf, size_t len, bool locked, char *err,
+                  size_t errlen);
 
 /* Reopens every disk, to read metadata another process changed. */
 bool machine_reopen_disks(struct board *b, char *err, size_t errlen);

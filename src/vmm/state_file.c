@@ -178,8 +178,8 @@ fail:
  * page when the guest (or a device) first touches it.  Before the devices
  * load, as some read their rings from RAM. */
 static bool map_and_load(struct board *b, const char *path, int fd,
-                         const struct state_file_header *h, const uint8_t *stream, char *err,
-                         size_t errlen)
+                         const struct state_file_header *h, const uint8_t *stream, bool locked,
+                         char *err, size_t errlen)
 {
     char why[400];
     void *ram = mmap(b->bus.ram, h->ram_size, PROT_READ | PROT_WRITE,
@@ -188,7 +188,7 @@ static bool map_and_load(struct board *b, const char *path, int fd,
         snprintf(err, errlen, "%s: cannot map guest RAM: %s", path, strerror(errno));
         return false;
     }
-    if (!machine_load(b, stream, h->stream_len, why, sizeof(why))) {
+    if (!machine_load(b, stream, h->stream_len, locked, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", path, why);
         return false;
     }
@@ -206,7 +206,7 @@ bool state_file_restore(struct board *b, const char *path, char *err, size_t err
         snprintf(err, errlen, "--restore %s", why);
         return false;
     }
-    bool ok = map_and_load(b, path, fd, &h, stream, why, sizeof(why));
+    bool ok = map_and_load(b, path, fd, &h, stream, false, why, sizeof(why));
     if (!ok)
         snprintf(err, errlen, "--restore %s", why);
     else
@@ -421,7 +421,7 @@ static void *revert_thread(void *arg)
         r = -EIO;
         goto done;
     }
-    if (!map_and_load(b, s->path, fd, &h, stream, s->err, sizeof(s->err))) {
+    if (!map_and_load(b, s->path, fd, &h, stream, true, s->err, sizeof(s->err))) {
         /* The disks went back but the machine did not: running it would
          * corrupt them, so it stops here. */
         board_power_off(b, 1);

@@ -103,7 +103,7 @@ static bool save(void *o, struct state_writer *w)
 
 static bool load(void *o, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-    return machine_load(((struct vmm_side *)o)->b, buf, len, err, errlen);
+    return machine_load(((struct vmm_side *)o)->b, buf, len, false, err, errlen);
 }
 
 static struct migration_machine machine_of(struct vmm_side *s)

@@ -88,6 +88,51 @@ class SuspendTest(unittest.TestCase):
         out, rc = self.console().run("echo X$(cat /tmp/mark 2>/dev/null || echo fresh)Y")
         self.assertTrue(out.endswith("XfreshY"), out)
 
+    def test_running_snapshots(self):
+        s = self.s
+        s.ok("create", "sv", "--from", "debian")
+        s.ok("start", "sv")
+        wait_ready(s, "sv")
+        con = self.console()
+        con.run("echo one >/tmp/mark; (i=0; while true; do i=$((i+1)); echo $i >/tmp/count; "
+                "sleep 0.1; done) </dev/null >/dev/null 2>&1 & sleep 1")
+        p = s.ok("snapshot", "sv", "create", "s1", timeout=180)
+        self.assertIn("created snapshot 's1'", p.stdout)
+        at_snapshot = int(con.run("cat /tmp/count")[0])
+        listing = s.ok("snapshot", "sv", "list").stdout
+        self.assertRegex(listing, r"s1\s+.*memory \d")
+        self.assertEqual(os.stat(s.path("sv", "snapshots/s1.state")).st_mode & 0o777, 0o600)
+        con.run("echo two >/tmp/mark; sleep 2")
+        self.assertGreater(int(con.run("cat /tmp/count")[0]), at_snapshot + 10)
+
+        p = s.ok("snapshot", "sv", "revert", "s1", timeout=180)
+        self.assertIn("reverted to snapshot 's1'", p.stdout)
+        con = self.console()
+        self.assertEqual(con.run("cat /tmp/mark"), ("one", 0))
+        back = int(con.run("cat /tmp/count")[0])
+        self.assertLess(back, at_snapshot + 10)
+        time.sleep(1)
+        self.assertGreater(int(con.run("cat /tmp/count")[0]), back)
+
+        # Reverting a running VM needs memory: a disk-only snapshot is
+        # refused (made while stopped).
+        self.con.close()
+        self.con = None
+        s.ok("stop", "sv", "--force")
+        s.ok("snapshot", "sv", "create", "disk-only")
+        self.assertRegex(s.ok("snapshot", "sv", "list").stdout, r"disk-only\s+.*disk only")
+        # A stopped VM reverted to a snapshot with memory resumes that moment.
+        s.ok("snapshot", "sv", "revert", "s1")
+        self.assertRegex(s.ok("list").stdout, r"sv\s+suspended")
+        self.assertIn("resumed VM 'sv'", s.ok("start", "sv").stdout)
+        self.assertEqual(self.console().run("cat /tmp/mark"), ("one", 0))
+        p = s.wirt("snapshot", "sv", "revert", "disk-only")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no memory state", p.stderr)
+        s.ok("snapshot", "sv", "delete", "s1", timeout=120)
+        self.assertFalse(os.path.exists(s.path("sv", "snapshots/s1.state")))
+        self.assertNotIn("s1", s.ok("snapshot", "sv", "list").stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
