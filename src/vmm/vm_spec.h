@@ -61,7 +61,8 @@ struct vm_spec {
     char *control; /* the control socket, or NULL */
     char *pidfile; /* or NULL */
     char *log;     /* the VMM's messages, rotated beyond 4 MiB; NULL: stderr */
-    char *incoming; /* tcp:ADDR:PORT: receive a migrated guest instead of booting */
+    /* tcp:ADDR:PORT: receive a migrated guest instead of booting one. */
+    char *incoming;
     /* Reserved for what comes; only {} (today's behaviour) is accepted. */
     bool resources, display, migration;
 
