@@ -21,11 +21,13 @@ static const char run_usage[] =
     "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
+    "                [--channel NAME,socket=SOCKET]...\n"
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
     "--control serves the JSON control protocol (docs/control-protocol.md);\n"
+    "--channel connects a named guest port (/dev/virtio-ports/NAME) to SOCKET;\n"
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB;\n"
     "--incoming waits for a guest migrated from another wirt (same machine\n"
     "options; secret in $WIRT_MIGRATION_SECRET) instead of booting one.\n"
@@ -51,7 +53,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_PIDFILE,
         OPT_LOG,
         OPT_INCOMING,
-        OPT_SPEC
+        OPT_SPEC,
+        OPT_CHANNEL
     };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -70,6 +73,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"log", required_argument, NULL, OPT_LOG},
         {"incoming", required_argument, NULL, OPT_INCOMING},
         {"spec", required_argument, NULL, OPT_SPEC},
+        {"channel", required_argument, NULL, OPT_CHANNEL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -110,6 +114,9 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             break;
         case OPT_NET:
             ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err));
+            break;
+        case OPT_CHANNEL:
+            ok = vm_spec_add_channel_text(s, optarg, err, sizeof(err));
             break;
         case OPT_CONTROL:
             vm_spec_set_string(&s->control, optarg);

@@ -318,5 +318,12 @@ bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err
     vm_spec_set_string(&s->control, VM_CONTROL);
     vm_spec_set_string(&s->pidfile, VM_PIDFILE);
     vm_spec_set_string(&s->log, VM_VMMLOG);
+    /* The guest agent's port (qemu-guest-agent looks for it by name), when
+     * a virtio slot is left after the disks, NICs, entropy and console. */
+    if (s->ndisks + s->nnics + 3 <= VIRT_VIRTIO_COUNT) {
+        struct channel_spec *c = &s->channels[s->nchannels++];
+        vm_spec_set_string(&c->name, VM_AGENT_CHANNEL);
+        vm_spec_set_string(&c->socket, VM_AGENT);
+    }
     return vm_spec_validate(s, err, errlen);
 }

@@ -34,6 +34,13 @@ json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cf
                            rt.state == VM_RUNNING || rt.state == VM_PAUSED
                                ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
                                : NULL);
+    /* What only the guest knows, from its agent if one runs. */
+    if (rt.state == VM_RUNNING && vm_agent_present(st, name)) {
+        json_object *ifaces = vm_agent_call(st, name, "guest-network-get-interfaces", NULL, 2000,
+                                            true, err, sizeof(err));
+        if (ifaces)
+            json_object_object_add(o, "guest-interfaces", ifaces);
+    }
     json_object_object_add(o, "disk-usage",
                            json_object_new_int64((int64_t)vm_disk_usage(st, name, &cfg)));
     json_object *clones = json_object_new_array();
@@ -134,6 +141,12 @@ int vm_cmd_info(struct vm_store *st, int argc, char **argv)
     }
     for (unsigned i = 0; i < cfg.nnets; i++)
         printf("net %u:      %s\n", i, cfg.nets[i]);
+    json_object *ifaces;
+    if (json_object_object_get_ex(o, "guest-interfaces", &ifaces)) {
+        char addrs[1024];
+        vm_agent_format_addresses(ifaces, addrs, sizeof(addrs));
+        printf("guest ips:  %s\n", addrs[0] ? addrs : "none");
+    }
     if (cfg.is_template)
         printf("template:   yes%s%s\n", json_object_array_length(clones) ? ", linked clones: " : "",
                json_object_array_length(clones) ? json_object_to_json_string(clones) : "");

@@ -30,6 +30,8 @@
 #define VM_LOCK             "lock"
 #define VM_CONTROL          "control.sock"
 #define VM_SERIAL           "serial.sock"
+#define VM_AGENT            "agent.sock" /* the guest agent's channel */
+#define VM_AGENT_CHANNEL    "org.qemu.guest_agent.0"
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CONSOLELOG       "console.log"
 #define VM_VMMLOG           "vmm.log"
@@ -173,6 +175,18 @@ struct vm_job_result {
  * Ctrl-C cancels).  False only when the job did not start (err set). */
 bool vm_job_run(const struct vm_store *st, const char *name, const char *cmd, json_object *args,
                 const char *label, struct vm_job_result *res, struct wirt_error *e);
+/* Runs guest agent command cmd (arguments args, may be NULL) through the
+ * VM's agent channel within timeout_ms: the reply's "return" value
+ * (caller puts it), or NULL with a reason in err.  expect_reply false
+ * (guest-shutdown) returns {} once the command is sent. */
+json_object *vm_agent_call(const struct vm_store *st, const char *name, const char *cmd,
+                           json_object *args, int timeout_ms, bool expect_reply, char *err,
+                           size_t errlen);
+/* True when a guest program (the agent) has the agent port open: only
+ * then is it worth waiting for an answer. */
+bool vm_agent_present(const struct vm_store *st, const char *name);
+/* "eth0 10.0.2.15/24, ..." from guest-network-get-interfaces' reply. */
+void vm_agent_format_addresses(json_object *ifaces, char *out, size_t outlen);
 /* Like vm_control, but an error reply is a failure too. */
 bool vm_control_ok(const struct vm_store *st, const char *name, const char *cmd,
                    struct wirt_error *err);
@@ -236,6 +250,7 @@ int vm_cmd_export(struct vm_store *st, int argc, char **argv);
 int vm_cmd_import(struct vm_store *st, int argc, char **argv);
 int vm_cmd_move_disk(struct vm_store *st, int argc, char **argv);
 int vm_cmd_migrate(struct vm_store *st, int argc, char **argv);
+int vm_cmd_agent(struct vm_store *st, int argc, char **argv);
 
 /* Shared by start/restart/stop. */
 int vm_start_vm(struct vm_store *st, const char *name, bool console);

@@ -35,6 +35,9 @@ static const struct vm_verb verbs[] = {
     {"migrate", vm_cmd_migrate,
      "migrate NAME --to tcp:HOST:PORT [--max-downtime MS] | migrate NAME --cancel"},
     {"move-disk", vm_cmd_move_disk, "move-disk NAME DISK --to FILE [--format qcow2|raw]"},
+    {"agent", vm_cmd_agent,
+     "agent NAME COMMAND [ARGUMENTS-JSON] [--timeout S]  (ping, ips, info, shutdown,\n"
+     "             fsfreeze, fsthaw, or any qemu-guest-agent command)"},
 };
 
 static void usage(FILE *out)

@@ -92,6 +92,26 @@ bool vm_stop(struct vm_store *st, const char *name, bool force, int timeout_s, b
         r = vm_control(st, name, "resume", 5000, err, sizeof(err));
         json_object_put(r);
     }
+    /* The guest agent shuts down cleanly whatever the console shows; it
+     * answers within a second or two when it runs at all. */
+    r = rt.state == VM_RUNNING || rt.state == VM_PAUSED
+            ? (vm_agent_present(st, name)
+                   ? vm_agent_call(st, name, "guest-shutdown", NULL, 3000, false, err, sizeof(err))
+                   : NULL)
+            : NULL;
+    if (r) {
+        json_object_put(r);
+        if (wait_stopped(st, name, timeout_s * 1000)) {
+            how->how = VM_STOP_SHUTDOWN;
+            return true;
+        }
+        if (force)
+            return power_off(st, name, how, e);
+        return vm_fail(e, WIRT_ERR_FAILED,
+                       "'%s' did not shut down within %d s after its guest agent was asked; it is "
+                       "still running (use --force to power it off)",
+                       name, timeout_s);
+    }
     /* A guest still booting cannot be asked yet: wait for it within the timeout. */
     struct timespec ts = {0, 500 * 1000 * 1000};
     for (int waited = 0;; waited += 500) {

@@ -468,7 +468,7 @@ bool vm_pid_alive(long pid)
 
 bool vm_clean_runtime(const struct vm_store *st, const char *name)
 {
-    static const char *const files[] = {VM_CONTROL, VM_SERIAL, VM_PIDFILE};
+    static const char *const files[] = {VM_CONTROL, VM_SERIAL, VM_AGENT, VM_PIDFILE};
     bool any = false;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
         char p[PATH_MAX];

@@ -107,6 +107,9 @@ struct control {
     struct vmm_migration *migration;
     struct control_job *migration_job;
     struct evtimer *migration_timer;
+    /* query-channels: the VMM's channels as JSON (new reference), or NULL */
+    json_object *(*channels)(void *opaque);
+    void *channels_opaque;
 };
 
 /* ---- guest powerdown ------------------------------------------------- */
@@ -505,6 +508,12 @@ static json_object *cmd_query_status(const struct control_request *rq)
     json_object_object_add(o, "guest-ready",
                            json_object_new_boolean(b->console && console_guest_ready(b->console)));
     return return_reply(o);
+}
+
+static json_object *cmd_query_channels(const struct control_request *rq)
+{
+    struct control *c = rq->c;
+    return return_reply(c->channels ? c->channels(c->channels_opaque) : json_object_new_array());
 }
 
 static json_object *cmd_query_cpus(const struct control_request *rq)
@@ -910,6 +919,8 @@ static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
     {"query-cpus", cmd_query_cpus, 0, "per hart: engine and counters (instructions executed...)",
      NULL},
+    {"query-channels", cmd_query_channels, 0,
+     "the named channels: name, whether a guest program and a host client have them open", NULL},
     {"query-commands", cmd_query_commands, 0, "the names of the commands", NULL},
     {"query-spec", cmd_query_spec, 0, "the VM spec this VMM runs (docs/vm-spec.md)", NULL},
     {"help", cmd_help, 0, "every command with its flags and a line of help", NULL},
@@ -1191,6 +1202,12 @@ void control_free(struct control *c)
     json_object_put(c->spec);
     free(c->path);
     free(c);
+}
+
+void control_set_channels(struct control *c, json_object *(*describe)(void *opaque), void *opaque)
+{
+    c->channels = describe;
+    c->channels_opaque = opaque;
 }
 
 void control_set_spec(struct control *c, json_object *spec)

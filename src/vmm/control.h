@@ -54,6 +54,10 @@ void control_free(struct control *c);
  * layer: it serves the document without knowing its shape. */
 struct json_object;
 void control_set_spec(struct control *c, struct json_object *spec);
+/* query-channels replies with what describe(opaque) returns (a new
+ * reference); without it, with []. */
+void control_set_channels(struct control *c, struct json_object *(*describe)(void *opaque),
+                          void *opaque);
 
 /* Asks the guest to shut down cleanly.  The one place that knows how:
  * today it types `poweroff` on the serial console once the guest printed

@@ -104,10 +104,28 @@ size_t virtio_console_receive(struct board *b, const uint8_t *buf, size_t len)
         if (d->ops != &virtio_mmio_dev_ops)
             continue;
         struct virtio_dev *vdev = d->dev;
-        if (vdev->ops->device_id == VIRTIO_ID_CONSOLE)
+        /* Not the channels device, which is a console device too. */
+        if (vdev->ops->device_id == VIRTIO_ID_CONSOLE && !strcmp(vdev->ops->name, "virtio-console"))
             return virtio_console_input(vdev, buf, len);
     }
     return 0;
+}
+
+struct virtio_dev *virtio_channels_add(struct board *b, const char *const *names, unsigned n,
+                                       const struct virtio_channel_ops *ops, void *opaque,
+                                       char *err, size_t errlen)
+{
+    uint64_t base;
+    unsigned irq;
+    if (!slot(b, &base, &irq, err, errlen))
+        return NULL;
+    struct virtio_dev *vdev =
+        virtio_channels_create(&b->bus, board_irq_line(b, irq), names, n, ops, opaque);
+    if (!vdev) {
+        snprintf(err, errlen, "cannot create the device");
+        return NULL;
+    }
+    return attach(b, vdev, base, irq, err, errlen) ? vdev : NULL;
 }
 
 bool virtio_rng_add(struct board *b, char *err, size_t errlen)

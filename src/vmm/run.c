@@ -14,6 +14,7 @@
 #include "machine/board.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "vmm/channels.h"
 #include "vmm/control.h"
 #include "vmm/vmm_migration.h"
 
@@ -113,13 +114,18 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         return -1;
     bool detached = spec->console.serial_socket || spec->console.serial_log;
     struct control *control = NULL;
+    struct vmm_channels *channels = NULL;
     int status = -1;
     /* Sockets may lose their peer at any moment; that is never fatal. */
     if (detached || spec->control)
         signal(SIGPIPE, SIG_IGN);
     b->incoming = spec->incoming != NULL;
-    if (!open_console(b, spec, err, errlen) || !vmm_add_devices(b, spec, err, errlen) ||
-        !board_boot(b, err, errlen))
+    if (!open_console(b, spec, err, errlen) || !vmm_add_devices(b, spec, err, errlen))
+        goto out;
+    err[0] = '\0';
+    if (!(channels = vmm_channels_new(b, spec, err, errlen)) && err[0])
+        goto out;
+    if (!board_boot(b, err, errlen))
         goto out;
     /* A migrated guest replaces the booted one before anything runs. */
     if (spec->incoming && vmm_incoming(b, spec->incoming, err, errlen) != 0)
@@ -131,6 +137,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
             goto out;
         json_object *j = vm_spec_to_json(spec);
         control_set_spec(control, j);
+        control_set_channels(control, vmm_channels_to_json, channels);
         json_object_put(j);
     }
     if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))
@@ -141,5 +148,6 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
 out:
     control_free(control);
     board_free(b);
+    vmm_channels_free(channels);
     return status;
 }

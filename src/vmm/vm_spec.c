@@ -35,6 +35,7 @@ enum field {
     F_SERIAL_SOCKET,
     F_SERIAL_LOG,
     F_CONTROL,
+    F_CHANNELS,
     F_PIDFILE,
     F_LOG,
 };
@@ -57,6 +58,7 @@ static const struct {
     [F_SERIAL_SOCKET] = {"console.serial-socket", "--serial-socket"},
     [F_SERIAL_LOG] = {"console.serial-log", "--serial-log"},
     [F_CONTROL] = {"control", "--control"},
+    [F_CHANNELS] = {"channels", "--channel"},
     [F_PIDFILE] = {"pidfile", "--pidfile"},
     [F_LOG] = {"log", "--log"},
 };
@@ -118,6 +120,12 @@ void vm_spec_free(struct vm_spec *s)
         disk_free(&s->disks[i]);
     s->ndisks = 0;
     s->nnics = 0;
+    for (unsigned i = 0; i < s->nchannels; i++) {
+        free(s->channels[i].name);
+        free(s->channels[i].socket);
+    }
+    memset(s->channels, 0, sizeof(s->channels));
+    s->nchannels = 0;
 }
 
 void vm_spec_set_string(char **field, const char *value)
@@ -378,6 +386,8 @@ static bool nonempty(const struct vm_spec *s, const char *v, enum field f, char 
     return true;
 }
 
+static bool validate_channels(const struct vm_spec *s, char *err, size_t errlen);
+
 bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
 {
     char why[256];
@@ -409,6 +419,8 @@ bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (!nonempty(s, values[i], files[i], err, errlen))
             return false;
+    if (!validate_channels(s, err, errlen))
+        return false;
     bool has_detached = s->console.serial_socket || s->console.serial_log;
     if (s->console.detached && !has_detached)
         return fail(err, errlen, "%s: a detached console needs serial-socket or serial-log",
@@ -564,6 +576,73 @@ static bool nic_from_json(struct vm_spec *s, json_object *o, char *err, size_t e
     return true;
 }
 
+static struct channel_spec *new_channel(struct vm_spec *s, char *err, size_t errlen)
+{
+    if (s->nchannels == VM_SPEC_MAX_CHANNELS) {
+        fail(err, errlen, "%s: at most %d channels", name_of(s, F_CHANNELS), VM_SPEC_MAX_CHANNELS);
+        return NULL;
+    }
+    return &s->channels[s->nchannels++];
+}
+
+bool vm_spec_add_channel_text(struct vm_spec *s, const char *text, char *err, size_t errlen)
+{
+    struct channel_spec *c = new_channel(s, err, errlen);
+    if (!c)
+        return false;
+    const char *comma = strchr(text, ',');
+    if (!comma || strncmp(comma + 1, "socket=", 7) || !comma[8])
+        return fail(err, errlen, "--channel %.200s: want NAME,socket=PATH", text);
+    c->name = strndup(text, (size_t)(comma - text));
+    c->socket = strdup(comma + 8);
+    if (!c->name || !c->socket)
+        fatal("out of memory");
+    return true;
+}
+
+static bool channel_from_json(struct vm_spec *s, json_object *o, char *err, size_t errlen)
+{
+    struct channel_spec *c = new_channel(s, err, errlen);
+    if (!c)
+        return false;
+    char what[32];
+    snprintf(what, sizeof(what), "channels[%u]", s->nchannels - 1);
+    if (!json_object_is_type(o, json_type_object))
+        return fail(err, errlen, "%s: must be an object with \"name\" and \"socket\"", what);
+    char key_what[80];
+    json_object_object_foreach(o, key, v)
+    {
+        snprintf(key_what, sizeof(key_what), "%s.%.32s", what, key);
+        bool ok;
+        if (!strcmp(key, "name"))
+            ok = json_text(v, key_what, false, &c->name, err, errlen);
+        else if (!strcmp(key, "socket"))
+            ok = json_text(v, key_what, false, &c->socket, err, errlen);
+        else
+            ok = fail(err, errlen, "%s: unknown key \"%.32s\"", what, key);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool validate_channels(const struct vm_spec *s, char *err, size_t errlen)
+{
+    const char *what = name_of(s, F_CHANNELS);
+    for (unsigned i = 0; i < s->nchannels; i++) {
+        const struct channel_spec *c = &s->channels[i];
+        if (!c->name || !c->socket)
+            return fail(err, errlen, "%s[%u]: needs a name and a socket", what, i);
+        if (!virtio_channel_name_ok(c->name))
+            return fail(err, errlen, "%s %.80s: a name is 1 to %d characters of A-Z a-z 0-9 . _ -",
+                        what, c->name, VIRTIO_CHANNEL_NAME_MAX);
+        for (unsigned j = 0; j < i; j++)
+            if (!strcmp(s->channels[j].name, c->name))
+                return fail(err, errlen, "%s %.80s: the name is used twice", what, c->name);
+    }
+    return true;
+}
+
 static bool console_from_json(struct vm_spec *s, json_object *o, char *err, size_t errlen)
 {
     if (!json_object_is_type(o, json_type_object))
@@ -602,6 +681,11 @@ static bool list_from_json(struct vm_spec *s, json_object *v, const char *what,
         if (!item(s, json_object_array_get_idx(v, i), err, errlen))
             return false;
     return true;
+}
+
+static bool channels_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
+{
+    return list_from_json(s, v, "channels", channel_from_json, err, errlen);
 }
 
 static bool version_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
@@ -690,6 +774,7 @@ static const struct top_field {
     {"disks", J_OTHER, 0, disks_from_json},
     {"nics", J_OTHER, 0, nics_from_json},
     {"console", J_OTHER, 0, console_from_json},
+    {"channels", J_OTHER, 0, channels_from_json},
     {"control", J_TEXT, offsetof(struct vm_spec, control), NULL},
     {"pidfile", J_TEXT, offsetof(struct vm_spec, pidfile), NULL},
     {"log", J_TEXT, offsetof(struct vm_spec, log), NULL},
@@ -821,6 +906,16 @@ json_object *vm_spec_to_json(const struct vm_spec *s)
     add_text(console, "serial-socket", s->console.serial_socket);
     add_text(console, "serial-log", s->console.serial_log);
     json_object_object_add(o, "console", console);
+    if (s->nchannels) {
+        json_object *channels = json_object_new_array();
+        for (unsigned i = 0; i < s->nchannels; i++) {
+            json_object *c = json_object_new_object();
+            add_text(c, "name", s->channels[i].name);
+            add_text(c, "socket", s->channels[i].socket);
+            json_object_array_add(channels, c);
+        }
+        json_object_object_add(o, "channels", channels);
+    }
     add_plain_fields(o, s, "control");
     return o;
 }

@@ -23,11 +23,12 @@
 #include "net/net.h"
 #include "virtio/virtio_devices.h"
 
-#define VM_SPEC_VERSION   1
-#define VM_SPEC_MAX_DISKS 8
-#define VM_SPEC_MAX_NICS  4
-#define VM_SPEC_MAX_CPUS  BOARD_MAX_HARTS
-#define VM_SPEC_MAX_FILE  (1 << 20) /* the largest spec file read */
+#define VM_SPEC_VERSION      1
+#define VM_SPEC_MAX_DISKS    8
+#define VM_SPEC_MAX_NICS     4
+#define VM_SPEC_MAX_CPUS     BOARD_MAX_HARTS
+#define VM_SPEC_MAX_CHANNELS VIRTIO_CHANNELS_MAX
+#define VM_SPEC_MAX_FILE     (1 << 20) /* the largest spec file read */
 
 /* How messages name a field: by its JSON key ("cpus", "disks[1].format")
  * or by the `wirt run` flag that set it ("--cpus", "--disk TEXT"). */
@@ -37,6 +38,13 @@ enum vm_spec_firmware {
     VM_FIRMWARE_DEFAULT, /* the default guest's OpenSBI, found when the VMM starts */
     VM_FIRMWARE_NONE,
     VM_FIRMWARE_FILE,
+};
+
+/* A named channel (virtio/channels.c) and the host socket it is reached
+ * through: the VMM listens there, owner-only; the newest client wins. */
+struct channel_spec {
+    char *name;   /* as the guest sees it: "org.qemu.guest_agent.0" */
+    char *socket; /* a Unix socket path */
 };
 
 struct vm_spec {
@@ -53,6 +61,8 @@ struct vm_spec {
     unsigned ndisks;
     struct nic_spec nics[VM_SPEC_MAX_NICS];
     unsigned nnics;
+    struct channel_spec channels[VM_SPEC_MAX_CHANNELS];
+    unsigned nchannels;
     struct {
         bool detached;       /* false: the terminal */
         char *serial_socket; /* detached: a socket for `wirt vm console`, or NULL */
@@ -97,6 +107,8 @@ bool vm_spec_add_disk_text(struct vm_spec *s, const char *text, const char *labe
                            size_t errlen);
 bool vm_spec_add_nic_text(struct vm_spec *s, const char *text, const char *label, char *err,
                           size_t errlen);
+/* Adds a channel from `--channel NAME,socket=PATH`. */
+bool vm_spec_add_channel_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
 /* Checks NIC option text alone (`wirt vm set NAME net=...`): the same
  * parser, nothing kept.  what names the setting in err. */
 bool vm_spec_nic_text_ok(const char *text, const char *what, char *err, size_t errlen);
