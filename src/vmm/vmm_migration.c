@@ -55,7 +55,8 @@ const char *vmm_migration_secret(void)
 
 struct vmm_side {
     struct board *b;
-    bool locked; /* this thread holds the I/O lock since stop */
+    bool locked;     /* this thread holds the I/O lock since stop */
+    bool was_paused; /* paused before the migration: a failure leaves it so */
 };
 
 static bool log_start(void *o)
@@ -114,6 +115,7 @@ static bool stop(void *o, char *err, size_t errlen)
         snprintf(err, errlen, "the guest is powering off or resetting");
         return false;
     }
+    s->was_paused = b->paused;
     board_pause(b);
     while (!b->harts_parked)
         pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
@@ -125,7 +127,8 @@ static bool stop(void *o, char *err, size_t errlen)
         nanosleep(&ts, NULL);
         if (i > 100000) {
             pthread_mutex_lock(&b->bus.io_lock);
-            board_resume(b);
+            if (!s->was_paused)
+                board_resume(b);
             pthread_mutex_unlock(&b->bus.io_lock);
             snprintf(err, errlen, "a disk request does not finish");
             return false;
@@ -138,7 +141,8 @@ static bool stop(void *o, char *err, size_t errlen)
         int r = disk(b, i) ? virtio_blk_flush(disk(b, i)) : 0;
         if (r < 0 || (disk(b, i) && disk_moving(b))) {
             pthread_mutex_lock(&b->bus.io_lock);
-            board_resume(b);
+            if (!s->was_paused)
+                board_resume(b);
             pthread_mutex_unlock(&b->bus.io_lock);
             snprintf(err, errlen, r < 0 ? "cannot flush a disk: %s" : "a disk move is running%s",
                      r < 0 ? strerror(-r) : "");
@@ -167,7 +171,8 @@ static void resume(void *o)
     struct vmm_side *s = o;
     if (!s->locked)
         pthread_mutex_lock(&s->b->bus.io_lock);
-    board_resume(s->b);
+    if (!s->was_paused)
+        board_resume(s->b);
     pthread_mutex_unlock(&s->b->bus.io_lock);
     s->locked = false;
 }
