@@ -137,9 +137,10 @@ static bool stop(void *o, char *err, size_t errlen)
     /* Shared disks: the destination reads them after GO, so everything
      * the guest wrote must be on them first (a disk move would change the
      * image under it: refused). */
+    bool moving = disk_moving(b); /* checked first: a move's worker uses the disk */
     for (unsigned i = 0; i < b->ndevices; i++) {
-        int r = disk(b, i) ? virtio_blk_flush(disk(b, i)) : 0;
-        if (r < 0 || (disk(b, i) && disk_moving(b))) {
+        int r = disk(b, i) && !moving ? virtio_blk_flush(disk(b, i)) : 0;
+        if (r < 0 || (disk(b, i) && moving)) {
             pthread_mutex_lock(&b->bus.io_lock);
             if (!s->was_paused)
                 board_resume(b);
