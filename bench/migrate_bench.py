@@ -15,7 +15,10 @@ QEMU: `-incoming tcp:` and QMP `migrate`, with the same 100 ms downtime
 limit and no bandwidth cap (QEMU's default caps it); `query-migrate` reports
 downtime, total-time and ram.transferred.
 
-    python3 bench/migrate_bench.py [--rounds N] [--build DIR]
+With --dirty the guest rewrites 64 MiB of tmpfs in a loop (dd from
+/dev/urandom) while it migrates.
+
+    python3 bench/migrate_bench.py [--rounds N] [--build DIR] [--dirty]
 """
 import argparse
 import json
@@ -33,6 +36,19 @@ sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
 import guestlib  # noqa: E402
 
 READY = "WIRT-GUEST-READY"
+WRITER = (b"dd if=/dev/zero of=/dev/shm/x bs=1M count=64 2>/dev/null; (while true; do "
+          b"dd if=/dev/urandom of=/dev/shm/x bs=1M count=64 conv=notrunc 2>/dev/null; done) &\r")
+
+
+def type_line(path, line):
+    """Types a command on the guest's serial console socket."""
+    s = connect(path)
+    time.sleep(0.5)
+    s.sendall(b"\r")
+    time.sleep(0.5)
+    s.sendall(line)
+    time.sleep(0.5)
+    s.close()
 
 
 def wait_file_text(path, text, timeout=300):
@@ -75,7 +91,7 @@ def lines(sock):
                 yield json.loads(line)
 
 
-def run_wirt(wirt, d, port):
+def run_wirt(wirt, d, port, dirty):
     log = os.path.join(d, "src.log")
     src = subprocess.Popen([wirt, "run", "--control", d + "/s.sock", "--serial-log", log,
                             "--serial-socket", d + "/s.serial"],
@@ -86,7 +102,10 @@ def run_wirt(wirt, d, port):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_file_text(log, READY)
-        time.sleep(3)  # idle at the prompt
+        time.sleep(2)
+        if dirty:
+            type_line(d + "/s.serial", WRITER)
+        time.sleep(3)  # idle at the prompt, or writing
         s = connect(d + "/s.sock")
         s.sendall(b'{"execute":"subscribe","arguments":{"events":["job-completed"]}}\n'
                   b'{"execute":"migrate","arguments":{"uri":"tcp:127.0.0.1:%d"}}\n' % port)
@@ -128,12 +147,13 @@ def qmp(path):
     return call
 
 
-def run_qemu(d, port):
+def run_qemu(d, port, dirty):
     common = guestlib.qemu_argv(bios=guestlib.guest_file("fw_dynamic.bin"))
     common = [a for a in common if a != "-nographic"] + ["-display", "none"]
     log = os.path.join(d, "q-src.log")
     src = subprocess.Popen(common + ["-qmp", "unix:%s/q-src.qmp,server=on,wait=off" % d,
-                                     "-serial", "file:" + log],
+                                     "-chardev", "socket,id=s0,path=%s/q.serial,server=on,"
+                                     "wait=off,logfile=%s" % (d, log), "-serial", "chardev:s0"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     dst = subprocess.Popen(common + ["-qmp", "unix:%s/q-dst.qmp,server=on,wait=off" % d,
                                      "-serial", "file:%s/q-dst.log" % d,
@@ -141,6 +161,9 @@ def run_qemu(d, port):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_file_text(log, READY)
+        time.sleep(2)
+        if dirty:
+            type_line(d + "/q.serial", WRITER)
         time.sleep(3)
         call = qmp(d + "/q-src.qmp")
         call("migrate-set-parameters", **{"downtime-limit": 100,
@@ -175,6 +198,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--dirty", action="store_true", help="the guest dirties 64 MiB meanwhile")
     args = ap.parse_args()
     wirt = os.path.join(args.build, "wirt")
     have_qemu = shutil.which("qemu-system-riscv64") is not None
@@ -182,12 +206,13 @@ def main():
     for _ in range(args.rounds):
         d = tempfile.mkdtemp(prefix="wirt-migbench-")
         try:
-            res["wirt"].append(run_wirt(wirt, d, random.randint(45000, 45999)))
+            res["wirt"].append(run_wirt(wirt, d, random.randint(45000, 45999), args.dirty))
             if have_qemu:
-                res["qemu"].append(run_qemu(d, random.randint(46000, 46999)))
+                res["qemu"].append(run_qemu(d, random.randint(46000, 46999), args.dirty))
         finally:
             shutil.rmtree(d, ignore_errors=True)
-    print("live migration, idle 512 MiB default guest, loopback, median of %d" % args.rounds)
+    print("live migration, %s 512 MiB default guest, loopback, median of %d"
+          % ("dirtying (64 MiB tmpfs rewrite loop)" if args.dirty else "idle", args.rounds))
     print("%-14s %12s %12s %8s" % ("", "wirt", "qemu", "ratio"))
     for key, unit in (("downtime", "ms"), ("stop-copy", "ms"), ("total", "ms"), ("bytes", "B")):
         w = median([r[key] for r in res["wirt"]])

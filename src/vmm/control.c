@@ -753,6 +753,8 @@ static json_object *cmd_move_disk(const struct control_request *rq)
     struct virtio_dev *vdev = find_disk(rq->c->board, rq->args, &err);
     if (!vdev)
         return err;
+    if (rq->c->migration) /* it flushes and hands the disks over */
+        return error_reply("Busy", "a migration is running");
     const char *target = NULL, *format = NULL;
     if (json_object_object_get_ex(rq->args, "target", &v) &&
         json_object_is_type(v, json_type_string))

@@ -47,7 +47,7 @@ static bool disk_moving(struct board *b)
     return false;
 }
 
-bool machine_stop(struct board *b, char *err, size_t errlen)
+bool machine_stop(struct board *b, bool *was_paused, char *err, size_t errlen)
 {
     pthread_mutex_lock(&b->bus.io_lock);
     if (b->power_off || b->reset_requested) {
@@ -55,6 +55,7 @@ bool machine_stop(struct board *b, char *err, size_t errlen)
         snprintf(err, errlen, "the guest is powering off or resetting");
         return false;
     }
+    *was_paused = b->paused;
     board_pause(b);
     while (!b->harts_parked)
         pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
@@ -66,7 +67,8 @@ bool machine_stop(struct board *b, char *err, size_t errlen)
         nanosleep(&ts, NULL);
         if (i > 100000) {
             pthread_mutex_lock(&b->bus.io_lock);
-            board_resume(b);
+            if (!*was_paused)
+                board_resume(b);
             pthread_mutex_unlock(&b->bus.io_lock);
             snprintf(err, errlen, "a disk request does not finish");
             return false;
@@ -75,11 +77,13 @@ bool machine_stop(struct board *b, char *err, size_t errlen)
     /* Shared disks: the destination reads them after GO, so everything
      * the guest wrote must be on them first (a disk move would change the
      * image under it: refused). */
+    bool moving = disk_moving(b); /* checked first: a move's worker uses the disk */
     for (unsigned i = 0; i < b->ndevices; i++) {
-        int r = disk(b, i) ? virtio_blk_flush(disk(b, i)) : 0;
-        if (r < 0 || (disk(b, i) && disk_moving(b))) {
+        int r = disk(b, i) && !moving ? virtio_blk_flush(disk(b, i)) : 0;
+        if (r < 0 || (disk(b, i) && moving)) {
             pthread_mutex_lock(&b->bus.io_lock);
-            board_resume(b);
+            if (!*was_paused)
+                board_resume(b);
             pthread_mutex_unlock(&b->bus.io_lock);
             snprintf(err, errlen, r < 0 ? "cannot flush a disk: %s" : "a disk move is running%s",
                      r < 0 ? strerror(-r) : "");
@@ -99,11 +103,12 @@ bool machine_reopen_disks(struct board *b, char *err, size_t errlen)
     return true;
 }
 
-void machine_resume(struct board *b, bool locked)
+void machine_resume(struct board *b, bool locked, bool was_paused)
 {
     if (!locked)
         pthread_mutex_lock(&b->bus.io_lock);
-    board_resume(b);
+    if (!was_paused)
+        board_resume(b);
     pthread_mutex_unlock(&b->bus.io_lock);
 }
 

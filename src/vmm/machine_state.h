@@ -17,13 +17,15 @@ struct state_writer;
 /* Pauses the guest, waits until every hart thread has returned, lets the
  * disk requests in flight finish and flushes every disk.  Returns with
  * the bus I/O lock held (no device touches guest-visible state until
- * machine_resume).  False with one line in err (the guest runs again)
+ * machine_resume); *was_paused tells whether the guest was paused
+ * already.  False with one line in err (the guest runs again, unless it was paused)
  * when it is powering off, a request does not finish, a flush fails or a
  * disk move runs.  Not from the event loop thread. */
-bool machine_stop(struct board *b, char *err, size_t errlen);
-/* Resumes; locked says whether the caller holds the I/O lock (it is
- * released either way). */
-void machine_resume(struct board *b, bool locked);
+bool machine_stop(struct board *b, bool *was_paused, char *err, size_t errlen);
+/* Undoes machine_stop: resumes unless the guest was paused before it
+ * (was_paused from machine_stop); locked says whether the caller holds
+ * the I/O lock (it is released either way). */
+void machine_resume(struct board *b, bool locked, bool was_paused);
 
 /* Harts, devices and the guest clock, while stopped. */
 bool machine_save(struct board *b, struct state_writer *w);

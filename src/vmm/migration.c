@@ -712,7 +712,8 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
             if ((r = get(&c, l, 4)))
                 goto out;
             state_len = le32(l);
-            free(state);
+            free(state); /* a second STATE replaces the first */
+            state = NULL;
             if (state_len > MAX_STATE || !(state = malloc(state_len ? state_len : 1))) {
                 r = fail(&c, -EBADMSG, "a machine state of %u bytes in the stream", state_len);
                 goto out;

@@ -222,6 +222,7 @@ struct vmm_save {
     struct board *b;
     char *path, *tmp;
     bool quit;
+    bool was_paused;
     state_file_hook hook;
     void *hook_opaque;
     pthread_t thread;
@@ -319,12 +320,12 @@ static void *save_thread(void *arg)
         r = -ENOMEM;
         goto done;
     }
-    if (!machine_stop(b, s->err, sizeof(s->err))) {
+    if (!machine_stop(b, &s->was_paused, s->err, sizeof(s->err))) {
         r = -EBUSY;
         goto done;
     }
     if (s->hook && !s->hook(b, s->hook_opaque, false, s->err, sizeof(s->err))) {
-        machine_resume(b, true);
+        machine_resume(b, true, s->was_paused);
         r = -EIO;
         goto done;
     }
@@ -344,7 +345,7 @@ static void *save_thread(void *arg)
     h.saved_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
     build_header(hdr, &h);
     if (w.failed || w.len > STATE_FILE_MAX_STREAM) {
-        machine_resume(b, true);
+        machine_resume(b, true, s->was_paused);
         snprintf(s->err, sizeof(s->err), "the machine state does not fit in memory");
         r = -ENOMEM;
         goto done;
@@ -357,7 +358,7 @@ static void *save_thread(void *arg)
     int fork_errno = errno;
     /* The child has its copy of this instant: the guest may go on. */
     if (!s->quit || pid < 0)
-        machine_resume(b, true);
+        machine_resume(b, true, s->was_paused);
     s->res.pause_ns = now_ns() - t0;
     close(pipefd[1]);
     pipefd[1] = -1;
@@ -380,7 +381,7 @@ static void *save_thread(void *arg)
         if (s->hook) /* the guest runs again: undo under the lock */
             with_lock_undo(s);
         if (s->quit)
-            machine_resume(b, true); /* nothing saved: the guest must not be lost */
+            machine_resume(b, true, s->was_paused); /* nothing saved: the guest must not be lost */
         goto done;
     }
     s->res.ram_bytes_written = written;
@@ -412,12 +413,12 @@ static void *revert_thread(void *arg)
         r = -EINVAL;
         goto done;
     }
-    if (!machine_stop(b, s->err, sizeof(s->err))) {
+    if (!machine_stop(b, &s->was_paused, s->err, sizeof(s->err))) {
         r = -EBUSY;
         goto done;
     }
     if (s->hook && !s->hook(b, s->hook_opaque, false, s->err, sizeof(s->err))) {
-        machine_resume(b, true);
+        machine_resume(b, true, s->was_paused);
         r = -EIO;
         goto done;
     }
@@ -429,7 +430,7 @@ static void *revert_thread(void *arg)
         r = -EIO;
         goto done;
     }
-    machine_resume(b, true);
+    machine_resume(b, true, s->was_paused);
     s->res.pause_ns = s->res.total_ns = now_ns() - t0;
 done:
     free(stream);
@@ -444,12 +445,12 @@ static void *stopped_thread(void *arg)
     struct vmm_save *s = arg;
     uint64_t t0 = now_ns();
     int r = 0;
-    if (!machine_stop(s->b, s->err, sizeof(s->err))) {
+    if (!machine_stop(s->b, &s->was_paused, s->err, sizeof(s->err))) {
         r = -EBUSY;
     } else {
         if (!s->hook(s->b, s->hook_opaque, false, s->err, sizeof(s->err)))
             r = -EIO;
-        machine_resume(s->b, true);
+        machine_resume(s->b, true, s->was_paused);
     }
     s->res.pause_ns = s->res.total_ns = now_ns() - t0;
     atomic_store(&s->result, r);

@@ -52,7 +52,8 @@ const char *vmm_migration_secret(void)
 
 struct vmm_side {
     struct board *b;
-    bool locked; /* this thread holds the I/O lock since stop */
+    bool locked;     /* this thread holds the I/O lock since stop */
+    bool was_paused; /* paused before the migration: a failure leaves it so */
 };
 
 static bool log_start(void *o)
@@ -76,7 +77,7 @@ static void throttle(void *o, unsigned percent)
 static bool stop(void *o, char *err, size_t errlen)
 {
     struct vmm_side *s = o;
-    if (!machine_stop(s->b, err, errlen))
+    if (!machine_stop(s->b, &s->was_paused, err, errlen))
         return false;
     s->locked = true;
     return true;
@@ -92,7 +93,7 @@ static bool handover(void *o, char *err, size_t errlen)
 static void resume(void *o)
 {
     struct vmm_side *s = o;
-    machine_resume(s->b, s->locked);
+    machine_resume(s->b, s->locked, s->was_paused);
     s->locked = false;
 }
 

@@ -124,7 +124,7 @@ static void mirror_while_writing(const char *src_fmt, const char *dst_fmt)
     assert_null(src->write_hook);
     assert_same(src, dst);
     guest_writes(src, &seed, 1); /* detached: must not touch freed memory */
-    assert_true(steps > 50); /* writes came between many steps */
+    assert_true(steps > 50);     /* writes came between many steps */
     block_close(dst);
     block_close(src);
 }

@@ -86,6 +86,8 @@ class MigrateTest(unittest.TestCase):
         spec["control"] = "d-control.sock"
         spec["log"] = "d-vmm.log"
         spec.pop("pidfile", None)
+        for ch in spec.get("channels", []):  # the source listens on those
+            ch["socket"] = "d-" + ch["socket"]
         with open(os.path.join(vmdir, "d.json"), "w") as f:
             json.dump(spec, f)
         self.dest = subprocess.Popen([WIRT, "run", "--spec", "d.json", "--incoming",
