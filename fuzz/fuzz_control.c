@@ -58,6 +58,25 @@ void board_resume(struct board *b)
     b->paused = false;
 }
 
+/* Live migration's dirty-page log is the board's; nothing migrates here. */
+bool board_dirty_log_start(struct board *b)
+{
+    (void)b;
+    return false;
+}
+
+uint64_t board_dirty_log_take(struct board *b, uint64_t *bitmap)
+{
+    (void)b;
+    (void)bitmap;
+    return 0;
+}
+
+void board_dirty_log_stop(struct board *b)
+{
+    (void)b;
+}
+
 bool console_guest_ready(const struct console *c)
 {
     return c->ready;
