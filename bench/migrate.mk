@@ -5,3 +5,10 @@
 bench-migrate: $(BUILD)/wirt
 	tools/fetch-guest.sh
 	python3 bench/migrate_bench.py --build $(BUILD) $(BENCH_ARGS)
+
+# Snapshots of a running VM and restore against QEMU's savevm/loadvm
+# (bench/snapshot_bench.py).
+.PHONY: bench-snapshot
+bench-snapshot: $(BUILD)/wirt
+	tools/fetch-guest.sh
+	python3 bench/snapshot_bench.py --build $(BUILD) $(BENCH_ARGS)
