@@ -108,6 +108,32 @@ class StateFileTest(unittest.TestCase):
             self.assertEqual(g.run("cat /tmp/mark"), "saved-on-exit")
             self.assertEqual(g.poweroff(), 0)
 
+    def test_two_harts(self):
+        """Both harts' state comes back: two busy counters keep counting."""
+        ctl = os.path.join(self.dir, "smp.sock")
+        state = os.path.join(self.dir, "smp.state")
+        with guestlib.Guest(guestlib.wirt_argv(extra=["--cpus", "2", "--control", ctl])) as g:
+            g.wait_ready()
+            g.run("echo smp >/tmp/mark; for n in 1 2; do (i=0; while true; do i=$((i+1)); "
+                  "echo $i >/tmp/c$n.t; mv /tmp/c$n.t /tmp/c$n; done) </dev/null >/dev/null 2>&1 & "
+                  "done; sleep 1")
+            sub, f, c = control(ctl, {"execute": "subscribe"})
+            f.write(json.dumps({"execute": "save", "arguments": {"file": state}}) + "\n")
+            f.flush()
+            while json.loads(f.readline()).get("event") != "job-completed":
+                pass
+            c.close()
+            g.poweroff()
+        with guestlib.Guest(guestlib.wirt_argv(extra=["--cpus", "2", "--restore", state])) as g:
+            g.sendline("")
+            self.assertEqual(g.run("cat /tmp/mark; nproc"), "smp\n2")
+            before = [int(g.run("cat /tmp/c%d" % n)) for n in (1, 2)]
+            time.sleep(1)
+            after = [int(g.run("cat /tmp/c%d" % n)) for n in (1, 2)]
+            self.assertGreater(after[0], before[0])
+            self.assertGreater(after[1], before[1])
+            self.assertEqual(g.poweroff(), 0)
+
     def refused(self, path, *needles, extra=()):
         p = subprocess.run(guestlib.wirt_argv(extra=["--restore", path] + list(extra)),
                            capture_output=True, text=True, timeout=120,
