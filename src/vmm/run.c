@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,6 +142,13 @@ static bool open_console(struct board *b, const struct vm_spec *s, char *err, si
 
 int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
 {
+    /* WIRT_LOG=info or debug: more than warnings (restore times, channel
+     * opens, saves). */
+    const char *level = getenv("WIRT_LOG");
+    if (level && !strcmp(level, "info"))
+        log_set_level(LOG_INFO);
+    else if (level && !strcmp(level, "debug"))
+        log_set_level(LOG_DEBUG);
     /* Opened first so every later message, guest-triggered ones included,
      * lands in a file that stays bounded while the machine runs. */
     if (spec->log) {
