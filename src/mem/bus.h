@@ -95,7 +95,9 @@ void bus_dirty_mark(struct bus *bus, uint64_t pa, uint64_t len);
 /* bus_dirty_mark when the log is on: what every RAM writer calls. */
 static inline void bus_dirty_note(struct bus *bus, uint64_t pa, uint64_t len)
 {
-    if (__builtin_expect(atomic_load_explicit(&bus->dirty_on, memory_order_relaxed), 0))
+    /* Acquire: pairs with bus_dirty_log_start's store, after which the
+     * bitmap it allocated is visible (a plain load on x86). */
+    if (__builtin_expect(atomic_load_explicit(&bus->dirty_on, memory_order_acquire), 0))
         bus_dirty_mark(bus, pa, len);
 }
 

@@ -21,6 +21,7 @@
 
 #include "host/vclock.h"
 #include "mem/bus.h"
+#include "util/tsan.h"
 #include "state/state.h"
 
 #define PAGE          4096u
@@ -429,6 +430,7 @@ static int send_batch(struct sender *s)
 static int send_page(struct sender *s, uint64_t page)
 {
     const uint8_t *p = s->m->bus->ram + page * PAGE;
+    GUEST_RAM_READS_BEGIN(); /* the guest may be writing it: see util/tsan.h */
     if (page_is_zero(p)) {
         s->idx[s->n++] = page << 1 | KIND_ZERO;
     } else {
@@ -437,6 +439,7 @@ static int send_page(struct sender *s, uint64_t page)
         memcpy(s->data + (size_t)s->ndata++ * PAGE, p, PAGE);
         s->idx[s->n++] = page << 1 | KIND_DATA;
     }
+    GUEST_RAM_READS_END();
     if (s->n == BATCH)
         return send_batch(s);
     return 0;
