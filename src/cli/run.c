@@ -24,6 +24,8 @@ static const char run_usage[] =
     "                [--channel NAME,socket=SOCKET]...\n"
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
     "                [--restore STATE] [--save-on-exit STATE]\n"
+    "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
+    "                [--memory-limit SIZE] [--memory-reservation SIZE]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
@@ -60,7 +62,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_RESTORE,
         OPT_SAVE_ON_EXIT,
         OPT_SPEC,
-        OPT_CHANNEL
+        OPT_CHANNEL,
+        OPT_RESOURCE
     };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -82,6 +85,11 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"save-on-exit", required_argument, NULL, OPT_SAVE_ON_EXIT},
         {"spec", required_argument, NULL, OPT_SPEC},
         {"channel", required_argument, NULL, OPT_CHANNEL},
+        {"cpu-limit", required_argument, NULL, OPT_RESOURCE},
+        {"cpu-weight", required_argument, NULL, OPT_RESOURCE},
+        {"cpu-affinity", required_argument, NULL, OPT_RESOURCE},
+        {"memory-limit", required_argument, NULL, OPT_RESOURCE},
+        {"memory-reservation", required_argument, NULL, OPT_RESOURCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -92,7 +100,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     opterr = 0;
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+m:h", options, NULL)) != -1) {
+    int longidx = -1;
+    while ((opt = getopt_long(argc, argv, "+m:h", options, &longidx)) != -1) {
         bool ok = true;
         /* --incoming, --restore, --save-on-exit go with --spec */
         nflags +=
@@ -124,6 +133,14 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             break;
         case OPT_NET:
             ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err));
+            break;
+        case OPT_RESOURCE:
+            ok = vm_spec_set_resource_text(s, options[longidx].name, optarg, err, sizeof(err));
+            if (!ok) {
+                char why[sizeof(err) + 4];
+                snprintf(why, sizeof(why), "--%s", err);
+                snprintf(err, sizeof(err), "%.1000s", why);
+            }
             break;
         case OPT_CHANNEL:
             ok = vm_spec_add_channel_text(s, optarg, err, sizeof(err));

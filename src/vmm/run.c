@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/cgroup.h"
 #include "host/console.h"
 #include "host/evloop.h"
 #include "machine/board.h"
@@ -161,11 +162,19 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         }
         log_set_output(log); /* lives as long as the process */
     }
+    /* The cgroup first: everything the VMM allocates and every thread it
+     * starts is then inside its limits. */
+    struct vm_cgroup *cgroup = NULL;
+    if (!cgroup_limits_empty(&spec->resources) &&
+        !(cgroup = vm_cgroup_create(&spec->resources, err, errlen)))
+        return -1;
     struct board_config cfg;
     vm_spec_board_config(spec, &cfg);
     struct board *b = board_new(&cfg, err, errlen);
-    if (!b)
+    if (!b) {
+        vm_cgroup_destroy(cgroup);
         return -1;
+    }
     bool detached = spec->console.serial_socket || spec->console.serial_log;
     struct control *control = NULL;
     struct vmm_channels *channels = NULL;
@@ -211,5 +220,6 @@ out:
     }
     board_free(b);
     vmm_channels_free(channels);
+    vm_cgroup_destroy(cgroup);
     return status;
 }

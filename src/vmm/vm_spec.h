@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "host/cgroup.h"
 #include "machine/board.h"
 #include "net/net.h"
 #include "virtio/virtio_devices.h"
@@ -77,7 +78,8 @@ struct vm_spec {
      * told to stop (SIGTERM, Ctrl-A x). */
     char *restore, *save_on_exit;
     /* Reserved for what comes; only {} (today's behaviour) is accepted. */
-    bool resources, display, migration;
+    struct cgroup_limits resources; /* "resources": the VMM's cgroup */
+    bool display, migration;
 
     enum vm_spec_names names;
     /* What names each disk / NIC in messages: "disks[0]" or "--disk TEXT". */
@@ -110,6 +112,12 @@ bool vm_spec_add_disk_text(struct vm_spec *s, const char *text, const char *labe
                            size_t errlen);
 bool vm_spec_add_nic_text(struct vm_spec *s, const char *text, const char *label, char *err,
                           size_t errlen);
+/* One resource setting from text (`--cpu-limit 150%`, vm.json, `wirt vm
+ * set`): key is cpu-limit, cpu-weight, cpu-affinity, memory-limit or
+ * memory-reservation; "" or "none" clears it.  false with one line in err
+ * naming the key; false with err empty for a key that is not one of them. */
+bool vm_spec_set_resource_text(struct vm_spec *s, const char *key, const char *value, char *err,
+                               size_t errlen);
 /* Adds a channel from `--channel NAME,socket=PATH`. */
 bool vm_spec_add_channel_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
 /* Checks NIC option text alone (`wirt vm set NAME net=...`): the same

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* A VMM's own control group (see cgroup.h). */
+#include "host/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CFS_PERIOD  100000 /* µs */
+
+enum { C_CPU, C_CPUSET, C_MEMORY, C_CPUACCT, NCTRL };
+static const char *const ctrl_name[NCTRL] = {"cpu", "cpuset", "memory", "cpuacct"};
+
+struct vm_cgroup {
+    char dir[NCTRL][PATH_MAX];    /* ours, "" when not created */
+    char parent[NCTRL][PATH_MAX]; /* where the process was */
+};
+
+bool cgroup_limits_empty(const struct cgroup_limits *l)
+{
+    return !l->cpu_limit_pct && !l->cpu_weight && !l->cpu_affinity[0] && !l->memory_limit &&
+           !l->memory_reservation;
+}
+
+bool cgroup_parse_cpu_limit(const char *text, unsigned *pct, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    bool percent = *end == '%';
+    if (percent)
+        end++;
+    if (end == text || *end || errno || v <= 0) {
+        snprintf(err, errlen, "cpu-limit '%.40s': want a share of host CPUs, like 50%% or 1.5",
+                 text);
+        return false;
+    }
+    double p = percent ? v : v * 100;
+    if (p < 1 || p > 100000) {
+        snprintf(err, errlen, "cpu-limit '%.40s': from 1%% to 100000%%", text);
+        return false;
+    }
+    *pct = (unsigned)(p + 0.5);
+    return true;
+}
+
+bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
+{
+    /* "N" or "N-M", comma separated, N <= M < 4096. */
+    const char *p = text;
+    if (!*p || strlen(text) >= sizeof(((struct cgroup_limits *)0)->cpu_affinity))
+        goto bad;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p || a < 0 || a >= 4096)
+            goto bad;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1 || b < a || b >= 4096)
+                goto bad;
+            p = end;
+        }
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+    }
+    return true;
+bad:
+    snprintf(err, errlen, "cpu-affinity '%.40s': want host CPU numbers like 0-1,3", text);
+    return false;
+}
+
+static bool write_file(const char *dir, const char *file, const char *value, char *err,
+                       size_t errlen)
+{
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof(p), "%s/%s", dir, file);
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    size_t n = strlen(value);
+    if (fd < 0 || write(fd, value, n) != (ssize_t)n) {
+        snprintf(err, errlen, "%s: %s", p, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+static bool read_file(const char *dir, const char *file, char *out, size_t outlen)
+{
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof(p), "%s/%s", dir, file);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, out, outlen - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    out[n] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    return true;
+}
+
+/* The directory of this process's cgroup for a v1 controller. */
+static bool current_dir(int c, char *out, size_t outlen, char *err, size_t errlen)
+{
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    char line[1024], rel[900] = "";
+    bool found = false;
+    while (f && fgets(line, sizeof(line), f)) {
+        /* "4:memory:/a/b", or "1:cpu,cpuacct:/" where controllers share */
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = '\0';
+        for (char *save = NULL, *t = strtok_r(c1 + 1, ",", &save); t;
+             t = strtok_r(NULL, ",", &save))
+            if (!strcmp(t, ctrl_name[c])) {
+                snprintf(rel, sizeof(rel), "%s", c2 + 1);
+                rel[strcspn(rel, "\n")] = '\0';
+                found = true;
+            }
+    }
+    if (f)
+        fclose(f);
+    char mount[PATH_MAX];
+    snprintf(mount, sizeof(mount), CGROUP_ROOT "/%s", ctrl_name[c]);
+    if (!found || access(mount, W_OK) != 0) {
+        snprintf(err, errlen,
+                 "the cgroup v1 '%s' controller is not available here (%s is not a writable "
+                 "mount)",
+                 ctrl_name[c], mount);
+        return false;
+    }
+    snprintf(out, outlen, "%s%s", mount, strcmp(rel, "/") ? rel : "");
+    return true;
+}
+
+static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
+{
+    if (cg->dir[c][0])
+        return true;
+    if (!current_dir(c, cg->parent[c], sizeof(cg->parent[c]), err, errlen))
+        return false;
+    char parent[PATH_MAX];
+    memcpy(parent, cg->parent[c], sizeof(parent));
+    snprintf(cg->dir[c], sizeof(cg->dir[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
+    if (mkdir(cg->dir[c], 0755) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", cg->dir[c], strerror(errno));
+        cg->dir[c][0] = '\0';
+        return false;
+    }
+    /* A cpuset group starts empty; it inherits the parent's CPUs and
+     * memory nodes until the affinity narrows them. */
+    char v[256];
+    if (c == C_CPUSET && (!read_file(cg->parent[c], "cpuset.mems", v, sizeof(v)) ||
+                          !write_file(cg->dir[c], "cpuset.mems", v, err, errlen) ||
+                          !read_file(cg->parent[c], "cpuset.cpus", v, sizeof(v)) ||
+                          !write_file(cg->dir[c], "cpuset.cpus", v, err, errlen)))
+        return false;
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    return write_file(cg->dir[c], "cgroup.procs", pid, err, errlen);
+}
+
+bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
+{
+    char v[64];
+    if (l->cpu_limit_pct || l->cpu_weight || cg->dir[C_CPU][0]) {
+        if (!make_group(cg, C_CPU, err, errlen))
+            return false;
+        snprintf(v, sizeof(v), "%d", CFS_PERIOD);
+        if (!write_file(cg->dir[C_CPU], "cpu.cfs_period_us", v, err, errlen))
+            return false;
+        snprintf(v, sizeof(v), "%lld",
+                 l->cpu_limit_pct ? (long long)l->cpu_limit_pct * CFS_PERIOD / 100 : -1LL);
+        if (!write_file(cg->dir[C_CPU], "cpu.cfs_quota_us", v, err, errlen))
+            return false;
+        /* v1 shares: 1024 is the default weight of 100. */
+        unsigned w = l->cpu_weight ? l->cpu_weight : 100;
+        snprintf(v, sizeof(v), "%u", w * 1024 / 100 < 2 ? 2 : w * 1024 / 100);
+        if (!write_file(cg->dir[C_CPU], "cpu.shares", v, err, errlen))
+            return false;
+    }
+    if (l->cpu_affinity[0] || cg->dir[C_CPUSET][0]) {
+        if (!make_group(cg, C_CPUSET, err, errlen))
+            return false;
+        char parent_cpus[256];
+        const char *cpus = l->cpu_affinity;
+        if (!cpus[0] &&
+            read_file(cg->parent[C_CPUSET], "cpuset.cpus", parent_cpus, sizeof(parent_cpus)))
+            cpus = parent_cpus;
+        if (!write_file(cg->dir[C_CPUSET], "cpuset.cpus", cpus, err, errlen))
+            return false;
+    }
+    if (l->memory_limit || l->memory_reservation || cg->dir[C_MEMORY][0]) {
+        if (!make_group(cg, C_MEMORY, err, errlen))
+            return false;
+        snprintf(v, sizeof(v), "%lld", l->memory_limit ? (long long)l->memory_limit : -1LL);
+        if (!write_file(cg->dir[C_MEMORY], "memory.limit_in_bytes", v, err, errlen))
+            return false;
+        snprintf(v, sizeof(v), "%lld",
+                 l->memory_reservation ? (long long)l->memory_reservation : -1LL);
+        if (!write_file(cg->dir[C_MEMORY], "memory.soft_limit_in_bytes", v, err, errlen))
+            return false;
+    }
+    /* CPU time is accounted where the cpuacct controller is, which may be
+     * the cpu mount or its own. */
+    if (cg->dir[C_CPU][0] && !cg->dir[C_CPUACCT][0] &&
+        strcmp(ctrl_name[C_CPUACCT], "cpuacct") == 0) {
+        char tmp[400];
+        make_group(cg, C_CPUACCT, tmp, sizeof(tmp)); /* usage only: best effort */
+    }
+    return true;
+}
+
+struct vm_cgroup *vm_cgroup_create(const struct cgroup_limits *l, char *err, size_t errlen)
+{
+    struct vm_cgroup *cg = calloc(1, sizeof(*cg));
+    if (!cg) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!vm_cgroup_apply(cg, l, err, errlen)) {
+        vm_cgroup_destroy(cg);
+        return NULL;
+    }
+    return cg;
+}
+
+void vm_cgroup_usage(const struct vm_cgroup *cg, uint64_t *cpu_ns, uint64_t *mem_bytes)
+{
+    char v[64];
+    *cpu_ns = *mem_bytes = 0;
+    if (cg->dir[C_CPUACCT][0] && read_file(cg->dir[C_CPUACCT], "cpuacct.usage", v, sizeof(v)))
+        *cpu_ns = strtoull(v, NULL, 10);
+    if (cg->dir[C_MEMORY][0] && read_file(cg->dir[C_MEMORY], "memory.usage_in_bytes", v, sizeof(v)))
+        *mem_bytes = strtoull(v, NULL, 10);
+}
+
+const char *vm_cgroup_path(const struct vm_cgroup *cg, const char *controller)
+{
+    for (int c = 0; c < NCTRL; c++)
+        if (!strcmp(controller, ctrl_name[c]))
+            return cg->dir[c][0] ? cg->dir[c] : NULL;
+    return NULL;
+}
+
+void vm_cgroup_destroy(struct vm_cgroup *cg)
+{
+    if (!cg)
+        return;
+    char pid[32], err[400];
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    for (int c = 0; c < NCTRL; c++)
+        if (cg->dir[c][0]) {
+            write_file(cg->parent[c], "cgroup.procs", pid, err, sizeof(err));
+            rmdir(cg->dir[c]);
+        }
+    free(cg);
+}

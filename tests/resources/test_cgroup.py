@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+"""Resource limits through the VMM's own cgroup (cgroups v1; src/host/cgroup.c):
+a VM started with --cpu-limit/--cpu-weight/--cpu-affinity/--memory-limit
+gets a group `wirt-PID` inside the cgroup it was started in, with those
+values written; a guest spinning on its console uses no more CPU than the
+limit (measured from cpuacct.usage); the group is gone once the VMM exits;
+bad values are refused with one line.  Skipped where the controllers are
+not writable."""
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest"))
+import guestlib  # noqa: E402
+
+
+def current(controller):
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.strip().split(":", 2)
+            if controller in ctrls.split(","):
+                return "/sys/fs/cgroup/%s%s" % (controller, "" if path == "/" else path)
+    return None
+
+
+def writable():
+    return all(current(c) and os.access(current(c), os.W_OK)
+               for c in ("cpu", "cpuset", "memory", "cpuacct"))
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+@unittest.skipUnless(writable(), "cgroup v1 cpu/cpuset/memory/cpuacct not writable here")
+@unittest.skipUnless(guestlib.have_guest() and os.access(guestlib.wirt_bin(), os.X_OK),
+                     "default guest or build/wirt missing")
+class CgroupTest(unittest.TestCase):
+    def test_limits_are_applied_and_hold(self):
+        argv = guestlib.wirt_argv(extra=["--cpu-limit", "30%", "--cpu-weight", "200",
+                                         "--cpu-affinity", "0", "--memory-limit", "1G",
+                                         "--memory-reservation", "600M"])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            pid = g.proc.pid
+            groups = {c: "%s/wirt-%d" % (current(c), pid)
+                      for c in ("cpu", "cpuset", "memory", "cpuacct")}
+            self.assertEqual(read(groups["cpu"] + "/cpu.cfs_quota_us"),
+                             str(int(read(groups["cpu"] + "/cpu.cfs_period_us")) * 30 // 100))
+            self.assertEqual(read(groups["cpu"] + "/cpu.shares"), "2048")
+            self.assertEqual(read(groups["cpuset"] + "/cpuset.cpus"), "0")
+            self.assertEqual(read(groups["memory"] + "/memory.limit_in_bytes"), str(1 << 30))
+            self.assertEqual(read(groups["memory"] + "/memory.soft_limit_in_bytes"),
+                             str(600 << 20))
+            self.assertIn(str(pid), read(groups["cpu"] + "/cgroup.procs").split())
+            # A guest spinning: the VMM gets about 30% of one CPU.
+            g.sendline("while :; do :; done &")
+            time.sleep(1)
+            u0, t0 = int(read(groups["cpuacct"] + "/cpuacct.usage")), time.monotonic()
+            time.sleep(3)
+            u1, t1 = int(read(groups["cpuacct"] + "/cpuacct.usage")), time.monotonic()
+            share = (u1 - u0) / 1e9 / (t1 - t0)
+            self.assertLess(share, 0.40, "the VMM used %.0f%% of a CPU" % (share * 100))
+            self.assertGreater(share, 0.10, "the guest did not spin (%.0f%%)" % (share * 100))
+            g.kill()
+        time.sleep(0.5)
+        # Killed with SIGKILL, the VMM could not remove its groups; a clean
+        # exit does (below).
+        for d in groups.values():
+            if os.path.isdir(d):
+                os.rmdir(d)
+        argv = guestlib.wirt_argv(extra=["--cpu-limit", "50%"])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            d = "%s/wirt-%d" % (current("cpu"), g.proc.pid)
+            self.assertTrue(os.path.isdir(d))
+            self.assertEqual(g.poweroff(), 0)
+        self.assertFalse(os.path.isdir(d))
+
+    def test_bad_values(self):
+        for flag, value, needle in (("--cpu-limit", "lots", "--cpu-limit 'lots'"),
+                                    ("--cpu-limit", "0%", "--cpu-limit"),
+                                    ("--cpu-weight", "20000", "--cpu-weight"),
+                                    ("--cpu-affinity", "a-b", "--cpu-affinity"),
+                                    ("--memory-limit", "1K", "--memory-limit"),
+                                    ("--memory-limit", "300M", "memory-limit")):
+            p = subprocess.run(guestlib.wirt_argv(extra=[flag, value]), capture_output=True,
+                               text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(p.returncode, 2, (flag, value, p.stderr))
+            self.assertEqual(p.stderr.strip().count("\n"), 0, p.stderr)
+            self.assertIn(needle, p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
