@@ -71,6 +71,8 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
     for (unsigned i = 0; i < cfg->nnets; i++)
         json_object_array_add(nets, json_object_new_string(cfg->nets[i]));
     json_object_object_add(o, "net", nets);
+    if (!cgroup_limits_empty(&cfg->resources))
+        json_object_object_add(o, "resources", vm_resources_to_json(&cfg->resources));
     json_object_object_add(o, "template", json_object_new_boolean(cfg->is_template));
     json_object_object_add(o, "linked-to",
                            cfg->linked_to[0] ? json_object_new_string(cfg->linked_to) : NULL);
@@ -169,6 +171,12 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
         } else if (!strcmp(key, "append")) {
             if (!get_string(v, key, cfg->append, sizeof(cfg->append), err, errlen))
                 return false;
+        } else if (!strcmp(key, "resources")) {
+            char why[300];
+            if (!vm_resources_from_json(&cfg->resources, v, why, sizeof(why))) {
+                snprintf(err, errlen, "%s", why);
+                return false;
+            }
         } else if (!strcmp(key, "disks")) {
             if (!json_object_is_type(v, json_type_array) ||
                 json_object_array_length(v) > VM_MAX_DISKS) {
@@ -291,6 +299,7 @@ bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err
 {
     vm_spec_init(s, VM_SPEC_NAMES_JSON);
     s->memory = cfg->memory;
+    s->resources = cfg->resources;
     s->cpus = cfg->cpus;
     vm_spec_set_firmware_text(s, cfg->bios[0] ? cfg->bios : "none");
     vm_spec_set_string(&s->kernel, cfg->kernel[0] ? cfg->kernel : NULL);

@@ -34,6 +34,13 @@ json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cf
                            rt.state == VM_RUNNING || rt.state == VM_PAUSED
                                ? json_object_new_double(((long long)(rt.uptime * 1000)) / 1000.0)
                                : NULL);
+    /* What the VMM's cgroup counted (cpu-ns, memory-bytes). */
+    if (rt.state == VM_RUNNING || rt.state == VM_PAUSED) {
+        json_object *r = vm_control(st, name, "query-resources", 2000, err, sizeof(err)), *ret;
+        if (r && json_object_object_get_ex(r, "return", &ret))
+            json_object_object_add(o, "resource-usage", json_object_get(ret));
+        json_object_put(r);
+    }
     /* What only the guest knows, from its agent if one runs. */
     if (rt.state == VM_RUNNING && vm_agent_present(st, name)) {
         json_object *ifaces = vm_agent_call(st, name, "guest-network-get-interfaces", NULL, 2000,
@@ -141,6 +148,16 @@ int vm_cmd_info(struct vm_store *st, int argc, char **argv)
     }
     for (unsigned i = 0; i < cfg.nnets; i++)
         printf("net %u:      %s\n", i, cfg.nets[i]);
+    json_object *res, *usage, *v;
+    if (json_object_object_get_ex(o, "resources", &res))
+        printf("resources:  %s\n", json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
+    if (json_object_object_get_ex(o, "resource-usage", &usage) &&
+        json_object_object_get_ex(usage, "cpu-ns", &v) && json_object_get_int64(v)) {
+        printf("cpu used:   %.1f s", (double)json_object_get_int64(v) / 1e9);
+        if (json_object_object_get_ex(usage, "memory-bytes", &v) && json_object_get_int64(v))
+            printf(", memory %.0f MiB", (double)json_object_get_int64(v) / (1 << 20));
+        printf("\n");
+    }
     json_object *ifaces;
     if (json_object_object_get_ex(o, "guest-interfaces", &ifaces)) {
         char addrs[1024];

@@ -9,6 +9,61 @@
 #include "util/size.h"
 #include "vm/vm_int.h"
 
+static const char *const resource_keys[] = {"cpu-limit", "cpu-weight", "cpu-affinity",
+                                            "memory-limit", "memory-reservation"};
+
+static bool is_resource_key(const char *kv, size_t klen)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(resource_keys); i++)
+        if (klen == strlen(resource_keys[i]) && !strncmp(kv, resource_keys[i], klen))
+            return true;
+    return false;
+}
+
+/* Resource keys on a running VM: its VMM applies them to its cgroup at
+ * once (set-resources), and vm.json keeps them for the next start. */
+static bool set_running(struct vm_store *st, const char *name, char *const *settings, size_t n,
+                        struct wirt_error *e)
+{
+    struct vm_config cfg;
+    char err[512];
+    if (!vm_config_load(st, name, &cfg, err, sizeof(err)))
+        return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+    json_object *args = json_object_new_object();
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(settings[i], '=');
+        if (!eq || !is_resource_key(settings[i], (size_t)(eq - settings[i]))) {
+            json_object_put(args);
+            return vm_fail(e, WIRT_ERR_BUSY,
+                           "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-affinity, "
+                           "memory-limit and memory-reservation change while it runs",
+                           name);
+        }
+        char key[32];
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - settings[i]), settings[i]);
+        if (!vm_resources_set_text(&cfg.resources, key, eq + 1, err, sizeof(err))) {
+            json_object_put(args);
+            return vm_fail(e, WIRT_ERR_INVALID, "set: %s", err);
+        }
+        json_object_object_add(args, key, json_object_new_string(*(eq + 1) ? eq + 1 : "none"));
+    }
+    json_object *r = vm_control_args(st, name, "set-resources", args, 5000, err, sizeof(err)), *x,
+                *d;
+    json_object_put(args);
+    if (!r)
+        return vm_fail(e, WIRT_ERR_FAILED, "set: %s", err);
+    if (json_object_object_get_ex(r, "error", &x)) {
+        vm_fail(e, WIRT_ERR_FAILED, "set: %s",
+                json_object_object_get_ex(x, "desc", &d) ? json_object_get_string(d) : "refused");
+        json_object_put(r);
+        return false;
+    }
+    json_object_put(r);
+    if (!vm_config_save(st, name, &cfg, err, sizeof(err)))
+        return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+    return true;
+}
+
 /* Applies KEY=VALUE settings to cfg; *grow gets a new disk size. */
 static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uint64_t *grow,
                            struct wirt_error *e)
@@ -52,12 +107,18 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             if (!vm_spec_nic_text_ok(v, "set: net", why, sizeof(why)))
                 return vm_fail(e, WIRT_ERR_INVALID, "%s", why);
             snprintf(cfg->nets[cfg->nnets++], sizeof(cfg->nets[0]), "%s", v);
+        } else if (is_resource_key(kv[i], klen)) {
+            char key[32], why[300];
+            snprintf(key, sizeof(key), "%.*s", (int)klen, kv[i]);
+            if (!vm_resources_set_text(&cfg->resources, key, v, why, sizeof(why)))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: %s", why);
         } else if (KEY("disk-size")) {
             if (!parse_size(v, grow) || !*grow)
                 return vm_fail(e, WIRT_ERR_INVALID, "set: disk-size: '%s' is not a size", v);
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
-                           "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size)",
+                           "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
+                           "cpu-limit, cpu-weight, cpu-affinity, memory-limit, memory-reservation)",
                            (int)klen, kv[i]);
         }
 #undef KEY
@@ -93,6 +154,12 @@ bool vm_set(struct vm_store *st, const char *name, char *const *settings, size_t
 {
     struct vm_config cfg;
     char err[512];
+    if (!vm_require(st, name, e))
+        return false;
+    struct vm_runtime rt;
+    vm_runtime_get(st, name, &rt);
+    if (rt.state == VM_RUNNING || rt.state == VM_PAUSED)
+        return set_running(st, name, settings, n, e);
     int lock = vm_lock_config(st, name, false, &cfg, e);
     if (lock < 0)
         return false;
@@ -113,7 +180,8 @@ int vm_cmd_set(struct vm_store *st, int argc, char **argv)
 {
     if (argc < 3 || argv[1][0] == '-')
         vm_usage("set: usage: wirt vm set NAME KEY=VALUE... (keys: memory, cpus, append, net, "
-                 "disk-size)");
+                 "disk-size, cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
+                 "memory-reservation)");
     struct wirt_error e;
     if (!vm_set(st, argv[1], argv + 2, (size_t)(argc - 2), &e))
         return vm_report(&e);

@@ -21,6 +21,7 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 #include "vmm/state_file.h"
+#include "vmm/resources.h"
 #include "vmm/vmm_snapshot.h"
 #include "vmm/vmm_migration.h"
 
@@ -111,6 +112,9 @@ struct control {
     struct evtimer *save_timer;
     bool save_quit;
     void *snapshot_ctx; /* the save is a snapshot operation (vmm_snapshot.h) */
+    /* The VMM's cgroup and its limits (set-resources), or NULL. */
+    struct vm_cgroup **cgroup;
+    struct cgroup_limits *limits;
     /* The outgoing migration (at most one), its job and progress timer. */
     struct vmm_migration *migration;
     struct control_job *migration_job;
@@ -522,6 +526,41 @@ static json_object *cmd_query_channels(const struct control_request *rq)
 {
     struct control *c = rq->c;
     return return_reply(c->channels ? c->channels(c->channels_opaque) : json_object_new_array());
+}
+
+/* set-resources: {"cpu-limit": "150%", "memory-limit": "1G", ...}; keys
+ * not named keep their value, "none" clears one. */
+static json_object *cmd_set_resources(const struct control_request *rq)
+{
+    struct control *c = rq->c;
+    if (!c->cgroup)
+        return error_reply("NotAvailable", "this VMM does not manage resources");
+    if (!rq->args)
+        return error_reply("InvalidArgument", "which resources? (e.g. {\"cpu-limit\": \"50%\"})");
+    struct cgroup_limits next = *c->limits;
+    char why[400];
+    if (!vm_resources_from_json(&next, rq->args, why, sizeof(why)))
+        return error_reply("InvalidArgument", why);
+    bool ok = *c->cgroup ? vm_cgroup_apply(*c->cgroup, &next, why, sizeof(why))
+                         : (*c->cgroup = vm_cgroup_create(&next, why, sizeof(why))) != NULL;
+    if (!ok)
+        return error_reply("GenericError", why);
+    *c->limits = next;
+    return return_reply(vm_resources_to_json(&next));
+}
+
+static json_object *cmd_query_resources(const struct control_request *rq)
+{
+    struct control *c = rq->c;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "limits",
+                           c->limits ? vm_resources_to_json(c->limits) : json_object_new_object());
+    uint64_t cpu_ns = 0, mem = 0;
+    if (c->cgroup && *c->cgroup)
+        vm_cgroup_usage(*c->cgroup, &cpu_ns, &mem);
+    json_object_object_add(o, "cpu-ns", json_object_new_int64((int64_t)cpu_ns));
+    json_object_object_add(o, "memory-bytes", json_object_new_int64((int64_t)mem));
+    return return_reply(o);
 }
 
 static json_object *cmd_query_cpus(const struct control_request *rq)
@@ -1073,6 +1112,12 @@ static json_object *cmd_query_migration(const struct control_request *rq)
 /* Every command, in the order query-commands and help list them. */
 static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
+    {"set-resources", cmd_set_resources, 0,
+     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
+     "memory-reservation)",
+     NULL},
+    {"query-resources", cmd_query_resources, 0,
+     "the cgroup limits and what the VMM used (cpu-ns, memory-bytes)", NULL},
     {"query-cpus", cmd_query_cpus, 0, "per hart: engine and counters (instructions executed...)",
      NULL},
     {"query-channels", cmd_query_channels, 0,
@@ -1376,6 +1421,13 @@ void control_set_channels(struct control *c, json_object *(*describe)(void *opaq
 {
     c->channels = describe;
     c->channels_opaque = opaque;
+}
+
+void control_set_resources(struct control *c, struct vm_cgroup **cgroup,
+                           struct cgroup_limits *limits)
+{
+    c->cgroup = cgroup;
+    c->limits = limits;
 }
 
 void control_set_spec(struct control *c, json_object *spec)

@@ -204,6 +204,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         json_object *j = vm_spec_to_json(spec);
         control_set_spec(control, j);
         control_set_channels(control, vmm_channels_to_json, channels);
+        control_set_resources(control, &cgroup, &spec->resources);
         json_object_put(j);
     }
     if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))

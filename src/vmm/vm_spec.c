@@ -14,6 +14,7 @@
 #include "util/json_file.h"
 #include "util/log.h"
 #include "util/size.h"
+#include "vmm/resources.h"
 
 #define MAX_JSON_DEPTH 32
 
@@ -699,63 +700,12 @@ static bool channels_from_json(struct vm_spec *s, json_object *v, char *err, siz
 bool vm_spec_set_resource_text(struct vm_spec *s, const char *key, const char *value, char *err,
                                size_t errlen)
 {
-    struct cgroup_limits *r = &s->resources;
-    bool clear = !*value || !strcmp(value, "none");
-    uint64_t bytes = 0;
-    if (!strcmp(key, "cpu-limit")) {
-        r->cpu_limit_pct = 0;
-        return clear || cgroup_parse_cpu_limit(value, &r->cpu_limit_pct, err, errlen);
-    }
-    if (!strcmp(key, "cpu-weight")) {
-        char *end;
-        long w = clear ? 0 : strtol(value, &end, 10);
-        if (!clear && (*end || w < 1 || w > 10000))
-            return fail(err, errlen,
-                        "cpu-weight '%.40s': a number from 1 to 10000 (100 is the "
-                        "default share)",
-                        value);
-        r->cpu_weight = (unsigned)w;
-        return true;
-    }
-    if (!strcmp(key, "cpu-affinity")) {
-        r->cpu_affinity[0] = '\0';
-        if (clear)
-            return true;
-        if (!cgroup_affinity_ok(value, err, errlen))
-            return false;
-        snprintf(r->cpu_affinity, sizeof(r->cpu_affinity), "%s", value);
-        return true;
-    }
-    bool limit = !strcmp(key, "memory-limit");
-    if (limit || !strcmp(key, "memory-reservation")) {
-        if (!clear && (!parse_size(value, &bytes) || bytes < (16u << 20)))
-            return fail(err, errlen, "%s '%.40s': a size of at least 16M, like 1G", key, value);
-        *(limit ? &r->memory_limit : &r->memory_reservation) = bytes;
-        return true;
-    }
-    if (err && errlen)
-        err[0] = '\0';
-    return false;
+    return vm_resources_set_text(&s->resources, key, value, err, errlen);
 }
 
 static bool resources_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
 {
-    if (!json_object_is_type(v, json_type_object))
-        return fail(err, errlen, "resources: must be an object");
-    json_object_object_foreach(v, key, val)
-    {
-        char text[64], why[256];
-        if (json_object_is_type(val, json_type_int))
-            snprintf(text, sizeof(text), "%lld", (long long)json_object_get_int64(val));
-        else if (json_object_is_type(val, json_type_string))
-            snprintf(text, sizeof(text), "%s", json_object_get_string(val));
-        else
-            return fail(err, errlen, "resources.%.32s: must be a string or a number", key);
-        if (!vm_spec_set_resource_text(s, key, text, why, sizeof(why)))
-            return why[0] ? fail(err, errlen, "resources.%s", why)
-                          : fail(err, errlen, "resources: unknown key \"%.32s\"", key);
-    }
-    return true;
+    return vm_resources_from_json(&s->resources, v, err, errlen);
 }
 
 static bool version_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
@@ -976,26 +926,8 @@ json_object *vm_spec_to_json(const struct vm_spec *s)
     add_text(console, "serial-socket", s->console.serial_socket);
     add_text(console, "serial-log", s->console.serial_log);
     json_object_object_add(o, "console", console);
-    if (!cgroup_limits_empty(&s->resources)) {
-        const struct cgroup_limits *r = &s->resources;
-        json_object *res = json_object_new_object();
-        if (r->cpu_limit_pct) {
-            char pct[16];
-            snprintf(pct, sizeof(pct), "%u%%", r->cpu_limit_pct);
-            add_text(res, "cpu-limit", pct);
-        }
-        if (r->cpu_weight)
-            json_object_object_add(res, "cpu-weight", json_object_new_int((int)r->cpu_weight));
-        if (r->cpu_affinity[0])
-            add_text(res, "cpu-affinity", r->cpu_affinity);
-        if (r->memory_limit)
-            json_object_object_add(res, "memory-limit",
-                                   json_object_new_int64((int64_t)r->memory_limit));
-        if (r->memory_reservation)
-            json_object_object_add(res, "memory-reservation",
-                                   json_object_new_int64((int64_t)r->memory_reservation));
-        json_object_object_add(o, "resources", res);
-    }
+    if (!cgroup_limits_empty(&s->resources))
+        json_object_object_add(o, "resources", vm_resources_to_json(&s->resources));
     if (s->nchannels) {
         json_object *channels = json_object_new_array();
         for (unsigned i = 0; i < s->nchannels; i++) {

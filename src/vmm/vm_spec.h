@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "host/cgroup.h"
+#include "vmm/resources.h"
 #include "machine/board.h"
 #include "net/net.h"
 #include "virtio/virtio_devices.h"

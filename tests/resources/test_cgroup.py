@@ -6,6 +6,7 @@ values written; a guest spinning on its console uses no more CPU than the
 limit (measured from cpuacct.usage); the group is gone once the VMM exits;
 bad values are refused with one line.  Skipped where the controllers are
 not writable."""
+import json
 import os
 import subprocess
 import sys
@@ -79,6 +80,38 @@ class CgroupTest(unittest.TestCase):
             self.assertTrue(os.path.isdir(d))
             self.assertEqual(g.poweroff(), 0)
         self.assertFalse(os.path.isdir(d))
+
+    def test_vm_set_on_a_running_vm(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+        from vmlib import Store
+        s = Store()
+        try:
+            s.ok("create", "rv", "--from", "debian")
+            s.ok("set", "rv", "cpu-limit=50%", "memory-limit=1G")
+            with open(s.path("rv", "vm.json")) as f:
+                self.assertEqual(json.load(f)["resources"],
+                                 {"cpu-limit": "50%", "memory-limit": 1 << 30})
+            s.ok("start", "rv")
+            pid = s.vmm_pids("rv")[0]
+            quota = "%s/wirt-%d/cpu.cfs_quota_us" % (current("cpu"), pid)
+            self.assertEqual(read(quota), "50000")
+            # Changed while it runs: at once in the cgroup, and in vm.json.
+            s.ok("set", "rv", "cpu-limit=150%", "cpu-affinity=0")
+            self.assertEqual(read(quota), "150000")
+            self.assertEqual(read("%s/wirt-%d/cpuset.cpus" % (current("cpuset"), pid)), "0")
+            with open(s.path("rv", "vm.json")) as f:
+                self.assertEqual(json.load(f)["resources"]["cpu-limit"], "150%")
+            info = json.loads(s.ok("info", "rv", "--json").stdout)
+            self.assertGreater(info["resource-usage"]["cpu-ns"], 0)
+            p = s.wirt("set", "rv", "cpus=2")
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("only cpu-limit", p.stderr)
+            p = s.wirt("set", "rv", "cpu-limit=-1")
+            self.assertEqual(p.returncode, 2)
+            s.ok("stop", "rv", "--force")
+            self.assertFalse(os.path.isdir("%s/wirt-%d" % (current("cpu"), pid)))
+        finally:
+            s.close()
 
     def test_bad_values(self):
         for flag, value, needle in (("--cpu-limit", "lots", "--cpu-limit 'lots'"),

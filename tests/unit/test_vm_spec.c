@@ -81,7 +81,7 @@ static void test_parse_full(void **state)
     assert_string_equal(s.console.serial_socket, "serial.sock");
     assert_string_equal(s.control, "control.sock");
     assert_string_equal(s.log, "vmm.log");
-    assert_true(s.resources && s.display && s.migration);
+    assert_true(cgroup_limits_empty(&s.resources) && s.display && s.migration);
     struct board_config cfg;
     vm_spec_board_config(&s, &cfg);
     assert_int_equal(cfg.ram_size, 256ULL << 20);
@@ -187,7 +187,11 @@ static void test_bad_fields(void **state)
          "console: serial-socket and serial-log need mode"},
         {"{\"version\": 1, \"console\": {\"mode\": \"terminal\", \"x\": 1}}",
          "console: unknown key \"x\""},
-        {"{\"version\": 1, \"resources\": {\"cpu-quota\": 50}}", "resources: not supported"},
+        {"{\"version\": 1, \"resources\": {\"cpu-quota\": 50}}",
+         "resources: unknown key \"cpu-quota\""},
+        {"{\"version\": 1, \"resources\": {\"cpu-limit\": \"-5%\"}}", "resources.cpu-limit"},
+        {"{\"version\": 1, \"resources\": {\"memory-limit\": true}}",
+         "must be a string or a number"},
         {"{\"version\": 1, \"display\": true}", "display: must be an object"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

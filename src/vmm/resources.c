@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VM's resource settings (struct cgroup_limits, host/cgroup.h) in the
+ * shapes the rest of wirt uses: KEY=VALUE text (`--cpu-limit 150%`, `wirt
+ * vm set`) and the JSON object of the VM spec, vm.json and the control
+ * socket's set-resources.  Kept apart from vm_spec.c so that the control
+ * server links it without the board.
+ */
+#include "vmm/resources.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/compiler.h"
+#include "util/size.h"
+
+static bool rfail(char *err, size_t errlen, const char *fmt, ...) PRINTF_FMT(3, 4);
+static bool rfail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool vm_resources_set_text(struct cgroup_limits *r, const char *key, const char *value, char *err,
+                           size_t errlen)
+{
+    bool clear = !*value || !strcmp(value, "none");
+    uint64_t bytes = 0;
+    if (!strcmp(key, "cpu-limit")) {
+        r->cpu_limit_pct = 0;
+        return clear || cgroup_parse_cpu_limit(value, &r->cpu_limit_pct, err, errlen);
+    }
+    if (!strcmp(key, "cpu-weight")) {
+        char *end;
+        long w = clear ? 0 : strtol(value, &end, 10);
+        if (!clear && (*end || w < 1 || w > 10000))
+            return rfail(err, errlen,
+                         "cpu-weight '%.40s': a number from 1 to 10000 (100 is the "
+                         "default share)",
+                         value);
+        r->cpu_weight = (unsigned)w;
+        return true;
+    }
+    if (!strcmp(key, "cpu-affinity")) {
+        r->cpu_affinity[0] = '\0';
+        if (clear)
+            return true;
+        if (!cgroup_affinity_ok(value, err, errlen))
+            return false;
+        snprintf(r->cpu_affinity, sizeof(r->cpu_affinity), "%s", value);
+        return true;
+    }
+    bool limit = !strcmp(key, "memory-limit");
+    if (limit || !strcmp(key, "memory-reservation")) {
+        if (!clear && (!parse_size(value, &bytes) || bytes < (16u << 20)))
+            return rfail(err, errlen, "%s '%.40s': a size of at least 16M, like 1G", key, value);
+        *(limit ? &r->memory_limit : &r->memory_reservation) = bytes;
+        return true;
+    }
+    if (err && errlen)
+        err[0] = '\0';
+    return false;
+}
+
+bool vm_resources_from_json(struct cgroup_limits *r, json_object *v, char *err, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return rfail(err, errlen, "resources: must be an object");
+    json_object_object_foreach(v, key, val)
+    {
+        char text[64], why[256];
+        if (json_object_is_type(val, json_type_int))
+            snprintf(text, sizeof(text), "%lld", (long long)json_object_get_int64(val));
+        else if (json_object_is_type(val, json_type_string))
+            snprintf(text, sizeof(text), "%s", json_object_get_string(val));
+        else
+            return rfail(err, errlen, "resources.%.32s: must be a string or a number", key);
+        if (!vm_resources_set_text(r, key, text, why, sizeof(why)))
+            return why[0] ? rfail(err, errlen, "resources.%s", why)
+                          : rfail(err, errlen, "resources: unknown key \"%.32s\"", key);
+    }
+    return true;
+}
+
+json_object *vm_resources_to_json(const struct cgroup_limits *r)
+{
+    json_object *res = json_object_new_object();
+    if (r->cpu_limit_pct) {
+        char pct[16];
+        snprintf(pct, sizeof(pct), "%u%%", r->cpu_limit_pct);
+        json_object_object_add(res, "cpu-limit", json_object_new_string(pct));
+    }
+    if (r->cpu_weight)
+        json_object_object_add(res, "cpu-weight", json_object_new_int((int)r->cpu_weight));
+    if (r->cpu_affinity[0])
+        json_object_object_add(res, "cpu-affinity", json_object_new_string(r->cpu_affinity));
+    if (r->memory_limit)
+        json_object_object_add(res, "memory-limit",
+                               json_object_new_int64((int64_t)r->memory_limit));
+    if (r->memory_reservation)
+        json_object_object_add(res, "memory-reservation",
+                               json_object_new_int64((int64_t)r->memory_reservation));
+    return res;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* A VM's resource settings as text and JSON (vmm/resources.c). */
+#ifndef WIRT_VMM_RESOURCES_H
+#define WIRT_VMM_RESOURCES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "host/cgroup.h"
+
+/* key is cpu-limit, cpu-weight, cpu-affinity, memory-limit or
+ * memory-reservation; "" or "none" clears it.  false with one line in err
+ * naming the key, or with err empty for a key that is not one of them. */
+bool vm_resources_set_text(struct cgroup_limits *r, const char *key, const char *value, char *err,
+                           size_t errlen);
+/* {"cpu-limit": "150%", "memory-limit": 1073741824, ...}: each key set,
+ * the others kept. */
+bool vm_resources_from_json(struct cgroup_limits *r, json_object *o, char *err, size_t errlen);
+/* Only what is set; a new reference. */
+json_object *vm_resources_to_json(const struct cgroup_limits *r);
+
+#endif
