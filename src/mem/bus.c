@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "util/log.h"
+
 bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size)
 {
     memset(bus, 0, sizeof(*bus));
@@ -18,6 +20,12 @@ bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size)
     bus->ram_size = ram_size;
     pthread_mutex_init(&bus->io_lock, NULL);
     return true;
+}
+
+void bus_ram_set_mergeable(struct bus *bus, bool on)
+{
+    if (madvise(bus->ram, bus->ram_size, on ? MADV_MERGEABLE : MADV_UNMERGEABLE) < 0)
+        log_warn("page sharing %s: %s", on ? "on" : "off", strerror(errno));
 }
 
 void bus_stop_devices(struct bus *bus)

@@ -90,6 +90,10 @@ bool bus_page_is_plain_ram(const struct bus *bus, uint64_t pa);
 bool bus_read(struct bus *bus, uint64_t pa, unsigned size, uint64_t *value);
 bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value);
 
+/* Offers guest RAM to the kernel's same-page merging (KSM) or withdraws
+ * it; whether merging happens is the host's choice (/sys/kernel/mm/ksm). */
+void bus_ram_set_mergeable(struct bus *bus, bool on);
+
 /* Marks [pa, pa+len) in the dirty-page log (the part inside RAM). */
 void bus_dirty_mark(struct bus *bus, uint64_t pa, uint64_t len);
 /* bus_dirty_mark when the log is on: what every RAM writer calls. */

@@ -71,7 +71,7 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
     for (unsigned i = 0; i < cfg->nnets; i++)
         json_object_array_add(nets, json_object_new_string(cfg->nets[i]));
     json_object_object_add(o, "net", nets);
-    if (!cgroup_limits_empty(&cfg->resources))
+    if (!vm_resources_empty(&cfg->resources))
         json_object_object_add(o, "resources", vm_resources_to_json(&cfg->resources));
     json_object_object_add(o, "template", json_object_new_boolean(cfg->is_template));
     json_object_object_add(o, "linked-to",

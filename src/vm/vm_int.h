@@ -57,7 +57,7 @@ struct vm_config {
     char nets[VM_MAX_NICS][256];
     unsigned nnets;
     bool is_template;
-    struct cgroup_limits resources;  /* "resources": the VMM's cgroup limits */
+    struct vm_resources resources;   /* "resources" (vmm/resources.h) */
     char linked_to[VM_NAME_MAX + 1]; /* the template a linked clone's disk depends on */
     char created[32];
 };

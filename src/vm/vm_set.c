@@ -9,8 +9,8 @@
 #include "util/size.h"
 #include "vm/vm_int.h"
 
-static const char *const resource_keys[] = {"cpu-limit", "cpu-weight", "cpu-affinity",
-                                            "memory-limit", "memory-reservation"};
+static const char *const resource_keys[] = {"cpu-limit",    "cpu-weight",         "cpu-affinity",
+                                            "memory-limit", "memory-reservation", "page-sharing"};
 
 static bool is_resource_key(const char *kv, size_t klen)
 {
@@ -36,7 +36,8 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             json_object_put(args);
             return vm_fail(e, WIRT_ERR_BUSY,
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-affinity, "
-                           "memory-limit and memory-reservation change while it runs",
+                           "memory-limit, memory-reservation and page-sharing change while it "
+                           "runs",
                            name);
         }
         char key[32];
@@ -118,7 +119,8 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
-                           "cpu-limit, cpu-weight, cpu-affinity, memory-limit, memory-reservation)",
+                           "cpu-limit, cpu-weight, cpu-affinity, memory-limit, memory-reservation, "
+                           "page-sharing)",
                            (int)klen, kv[i]);
         }
 #undef KEY

@@ -114,7 +114,7 @@ struct control {
     void *snapshot_ctx; /* the save is a snapshot operation (vmm_snapshot.h) */
     /* The VMM's cgroup and its limits (set-resources), or NULL. */
     struct vm_cgroup **cgroup;
-    struct cgroup_limits *limits;
+    struct vm_resources *limits;
     /* The outgoing migration (at most one), its job and progress timer. */
     struct vmm_migration *migration;
     struct control_job *migration_job;
@@ -537,14 +537,18 @@ static json_object *cmd_set_resources(const struct control_request *rq)
         return error_reply("NotAvailable", "this VMM does not manage resources");
     if (!rq->args)
         return error_reply("InvalidArgument", "which resources? (e.g. {\"cpu-limit\": \"50%\"})");
-    struct cgroup_limits next = *c->limits;
+    struct vm_resources next = *c->limits;
     char why[400];
     if (!vm_resources_from_json(&next, rq->args, why, sizeof(why)))
         return error_reply("InvalidArgument", why);
-    bool ok = *c->cgroup ? vm_cgroup_apply(*c->cgroup, &next, why, sizeof(why))
-                         : (*c->cgroup = vm_cgroup_create(&next, why, sizeof(why))) != NULL;
+    bool ok = *c->cgroup ? vm_cgroup_apply(*c->cgroup, &next.cg, why, sizeof(why))
+              : cgroup_limits_empty(&next.cg)
+                  ? true
+                  : (*c->cgroup = vm_cgroup_create(&next.cg, why, sizeof(why))) != NULL;
     if (!ok)
         return error_reply("GenericError", why);
+    if (next.page_sharing != c->limits->page_sharing)
+        bus_ram_set_mergeable(&c->board->bus, next.page_sharing);
     *c->limits = next;
     return return_reply(vm_resources_to_json(&next));
 }
@@ -560,6 +564,15 @@ static json_object *cmd_query_resources(const struct control_request *rq)
         vm_cgroup_usage(*c->cgroup, &cpu_ns, &mem);
     json_object_object_add(o, "cpu-ns", json_object_new_int64((int64_t)cpu_ns));
     json_object_object_add(o, "memory-bytes", json_object_new_int64((int64_t)mem));
+    /* Pages of this process that KSM merged (Linux 5.19+; -1 unknown). */
+    FILE *f = fopen("/proc/self/ksm_merging_pages", "re");
+    long long merged = -1;
+    if (f) {
+        if (fscanf(f, "%lld", &merged) != 1)
+            merged = -1;
+        fclose(f);
+    }
+    json_object_object_add(o, "ksm-merging-pages", json_object_new_int64(merged));
     return return_reply(o);
 }
 
@@ -1424,7 +1437,7 @@ void control_set_channels(struct control *c, json_object *(*describe)(void *opaq
 }
 
 void control_set_resources(struct control *c, struct vm_cgroup **cgroup,
-                           struct cgroup_limits *limits)
+                           struct vm_resources *limits)
 {
     c->cgroup = cgroup;
     c->limits = limits;

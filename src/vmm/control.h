@@ -57,9 +57,9 @@ void control_set_spec(struct control *c, struct json_object *spec);
 /* set-resources/query-resources act on *cgroup (created on first use) and
  * keep *limits current; both stay the caller's. */
 struct vm_cgroup;
-struct cgroup_limits;
+struct vm_resources;
 void control_set_resources(struct control *c, struct vm_cgroup **cgroup,
-                           struct cgroup_limits *limits);
+                           struct vm_resources *limits);
 /* query-channels replies with what describe(opaque) returns (a new
  * reference); without it, with []. */
 void control_set_channels(struct control *c, struct json_object *(*describe)(void *opaque),

@@ -26,10 +26,23 @@ static bool rfail(char *err, size_t errlen, const char *fmt, ...)
     return false;
 }
 
-bool vm_resources_set_text(struct cgroup_limits *r, const char *key, const char *value, char *err,
+bool vm_resources_empty(const struct vm_resources *r)
+{
+    return cgroup_limits_empty(&r->cg) && !r->page_sharing;
+}
+
+bool vm_resources_set_text(struct vm_resources *res, const char *key, const char *value, char *err,
                            size_t errlen)
 {
+    struct cgroup_limits *r = &res->cg;
     bool clear = !*value || !strcmp(value, "none");
+    if (!strcmp(key, "page-sharing")) {
+        bool on = !strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1");
+        if (!on && !clear && strcmp(value, "off") && strcmp(value, "false") && strcmp(value, "0"))
+            return rfail(err, errlen, "page-sharing '%.40s': on or off", value);
+        res->page_sharing = on;
+        return true;
+    }
     uint64_t bytes = 0;
     if (!strcmp(key, "cpu-limit")) {
         r->cpu_limit_pct = 0;
@@ -67,14 +80,16 @@ bool vm_resources_set_text(struct cgroup_limits *r, const char *key, const char 
     return false;
 }
 
-bool vm_resources_from_json(struct cgroup_limits *r, json_object *v, char *err, size_t errlen)
+bool vm_resources_from_json(struct vm_resources *r, json_object *v, char *err, size_t errlen)
 {
     if (!json_object_is_type(v, json_type_object))
         return rfail(err, errlen, "resources: must be an object");
     json_object_object_foreach(v, key, val)
     {
         char text[64], why[256];
-        if (json_object_is_type(val, json_type_int))
+        if (json_object_is_type(val, json_type_boolean))
+            snprintf(text, sizeof(text), "%s", json_object_get_boolean(val) ? "on" : "off");
+        else if (json_object_is_type(val, json_type_int))
             snprintf(text, sizeof(text), "%lld", (long long)json_object_get_int64(val));
         else if (json_object_is_type(val, json_type_string))
             snprintf(text, sizeof(text), "%s", json_object_get_string(val));
@@ -87,23 +102,26 @@ bool vm_resources_from_json(struct cgroup_limits *r, json_object *v, char *err, 
     return true;
 }
 
-json_object *vm_resources_to_json(const struct cgroup_limits *r)
+json_object *vm_resources_to_json(const struct vm_resources *res)
 {
-    json_object *res = json_object_new_object();
+    const struct cgroup_limits *r = &res->cg;
+    json_object *out = json_object_new_object();
     if (r->cpu_limit_pct) {
         char pct[16];
         snprintf(pct, sizeof(pct), "%u%%", r->cpu_limit_pct);
-        json_object_object_add(res, "cpu-limit", json_object_new_string(pct));
+        json_object_object_add(out, "cpu-limit", json_object_new_string(pct));
     }
     if (r->cpu_weight)
-        json_object_object_add(res, "cpu-weight", json_object_new_int((int)r->cpu_weight));
+        json_object_object_add(out, "cpu-weight", json_object_new_int((int)r->cpu_weight));
     if (r->cpu_affinity[0])
-        json_object_object_add(res, "cpu-affinity", json_object_new_string(r->cpu_affinity));
+        json_object_object_add(out, "cpu-affinity", json_object_new_string(r->cpu_affinity));
     if (r->memory_limit)
-        json_object_object_add(res, "memory-limit",
+        json_object_object_add(out, "memory-limit",
                                json_object_new_int64((int64_t)r->memory_limit));
     if (r->memory_reservation)
-        json_object_object_add(res, "memory-reservation",
+        json_object_object_add(out, "memory-reservation",
                                json_object_new_int64((int64_t)r->memory_reservation));
-    return res;
+    if (res->page_sharing)
+        json_object_object_add(out, "page-sharing", json_object_new_boolean(true));
+    return out;
 }

@@ -10,15 +10,24 @@
 
 #include "host/cgroup.h"
 
-/* key is cpu-limit, cpu-weight, cpu-affinity, memory-limit or
- * memory-reservation; "" or "none" clears it.  false with one line in err
+/* What a VM may take from the host: its cgroup's limits, and whether its
+ * RAM is offered to the kernel's same-page merging (KSM). */
+struct vm_resources {
+    struct cgroup_limits cg;
+    bool page_sharing;
+};
+
+bool vm_resources_empty(const struct vm_resources *r);
+
+/* key is cpu-limit, cpu-weight, cpu-affinity, memory-limit,
+ * memory-reservation or page-sharing (on|off); "" or "none" clears it.  false with one line in err
  * naming the key, or with err empty for a key that is not one of them. */
-bool vm_resources_set_text(struct cgroup_limits *r, const char *key, const char *value, char *err,
+bool vm_resources_set_text(struct vm_resources *r, const char *key, const char *value, char *err,
                            size_t errlen);
 /* {"cpu-limit": "150%", "memory-limit": 1073741824, ...}: each key set,
  * the others kept. */
-bool vm_resources_from_json(struct cgroup_limits *r, json_object *o, char *err, size_t errlen);
+bool vm_resources_from_json(struct vm_resources *r, json_object *o, char *err, size_t errlen);
 /* Only what is set; a new reference. */
-json_object *vm_resources_to_json(const struct cgroup_limits *r);
+json_object *vm_resources_to_json(const struct vm_resources *r);
 
 #endif

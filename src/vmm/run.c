@@ -165,8 +165,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     /* The cgroup first: everything the VMM allocates and every thread it
      * starts is then inside its limits. */
     struct vm_cgroup *cgroup = NULL;
-    if (!cgroup_limits_empty(&spec->resources) &&
-        !(cgroup = vm_cgroup_create(&spec->resources, err, errlen)))
+    if (!cgroup_limits_empty(&spec->resources.cg) &&
+        !(cgroup = vm_cgroup_create(&spec->resources.cg, err, errlen)))
         return -1;
     struct board_config cfg;
     vm_spec_board_config(spec, &cfg);
@@ -175,6 +175,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         vm_cgroup_destroy(cgroup);
         return -1;
     }
+    if (spec->resources.page_sharing)
+        bus_ram_set_mergeable(&b->bus, true);
     bool detached = spec->console.serial_socket || spec->console.serial_log;
     struct control *control = NULL;
     struct vmm_channels *channels = NULL;

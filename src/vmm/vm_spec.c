@@ -426,7 +426,7 @@ bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
         return false;
     /* Guest RAM is resident once touched: a limit below it would have the
      * host kill the VMM when the guest uses its memory. */
-    if (s->resources.memory_limit && s->resources.memory_limit < s->memory + (64u << 20))
+    if (s->resources.cg.memory_limit && s->resources.cg.memory_limit < s->memory + (64u << 20))
         return fail(err, errlen,
                     "memory-limit: at least the guest's memory plus 64M (%llu MiB) is needed",
                     (unsigned long long)((s->memory >> 20) + 64));
@@ -926,7 +926,7 @@ json_object *vm_spec_to_json(const struct vm_spec *s)
     add_text(console, "serial-socket", s->console.serial_socket);
     add_text(console, "serial-log", s->console.serial_log);
     json_object_object_add(o, "console", console);
-    if (!cgroup_limits_empty(&s->resources))
+    if (!vm_resources_empty(&s->resources))
         json_object_object_add(o, "resources", vm_resources_to_json(&s->resources));
     if (s->nchannels) {
         json_object *channels = json_object_new_array();

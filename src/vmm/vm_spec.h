@@ -79,7 +79,7 @@ struct vm_spec {
      * told to stop (SIGTERM, Ctrl-A x). */
     char *restore, *save_on_exit;
     /* Reserved for what comes; only {} (today's behaviour) is accepted. */
-    struct cgroup_limits resources; /* "resources": the VMM's cgroup */
+    struct vm_resources resources; /* "resources": cgroup limits, page sharing */
     bool display, migration;
 
     enum vm_spec_names names;

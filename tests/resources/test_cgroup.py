@@ -113,6 +113,39 @@ class CgroupTest(unittest.TestCase):
         finally:
             s.close()
 
+    def test_page_sharing(self):
+        """--page-sharing on offers guest RAM to KSM (madvise MERGEABLE: the
+        mapping's VmFlags show "mg"); set-resources withdraws it.  Whether
+        the host merges is its own setting, which the test leaves alone."""
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+        from vmlib import control, Store
+        s = Store()
+        try:
+            s.ok("create", "ks", "--from", "debian")
+            s.ok("set", "ks", "page-sharing=on")
+            s.ok("start", "ks")
+            pid = s.vmm_pids("ks")[0]
+
+            def mergeable_ram():
+                size, found = 0, False
+                with open("/proc/%d/smaps" % pid) as f:
+                    for line in f:
+                        if line.startswith("Size:"):
+                            size = int(line.split()[1]) * 1024
+                        elif line.startswith("VmFlags:") and size >= 512 << 20:
+                            found = found or " mg" in line
+                return found
+
+            self.assertTrue(mergeable_ram())
+            r = control(s, "ks", '{"execute": "query-resources"}\n')[0]["return"]
+            self.assertEqual(r["limits"], {"page-sharing": True})
+            self.assertGreaterEqual(r["ksm-merging-pages"], 0)
+            s.ok("set", "ks", "page-sharing=off")
+            self.assertFalse(mergeable_ram())
+            s.ok("stop", "ks", "--force")
+        finally:
+            s.close()
+
     def test_bad_values(self):
         for flag, value, needle in (("--cpu-limit", "lots", "--cpu-limit 'lots'"),
                                     ("--cpu-limit", "0%", "--cpu-limit"),

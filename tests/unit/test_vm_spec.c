@@ -81,7 +81,7 @@ static void test_parse_full(void **state)
     assert_string_equal(s.console.serial_socket, "serial.sock");
     assert_string_equal(s.control, "control.sock");
     assert_string_equal(s.log, "vmm.log");
-    assert_true(cgroup_limits_empty(&s.resources) && s.display && s.migration);
+    assert_true(vm_resources_empty(&s.resources) && s.display && s.migration);
     struct board_config cfg;
     vm_spec_board_config(&s, &cfg);
     assert_int_equal(cfg.ram_size, 256ULL << 20);
