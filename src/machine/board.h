@@ -59,6 +59,7 @@ struct board_config {
     const char *initrd;
     const char *append;
     const char *elf; /* bare-metal program with HTIF (--elf) */
+    bool pin_harts;  /* each hart's thread on one host CPU of those allowed */
 };
 
 struct board_images; /* the files loaded at boot, kept for reboot */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +462,25 @@ static void *hart_thread(void *arg)
     return NULL;
 }
 
+/* Hart h on the h-th CPU this process may use (round robin), so harts do
+ * not migrate between host CPUs and lose their caches. */
+static void pin_hart_thread(pthread_t t, unsigned h)
+{
+    cpu_set_t allowed, one;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || !CPU_COUNT(&allowed))
+        return;
+    unsigned n = (unsigned)CPU_COUNT(&allowed), want = h % n, seen = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed) || seen++ != want)
+            continue;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        if (pthread_setaffinity_np(t, sizeof(one), &one) != 0)
+            log_warn("cannot pin hart %u to CPU %d", h, cpu);
+        return;
+    }
+}
+
 void board_attach_console(struct board *b, struct console *c)
 {
     b->console = c;
@@ -477,8 +497,15 @@ int board_run(struct board *b)
     b->started_ns = host_monotonic_ns();
     for (;;) {
         pthread_t threads[BOARD_MAX_HARTS];
-        for (unsigned h = 1; h < b->nharts; h++)
+        for (unsigned h = 1; h < b->nharts; h++) {
             pthread_create(&threads[h], NULL, hart_thread, b->harts[h]);
+            if (b->cfg.pin_harts)
+                pin_hart_thread(threads[h], h);
+        }
+        /* Hart 0 runs here; the event loop thread started before it was
+         * pinned and keeps the process's CPUs. */
+        if (b->cfg.pin_harts)
+            pin_hart_thread(pthread_self(), 0);
         vcpu_run(b->harts[0]);
         for (unsigned h = 1; h < b->nharts; h++)
             pthread_join(threads[h], NULL);

@@ -10,7 +10,8 @@
 #include "vm/vm_int.h"
 
 static const char *const resource_keys[] = {"cpu-limit",    "cpu-weight",         "cpu-affinity",
-                                            "memory-limit", "memory-reservation", "page-sharing"};
+                                            "memory-limit", "memory-reservation", "page-sharing",
+                                            "pin"};
 
 static bool is_resource_key(const char *kv, size_t klen)
 {

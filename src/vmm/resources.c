@@ -28,7 +28,7 @@ static bool rfail(char *err, size_t errlen, const char *fmt, ...)
 
 bool vm_resources_empty(const struct vm_resources *r)
 {
-    return cgroup_limits_empty(&r->cg) && !r->page_sharing;
+    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin;
 }
 
 bool vm_resources_set_text(struct vm_resources *res, const char *key, const char *value, char *err,
@@ -36,11 +36,11 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
 {
     struct cgroup_limits *r = &res->cg;
     bool clear = !*value || !strcmp(value, "none");
-    if (!strcmp(key, "page-sharing")) {
+    if (!strcmp(key, "page-sharing") || !strcmp(key, "pin")) {
         bool on = !strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1");
         if (!on && !clear && strcmp(value, "off") && strcmp(value, "false") && strcmp(value, "0"))
-            return rfail(err, errlen, "page-sharing '%.40s': on or off", value);
-        res->page_sharing = on;
+            return rfail(err, errlen, "%s '%.40s': on or off", key, value);
+        *(!strcmp(key, "pin") ? &res->pin : &res->page_sharing) = on;
         return true;
     }
     uint64_t bytes = 0;
@@ -123,5 +123,7 @@ json_object *vm_resources_to_json(const struct vm_resources *res)
                                json_object_new_int64((int64_t)r->memory_reservation));
     if (res->page_sharing)
         json_object_object_add(out, "page-sharing", json_object_new_boolean(true));
+    if (res->pin)
+        json_object_object_add(out, "pin", json_object_new_boolean(true));
     return out;
 }

@@ -15,6 +15,7 @@
 struct vm_resources {
     struct cgroup_limits cg;
     bool page_sharing;
+    bool pin; /* each hart's thread on its own host CPU (at start) */
 };
 
 bool vm_resources_empty(const struct vm_resources *r);

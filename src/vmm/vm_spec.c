@@ -976,4 +976,5 @@ void vm_spec_board_config(const struct vm_spec *s, struct board_config *cfg)
     cfg->initrd = s->initrd;
     cfg->append = s->append;
     cfg->elf = s->elf;
+    cfg->pin_harts = s->resources.pin;
 }

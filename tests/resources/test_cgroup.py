@@ -146,6 +146,26 @@ class CgroupTest(unittest.TestCase):
         finally:
             s.close()
 
+    def test_pin(self):
+        """--pin on: each hart's thread on its own CPU; the other threads
+        (event loop, workers) keep every CPU the process may use."""
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) < 2:
+            self.skipTest("one CPU")
+        argv = guestlib.wirt_argv(extra=["--cpus", "2", "--pin", "on"])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            lists = []
+            for t in os.listdir("/proc/%d/task" % g.proc.pid):
+                with open("/proc/%d/task/%s/status" % (g.proc.pid, t)) as f:
+                    for line in f:
+                        if line.startswith("Cpus_allowed_list:"):
+                            lists.append(line.split()[1])
+            singles = sorted(x for x in lists if "-" not in x and "," not in x)
+            self.assertEqual(singles, [str(allowed[0]), str(allowed[1])], lists)
+            self.assertGreater(len(lists), 2)
+            self.assertEqual(g.poweroff(), 0)
+
     def test_bad_values(self):
         for flag, value, needle in (("--cpu-limit", "lots", "--cpu-limit 'lots'"),
                                     ("--cpu-limit", "0%", "--cpu-limit"),
