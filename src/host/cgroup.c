@@ -134,7 +134,7 @@ static bool current_dir(int c, char *out, size_t outlen, char *err, size_t errle
     }
     if (f)
         fclose(f);
-    char mount[PATH_MAX];
+    char mount[64];
     snprintf(mount, sizeof(mount), CGROUP_ROOT "/%s", ctrl_name[c]);
     if (!found || access(mount, W_OK) != 0) {
         snprintf(err, errlen,

@@ -358,7 +358,7 @@ bool board_boot(struct board *b, char *err, size_t errlen)
     uint64_t base = b->bus.ram_base, ram_end = base + b->bus.ram_size;
 
     /* A reboot starts from zeroed RAM, like a power cycle. */
-    madvise(b->bus.ram, b->bus.ram_size, MADV_DONTNEED);
+    bus_ram_zero(&b->bus);
     bus_ram_written(&b->bus, base, b->bus.ram_size);
 
     uint64_t entry = base, used_end = base;

@@ -22,8 +22,26 @@ bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size)
     return true;
 }
 
+void bus_ram_zero(struct bus *bus)
+{
+    /* Dropping the pages of a private file mapping would bring back the
+     * file's data, so a restored RAM becomes anonymous memory first. */
+    if (bus->ram_from_file) {
+        void *p = mmap(bus->ram, bus->ram_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        if (p == MAP_FAILED)
+            fatal("cannot remap guest RAM: %s", strerror(errno));
+        bus->ram_from_file = false;
+        if (bus->ram_mergeable)
+            bus_ram_set_mergeable(bus, true);
+        return;
+    }
+    madvise(bus->ram, bus->ram_size, MADV_DONTNEED);
+}
+
 void bus_ram_set_mergeable(struct bus *bus, bool on)
 {
+    bus->ram_mergeable = on;
     if (madvise(bus->ram, bus->ram_size, on ? MADV_MERGEABLE : MADV_UNMERGEABLE) < 0)
         log_warn("page sharing %s: %s", on ? "on" : "off", strerror(errno));
 }

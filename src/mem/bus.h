@@ -38,6 +38,10 @@ struct bus_region {
 struct bus {
     uint8_t *ram;
     uint64_t ram_base, ram_size;
+    /* RAM is a private mapping of a state file (restore): pages the guest
+     * has not touched hold the file's data, not zeros. */
+    bool ram_from_file;
+    bool ram_mergeable; /* offered to KSM (bus_ram_set_mergeable) */
     struct bus_region regions[BUS_MAX_REGIONS];
     unsigned nregions;
     pthread_mutex_t io_lock; /* held around every device callback */
@@ -93,6 +97,10 @@ bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value);
 /* Offers guest RAM to the kernel's same-page merging (KSM) or withdraws
  * it; whether merging happens is the host's choice (/sys/kernel/mm/ksm). */
 void bus_ram_set_mergeable(struct bus *bus, bool on);
+
+/* All of RAM zero again (a reboot), and anonymous memory again after a
+ * restore mapped it from a file. */
+void bus_ram_zero(struct bus *bus);
 
 /* Marks [pa, pa+len) in the dirty-page log (the part inside RAM). */
 void bus_dirty_mark(struct bus *bus, uint64_t pa, uint64_t len);

@@ -188,6 +188,7 @@ static bool map_and_load(struct board *b, const char *path, int fd,
         snprintf(err, errlen, "%s: cannot map guest RAM: %s", path, strerror(errno));
         return false;
     }
+    b->bus.ram_from_file = true;
     if (!machine_load(b, stream, h->stream_len, locked, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", path, why);
         return false;
@@ -262,7 +263,7 @@ static bool page_is_zero(const uint8_t *p)
  * region keeps holes where guest pages are zero. */
 static int child_write(const char *tmp, const char *path, const uint8_t *hdr, const uint8_t *stream,
                        size_t stream_len, const struct state_file_header *h, const uint8_t *ram,
-                       int result_fd)
+                       bool ram_from_file, int result_fd)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
@@ -273,8 +274,9 @@ static int child_write(const char *tmp, const char *path, const uint8_t *hdr, co
     /* Pages the guest never touched (neither present nor swapped out, per
      * /proc/self/pagemap) are zero without reading them: reading would
      * fault in the zero page 4 KiB at a time, which costs more than the
-     * write of a mostly idle guest. */
-    int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+     * write of a mostly idle guest.  Not when RAM maps a state file: its
+     * untouched pages hold the file's data. */
+    int pm = ram_from_file ? -1 : open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     uint64_t entries[512]; /* 2 MiB of RAM per read */
     uint64_t first = (uint64_t)(uintptr_t)ram / 4096, have_from = 0, have_n = 0;
     uint64_t written = 0;
@@ -373,7 +375,8 @@ static void *save_thread(void *arg)
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, pipefd[1]));
+        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, b->bus.ram_from_file,
+                          pipefd[1]));
     }
     int fork_errno = errno;
     /* The child has its copy of this instant: the guest may go on. */

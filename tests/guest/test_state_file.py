@@ -49,6 +49,10 @@ class StateFileTest(unittest.TestCase):
         ctl = os.path.join(cls.dir, "control.sock")
         with guestlib.Guest(guestlib.wirt_argv(extra=["--control", ctl])) as g:
             g.wait_ready()
+            # Pages a restored guest does not touch before it is saved again
+            # must come from the first file (test_save_on_exit checks).
+            g.run("dd if=/dev/urandom of=/tmp/big bs=1M count=8 2>/dev/null; "
+                  "md5sum /tmp/big >/tmp/big.md5")
             g.run("echo before-save >/tmp/mark; " + COUNTER)
             time.sleep(1.5)
             sub, f, c = control(ctl, {"execute": "subscribe"})
@@ -106,6 +110,7 @@ class StateFileTest(unittest.TestCase):
         with guestlib.Guest(guestlib.wirt_argv(extra=["--restore", state])) as g:
             g.sendline("")
             self.assertEqual(g.run("cat /tmp/mark"), "saved-on-exit")
+            self.assertIn("OK", g.run("md5sum -c /tmp/big.md5"))
             self.assertEqual(g.poweroff(), 0)
 
     def test_two_harts(self):
