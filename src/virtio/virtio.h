@@ -38,6 +38,7 @@ struct state_reader;
 #define VIRTIO_ID_BLOCK   2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG     4
+#define VIRTIO_ID_BALLOON 5
 
 #define VIRTIO_MMIO_MAGIC  0x74726976u /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x74726977u /* "wirt" */

@@ -85,6 +85,23 @@ struct virtio_dev *virtio_console_create(struct bus *bus, struct irq_line irq,
 size_t virtio_console_input(struct virtio_dev *vdev, const uint8_t *buf, size_t len);
 struct virtio_dev *virtio_rng_create(struct bus *bus, struct irq_line irq);
 
+/* Memory balloon (virtio/balloon.c). */
+#define VIRTIO_BALLOON_NSTATS 16 /* stats tags kept (VIRTIO_BALLOON_S_*) */
+struct virtio_balloon_status {
+    uint64_t target_bytes;   /* what the host asked the guest to give back */
+    uint64_t actual_bytes;   /* what the guest says it gave */
+    uint64_t released_bytes; /* host memory released (inflates and free page reports) */
+    bool have_stats;
+    uint64_t stats[VIRTIO_BALLOON_NSTATS]; /* by tag: 4 free memory, 5 total memory ... */
+};
+struct virtio_dev *virtio_balloon_create(struct bus *bus, struct irq_line irq);
+bool virtio_balloon_is(const struct virtio_dev *vdev);
+/* Asks the guest to keep guest_bytes of its RAM (the rest goes back). */
+bool virtio_balloon_set_target(struct virtio_dev *vdev, uint64_t guest_bytes);
+void virtio_balloon_status(struct virtio_dev *vdev, struct virtio_balloon_status *st);
+/* Returns the held stats buffer so the guest refreshes its numbers. */
+void virtio_balloon_request_stats(struct virtio_dev *vdev);
+
 /* Named channels (virtio/channels.c): a multiport virtio-console whose
  * ports carry bytes between a host program and a guest program, such as
  * the guest agent.  Callbacks run under the I/O lock. */

@@ -41,6 +41,12 @@ json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cf
             json_object_object_add(o, "resource-usage", json_object_get(ret));
         json_object_put(r);
     }
+    if (rt.state == VM_RUNNING || rt.state == VM_PAUSED) {
+        json_object *r = vm_control(st, name, "query-balloon", 2000, err, sizeof(err)), *ret;
+        if (r && json_object_object_get_ex(r, "return", &ret))
+            json_object_object_add(o, "balloon", json_object_get(ret));
+        json_object_put(r);
+    }
     /* What only the guest knows, from its agent if one runs. */
     if (rt.state == VM_RUNNING && vm_agent_present(st, name)) {
         json_object *ifaces = vm_agent_call(st, name, "guest-network-get-interfaces", NULL, 2000,

@@ -33,12 +33,36 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
     json_object *args = json_object_new_object();
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(settings[i], '=');
+        if (eq && eq - settings[i] == 7 && !strncmp(settings[i], "balloon", 7)) {
+            /* The memory the guest keeps: its balloon gives back the rest. */
+            uint64_t target;
+            if (!parse_size(eq + 1, &target)) {
+                json_object_put(args);
+                return vm_fail(e, WIRT_ERR_INVALID, "set: balloon: '%s' is not a size", eq + 1);
+            }
+            json_object *b = json_object_new_object(), *x, *d;
+            json_object_object_add(b, "target", json_object_new_int64((int64_t)target));
+            json_object *r = vm_control_args(st, name, "balloon", b, 5000, err, sizeof(err));
+            json_object_put(b);
+            bool bad = !r || json_object_object_get_ex(r, "error", &x);
+            if (bad)
+                vm_fail(e, WIRT_ERR_FAILED, "set: balloon: %s",
+                        !r                                         ? err
+                        : json_object_object_get_ex(x, "desc", &d) ? json_object_get_string(d)
+                                                                   : "refused");
+            json_object_put(r);
+            if (bad) {
+                json_object_put(args);
+                return false;
+            }
+            continue;
+        }
         if (!eq || !is_resource_key(settings[i], (size_t)(eq - settings[i]))) {
             json_object_put(args);
             return vm_fail(e, WIRT_ERR_BUSY,
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-affinity, "
-                           "memory-limit, memory-reservation and page-sharing change while it "
-                           "runs",
+                           "memory-limit, memory-reservation, page-sharing, pin and balloon "
+                           "change while it runs",
                            name);
         }
         char key[32];
@@ -48,6 +72,10 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             return vm_fail(e, WIRT_ERR_INVALID, "set: %s", err);
         }
         json_object_object_add(args, key, json_object_new_string(*(eq + 1) ? eq + 1 : "none"));
+    }
+    if (!json_object_object_length(args)) {
+        json_object_put(args);
+        return true; /* only the balloon changed: nothing to keep in vm.json */
     }
     json_object *r = vm_control_args(st, name, "set-resources", args, 5000, err, sizeof(err)), *x,
                 *d;

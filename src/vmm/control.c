@@ -576,6 +576,53 @@ static json_object *cmd_query_resources(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* The board's balloon, if it has one. */
+static struct virtio_dev *virtio_balloon_find(struct board *b)
+{
+    for (unsigned i = 0; i < b->ndevices; i++)
+        if (b->devices[i].ops == &virtio_mmio_dev_ops && virtio_balloon_is(b->devices[i].dev))
+            return b->devices[i].dev;
+    return NULL;
+}
+
+/* balloon: {"target": BYTES}, the memory the guest should keep. */
+static json_object *cmd_balloon(const struct control_request *rq)
+{
+    struct virtio_dev *vb = virtio_balloon_find(rq->c->board);
+    if (!vb)
+        return error_reply("NotAvailable", "this VM has no balloon device");
+    json_object *v;
+    if (!rq->args || !json_object_object_get_ex(rq->args, "target", &v) ||
+        !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < (64 << 20))
+        return error_reply("InvalidArgument",
+                           "\"target\": the bytes of RAM the guest keeps (at least 64 MiB)");
+    virtio_balloon_set_target(vb, (uint64_t)json_object_get_int64(v));
+    return return_reply(NULL);
+}
+
+static json_object *cmd_query_balloon(const struct control_request *rq)
+{
+    struct virtio_dev *vb = virtio_balloon_find(rq->c->board);
+    if (!vb)
+        return error_reply("NotAvailable", "this VM has no balloon device");
+    struct virtio_balloon_status st;
+    virtio_balloon_status(vb, &st);
+    virtio_balloon_request_stats(vb); /* fresher numbers for the next query */
+    json_object *o = json_object_new_object();
+    uint64_t ram = rq->c->board->bus.ram_size;
+    json_object_object_add(o, "guest-memory",
+                           json_object_new_int64((int64_t)(ram - st.actual_bytes)));
+    json_object_object_add(o, "target", json_object_new_int64((int64_t)(ram - st.target_bytes)));
+    json_object_object_add(o, "released", json_object_new_int64((int64_t)st.released_bytes));
+    if (st.have_stats) {
+        /* VIRTIO_BALLOON_S_MEMFREE (4), S_MEMTOT (5), S_AVAIL (6) */
+        json_object_object_add(o, "guest-free", json_object_new_int64((int64_t)st.stats[4]));
+        json_object_object_add(o, "guest-total", json_object_new_int64((int64_t)st.stats[5]));
+        json_object_object_add(o, "guest-available", json_object_new_int64((int64_t)st.stats[6]));
+    }
+    return return_reply(o);
+}
+
 static json_object *cmd_query_cpus(const struct control_request *rq)
 {
     struct board *b = rq->c->board;
@@ -1125,6 +1172,10 @@ static json_object *cmd_query_migration(const struct control_request *rq)
 /* Every command, in the order query-commands and help list them. */
 static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
+    {"balloon", cmd_balloon, CMD_NEEDS_RUNNING,
+     "asks the guest to keep \"target\" bytes of RAM and give the rest back", NULL},
+    {"query-balloon", cmd_query_balloon, 0,
+     "the balloon: guest memory, target, host memory released, the guest's statistics", NULL},
     {"set-resources", cmd_set_resources, 0,
      "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
      "memory-reservation)",

@@ -128,6 +128,20 @@ struct virtio_dev *virtio_channels_add(struct board *b, const char *const *names
     return attach(b, vdev, base, irq, err, errlen) ? vdev : NULL;
 }
 
+bool virtio_balloon_add(struct board *b, char *err, size_t errlen)
+{
+    uint64_t base;
+    unsigned irq;
+    if (!slot(b, &base, &irq, err, errlen))
+        return false;
+    struct virtio_dev *vdev = virtio_balloon_create(&b->bus, board_irq_line(b, irq));
+    if (!vdev) {
+        snprintf(err, errlen, "cannot create the device");
+        return false;
+    }
+    return attach(b, vdev, base, irq, err, errlen);
+}
+
 bool virtio_rng_add(struct board *b, char *err, size_t errlen)
 {
     uint64_t base;

@@ -38,6 +38,9 @@ size_t virtio_console_receive(struct board *b, const uint8_t *buf, size_t len);
 
 bool virtio_rng_add(struct board *b, char *err, size_t errlen);
 
+/* The memory balloon (virtio/balloon.c). */
+bool virtio_balloon_add(struct board *b, char *err, size_t errlen);
+
 /* The named-channels device (virtio/channels.c); the board owns it. */
 struct virtio_dev *virtio_channels_add(struct board *b, const char *const *names, unsigned n,
                                        const struct virtio_channel_ops *ops, void *opaque,

@@ -37,5 +37,10 @@ bool vmm_add_devices(struct board *b, const struct vm_spec *s, char *err, size_t
     /* hvc0 shares the terminal (or the detached console) with the UART. */
     if (!virtio_console_add(b, virtio_console_to_terminal, b->console, err, errlen))
         return named("virtio console", err, errlen);
+    /* The balloon when a slot is left after the channels (which vm start
+     * adds): it costs nothing until the host sets a target. */
+    if (s->ndisks + s->nnics + 2 + (s->nchannels ? 1 : 0) < VIRT_VIRTIO_COUNT &&
+        !virtio_balloon_add(b, err, errlen))
+        return named("virtio balloon", err, errlen);
     return true;
 }
