@@ -166,6 +166,60 @@ static bool rate_take(struct vsw_port *p, size_t len, uint64_t now_ns)
     return true;
 }
 
+bool vsw_acl_add(struct vswitch *sw, const struct vsw_acl *rule)
+{
+    if (sw->nacl >= VSW_MAX_ACL)
+        return false;
+    sw->acl[sw->nacl] = *rule;
+    sw->acl[sw->nacl++].hits = 0;
+    return true;
+}
+
+bool vsw_acl_remove(struct vswitch *sw, unsigned i)
+{
+    if (i >= sw->nacl)
+        return false;
+    memmove(&sw->acl[i], &sw->acl[i + 1], (sw->nacl - i - 1) * sizeof(sw->acl[0]));
+    sw->nacl--;
+    return true;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The first matching rule's verdict on the untagged frame f; true: pass.
+ * A rule on an IP field never matches a frame that is not (whole) IPv4. */
+static bool acl_pass(struct vswitch *sw, unsigned port, uint16_t vlan, const uint8_t *f, size_t len)
+{
+    bool ipv4 = len >= 34 && f[12] == 0x08 && f[13] == 0x00 && (f[14] >> 4) == 4;
+    size_t ihl = ipv4 ? (size_t)(f[14] & 0xf) * 4 : 0;
+    /* Only the first fragment carries the L4 header. */
+    bool l4 = ipv4 && ihl >= 20 && len >= 14 + ihl + 4 && (f[23] == 6 || f[23] == 17) &&
+              !((f[20] & 0x1f) | f[21]);
+    for (unsigned i = 0; i < sw->nacl; i++) {
+        struct vsw_acl *r = &sw->acl[i];
+        unsigned m = r->match;
+        if ((m & VSW_ACL_IN_PORT && r->in_port != port) || (m & VSW_ACL_VLAN && r->vlan != vlan) ||
+            (m & VSW_ACL_SRC_MAC && memcmp(r->src_mac, f + 6, 6)) ||
+            (m & VSW_ACL_DST_MAC && memcmp(r->dst_mac, f, 6)))
+            continue;
+        if (m & (VSW_ACL_SRC_IP | VSW_ACL_DST_IP | VSW_ACL_PROTO | VSW_ACL_DST_PORT)) {
+            if (!ipv4 || (m & VSW_ACL_SRC_IP && (be32(f + 26) & r->src_mask) != r->src_ip) ||
+                (m & VSW_ACL_DST_IP && (be32(f + 30) & r->dst_mask) != r->dst_ip) ||
+                (m & VSW_ACL_PROTO && f[23] != r->proto))
+                continue;
+            if (m & VSW_ACL_DST_PORT &&
+                (!l4 || ((f[14 + ihl + 2] << 8) | f[14 + ihl + 3]) != r->dst_port))
+                continue;
+        }
+        r->hits++;
+        return r->allow;
+    }
+    return true;
+}
+
 /* Sends the untagged frame (header dst,src then type/payload in body) out
  * of port in vlan, tagging it when the port carries vlan tagged. */
 static void egress(struct vswitch *sw, unsigned port, uint16_t vlan, const uint8_t *frame,
@@ -257,6 +311,10 @@ void vsw_input(struct vswitch *sw, unsigned port, const void *data, size_t len, 
     memcpy(body, f, 12);
     memcpy(body + 12, f + (len - ulen) + 12, ulen - 12);
 
+    if (!acl_pass(sw, port, vlan, body, ulen)) {
+        p->cnt.drop_acl++;
+        return;
+    }
     learn(sw, f + 6, vlan, port, now_ns);
     int out = (f[0] & 1) ? -1 : vsw_lookup(sw, f, vlan, now_ns);
     if (out >= 0) {

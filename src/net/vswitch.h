@@ -31,7 +31,7 @@
 struct vsw_counters {
     uint64_t rx_frames, rx_bytes; /* taken in from the port */
     uint64_t tx_frames, tx_bytes; /* sent out of the port */
-    uint64_t drop_runt, drop_giant, drop_down, drop_spoof, drop_vlan, drop_rate;
+    uint64_t drop_runt, drop_giant, drop_down, drop_spoof, drop_vlan, drop_rate, drop_acl;
 };
 
 struct vsw_port_config {
@@ -54,6 +54,33 @@ struct vsw_mac_entry {
     uint64_t seen_ns;
 };
 
+#define VSW_MAX_ACL 64
+
+/* One ACL rule; a field is matched only when its bit is in `match`.  The
+ * first rule that matches a frame decides; no match: the frame passes. */
+enum {
+    VSW_ACL_SRC_MAC = 1 << 0,
+    VSW_ACL_DST_MAC = 1 << 1,
+    VSW_ACL_VLAN = 1 << 2,
+    VSW_ACL_SRC_IP = 1 << 3, /* IPv4, under mask */
+    VSW_ACL_DST_IP = 1 << 4,
+    VSW_ACL_PROTO = 1 << 5,    /* IPv4 protocol */
+    VSW_ACL_DST_PORT = 1 << 6, /* TCP/UDP destination port */
+    VSW_ACL_IN_PORT = 1 << 7,  /* the switch port the frame came from */
+};
+
+struct vsw_acl {
+    unsigned match;
+    bool allow;
+    uint8_t src_mac[6], dst_mac[6];
+    uint16_t vlan;
+    uint32_t src_ip, src_mask, dst_ip, dst_mask; /* host byte order */
+    uint8_t proto;
+    uint16_t dst_port;
+    uint16_t in_port;
+    uint64_t hits;
+};
+
 typedef void (*vsw_output_fn)(void *opaque, unsigned port, const void *frame, size_t len);
 
 struct vsw_port {
@@ -68,6 +95,8 @@ struct vswitch {
     struct vsw_mac_entry *table;
     unsigned nsets; /* the table has nsets * VSW_MAC_WAYS entries */
     uint64_t ageing_ns;
+    struct vsw_acl acl[VSW_MAX_ACL];
+    unsigned nacl;
     vsw_output_fn output;
     void *opaque;
     uint8_t frame[VSW_MAX_FRAME];       /* the frame being forwarded, untagged */
@@ -94,5 +123,10 @@ int vsw_lookup(const struct vswitch *sw, const uint8_t mac[6], uint16_t vlan, ui
 /* A static entry, never aged out nor moved by learning; false if its set is
  * all static. */
 bool vsw_add_static(struct vswitch *sw, const uint8_t mac[6], uint16_t vlan, unsigned port);
+
+/* Appends a rule; false when the list is full. */
+bool vsw_acl_add(struct vswitch *sw, const struct vsw_acl *rule);
+/* Removes rule i (later rules move up); false when there is none. */
+bool vsw_acl_remove(struct vswitch *sw, unsigned i);
 
 #endif

@@ -259,12 +259,74 @@ static void test_rate_limit(void **state)
     vsw_free(sw);
 }
 
+/* An untagged IPv4 TCP frame from src_last to dst_ip:dport. */
+static size_t tcp_frame(uint8_t *f, uint8_t src_last, uint32_t dst_ip, uint16_t dport)
+{
+    frame(f, BCAST, src_last, -1);
+    f[14] = 0x45; /* IPv4, 20-byte header */
+    f[23] = 6;    /* TCP */
+    f[26] = 10, f[27] = 0, f[28] = 0, f[29] = src_last;
+    f[30] = (uint8_t)(dst_ip >> 24), f[31] = (uint8_t)(dst_ip >> 16);
+    f[32] = (uint8_t)(dst_ip >> 8), f[33] = (uint8_t)dst_ip;
+    f[34] = 0x30, f[35] = 0x39;
+    f[36] = (uint8_t)(dport >> 8), f[37] = (uint8_t)dport;
+    return 60;
+}
+
+static void test_acl(void **state)
+{
+    (void)state;
+    struct vswitch *sw = access_switch(2, 1);
+    uint8_t f[64];
+    /* Drop TCP to port 22 on 10.0.0.0/24; allow everything from MAC ..:07
+     * before that; drop all of VLAN 1 from port 1. */
+    struct vsw_acl allow7 = {
+        .match = VSW_ACL_SRC_MAC, .allow = true, .src_mac = {0x52, 0x54, 0, 0, 0, 7}};
+    struct vsw_acl ssh = {.match = VSW_ACL_DST_IP | VSW_ACL_PROTO | VSW_ACL_DST_PORT,
+                          .dst_ip = 0x0a000000,
+                          .dst_mask = 0xffffff00,
+                          .proto = 6,
+                          .dst_port = 22};
+    struct vsw_acl port1 = {.match = VSW_ACL_IN_PORT | VSW_ACL_VLAN, .in_port = 1, .vlan = 1};
+    assert_true(vsw_acl_add(sw, &allow7));
+    assert_true(vsw_acl_add(sw, &ssh));
+    assert_true(vsw_acl_add(sw, &port1));
+    vsw_input(sw, 0, f, tcp_frame(f, 1, 0x0a000005, 22), 1);
+    assert_int_equal(nout, 0);
+    vsw_input(sw, 0, f, tcp_frame(f, 1, 0x0a000005, 80), 1);
+    vsw_input(sw, 0, f, tcp_frame(f, 1, 0x0a000105, 22), 1);
+    assert_int_equal(nout, 2);
+    vsw_input(sw, 0, f, tcp_frame(f, 7, 0x0a000005, 22), 1);
+    assert_int_equal(nout, 3);
+    /* A later fragment has no ports: the port rule does not match it. */
+    tcp_frame(f, 1, 0x0a000005, 22);
+    f[21] = 8;
+    vsw_input(sw, 0, f, 60, 1);
+    assert_int_equal(nout, 4);
+    vsw_input(sw, 1, f, frame(f, BCAST, 2, -1), 1);
+    assert_int_equal(nout, 4);
+    assert_int_equal(sw->ports[0].cnt.drop_acl, 1);
+    assert_int_equal(sw->ports[1].cnt.drop_acl, 1);
+    assert_int_equal(sw->acl[0].hits, 1);
+    assert_int_equal(sw->acl[1].hits, 1);
+    /* Rules come off at run time. */
+    assert_true(vsw_acl_remove(sw, 2));
+    assert_false(vsw_acl_remove(sw, 2));
+    vsw_input(sw, 1, f, frame(f, BCAST, 2, -1), 1);
+    assert_int_equal(nout, 5);
+    vsw_free(sw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flood_then_learn), cmocka_unit_test(test_ageing),
-        cmocka_unit_test(test_vlan_separation),  cmocka_unit_test(test_hostile_frames),
-        cmocka_unit_test(test_mac_flood_evicts), cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_flood_then_learn),
+        cmocka_unit_test(test_ageing),
+        cmocka_unit_test(test_vlan_separation),
+        cmocka_unit_test(test_hostile_frames),
+        cmocka_unit_test(test_mac_flood_evicts),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_acl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
