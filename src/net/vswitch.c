@@ -305,6 +305,8 @@ void vsw_input(struct vswitch *sw, unsigned port, const void *data, size_t len, 
     }
     p->cnt.rx_frames++;
     p->cnt.rx_bytes += len;
+    if (sw->mirror)
+        sw->mirror(sw->mirror_opaque, port, f, len);
 
     /* The untagged frame, kept apart from scratch where egress() tags. */
     uint8_t *body = sw->frame;

@@ -82,6 +82,8 @@ struct vsw_acl {
 };
 
 typedef void (*vsw_output_fn)(void *opaque, unsigned port, const void *frame, size_t len);
+/* Port mirroring: every frame a port takes in, as it came (tagged or not). */
+typedef void (*vsw_mirror_fn)(void *opaque, unsigned port, const void *frame, size_t len);
 
 struct vsw_port {
     bool used, up;
@@ -99,6 +101,8 @@ struct vswitch {
     unsigned nacl;
     vsw_output_fn output;
     void *opaque;
+    vsw_mirror_fn mirror; /* NULL: no mirroring */
+    void *mirror_opaque;
     uint8_t frame[VSW_MAX_FRAME];       /* the frame being forwarded, untagged */
     uint8_t scratch[VSW_MAX_FRAME + 4]; /* its tagged copy for a trunk port */
 };

@@ -8,10 +8,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "net/pcap.h"
 #include "net/vswitch.h"
 
 #define MAXOUT 256
@@ -317,6 +321,60 @@ static void test_acl(void **state)
     vsw_free(sw);
 }
 
+static void mirror_to_pcap(void *opaque, unsigned port, const void *frame, size_t len)
+{
+    (void)port;
+    pcap_write(opaque, frame, len, 1700000000123456789ull);
+}
+
+/* Every frame a port takes lands in the capture, as it came; the file is
+ * classic pcap (magic, version 2.4, Ethernet) record for record. */
+static void test_mirror_pcap(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wirt-vsw-pcap-XXXXXX";
+    int tmp = mkstemp(path);
+    assert_true(tmp >= 0);
+    close(tmp);
+    struct pcap_writer w;
+    char err[256];
+    assert_true(pcap_open(&w, path, err, sizeof(err)));
+    struct vswitch *sw = access_switch(2, 1);
+    sw->mirror = mirror_to_pcap;
+    sw->mirror_opaque = &w;
+    uint8_t f[64];
+    vsw_input(sw, 0, f, frame(f, BCAST, 1, -1), 1);
+    vsw_input(sw, 1, f, frame(f, BCAST, 2, 0), 2);
+    vsw_input(sw, 1, f, 5, 3); /* a runt is not mirrored */
+    pcap_close(&w);
+    assert_int_equal(w.records, 2);
+
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    uint8_t buf[512];
+    size_t n = fread(buf, 1, sizeof(buf), in);
+    fclose(in);
+    unlink(path);
+    assert_int_equal(n, 24 + 2 * 16 + 60 + 60);
+    uint32_t u32;
+    uint16_t u16;
+    memcpy(&u32, buf, 4);
+    assert_int_equal(u32, 0xa1b2c3d4);
+    memcpy(&u16, buf + 4, 2);
+    assert_int_equal(u16, 2);
+    memcpy(&u32, buf + 20, 4);
+    assert_int_equal(u32, 1);
+    memcpy(&u32, buf + 24, 4);
+    assert_int_equal(u32, 1700000000);
+    memcpy(&u32, buf + 28, 4);
+    assert_int_equal(u32, 123456);
+    memcpy(&u32, buf + 32, 4);
+    assert_int_equal(u32, 60);
+    assert_int_equal(buf[40 + 11], 1);          /* first frame's source MAC */
+    assert_int_equal(buf[100 + 16 + 12], 0x81); /* second kept its tag */
+    vsw_free(sw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_mac_flood_evicts),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_acl),
+        cmocka_unit_test(test_mirror_pcap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
