@@ -349,6 +349,21 @@ static void test_mirror_pcap(void **state)
     pcap_close(&w);
     assert_int_equal(w.records, 2);
 
+    /* tcpdump (tools/setup-host.sh installs it) reads both records. */
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "tcpdump -nn -e -r %s 2>/dev/null", path);
+    FILE *td = popen(cmd, "r");
+    assert_non_null(td);
+    char line[256];
+    unsigned lines = 0, tagged = 0;
+    while (fgets(line, sizeof(line), td)) {
+        lines++;
+        tagged += strstr(line, "802.1Q") != NULL;
+    }
+    assert_int_equal(pclose(td), 0);
+    assert_int_equal(lines, 2);
+    assert_int_equal(tagged, 1);
+
     FILE *in = fopen(path, "rb");
     assert_non_null(in);
     uint8_t buf[512];
