@@ -17,6 +17,7 @@
 
 #include "net/pcap.h"
 #include "net/vswitch.h"
+#include "net/vxlan.h"
 
 #define MAXOUT 256
 static struct {
@@ -390,6 +391,26 @@ static void test_mirror_pcap(void **state)
     vsw_free(sw);
 }
 
+/* RFC 7348 header: I flag, 24-bit VNI, reserved bits zero when sent and
+ * ignored when received; short packets and a missing I flag are refused. */
+static void test_vxlan_header(void **state)
+{
+    (void)state;
+    uint8_t p[64] = {0};
+    vxlan_encap(p, 0x123456);
+    const uint8_t want[8] = {0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0};
+    assert_memory_equal(p, want, 8);
+    uint32_t vni = 0;
+    assert_true(vxlan_decap(p, 8 + 14, &vni));
+    assert_int_equal(vni, 0x123456);
+    assert_false(vxlan_decap(p, 8 + 13, &vni));
+    p[1] = p[3] = p[7] = 0xff; /* reserved bits set by a sender: ignored */
+    assert_true(vxlan_decap(p, 64, &vni));
+    assert_int_equal(vni, 0x123456);
+    p[0] = 0xf7; /* every flag but I */
+    assert_false(vxlan_decap(p, 64, &vni));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_acl),
         cmocka_unit_test(test_mirror_pcap),
+        cmocka_unit_test(test_vxlan_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
