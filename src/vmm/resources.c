@@ -94,7 +94,8 @@ bool vm_resources_from_json(struct vm_resources *r, json_object *v, char *err, s
         else if (json_object_is_type(val, json_type_string))
             snprintf(text, sizeof(text), "%s", json_object_get_string(val));
         else
-            return rfail(err, errlen, "resources.%.32s: must be a string or a number", key);
+            return rfail(err, errlen, "resources.%.32s: must be a string, a number or true/false",
+                         key);
         if (!vm_resources_set_text(r, key, text, why, sizeof(why)))
             return why[0] ? rfail(err, errlen, "resources.%s", why)
                           : rfail(err, errlen, "resources: unknown key \"%.32s\"", key);

@@ -190,8 +190,9 @@ static void test_bad_fields(void **state)
         {"{\"version\": 1, \"resources\": {\"cpu-quota\": 50}}",
          "resources: unknown key \"cpu-quota\""},
         {"{\"version\": 1, \"resources\": {\"cpu-limit\": \"-5%\"}}", "resources.cpu-limit"},
-        {"{\"version\": 1, \"resources\": {\"memory-limit\": true}}",
-         "must be a string or a number"},
+        {"{\"version\": 1, \"resources\": {\"memory-limit\": [1]}}",
+         "must be a string, a number or true/false"},
+        {"{\"version\": 1, \"resources\": {\"memory-limit\": true}}", "a size of at least 16M"},
         {"{\"version\": 1, \"display\": true}", "display: must be an object"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
