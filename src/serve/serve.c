@@ -35,11 +35,10 @@
 #include "vm/vm.h"
 #include "vm/vm_int.h"
 
-#define SERVE_MAX_BODY    (64 * 1024) /* larger request bodies get 413 */
-#define SERVE_MAX_CONNS   512
-#define SERVE_TIMEOUT_S   15 /* idle connections (slowloris) are dropped */
-#define SERVE_TOKEN_FILE  "serve.token"
-#define SERVE_EVENTS_FILE "events.log"
+#define SERVE_MAX_BODY   (64 * 1024) /* larger request bodies get 413 */
+#define SERVE_MAX_CONNS  512
+#define SERVE_TIMEOUT_S  15 /* idle connections (slowloris) are dropped */
+#define SERVE_TOKEN_FILE "serve.token"
 
 struct serve {
     char store[PATH_MAX];
@@ -128,35 +127,10 @@ static enum MHD_Result send_ok(struct MHD_Connection *c, unsigned status)
     return send_json(c, status, o);
 }
 
-/* Appends one JSON line to the VM's event log: when, who asked, what and
- * how it went (item 6 of issue 15; `GET /vms/NAME/log` reads it back). */
 static void log_event(struct vm_store *st, const char *name, const char *who, const char *action,
                       const struct wirt_error *err)
 {
-    if (!vm_exists(st, name))
-        return;
-    char path[PATH_MAX];
-    vm_path(st, path, sizeof(path), name, SERVE_EVENTS_FILE);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return;
-    char when[40];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "time", json_object_new_string(when));
-    json_object_object_add(o, "who", json_object_new_string(who));
-    json_object_object_add(o, "action", json_object_new_string(action));
-    json_object_object_add(o, "ok", json_object_new_boolean(err == NULL));
-    if (err)
-        json_object_object_add(o, "error", json_object_new_string(err->msg));
-    const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-    dprintf(fd, "%s\n", line);
-    json_object_put(o);
-    close(fd);
+    vm_event_log(st, name, who, action, err);
 }
 
 /* A JSON object body, or NULL (an empty body counts as {}). */
@@ -311,20 +285,7 @@ static enum MHD_Result metrics(struct MHD_Connection *c, struct vm_store *st)
 
 static enum MHD_Result read_log(struct MHD_Connection *c, struct vm_store *st, const char *name)
 {
-    char path[PATH_MAX];
-    vm_path(st, path, sizeof(path), name, SERVE_EVENTS_FILE);
-    json_object *arr = json_object_new_array();
-    FILE *f = fopen(path, "re");
-    if (f) {
-        char line[2048];
-        while (fgets(line, sizeof(line), f)) {
-            json_object *o = json_tokener_parse(line);
-            if (o)
-                json_object_array_add(arr, o);
-        }
-        fclose(f);
-    }
-    return send_json(c, MHD_HTTP_OK, arr);
+    return send_json(c, MHD_HTTP_OK, vm_event_read(st, name));
 }
 
 static bool is(const char *a, const char *b)

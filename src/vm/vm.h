@@ -105,6 +105,11 @@ struct vm_start_result {
  * forgotten); vm_start_fresh discards that state and boots instead. */
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *result,
               struct wirt_error *err);
+/* The VM's event log (vm_events.c): appends what `who` did and how it went
+ * (err NULL: it worked); reads every entry back, oldest first. */
+void vm_event_log(const struct vm_store *st, const char *name, const char *who, const char *action,
+                  const struct wirt_error *err);
+json_object *vm_event_read(const struct vm_store *st, const char *name);
 bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh,
                     struct vm_start_result *result, struct wirt_error *err);
 /* Stops a running VM: asks the guest to shut down (waiting up to

@@ -34,6 +34,7 @@
 #define VM_SUSPEND_STATE    "suspend.state" /* `wirt vm suspend`'s machine state */
 #define VM_SUSPEND_INFO     "suspend.json"  /* ...and the disks it goes with */
 #define VM_SNAPSHOT_DIR     "snapshots"     /* snapshots' machine states */
+#define VM_EVENTS           "events.log"    /* lifecycle actions (vm_events.c) */
 #define VM_AGENT_CHANNEL    "org.qemu.guest_agent.0"
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CONSOLELOG       "console.log"
@@ -257,6 +258,7 @@ int vm_cmd_move_disk(struct vm_store *st, int argc, char **argv);
 int vm_cmd_migrate(struct vm_store *st, int argc, char **argv);
 int vm_cmd_agent(struct vm_store *st, int argc, char **argv);
 int vm_cmd_suspend(struct vm_store *st, int argc, char **argv);
+int vm_cmd_log(struct vm_store *st, int argc, char **argv);
 /* Suspended state (vm_suspend.c): whether there is one; checking it
  * still matches the disks; forgetting it. */
 bool vm_is_suspended(const struct vm_store *st, const char *name);

@@ -23,6 +23,7 @@ static const struct vm_verb verbs[] = {
     {"info", vm_cmd_info, "info NAME [--json]"},
     {"start", vm_cmd_start,
      "start NAME [--console] [--fresh]  (a suspended VM resumes; --fresh boots)"},
+    {"log", vm_cmd_log, "log NAME [--json]     (lifecycle actions: when, who, what, how it went)"},
     {"suspend", vm_cmd_suspend, "suspend NAME          (saves the running VM and stops it)"},
     {"console", vm_cmd_console, "console NAME          (Ctrl-] detaches)"},
     {"stop", vm_cmd_stop, "stop NAME [--force] [--timeout SECONDS]"},
@@ -101,6 +102,19 @@ int vm_main(int argc, char **argv)
         if (!st)
             return vm_report(&err);
         int status = verbs[v].run(st, argc - i, argv + i);
+        /* Lifecycle verbs go to the VM's event log, with who ran them. */
+        static const char *const logged[] = {"start",    "stop",    "restart",   "suspend", "set",
+                                             "snapshot", "migrate", "move-disk", "template"};
+        for (size_t k = 0; k < ARRAY_SIZE(logged) && i + 1 < argc; k++)
+            if (!strcmp(verb, logged[k])) {
+                char who[64], action[96];
+                snprintf(who, sizeof(who), "cli:uid %ld", (long)getuid());
+                snprintf(action, sizeof(action), "%s%s%s", verb, i + 2 < argc ? " " : "",
+                         i + 2 < argc && !strcmp(verb, "snapshot") ? argv[i + 2] : "");
+                struct wirt_error failed = {.code = WIRT_ERR_FAILED};
+                snprintf(failed.msg, sizeof(failed.msg), "exit status %d", status);
+                vm_event_log(st, argv[i + 1], who, action, status ? &failed : NULL);
+            }
         vm_store_close(st);
         return status;
     }

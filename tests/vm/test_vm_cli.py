@@ -123,6 +123,21 @@ class StoreTest(unittest.TestCase):
         # No temporary files are left behind by atomic writes.
         self.assertEqual([f for f in os.listdir(self.s.vmdir("a")) if "tmp" in f], [])
 
+    def test_event_log(self):
+        self.s.ok("create", "ev", "--from", "debian")
+        self.s.ok("set", "ev", "cpus=2")
+        self.s.wirt("set", "ev", "cpus=lots")
+        self.s.ok("snapshot", "ev", "create", "s1")
+        out = self.s.ok("log", "ev").stdout.strip().split("\n")
+        self.assertEqual(len(out), 3, out)
+        self.assertRegex(out[0], r"^\d{4}-\d\d-\d\dT\S+Z\s+cli:uid \d+\s+set\s+ok$")
+        self.assertRegex(out[1], r"set\s+failed: exit status 2$")
+        self.assertRegex(out[2], r"snapshot create\s+ok$")
+        entries = json.loads(self.s.ok("log", "ev", "--json").stdout)
+        self.assertEqual([e["ok"] for e in entries], [True, False, True])
+        self.assertEqual(stat.S_IMODE(os.stat(self.s.path("ev", "events.log")).st_mode), 0o600)
+        one_error_line(self, self.s.wirt("log", "nope"), "nope")
+
     def test_set_bad_keys_and_values(self):
         self.mkvm("a")
         before = readf(self.s.path("a", "vm.json"))
