@@ -25,7 +25,7 @@ static const char run_usage[] =
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
     "                [--restore STATE] [--save-on-exit STATE]\n"
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
-    "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing on]\n"
+    "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing|--ksm on]\n"
     "                [--pin on]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
@@ -92,6 +92,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"memory-limit", required_argument, NULL, OPT_RESOURCE},
         {"memory-reservation", required_argument, NULL, OPT_RESOURCE},
         {"page-sharing", required_argument, NULL, OPT_RESOURCE},
+        {"ksm", required_argument, NULL, OPT_RESOURCE},
         {"pin", required_argument, NULL, OPT_RESOURCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

@@ -9,9 +9,9 @@
 #include "util/size.h"
 #include "vm/vm_int.h"
 
-static const char *const resource_keys[] = {"cpu-limit",    "cpu-weight",         "cpu-affinity",
-                                            "memory-limit", "memory-reservation", "page-sharing",
-                                            "pin"};
+static const char *const resource_keys[] = {
+    "cpu-limit",          "cpu-weight",   "cpu-affinity", "memory-limit",
+    "memory-reservation", "page-sharing", "pin",          "ksm"};
 
 static bool is_resource_key(const char *kv, size_t klen)
 {

@@ -36,10 +36,14 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
 {
     struct cgroup_limits *r = &res->cg;
     bool clear = !*value || !strcmp(value, "none");
+    /* "ksm" is the name hosts use for the same thing (issue 14 spells it so). */
+    const char *said = key;
+    if (!strcmp(key, "ksm"))
+        key = "page-sharing";
     if (!strcmp(key, "page-sharing") || !strcmp(key, "pin")) {
         bool on = !strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1");
         if (!on && !clear && strcmp(value, "off") && strcmp(value, "false") && strcmp(value, "0"))
-            return rfail(err, errlen, "%s '%.40s': on or off", key, value);
+            return rfail(err, errlen, "%s '%.40s': on or off", said, value);
         *(!strcmp(key, "pin") ? &res->pin : &res->page_sharing) = on;
         return true;
     }

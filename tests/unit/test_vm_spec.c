@@ -312,6 +312,14 @@ static void test_flag_text(void **state)
     assert_string_equal(err, "--cpus: '2x' is not a number from 1 to 8");
     assert_false(vm_spec_set_memory_text(&s, "lots", err, sizeof(err)));
     assert_string_equal(err, "--memory: 'lots' is not a size (examples: 512M, 2G)");
+    /* --ksm is another name for --page-sharing. */
+    assert_true(vm_spec_set_resource_text(&s, "ksm", "on", err, sizeof(err)));
+    assert_true(s.resources.page_sharing);
+    assert_true(vm_spec_set_resource_text(&s, "ksm", "off", err, sizeof(err)));
+    assert_false(s.resources.page_sharing);
+    assert_false(vm_spec_set_resource_text(&s, "ksm", "sometimes", err, sizeof(err)));
+    if (!strstr(err, "ksm 'sometimes': on or off") || strchr(err, '\n'))
+        fail_msg("ksm=sometimes: got '%s'", err);
     vm_spec_free(&s);
 }
 
