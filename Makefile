@@ -14,7 +14,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= $(O) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Isrc $(PKG_CFLAGS) $(SAN) -MMD -MP \
            -fno-strict-aliasing -pthread
-LDLIBS  += -lfdt $(PKG_LIBS) -lm -pthread $(SAN)
+LDLIBS  += -lfdt -lseccomp $(PKG_LIBS) -lm -pthread $(SAN)
 
 LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

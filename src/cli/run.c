@@ -26,7 +26,7 @@ static const char run_usage[] =
     "                [--restore STATE] [--save-on-exit STATE]\n"
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
     "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing|--ksm on]\n"
-    "                [--pin on]\n"
+    "                [--pin on] [--sandbox on]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
@@ -93,6 +93,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"memory-reservation", required_argument, NULL, OPT_RESOURCE},
         {"page-sharing", required_argument, NULL, OPT_RESOURCE},
         {"ksm", required_argument, NULL, OPT_RESOURCE},
+        {"sandbox", required_argument, NULL, OPT_RESOURCE},
         {"pin", required_argument, NULL, OPT_RESOURCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

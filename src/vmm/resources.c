@@ -28,7 +28,7 @@ static bool rfail(char *err, size_t errlen, const char *fmt, ...)
 
 bool vm_resources_empty(const struct vm_resources *r)
 {
-    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin;
+    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox;
 }
 
 bool vm_resources_set_text(struct vm_resources *res, const char *key, const char *value, char *err,
@@ -40,11 +40,13 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
     const char *said = key;
     if (!strcmp(key, "ksm"))
         key = "page-sharing";
-    if (!strcmp(key, "page-sharing") || !strcmp(key, "pin")) {
+    if (!strcmp(key, "page-sharing") || !strcmp(key, "pin") || !strcmp(key, "sandbox")) {
         bool on = !strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1");
         if (!on && !clear && strcmp(value, "off") && strcmp(value, "false") && strcmp(value, "0"))
             return rfail(err, errlen, "%s '%.40s': on or off", said, value);
-        *(!strcmp(key, "pin") ? &res->pin : &res->page_sharing) = on;
+        *(!strcmp(key, "pin")       ? &res->pin
+          : !strcmp(key, "sandbox") ? &res->sandbox
+                                    : &res->page_sharing) = on;
         return true;
     }
     uint64_t bytes = 0;
@@ -130,5 +132,7 @@ json_object *vm_resources_to_json(const struct vm_resources *res)
         json_object_object_add(out, "page-sharing", json_object_new_boolean(true));
     if (res->pin)
         json_object_object_add(out, "pin", json_object_new_boolean(true));
+    if (res->sandbox)
+        json_object_object_add(out, "sandbox", json_object_new_boolean(true));
     return out;
 }

@@ -13,6 +13,7 @@
 #include "host/cgroup.h"
 #include "host/console.h"
 #include "host/evloop.h"
+#include "host/sandbox.h"
 #include "machine/board.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -210,6 +211,9 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         json_object_put(j);
     }
     if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))
+        goto out;
+    /* Last: every file and socket is open, and the harts inherit it. */
+    if (spec->resources.sandbox && !sandbox_enter(err, errlen))
         goto out;
     status = board_run(b);
     if (spec->pidfile)
