@@ -215,6 +215,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     /* Last: every file and socket is open, and the harts inherit it. */
     if (spec->resources.sandbox && !sandbox_enter(err, errlen))
         goto out;
+    if (spec->resources.sandbox && getenv("WIRT_DEBUG_FORBIDDEN_SYSCALL"))
+        sandbox_selftest();
     status = board_run(b);
     if (spec->pidfile)
         unlink(spec->pidfile);

@@ -2,14 +2,18 @@
 """wirt run --sandbox on (src/host/sandbox.c): the VMM boots the default
 guest under a seccomp filter with no_new_privs (/proc/PID/status shows
 Seccomp: 2 and NoNewPrivs: 1), the guest works and powers off cleanly; a
-bad value is one line."""
+forbidden call kills it with one line; a bad value is one line."""
 import os
+import signal
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest"))
 import guestlib  # noqa: E402
+
+
+SYS_UNSHARE = {"x86_64": 272, "aarch64": 97, "riscv64": 97}
 
 
 def status(pid):
@@ -33,6 +37,17 @@ class SandboxTest(unittest.TestCase):
             g.sendline("echo sand$((40+2))box")
             g.expect("sand42box")
             self.assertEqual(g.poweroff(), 0)
+
+    def test_forbidden_call_kills(self):
+        """The debug hook makes one forbidden call (unshare) just after the
+        filter is loaded: SIGSYS kills the VMM with one line naming it."""
+        env = dict(os.environ, WIRT_DEBUG_FORBIDDEN_SYSCALL="1")
+        p = subprocess.run(guestlib.wirt_argv(extra=["--sandbox", "on"]), env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, -signal.SIGSYS, p.stderr[-500:])
+        self.assertIn("wirt: sandbox: forbidden system call %d, VMM killed" %
+                      SYS_UNSHARE.get(os.uname().machine, 272), p.stderr)
 
     def test_bad_value(self):
         p = subprocess.run([guestlib.wirt_bin(), "run", "--sandbox", "maybe"],
