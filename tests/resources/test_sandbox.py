@@ -38,6 +38,20 @@ class SandboxTest(unittest.TestCase):
             g.expect("sand42box")
             self.assertEqual(g.poweroff(), 0)
 
+    def test_cgroup_still_removed(self):
+        """Without capabilities the VMM still removes its own cgroup."""
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from test_cgroup import current, writable
+        if not writable():
+            self.skipTest("cgroup v1 controllers not writable here")
+        argv = guestlib.wirt_argv(extra=["--sandbox", "on", "--cpu-limit", "50%"])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            d = "%s/wirt-%d" % (current("cpu"), g.proc.pid)
+            self.assertTrue(os.path.isdir(d))
+            self.assertEqual(g.poweroff(), 0)
+        self.assertFalse(os.path.isdir(d))
+
     def test_forbidden_call_kills(self):
         """The debug hook makes one forbidden call (unshare) just after the
         filter is loaded: SIGSYS kills the VMM with one line naming it."""
