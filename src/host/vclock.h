@@ -39,7 +39,9 @@ static inline uint64_t vclock_mtime(const struct vclock *c)
 /* Sets the clock so that it reads `mtime` now (restore). */
 static inline void vclock_set(struct vclock *c, uint64_t mtime)
 {
-    __atomic_store_n(&c->offset_ns, (int64_t)host_monotonic_ns() - (int64_t)(mtime * NS_PER_TICK),
+    /* Unsigned arithmetic: it wraps instead of overflowing for any mtime
+     * (machine_load refuses absurd ones before they get here). */
+    __atomic_store_n(&c->offset_ns, (int64_t)(host_monotonic_ns() - mtime * NS_PER_TICK),
                      __ATOMIC_RELAXED);
 }
 

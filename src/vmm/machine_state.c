@@ -148,6 +148,11 @@ bool machine_load(struct board *b, const uint8_t *buf, size_t len, bool locked, 
     }
     uint32_t nharts = state_get_u32(&r), ndev = state_get_u32(&r);
     uint64_t mtime = state_get_u64(&r);
+    /* A guest clock past about 146 years of uptime is not one we saved. */
+    if (state_reader_ok(&r) && mtime > (UINT64_MAX / 4) / NS_PER_TICK) {
+        snprintf(err, errlen, "the guest clock in the state is out of range");
+        return false;
+    }
     if (!state_reader_ok(&r) || nharts != b->nharts || ndev != b->ndevices) {
         snprintf(err, errlen,
                  "the source has %u harts and %u devices, this machine %u and %u: start it with "
