@@ -26,7 +26,7 @@ static const char run_usage[] =
     "                [--restore STATE] [--save-on-exit STATE]\n"
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
     "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing|--ksm on]\n"
-    "                [--pin on] [--sandbox on]\n"
+    "                [--cpu-reservation PCT%] [--pin on] [--sandbox on]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
@@ -88,6 +88,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"channel", required_argument, NULL, OPT_CHANNEL},
         {"cpu-limit", required_argument, NULL, OPT_RESOURCE},
         {"cpu-weight", required_argument, NULL, OPT_RESOURCE},
+        {"cpu-reservation", required_argument, NULL, OPT_RESOURCE},
         {"cpu-affinity", required_argument, NULL, OPT_RESOURCE},
         {"memory-limit", required_argument, NULL, OPT_RESOURCE},
         {"memory-reservation", required_argument, NULL, OPT_RESOURCE},

@@ -24,8 +24,8 @@ struct vm_cgroup {
 
 bool cgroup_limits_empty(const struct cgroup_limits *l)
 {
-    return !l->cpu_limit_pct && !l->cpu_weight && !l->cpu_affinity[0] && !l->memory_limit &&
-           !l->memory_reservation;
+    return !l->cpu_limit_pct && !l->cpu_weight && !l->cpu_reservation_pct && !l->cpu_affinity[0] &&
+           !l->memory_limit && !l->memory_reservation;
 }
 
 bool cgroup_parse_cpu_limit(const char *text, unsigned *pct, char *err, size_t errlen)
@@ -177,7 +177,7 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
 bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
 {
     char v[64];
-    if (l->cpu_limit_pct || l->cpu_weight || cg->dir[C_CPU][0]) {
+    if (l->cpu_limit_pct || l->cpu_weight || l->cpu_reservation_pct || cg->dir[C_CPU][0]) {
         if (!make_group(cg, C_CPU, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%d", CFS_PERIOD);
@@ -189,6 +189,12 @@ bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
             return false;
         /* v1 shares: 1024 is the default weight of 100. */
         unsigned w = l->cpu_weight ? l->cpu_weight : 100;
+        /* v1 has no CPU floor: a reservation raises the weight instead, so
+         * that under contention the group gets its reserved share against
+         * up to ten default-weight siblings (r% of a CPU ~ weight 10*r).
+         * Admission control (wirt vm start) keeps the sum within the host. */
+        if (w < l->cpu_reservation_pct * 10)
+            w = l->cpu_reservation_pct * 10 > 10000 ? 10000 : l->cpu_reservation_pct * 10;
         snprintf(v, sizeof(v), "%u", w * 1024 / 100 < 2 ? 2 : w * 1024 / 100);
         if (!write_file(cg->dir[C_CPU], "cpu.shares", v, err, errlen))
             return false;

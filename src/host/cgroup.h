@@ -18,11 +18,12 @@
 #include <stdint.h>
 
 struct cgroup_limits {
-    unsigned cpu_limit_pct;      /* 150 = 1.5 host CPUs; 0 = none */
-    unsigned cpu_weight;         /* 1..10000, 100 = the default share; 0 = default */
-    char cpu_affinity[64];       /* "0-1,3"; "" = any */
-    uint64_t memory_limit;       /* bytes; 0 = none */
-    uint64_t memory_reservation; /* bytes kept under pressure (soft limit); 0 = none */
+    unsigned cpu_limit_pct;       /* 150 = 1.5 host CPUs; 0 = none */
+    unsigned cpu_weight;          /* 1..10000, 100 = the default share; 0 = default */
+    unsigned cpu_reservation_pct; /* guaranteed share (admission control), 100 = 1 CPU */
+    char cpu_affinity[64];        /* "0-1,3"; "" = any */
+    uint64_t memory_limit;        /* bytes; 0 = none */
+    uint64_t memory_reservation;  /* bytes kept under pressure (soft limit); 0 = none */
 };
 
 struct vm_cgroup;

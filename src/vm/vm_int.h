@@ -100,6 +100,12 @@ struct vm_summary {
  * returns false, for `return vm_fail(err, ...)`. */
 bool vm_fail(struct wirt_error *err, int code, const char *fmt, ...) PRINTF_FMT(3, 4);
 
+/* Admission control: false (WIRT_ERR_STATE, one line) when want's
+ * cpu-reservation or memory-reservation, added to those of the other
+ * running VMs, exceeds the host's CPUs or memory. */
+bool vm_admit(struct vm_store *st, const char *name, const struct cgroup_limits *want,
+              struct wirt_error *e);
+
 /* For the verb wrappers only: */
 /* "wirt vm: <message>" on stderr, exit 1. */
 NORETURN void vm_die(const char *fmt, ...) PRINTF_FMT(1, 2);

@@ -9,9 +9,9 @@
 #include "util/size.h"
 #include "vm/vm_int.h"
 
-static const char *const resource_keys[] = {
-    "cpu-limit",          "cpu-weight",   "cpu-affinity", "memory-limit",
-    "memory-reservation", "page-sharing", "pin",          "ksm"};
+static const char *const resource_keys[] = {"cpu-limit",    "cpu-weight",   "cpu-reservation",
+                                            "cpu-affinity", "memory-limit", "memory-reservation",
+                                            "page-sharing", "pin",          "ksm"};
 
 static bool is_resource_key(const char *kv, size_t klen)
 {
@@ -60,7 +60,8 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
         if (!eq || !is_resource_key(settings[i], (size_t)(eq - settings[i]))) {
             json_object_put(args);
             return vm_fail(e, WIRT_ERR_BUSY,
-                           "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-affinity, "
+                           "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-reservation, "
+                           "cpu-affinity, "
                            "memory-limit, memory-reservation, page-sharing, pin and balloon "
                            "change while it runs",
                            name);
@@ -76,6 +77,11 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
     if (!json_object_object_length(args)) {
         json_object_put(args);
         return true; /* only the balloon changed: nothing to keep in vm.json */
+    }
+    /* A reservation raised on a running VM is admitted like one at start. */
+    if (!vm_admit(st, name, &cfg.resources.cg, e)) {
+        json_object_put(args);
+        return false;
     }
     json_object *r = vm_control_args(st, name, "set-resources", args, 5000, err, sizeof(err)), *x,
                 *d;
@@ -148,7 +154,8 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
-                           "cpu-limit, cpu-weight, cpu-affinity, memory-limit, memory-reservation, "
+                           "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
+                           "memory-reservation, "
                            "page-sharing)",
                            (int)klen, kv[i]);
         }
@@ -211,7 +218,7 @@ int vm_cmd_set(struct vm_store *st, int argc, char **argv)
 {
     if (argc < 3 || argv[1][0] == '-')
         vm_usage("set: usage: wirt vm set NAME KEY=VALUE... (keys: memory, cpus, append, net, "
-                 "disk-size, cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
+                 "disk-size, cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                  "memory-reservation)");
     struct wirt_error e;
     if (!vm_set(st, argv[1], argv + 2, (size_t)(argc - 2), &e))

@@ -79,6 +79,50 @@ static int open_vmm_log(const struct vm_store *st, const char *name, struct wirt
     return fd;
 }
 
+static uint64_t host_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+}
+
+bool vm_admit(struct vm_store *st, const char *name, const struct cgroup_limits *want,
+              struct wirt_error *e)
+{
+    if (!want->cpu_reservation_pct && !want->memory_reservation)
+        return true;
+    struct vm_summary *all;
+    size_t n;
+    if (!vm_list(st, &all, &n, e))
+        return false;
+    /* What the other running VMs hold; their reservations are honoured
+     * first, like VMware's admission control. */
+    uint64_t cpu = 0, mem = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct vm_summary *v = &all[i];
+        if (!v->config_ok || !strcmp(v->name, name) ||
+            (v->rt.state != VM_RUNNING && v->rt.state != VM_PAUSED))
+            continue;
+        cpu += v->cfg.resources.cg.cpu_reservation_pct;
+        mem += v->cfg.resources.cg.memory_reservation;
+    }
+    free(all);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t cpu_cap = (uint64_t)(ncpu > 0 ? ncpu : 1) * 100, mem_cap = host_memory();
+    if (want->cpu_reservation_pct && cpu + want->cpu_reservation_pct > cpu_cap)
+        return vm_fail(e, WIRT_ERR_STATE,
+                       "cannot start '%s': cpu-reservation %u%% with %llu%% already reserved by "
+                       "running VMs exceeds the host's %llu%% (%ld CPUs)",
+                       name, want->cpu_reservation_pct, (unsigned long long)cpu,
+                       (unsigned long long)cpu_cap, ncpu);
+    if (want->memory_reservation && mem_cap && mem + want->memory_reservation > mem_cap)
+        return vm_fail(e, WIRT_ERR_STATE,
+                       "cannot start '%s': memory-reservation %llu MiB with %llu MiB already "
+                       "reserved by running VMs exceeds the host's %llu MiB",
+                       name, (unsigned long long)(want->memory_reservation >> 20),
+                       (unsigned long long)(mem >> 20), (unsigned long long)(mem_cap >> 20));
+    return true;
+}
+
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res,
               struct wirt_error *e)
 {
@@ -118,7 +162,8 @@ bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    bool ok = (!cfg.kernel[0] || need_file(st, name, "kernel", cfg.kernel, e)) &&
+    bool ok = vm_admit(st, name, &cfg.resources.cg, e) &&
+              (!cfg.kernel[0] || need_file(st, name, "kernel", cfg.kernel, e)) &&
               (!cfg.initrd[0] || need_file(st, name, "initrd", cfg.initrd, e)) &&
               (!cfg.bios[0] || need_file(st, name, "firmware", cfg.bios, e));
     for (unsigned i = 0; ok && i < cfg.ndisks; i++)

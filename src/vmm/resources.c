@@ -54,6 +54,13 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
         r->cpu_limit_pct = 0;
         return clear || cgroup_parse_cpu_limit(value, &r->cpu_limit_pct, err, errlen);
     }
+    if (!strcmp(key, "cpu-reservation")) {
+        r->cpu_reservation_pct = 0;
+        char why[128];
+        if (!clear && !cgroup_parse_cpu_limit(value, &r->cpu_reservation_pct, why, sizeof(why)))
+            return rfail(err, errlen, "cpu-reservation%s", why + strlen("cpu-limit"));
+        return true;
+    }
     if (!strcmp(key, "cpu-weight")) {
         char *end;
         long w = clear ? 0 : strtol(value, &end, 10);
@@ -120,6 +127,11 @@ json_object *vm_resources_to_json(const struct vm_resources *res)
     }
     if (r->cpu_weight)
         json_object_object_add(out, "cpu-weight", json_object_new_int((int)r->cpu_weight));
+    if (r->cpu_reservation_pct) {
+        char pct[16];
+        snprintf(pct, sizeof(pct), "%u%%", r->cpu_reservation_pct);
+        json_object_object_add(out, "cpu-reservation", json_object_new_string(pct));
+    }
     if (r->cpu_affinity[0])
         json_object_object_add(out, "cpu-affinity", json_object_new_string(r->cpu_affinity));
     if (r->memory_limit)

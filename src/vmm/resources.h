@@ -21,7 +21,7 @@ struct vm_resources {
 
 bool vm_resources_empty(const struct vm_resources *r);
 
-/* key is cpu-limit, cpu-weight, cpu-affinity, memory-limit,
+/* key is cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit,
  * memory-reservation or page-sharing (on|off); "" or "none" clears it.  false with one line in err
  * naming the key, or with err empty for a key that is not one of them. */
 bool vm_resources_set_text(struct vm_resources *r, const char *key, const char *value, char *err,

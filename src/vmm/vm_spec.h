@@ -114,7 +114,7 @@ bool vm_spec_add_disk_text(struct vm_spec *s, const char *text, const char *labe
 bool vm_spec_add_nic_text(struct vm_spec *s, const char *text, const char *label, char *err,
                           size_t errlen);
 /* One resource setting from text (`--cpu-limit 150%`, vm.json, `wirt vm
- * set`): key is cpu-limit, cpu-weight, cpu-affinity, memory-limit or
+ * set`): key is cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit or
  * memory-reservation; "" or "none" clears it.  false with one line in err
  * naming the key; false with err empty for a key that is not one of them. */
 bool vm_spec_set_resource_text(struct vm_spec *s, const char *key, const char *value, char *err,

@@ -113,6 +113,56 @@ class CgroupTest(unittest.TestCase):
         finally:
             s.close()
 
+    def test_cpu_reservation_and_admission_control(self):
+        """cpu-reservation raises the group's weight (v1 has no CPU floor)
+        and is admitted against the host: start refuses, with one line,
+        when the running VMs' reservations plus this one exceed the host's
+        CPUs (or memory-reservation its memory); a raise on a running VM
+        is refused the same way."""
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+        from vmlib import Store
+        ncpu = os.cpu_count()
+        s = Store()
+        try:
+            s.ok("create", "ra", "--from", "debian")
+            s.ok("create", "rb", "--from", "debian")
+            s.ok("set", "ra", "cpu-reservation=%d%%" % (ncpu * 100 - 50))
+            with open(s.path("ra", "vm.json")) as f:
+                self.assertEqual(json.load(f)["resources"],
+                                 {"cpu-reservation": "%d%%" % (ncpu * 100 - 50)})
+            s.ok("set", "rb", "cpu-reservation=100%")
+            s.ok("start", "ra")
+            pid = s.vmm_pids("ra")[0]
+            w = min(10000, (ncpu * 100 - 50) * 10)
+            self.assertEqual(read("%s/wirt-%d/cpu.shares" % (current("cpu"), pid)),
+                             str(w * 1024 // 100))
+            p = s.wirt("start", "rb")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(p.stderr.strip().count("\n"), 0, p.stderr)
+            self.assertIn("cpu-reservation 100%% with %d%% already reserved" % (ncpu * 100 - 50),
+                          p.stderr)
+            self.assertIn("exceeds the host's %d%%" % (ncpu * 100), p.stderr)
+            self.assertEqual(s.vmm_pids("rb"), [])
+            # Within what is left it starts; then raising it is refused.
+            s.ok("set", "rb", "cpu-reservation=50%")
+            s.ok("start", "rb")
+            p = s.wirt("set", "rb", "cpu-reservation=60%")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("exceeds the host's", p.stderr)
+            with open(s.path("rb", "vm.json")) as f:
+                self.assertEqual(json.load(f)["resources"]["cpu-reservation"], "50%")
+            s.ok("stop", "rb", "--force")
+            # Memory: more than the host has is refused at start.
+            s.ok("set", "rb", "cpu-reservation=none", "memory-reservation=%d" %
+                 (os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") + (1 << 30)))
+            p = s.wirt("start", "rb")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("memory-reservation", p.stderr)
+            self.assertIn("exceeds the host's", p.stderr)
+            s.ok("stop", "ra", "--force")
+        finally:
+            s.close()
+
     def test_page_sharing(self):
         """--page-sharing on offers guest RAM to KSM (madvise MERGEABLE: the
         mapping's VmFlags show "mg"); set-resources withdraws it.  Whether
@@ -170,6 +220,7 @@ class CgroupTest(unittest.TestCase):
         for flag, value, needle in (("--cpu-limit", "lots", "--cpu-limit 'lots'"),
                                     ("--cpu-limit", "0%", "--cpu-limit"),
                                     ("--cpu-weight", "20000", "--cpu-weight"),
+                                    ("--cpu-reservation", "-5", "--cpu-reservation '-5'"),
                                     ("--cpu-affinity", "a-b", "--cpu-affinity"),
                                     ("--memory-limit", "1K", "--memory-limit"),
                                     ("--memory-limit", "300M", "memory-limit")):

@@ -190,6 +190,8 @@ static void test_bad_fields(void **state)
         {"{\"version\": 1, \"resources\": {\"cpu-quota\": 50}}",
          "resources: unknown key \"cpu-quota\""},
         {"{\"version\": 1, \"resources\": {\"cpu-limit\": \"-5%\"}}", "resources.cpu-limit"},
+        {"{\"version\": 1, \"resources\": {\"cpu-reservation\": \"lots\"}}",
+         "resources.cpu-reservation 'lots'"},
         {"{\"version\": 1, \"resources\": {\"memory-limit\": [1]}}",
          "must be a string, a number or true/false"},
         {"{\"version\": 1, \"resources\": {\"memory-limit\": true}}", "a size of at least 16M"},
