@@ -31,8 +31,8 @@ static inline void vclock_init(struct vclock *c)
 
 static inline uint64_t vclock_mtime(const struct vclock *c)
 {
-    return (uint64_t)((int64_t)host_monotonic_ns() -
-                      __atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED)) /
+    /* Unsigned: a clock restored from a hostile state wraps, never overflows. */
+    return (host_monotonic_ns() - (uint64_t)__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED)) /
            NS_PER_TICK;
 }
 
@@ -50,8 +50,7 @@ static inline uint64_t vclock_deadline_ns(const struct vclock *c, uint64_t mtime
 {
     if (mtime > (UINT64_MAX / 2) / NS_PER_TICK)
         return UINT64_MAX;
-    return (uint64_t)(__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED) +
-                      (int64_t)(mtime * NS_PER_TICK));
+    return (uint64_t)__atomic_load_n(&c->offset_ns, __ATOMIC_RELAXED) + mtime * NS_PER_TICK;
 }
 
 #endif
