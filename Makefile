@@ -7,21 +7,21 @@ BUILD   ?= build
 O       ?= -O2
 WERROR  ?= $(if $(CI),-Werror,)
 SAN     ?=
-PKGS    := slirp glib-2.0 json-c zlib libzstd libmicrohttpd libcrypto
+PKGS    := slirp glib-2.0 json-c zlib libzstd libmicrohttpd libcrypto nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?= $(O) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Isrc $(PKG_CFLAGS) $(SAN) -MMD -MP \
            -fno-strict-aliasing -pthread
-LDLIBS  += -lfdt -lseccomp $(PKG_LIBS) -lm -pthread $(SAN)
+LDLIBS  += -lfdt -lseccomp -lwslay $(PKG_LIBS) -lm -pthread $(SAN)
 
 LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests/unit tests/dev tests/block -name 'test_*.c' 2>/dev/null | sort)
 TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all test unit-tests asan tsan run clean format fetch-guest bench
+.PHONY: all test unit-tests asan tsan run clean format fetch-guest bench web
 all: $(BUILD)/wirt
 
 $(BUILD)/obj/%.o: %.c
@@ -53,7 +53,13 @@ tsan:
 	$(MAKE) BUILD=build-tsan O=-O1 SAN="-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" unit-tests
 
 # Everything the README's test command runs; prints "N passed, N failed".
-test: all unit-tests isa-tests
+# The web UI of `wirt serve` (our files plus xterm.js/noVNC pinned in
+# web/package-lock.json, from the npm registry).
+web: $(BUILD)/web/index.html
+$(BUILD)/web/index.html: $(wildcard web/*.html web/*.js web/*.css) web/package-lock.json tools/build-web.sh
+	tools/build-web.sh $(BUILD)
+
+test: all web unit-tests isa-tests
 	python3 tests/run_tests.py
 
 run:

@@ -10,6 +10,7 @@
  * again through the pid files and control sockets in the VM directories.
  */
 #include "serve/serve.h"
+#include "serve/serve_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,12 +40,6 @@
 #define SERVE_MAX_CONNS  512
 #define SERVE_TIMEOUT_S  15 /* idle connections (slowloris) are dropped */
 #define SERVE_TOKEN_FILE "serve.token"
-
-struct serve {
-    char store[PATH_MAX];
-    bool tcp;       /* requests need the bearer token */
-    char token[65]; /* hex */
-};
 
 /* Per-request state: the body, bounded by SERVE_MAX_BODY. */
 struct request {
@@ -87,7 +82,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
     return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+enum MHD_Result serve_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -115,9 +110,9 @@ static unsigned status_of(const struct wirt_error *e)
     }
 }
 
-static enum MHD_Result send_wirt_error(struct MHD_Connection *c, const struct wirt_error *e)
+enum MHD_Result serve_send_wirt_error(struct MHD_Connection *c, const struct wirt_error *e)
 {
-    return send_error(c, status_of(e), "%s", e->msg);
+    return serve_send_error(c, status_of(e), "%s", e->msg);
 }
 
 static enum MHD_Result send_ok(struct MHD_Connection *c, unsigned status)
@@ -230,13 +225,13 @@ static enum MHD_Result metrics(struct MHD_Connection *c, struct vm_store *st)
     size_t n = 0;
     struct wirt_error e = {0};
     if (!vm_list(st, &list, &n, &e))
-        return send_wirt_error(c, &e);
+        return serve_send_wirt_error(c, &e);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     if (!out) {
         free(list);
-        return send_error(c, 500, "out of memory");
+        return serve_send_error(c, 500, "out of memory");
     }
     fputs("# HELP wirt_vm_running 1 if the VM's VMM runs.\n# TYPE wirt_vm_running gauge\n", out);
     for (size_t i = 0; i < n; i++)
@@ -304,7 +299,7 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
         if (np == 4 || len >= sizeof(parts[0]))
-            return send_error(c, 404, "no such resource: /api/v1/%.100s", path);
+            return serve_send_error(c, 404, "no such resource: /api/v1/%.100s", path);
         memcpy(parts[np], p, len);
         parts[np++][len] = '\0';
         p += len + (slash != NULL);
@@ -313,27 +308,28 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         struct wirt_error e = {0};
         struct vm_store *st = vm_store_open(sv->store, false, &e);
         if (!st)
-            return send_wirt_error(c, &e);
+            return serve_send_wirt_error(c, &e);
         enum MHD_Result r = metrics(c, st);
         vm_store_close(st);
         return r;
     }
     if (np == 0 || !is(parts[0], "vms"))
-        return send_error(c, 404, "no such resource: /api/v1/%.100s", path);
+        return serve_send_error(c, 404, "no such resource: /api/v1/%.100s", path);
     if (np >= 2 && !vm_name_valid(parts[1]))
-        return send_error(c, 400, "bad VM name '%.70s' (letters, digits, '-', '_', '.')", parts[1]);
+        return serve_send_error(c, 400, "bad VM name '%.70s' (letters, digits, '-', '_', '.')",
+                                parts[1]);
 
     bool bad = false;
     json_object *body = parse_body(rq, &bad);
     if (bad)
-        return send_error(c, 400, "the request body is not a JSON object");
+        return serve_send_error(c, 400, "the request body is not a JSON object");
 
     struct wirt_error e = {0};
     bool creates = np == 1 || (np == 3 && is(parts[2], "clone"));
     struct vm_store *st = vm_store_open(sv->store, creates, &e);
     if (!st) {
         json_object_put(body);
-        return send_wirt_error(c, &e);
+        return serve_send_wirt_error(c, &e);
     }
     enum MHD_Result ret;
     const char *name = np >= 2 ? parts[1] : NULL;
@@ -346,7 +342,7 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         size_t n = 0;
         logged = false;
         if (!vm_list(st, &list, &n, &e)) {
-            ret = send_wirt_error(c, &e);
+            ret = serve_send_wirt_error(c, &e);
         } else {
             json_object *arr = json_object_new_array();
             for (size_t i = 0; i < n; i++)
@@ -360,16 +356,16 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         bool have;
         json_object *v;
         if (!vname || !vm_name_valid(vname)) {
-            ret = send_error(c, 400, "\"name\": a valid VM name is required");
+            ret = serve_send_error(c, 400, "\"name\": a valid VM name is required");
             logged = false;
         } else if (!get_size(body, "memory", &o.memory, &have) ||
                    !get_size(body, "disk-size", &o.disk_size, &have)) {
-            ret = send_error(c, 400, "\"memory\"/\"disk-size\": a size like 512M or bytes");
+            ret = serve_send_error(c, 400, "\"memory\"/\"disk-size\": a size like 512M or bytes");
             logged = false;
         } else if (json_object_object_get_ex(body, "cpus", &v) &&
                    (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
                     json_object_get_int(v) > 64)) {
-            ret = send_error(c, 400, "\"cpus\": an integer from 1 to 64");
+            ret = serve_send_error(c, 400, "\"cpus\": an integer from 1 to 64");
             logged = false;
         } else {
             if (v && json_object_is_type(v, json_type_int))
@@ -379,19 +375,19 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
             name = vname;
             snprintf(action, sizeof(action), "create from %.64s", o.from);
             ok = vm_create(st, vname, &o, &e);
-            ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
+            ret = ok ? send_ok(c, 201) : serve_send_wirt_error(c, &e);
         }
     } else if (np == 2 && is(method, "GET")) {
         struct vm_config cfg;
         struct vm_runtime rt;
         logged = false;
         json_object *info = vm_info(st, name, &cfg, &rt, &e);
-        ret = info ? send_json(c, 200, info) : send_wirt_error(c, &e);
+        ret = info ? send_json(c, 200, info) : serve_send_wirt_error(c, &e);
     } else if (np == 2 && is(method, "DELETE")) {
         snprintf(action, sizeof(action), "delete");
         ok = vm_delete(st, name, &e);
         logged = false; /* the directory, and its log, are gone */
-        ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+        ret = ok ? send_ok(c, 200) : serve_send_wirt_error(c, &e);
     } else if (np == 2 && (is(method, "PATCH") || is(method, "POST"))) {
         /* Settings as `wirt vm set` takes them: {"memory": "1G", "cpus": 2}. */
         char *settings[16];
@@ -412,7 +408,8 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
             n++;
         }
         if (badval || n == 0) {
-            ret = send_error(c, 400, "the body must map up to 16 settings to strings or numbers");
+            ret = serve_send_error(c, 400,
+                                   "the body must map up to 16 settings to strings or numbers");
             logged = false;
         } else {
             snprintf(action, sizeof(action), "set");
@@ -421,20 +418,20 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
                 snprintf(action + l, sizeof(action) - l, " %.40s", settings[i]);
             }
             ok = vm_set(st, name, settings, n, &e);
-            ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+            ret = ok ? send_ok(c, 200) : serve_send_wirt_error(c, &e);
         }
         for (size_t i = 0; i < n; i++)
             free(settings[i]);
     } else if (np == 3 && is(method, "GET") && is(verb, "log")) {
         logged = false;
-        ret = vm_require(st, name, &e) ? read_log(c, st, name) : send_wirt_error(c, &e);
+        ret = vm_require(st, name, &e) ? read_log(c, st, name) : serve_send_wirt_error(c, &e);
     } else if (np == 3 && is(method, "GET") && is(verb, "snapshots")) {
         logged = false;
         struct vm_config cfg;
         struct vm_runtime rt;
         json_object *info = vm_info(st, name, &cfg, &rt, &e);
         if (!info) {
-            ret = send_wirt_error(c, &e);
+            ret = serve_send_wirt_error(c, &e);
         } else {
             /* Every disk carries the same snapshots (vm_snapshot does them
              * all); the first disk's list is the VM's. */
@@ -450,23 +447,23 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
     } else if (np == 3 && is(method, "POST") && is(verb, "snapshots")) {
         const char *snap = get_str(body, "name");
         if (!snap || !vm_file_name_valid(snap)) {
-            ret = send_error(c, 400, "\"name\": a snapshot name is required");
+            ret = serve_send_error(c, 400, "\"name\": a snapshot name is required");
             logged = false;
         } else {
             snprintf(action, sizeof(action), "snapshot create %.64s", snap);
             ok = vm_snapshot(st, name, "create", snap, &e);
-            ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
+            ret = ok ? send_ok(c, 201) : serve_send_wirt_error(c, &e);
         }
     } else if (np == 4 && is(verb, "snapshots") && (is(method, "DELETE") || is(method, "POST"))) {
         const char *snap = parts[3];
         const char *op = is(method, "DELETE") ? "delete" : "revert";
         if (!vm_file_name_valid(snap)) {
-            ret = send_error(c, 400, "bad snapshot name");
+            ret = serve_send_error(c, 400, "bad snapshot name");
             logged = false;
         } else {
             snprintf(action, sizeof(action), "snapshot %s %.64s", op, snap);
             ok = vm_snapshot(st, name, op, snap, &e);
-            ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+            ret = ok ? send_ok(c, 200) : serve_send_wirt_error(c, &e);
         }
     } else if (np == 3 && is(method, "POST") &&
                (is(verb, "start") || is(verb, "stop") || is(verb, "restart"))) {
@@ -477,7 +474,7 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         if (tgiven)
             timeout = json_object_get_int(v);
         if (timeout < 1 || timeout > 3600) {
-            ret = send_error(c, 400, "\"timeout\": seconds from 1 to 3600");
+            ret = serve_send_error(c, 400, "\"timeout\": seconds from 1 to 3600");
             logged = false;
         } else {
             snprintf(action, sizeof(action), "%s%s", verb, force ? " (force)" : "");
@@ -489,7 +486,7 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
             if (ok && !is(verb, "stop"))
                 ok = vm_start(st, name, &str, &e);
             if (!ok) {
-                ret = send_wirt_error(c, &e);
+                ret = serve_send_wirt_error(c, &e);
             } else {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "ok", json_object_new_boolean(true));
@@ -503,42 +500,26 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         json_object *v;
         bool linked = json_object_object_get_ex(body, "linked", &v) && json_object_get_boolean(v);
         if (!dst || !vm_name_valid(dst)) {
-            ret = send_error(c, 400, "\"name\": a valid name for the clone is required");
+            ret = serve_send_error(c, 400, "\"name\": a valid name for the clone is required");
             logged = false;
         } else {
             snprintf(action, sizeof(action), "clone to %.64s%s", dst, linked ? " (linked)" : "");
             ok = vm_clone(st, name, dst, linked, &e);
-            ret = ok ? send_ok(c, 201) : send_wirt_error(c, &e);
+            ret = ok ? send_ok(c, 201) : serve_send_wirt_error(c, &e);
         }
     } else if (np == 3 && is(method, "POST") && is(verb, "template")) {
         snprintf(action, sizeof(action), "template");
         ok = vm_make_template(st, name, &e);
-        ret = ok ? send_ok(c, 200) : send_wirt_error(c, &e);
+        ret = ok ? send_ok(c, 200) : serve_send_wirt_error(c, &e);
     } else {
         logged = false;
-        ret = send_error(c, 404, "no such resource: %s /api/v1/%.100s", method, path);
+        ret = serve_send_error(c, 404, "no such resource: %s /api/v1/%.100s", method, path);
     }
     if (logged && name)
         log_event(st, name, who, action, ok ? NULL : &e);
     vm_store_close(st);
     json_object_put(body);
     return ret;
-}
-
-static bool token_ok(const struct serve *sv, struct MHD_Connection *c)
-{
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7))
-        return false;
-    h += 7;
-    /* Constant time in the token's length: no timing oracle. */
-    size_t n = strlen(sv->token);
-    if (strlen(h) != n)
-        return false;
-    unsigned char diff = 0;
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)(h[i] ^ sv->token[i]);
-    return diff == 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -570,7 +551,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *data_size = 0;
         return MHD_YES;
     }
-    if (sv->tcp && !token_ok(sv, c)) {
+    if (serve_web_handles(url))
+        return serve_web(sv, c, method, url, rq->body, rq->len);
+    enum serve_auth auth = serve_web_auth(sv, c);
+    if (auth == SERVE_AUTH_NONE) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "error",
                                json_object_new_string("a bearer token is required (Authorization: "
@@ -587,12 +571,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         MHD_destroy_response(r);
         return ret;
     }
+    const char *why = NULL;
+    if (auth == SERVE_AUTH_COOKIE && !serve_web_same_origin(c, method, &why))
+        return serve_send_error(c, 403, "%s", why);
     if (rq->too_big)
-        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request body exceeds %d bytes",
-                          SERVE_MAX_BODY);
-    if (!strncmp(url, "/api/v1/", 8))
-        return api(sv, c, method, url + 8, rq, sv->tcp ? "api-token" : "api-unix");
-    return send_error(c, 404, "no such resource: %.100s", url);
+        return serve_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request body exceeds %d bytes",
+                                SERVE_MAX_BODY);
+    if (!strncmp(url, "/api/v1/", 8)) {
+        const char *who = auth == SERVE_AUTH_COOKIE   ? "api-browser"
+                          : auth == SERVE_AUTH_BEARER ? "api-token"
+                                                      : "api-unix";
+        char name[VM_NAME_MAX + 1];
+        int end = 0;
+        if (!strcmp(method, "GET") && serve_ws_is_upgrade(c) &&
+            sscanf(url + 8, "vms/%64[^/]/console%n", name, &end) == 1 && url[8 + end] == '\0') {
+            if (!vm_name_valid(name))
+                return serve_send_error(c, 400, "bad VM name '%.70s'", name);
+            return serve_ws_console(sv, c, name);
+        }
+        return api(sv, c, method, url + 8, rq, who);
+    }
+    return serve_send_error(c, 404, "no such resource: %.100s", url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -658,16 +657,17 @@ static bool load_token(struct serve *sv)
 
 static const char usage[] =
     "usage: wirt serve [--store DIR] [--socket PATH | --listen ADDR:PORT\n"
-    "                  [--tls-cert FILE --tls-key FILE]]\n"
+    "                  [--tls-cert FILE --tls-key FILE]] [--web DIR]\n"
     "Serves the REST API of docs/api.md.  Default: the owner-only Unix socket\n"
     "STORE/serve.sock.  On TCP every request needs the bearer token in\n"
-    "STORE/serve.token; any address but loopback also needs TLS.\n";
+    "STORE/serve.token; any address but loopback also needs TLS.  On TCP\n"
+    "the web UI is at http(s)://ADDR:PORT/ (built by `make web`).\n";
 
 int serve_main(int argc, char **argv)
 {
     struct serve sv = {0};
     const char *store = getenv("WIRT_STORE");
-    const char *sock = NULL, *listen_at = NULL, *cert = NULL, *key = NULL;
+    const char *sock = NULL, *listen_at = NULL, *cert = NULL, *key = NULL, *web = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -686,6 +686,8 @@ int serve_main(int argc, char **argv)
             cert = argv[++i];
         else if (!strcmp(a, "--tls-key"))
             key = argv[++i];
+        else if (!strcmp(a, "--web"))
+            web = argv[++i];
         else
             usage_exit("%s: unknown option (see wirt serve --help)", a);
     }
@@ -704,7 +706,8 @@ int serve_main(int argc, char **argv)
     if (cert && !listen_at)
         usage_exit("--tls-cert: TLS is for --listen");
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    serve_web_locate(&sv, web);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     int lfd = -1;
     struct sockaddr_in sin = {.sin_family = AF_INET};
     char *cert_pem = NULL, *key_pem = NULL;
@@ -731,6 +734,7 @@ int serve_main(int argc, char **argv)
             if (!cert_pem || !key_pem)
                 usage_exit("%s: cannot read", !cert_pem ? cert : key);
             flags |= MHD_USE_TLS;
+            sv.tls = true;
         }
         sv.tcp = true;
         if (!load_token(&sv))
@@ -769,11 +773,19 @@ int serve_main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "wirt serve: serving %s on %s\n", sv.store, listen_at ? listen_at : sockpath);
+    if (listen_at && sv.web_dir[0])
+        /* The token rides in the fragment, which never leaves the browser;
+         * the page trades it for a cookie and forgets it. */
+        fprintf(stderr, "wirt serve: web UI: %s://%s/#token=%s\n", sv.tls ? "https" : "http",
+                listen_at, sv.token);
+    else if (listen_at)
+        fprintf(stderr, "wirt serve: no web UI (run `make web`, or give --web DIR)\n");
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     while (!stop_requested)
         pause();
+    serve_ws_stop();
     MHD_stop_daemon(d);
     if (!listen_at)
         unlink(sockpath);

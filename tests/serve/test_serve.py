@@ -68,7 +68,7 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(self.req("POST", "/api/v1/vms", body={"name": "../x"})[0], 400)
         self.assertEqual(self.req("POST", "/api/v1/vms", raw="x" * (1 << 20))[0], 413)
         self.assertEqual(self.req("GET", "/api/v1/nothing")[0], 404)
-        self.assertEqual(self.req("GET", "/")[0], 404)
+        self.assertEqual(self.req("GET", "/nothing")[0], 404)
 
     def test_metrics(self):
         st, text = self.req("GET", "/api/v1/metrics")

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Inside `wirt serve`: what the API, the web UI and the console share. */
+#ifndef WIRT_SERVE_SERVE_INT_H
+#define WIRT_SERVE_SERVE_INT_H
+
+#include <limits.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "vm/vm.h"
+
+#define SERVE_COOKIE "wirt_token"
+
+struct serve {
+    char store[PATH_MAX];
+    char web_dir[PATH_MAX]; /* the UI's files; "" when not built */
+    bool tcp;               /* requests need the bearer token (or its cookie) */
+    bool tls;
+    char token[65]; /* hex */
+};
+
+enum MHD_Result serve_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+enum MHD_Result serve_send_wirt_error(struct MHD_Connection *c, const struct wirt_error *e);
+
+/* serve_web.c: the browser's side of the service. */
+
+/* How a request proved who it is. */
+enum serve_auth { SERVE_AUTH_NONE, SERVE_AUTH_SOCKET, SERVE_AUTH_BEARER, SERVE_AUTH_COOKIE };
+
+/* The credential of a request on TCP (bearer header or the login cookie). */
+enum serve_auth serve_web_auth(const struct serve *sv, struct MHD_Connection *c);
+
+/* A cookie-authenticated request from a browser must come from our own
+ * pages: its Origin (always sent on a WebSocket, and on cross-site POSTs)
+ * names this server, and a request that changes something carries the
+ * header only our scripts set.  Returns false with the reason. */
+bool serve_web_same_origin(struct MHD_Connection *c, const char *method, const char **why);
+
+/* GET / and /ui/...: the UI's static files; POST /login. */
+bool serve_web_handles(const char *url);
+enum MHD_Result serve_web(struct serve *sv, struct MHD_Connection *c, const char *method,
+                          const char *url, const char *body, size_t body_len);
+
+/* Finds the UI next to the executable (build/web) unless --web gave one. */
+void serve_web_locate(struct serve *sv, const char *given);
+
+/* serve_ws.c: the serial console over a WebSocket. */
+bool serve_ws_is_upgrade(struct MHD_Connection *c);
+enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name);
+void serve_ws_stop(void);
+
+#endif

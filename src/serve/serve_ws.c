@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The browser's serial console: a WebSocket (RFC 6455) bridged to a VM's
+ * serial socket.
+ *
+ * libmicrohttpd answers the upgrade and hands over the socket; wslay does
+ * the framing (we only compute the handshake's accept key, with nettle).
+ * Each console runs on a thread of its own, so a slow browser or a chatty
+ * guest never stalls the API thread.  Memory is bounded: a message from
+ * the browser is at most WS_MAX_MESSAGE bytes, and the VM is read only
+ * while fewer than WS_MAX_QUEUED messages wait to go out, so a browser
+ * that stops reading pushes back on the guest's console instead of
+ * growing the service.
+ */
+#include "serve/serve_int.h"
+
+#include <errno.h>
+#include <nettle/base64.h>
+#include <nettle/sha1.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wslay/wslay.h>
+
+#include "vm/vm_int.h"
+
+#define WS_MAX_CONSOLES 16
+#define WS_MAX_MESSAGE  (64 * 1024)
+#define WS_MAX_QUEUED   64
+#define WS_GUID         "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+static atomic_int consoles_open;
+static atomic_bool consoles_stop;
+
+struct ws_console {
+    int sock;  /* the browser, after the upgrade */
+    int vm_fd; /* the VM's serial socket */
+    struct MHD_UpgradeResponseHandle *urh;
+    char *extra; /* bytes MHD read past the request: the first frames */
+    size_t extra_len, extra_off;
+    bool vm_closed;
+};
+
+/* Sec-WebSocket-Accept for a client's key: base64(SHA-1(key GUID)). */
+static bool accept_key(const char *key, char out[29])
+{
+    if (!key || strlen(key) != 24) /* base64 of the 16 random bytes */
+        return false;
+    struct sha1_ctx h;
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    sha1_init(&h);
+    sha1_update(&h, 24, (const uint8_t *)key);
+    sha1_update(&h, strlen(WS_GUID), (const uint8_t *)WS_GUID);
+    sha1_digest(&h, sizeof(digest), digest);
+    base64_encode_raw(out, sizeof(digest), digest);
+    out[28] = '\0';
+    return true;
+}
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    (void)flags;
+    struct ws_console *w = user;
+    if (w->extra_off < w->extra_len) {
+        size_t n = w->extra_len - w->extra_off;
+        n = n < len ? n : len;
+        memcpy(buf, w->extra + w->extra_off, n);
+        w->extra_off += n;
+        return (ssize_t)n;
+    }
+    ssize_t n = recv(w->sock, buf, len, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (n <= 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return n;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *user)
+{
+    (void)flags;
+    struct ws_console *w = user;
+    ssize_t n = send(w->sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (n < 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return n;
+}
+
+/* A server never masks, but wslay wants the callback. */
+static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
+{
+    (void)ctx, (void)user;
+    return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* Keystrokes from the browser go to the guest as they are. */
+static void ws_on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
+                          void *user)
+{
+    struct ws_console *w = user;
+    if (wslay_is_ctrl_frame(m->opcode) || w->vm_closed)
+        return;
+    const uint8_t *p = m->msg;
+    size_t left = m->msg_length;
+    while (left) {
+        ssize_t n = send(w->vm_fd, p, left, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            w->vm_closed = true;
+            wslay_event_queue_close(ctx, 1011, (const uint8_t *)"VM console write failed", 23);
+            return;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+static void *console_thread(void *arg)
+{
+    struct ws_console *w = arg;
+    struct wslay_event_callbacks cb = {
+        .recv_callback = ws_recv,
+        .send_callback = ws_send,
+        .genmask_callback = ws_genmask,
+        .on_msg_recv_callback = ws_on_message,
+    };
+    wslay_event_context_ptr ctx = NULL;
+    if (wslay_event_context_server_init(&ctx, &cb, w) != 0)
+        goto out;
+    wslay_event_config_set_max_recv_msg_length(ctx, WS_MAX_MESSAGE);
+
+    uint8_t buf[4096];
+    while (!atomic_load(&consoles_stop) &&
+           (wslay_event_want_read(ctx) || wslay_event_want_write(ctx))) {
+        /* Bytes MHD already read are framed data: hand them over first. */
+        if (w->extra_off < w->extra_len && wslay_event_recv(ctx) != 0)
+            break;
+        struct pollfd p[2] = {
+            {.fd = w->sock,
+             .events = (short)((wslay_event_want_read(ctx) ? POLLIN : 0) |
+                               (wslay_event_want_write(ctx) ? POLLOUT : 0))},
+            {.fd = -1, .events = POLLIN},
+        };
+        if (!w->vm_closed && wslay_event_get_queued_msg_count(ctx) < WS_MAX_QUEUED)
+            p[1].fd = w->vm_fd;
+        int r = poll(p, 2, 250); /* wakes to notice a stopping service */
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r <= 0)
+            continue;
+        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && wslay_event_recv(ctx) != 0)
+            break;
+        if (p[1].revents) {
+            ssize_t n = read(w->vm_fd, buf, sizeof(buf));
+            if (n > 0) {
+                struct wslay_event_msg msg = {WSLAY_BINARY_FRAME, buf, (size_t)n};
+                wslay_event_queue_msg(ctx, &msg); /* copies buf */
+            } else if (n == 0 || errno != EINTR) {
+                /* The VM stopped, or another console took the serial port. */
+                w->vm_closed = true;
+                static const char why[] = "the VM closed its console";
+                wslay_event_queue_close(ctx, 1000, (const uint8_t *)why, sizeof(why) - 1);
+            }
+        }
+        if (wslay_event_want_write(ctx) && wslay_event_send(ctx) != 0)
+            break;
+    }
+    wslay_event_context_free(ctx);
+out:
+    close(w->vm_fd);
+    MHD_upgrade_action(w->urh, MHD_UPGRADE_ACTION_CLOSE);
+    free(w->extra);
+    free(w);
+    atomic_fetch_sub(&consoles_open, 1);
+    return NULL;
+}
+
+struct upgrade_ctx {
+    int vm_fd;
+};
+
+static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock,
+                        struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)c, (void)con_cls;
+    struct upgrade_ctx *u = cls;
+    struct ws_console *w = calloc(1, sizeof(*w));
+    if (w && extra_in_size) {
+        w->extra = malloc(extra_in_size);
+        if (w->extra) {
+            memcpy(w->extra, extra_in, extra_in_size);
+            w->extra_len = extra_in_size;
+        }
+    }
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (!w || (extra_in_size && !w->extra)) {
+        free(w);
+        goto fail;
+    }
+    w->sock = sock;
+    w->vm_fd = u->vm_fd;
+    w->urh = urh;
+    if (pthread_create(&t, &attr, console_thread, w) != 0) {
+        free(w->extra);
+        free(w);
+        goto fail;
+    }
+    pthread_attr_destroy(&attr);
+    free(u);
+    return;
+fail:
+    pthread_attr_destroy(&attr);
+    close(u->vm_fd);
+    free(u);
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+    atomic_fetch_sub(&consoles_open, 1);
+}
+
+static bool header_has_token(struct MHD_Connection *c, const char *header, const char *token)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, header);
+    if (!v)
+        return false;
+    size_t n = strlen(token);
+    for (const char *p = v; (p = strcasestr(p, token)); p += n) {
+        bool start = p == v || p[-1] == ' ' || p[-1] == ',';
+        bool end = p[n] == '\0' || p[n] == ',' || p[n] == ' ';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+bool serve_ws_is_upgrade(struct MHD_Connection *c)
+{
+    return header_has_token(c, "Upgrade", "websocket");
+}
+
+enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name)
+{
+    char accept[29];
+    const char *version = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+    if (!header_has_token(c, "Connection", "upgrade") || !version || strcmp(version, "13") ||
+        !accept_key(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key"), accept))
+        return serve_send_error(c, 400, "console: a WebSocket (version 13) upgrade is expected");
+    if (atomic_fetch_add(&consoles_open, 1) >= WS_MAX_CONSOLES) {
+        atomic_fetch_sub(&consoles_open, 1);
+        return serve_send_error(c, 503, "console: %d consoles are open already", WS_MAX_CONSOLES);
+    }
+    struct wirt_error e = {0};
+    struct vm_store *st = vm_store_open(sv->store, false, &e);
+    int fd = -1;
+    if (st && vm_require(st, name, &e)) {
+        fd = vm_connect_socket(st, name, VM_SERIAL);
+        if (fd < 0)
+            vm_fail(&e, WIRT_ERR_STATE, "'%s' is not running", name);
+    }
+    if (st)
+        vm_store_close(st);
+    struct upgrade_ctx *u = fd >= 0 ? malloc(sizeof(*u)) : NULL;
+    if (!u) {
+        atomic_fetch_sub(&consoles_open, 1);
+        if (fd >= 0)
+            close(fd);
+        return e.msg[0] ? serve_send_wirt_error(c, &e)
+                        : serve_send_error(c, 500, "console: out of memory");
+    }
+    u->vm_fd = fd;
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, u);
+    if (!r) {
+        close(fd);
+        free(u);
+        atomic_fetch_sub(&consoles_open, 1);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+void serve_ws_stop(void)
+{
+    atomic_store(&consoles_stop, true);
+    for (int i = 0; i < 40 && atomic_load(&consoles_open) > 0; i++)
+        usleep(25 * 1000);
+}
