@@ -75,7 +75,8 @@ async function refresh() {
     const running = v.state === "running";
     const row = el("tr", { class: "vm" + (v.name === state.selected ? " selected" : ""), "data-name": v.name },
       el("td", {}, v.name),
-      el("td", {}, el("span", { class: "state " + v.state }, v.state)),
+      el("td", {}, el("span", { class: "state " + v.state + (v.crashed ? " crashed" : "") },
+        v.crashed ? "crashed" : v.state)),
       el("td", {}, v.cpus ?? ""),
       el("td", {}, fmtBytes(v.memory)),
       el("td", {}, fmtBytes(v["disk-usage"])),
@@ -198,6 +199,7 @@ async function loadSettings(name) {
     const f = $("#settings-form");
     f.memory.value = i.memory ? fmtBytes(i.memory) : "";
     f.cpus.value = i.cpus || "";
+    f.restart.value = i.restart || "never";
   } catch (err) { showError(err.message); }
 }
 
@@ -326,14 +328,26 @@ async function main() {
   $("#settings-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = {};
-    for (const k of ["memory", "cpus", "cpu-limit", "memory-limit"]) {
+    for (const k of ["memory", "cpus", "cpu-limit", "memory-limit", "restart"]) {
       const v = ev.target[k].value.trim();
       if (v) body[k] = v;
     }
     try { await api("PATCH", `vms/${encodeURIComponent(state.selected)}`, body); showError(""); } catch (err) { showError(err.message); }
   });
   await refresh();
-  setInterval(refresh, 2000);
+  watchEvents();
+  setInterval(refresh, 5000); // uptimes, and a fallback if the stream drops
+}
+
+// The service's event stream: a VM changed, so show it now.
+function watchEvents() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/api/v1/events`);
+  let pending = null;
+  ws.onmessage = () => {
+    if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 100);
+  };
+  ws.onclose = () => setTimeout(watchEvents, 5000);
 }
 
 main();

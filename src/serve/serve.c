@@ -180,10 +180,14 @@ static json_object *summary_json(const struct vm_summary *s)
         json_object_object_add(o, "memory", json_object_new_int64((int64_t)s->cfg.memory));
         json_object_object_add(o, "cpus", json_object_new_int((int)s->cfg.cpus));
         json_object_object_add(o, "template", json_object_new_boolean(s->cfg.is_template));
+        json_object_object_add(o, "restart",
+                               json_object_new_string(vm_restart_name(s->cfg.restart)));
         json_object_object_add(o, "disk-usage", json_object_new_int64((int64_t)s->disk_usage));
     } else {
         json_object_object_add(o, "error", json_object_new_string(s->error));
     }
+    if (s->rt.state == VM_STOPPED && s->rt.crashed)
+        json_object_object_add(o, "crashed", json_object_new_boolean(true));
     if (s->rt.pid > 0 && s->rt.state != VM_STOPPED) {
         json_object_object_add(o, "pid", json_object_new_int64(s->rt.pid));
         json_object_object_add(o, "uptime", json_object_new_double(s->rt.uptime));
@@ -312,6 +316,20 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         enum MHD_Result r = metrics(c, st);
         vm_store_close(st);
         return r;
+    }
+    if (np == 1 && is(parts[0], "events") && is(method, "GET")) {
+        /* The events still in the ring after ?since=SEQ (default: all);
+         * GET with a WebSocket upgrade streams them instead. */
+        const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+        uint64_t cursor = since ? strtoull(since, NULL, 10) + 1 : 0;
+        json_object *arr = json_object_new_array();
+        char *ev;
+        uint64_t lost;
+        while (json_object_array_length(arr) < 1024 && (ev = serve_events_get(&cursor, 0, &lost))) {
+            json_object_array_add(arr, json_tokener_parse(ev));
+            free(ev);
+        }
+        return send_json(c, 200, arr);
     }
     if (np == 0 || !is(parts[0], "vms"))
         return serve_send_error(c, 404, "no such resource: /api/v1/%.100s", path);
@@ -581,6 +599,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *who = auth == SERVE_AUTH_COOKIE   ? "api-browser"
                           : auth == SERVE_AUTH_BEARER ? "api-token"
                                                       : "api-unix";
+        if (!strcmp(url + 8, "events") && !strcmp(method, "GET") && serve_ws_is_upgrade(c))
+            return serve_ws_events(c);
         char name[VM_NAME_MAX + 1];
         int end = 0;
         if (!strcmp(method, "GET") && serve_ws_is_upgrade(c) &&
@@ -772,6 +792,11 @@ int serve_main(int argc, char **argv)
                 listen_at ? listen_at : sockpath);
         return 1;
     }
+    if (!serve_supervise_start(&sv)) {
+        fprintf(stderr, "wirt serve: cannot start the supervisor thread\n");
+        MHD_stop_daemon(d);
+        return 1;
+    }
     fprintf(stderr, "wirt serve: serving %s on %s\n", sv.store, listen_at ? listen_at : sockpath);
     if (listen_at && sv.web_dir[0])
         /* The token rides in the fragment, which never leaves the browser;
@@ -786,6 +811,7 @@ int serve_main(int argc, char **argv)
     while (!stop_requested)
         pause();
     serve_ws_stop();
+    serve_supervise_stop();
     MHD_stop_daemon(d);
     if (!listen_at)
         unlink(sockpath);

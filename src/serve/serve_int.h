@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "vm/vm.h"
 
@@ -48,6 +49,17 @@ void serve_web_locate(struct serve *sv, const char *given);
 /* serve_ws.c: the serial console over a WebSocket. */
 bool serve_ws_is_upgrade(struct MHD_Connection *c);
 enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name);
+enum MHD_Result serve_ws_events(struct MHD_Connection *c);
 void serve_ws_stop(void);
+
+/* serve_supervise.c: the watch over the store (events, restart policy). */
+bool serve_supervise_start(const struct serve *sv);
+void serve_supervise_stop(void);
+/* The sequence number the next event will get. */
+uint64_t serve_events_next(void);
+/* The event at *cursor (advancing it), waiting up to wait_ms for one; NULL
+ * when there is none.  *lost counts events that fell out of the ring
+ * before this reader got them.  The caller frees the text. */
+char *serve_events_get(uint64_t *cursor, unsigned wait_ms, uint64_t *lost);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The browser's serial console: a WebSocket (RFC 6455) bridged to a VM's
- * serial socket.
+ * WebSockets (RFC 6455): the browser's serial console, bridged to a VM's
+ * serial socket, and the event stream of serve_supervise.c.
  *
  * libmicrohttpd answers the upgrade and hands over the socket; wslay does
  * the framing (we only compute the handshake's accept key, with nettle).
@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -39,7 +40,8 @@ static atomic_bool consoles_stop;
 
 struct ws_console {
     int sock;  /* the browser, after the upgrade */
-    int vm_fd; /* the VM's serial socket */
+    int vm_fd; /* the VM's serial socket; -1 for the event stream */
+    uint64_t event_cursor;
     struct MHD_UpgradeResponseHandle *urh;
     char *extra; /* bytes MHD read past the request: the first frames */
     size_t extra_len, extra_off;
@@ -158,8 +160,27 @@ static void *console_thread(void *arg)
                                (wslay_event_want_write(ctx) ? POLLOUT : 0))},
             {.fd = -1, .events = POLLIN},
         };
-        if (!w->vm_closed && wslay_event_get_queued_msg_count(ctx) < WS_MAX_QUEUED)
-            p[1].fd = w->vm_fd;
+        bool room = wslay_event_get_queued_msg_count(ctx) < WS_MAX_QUEUED;
+        if (!w->vm_closed && room)
+            p[1].fd = w->vm_fd; /* -1 for events: poll ignores it */
+        for (int i = 0; w->vm_fd < 0 && room && i < WS_MAX_QUEUED / 2; i++) {
+            uint64_t lost;
+            char *ev = serve_events_get(&w->event_cursor, 0, &lost);
+            if (lost) {
+                char note[96];
+                int len = snprintf(note, sizeof(note), "{\"event\":\"lost\",\"count\":%llu}",
+                                   (unsigned long long)lost);
+                struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)note, (size_t)len};
+                wslay_event_queue_msg(ctx, &msg);
+            }
+            if (!ev)
+                break;
+            struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)ev, strlen(ev)};
+            wslay_event_queue_msg(ctx, &msg);
+            free(ev);
+        }
+        if (w->vm_fd < 0 && wslay_event_want_write(ctx) && wslay_event_send(ctx) != 0)
+            break;
         int r = poll(p, 2, 250); /* wakes to notice a stopping service */
         if (r < 0 && errno != EINTR)
             break;
@@ -184,7 +205,8 @@ static void *console_thread(void *arg)
     }
     wslay_event_context_free(ctx);
 out:
-    close(w->vm_fd);
+    if (w->vm_fd >= 0)
+        close(w->vm_fd);
     MHD_upgrade_action(w->urh, MHD_UPGRADE_ACTION_CLOSE);
     free(w->extra);
     free(w);
@@ -193,7 +215,7 @@ out:
 }
 
 struct upgrade_ctx {
-    int vm_fd;
+    int vm_fd; /* -1: the event stream */
 };
 
 static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
@@ -220,6 +242,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
     }
     w->sock = sock;
     w->vm_fd = u->vm_fd;
+    w->event_cursor = serve_events_next();
     w->urh = urh;
     if (pthread_create(&t, &attr, console_thread, w) != 0) {
         free(w->extra);
@@ -231,7 +254,8 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
     return;
 fail:
     pthread_attr_destroy(&attr);
-    close(u->vm_fd);
+    if (u->vm_fd >= 0)
+        close(u->vm_fd);
     free(u);
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     atomic_fetch_sub(&consoles_open, 1);
@@ -257,17 +281,51 @@ bool serve_ws_is_upgrade(struct MHD_Connection *c)
     return header_has_token(c, "Upgrade", "websocket");
 }
 
+/* The checks of an upgrade request: true when it may go on, else the
+ * response is queued (*ret). */
+static bool ws_admit(struct MHD_Connection *c, char accept[29], enum MHD_Result *ret)
+{
+    const char *version = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+    if (!header_has_token(c, "Connection", "upgrade") || !version || strcmp(version, "13") ||
+        !accept_key(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key"), accept)) {
+        *ret = serve_send_error(c, 400, "a WebSocket (version 13) upgrade is expected");
+        return false;
+    }
+    if (atomic_fetch_add(&consoles_open, 1) >= WS_MAX_CONSOLES) {
+        atomic_fetch_sub(&consoles_open, 1);
+        *ret = serve_send_error(c, 503, "%d WebSockets are open already", WS_MAX_CONSOLES);
+        return false;
+    }
+    return true;
+}
+
+/* Answers 101 and hands the socket to a thread bridging it to vm_fd (or
+ * to the event stream when vm_fd is -1).  Owns vm_fd and one slot. */
+static enum MHD_Result ws_upgrade(struct MHD_Connection *c, const char *accept, int vm_fd)
+{
+    struct upgrade_ctx *u = malloc(sizeof(*u));
+    struct MHD_Response *r = u ? MHD_create_response_for_upgrade(on_upgraded, u) : NULL;
+    if (!r) {
+        if (vm_fd >= 0)
+            close(vm_fd);
+        free(u);
+        atomic_fetch_sub(&consoles_open, 1);
+        return serve_send_error(c, 500, "out of memory");
+    }
+    u->vm_fd = vm_fd;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name)
 {
     char accept[29];
-    const char *version = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Version");
-    if (!header_has_token(c, "Connection", "upgrade") || !version || strcmp(version, "13") ||
-        !accept_key(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key"), accept))
-        return serve_send_error(c, 400, "console: a WebSocket (version 13) upgrade is expected");
-    if (atomic_fetch_add(&consoles_open, 1) >= WS_MAX_CONSOLES) {
-        atomic_fetch_sub(&consoles_open, 1);
-        return serve_send_error(c, 503, "console: %d consoles are open already", WS_MAX_CONSOLES);
-    }
+    enum MHD_Result ret;
+    if (!ws_admit(c, accept, &ret))
+        return ret;
     struct wirt_error e = {0};
     struct vm_store *st = vm_store_open(sv->store, false, &e);
     int fd = -1;
@@ -278,27 +336,20 @@ enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, con
     }
     if (st)
         vm_store_close(st);
-    struct upgrade_ctx *u = fd >= 0 ? malloc(sizeof(*u)) : NULL;
-    if (!u) {
+    if (fd < 0) {
         atomic_fetch_sub(&consoles_open, 1);
-        if (fd >= 0)
-            close(fd);
-        return e.msg[0] ? serve_send_wirt_error(c, &e)
-                        : serve_send_error(c, 500, "console: out of memory");
+        return serve_send_wirt_error(c, &e);
     }
-    u->vm_fd = fd;
-    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, u);
-    if (!r) {
-        close(fd);
-        free(u);
-        atomic_fetch_sub(&consoles_open, 1);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
-    MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
-    MHD_destroy_response(r);
-    return ret;
+    return ws_upgrade(c, accept, fd);
+}
+
+enum MHD_Result serve_ws_events(struct MHD_Connection *c)
+{
+    char accept[29];
+    enum MHD_Result ret;
+    if (!ws_admit(c, accept, &ret))
+        return ret;
+    return ws_upgrade(c, accept, -1);
 }
 
 void serve_ws_stop(void)

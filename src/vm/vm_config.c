@@ -74,6 +74,8 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
     if (!vm_resources_empty(&cfg->resources))
         json_object_object_add(o, "resources", vm_resources_to_json(&cfg->resources));
     json_object_object_add(o, "template", json_object_new_boolean(cfg->is_template));
+    if (cfg->restart != VM_RESTART_NEVER)
+        json_object_object_add(o, "restart", json_object_new_string(vm_restart_name(cfg->restart)));
     json_object_object_add(o, "linked-to",
                            cfg->linked_to[0] ? json_object_new_string(cfg->linked_to) : NULL);
     json_object_object_add(o, "created", json_object_new_string(cfg->created));
@@ -229,6 +231,12 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                 return false;
             }
             cfg->is_template = json_object_get_boolean(v);
+        } else if (!strcmp(key, "restart")) {
+            if (!json_object_is_type(v, json_type_string) ||
+                !vm_restart_parse(json_object_get_string(v), &cfg->restart)) {
+                snprintf(err, errlen, "\"restart\" must be \"never\" or \"on-crash\"");
+                return false;
+            }
         } else if (!strcmp(key, "linked-to")) {
             if (json_object_is_type(v, json_type_null)) {
                 cfg->linked_to[0] = '\0';
@@ -335,4 +343,20 @@ bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err
         vm_spec_set_string(&c->socket, VM_AGENT);
     }
     return vm_spec_validate(s, err, errlen);
+}
+
+const char *vm_restart_name(enum vm_restart r)
+{
+    return r == VM_RESTART_ON_CRASH ? "on-crash" : "never";
+}
+
+bool vm_restart_parse(const char *text, enum vm_restart *out)
+{
+    if (!strcmp(text, "never") || !strcmp(text, "no"))
+        *out = VM_RESTART_NEVER;
+    else if (!strcmp(text, "on-crash"))
+        *out = VM_RESTART_ON_CRASH;
+    else
+        return false;
+    return true;
 }

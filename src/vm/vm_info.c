@@ -28,6 +28,8 @@ json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cf
     json_object *o = vm_config_to_json(&cfg);
     json_object_object_add(o, "state", json_object_new_string(vm_state_name(rt.state)));
     json_object_object_add(o, "directory", json_object_new_string(dir));
+    if (rt.state == VM_STOPPED && rt.crashed)
+        json_object_object_add(o, "crashed", json_object_new_boolean(true));
     json_object_object_add(
         o, "pid", rt.state != VM_STOPPED && rt.pid > 0 ? json_object_new_int64(rt.pid) : NULL);
     json_object_object_add(o, "uptime",
@@ -133,6 +135,8 @@ int vm_cmd_info(struct vm_store *st, int argc, char **argv)
     if (rt.state == VM_RUNNING || rt.state == VM_PAUSED) {
         vm_format_duration(up, sizeof(up), rt.uptime);
         printf(" (pid %ld, up %s%s)", rt.pid, up, rt.guest_ready ? ", guest ready" : "");
+    } else if (rt.state == VM_STOPPED && rt.crashed) {
+        printf(" (its VMM died: killed or crashed; see wirt vm log %s)", name);
     }
     printf("\ndirectory:  %s\n", dir);
     printf("memory:     %s\ncpus:       %u\n", mem, cfg.cpus);

@@ -37,6 +37,7 @@
 #define VM_EVENTS           "events.log"    /* lifecycle actions (vm_events.c) */
 #define VM_AGENT_CHANNEL    "org.qemu.guest_agent.0"
 #define VM_PIDFILE          "vmm.pid"
+#define VM_CRASHED          "crashed" /* when the VMM died without stopping the VM */
 #define VM_CONSOLELOG       "console.log"
 #define VM_VMMLOG           "vmm.log"
 #define VM_RUNSPEC          "run.json" /* the spec `start` hands the VMM */
@@ -46,6 +47,9 @@ struct vm_disk {
     char file[VM_FILE_MAX]; /* plain file name inside the VM directory */
     char format[16];        /* "qcow2" or "raw" */
 };
+
+/* A VM's restart policy, carried out by the host service (wirt serve). */
+enum vm_restart { VM_RESTART_NEVER, VM_RESTART_ON_CRASH };
 
 struct vm_config {
     char name[VM_NAME_MAX + 1];
@@ -58,6 +62,7 @@ struct vm_config {
     char nets[VM_MAX_NICS][256];
     unsigned nnets;
     bool is_template;
+    enum vm_restart restart;         /* "restart": what wirt serve does when the VMM dies */
     struct vm_resources resources;   /* "resources" (vmm/resources.h) */
     char linked_to[VM_NAME_MAX + 1]; /* the template a linked clone's disk depends on */
     char created[32];
@@ -72,6 +77,7 @@ struct vm_runtime {
     double uptime;
     bool guest_ready;
     bool cleaned_stale; /* stale runtime files were found and removed */
+    bool crashed;       /* stopped because its VMM died (VM_CRASHED), not by a stop */
 };
 
 /* An open store (vm_store_open): the paths every operation uses. */
@@ -169,6 +175,12 @@ bool vm_clean_runtime(const struct vm_store *st, const char *name);
 
 /* Connects to the VM's Unix socket FILE (works for paths longer than
  * sun_path).  Returns the fd or -1 with errno set. */
+const char *vm_restart_name(enum vm_restart r);
+bool vm_restart_parse(const char *text, enum vm_restart *out);
+
+/* The VMM died without stopping the VM since its last start. */
+bool vm_crashed(const struct vm_store *st, const char *name);
+
 int vm_connect_socket(const struct vm_store *st, const char *name, const char *file);
 /* Sends {"execute": cmd} to the VM's control socket; returns the reply
  * object (caller puts it) or NULL with a reason in err. */

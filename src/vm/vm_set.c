@@ -57,6 +57,15 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             }
             continue;
         }
+        if (eq && eq - settings[i] == 7 && !strncmp(settings[i], "restart", 7)) {
+            /* The service's policy, not the VMM's: only vm.json changes. */
+            if (!vm_restart_parse(eq + 1, &cfg.restart)) {
+                json_object_put(args);
+                return vm_fail(e, WIRT_ERR_INVALID, "set: restart: '%s' is not never or on-crash",
+                               eq + 1);
+            }
+            continue;
+        }
         if (!eq || !is_resource_key(settings[i], (size_t)(eq - settings[i]))) {
             json_object_put(args);
             return vm_fail(e, WIRT_ERR_BUSY,
@@ -76,7 +85,10 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
     }
     if (!json_object_object_length(args)) {
         json_object_put(args);
-        return true; /* only the balloon changed: nothing to keep in vm.json */
+        /* Only the balloon or the restart policy changed. */
+        if (!vm_config_save(st, name, &cfg, err, sizeof(err)))
+            return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
+        return true;
     }
     /* A reservation raised on a running VM is admitted like one at start. */
     if (!vm_admit(st, name, &cfg.resources.cg, e)) {
@@ -148,12 +160,17 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             snprintf(key, sizeof(key), "%.*s", (int)klen, kv[i]);
             if (!vm_resources_set_text(&cfg->resources, key, v, why, sizeof(why)))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: %s", why);
+        } else if (KEY("restart")) {
+            if (!vm_restart_parse(v, &cfg->restart))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: restart: '%s' is not never or on-crash",
+                               v);
         } else if (KEY("disk-size")) {
             if (!parse_size(v, grow) || !*grow)
                 return vm_fail(e, WIRT_ERR_INVALID, "set: disk-size: '%s' is not a size", v);
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
+                           "restart, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
                            "page-sharing)",

@@ -254,6 +254,9 @@ bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm
             if (resume)
                 vm_suspend_forget(st, name);
             res->resumed = resume;
+            char marker[PATH_MAX];
+            vm_path(st, marker, sizeof(marker), name, VM_CRASHED);
+            unlink(marker);
             return true;
         }
         nanosleep(&ts, NULL);

@@ -117,7 +117,7 @@ bool vm_file_name_valid(const char *name)
     }
     /* Runtime and bookkeeping files are not disks or images. */
     static const char *const reserved[] = {VM_CONFIG,  VM_LOCK,       VM_CONTROL, VM_SERIAL,
-                                           VM_PIDFILE, VM_CONSOLELOG, VM_VMMLOG};
+                                           VM_PIDFILE, VM_CONSOLELOG, VM_VMMLOG,  VM_CRASHED};
     for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
         if (!strcmp(name, reserved[i]))
             return false;
@@ -469,14 +469,42 @@ bool vm_pid_alive(long pid)
 bool vm_clean_runtime(const struct vm_store *st, const char *name)
 {
     static const char *const files[] = {VM_CONTROL, VM_SERIAL, VM_AGENT, VM_PIDFILE};
-    bool any = false;
+    bool any = false, pidfile = false;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
         char p[PATH_MAX];
         vm_path(st, p, sizeof(p), name, files[i]);
-        if (unlink(p) == 0)
+        if (unlink(p) == 0) {
             any = true;
+            pidfile |= !strcmp(files[i], VM_PIDFILE);
+        }
+    }
+    /* A VMM that stops removes its pid file; one left behind means it was
+     * killed or crashed.  Say so once, where the restart policy and the
+     * user will look. */
+    if (pidfile) {
+        char p[PATH_MAX], when[32];
+        vm_path(st, p, sizeof(p), name, VM_CRASHED);
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ\n", gmtime_r(&now, &tm));
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+            if (write(fd, when, strlen(when)) < 0) {
+                /* the marker is advisory */
+            }
+            close(fd);
+        }
+        vm_event_log(st, name, "wirt", "the VMM died without stopping the VM (killed or crashed)",
+                     NULL);
     }
     return any;
+}
+
+bool vm_crashed(const struct vm_store *st, const char *name)
+{
+    char p[PATH_MAX];
+    vm_path(st, p, sizeof(p), name, VM_CRASHED);
+    return access(p, F_OK) == 0;
 }
 
 const char *vm_state_name(enum vm_state s)
@@ -505,6 +533,7 @@ void vm_runtime_get(const struct vm_store *st, const char *name, struct vm_runti
          * (the VMM was killed or the host crashed). */
         rt->cleaned_stale = vm_clean_runtime(st, name);
         vm_unlock(fd);
+        rt->crashed = vm_crashed(st, name);
         if (vm_is_suspended(st, name))
             rt->state = VM_SUSPENDED;
         return;

@@ -4,8 +4,6 @@ no way out of their directory), the login that turns the token into an
 HttpOnly cookie, the CSRF and origin checks on cookie requests, the serial
 console over a WebSocket (real frames, against a booted guest; hostile
 frames), and the whole UI in headless Chromium (browser_test.mjs)."""
-import base64
-import hashlib
 import http.client
 import json
 import os
@@ -20,7 +18,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "vm"))
-from vmlib import WIRT, Store, have_guest  # noqa: E402
+sys.path.insert(0, HERE)
+from vmlib import WIRT, have_guest  # noqa: E402
+from servelib import ServeTestCase, WebSocket  # noqa: E402
 
 BUILD = os.path.dirname(WIRT)
 WEB = os.path.join(BUILD, "web")
@@ -29,127 +29,9 @@ CHROMIUM = shutil.which("chromium")
 IN_CI = bool(os.environ.get("CI"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class WebSocket:
-    """Just enough of an RFC 6455 client to test the server: masked frames
-    out, unmasked frames in."""
-
-    def __init__(self, port, path, headers):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
-                 "Connection: Upgrade", "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
-        lines += ["%s: %s" % kv for kv in headers.items()]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            buf += chunk
-        head, _, self.rest = buf.partition(b"\r\n\r\n")
-        self.status = int(head.split(b" ")[1]) if head else 0
-        self.head = head.decode(errors="replace")
-        want = base64.b64encode(hashlib.sha1(
-            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-        self.accept_ok = ("Sec-WebSocket-Accept: " + want) in self.head
-
-    def send(self, data, opcode=2):
-        mask = os.urandom(4)
-        n = len(data)
-        hdr = bytes([0x80 | opcode])
-        if n < 126:
-            hdr += bytes([0x80 | n])
-        elif n < 65536:
-            hdr += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            hdr += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        body = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-        self.sock.sendall(hdr + mask + body)
-
-    def _read(self, n):
-        while len(self.rest) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError
-            self.rest += chunk
-        out, self.rest = self.rest[:n], self.rest[n:]
-        return out
-
-    def frame(self):
-        """(opcode, payload) of the next frame."""
-        b0, b1 = self._read(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack(">H", self._read(2))[0]
-        elif n == 127:
-            n = struct.unpack(">Q", self._read(8))[0]
-        return b0 & 0x0F, self._read(n)
-
-    def read_until(self, needle, timeout):
-        got = b""
-        end = time.time() + timeout
-        self.sock.settimeout(1)
-        while time.time() < end:
-            try:
-                op, data = self.frame()
-            except socket.timeout:
-                continue
-            if op == 8:
-                raise EOFError("closed: %r" % data)
-            got += data
-            if needle in got:
-                return got
-        raise AssertionError("no %r in %r" % (needle, got[-500:]))
-
-    def close(self):
-        self.sock.close()
-
-
 @unittest.skipUnless(os.path.exists(os.path.join(WEB, "index.html")) and os.access(WIRT, os.X_OK),
                      "build/web (make web) or build/wirt missing")
-class WebTest(unittest.TestCase):
-    def setUp(self):
-        self.s = Store()
-        self.port = free_port()
-        self.log = open(os.path.join(self.s.root, "serve.log"), "w+")
-        self.proc = subprocess.Popen([WIRT, "serve", "--store", self.s.store, "--listen",
-                                      "127.0.0.1:%d" % self.port], stderr=self.log)
-        token_file = os.path.join(self.s.store, "serve.token")
-        for _ in range(200):
-            if os.path.exists(token_file) and self.get("/")[0] == 200:
-                break
-            time.sleep(0.05)
-        with open(token_file) as f:
-            self.token = f.read().strip()
-
-    def tearDown(self):
-        self.proc.terminate()
-        self.proc.wait(20)
-        self.log.close()
-        self.s.close()
-
-    def request(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            return r.status, r.read(), r
-        except ConnectionRefusedError:
-            return 0, b"", None
-        finally:
-            c.close()
-
-    def get(self, path, headers=None):
-        return self.request("GET", path, headers=headers)
-
+class WebTest(ServeTestCase):
     def login(self):
         st, _, r = self.request("POST", "/login", json.dumps({"token": self.token}),
                                 {"X-Wirt-Request": "1"})
