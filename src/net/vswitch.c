@@ -319,12 +319,13 @@ void vsw_input(struct vswitch *sw, unsigned port, const void *data, size_t len, 
     }
     learn(sw, f + 6, vlan, port, now_ns);
     int out = (f[0] & 1) ? -1 : vsw_lookup(sw, f, vlan, now_ns);
+    bool split = p->cfg.split_horizon;
     if (out >= 0) {
-        if ((unsigned)out != port)
+        if ((unsigned)out != port && !(split && sw->ports[out].cfg.split_horizon))
             egress(sw, (unsigned)out, vlan, body, ulen);
         return; /* known on the port it came from: filtered */
     }
     for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
-        if (i != port)
+        if (i != port && !(split && sw->ports[i].cfg.split_horizon))
             egress(sw, i, vlan, body, ulen);
 }
