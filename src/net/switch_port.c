@@ -110,32 +110,37 @@ static void *switch_thread(void *arg)
             }
             continue;
         }
-        if (pfd[0].revents & (POLLHUP | POLLERR) && !(pfd[0].revents & POLLIN)) {
+        bool gone = (pfd[0].revents & (POLLHUP | POLLERR)) && !(pfd[0].revents & POLLIN);
+        if (!gone && (pfd[0].revents & POLLIN)) {
+            if (!mutex_lock_unless_stopped(s->lock, &s->stop))
+                break;
+            for (int i = 0; i < BATCH; i++) {
+                if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
+                    __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
+                    break;
+                }
+                ssize_t len = recv(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
+                /* The switch sends no empty frames: 0 is its end. */
+                if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR)) {
+                    gone = true;
+                    break;
+                }
+                if (len < 0)
+                    break;
+                s->nb.receive(s->nb.opaque, s->buf, (size_t)len);
+            }
+            pthread_mutex_unlock(s->lock);
+        }
+        if (gone) {
             log_warn_ratelimited("net: switch '%s' went away; reconnecting every %d ms", s->name,
                                  RECONNECT_MS);
-            __atomic_store_n(&s->fd, -1, __ATOMIC_RELEASE);
-            /* The sender may still be in send(); a closed fd number could
-             * be reused under it, so close under the I/O lock it holds. */
+            /* The sender may be in send() with this fd under the I/O lock:
+             * close it under that lock, so its number is not reused. */
             pthread_mutex_lock(s->lock);
+            __atomic_store_n(&s->fd, -1, __ATOMIC_RELEASE);
             close(fd);
             pthread_mutex_unlock(s->lock);
-            continue;
         }
-        if (!(pfd[0].revents & POLLIN))
-            continue;
-        if (!mutex_lock_unless_stopped(s->lock, &s->stop))
-            break;
-        for (int i = 0; i < BATCH; i++) {
-            if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
-                __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
-                break;
-            }
-            ssize_t len = recv(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
-            if (len <= 0)
-                break;
-            s->nb.receive(s->nb.opaque, s->buf, (size_t)len);
-        }
-        pthread_mutex_unlock(s->lock);
     }
     return NULL;
 }

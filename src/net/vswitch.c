@@ -157,8 +157,16 @@ static bool rate_take(struct vsw_port *p, size_t len, uint64_t now_ns)
         if (dt > 100 * NS_PER_S)
             dt = 100 * NS_PER_S;
         uint64_t add = (uint64_t)((unsigned __int128)dt * p->cfg.rate_bytes_per_s / NS_PER_S);
-        p->tokens = p->tokens + add > p->cfg.burst_bytes ? p->cfg.burst_bytes : p->tokens + add;
-        p->bucket_ns = now_ns;
+        /* Advance the clock only by the time the whole tokens stand for:
+         * frames closer together than one token's time would otherwise
+         * each lose their fraction, and the rate would fall short. */
+        if (p->tokens + add >= p->cfg.burst_bytes) {
+            p->tokens = p->cfg.burst_bytes;
+            p->bucket_ns = now_ns;
+        } else if (add) {
+            p->tokens += add;
+            p->bucket_ns += (uint64_t)((unsigned __int128)add * NS_PER_S / p->cfg.rate_bytes_per_s);
+        }
     }
     if (p->tokens < len)
         return false;

@@ -394,6 +394,9 @@ bool netd_start(const char *dir, char *err, size_t errlen)
         int null = open("/dev/null", O_RDONLY);
         if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
             _exit(127);
+        /* Nothing of the caller's: `wirt vm start` holds the VM's lock on
+         * an inherited fd, which a switch must not keep alive. */
+        close_range(3, ~0u, 0);
         /* Detach fully: the grandchild is the switch, reparented to init. */
         if (fork() != 0)
             _exit(0);

@@ -401,18 +401,24 @@ static void accept_port(void)
     log_info("switch %s: port %d joined (%s)", S.cfg.name, port, p->owner);
 }
 
-static void port_readable(unsigned port)
+static void port_readable(unsigned port, short revents)
 {
     struct port *p = &S.ports[port];
     for (int i = 0; i < BATCH; i++) {
         /* MSG_TRUNC: the frame's real length, so a giant is seen as one. */
         ssize_t n = recv(p->fd, S.buf, sizeof(S.buf), MSG_DONTWAIT | MSG_TRUNC);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
             remove_port(port);
             return;
         }
         if (n < 0)
             return;
+        /* An empty message reads like the end of a SEQPACKET connection;
+         * only a hang-up is one. */
+        if (n == 0 && (revents & POLLHUP)) {
+            remove_port(port);
+            return;
+        }
         if ((size_t)n > SWP_MAX_FRAME) {
             S.sw->ports[port].cnt.drop_giant++;
             continue;
@@ -999,7 +1005,7 @@ int switchd_run(const char *dir)
             else if (o >= 1000)
                 control_readable(&S.clients[o - 1000]);
             else if (S.ports[o].kind == PORT_VM && S.ports[o].fd == pfd[i].fd)
-                port_readable((unsigned)o);
+                port_readable((unsigned)o, pfd[i].revents);
         }
         drain_nat_queue();
     }
