@@ -363,7 +363,9 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
         .vnetmask = ip4("255.255.255.0"),
         .vhost = ip4("10.0.2.2"),
         .in6_enabled = false,
-        .vhostname = "wirt",
+        /* No DHCP host name: a guest that did not ask for one would try
+         * to take it (systemd logs "Could not set hostname"). */
+        .vhostname = NULL,
         .vdhcp_start = ip4("10.0.2.15"),
         .vnameserver = ip4("10.0.2.3"),
         .if_mtu = 1500,
