@@ -14,7 +14,8 @@
 #include "vm/vm_int.h"
 
 static const char usage[] =
-    "migrate: usage: wirt vm migrate NAME --to tcp:HOST:PORT [--max-downtime MS] | "
+    "migrate: usage: wirt vm migrate NAME --to tcp:HOST:PORT [--max-downtime MS] "
+    "[--copy-storage] | "
     "wirt vm migrate NAME --cancel";
 
 static bool cancel(const struct vm_store *st, const char *name, struct wirt_error *e)
@@ -48,7 +49,7 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
 {
     const char *name = NULL, *to = NULL;
     long down = 0;
-    bool want_cancel = false;
+    bool want_cancel = false, copy_storage = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--to") && i + 1 < argc) {
             to = argv[++i];
@@ -59,6 +60,8 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
                 vm_usage("migrate: --max-downtime: '%s' is not 1..60000 (milliseconds)", argv[i]);
         } else if (!strcmp(argv[i], "--cancel")) {
             want_cancel = true;
+        } else if (!strcmp(argv[i], "--copy-storage")) {
+            copy_storage = true;
         } else if (argv[i][0] == '-' || name) {
             vm_usage("%s", usage);
         } else {
@@ -90,6 +93,8 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
     json_object_object_add(args, "uri", json_object_new_string(to));
     if (down)
         json_object_object_add(args, "max-downtime-ms", json_object_new_int64(down));
+    if (copy_storage)
+        json_object_object_add(args, "copy-storage", json_object_new_boolean(true));
     const char *secret = getenv("WIRT_MIGRATION_SECRET");
     if (secret && *secret)
         json_object_object_add(args, "secret", json_object_new_string(secret));

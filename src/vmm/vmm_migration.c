@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "block/block.h"
 #include "machine/board.h"
 #include "state/state.h"
 #include "util/log.h"
@@ -54,6 +55,11 @@ struct vmm_side {
     struct board *b;
     bool locked;     /* this thread holds the I/O lock since stop */
     bool was_paused; /* paused before the migration: a failure leaves it so */
+    /* --copy-storage: the writable disks, and (source) their sinks. */
+    unsigned ndisks;
+    struct virtio_dev *disks[MIGRATION_MAX_DISKS];
+    struct block_dev *sinks[MIGRATION_MAX_DISKS];
+    bool wrote_disks; /* destination: disk records arrived */
 };
 
 static bool log_start(void *o)
@@ -97,6 +103,127 @@ static void resume(void *o)
     s->locked = false;
 }
 
+/* ---- --copy-storage ---- */
+
+/* The disks a copy covers: every writable one (read-only images, such as
+ * an installer's, are expected where the machine options name them). */
+static unsigned find_disks(struct vmm_side *s, uint64_t *sizes)
+{
+    s->ndisks = 0;
+    for (unsigned i = 0; i < s->b->ndevices && s->ndisks < MIGRATION_MAX_DISKS; i++) {
+        struct virtio_dev *v = machine_disk(s->b, i);
+        struct block_dev *bd = v ? virtio_blk_image(v) : NULL;
+        if (!bd || bd->read_only)
+            continue;
+        sizes[s->ndisks] = block_size(bd);
+        s->disks[s->ndisks++] = v;
+    }
+    return s->ndisks;
+}
+
+static unsigned disks(void *o, uint64_t *sizes)
+{
+    return find_disks(o, sizes);
+}
+
+/* A block_dev that sends what the disk's mirror job writes to it. */
+struct sink {
+    struct migration_sink *k;
+    unsigned disk;
+};
+
+static int sink_write(struct block_dev *bd, uint64_t off, const void *buf, size_t len)
+{
+    struct sink *sk = bd->priv;
+    return migration_disk_write(sk->k, sk->disk, off, buf, len);
+}
+
+static const struct block_driver_ops sink_ops = {.format = "migration", .write = sink_write};
+
+static void free_sinks(struct vmm_side *s)
+{
+    for (unsigned i = 0; i < s->ndisks; i++) {
+        if (s->sinks[i]) {
+            free(s->sinks[i]->priv);
+            free(s->sinks[i]);
+            s->sinks[i] = NULL;
+        }
+    }
+}
+
+static void storage_stop(void *o)
+{
+    struct vmm_side *s = o;
+    for (unsigned i = 0; i < s->ndisks; i++)
+        if (s->sinks[i])
+            virtio_blk_sync_stop(s->disks[i]);
+    free_sinks(s);
+}
+
+static bool storage_start(void *o, struct migration_sink *k, char *err, size_t errlen)
+{
+    struct vmm_side *s = o;
+    uint64_t sizes[MIGRATION_MAX_DISKS];
+    find_disks(s, sizes);
+    for (unsigned i = 0; i < s->ndisks; i++) {
+        struct block_dev *bd = calloc(1, sizeof(*bd));
+        struct sink *sk = calloc(1, sizeof(*sk));
+        if (!bd || !sk) {
+            free(bd);
+            free(sk);
+            snprintf(err, errlen, "out of memory");
+            storage_stop(s);
+            return false;
+        }
+        *sk = (struct sink){.k = k, .disk = i};
+        *bd = (struct block_dev){.ops = &sink_ops, .priv = sk, .fd = -1, .size = sizes[i]};
+        s->sinks[i] = bd;
+        char why[256];
+        if (!virtio_blk_sync_start(s->disks[i], bd, why, sizeof(why))) {
+            snprintf(err, errlen, "disk %s: %s", virtio_blk_image(s->disks[i])->path, why);
+            free(sk);
+            free(bd);
+            s->sinks[i] = NULL;
+            storage_stop(s);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int64_t storage_pending(void *o, char *err, size_t errlen)
+{
+    struct vmm_side *s = o;
+    int64_t sum = 0;
+    for (unsigned i = 0; i < s->ndisks; i++) {
+        int64_t r = virtio_blk_sync_remaining(s->disks[i], err, errlen);
+        if (r < 0)
+            return r;
+        sum += r;
+    }
+    return sum;
+}
+
+/* Destination: the guest does not run yet, so this thread is the disks'
+ * only user. */
+static bool disk_write(void *o, unsigned disk, uint64_t off, const void *buf, size_t len, char *err,
+                       size_t errlen)
+{
+    struct vmm_side *s = o;
+    if (disk >= s->ndisks) {
+        snprintf(err, errlen, "no such disk");
+        return false;
+    }
+    struct block_dev *bd = virtio_blk_image(s->disks[disk]);
+    int r = buf ? block_write(bd, off, buf, len) : block_write_zeroes(bd, off, len);
+    if (r < 0) {
+        snprintf(err, errlen, "%s at %llu: %s", bd->path, (unsigned long long)off, strerror(-r));
+        return false;
+    }
+    s->wrote_disks = true;
+    return true;
+}
+
 static bool save(void *o, struct state_writer *w)
 {
     return machine_save(((struct vmm_side *)o)->b, w);
@@ -104,6 +231,16 @@ static bool save(void *o, struct state_writer *w)
 
 static bool load(void *o, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
+    struct vmm_side *s = o;
+    /* The copied disks are on stable storage before we say LOADED. */
+    for (unsigned i = 0; s->wrote_disks && i < s->ndisks; i++) {
+        int r = virtio_blk_flush(s->disks[i]);
+        if (r < 0) {
+            snprintf(err, errlen, "%s: flush: %s", virtio_blk_image(s->disks[i])->path,
+                     strerror(-r));
+            return false;
+        }
+    }
     return machine_load(((struct vmm_side *)o)->b, buf, len, false, err, errlen);
 }
 
@@ -121,6 +258,11 @@ static struct migration_machine machine_of(struct vmm_side *s)
         .load = load,
         .handover = handover,
         .throttle = throttle,
+        .disks = disks,
+        .storage_start = storage_start,
+        .storage_pending = storage_pending,
+        .storage_stop = storage_stop,
+        .disk_write = disk_write,
     };
 }
 
