@@ -7,11 +7,15 @@ recorded in a reference copy in tmpfs (which moves with RAM).  On the
 destination the writer is stopped and the disk, read with O_DIRECT, must
 hash like the reference: no chunk written before or during the copy is
 lost.  The destination's image checks clean, and it is thin (the copy did
-not write the disk's unused space)."""
+not write the disk's unused space).  The VM has a user-mode NIC with a
+hostfwd rule: the destination, on the same host, takes the forwarded port
+over once the source lets it go, and the host reaches the guest through it
+again."""
 import json
 import os
 import random
 import re
+import socket
 import shutil
 import subprocess
 import sys
@@ -42,7 +46,9 @@ WRITER = (
 class MigrateStorageTest(MigrateBase):
     def test_copy_storage_while_writing(self):
         s = self.s
-        s.ok("create", "ms", "--from", "debian")
+        hport = random.randint(46000, 46999)
+        s.ok("create", "ms", "--from", "debian", "--net",
+             "user,hostfwd=tcp:127.0.0.1:%d-:5555" % hport)
         s.ok("start", "ms")
         wait_ready(s, "ms")
         con = Serial(s, "ms")
@@ -109,6 +115,19 @@ class MigrateStorageTest(MigrateBase):
         sums = re.findall(r"\b[0-9a-f]{32}\b", out)
         self.assertEqual(len(sums), 2, out)
         self.assertEqual(sums[0], sums[1], "the disk lost writes (%d chunks written)" % writes)
+        # hostfwd re-established on the destination.
+        out, rc = dcon.run("{ (echo from-guest; sleep 5) | nc -l -p 5555 >/dev/null 2>&1 & }")
+        self.assertEqual(rc, 0, out)
+        got = b""
+        deadline = time.monotonic() + 60
+        while b"from-guest" not in got and time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", hport), timeout=5) as c:
+                    c.settimeout(5)
+                    got = c.recv(64)
+            except OSError:
+                time.sleep(0.5)
+        self.assertIn(b"from-guest", got)
         dcon.sock.sendall(b"poweroff\n")
         self.assertEqual(self.dest.wait(120), 0)
         dimg = os.path.join(ddir, "disk.qcow2")
