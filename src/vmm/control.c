@@ -1115,6 +1115,10 @@ static json_object *cmd_migrate(const struct control_request *rq)
     if (rq->args && json_object_object_get_ex(rq->args, "secret", &v) &&
         json_object_is_type(v, json_type_string))
         secret = json_object_get_string(v);
+    const char *preamble = NULL;
+    if (rq->args && json_object_object_get_ex(rq->args, "preamble", &v) &&
+        json_object_is_type(v, json_type_string))
+        preamble = json_object_get_string(v);
     bool copy_storage = false;
     if (rq->args && json_object_object_get_ex(rq->args, "copy-storage", &v)) {
         if (!json_object_is_type(v, json_type_boolean))
@@ -1135,7 +1139,7 @@ static json_object *cmd_migrate(const struct control_request *rq)
         c->migration_timer = NULL;
         return error_reply("Busy", why);
     }
-    if (!(c->migration = vmm_migration_start(c->board, uri, &p, why, sizeof(why)))) {
+    if (!(c->migration = vmm_migration_start(c->board, uri, &p, preamble, why, sizeof(why)))) {
         control_job_finish(c->migration_job, CONTROL_JOB_FAILED, why);
         evtimer_free(c->migration_timer);
         c->migration_timer = NULL;
@@ -1220,7 +1224,7 @@ static const struct control_command commands[] = {
      NULL},
     {"migrate", cmd_migrate, CMD_ASYNC,
      "live migration to \"uri\" (tcp:HOST:PORT; \"max-downtime-ms\", \"secret\", "
-     "\"copy-storage\")",
+     "\"copy-storage\", \"preamble\")",
      NULL},
     {"query-migration", cmd_query_migration, 0,
      "the outgoing migration: round, bytes, dirty rate, expected downtime", NULL},
