@@ -527,18 +527,12 @@ static int send_page(struct sender *s, uint64_t page)
     return 0;
 }
 
-/* Sends every page whose bit is set in bm.  During pre-copy (live) a page
- * the guest wrote again since the last take is left for the next round:
- * its bit is in the log, so that round or the stop sends it anyway, and
- * sending it now too would only double the bytes of hot pages. */
-static int send_pages(struct sender *s, const uint64_t *bm, bool live)
+/* Sends every page whose bit is set in bm. */
+static int send_pages(struct sender *s, const uint64_t *bm)
 {
     uint64_t words = (s->npages + 63) / 64;
-    _Atomic uint64_t *log = s->m->bus->dirty_log;
     for (uint64_t w = 0; w < words; w++) {
         uint64_t bits = bm[w];
-        if (live && log && bits)
-            bits &= ~atomic_load_explicit(&log[w], memory_order_relaxed);
         while (bits) {
             uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
             bits &= bits - 1;
@@ -581,7 +575,7 @@ static int stop_and_copy(struct sender *s, uint64_t *pending, uint64_t *bm, uint
     m->log_take(m->opaque, bm);
     for (uint64_t i = 0; i < words; i++)
         pending[i] |= bm[i];
-    int r = send_pages(s, pending, false);
+    int r = send_pages(s, pending);
     if (r)
         return r;
     struct state_writer w;
@@ -660,7 +654,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
         atomic_store(&prog->round, round);
         uint64_t r0 = host_monotonic_ns(), b0 = s.c.sent + s.c.wlen;
         uint64_t before = atomic_load(&prog->pages_sent);
-        if ((r = send_pages(&s, pending, true)) || (r = put_u8(&s.c, REC_SYNC)) || (r = flush(&s.c)) ||
+        if ((r = send_pages(&s, pending)) || (r = put_u8(&s.c, REC_SYNC)) || (r = flush(&s.c)) ||
             (r = recv_msg(&s.c, MSG_SYNCED)))
             goto out;
         uint64_t dt = host_monotonic_ns() - r0 + 1;
