@@ -37,7 +37,8 @@ static const struct vm_verb verbs[] = {
     {"import", vm_cmd_import, "import FILE [NAME]"},
     {"migrate", vm_cmd_migrate,
      "migrate NAME --to tcp:HOST:PORT|store:DIR|ssh://[USER@]HOST[:PORT][/STORE]\n"
-     "             [--max-downtime MS] [--copy-storage] | migrate NAME --cancel"},
+     "             [--max-downtime MS] [--copy-storage] [--compress auto|always|never]\n"
+     "             | migrate NAME --cancel"},
     {"receive", vm_cmd_receive,
      "receive NAME --listen ADDR:PORT | --stdio  (the destination of a migrate)"},
     {"move-disk", vm_cmd_move_disk, "move-disk NAME DISK --to FILE [--format qcow2|raw]"},

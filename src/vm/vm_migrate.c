@@ -202,7 +202,7 @@ static bool far_end(struct far *f, bool kill_it, struct wirt_error *e)
 
 static const char usage[] =
     "migrate: usage: wirt vm migrate NAME --to tcp:HOST:PORT|store:DIR|ssh://[USER@]HOST[:PORT]"
-    "[/STORE] [--max-downtime MS] [--copy-storage] | "
+    "[/STORE] [--max-downtime MS] [--copy-storage] [--compress auto|always|never] | "
     "wirt vm migrate NAME --cancel";
 
 static bool cancel(const struct vm_store *st, const char *name, struct wirt_error *e)
@@ -237,6 +237,7 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
     const char *name = NULL, *to = NULL;
     long down = 0;
     bool want_cancel = false, copy_storage = false;
+    const char *compress = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--to") && i + 1 < argc) {
             to = argv[++i];
@@ -249,6 +250,10 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
             want_cancel = true;
         } else if (!strcmp(argv[i], "--copy-storage")) {
             copy_storage = true;
+        } else if (!strcmp(argv[i], "--compress") && i + 1 < argc) {
+            compress = argv[++i];
+            if (strcmp(compress, "auto") && strcmp(compress, "always") && strcmp(compress, "never"))
+                vm_usage("migrate: --compress: '%s' is not auto, always or never", compress);
         } else if (argv[i][0] == '-' || name) {
             vm_usage("%s", usage);
         } else {
@@ -298,6 +303,8 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
         json_object_object_add(args, "max-downtime-ms", json_object_new_int64(down));
     if (copy_storage)
         json_object_object_add(args, "copy-storage", json_object_new_boolean(true));
+    if (compress)
+        json_object_object_add(args, "compress", json_object_new_string(compress));
     const char *secret = getenv("WIRT_MIGRATION_SECRET");
     if (secret && *secret)
         json_object_object_add(args, "secret", json_object_new_string(secret));

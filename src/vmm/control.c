@@ -1119,6 +1119,14 @@ static json_object *cmd_migrate(const struct control_request *rq)
     if (rq->args && json_object_object_get_ex(rq->args, "preamble", &v) &&
         json_object_is_type(v, json_type_string))
         preamble = json_object_get_string(v);
+    bool zalways = false, znever = false;
+    if (rq->args && json_object_object_get_ex(rq->args, "compress", &v)) {
+        const char *z = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        zalways = !strcmp(z, "always");
+        znever = !strcmp(z, "never");
+        if (!zalways && !znever && strcmp(z, "auto") != 0)
+            return error_reply("InvalidArgument", "\"compress\" is auto, always or never");
+    }
     bool copy_storage = false;
     if (rq->args && json_object_object_get_ex(rq->args, "copy-storage", &v)) {
         if (!json_object_is_type(v, json_type_boolean))
@@ -1129,6 +1137,8 @@ static json_object *cmd_migrate(const struct control_request *rq)
         return error_reply("Busy", "a migration is already running");
     struct migration_params p = {.max_downtime_ns = (uint64_t)down_ms * 1000000,
                                  .copy_storage = copy_storage,
+                                 .always_compress = zalways,
+                                 .no_compress = znever,
                                  .secret = secret,
                                  .secret_len = secret ? strlen(secret) : 0};
     char why[256];
@@ -1224,7 +1234,7 @@ static const struct control_command commands[] = {
      NULL},
     {"migrate", cmd_migrate, CMD_ASYNC,
      "live migration to \"uri\" (tcp:HOST:PORT; \"max-downtime-ms\", \"secret\", "
-     "\"copy-storage\", \"preamble\")",
+     "\"copy-storage\", \"preamble\", \"compress\")",
      NULL},
     {"query-migration", cmd_query_migration, 0,
      "the outgoing migration: round, bytes, dirty rate, expected downtime", NULL},

@@ -395,6 +395,7 @@ struct sender {
     double bw;           /* wire bytes per second, measured per round */
     double zns_per_byte; /* zstd's cost */
     unsigned zskip;      /* batches to send raw before trying zstd again */
+    bool zalways;        /* migration_params.always_compress */
     bool storage;        /* the disk copies run */
 };
 
@@ -446,9 +447,9 @@ static int send_batch(struct sender *s)
         s->zns_per_byte = 0.8 * s->zns_per_byte + 0.2 * ns / (double)raw;
         /* Worth it when compressing plus sending less beats sending all. */
         double t_raw = (double)raw / s->bw, t_z = ns / 1e9 + (double)zlen / s->bw;
-        if (!ZSTD_isError(zlen) && t_z < t_raw)
+        if (!ZSTD_isError(zlen) && (t_z < t_raw || (s->zalways && zlen < raw)))
             enc = ENC_ZSTD;
-        else
+        else if (!s->zalways)
             s->zskip = 32;
     } else if (s->zskip) {
         s->zskip--;
@@ -624,6 +625,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     s.zbuf = malloc(s.zcap);
     if (!(p && p->no_compress))
         s.zctx = ZSTD_createCCtx();
+    s.zalways = p && p->always_compress;
     atomic_store(&prog->ram_pages, s.npages);
     bool logging = false, stopped = false, sent_go = false;
     uint64_t t_stop = 0, prev_dirty = UINT64_MAX;

@@ -299,8 +299,11 @@ static void full_migration(bool jit, bool compress)
     struct side *src = new_source(jit), *dst = new_dest();
     side_run(src);
     let_run();
-    struct migration_params p = {
-        .secret = "s3cret", .secret_len = 6, .no_compress = !compress, .max_downtime_ns = 2000000};
+    struct migration_params p = {.secret = "s3cret",
+                                 .secret_len = 6,
+                                 .no_compress = !compress,
+                                 .always_compress = compress,
+                                 .max_downtime_ns = 2000000};
     struct run r;
     migrate(src, dst, &p, &p, NULL, NULL, &r);
     if (r.sent || r.job.result)
