@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "img/img.h"
+#include "netd/netd.h"
 #include "serve/serve.h"
 #include "util/log.h"
 #include "vm/vm.h"
@@ -19,6 +20,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "boot a virtual machine"},
     {"img", img_main, "create, inspect and convert disk images"},
     {"vm", vm_main, "manage named virtual machines"},
+    {"net", net_main, "virtual networks: switches that connect VMs"},
     {"serve", serve_main, "the host service: REST API (docs/api.md)"},
 };
 

@@ -22,6 +22,7 @@ FLOORS = [
     ["virtio"],
     ["machine"],
     ["vmm", "img"],
+    ["netd"],
     ["vm"],
     ["cli", "serve"],
 ]

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "netd/netd.h"
 #include "cli/cli.h"
 #include "util/log.h"
 #include "vmm/guest_files.h"
@@ -222,6 +224,17 @@ int cmd_run(int argc, char **argv)
     spec_from_args(argc, argv, &spec);
     if (!default_guest_fill(&spec, err, sizeof(err)))
         usage_error("%s", err);
+    /* --net switch=NAME: the network of the default store, its switch
+     * started on demand. */
+    char store[PATH_MAX];
+    for (unsigned i = 0; i < spec.nnics; i++) {
+        if (!spec.nics[i].sw.name[0] || spec.nics[i].sw.socket[0])
+            continue;
+        if (!netd_default_store(store, sizeof(store)))
+            usage_error("--net switch=%s: no store (set HOME or WIRT_STORE)", spec.nics[i].sw.name);
+        if (!netd_attach_nic(store, &spec.nics[i], NULL, i, err, sizeof(err)))
+            usage_error("--net %s", err);
+    }
     int status = vmm_run(&spec, err, sizeof(err));
     if (status < 0)
         usage_error("%s", err);

@@ -214,6 +214,156 @@ static bool ifname_format(const struct nic_spec *nic, unsigned i, char *out, siz
     return true;
 }
 
+static bool switch_name_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    size_t n = strlen(v);
+    bool ok = n > 0 && n <= NET_SWITCH_NAME_MAX && v[0] != '.' && v[0] != '-';
+    for (const char *p = v; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             *p == '-' || *p == '_' || *p == '.';
+    if (!ok) {
+        snprintf(why, whylen, "bad switch name '%.40s' (letters, digits, '-', '_', '.')", v);
+        return false;
+    }
+    memcpy(nic->sw.name, v, n + 1);
+    return true;
+}
+
+static bool switch_name_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->sw.name[0])
+        return false;
+    snprintf(out, outlen, "%s", nic->sw.name);
+    return true;
+}
+
+static bool socket_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    if (!*v || strlen(v) > NET_SWITCH_SOCKET_MAX) {
+        snprintf(why, whylen, "socket must be a path of 1 to %d characters", NET_SWITCH_SOCKET_MAX);
+        return false;
+    }
+    memcpy(nic->sw.socket, v, strlen(v) + 1);
+    return true;
+}
+
+static bool socket_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->sw.socket[0])
+        return false;
+    snprintf(out, outlen, "%s", nic->sw.socket);
+    return true;
+}
+
+static bool parse_vid(const char *v, uint16_t *vid)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *end || n < 1 || n > 4094)
+        return false;
+    *vid = (uint16_t)n;
+    return true;
+}
+
+static bool vlan_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    if (!parse_vid(v, &nic->sw.vlan)) {
+        snprintf(why, whylen, "bad vlan '%.20s' (1 to 4094)", v);
+        return false;
+    }
+    return true;
+}
+
+static bool vlan_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->sw.vlan)
+        return false;
+    snprintf(out, outlen, "%u", nic->sw.vlan);
+    return true;
+}
+
+static bool trunk_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    uint16_t vid;
+    if (!parse_vid(v, &vid)) {
+        snprintf(why, whylen, "bad trunk VLAN '%.20s' (1 to 4094)", v);
+        return false;
+    }
+    if (nic->sw.ntrunk == NET_SWITCH_MAX_TRUNK) {
+        snprintf(why, whylen, "a trunk carries at most %d VLANs", NET_SWITCH_MAX_TRUNK);
+        return false;
+    }
+    nic->sw.trunk[nic->sw.ntrunk++] = vid;
+    return true;
+}
+
+static bool trunk_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i >= nic->sw.ntrunk)
+        return false;
+    snprintf(out, outlen, "%u", nic->sw.trunk[i]);
+    return true;
+}
+
+static bool rate_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned long long mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1000, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1000000, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1000000000, end++;
+    if (!*v || *end || n == 0 || n > (1ull << 40) / mult) {
+        snprintf(why, whylen, "bad rate '%.20s' (bytes per second, e.g. 10M)", v);
+        return false;
+    }
+    nic->sw.rate = n * mult;
+    return true;
+}
+
+static bool rate_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->sw.rate)
+        return false;
+    snprintf(out, outlen, "%llu", (unsigned long long)nic->sw.rate);
+    return true;
+}
+
+static bool switch_check(const struct nic_spec *nic, char *why, size_t whylen)
+{
+    if (!nic->sw.name[0] && !nic->sw.socket[0]) {
+        snprintf(why, whylen, "switch needs a network: switch=NAME");
+        return false;
+    }
+    if (nic->sw.vlan && nic->sw.ntrunk) {
+        snprintf(why, whylen,
+                 "vlan= (an access port) and trunk= (a trunk port) exclude each other");
+        return false;
+    }
+    return true;
+}
+
+static bool restrict_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "off")) {
+        nic->user.restricted = !strcmp(v, "on");
+        return true;
+    }
+    snprintf(why, whylen, "restrict must be on or off");
+    return false;
+}
+
+static bool restrict_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !nic->user.restricted)
+        return false;
+    snprintf(out, outlen, "on");
+    return true;
+}
+
 static bool tap_check(const struct nic_spec *nic, char *why, size_t whylen)
 {
     if (nic->tap.ifname[0])
@@ -230,6 +380,16 @@ static const struct net_option common_options[] = {
 static const struct net_option user_options[] = {
     {"hostfwd", true, hostfwd_parse, hostfwd_format},
     {"net", false, user_net_parse, user_net_format},
+    {"restrict", false, restrict_parse, restrict_format},
+    {NULL, false, NULL, NULL},
+};
+
+static const struct net_option switch_options[] = {
+    {"switch", false, switch_name_parse, switch_name_format},
+    {"socket", false, socket_parse, socket_format},
+    {"vlan", false, vlan_parse, vlan_format},
+    {"trunk", true, trunk_parse, trunk_format},
+    {"rate", false, rate_parse, rate_format},
     {NULL, false, NULL, NULL},
 };
 
@@ -242,6 +402,7 @@ static const struct net_option tap_options[] = {
 static const struct net_backend_type backends[] = {
     {"user", user_options, NULL, net_user_open},
     {"tap", tap_options, tap_check, net_tap_open},
+    {"switch", switch_options, switch_check, net_switch_open},
 };
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 

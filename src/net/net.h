@@ -17,8 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NET_MAX_HOSTFWD 16
-#define NET_IFNAME_MAX  15 /* IFNAMSIZ - 1 */
+#define NET_MAX_HOSTFWD       16
+#define NET_IFNAME_MAX        15 /* IFNAMSIZ - 1 */
+#define NET_SWITCH_NAME_MAX   64
+#define NET_SWITCH_SOCKET_MAX 107 /* sun_path - 1 */
+#define NET_SWITCH_MAX_TRUNK  64
 
 struct net_backend;
 struct net_backend_type;
@@ -74,6 +77,7 @@ struct nic_spec {
         /* The guest network; 0/0 = 10.0.2.0/24.  The host is .2, DNS .3,
          * the first DHCP address .15. */
         uint32_t net_addr, net_mask; /* host byte order */
+        bool restricted;             /* no way out: DHCP, DNS and hostfwd only */
         /* Not an option: a hostfwd port in use is retried for a while
          * instead of failing (an incoming migration on the same host,
          * whose source still listens until it hands the guest over). */
@@ -82,6 +86,15 @@ struct nic_spec {
     struct {
         char ifname[NET_IFNAME_MAX + 1];
     } tap;
+    /* A port on a wirt virtual switch (wirt net). */
+    struct {
+        char name[NET_SWITCH_NAME_MAX + 1];     /* the network */
+        char socket[NET_SWITCH_SOCKET_MAX + 1]; /* its ports socket (filled by wirt vm/run) */
+        uint16_t vlan;                          /* access port VLAN; 0: 1 */
+        uint16_t trunk[NET_SWITCH_MAX_TRUNK];   /* trunk port: VLANs carried tagged */
+        unsigned ntrunk;
+        uint64_t rate; /* ingress limit, bytes per second; 0: none */
+    } sw;
 };
 
 /* One option of a backend: KEY=VALUE in `--net` text, "KEY": value in a

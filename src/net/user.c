@@ -382,7 +382,7 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
     }
     SlirpConfig cfg = {
         .version = 1,
-        .restricted = 0,
+        .restricted = nic->user.restricted,
         .in_enabled = true,
         .vnetwork = ip4("10.0.2.0"),
         .vnetmask = ip4("255.255.255.0"),

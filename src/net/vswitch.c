@@ -157,8 +157,16 @@ static bool rate_take(struct vsw_port *p, size_t len, uint64_t now_ns)
         if (dt > 100 * NS_PER_S)
             dt = 100 * NS_PER_S;
         uint64_t add = (uint64_t)((unsigned __int128)dt * p->cfg.rate_bytes_per_s / NS_PER_S);
-        p->tokens = p->tokens + add > p->cfg.burst_bytes ? p->cfg.burst_bytes : p->tokens + add;
-        p->bucket_ns = now_ns;
+        /* Advance the clock only by the time the whole tokens stand for:
+         * frames closer together than one token's time would otherwise
+         * each lose their fraction, and the rate would fall short. */
+        if (p->tokens + add >= p->cfg.burst_bytes) {
+            p->tokens = p->cfg.burst_bytes;
+            p->bucket_ns = now_ns;
+        } else if (add) {
+            p->tokens += add;
+            p->bucket_ns += (uint64_t)((unsigned __int128)add * NS_PER_S / p->cfg.rate_bytes_per_s);
+        }
     }
     if (p->tokens < len)
         return false;
@@ -319,12 +327,13 @@ void vsw_input(struct vswitch *sw, unsigned port, const void *data, size_t len, 
     }
     learn(sw, f + 6, vlan, port, now_ns);
     int out = (f[0] & 1) ? -1 : vsw_lookup(sw, f, vlan, now_ns);
+    bool split = p->cfg.split_horizon;
     if (out >= 0) {
-        if ((unsigned)out != port)
+        if ((unsigned)out != port && !(split && sw->ports[out].cfg.split_horizon))
             egress(sw, (unsigned)out, vlan, body, ulen);
         return; /* known on the port it came from: filtered */
     }
     for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
-        if (i != port)
+        if (i != port && !(split && sw->ports[i].cfg.split_horizon))
             egress(sw, i, vlan, body, ulen);
 }

@@ -42,6 +42,9 @@ struct vsw_port_config {
     uint64_t allowed[4096 / 64]; /* trunk: VLANs carried tagged */
     bool anti_spoof;             /* only frames from mac are taken */
     uint8_t mac[6];
+    /* Frames are never forwarded between two split-horizon ports (the
+     * tunnels of a full mesh, which would loop a flood back). */
+    bool split_horizon;
     uint64_t rate_bytes_per_s; /* 0: unlimited */
     uint64_t burst_bytes;      /* the bucket's size */
 };

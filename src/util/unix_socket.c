@@ -12,7 +12,7 @@
 #include "util/file.h"
 
 /* Something is at path: replace it only if it is a socket nobody serves. */
-static bool remove_stale_socket(const struct sockaddr_un *addr, char *err, size_t errlen)
+static bool remove_stale_socket(const struct sockaddr_un *addr, int type, char *err, size_t errlen)
 {
     const char *path = addr->sun_path;
     struct stat st;
@@ -27,7 +27,7 @@ static bool remove_stale_socket(const struct sockaddr_un *addr, char *err, size_
                  path, file_type_name(st.st_mode));
         return false;
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return false;
@@ -52,15 +52,20 @@ static bool remove_stale_socket(const struct sockaddr_un *addr, char *err, size_
 
 int unix_listen_owner_only(const char *path, int backlog, char *err, size_t errlen)
 {
+    return unix_listen_owner_only_type(path, SOCK_STREAM, backlog, err, errlen);
+}
+
+int unix_listen_owner_only_type(const char *path, int type, int backlog, char *err, size_t errlen)
+{
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(addr.sun_path)) {
         snprintf(err, errlen, "%s: path too long for a Unix socket", path);
         return -1;
     }
     strcpy(addr.sun_path, path);
-    if (!remove_stale_socket(&addr, err, errlen))
+    if (!remove_stale_socket(&addr, type, err, errlen))
         return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;

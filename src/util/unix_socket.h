@@ -18,6 +18,8 @@
  * other kind of file, is an error.  Returns the fd, or -1 with
  * "PATH: reason" in err. */
 int unix_listen_owner_only(const char *path, int backlog, char *err, size_t errlen);
+/* The same for a socket type other than SOCK_STREAM (SOCK_SEQPACKET). */
+int unix_listen_owner_only_type(const char *path, int type, int backlog, char *err, size_t errlen);
 
 /* True if the peer of connected socket fd runs as this process's
  * effective user or as root; *uid gets the peer's uid (or -1). */

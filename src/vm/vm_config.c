@@ -36,7 +36,7 @@ void vm_config_defaults(struct vm_config *cfg, const char *name)
 static bool net_entry_plausible(const char *text)
 {
     char backend[32];
-    size_t n = strcspn(text, ",");
+    size_t n = strcspn(text, ",=");
     for (const char *p = text; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return false;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netd/netd.h"
 #include "util/log.h"
 #include "vm/vm_int.h"
 
@@ -207,6 +208,9 @@ static bool start_vmm(struct vm_store *st, const char *name, bool fresh, const c
     struct vm_spec spec;
     char specpath[PATH_MAX];
     ok = vm_config_to_spec(&cfg, &spec, why, sizeof(why));
+    /* switch=NAME: the store's network, its switch started on demand. */
+    for (unsigned i = 0; ok && i < spec.nnics; i++)
+        ok = netd_attach_nic(st->root, &spec.nics[i], name, i, why, sizeof(why));
     vm_path(st, specpath, sizeof(specpath), name, VM_RUNSPEC);
     if (ok)
         ok = vm_spec_save(specpath, &spec, why, sizeof(why));

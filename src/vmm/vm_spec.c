@@ -338,15 +338,28 @@ static bool parse_nic_text(struct nic_spec *nic, const char *text, const char *w
     if (!copy)
         fatal("out of memory");
     char *type = strtok_r(copy, ",", &save);
+    /* "switch=NAME": the backend, and its option of the same name. */
+    char *type_value = type ? strchr(type, '=') : NULL;
+    if (type_value)
+        *type_value++ = '\0';
     bool ok = (nic->backend = find_backend(type ? type : "", what, err, errlen)) != NULL;
+    if (ok && type_value)
+        ok = nic_option(nic->backend, nic, type, type_value, what, err, errlen);
+    const char *last_key = NULL; /* a repeated option takes more values: trunk=10,20 */
     for (char *tok = strtok_r(NULL, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
+        const struct net_option *prev = last_key ? net_option_find(nic->backend, last_key) : NULL;
+        if (!eq && prev && prev->repeated) {
+            ok = nic_option(nic->backend, nic, last_key, tok, what, err, errlen);
+            continue;
+        }
         if (!eq) {
             ok = fail(err, errlen, "%s: '%.40s' is not KEY=VALUE", what, tok);
             break;
         }
         *eq = '\0';
         ok = nic_option(nic->backend, nic, tok, eq + 1, what, err, errlen);
+        last_key = tok;
     }
     free(copy);
     if (ok && nic->backend->check) {

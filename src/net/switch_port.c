@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `switch` backend: a port on a wirt virtual switch (wirt net), which
+ * runs as a process of its own; the protocol is in switch_proto.h.
+ *
+ * A thread reads frames from the switch and hands them to the frontend
+ * under the I/O lock (pausing while the frontend has no RX buffers, like
+ * tap).  A VM outlives its switch: when the connection ends, the thread
+ * tries again every second, and frames sent meanwhile are dropped, as on
+ * a cable that was pulled.  The VM keeps its port settings across
+ * reconnects because it sends the same hello.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "net/net_backends.h"
+#include "net/switch_proto.h"
+#include "util/log.h"
+
+#define BATCH        64
+#define RECONNECT_MS 1000
+
+struct switch_nb {
+    struct net_backend nb;
+    int fd; /* -1 while disconnected; written only by the thread */
+    int wakefd;
+    pthread_mutex_t *lock;
+    pthread_t thread;
+    bool started, stop, paused;
+    struct swp_hello hello;
+    char path[NET_SWITCH_SOCKET_MAX + 1];
+    char name[NET_SWITCH_NAME_MAX + 1];
+    uint64_t dropped;
+    uint8_t buf[SWP_MAX_FRAME];
+};
+
+static void wake(struct switch_nb *s)
+{
+    uint64_t one = 1;
+    ssize_t n = write(s->wakefd, &one, sizeof(one));
+    (void)n;
+}
+
+/* Connects and says hello; the socket or -1 with the reason in err. */
+static int join(struct switch_nb *s, char *err, size_t errlen)
+{
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        snprintf(err, errlen, "switch '%s' is not running (wirt net start %s): %s", s->name,
+                 s->name, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct swp_reply reply = {0};
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (send(fd, &s->hello, sizeof(s->hello), MSG_NOSIGNAL) != (ssize_t)sizeof(s->hello) ||
+        recv(fd, &reply, sizeof(reply), 0) != (ssize_t)sizeof(reply) ||
+        memcmp(reply.magic, SWP_MAGIC, sizeof(SWP_MAGIC)) || reply.port < 0) {
+        reply.error[sizeof(reply.error) - 1] = '\0';
+        snprintf(err, errlen, "switch '%s' refused the port: %s", s->name,
+                 reply.error[0] ? reply.error : "no answer");
+        close(fd);
+        return -1;
+    }
+    tv.tv_sec = 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    /* Room for bursts of large frames both ways. */
+    int buf = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    return fd;
+}
+
+static void *switch_thread(void *arg)
+{
+    struct switch_nb *s = arg;
+    for (;;) {
+        int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
+        struct pollfd pfd[2] = {
+            {.fd = fd, .events = __atomic_load_n(&s->paused, __ATOMIC_ACQUIRE) ? 0 : POLLIN},
+            {.fd = s->wakefd, .events = POLLIN},
+        };
+        int n = poll(pfd, 2, fd < 0 ? RECONNECT_MS : -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (pfd[1].revents & POLLIN) {
+            uint64_t v;
+            ssize_t r = read(s->wakefd, &v, sizeof(v));
+            (void)r;
+        }
+        if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+            break;
+        if (fd < 0) {
+            char err[256];
+            int nfd = join(s, err, sizeof(err));
+            if (nfd >= 0) {
+                log_info("net: switch '%s': port reconnected", s->name);
+                __atomic_store_n(&s->fd, nfd, __ATOMIC_RELEASE);
+            }
+            continue;
+        }
+        bool gone = (pfd[0].revents & (POLLHUP | POLLERR)) && !(pfd[0].revents & POLLIN);
+        if (!gone && (pfd[0].revents & POLLIN)) {
+            if (!mutex_lock_unless_stopped(s->lock, &s->stop))
+                break;
+            for (int i = 0; i < BATCH; i++) {
+                if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
+                    __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
+                    break;
+                }
+                ssize_t len = recv(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
+                /* The switch sends no empty frames: 0 is its end. */
+                if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR)) {
+                    gone = true;
+                    break;
+                }
+                if (len < 0)
+                    break;
+                s->nb.receive(s->nb.opaque, s->buf, (size_t)len);
+            }
+            pthread_mutex_unlock(s->lock);
+        }
+        if (gone) {
+            log_warn_ratelimited("net: switch '%s' went away; reconnecting every %d ms", s->name,
+                                 RECONNECT_MS);
+            /* The sender may be in send() with this fd under the I/O lock:
+             * close it under that lock, so its number is not reused. */
+            pthread_mutex_lock(s->lock);
+            __atomic_store_n(&s->fd, -1, __ATOMIC_RELEASE);
+            close(fd);
+            pthread_mutex_unlock(s->lock);
+        }
+    }
+    return NULL;
+}
+
+static void switch_send(struct net_backend *nb, const void *frame, size_t len)
+{
+    struct switch_nb *s = (struct switch_nb *)nb;
+    int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
+    if (fd < 0 || send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        s->dropped++; /* no switch, or its queue is full: a lost frame */
+}
+
+static void switch_receive_ready(struct net_backend *nb)
+{
+    struct switch_nb *s = (struct switch_nb *)nb;
+    if (__atomic_exchange_n(&s->paused, false, __ATOMIC_ACQ_REL))
+        wake(s);
+}
+
+static void switch_close(struct net_backend *nb)
+{
+    struct switch_nb *s = (struct switch_nb *)nb;
+    if (s->started) {
+        __atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+        wake(s);
+        pthread_join(s->thread, NULL);
+    }
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->wakefd >= 0)
+        close(s->wakefd);
+    free(s);
+}
+
+static const struct net_backend_ops switch_ops = {
+    .name = "switch",
+    .send = switch_send,
+    .receive_ready = switch_receive_ready,
+    .close = switch_close,
+};
+
+struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
+                                    size_t errlen)
+{
+    if (!nic->sw.socket[0]) {
+        snprintf(err, errlen,
+                 "switch '%s': no socket (wirt vm and wirt run find it in the store; a spec "
+                 "file names it with \"socket\")",
+                 nic->sw.name);
+        return NULL;
+    }
+    struct switch_nb *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->nb.ops = &switch_ops;
+    s->lock = io_lock;
+    s->fd = -1;
+    snprintf(s->path, sizeof(s->path), "%s", nic->sw.socket);
+    snprintf(s->name, sizeof(s->name), "%.64s", nic->sw.name[0] ? nic->sw.name : nic->sw.socket);
+    memcpy(s->hello.magic, SWP_MAGIC, sizeof(SWP_MAGIC));
+    memcpy(s->hello.mac, nic->mac, 6);
+    s->hello.vlan = nic->sw.vlan;
+    s->hello.ntrunk = (uint16_t)nic->sw.ntrunk;
+    memcpy(s->hello.trunk, nic->sw.trunk, sizeof(nic->sw.trunk[0]) * nic->sw.ntrunk);
+    s->hello.rate = nic->sw.rate;
+    snprintf(s->hello.owner, sizeof(s->hello.owner), "pid %ld", (long)getpid());
+    s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->wakefd < 0 || (s->fd = join(s, err, errlen)) < 0) {
+        if (s->wakefd < 0)
+            snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        switch_close(&s->nb);
+        return NULL;
+    }
+    if (pthread_create(&s->thread, NULL, switch_thread, s) != 0) {
+        snprintf(err, errlen, "cannot start the switch port thread");
+        switch_close(&s->nb);
+        return NULL;
+    }
+    s->started = true;
+    return &s->nb;
+}

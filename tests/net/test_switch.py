@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: MIT
+"""The switch process without guests: ports opened from Python as a VMM
+opens them, frames checked one by one.
+
+- learning and flooding; VLAN access ports kept apart; a trunk carries
+  both VLANs tagged, and its tagged frames reach the access ports untagged;
+- anti-spoofing of the source MAC; ACL rules added and removed at run time,
+  with hit counts; static MAC entries; port down/up;
+- a port's rate limit measured within 10%;
+- the pcap mirror, read back by tcpdump;
+- hostile input: runts, giants, reserved VLAN 4095, a tagged frame on an
+  access port, a garbage hello, a wrong VXLAN peer and header;
+- VXLAN between two switches over loopback UDP;
+- `wirt net` bad input: one line, exit 2."""
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netlib import WIRT, Port, Store, frame, ipv4_frame, wait_for  # noqa: E402
+
+A, B, C, D = ("52:54:00:00:00:0a", "52:54:00:00:00:0b", "52:54:00:00:00:0c",
+              "52:54:00:00:00:0d")
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@unittest.skipUnless(os.access(WIRT, os.X_OK), "build/wirt missing")
+class SwitchTest(unittest.TestCase):
+    def setUp(self):
+        self.s = Store()
+        self.ports = []
+
+    def tearDown(self):
+        for p in self.ports:
+            p.close()
+        self.s.close()
+
+    def lan(self, *opts, name="lan"):
+        self.s.ok("create", name, *opts)
+        self.s.ok("start", name)
+        return name
+
+    def port(self, mac, net="lan", **kw):
+        p = Port(self.s, net, mac, **kw)
+        self.ports.append(p)
+        return p
+
+    def test_learning_flooding_and_isolation_of_networks(self):
+        self.lan()
+        self.lan(name="other")
+        a, b, c = self.port(A), self.port(B), self.port(C)
+        x = self.port(D, net="other")
+        f = frame(BCAST, A)
+        a.send(f)
+        self.assertEqual(b.recv_all(), [f])
+        self.assertEqual(c.recv_all(), [f])
+        self.assertEqual(a.recv_all(0.1), [])  # not back to the sender
+        self.assertEqual(x.recv_all(0.1), [])  # another network sees nothing
+        # B answers A by unicast: learned, so only A gets it.
+        f2 = frame(A, B)
+        b.send(f2)
+        self.assertEqual(a.recv_all(), [f2])
+        self.assertEqual(c.recv_all(0.1), [])
+        dump = json.loads(self.s.ok("dump", "lan", "--json").stdout)
+        learned = {(m["mac"], m["port"]) for m in dump["macs"]}
+        self.assertIn((A, a.number), learned)
+        self.assertIn((B, b.number), learned)
+        st = self.s.port("lan", a.number)
+        self.assertEqual((st["rx-frames"], st["tx-frames"]), (1, 1))
+
+    def test_vlans_access_and_trunk(self):
+        self.lan()
+        a10, b20 = self.port(A, vlan=10), self.port(B, vlan=20)
+        a10b = self.port(C, vlan=10)
+        t = self.port(D, trunk=(10, 20))
+        f = frame(BCAST, A)
+        a10.send(f)
+        self.assertEqual(a10b.recv_all(), [f])
+        self.assertEqual(b20.recv_all(0.1), [])  # another VLAN: nothing
+        # The trunk gets it tagged with VLAN 10.
+        self.assertEqual(t.recv_all(), [frame(BCAST, A, vlan=10)])
+        # The trunk's guest on VLAN 20 (a subinterface) reaches B untagged.
+        t.send(frame(BCAST, D, vlan=20))
+        self.assertEqual(b20.recv_all(), [frame(BCAST, D)])
+        self.assertEqual(a10.recv_all(0.1), [])
+        # A VLAN the trunk does not carry, reserved 4095, a tag on an access port: dropped.
+        t.send(frame(BCAST, D, vlan=30))
+        t.send(frame(BCAST, D, vlan=4095))
+        a10.send(frame(BCAST, A, vlan=20))
+        self.assertEqual(b20.recv_all(0.2) + a10b.recv_all(0.1), [])
+        self.assertEqual(self.s.port("lan", t.number)["drop-vlan"], 2)
+        self.assertEqual(self.s.port("lan", a10.number)["drop-vlan"], 1)
+
+    def test_anti_spoofing(self):
+        self.lan()
+        a, b = self.port(A), self.port(B)
+        a.send(frame(BCAST, C))  # not its own MAC
+        a.send(frame(BCAST, "01:00:5e:00:00:01"))  # a multicast source
+        self.assertEqual(b.recv_all(0.3), [])
+        self.assertEqual(self.s.port("lan", a.number)["drop-spoof"], 2)
+        dump = json.loads(self.s.ok("dump", "lan", "--json").stdout)
+        self.assertNotIn(C, [m["mac"] for m in dump["macs"]])
+
+    def test_acl_static_mac_and_port_down(self):
+        self.lan()
+        a, b = self.port(A), self.port(B)
+        icmp = ipv4_frame(B, A, "10.10.0.5", "10.10.0.6", 1)
+        udp = ipv4_frame(B, A, "10.10.0.5", "10.10.0.6", 17)
+        self.s.ok("set", "lan", "acl-add=drop,proto=icmp,src-ip=10.10.0.0/24")
+        a.send(icmp)
+        a.send(udp)
+        self.assertEqual(b.recv_all(), [udp])
+        dump = json.loads(self.s.ok("dump", "lan", "--json").stdout)
+        self.assertEqual(dump["acl"][0]["hits"], 1)
+        self.assertEqual(dump["acl"][0]["rule"], "drop,proto=icmp,src-ip=10.10.0.0/24")
+        self.assertIn("acl", json.loads(self.s.ok("info", "lan", "--json").stdout))
+        self.s.ok("set", "lan", "acl-del=0")
+        a.send(icmp)
+        self.assertEqual(b.recv_all(), [icmp])
+        # A static entry sends C's frames to B's port without learning.
+        self.s.ok("set", "lan", "static-mac=%s,port=%d" % (C, b.number))
+        a.send(frame(C, A))
+        self.assertEqual(b.recv_all(), [frame(C, A)])
+        # A port taken down neither sends nor receives.
+        self.s.ok("set", "lan", "port-down=%d" % b.number)
+        a.send(frame(BCAST, A))
+        self.assertEqual(b.recv_all(0.2), [])
+        self.assertFalse(self.s.port("lan", b.number)["up"])
+        self.s.ok("set", "lan", "port-up=%d" % b.number)
+        a.send(frame(BCAST, A))
+        self.assertEqual(len(b.recv_all()), 1)
+        # The persistent settings are in net.json for the next start.
+        with open(os.path.join(self.s.dir("lan"), "net.json")) as f:
+            cfg = json.load(f)
+        self.assertEqual(cfg["acl"], [])
+        self.assertEqual(cfg["static-macs"], ["%s,port=%d" % (C, b.number)])
+
+    def test_rate_limit(self):
+        self.lan()
+        rate = 2_000_000
+        a = self.port(A, rate=rate)
+        b = self.port(B)
+        f = frame(B, A, payload=b"r" * 1400)
+        stop = threading.Event()
+
+        def offer():  # as fast as the switch takes them: far above the rate
+            while not stop.is_set():
+                a.send(f)
+
+        sender = threading.Thread(target=offer)
+        got = 0
+        b.sock.settimeout(0.2)
+        t0 = time.time()
+        sender.start()
+        while time.time() - t0 < 3:
+            try:
+                got += len(b.sock.recv(70000))
+            except socket.timeout:
+                pass
+        stop.set()
+        sender.join()
+        elapsed = time.time() - t0
+        # The bucket starts full (burst = rate/10): take it off.
+        measured = (got - rate / 10) / elapsed
+        self.assertLess(abs(measured - rate) / rate, 0.10, "measured %.0f B/s" % measured)
+        self.assertGreater(self.s.port("lan", a.number)["drop-rate"], 0)
+
+    def test_pcap_mirror_readable_by_tcpdump(self):
+        if not shutil.which("tcpdump"):
+            self.skipTest("tcpdump missing")
+        self.lan()
+        a, b = self.port(A), self.port(B)
+        p = self.s.ok("set", "lan", "mirror=all,file=cap.pcap")
+        self.assertIn("cap.pcap", p.stdout)
+        for i in range(5):
+            a.send(ipv4_frame(B, A, "10.10.0.5", "10.10.0.6", 17, payload=bytes([i]) * 40))
+        b.recv_all()
+        self.s.ok("set", "lan", "mirror=off")
+        path = os.path.join(self.s.dir("lan"), "cap.pcap")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        out = subprocess.run(["tcpdump", "-nr", path], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.strip().splitlines()
+        self.assertEqual(len(lines), 5, out.stdout)
+        self.assertIn("IP 10.10.0.5", lines[0])
+        self.assertIn("> 10.10.0.6", lines[0])
+        # Outside the network's directory: refused.
+        self.assertNotEqual(self.s.net("set", "lan", "mirror=all,file=../x.pcap").returncode, 0)
+
+    def test_hostile_input(self):
+        self.lan()
+        a, b = self.port(A), self.port(B)
+        a.send(b"\x01" * 10)                      # runt
+        a.send(frame(B, A, payload=b"g" * 66000))  # giant
+        a.send(b"")                               # empty
+        self.assertEqual(b.recv_all(0.3), [])
+        st = self.s.port("lan", a.number)
+        self.assertEqual(st["drop-runt"], 2)
+        self.assertEqual(st["drop-giant"], 1)
+        # A garbage hello is refused; the switch carries on.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(os.path.join(self.s.dir("lan"), "ports.sock"))
+        s.settimeout(5)
+        s.send(b"hello?" * 50)
+        self.assertLess(struct.unpack("@8si", s.recv(128)[:12])[1], 0)
+        s.close()
+        with self.assertRaises(ConnectionRefusedError):
+            Port(self.s, "lan", "01:00:5e:00:00:01")  # a multicast MAC is no port's own
+        # A port that disconnects is gone from the table.
+        a.close()
+        self.ports.remove(a)
+        self.assertTrue(wait_for(lambda: a.number not in [p["port"] for p in self.s.ports("lan")]))
+        b.send(frame(BCAST, B))
+        self.assertEqual(self.s.port("lan", b.number)["rx-frames"], 1)
+
+    def test_vxlan_between_two_switches(self):
+        pa, pb = free_udp_port(), free_udp_port()
+        self.lan("--vxlan", "vni=42,remote=127.0.0.1:%d,local=127.0.0.1:%d" % (pb, pa), name="east")
+        self.lan(name="west")
+        # Added to a running switch, as `wirt net set` does.
+        self.s.ok("set", "west", "vxlan=vni=42,remote=127.0.0.1:%d,local=127.0.0.1:%d" % (pa, pb))
+        a = self.port(A, net="east")
+        b = self.port(B, net="west")
+        f = frame(BCAST, A)
+        a.send(f)
+        self.assertEqual(b.recv_all(1.0), [f])
+        b.send(frame(A, B, vlan=None))
+        self.assertEqual(a.recv_all(1.0), [frame(A, B)])
+        # Packets from an unknown peer, with a bad header or another VNI: dropped, counted.
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.2", 0))
+        vx = struct.pack(">B3xI", 0x08, 42 << 8)
+        u.sendto(vx + frame(BCAST, C), ("127.0.0.1", pa))  # unknown peer
+        u.close()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(struct.pack(">B3xI", 0x00, 42 << 8) + frame(BCAST, C), ("127.0.0.1", pa))
+        u.sendto(struct.pack(">B3xI", 0x08, 43 << 8) + frame(BCAST, C), ("127.0.0.1", pa))
+        u.sendto(b"\x08", ("127.0.0.1", pa))
+        u.close()
+        self.assertEqual(a.recv_all(0.3), [])
+        stats = json.loads(self.s.ok("stats", "east", "--json").stdout)
+        self.assertEqual(stats["vxlan-dropped"], 4)
+        with open(os.path.join(self.s.dir("west"), "net.json")) as f:
+            self.assertEqual(len(json.load(f)["vxlan"]), 1)
+
+    def test_bad_input(self):
+        s = self.s
+        for args, word in ((["create", "../x"], "name"),
+                           (["create", "n1", "--subnet", "10.0.0.0/33"], "--subnet"),
+                           (["create", "n1", "--vxlan", "vni=1"], "--vxlan"),
+                           (["create", "n1", "--hostfwd", "tcp::80-10.10.0.5:80"], "--nat"),
+                           (["create", "n1", "--bogus"], "--bogus"),
+                           (["info", "nosuch"], "no network"),
+                           (["frobnicate"], "frobnicate")):
+            p = s.net(*args)
+            self.assertNotEqual(p.returncode, 0, args)
+            self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
+            self.assertIn(word, p.stderr)
+        s.ok("create", "n1")
+        p = s.net("create", "n1")
+        self.assertIn("exists", p.stderr)
+        p = s.net("set", "n1", "acl-add=reject,proto=icmp")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("drop or allow", p.stderr)
+        p = s.net("stats", "n1")
+        self.assertIn("not running", p.stderr)
+        # wirt run with an unknown network: one line before any VM starts.
+        p = subprocess.run([WIRT, "run", "--net", "switch=nosuch"], env=s.env, capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("no such network", p.stderr)
+        p = subprocess.run([WIRT, "run", "--net", "switch=n1,vlan=10,trunk=20"], env=s.env,
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("exclude", p.stderr)
+        # delete refuses a running network, then works.
+        s.ok("start", "n1")
+        self.assertIn("stop it first", s.net("delete", "n1").stderr)
+        s.ok("stop", "n1")
+        s.ok("delete", "n1")
+        self.assertFalse(os.path.exists(s.dir("n1")))
+
+
+if __name__ == "__main__":
+    unittest.main()

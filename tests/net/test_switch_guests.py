@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: MIT
+"""Virtual networks with real guests (the default busybox guest).
+
+- two VMs on one switch get addresses from its DHCP, ping each other and
+  move 8 MiB intact (hash checked); a VM on another switch cannot reach
+  them;
+- the switch stops: the VMs keep running, and talk again once it is back;
+- the NAT router port forwards a host port to a VM (hostfwd);
+- VMs of the store (`wirt vm create --net switch=NAME`) get MACs of their
+  own and reach each other;
+- VXLAN against the Linux kernel's own vxlan device in a network
+  namespace (root only)."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "guest"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "vm"))
+import guestlib  # noqa: E402
+from netlib import WIRT, Store, wait_for  # noqa: E402
+
+
+def addr(g):
+    out = g.run("ifconfig eth0 | sed -n 's/.*inet addr:\\([0-9.]*\\).*/\\1/p'")
+    return out.strip()
+
+
+def wait_addr(g, prefix, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        a = addr(g)
+        if a.startswith(prefix):
+            return a
+        time.sleep(1)
+    raise AssertionError("no %s* address" % prefix)
+
+
+def pings(g, ip, count=2):
+    _, status = g.run("ping -c %d -W 2 %s >/dev/null" % (count, ip), check=False)
+    return status == 0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@unittest.skipUnless(guestlib.have_guest() and os.access(WIRT, os.X_OK),
+                     "default guest or build/wirt missing")
+class SwitchGuestTest(unittest.TestCase):
+    def setUp(self):
+        self.s = Store()
+        self.guests = []
+
+    def tearDown(self):
+        for g in self.guests:
+            g.close()
+        self.s.close()
+
+    def vm(self, net):
+        g = guestlib.Guest(guestlib.wirt_argv(extra=["--net", net]), env=self.s.env,
+                           name="vm%d" % len(self.guests))
+        self.guests.append(g)
+        g.wait_ready()
+        return g
+
+    def test_two_vms_transfer_and_isolation(self):
+        self.s.ok("create", "lan", "--nat")
+        self.s.ok("create", "other")
+        a, b = self.vm("switch=lan"), self.vm("switch=lan")
+        c = self.vm("switch=other")
+        ia, ib = wait_addr(a, "10.10.0."), wait_addr(b, "10.10.0.")
+        self.assertNotEqual(ia, ib)
+        self.assertTrue(pings(a, ib))
+        self.assertTrue(pings(b, ia))
+        # 8 MiB from a to b through the switch, intact.
+        b.run("{ (nc -l -p 5000 > /tmp/in; echo done > /tmp/in.done) >/dev/null 2>&1 & }")
+        a.run("dd if=/dev/urandom of=/tmp/out bs=1M count=8 2>/dev/null")
+        want = a.run("md5sum < /tmp/out").split()[0]
+        time.sleep(0.5)
+        a.run("nc -w 5 %s 5000 < /tmp/out" % ib, timeout=300)
+        self.assertTrue(wait_for(lambda: b.run("cat /tmp/in.done 2>/dev/null || true") == "done",
+                                 60, 1))
+        self.assertEqual(b.run("md5sum < /tmp/in").split()[0], want)
+        # Another network: same subnet, no way across.
+        c.run("ifconfig eth0 %s netmask 255.255.255.0 up" % "10.10.0.99")
+        self.assertFalse(pings(c, ia))
+        stats = self.s.ports("lan")
+        self.assertEqual(sorted(p["kind"] for p in stats), ["nat", "vm", "vm"])
+        self.assertTrue(all(p["rx-bytes"] > 0 for p in stats if p["kind"] == "vm"))
+
+    def test_switch_restart_vms_rejoin(self):
+        self.s.ok("create", "lan", "--nat")
+        a, b = self.vm("switch=lan"), self.vm("switch=lan")
+        ib = wait_addr(b, "10.10.0.")
+        wait_addr(a, "10.10.0.")
+        self.assertTrue(pings(a, ib))
+        self.s.ok("stop", "lan")
+        self.assertEqual(a.run("echo alive"), "alive")  # the VMs do not notice but for the wire
+        self.assertFalse(pings(a, ib, 1))
+        self.s.ok("start", "lan")
+        self.assertTrue(wait_for(lambda: pings(a, ib, 1), 30, 0.5))
+
+    def test_hostfwd_to_a_vm(self):
+        port = free_port()
+        self.s.ok("create", "lan", "--nat", "--hostfwd", "tcp:127.0.0.1:%d-10.10.0.15:8080" % port)
+        a = self.vm("switch=lan")
+        self.assertEqual(wait_addr(a, "10.10.0."), "10.10.0.15")
+        a.run("{ (echo hello-through-the-switch | nc -l -p 8080) >/dev/null 2>&1 & }")
+        time.sleep(0.5)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.settimeout(30)
+            data = b""
+            while b"\n" not in data:
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertEqual(data.strip(), b"hello-through-the-switch")
+
+    def test_store_vms_join_a_switch(self):
+        from vmlib import Store as VmStore, wait_ready
+        vs = VmStore()
+        vs.store = self.s.store
+        try:
+            self.s.ok("create", "lan", "--nat")
+            for n in ("v1", "v2"):
+                vs.ok("create", n, "--from", "debian", "--net", "switch=lan")
+                vs.ok("start", n)
+            for n in ("v1", "v2"):
+                wait_ready(vs, n)
+            macs = {p["mac"] for p in self.s.ports("lan") if p["kind"] == "vm"}
+            self.assertEqual(len(macs), 2, macs)
+            # The same MAC again at the next start: DHCP leases stay.
+            vs.ok("stop", "v1", "--force")
+            vs.ok("start", "v1")
+            wait_ready(vs, "v1")
+            self.assertEqual({p["mac"] for p in self.s.ports("lan") if p["kind"] == "vm"}, macs)
+        finally:
+            for n in ("v1", "v2"):
+                vs.wirt("stop", n, "--force")
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("ip"), "needs root and iproute2")
+    def test_vxlan_with_the_linux_kernel(self):
+        tag = "wx%d" % (os.getpid() % 100000)
+        ns, host_if, ns_if = tag, tag + "h", tag + "n"
+        octet = 100 + os.getpid() % 100
+
+        def sh(*cmd, check=True):
+            return subprocess.run(cmd, capture_output=True, text=True, check=check)
+
+        try:
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+            sh("ip", "link", "set", ns_if, "netns", ns)
+            sh("ip", "addr", "add", "10.%d.0.1/24" % octet, "dev", host_if)
+            sh("ip", "link", "set", host_if, "up")
+            nsx = ["ip", "netns", "exec", ns]
+            sh(*nsx, "ip", "addr", "add", "10.%d.0.2/24" % octet, "dev", ns_if)
+            sh(*nsx, "ip", "link", "set", ns_if, "up")
+            sh(*nsx, "ip", "link", "set", "lo", "up")
+            sh(*nsx, "ip", "link", "add", "vx0", "type", "vxlan", "id", "4242", "remote",
+               "10.%d.0.1" % octet, "dstport", "4789", "dev", ns_if)
+            sh(*nsx, "ip", "addr", "add", "10.31.0.50/24", "dev", "vx0")
+            sh(*nsx, "ip", "link", "set", "vx0", "up")
+            self.s.ok("create", "over", "--vxlan",
+                      "vni=4242,remote=10.%d.0.2,local=10.%d.0.1:4789" % (octet, octet))
+            g = self.vm("switch=over")
+            g.run("ifconfig eth0 10.31.0.5 netmask 255.255.255.0 up")
+            self.assertTrue(wait_for(lambda: pings(g, "10.31.0.50", 1), 30, 0.5),
+                            "the VM cannot reach the kernel's vxlan device")
+            p = sh(*nsx, "busybox", "ping", "-c", "2", "-W", "2", "10.31.0.5", check=False)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            # The kernel learned the VM's MAC behind our tunnel endpoint.
+            fdb = sh(*nsx, "bridge", "fdb", "show", "dev", "vx0", check=False).stdout
+            self.assertIn("10.%d.0.1" % octet, fdb)
+        finally:
+            sh("ip", "netns", "del", ns, check=False)
+            sh("ip", "link", "del", host_if, check=False)
+
+
+if __name__ == "__main__":
+    unittest.main()
