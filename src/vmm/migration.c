@@ -758,7 +758,8 @@ out:
 
 /* ---- destination ---- */
 
-static int recv_disks(struct conn *c, const struct migration_machine *m, unsigned *ndisks)
+static int recv_disks(struct conn *c, const struct migration_machine *m, unsigned *ndisks,
+                      uint64_t *sizes)
 {
     uint8_t b[8];
     int r = get(c, b, 4);
@@ -778,13 +779,14 @@ static int recv_disks(struct conn *c, const struct migration_machine *m, unsigne
         if (le64(b) != mine[i])
             return fail(c, -EINVAL, "disk %u is %llu bytes on the source, %llu here", i,
                         (unsigned long long)le64(b), (unsigned long long)mine[i]);
+        sizes[i] = mine[i];
     }
     *ndisks = n;
     return 0;
 }
 
 static int recv_disk(struct conn *c, const struct migration_machine *m, unsigned ndisks,
-                     uint8_t *buf)
+                     const uint64_t *sizes, uint8_t *buf)
 {
     uint8_t h[17];
     int r = get(c, h, sizeof(h));
@@ -792,7 +794,8 @@ static int recv_disk(struct conn *c, const struct migration_machine *m, unsigned
         return r;
     uint32_t disk = le32(h), len = le32(h + 12);
     uint64_t off = le64(h + 4);
-    if (disk >= ndisks || len > MAX_DISK_CHUNK || h[16] > KIND_DATA)
+    if (disk >= ndisks || len > MAX_DISK_CHUNK || h[16] > KIND_DATA || off > sizes[disk] ||
+        len > sizes[disk] - off)
         return fail(c, -EBADMSG, "a malformed disk record in the stream");
     if (h[16] == KIND_DATA && (r = get(c, buf, len)))
         return r;
@@ -860,6 +863,7 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     uint32_t state_len = 0;
     unsigned ndisks = 0;
+    uint64_t dsizes[MIGRATION_MAX_DISKS];
     uint8_t *dbuf = NULL;
     bool hello = false, handshaken = false;
     int r;
@@ -901,7 +905,7 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
                 r = fail(&c, -EBADMSG, "a second disks' header in the stream");
                 goto out;
             }
-            if ((r = recv_disks(&c, m, &ndisks)))
+            if ((r = recv_disks(&c, m, &ndisks, dsizes)))
                 goto out;
             if (!dbuf && !(dbuf = malloc(MAX_DISK_CHUNK))) {
                 r = fail(&c, -ENOMEM, "out of memory");
@@ -912,7 +916,7 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
                 r = fail(&c, -EBADMSG, "a disk record before the disks' header");
                 goto out;
             }
-            if ((r = recv_disk(&c, m, ndisks, dbuf)))
+            if ((r = recv_disk(&c, m, ndisks, dsizes, dbuf)))
                 goto out;
         } else if (type == REC_SYNC) {
             uint8_t y = MSG_SYNCED;
