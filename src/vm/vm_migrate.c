@@ -284,21 +284,27 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
         return vm_report(&e);
     }
     copy_storage = copy_storage || far_side; /* a new store has no disks */
-    /* The preamble (for a `wirt vm receive`), in the VM's directory. */
-    char preamble[PATH_MAX], uri[300];
-    vm_path(st, preamble, sizeof(preamble), name, "migrate.preamble");
-    if (!vm_migration_preamble(st, name, preamble, copy_storage, &e))
-        return vm_report(&e);
+    /* The preamble for a `wirt vm receive`, in the VM's directory: only
+     * with the disks copied (receive makes a VM with new disks), so a
+     * shared-disk migration to `wirt run --incoming` sends no boot files. */
+    char preamble[PATH_MAX] = "", uri[300];
+    if (copy_storage) {
+        vm_path(st, preamble, sizeof(preamble), name, "migrate.preamble");
+        if (!vm_migration_preamble(st, name, preamble, copy_storage, &e))
+            return vm_report(&e);
+    }
     struct far far = {.pid = -1};
     snprintf(uri, sizeof(uri), "%s", to);
     if (far_side && !far_start(&far, name, to, uri, sizeof(uri), &e)) {
         far_end(&far, true, &e);
-        unlink(preamble);
+        if (preamble[0])
+            unlink(preamble);
         return vm_report(&e);
     }
     json_object *args = json_object_new_object();
     json_object_object_add(args, "uri", json_object_new_string(uri));
-    json_object_object_add(args, "preamble", json_object_new_string(preamble));
+    if (preamble[0])
+        json_object_object_add(args, "preamble", json_object_new_string(preamble));
     if (down)
         json_object_object_add(args, "max-downtime-ms", json_object_new_int64(down));
     if (copy_storage)
@@ -317,7 +323,8 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
     if (started && !done)
         vm_fail(&e, WIRT_ERR_FAILED, "migrate: %s%s%s", res.status, res.error[0] ? ": " : "",
                 res.error);
-    unlink(preamble);
+    if (preamble[0])
+        unlink(preamble);
     struct wirt_error fe;
     if (far_side && !far_end(&far, !done, &fe) && done) {
         e = fe;

@@ -281,8 +281,8 @@ static bool make_vm(int fd, const char *name, const char *dir, struct wirt_error
     uint8_t h[VMM_PREAMBLE_HEAD];
     if (!read_all(fd, h, sizeof(h)) || memcmp(h, VMM_PREAMBLE_MAGIC, VMM_PREAMBLE_MAGIC_LEN))
         return vm_fail(e, WIRT_ERR_FAILED,
-                       "receive: the stream has no VM configuration in front (is the source "
-                       "`wirt vm migrate`?)");
+                       "receive: the stream has no VM configuration in front (the source must "
+                       "be `wirt vm migrate ... --copy-storage`)");
     uint64_t tlen = get_le(h + 8, 4), files_len = get_le(h + 12, 8);
     if (tlen > MAX_JSON || files_len > MAX_FILES * MAX_FILE)
         return vm_fail(e, WIRT_ERR_FAILED, "receive: the stream's preamble is malformed");
