@@ -26,6 +26,11 @@ static struct virtio_dev *disk(struct board *b, unsigned i)
     return b->devices[i].ops == &virtio_mmio_dev_ops && virtio_blk_is(v) ? v : NULL;
 }
 
+struct virtio_dev *machine_disk(struct board *b, unsigned i)
+{
+    return disk(b, i);
+}
+
 static bool disks_idle(struct board *b)
 {
     for (unsigned i = 0; i < b->ndevices; i++)
