@@ -46,6 +46,119 @@ static int32_t sext(uint32_t v, unsigned bits)
     return (int32_t)(v << (32 - bits)) >> (32 - bits);
 }
 
+/* Zba/Zbb/Zbc/Zbs/Zbkb/Zbkx/Zicond in OP (0x33): the op, or 0. */
+static unsigned op_bm(unsigned f7, unsigned f3)
+{
+    switch (f7 << 3 | f3) {
+    case 0x10 << 3 | 2:
+        return OP_SH1ADD;
+    case 0x10 << 3 | 4:
+        return OP_SH2ADD;
+    case 0x10 << 3 | 6:
+        return OP_SH3ADD;
+    case 0x20 << 3 | 7:
+        return OP_ANDN;
+    case 0x20 << 3 | 6:
+        return OP_ORN;
+    case 0x20 << 3 | 4:
+        return OP_XNOR;
+    case 0x05 << 3 | 1:
+        return OP_CLMUL;
+    case 0x05 << 3 | 2:
+        return OP_CLMULR;
+    case 0x05 << 3 | 3:
+        return OP_CLMULH;
+    case 0x05 << 3 | 4:
+        return OP_MIN;
+    case 0x05 << 3 | 5:
+        return OP_MINU;
+    case 0x05 << 3 | 6:
+        return OP_MAX;
+    case 0x05 << 3 | 7:
+        return OP_MAXU;
+    case 0x30 << 3 | 1:
+        return OP_ROL;
+    case 0x30 << 3 | 5:
+        return OP_ROR;
+    case 0x24 << 3 | 1:
+        return OP_BCLR;
+    case 0x24 << 3 | 5:
+        return OP_BEXT;
+    case 0x34 << 3 | 1:
+        return OP_BINV;
+    case 0x14 << 3 | 1:
+        return OP_BSET;
+    case 0x14 << 3 | 2:
+        return OP_XPERM4;
+    case 0x14 << 3 | 4:
+        return OP_XPERM8;
+    case 0x04 << 3 | 4:
+        return OP_PACK;
+    case 0x04 << 3 | 7:
+        return OP_PACKH;
+    case 0x07 << 3 | 5:
+        return OP_CZERO_EQZ;
+    case 0x07 << 3 | 7:
+        return OP_CZERO_NEZ;
+    }
+    return 0;
+}
+
+/* The same in OP-32 (0x3b). */
+static unsigned op_bm_w(unsigned f7, unsigned f3, unsigned rs2)
+{
+    switch (f7 << 3 | f3) {
+    case 0x04 << 3 | 0:
+        return OP_ADD_UW;
+    case 0x04 << 3 | 4:
+        return rs2 == 0 ? OP_ZEXT_H : OP_PACKW;
+    case 0x10 << 3 | 2:
+        return OP_SH1ADD_UW;
+    case 0x10 << 3 | 4:
+        return OP_SH2ADD_UW;
+    case 0x10 << 3 | 6:
+        return OP_SH3ADD_UW;
+    case 0x30 << 3 | 1:
+        return OP_ROLW;
+    case 0x30 << 3 | 5:
+        return OP_RORW;
+    }
+    return 0;
+}
+
+/* OP-IMM (0x13) funct3 1 and 5 beyond the base shifts: sets d, or false. */
+static bool decode_bm_imm(struct dinsn *d, uint32_t insn, unsigned rd, unsigned rs1, unsigned f3)
+{
+    unsigned f6 = insn >> 26, shamt = (insn >> 20) & 63, f12 = insn >> 20;
+    unsigned op = 0;
+    if (f3 == 1) {
+        static const uint16_t unary[8] = {OP_CLZ, OP_CTZ, OP_CPOP, 0, OP_SEXT_B, OP_SEXT_H, 0, 0};
+        if (f6 == 0x12)
+            op = OP_BCLRI;
+        else if (f6 == 0x1a)
+            op = OP_BINVI;
+        else if (f6 == 0x0a)
+            op = OP_BSETI;
+        else if ((f12 & ~7u) == 0x600)
+            op = unary[f12 & 7], shamt = 0;
+    } else {
+        if (f6 == 0x12)
+            op = OP_BEXTI;
+        else if (f6 == 0x18)
+            op = OP_RORI;
+        else if (f12 == 0x287)
+            op = OP_ORC_B, shamt = 0;
+        else if (f12 == 0x6b8)
+            op = OP_REV8, shamt = 0;
+        else if (f12 == 0x687)
+            op = OP_BREV8, shamt = 0;
+    }
+    if (!op)
+        return false;
+    alu(d, op, rd, rs1, 0, (int32_t)shamt);
+    return true;
+}
+
 static void decode32(struct dinsn *d, uint32_t insn)
 {
     unsigned opcode = insn & 0x7f;
@@ -120,8 +233,11 @@ static void decode32(struct dinsn *d, uint32_t insn)
             alu(d, OP_ANDI, rd, rs1, 0, imm_i);
             return;
         case 1:
-            if (f6 != 0)
+            if (f6 != 0) {
+                if (decode_bm_imm(d, insn, rd, rs1, f3))
+                    return;
                 break;
+            }
             alu(d, OP_SLLI, rd, rs1, 0, (int32_t)shamt);
             return;
         case 5:
@@ -129,7 +245,7 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 alu(d, OP_SRLI, rd, rs1, 0, (int32_t)shamt);
             else if (f6 == 0x10)
                 alu(d, OP_SRAI, rd, rs1, 0, (int32_t)shamt);
-            else
+            else if (!decode_bm_imm(d, insn, rd, rs1, f3))
                 break;
             return;
         }
@@ -141,15 +257,22 @@ static void decode32(struct dinsn *d, uint32_t insn)
             alu(d, OP_ADDIW, rd, rs1, 0, imm_i);
             return;
         case 1:
-            if (f7 != 0)
+            if (f7 == 0)
+                alu(d, OP_SLLIW, rd, rs1, 0, (int32_t)rs2);
+            else if ((insn >> 26) == 0x02)
+                alu(d, OP_SLLI_UW, rd, rs1, 0, (int32_t)((insn >> 20) & 63));
+            else if (f7 == 0x30 && rs2 <= 2)
+                alu(d, rs2 == 0 ? OP_CLZW : rs2 == 1 ? OP_CTZW : OP_CPOPW, rd, rs1, 0, 0);
+            else
                 break;
-            alu(d, OP_SLLIW, rd, rs1, 0, (int32_t)rs2);
             return;
         case 5:
             if (f7 == 0)
                 alu(d, OP_SRLIW, rd, rs1, 0, (int32_t)rs2);
             else if (f7 == 0x20)
                 alu(d, OP_SRAIW, rd, rs1, 0, (int32_t)rs2);
+            else if (f7 == 0x30)
+                alu(d, OP_RORIW, rd, rs1, 0, (int32_t)rs2);
             else
                 break;
             return;
@@ -168,6 +291,8 @@ static void decode32(struct dinsn *d, uint32_t insn)
             alu(d, OP_SUB, rd, rs1, rs2, 0);
         else if (f7 == 0x20 && f3 == 5)
             alu(d, OP_SRA, rd, rs1, rs2, 0);
+        else if (op_bm(f7, f3))
+            alu(d, op_bm(f7, f3), rd, rs1, rs2, 0);
         else
             break;
         return;
@@ -181,6 +306,8 @@ static void decode32(struct dinsn *d, uint32_t insn)
             op = f3 == 0 ? OP_SUBW : f3 == 5 ? OP_SRAW : 0;
         else if (f7 == 1)
             op = mul[f3];
+        else
+            op = op_bm_w(f7, f3, rs2);
         if (!op)
             break;
         alu(d, op, rd, rs1, rs2, 0);

@@ -15,6 +15,65 @@
 
 #include <stdint.h>
 
+/* The bit-manipulation and Zicond ops (cpu/bitmanip.h has their
+ * semantics as bm_NAME(a, b)): register-register ones read x[rs2], the
+ * others take imm (a shift amount, or nothing). */
+/* clang-format off */
+#define DECODE_OPS_RR(X)                                                                           \
+    X(SH1ADD)                                                                                      \
+    X(SH2ADD)                                                                                      \
+    X(SH3ADD)                                                                                      \
+    X(ADD_UW)                                                                                      \
+    X(SH1ADD_UW)                                                                                   \
+    X(SH2ADD_UW)                                                                                   \
+    X(SH3ADD_UW)                                                                                   \
+    X(ANDN)                                                                                        \
+    X(ORN)                                                                                         \
+    X(XNOR)                                                                                        \
+    X(MAX)                                                                                         \
+    X(MAXU)                                                                                        \
+    X(MIN)                                                                                         \
+    X(MINU)                                                                                        \
+    X(ROL)                                                                                         \
+    X(ROLW)                                                                                        \
+    X(ROR)                                                                                         \
+    X(RORW)                                                                                        \
+    X(CLMUL)                                                                                       \
+    X(CLMULH)                                                                                      \
+    X(CLMULR)                                                                                      \
+    X(BCLR)                                                                                        \
+    X(BEXT)                                                                                        \
+    X(BINV)                                                                                        \
+    X(BSET)                                                                                        \
+    X(PACK)                                                                                        \
+    X(PACKH)                                                                                       \
+    X(PACKW)                                                                                       \
+    X(XPERM4)                                                                                      \
+    X(XPERM8)                                                                                      \
+    X(CZERO_EQZ)                                                                                   \
+    X(CZERO_NEZ)
+#define DECODE_OPS_RI(X)                                                                           \
+    X(SLLI_UW)                                                                                     \
+    X(CLZ)                                                                                         \
+    X(CLZW)                                                                                        \
+    X(CTZ)                                                                                         \
+    X(CTZW)                                                                                        \
+    X(CPOP)                                                                                        \
+    X(CPOPW)                                                                                       \
+    X(SEXT_B)                                                                                      \
+    X(SEXT_H)                                                                                      \
+    X(ZEXT_H)                                                                                      \
+    X(RORI)                                                                                        \
+    X(RORIW)                                                                                       \
+    X(ORC_B)                                                                                       \
+    X(REV8)                                                                                        \
+    X(BREV8)                                                                                       \
+    X(BCLRI)                                                                                       \
+    X(BEXTI)                                                                                       \
+    X(BINVI)                                                                                       \
+    X(BSETI)
+/* clang-format on */
+
 /* clang-format off: one entry per line, as clang-format cannot keep X-lists stable */
 #define DECODE_OPS(X)                                                                              \
     X(DECODE)                                                                                      \
@@ -124,7 +183,9 @@
     X(FLD)                                                                                         \
     X(FSW)                                                                                         \
     X(FSD)                                                                                         \
-    X(FP)
+    X(FP)                                                                                          \
+    DECODE_OPS_RR(X)                                                                               \
+    DECODE_OPS_RI(X)
 /* clang-format on */
 
 enum dinsn_op {

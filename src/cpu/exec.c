@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cpu/alu.h"
+#include "cpu/bitmanip.h"
 #include "cpu/hart_internal.h"
 #include "cpu/jit.h"
 #include "mem/bus.h"

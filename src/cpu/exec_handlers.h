@@ -177,6 +177,14 @@ LBL(JALR): {
     ALU(REMW, alu_remw(a, b))
     ALU(REMUW, alu_remuw(a, b))
 
+    /* ---- Zba, Zbb, Zbc, Zbs, Zbkb, Zbkc, Zbkx, Zicond (cpu/bitmanip.h) ---- */
+#define BM_RR(name) ALU(name, bm_##name(a, b))
+#define BM_RI(name) ALU(name, bm_##name(a, (uint64_t)imm))
+    DECODE_OPS_RR(BM_RR)
+    DECODE_OPS_RI(BM_RI)
+#undef BM_RR
+#undef BM_RI
+
     /* ---- System ---- */
 LBL(FENCE_I):
     /* This hart's own stores and DMA already invalidate decoded code (see
