@@ -295,6 +295,16 @@ static void write_pmpcfg(struct hart *h, unsigned n, uint64_t v)
     }
 }
 
+/* menvcfg/senvcfg: `keep` plus the Zicbom/Zicboz enables; CBIE's
+ * reserved value 10 reads as 00 (WARL). */
+static uint64_t envcfg_cb(uint64_t v, uint64_t keep)
+{
+    uint64_t r = v & (keep | MENVCFG_CBIE | MENVCFG_CBCFE | MENVCFG_CBZE);
+    if ((r & MENVCFG_CBIE) == (2ULL << 4))
+        r &= ~MENVCFG_CBIE;
+    return r;
+}
+
 bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 {
     switch (csr) {
@@ -333,7 +343,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.scounteren = (uint32_t)v;
         return true;
     case CSR_SENVCFG:
-        h->arch.senvcfg = v & MENVCFG_FIOM;
+        h->arch.senvcfg = envcfg_cb(v, MENVCFG_FIOM);
         return true;
     case CSR_SSCRATCH:
         h->arch.sscratch = v;
@@ -392,7 +402,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mcounteren = (uint32_t)v;
         return true;
     case CSR_MENVCFG:
-        h->arch.menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE);
+        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_STCE);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:

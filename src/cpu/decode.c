@@ -318,6 +318,12 @@ static void decode32(struct dinsn *d, uint32_t insn)
             set(d, OP_NOP, 0, 0, 0, 0); /* FENCE: the host keeps program order */
         else if (f3 == 1)
             set(d, OP_FENCE_I, 0, 0, 0, 0);
+        else if (f3 == 2 && rd == 0 && (insn >> 20) == 4) /* Zicboz */
+            set(d, OP_CBO_ZERO, 0, rs1, 0, 0);
+        else if (f3 == 2 && rd == 0 && ((insn >> 20) == 1 || (insn >> 20) == 2)) /* clean, flush */
+            set(d, OP_CBO_CLEAN, 0, rs1, 0, 0);
+        else if (f3 == 2 && rd == 0 && (insn >> 20) == 0)
+            set(d, OP_CBO_INVAL, 0, rs1, 0, 0);
         else
             break;
         return;
@@ -334,6 +340,8 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 set(d, OP_MRET, 0, 0, 0, 0);
             else if (insn == 0x10500073)
                 set(d, OP_WFI, 0, 0, 0, 0);
+            else if (insn == 0x00d00073 || insn == 0x01d00073) /* wrs.nto, wrs.sto */
+                set(d, OP_WRS, 0, 0, 0, 0);
             else if (f7 == 0x09 && rd == 0)
                 set(d, OP_SFENCE_VMA, 0, rs1, rs2, 0);
             else
@@ -352,6 +360,13 @@ static void decode32(struct dinsn *d, uint32_t insn)
     case 0x2f: {
         unsigned f5 = insn >> 27;
         bool dw = f3 == 3;
+        if (f5 == 0x05 && f3 >= 2 && f3 <= 4) { /* Zacas; the Q form takes register pairs */
+            if (f3 == 4 && ((rd | rs2) & 1))
+                break;
+            set(d, f3 == 2 ? OP_AMOCAS_W : f3 == 3 ? OP_AMOCAS_D : OP_AMOCAS_Q, sink(rd), rs1, rs2,
+                (int32_t)rd);
+            return;
+        }
         if (f3 != 2 && f3 != 3)
             break;
         unsigned op;
@@ -459,6 +474,26 @@ static void decode16(struct dinsn *d, uint32_t insn)
     case 003:
         set(d, OP_LD, rdp, rs1p, 0, off_d);
         return;
+    case 004: { /* Zcb: c.lbu, c.lhu, c.lh, c.sb, c.sh */
+        int32_t ub = (int32_t)(((insn >> 6) & 1) | ((insn >> 4) & 2)), uh = (int32_t)(insn >> 4) & 2;
+        switch ((insn >> 10) & 7) {
+        case 0:
+            set(d, OP_LBU, rdp, rs1p, 0, ub);
+            return;
+        case 1:
+            set(d, (insn & 0x40) ? OP_LH : OP_LHU, rdp, rs1p, 0, uh);
+            return;
+        case 2:
+            set(d, OP_SB, 0, rs1p, rdp, ub);
+            return;
+        case 3:
+            if (insn & 0x40)
+                break;
+            set(d, OP_SH, 0, rs1p, rdp, uh);
+            return;
+        }
+        break;
+    }
     case 005:
         set(d, OP_FSD, 0, rs1p, rdp, off_d);
         return;
@@ -504,10 +539,32 @@ static void decode16(struct dinsn *d, uint32_t insn)
         } else if (f2 == 2) {
             set(d, OP_ANDI, rs1p, rs1p, 0, imm6);
         } else {
-            static const uint16_t ops[8] = {OP_SUB, OP_XOR, OP_OR, OP_AND, OP_SUBW, OP_ADDW, 0, 0};
+            static const uint16_t ops[8] = {OP_SUB,  OP_XOR,  OP_OR,  OP_AND,
+                                            OP_SUBW, OP_ADDW, OP_MUL, 0}; /* c.mul: Zcb */
             unsigned op = ops[((insn >> 10) & 4) | ((insn >> 5) & 3)];
-            if (!op)
+            if (!op) { /* Zcb: c.zext.b, c.sext.b, c.zext.h, c.sext.h, c.zext.w, c.not */
+                switch ((insn >> 2) & 7) {
+                case 0:
+                    set(d, OP_ANDI, rs1p, rs1p, 0, 0xff);
+                    return;
+                case 1:
+                    set(d, OP_SEXT_B, rs1p, rs1p, 0, 0);
+                    return;
+                case 2:
+                    set(d, OP_ZEXT_H, rs1p, rs1p, 0, 0);
+                    return;
+                case 3:
+                    set(d, OP_SEXT_H, rs1p, rs1p, 0, 0);
+                    return;
+                case 4:
+                    set(d, OP_ADD_UW, rs1p, rs1p, 0, 0);
+                    return;
+                case 5:
+                    set(d, OP_XORI, rs1p, rs1p, 0, -1);
+                    return;
+                }
                 break;
+            }
             set(d, op, rs1p, rs1p, rdp, 0);
         }
         return;

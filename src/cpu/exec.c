@@ -10,6 +10,7 @@
  * sentinel, which goes back to the fetch path.
  */
 #include <inttypes.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>

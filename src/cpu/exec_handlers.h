@@ -293,6 +293,33 @@ LBL(AMOMAXU_D):
         goto trap;
     NEXT();
 
+    /* ---- Zacas ---- */
+LBL(AMOCAS_W):
+LBL(AMOCAS_D):
+LBL(AMOCAS_Q):
+    h->arch.pc = pc;
+    if (!cpu_amocas(h, d))
+        goto trap;
+    NEXT();
+
+    /* ---- Zicbom, Zicboz (prefetches are ORI to x0: NOPs) ---- */
+LBL(CBO_ZERO):
+LBL(CBO_CLEAN):
+LBL(CBO_INVAL):
+    h->arch.pc = pc;
+    if (!cpu_cbo(h, d))
+        goto trap;
+    NEXT();
+
+    /* ---- Zawrs: the stall may end at any time, so it ends at once, with
+     * the slice: the run loop polls interrupts and other harts get the
+     * host core (wrs.nto never spins here, and TW never traps it) ---- */
+LBL(WRS):
+    pc += LEN;
+    if (h->arch.res_valid)
+        sched_yield();
+    goto out;
+
     /* ---- F/D loads and stores; the rest goes to the FPU ---- */
 LBL(FLW):
 LBL(FLD): {

@@ -16,10 +16,14 @@
 #include "util/log.h"
 
 const char hart_isa_string[] =
-    "rv64imafdc_zicntr_zicond_zicsr_zifencei_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_sstc";
+    "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
+    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_sstc";
 const char *const hart_isa_extensions[] = {
-    "i",    "m",   "a",   "f",    "d",    "c",    "zicntr", "zicond", "zicsr", "zifencei",
-    "zba",  "zbb", "zbc", "zbkb", "zbkc", "zbkx", "zbs",    "sstc",   NULL};
+    "i",           "m",     "a",     "f",      "d",        "c",      "zicbom",
+    "zicbop",      "zicboz", "zicntr", "zicond", "zicsr",  "zifencei", "zihintntl",
+    "zihintpause", "zawrs", "zacas", "zca",    "zcd",      "zcb",    "zba",
+    "zbb",         "zbc",   "zbkb",  "zbkc",   "zbkx",     "zbs",    "sstc",
+    NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the

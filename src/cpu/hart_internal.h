@@ -123,8 +123,11 @@ enum {
 #define MIP_SEIP (1ULL << IRQ_S_EXT)
 #define MIP_MEIP (1ULL << IRQ_M_EXT)
 
-#define MENVCFG_FIOM (1ULL << 0)
-#define MENVCFG_STCE (1ULL << 63)
+#define MENVCFG_FIOM  (1ULL << 0)
+#define MENVCFG_CBIE  (3ULL << 4) /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush enable */
+#define MENVCFG_CBZE  (1ULL << 7) /* Zicboz: cbo.zero enable */
+#define MENVCFG_STCE  (1ULL << 63)
 
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
@@ -313,6 +316,10 @@ int hart_pending_interrupt(struct hart *h);
  * cpu_csr() needs mcycle/minstret up to date. */
 bool cpu_amo(struct hart *h, const struct dinsn *d);
 bool cpu_csr(struct hart *h, const struct dinsn *d);
+/* Zicbom/Zicboz (cbo.*, gated by menvcfg/senvcfg) and Zacas (amocas.*):
+ * false when they trapped. */
+bool cpu_cbo(struct hart *h, const struct dinsn *d);
+bool cpu_amocas(struct hart *h, const struct dinsn *d);
 
 /* CSR access: returns false for an illegal access (caller raises). */
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val);
