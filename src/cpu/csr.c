@@ -402,7 +402,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mcounteren = (uint32_t)v;
         return true;
     case CSR_MENVCFG:
-        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_STCE);
+        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_PBMTE | MENVCFG_STCE);
+        tlb_flush_all(h); /* PBMTE changes which PTEs are valid */
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:

@@ -342,8 +342,10 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 set(d, OP_WFI, 0, 0, 0, 0);
             else if (insn == 0x00d00073 || insn == 0x01d00073) /* wrs.nto, wrs.sto */
                 set(d, OP_WRS, 0, 0, 0, 0);
-            else if (f7 == 0x09 && rd == 0)
+            else if ((f7 == 0x09 || f7 == 0x0b) && rd == 0) /* 0x0b: Svinval sinval.vma */
                 set(d, OP_SFENCE_VMA, 0, rs1, rs2, 0);
+            else if (insn == 0x18000073 || insn == 0x18100073) /* sfence.w.inval, .inval.ir */
+                set(d, OP_SFENCE_INVAL, 0, 0, 0, 0);
             else
                 break;
             return;

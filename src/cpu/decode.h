@@ -192,7 +192,8 @@
     X(WRS)                                                                                         \
     X(AMOCAS_W)                                                                                    \
     X(AMOCAS_D)                                                                                    \
-    X(AMOCAS_Q)
+    X(AMOCAS_Q)                                                                                    \
+    X(SFENCE_INVAL)
 /* clang-format on */
 
 enum dinsn_op {

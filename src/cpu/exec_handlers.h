@@ -293,6 +293,13 @@ LBL(AMOMAXU_D):
         goto trap;
     NEXT();
 
+    /* ---- Svinval: sinval.vma is sfence.vma; the ordering fences around
+     * it order nothing here (the TLB is updated synchronously) ---- */
+LBL(SFENCE_INVAL):
+    if (h->arch.priv == PRV_U)
+        ILLEGAL();
+    NEXT();
+
     /* ---- Zacas ---- */
 LBL(AMOCAS_W):
 LBL(AMOCAS_D):

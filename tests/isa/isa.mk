@@ -20,6 +20,7 @@ ISA_VIRT_TESTS := sstc
 ISA_QEMU   ?= qemu-system-riscv64
 # Extensions QEMU's default CPU leaves off, per test.
 ISA_QEMU_CPU_rv64b := -cpu rv64,zba=true,zbb=true,zbc=true,zbs=true,zbkb=true,zbkc=true,zbkx=true
+ISA_QEMU_CPU_svext := -cpu rv64,svpbmt=true,svnapot=true,svinval=true
 
 .PHONY: isa-tests isa-qemu
 isa-tests: $(ISA_ELFS)
@@ -42,7 +43,7 @@ isa-qemu: $(ISA_QEMU_ELFS)
 	@pass=0; fail=0; for e in $(ISA_QEMU_ELFS); do \
 	    n=$$(basename $$e .elf); m=spike; \
 	    for v in $(ISA_VIRT_TESTS); do [ $$n = $$v ] && m=virt; done; \
-	    c=; [ $$n = rv64b ] && c="$(ISA_QEMU_CPU_rv64b)"; \
+	    c=; [ $$n = rv64b ] && c="$(ISA_QEMU_CPU_rv64b)"; [ $$n = svext ] && c="$(ISA_QEMU_CPU_svext)"; \
 	    if timeout 30 $(ISA_QEMU) -M $$m $$c -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$n exit $$? (qemu -M $$m)"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0
