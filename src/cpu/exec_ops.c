@@ -144,6 +144,13 @@ bool cpu_csr(struct hart *h, const struct dinsn *d)
         uint64_t nv = kind % 3 == 0 ? src : kind % 3 == 1 ? (base | src) : (base & ~src);
         if (!csr_write(h, csr, nv))
             goto illegal;
+        /* This instruction is still to be counted (SYNC_COUNTERS stops
+         * before it), but a counter it writes must read back exactly
+         * what was written at the next instruction. */
+        if (csr == 0xb00 && !(h->arch.mcountinhibit & 1))
+            h->arch.mcycle--;
+        if (csr == 0xb02 && !(h->arch.mcountinhibit & 4))
+            h->arch.minstret--;
     }
     h->arch.x[d->rd] = old;
     return true;
