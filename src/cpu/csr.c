@@ -443,12 +443,16 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
             if (n & 1)
                 return false;
             write_pmpcfg(h, n, v);
+            tlb_flush_everything(h); /* TLB entries were checked against the old PMP */
             return true;
         }
         if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR0 + 63) {
             unsigned i = csr - CSR_PMPADDR0;
-            if (!(h->arch.pmpcfg[i] & 0x80))
+            /* locked, or the top of a locked TOR entry above */
+            bool tor_above = i < 63 && (h->arch.pmpcfg[i + 1] & 0x98) == 0x88;
+            if (!(h->arch.pmpcfg[i] & 0x80) && !tor_above)
                 h->arch.pmpaddr[i] = v & ((1ULL << 54) - 1);
+            tlb_flush_everything(h);
             return true;
         }
         return false;

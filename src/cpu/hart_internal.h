@@ -343,6 +343,9 @@ enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx
 void tlb_flush_all(struct hart *h);
 /* Drops everything, M-mode entries included (reset, snapshot load). */
 void tlb_flush_everything(struct hart *h);
+/* PMP (pmp.c): whether an access of len bytes at pa by privilege priv may
+ * happen; acc is ACC_FETCH/LOAD/STORE. */
+bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);

@@ -111,7 +111,7 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
         for (i = (int)levels - 1;; i--) {
             pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
             ptep = bus_ram_ptr(h->bus, pte_pa, 8);
-            if (!ptep)
+            if (!ptep || !pmp_allows(h, pte_pa, 8, ACC_LOAD, PRV_S)) /* implicit: as S */
                 return MMU_ACCESS_FAULT;
             pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
             if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)))
@@ -145,6 +145,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             return MMU_PAGE_FAULT; /* misaligned superpage */
         uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
         if ((pte & need) != need) {
+            if (!pmp_allows(h, pte_pa, 8, ACC_STORE, PRV_S))
+                return MMU_ACCESS_FAULT;
             uint64_t expected = pte;
             if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
                                              __ATOMIC_ACQUIRE))
@@ -185,10 +187,23 @@ static unsigned idx_for(struct hart *h, int acc)
     return acc == ACC_FETCH ? h->fetch_idx : h->ls_idx;
 }
 
+/* The PMP check of a translated access.  The TLB entry it leads to
+ * covers the page, so the page is checked whole; a page only partly
+ * allowed (a PMP boundary inside it) is let through when its first byte
+ * accessed is allowed: OpenSBI's and Linux's regions are page-aligned. */
+static bool pmp_page_ok(struct hart *h, uint64_t pa, int acc, unsigned idx)
+{
+    unsigned priv = idx == MMU_M ? PRV_M : idx == MMU_U ? PRV_U : PRV_S;
+    return pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv) ||
+           pmp_allows(h, pa, 1, acc, priv);
+}
+
 /* Translates, raising the fault on failure. */
 static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, unsigned *level)
 {
     enum mmu_result r = walk(h, va, acc, idx_for(h, acc), pa, level);
+    if (r == MMU_OK && !pmp_page_ok(h, *pa, acc, idx_for(h, acc)))
+        r = MMU_ACCESS_FAULT;
     if (r == MMU_OK)
         return true;
     hart_raise(h, r == MMU_PAGE_FAULT ? page_fault_cause[acc] : access_fault_cause[acc], va);

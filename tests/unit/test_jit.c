@@ -412,7 +412,9 @@ static int teardown_pair(void **state)
 static void pair_reset(struct pair *p, uint64_t pc)
 {
     hart_reset(p->mi->h, pc, 0, 0);
+    test_pmp_open(p->mi->h);
     hart_reset(p->mj->h, pc, 0, 0);
+    test_pmp_open(p->mj->h);
     hart_set_jit(p->mi->h, false, 0);
     hart_set_jit(p->mj->h, true, 1);
 }
@@ -1828,6 +1830,7 @@ static void test_interrupt_stops_loop(void **state)
     struct test_machine *m = p->mj;
     struct hart *h = m->h;
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_jit(h, true, 1);
     /* loop: x5++, x6 += x5, forever; handler: x21 = 1; mie = 0 (the line
      * stays high); wfi */
