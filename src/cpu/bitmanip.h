@@ -279,4 +279,23 @@ static inline uint64_t bm_CZERO_NEZ(uint64_t a, uint64_t b)
     return b != 0 ? 0 : a;
 }
 
+/* ---- Zknd, Zkne, Zknh, Zksh (crypto.c) ---- */
+uint64_t bm_SHA256SIG0(uint64_t a, uint64_t imm);
+uint64_t bm_SHA256SIG1(uint64_t a, uint64_t imm);
+uint64_t bm_SHA256SUM0(uint64_t a, uint64_t imm);
+uint64_t bm_SHA256SUM1(uint64_t a, uint64_t imm);
+uint64_t bm_SHA512SIG0(uint64_t a, uint64_t imm);
+uint64_t bm_SHA512SIG1(uint64_t a, uint64_t imm);
+uint64_t bm_SHA512SUM0(uint64_t a, uint64_t imm);
+uint64_t bm_SHA512SUM1(uint64_t a, uint64_t imm);
+uint64_t bm_SM3P0(uint64_t a, uint64_t imm);
+uint64_t bm_SM3P1(uint64_t a, uint64_t imm);
+uint64_t bm_AES64ES(uint64_t a, uint64_t b);
+uint64_t bm_AES64ESM(uint64_t a, uint64_t b);
+uint64_t bm_AES64DS(uint64_t a, uint64_t b);
+uint64_t bm_AES64DSM(uint64_t a, uint64_t b);
+uint64_t bm_AES64KS2(uint64_t a, uint64_t b);
+uint64_t bm_AES64IM(uint64_t a, uint64_t imm);
+uint64_t bm_AES64KS1I(uint64_t a, uint64_t rnum);
+
 #endif

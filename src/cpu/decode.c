@@ -100,6 +100,16 @@ static unsigned op_bm(unsigned f7, unsigned f3)
         return OP_CZERO_EQZ;
     case 0x07 << 3 | 7:
         return OP_CZERO_NEZ;
+    case 0x19 << 3 | 0:
+        return OP_AES64ES;
+    case 0x1b << 3 | 0:
+        return OP_AES64ESM;
+    case 0x1d << 3 | 0:
+        return OP_AES64DS;
+    case 0x1f << 3 | 0:
+        return OP_AES64DSM;
+    case 0x3f << 3 | 0:
+        return OP_AES64KS2;
     }
     return 0;
 }
@@ -141,6 +151,12 @@ static bool decode_bm_imm(struct dinsn *d, uint32_t insn, unsigned rd, unsigned 
             op = OP_BSETI;
         else if ((f12 & ~7u) == 0x600)
             op = unary[f12 & 7], shamt = 0;
+        else if (f12 >= 0x100 && f12 <= 0x109) /* Zknh, Zksh */
+            op = OP_SHA256SUM0 + (f12 - 0x100), shamt = 0;
+        else if (f12 == 0x300)
+            op = OP_AES64IM, shamt = 0;
+        else if (f12 >= 0x310 && f12 <= 0x31a) /* rnum 0..10 */
+            op = OP_AES64KS1I, shamt = f12 & 15;
     } else {
         if (f6 == 0x12)
             op = OP_BEXTI;

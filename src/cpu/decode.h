@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-/* The bit-manipulation and Zicond ops (cpu/bitmanip.h has their
+/* The bit-manipulation, Zicond and scalar crypto ops (cpu/bitmanip.h has their
  * semantics as bm_NAME(a, b)): register-register ones read x[rs2], the
  * others take imm (a shift amount, or nothing). */
 /* clang-format off */
@@ -51,7 +51,12 @@
     X(XPERM4)                                                                                      \
     X(XPERM8)                                                                                      \
     X(CZERO_EQZ)                                                                                   \
-    X(CZERO_NEZ)
+    X(CZERO_NEZ)                                                                                   \
+    X(AES64ES)                                                                                     \
+    X(AES64ESM)                                                                                    \
+    X(AES64DS)                                                                                     \
+    X(AES64DSM)                                                                                    \
+    X(AES64KS2)
 #define DECODE_OPS_RI(X)                                                                           \
     X(SLLI_UW)                                                                                     \
     X(CLZ)                                                                                         \
@@ -71,7 +76,19 @@
     X(BCLRI)                                                                                       \
     X(BEXTI)                                                                                       \
     X(BINVI)                                                                                       \
-    X(BSETI)
+    X(BSETI)                                                                                       \
+    X(SHA256SUM0)                                                                                  \
+    X(SHA256SUM1)                                                                                  \
+    X(SHA256SIG0)                                                                                  \
+    X(SHA256SIG1)                                                                                  \
+    X(SHA512SUM0)                                                                                  \
+    X(SHA512SUM1)                                                                                  \
+    X(SHA512SIG0)                                                                                  \
+    X(SHA512SIG1)                                                                                  \
+    X(SM3P0)                                                                                       \
+    X(SM3P1)                                                                                       \
+    X(AES64IM)                                                                                     \
+    X(AES64KS1I)
 /* clang-format on */
 
 /* clang-format off: one entry per line, as clang-format cannot keep X-lists stable */

@@ -637,7 +637,7 @@ static unsigned rs_any(struct rng *r)
     return rn(r, 4) == 0 ? rn(r, 32) : rd_any(r);
 }
 
-/* A random Zba/Zbb/Zbc/Zbs/Zbkb/Zbkx/Zicond instruction (the reserved
+/* A random Zba/Zbb/Zbc/Zbs/Zbkb/Zbkx/Zicond/Zk* instruction (the reserved
  * encodings next to them are rv64b.S's: the test assembler refuses them). */
 static uint32_t gen_bitmanip(struct rng *r, unsigned rd, unsigned x, unsigned y)
 {
@@ -648,14 +648,17 @@ static uint32_t gen_bitmanip(struct rng *r, unsigned rd, unsigned x, unsigned y)
         {0x30, 5, 0x33}, {0x30, 1, 0x3b}, {0x30, 5, 0x3b}, {0x05, 1, 0x33}, {0x05, 2, 0x33},
         {0x05, 3, 0x33}, {0x24, 1, 0x33}, {0x24, 5, 0x33}, {0x34, 1, 0x33}, {0x14, 1, 0x33},
         {0x04, 4, 0x33}, {0x04, 7, 0x33}, {0x04, 4, 0x3b}, {0x14, 2, 0x33}, {0x14, 4, 0x33},
-        {0x07, 5, 0x33}, {0x07, 7, 0x33}};
+        {0x07, 5, 0x33}, {0x07, 7, 0x33}, {0x19, 0, 0x33}, {0x1b, 0, 0x33}, {0x1d, 0, 0x33},
+        {0x1f, 0, 0x33}, {0x3f, 0, 0x33}};
     /* imm12 (unary) or imm12 base | shamt, funct3, opcode, shamt bits */
     static const unsigned ri[][4] = {
         {0x600, 1, 0x13, 0}, {0x601, 1, 0x13, 0}, {0x602, 1, 0x13, 0}, {0x604, 1, 0x13, 0},
         {0x605, 1, 0x13, 0}, {0x600, 1, 0x1b, 0}, {0x601, 1, 0x1b, 0}, {0x602, 1, 0x1b, 0},
         {0x287, 5, 0x13, 0}, {0x6b8, 5, 0x13, 0}, {0x687, 5, 0x13, 0}, {0x080, 4, 0x3b, 0},
         {0x080, 1, 0x1b, 6}, {0x600, 5, 0x13, 6}, {0x600, 5, 0x1b, 5}, {0x480, 1, 0x13, 6},
-        {0x480, 5, 0x13, 6}, {0x680, 1, 0x13, 6}, {0x280, 1, 0x13, 6}};
+        {0x480, 5, 0x13, 6}, {0x680, 1, 0x13, 6}, {0x280, 1, 0x13, 6}, {0x100, 1, 0x13, 0},
+        {0x103, 1, 0x13, 0}, {0x104, 1, 0x13, 0}, {0x107, 1, 0x13, 0}, {0x108, 1, 0x13, 0},
+        {0x109, 1, 0x13, 0}, {0x300, 1, 0x13, 0}, {0x310, 1, 0x13, 3}};
     if (rn(r, 2)) {
         unsigned i = rn(r, ARRAY_SIZE(rr));
         return enc_r(rr[i][0], y, x, rr[i][1], rd, rr[i][2]);
@@ -663,7 +666,7 @@ static uint32_t gen_bitmanip(struct rng *r, unsigned rd, unsigned x, unsigned y)
     unsigned i = rn(r, ARRAY_SIZE(ri));
     unsigned imm = ri[i][0];
     if (ri[i][3])
-        imm |= rn(r, 1u << ri[i][3]);
+        imm |= rn(r, imm == 0x310 ? 11 : 1u << ri[i][3]); /* aes64ks1i: rnum 0..10 */
     if (ri[i][2] == 0x3b) /* zext.h: packw with rs2 = 0 */
         return enc_r(0x04, 0, x, 4, rd, 0x3b);
     return enc_i((int32_t)imm, x, ri[i][1], rd, ri[i][2]);
