@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Control and status registers (Zicsr, Zicntr, the privileged CSRs, Sstc). */
+#include <sys/random.h>
+
 #include "cpu/hart_internal.h"
 #include "host/vclock.h"
 
@@ -47,6 +49,10 @@ enum {
     CSR_MTVEC = 0x305,
     CSR_MCOUNTEREN = 0x306,
     CSR_MENVCFG = 0x30a,
+    CSR_SEED = 0x015,
+    CSR_SSTATEEN0 = 0x10c, /* ..0x10f */
+    CSR_MSTATEEN0 = 0x30c, /* ..0x30f */
+    CSR_MSECCFG = 0x747,
     CSR_MCOUNTINHIBIT = 0x320,
     CSR_MSCRATCH = 0x340,
     CSR_MEPC = 0x341,
@@ -73,6 +79,16 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
         return false;
     if (write && (csr >> 10) == 3)
         return false;
+    if (csr == CSR_SEED) /* Zkr: only by a write, S/U as mseccfg allows */
+        return write && (h->arch.priv == PRV_M ||
+                         (h->arch.mseccfg & (h->arch.priv == PRV_S ? MSECCFG_SSEED : MSECCFG_USEED)));
+    if (h->arch.priv != PRV_M) { /* Smstateen */
+        if (csr >= CSR_SSTATEEN0 && csr <= CSR_SSTATEEN0 + 3 &&
+            !(h->arch.mstateen[csr - CSR_SSTATEEN0] & MSTATEEN_SE))
+            return false;
+        if (csr == CSR_SENVCFG && !(h->arch.mstateen[0] & MSTATEEN0_ENVCFG))
+            return false;
+    }
     return true;
 }
 
@@ -171,6 +187,27 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
         break;
     case CSR_SENVCFG:
         v = h->arch.senvcfg;
+        break;
+    case CSR_SEED: { /* OPST = ES16 with 16 bits of host entropy, WAIT if none yet */
+        uint16_t e;
+        v = getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e) ? (2ULL << 30) | e
+                                                                           : 1ULL << 30;
+        break;
+    }
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        v = 0; /* none of the state they gate (custom, Zfinx fcsr, Zcmt jvt) exists */
+        break;
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        v = h->arch.mstateen[csr - CSR_MSTATEEN0];
+        break;
+    case CSR_MSECCFG:
+        v = h->arch.mseccfg;
         break;
     case CSR_SSCRATCH:
         v = h->arch.sscratch;
@@ -344,6 +381,22 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         return true;
     case CSR_SENVCFG:
         h->arch.senvcfg = envcfg_cb(v, MENVCFG_FIOM);
+        return true;
+    case CSR_SEED: /* the written value is ignored */
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        return true;
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        h->arch.mstateen[csr - CSR_MSTATEEN0] =
+            v & (csr == CSR_MSTATEEN0 ? MSTATEEN_SE | MSTATEEN0_ENVCFG : MSTATEEN_SE);
+        return true;
+    case CSR_MSECCFG:
+        h->arch.mseccfg = v & (MSECCFG_SSEED | MSECCFG_USEED);
         return true;
     case CSR_SSCRATCH:
         h->arch.sscratch = v;

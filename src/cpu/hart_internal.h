@@ -130,6 +130,11 @@ enum {
 #define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
 #define MENVCFG_STCE  (1ULL << 63)
 
+#define MSECCFG_USEED    (1ULL << 8)
+#define MSECCFG_SSEED    (1ULL << 9)
+#define MSTATEEN_SE      (1ULL << 63)
+#define MSTATEEN0_ENVCFG (1ULL << 62)
+
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
 #define SATP_MODE_SV48 9
@@ -207,6 +212,8 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
+    uint64_t mseccfg;     /* Zkr: SSEED, USEED */
+    uint64_t mstateen[4]; /* Smstateen: SE (and ENVCFG in mstateen0); sstateen0-3 are zero */
 
     /* LR/SC reservation (physical address and the value LR saw). */
     bool res_valid;
