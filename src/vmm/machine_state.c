@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpu/hart.h"
 #include "cpu/vcpu.h"
 #include "dev/clint.h"
 #include "machine/board.h"
@@ -125,7 +126,7 @@ bool machine_save(struct board *b, struct state_writer *w)
     state_put_u64(w, b->paused_mtime);
     state_end_section(w);
     for (unsigned h = 0; h < b->nharts; h++) {
-        state_begin_section(w, "hart", 1);
+        state_begin_section(w, "hart", HART_STATE_VERSION);
         vcpu_save(b->harts[h], w);
         state_end_section(w);
     }
