@@ -37,6 +37,7 @@ isa-qemu: $(ISA_QEMU_ELFS)
 	@pass=0; fail=0; for e in $(ISA_QEMU_ELFS); do \
 	    n=$$(basename $$e .elf); m=spike; \
 	    for v in $(ISA_VIRT_TESTS); do [ $$n = $$v ] && m=virt; done; \
-	    if timeout 30 $(ISA_QEMU) -M $$m -bios none -nographic -kernel $$e; \
+	    smp=; case $$n in smp*) smp="-smp 4";; esac; \
+	    if timeout 30 $(ISA_QEMU) -M $$m $$smp -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$n exit $$? (qemu -M $$m)"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0
