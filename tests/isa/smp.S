@@ -12,7 +12,10 @@
  *     and the reader's fence.i, the reader never runs the old instruction.
  *  5. LR/SC ABA: hart 1 holds a reservation while hart 0 changes the word
  *     A -> B -> A (SC and AMO): hart 1's SC must fail although the value is
- *     back to what its LR saw (.w and .d). */
+ *     back to what its LR saw (.w and .d).
+ *  6. A race: hart 0 keeps rewriting an instruction (two valid encodings)
+ *     while hart 1 keeps running it, with and without fence.i on either
+ *     side: every run gives one of the two results, and nothing hangs. */
 #define TEST_NAME "smp"
 #include "isa.h"
 
@@ -21,6 +24,7 @@
 #define NMP    3000
 #define NSB    20000
 #define NPATCH 400
+#define NRACE  20000
 
 /* QEMU 7.2 (MTTCG) implements SC as a compare-and-swap on the value, so it
  * misses the ABA case, and in some runs it runs a stale instruction in
@@ -160,6 +164,39 @@ TEST_MAIN
     QCHECK_NE(a0, 0)
     ld a0, 0(s0)
     QCHECK(a0, 5)
+
+    /* ---- 6: rewrite race, writer ---- */
+    la s3, patch_fn
+    li s4, 0x00100513   /* addi a0, zero, 1 */
+    li s5, 0x00200513   /* addi a0, zero, 2 */
+    sw s4, 0(s3)
+    fence.i
+    fence w, w
+    li s1, 1
+    la t0, race_go
+    sd s1, 0(t0)
+    li s1, NRACE
+10: andi t0, s1, 1
+    mv t1, s4
+    beqz t0, 11f
+    mv t1, s5
+11: sw t1, 0(s3)
+    andi t0, s1, 15
+    bnez t0, 12f
+    fence.i             /* now and then, as a real patcher would */
+12: addi s1, s1, -1
+    bnez s1, 10b
+    li s1, 1
+    la t0, race_stop
+    sd s1, 0(t0)
+    WAIT_EQ race_done, s1
+    la t0, race_bad
+    ld a0, 0(t0)
+    CHECK a0, 0
+    la t0, race_runs
+    ld a0, 0(t0)
+    NEXT_CHECK          /* hart 1 really ran it meanwhile */
+    beqz a0, fail
     PASS
 
 /* Each hart: NITER increments of each counter. */
@@ -269,6 +306,33 @@ hart1:
     li s1, 3
     fence w, w
     sd s1, 0(s3)
+
+    /* ---- 6: rewrite race, runner ---- */
+    li s1, 1
+    WAIT_EQ race_go, s1
+    fence r, r
+    fence.i
+    li s2, 0            /* runs */
+    la s3, race_stop
+    li s4, 1
+    li s5, 2
+1:  call patch_fn
+    beq a0, s4, 2f
+    beq a0, s5, 2f
+    la t0, race_bad
+    ori a0, a0, 0x100
+    sd a0, 0(t0)
+2:  addi s2, s2, 1
+    andi t0, s2, 7
+    bnez t0, 3f
+    fence.i
+3:  ld t0, 0(s3)
+    beqz t0, 1b
+    la t0, race_runs
+    sd s2, 0(t0)
+    fence w, w
+    la t0, race_done
+    sd s1, 0(t0)
     j park
 
     /* Patched by hart 0 (in RAM like everything else; M-mode may run it). */
@@ -302,4 +366,9 @@ LINE(aba_d, 5)
 LINE(aba_held, 0)
 LINE(aba_go, 0)
 LINE(aba_res, 0)
+LINE(race_go, 0)
+LINE(race_stop, 0)
+LINE(race_done, 0)
+LINE(race_bad, 0)
+LINE(race_runs, 0)
     .align 6
