@@ -330,9 +330,14 @@ static void decode32(struct dinsn *d, uint32_t insn)
         return;
     }
     case 0x0f:
-        if (f3 == 0)
-            set(d, OP_NOP, 0, 0, 0, 0); /* FENCE: the host keeps program order */
-        else if (f3 == 1)
+        if (f3 == 0) {
+            /* x86-64 keeps every order RVWMO asks for except an earlier
+             * store before a later load (the store buffer): only a fence
+             * with PW in its predecessor and SR in its successor set, and
+             * not FENCE.TSO (fm = 8), needs a host fence. */
+            bool w_r = (insn >> 28) == 0 && (insn & (1u << 24)) && (insn & (1u << 21));
+            set(d, w_r ? OP_FENCE : OP_NOP, 0, 0, 0, 0);
+        } else if (f3 == 1)
             set(d, OP_FENCE_I, 0, 0, 0, 0);
         else if (f3 == 2 && rd == 0 && (insn >> 20) == 4) /* Zicboz */
             set(d, OP_CBO_ZERO, 0, rs1, 0, 0);

@@ -161,6 +161,7 @@
     X(DIVUW)                                                                                       \
     X(REMW)                                                                                        \
     X(REMUW)                                                                                       \
+    X(FENCE)                                                                                       \
     X(FENCE_I)                                                                                     \
     X(ECALL)                                                                                       \
     X(EBREAK)                                                                                      \

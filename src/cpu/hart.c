@@ -105,7 +105,9 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     }
     if (bus->ram_write_hook == ram_write_hook)
         h->shared = ((struct hart *)bus->ram_write_hook_opaque)->shared;
-    else if (!(h->shared = calloc(1, sizeof(*h->shared)))) {
+    else if ((h->shared = aligned_alloc(64, sizeof(*h->shared))) != NULL)
+        memset(h->shared, 0, sizeof(*h->shared));
+    if (!h->shared) {
         free(h->code_map);
         free(h);
         return NULL;

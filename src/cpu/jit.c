@@ -866,6 +866,13 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     switch (d->op) {
     case OP_NOP:
         break;
+    case OP_FENCE: /* store -> load order: mfence, when another hart can see it */
+        if (atomic_load_explicit(&c->h->shared->nharts, memory_order_relaxed) > 1) {
+            e8(e, 0x0f);
+            e8(e, 0xae);
+            e8(e, 0xf0);
+        }
+        break;
     case OP_LUI:
         mov_ri(e, def(c, d->rd), (uint64_t)(int64_t)d->imm);
         break;

@@ -369,6 +369,7 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         return true;
     }
     memcpy((void *)(e->addend + va), &val, size);
+    res_break(h->shared, (void *)(e->addend + va));
     /* While the dirty log is on, a store TLB entry exists only for pages
      * marked since the last bump of dirty_gen: the fast path needs no
      * check, and every fill (and every slow store) lands here. */
