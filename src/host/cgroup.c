@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -245,6 +248,22 @@ struct vm_cgroup *vm_cgroup_create(const struct cgroup_limits *l, char *err, siz
     return cg;
 }
 
+void vm_cgroup_precreate(struct vm_cgroup **cgp)
+{
+    struct vm_cgroup *cg = *cgp ? *cgp : calloc(1, sizeof(*cg));
+    if (!cg)
+        return;
+    char why[400];
+    bool any = false;
+    for (int c = 0; c < NCTRL; c++)
+        any |= make_group(cg, c, why, sizeof(why));
+    if (!any && !*cgp) {
+        free(cg);
+        return;
+    }
+    *cgp = cg;
+}
+
 void vm_cgroup_usage(const struct vm_cgroup *cg, uint64_t *cpu_ns, uint64_t *mem_bytes)
 {
     char v[64];
@@ -275,4 +294,75 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
             rmdir(cg->dir[c]);
         }
     free(cg);
+}
+
+/* The reaper's side: waits for EOF on fd (every copy of the write end is
+ * gone, i.e. the VMM and any child it forked have exited), then removes
+ * the groups.  A task that has just exited may still count for a moment,
+ * hence the retries.  Only async-signal-safe calls (we forked from a
+ * process that may have threads). */
+static void reap(int fd, char dirs[NCTRL][PATH_MAX])
+{
+    char buf[16];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+    }
+    for (int c = 0; c < NCTRL; c++)
+        for (int tries = 0; dirs[c][0] && tries < 200; tries++) {
+            if (rmdir(dirs[c]) == 0 || errno == ENOENT)
+                break;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+}
+
+bool cgroup_reaper_start(char *err, size_t errlen)
+{
+    /* The names first (they need stdio); the child only rmdirs. */
+    static char dirs[NCTRL][PATH_MAX];
+    char parent[PATH_MAX], why[256];
+    memset(dirs, 0, sizeof(dirs));
+    for (int c = 0; c < NCTRL; c++)
+        if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
+            snprintf(dirs[c], sizeof(dirs[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
+    bool any = false;
+    for (int c = 0; c < NCTRL; c++)
+        any |= dirs[c][0] != '\0';
+    if (!any) /* no writable cgroups here: nothing to clean up */
+        return true;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cgroup reaper: pipe: %s", strerror(errno));
+        return false;
+    }
+    /* Twice forked, so the reaper is no child of the VMM (no zombie, no
+     * SIGCHLD the VMM does not expect). */
+    pid_t mid = fork();
+    if (mid == 0) {
+        if (fork() == 0) {
+            /* Keep stderr; nothing else of the VMM's (sockets, disks). */
+            close(p[1]);
+            for (int fd = 3; fd < 1024; fd++)
+                if (fd != p[0])
+                    close(fd);
+            signal(SIGINT, SIG_IGN);
+            signal(SIGTERM, SIG_IGN);
+            signal(SIGHUP, SIG_IGN);
+            reap(p[0], dirs);
+        }
+        _exit(0);
+    }
+    int saved = errno;
+    close(p[0]);
+    if (mid < 0) {
+        close(p[1]);
+        snprintf(err, errlen, "cgroup reaper: fork: %s", strerror(saved));
+        return false;
+    }
+    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    /* p[1] stays open (close-on-exec) for the process's lifetime. */
+    return true;
 }

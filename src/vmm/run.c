@@ -166,9 +166,15 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     /* The cgroup first: everything the VMM allocates and every thread it
      * starts is then inside its limits. */
     struct vm_cgroup *cgroup = NULL;
+    /* Without capabilities the VMM may not be able to remove its groups
+     * at exit: a helper that keeps them does. */
+    if (spec->resources.sandbox && !cgroup_reaper_start(err, errlen))
+        return -1;
     if (!cgroup_limits_empty(&spec->resources.cg) &&
         !(cgroup = vm_cgroup_create(&spec->resources.cg, err, errlen)))
         return -1;
+    if (spec->resources.sandbox)
+        vm_cgroup_precreate(&cgroup);
     struct board_config cfg;
     vm_spec_board_config(spec, &cfg);
     struct board *b = board_new(&cfg, err, errlen);
