@@ -2,6 +2,8 @@
 /* A VMM's own control group (see cgroup.h). */
 #include "host/cgroup.h"
 
+#include "host/cgroup2.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,7 +25,25 @@ static const char *const ctrl_name[NCTRL] = {"cpu", "cpuset", "memory", "cpuacct
 struct vm_cgroup {
     char dir[NCTRL][PATH_MAX];    /* ours, "" when not created */
     char parent[NCTRL][PATH_MAX]; /* where the process was */
+    struct cgroup2 *v2;           /* on a v2-only host, instead of the above */
 };
+
+/* A host with the unified hierarchy only (no v1 controllers mounted):
+ * cgroup2.c does the work there. */
+static bool v2_host(void)
+{
+    return access(CGROUP_ROOT "/cgroup.controllers", R_OK) == 0 && cgroup2_usable(CGROUP_ROOT);
+}
+
+static bool v2_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
+{
+    if (cg->v2)
+        return cgroup2_apply(cg->v2, l, err, errlen);
+    char name[32];
+    snprintf(name, sizeof(name), "wirt-%ld", (long)getpid());
+    cg->v2 = cgroup2_create(CGROUP_ROOT, name, getpid(), l, err, errlen);
+    return cg->v2 != NULL;
+}
 
 bool cgroup_limits_empty(const struct cgroup_limits *l)
 {
@@ -180,6 +200,8 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
 bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
 {
     char v[64];
+    if (cg->v2 || v2_host())
+        return v2_apply(cg, l, err, errlen);
     if (l->cpu_limit_pct || l->cpu_weight || l->cpu_reservation_pct || cg->dir[C_CPU][0]) {
         if (!make_group(cg, C_CPU, err, errlen))
             return false;
@@ -255,7 +277,11 @@ void vm_cgroup_precreate(struct vm_cgroup **cgp)
         return;
     char why[400];
     bool any = false;
-    for (int c = 0; c < NCTRL; c++)
+    if (v2_host()) {
+        struct cgroup_limits none = {0};
+        any = cg->v2 || v2_apply(cg, &none, why, sizeof(why));
+    } else
+        for (int c = 0; c < NCTRL; c++)
         any |= make_group(cg, c, why, sizeof(why));
     if (!any && !*cgp) {
         free(cg);
@@ -268,6 +294,10 @@ void vm_cgroup_usage(const struct vm_cgroup *cg, uint64_t *cpu_ns, uint64_t *mem
 {
     char v[64];
     *cpu_ns = *mem_bytes = 0;
+    if (cg->v2) {
+        cgroup2_usage(cg->v2, cpu_ns, mem_bytes);
+        return;
+    }
     if (cg->dir[C_CPUACCT][0] && read_file(cg->dir[C_CPUACCT], "cpuacct.usage", v, sizeof(v)))
         *cpu_ns = strtoull(v, NULL, 10);
     if (cg->dir[C_MEMORY][0] && read_file(cg->dir[C_MEMORY], "memory.usage_in_bytes", v, sizeof(v)))
@@ -276,6 +306,8 @@ void vm_cgroup_usage(const struct vm_cgroup *cg, uint64_t *cpu_ns, uint64_t *mem
 
 const char *vm_cgroup_path(const struct vm_cgroup *cg, const char *controller)
 {
+    if (cg->v2)
+        return cgroup2_path(cg->v2);
     for (int c = 0; c < NCTRL; c++)
         if (!strcmp(controller, ctrl_name[c]))
             return cg->dir[c][0] ? cg->dir[c] : NULL;
@@ -287,6 +319,7 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
     if (!cg)
         return;
     char pid[32], err[400];
+    cgroup2_destroy(cg->v2);
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     for (int c = 0; c < NCTRL; c++)
         if (cg->dir[c][0]) {
@@ -324,9 +357,12 @@ bool cgroup_reaper_start(char *err, size_t errlen)
     static char dirs[NCTRL][PATH_MAX];
     char parent[PATH_MAX], why[256];
     memset(dirs, 0, sizeof(dirs));
-    for (int c = 0; c < NCTRL; c++)
-        if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
-            snprintf(dirs[c], sizeof(dirs[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
+    if (v2_host())
+        snprintf(dirs[0], sizeof(dirs[0]), CGROUP_ROOT "/wirt/wirt-%ld", (long)getpid());
+    else
+        for (int c = 0; c < NCTRL; c++)
+            if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
+                snprintf(dirs[c], sizeof(dirs[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
     bool any = false;
     for (int c = 0; c < NCTRL; c++)
         any |= dirs[c][0] != '\0';
