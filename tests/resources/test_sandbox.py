@@ -112,6 +112,78 @@ class SandboxTest(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual([d for d in groups if os.path.isdir(d)], [])
 
+    def test_jail_sees_only_the_vm_directory(self):
+        """--jail DIR: own mount, IPC and UTS namespaces and a root in which
+        only DIR (and /dev/null, /dev/urandom, the VM's cgroup groups) is
+        there; disk I/O, the network and a save into DIR still work."""
+        with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
+            disk = os.path.join(d, "disk.raw")
+            with open(disk, "wb") as f:
+                f.truncate(16 << 20)
+            ctl = os.path.join(d, "ctl")
+            argv = guestlib.wirt_argv(extra=["--sandbox", "on", "--jail", d, "--disk",
+                                             disk + ",format=raw", "--net", "user",
+                                             "--control", ctl])
+            with guestlib.Guest(argv) as g:
+                g.wait_ready()
+                pid = g.proc.pid
+                for ns in ("mnt", "ipc", "uts"):
+                    self.assertNotEqual(os.readlink("/proc/%d/ns/%s" % (pid, ns)),
+                                        os.readlink("/proc/self/ns/" + ns), ns)
+                root = "/proc/%d/root" % pid
+                allowed = [os.path.realpath(d), "/dev/null", "/dev/urandom"]
+                seen = []
+                for top, dirs, files in os.walk(root):
+                    rel = top[len(root):] or "/"
+                    for name in files:
+                        seen.append(os.path.join(rel, name))
+                    if any(rel == a or rel.startswith(a + "/") for a in allowed):
+                        continue
+                    # Between the root and what is bound: empty directories only,
+                    # and the VM's own cgroup groups.
+                    for name in files:
+                        f = os.path.join(rel, name)
+                        self.assertTrue(f in allowed or "/wirt-%d/" % pid in f, f)
+                self.assertIn(os.path.join(os.path.realpath(d), "disk.raw"), seen)
+                self.assertFalse(os.path.exists(root + "/etc/passwd"))
+                self.assertFalse(os.path.exists(root + guestlib.wirt_bin()))
+                g.run("echo jailed-disk-data > /dev/vda && sync")
+                deadline = time.monotonic() + 90
+                while "addr:10.0.2.15" not in g.run("ifconfig eth0 | grep 'inet addr' || true"):
+                    self.assertLess(time.monotonic(), deadline, "no DHCP lease in the jail")
+                    time.sleep(2)
+                state = os.path.join(d, "state")
+                self.assertNotIn("error", control(ctl, {"execute": "save",
+                                                        "arguments": {"file": state}}))
+                deadline = time.monotonic() + 120
+                while True:
+                    jobs = control(ctl, {"execute": "jobs"})["return"]
+                    if jobs and all(j["status"] != "running" for j in jobs):
+                        break
+                    self.assertLess(time.monotonic(), deadline, jobs)
+                    time.sleep(0.5)
+                self.assertEqual(jobs[-1]["status"], "completed", jobs)
+                self.assertEqual(g.poweroff(), 0)
+            self.assertGreater(os.path.getsize(state), 1 << 20)
+            with open(disk, "rb") as f:
+                self.assertEqual(f.read(16), b"jailed-disk-data")
+
+    def test_jail_without_nic_has_its_own_network(self):
+        with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
+            argv = guestlib.wirt_argv(extra=["--jail", d])
+            with guestlib.Guest(argv) as g:
+                g.wait_ready()
+                self.assertNotEqual(os.readlink("/proc/%d/ns/net" % g.proc.pid),
+                                    os.readlink("/proc/self/ns/net"))
+                self.assertEqual(g.poweroff(), 0)
+
+    def test_jail_bad_directory(self):
+        p = subprocess.run([guestlib.wirt_bin(), "run", "--jail", "relative/dir"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr.strip(),
+                         "wirt: --jail 'relative/dir': want the absolute path of a directory")
+
     def test_forbidden_call_kills(self):
         """The debug hook makes one forbidden call (unshare) just after the
         filter is loaded: SIGSYS kills the VMM with one line naming it."""
