@@ -75,7 +75,9 @@ static bool write_map(const char *file, const char *text)
 bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool netns, char *err,
                 size_t errlen)
 {
-    char real[PATH_MAX];
+    char real[PATH_MAX], cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        snprintf(cwd, sizeof(cwd), "/");
     if (!realpath(dir, real))
         return fail(err, errlen, "the VM directory", dir);
     /* A user namespace first when not root: it grants what the others
@@ -133,6 +135,10 @@ bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool n
         return fail(err, errlen, "pivot_root into", JAIL_MOUNTPOINT);
     if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
         return fail(err, errlen, "cannot detach the host's root", NULL);
+    /* `wirt vm start` runs the VMM in the VM directory with relative
+     * paths: the same directory, if it is inside the jail. */
+    if (chdir(cwd) < 0 && chdir("/") < 0)
+        return fail(err, errlen, "chdir", cwd);
     /* The jail's root itself: read-only, nothing to add there. */
     mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
     sethostname("wirt-jail", 9);
