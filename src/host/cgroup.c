@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -386,6 +387,11 @@ bool cgroup_reaper_start(char *err, size_t errlen)
             signal(SIGINT, SIG_IGN);
             signal(SIGTERM, SIG_IGN);
             signal(SIGHUP, SIG_IGN);
+            /* Not in the VM directory: tools that find a VM's VMM by its
+             * working directory must not take the reaper for it. */
+            if (chdir("/") < 0)
+                _exit(1);
+            prctl(PR_SET_NAME, "wirt-reaper", 0, 0, 0);
             reap(p[0], dirs);
         }
         _exit(0);

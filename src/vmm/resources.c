@@ -53,8 +53,12 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
     }
     if (!strcmp(key, "jail")) {
         res->jail[0] = '\0';
-        if (clear || !strcmp(value, "off"))
+        if (clear)
             return true;
+        if (!strcmp(value, "off")) { /* kept: opts out of wirt vm's default */
+            snprintf(res->jail, sizeof(res->jail), "off");
+            return true;
+        }
         struct stat st;
         if (value[0] != '/' || strlen(value) >= sizeof(res->jail) || stat(value, &st) != 0 ||
             !S_ISDIR(st.st_mode))

@@ -235,7 +235,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))
         goto out;
     /* Last: every file and socket is open, and the harts inherit it. */
-    if (spec->resources.jail[0] && !enter_jail(spec, cgroup, err, errlen))
+    if (spec->resources.jail[0] == '/' && !enter_jail(spec, cgroup, err, errlen))
         goto out;
     if (spec->resources.sandbox && !sandbox_enter(err, errlen))
         goto out;
