@@ -283,7 +283,7 @@ void vm_cgroup_precreate(struct vm_cgroup **cgp)
         any = cg->v2 || v2_apply(cg, &none, why, sizeof(why));
     } else
         for (int c = 0; c < NCTRL; c++)
-        any |= make_group(cg, c, why, sizeof(why));
+            any |= make_group(cg, c, why, sizeof(why));
     if (!any && !*cgp) {
         free(cg);
         return;

@@ -111,6 +111,11 @@ bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool n
     paths[n] = real, files[n++] = false;
     paths[n] = "/dev/null", files[n++] = true;
     paths[n] = "/dev/urandom", files[n++] = true;
+    /* Its own /proc/PID (and /proc/self pointing there): pagemap for
+     * sparse saves, ksm_merging_pages, status; not the other processes. */
+    char self[32];
+    snprintf(self, sizeof(self), "/proc/%ld", (long)getpid());
+    paths[n] = self, files[n++] = false;
     for (size_t i = 0; i < nextra && n < MAX_FDS; i++)
         if (extra[i])
             paths[n] = extra[i], files[n++] = false;
@@ -127,6 +132,8 @@ bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool n
         ok = bind_fd(fds[i], paths[i], files[i], false, err, errlen);
     for (size_t i = 0; i < n; i++)
         close(fds[i]);
+    if (ok && symlink(self + strlen("/proc/"), JAIL_MOUNTPOINT "/proc/self") < 0)
+        ok = fail(err, errlen, "cannot link", "/proc/self");
     if (!ok)
         return false;
     /* pivot_root(".", "."): the old root ends up stacked under the new

@@ -287,17 +287,17 @@ static int add_rules(scmp_filter_ctx ctx)
     static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]) && rc == 0; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i], 0));
     for (size_t i = 0; i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]) && rc == 0; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                              SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)allowed_ioctls[i]));
+                              SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)allowed_ioctls[i], 0));
     /* prctl: thread names only (and reading them). */
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                              SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+                              SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                              SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+                              SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
     return rc;
 }
 

@@ -125,7 +125,6 @@ bool vm_admit(struct vm_store *st, const char *name, const struct cgroup_limits 
     return true;
 }
 
-
 /* Every VMM of a store runs sandboxed and, where the host allows it
  * (root, or unprivileged user namespaces), jailed in its VM directory
  * (issue 14).  "jail": "off" in vm.json opts out of both defaults.  Not

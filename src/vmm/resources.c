@@ -29,8 +29,7 @@ static bool rfail(char *err, size_t errlen, const char *fmt, ...)
 
 bool vm_resources_empty(const struct vm_resources *r)
 {
-    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox &&
-           !r->jail[0];
+    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox && !r->jail[0];
 }
 
 bool vm_resources_set_text(struct vm_resources *res, const char *key, const char *value, char *err,
@@ -62,8 +61,7 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
         struct stat st;
         if (value[0] != '/' || strlen(value) >= sizeof(res->jail) || stat(value, &st) != 0 ||
             !S_ISDIR(st.st_mode))
-            return rfail(err, errlen, "jail '%.60s': want the absolute path of a directory",
-                         value);
+            return rfail(err, errlen, "jail '%.60s': want the absolute path of a directory", value);
         snprintf(res->jail, sizeof(res->jail), "%s", value);
         return true;
     }

@@ -131,7 +131,9 @@ class SandboxTest(unittest.TestCase):
                     self.assertNotEqual(os.readlink("/proc/%d/ns/%s" % (pid, ns)),
                                         os.readlink("/proc/self/ns/" + ns), ns)
                 root = "/proc/%d/root" % pid
-                allowed = [os.path.realpath(d), "/dev/null", "/dev/urandom"]
+                # Its own /proc/PID only (pagemap, ksm_merging_pages, status).
+                allowed = [os.path.realpath(d), "/dev/null", "/dev/urandom", "/proc/%d" % pid]
+                self.assertEqual(sorted(os.listdir(root + "/proc")), sorted([str(pid), "self"]))
                 seen = []
                 for top, dirs, files in os.walk(root):
                     rel = top[len(root):] or "/"
