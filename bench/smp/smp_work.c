@@ -150,8 +150,8 @@ static int stress(unsigned t, unsigned secs)
     }
     unsigned long long a = atomic_load(&a_ctr), c = atomic_load(&cas_ctr);
     if (a != ops || m_ctr != ops || c != ops || atomic_load(&torn)) {
-        printf("stress FAIL ops %llu atomic %llu mutex %llu cas %llu torn %llu\n", ops, a, m_ctr,
-               c, (unsigned long long)atomic_load(&torn));
+        printf("stress FAIL ops %llu atomic %llu mutex %llu cas %llu torn %llu\n", ops, a, m_ctr, c,
+               (unsigned long long)atomic_load(&torn));
         return 1;
     }
     printf("stress OK %llu\n", ops);

@@ -386,8 +386,11 @@ static void decode32(struct dinsn *d, uint32_t insn)
         if (f5 == 0x05 && f3 >= 2 && f3 <= 4) { /* Zacas; the Q form takes register pairs */
             if (f3 == 4 && ((rd | rs2) & 1))
                 break;
-            set(d, f3 == 2 ? OP_AMOCAS_W : f3 == 3 ? OP_AMOCAS_D : OP_AMOCAS_Q, sink(rd), rs1, rs2,
-                (int32_t)rd);
+            set(d,
+                f3 == 2   ? OP_AMOCAS_W
+                : f3 == 3 ? OP_AMOCAS_D
+                          : OP_AMOCAS_Q,
+                sink(rd), rs1, rs2, (int32_t)rd);
             return;
         }
         if (f3 != 2 && f3 != 3)
@@ -498,7 +501,8 @@ static void decode16(struct dinsn *d, uint32_t insn)
         set(d, OP_LD, rdp, rs1p, 0, off_d);
         return;
     case 004: { /* Zcb: c.lbu, c.lhu, c.lh, c.sb, c.sh */
-        int32_t ub = (int32_t)(((insn >> 6) & 1) | ((insn >> 4) & 2)), uh = (int32_t)(insn >> 4) & 2;
+        int32_t ub = (int32_t)(((insn >> 6) & 1) | ((insn >> 4) & 2)),
+                uh = (int32_t)(insn >> 4) & 2;
         switch ((insn >> 10) & 7) {
         case 0:
             set(d, OP_LBU, rdp, rs1p, 0, ub);

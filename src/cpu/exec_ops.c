@@ -220,8 +220,7 @@ static bool cas16(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_
 {
     bool ok;
     __asm__ volatile("lock cmpxchg16b %1"
-                     : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo),
-                       "+d"(*hi)
+                     : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo), "+d"(*hi)
                      : "b"(nlo), "c"(nhi)
                      : "memory");
     return ok;

@@ -124,9 +124,9 @@ enum {
 #define MIP_MEIP (1ULL << IRQ_M_EXT)
 
 #define MENVCFG_FIOM  (1ULL << 0)
-#define MENVCFG_CBIE  (3ULL << 4) /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
-#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush enable */
-#define MENVCFG_CBZE  (1ULL << 7) /* Zicboz: cbo.zero enable */
+#define MENVCFG_CBIE  (3ULL << 4)  /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6)  /* Zicbom: cbo.clean/flush enable */
+#define MENVCFG_CBZE  (1ULL << 7)  /* Zicboz: cbo.zero enable */
 #define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
 #define MENVCFG_STCE  (1ULL << 63)
 

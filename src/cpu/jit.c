@@ -740,8 +740,10 @@ static bool emit_bm_inline(struct jc *c, const struct dinsn *d)
     case OP_MINU:
     case OP_MAXU: {
         /* take b when a > b (min) or a < b (max) */
-        static const unsigned cc[] = {[OP_MIN - OP_MAX] = 15, [OP_MAX - OP_MAX] = CC_L,
-                                      [OP_MINU - OP_MAX] = 7, [OP_MAXU - OP_MAX] = CC_B};
+        static const unsigned cc[] = {[OP_MIN - OP_MAX] = 15,
+                                      [OP_MAX - OP_MAX] = CC_L,
+                                      [OP_MINU - OP_MAX] = 7,
+                                      [OP_MAXU - OP_MAX] = CC_B};
         int a = get(c, d->rs1), b = get(c, d->rs2);
         mov_rr(e, RAX, a);
         op_rr(e, F_W, 0x3b, RAX, b);
