@@ -21,7 +21,8 @@ static const char run_usage[] =
     "usage: wirt run [--kernel IMAGE] [--initrd FILE] [--append CMDLINE]\n"
     "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N]\n"
     "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
-    "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
+    "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME\n"
+    "                       |none]...  (no --net: user)\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
     "                [--channel NAME,socket=SOCKET]...\n"
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
@@ -213,6 +214,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     if (spec_file)
         return;
     s->console.detached = s->console.serial_socket || s->console.serial_log;
+    vm_spec_default_net(s);
     if (!vm_spec_validate(s, err, sizeof(err)))
         usage_error("%s", err);
 }

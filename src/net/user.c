@@ -363,7 +363,10 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
         .vnetmask = ip4("255.255.255.0"),
         .vhost = ip4("10.0.2.2"),
         .in6_enabled = false,
-        .vhostname = "wirt",
+        /* No hostname: libslirp's DHCP would push it (option 12) to a
+         * guest that did not ask, and a guest whose hostname is its own
+         * business (systemd-networkd) logs "Could not set hostname". */
+        .vhostname = NULL,
         .vdhcp_start = ip4("10.0.2.15"),
         .vnameserver = ip4("10.0.2.3"),
         .if_mtu = 1500,

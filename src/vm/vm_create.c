@@ -73,12 +73,20 @@ bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opt
         return vm_fail(e, WIRT_ERR_INVALID, "create: --cpus: %s", why);
     if (o->nnets > VM_MAX_NICS)
         return vm_fail(e, WIRT_ERR_INVALID, "create: at most %d --net", VM_MAX_NICS);
+    bool net_none = false;
     for (unsigned i = 0; i < o->nnets; i++) {
         if (strlen(o->nets[i]) >= sizeof(((struct vm_config *)0)->nets[0]))
             return vm_fail(e, WIRT_ERR_INVALID, "create: --net: too long");
+        if (!strcmp(o->nets[i], "none")) {
+            net_none = true;
+            continue;
+        }
         if (!vm_spec_nic_text_ok(o->nets[i], "create: --net", why, sizeof(why)))
             return vm_fail(e, WIRT_ERR_INVALID, "%s", why);
     }
+    if (net_none && o->nnets > 1)
+        return vm_fail(e, WIRT_ERR_INVALID,
+                       "create: --net none cannot be combined with another --net");
 
     struct vm_config cfg, tcfg;
     vm_config_defaults(&cfg, name);
@@ -174,10 +182,16 @@ bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opt
         cfg.cpus = o->cpus;
     if (o->append)
         snprintf(cfg.append, sizeof(cfg.append), "%s", o->append);
-    if (o->nnets) {
+    if (net_none) {
+        cfg.nnets = 0;
+    } else if (o->nnets) {
         cfg.nnets = o->nnets;
         for (unsigned i = 0; i < o->nnets; i++)
             snprintf(cfg.nets[i], sizeof(cfg.nets[i]), "%s", o->nets[i]);
+    } else if (!cfg.nnets) {
+        /* As `wirt run`: a VM gets user networking unless told --net none. */
+        cfg.nnets = 1;
+        snprintf(cfg.nets[0], sizeof(cfg.nets[0]), "user");
     }
     ok = ok && vm_config_save_dir(dir, &cfg, err, sizeof(err)) &&
          vm_commit_dir(st, dir, name, err, sizeof(err));
@@ -261,7 +275,8 @@ int vm_cmd_create(struct vm_store *st, int argc, char **argv)
                 vm_usage("create: at most %d --net", VM_MAX_NICS);
             if (strlen(optarg) >= sizeof(((struct vm_config *)0)->nets[0]))
                 vm_usage("create: --net: too long");
-            if (!vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
+            if (strcmp(optarg, "none") &&
+                !vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
                 vm_usage("%s", why);
             o.nets[o.nnets++] = optarg;
             break;
