@@ -45,8 +45,11 @@ struct net_meta {
     uint16_t hdr_len, gso_size, csum_start, csum_offset;
 };
 /* The frame buffer is the backend's and may be used as scratch (software
- * segmentation works in place). */
-typedef void (*net_receive_meta_cb)(void *opaque, const struct net_meta *m, uint8_t *frame,
+ * segmentation works in place).  Returns false when the frontend has no
+ * room for this frame yet (a large segment, too few receive buffers): the
+ * backend keeps it and offers it again after receive_ready(), instead of
+ * dropping 64 KiB of a TCP stream. */
+typedef bool (*net_receive_meta_cb)(void *opaque, const struct net_meta *m, uint8_t *frame,
                                     size_t len);
 /* Asked before delivering: may the frontend take a frame now? */
 typedef bool (*net_can_receive_cb)(void *opaque);

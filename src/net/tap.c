@@ -41,6 +41,7 @@ struct tap_nb {
     pthread_t thread;
     bool started, stop, paused;
     bool vnet_hdr; /* frames carry a virtio-net header */
+    size_t pending; /* a frame in buf the frontend had no room for, or 0 */
     char ifname[IFNAMSIZ];
     uint8_t buf[VNET_HDR_LEN + FRAME_MAX];
 };
@@ -58,8 +59,9 @@ static uint16_t le16_at(const uint8_t *p)
 }
 
 /* A frame read with its virtio-net header (the kernel writes it in the
- * host's order, little-endian here). */
-static void deliver_with_hdr(struct tap_nb *t, size_t len)
+ * host's order, little-endian here).  False: the frontend has no room yet
+ * and the frame stays in buf. */
+static bool deliver_with_hdr(struct tap_nb *t, size_t len)
 {
     const uint8_t *h = t->buf;
     struct net_meta m = {
@@ -73,9 +75,10 @@ static void deliver_with_hdr(struct tap_nb *t, size_t len)
     uint8_t *frame = t->buf + VNET_HDR_LEN;
     len -= VNET_HDR_LEN;
     if (t->nb.receive_meta)
-        t->nb.receive_meta(t->nb.opaque, &m, frame, len);
-    else if (m.gso_type == NET_META_GSO_NONE && !(m.flags & NET_META_F_NEEDS_CSUM))
+        return t->nb.receive_meta(t->nb.opaque, &m, frame, len);
+    if (m.gso_type == NET_META_GSO_NONE && !(m.flags & NET_META_F_NEEDS_CSUM))
         t->nb.receive(t->nb.opaque, frame, len);
+    return true;
 }
 
 static void *tap_thread(void *arg)
@@ -86,7 +89,9 @@ static void *tap_thread(void *arg)
             {.fd = t->fd, .events = __atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) ? 0 : POLLIN},
             {.fd = t->wakefd, .events = POLLIN},
         };
-        int n = poll(pfd, 2, -1);
+        /* A frame held back goes first once the frontend has room. */
+        bool held = t->pending && !__atomic_load_n(&t->paused, __ATOMIC_ACQUIRE);
+        int n = poll(pfd, 2, held ? 0 : -1);
         if (n < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
@@ -96,7 +101,7 @@ static void *tap_thread(void *arg)
         }
         if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
             break;
-        if (!(pfd[0].revents & POLLIN))
+        if (!(pfd[0].revents & POLLIN) && !held)
             continue;
         if (!mutex_lock_unless_stopped(t->lock, &t->stop))
             break;
@@ -105,13 +110,17 @@ static void *tap_thread(void *arg)
                 __atomic_store_n(&t->paused, true, __ATOMIC_RELEASE);
                 break;
             }
-            ssize_t len = read(t->fd, t->buf, sizeof(t->buf));
-            if (len <= 0)
+            ssize_t len = (ssize_t)t->pending;
+            if (!len && (len = read(t->fd, t->buf, sizeof(t->buf))) <= 0)
                 break;
-            if (!t->vnet_hdr)
+            t->pending = 0;
+            if (!t->vnet_hdr) {
                 t->nb.receive(t->nb.opaque, t->buf, (size_t)len);
-            else if (len > VNET_HDR_LEN)
-                deliver_with_hdr(t, (size_t)len);
+            } else if (len > VNET_HDR_LEN && !deliver_with_hdr(t, (size_t)len)) {
+                t->pending = (size_t)len; /* until receive_ready() */
+                __atomic_store_n(&t->paused, true, __ATOMIC_RELEASE);
+                break;
+            }
         }
         pthread_mutex_unlock(t->lock);
     }

@@ -97,13 +97,15 @@ static void put_le16(uint8_t *p, uint16_t v)
 /* Hands one frame with its header (num_buffers still to be filled) to the
  * guest.  Without MRG_RXBUF it needs one buffer that holds it all; with it,
  * as many buffers as it takes, at most the queue's size (so a guest
- * posting tiny buffers costs a bounded number of pops, after which the
- * frame is dropped and the buffers go back unused). */
-static void rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t len)
+ * posting tiny buffers costs a bounded number of pops).  Returns false,
+ * the buffers back unused, when too few are posted yet (the caller may
+ * keep the frame for later); a frame that even a full ring cannot hold
+ * is dropped. */
+static bool rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t len)
 {
     struct virtio_dev *vdev = vn->vdev;
     if (!virtio_driver_ok(vdev))
-        return;
+        return true;
     struct virtq *vq = &vdev->vq[Q_RX];
     bool mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
     size_t total = NET_HDR_LEN + len;
@@ -115,18 +117,21 @@ static void rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t 
         room += el[n++]->in_len;
     if (n == 0) {
         vn->rx_refused = true;
-        rx_drop(vn, "no buffer");
-        return;
+        return r < 0;
     }
     if (room < total && mrg) {
-        /* Not enough buffers posted yet: they stay for the next frame. */
+        /* Not enough buffers posted yet: they stay for this frame or the
+         * next. */
         if (r >= 0)
             virtq_unpop(vq, n);
         for (unsigned i = 0; i < n; i++)
             free(el[i]);
+        if (r < 0 || n == vq->num) {
+            rx_drop(vn, "frame larger than the whole ring");
+            return true;
+        }
         vn->rx_refused = true;
-        rx_drop(vn, "frame larger than the posted buffers");
-        return;
+        return false;
     }
     if (room < total) {
         /* A buffer too small for the frame goes back empty; the driver
@@ -135,7 +140,7 @@ static void rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t 
         free(el[0]);
         rx_drop(vn, "buffer too small");
         virtq_notify(vq);
-        return;
+        return true;
     }
     put_le16(hdr + 10, (uint16_t)n);
     size_t done = 0;
@@ -153,25 +158,28 @@ static void rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t 
         free(el[i]);
     }
     virtq_notify(vq);
+    return true;
 }
 
 /* A frame whose checksums are complete (libslirp's, or one we made). */
-static void rx_plain(struct vnet *vn, const void *frame, size_t len)
+static bool rx_plain(struct vnet *vn, const void *frame, size_t len)
 {
     uint8_t hdr[NET_HDR_LEN] = {0};
     if (virtio_has_feature(vn->vdev, VIRTIO_NET_F_GUEST_CSUM))
         hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;
-    rx_deliver(vn, hdr, frame, len);
+    return rx_deliver(vn, hdr, frame, len);
 }
 
+/* Backends without metadata cannot hold a frame back: no room is a drop. */
 static void net_receive(void *opaque, const void *frame, size_t len)
 {
-    rx_plain(opaque, frame, len);
+    if (!rx_plain(opaque, frame, len))
+        rx_drop(opaque, "no room");
 }
 
 static void rx_segment(void *opaque, const uint8_t *frame, size_t len)
 {
-    rx_plain(opaque, frame, len);
+    net_receive(opaque, frame, len);
 }
 
 /* Can the guest take this large segment whole? */
@@ -190,26 +198,25 @@ static bool guest_takes_gso(const struct vnet *vn, uint8_t gso_type)
 /* A frame with offload metadata from the backend.  What the guest did not
  * negotiate is done here: a large segment is cut (which also completes
  * every checksum), a partial checksum is filled in. */
-static void net_receive_meta(void *opaque, const struct net_meta *m, uint8_t *frame, size_t len)
+static bool net_receive_meta(void *opaque, const struct net_meta *m, uint8_t *frame, size_t len)
 {
     struct vnet *vn = opaque;
     struct virtio_dev *vdev = vn->vdev;
     if (!virtio_driver_ok(vdev))
-        return;
+        return true;
     if (m->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-        if (!(m->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
-            rx_plain(vn, frame, len);
-        } else if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM)) {
+        if (!(m->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+            return rx_plain(vn, frame, len);
+        if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM)) {
             uint8_t hdr[NET_HDR_LEN] = {VIRTIO_NET_HDR_F_NEEDS_CSUM};
             put_le16(hdr + 6, m->csum_start);
             put_le16(hdr + 8, m->csum_offset);
-            rx_deliver(vn, hdr, frame, len);
-        } else if (net_csum_fill(frame, len, m->csum_start, m->csum_offset)) {
-            rx_plain(vn, frame, len);
-        } else {
-            rx_drop(vn, "checksum offsets");
+            return rx_deliver(vn, hdr, frame, len);
         }
-        return;
+        if (net_csum_fill(frame, len, m->csum_start, m->csum_offset))
+            return rx_plain(vn, frame, len);
+        rx_drop(vn, "checksum offsets");
+        return true;
     }
     if (guest_takes_gso(vn, m->gso_type)) {
         uint8_t hdr[NET_HDR_LEN] = {m->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM, m->gso_type};
@@ -217,19 +224,22 @@ static void net_receive_meta(void *opaque, const struct net_meta *m, uint8_t *fr
         put_le16(hdr + 4, m->gso_size);
         put_le16(hdr + 6, m->csum_start);
         put_le16(hdr + 8, m->csum_offset);
-        rx_deliver(vn, hdr, frame, len);
-        return;
+        return rx_deliver(vn, hdr, frame, len);
     }
     uint8_t type = m->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
     struct net_gso gso = {.gso_size = m->gso_size, .hdr_len = m->hdr_len};
-    if (type == VIRTIO_NET_HDR_GSO_TCPV4)
+    if (type == VIRTIO_NET_HDR_GSO_TCPV4) {
         gso.type = NET_GSO_TCPV4;
-    else if (type == VIRTIO_NET_HDR_GSO_TCPV6)
+    } else if (type == VIRTIO_NET_HDR_GSO_TCPV6) {
         gso.type = NET_GSO_TCPV6;
-    else
-        return rx_drop(vn, "gso type");
+    } else {
+        rx_drop(vn, "gso type");
+        return true;
+    }
+    /* Segments that find no buffer are lost like frames on a wire. */
     if (net_tso_segment(frame, len, &gso, rx_segment, vn) != NET_TSO_OK)
         rx_drop(vn, "gso frame");
+    return true;
 }
 
 static void send_segment(void *opaque, const uint8_t *frame, size_t len)
