@@ -27,6 +27,30 @@ struct net_backend;
 struct net_backend_type;
 
 typedef void (*net_receive_cb)(void *opaque, const void *frame, size_t len);
+
+/* Offload metadata of a received frame, the fields of a virtio-net header
+ * (virtio 1.x "Device Operation") in host byte order and with virtio's
+ * values, from a backend that can produce it (tap with IFF_VNET_HDR).
+ * Such a frame may be a TCP segment of up to 64 KiB (gso_type TCPV4 or
+ * TCPV6 cut into gso_size pieces by whoever puts it on a wire) and may
+ * carry a partial checksum (NEEDS_CSUM at csum_start + csum_offset). */
+#define NET_META_F_NEEDS_CSUM 1
+#define NET_META_F_DATA_VALID 2
+#define NET_META_GSO_NONE     0
+#define NET_META_GSO_TCPV4    1
+#define NET_META_GSO_TCPV6    4
+#define NET_META_GSO_ECN      0x80
+struct net_meta {
+    uint8_t flags, gso_type;
+    uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+/* The frame buffer is the backend's and may be used as scratch (software
+ * segmentation works in place).  Returns false when the frontend has no
+ * room for this frame yet (a large segment, too few receive buffers): the
+ * backend keeps it and offers it again after receive_ready(), instead of
+ * dropping 64 KiB of a TCP stream. */
+typedef bool (*net_receive_meta_cb)(void *opaque, const struct net_meta *m, uint8_t *frame,
+                                    size_t len);
 /* Asked before delivering: may the frontend take a frame now? */
 typedef bool (*net_can_receive_cb)(void *opaque);
 
@@ -54,6 +78,7 @@ struct net_backend_ops {
 struct net_backend {
     const struct net_backend_ops *ops;
     net_receive_cb receive;
+    net_receive_meta_cb receive_meta; /* frames with offload metadata */
     net_can_receive_cb can_receive;
     void *opaque;
     uint8_t mac[6]; /* the guest's MAC (nic_spec.mac) */

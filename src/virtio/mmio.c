@@ -327,9 +327,16 @@ bool virtio_load(struct virtio_dev *vdev, struct state_reader *r)
     uint32_t dsel = state_get_u32(r), drsel = state_get_u32(r), qsel = state_get_u32(r);
     uint32_t status = state_get_u32(r), isr = state_get_u32(r), gen = state_get_u32(r);
     uint32_t csize = state_get_u32(r);
+    uint64_t missing = vdev->host_features & ~host_features;
     if (!state_reader_ok(r) || id != vdev->ops->device_id || csize != vdev->config_size ||
-        host_features != vdev->host_features)
+        (host_features & ~vdev->host_features) || (missing & ~vdev->ops->added_features) ||
+        (driver_features & ~host_features)) {
+        if (state_reader_ok(r) && id == vdev->ops->device_id &&
+            host_features != vdev->host_features)
+            log_error("%s: saved with features %#llx, this device offers %#llx", vdev->ops->name,
+                      (unsigned long long)host_features, (unsigned long long)vdev->host_features);
         return false;
+    }
     uint8_t *config = malloc(csize ? csize : 1);
     if (!config)
         return false;

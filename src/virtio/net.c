@@ -8,9 +8,17 @@
  * it received frames need no verification (GUEST_CSUM: our backends
  * deliver frames with correct checksums), and it may hand us TCP frames of
  * up to 64 KiB to cut into MSS-sized segments (HOST_TSO4/6, HOST_ECN;
- * src/net/offload.c does the cutting).  Nothing is offloaded towards the
- * guest, so received frames fit the MTU.  Everything here runs with the
- * I/O lock held: TX from the hart's QueueNotify, RX from the backend.
+ * src/net/offload.c does the cutting).
+ *
+ * The receive side mirrors it: a backend that has offload metadata (tap
+ * with IFF_VNET_HDR) hands us TCP segments of up to 64 KiB with a partial
+ * checksum; a guest that negotiated GUEST_TSO4/6 and GUEST_CSUM gets them
+ * whole (one frame, one interrupt, one trip through its stack instead of
+ * ~45), one that did not gets them cut and checksummed here.  With
+ * MRG_RXBUF a frame spreads over as many receive buffers as it needs
+ * (num_buffers in the header of the first), so the guest posts page-sized
+ * buffers instead of 64 KiB ones.  Everything here runs with the I/O lock
+ * held: TX from the hart's QueueNotify, RX from the backend.
  */
 #include <endian.h>
 #include <stdlib.h>
@@ -26,9 +34,12 @@
 #define VIRTIO_NET_F_CSUM           0
 #define VIRTIO_NET_F_GUEST_CSUM     1
 #define VIRTIO_NET_F_MAC            5
+#define VIRTIO_NET_F_GUEST_TSO4     7
+#define VIRTIO_NET_F_GUEST_TSO6     8
 #define VIRTIO_NET_F_HOST_TSO4      11
 #define VIRTIO_NET_F_HOST_TSO6      12
 #define VIRTIO_NET_F_HOST_ECN       13
+#define VIRTIO_NET_F_MRG_RXBUF      15
 #define VIRTIO_NET_F_STATUS         16
 #define VIRTIO_NET_S_LINK_UP        1
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
@@ -45,12 +56,19 @@
 /* The largest IP packet (a TSO frame's) with an Ethernet header and a
  * VLAN tag; anything longer is dropped. */
 #define MAX_FRAME (65535 + 18)
+/* The device's own part of the saved state (after the transport's). */
+#define NET_STATE_VERSION 1
+/* Features an older wirt did not offer: its saved state still loads. */
+#define NET_ADDED_FEATURES                                                                         \
+    ((1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6) |                      \
+     (1ull << VIRTIO_NET_F_MRG_RXBUF))
 
 struct vnet {
     struct virtio_dev *vdev;
     struct net_backend *nb;
     bool rx_refused;     /* we told the backend to hold off */
     uint64_t tx_dropped; /* frames the guest got wrong (bad GSO metadata or headers) */
+    uint64_t rx_dropped; /* frames with no room in the guest, or bad offload metadata */
     uint8_t frame[MAX_FRAME];
 };
 
@@ -64,34 +82,164 @@ static bool net_can_receive(void *opaque)
     return ok;
 }
 
+static void rx_drop(struct vnet *vn, const char *why)
+{
+    vn->rx_dropped++;
+    log_debug_ratelimited("virtio-net: dropped a received frame (%s)", why);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+    v = htole16(v);
+    memcpy(p, &v, 2);
+}
+
+/* Hands one frame with its header (num_buffers still to be filled) to the
+ * guest.  Without MRG_RXBUF it needs one buffer that holds it all; with it,
+ * as many buffers as it takes, at most the queue's size (so a guest
+ * posting tiny buffers costs a bounded number of pops).  Returns false,
+ * the buffers back unused, when too few are posted yet (the caller may
+ * keep the frame for later); a frame that even a full ring cannot hold
+ * is dropped. */
+static bool rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t len)
+{
+    struct virtio_dev *vdev = vn->vdev;
+    if (!virtio_driver_ok(vdev))
+        return true;
+    struct virtq *vq = &vdev->vq[Q_RX];
+    bool mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
+    size_t total = NET_HDR_LEN + len;
+    struct virtq_elem *el[QUEUE_SIZE];
+    unsigned n = 0;
+    uint64_t room = 0;
+    int r = 0;
+    while (room < total && n < (mrg ? vq->num : 1u) && (r = virtq_pop(vq, &el[n])) > 0)
+        room += el[n++]->in_len;
+    if (n == 0) {
+        vn->rx_refused = true;
+        return r < 0;
+    }
+    if (room < total && mrg) {
+        /* Not enough buffers posted yet: they stay for this frame or the
+         * next. */
+        if (r >= 0)
+            virtq_unpop(vq, n);
+        for (unsigned i = 0; i < n; i++)
+            free(el[i]);
+        if (r < 0 || n == vq->num) {
+            rx_drop(vn, "frame larger than the whole ring");
+            return true;
+        }
+        vn->rx_refused = true;
+        return false;
+    }
+    if (room < total) {
+        /* A buffer too small for the frame goes back empty; the driver
+         * counts it as an error and the frame is lost (like a wire would). */
+        virtq_push(vq, el[0], 0);
+        free(el[0]);
+        rx_drop(vn, "buffer too small");
+        virtq_notify(vq);
+        return true;
+    }
+    put_le16(hdr + 10, (uint16_t)n);
+    size_t done = 0;
+    for (unsigned i = 0; i < n; i++) {
+        size_t part = el[i]->in_len < total - done ? el[i]->in_len : total - done, w = 0;
+        if (done < NET_HDR_LEN) {
+            size_t h = NET_HDR_LEN - done < part ? NET_HDR_LEN - done : part;
+            w = virtq_elem_write(vdev->bus, el[i], 0, hdr + done, h);
+        }
+        const uint8_t *data = (const uint8_t *)frame + (done + w - NET_HDR_LEN);
+        if (part > w)
+            w += virtq_elem_write(vdev->bus, el[i], w, data, part - w);
+        done += part;
+        virtq_push(vq, el[i], (uint32_t)part);
+        free(el[i]);
+    }
+    virtq_notify(vq);
+    return true;
+}
+
+/* A frame whose checksums are complete (libslirp's, or one we made). */
+static bool rx_plain(struct vnet *vn, const void *frame, size_t len)
+{
+    uint8_t hdr[NET_HDR_LEN] = {0};
+    if (virtio_has_feature(vn->vdev, VIRTIO_NET_F_GUEST_CSUM))
+        hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+    return rx_deliver(vn, hdr, frame, len);
+}
+
+/* Backends without metadata cannot hold a frame back: no room is a drop. */
 static void net_receive(void *opaque, const void *frame, size_t len)
+{
+    if (!rx_plain(opaque, frame, len))
+        rx_drop(opaque, "no room");
+}
+
+static void rx_segment(void *opaque, const uint8_t *frame, size_t len)
+{
+    net_receive(opaque, frame, len);
+}
+
+/* Can the guest take this large segment whole? */
+static bool guest_takes_gso(const struct vnet *vn, uint8_t gso_type)
+{
+    const struct virtio_dev *vdev = vn->vdev;
+    if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
+        return false;
+    if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+        return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO4);
+    if (gso_type == VIRTIO_NET_HDR_GSO_TCPV6)
+        return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO6);
+    return false; /* ECN-marked: GUEST_ECN is not offered */
+}
+
+/* A frame with offload metadata from the backend.  What the guest did not
+ * negotiate is done here: a large segment is cut (which also completes
+ * every checksum), a partial checksum is filled in. */
+static bool net_receive_meta(void *opaque, const struct net_meta *m, uint8_t *frame, size_t len)
 {
     struct vnet *vn = opaque;
     struct virtio_dev *vdev = vn->vdev;
     if (!virtio_driver_ok(vdev))
-        return;
-    struct virtq *vq = &vdev->vq[Q_RX];
-    struct virtq_elem *e;
-    if (virtq_pop(vq, &e) <= 0) {
-        vn->rx_refused = true;
-        return; /* dropped */
+        return true;
+    if (m->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+        if (!(m->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+            return rx_plain(vn, frame, len);
+        if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM)) {
+            uint8_t hdr[NET_HDR_LEN] = {VIRTIO_NET_HDR_F_NEEDS_CSUM};
+            put_le16(hdr + 6, m->csum_start);
+            put_le16(hdr + 8, m->csum_offset);
+            return rx_deliver(vn, hdr, frame, len);
+        }
+        if (net_csum_fill(frame, len, m->csum_start, m->csum_offset))
+            return rx_plain(vn, frame, len);
+        rx_drop(vn, "checksum offsets");
+        return true;
     }
-    uint32_t written = 0;
-    if (e->in_len >= NET_HDR_LEN + len) {
-        uint8_t hdr[NET_HDR_LEN] = {0};
-        if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
-            hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;
-        uint16_t nbuf = htole16(1);
-        memcpy(hdr + 10, &nbuf, 2);
-        virtq_elem_write(vdev->bus, e, 0, hdr, NET_HDR_LEN);
-        virtq_elem_write(vdev->bus, e, NET_HDR_LEN, frame, len);
-        written = (uint32_t)(NET_HDR_LEN + len);
+    if (guest_takes_gso(vn, m->gso_type)) {
+        uint8_t hdr[NET_HDR_LEN] = {m->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM, m->gso_type};
+        put_le16(hdr + 2, m->hdr_len);
+        put_le16(hdr + 4, m->gso_size);
+        put_le16(hdr + 6, m->csum_start);
+        put_le16(hdr + 8, m->csum_offset);
+        return rx_deliver(vn, hdr, frame, len);
     }
-    /* A buffer too small for the frame goes back empty; the driver counts
-     * it as an error and the frame is lost (like a wire would). */
-    virtq_push(vq, e, written);
-    free(e);
-    virtq_notify(vq);
+    uint8_t type = m->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+    struct net_gso gso = {.gso_size = m->gso_size, .hdr_len = m->hdr_len};
+    if (type == VIRTIO_NET_HDR_GSO_TCPV4) {
+        gso.type = NET_GSO_TCPV4;
+    } else if (type == VIRTIO_NET_HDR_GSO_TCPV6) {
+        gso.type = NET_GSO_TCPV6;
+    } else {
+        rx_drop(vn, "gso type");
+        return true;
+    }
+    /* Segments that find no buffer are lost like frames on a wire. */
+    if (net_tso_segment(frame, len, &gso, rx_segment, vn) != NET_TSO_OK)
+        rx_drop(vn, "gso frame");
+    return true;
 }
 
 static void send_segment(void *opaque, const uint8_t *frame, size_t len)
@@ -224,15 +372,17 @@ static void net_destroy(struct virtio_dev *vdev)
     vdev->opaque = NULL;
 }
 
-/* After the transport: the backend's own state (libslirp's), so that a
- * restored or migrated guest keeps its DHCP lease and what else the
- * backend can carry.  A state without it (older) loads with a fresh
- * backend state. */
 #define MAX_BACKEND_STATE (4u << 20)
 
+/* The device's own fields (versioned), then the backend's state
+ * (libslirp's), so that a restored or migrated guest keeps its DHCP lease
+ * and what else the backend can carry. */
 static void net_save(struct virtio_dev *vdev, struct state_writer *w)
 {
     struct vnet *vn = vdev->opaque;
+    state_put_u32(w, NET_STATE_VERSION);
+    state_put_u64(w, vn->tx_dropped);
+    state_put_u64(w, vn->rx_dropped);
     uint8_t *blob = NULL;
     size_t len = 0;
     if (vn->nb && vn->nb->ops->save_state && vn->nb->ops->save_state(vn->nb, &blob, &len) &&
@@ -249,8 +399,20 @@ static void net_save(struct virtio_dev *vdev, struct state_writer *w)
 static bool net_load(struct virtio_dev *vdev, struct state_reader *r)
 {
     struct vnet *vn = vdev->opaque;
-    if (r->in_section && r->pos == r->section_end)
-        return true; /* saved before backends had state */
+    /* A wirt before NET_STATE_VERSION saved nothing of its own. */
+    if (r->pos == r->section_end)
+        return true;
+    uint32_t version = state_get_u32(r);
+    if (version != NET_STATE_VERSION) {
+        log_error("virtio-net: saved state version %u, this wirt reads %u", version,
+                  NET_STATE_VERSION);
+        return false;
+    }
+    uint64_t txd = state_get_u64(r), rxd = state_get_u64(r);
+    if (!state_reader_ok(r))
+        return false;
+    vn->tx_dropped = txd;
+    vn->rx_dropped = rxd;
     if (!state_get_u8(r))
         return state_reader_ok(r);
     uint32_t len = state_get_u32(r);
@@ -278,6 +440,7 @@ static const struct virtio_dev_ops net_ops = {
     .queue_notify = net_notify,
     .driver_ok = net_driver_ok,
     .reset = net_reset,
+    .added_features = NET_ADDED_FEATURES,
     .stop = net_stop,
     .destroy = net_destroy,
 };
@@ -290,7 +453,8 @@ struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struc
     uint64_t features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
                         (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
                         (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |
-                        (1ull << VIRTIO_NET_F_HOST_ECN);
+                        (1ull << VIRTIO_NET_F_HOST_ECN) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |
+                        (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_MRG_RXBUF);
     /* Config: mac[6], le16 status, le16 max_virtqueue_pairs. */
     struct virtio_dev *vdev = virtio_mmio_new(&net_ops, vn, bus, irq, features, 10);
     if (!vdev) {
@@ -305,6 +469,7 @@ struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struc
     memcpy(vdev->config + 6, &st, 2);
     memcpy(vdev->config + 8, &pairs, 2);
     nb->receive = net_receive;
+    nb->receive_meta = net_receive_meta;
     nb->can_receive = net_can_receive;
     nb->opaque = vn;
     return vdev;

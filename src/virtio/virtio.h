@@ -138,6 +138,10 @@ struct virtio_dev_ops {
      * a malformed stream.  May be NULL. */
     void (*save)(struct virtio_dev *vdev, struct state_writer *w);
     bool (*load)(struct virtio_dev *vdev, struct state_reader *r);
+    /* Feature bits offered since an older wirt: state saved by it (whose
+     * host_features lack some of them) still loads; the driver keeps
+     * what it negotiated then.  Any other difference refuses the load. */
+    uint64_t added_features;
     /* Joins the device's threads and flushes (see dev_ops.stop); may be
      * NULL, may be called twice. */
     void (*stop)(struct virtio_dev *vdev);

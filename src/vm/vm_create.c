@@ -186,6 +186,10 @@ bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opt
         cfg.nnets = o->nnets;
         for (unsigned i = 0; i < o->nnets; i++)
             snprintf(cfg.nets[i], sizeof(cfg.nets[i]), "%s", o->nets[i]);
+    } else if (!cfg.nnets) {
+        /* As `wirt run`: a VM gets user networking unless told --net none. */
+        cfg.nnets = 1;
+        snprintf(cfg.nets[0], sizeof(cfg.nets[0]), "user");
     }
     ok = ok && vm_config_save_dir(dir, &cfg, err, sizeof(err)) &&
          vm_commit_dir(st, dir, name, err, sizeof(err));

@@ -18,7 +18,7 @@ static const struct vm_verb verbs[] = {
     {"create", vm_cmd_create,
      "create NAME [--from TEMPLATE | --kernel IMAGE [--initrd FILE] [--bios FILE|none]]\n"
      "             [--append CMDLINE] [--memory SIZE] [--cpus N] [--disk-size SIZE]\n"
-     "             [--net user[,hostfwd=...]]..."},
+     "             [--net user[,hostfwd=...]|none]..."},
     {"list", vm_cmd_list, "list [--json]"},
     {"info", vm_cmd_info, "info NAME [--json]"},
     {"start", vm_cmd_start,

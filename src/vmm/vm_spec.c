@@ -123,6 +123,7 @@ void vm_spec_free(struct vm_spec *s)
         disk_free(&s->disks[i]);
     s->ndisks = 0;
     s->nnics = 0;
+    s->net_none = false;
     for (unsigned i = 0; i < s->nchannels; i++) {
         free(s->channels[i].name);
         free(s->channels[i].socket);
@@ -373,6 +374,13 @@ static bool parse_nic_text(struct nic_spec *nic, const char *text, const char *w
 bool vm_spec_add_nic_text(struct vm_spec *s, const char *text, const char *given, char *err,
                           size_t errlen)
 {
+    if (!strcmp(text, "none") || s->net_none) {
+        if (s->nnics || s->net_none)
+            return fail(err, errlen, "%s: none cannot be combined with another network card",
+                        name_of(s, F_NICS));
+        s->net_none = true;
+        return true;
+    }
     if (s->nnics == VM_SPEC_MAX_NICS)
         return fail(err, errlen, "%s: at most %d network cards", name_of(s, F_NICS),
                     VM_SPEC_MAX_NICS);
@@ -382,6 +390,15 @@ bool vm_spec_add_nic_text(struct vm_spec *s, const char *text, const char *given
         return false;
     s->nnics++;
     return true;
+}
+
+void vm_spec_default_net(struct vm_spec *s)
+{
+    char err[256];
+    if (s->nnics || s->net_none || s->elf)
+        return;
+    if (!vm_spec_add_nic_text(s, "user", "the default --net user", err, sizeof(err)))
+        fatal("default network: %s", err);
 }
 
 bool vm_spec_nic_text_ok(const char *text, const char *what, char *err, size_t errlen)

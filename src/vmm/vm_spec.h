@@ -63,6 +63,7 @@ struct vm_spec {
     unsigned ndisks;
     struct nic_spec nics[VM_SPEC_MAX_NICS];
     unsigned nnics;
+    bool net_none; /* `--net none`: no NIC, not even the default one */
     struct channel_spec channels[VM_SPEC_MAX_CHANNELS];
     unsigned nchannels;
     struct {
@@ -113,6 +114,10 @@ bool vm_spec_add_disk_text(struct vm_spec *s, const char *text, const char *labe
                            size_t errlen);
 bool vm_spec_add_nic_text(struct vm_spec *s, const char *text, const char *label, char *err,
                           size_t errlen);
+/* The default network, as QEMU's: a guest kernel booted without any
+ * --net gets one user (libslirp) NIC; `--net none` (net_none) and
+ * bare-metal programs (elf: HTIF, no driver to use it) get none. */
+void vm_spec_default_net(struct vm_spec *s);
 /* One resource setting from text (`--cpu-limit 150%`, vm.json, `wirt vm
  * set`): key is cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit or
  * memory-reservation; "" or "none" clears it.  false with one line in err

@@ -5,8 +5,11 @@
  * num_buffers 1), flow control (can_receive / receive_ready), frames
  * larger than the buffers, TCP segmentation offload (TSO frames cut into
  * checksummed segments, or passed whole to the user backend, refused when
- * not negotiated or malformed); and --net option parsing plus a real user
- * (libslirp) backend with a hostfwd rule.
+ * not negotiated or malformed); receive offloads (mergeable buffers, large
+ * segments whole to a guest with GUEST_TSO4, cut for one without, bounded
+ * by the posted buffers), save/load (also of state an older wirt saved);
+ * and --net option parsing plus a real user (libslirp) backend with a
+ * hostfwd rule.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -24,6 +27,7 @@
 
 #include "net/net.h"
 #include "net/net_backends.h"
+#include "state/state.h"
 #include "virtio/virtio_devices.h"
 #include "vmm/vm_spec.h"
 #include "virtio_harness.h"
@@ -35,6 +39,9 @@
 #define F_HOST_TSO4  (1ull << 11)
 #define F_HOST_TSO6  (1ull << 12)
 #define F_HOST_ECN   (1ull << 13)
+#define F_GUEST_TSO4 (1ull << 7)
+#define F_GUEST_TSO6 (1ull << 8)
+#define F_MRG_RXBUF  (1ull << 15)
 
 struct fake_nb {
     struct net_backend nb;
@@ -388,6 +395,245 @@ static void test_rx_flow(void **state)
     assert_int_equal(len, 0);
 }
 
+/* ---- receive offloads ---- */
+
+#define RX_BUFS 0x200000ull /* receive buffer i at RX_BUFS + i * 0x10000 */
+
+/* Posts n receive buffers of `size` bytes each, one descriptor each, and
+ * notifies. */
+static void post_rx(struct harness *h, unsigned n, uint32_t size)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t d = h->next_desc[0];
+        struct h_buf b[] = {{H_DATA + RX_BUFS + 0x10000ull * d, size, true}};
+        h_publish(h, 0, h_chain(h, 0, b, 1));
+    }
+    h_notify(h, 0);
+}
+
+/* Reads the next received frame from the used ring (following
+ * num_buffers with MRG_RXBUF): its header into hdr, its bytes appended to
+ * out (a fake_nb used as a frame log).  Returns the number of buffers. */
+static unsigned next_rx(struct harness *h, bool mrg, uint8_t *hdr, struct fake_nb *out)
+{
+    uint32_t id, len;
+    assert_true(h->used_seen[0] != h_used_idx(h, 0));
+    h_used_elem(h, 0, h->used_seen[0]++, &id, &len);
+    assert_true(len >= 12);
+    const uint8_t *p = h_ptr(h, H_DATA + RX_BUFS + 0x10000ull * id);
+    memcpy(hdr, p, 12);
+    unsigned nbuf = mrg ? (unsigned)(hdr[10] | hdr[11] << 8) : 1;
+    assert_true(nbuf >= 1);
+    assert_true(out->nsent < 128);
+    out->start[out->nsent++] = out->all_len;
+    for (unsigned i = 0;; i++) {
+        size_t skip = i == 0 ? 12 : 0;
+        assert_true(len - skip <= sizeof(out->all) - out->all_len);
+        memcpy(out->all + out->all_len, p + skip, len - skip);
+        out->all_len += len - skip;
+        if (i + 1 == nbuf)
+            break;
+        assert_true(h->used_seen[0] != h_used_idx(h, 0));
+        h_used_elem(h, 0, h->used_seen[0]++, &id, &len);
+        p = h_ptr(h, H_DATA + RX_BUFS + 0x10000ull * id);
+    }
+    return nbuf;
+}
+
+static void test_rx_mergeable(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    struct net_backend *nb = &f->nb.nb;
+    assert_true(h_device_features(h) & F_MRG_RXBUF);
+    assert_true(h_start(h, H_F_V1 | F_MRG_RXBUF, 2, 16));
+    post_rx(h, 4, 1000);
+    uint8_t frame[3000], hdr[12];
+    for (size_t i = 0; i < sizeof(frame); i++)
+        frame[i] = (uint8_t)(i * 7);
+    nb->receive(nb->opaque, frame, 2500);
+    assert_int_equal(h_used_idx(h, 0), 3);
+    struct fake_nb *got = calloc(1, sizeof(*got));
+    assert_int_equal(next_rx(h, true, hdr, got), 3);
+    assert_int_equal(got->all_len, 2500);
+    assert_memory_equal(got->all, frame, 2500);
+    uint32_t id, len;
+    h_used_elem(h, 0, 2, &id, &len);
+    assert_int_equal(len, 2512 - 2000);
+    /* More than the one buffer left holds: dropped, the buffer stays
+     * posted and takes the next frame that fits. */
+    nb->receive(nb->opaque, frame, 3000);
+    assert_int_equal(h_used_idx(h, 0), 3);
+    nb->receive(nb->opaque, frame + 1, 500);
+    assert_int_equal(h_used_idx(h, 0), 4);
+    got->all_len = got->nsent = 0;
+    assert_int_equal(next_rx(h, true, hdr, got), 1);
+    assert_memory_equal(got->all, frame + 1, 500);
+    /* A hostile driver posting a full ring of tiny buffers costs one
+     * bounded pass: the frame is dropped, nothing is consumed. */
+    post_rx(h, 15, 4);
+    nb->receive(nb->opaque, frame, 3000);
+    assert_int_equal(h_used_idx(h, 0), 4);
+    free(got);
+}
+
+/* A 5500-byte TSO frame as a tap device with offloads hands it over. */
+static size_t tso_from_backend(struct harness *h, uint8_t *buf, struct net_meta *m, uint8_t gso)
+{
+    size_t len = put_tso_frame(h, H_DATA + 0x100, 5500);
+    memcpy(buf, h_ptr(h, H_DATA + 0x100), len);
+    *m = (struct net_meta){.flags = NET_META_F_NEEDS_CSUM,
+                           .gso_type = gso,
+                           .hdr_len = 54,
+                           .gso_size = 1000,
+                           .csum_start = 34,
+                           .csum_offset = 16};
+    return len;
+}
+
+static void test_rx_gso_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    struct net_backend *nb = &f->nb.nb;
+    assert_true(h_start(h, H_F_V1 | F_GUEST_CSUM | F_GUEST_TSO4 | F_MRG_RXBUF, 2, 16));
+    static uint8_t buf[8192], want[8192];
+    struct net_meta m;
+    size_t len = tso_from_backend(h, buf, &m, NET_META_GSO_TCPV4);
+    memcpy(want, buf, len);
+    /* Too few buffers for it yet: refused (the backend keeps it), none
+     * used, and the backend hears when more arrive. */
+    post_rx(h, 1, 4096);
+    unsigned ready = f->nb.ready_calls;
+    assert_false(nb->receive_meta(nb->opaque, &m, buf, len));
+    assert_int_equal(h_used_idx(h, 0), 0);
+    post_rx(h, 3, 4096);
+    assert_int_equal(f->nb.ready_calls, ready + 1);
+    assert_true(nb->receive_meta(nb->opaque, &m, buf, len));
+    uint8_t hdr[12];
+    struct fake_nb *got = calloc(1, sizeof(*got));
+    assert_int_equal(next_rx(h, true, hdr, got), 2);
+    /* One frame, with the metadata: NEEDS_CSUM, TCPv4, hdr_len 54, MSS
+     * 1000, checksum at 34 + 16. */
+    static const uint8_t want_hdr[12] = {1, 1, 54, 0, 0xe8, 3, 34, 0, 16, 0, 2, 0};
+    assert_memory_equal(hdr, want_hdr, 12);
+    assert_int_equal(got->all_len, len);
+    assert_memory_equal(got->all, want, len);
+    assert_int_equal(h_used_idx(h, 0), 2);
+    /* ECN-marked segments need GUEST_ECN (not offered): cut here. */
+    len = tso_from_backend(h, buf, &m, NET_META_GSO_TCPV4 | NET_META_GSO_ECN);
+    post_rx(h, 8, 4096);
+    nb->receive_meta(nb->opaque, &m, buf, len);
+    assert_int_equal(h_used_idx(h, 0), 2 + 6);
+    free(got);
+}
+
+static void test_rx_gso_segmented(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    struct net_backend *nb = &f->nb.nb;
+    /* No receive offloads, no mergeable buffers: MTU-sized frames with
+     * complete checksums, one per buffer. */
+    assert_true(h_start(h, H_F_V1, 2, 16));
+    post_rx(h, 8, 1526);
+    static uint8_t buf[8192];
+    struct net_meta m;
+    size_t len = tso_from_backend(h, buf, &m, NET_META_GSO_TCPV4);
+    nb->receive_meta(nb->opaque, &m, buf, len);
+    assert_int_equal(h_used_idx(h, 0), 6);
+    struct fake_nb *got = calloc(1, sizeof(*got));
+    uint8_t hdr[12], zero[12] = {0};
+    zero[10] = 1;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(next_rx(h, false, hdr, got), 1);
+        assert_memory_equal(hdr, zero, 12);
+    }
+    check_sent_stream(got, 5500, 1000);
+    /* A partial checksum without GSO is completed here. */
+    len = put_tso_frame(h, H_DATA + 0x100, 300);
+    memcpy(buf, h_ptr(h, H_DATA + 0x100), len);
+    uint16_t ipsum = (uint16_t)~fold(buf + 14, 20); /* a real sender's IP header */
+    buf[24] = (uint8_t)(ipsum >> 8), buf[25] = (uint8_t)ipsum;
+    m.gso_type = NET_META_GSO_NONE;
+    nb->receive_meta(nb->opaque, &m, buf, len);
+    got->all_len = got->nsent = 0;
+    next_rx(h, false, hdr, got);
+    check_sent_stream(got, 300, 1000);
+    /* Bad metadata (a UDP packet marked TCPv4) is dropped whole. */
+    len = tso_from_backend(h, buf, &m, NET_META_GSO_TCPV4);
+    buf[23] = 17;
+    nb->receive_meta(nb->opaque, &m, buf, len);
+    assert_int_equal(h_used_idx(h, 0), 7);
+    free(got);
+}
+
+static bool reload(struct harness *h, struct state_writer *w)
+{
+    struct state_reader r;
+    char name[64];
+    uint32_t version;
+    state_reader_init(&r, w->buf, w->len);
+    assert_true(state_next_section(&r, name, sizeof(name), &version));
+    pthread_mutex_lock(&h->bus.io_lock);
+    bool ok = virtio_mmio_dev_ops.load(h->vdev, &r, version);
+    pthread_mutex_unlock(&h->bus.io_lock);
+    return ok;
+}
+
+static void test_rx_state(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    struct net_backend *nb = &f->nb.nb;
+    uint64_t feat = H_F_V1 | F_GUEST_CSUM | F_GUEST_TSO4 | F_MRG_RXBUF;
+    assert_true(h_start(h, feat, 2, 16));
+    struct state_writer w;
+    state_writer_init(&w);
+    state_begin_section(&w, "net", 1);
+    virtio_mmio_dev_ops.save(h->vdev, &w);
+    state_end_section(&w);
+    assert_true(reload(h, &w));
+    assert_int_equal(h->vdev->driver_features, feat);
+    state_writer_free(&w);
+
+    /* What a wirt without receive offloads saved: the transport alone,
+     * without the new feature bits; the guest keeps what it negotiated. */
+    uint64_t now = h->vdev->host_features;
+    assert_true(h_start(h, H_F_V1 | F_GUEST_CSUM, 2, 16));
+    h->vdev->host_features = now & ~(F_GUEST_TSO4 | F_GUEST_TSO6 | F_MRG_RXBUF);
+    state_writer_init(&w);
+    state_begin_section(&w, "net", 1);
+    virtio_save(h->vdev, &w);
+    state_end_section(&w);
+    h->vdev->host_features = now;
+    assert_true(reload(h, &w));
+    assert_int_equal(h->vdev->driver_features, H_F_V1 | F_GUEST_CSUM);
+    assert_int_equal(h->vdev->host_features, now);
+    post_rx(h, 1, 1526);
+    nb->receive(nb->opaque, "0123456789abcdef", 16);
+    assert_int_equal(h_used_idx(h, 0), 1);
+    state_writer_free(&w);
+
+    /* A feature this device does not offer, or an unknown device state
+     * version, is refused. */
+    h->vdev->host_features = now | (1ull << 40);
+    state_writer_init(&w);
+    state_begin_section(&w, "net", 1);
+    virtio_mmio_dev_ops.save(h->vdev, &w);
+    state_end_section(&w);
+    h->vdev->host_features = now;
+    assert_false(reload(h, &w));
+    state_writer_free(&w);
+    state_writer_init(&w);
+    state_begin_section(&w, "net", 1);
+    virtio_save(h->vdev, &w);
+    state_put_u32(&w, 99);
+    state_end_section(&w);
+    assert_false(reload(h, &w));
+    state_writer_free(&w);
+}
+
 static void test_reset(void **state)
 {
     struct fixture *f = *state;
@@ -559,6 +805,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_tso_whole_to_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_tso_not_negotiated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_gso_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_gso_segmented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_user_backend),

@@ -6,7 +6,9 @@
 - hostfwd: the host connects to a busybox nc listener in the guest, data
   goes both ways;
 - two NICs at once (the second on 10.0.3.0/24), both usable;
-- malformed --net options exit with status 2 and one line.
+- malformed --net options exit with status 2 and one line;
+- without --net the guest gets user networking (as under QEMU), whose
+  DHCP pushes no hostname; --net none gives it no NIC.
 
 WIRT_TEST_VM=qemu runs the same guest under qemu-system-riscv64.
 """
@@ -187,6 +189,29 @@ class VirtioNetGuestTest(unittest.TestCase):
 @unittest.skipUnless(VM == "wirt" and guestlib.have_guest()
                      and os.access(guestlib.wirt_bin(), os.X_OK),
                      "needs build/wirt and the default guest")
+class DefaultNetTest(unittest.TestCase):
+    def test_default_user_net_without_hostname(self):
+        with guestlib.Guest(guestlib.wirt_argv(), name="wirt") as g:
+            g.wait_ready()
+            wait_addr(g, "eth0", "10.0.2.15")
+            # A lease again, through a script that records what DHCP gave.
+            g.run("printf '#!/bin/sh\\necho \"$1 hn=[$hostname] ip=[$ip]\" >> /tmp/env\\n' "
+                  "> /tmp/s && chmod +x /tmp/s")
+            g.run("udhcpc -i eth0 -s /tmp/s -q -n -t 5 -T 2 >/dev/null 2>&1; true", timeout=120)
+            out = g.run("cat /tmp/env")
+            self.assertIn("bound hn=[] ip=[10.0.2.15]", out)
+            self.assertEqual(g.poweroff(), 0)
+
+    def test_net_none(self):
+        with guestlib.Guest(guestlib.wirt_argv(extra=["--net", "none"]), name="wirt") as g:
+            g.wait_ready()
+            self.assertEqual(g.run("ls /sys/class/net").split(), ["lo"])
+            self.assertEqual(g.poweroff(), 0)
+
+
+@unittest.skipUnless(VM == "wirt" and guestlib.have_guest()
+                     and os.access(guestlib.wirt_bin(), os.X_OK),
+                     "needs build/wirt and the default guest")
 class NetFlagTest(unittest.TestCase):
     def check_usage_error(self, spec, word):
         r = subprocess.run([guestlib.wirt_bin(), "run", "--net", spec],
@@ -212,6 +237,14 @@ class NetFlagTest(unittest.TestCase):
 
     def test_tap_without_ifname(self):
         self.check_usage_error("tap", "ifname")
+
+    def test_none_with_another(self):
+        r = subprocess.run([guestlib.wirt_bin(), "run", "--net", "none", "--net", "user"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr.decode().strip(),
+                         "wirt: --net: none cannot be combined with another network card")
 
 
 if __name__ == "__main__":

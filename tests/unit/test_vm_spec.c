@@ -323,6 +323,33 @@ static void test_flag_text(void **state)
     if (!strstr(err, "ksm 'sometimes': on or off") || strchr(err, '\n'))
         fail_msg("ksm=sometimes: got '%s'", err);
     vm_spec_free(&s);
+
+    /* A kernel booted without --net gets one user NIC, as under QEMU;
+     * --net none and bare-metal programs get none. */
+    vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
+    vm_spec_default_net(&s);
+    assert_int_equal(s.nnics, 1);
+    assert_string_equal(s.nics[0].backend->name, "user");
+    assert_false(s.nics[0].user.restricted);
+    vm_spec_free(&s);
+    vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
+    assert_true(vm_spec_add_nic_text(&s, "none", NULL, err, sizeof(err)));
+    vm_spec_default_net(&s);
+    assert_int_equal(s.nnics, 0);
+    assert_false(vm_spec_add_nic_text(&s, "user", NULL, err, sizeof(err)));
+    assert_string_equal(err, "--net: none cannot be combined with another network card");
+    vm_spec_free(&s);
+    vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
+    assert_true(vm_spec_add_nic_text(&s, "tap,ifname=t0", NULL, err, sizeof(err)));
+    assert_false(vm_spec_add_nic_text(&s, "none", NULL, err, sizeof(err)));
+    vm_spec_default_net(&s);
+    assert_int_equal(s.nnics, 1);
+    vm_spec_free(&s);
+    vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
+    vm_spec_set_string(&s.elf, "a.elf");
+    vm_spec_default_net(&s);
+    assert_int_equal(s.nnics, 0);
+    vm_spec_free(&s);
 }
 
 static void test_file_io(void **state)

@@ -89,6 +89,13 @@ class StoreTest(unittest.TestCase):
     def test_config_is_json_and_edits_are_applied(self):
         self.mkvm("a", "--memory", "256M", "--cpus", "2", "--net", "user")
         self.mkvm("b")
+        self.mkvm("c", "--net", "none")
+        # As wirt run: user networking unless told --net none.
+        self.assertEqual(json.loads(readf(self.s.path("b", "vm.json")))["net"], ["user"])
+        self.assertEqual(json.loads(readf(self.s.path("c", "vm.json")))["net"], [])
+        one_error_line(self, self.s.wirt("create", "d", "--kernel", self.kernel, "--net", "none",
+                                         "--net", "user"), "none")
+        self.s.ok("delete", "c")
         lines = self.s.ok("list").stdout.splitlines()
         self.assertRegex(lines[0], r"^NAME\s+STATE\s+MEMORY\s+CPUS\s+UPTIME\s+DISK")
         rows = [l for l in lines[1:] if not l.startswith("debian ")]
