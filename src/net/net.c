@@ -465,3 +465,24 @@ void net_backend_close(struct net_backend *nb)
     if (nb && nb->ops->close)
         nb->ops->close(nb);
 }
+
+void net_meta_pack(const struct net_meta *m, uint8_t out[NET_META_LEN])
+{
+    const uint16_t v[5] = {m->hdr_len, m->gso_size, m->csum_start, m->csum_offset, 1};
+    out[0] = m->flags;
+    out[1] = m->gso_type;
+    for (int i = 0; i < 5; i++) {
+        out[2 + 2 * i] = (uint8_t)v[i];
+        out[3 + 2 * i] = (uint8_t)(v[i] >> 8);
+    }
+}
+
+void net_meta_unpack(const uint8_t in[NET_META_LEN], struct net_meta *m)
+{
+    m->flags = in[0];
+    m->gso_type = in[1];
+    m->hdr_len = (uint16_t)(in[2] | in[3] << 8);
+    m->gso_size = (uint16_t)(in[4] | in[5] << 8);
+    m->csum_start = (uint16_t)(in[6] | in[7] << 8);
+    m->csum_offset = (uint16_t)(in[8] | in[9] << 8);
+}

@@ -44,6 +44,11 @@ struct net_meta {
     uint8_t flags, gso_type;
     uint16_t hdr_len, gso_size, csum_start, csum_offset;
 };
+/* On a wire between processes (the switch): the 12-byte virtio 1.x
+ * header, little-endian, num_buffers 1. */
+#define NET_META_LEN 12
+void net_meta_pack(const struct net_meta *m, uint8_t out[NET_META_LEN]);
+void net_meta_unpack(const uint8_t in[NET_META_LEN], struct net_meta *m);
 /* The frame buffer is the backend's and may be used as scratch (software
  * segmentation works in place).  Returns false when the frontend has no
  * room for this frame yet (a large segment, too few receive buffers): the
@@ -62,6 +67,11 @@ struct net_backend_ops {
     size_t tso4_max_frame;
     /* Sends one Ethernet frame to the outside; drops it if it cannot. */
     void (*send)(struct net_backend *nb, const void *frame, size_t len);
+    /* NULL, or: sends a frame with its metadata, whole (a TSO frame is not
+     * cut, a partial checksum not filled): the far end finishes it, or
+     * hands both on to a guest that takes them (the switch port). */
+    void (*send_meta)(struct net_backend *nb, const struct net_meta *m, const void *frame,
+                      size_t len);
     /* The frontend can receive again after refusing. */
     void (*receive_ready)(struct net_backend *nb);
     void (*close)(struct net_backend *nb);

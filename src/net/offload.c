@@ -11,6 +11,8 @@
  */
 #include "net/offload.h"
 
+#include "net/net.h"
+
 #include <string.h>
 
 #define ETH_HLEN       14
@@ -212,4 +214,26 @@ enum net_tso_result net_tso_segment(uint8_t *frame, size_t len, const struct net
         if (last)
             return NET_TSO_OK;
     }
+}
+
+bool net_meta_finish(const struct net_meta *m, uint8_t *frame, size_t len, net_segment_cb emit,
+                     void *opaque)
+{
+    if (!m || (m->gso_type == NET_META_GSO_NONE && !(m->flags & NET_META_F_NEEDS_CSUM))) {
+        emit(opaque, frame, len);
+        return true;
+    }
+    uint8_t type = m->gso_type & (uint8_t)~NET_META_GSO_ECN;
+    if (type == NET_META_GSO_NONE) {
+        if (!net_csum_fill(frame, len, m->csum_start, m->csum_offset))
+            return false;
+        emit(opaque, frame, len);
+        return true;
+    }
+    if (type != NET_META_GSO_TCPV4 && type != NET_META_GSO_TCPV6)
+        return false;
+    struct net_gso gso = {.type = type == NET_META_GSO_TCPV4 ? NET_GSO_TCPV4 : NET_GSO_TCPV6,
+                          .gso_size = m->gso_size,
+                          .hdr_len = m->hdr_len};
+    return net_tso_segment(frame, len, &gso, emit, opaque) == NET_TSO_OK;
 }

@@ -78,4 +78,15 @@ enum net_tso_result {
 enum net_tso_result net_tso_segment(uint8_t *frame, size_t len, const struct net_gso *gso,
                                     net_segment_cb emit, void *opaque);
 
+struct net_meta;
+
+/* Finishes what a frame's metadata left open, for a receiver that takes
+ * only complete frames: cuts a TSO frame into segments (net_tso_segment),
+ * or fills a partial checksum, and hands each finished frame to emit.
+ * m may be NULL (the frame is complete).  The frame buffer is scratch.
+ * Returns false, emitting nothing, for metadata that does not fit the
+ * frame. */
+bool net_meta_finish(const struct net_meta *m, uint8_t *frame, size_t len, net_segment_cb emit,
+                     void *opaque);
+
 #endif

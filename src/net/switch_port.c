@@ -9,6 +9,10 @@
  * tries again every second, and frames sent meanwhile are dropped, as on
  * a cable that was pulled.  The VM keeps its port settings across
  * reconnects because it sends the same hello.
+ *
+ * Frames carry the virtio-net header both ways (SWP_F_VHDR), so a guest's
+ * TSO frame reaches another guest whole and its checksum is computed at
+ * most once, by whoever finally needs it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,10 +21,12 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "net/net_backends.h"
+#include "net/offload.h"
 #include "net/switch_proto.h"
 #include "util/log.h"
 
@@ -38,7 +44,8 @@ struct switch_nb {
     char path[NET_SWITCH_SOCKET_MAX + 1];
     char name[NET_SWITCH_NAME_MAX + 1];
     uint64_t dropped;
-    uint8_t buf[SWP_MAX_FRAME];
+    size_t pending; /* a message in buf the front end could not take yet */
+    uint8_t buf[NET_META_LEN + SWP_MAX_FRAME];
 };
 
 static void wake(struct switch_nb *s)
@@ -82,6 +89,27 @@ static int join(struct switch_nb *s, char *err, size_t errlen)
     return fd;
 }
 
+static void deliver_complete(void *opaque, const uint8_t *frame, size_t len)
+{
+    struct switch_nb *s = opaque;
+    s->nb.receive(s->nb.opaque, frame, len);
+}
+
+/* One message from the switch (I/O lock held): header, then the frame.
+ * False when the front end has no room for it yet: it stays in buf. */
+static bool deliver(struct switch_nb *s, size_t len)
+{
+    struct net_meta h;
+    net_meta_unpack(s->buf, &h);
+    uint8_t *frame = s->buf + NET_META_LEN;
+    len -= NET_META_LEN;
+    if (s->nb.receive_meta)
+        return s->nb.receive_meta(s->nb.opaque, &h, frame, len);
+    if (!net_meta_finish(&h, frame, len, deliver_complete, s))
+        s->dropped++;
+    return true;
+}
+
 static void *switch_thread(void *arg)
 {
     struct switch_nb *s = arg;
@@ -111,10 +139,14 @@ static void *switch_thread(void *arg)
             continue;
         }
         bool gone = (pfd[0].revents & (POLLHUP | POLLERR)) && !(pfd[0].revents & POLLIN);
-        if (!gone && (pfd[0].revents & POLLIN)) {
+        if (!gone && ((pfd[0].revents & POLLIN) || s->pending)) {
             if (!mutex_lock_unless_stopped(s->lock, &s->stop))
                 break;
-            for (int i = 0; i < BATCH; i++) {
+            /* A large frame the guest had no buffers for waits here,
+             * rather than 64 KiB of a stream being lost. */
+            if (s->pending && deliver(s, s->pending))
+                s->pending = 0;
+            for (int i = 0; i < BATCH && !s->pending; i++) {
                 if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
                     __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
                     break;
@@ -127,8 +159,13 @@ static void *switch_thread(void *arg)
                 }
                 if (len < 0)
                     break;
-                s->nb.receive(s->nb.opaque, s->buf, (size_t)len);
+                if (len <= NET_META_LEN)
+                    continue;
+                if (!deliver(s, (size_t)len))
+                    s->pending = (size_t)len;
             }
+            if (s->pending)
+                __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
             pthread_mutex_unlock(s->lock);
         }
         if (gone) {
@@ -145,12 +182,23 @@ static void *switch_thread(void *arg)
     return NULL;
 }
 
-static void switch_send(struct net_backend *nb, const void *frame, size_t len)
+static void switch_send_meta(struct net_backend *nb, const struct net_meta *h, const void *frame,
+                             size_t len)
 {
     struct switch_nb *s = (struct switch_nb *)nb;
     int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
-    if (fd < 0 || send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+    uint8_t hdr[NET_META_LEN];
+    static const struct net_meta none = {0};
+    net_meta_pack(h ? h : &none, hdr);
+    struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)frame, len}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    if (fd < 0 || len > SWP_MAX_FRAME || sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
         s->dropped++; /* no switch, or its queue is full: a lost frame */
+}
+
+static void switch_send(struct net_backend *nb, const void *frame, size_t len)
+{
+    switch_send_meta(nb, NULL, frame, len);
 }
 
 static void switch_receive_ready(struct net_backend *nb)
@@ -178,6 +226,7 @@ static void switch_close(struct net_backend *nb)
 static const struct net_backend_ops switch_ops = {
     .name = "switch",
     .send = switch_send,
+    .send_meta = switch_send_meta,
     .receive_ready = switch_receive_ready,
     .close = switch_close,
 };
@@ -208,6 +257,7 @@ struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t 
     s->hello.ntrunk = (uint16_t)nic->sw.ntrunk;
     memcpy(s->hello.trunk, nic->sw.trunk, sizeof(nic->sw.trunk[0]) * nic->sw.ntrunk);
     s->hello.rate = nic->sw.rate;
+    s->hello.flags = SWP_F_VHDR;
     snprintf(s->hello.owner, sizeof(s->hello.owner), "pid %ld", (long)getpid());
     s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->wakefd < 0 || (s->fd = join(s, err, errlen)) < 0) {

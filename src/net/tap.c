@@ -40,7 +40,7 @@ struct tap_nb {
     pthread_mutex_t *lock;
     pthread_t thread;
     bool started, stop, paused;
-    bool vnet_hdr; /* frames carry a virtio-net header */
+    bool vnet_hdr;  /* frames carry a virtio-net header */
     size_t pending; /* a frame in buf the frontend had no room for, or 0 */
     char ifname[IFNAMSIZ];
     uint8_t buf[VNET_HDR_LEN + FRAME_MAX];
@@ -201,8 +201,8 @@ struct net_backend *net_tap_open(const struct nic_spec *nic, pthread_mutex_t *io
     snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
     int hdrsz = VNET_HDR_LEN;
     if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdrsz) < 0) {
-        snprintf(err, errlen, "TAP device %s: cannot set the virtio-net header size: %s",
-                 t->ifname, strerror(errno));
+        snprintf(err, errlen, "TAP device %s: cannot set the virtio-net header size: %s", t->ifname,
+                 strerror(errno));
         tap_close(&t->nb);
         return NULL;
     }

@@ -23,7 +23,7 @@
 
 #define VSW_MAX_PORTS      64
 #define VSW_MAC_WAYS       4
-#define VSW_MAX_FRAME      65536 /* largest frame taken (offloaded segments) */
+#define VSW_MAX_FRAME      65600 /* largest frame taken (a whole TSO frame) */
 #define VSW_MIN_FRAME      14    /* an Ethernet header */
 #define VSW_DEFAULT_VLAN   1
 #define VSW_DEFAULT_AGEING 300000000000ull /* 300 s, 802.1Q's default */

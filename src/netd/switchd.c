@@ -43,6 +43,7 @@
 #include <json-c/json.h>
 
 #include "net/net_backends.h"
+#include "net/offload.h"
 #include "net/pcap.h"
 #include "net/switch_proto.h"
 #include "net/vswitch.h"
@@ -65,6 +66,7 @@ struct port {
     unsigned vx; /* PORT_VXLAN: index into vxlan[] */
     char owner[64];
     uint8_t mac[6];
+    bool vhdr;           /* PORT_VM: frames carry a virtio-net header */
     uint64_t tx_dropped; /* frames the peer had no room for */
 };
 
@@ -106,7 +108,14 @@ static struct {
     int mirror_port; /* -1: every port */
     char mirror_file[NET_SWITCH_NAME_MAX + 16];
     volatile sig_atomic_t stop;
-    uint8_t buf[SWP_MAX_FRAME + VXLAN_HLEN];
+    /* The metadata of the frame being forwarded (from a port with
+     * headers), and its length as it came in: egress may add or remove a
+     * VLAN tag, which moves every offset in it. */
+    struct net_meta cur;
+    bool cur_valid;
+    size_t cur_len;
+    uint8_t buf[NET_META_LEN + SWP_MAX_FRAME + VXLAN_HLEN];
+    uint8_t seg[VSW_MAX_FRAME + 8]; /* a copy to finish for a port without headers */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER, .nat_port = -1, .listen_fd = -1, .control_fd = -1};
 
 static uint64_t now_ns(void)
@@ -125,9 +134,8 @@ static uint64_t wall_ns(void)
 
 /* ---- out of the switch ---- */
 
-static void output(void *opaque, unsigned port, const void *frame, size_t len)
+static void output_complete(unsigned port, const void *frame, size_t len)
 {
-    (void)opaque;
     struct port *p = &S.ports[port];
     switch (p->kind) {
     case PORT_VM:
@@ -158,6 +166,47 @@ static void output(void *opaque, unsigned port, const void *frame, size_t len)
     case PORT_NONE:
         break;
     }
+}
+
+static void emit_complete(void *opaque, const uint8_t *frame, size_t len)
+{
+    output_complete((unsigned)(uintptr_t)opaque, frame, len);
+}
+
+/* A port that takes headers gets the frame as it is, with its metadata;
+ * any other gets it finished here (segmented, checksummed), once. */
+static void output(void *opaque, unsigned port, const void *frame, size_t len)
+{
+    (void)opaque;
+    struct port *p = &S.ports[port];
+    struct net_meta h = {0};
+    if (S.cur_valid) {
+        h = S.cur;
+        long delta = (long)len - (long)S.cur_len; /* a tag added (+4) or taken off (-4) */
+        h.csum_start = (uint16_t)(h.csum_start + delta);
+        if (h.hdr_len)
+            h.hdr_len = (uint16_t)(h.hdr_len + delta);
+    }
+    if (p->kind == PORT_VM && p->vhdr) {
+        uint8_t hdr[NET_META_LEN];
+        net_meta_pack(&h, hdr);
+        struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)frame, len}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+        if (sendmsg(p->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+            p->tx_dropped++;
+        return;
+    }
+    if (!S.cur_valid) {
+        output_complete(port, frame, len);
+        return;
+    }
+    if (len > sizeof(S.seg)) {
+        p->tx_dropped++;
+        return;
+    }
+    memcpy(S.seg, frame, len);
+    if (!net_meta_finish(&h, S.seg, len, emit_complete, (void *)(uintptr_t)port))
+        p->tx_dropped++; /* metadata that does not fit its frame */
 }
 
 static void mirror(void *opaque, unsigned port, const void *frame, size_t len)
@@ -390,7 +439,7 @@ static void accept_port(void)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
     fcntl(fd, F_SETFL, O_NONBLOCK);
     struct port *p = &S.ports[port];
-    *p = (struct port){.kind = PORT_VM, .fd = fd};
+    *p = (struct port){.kind = PORT_VM, .fd = fd, .vhdr = (h.flags & SWP_F_VHDR) != 0};
     memcpy(p->mac, h.mac, 6);
     h.owner[sizeof(h.owner) - 1] = '\0';
     for (char *c = h.owner; *c; c++)
@@ -419,11 +468,23 @@ static void port_readable(unsigned port, short revents)
             remove_port(port);
             return;
         }
-        if ((size_t)n > SWP_MAX_FRAME) {
+        size_t hl = p->vhdr ? NET_META_LEN : 0;
+        if ((size_t)n > hl + SWP_MAX_FRAME) {
             S.sw->ports[port].cnt.drop_giant++;
             continue;
         }
-        vsw_input(S.sw, port, S.buf, (size_t)n, now_ns());
+        if ((size_t)n < hl) {
+            S.sw->ports[port].cnt.drop_runt++;
+            continue;
+        }
+        if (hl) {
+            net_meta_unpack(S.buf, &S.cur);
+            S.cur_valid =
+                S.cur.gso_type != NET_META_GSO_NONE || (S.cur.flags & NET_META_F_NEEDS_CSUM);
+            S.cur_len = (size_t)n - hl;
+        }
+        vsw_input(S.sw, port, S.buf + hl, (size_t)n - hl, now_ns());
+        S.cur_valid = false;
     }
 }
 

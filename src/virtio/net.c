@@ -60,7 +60,7 @@
 #define NET_STATE_VERSION 1
 /* Features an older wirt did not offer: its saved state still loads. */
 #define NET_ADDED_FEATURES                                                                         \
-    ((1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6) |                      \
+    ((1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6) |                       \
      (1ull << VIRTIO_NET_F_MRG_RXBUF))
 
 struct vnet {
@@ -274,6 +274,35 @@ static void tx_frame(struct vnet *vn, const uint8_t *hdr, uint8_t *frame, size_t
     memcpy(&start, hdr + 6, 2);
     memcpy(&offset, hdr + 8, 2);
     uint8_t gso_type = hdr[1] & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+    if (vn->nb->ops->send_meta) {
+        /* A backend that carries metadata (the switch) gets the whole
+         * frame with what it leaves open, checked to fit the frame: the
+         * guest at the far end finishes it, or the switch does for a port
+         * that cannot, so a VM-to-VM stream is checksummed at most once. */
+        struct net_meta m;
+        net_meta_unpack(hdr, &m);
+        bool csum =
+            (m.flags & NET_META_F_NEEDS_CSUM) && virtio_has_feature(vdev, VIRTIO_NET_F_CSUM);
+        m.flags = csum ? NET_META_F_NEEDS_CSUM : 0;
+        if (csum && (size_t)m.csum_start + m.csum_offset + 2 > len) {
+            tx_drop(vn, "csum offsets", m.csum_start);
+            return;
+        }
+        bool gso_ok = gso_type == VIRTIO_NET_HDR_GSO_NONE ||
+                      (gso_type == VIRTIO_NET_HDR_GSO_TCPV4 &&
+                       virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4)) ||
+                      (gso_type == VIRTIO_NET_HDR_GSO_TCPV6 &&
+                       virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6));
+        if (!gso_ok ||
+            (gso_type != VIRTIO_NET_HDR_GSO_NONE && (!m.gso_size || m.hdr_len > len || !csum))) {
+            tx_drop(vn, "gso", hdr[1]);
+            return;
+        }
+        if (gso_type == VIRTIO_NET_HDR_GSO_NONE)
+            m.gso_type = NET_META_GSO_NONE; /* ECN bit alone means nothing */
+        vn->nb->ops->send_meta(vn->nb, &m, frame, len);
+        return;
+    }
     if (gso_type == VIRTIO_NET_HDR_GSO_NONE) {
         /* Nonsense offsets from the guest: the frame goes as it is. */
         if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) && virtio_has_feature(vdev, VIRTIO_NET_F_CSUM))

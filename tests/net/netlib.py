@@ -14,9 +14,9 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WIRT = os.environ.get("WIRT_BIN") or os.path.join(REPO, "build", "wirt")
 
-HELLO = struct.Struct("@8s6sHH64HQ64s")
+HELLO = struct.Struct("@8s6sHH64HQII64s")
 REPLY = struct.Struct("@8si116s")
-assert HELLO.size == 224 and REPLY.size == 128
+assert HELLO.size == 232 and REPLY.size == 128
 
 
 def mac_bytes(text):
@@ -82,7 +82,7 @@ class Port:
         self.sock.connect(os.path.join(store.dir(net), "ports.sock"))
         trunk = list(trunk)
         hello = HELLO.pack(b"WIRTSW1\0", mac_bytes(mac), vlan, len(trunk),
-                           *(trunk + [0] * (64 - len(trunk))), rate, owner.encode())
+                           *(trunk + [0] * (64 - len(trunk))), rate, 0, 0, owner.encode())
         self.sock.send(hello)
         magic, self.number, error = REPLY.unpack(self.sock.recv(REPLY.size))
         if self.number < 0:

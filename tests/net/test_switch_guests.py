@@ -91,6 +91,11 @@ class SwitchGuestTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: b.run("cat /tmp/in.done 2>/dev/null || true") == "done",
                                  60, 1))
         self.assertEqual(b.run("md5sum < /tmp/in").split()[0], want)
+        # Offloads both ways: the stream crossed the switch in frames far
+        # larger than the MTU (TSO from a, taken whole by b), not cut up.
+        vm_ports = [p for p in self.s.ports("lan") if p["kind"] == "vm"]
+        biggest = max(p["rx-bytes"] / max(p["rx-frames"], 1) for p in vm_ports)
+        self.assertGreater(biggest, 1514, vm_ports)  # the most an MTU frame can be
         # Another network: same subnet, no way across.
         c.run("ifconfig eth0 %s netmask 255.255.255.0 up" % "10.10.0.99")
         self.assertFalse(pings(c, ia))
