@@ -499,6 +499,9 @@ int board_run(struct board *b)
         pthread_t threads[BOARD_MAX_HARTS];
         for (unsigned h = 1; h < b->nharts; h++) {
             pthread_create(&threads[h], NULL, hart_thread, b->harts[h]);
+            char tname[16]; /* wirt vm top finds each vCPU's time by it */
+            snprintf(tname, sizeof(tname), "hart%u", h);
+            pthread_setname_np(threads[h], tname);
             if (b->cfg.pin_harts)
                 pin_hart_thread(threads[h], h);
         }

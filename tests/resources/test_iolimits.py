@@ -4,10 +4,12 @@ reads and writes a raw disk with O_DIRECT under bps= and iops= caps, and
 the measured rate is within 10% of the set one; set-io-limits changes the
 caps of the running VM and query-io reports them with the guest's counts;
 bad values are one line."""
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -78,6 +80,61 @@ class IoLimitsTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("bps=fast: expected bytes per second, like 10M", p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+
+@unittest.skipUnless(guestlib.have_guest() and os.access(guestlib.wirt_bin(), os.X_OK),
+                     "default guest or build/wirt missing")
+class StoreIoLimitsTest(unittest.TestCase):
+    """`wirt vm set NAME disk.N.LIMIT=...` in vm.json and on a running VM;
+    `wirt vm top --json` and `wirt vm info --json` show the rates."""
+
+    def test_set_and_top(self):
+        sys.path.insert(0, os.path.join(HERE, "..", "vm"))
+        import vmlib
+        s = vmlib.Store()
+        try:
+            s.ok("create", "io", "--from", "debian")
+            s.ok("set", "io", "disk.0.bps-rd=4M", "disk.0.iops=5000")
+            with open(s.path("io", "vm.json")) as f:
+                self.assertEqual(json.load(f)["disks"][0]["throttle"],
+                                 {"iops": 5000, "bps-rd": 4 * MIB})
+            p = s.wirt("set", "io", "disk.3.bps=1M")
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("disk.3.bps: the VM has 1 disk(s)", p.stderr)
+            p = s.wirt("set", "io", "disk.0.speed=1M")
+            self.assertIn("unknown limit", p.stderr)
+            p = s.wirt("set", "io", "disk.0.bps=lots")
+            self.assertIn("bps=lots: expected bytes per second", p.stderr)
+            s.ok("start", "io")
+            vmlib.wait_ready(s, "io")
+            con = vmlib.Serial(s, "io")
+            # Reads in the background for longer than top samples.
+            con.run("(dd if=/dev/vda of=/dev/null bs=64k count=640 iflag=direct &)")
+            con.sock.close()
+            time.sleep(1.5)
+            top = json.loads(s.ok("top", "--json").stdout)
+            self.assertEqual([v["name"] for v in top], ["io"])
+            v = top[0]
+            self.assertLess(abs(v["disk-rd-bytes-per-s"] - 4 * MIB) / (4 * MIB), 0.15, v)
+            self.assertEqual(len(v["vcpu-cpu-percent"]), 1)
+            self.assertGreater(v["rss-bytes"], 16 * MIB)
+            # Lowered while it runs: the next second shows it.
+            s.ok("set", "io", "disk.0.bps-rd=1M")
+            time.sleep(1.5)
+            v = json.loads(s.ok("top", "--json").stdout)[0]
+            self.assertLess(abs(v["disk-rd-bytes-per-s"] - MIB) / MIB, 0.15, v)
+            with open(s.path("io", "vm.json")) as f:
+                self.assertEqual(json.load(f)["disks"][0]["throttle"]["bps-rd"], MIB)
+            text = subprocess.run([vmlib.WIRT, "top", "--store", s.store, "--once"],
+                                  capture_output=True, text=True, timeout=60).stdout
+            self.assertIn("VCPU%", text)
+            self.assertIn("io ", text)
+            info = json.loads(s.ok("info", "io", "--json").stdout)
+            self.assertGreater(info["usage"]["disk-rd-bytes"], 4 * MIB)
+            self.assertEqual(len(info["usage"]["vcpu-cpu-ns"]), 1)
+            s.ok("stop", "io", "--force")
+        finally:
+            s.close()
 
 
 if __name__ == "__main__":
