@@ -123,8 +123,17 @@ enum {
 #define MIP_SEIP (1ULL << IRQ_S_EXT)
 #define MIP_MEIP (1ULL << IRQ_M_EXT)
 
-#define MENVCFG_FIOM (1ULL << 0)
-#define MENVCFG_STCE (1ULL << 63)
+#define MENVCFG_FIOM  (1ULL << 0)
+#define MENVCFG_CBIE  (3ULL << 4) /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush enable */
+#define MENVCFG_CBZE  (1ULL << 7) /* Zicboz: cbo.zero enable */
+#define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
+#define MENVCFG_STCE  (1ULL << 63)
+
+#define MSECCFG_USEED    (1ULL << 8)
+#define MSECCFG_SSEED    (1ULL << 9)
+#define MSTATEEN_SE      (1ULL << 63)
+#define MSTATEEN0_ENVCFG (1ULL << 62)
 
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
@@ -203,6 +212,8 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
+    uint64_t mseccfg;     /* Zkr: SSEED, USEED */
+    uint64_t mstateen[4]; /* Smstateen: SE (and ENVCFG in mstateen0); sstateen0-3 are zero */
 
     /* LR/SC reservation (physical address and the value LR saw). */
     bool res_valid;
@@ -313,6 +324,10 @@ int hart_pending_interrupt(struct hart *h);
  * cpu_csr() needs mcycle/minstret up to date. */
 bool cpu_amo(struct hart *h, const struct dinsn *d);
 bool cpu_csr(struct hart *h, const struct dinsn *d);
+/* Zicbom/Zicboz (cbo.*, gated by menvcfg/senvcfg) and Zacas (amocas.*):
+ * false when they trapped. */
+bool cpu_cbo(struct hart *h, const struct dinsn *d);
+bool cpu_amocas(struct hart *h, const struct dinsn *d);
 
 /* CSR access: returns false for an illegal access (caller raises). */
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val);
@@ -335,6 +350,9 @@ enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx
 void tlb_flush_all(struct hart *h);
 /* Drops everything, M-mode entries included (reset, snapshot load). */
 void tlb_flush_everything(struct hart *h);
+/* PMP (pmp.c): whether an access of len bytes at pa by privilege priv may
+ * happen; acc is ACC_FETCH/LOAD/STORE. */
+bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);

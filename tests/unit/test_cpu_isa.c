@@ -116,6 +116,7 @@ static int run_one(const char *path, char *out, size_t outsz)
     struct clint *cl = clint_new(&clock, NULL, 1, &mtip, &msip);
     assert_true(bus_add_device(&bus, 0x2000000, 0x10000, &clint_ops, cl));
     hart_reset(h, entry, 0, 0);
+    test_pmp_open(h);
     /* Bounded by time, not steps: a test waiting for the (wall-clock)
      * timer spins through any step budget on a slow, loaded host (TSan). */
     struct timespec t0, now;
