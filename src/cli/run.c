@@ -20,7 +20,7 @@
 static const char run_usage[] =
     "usage: wirt run [--kernel IMAGE] [--initrd FILE] [--append CMDLINE]\n"
     "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N]\n"
-    "                [--disk FILE[,format=raw|qcow2][,readonly=on]]...\n"
+    "                [--disk FILE[,format=raw|qcow2][,readonly=on][,iops=N][,bps=SIZE]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME]...\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
     "                [--channel NAME,socket=SOCKET]...\n"
@@ -35,6 +35,8 @@ static const char run_usage[] =
     "--control serves the JSON control protocol (docs/control-protocol.md);\n"
     "--channel connects a named guest port (/dev/virtio-ports/NAME) to SOCKET;\n"
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB;\n"
+    "--disk limits: iops, iops-rd, iops-wr, bps, bps-rd, bps-wr, iops-burst, bps-burst\n"
+    "(per second; requests over a limit wait);\n"
     "--incoming waits for a guest migrated from another wirt (same machine\n"
     "options; secret in $WIRT_MIGRATION_SECRET) instead of booting one;\n"
     "--restore resumes the machine saved in STATE (same options) instead of\n"
