@@ -488,6 +488,8 @@ static void *worker(void *arg)
                 struct timespec ts = ns_to_timespec(now + wait);
                 pthread_cond_timedwait(&vb->work_cond, &vb->lock, &ts);
                 vb->stats.throttled_ns += host_monotonic_ns() - now;
+                /* A running move copies while the guest's request waits. */
+                vb->move_turn = true;
                 continue; /* stop, reset or a new limit may have come meanwhile */
             }
             limit_take(vb, req);
