@@ -28,7 +28,7 @@ static const char run_usage[] =
     "                [--restore STATE] [--save-on-exit STATE]\n"
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
     "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing|--ksm on]\n"
-    "                [--cpu-reservation PCT%] [--pin on] [--sandbox on]\n"
+    "                [--cpu-reservation PCT%] [--pin on] [--sandbox on] [--jail DIR]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
@@ -99,6 +99,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"page-sharing", required_argument, NULL, OPT_RESOURCE},
         {"ksm", required_argument, NULL, OPT_RESOURCE},
         {"sandbox", required_argument, NULL, OPT_RESOURCE},
+        {"jail", required_argument, NULL, OPT_RESOURCE},
         {"pin", required_argument, NULL, OPT_RESOURCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

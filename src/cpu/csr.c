@@ -80,8 +80,9 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
     if (write && (csr >> 10) == 3)
         return false;
     if (csr == CSR_SEED) /* Zkr: only by a write, S/U as mseccfg allows */
-        return write && (h->arch.priv == PRV_M ||
-                         (h->arch.mseccfg & (h->arch.priv == PRV_S ? MSECCFG_SSEED : MSECCFG_USEED)));
+        return write &&
+               (h->arch.priv == PRV_M ||
+                (h->arch.mseccfg & (h->arch.priv == PRV_S ? MSECCFG_SSEED : MSECCFG_USEED)));
     if (h->arch.priv != PRV_M) { /* Smstateen */
         if (csr >= CSR_SSTATEEN0 && csr <= CSR_SSTATEEN0 + 3 &&
             !(h->arch.mstateen[csr - CSR_SSTATEEN0] & MSTATEEN_SE))
@@ -191,7 +192,7 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
     case CSR_SEED: { /* OPST = ES16 with 16 bits of host entropy, WAIT if none yet */
         uint16_t e;
         v = getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e) ? (2ULL << 30) | e
-                                                                           : 1ULL << 30;
+                                                                          : 1ULL << 30;
         break;
     }
     case CSR_SSTATEEN0:

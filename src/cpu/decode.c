@@ -330,9 +330,14 @@ static void decode32(struct dinsn *d, uint32_t insn)
         return;
     }
     case 0x0f:
-        if (f3 == 0)
-            set(d, OP_NOP, 0, 0, 0, 0); /* FENCE: the host keeps program order */
-        else if (f3 == 1)
+        if (f3 == 0) {
+            /* x86-64 keeps every order RVWMO asks for except an earlier
+             * store before a later load (the store buffer): only a fence
+             * with PW in its predecessor and SR in its successor set, and
+             * not FENCE.TSO (fm = 8), needs a host fence. */
+            bool w_r = (insn >> 28) == 0 && (insn & (1u << 24)) && (insn & (1u << 21));
+            set(d, w_r ? OP_FENCE : OP_NOP, 0, 0, 0, 0);
+        } else if (f3 == 1)
             set(d, OP_FENCE_I, 0, 0, 0, 0);
         else if (f3 == 2 && rd == 0 && (insn >> 20) == 4) /* Zicboz */
             set(d, OP_CBO_ZERO, 0, rs1, 0, 0);
@@ -381,8 +386,11 @@ static void decode32(struct dinsn *d, uint32_t insn)
         if (f5 == 0x05 && f3 >= 2 && f3 <= 4) { /* Zacas; the Q form takes register pairs */
             if (f3 == 4 && ((rd | rs2) & 1))
                 break;
-            set(d, f3 == 2 ? OP_AMOCAS_W : f3 == 3 ? OP_AMOCAS_D : OP_AMOCAS_Q, sink(rd), rs1, rs2,
-                (int32_t)rd);
+            set(d,
+                f3 == 2   ? OP_AMOCAS_W
+                : f3 == 3 ? OP_AMOCAS_D
+                          : OP_AMOCAS_Q,
+                sink(rd), rs1, rs2, (int32_t)rd);
             return;
         }
         if (f3 != 2 && f3 != 3)
@@ -493,7 +501,8 @@ static void decode16(struct dinsn *d, uint32_t insn)
         set(d, OP_LD, rdp, rs1p, 0, off_d);
         return;
     case 004: { /* Zcb: c.lbu, c.lhu, c.lh, c.sb, c.sh */
-        int32_t ub = (int32_t)(((insn >> 6) & 1) | ((insn >> 4) & 2)), uh = (int32_t)(insn >> 4) & 2;
+        int32_t ub = (int32_t)(((insn >> 6) & 1) | ((insn >> 4) & 2)),
+                uh = (int32_t)(insn >> 4) & 2;
         switch ((insn >> 10) & 7) {
         case 0:
             set(d, OP_LBU, rdp, rs1p, 0, ub);

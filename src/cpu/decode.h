@@ -8,7 +8,8 @@
  * 32 (a write sink) for ops with side effects; pure ALU ops with rd == x0
  * become OP_NOP.  imm holds the sign-extended immediate (CSR ops: the CSR
  * number in imm and the 5-bit uimm in rs1 for the *I forms; shifts: the
- * shift amount; AMOCAS: the real rd, which it also reads).  raw holds the instruction bits (16 bits for compressed).
+ * shift amount; AMOCAS: the real rd, which it also reads).  raw holds the instruction bits (16 bits
+ * for compressed).
  */
 #ifndef WIRT_CPU_DECODE_H
 #define WIRT_CPU_DECODE_H
@@ -161,6 +162,7 @@
     X(DIVUW)                                                                                       \
     X(REMW)                                                                                        \
     X(REMUW)                                                                                       \
+    X(FENCE)                                                                                       \
     X(FENCE_I)                                                                                     \
     X(ECALL)                                                                                       \
     X(EBREAK)                                                                                      \

@@ -186,6 +186,11 @@ LBL(JALR): {
 #undef BM_RI
 
     /* ---- System ---- */
+LBL(FENCE):
+    /* Only another hart can observe the order (see decode.c). */
+    if (atomic_load_explicit(&h->shared->nharts, memory_order_relaxed) > 1)
+        atomic_thread_fence(memory_order_seq_cst);
+    NEXT();
 LBL(FENCE_I):
     /* This hart's own stores and DMA already invalidate decoded code (see
      * hart_internal.h); only stores by other harts can leave it stale. */

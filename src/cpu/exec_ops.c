@@ -16,6 +16,7 @@
         if (!p)                                                                                    \
             return false;                                                                          \
         T old = fn(p, src, __ATOMIC_SEQ_CST);                                                      \
+        res_break(h->shared, p);                                                                   \
         h->arch.x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                           \
         return true;                                                                               \
     } while (0)
@@ -29,6 +30,7 @@
             nv = ((ST)old pick(ST) src) ? old : src;                                               \
         } while (                                                                                  \
             !__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));  \
+        res_break(h->shared, p);                                                                   \
         h->arch.x[d->rd] = sizeof(T) == 4 ? SEXT32(old) : (uint64_t)old;                           \
         return true;                                                                               \
     } while (0)
@@ -88,6 +90,8 @@ static bool amo_d(struct hart *h, const struct dinsn *d)
         T *p = mem_atomic_ptr(h, h->arch.x[d->rs1], sizeof(T), true);                              \
         if (!p)                                                                                    \
             return false;                                                                          \
+        if (atomic_load_explicit(&h->shared->nharts, memory_order_relaxed) > 1)                    \
+            h->arch.res_seq = atomic_load_explicit(res_seq(h->shared, p), memory_order_acquire);   \
         T v = __atomic_load_n(p, __ATOMIC_SEQ_CST);                                                \
         h->arch.res_valid = true;                                                                  \
         h->arch.res_addr = (uint64_t)(uintptr_t)p;                                                 \
@@ -104,8 +108,18 @@ static bool amo_d(struct hart *h, const struct dinsn *d)
         bool ok = false;                                                                           \
         if (h->arch.res_valid && h->arch.res_addr == (uint64_t)(uintptr_t)p) {                     \
             T expected = (T)h->arch.res_val;                                                       \
-            ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,           \
-                                             __ATOMIC_SEQ_CST);                                    \
+            if (atomic_load_explicit(&h->shared->nharts, memory_order_relaxed) > 1) {              \
+                _Atomic uint64_t *seq = res_seq(h->shared, p);                                     \
+                uint64_t s0 = h->arch.res_seq;                                                     \
+                if (atomic_compare_exchange_strong(seq, &s0, s0 + 1)) {                            \
+                    ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,   \
+                                                     __ATOMIC_SEQ_CST);                            \
+                    atomic_fetch_add(seq, 1);                                                      \
+                }                                                                                  \
+            } else {                                                                               \
+                ok = __atomic_compare_exchange_n(p, &expected, src, false, __ATOMIC_SEQ_CST,       \
+                                                 __ATOMIC_SEQ_CST);                                \
+            }                                                                                      \
         }                                                                                          \
         h->arch.res_valid = false;                                                                 \
         h->arch.x[d->rd] = !ok;                                                                    \
@@ -206,8 +220,7 @@ static bool cas16(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_
 {
     bool ok;
     __asm__ volatile("lock cmpxchg16b %1"
-                     : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo),
-                       "+d"(*hi)
+                     : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo), "+d"(*hi)
                      : "b"(nlo), "c"(nhi)
                      : "memory");
     return ok;

@@ -20,12 +20,11 @@ const char hart_isa_string[] =
     "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zkr_zksh_smstateen_sstc_svinval_"
     "svnapot_svpbmt";
 const char *const hart_isa_extensions[] = {
-    "i",           "m",     "a",     "f",      "d",        "c",      "zicbom",
-    "zicbop",      "zicboz", "zicntr", "zicond", "zicsr",  "zifencei", "zihintntl",
-    "zihintpause", "zawrs", "zacas", "zca",    "zcd",      "zcb",    "zba",
-    "zbb",         "zbc",   "zbkb",  "zbkc",   "zbkx",     "zbs",    "sstc",
-    "zknd",        "zkne",  "zknh",  "zkr",    "zksh",     "smstateen", "svinval",
-    "svnapot",     "svpbmt", NULL};
+    "i",      "m",         "a",       "f",       "d",        "c",         "zicbom",      "zicbop",
+    "zicboz", "zicntr",    "zicond",  "zicsr",   "zifencei", "zihintntl", "zihintpause", "zawrs",
+    "zacas",  "zca",       "zcd",     "zcb",     "zba",      "zbb",       "zbc",         "zbkb",
+    "zbkc",   "zbkx",      "zbs",     "sstc",    "zknd",     "zkne",      "zknh",        "zkr",
+    "zksh",   "smstateen", "svinval", "svnapot", "svpbmt",   NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -105,7 +104,9 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     }
     if (bus->ram_write_hook == ram_write_hook)
         h->shared = ((struct hart *)bus->ram_write_hook_opaque)->shared;
-    else if (!(h->shared = calloc(1, sizeof(*h->shared)))) {
+    else if ((h->shared = aligned_alloc(64, sizeof(*h->shared))) != NULL)
+        memset(h->shared, 0, sizeof(*h->shared));
+    if (!h->shared) {
         free(h->code_map);
         free(h);
         return NULL;

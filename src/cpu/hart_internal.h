@@ -124,9 +124,9 @@ enum {
 #define MIP_MEIP (1ULL << IRQ_M_EXT)
 
 #define MENVCFG_FIOM  (1ULL << 0)
-#define MENVCFG_CBIE  (3ULL << 4) /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
-#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush enable */
-#define MENVCFG_CBZE  (1ULL << 7) /* Zicboz: cbo.zero enable */
+#define MENVCFG_CBIE  (3ULL << 4)  /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6)  /* Zicbom: cbo.clean/flush enable */
+#define MENVCFG_CBZE  (1ULL << 7)  /* Zicboz: cbo.zero enable */
 #define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
 #define MENVCFG_STCE  (1ULL << 63)
 
@@ -183,9 +183,36 @@ struct hart_stats {
 
 /* State shared by the harts of one bus (found through the bus's RAM-write
  * hook chain, so that no globals are needed). */
+/* LR/SC reservations across harts.  A value compare (the host CAS of SC)
+ * misses A -> B -> A changes; so each 64-byte granule of RAM hashes to a
+ * sequence counter that every AMO, successful SC and slow-path store by a
+ * hart bumps while several harts run.  LR records the counter, SC claims
+ * it with a CAS (odd while its value CAS runs) and fails if it moved.
+ * Stores through the store-TLB fast path and the JIT's inline stores do
+ * not bump (that would cost every store): an A -> B -> A made of plain
+ * stores only is still missed.  With one hart nothing is bumped. */
+#define RES_SLOTS 4096
+struct res_slot {
+    _Alignas(64) _Atomic uint64_t seq; /* a line each: no false sharing */
+};
+
 struct cpu_shared {
     atomic_int nharts;
+    struct res_slot res[RES_SLOTS];
 };
+
+static inline _Atomic uint64_t *res_seq(struct cpu_shared *s, const void *host)
+{
+    return &s->res[((uintptr_t)host >> 6) & (RES_SLOTS - 1)].seq;
+}
+
+/* A write to RAM at host by this hart (not an SC): breaks other harts'
+ * reservations on that granule. */
+static inline void res_break(struct cpu_shared *s, const void *host)
+{
+    if (atomic_load_explicit(&s->nharts, memory_order_relaxed) > 1)
+        atomic_fetch_add_explicit(res_seq(s, host), 2, memory_order_release);
+}
 
 /* The hart's architectural state: what the ISA defines and hart_save()
  * writes (plus the LR/SC reservation), and nothing an execution engine
@@ -215,9 +242,10 @@ struct hart_arch {
     uint64_t mseccfg;     /* Zkr: SSEED, USEED */
     uint64_t mstateen[4]; /* Smstateen: SE (and ENVCFG in mstateen0); sstateen0-3 are zero */
 
-    /* LR/SC reservation (physical address and the value LR saw). */
+    /* LR/SC reservation (host address, the value LR saw and, with
+     * several harts, the granule's sequence number; see cpu_shared). */
     bool res_valid;
-    uint64_t res_addr, res_val;
+    uint64_t res_addr, res_val, res_seq;
 
     _Atomic uint64_t mip_ext; /* external interrupt lines (any thread) */
     bool wfi;                 /* stopped in WFI, waiting for mip & mie */

@@ -740,8 +740,10 @@ static bool emit_bm_inline(struct jc *c, const struct dinsn *d)
     case OP_MINU:
     case OP_MAXU: {
         /* take b when a > b (min) or a < b (max) */
-        static const unsigned cc[] = {[OP_MIN - OP_MAX] = 15, [OP_MAX - OP_MAX] = CC_L,
-                                      [OP_MINU - OP_MAX] = 7, [OP_MAXU - OP_MAX] = CC_B};
+        static const unsigned cc[] = {[OP_MIN - OP_MAX] = 15,
+                                      [OP_MAX - OP_MAX] = CC_L,
+                                      [OP_MINU - OP_MAX] = 7,
+                                      [OP_MAXU - OP_MAX] = CC_B};
         int a = get(c, d->rs1), b = get(c, d->rs2);
         mov_rr(e, RAX, a);
         op_rr(e, F_W, 0x3b, RAX, b);
@@ -865,6 +867,13 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     int32_t rel = (int32_t)off - (int32_t)c->entry; /* this pc - entry pc */
     switch (d->op) {
     case OP_NOP:
+        break;
+    case OP_FENCE: /* store -> load order: mfence, when another hart can see it */
+        if (atomic_load_explicit(&c->h->shared->nharts, memory_order_relaxed) > 1) {
+            e8(e, 0x0f);
+            e8(e, 0xae);
+            e8(e, 0xf0);
+        }
         break;
     case OP_LUI:
         mov_ri(e, def(c, d->rd), (uint64_t)(int64_t)d->imm);

@@ -194,8 +194,7 @@ static unsigned idx_for(struct hart *h, int acc)
 static bool pmp_page_ok(struct hart *h, uint64_t pa, int acc, unsigned idx)
 {
     unsigned priv = idx == MMU_M ? PRV_M : idx == MMU_U ? PRV_U : PRV_S;
-    return pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv) ||
-           pmp_allows(h, pa, 1, acc, priv);
+    return pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv) || pmp_allows(h, pa, 1, acc, priv);
 }
 
 /* Translates, raising the fault on failure. */
@@ -369,6 +368,7 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         return true;
     }
     memcpy((void *)(e->addend + va), &val, size);
+    res_break(h->shared, (void *)(e->addend + va));
     /* While the dirty log is on, a store TLB entry exists only for pages
      * marked since the last bump of dirty_gen: the fast path needs no
      * check, and every fill (and every slow store) lands here. */

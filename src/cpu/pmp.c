@@ -52,8 +52,8 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv)
 {
     uint64_t last = pa + len - 1;
-    static const uint8_t need[ACC_N] = {[ACC_FETCH] = PMP_X, [ACC_LOAD] = PMP_R,
-                                        [ACC_STORE] = PMP_W};
+    static const uint8_t need[ACC_N] = {
+        [ACC_FETCH] = PMP_X, [ACC_LOAD] = PMP_R, [ACC_STORE] = PMP_W};
     for (unsigned i = 0; i < 64; i++) {
         uint8_t cfg = h->arch.pmpcfg[i];
         uint64_t lo, hi;

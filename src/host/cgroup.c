@@ -2,13 +2,19 @@
 /* A VMM's own control group (see cgroup.h). */
 #include "host/cgroup.h"
 
+#include "host/cgroup2.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -20,7 +26,25 @@ static const char *const ctrl_name[NCTRL] = {"cpu", "cpuset", "memory", "cpuacct
 struct vm_cgroup {
     char dir[NCTRL][PATH_MAX];    /* ours, "" when not created */
     char parent[NCTRL][PATH_MAX]; /* where the process was */
+    struct cgroup2 *v2;           /* on a v2-only host, instead of the above */
 };
+
+/* A host with the unified hierarchy only (no v1 controllers mounted):
+ * cgroup2.c does the work there. */
+static bool v2_host(void)
+{
+    return access(CGROUP_ROOT "/cgroup.controllers", R_OK) == 0 && cgroup2_usable(CGROUP_ROOT);
+}
+
+static bool v2_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
+{
+    if (cg->v2)
+        return cgroup2_apply(cg->v2, l, err, errlen);
+    char name[32];
+    snprintf(name, sizeof(name), "wirt-%ld", (long)getpid());
+    cg->v2 = cgroup2_create(CGROUP_ROOT, name, getpid(), l, err, errlen);
+    return cg->v2 != NULL;
+}
 
 bool cgroup_limits_empty(const struct cgroup_limits *l)
 {
@@ -177,6 +201,8 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
 bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
 {
     char v[64];
+    if (cg->v2 || v2_host())
+        return v2_apply(cg, l, err, errlen);
     if (l->cpu_limit_pct || l->cpu_weight || l->cpu_reservation_pct || cg->dir[C_CPU][0]) {
         if (!make_group(cg, C_CPU, err, errlen))
             return false;
@@ -245,10 +271,34 @@ struct vm_cgroup *vm_cgroup_create(const struct cgroup_limits *l, char *err, siz
     return cg;
 }
 
+void vm_cgroup_precreate(struct vm_cgroup **cgp)
+{
+    struct vm_cgroup *cg = *cgp ? *cgp : calloc(1, sizeof(*cg));
+    if (!cg)
+        return;
+    char why[400];
+    bool any = false;
+    if (v2_host()) {
+        struct cgroup_limits none = {0};
+        any = cg->v2 || v2_apply(cg, &none, why, sizeof(why));
+    } else
+        for (int c = 0; c < NCTRL; c++)
+            any |= make_group(cg, c, why, sizeof(why));
+    if (!any && !*cgp) {
+        free(cg);
+        return;
+    }
+    *cgp = cg;
+}
+
 void vm_cgroup_usage(const struct vm_cgroup *cg, uint64_t *cpu_ns, uint64_t *mem_bytes)
 {
     char v[64];
     *cpu_ns = *mem_bytes = 0;
+    if (cg->v2) {
+        cgroup2_usage(cg->v2, cpu_ns, mem_bytes);
+        return;
+    }
     if (cg->dir[C_CPUACCT][0] && read_file(cg->dir[C_CPUACCT], "cpuacct.usage", v, sizeof(v)))
         *cpu_ns = strtoull(v, NULL, 10);
     if (cg->dir[C_MEMORY][0] && read_file(cg->dir[C_MEMORY], "memory.usage_in_bytes", v, sizeof(v)))
@@ -257,6 +307,8 @@ void vm_cgroup_usage(const struct vm_cgroup *cg, uint64_t *cpu_ns, uint64_t *mem
 
 const char *vm_cgroup_path(const struct vm_cgroup *cg, const char *controller)
 {
+    if (cg->v2)
+        return cgroup2_path(cg->v2);
     for (int c = 0; c < NCTRL; c++)
         if (!strcmp(controller, ctrl_name[c]))
             return cg->dir[c][0] ? cg->dir[c] : NULL;
@@ -268,6 +320,7 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
     if (!cg)
         return;
     char pid[32], err[400];
+    cgroup2_destroy(cg->v2);
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     for (int c = 0; c < NCTRL; c++)
         if (cg->dir[c][0]) {
@@ -275,4 +328,83 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
             rmdir(cg->dir[c]);
         }
     free(cg);
+}
+
+/* The reaper's side: waits for EOF on fd (every copy of the write end is
+ * gone, i.e. the VMM and any child it forked have exited), then removes
+ * the groups.  A task that has just exited may still count for a moment,
+ * hence the retries.  Only async-signal-safe calls (we forked from a
+ * process that may have threads). */
+static void reap(int fd, char dirs[NCTRL][PATH_MAX])
+{
+    char buf[16];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+    }
+    for (int c = 0; c < NCTRL; c++)
+        for (int tries = 0; dirs[c][0] && tries < 200; tries++) {
+            if (rmdir(dirs[c]) == 0 || errno == ENOENT)
+                break;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+}
+
+bool cgroup_reaper_start(char *err, size_t errlen)
+{
+    /* The names first (they need stdio); the child only rmdirs. */
+    static char dirs[NCTRL][PATH_MAX];
+    char parent[PATH_MAX], why[256];
+    memset(dirs, 0, sizeof(dirs));
+    if (v2_host())
+        snprintf(dirs[0], sizeof(dirs[0]), CGROUP_ROOT "/wirt/wirt-%ld", (long)getpid());
+    else
+        for (int c = 0; c < NCTRL; c++)
+            if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
+                snprintf(dirs[c], sizeof(dirs[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
+    bool any = false;
+    for (int c = 0; c < NCTRL; c++)
+        any |= dirs[c][0] != '\0';
+    if (!any) /* no writable cgroups here: nothing to clean up */
+        return true;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cgroup reaper: pipe: %s", strerror(errno));
+        return false;
+    }
+    /* Twice forked, so the reaper is no child of the VMM (no zombie, no
+     * SIGCHLD the VMM does not expect). */
+    pid_t mid = fork();
+    if (mid == 0) {
+        if (fork() == 0) {
+            /* Keep stderr; nothing else of the VMM's (sockets, disks). */
+            close(p[1]);
+            for (int fd = 3; fd < 1024; fd++)
+                if (fd != p[0])
+                    close(fd);
+            signal(SIGINT, SIG_IGN);
+            signal(SIGTERM, SIG_IGN);
+            signal(SIGHUP, SIG_IGN);
+            /* Not in the VM directory: tools that find a VM's VMM by its
+             * working directory must not take the reaper for it. */
+            if (chdir("/") < 0)
+                _exit(1);
+            prctl(PR_SET_NAME, "wirt-reaper", 0, 0, 0);
+            reap(p[0], dirs);
+        }
+        _exit(0);
+    }
+    int saved = errno;
+    close(p[0]);
+    if (mid < 0) {
+        close(p[1]);
+        snprintf(err, errlen, "cgroup reaper: fork: %s", strerror(saved));
+        return false;
+    }
+    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    /* p[1] stays open (close-on-exec) for the process's lifetime. */
+    return true;
 }

@@ -48,4 +48,18 @@ const char *vm_cgroup_path(const struct vm_cgroup *cg, const char *controller);
 /* Moves the process back and removes the groups. */
 void vm_cgroup_destroy(struct vm_cgroup *cg);
 
+/* For a VMM that drops its capabilities (--sandbox): starts a small
+ * process, outside every group of this one, that keeps the caller's
+ * rights and, once this process has exited (however it ends, SIGSYS
+ * included), removes the groups named after it (`wirt-<pid>` under each
+ * controller's parent, also those created later by set-resources).  Call
+ * before vm_cgroup_create.  False with one line in err. */
+bool cgroup_reaper_start(char *err, size_t errlen);
+/* Also for --sandbox: creates now, while the process may still write the
+ * hierarchy's root directories, a group for every controller that is
+ * available (no limit in it until set-resources sets one), so that
+ * set-resources works without capabilities.  *cg is created when NULL;
+ * stays NULL when no controller is writable. */
+void vm_cgroup_precreate(struct vm_cgroup **cg);
+
 #endif

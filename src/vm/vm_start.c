@@ -3,6 +3,7 @@
  * holds the VM's lock. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,39 @@ bool vm_admit(struct vm_store *st, const char *name, const struct cgroup_limits 
     return true;
 }
 
+/* Every VMM of a store runs sandboxed and, where the host allows it
+ * (root, or unprivileged user namespaces), jailed in its VM directory
+ * (issue 14).  "jail": "off" in vm.json opts out of both defaults.  Not
+ * jailed: a VM on a virtual switch, whose port reconnects at run time to
+ * the switch's socket outside the VM directory. */
+static void default_isolation(const struct vm_store *st, const char *name, struct vm_spec *spec)
+{
+    struct vm_resources *r = &spec->resources;
+    if (!strcmp(r->jail, "off"))
+        return;
+    r->sandbox = true;
+    if (r->jail[0])
+        return;
+    for (unsigned i = 0; i < spec->nnics; i++)
+        if (spec->nics[i].backend && !strcmp(spec->nics[i].backend->name, "switch"))
+            return;
+    if (geteuid() != 0) {
+        FILE *f = fopen("/proc/sys/kernel/unprivileged_userns_clone", "re");
+        int on = 1;
+        if (f && fscanf(f, "%d", &on) != 1)
+            on = 0;
+        if (f)
+            fclose(f);
+        if (!on)
+            return;
+    }
+    char dir[PATH_MAX];
+    vm_path(st, dir, sizeof(dir), name, NULL);
+    char real[PATH_MAX];
+    if (realpath(dir, real) && strlen(real) < sizeof(r->jail))
+        snprintf(r->jail, sizeof(r->jail), "%s", real);
+}
+
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res,
               struct wirt_error *e)
 {
@@ -212,6 +246,8 @@ static bool start_vmm(struct vm_store *st, const char *name, bool fresh, const c
     for (unsigned i = 0; ok && i < spec.nnics; i++)
         ok = netd_attach_nic(st->root, &spec.nics[i], name, i, why, sizeof(why));
     vm_path(st, specpath, sizeof(specpath), name, VM_RUNSPEC);
+    if (ok)
+        default_isolation(st, name, &spec);
     if (ok)
         ok = vm_spec_save(specpath, &spec, why, sizeof(why));
     vm_spec_free(&spec);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/compiler.h"
 #include "util/size.h"
@@ -28,7 +29,7 @@ static bool rfail(char *err, size_t errlen, const char *fmt, ...)
 
 bool vm_resources_empty(const struct vm_resources *r)
 {
-    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox;
+    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox && !r->jail[0];
 }
 
 bool vm_resources_set_text(struct vm_resources *res, const char *key, const char *value, char *err,
@@ -47,6 +48,21 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
         *(!strcmp(key, "pin")       ? &res->pin
           : !strcmp(key, "sandbox") ? &res->sandbox
                                     : &res->page_sharing) = on;
+        return true;
+    }
+    if (!strcmp(key, "jail")) {
+        res->jail[0] = '\0';
+        if (clear)
+            return true;
+        if (!strcmp(value, "off")) { /* kept: opts out of wirt vm's default */
+            snprintf(res->jail, sizeof(res->jail), "off");
+            return true;
+        }
+        struct stat st;
+        if (value[0] != '/' || strlen(value) >= sizeof(res->jail) || stat(value, &st) != 0 ||
+            !S_ISDIR(st.st_mode))
+            return rfail(err, errlen, "jail '%.60s': want the absolute path of a directory", value);
+        snprintf(res->jail, sizeof(res->jail), "%s", value);
         return true;
     }
     uint64_t bytes = 0;
@@ -99,7 +115,7 @@ bool vm_resources_from_json(struct vm_resources *r, json_object *v, char *err, s
         return rfail(err, errlen, "resources: must be an object");
     json_object_object_foreach(v, key, val)
     {
-        char text[64], why[256];
+        char text[300], why[256];
         if (json_object_is_type(val, json_type_boolean))
             snprintf(text, sizeof(text), "%s", json_object_get_boolean(val) ? "on" : "off");
         else if (json_object_is_type(val, json_type_int))
@@ -146,5 +162,7 @@ json_object *vm_resources_to_json(const struct vm_resources *res)
         json_object_object_add(out, "pin", json_object_new_boolean(true));
     if (res->sandbox)
         json_object_object_add(out, "sandbox", json_object_new_boolean(true));
+    if (res->jail[0])
+        json_object_object_add(out, "jail", json_object_new_string(res->jail));
     return out;
 }

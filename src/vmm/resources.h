@@ -15,8 +15,9 @@
 struct vm_resources {
     struct cgroup_limits cg;
     bool page_sharing;
-    bool pin;     /* each hart's thread on its own host CPU (at start) */
-    bool sandbox; /* seccomp filter and no_new_privs before the harts start */
+    bool pin;       /* each hart's thread on its own host CPU (at start) */
+    bool sandbox;   /* seccomp filter and no_new_privs before the harts start */
+    char jail[256]; /* the only directory the VMM sees (host/jail.h); "" = no jail */
 };
 
 bool vm_resources_empty(const struct vm_resources *r);

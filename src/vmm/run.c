@@ -14,6 +14,7 @@
 #include "host/console.h"
 #include "host/evloop.h"
 #include "host/numa.h"
+#include "host/jail.h"
 #include "host/sandbox.h"
 #include "machine/board.h"
 #include "util/file.h"
@@ -165,6 +166,21 @@ static void bind_numa(struct board *b)
     }
 }
 
+/* The jail's network namespace would cut the guest off: libslirp opens
+ * host sockets for the guest's connections at run time, tap and switch
+ * ports live in the host's namespace, and migrate connects when told.  So
+ * only a VM without NICs and without a control socket gets one. */
+static bool enter_jail(const struct vm_spec *spec, const struct vm_cgroup *cg, char *err,
+                       size_t errlen)
+{
+    static const char *const ctrl[] = {"cpu", "cpuset", "memory", "cpuacct"};
+    const char *extra[4] = {NULL};
+    for (size_t i = 0; cg && i < 4; i++)
+        extra[i] = vm_cgroup_path(cg, ctrl[i]);
+    bool netns = spec->nnics == 0 && !spec->control;
+    return jail_enter(spec->resources.jail, extra, 4, netns, err, errlen);
+}
+
 int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
 {
     /* WIRT_LOG=info or debug: more than warnings (restore times, channel
@@ -189,9 +205,15 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     /* The cgroup first: everything the VMM allocates and every thread it
      * starts is then inside its limits. */
     struct vm_cgroup *cgroup = NULL;
+    /* Without capabilities the VMM may not be able to remove its groups
+     * at exit: a helper that keeps them does. */
+    if (spec->resources.sandbox && !cgroup_reaper_start(err, errlen))
+        return -1;
     if (!cgroup_limits_empty(&spec->resources.cg) &&
         !(cgroup = vm_cgroup_create(&spec->resources.cg, err, errlen)))
         return -1;
+    if (spec->resources.sandbox)
+        vm_cgroup_precreate(&cgroup);
     struct board_config cfg;
     vm_spec_board_config(spec, &cfg);
     struct board *b = board_new(&cfg, err, errlen);
@@ -238,6 +260,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))
         goto out;
     /* Last: every file and socket is open, and the harts inherit it. */
+    if (spec->resources.jail[0] == '/' && !enter_jail(spec, cgroup, err, errlen))
+        goto out;
     if (spec->resources.sandbox && !sandbox_enter(err, errlen))
         goto out;
     if (spec->resources.sandbox && getenv("WIRT_DEBUG_FORBIDDEN_SYSCALL"))

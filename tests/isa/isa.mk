@@ -45,7 +45,7 @@ isa-qemu: $(ISA_QEMU_ELFS)
 	    n=$$(basename $$e .elf); m=spike; \
 	    for v in $(ISA_VIRT_TESTS); do [ $$n = $$v ] && m=virt; done; \
 	    c=; [ $$n = rv64b ] && c="$(ISA_QEMU_CPU_rv64b)"; [ $$n = svext ] && c="$(ISA_QEMU_CPU_svext)"; \
-	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; \
+	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; case $$n in smp*) c="$$c -smp 4";; esac; \
 	    if timeout 30 $(ISA_QEMU) -M $$m $$c -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$n exit $$? (qemu -M $$m)"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0

@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: MIT
 """wirt run --sandbox on (src/host/sandbox.c): the VMM boots the default
-guest under a seccomp filter with no_new_privs (/proc/PID/status shows
-Seccomp: 2 and NoNewPrivs: 1), the guest works and powers off cleanly; a
-forbidden call kills it with one line; a bad value is one line."""
+guest under a seccomp allow list with no_new_privs and no capabilities
+(/proc/PID/status shows Seccomp: 2, NoNewPrivs: 1, CapEff/CapBnd 0), the
+guest does disk and network I/O, a save (which forks) works, set-resources
+still writes the VM's cgroup and the groups are removed at exit; a
+forbidden call kills it with one line naming it; a bad value is one line."""
+import json
 import os
+import socket
+import tempfile
+import time
 import signal
 import subprocess
 import sys
@@ -14,6 +20,14 @@ import guestlib  # noqa: E402
 
 
 SYS_UNSHARE = {"x86_64": 272, "aarch64": 97, "riscv64": 97}
+
+
+def control(path, request):
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(60)
+        c.connect(path)
+        c.sendall((json.dumps(request) + "\n").encode())
+        return json.loads(c.makefile().readline())
 
 
 def status(pid):
@@ -29,14 +43,42 @@ def status(pid):
                      "default guest or build/wirt missing")
 class SandboxTest(unittest.TestCase):
     def test_boots_under_seccomp(self):
-        with guestlib.Guest(guestlib.wirt_argv(extra=["--sandbox", "on"])) as g:
-            g.wait_ready()
-            st = status(g.proc.pid)
-            self.assertEqual(st["Seccomp"], "2")
-            self.assertEqual(st["NoNewPrivs"], "1")
-            g.sendline("echo sand$((40+2))box")
-            g.expect("sand42box")
-            self.assertEqual(g.poweroff(), 0)
+        """Disk, network and a state-file save through the control socket
+        (the save forks a writer) under the allow list."""
+        with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
+            disk = os.path.join(d, "disk.raw")
+            with open(disk, "wb") as f:
+                f.truncate(16 << 20)
+            ctl = os.path.join(d, "ctl")
+            argv = guestlib.wirt_argv(extra=["--sandbox", "on", "--disk", disk + ",format=raw",
+                                             "--net", "user", "--control", ctl])
+            with guestlib.Guest(argv) as g:
+                g.wait_ready()
+                st = status(g.proc.pid)
+                self.assertEqual(st["Seccomp"], "2")
+                self.assertEqual(st["NoNewPrivs"], "1")
+                self.assertEqual(st["CapEff"], "0000000000000000")
+                self.assertEqual(st["CapBnd"], "0000000000000000")
+                g.run("echo sandboxed-disk-data > /dev/vda && sync")
+                # The guest's DHCP lease comes from libslirp inside the VMM.
+                deadline = time.monotonic() + 90
+                while "addr:10.0.2.15" not in g.run("ifconfig eth0 | grep 'inet addr' || true"):
+                    self.assertLess(time.monotonic(), deadline, "no DHCP lease under seccomp")
+                    time.sleep(2)
+                r = control(ctl, {"execute": "save", "arguments":
+                                  {"file": os.path.join(d, "state")}})
+                self.assertNotIn("error", r, r)
+                deadline = time.monotonic() + 120
+                while True:
+                    jobs = control(ctl, {"execute": "jobs"})["return"]
+                    if jobs and all(j["status"] != "running" for j in jobs):
+                        break
+                    self.assertLess(time.monotonic(), deadline, jobs)
+                    time.sleep(0.5)
+                self.assertEqual(jobs[-1]["status"], "completed", jobs)
+                self.assertEqual(g.poweroff(), 0)
+            with open(disk, "rb") as f:
+                self.assertEqual(f.read(19), b"sandboxed-disk-data")
 
     def test_cgroup_still_removed(self):
         """Without capabilities the VMM still removes its own cgroup."""
@@ -44,13 +86,105 @@ class SandboxTest(unittest.TestCase):
         from test_cgroup import current, writable
         if not writable():
             self.skipTest("cgroup v1 controllers not writable here")
-        argv = guestlib.wirt_argv(extra=["--sandbox", "on", "--cpu-limit", "50%"])
-        with guestlib.Guest(argv) as g:
-            g.wait_ready()
-            d = "%s/wirt-%d" % (current("cpu"), g.proc.pid)
-            self.assertTrue(os.path.isdir(d))
-            self.assertEqual(g.poweroff(), 0)
-        self.assertFalse(os.path.isdir(d))
+        with tempfile.TemporaryDirectory(prefix="wirt-jail-") as tmp:
+            ctl = os.path.join(tmp, "ctl")
+            argv = guestlib.wirt_argv(extra=["--sandbox", "on", "--cpu-limit", "50%",
+                                             "--control", ctl])
+            with guestlib.Guest(argv) as g:
+                g.wait_ready()
+                self.assertEqual(status(g.proc.pid)["CapEff"], "0000000000000000")
+                groups = ["%s/wirt-%d" % (current(c), g.proc.pid)
+                          for c in ("cpu", "cpuacct", "memory")]
+                self.assertTrue(os.path.isdir(groups[0]))
+                # Without capabilities set-resources still writes its group
+                # and creates a new one (memory) at run time.
+                r = control(ctl, {"execute": "set-resources",
+                                  "arguments": {"cpu-limit": "30%", "memory-limit": "1G"}})
+                self.assertNotIn("error", r, r)
+                with open(groups[0] + "/cpu.cfs_quota_us") as f:
+                    self.assertEqual(int(f.read()), 30000)
+                with open(groups[2] + "/memory.limit_in_bytes") as f:
+                    self.assertEqual(int(f.read()), 1 << 30)
+                self.assertEqual(g.poweroff(), 0)
+        # The reaper removes them once the VMM is gone.
+        deadline = time.monotonic() + 10
+        while any(os.path.isdir(d) for d in groups) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual([d for d in groups if os.path.isdir(d)], [])
+
+    def test_jail_sees_only_the_vm_directory(self):
+        """--jail DIR: own mount, IPC and UTS namespaces and a root in which
+        only DIR (and /dev/null, /dev/urandom, the VM's cgroup groups) is
+        there; disk I/O, the network and a save into DIR still work."""
+        with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
+            disk = os.path.join(d, "disk.raw")
+            with open(disk, "wb") as f:
+                f.truncate(16 << 20)
+            ctl = os.path.join(d, "ctl")
+            argv = guestlib.wirt_argv(extra=["--sandbox", "on", "--jail", d, "--disk",
+                                             disk + ",format=raw", "--net", "user",
+                                             "--control", ctl])
+            with guestlib.Guest(argv) as g:
+                g.wait_ready()
+                pid = g.proc.pid
+                for ns in ("mnt", "ipc", "uts"):
+                    self.assertNotEqual(os.readlink("/proc/%d/ns/%s" % (pid, ns)),
+                                        os.readlink("/proc/self/ns/" + ns), ns)
+                root = "/proc/%d/root" % pid
+                # Its own /proc/PID only (pagemap, ksm_merging_pages, status).
+                allowed = [os.path.realpath(d), "/dev/null", "/dev/urandom", "/proc/%d" % pid]
+                self.assertEqual(sorted(os.listdir(root + "/proc")), sorted([str(pid), "self"]))
+                seen = []
+                for top, dirs, files in os.walk(root):
+                    rel = top[len(root):] or "/"
+                    for name in files:
+                        seen.append(os.path.join(rel, name))
+                    if any(rel == a or rel.startswith(a + "/") for a in allowed):
+                        continue
+                    # Between the root and what is bound: empty directories only,
+                    # and the VM's own cgroup groups.
+                    for name in files:
+                        f = os.path.join(rel, name)
+                        self.assertTrue(f in allowed or "/wirt-%d/" % pid in f, f)
+                self.assertIn(os.path.join(os.path.realpath(d), "disk.raw"), seen)
+                self.assertFalse(os.path.exists(root + "/etc/passwd"))
+                self.assertFalse(os.path.exists(root + guestlib.wirt_bin()))
+                g.run("echo jailed-disk-data > /dev/vda && sync")
+                deadline = time.monotonic() + 90
+                while "addr:10.0.2.15" not in g.run("ifconfig eth0 | grep 'inet addr' || true"):
+                    self.assertLess(time.monotonic(), deadline, "no DHCP lease in the jail")
+                    time.sleep(2)
+                state = os.path.join(d, "state")
+                self.assertNotIn("error", control(ctl, {"execute": "save",
+                                                        "arguments": {"file": state}}))
+                deadline = time.monotonic() + 120
+                while True:
+                    jobs = control(ctl, {"execute": "jobs"})["return"]
+                    if jobs and all(j["status"] != "running" for j in jobs):
+                        break
+                    self.assertLess(time.monotonic(), deadline, jobs)
+                    time.sleep(0.5)
+                self.assertEqual(jobs[-1]["status"], "completed", jobs)
+                self.assertEqual(g.poweroff(), 0)
+            self.assertGreater(os.path.getsize(state), 1 << 20)
+            with open(disk, "rb") as f:
+                self.assertEqual(f.read(16), b"jailed-disk-data")
+
+    def test_jail_without_nic_has_its_own_network(self):
+        with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
+            argv = guestlib.wirt_argv(extra=["--jail", d])
+            with guestlib.Guest(argv) as g:
+                g.wait_ready()
+                self.assertNotEqual(os.readlink("/proc/%d/ns/net" % g.proc.pid),
+                                    os.readlink("/proc/self/ns/net"))
+                self.assertEqual(g.poweroff(), 0)
+
+    def test_jail_bad_directory(self):
+        p = subprocess.run([guestlib.wirt_bin(), "run", "--jail", "relative/dir"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr.strip(),
+                         "wirt: --jail 'relative/dir': want the absolute path of a directory")
 
     def test_forbidden_call_kills(self):
         """The debug hook makes one forbidden call (unshare) just after the
@@ -60,7 +194,7 @@ class SandboxTest(unittest.TestCase):
                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=120)
         self.assertEqual(p.returncode, -signal.SIGSYS, p.stderr[-500:])
-        self.assertIn("wirt: sandbox: forbidden system call %d, VMM killed" %
+        self.assertIn("wirt: sandbox: forbidden system call %d (unshare), VMM killed" %
                       SYS_UNSHARE.get(os.uname().machine, 272), p.stderr)
 
     def test_bad_value(self):

@@ -667,7 +667,7 @@ static uint32_t gen_bitmanip(struct rng *r, unsigned rd, unsigned x, unsigned y)
     unsigned imm = ri[i][0];
     if (ri[i][3])
         imm |= rn(r, imm == 0x310 ? 11 : 1u << ri[i][3]); /* aes64ks1i: rnum 0..10 */
-    if (ri[i][2] == 0x3b) /* zext.h: packw with rs2 = 0 */
+    if (ri[i][2] == 0x3b)                                 /* zext.h: packw with rs2 = 0 */
         return enc_r(0x04, 0, x, 4, rd, 0x3b);
     return enc_i((int32_t)imm, x, ri[i][1], rd, ri[i][2]);
 }

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* The VMM's jail (see jail.h). */
+#include "host/jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The tmpfs that becomes the root is mounted on a directory every Debian
+ * host has; only this process's mount namespace sees it there. */
+#define JAIL_MOUNTPOINT "/mnt"
+
+static bool fail(char *err, size_t errlen, const char *what, const char *path)
+{
+    snprintf(err, errlen, "--jail: %s%s%s: %s", what, path ? " " : "", path ? path : "",
+             strerror(errno));
+    return false;
+}
+
+/* mkdir -p of path under root (path is absolute). */
+static bool make_path(const char *root, const char *path, bool file)
+{
+    char p[PATH_MAX * 2];
+    snprintf(p, sizeof(p), "%s%s", root, path);
+    for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return false;
+        *s = '/';
+    }
+    if (file) {
+        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return false;
+        close(fd);
+        return true;
+    }
+    return mkdir(p, 0755) == 0 || errno == EEXIST;
+}
+
+/* Binds what fd refers to (opened before the tmpfs hid it) at path. */
+static bool bind_fd(int fd, const char *path, bool file, bool readonly, char *err, size_t errlen)
+{
+    char src[64], dst[PATH_MAX * 2];
+    snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+    snprintf(dst, sizeof(dst), JAIL_MOUNTPOINT "%s", path);
+    if (!make_path(JAIL_MOUNTPOINT, path, file))
+        return fail(err, errlen, "cannot make", dst);
+    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail(err, errlen, "cannot bind", path);
+    if (readonly &&
+        mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        return fail(err, errlen, "cannot make read-only", path);
+    return true;
+}
+
+static bool write_map(const char *file, const char *text)
+{
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok;
+}
+
+bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool netns, char *err,
+                size_t errlen)
+{
+    char real[PATH_MAX], cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        snprintf(cwd, sizeof(cwd), "/");
+    if (!realpath(dir, real))
+        return fail(err, errlen, "the VM directory", dir);
+    /* A user namespace first when not root: it grants what the others
+     * need, inside it only (this uid mapped to itself). */
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (uid != 0) {
+        if (unshare(CLONE_NEWUSER) < 0)
+            return fail(err, errlen, "user namespace", NULL);
+        char m[64];
+        snprintf(m, sizeof(m), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+        write_map("/proc/self/setgroups", "deny");
+        if (!write_map("/proc/self/uid_map", m))
+            return fail(err, errlen, "uid_map", NULL);
+        snprintf(m, sizeof(m), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+        if (!write_map("/proc/self/gid_map", m))
+            return fail(err, errlen, "gid_map", NULL);
+    }
+    int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (netns ? CLONE_NEWNET : 0);
+    if (unshare(flags) < 0)
+        return fail(err, errlen, "namespaces", NULL);
+    /* Nothing this namespace mounts goes back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return fail(err, errlen, "cannot make the mounts private", NULL);
+    /* What the new root will show, opened while the host's tree is there. */
+    enum { MAX_FDS = 16 };
+    int fds[MAX_FDS];
+    const char *paths[MAX_FDS];
+    bool files[MAX_FDS];
+    size_t n = 0;
+    paths[n] = real, files[n++] = false;
+    paths[n] = "/dev/null", files[n++] = true;
+    paths[n] = "/dev/urandom", files[n++] = true;
+    /* Its own /proc/PID (and /proc/self pointing there): pagemap for
+     * sparse saves, ksm_merging_pages, status; not the other processes. */
+    char self[32];
+    snprintf(self, sizeof(self), "/proc/%ld", (long)getpid());
+    paths[n] = self, files[n++] = false;
+    for (size_t i = 0; i < nextra && n < MAX_FDS; i++)
+        if (extra[i])
+            paths[n] = extra[i], files[n++] = false;
+    for (size_t i = 0; i < n; i++)
+        if ((fds[i] = open(paths[i], O_PATH | O_CLOEXEC)) < 0) {
+            while (i)
+                close(fds[--i]);
+            return fail(err, errlen, "cannot open", paths[i]);
+        }
+    bool ok = mount("tmpfs", JAIL_MOUNTPOINT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0;
+    if (!ok)
+        fail(err, errlen, "tmpfs on", JAIL_MOUNTPOINT);
+    for (size_t i = 0; i < n && ok; i++)
+        ok = bind_fd(fds[i], paths[i], files[i], false, err, errlen);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+    if (ok && symlink(self + strlen("/proc/"), JAIL_MOUNTPOINT "/proc/self") < 0)
+        ok = fail(err, errlen, "cannot link", "/proc/self");
+    if (!ok)
+        return false;
+    /* pivot_root(".", "."): the old root ends up stacked under the new
+     * one and is detached at once. */
+    if (chdir(JAIL_MOUNTPOINT) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+        return fail(err, errlen, "pivot_root into", JAIL_MOUNTPOINT);
+    if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        return fail(err, errlen, "cannot detach the host's root", NULL);
+    /* `wirt vm start` runs the VMM in the VM directory with relative
+     * paths: the same directory, if it is inside the jail. */
+    if (chdir(cwd) < 0 && chdir("/") < 0)
+        return fail(err, errlen, "chdir", cwd);
+    /* The jail's root itself: read-only, nothing to add there. */
+    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+    sethostname("wirt-jail", 9);
+    return true;
+}
