@@ -456,9 +456,20 @@ bool board_boot(struct board *b, char *err, size_t errlen)
     return true;
 }
 
+struct hart_thread_arg {
+    struct vcpu *hart;
+    unsigned index;
+};
+
 static void *hart_thread(void *arg)
 {
-    vcpu_run(arg);
+    const struct hart_thread_arg *a = arg;
+    /* Named by itself (prctl, which the sandbox allows and a jail without
+     * /proc does not need): wirt vm top finds each vCPU's time by it. */
+    char name[16];
+    snprintf(name, sizeof(name), "hart%u", a->index);
+    pthread_setname_np(pthread_self(), name);
+    vcpu_run(a->hart);
     return NULL;
 }
 
@@ -497,8 +508,10 @@ int board_run(struct board *b)
     b->started_ns = host_monotonic_ns();
     for (;;) {
         pthread_t threads[BOARD_MAX_HARTS];
+        struct hart_thread_arg args[BOARD_MAX_HARTS];
         for (unsigned h = 1; h < b->nharts; h++) {
-            pthread_create(&threads[h], NULL, hart_thread, b->harts[h]);
+            args[h] = (struct hart_thread_arg){b->harts[h], h};
+            pthread_create(&threads[h], NULL, hart_thread, &args[h]);
             if (b->cfg.pin_harts)
                 pin_hart_thread(threads[h], h);
         }

@@ -30,8 +30,10 @@
 #include "util/lock.h"
 #include "block/block.h"
 #include "block/mirror.h"
+#include "host/vclock.h"
 #include "state/state.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 
@@ -81,11 +83,19 @@
  * this size (through a bounce buffer) beats one call per page. */
 #define BOUNCE_SIZE (1u << 20)
 
+/* What a request costs against the disk's I/O limits. */
+enum req_kind { REQ_OTHER, REQ_READ, REQ_WRITE };
+
 struct blk_req {
     struct blk_req *next;
     struct virtq_elem *e;
     uint64_t gen;
+    enum req_kind kind;
+    uint64_t bytes; /* data bytes of a read or write */
 };
+
+/* Buckets by enum io_limit (the first six; the bursts size them). */
+#define NBUCKETS IO_LIMIT_IOPS_BURST
 
 struct vblk {
     struct virtio_dev *vdev;
@@ -105,6 +115,13 @@ struct vblk {
     struct block_mirror *move;
     bool move_turn, move_cancel;
     struct virtio_blk_move_status move_st;
+    /* I/O limits: a request waits at the head of the queue until every
+     * bucket it draws on allows it (the guest's requests wait, never
+     * fail; the queue is bounded by the ring). */
+    struct io_limits limits;
+    struct token_bucket bucket[NBUCKETS];
+    bool limited;
+    struct virtio_blk_stats stats;
     /* The move is a migration's copy (virtio_blk_sync_start): it never
      * completes, it keeps copying what the guest writes until stopped. */
     bool move_sync, sync_failed;
@@ -407,6 +424,44 @@ static void move_turn(struct vblk *vb, struct block_mirror *m, bool idle, bool c
     pthread_mutex_unlock(&vb->lock);
 }
 
+static struct timespec ns_to_timespec(uint64_t ns)
+{
+    return (struct timespec){.tv_sec = (time_t)(ns / 1000000000u),
+                             .tv_nsec = (long)(ns % 1000000000u)};
+}
+
+/* The buckets a request draws on: iops, bps and the read or write ones. */
+static unsigned req_buckets(const struct blk_req *req, unsigned out[4])
+{
+    if (req->kind == REQ_OTHER)
+        return 0;
+    bool rd = req->kind == REQ_READ;
+    out[0] = IO_LIMIT_IOPS;
+    out[1] = rd ? IO_LIMIT_IOPS_RD : IO_LIMIT_IOPS_WR;
+    out[2] = IO_LIMIT_BPS;
+    out[3] = rd ? IO_LIMIT_BPS_RD : IO_LIMIT_BPS_WR;
+    return 4;
+}
+
+/* vb->lock held: nanoseconds until req may start. */
+static uint64_t limit_delay(struct vblk *vb, const struct blk_req *req, uint64_t now)
+{
+    unsigned k[4], n = req_buckets(req, k);
+    uint64_t wait = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t w = token_bucket_delay(&vb->bucket[k[i]], now);
+        wait = w > wait ? w : wait;
+    }
+    return wait;
+}
+
+static void limit_take(struct vblk *vb, const struct blk_req *req)
+{
+    unsigned k[4], n = req_buckets(req, k);
+    for (unsigned i = 0; i < n; i++)
+        token_bucket_take(&vb->bucket[k[i]], k[i] >= IO_LIMIT_BPS ? req->bytes : 1);
+}
+
 static void *worker(void *arg)
 {
     struct vblk *vb = arg;
@@ -426,8 +481,27 @@ static void *worker(void *arg)
             pthread_mutex_lock(&vb->lock);
             continue;
         }
-        vb->move_turn = true;
         struct blk_req *req = vb->head;
+        if (vb->limited) {
+            uint64_t now = host_monotonic_ns(), wait = limit_delay(vb, req, now);
+            if (wait) {
+                struct timespec ts = ns_to_timespec(now + wait);
+                pthread_cond_timedwait(&vb->work_cond, &vb->lock, &ts);
+                vb->stats.throttled_ns += host_monotonic_ns() - now;
+                /* A running move copies while the guest's request waits. */
+                vb->move_turn = true;
+                continue; /* stop, reset or a new limit may have come meanwhile */
+            }
+            limit_take(vb, req);
+        }
+        if (req->kind == REQ_READ) {
+            vb->stats.rd_ops++;
+            vb->stats.rd_bytes += req->bytes;
+        } else if (req->kind == REQ_WRITE) {
+            vb->stats.wr_ops++;
+            vb->stats.wr_bytes += req->bytes;
+        }
+        vb->move_turn = true;
         vb->head = req->next;
         if (!vb->head)
             vb->tail = NULL;
@@ -488,6 +562,19 @@ static void blk_notify(struct virtio_dev *vdev, unsigned q)
         req->next = NULL;
         req->e = e;
         req->gen = vb->gen;
+        req->kind = REQ_OTHER;
+        req->bytes = 0;
+        uint32_t type;
+        if (e->out_len >= 16 && virtq_elem_read(e, 0, &type, 4) == 4) {
+            type = le32toh(type);
+            if (type == VIRTIO_BLK_T_IN && e->in_len) {
+                req->kind = REQ_READ;
+                req->bytes = e->in_len - 1;
+            } else if (type == VIRTIO_BLK_T_OUT) {
+                req->kind = REQ_WRITE;
+                req->bytes = e->out_len - 16;
+            }
+        }
         vq->inflight++;
         if (last)
             last->next = req;
@@ -728,6 +815,36 @@ void virtio_blk_move_cancel(struct virtio_dev *vdev)
     pthread_mutex_unlock(&vb->lock);
 }
 
+void virtio_blk_set_limits(struct virtio_dev *vdev, const struct io_limits *l)
+{
+    struct vblk *vb = vdev->opaque;
+    uint64_t now = host_monotonic_ns();
+    pthread_mutex_lock(&vb->lock);
+    vb->limits = *l;
+    for (unsigned k = 0; k < NBUCKETS; k++)
+        token_bucket_set(&vb->bucket[k], l->v[k],
+                         l->v[k >= IO_LIMIT_BPS ? IO_LIMIT_BPS_BURST : IO_LIMIT_IOPS_BURST], now);
+    vb->limited = !io_limits_empty(l);
+    pthread_cond_signal(&vb->work_cond); /* a waiting request sees the new limit */
+    pthread_mutex_unlock(&vb->lock);
+}
+
+void virtio_blk_get_limits(struct virtio_dev *vdev, struct io_limits *l)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    *l = vb->limits;
+    pthread_mutex_unlock(&vb->lock);
+}
+
+void virtio_blk_get_stats(struct virtio_dev *vdev, struct virtio_blk_stats *st)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    *st = vb->stats;
+    pthread_mutex_unlock(&vb->lock);
+}
+
 static const struct virtio_dev_ops blk_ops = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
@@ -782,7 +899,12 @@ struct virtio_dev *virtio_blk_create(struct bus *bus, struct irq_line irq, struc
     c[CFG_WRITE_ZEROES_MAY_UNMAP] = 1;
 
     pthread_mutex_init(&vb->lock, NULL);
-    pthread_cond_init(&vb->work_cond, NULL);
+    /* Limited requests wait with a deadline on the monotonic clock. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vb->work_cond, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&vb->idle_cond, NULL);
     if (pthread_create(&vb->thread, NULL, worker, vb) != 0) {
         vb->bd = NULL; /* the caller still owns it on failure */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "hw/device.h"
+#include "util/ratelimit.h"
 
 struct bus;
 struct block_dev;
@@ -30,8 +31,10 @@ struct disk_spec {
     bool readonly;
     char *serial; /* at most VIRTIO_BLK_SERIAL_MAX bytes; NULL: none */
     bool discard; /* pass discards to the image */
-    /* Room for what comes (cache mode, throttling): zero means today's
-     * behaviour (guest flushes reach stable storage, no limits). */
+    /* IOPS and bandwidth caps (all 0: none) */
+    struct io_limits limits;
+    /* Room for what comes (cache mode): zero means today's behaviour
+     * (guest flushes reach stable storage). */
 };
 
 /* Takes ownership of bd (closed on destroy).  serial may be NULL. */
@@ -89,6 +92,16 @@ int64_t virtio_blk_sync_remaining(struct virtio_dev *vdev, char *err, size_t err
 void virtio_blk_sync_stop(struct virtio_dev *vdev);
 /* Asks a running move to stop; it ends CANCELLED soon after. */
 void virtio_blk_move_cancel(struct virtio_dev *vdev);
+/* I/O limits (any thread; a running VM's change at once).  Reads and
+ * writes over the limit wait in the queue, in order. */
+void virtio_blk_set_limits(struct virtio_dev *vdev, const struct io_limits *l);
+void virtio_blk_get_limits(struct virtio_dev *vdev, struct io_limits *l);
+/* What the guest did since the device was created. */
+struct virtio_blk_stats {
+    uint64_t rd_ops, wr_ops, rd_bytes, wr_bytes;
+    uint64_t throttled_ns; /* time the queue's head waited for its limits */
+};
+void virtio_blk_get_stats(struct virtio_dev *vdev, struct virtio_blk_stats *st);
 
 /* Takes ownership of nb. */
 struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struct net_backend *nb);

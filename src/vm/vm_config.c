@@ -64,6 +64,8 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
         json_object *d = json_object_new_object();
         json_object_object_add(d, "file", json_object_new_string(cfg->disks[i].file));
         json_object_object_add(d, "format", json_object_new_string(cfg->disks[i].format));
+        if (!io_limits_empty(&cfg->disks[i].limits))
+            json_object_object_add(d, "throttle", io_limits_to_json(&cfg->disks[i].limits));
         json_object_array_add(disks, d);
     }
     json_object_object_add(o, "disks", disks);
@@ -205,6 +207,13 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                     snprintf(err, errlen, "\"disks\"[%u].format must be \"qcow2\" or \"raw\"", i);
                     return false;
                 }
+                json_object *thr;
+                char what[32];
+                snprintf(what, sizeof(what), "\"disks\"[%u].throttle", i);
+                memset(&cfg->disks[i].limits, 0, sizeof(cfg->disks[i].limits));
+                if (json_object_object_get_ex(d, "throttle", &thr) &&
+                    !io_limits_from_json(&cfg->disks[i].limits, thr, what, err, errlen))
+                    return false;
             }
         } else if (!strcmp(key, "net")) {
             if (!json_object_is_type(v, json_type_array) ||
@@ -319,6 +328,7 @@ bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err
         s->ndisks++;
         vm_spec_set_string(&d->path, cfg->disks[i].file);
         vm_spec_set_string(&d->format, cfg->disks[i].format);
+        d->limits = cfg->disks[i].limits;
     }
     /* vm.json keeps `wirt run --net` text; the spec holds it parsed. */
     for (unsigned i = 0; i < cfg->nnets; i++) {

@@ -43,6 +43,9 @@ json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cf
             json_object_object_add(o, "resource-usage", json_object_get(ret));
         json_object_put(r);
     }
+    /* The figures wirt vm top shows, as totals so far. */
+    if ((rt.state == VM_RUNNING || rt.state == VM_PAUSED) && rt.pid > 0)
+        json_object_object_add(o, "usage", vm_top_usage(st, name, rt.pid));
     if (rt.state == VM_RUNNING || rt.state == VM_PAUSED) {
         json_object *r = vm_control(st, name, "query-balloon", 2000, err, sizeof(err)), *ret;
         if (r && json_object_object_get_ex(r, "return", &ret))

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "util/compiler.h"
+#include "util/ratelimit.h"
 #include "vm/vm.h"
 #include "vmm/vm_spec.h"
 
@@ -46,6 +47,8 @@
 struct vm_disk {
     char file[VM_FILE_MAX]; /* plain file name inside the VM directory */
     char format[16];        /* "qcow2" or "raw" */
+    /* "throttle": IOPS and bandwidth caps (util/ratelimit.h) */
+    struct io_limits limits;
 };
 
 /* A VM's restart policy, carried out by the host service (wirt serve). */
@@ -260,6 +263,10 @@ long vm_read_pid(const struct vm_store *st, const char *name);
  * exit status. */
 int vm_cmd_create(struct vm_store *st, int argc, char **argv);
 int vm_cmd_list(struct vm_store *st, int argc, char **argv);
+int vm_cmd_top(struct vm_store *st, int argc, char **argv);
+/* A running VM's usage now (vm_top.c): CPU time per vCPU, RSS, balloon,
+ * disk bytes and operations so far. */
+json_object *vm_top_usage(const struct vm_store *st, const char *name, long pid);
 int vm_cmd_info(struct vm_store *st, int argc, char **argv);
 int vm_cmd_start(struct vm_store *st, int argc, char **argv);
 int vm_cmd_console(struct vm_store *st, int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct vm_verb verbs[] = {
      "             [--net user[,hostfwd=...]|none]..."},
     {"list", vm_cmd_list, "list [--json]"},
     {"info", vm_cmd_info, "info NAME [--json]"},
+    {"top", vm_cmd_top, "top [--once] [--json]  (running VMs: vCPU %, RSS, balloon, disk rates)"},
     {"start", vm_cmd_start,
      "start NAME [--console] [--fresh]  (a suspended VM resumes; --fresh boots)"},
     {"log", vm_cmd_log, "log NAME [--json]     (lifecycle actions: when, who, what, how it went)"},

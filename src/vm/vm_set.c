@@ -21,6 +21,59 @@ static bool is_resource_key(const char *kv, size_t klen)
     return false;
 }
 
+/* disk.N.LIMIT=VALUE (a disk's I/O limit): applies it to cfg and sets
+ * *disk.  -1: not such a key; 0: a bad one (e reports it); 1: done. */
+static int disk_limit(struct vm_config *cfg, const char *kv, unsigned *disk, struct wirt_error *e)
+{
+    if (strncmp(kv, "disk.", 5))
+        return -1;
+    const char *eq = strchr(kv, '='), *dot = strchr(kv + 5, '.');
+    char *end;
+    unsigned long n = strtoul(kv + 5, &end, 10);
+    if (!eq || !dot || dot > eq || end != dot || end == kv + 5)
+        return vm_fail(e, WIRT_ERR_INVALID, "set: '%.80s': expected disk.N.LIMIT=VALUE", kv);
+    if (n >= cfg->ndisks)
+        return vm_fail(e, WIRT_ERR_INVALID, "set: %.*s: the VM has %u disk(s)", (int)(eq - kv), kv,
+                       cfg->ndisks);
+    char key[32], what[48];
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+    int k = io_limit_find(key);
+    if (k < 0)
+        return vm_fail(e, WIRT_ERR_INVALID,
+                       "set: %.*s: unknown limit (iops, iops-rd, iops-wr, bps, bps-rd, bps-wr, "
+                       "iops-burst, bps-burst)",
+                       (int)(eq - kv), kv);
+    char why[200];
+    snprintf(what, sizeof(what), "set: disk.%lu", n);
+    if (!io_limit_set_text(&cfg->disks[n].limits, k, eq + 1, what, why, sizeof(why)))
+        return vm_fail(e, WIRT_ERR_INVALID, "%s", why);
+    *disk = (unsigned)n;
+    return 1;
+}
+
+/* The running VMM takes a disk's new limits at once. */
+static bool disk_limits_live(struct vm_store *st, const char *name, const struct vm_config *cfg,
+                             unsigned disk, struct wirt_error *e)
+{
+    char err[512];
+    json_object *a = io_limits_to_json(&cfg->disks[disk].limits), *x, *d;
+    /* Limits not named keep their value: name the removed ones as 0. */
+    for (int k = 0; k < IO_LIMIT_N; k++)
+        if (!cfg->disks[disk].limits.v[k])
+            json_object_object_add(a, io_limit_keys[k], json_object_new_int(0));
+    json_object_object_add(a, "disk", json_object_new_int((int)disk));
+    json_object *r = vm_control_args(st, name, "set-io-limits", a, 5000, err, sizeof(err));
+    json_object_put(a);
+    bool bad = !r || json_object_object_get_ex(r, "error", &x);
+    if (bad)
+        vm_fail(e, WIRT_ERR_FAILED, "set: disk.%u: %s", disk,
+                !r                                         ? err
+                : json_object_object_get_ex(x, "desc", &d) ? json_object_get_string(d)
+                                                           : "refused");
+    json_object_put(r);
+    return !bad;
+}
+
 /* Resource keys on a running VM: its VMM applies them to its cgroup at
  * once (set-resources), and vm.json keeps them for the next start. */
 static bool set_running(struct vm_store *st, const char *name, char *const *settings, size_t n,
@@ -57,6 +110,15 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             }
             continue;
         }
+        unsigned disk;
+        int dl = disk_limit(&cfg, settings[i], &disk, e);
+        if (dl >= 0) {
+            if (!dl || !disk_limits_live(st, name, &cfg, disk, e)) {
+                json_object_put(args);
+                return false;
+            }
+            continue;
+        }
         if (eq && eq - settings[i] == 7 && !strncmp(settings[i], "restart", 7)) {
             /* The service's policy, not the VMM's: only vm.json changes. */
             if (!vm_restart_parse(eq + 1, &cfg.restart)) {
@@ -71,8 +133,8 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             return vm_fail(e, WIRT_ERR_BUSY,
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-reservation, "
                            "cpu-affinity, "
-                           "memory-limit, memory-reservation, page-sharing, pin and balloon "
-                           "change while it runs",
+                           "memory-limit, memory-reservation, page-sharing, pin, balloon and "
+                           "disk.N.LIMIT change while it runs",
                            name);
         }
         char key[32];
@@ -85,7 +147,7 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
     }
     if (!json_object_object_length(args)) {
         json_object_put(args);
-        /* Only the balloon or the restart policy changed. */
+        /* Only the balloon, disk limits or the restart policy changed. */
         if (!vm_config_save(st, name, &cfg, err, sizeof(err)))
             return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
         return true;
@@ -164,13 +226,17 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             if (!vm_restart_parse(v, &cfg->restart))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: restart: '%s' is not never or on-crash",
                                v);
+        } else if (!strncmp(kv[i], "disk.", 5)) {
+            unsigned disk;
+            if (disk_limit(cfg, kv[i], &disk, e) <= 0)
+                return false;
         } else if (KEY("disk-size")) {
             if (!parse_size(v, grow) || !*grow)
                 return vm_fail(e, WIRT_ERR_INVALID, "set: disk-size: '%s' is not a size", v);
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
-                           "restart, "
+                           "disk.N.iops/bps..., restart, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
                            "page-sharing)",
@@ -235,8 +301,8 @@ int vm_cmd_set(struct vm_store *st, int argc, char **argv)
 {
     if (argc < 3 || argv[1][0] == '-')
         vm_usage("set: usage: wirt vm set NAME KEY=VALUE... (keys: memory, cpus, append, net, "
-                 "disk-size, cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
-                 "memory-reservation)");
+                 "disk-size, disk.N.LIMIT, cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
+                 "memory-limit, memory-reservation)");
     struct wirt_error e;
     if (!vm_set(st, argv[1], argv + 2, (size_t)(argc - 2), &e))
         return vm_report(&e);

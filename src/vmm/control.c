@@ -846,6 +846,62 @@ static struct virtio_dev *find_disk(struct board *b, json_object *args, json_obj
     return NULL;
 }
 
+/* set-io-limits: {"disk": 0, "iops": 100, "bps": "10M", ...}; limits not
+ * named keep their value, 0 removes one. */
+static json_object *cmd_set_io_limits(const struct control_request *rq)
+{
+    json_object *err = NULL;
+    struct virtio_dev *vdev = find_disk(rq->c->board, rq->args, &err);
+    if (!vdev)
+        return err;
+    struct io_limits l;
+    virtio_blk_get_limits(vdev, &l);
+    json_object *rest = json_object_new_object();
+    json_object_object_foreach(rq->args, key, v)
+    {
+        if (strcmp(key, "disk"))
+            json_object_object_add(rest, key, json_object_get(v));
+    }
+    char why[300];
+    bool ok = io_limits_from_json(&l, rest, "set-io-limits", why, sizeof(why));
+    json_object_put(rest);
+    if (!ok)
+        return error_reply("InvalidArgument", why);
+    virtio_blk_set_limits(vdev, &l);
+    return return_reply(io_limits_to_json(&l));
+}
+
+/* query-io: per disk, its limits and what the guest did. */
+static json_object *cmd_query_io(const struct control_request *rq)
+{
+    struct board *b = rq->c->board;
+    json_object *disks = json_object_new_array();
+    int k = 0;
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        struct virtio_dev *vdev = b->devices[i].dev;
+        if (b->devices[i].ops != &virtio_mmio_dev_ops || !virtio_blk_is(vdev))
+            continue;
+        struct io_limits l;
+        struct virtio_blk_stats st;
+        virtio_blk_get_limits(vdev, &l);
+        virtio_blk_get_stats(vdev, &st);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "disk", json_object_new_int(k++));
+        json_object_object_add(o, "limits", io_limits_to_json(&l));
+#define ADD(key, val) json_object_object_add(o, key, json_object_new_int64((int64_t)(val)))
+        ADD("rd-ops", st.rd_ops);
+        ADD("wr-ops", st.wr_ops);
+        ADD("rd-bytes", st.rd_bytes);
+        ADD("wr-bytes", st.wr_bytes);
+        ADD("throttled-ns", st.throttled_ns);
+#undef ADD
+        json_object_array_add(disks, o);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "disks", disks);
+    return return_reply(o);
+}
+
 static json_object *cmd_move_disk(const struct control_request *rq)
 {
     json_object *err = NULL, *v;
@@ -1238,6 +1294,11 @@ static const struct control_command commands[] = {
      NULL},
     {"query-migration", cmd_query_migration, 0,
      "the outgoing migration: round, bytes, dirty rate, expected downtime", NULL},
+    {"set-io-limits", cmd_set_io_limits, 0,
+     "changes \"disk\"'s I/O limits (iops, iops-rd, iops-wr, bps, bps-rd, bps-wr, iops-burst, "
+     "bps-burst)",
+     NULL},
+    {"query-io", cmd_query_io, 0, "per disk: limits, operations and bytes read and written", NULL},
     {"move-disk", cmd_move_disk, CMD_ASYNC,
      "moves \"disk\" to a new image \"target\" (\"format\": qcow2|raw) while the guest runs", NULL},
     {"debug-sleep", cmd_debug_sleep, CMD_ASYNC | CMD_DEBUG,

@@ -57,6 +57,8 @@ bool virtio_blk_add(struct board *b, const struct disk_spec *d, char *err, size_
         snprintf(err, errlen, "cannot create the device");
         return false;
     }
+    if (!io_limits_empty(&d->limits))
+        virtio_blk_set_limits(vdev, &d->limits);
     return attach(b, vdev, base, irq, err, errlen);
 }
 

@@ -13,6 +13,7 @@
 #include "host/cgroup.h"
 #include "host/console.h"
 #include "host/evloop.h"
+#include "host/numa.h"
 #include "host/jail.h"
 #include "host/sandbox.h"
 #include "machine/board.h"
@@ -143,6 +144,28 @@ static bool open_console(struct board *b, const struct vm_spec *s, char *err, si
     return !(sock || log) || console_detach(c, sock, log, err, errlen);
 }
 
+/* A pinned VM's RAM on its CPUs' memory node; says once what it did. */
+static void bind_numa(struct board *b)
+{
+    char nodes[64], why[160];
+    enum numa_result r =
+        numa_bind_to_cpus(b->bus.ram, b->bus.ram_size, nodes, sizeof(nodes), why, sizeof(why));
+    switch (r) {
+    case NUMA_BOUND:
+        log_info("numa: guest memory bound to node %s, where its CPUs are", nodes);
+        break;
+    case NUMA_SINGLE_NODE:
+        log_info("numa: this host has one memory node; no memory binding needed");
+        break;
+    case NUMA_ALL_NODES:
+        log_info("numa: the VM's CPUs span every memory node; no memory binding");
+        break;
+    case NUMA_FAILED:
+        log_warn("numa: memory binding not enforced: %s", why);
+        break;
+    }
+}
+
 /* The jail's network namespace would cut the guest off: libslirp opens
  * host sockets for the guest's connections at run time, tap and switch
  * ports live in the host's namespace, and migrate connects when told.  So
@@ -200,6 +223,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     }
     if (spec->resources.page_sharing)
         bus_ram_set_mergeable(&b->bus, true);
+    if (spec->resources.pin || spec->resources.cg.cpu_affinity[0])
+        bind_numa(b);
     bool detached = spec->console.serial_socket || spec->console.serial_log;
     struct control *control = NULL;
     struct vmm_channels *channels = NULL;

@@ -283,6 +283,8 @@ bool vm_spec_add_disk_text(struct vm_spec *s, const char *text, const char *give
         } else if (!strcmp(key, "discard")) {
             if (!discard_value(val, &d->discard))
                 ok = fail(err, errlen, "%s: discard=%.20s: expected on or off", what, val);
+        } else if (io_limit_find(key) >= 0) {
+            ok = io_limit_set_text(&d->limits, io_limit_find(key), val, what, err, errlen);
         } else {
             ok = fail(err, errlen, "%s: unknown option '%.32s'", what, key);
         }
@@ -558,7 +560,7 @@ static bool disk_from_json(struct vm_spec *s, json_object *o, char *err, size_t 
             if (!ok)
                 fail(err, errlen, "%s: only \"writeback\" is supported by this version", key_what);
         } else if (!strcmp(key, "throttle")) {
-            ok = json_reserved(v, key_what, NULL, err, errlen);
+            ok = io_limits_from_json(&d->limits, v, key_what, err, errlen);
         } else {
             ok = fail(err, errlen, "%s: unknown key \"%.32s\"", what, key);
         }
@@ -944,6 +946,8 @@ json_object *vm_spec_to_json(const struct vm_spec *s)
         json_object_object_add(j, "readonly", json_object_new_boolean(d->readonly));
         add_text(j, "serial", d->serial);
         json_object_object_add(j, "discard", json_object_new_boolean(d->discard));
+        if (!io_limits_empty(&d->limits))
+            json_object_object_add(j, "throttle", io_limits_to_json(&d->limits));
         json_object_array_add(disks, j);
     }
     json_object_object_add(o, "disks", disks);

@@ -21,7 +21,8 @@ static const char full_spec[] =
     " \"append\": \"console=ttyS0 quiet\","
     " \"disks\": [{\"path\": \"disk.qcow2\", \"format\": \"qcow2\"},"
     "             {\"path\": \"data.img\", \"readonly\": true, \"serial\": \"abc\","
-    "              \"discard\": true, \"cache\": \"writeback\", \"throttle\": {}}],"
+    "              \"discard\": true, \"cache\": \"writeback\","
+    "              \"throttle\": {\"iops\": 100, \"bps-wr\": \"10M\"}}],"
     " \"nics\": [{\"backend\": \"user\", \"hostfwd\": [\"tcp::2222-:22\", "
     "\"udp:127.0.0.1:53-:53\"],"
     "             \"net\": \"10.1.0.0/16\"},"
@@ -110,6 +111,9 @@ static void test_round_trip(void **state)
     json_object *net;
     assert_true(json_object_object_get_ex(nic0, "net", &net));
     assert_string_equal(json_object_get_string(net), "10.1.0.0/16");
+    assert_int_equal(b.disks[1].limits.v[IO_LIMIT_IOPS], 100);
+    assert_int_equal(b.disks[1].limits.v[IO_LIMIT_BPS_WR], 10 << 20);
+    assert_int_equal(b.disks[0].limits.v[IO_LIMIT_IOPS], 0);
     json_object_put(ja);
     json_object_put(jb);
     vm_spec_free(&a);
@@ -162,8 +166,10 @@ static void test_bad_fields(void **state)
          "disks[0]: serial is longer than 20"},
         {"{\"version\": 1, \"disks\": [{\"path\": \"d\", \"cache\": \"none\"}]}",
          "disks[0].cache: only \"writeback\""},
-        {"{\"version\": 1, \"disks\": [{\"path\": \"d\", \"throttle\": {\"iops\": 5}}]}",
-         "disks[0].throttle: not supported"},
+        {"{\"version\": 1, \"disks\": [{\"path\": \"d\", \"throttle\": {\"iops\": -5}}]}",
+         "disks[0].throttle: iops=?: expected operations per second"},
+        {"{\"version\": 1, \"disks\": [{\"path\": \"d\", \"throttle\": {\"speed\": 5}}]}",
+         "disks[0].throttle: unknown limit \"speed\""},
         {"{\"version\": 1, \"disks\": [{\"path\": \"d\", \"colour\": 1}]}",
          "disks[0]: unknown key \"colour\""},
         {"{\"version\": 1, \"nics\": [{}]}", "nics[0]: must be an object with a \"backend\""},
