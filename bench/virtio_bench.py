@@ -15,11 +15,17 @@ qemu-system-riscv64 -M virt; prints each number and the ratio wirt/qemu.
          number mostly measures the guest CPU), so also HTTP: busybox wget
          from a host http.server, and a host client fetching from busybox
          httpd in the guest through hostfwd (timed on the host)
+  tap    (root; not in the default set) TCP host -> guest over a TAP
+         device in a network namespace of its own (wirt: --net tap, QEMU:
+         -netdev tap without vhost), sent by Python in the namespace to
+         busybox nc in the guest and timed from connect until the guest
+         closes: the receive offloads (GUEST_TSO4/6, MRG_RXBUF) at work,
+         since the host's large TCP segments reach the guest whole on both
 
 Times come from the guest's `time` applet (its clock follows the host's);
 sizes can be changed with WIRT_BENCH_DISK_MB, WIRT_BENCH_NET_MB,
 WIRT_BENCH_RANDOM_OPS; WIRT picks the wirt binary (guestlib).
-Usage: bench/virtio_bench.py [--only disk|net] [wirt|qemu ...]
+Usage: bench/virtio_bench.py [--only disk|net|tap] [wirt|qemu ...]
 """
 import os
 import re
@@ -42,8 +48,15 @@ RANDOM_OPS = int(os.environ.get("WIRT_BENCH_RANDOM_OPS", "200"))
 IMAGE_MB = max(256, DISK_MB * 2)
 
 
-def vm_argv(vm, image, hport):
+def vm_argv(vm, image, hport, tap=None):
     fwd = "hostfwd=tcp:127.0.0.1:%d-:8080" % hport
+    if tap:
+        ns = ["ip", "netns", "exec", tap[0]]
+        if vm == "qemu":
+            return ns + guestlib.qemu_argv(extra=[
+                "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no,vhost=off" % tap[1],
+                "-device", "virtio-net-device,netdev=n0"])
+        return ns + guestlib.wirt_argv(extra=["--net", "tap,ifname=" + tap[1]])
     if vm == "qemu":
         extra = ["-drive", "file=%s,if=none,format=raw,id=d0,cache=writeback" % image,
                  "-device", "virtio-blk-device,drive=d0",
@@ -142,8 +155,61 @@ class Source(threading.Thread):
         self.srv.close()
 
 
+TAP_HOST, TAP_GUEST = "192.168.78.1", "192.168.78.2"
+
+
+class TapNs:
+    """A network namespace with a TAP interface the VM runs on."""
+
+    def __init__(self):
+        tag = "%05d" % (os.getpid() % 100000)
+        self.ns, self.tap = "wirtbn" + tag, "wbn" + tag
+        ns = ["ip", "netns", "exec", self.ns]
+        for argv in (["ip", "netns", "add", self.ns], ns + ["ip", "link", "set", "lo", "up"],
+                     ns + ["ip", "tuntap", "add", self.tap, "mode", "tap"],
+                     ns + ["ip", "addr", "add", TAP_HOST + "/24", "dev", self.tap],
+                     ns + ["ip", "link", "set", self.tap, "up"]):
+            subprocess.run(argv, check=True)
+
+    def close(self):
+        subprocess.run(["ip", "netns", "del", self.ns], check=False)
+
+
+def bench_tap(g, results, tapns):
+    g.run("killall udhcpc 2>/dev/null; ifconfig eth0 %s netmask 255.255.255.0 up" % TAP_GUEST)
+    size = NET_MB << 20
+    # Not the console as stdin: a background reader of it gets SIGTTIN.
+    g.run("{ (sleep 3600 | nc -l -p 5001 >/dev/null) & }")
+    code = ("import socket,time\n"
+            "for i in range(60):\n"
+            "    try:\n"
+            "        s = socket.create_connection((%r, 5001), timeout=10); break\n"
+            "    except OSError: time.sleep(1)\n"
+            "s.settimeout(600); buf = bytes(1 << 16); t = time.monotonic(); left = %d\n"
+            "while left > 0:\n"
+            "    n = min(left, len(buf)); s.sendall(buf[:n]); left -= n\n"
+            "s.shutdown(socket.SHUT_WR); s.recv(1)\n"
+            "print(time.monotonic() - t)\n" % (TAP_GUEST, size))
+    out = subprocess.run(["ip", "netns", "exec", tapns.ns, sys.executable, "-c", code],
+                         check=True, stdout=subprocess.PIPE, timeout=1800).stdout
+    results["tap tcp host->guest MB/s"] = NET_MB / float(out.decode().strip())
+
+
 def bench_vm(vm, parts):
     results = {}
+    if "tap" in parts:
+        tapns = TapNs()
+        try:
+            g = guestlib.Guest(vm_argv(vm, None, 0, (tapns.ns, tapns.tap)), name=vm)
+            try:
+                g.wait_ready()
+                bench_tap(g, results, tapns)
+                g.poweroff(timeout=300)
+            finally:
+                g.close()
+        finally:
+            tapns.close()
+        return results
     with tempfile.TemporaryDirectory(prefix="wirt-bench-") as d:
         image = os.path.join(d, "bench.img")
         with open(image, "wb") as f:
@@ -228,13 +294,13 @@ def main():
     args = sys.argv[1:]
     parts = ("disk", "net")
     if args[:1] == ["--only"]:
-        if len(args) < 2 or args[1] not in parts:
-            sys.exit("usage: virtio_bench.py [--only disk|net] [wirt|qemu ...]")
+        if len(args) < 2 or args[1] not in parts + ("tap",):
+            sys.exit("usage: virtio_bench.py [--only disk|net|tap] [wirt|qemu ...]")
         parts = (args[1],)
         args = args[2:]
     vms = args or ["wirt", "qemu"]
     if any(vm not in ("wirt", "qemu") for vm in vms):
-        sys.exit("usage: virtio_bench.py [--only disk|net] [wirt|qemu ...]")
+        sys.exit("usage: virtio_bench.py [--only disk|net|tap] [wirt|qemu ...]")
     if not guestlib.have_guest():
         sys.exit("virtio_bench: the default guest is missing (run tools/fetch-guest.sh)")
     all_results = {}
