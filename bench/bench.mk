@@ -13,3 +13,9 @@ bench-vm: $(BUILD)/wirt $(BUILD)/bench/workload
 	python3 bench/bench.py --build $(BUILD) $(BENCH_ARGS)
 
 bench: bench-vm
+
+# SMP scaling, wirt --cpus 1/2 against QEMU MTTCG -smp 1/2 (bench/smp_bench.py).
+.PHONY: bench-smp
+bench-smp: $(BUILD)/wirt
+	tools/fetch-guest.sh
+	python3 bench/smp_bench.py --build $(BUILD) $(SMP_BENCH_ARGS)

@@ -3,7 +3,8 @@
  * libFuzzer target: the migration stream as a destination receives it
  * (vmm/migration.c, migration_receive).  The harness plays a source that
  * knows the (empty) secret, so the handshake passes and the input is the
- * record stream: HELLO, PAGES batches (raw and zstd), SYNC, STATE, END.
+ * record stream: HELLO, PAGES batches (raw and zstd), SYNC, STATE, END,
+ * and a copied disk's DISKS and DISK records (a 256 KiB disk in memory).
  * The destination must reject anything malformed with an error, never
  * crash, hang, write outside guest RAM or load an unauthenticated state.
  */
@@ -36,6 +37,31 @@ static bool load_state(void *o, const uint8_t *buf, size_t len, char *err, size_
     abort(); /* only an authenticated stream may get here: the fuzzer cannot forge the MAC */
 }
 
+#define DISK_SIZE (256u << 10)
+static uint8_t disk[DISK_SIZE];
+
+static unsigned disks(void *o, uint64_t *sizes)
+{
+    (void)o;
+    sizes[0] = DISK_SIZE;
+    return 1;
+}
+
+static bool disk_write(void *o, unsigned n, uint64_t off, const void *buf, size_t len, char *err,
+                       size_t errlen)
+{
+    (void)o;
+    (void)err;
+    (void)errlen;
+    if (n != 0 || off > DISK_SIZE || len > DISK_SIZE - off)
+        abort(); /* the engine checks records against the disks' sizes */
+    if (buf)
+        memcpy(disk + off, buf, len);
+    else
+        memset(disk + off, 0, len);
+    return true;
+}
+
 struct dest {
     int fd;
     int result;
@@ -44,7 +70,8 @@ struct dest {
 static void *receive(void *arg)
 {
     struct dest *d = arg;
-    struct migration_machine m = {.bus = &bus, .load = load_state};
+    struct migration_machine m = {
+        .bus = &bus, .load = load_state, .disks = disks, .disk_write = disk_write};
     struct migration_params p = {.io_timeout_ms = 2000};
     char err[256];
     d->result = migration_receive(d->fd, &m, &p, err, sizeof(err));

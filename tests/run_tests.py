@@ -309,7 +309,10 @@ class Runner:
                     self.report("FAIL", name, 0, "build/wirt is missing")
                     continue
                 env = dict(os.environ, **extra)
-                status, out, secs = run_capture([wirt, "run", "--elf", elf], ELF_TIMEOUT, env=env)
+                # smp*.S are multi-hart tests: every hart starts at _start.
+                cpus = ["--cpus", "4"] if os.path.basename(elf).startswith("smp") else []
+                status, out, secs = run_capture([wirt, "run", "--elf", elf] + cpus, ELF_TIMEOUT,
+                                                env=env)
                 if status == 0:
                     self.report("PASS", name, secs)
                 else:

@@ -17,6 +17,7 @@ struct block_mirror {
     char *target;
     char format[8];
     bool attached;
+    bool owns_dst; /* false: a sink the caller owns (block_mirror_new_to) */
     uint64_t nchunks;
     uint64_t bulk_next;  /* next chunk of the bulk pass; nchunks when it is done */
     uint64_t *dirty;     /* one bit per chunk written since it was copied */
@@ -79,6 +80,7 @@ int block_mirror_new(struct block_dev *src, const char *target, const char *form
         unlink(target);
         goto fail;
     }
+    m->owns_dst = true;
     *out = m;
     return 0;
 fail_nomem:
@@ -91,6 +93,33 @@ fail:
         free(m);
     }
     return r;
+}
+
+int block_mirror_new_to(struct block_dev *src, struct block_dev *dst, struct block_mirror **out,
+                        char *err, size_t errlen)
+{
+    struct block_mirror *m = calloc(1, sizeof(*m));
+    if (m) {
+        m->nchunks = (block_size(src) + BLOCK_MIRROR_CHUNK - 1) / BLOCK_MIRROR_CHUNK;
+        m->dirty = calloc(m->nchunks / 64 + 1, sizeof(uint64_t));
+        m->buf = malloc(BLOCK_MIRROR_CHUNK);
+        m->target = strdup(dst->path ? dst->path : "(sink)");
+    }
+    if (!m || !m->dirty || !m->buf || !m->target) {
+        if (m) {
+            free(m->dirty);
+            free(m->buf);
+            free(m->target);
+            free(m);
+        }
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    m->src = src;
+    m->dst = dst;
+    snprintf(m->format, sizeof(m->format), "%s", dst->ops ? dst->ops->format : "");
+    *out = m;
+    return 0;
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -234,8 +263,10 @@ void block_mirror_abort(struct block_mirror *m)
     if (!m)
         return;
     detach(m);
-    block_close(m->dst);
-    unlink(m->target);
+    if (m->owns_dst) {
+        block_close(m->dst);
+        unlink(m->target);
+    }
     free_job(m);
 }
 

@@ -39,6 +39,15 @@ struct block_mirror;
 int block_mirror_new(struct block_dev *src, const char *target, const char *format,
                      struct block_mirror **out, char *err, size_t errlen);
 
+/* The same job towards dst, an open block_dev the caller keeps owning
+ * (a migration's sink, which sends what is written to it): nothing is
+ * created, abort neither closes nor deletes it, and the bulk pass skips
+ * zero chunks as the receiver's image starts empty too.  Only step, the
+ * counters and abort are meant for it (it is never completed: the caller
+ * aborts it once it no longer needs the copy). */
+int block_mirror_new_to(struct block_dev *src, struct block_dev *dst, struct block_mirror **out,
+                        char *err, size_t errlen);
+
 /* Copies up to max_chunks chunks (the first call attaches to src's write
  * hook; call it from src's user only).  Returns 1 while there is more to
  * copy, 0 once source and target are equal, or a negative errno (the job

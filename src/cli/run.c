@@ -105,6 +105,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     char err[1024];
     const char *spec_file = NULL;
     int nflags = 0;
+    bool net_given = false, net_none = false;
     vm_spec_init(s, VM_SPEC_NAMES_FLAGS);
     opterr = 0;
     optind = 1;
@@ -141,6 +142,11 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             ok = vm_spec_add_disk_text(s, optarg, NULL, err, sizeof(err));
             break;
         case OPT_NET:
+            if (!strcmp(optarg, "none")) {
+                net_none = true;
+                break;
+            }
+            net_given = true;
             ok = vm_spec_add_nic_text(s, optarg, NULL, err, sizeof(err));
             break;
         case OPT_RESOURCE:
@@ -213,6 +219,13 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         usage_error("--restore: cannot be combined with --incoming");
     if (spec_file)
         return;
+    if (net_none && net_given)
+        usage_error("--net none: cannot be combined with another --net");
+    /* A guest gets user networking unless told otherwise, as under QEMU;
+     * a bare-metal ELF has no driver for it. */
+    if (!net_given && !net_none && !s->elf &&
+        !vm_spec_add_nic_text(s, "user", "the default --net user", err, sizeof(err)))
+        usage_error("%s", err);
     s->console.detached = s->console.serial_socket || s->console.serial_log;
     if (!vm_spec_validate(s, err, sizeof(err)))
         usage_error("%s", err);

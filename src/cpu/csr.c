@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Control and status registers (Zicsr, Zicntr, the privileged CSRs, Sstc). */
+#include <sys/random.h>
+
 #include "cpu/hart_internal.h"
 #include "host/vclock.h"
 
@@ -47,6 +49,10 @@ enum {
     CSR_MTVEC = 0x305,
     CSR_MCOUNTEREN = 0x306,
     CSR_MENVCFG = 0x30a,
+    CSR_SEED = 0x015,
+    CSR_SSTATEEN0 = 0x10c, /* ..0x10f */
+    CSR_MSTATEEN0 = 0x30c, /* ..0x30f */
+    CSR_MSECCFG = 0x747,
     CSR_MCOUNTINHIBIT = 0x320,
     CSR_MSCRATCH = 0x340,
     CSR_MEPC = 0x341,
@@ -73,6 +79,16 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
         return false;
     if (write && (csr >> 10) == 3)
         return false;
+    if (csr == CSR_SEED) /* Zkr: only by a write, S/U as mseccfg allows */
+        return write && (h->arch.priv == PRV_M ||
+                         (h->arch.mseccfg & (h->arch.priv == PRV_S ? MSECCFG_SSEED : MSECCFG_USEED)));
+    if (h->arch.priv != PRV_M) { /* Smstateen */
+        if (csr >= CSR_SSTATEEN0 && csr <= CSR_SSTATEEN0 + 3 &&
+            !(h->arch.mstateen[csr - CSR_SSTATEEN0] & MSTATEEN_SE))
+            return false;
+        if (csr == CSR_SENVCFG && !(h->arch.mstateen[0] & MSTATEEN0_ENVCFG))
+            return false;
+    }
     return true;
 }
 
@@ -171,6 +187,27 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
         break;
     case CSR_SENVCFG:
         v = h->arch.senvcfg;
+        break;
+    case CSR_SEED: { /* OPST = ES16 with 16 bits of host entropy, WAIT if none yet */
+        uint16_t e;
+        v = getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e) ? (2ULL << 30) | e
+                                                                           : 1ULL << 30;
+        break;
+    }
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        v = 0; /* none of the state they gate (custom, Zfinx fcsr, Zcmt jvt) exists */
+        break;
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        v = h->arch.mstateen[csr - CSR_MSTATEEN0];
+        break;
+    case CSR_MSECCFG:
+        v = h->arch.mseccfg;
         break;
     case CSR_SSCRATCH:
         v = h->arch.sscratch;
@@ -295,6 +332,16 @@ static void write_pmpcfg(struct hart *h, unsigned n, uint64_t v)
     }
 }
 
+/* menvcfg/senvcfg: `keep` plus the Zicbom/Zicboz enables; CBIE's
+ * reserved value 10 reads as 00 (WARL). */
+static uint64_t envcfg_cb(uint64_t v, uint64_t keep)
+{
+    uint64_t r = v & (keep | MENVCFG_CBIE | MENVCFG_CBCFE | MENVCFG_CBZE);
+    if ((r & MENVCFG_CBIE) == (2ULL << 4))
+        r &= ~MENVCFG_CBIE;
+    return r;
+}
+
 bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 {
     switch (csr) {
@@ -333,7 +380,23 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.scounteren = (uint32_t)v;
         return true;
     case CSR_SENVCFG:
-        h->arch.senvcfg = v & MENVCFG_FIOM;
+        h->arch.senvcfg = envcfg_cb(v, MENVCFG_FIOM);
+        return true;
+    case CSR_SEED: /* the written value is ignored */
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        return true;
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        h->arch.mstateen[csr - CSR_MSTATEEN0] =
+            v & (csr == CSR_MSTATEEN0 ? MSTATEEN_SE | MSTATEEN0_ENVCFG : MSTATEEN_SE);
+        return true;
+    case CSR_MSECCFG:
+        h->arch.mseccfg = v & (MSECCFG_SSEED | MSECCFG_USEED);
         return true;
     case CSR_SSCRATCH:
         h->arch.sscratch = v;
@@ -392,7 +455,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mcounteren = (uint32_t)v;
         return true;
     case CSR_MENVCFG:
-        h->arch.menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE);
+        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_PBMTE | MENVCFG_STCE);
+        tlb_flush_all(h); /* PBMTE changes which PTEs are valid */
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:
@@ -432,12 +496,16 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
             if (n & 1)
                 return false;
             write_pmpcfg(h, n, v);
+            tlb_flush_everything(h); /* TLB entries were checked against the old PMP */
             return true;
         }
         if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR0 + 63) {
             unsigned i = csr - CSR_PMPADDR0;
-            if (!(h->arch.pmpcfg[i] & 0x80))
+            /* locked, or the top of a locked TOR entry above */
+            bool tor_above = i < 63 && (h->arch.pmpcfg[i + 1] & 0x98) == 0x88;
+            if (!(h->arch.pmpcfg[i] & 0x80) && !tor_above)
                 h->arch.pmpaddr[i] = v & ((1ULL << 54) - 1);
+            tlb_flush_everything(h);
             return true;
         }
         return false;

@@ -46,6 +46,135 @@ static int32_t sext(uint32_t v, unsigned bits)
     return (int32_t)(v << (32 - bits)) >> (32 - bits);
 }
 
+/* Zba/Zbb/Zbc/Zbs/Zbkb/Zbkx/Zicond in OP (0x33): the op, or 0. */
+static unsigned op_bm(unsigned f7, unsigned f3)
+{
+    switch (f7 << 3 | f3) {
+    case 0x10 << 3 | 2:
+        return OP_SH1ADD;
+    case 0x10 << 3 | 4:
+        return OP_SH2ADD;
+    case 0x10 << 3 | 6:
+        return OP_SH3ADD;
+    case 0x20 << 3 | 7:
+        return OP_ANDN;
+    case 0x20 << 3 | 6:
+        return OP_ORN;
+    case 0x20 << 3 | 4:
+        return OP_XNOR;
+    case 0x05 << 3 | 1:
+        return OP_CLMUL;
+    case 0x05 << 3 | 2:
+        return OP_CLMULR;
+    case 0x05 << 3 | 3:
+        return OP_CLMULH;
+    case 0x05 << 3 | 4:
+        return OP_MIN;
+    case 0x05 << 3 | 5:
+        return OP_MINU;
+    case 0x05 << 3 | 6:
+        return OP_MAX;
+    case 0x05 << 3 | 7:
+        return OP_MAXU;
+    case 0x30 << 3 | 1:
+        return OP_ROL;
+    case 0x30 << 3 | 5:
+        return OP_ROR;
+    case 0x24 << 3 | 1:
+        return OP_BCLR;
+    case 0x24 << 3 | 5:
+        return OP_BEXT;
+    case 0x34 << 3 | 1:
+        return OP_BINV;
+    case 0x14 << 3 | 1:
+        return OP_BSET;
+    case 0x14 << 3 | 2:
+        return OP_XPERM4;
+    case 0x14 << 3 | 4:
+        return OP_XPERM8;
+    case 0x04 << 3 | 4:
+        return OP_PACK;
+    case 0x04 << 3 | 7:
+        return OP_PACKH;
+    case 0x07 << 3 | 5:
+        return OP_CZERO_EQZ;
+    case 0x07 << 3 | 7:
+        return OP_CZERO_NEZ;
+    case 0x19 << 3 | 0:
+        return OP_AES64ES;
+    case 0x1b << 3 | 0:
+        return OP_AES64ESM;
+    case 0x1d << 3 | 0:
+        return OP_AES64DS;
+    case 0x1f << 3 | 0:
+        return OP_AES64DSM;
+    case 0x3f << 3 | 0:
+        return OP_AES64KS2;
+    }
+    return 0;
+}
+
+/* The same in OP-32 (0x3b). */
+static unsigned op_bm_w(unsigned f7, unsigned f3, unsigned rs2)
+{
+    switch (f7 << 3 | f3) {
+    case 0x04 << 3 | 0:
+        return OP_ADD_UW;
+    case 0x04 << 3 | 4:
+        return rs2 == 0 ? OP_ZEXT_H : OP_PACKW;
+    case 0x10 << 3 | 2:
+        return OP_SH1ADD_UW;
+    case 0x10 << 3 | 4:
+        return OP_SH2ADD_UW;
+    case 0x10 << 3 | 6:
+        return OP_SH3ADD_UW;
+    case 0x30 << 3 | 1:
+        return OP_ROLW;
+    case 0x30 << 3 | 5:
+        return OP_RORW;
+    }
+    return 0;
+}
+
+/* OP-IMM (0x13) funct3 1 and 5 beyond the base shifts: sets d, or false. */
+static bool decode_bm_imm(struct dinsn *d, uint32_t insn, unsigned rd, unsigned rs1, unsigned f3)
+{
+    unsigned f6 = insn >> 26, shamt = (insn >> 20) & 63, f12 = insn >> 20;
+    unsigned op = 0;
+    if (f3 == 1) {
+        static const uint16_t unary[8] = {OP_CLZ, OP_CTZ, OP_CPOP, 0, OP_SEXT_B, OP_SEXT_H, 0, 0};
+        if (f6 == 0x12)
+            op = OP_BCLRI;
+        else if (f6 == 0x1a)
+            op = OP_BINVI;
+        else if (f6 == 0x0a)
+            op = OP_BSETI;
+        else if ((f12 & ~7u) == 0x600)
+            op = unary[f12 & 7], shamt = 0;
+        else if (f12 >= 0x100 && f12 <= 0x109) /* Zknh, Zksh */
+            op = OP_SHA256SUM0 + (f12 - 0x100), shamt = 0;
+        else if (f12 == 0x300)
+            op = OP_AES64IM, shamt = 0;
+        else if (f12 >= 0x310 && f12 <= 0x31a) /* rnum 0..10 */
+            op = OP_AES64KS1I, shamt = f12 & 15;
+    } else {
+        if (f6 == 0x12)
+            op = OP_BEXTI;
+        else if (f6 == 0x18)
+            op = OP_RORI;
+        else if (f12 == 0x287)
+            op = OP_ORC_B, shamt = 0;
+        else if (f12 == 0x6b8)
+            op = OP_REV8, shamt = 0;
+        else if (f12 == 0x687)
+            op = OP_BREV8, shamt = 0;
+    }
+    if (!op)
+        return false;
+    alu(d, op, rd, rs1, 0, (int32_t)shamt);
+    return true;
+}
+
 static void decode32(struct dinsn *d, uint32_t insn)
 {
     unsigned opcode = insn & 0x7f;
@@ -120,8 +249,11 @@ static void decode32(struct dinsn *d, uint32_t insn)
             alu(d, OP_ANDI, rd, rs1, 0, imm_i);
             return;
         case 1:
-            if (f6 != 0)
+            if (f6 != 0) {
+                if (decode_bm_imm(d, insn, rd, rs1, f3))
+                    return;
                 break;
+            }
             alu(d, OP_SLLI, rd, rs1, 0, (int32_t)shamt);
             return;
         case 5:
@@ -129,7 +261,7 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 alu(d, OP_SRLI, rd, rs1, 0, (int32_t)shamt);
             else if (f6 == 0x10)
                 alu(d, OP_SRAI, rd, rs1, 0, (int32_t)shamt);
-            else
+            else if (!decode_bm_imm(d, insn, rd, rs1, f3))
                 break;
             return;
         }
@@ -141,15 +273,22 @@ static void decode32(struct dinsn *d, uint32_t insn)
             alu(d, OP_ADDIW, rd, rs1, 0, imm_i);
             return;
         case 1:
-            if (f7 != 0)
+            if (f7 == 0)
+                alu(d, OP_SLLIW, rd, rs1, 0, (int32_t)rs2);
+            else if ((insn >> 26) == 0x02)
+                alu(d, OP_SLLI_UW, rd, rs1, 0, (int32_t)((insn >> 20) & 63));
+            else if (f7 == 0x30 && rs2 <= 2)
+                alu(d, rs2 == 0 ? OP_CLZW : rs2 == 1 ? OP_CTZW : OP_CPOPW, rd, rs1, 0, 0);
+            else
                 break;
-            alu(d, OP_SLLIW, rd, rs1, 0, (int32_t)rs2);
             return;
         case 5:
             if (f7 == 0)
                 alu(d, OP_SRLIW, rd, rs1, 0, (int32_t)rs2);
             else if (f7 == 0x20)
                 alu(d, OP_SRAIW, rd, rs1, 0, (int32_t)rs2);
+            else if (f7 == 0x30)
+                alu(d, OP_RORIW, rd, rs1, 0, (int32_t)rs2);
             else
                 break;
             return;
@@ -168,6 +307,8 @@ static void decode32(struct dinsn *d, uint32_t insn)
             alu(d, OP_SUB, rd, rs1, rs2, 0);
         else if (f7 == 0x20 && f3 == 5)
             alu(d, OP_SRA, rd, rs1, rs2, 0);
+        else if (op_bm(f7, f3))
+            alu(d, op_bm(f7, f3), rd, rs1, rs2, 0);
         else
             break;
         return;
@@ -181,16 +322,29 @@ static void decode32(struct dinsn *d, uint32_t insn)
             op = f3 == 0 ? OP_SUBW : f3 == 5 ? OP_SRAW : 0;
         else if (f7 == 1)
             op = mul[f3];
+        else
+            op = op_bm_w(f7, f3, rs2);
         if (!op)
             break;
         alu(d, op, rd, rs1, rs2, 0);
         return;
     }
     case 0x0f:
-        if (f3 == 0)
-            set(d, OP_NOP, 0, 0, 0, 0); /* FENCE: the host keeps program order */
-        else if (f3 == 1)
+        if (f3 == 0) {
+            /* x86-64 keeps every order RVWMO asks for except an earlier
+             * store before a later load (the store buffer): only a fence
+             * with PW in its predecessor and SR in its successor set, and
+             * not FENCE.TSO (fm = 8), needs a host fence. */
+            bool w_r = (insn >> 28) == 0 && (insn & (1u << 24)) && (insn & (1u << 21));
+            set(d, w_r ? OP_FENCE : OP_NOP, 0, 0, 0, 0);
+        } else if (f3 == 1)
             set(d, OP_FENCE_I, 0, 0, 0, 0);
+        else if (f3 == 2 && rd == 0 && (insn >> 20) == 4) /* Zicboz */
+            set(d, OP_CBO_ZERO, 0, rs1, 0, 0);
+        else if (f3 == 2 && rd == 0 && ((insn >> 20) == 1 || (insn >> 20) == 2)) /* clean, flush */
+            set(d, OP_CBO_CLEAN, 0, rs1, 0, 0);
+        else if (f3 == 2 && rd == 0 && (insn >> 20) == 0)
+            set(d, OP_CBO_INVAL, 0, rs1, 0, 0);
         else
             break;
         return;
@@ -207,8 +361,12 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 set(d, OP_MRET, 0, 0, 0, 0);
             else if (insn == 0x10500073)
                 set(d, OP_WFI, 0, 0, 0, 0);
-            else if (f7 == 0x09 && rd == 0)
+            else if (insn == 0x00d00073 || insn == 0x01d00073) /* wrs.nto, wrs.sto */
+                set(d, OP_WRS, 0, 0, 0, 0);
+            else if ((f7 == 0x09 || f7 == 0x0b) && rd == 0) /* 0x0b: Svinval sinval.vma */
                 set(d, OP_SFENCE_VMA, 0, rs1, rs2, 0);
+            else if (insn == 0x18000073 || insn == 0x18100073) /* sfence.w.inval, .inval.ir */
+                set(d, OP_SFENCE_INVAL, 0, 0, 0, 0);
             else
                 break;
             return;
@@ -225,6 +383,13 @@ static void decode32(struct dinsn *d, uint32_t insn)
     case 0x2f: {
         unsigned f5 = insn >> 27;
         bool dw = f3 == 3;
+        if (f5 == 0x05 && f3 >= 2 && f3 <= 4) { /* Zacas; the Q form takes register pairs */
+            if (f3 == 4 && ((rd | rs2) & 1))
+                break;
+            set(d, f3 == 2 ? OP_AMOCAS_W : f3 == 3 ? OP_AMOCAS_D : OP_AMOCAS_Q, sink(rd), rs1, rs2,
+                (int32_t)rd);
+            return;
+        }
         if (f3 != 2 && f3 != 3)
             break;
         unsigned op;
@@ -332,6 +497,26 @@ static void decode16(struct dinsn *d, uint32_t insn)
     case 003:
         set(d, OP_LD, rdp, rs1p, 0, off_d);
         return;
+    case 004: { /* Zcb: c.lbu, c.lhu, c.lh, c.sb, c.sh */
+        int32_t ub = (int32_t)(((insn >> 6) & 1) | ((insn >> 4) & 2)), uh = (int32_t)(insn >> 4) & 2;
+        switch ((insn >> 10) & 7) {
+        case 0:
+            set(d, OP_LBU, rdp, rs1p, 0, ub);
+            return;
+        case 1:
+            set(d, (insn & 0x40) ? OP_LH : OP_LHU, rdp, rs1p, 0, uh);
+            return;
+        case 2:
+            set(d, OP_SB, 0, rs1p, rdp, ub);
+            return;
+        case 3:
+            if (insn & 0x40)
+                break;
+            set(d, OP_SH, 0, rs1p, rdp, uh);
+            return;
+        }
+        break;
+    }
     case 005:
         set(d, OP_FSD, 0, rs1p, rdp, off_d);
         return;
@@ -377,10 +562,32 @@ static void decode16(struct dinsn *d, uint32_t insn)
         } else if (f2 == 2) {
             set(d, OP_ANDI, rs1p, rs1p, 0, imm6);
         } else {
-            static const uint16_t ops[8] = {OP_SUB, OP_XOR, OP_OR, OP_AND, OP_SUBW, OP_ADDW, 0, 0};
+            static const uint16_t ops[8] = {OP_SUB,  OP_XOR,  OP_OR,  OP_AND,
+                                            OP_SUBW, OP_ADDW, OP_MUL, 0}; /* c.mul: Zcb */
             unsigned op = ops[((insn >> 10) & 4) | ((insn >> 5) & 3)];
-            if (!op)
+            if (!op) { /* Zcb: c.zext.b, c.sext.b, c.zext.h, c.sext.h, c.zext.w, c.not */
+                switch ((insn >> 2) & 7) {
+                case 0:
+                    set(d, OP_ANDI, rs1p, rs1p, 0, 0xff);
+                    return;
+                case 1:
+                    set(d, OP_SEXT_B, rs1p, rs1p, 0, 0);
+                    return;
+                case 2:
+                    set(d, OP_ZEXT_H, rs1p, rs1p, 0, 0);
+                    return;
+                case 3:
+                    set(d, OP_SEXT_H, rs1p, rs1p, 0, 0);
+                    return;
+                case 4:
+                    set(d, OP_ADD_UW, rs1p, rs1p, 0, 0);
+                    return;
+                case 5:
+                    set(d, OP_XORI, rs1p, rs1p, 0, -1);
+                    return;
+                }
                 break;
+            }
             set(d, op, rs1p, rs1p, rdp, 0);
         }
         return;

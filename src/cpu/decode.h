@@ -8,12 +8,88 @@
  * 32 (a write sink) for ops with side effects; pure ALU ops with rd == x0
  * become OP_NOP.  imm holds the sign-extended immediate (CSR ops: the CSR
  * number in imm and the 5-bit uimm in rs1 for the *I forms; shifts: the
- * shift amount).  raw holds the instruction bits (16 bits for compressed).
+ * shift amount; AMOCAS: the real rd, which it also reads).  raw holds the instruction bits (16 bits for compressed).
  */
 #ifndef WIRT_CPU_DECODE_H
 #define WIRT_CPU_DECODE_H
 
 #include <stdint.h>
+
+/* The bit-manipulation, Zicond and scalar crypto ops (cpu/bitmanip.h has their
+ * semantics as bm_NAME(a, b)): register-register ones read x[rs2], the
+ * others take imm (a shift amount, or nothing). */
+/* clang-format off */
+#define DECODE_OPS_RR(X)                                                                           \
+    X(SH1ADD)                                                                                      \
+    X(SH2ADD)                                                                                      \
+    X(SH3ADD)                                                                                      \
+    X(ADD_UW)                                                                                      \
+    X(SH1ADD_UW)                                                                                   \
+    X(SH2ADD_UW)                                                                                   \
+    X(SH3ADD_UW)                                                                                   \
+    X(ANDN)                                                                                        \
+    X(ORN)                                                                                         \
+    X(XNOR)                                                                                        \
+    X(MAX)                                                                                         \
+    X(MAXU)                                                                                        \
+    X(MIN)                                                                                         \
+    X(MINU)                                                                                        \
+    X(ROL)                                                                                         \
+    X(ROLW)                                                                                        \
+    X(ROR)                                                                                         \
+    X(RORW)                                                                                        \
+    X(CLMUL)                                                                                       \
+    X(CLMULH)                                                                                      \
+    X(CLMULR)                                                                                      \
+    X(BCLR)                                                                                        \
+    X(BEXT)                                                                                        \
+    X(BINV)                                                                                        \
+    X(BSET)                                                                                        \
+    X(PACK)                                                                                        \
+    X(PACKH)                                                                                       \
+    X(PACKW)                                                                                       \
+    X(XPERM4)                                                                                      \
+    X(XPERM8)                                                                                      \
+    X(CZERO_EQZ)                                                                                   \
+    X(CZERO_NEZ)                                                                                   \
+    X(AES64ES)                                                                                     \
+    X(AES64ESM)                                                                                    \
+    X(AES64DS)                                                                                     \
+    X(AES64DSM)                                                                                    \
+    X(AES64KS2)
+#define DECODE_OPS_RI(X)                                                                           \
+    X(SLLI_UW)                                                                                     \
+    X(CLZ)                                                                                         \
+    X(CLZW)                                                                                        \
+    X(CTZ)                                                                                         \
+    X(CTZW)                                                                                        \
+    X(CPOP)                                                                                        \
+    X(CPOPW)                                                                                       \
+    X(SEXT_B)                                                                                      \
+    X(SEXT_H)                                                                                      \
+    X(ZEXT_H)                                                                                      \
+    X(RORI)                                                                                        \
+    X(RORIW)                                                                                       \
+    X(ORC_B)                                                                                       \
+    X(REV8)                                                                                        \
+    X(BREV8)                                                                                       \
+    X(BCLRI)                                                                                       \
+    X(BEXTI)                                                                                       \
+    X(BINVI)                                                                                       \
+    X(BSETI)                                                                                       \
+    X(SHA256SUM0)                                                                                  \
+    X(SHA256SUM1)                                                                                  \
+    X(SHA256SIG0)                                                                                  \
+    X(SHA256SIG1)                                                                                  \
+    X(SHA512SUM0)                                                                                  \
+    X(SHA512SUM1)                                                                                  \
+    X(SHA512SIG0)                                                                                  \
+    X(SHA512SIG1)                                                                                  \
+    X(SM3P0)                                                                                       \
+    X(SM3P1)                                                                                       \
+    X(AES64IM)                                                                                     \
+    X(AES64KS1I)
+/* clang-format on */
 
 /* clang-format off: one entry per line, as clang-format cannot keep X-lists stable */
 #define DECODE_OPS(X)                                                                              \
@@ -85,6 +161,7 @@
     X(DIVUW)                                                                                       \
     X(REMW)                                                                                        \
     X(REMUW)                                                                                       \
+    X(FENCE)                                                                                       \
     X(FENCE_I)                                                                                     \
     X(ECALL)                                                                                       \
     X(EBREAK)                                                                                      \
@@ -124,7 +201,17 @@
     X(FLD)                                                                                         \
     X(FSW)                                                                                         \
     X(FSD)                                                                                         \
-    X(FP)
+    X(FP)                                                                                          \
+    DECODE_OPS_RR(X)                                                                               \
+    DECODE_OPS_RI(X)                                                                               \
+    X(CBO_ZERO)                                                                                    \
+    X(CBO_CLEAN)                                                                                   \
+    X(CBO_INVAL)                                                                                   \
+    X(WRS)                                                                                         \
+    X(AMOCAS_W)                                                                                    \
+    X(AMOCAS_D)                                                                                    \
+    X(AMOCAS_Q)                                                                                    \
+    X(SFENCE_INVAL)
 /* clang-format on */
 
 enum dinsn_op {

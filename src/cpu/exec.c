@@ -10,11 +10,13 @@
  * sentinel, which goes back to the fetch path.
  */
 #include <inttypes.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cpu/alu.h"
+#include "cpu/bitmanip.h"
 #include "cpu/hart_internal.h"
 #include "cpu/jit.h"
 #include "mem/bus.h"

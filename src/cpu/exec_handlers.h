@@ -177,7 +177,20 @@ LBL(JALR): {
     ALU(REMW, alu_remw(a, b))
     ALU(REMUW, alu_remuw(a, b))
 
+    /* ---- Zba, Zbb, Zbc, Zbs, Zbkb, Zbkc, Zbkx, Zicond (cpu/bitmanip.h) ---- */
+#define BM_RR(name) ALU(name, bm_##name(a, b))
+#define BM_RI(name) ALU(name, bm_##name(a, (uint64_t)imm))
+    DECODE_OPS_RR(BM_RR)
+    DECODE_OPS_RI(BM_RI)
+#undef BM_RR
+#undef BM_RI
+
     /* ---- System ---- */
+LBL(FENCE):
+    /* Only another hart can observe the order (see decode.c). */
+    if (atomic_load_explicit(&h->shared->nharts, memory_order_relaxed) > 1)
+        atomic_thread_fence(memory_order_seq_cst);
+    NEXT();
 LBL(FENCE_I):
     /* This hart's own stores and DMA already invalidate decoded code (see
      * hart_internal.h); only stores by other harts can leave it stale. */
@@ -284,6 +297,40 @@ LBL(AMOMAXU_D):
     if (!cpu_amo(h, d))
         goto trap;
     NEXT();
+
+    /* ---- Svinval: sinval.vma is sfence.vma; the ordering fences around
+     * it order nothing here (the TLB is updated synchronously) ---- */
+LBL(SFENCE_INVAL):
+    if (h->arch.priv == PRV_U)
+        ILLEGAL();
+    NEXT();
+
+    /* ---- Zacas ---- */
+LBL(AMOCAS_W):
+LBL(AMOCAS_D):
+LBL(AMOCAS_Q):
+    h->arch.pc = pc;
+    if (!cpu_amocas(h, d))
+        goto trap;
+    NEXT();
+
+    /* ---- Zicbom, Zicboz (prefetches are ORI to x0: NOPs) ---- */
+LBL(CBO_ZERO):
+LBL(CBO_CLEAN):
+LBL(CBO_INVAL):
+    h->arch.pc = pc;
+    if (!cpu_cbo(h, d))
+        goto trap;
+    NEXT();
+
+    /* ---- Zawrs: the stall may end at any time, so it ends at once, with
+     * the slice: the run loop polls interrupts and other harts get the
+     * host core (wrs.nto never spins here, and TW never traps it) ---- */
+LBL(WRS):
+    pc += LEN;
+    if (h->arch.res_valid)
+        sched_yield();
+    goto out;
 
     /* ---- F/D loads and stores; the rest goes to the FPU ---- */
 LBL(FLW):

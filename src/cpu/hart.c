@@ -15,9 +15,17 @@
 #include "state/state.h"
 #include "util/log.h"
 
-const char hart_isa_string[] = "rv64imafdc_zicntr_zicsr_zifencei_sstc";
-const char *const hart_isa_extensions[] = {"i",      "m",     "a",        "f",    "d", "c",
-                                           "zicntr", "zicsr", "zifencei", "sstc", NULL};
+const char hart_isa_string[] =
+    "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
+    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zkr_zksh_smstateen_sstc_svinval_"
+    "svnapot_svpbmt";
+const char *const hart_isa_extensions[] = {
+    "i",           "m",     "a",     "f",      "d",        "c",      "zicbom",
+    "zicbop",      "zicboz", "zicntr", "zicond", "zicsr",  "zifencei", "zihintntl",
+    "zihintpause", "zawrs", "zacas", "zca",    "zcd",      "zcb",    "zba",
+    "zbb",         "zbc",   "zbkb",  "zbkc",   "zbkx",     "zbs",    "sstc",
+    "zknd",        "zkne",  "zknh",  "zkr",    "zksh",     "smstateen", "svinval",
+    "svnapot",     "svpbmt", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -97,7 +105,9 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     }
     if (bus->ram_write_hook == ram_write_hook)
         h->shared = ((struct hart *)bus->ram_write_hook_opaque)->shared;
-    else if (!(h->shared = calloc(1, sizeof(*h->shared)))) {
+    else if ((h->shared = aligned_alloc(64, sizeof(*h->shared))) != NULL)
+        memset(h->shared, 0, sizeof(*h->shared));
+    if (!h->shared) {
         free(h->code_map);
         free(h);
         return NULL;
@@ -196,6 +206,8 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->arch.mcycle = h->arch.minstret = 0;
     memset(h->arch.pmpcfg, 0, sizeof(h->arch.pmpcfg));
     memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
+    h->arch.mseccfg = 0;
+    memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
     h->arch.res_valid = false;
     h->arch.wfi = false;
     hart_update_mmu_idx(h);
@@ -399,11 +411,14 @@ void hart_save(struct hart *h, struct state_writer *w)
         state_put_u64(w, h->arch.pmpaddr[i]);
     state_put_u64(w, atomic_load(&h->arch.mip_ext));
     state_put_u8(w, h->arch.wfi);
+    state_put_u64(w, h->arch.mseccfg);
+    for (unsigned i = 0; i < 4; i++)
+        state_put_u64(w, h->arch.mstateen[i]);
 }
 
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
 {
-    if (version != HART_STATE_VERSION)
+    if (version != 1 && version != HART_STATE_VERSION)
         return false;
     uint64_t x[32] = {0}, f[32];
     for (unsigned i = 1; i < 32; i++)
@@ -429,6 +444,12 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         pmpaddr[i] = state_get_u64(r);
     uint64_t mip_ext = state_get_u64(r);
     uint8_t wfi = state_get_u8(r);
+    uint64_t mseccfg = 0, mstateen[4] = {0};
+    if (version >= 2) {
+        mseccfg = state_get_u64(r);
+        for (unsigned i = 0; i < 4; i++)
+            mstateen[i] = state_get_u64(r);
+    }
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
         return false;
 
@@ -448,6 +469,9 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     memcpy(h->arch.pmpaddr, pmpaddr, sizeof(pmpaddr));
     atomic_store(&h->arch.mip_ext, mip_ext);
     h->arch.wfi = wfi != 0;
+    h->arch.mseccfg = mseccfg & (MSECCFG_SSEED | MSECCFG_USEED);
+    for (unsigned i = 0; i < 4; i++)
+        h->arch.mstateen[i] = mstateen[i] & (i ? MSTATEEN_SE : MSTATEEN_SE | MSTATEEN0_ENVCFG);
     h->arch.res_valid = false;
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);

@@ -49,12 +49,15 @@ void hart_set_irq(void *hart, unsigned num, bool level);
 /* Architectural state for snapshots (call only while the hart is stopped). */
 void hart_save(struct hart *h, struct state_writer *w);
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version);
-#define HART_STATE_VERSION 1
+/* 2: + mseccfg, mstateen0-3 (version 1 loads with them zero) */
+#define HART_STATE_VERSION 2
 
 /* The ISA the device tree advertises: exactly what hart_run implements. */
 extern const char hart_isa_string[];            /* "rv64imafdc_zicsr_zifencei..." */
 extern const char *const hart_isa_extensions[]; /* NULL-terminated, for riscv,isa-extensions */
 extern const unsigned hart_mmu_type_bits;       /* highest paging mode: 48 for sv48 */
+/* Zicbom/Zicboz cache block size (riscv,cbom-block-size, cboz-block-size). */
+#define CBO_BLOCK_SIZE 64
 
 /* Prints pc, privilege, x registers and the main CSRs (debugging; call
  * while the hart is stopped, or accept a torn snapshot). */

@@ -123,8 +123,17 @@ enum {
 #define MIP_SEIP (1ULL << IRQ_S_EXT)
 #define MIP_MEIP (1ULL << IRQ_M_EXT)
 
-#define MENVCFG_FIOM (1ULL << 0)
-#define MENVCFG_STCE (1ULL << 63)
+#define MENVCFG_FIOM  (1ULL << 0)
+#define MENVCFG_CBIE  (3ULL << 4) /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush enable */
+#define MENVCFG_CBZE  (1ULL << 7) /* Zicboz: cbo.zero enable */
+#define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
+#define MENVCFG_STCE  (1ULL << 63)
+
+#define MSECCFG_USEED    (1ULL << 8)
+#define MSECCFG_SSEED    (1ULL << 9)
+#define MSTATEEN_SE      (1ULL << 63)
+#define MSTATEEN0_ENVCFG (1ULL << 62)
 
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
@@ -174,9 +183,36 @@ struct hart_stats {
 
 /* State shared by the harts of one bus (found through the bus's RAM-write
  * hook chain, so that no globals are needed). */
+/* LR/SC reservations across harts.  A value compare (the host CAS of SC)
+ * misses A -> B -> A changes; so each 64-byte granule of RAM hashes to a
+ * sequence counter that every AMO, successful SC and slow-path store by a
+ * hart bumps while several harts run.  LR records the counter, SC claims
+ * it with a CAS (odd while its value CAS runs) and fails if it moved.
+ * Stores through the store-TLB fast path and the JIT's inline stores do
+ * not bump (that would cost every store): an A -> B -> A made of plain
+ * stores only is still missed.  With one hart nothing is bumped. */
+#define RES_SLOTS 4096
+struct res_slot {
+    _Alignas(64) _Atomic uint64_t seq; /* a line each: no false sharing */
+};
+
 struct cpu_shared {
     atomic_int nharts;
+    struct res_slot res[RES_SLOTS];
 };
+
+static inline _Atomic uint64_t *res_seq(struct cpu_shared *s, const void *host)
+{
+    return &s->res[((uintptr_t)host >> 6) & (RES_SLOTS - 1)].seq;
+}
+
+/* A write to RAM at host by this hart (not an SC): breaks other harts'
+ * reservations on that granule. */
+static inline void res_break(struct cpu_shared *s, const void *host)
+{
+    if (atomic_load_explicit(&s->nharts, memory_order_relaxed) > 1)
+        atomic_fetch_add_explicit(res_seq(s, host), 2, memory_order_release);
+}
 
 /* The hart's architectural state: what the ISA defines and hart_save()
  * writes (plus the LR/SC reservation), and nothing an execution engine
@@ -203,10 +239,13 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
+    uint64_t mseccfg;     /* Zkr: SSEED, USEED */
+    uint64_t mstateen[4]; /* Smstateen: SE (and ENVCFG in mstateen0); sstateen0-3 are zero */
 
-    /* LR/SC reservation (physical address and the value LR saw). */
+    /* LR/SC reservation (host address, the value LR saw and, with
+     * several harts, the granule's sequence number; see cpu_shared). */
     bool res_valid;
-    uint64_t res_addr, res_val;
+    uint64_t res_addr, res_val, res_seq;
 
     _Atomic uint64_t mip_ext; /* external interrupt lines (any thread) */
     bool wfi;                 /* stopped in WFI, waiting for mip & mie */
@@ -313,6 +352,10 @@ int hart_pending_interrupt(struct hart *h);
  * cpu_csr() needs mcycle/minstret up to date. */
 bool cpu_amo(struct hart *h, const struct dinsn *d);
 bool cpu_csr(struct hart *h, const struct dinsn *d);
+/* Zicbom/Zicboz (cbo.*, gated by menvcfg/senvcfg) and Zacas (amocas.*):
+ * false when they trapped. */
+bool cpu_cbo(struct hart *h, const struct dinsn *d);
+bool cpu_amocas(struct hart *h, const struct dinsn *d);
 
 /* CSR access: returns false for an illegal access (caller raises). */
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val);
@@ -335,6 +378,9 @@ enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx
 void tlb_flush_all(struct hart *h);
 /* Drops everything, M-mode entries included (reset, snapshot load). */
 void tlb_flush_everything(struct hart *h);
+/* PMP (pmp.c): whether an access of len bytes at pa by privilege priv may
+ * happen; acc is ACC_FETCH/LOAD/STORE. */
+bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);

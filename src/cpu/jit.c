@@ -12,12 +12,14 @@
  * by its cold stubs (TLB misses, taken branches), so the common path
  * falls through without taken jumps.
  */
+#include <cpuid.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/alu.h"
+#include "cpu/bitmanip.h"
 #include "cpu/fpu.h"
 #include "cpu/jit_internal.h"
 #include "mem/bus.h"
@@ -51,7 +53,7 @@ static unsigned int_sources(const struct dinsn *d, unsigned src[2])
     unsigned op = d->op, n = 0;
     bool rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
                (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
-               (op >= OP_MUL && op <= OP_REMUW);
+               (op >= OP_MUL && op <= OP_REMUW) || (op >= OP_SH1ADD && op <= OP_AES64KS2);
     if (op == OP_DECODE || op == OP_JIT || op == OP_FP || op == OP_LUI || op == OP_AUIPC ||
         op == OP_JAL)
         return 0;
@@ -664,6 +666,195 @@ static bool emit_fp_fast(struct jc *c, const struct dinsn *d, unsigned off, unsi
     return true;
 }
 
+/* ---- Zba, Zbb, Zbc, Zbs, Zbkb, Zbkc, Zbkx, Zicond ---- */
+
+static uint64_t (*const bm_fns[])(uint64_t, uint64_t) = {
+#define BM_FN(name) [OP_##name - OP_SH1ADD] = bm_##name,
+    DECODE_OPS_RR(BM_FN) DECODE_OPS_RI(BM_FN)
+#undef BM_FN
+};
+
+static bool is_bm_op(unsigned op)
+{
+    return op >= OP_SH1ADD && op - OP_SH1ADD < sizeof(bm_fns) / sizeof(bm_fns[0]);
+}
+
+/* lzcnt, tzcnt (BMI1) and popcnt, asked of cpuid once: without them the
+ * same encodings mean bsr/bsf (other results) or fault. */
+static unsigned host_bitcount(void)
+{
+    static int have = -1;
+    if (have < 0) {
+        unsigned a, b, c2, d, v = 0;
+        if (__get_cpuid(1, &a, &b, &c2, &d) && (c2 >> 23 & 1))
+            v |= 1; /* popcnt */
+        if (__get_cpuid(0x80000001, &a, &b, &c2, &d) && (c2 >> 5 & 1))
+            v |= 2; /* lzcnt */
+        if (__get_cpuid_count(7, 0, &a, &b, &c2, &d) && (b >> 3 & 1))
+            v |= 4; /* tzcnt */
+        have = (int)v;
+    }
+    return (unsigned)have;
+}
+
+/* The bit-manipulation ops simple enough to be a few host instructions,
+ * computed in rax; false for the others (a call to bitmanip.h). */
+static bool emit_bm_inline(struct jc *c, const struct dinsn *d)
+{
+    struct emit *e = &c->e;
+    unsigned op = d->op;
+    switch (op) {
+    case OP_ANDN:
+    case OP_ORN:
+        mov_rr(e, RAX, get(c, d->rs2));
+        op_rr(e, F_W, 0xf7, 2, RAX); /* not rax */
+        op_rr(e, F_W, op == OP_ANDN ? 0x23 : 0x0b, RAX, get(c, d->rs1));
+        break;
+    case OP_XNOR:
+        mov_rr(e, RAX, get(c, d->rs1));
+        op_rr(e, F_W, 0x33, RAX, get(c, d->rs2));
+        op_rr(e, F_W, 0xf7, 2, RAX);
+        break;
+    case OP_SH1ADD:
+    case OP_SH2ADD:
+    case OP_SH3ADD:
+    case OP_ADD_UW:
+    case OP_SH1ADD_UW:
+    case OP_SH2ADD_UW:
+    case OP_SH3ADD_UW: {
+        static const uint8_t sh[] = {1, 2, 3, 0, 1, 2, 3};
+        unsigned k = op - OP_SH1ADD;
+        (k >= 3 ? mov_rr32 : mov_rr)(e, RAX, get(c, d->rs1));
+        if (sh[k])
+            shift_ri(e, F_W, SH_SHL, RAX, sh[k]);
+        op_rr(e, F_W, 0x03, RAX, get(c, d->rs2));
+        break;
+    }
+    case OP_SLLI_UW:
+        mov_rr32(e, RAX, get(c, d->rs1));
+        if (d->imm)
+            shift_ri(e, F_W, SH_SHL, RAX, (unsigned)d->imm);
+        break;
+    case OP_MIN:
+    case OP_MAX:
+    case OP_MINU:
+    case OP_MAXU: {
+        /* take b when a > b (min) or a < b (max) */
+        static const unsigned cc[] = {[OP_MIN - OP_MAX] = 15, [OP_MAX - OP_MAX] = CC_L,
+                                      [OP_MINU - OP_MAX] = 7, [OP_MAXU - OP_MAX] = CC_B};
+        int a = get(c, d->rs1), b = get(c, d->rs2);
+        mov_rr(e, RAX, a);
+        op_rr(e, F_W, 0x3b, RAX, b);
+        op_rr(e, F_W, 0x0f40 | cc[op - OP_MAX], RAX, b); /* cmovcc rax, b */
+        break;
+    }
+    case OP_SEXT_B:
+        op_rr(e, F_W, 0x0fbe, RAX, get(c, d->rs1)); /* movsx rax, r8 (REX: sil/dil/bpl) */
+        break;
+    case OP_SEXT_H:
+        op_rr(e, F_W, 0x0fbf, RAX, get(c, d->rs1));
+        break;
+    case OP_ZEXT_H:
+        op_rr(e, 0, 0x0fb7, RAX, get(c, d->rs1));
+        break;
+    case OP_REV8:
+        mov_rr(e, RAX, get(c, d->rs1));
+        e8(e, 0x48);
+        e8(e, 0x0f);
+        e8(e, 0xc8); /* bswap rax */
+        break;
+    case OP_CZERO_EQZ:
+    case OP_CZERO_NEZ: {
+        int a = get(c, d->rs1), b = get(c, d->rs2);
+        mov_rr(e, RAX, a);
+        op_rr(e, 0, 0x33, RCX, RCX);
+        op_rr(e, F_W, 0x85, b, b);
+        op_rr(e, F_W, 0x0f40 | (op == OP_CZERO_EQZ ? CC_E : CC_NE), RAX, RCX);
+        break;
+    }
+    case OP_ROL:
+    case OP_ROR:
+    case OP_ROLW:
+    case OP_RORW: {
+        bool w = op == OP_ROL || op == OP_ROR;
+        mov_rr32(e, RCX, get(c, d->rs2));
+        mov_rr(e, RAX, get(c, d->rs1));
+        op_rr(e, w ? F_W : 0, 0xd3, op == OP_ROL || op == OP_ROLW ? 0 : 1, RAX);
+        if (!w)
+            op_rr(e, F_W, 0x63, RAX, RAX);
+        break;
+    }
+    case OP_RORI:
+    case OP_RORIW:
+        mov_rr(e, RAX, get(c, d->rs1));
+        if (d->imm)
+            shift_ri(e, op == OP_RORI ? F_W : 0, 1, RAX, (unsigned)d->imm);
+        if (op == OP_RORIW)
+            op_rr(e, F_W, 0x63, RAX, RAX);
+        break;
+    case OP_BSET:
+    case OP_BCLR:
+    case OP_BINV: {
+        unsigned opc = op == OP_BSET ? 0x0fab : op == OP_BCLR ? 0x0fb3 : 0x0fbb;
+        int b = get(c, d->rs2);
+        mov_rr(e, RAX, get(c, d->rs1));
+        op_rr(e, F_W, opc, b, RAX); /* bts/btr/btc rax, b (bit index mod 64) */
+        break;
+    }
+    case OP_BSETI:
+    case OP_BCLRI:
+    case OP_BINVI:
+        mov_rr(e, RAX, get(c, d->rs1));
+        op_rr(e, F_W, 0x0fba, op == OP_BSETI ? 5 : op == OP_BCLRI ? 6 : 7, RAX);
+        e8(e, (unsigned)d->imm);
+        break;
+    case OP_BEXT:
+        mov_rr32(e, RCX, get(c, d->rs2));
+        mov_rr(e, RAX, get(c, d->rs1));
+        op_rr(e, F_W, 0xd3, SH_SHR, RAX);
+        alu_ri(e, 0, G_AND, RAX, 1);
+        break;
+    case OP_BEXTI:
+        mov_rr(e, RAX, get(c, d->rs1));
+        if (d->imm)
+            shift_ri(e, F_W, SH_SHR, RAX, (unsigned)d->imm);
+        alu_ri(e, 0, G_AND, RAX, 1);
+        break;
+    case OP_CPOP:
+    case OP_CPOPW:
+    case OP_CLZ:
+    case OP_CLZW:
+    case OP_CTZ:
+    case OP_CTZW: {
+        unsigned need = op <= OP_CLZW ? 2 : op <= OP_CTZW ? 4 : 1;
+        unsigned opc = need == 1 ? 0x0fb8 : need == 2 ? 0x0fbd : 0x0fbc;
+        bool w = op == OP_CPOP || op == OP_CLZ || op == OP_CTZ;
+        if (!(host_bitcount() & need))
+            return false;
+        op_rr(e, F_F3 | (w ? F_W : 0), opc, RAX, get(c, d->rs1));
+        break;
+    }
+    default:
+        return false;
+    }
+    emit_result(c, d, RAX);
+    return true;
+}
+
+static void emit_bm(struct jc *c, const struct dinsn *d)
+{
+    if (emit_bm_inline(c, d))
+        return;
+    rc_flush(c);
+    ld_x(&c->e, RDI, d->rs1);
+    if (d->op <= OP_AES64KS2) /* the register-register list ends there */
+        ld_x(&c->e, RSI, d->rs2);
+    else
+        mov_ri(&c->e, RSI, (uint64_t)(int64_t)d->imm);
+    call_abs(&c->e, (const void *)bm_fns[d->op - OP_SH1ADD]);
+    emit_result(c, d, RAX);
+}
+
 enum { INSN_NO, INSN_OK, INSN_ENDS };
 
 /* Emits one instruction; INSN_NO (nothing emitted) when it must be left to
@@ -674,6 +865,13 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     int32_t rel = (int32_t)off - (int32_t)c->entry; /* this pc - entry pc */
     switch (d->op) {
     case OP_NOP:
+        break;
+    case OP_FENCE: /* store -> load order: mfence, when another hart can see it */
+        if (atomic_load_explicit(&c->h->shared->nharts, memory_order_relaxed) > 1) {
+            e8(e, 0x0f);
+            e8(e, 0xae);
+            e8(e, 0xf0);
+        }
         break;
     case OP_LUI:
         mov_ri(e, def(c, d->rd), (uint64_t)(int64_t)d->imm);
@@ -924,7 +1122,10 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         emit_call2(c, alu_remuw, d);
         break;
     default:
-        return INSN_NO;
+        if (!is_bm_op(d->op))
+            return INSN_NO;
+        emit_bm(c, d);
+        break;
     }
     return INSN_OK;
 }

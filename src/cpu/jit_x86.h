@@ -19,7 +19,7 @@
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_L = 12, CC_GE = 13 };
-enum { F_W = 1, F_66 = 2, F_BYTE = 4 };
+enum { F_W = 1, F_66 = 2, F_BYTE = 4, F_F3 = 8 };
 /* Group-1 (0x81/0x83) and shift (0xc1/0xd3) opcode extensions. */
 enum { G_ADD = 0, G_OR = 1, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };
 enum { SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
@@ -47,6 +47,8 @@ static inline void prefix(struct emit *e, unsigned f, int reg, int rm, unsigned 
 {
     if (f & F_66)
         e8(e, 0x66);
+    if (f & F_F3)
+        e8(e, 0xf3);
     unsigned rex = 0x40 | ((f & F_W) ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((rm >> 3) & 1);
     if (rex != 0x40 || (f & F_BYTE))
         e8(e, rex);

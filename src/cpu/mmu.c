@@ -15,6 +15,7 @@
 #define PTE_U    (1ULL << 4)
 #define PTE_A    (1ULL << 6)
 #define PTE_D    (1ULL << 7)
+#define PTE_N    (1ULL << 63)
 #define PPN_MASK ((1ULL << 44) - 1)
 
 void tlb_flush_all(struct hart *h)
@@ -73,6 +74,21 @@ void tlb_flush_va(struct hart *h, uint64_t va)
                 h->tlb[a][m][i].tag = TLB_INVALID;
 }
 
+/* Bits 63..54 of a PTE: N (Svnapot: level-0 leaves with PPN[3:0] = 1000,
+ * a 64 KiB page), PBMT (Svpbmt, when menvcfg.PBMTE: 0-2, attributes the
+ * host's coherent memory ignores; 3 is reserved) and reserved zeros. */
+static bool pte_high_bits_ok(const struct hart *h, uint64_t pte, int level)
+{
+    if ((pte >> 54) & 0x7f)
+        return false;
+    unsigned pbmt = (unsigned)(pte >> 61) & 3;
+    if (pbmt && (pbmt == 3 || !(h->arch.menvcfg & MENVCFG_PBMTE)))
+        return false;
+    if ((pte & PTE_N) && (level != 0 || ((pte >> 10) & 0xf) != 8 || !(pte & (PTE_R | PTE_X))))
+        return false;
+    return true;
+}
+
 /* mmu_translate, telling the level of the leaf (0: 4 KiB page). */
 static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
                             unsigned *leaf_level)
@@ -95,16 +111,16 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
         for (i = (int)levels - 1;; i--) {
             pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
             ptep = bus_ram_ptr(h->bus, pte_pa, 8);
-            if (!ptep)
+            if (!ptep || !pmp_allows(h, pte_pa, 8, ACC_LOAD, PRV_S)) /* implicit: as S */
                 return MMU_ACCESS_FAULT;
             pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
             if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)))
                 return MMU_PAGE_FAULT;
-            if (pte >> 54) /* N, PBMT and reserved bits: not implemented */
+            if (!pte_high_bits_ok(h, pte, i))
                 return MMU_PAGE_FAULT;
             if (pte & (PTE_R | PTE_X))
                 break;
-            if (i == 0)
+            if (i == 0 || (pte >> 61)) /* N and PBMT are for leaves only */
                 return MMU_PAGE_FAULT;
             a = ((pte >> 10) & PPN_MASK) << PAGE_SHIFT;
         }
@@ -129,6 +145,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             return MMU_PAGE_FAULT; /* misaligned superpage */
         uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
         if ((pte & need) != need) {
+            if (!pmp_allows(h, pte_pa, 8, ACC_STORE, PRV_S))
+                return MMU_ACCESS_FAULT;
             uint64_t expected = pte;
             if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
                                              __ATOMIC_ACQUIRE))
@@ -137,6 +155,14 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             bus_dirty_note(h->bus, pte_pa, 8);
         }
         uint64_t off_mask = (1ULL << (12 + 9 * i)) - 1;
+        if (pte & PTE_N) { /* Svnapot 64 KiB: the low 4 PPN bits come from the va */
+            ppn = (ppn & ~0xfULL) | ((va >> PAGE_SHIFT) & 0xf);
+            /* Recorded as a 2 MiB entry, so an sfence.vma of any page of
+             * the 64 KiB range drops it (too much, never too little). */
+            *pa = (ppn << PAGE_SHIFT) | (va & off_mask);
+            *leaf_level = 1;
+            return MMU_OK;
+        }
         *pa = (ppn << PAGE_SHIFT) | (va & off_mask);
         *leaf_level = (unsigned)i;
         return MMU_OK;
@@ -161,10 +187,23 @@ static unsigned idx_for(struct hart *h, int acc)
     return acc == ACC_FETCH ? h->fetch_idx : h->ls_idx;
 }
 
+/* The PMP check of a translated access.  The TLB entry it leads to
+ * covers the page, so the page is checked whole; a page only partly
+ * allowed (a PMP boundary inside it) is let through when its first byte
+ * accessed is allowed: OpenSBI's and Linux's regions are page-aligned. */
+static bool pmp_page_ok(struct hart *h, uint64_t pa, int acc, unsigned idx)
+{
+    unsigned priv = idx == MMU_M ? PRV_M : idx == MMU_U ? PRV_U : PRV_S;
+    return pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv) ||
+           pmp_allows(h, pa, 1, acc, priv);
+}
+
 /* Translates, raising the fault on failure. */
 static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, unsigned *level)
 {
     enum mmu_result r = walk(h, va, acc, idx_for(h, acc), pa, level);
+    if (r == MMU_OK && !pmp_page_ok(h, *pa, acc, idx_for(h, acc)))
+        r = MMU_ACCESS_FAULT;
     if (r == MMU_OK)
         return true;
     hart_raise(h, r == MMU_PAGE_FAULT ? page_fault_cause[acc] : access_fault_cause[acc], va);
@@ -330,6 +369,7 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         return true;
     }
     memcpy((void *)(e->addend + va), &val, size);
+    res_break(h->shared, (void *)(e->addend + va));
     /* While the dirty log is on, a store TLB entry exists only for pages
      * marked since the last bump of dirty_gen: the fast path needs no
      * check, and every fill (and every slow store) lands here. */

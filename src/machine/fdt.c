@@ -45,6 +45,9 @@ static int write_cpus(void *fdt, const struct board *b)
             len += strlen(*e) + 1;
         }
         err |= fdt_property(fdt, "riscv,isa-extensions", exts, (int)len);
+        err |= fdt_property_u32(fdt, "riscv,cbom-block-size", CBO_BLOCK_SIZE);
+        err |= fdt_property_u32(fdt, "riscv,cboz-block-size", CBO_BLOCK_SIZE);
+        err |= fdt_property_u32(fdt, "riscv,cbop-block-size", CBO_BLOCK_SIZE);
         char mmu[16];
         snprintf(mmu, sizeof(mmu), "riscv,sv%u", hart_mmu_type_bits);
         err |= fdt_property_string(fdt, "mmu-type", mmu);

@@ -41,6 +41,14 @@ struct net_backend_ops {
     /* The frontend can receive again after refusing. */
     void (*receive_ready)(struct net_backend *nb);
     void (*close)(struct net_backend *nb);
+    /* The backend's own state for snapshots and migration (libslirp's for
+     * user), NULL: it has none.  save_state (I/O lock held) returns a
+     * malloc'd blob; load_state takes one into a backend opened with the
+     * same options, applied before its next packet (false: one line in
+     * err, e.g. a newer format). */
+    bool (*save_state)(struct net_backend *nb, uint8_t **blob, size_t *len);
+    bool (*load_state)(struct net_backend *nb, const uint8_t *blob, size_t len, char *err,
+                       size_t errlen);
 };
 
 struct net_backend {
@@ -70,6 +78,10 @@ struct nic_spec {
          * the first DHCP address .15. */
         uint32_t net_addr, net_mask; /* host byte order */
         bool restricted;             /* no way out: DHCP, DNS and hostfwd only */
+        /* Not an option: a hostfwd port in use is retried for a while
+         * instead of failing (an incoming migration on the same host,
+         * whose source still listens until it hands the guest over). */
+        bool hostfwd_wait;
     } user;
     struct {
         char ifname[NET_IFNAME_MAX + 1];

@@ -23,8 +23,8 @@
 
 struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
                                   size_t errlen);
-struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t *io_lock,
-                                    char *err, size_t errlen);
+struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
+                                    size_t errlen);
 struct net_backend *net_tap_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
                                  size_t errlen);
 

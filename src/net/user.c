@@ -28,6 +28,22 @@
 #include "net/net_backends.h"
 #include "util/log.h"
 
+/* Loaded state and hostfwd rules waiting for their port, for the thread. */
+struct user_blob {
+    size_t len;
+    uint8_t data[]; /* the libslirp state version (LE32), then its state */
+};
+struct user_state_hook {
+    struct user_blob *load; /* exchanged atomically: set by load_state, taken by the thread */
+    struct net_hostfwd wait[NET_MAX_HOSTFWD];
+    unsigned nwait;
+    int64_t wait_until, next_try; /* ns */
+};
+struct user_nb;
+static void user_state_apply(struct user_nb *u);
+static bool user_add_hostfwds(struct user_nb *u, const struct nic_spec *nic, char *err,
+                              size_t errlen);
+
 #define QUEUE_MAX 1024
 
 struct utimer {
@@ -55,6 +71,7 @@ struct user_nb {
     struct utimer *timers;
     struct qframe *qhead, *qtail;
     unsigned qlen;
+    struct user_state_hook st; /* saved state and hostfwd waiting (end of file) */
 };
 
 static int64_t now_ns(void)
@@ -256,7 +273,7 @@ static void *user_thread(void *arg)
     for (;;) {
         u->npfd = 0;
         add_poll(u->wakefd, SLIRP_POLL_IN, u);
-        uint32_t timeout = 1000;
+        uint32_t timeout = u->st.nwait ? 100 : 1000;
         slirp_pollfds_fill(u->slirp, &timeout, add_poll, u);
         int64_t now_ms = now_ns() / 1000000;
         for (struct utimer *t = u->timers; t; t = t->next) {
@@ -278,6 +295,7 @@ static void *user_thread(void *arg)
         }
         if (!mutex_lock_unless_stopped(u->lock, &u->stop))
             return NULL;
+        user_state_apply(u);
         slirp_pollfds_poll(u->slirp, n < 0, get_revents, u);
         run_timers(u);
         deliver_queue(u);
@@ -320,9 +338,14 @@ static void user_close(struct net_backend *nb)
     }
     if (u->wakefd >= 0)
         close(u->wakefd);
+    free(u->st.load);
     free(u->pfd);
     free(u);
 }
+
+static bool user_save_state(struct net_backend *nb, uint8_t **blob, size_t *len);
+static bool user_load_state(struct net_backend *nb, const uint8_t *blob, size_t len, char *err,
+                            size_t errlen);
 
 static const struct net_backend_ops user_ops = {
     .name = "user",
@@ -330,6 +353,8 @@ static const struct net_backend_ops user_ops = {
     .send = user_send,
     .receive_ready = user_receive_ready,
     .close = user_close,
+    .save_state = user_save_state,
+    .load_state = user_load_state,
 };
 
 static struct in_addr ip4(const char *s)
@@ -363,7 +388,9 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
         .vnetmask = ip4("255.255.255.0"),
         .vhost = ip4("10.0.2.2"),
         .in6_enabled = false,
-        .vhostname = "wirt",
+        /* No DHCP host name: a guest that did not ask for one would try
+         * to take it (systemd logs "Could not set hostname"). */
+        .vhostname = NULL,
         .vdhcp_start = ip4("10.0.2.15"),
         .vnameserver = ip4("10.0.2.3"),
         .if_mtu = 1500,
@@ -385,17 +412,9 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
         user_close(&u->nb);
         return NULL;
     }
-    for (unsigned i = 0; i < nic->user.nhostfwd; i++) {
-        const struct net_hostfwd *f = &nic->user.hostfwd[i];
-        struct in_addr ha = {.s_addr = f->host_addr}, ga = {.s_addr = f->guest_addr};
-        if (slirp_add_hostfwd(u->slirp, f->udp, ha, f->host_port, ga, f->guest_port) < 0) {
-            char text[64];
-            net_format_hostfwd(f, text, sizeof(text));
-            snprintf(err, errlen, "hostfwd '%s': cannot listen on host port %u: %s", text,
-                     f->host_port, strerror(errno ? errno : EADDRINUSE));
-            user_close(&u->nb);
-            return NULL;
-        }
+    if (!user_add_hostfwds(u, nic, err, errlen)) {
+        user_close(&u->nb);
+        return NULL;
     }
     if (pthread_create(&u->thread, NULL, user_thread, u) != 0) {
         snprintf(err, errlen, "cannot start the network thread");
@@ -404,4 +423,158 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
     }
     u->started = true;
     return &u->nb;
+}
+
+/* ---- state for snapshots and migration; hostfwd ports still in use ----
+ *
+ * libslirp's state (slirp_state_save) holds its DHCP leases, the IP id and
+ * the TCP connections of guestfwd rules; it does not hold connections
+ * through hostfwd (their host sockets cannot move), so those end at a
+ * restore or a migration and the guest's side is reset.  The hostfwd
+ * listeners are the options', opened again by the destination; on the
+ * same host the source holds them until it hands over, so an incoming
+ * machine waits for them (nic_spec.user.hostfwd_wait). */
+
+#define HOSTFWD_WAIT_NS (30LL * 1000000000)
+
+static bool add_hostfwd(struct user_nb *u, const struct net_hostfwd *f)
+{
+    struct in_addr ha = {.s_addr = f->host_addr}, ga = {.s_addr = f->guest_addr};
+    return slirp_add_hostfwd(u->slirp, f->udp, ha, f->host_port, ga, f->guest_port) == 0;
+}
+
+static bool user_add_hostfwds(struct user_nb *u, const struct nic_spec *nic, char *err,
+                              size_t errlen)
+{
+    for (unsigned i = 0; i < nic->user.nhostfwd; i++) {
+        const struct net_hostfwd *f = &nic->user.hostfwd[i];
+        errno = 0;
+        if (add_hostfwd(u, f))
+            continue;
+        int e = errno ? errno : EADDRINUSE;
+        if (nic->user.hostfwd_wait && e == EADDRINUSE) {
+            /* Waits without end until the guest's state arrives. */
+            u->st.wait[u->st.nwait++] = *f;
+            u->st.wait_until = INT64_MAX;
+            continue;
+        }
+        char text[64];
+        net_format_hostfwd(f, text, sizeof(text));
+        snprintf(err, errlen, "hostfwd '%s': cannot listen on host port %u: %s", text, f->host_port,
+                 strerror(e));
+        return false;
+    }
+    return true;
+}
+
+static ssize_t state_write(const void *buf, size_t len, void *opaque)
+{
+    uint8_t **b = opaque; /* {buf, (uint8_t *)len, (uint8_t *)cap} */
+    size_t n = (size_t)b[1], cap = (size_t)b[2];
+    if (n + len > cap) {
+        size_t c = cap ? cap : 4096;
+        while (c < n + len)
+            c *= 2;
+        uint8_t *nb = realloc(b[0], c);
+        if (!nb)
+            return -1;
+        b[0] = nb;
+        b[2] = (uint8_t *)c;
+    }
+    memcpy(b[0] + n, buf, len);
+    b[1] = (uint8_t *)(n + len);
+    return (ssize_t)len;
+}
+
+static bool user_save_state(struct net_backend *nb, uint8_t **blob, size_t *len)
+{
+    struct user_nb *u = (struct user_nb *)nb;
+    uint32_t v = (uint32_t)slirp_state_version();
+    uint8_t *b[3] = {NULL, NULL, NULL};
+    uint8_t head[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    if (state_write(head, 4, b) < 0)
+        return false;
+    slirp_state_save(u->slirp, state_write, b);
+    if ((size_t)b[1] < 4 || !b[0]) {
+        free(b[0]);
+        return false;
+    }
+    *blob = b[0];
+    *len = (size_t)b[1];
+    return true;
+}
+
+static bool user_load_state(struct net_backend *nb, const uint8_t *blob, size_t len, char *err,
+                            size_t errlen)
+{
+    struct user_nb *u = (struct user_nb *)nb;
+    uint32_t v = len >= 4 ? (uint32_t)blob[0] | (uint32_t)blob[1] << 8 | (uint32_t)blob[2] << 16 |
+                                (uint32_t)blob[3] << 24
+                          : 0;
+    if (len < 4 || v == 0 || v > (uint32_t)slirp_state_version()) {
+        snprintf(err, errlen, "user network state version %u, libslirp %s reads up to %d", v,
+                 slirp_version_string(), slirp_state_version());
+        return false;
+    }
+    struct user_blob *copy = malloc(sizeof(*copy) + len);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    copy->len = len;
+    memcpy(copy->data, blob, len);
+    /* The thread applies it under the I/O lock, before its next poll. */
+    free(__atomic_exchange_n(&u->st.load, copy, __ATOMIC_ACQ_REL));
+    wake(u);
+    return true;
+}
+
+struct reader {
+    const uint8_t *p;
+    size_t left;
+};
+
+static ssize_t state_read(void *buf, size_t len, void *opaque)
+{
+    struct reader *r = opaque;
+    if (len > r->left)
+        return -1;
+    memcpy(buf, r->p, len);
+    r->p += len;
+    r->left -= len;
+    return (ssize_t)len;
+}
+
+/* The thread, I/O lock held. */
+static void user_state_apply(struct user_nb *u)
+{
+    struct user_blob *b = __atomic_exchange_n(&u->st.load, NULL, __ATOMIC_ACQ_REL);
+    if (b) {
+        const uint8_t *d = b->data;
+        struct reader r = {d + 4, b->len - 4};
+        int v = (int)((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+                      (uint32_t)d[3] << 24);
+        if (slirp_state_load(u->slirp, v, state_read, &r) < 0)
+            log_warn("user network: the saved libslirp state does not load; starting afresh");
+        free(b);
+        u->st.wait_until = now_ns() + HOSTFWD_WAIT_NS; /* the source lets go about now */
+    }
+    if (!u->st.nwait || now_ns() < u->st.next_try)
+        return;
+    u->st.next_try = now_ns() + 100000000;
+    for (unsigned i = 0; i < u->st.nwait;) {
+        if (add_hostfwd(u, &u->st.wait[i])) {
+            u->st.wait[i] = u->st.wait[--u->st.nwait];
+            continue;
+        }
+        if (now_ns() > u->st.wait_until) {
+            char text[64];
+            net_format_hostfwd(&u->st.wait[i], text, sizeof(text));
+            log_warn("user network: hostfwd '%s': host port %u stays in use; given up", text,
+                     u->st.wait[i].host_port);
+            u->st.wait[i] = u->st.wait[--u->st.nwait];
+            continue;
+        }
+        i++;
+    }
 }

@@ -124,3 +124,34 @@ fail:
     unlink(tmp);
     return false;
 }
+
+/* One loop for both directions: io is read(), or write() behind write_io. */
+static bool full(int fd, void *buf, size_t len, ssize_t (*io)(int, void *, size_t))
+{
+    unsigned char *p = buf;
+    while (len) {
+        ssize_t n = io(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static ssize_t write_io(int fd, void *buf, size_t len)
+{
+    return write(fd, buf, len);
+}
+
+bool write_full(int fd, const void *buf, size_t len)
+{
+    return full(fd, (void *)buf, len, write_io);
+}
+
+bool read_full(int fd, void *buf, size_t len)
+{
+    return full(fd, buf, len, read);
+}

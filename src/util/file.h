@@ -32,4 +32,10 @@ bool is_regular_file(const char *path, char *err, size_t errlen);
  * with "cannot write PATH: reason" in err. */
 bool write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/* Writes all len bytes to fd (retrying short writes and EINTR); false
+ * with errno set on an error. */
+bool write_full(int fd, const void *buf, size_t len);
+/* Reads exactly len bytes; false at an error or the end of the file. */
+bool read_full(int fd, void *buf, size_t len);
+
 #endif

@@ -105,6 +105,10 @@ struct vblk {
     struct block_mirror *move;
     bool move_turn, move_cancel;
     struct virtio_blk_move_status move_st;
+    /* The move is a migration's copy (virtio_blk_sync_start): it never
+     * completes, it keeps copying what the guest writes until stopped. */
+    bool move_sync, sync_failed;
+    char sync_err[256];
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -329,9 +333,44 @@ static void move_end(struct vblk *vb, enum virtio_blk_move_state state, const ch
     pthread_mutex_unlock(&vb->lock);
 }
 
+/* A migration's copy has nothing to do until the guest writes again. */
+static bool sync_caught_up(struct vblk *vb)
+{
+    return vb->move && vb->move_sync && !vb->move_cancel && !block_mirror_remaining(vb->move);
+}
+
+/* One turn of a migration's copy (worker thread, vb->lock not held). */
+static void sync_turn(struct vblk *vb, struct block_mirror *m, bool idle, bool cancel)
+{
+    int r = 0;
+    if (!cancel) {
+        unsigned n = idle ? MOVE_STEP_IDLE : MOVE_STEP_BUSY;
+        if (!block_mirror_in_bulk(m) && block_mirror_remaining(m) <= MOVE_FINISH_MAX)
+            n = UINT32_MAX;
+        r = block_mirror_step(m, n);
+    }
+    pthread_mutex_lock(&vb->lock);
+    if (cancel || r < 0) {
+        if (r < 0) {
+            vb->sync_failed = true;
+            snprintf(vb->sync_err, sizeof(vb->sync_err), "%s", block_mirror_error(m));
+        }
+        block_mirror_abort(m); /* the sink is the caller's: only detaches */
+        vb->move = NULL;
+        vb->move_sync = vb->move_cancel = false;
+    }
+    vb->busy = false;
+    pthread_cond_broadcast(&vb->idle_cond);
+    pthread_mutex_unlock(&vb->lock);
+}
+
 /* One turn of the move (worker thread, vb->lock not held). */
 static void move_turn(struct vblk *vb, struct block_mirror *m, bool idle, bool cancel)
 {
+    if (vb->move_sync) {
+        sync_turn(vb, m, idle, cancel);
+        return;
+    }
     if (cancel) {
         block_mirror_abort(m);
         move_end(vb, VIRTIO_BLK_MOVE_CANCELLED, NULL);
@@ -373,14 +412,15 @@ static void *worker(void *arg)
     struct vblk *vb = arg;
     pthread_mutex_lock(&vb->lock);
     for (;;) {
-        while (!vb->stop && !vb->head && !vb->move)
+        while (!vb->stop && !vb->head && (!vb->move || sync_caught_up(vb)))
             pthread_cond_wait(&vb->work_cond, &vb->lock);
         if (vb->stop)
             break;
-        if (vb->move && (!vb->head || vb->move_turn || vb->move_cancel)) {
+        if (vb->move && (!vb->head || vb->move_turn || vb->move_cancel) && !sync_caught_up(vb)) {
             struct block_mirror *m = vb->move;
             bool idle = !vb->head, cancel = vb->move_cancel;
             vb->move_turn = false;
+            vb->busy = vb->move_sync; /* a migration waits for the copy too */
             pthread_mutex_unlock(&vb->lock);
             move_turn(vb, m, idle, cancel);
             pthread_mutex_lock(&vb->lock);
@@ -509,7 +549,13 @@ static void blk_stop(struct virtio_dev *vdev)
     if (vb->move) { /* the worker is gone: end the move here */
         block_mirror_abort(vb->move);
         vb->move = NULL;
-        vb->move_st.state = VIRTIO_BLK_MOVE_CANCELLED;
+        if (vb->move_sync) {
+            vb->move_sync = false;
+            vb->sync_failed = true;
+            snprintf(vb->sync_err, sizeof(vb->sync_err), "the disk stopped");
+        } else {
+            vb->move_st.state = VIRTIO_BLK_MOVE_CANCELLED;
+        }
     }
     /* Whatever the guest wrote reaches the disk before we exit. */
     if (vb->bd && !vb->read_only)
@@ -584,9 +630,66 @@ bool virtio_blk_idle(struct virtio_dev *vdev)
 {
     struct vblk *vb = vdev->opaque;
     pthread_mutex_lock(&vb->lock);
-    bool idle = !vb->head && !vb->busy;
+    bool idle =
+        !vb->head && !vb->busy && !(vb->move && vb->move_sync && block_mirror_remaining(vb->move));
     pthread_mutex_unlock(&vb->lock);
     return idle;
+}
+
+bool virtio_blk_sync_start(struct virtio_dev *vdev, struct block_dev *sink, char *err,
+                           size_t errlen)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    bool busy = vb->move != NULL, stopped = !vb->thread_started;
+    pthread_mutex_unlock(&vb->lock);
+    if (busy || stopped) {
+        snprintf(err, errlen, busy ? "a move of this disk is running" : "the disk is stopped");
+        return false;
+    }
+    if (block_size(sink) != block_size(vb->bd)) {
+        snprintf(err, errlen, "the copy's size differs from the disk's");
+        return false;
+    }
+    struct block_mirror *m;
+    if (block_mirror_new_to(vb->bd, sink, &m, err, errlen) < 0)
+        return false;
+    pthread_mutex_lock(&vb->lock);
+    vb->move = m;
+    vb->move_sync = true;
+    vb->move_cancel = vb->sync_failed = false;
+    vb->sync_err[0] = '\0';
+    pthread_cond_signal(&vb->work_cond);
+    pthread_mutex_unlock(&vb->lock);
+    return true;
+}
+
+int64_t virtio_blk_sync_remaining(struct virtio_dev *vdev, char *err, size_t errlen)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    int64_t r = 0;
+    if (vb->sync_failed) {
+        snprintf(err, errlen, "%s", vb->sync_err);
+        r = -EIO;
+    } else if (vb->move && vb->move_sync) {
+        r = (int64_t)(block_mirror_remaining(vb->move) * BLOCK_MIRROR_CHUNK);
+    }
+    pthread_mutex_unlock(&vb->lock);
+    return r;
+}
+
+void virtio_blk_sync_stop(struct virtio_dev *vdev)
+{
+    struct vblk *vb = vdev->opaque;
+    pthread_mutex_lock(&vb->lock);
+    if (vb->move && vb->move_sync) {
+        vb->move_cancel = true;
+        pthread_cond_signal(&vb->work_cond);
+        while (vb->move && vb->move_sync && vb->thread_started)
+            pthread_cond_wait(&vb->idle_cond, &vb->lock);
+    }
+    pthread_mutex_unlock(&vb->lock);
 }
 
 int virtio_blk_flush(struct virtio_dev *vdev)

@@ -224,8 +224,54 @@ static void net_destroy(struct virtio_dev *vdev)
     vdev->opaque = NULL;
 }
 
+/* After the transport: the backend's own state (libslirp's), so that a
+ * restored or migrated guest keeps its DHCP lease and what else the
+ * backend can carry.  A state without it (older) loads with a fresh
+ * backend state. */
+#define MAX_BACKEND_STATE (4u << 20)
+
+static void net_save(struct virtio_dev *vdev, struct state_writer *w)
+{
+    struct vnet *vn = vdev->opaque;
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    if (vn->nb && vn->nb->ops->save_state && vn->nb->ops->save_state(vn->nb, &blob, &len) &&
+        len <= MAX_BACKEND_STATE) {
+        state_put_u8(w, 1);
+        state_put_u32(w, (uint32_t)len);
+        state_put_bytes(w, blob, len);
+    } else {
+        state_put_u8(w, 0);
+    }
+    free(blob);
+}
+
+static bool net_load(struct virtio_dev *vdev, struct state_reader *r)
+{
+    struct vnet *vn = vdev->opaque;
+    if (r->in_section && r->pos == r->section_end)
+        return true; /* saved before backends had state */
+    if (!state_get_u8(r))
+        return state_reader_ok(r);
+    uint32_t len = state_get_u32(r);
+    if (!state_reader_ok(r) || len > MAX_BACKEND_STATE || len > r->section_end - r->pos)
+        return false;
+    const uint8_t *blob = r->buf + r->pos; /* read in place */
+    r->pos += len;
+    if (!vn->nb || !vn->nb->ops->load_state)
+        return true; /* another backend: it starts afresh */
+    char err[256];
+    if (!vn->nb->ops->load_state(vn->nb, blob, len, err, sizeof(err))) {
+        log_warn("virtio-net: %s", err);
+        return false;
+    }
+    return true;
+}
+
 static const struct virtio_dev_ops net_ops = {
     .name = "virtio-net",
+    .save = net_save,
+    .load = net_load,
     .device_id = VIRTIO_ID_NET,
     .num_queues = 2,
     .queue_max = QUEUE_SIZE,

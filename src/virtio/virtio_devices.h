@@ -74,6 +74,19 @@ bool virtio_blk_idle(struct virtio_dev *vdev);
  * returns false with one line in err, keeping the old one. */
 int virtio_blk_flush(struct virtio_dev *vdev);
 bool virtio_blk_reopen(struct virtio_dev *vdev, char *err, size_t errlen);
+/* A live migration's copy of the disk (--copy-storage): a mirror job
+ * (block/mirror.h) towards sink, which has the disk's size and sends what
+ * is written to it.  It copies the whole disk between the guest's
+ * requests, then every chunk the guest writes, and never completes: the
+ * disk counts as busy (virtio_blk_idle) while chunks are left, so a
+ * stopped guest's disk is idle only once the copy caught up.
+ * sync_remaining: bytes left, or -EIO with the reason once the copy
+ * failed (the sink refused a write).  sync_stop ends it and returns once
+ * the worker no longer touches sink.  Not together with a move. */
+bool virtio_blk_sync_start(struct virtio_dev *vdev, struct block_dev *sink, char *err,
+                           size_t errlen);
+int64_t virtio_blk_sync_remaining(struct virtio_dev *vdev, char *err, size_t errlen);
+void virtio_blk_sync_stop(struct virtio_dev *vdev);
 /* Asks a running move to stop; it ends CANCELLED soon after. */
 void virtio_blk_move_cancel(struct virtio_dev *vdev);
 

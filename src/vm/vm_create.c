@@ -74,6 +74,12 @@ bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opt
     if (o->nnets > VM_MAX_NICS)
         return vm_fail(e, WIRT_ERR_INVALID, "create: at most %d --net", VM_MAX_NICS);
     for (unsigned i = 0; i < o->nnets; i++) {
+        if (!strcmp(o->nets[i], "none")) {
+            if (o->nnets > 1)
+                return vm_fail(e, WIRT_ERR_INVALID,
+                               "create: --net none: cannot be combined with another --net");
+            continue;
+        }
         if (strlen(o->nets[i]) >= sizeof(((struct vm_config *)0)->nets[0]))
             return vm_fail(e, WIRT_ERR_INVALID, "create: --net: too long");
         if (!vm_spec_nic_text_ok(o->nets[i], "create: --net", why, sizeof(why)))
@@ -174,7 +180,9 @@ bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opt
         cfg.cpus = o->cpus;
     if (o->append)
         snprintf(cfg.append, sizeof(cfg.append), "%s", o->append);
-    if (o->nnets) {
+    if (o->nnets == 1 && !strcmp(o->nets[0], "none")) {
+        cfg.nnets = 0; /* --net none: no NIC, whatever the template has */
+    } else if (o->nnets) {
         cfg.nnets = o->nnets;
         for (unsigned i = 0; i < o->nnets; i++)
             snprintf(cfg.nets[i], sizeof(cfg.nets[i]), "%s", o->nets[i]);
@@ -261,7 +269,8 @@ int vm_cmd_create(struct vm_store *st, int argc, char **argv)
                 vm_usage("create: at most %d --net", VM_MAX_NICS);
             if (strlen(optarg) >= sizeof(((struct vm_config *)0)->nets[0]))
                 vm_usage("create: --net: too long");
-            if (!vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
+            if (strcmp(optarg, "none") &&
+                !vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
                 vm_usage("%s", why);
             o.nets[o.nnets++] = optarg;
             break;

@@ -274,6 +274,21 @@ int vm_cmd_export(struct vm_store *st, int argc, char **argv);
 int vm_cmd_import(struct vm_store *st, int argc, char **argv);
 int vm_cmd_move_disk(struct vm_store *st, int argc, char **argv);
 int vm_cmd_migrate(struct vm_store *st, int argc, char **argv);
+int vm_cmd_receive(struct vm_store *st, int argc, char **argv);
+/* Starts NAME's VMM as the destination of a migration (`wirt run
+ * --incoming URI`, e.g. fd:N for a connection this process holds) and
+ * waits until it runs the guest. */
+bool vm_start_incoming(struct vm_store *st, const char *name, const char *incoming,
+                       struct vm_start_result *res, struct wirt_error *e);
+/* vm_receive.c: the preamble `wirt vm migrate` sends in front of the
+ * stream (NAME's configuration, boot files and disk sizes) written to
+ * path; and a two-way byte pump between a connection and a pair of
+ * descriptors (ssh's pipes, or stdin/stdout), on threads of its own. */
+bool vm_migration_preamble(const struct vm_store *st, const char *name, const char *path,
+                           bool copy_storage, struct wirt_error *e);
+struct vm_relay;
+struct vm_relay *vm_relay_start(int sock, int in, int out);
+void vm_relay_wait(struct vm_relay *r);
 int vm_cmd_agent(struct vm_store *st, int argc, char **argv);
 int vm_cmd_suspend(struct vm_store *st, int argc, char **argv);
 int vm_cmd_log(struct vm_store *st, int argc, char **argv);

@@ -36,7 +36,11 @@ static const struct vm_verb verbs[] = {
     {"export", vm_cmd_export, "export NAME FILE"},
     {"import", vm_cmd_import, "import FILE [NAME]"},
     {"migrate", vm_cmd_migrate,
-     "migrate NAME --to tcp:HOST:PORT [--max-downtime MS] | migrate NAME --cancel"},
+     "migrate NAME --to tcp:HOST:PORT|store:DIR|ssh://[USER@]HOST[:PORT][/STORE]\n"
+     "             [--max-downtime MS] [--copy-storage] [--compress auto|always|never]\n"
+     "             | migrate NAME --cancel"},
+    {"receive", vm_cmd_receive,
+     "receive NAME --listen ADDR:PORT | --stdio  (the destination of a migrate)"},
     {"move-disk", vm_cmd_move_disk, "move-disk NAME DISK --to FILE [--format qcow2|raw]"},
     {"agent", vm_cmd_agent,
      "agent NAME COMMAND [ARGUMENTS-JSON] [--timeout S]  (ping, ips, info, shutdown,\n"
@@ -97,8 +101,9 @@ int vm_main(int argc, char **argv)
                 return 0;
             }
         struct wirt_error err;
-        struct vm_store *st =
-            vm_store_open(store, !strcmp(verb, "create") || !strcmp(verb, "import"), &err);
+        struct vm_store *st = vm_store_open(
+            store, !strcmp(verb, "create") || !strcmp(verb, "import") || !strcmp(verb, "receive"),
+            &err);
         if (!st)
             return vm_report(&err);
         int status = verbs[v].run(st, argc - i, argv + i);

@@ -106,10 +106,27 @@ static bool running_op(struct vm_store *st, const char *name, const char *op, co
     json_object_object_add(args, "name", json_object_new_string(snap));
     json_object_object_add(args, "state", json_object_new_string(f));
     struct vm_job_result res;
-    char label[128];
+    char label[128], why[256];
     snprintf(label, sizeof(label), "snapshot %s", op);
+    /* With a guest agent, the guest's file systems are frozen around the
+     * instant (so the disks' snapshot alone is consistent too); a revert
+     * lands in that frozen moment, so it thaws them, and sets the guest's
+     * clock, which stood at the snapshot's time. */
+    bool agent = strcmp(op, "delete") != 0 && vm_agent_present(st, name), frozen = false;
+    if (agent && !strcmp(op, "create")) {
+        json_object *r =
+            vm_agent_call(st, name, "guest-fsfreeze-freeze", NULL, 10000, true, why, sizeof(why));
+        frozen = r != NULL;
+        json_object_put(r);
+    }
     bool started = vm_job_run(st, name, "snapshot", args, label, &res, e);
     json_object_put(args);
+    if (frozen || (agent && started && !strcmp(op, "revert")))
+        json_object_put(
+            vm_agent_call(st, name, "guest-fsfreeze-thaw", NULL, 10000, true, why, sizeof(why)));
+    if (agent && started && !strcmp(op, "revert") && !strcmp(res.status, "completed"))
+        json_object_put(
+            vm_agent_call(st, name, "guest-set-time", NULL, 3000, true, why, sizeof(why)));
     if (!started)
         return false;
     if (strcmp(res.status, "completed") != 0)

@@ -164,8 +164,26 @@ bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res
     return vm_start_fresh(st, name, false, res, e);
 }
 
+static bool start_vmm(struct vm_store *st, const char *name, bool fresh, const char *incoming,
+                      struct vm_start_result *res, struct wirt_error *e);
+
 bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm_start_result *res,
                     struct wirt_error *e)
+{
+    return start_vmm(st, name, fresh, NULL, res, e);
+}
+
+bool vm_start_incoming(struct vm_store *st, const char *name, const char *incoming,
+                       struct vm_start_result *res, struct wirt_error *e)
+{
+    return start_vmm(st, name, true, incoming, res, e);
+}
+
+/* An incoming VMM answers once the migration is done: give it time. */
+#define INCOMING_TIMEOUT_MS (30 * 60 * 1000)
+
+static bool start_vmm(struct vm_store *st, const char *name, bool fresh, const char *incoming,
+                      struct vm_start_result *res, struct wirt_error *e)
 {
     *res = (struct vm_start_result){.pid = -1};
     if (!vm_require(st, name, e))
@@ -241,6 +259,9 @@ bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm
     if (resume) {
         args[4] = "--restore";
         args[5] = VM_SUSPEND_STATE;
+    } else if (incoming) {
+        args[4] = "--incoming";
+        args[5] = (char *)incoming;
     }
 
     char dir[PATH_MAX];
@@ -278,7 +299,8 @@ bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm
     vm_unlock(lock); /* the child keeps its copy */
 
     struct timespec ts = {0, 50 * 1000 * 1000};
-    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
+    int timeout_ms = incoming ? INCOMING_TIMEOUT_MS : START_TIMEOUT_MS;
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             last_log_line(st, name, why, sizeof(why));
@@ -302,7 +324,7 @@ bool vm_start_fresh(struct vm_store *st, const char *name, bool fresh, struct vm
         nanosleep(&ts, NULL);
     }
     return vm_fail(e, WIRT_ERR_FAILED, "'%s' did not come up within %d s; see its vmm.log", name,
-                   START_TIMEOUT_MS / 1000);
+                   timeout_ms / 1000);
 }
 
 int vm_start_vm(struct vm_store *st, const char *name, bool console)

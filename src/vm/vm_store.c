@@ -188,6 +188,9 @@ static bool make_default_template(const struct vm_store *st, char *err, size_t e
     }
     struct vm_config cfg;
     vm_config_defaults(&cfg, VM_DEFAULT_TEMPLATE);
+    /* VMs made from it get user networking (NAT, DHCP), as `wirt run` does. */
+    snprintf(cfg.nets[0], sizeof(cfg.nets[0]), "user");
+    cfg.nnets = 1;
     struct wirt_error e;
     if (!vm_tempdir(st, dir, sizeof(dir), VM_DEFAULT_TEMPLATE, &e)) {
         snprintf(err, errlen, "%s", e.msg);

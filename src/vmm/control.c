@@ -1063,11 +1063,12 @@ static void migrate_tick(void *opaque)
     }
     struct control_job *job = c->migration_job;
     snprintf(job->result, sizeof(job->result),
-             "%u rounds, %llu pages (%llu zero), %llu bytes, downtime %.1f ms (stop-and-copy "
-             "%.1f ms), total %.1f ms",
+             "%u rounds, %llu pages (%llu zero), %llu bytes (disks %llu), downtime %.1f ms "
+             "(stop-and-copy %.1f ms), total %.1f ms",
              atomic_load(&pr.round), (unsigned long long)atomic_load(&pr.pages_sent),
              (unsigned long long)atomic_load(&pr.zero_pages),
              (unsigned long long)atomic_load(&pr.bytes_sent),
+             (unsigned long long)atomic_load(&pr.disk_bytes),
              (double)atomic_load(&pr.downtime_ns) / 1e6,
              (double)atomic_load(&pr.stop_copy_ns) / 1e6, (double)atomic_load(&pr.total_ns) / 1e6);
     log_info("migration %s: %s", r == 0 ? "done" : "failed", job->result);
@@ -1114,9 +1115,30 @@ static json_object *cmd_migrate(const struct control_request *rq)
     if (rq->args && json_object_object_get_ex(rq->args, "secret", &v) &&
         json_object_is_type(v, json_type_string))
         secret = json_object_get_string(v);
+    const char *preamble = NULL;
+    if (rq->args && json_object_object_get_ex(rq->args, "preamble", &v) &&
+        json_object_is_type(v, json_type_string))
+        preamble = json_object_get_string(v);
+    bool zalways = false, znever = false;
+    if (rq->args && json_object_object_get_ex(rq->args, "compress", &v)) {
+        const char *z = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        zalways = !strcmp(z, "always");
+        znever = !strcmp(z, "never");
+        if (!zalways && !znever && strcmp(z, "auto") != 0)
+            return error_reply("InvalidArgument", "\"compress\" is auto, always or never");
+    }
+    bool copy_storage = false;
+    if (rq->args && json_object_object_get_ex(rq->args, "copy-storage", &v)) {
+        if (!json_object_is_type(v, json_type_boolean))
+            return error_reply("InvalidArgument", "\"copy-storage\" must be true or false");
+        copy_storage = json_object_get_boolean(v);
+    }
     if (c->migration)
         return error_reply("Busy", "a migration is already running");
     struct migration_params p = {.max_downtime_ns = (uint64_t)down_ms * 1000000,
+                                 .copy_storage = copy_storage,
+                                 .always_compress = zalways,
+                                 .no_compress = znever,
                                  .secret = secret,
                                  .secret_len = secret ? strlen(secret) : 0};
     char why[256];
@@ -1127,7 +1149,7 @@ static json_object *cmd_migrate(const struct control_request *rq)
         c->migration_timer = NULL;
         return error_reply("Busy", why);
     }
-    if (!(c->migration = vmm_migration_start(c->board, uri, &p, why, sizeof(why)))) {
+    if (!(c->migration = vmm_migration_start(c->board, uri, &p, preamble, why, sizeof(why)))) {
         control_job_finish(c->migration_job, CONTROL_JOB_FAILED, why);
         evtimer_free(c->migration_timer);
         c->migration_timer = NULL;
@@ -1164,6 +1186,8 @@ static json_object *cmd_query_migration(const struct control_request *rq)
         ADD("dirty-rate", atomic_load(&pr.dirty_rate));
         ADD("expected-downtime-ms", atomic_load(&pr.expected_downtime_ns) / 1000000);
         ADD("throttle", atomic_load(&pr.throttle));
+        ADD("disk-bytes", atomic_load(&pr.disk_bytes));
+        ADD("disk-pending", atomic_load(&pr.disk_pending));
 #undef ADD
     }
     return return_reply(o);
@@ -1209,7 +1233,9 @@ static const struct control_command commands[] = {
      "writes the machine to the state file \"file\" (\"quit\": power off once it is durable)",
      NULL},
     {"migrate", cmd_migrate, CMD_ASYNC,
-     "live migration to \"uri\" (tcp:HOST:PORT; \"max-downtime-ms\", \"secret\")", NULL},
+     "live migration to \"uri\" (tcp:HOST:PORT; \"max-downtime-ms\", \"secret\", "
+     "\"copy-storage\", \"preamble\", \"compress\")",
+     NULL},
     {"query-migration", cmd_query_migration, 0,
      "the outgoing migration: round, bytes, dirty rate, expected downtime", NULL},
     {"move-disk", cmd_move_disk, CMD_ASYNC,

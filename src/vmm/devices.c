@@ -66,7 +66,9 @@ bool virtio_net_add(struct board *b, const struct nic_spec *nic, char *err, size
     unsigned irq;
     /* The backend first: its own problem (a port in use) is the one to
      * report, not a missing slot. */
-    struct net_backend *nb = net_backend_open(nic, &b->bus.io_lock, err, errlen);
+    struct nic_spec n = *nic;
+    n.user.hostfwd_wait = b->incoming; /* the source still listens */
+    struct net_backend *nb = net_backend_open(&n, &b->bus.io_lock, err, errlen);
     if (!nb)
         return false;
     if (!slot(b, &base, &irq, err, errlen)) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpu/hart.h"
 #include "cpu/vcpu.h"
 #include "dev/clint.h"
 #include "machine/board.h"
@@ -24,6 +25,11 @@ static struct virtio_dev *disk(struct board *b, unsigned i)
 {
     struct virtio_dev *v = b->devices[i].dev;
     return b->devices[i].ops == &virtio_mmio_dev_ops && virtio_blk_is(v) ? v : NULL;
+}
+
+struct virtio_dev *machine_disk(struct board *b, unsigned i)
+{
+    return disk(b, i);
 }
 
 static bool disks_idle(struct board *b)
@@ -120,7 +126,7 @@ bool machine_save(struct board *b, struct state_writer *w)
     state_put_u64(w, b->paused_mtime);
     state_end_section(w);
     for (unsigned h = 0; h < b->nharts; h++) {
-        state_begin_section(w, "hart", 1);
+        state_begin_section(w, "hart", HART_STATE_VERSION);
         vcpu_save(b->harts[h], w);
         state_end_section(w);
     }

@@ -37,5 +37,7 @@ bool machine_load(struct board *b, const uint8_t *buf, size_t len, bool locked, 
 
 /* Reopens every disk, to read metadata another process changed. */
 bool machine_reopen_disks(struct board *b, char *err, size_t errlen);
+/* The board's i-th device when it is a virtio-blk disk, else NULL. */
+struct virtio_dev *machine_disk(struct board *b, unsigned i);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,10 @@
 /* SYNC ends a pre-copy round: the destination answers MSG_SYNCED once it
  * has taken in everything before it, so the source measures what really
  * gets through and never stops the guest with a backlog still in flight. */
-enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END, REC_SYNC };
+/* DISKS (--copy-storage) gives the sizes of the disks that follow in DISK
+ * records: disk index, offset, length, zero or data. */
+enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END, REC_SYNC, REC_DISKS, REC_DISK };
+#define MAX_DISK_CHUNK (1u << 20)
 enum { KIND_ZERO = 0, KIND_DATA = 1 };
 enum { ENC_RAW = 0, ENC_ZSTD = 1 };
 /* Commit messages, each followed by a MAC of its own. */
@@ -148,7 +152,7 @@ static int raw_recv(struct conn *c, void *p, size_t n)
 static int flush(struct conn *c)
 {
     uint8_t t;
-    if (recv(c->fd, &t, 1, MSG_PEEK | MSG_DONTWAIT) == 1) /* nothing is due: an error */
+    if (recv(c->fd, &t, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && t != MSG_SYNCED)
         return peer_error(c, -EPROTO, "the peer spoke out of turn");
     int r = raw_send(c, c->wbuf, c->wlen);
     c->wlen = 0;
@@ -363,8 +367,20 @@ static int handshake(struct conn *c, bool source, const struct migration_params 
 
 /* ---- source ---- */
 
+struct sender;
+struct migration_sink {
+    struct sender *s;
+};
+
+/* The engine's thread holds `lock` while it sends, except while it waits
+ * for the guest to stop or for the disk copies (which send from the disks'
+ * threads through migration_disk_write, under the same lock), and between
+ * page batches. */
 struct sender {
     struct conn c;
+    pthread_mutex_t lock;
+    struct migration_sink sink;
+    bool dead; /* a send failed: the stream is broken */
     const struct migration_machine *m;
     struct migration_progress *prog;
     atomic_bool *cancel;
@@ -379,7 +395,34 @@ struct sender {
     double bw;           /* wire bytes per second, measured per round */
     double zns_per_byte; /* zstd's cost */
     unsigned zskip;      /* batches to send raw before trying zstd again */
+    bool zalways;        /* migration_params.always_compress */
+    bool storage;        /* the disk copies run */
 };
+
+/* --copy-storage: tells the destination which disks follow and starts
+ * their copies. */
+static int start_storage(struct sender *s)
+{
+    const struct migration_machine *m = s->m;
+    if (!m->disks || !m->storage_start || !m->storage_pending || !m->storage_stop)
+        return fail(&s->c, -ENOTSUP, "this machine cannot copy its disks");
+    uint64_t sizes[MIGRATION_MAX_DISKS];
+    unsigned n = m->disks(m->opaque, sizes);
+    int r;
+    if ((r = put_u8(&s->c, REC_DISKS)) || (r = put_u32(&s->c, n)))
+        return r;
+    for (unsigned i = 0; i < n; i++)
+        if ((r = put_u64(&s->c, sizes[i])))
+            return r;
+    char why[256] = "";
+    pthread_mutex_unlock(&s->lock);
+    bool ok = m->storage_start(m->opaque, &s->sink, why, sizeof(why));
+    pthread_mutex_lock(&s->lock);
+    if (!ok)
+        return fail(&s->c, -EIO, "cannot copy the disks: %s", why);
+    s->storage = true;
+    return 0;
+}
 
 static bool page_is_zero(const uint8_t *p)
 {
@@ -404,9 +447,9 @@ static int send_batch(struct sender *s)
         s->zns_per_byte = 0.8 * s->zns_per_byte + 0.2 * ns / (double)raw;
         /* Worth it when compressing plus sending less beats sending all. */
         double t_raw = (double)raw / s->bw, t_z = ns / 1e9 + (double)zlen / s->bw;
-        if (!ZSTD_isError(zlen) && t_z < t_raw)
+        if (!ZSTD_isError(zlen) && (t_z < t_raw || (s->zalways && zlen < raw)))
             enc = ENC_ZSTD;
-        else
+        else if (!s->zalways)
             s->zskip = 32;
     } else if (s->zskip) {
         s->zskip--;
@@ -424,6 +467,46 @@ static int send_batch(struct sender *s)
     atomic_fetch_add(&s->prog->zero_pages, s->n - s->ndata);
     atomic_store(&s->prog->bytes_sent, c->sent + c->wlen);
     s->n = s->ndata = 0;
+    if (r)
+        s->dead = true;
+    /* Let the disk copies in between batches. */
+    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&s->lock);
+    return r;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        acc |= v;
+    }
+    for (; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+int migration_disk_write(struct migration_sink *sink, unsigned disk, uint64_t off, const void *buf,
+                         size_t len)
+{
+    struct sender *s = sink->s;
+    if (len > MAX_DISK_CHUNK)
+        return -EINVAL;
+    bool zero = all_zero(buf, len);
+    struct conn *c = &s->c;
+    pthread_mutex_lock(&s->lock);
+    int r = s->dead ? -EPIPE : 0;
+    if (!r && !(r = put_u8(c, REC_DISK)) && !(r = put_u32(c, disk)) && !(r = put_u64(c, off)) &&
+        !(r = put_u32(c, (uint32_t)len)) && !(r = put_u8(c, zero ? KIND_ZERO : KIND_DATA)) && !zero)
+        r = put(c, buf, len);
+    if (r)
+        s->dead = true;
+    atomic_fetch_add(&s->prog->disk_bytes, len);
+    atomic_store(&s->prog->bytes_sent, c->sent + c->wlen);
+    pthread_mutex_unlock(&s->lock);
     return r;
 }
 
@@ -471,9 +554,23 @@ static int stop_and_copy(struct sender *s, uint64_t *pending, uint64_t *bm, uint
 {
     const struct migration_machine *m = s->m;
     char why[256] = "";
-    if (!m->stop(m->opaque, why, sizeof(why)))
+    /* The disks are idle only once their copies caught up: those send. */
+    pthread_mutex_unlock(&s->lock);
+    bool ok = m->stop(m->opaque, why, sizeof(why));
+    pthread_mutex_lock(&s->lock);
+    if (!ok)
         return fail(&s->c, -EIO, "cannot stop the guest: %s", why);
     *stopped = true;
+    if (s->storage) {
+        int64_t left = m->storage_pending(m->opaque, why, sizeof(why));
+        pthread_mutex_unlock(&s->lock);
+        m->storage_stop(m->opaque); /* caught up: nothing more to send */
+        pthread_mutex_lock(&s->lock);
+        s->storage = false;
+        if (left != 0 || s->dead)
+            return fail(&s->c, -EIO, "copying the disks failed: %s",
+                        left < 0 ? why : "the copy did not catch up");
+    }
     *t_stop = host_monotonic_ns();
     atomic_store(&s->prog->phase, MIGRATION_STOPPED);
     m->log_take(m->opaque, bm);
@@ -484,7 +581,7 @@ static int stop_and_copy(struct sender *s, uint64_t *pending, uint64_t *bm, uint
         return r;
     struct state_writer w;
     state_writer_init(&w);
-    bool ok = m->save(m->opaque, &w) && !w.failed && w.len <= MAX_STATE;
+    ok = m->save(m->opaque, &w) && !w.failed && w.len <= MAX_STATE;
     if (ok && !(r = put_u8(&s->c, REC_STATE)) && !(r = put_u32(&s->c, (uint32_t)w.len)))
         r = put(&s->c, w.buf, w.len);
     state_writer_free(&w);
@@ -511,7 +608,12 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     uint64_t max_down = p && p->max_downtime_ns ? p->max_downtime_ns : DEFAULT_DOWN;
     unsigned max_rounds = p && p->max_rounds ? p->max_rounds : DEFAULT_ROUND;
     struct sender s = {.m = m, .prog = prog, .cancel = cancel, .bw = 1e9, .zns_per_byte = 1};
+    s.sink.s = &s;
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_mutex_lock(&s.lock);
     if (!conn_init(&s.c, fd, p, err, errlen)) {
+        pthread_mutex_unlock(&s.lock);
+        pthread_mutex_destroy(&s.lock);
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
@@ -523,6 +625,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     s.zbuf = malloc(s.zcap);
     if (!(p && p->no_compress))
         s.zctx = ZSTD_createCCtx();
+    s.zalways = p && p->always_compress;
     atomic_store(&prog->ram_pages, s.npages);
     bool logging = false, stopped = false, sent_go = false;
     uint64_t t_stop = 0, prev_dirty = UINT64_MAX;
@@ -542,9 +645,13 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
         goto out;
     }
     logging = true;
+    if (p && p->copy_storage && (r = start_storage(&s)))
+        goto out;
     atomic_store(&prog->phase, MIGRATION_PRECOPY);
-    /* Round 1 sends everything; later rounds what the log caught. */
+    /* Round 1 sends everything; later rounds what the log caught.  Rounds
+     * while the disks' bulk copy still runs do not count. */
     memset(pending, 0xff, words * 8);
+    unsigned counted = 0;
     for (unsigned round = 1;; round++) {
         atomic_store(&prog->round, round);
         uint64_t r0 = host_monotonic_ns(), b0 = s.c.sent + s.c.wlen;
@@ -560,13 +667,38 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
         atomic_store(&prog->dirty_pages, dirty);
         atomic_store(&prog->dirty_rate, (uint64_t)((double)dirty * 1e9 / (double)dt));
         double per_page = pages ? (double)bytes / (double)pages : PAGE;
-        uint64_t expect = (uint64_t)((double)dirty * per_page / s.bw * 1e9);
+        int64_t disk_left = 0;
+        if (s.storage) {
+            char why[256] = "";
+            pthread_mutex_unlock(&s.lock);
+            disk_left = m->storage_pending(m->opaque, why, sizeof(why));
+            pthread_mutex_lock(&s.lock);
+            if (disk_left < 0 || s.dead) {
+                r = fail(&s.c, -EIO, "copying the disks failed: %s", why);
+                goto out;
+            }
+            atomic_store(&prog->disk_pending, (uint64_t)disk_left);
+        }
+        uint64_t expect = (uint64_t)(((double)dirty * per_page + (double)disk_left) / s.bw * 1e9);
         atomic_store(&prog->expected_downtime_ns, expect);
-        if (expect <= max_down || round >= max_rounds)
+        bool disk_bulk = (double)disk_left / s.bw * 1e9 > (double)max_down;
+        if (disk_bulk) {
+            /* The disks' threads send meanwhile: give them the link. */
+            pthread_mutex_unlock(&s.lock);
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&s.lock);
+            if (cancel && atomic_load(cancel)) {
+                r = fail(&s.c, -ECANCELED, "cancelled");
+                goto out;
+            }
+            continue;
+        }
+        if (expect <= max_down || ++counted >= max_rounds)
             break;
         /* Not converging: the guest dirties pages about as fast as we send
          * them.  Slow its harts down, more each round it does not help. */
-        if (m->throttle && round >= 3 && dirty * 10 > prev_dirty * 8 && throttle < 90) {
+        if (m->throttle && counted >= 3 && dirty * 10 > prev_dirty * 8 && throttle < 90) {
             throttle = throttle ? throttle + 10 : 30;
             m->throttle(m->opaque, throttle);
             atomic_store(&prog->throttle, throttle);
@@ -587,6 +719,15 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
 out:
     if (r && !err[0])
         snprintf(err, errlen, "migration failed (%s)", strerror(-r));
+    if (s.storage) {
+        /* A copy blocked on a dead link gives up at once. */
+        s.dead = true;
+        if (r == -EPIPE || r == -ETIMEDOUT || r == -ECONNABORTED)
+            shutdown(fd, SHUT_RDWR);
+        pthread_mutex_unlock(&s.lock);
+        m->storage_stop(m->opaque);
+        pthread_mutex_lock(&s.lock);
+    }
     if (logging)
         m->log_stop(m->opaque);
     if (throttle)
@@ -610,10 +751,60 @@ out:
     free(pending);
     free(bm);
     conn_free(&s.c);
+    pthread_mutex_unlock(&s.lock);
+    pthread_mutex_destroy(&s.lock);
     return r;
 }
 
 /* ---- destination ---- */
+
+static int recv_disks(struct conn *c, const struct migration_machine *m, unsigned *ndisks,
+                      uint64_t *sizes)
+{
+    uint8_t b[8];
+    int r = get(c, b, 4);
+    if (r)
+        return r;
+    uint32_t n = le32(b);
+    uint64_t mine[MIGRATION_MAX_DISKS];
+    unsigned have = m->disks ? m->disks(m->opaque, mine) : 0;
+    if (n > MIGRATION_MAX_DISKS)
+        return fail(c, -EBADMSG, "%u disks in the stream", n);
+    if (n != have)
+        return fail(c, -EINVAL, "the source copies %u disks, this machine has %u to write", n,
+                    have);
+    for (unsigned i = 0; i < n; i++) {
+        if ((r = get(c, b, 8)))
+            return r;
+        if (le64(b) != mine[i])
+            return fail(c, -EINVAL, "disk %u is %llu bytes on the source, %llu here", i,
+                        (unsigned long long)le64(b), (unsigned long long)mine[i]);
+        sizes[i] = mine[i];
+    }
+    *ndisks = n;
+    return 0;
+}
+
+static int recv_disk(struct conn *c, const struct migration_machine *m, unsigned ndisks,
+                     const uint64_t *sizes, uint8_t *buf)
+{
+    uint8_t h[17];
+    int r = get(c, h, sizeof(h));
+    if (r)
+        return r;
+    uint32_t disk = le32(h), len = le32(h + 12);
+    uint64_t off = le64(h + 4);
+    if (disk >= ndisks || len > MAX_DISK_CHUNK || h[16] > KIND_DATA || off > sizes[disk] ||
+        len > sizes[disk] - off)
+        return fail(c, -EBADMSG, "a malformed disk record in the stream");
+    if (h[16] == KIND_DATA && (r = get(c, buf, len)))
+        return r;
+    char why[256] = "";
+    if (!m->disk_write(m->opaque, disk, off, h[16] == KIND_DATA ? buf : NULL, len, why,
+                       sizeof(why)))
+        return fail(c, -EIO, "writing disk %u: %s", disk, why);
+    return 0;
+}
 
 static int recv_pages(struct conn *c, const struct migration_machine *m, uint8_t *data,
                       uint8_t *zbuf, size_t zcap, ZSTD_DCtx *dctx)
@@ -671,6 +862,9 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
     uint8_t *data = malloc((size_t)BATCH * PAGE), *zbuf = malloc(zcap), *state = NULL;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     uint32_t state_len = 0;
+    unsigned ndisks = 0;
+    uint64_t dsizes[MIGRATION_MAX_DISKS];
+    uint8_t *dbuf = NULL;
     bool hello = false, handshaken = false;
     int r;
     if (!data || !zbuf || !dctx) {
@@ -705,6 +899,24 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
             hello = true;
         } else if (type == REC_PAGES) {
             if ((r = recv_pages(&c, m, data, zbuf, zcap, dctx)))
+                goto out;
+        } else if (type == REC_DISKS) {
+            if (dbuf) {
+                r = fail(&c, -EBADMSG, "a second disks' header in the stream");
+                goto out;
+            }
+            if ((r = recv_disks(&c, m, &ndisks, dsizes)))
+                goto out;
+            if (!dbuf && !(dbuf = malloc(MAX_DISK_CHUNK))) {
+                r = fail(&c, -ENOMEM, "out of memory");
+                goto out;
+            }
+        } else if (type == REC_DISK) {
+            if (!dbuf) {
+                r = fail(&c, -EBADMSG, "a disk record before the disks' header");
+                goto out;
+            }
+            if ((r = recv_disk(&c, m, ndisks, dsizes, dbuf)))
                 goto out;
         } else if (type == REC_SYNC) {
             uint8_t y = MSG_SYNCED;
@@ -764,6 +976,7 @@ out:
     free(data);
     free(zbuf);
     free(state);
+    free(dbuf);
     conn_free(&c);
     return r;
 }

@@ -27,13 +27,25 @@ const char *vmm_migration_secret(void);
 
 /* Destination: listens on uri, takes one connection and receives the
  * guest into b (built with the same options, booted, not yet running).
+ * uri "fd:N" is a connection already made (`wirt vm receive` passes its
+ * own).  A preamble in front of the stream (vm_receive.c: the VM's
+ * configuration and boot files, for a store) is skipped.
  * 0: run it; otherwise one line in err and the VMM must exit. */
 int vmm_incoming(struct board *b, const char *uri, char *err, size_t errlen);
 
-/* Source: connects and migrates on a thread of its own. */
+/* The preamble `wirt vm migrate` puts in front of the stream:
+ * MAGIC, LE32 length of a JSON text, LE64 length of the files that follow
+ * it, the JSON, the files, then an HMAC-SHA256 (the migration secret's) of
+ * JSON and files. */
+#define VMM_PREAMBLE_MAGIC     "WIRTCFG\x01"
+#define VMM_PREAMBLE_MAGIC_LEN 8
+#define VMM_PREAMBLE_HEAD      20
+
+/* Source: connects and migrates on a thread of its own; preamble, if not
+ * NULL, is a file whose bytes are sent first. */
 struct vmm_migration *vmm_migration_start(struct board *b, const char *uri,
-                                          const struct migration_params *p, char *err,
-                                          size_t errlen);
+                                          const struct migration_params *p, const char *preamble,
+                                          char *err, size_t errlen);
 /* 1 while running; then migration_send's result (err filled on failure). */
 int vmm_migration_poll(struct vmm_migration *mg, struct migration_progress *out, char *err,
                        size_t errlen);

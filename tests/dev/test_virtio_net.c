@@ -456,6 +456,16 @@ static uint16_t free_port(void)
     return ntohs(a.sin_port);
 }
 
+static bool can_connect(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(s);
+    return ok;
+}
+
 /* A backend opened from --net text, as the VMM does: parsed into a
  * nic_spec by the spec parser, opened by the registry. */
 static struct net_backend *open_text(const char *text, unsigned index, char *err, size_t errlen)
@@ -482,11 +492,7 @@ static void test_user_backend(void **state)
         fail_msg("%s", err);
     assert_memory_equal(nb->mac, "\x52\x54\x00\x01\x02\x03", 6);
     /* The forwarded port is listening on the host. */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {
-        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    close(s);
+    assert_true(can_connect(port));
     /* A second backend cannot take the same port. */
     struct net_backend *nb2 = open_text(spec, 1, err, sizeof(err));
     assert_null(nb2);
@@ -497,6 +503,50 @@ static void test_user_backend(void **state)
     assert_non_null(nb);
     assert_int_equal(nb->mac[5], 0x56 + 3);
     net_backend_close(nb);
+}
+
+/* Snapshots and migration carry libslirp's state (with its version); an
+ * incoming machine waits for hostfwd ports its source still holds. */
+static void test_user_state_and_hostfwd_wait(void **state)
+{
+    (void)state;
+    char err[256], spec[128];
+    uint16_t port = free_port();
+    snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%u-:22", port);
+    struct vm_spec vs;
+    vm_spec_init(&vs, VM_SPEC_NAMES_FLAGS);
+    assert_true(vm_spec_add_nic_text(&vs, spec, NULL, err, sizeof(err)));
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the board's I/O lock */
+    struct net_backend *src = net_backend_open(&vs.nics[0], &lock, err, sizeof(err));
+    assert_non_null(src);
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    assert_non_null(src->ops->save_state);
+    pthread_mutex_lock(&lock); /* as machine_save holds it */
+    assert_true(src->ops->save_state(src, &blob, &len));
+    pthread_mutex_unlock(&lock);
+    assert_true(len > 4);
+    /* The destination on the same host: the port is still the source's. */
+    vs.nics[0].user.hostfwd_wait = true;
+    struct net_backend *dst = net_backend_open(&vs.nics[0], NULL, err, sizeof(err));
+    if (!dst)
+        fail_msg("%s", err);
+    assert_true(dst->ops->load_state(dst, blob, len, err, sizeof(err)));
+    /* A state from a newer libslirp, or none at all, is refused. */
+    uint8_t bad[8] = {0xff, 0xff, 0, 0};
+    assert_false(dst->ops->load_state(dst, bad, sizeof(bad), err, sizeof(err)));
+    assert_non_null(strstr(err, "version"));
+    assert_false(dst->ops->load_state(dst, bad, 2, err, sizeof(err)));
+    net_backend_close(src); /* hands the port over */
+    bool listening = false;
+    for (int i = 0; i < 50 && !listening; i++) {
+        usleep(100000);
+        listening = can_connect(port);
+    }
+    assert_true(listening);
+    net_backend_close(dst);
+    free(blob);
+    vm_spec_free(&vs);
 }
 
 int main(void)
@@ -512,6 +562,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_user_backend),
+        cmocka_unit_test(test_user_state_and_hostfwd_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,6 +318,23 @@ TEST_MAIN
     bltu a0, a3, 10f
     j fail
 10:
+    /* a write is not counted on top of the written value: the next
+     * instruction reads exactly it, the one after that one more */
+    li a1, 5000
+    csrw minstret, a1
+    csrr a0, minstret
+    CHECK a0, 5000
+    csrw minstret, a1
+    nop
+    csrr a0, minstret
+    CHECK a0, 5001
+    li a1, 7000
+    csrw mcycle, a1
+    csrr a0, mcycle
+    CHECK a0, 7000
+    csrrw a0, minstret, a1            /* reads the count, then writes */
+    csrr a0, minstret
+    CHECK a0, 7000
 #endif
     li a1, 0x100000000
     csrw mcycle, a1

@@ -120,6 +120,15 @@ struct test_machine {
     struct hart *h;
 };
 
+/* PMP entry 0 over all memory, RWX, as firmware sets it up before
+ * running S or U code (hart_reset clears PMP, which denies S and U). */
+static inline void test_pmp_open(struct hart *h)
+{
+    h->arch.pmpaddr[0] = (1ULL << 54) - 1;
+    h->arch.pmpcfg[0] = 0x1f;
+    tlb_flush_everything(h);
+}
+
 static inline struct test_machine *tm_new(void)
 {
     struct test_machine *m = calloc(1, sizeof(*m));
@@ -130,6 +139,7 @@ static inline struct test_machine *tm_new(void)
     if (!m->h)
         abort();
     hart_reset(m->h, TEST_RAM_BASE, 0, 0);
+    test_pmp_open(m->h);
     return m;
 }
 

@@ -149,11 +149,13 @@ static void test_access_fault(void **state)
     assert_int_equal(h->arch.mepc, B);
     TM_CODE(m, B, SW(2, 1, 0));
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, 0x40000000);
     hart_step(h, 1);
     assert_int_equal(h->arch.mcause, EXC_STORE_ACCESS);
     /* Jump to nowhere: instruction access fault with tval = target. */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, 0x40000000);
     TM_CODE(m, B, JALR(0, 1, 0));
     hart_step(h, 2);
@@ -175,12 +177,14 @@ static void test_illegal(void **state)
     assert_int_equal(hart_get_pc(h), B + 0x100);
     /* An unimplemented CSR and a write to a read-only one. */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     uint32_t bad = CSRRS(1, 0x7a0, 0); /* tselect */
     TM_CODE(m, B, bad);
     hart_step(h, 1);
     assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
     assert_int_equal(h->arch.mtval, bad);
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     TM_CODE(m, B, CSRRW(0, 0xf14, 1));
     hart_step(h, 1);
     assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
@@ -299,6 +303,7 @@ static void test_sret_tsr_and_wfi(void **state)
     assert_int_equal(h->arch.mtval, SRET);
     /* WFI in U-mode is illegal; in M it waits */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     TM_CODE(m, B, WFI, ADDI(1, 0, 1));
     assert_int_equal(hart_step(h, 10), 1);
     assert_true(h->arch.wfi);
@@ -329,6 +334,7 @@ static void test_interrupts(void **state)
     assert_int_equal(h->arch.mstatus & MSTATUS_MPIE, MSTATUS_MPIE);
     /* Priority: MEI over MTI; S interrupts delegated to S only below M. */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     h->arch.mie = MIP_MEIP | MIP_MTIP | MIP_SSIP;
     h->arch.mideleg = MIP_SSIP;
     h->arch.mstatus = MSTATUS_MIE;
@@ -365,11 +371,13 @@ static void test_amo_lrsc(void **state)
     assert_int_equal(tm_r64(m, B + 0x1000), 5);
     /* misaligned AMO: store/AMO misaligned; LR: load misaligned */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, B + 0x1004);
     TM_CODE(m, B, AMOADD_D(3, 1, 2));
     hart_step(h, 1);
     assert_int_equal(h->arch.mcause, EXC_STORE_MISALIGNED);
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, B + 0x1002);
     TM_CODE(m, B, LR_W(3, 1));
     hart_step(h, 1);
@@ -406,12 +414,14 @@ static void test_self_modifying(void **state)
     /* Without FENCE.I a store by the hart is still seen (we invalidate on stores), and so
      * is a DMA write reported through bus_ram_written. */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, B + 0x100);
     hart_set_x(h, 2, ADDI(5, 0, 3));
     TM_CODE(m, B, SW(2, 1, 0), JALR(6, 1, 0), ADDI(7, 5, 0));
     hart_step(h, 5);
     assert_int_equal(hart_get_x(h, 7), 3);
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, B + 0x100);
     TM_CODE(m, B, JALR(6, 1, 0), ADDI(7, 5, 0));
     hart_step(h, 4);
@@ -432,6 +442,7 @@ static void test_fp_loadstore(void **state)
     hart_step(h, 1);
     assert_int_equal(h->arch.mcause, EXC_ILLEGAL); /* FS = Off */
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     hart_set_x(h, 1, B + 0x1000);
     h->arch.mstatus |= 1ULL << MSTATUS_FS_SHIFT;
     TM_CODE(m, B, FLD(1, 1, 0), FLW(2, 1, 4), FSD(2, 1, 8));
@@ -454,6 +465,7 @@ static void test_save_load(void **state)
     state_writer_init(&w);
     hart_save(h, &w);
     hart_reset(h, B, 0, 0);
+    test_pmp_open(h);
     struct state_reader r;
     state_reader_init(&r, w.buf, w.len);
     assert_true(hart_load(h, &r, HART_STATE_VERSION));
@@ -536,6 +548,7 @@ static void test_two_harts(void **state)
                 BNE(3, 0, -8), WFI);
     }
     hart_reset(h1, B + 0x1000, 1, 0);
+    test_pmp_open(h1);
     hart_set_x(h0, 1, B + 0x8000);
     hart_set_x(h1, 1, B + 0x8000);
     pthread_t t0, t1;
@@ -549,11 +562,13 @@ static void test_two_harts(void **state)
     TM_CODE(m, B + 0x3000, ADDI(5, 0, 1), JALR(0, 6, 0));
     TM_CODE(m, B, JALR(6, 7, 0), FENCE_I, JALR(6, 7, 0), ADDI(8, 5, 0));
     hart_reset(h0, B, 0, 0);
+    test_pmp_open(h0);
     hart_set_x(h0, 7, B + 0x3000);
     hart_step(h0, 3); /* jalr, addi, jalr back */
     assert_int_equal(hart_get_x(h0, 5), 1);
     TM_CODE(m, B + 0x2000, SW(2, 1, 0), WFI);
     hart_reset(h1, B + 0x2000, 0, 0);
+    test_pmp_open(h1);
     hart_set_x(h1, 1, B + 0x3000);
     hart_set_x(h1, 2, ADDI(5, 0, 9));
     hart_step(h1, 1);
@@ -565,6 +580,7 @@ static void test_two_harts(void **state)
     TM_CODE(m, B + 0x4000, JALR(0, 6, 0), ADDI(5, 0, 1), JALR(0, 6, 0));
     TM_CODE(m, B, JALR(6, 7, 0), JALR(6, 10, 0), FENCE_I, JALR(6, 10, 0), ADDI(8, 5, 0));
     hart_reset(h0, B, 0, 0);
+    test_pmp_open(h0);
     hart_set_x(h0, 7, B + 0x4000);  /* enters the page at +0 only */
     hart_set_x(h0, 10, B + 0x4004); /* the slot that will change */
     hart_step(h0, 2);               /* jalr; jalr back: page decoded, +4 not yet */
@@ -581,6 +597,7 @@ static void test_two_harts(void **state)
     m->h = NULL;
     TM_CODE(m, B + 0x2000, ADDI(9, 0, 3)); /* reported write runs h1's hook */
     hart_reset(h1, B + 0x2000, 0, 0);
+    test_pmp_open(h1);
     hart_step(h1, 1);
     assert_int_equal(hart_get_x(h1, 9), 3);
     hart_free(h1);

@@ -49,7 +49,12 @@ static const struct dcase cases[] = {
     {0x02b50533, "mul a0,a0,a1", OP_MUL, 10, 10, 11, 0, 4},
     {0x02b57533, "remu a0,a0,a1", OP_REMU, 10, 10, 11, 0, 4},
     {0x02b5453b, "divw a0,a0,a1", OP_DIVW, 10, 10, 11, 0, 4},
-    {0x0ff0000f, "fence", OP_NOP, 0, 0, 0, 0, 4},
+    {0x0ff0000f, "fence", OP_FENCE, 0, 0, 0, 0, 4},
+    {0x0330000f, "fence rw,rw", OP_FENCE, 0, 0, 0, 0, 4},
+    {0x0110000f, "fence w,w (TSO keeps it)", OP_NOP, 0, 0, 0, 0, 4},
+    {0x0220000f, "fence r,r", OP_NOP, 0, 0, 0, 0, 4},
+    {0x8330000f, "fence.tso", OP_NOP, 0, 0, 0, 0, 4},
+    {0x0100000f, "pause (fence w,0)", OP_NOP, 0, 0, 0, 0, 4},
     {0x0000100f, "fence.i", OP_FENCE_I, 0, 0, 0, 0, 4},
     {0x00000073, "ecall", OP_ECALL, 0, 0, 0, 0, 4},
     {0x00100073, "ebreak", OP_EBREAK, 0, 0, 0, 0, 4},
@@ -105,6 +110,12 @@ static const struct dcase cases[] = {
     {0xa42a, "c.fsdsp fa0,8(sp)", OP_FSD, 0, 2, 10, 8, 2},
     {0xc62a, "c.swsp a0,12(sp)", OP_SW, 0, 2, 10, 12, 2},
     {0xe42a, "c.sdsp a0,8(sp)", OP_SD, 0, 2, 10, 8, 2},
+    {0x8068, "c.lbu a0,3(s0)", OP_LBU, 10, 8, 0, 3, 2},
+    {0x9d4d, "c.mul a0,a1", OP_MUL, 10, 10, 11, 0, 2},
+    {0x20c5a533, "sh1add a0,a1,a2", OP_SH1ADD, 10, 11, 12, 0, 4},
+    {0x6055d513, "rori a0,a1,5", OP_RORI, 10, 11, 0, 5, 4},
+    {0x0ec5d533, "czero.eqz a0,a1,a2", OP_CZERO_EQZ, 10, 11, 12, 0, 4},
+    {0x0045200f, "cbo.zero (a0)", OP_CBO_ZERO, 0, 10, 0, 0, 4},
 };
 
 static const struct {
@@ -121,7 +132,13 @@ static const struct {
     {0x04b50533, "OP funct7 2"},
     {0x00004073, "SYSTEM funct3 4"},
     {0x10100073, "unknown SYSTEM funct3 0"},
-    {0x0000200f, "MISC-MEM funct3 2"},
+    {0x0030200f, "MISC-MEM funct3 2, cbo funct 3"},
+    {0x0040220f, "cbo.zero with rd != 0"},
+    {0x60359513, "clz family funct 3"},
+    {0x0ab5152f, "Zacas funct3 1"},
+    {0x28b5c5af, "amocas.q with odd rd"},
+    {0x8c40, "c.sh with bit 6 set (Zcb reserved)"},
+    {0x9c79, "Zcb c.unary 6"},
     {0x100525af | (1u << 20), "lr.w with rs2 != 0"},
     {0x0005a02f | (0x1fu << 27), "unknown AMO funct5"},
     {0x0000402f | 0x1000, "AMO funct3 5"},
@@ -133,8 +150,8 @@ static const struct {
     {0x6002, "c.ldsp rd=0"},
     {0x8002, "c.jr rs1=0"},
     {0x2001, "c.addiw rd=0"},
-    {0x9c41, "c.subw reserved slot (funct2 10, bit12 set)"},
-    {0x8000, "quadrant 0 funct3 4 (reserved)"},
+    {0x9c7d, "c.subw reserved slot (funct2 11, bit12 set, Zcb unary 7)"},
+    {0x9000, "quadrant 0 funct3 4, Zcb funct 100 (reserved)"},
 };
 
 static void test_table(void **state)

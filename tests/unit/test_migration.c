@@ -36,11 +36,24 @@
 #define NPAGES          (TEST_RAM_SIZE / 4096)
 #define WPAGES          3000 /* the pattern covers most of the 16 MiB */
 
+/* --copy-storage: one fake disk per side.  On the source a thread plays
+ * both the guest writing its disk and the mirror job sending it (as the
+ * disk's worker does both): bulk first, then every chunk written. */
+#define DCHUNK  65536
+#define DCHUNKS 64
+
 struct side {
     struct test_machine *m;
     pthread_t thread;
     bool running;
     unsigned throttled;
+    uint8_t *disk;
+    pthread_t dthread;
+    bool dstarted;
+    struct migration_sink *sink;
+    atomic_bool dfrozen, dquit; /* the guest stopped / the copy ends */
+    _Atomic uint64_t ddirty;    /* chunks written, not yet sent */
+    atomic_uint dpending;       /* bulk chunks left plus chunks being sent */
 };
 
 static void *run_hart(void *arg)
@@ -87,11 +100,17 @@ static bool op_stop(void *o, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
+    struct side *s = o;
     side_halt(o);
+    /* As a stopped guest's disk is idle only once its copy caught up. */
+    atomic_store(&s->dfrozen, true);
+    while (s->dstarted && (atomic_load(&s->dpending) || atomic_load(&s->ddirty)))
+        usleep(100);
     return true;
 }
 static void op_resume(void *o)
 {
+    atomic_store(&((struct side *)o)->dfrozen, false);
     side_run(o);
 }
 static bool op_save(void *o, struct state_writer *w)
@@ -122,6 +141,83 @@ static void op_throttle(void *o, unsigned percent)
         percent > ((struct side *)o)->throttled ? percent : ((struct side *)o)->throttled;
 }
 
+static void *disk_worker(void *arg)
+{
+    struct side *s = arg;
+    unsigned seed = 7, gen = 0;
+    for (unsigned c = 0; c < DCHUNKS; c++) {
+        migration_disk_write(s->sink, 0, (uint64_t)c * DCHUNK, s->disk + (size_t)c * DCHUNK,
+                             DCHUNK);
+        atomic_fetch_sub(&s->dpending, 1);
+    }
+    while (!atomic_load(&s->dquit)) {
+        if (!atomic_load(&s->dfrozen)) { /* the guest writes a 4 KiB block */
+            unsigned c = rand_r(&seed) % DCHUNKS, off = (rand_r(&seed) % 16) * 4096;
+            memset(s->disk + (size_t)c * DCHUNK + off, (int)(++gen & 0xff), 4096);
+            atomic_fetch_or(&s->ddirty, 1ULL << c);
+        }
+        uint64_t bits = atomic_load(&s->ddirty);
+        atomic_fetch_add(&s->dpending, (unsigned)__builtin_popcountll(bits));
+        atomic_fetch_and(&s->ddirty, ~bits);
+        for (; bits; bits &= bits - 1) {
+            unsigned c = (unsigned)__builtin_ctzll(bits);
+            migration_disk_write(s->sink, 0, (uint64_t)c * DCHUNK, s->disk + (size_t)c * DCHUNK,
+                                 DCHUNK);
+            atomic_fetch_sub(&s->dpending, 1);
+        }
+        usleep(200);
+    }
+    return NULL;
+}
+
+static unsigned op_disks(void *o, uint64_t *sizes)
+{
+    (void)o;
+    sizes[0] = (uint64_t)DCHUNK * DCHUNKS;
+    return 1;
+}
+static bool op_storage_start(void *o, struct migration_sink *sink, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct side *s = o;
+    s->sink = sink;
+    atomic_store(&s->dpending, DCHUNKS);
+    s->dstarted = pthread_create(&s->dthread, NULL, disk_worker, s) == 0;
+    return s->dstarted;
+}
+static int64_t op_storage_pending(void *o, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct side *s = o;
+    return (int64_t)(atomic_load(&s->dpending) +
+                     (unsigned)__builtin_popcountll(atomic_load(&s->ddirty))) *
+           DCHUNK;
+}
+static void op_storage_stop(void *o)
+{
+    struct side *s = o;
+    atomic_store(&s->dquit, true);
+    if (s->dstarted)
+        pthread_join(s->dthread, NULL);
+    s->dstarted = false;
+}
+static bool op_disk_write(void *o, unsigned disk, uint64_t off, const void *buf, size_t len,
+                          char *err, size_t errlen)
+{
+    struct side *s = o;
+    if (disk != 0 || off > (uint64_t)DCHUNK * DCHUNKS || len > DCHUNK * DCHUNKS - off) {
+        snprintf(err, errlen, "out of range");
+        return false;
+    }
+    if (buf)
+        memcpy(s->disk + off, buf, len);
+    else
+        memset(s->disk + off, 0, len);
+    return true;
+}
+
 static struct migration_machine machine(struct side *s)
 {
     return (struct migration_machine){
@@ -135,6 +231,11 @@ static struct migration_machine machine(struct side *s)
         .save = op_save,
         .load = op_load,
         .throttle = op_throttle,
+        .disks = op_disks,
+        .storage_start = op_storage_start,
+        .storage_pending = op_storage_pending,
+        .storage_stop = op_storage_stop,
+        .disk_write = op_disk_write,
     };
 }
 
@@ -156,6 +257,9 @@ static struct side *new_source(bool jit)
     /* Static data too, so that some pages never change. */
     for (unsigned i = 0; i < 64; i++)
         memset(tm_ptr(s->m, B + 0xe00000 + i * 4096ULL), i + 1, 4096);
+    s->disk = calloc(DCHUNKS, DCHUNK);
+    for (unsigned i = 0; i < DCHUNKS * DCHUNK / 4096; i += 3) /* some blocks stay zero */
+        memset(s->disk + (size_t)i * 4096, (int)(i * 7 + 1), 4096);
     return s;
 }
 
@@ -163,13 +267,16 @@ static struct side *new_dest(void)
 {
     struct side *s = calloc(1, sizeof(*s));
     s->m = tm_new();
+    s->disk = calloc(DCHUNKS, DCHUNK);
     return s;
 }
 
 static void free_side(struct side *s)
 {
     side_halt(s);
+    op_storage_stop(s);
     tm_free(s->m);
+    free(s->disk);
     free(s);
 }
 
@@ -299,8 +406,11 @@ static void full_migration(bool jit, bool compress)
     struct side *src = new_source(jit), *dst = new_dest();
     side_run(src);
     let_run();
-    struct migration_params p = {
-        .secret = "s3cret", .secret_len = 6, .no_compress = !compress, .max_downtime_ns = 2000000};
+    struct migration_params p = {.secret = "s3cret",
+                                 .secret_len = 6,
+                                 .no_compress = !compress,
+                                 .always_compress = compress,
+                                 .max_downtime_ns = 2000000};
     struct run r;
     migrate(src, dst, &p, &p, NULL, NULL, &r);
     if (r.sent || r.job.result)
@@ -344,6 +454,30 @@ static void test_migrate_compiled_zstd(void **state)
 {
     (void)state;
     full_migration(true, true);
+}
+
+/* --copy-storage: the disk written during the migration arrives whole,
+ * RAM as before. */
+static void test_migrate_with_storage(void **state)
+{
+    (void)state;
+    struct side *src = new_source(false), *dst = new_dest();
+    side_run(src);
+    let_run();
+    struct migration_params p = {.secret = "s", .secret_len = 1, .copy_storage = true};
+    struct run r;
+    migrate(src, dst, &p, &p, NULL, NULL, &r);
+    if (r.sent || r.job.result)
+        fail_msg("source: %d %s / destination: %d %s", r.sent, r.err, r.job.result, r.job.err);
+    assert_true(atomic_load(&r.prog.disk_bytes) >= (uint64_t)DCHUNKS * DCHUNK);
+    for (unsigned c = 0; c < DCHUNKS; c++)
+        if (memcmp(src->disk + (size_t)c * DCHUNK, dst->disk + (size_t)c * DCHUNK, DCHUNK))
+            fail_msg("disk chunk %u differs after migration", c);
+    for (uint64_t pg = 0; pg < NPAGES; pg++)
+        if (memcmp(tm_ptr(src->m, B + pg * 4096), tm_ptr(dst->m, B + pg * 4096), 4096) != 0)
+            fail_msg("page %llu differs after migration", (unsigned long long)pg);
+    free_side(src);
+    free_side(dst);
 }
 
 /* Whatever goes wrong before the hand-over, the source runs on. */
@@ -423,7 +557,7 @@ int main(void)
         cmocka_unit_test(test_migrate_interpreted), cmocka_unit_test(test_migrate_compiled_zstd),
         cmocka_unit_test(test_destination_dies),    cmocka_unit_test(test_corrupted_stream),
         cmocka_unit_test(test_wrong_secret),        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_ram_size_mismatch),
+        cmocka_unit_test(test_ram_size_mismatch),   cmocka_unit_test(test_migrate_with_storage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

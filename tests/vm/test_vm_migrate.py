@@ -38,9 +38,9 @@ class DestSerial(Serial):
         self.drain()
 
 
-@unittest.skipUnless(have_guest() and os.access(WIRT, os.X_OK),
-                     "default guest or build/wirt missing")
-class MigrateTest(unittest.TestCase):
+class MigrateBase(unittest.TestCase):
+    """A store and a destination VMM that is killed at the end."""
+
     def setUp(self):
         self.s = Store()
         self.dest = None
@@ -54,6 +54,10 @@ class MigrateTest(unittest.TestCase):
             self.dest.wait()
         self.s.close()
 
+
+@unittest.skipUnless(have_guest() and os.access(WIRT, os.X_OK),
+                     "default guest or build/wirt missing")
+class MigrateTest(MigrateBase):
     def test_migrate_with_shared_disk(self):
         s = self.s
         s.ok("create", "mg", "--from", "debian")

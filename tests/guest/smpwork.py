@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+"""bench/smp/smp_work.c built as a static riscv64 binary and appended to a
+copy of the default initramfs as /bin/smp_work (the kernel unpacks
+concatenated archives in order).  Used by tests/guest/test_smp.py and
+bench/smp_bench.py."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from guestlib import guest_file  # noqa: E402
+
+CC = os.environ.get("BENCH_CC", "riscv64-linux-gnu-gcc")
+
+
+def have_cc():
+    return shutil.which(CC) is not None
+
+
+def smp_initrd(build_dir):
+    """Path of the initramfs with /bin/smp_work (rebuilt when stale)."""
+    os.makedirs(build_dir, exist_ok=True)
+    src = os.path.join(REPO, "bench", "smp", "smp_work.c")
+    exe = os.path.join(build_dir, "smp_work")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        subprocess.run([CC, "-std=c17", "-static", "-O2", "-Wall", "-Wextra", "-pthread",
+                        "-o", exe, src], check=True)
+    out = os.path.join(build_dir, "initrd-smp.cpio.gz")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(exe):
+        return out
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "bin"))
+        shutil.copy(exe, os.path.join(root, "bin", "smp_work"))
+        os.chmod(os.path.join(root, "bin", "smp_work"), 0o755)
+        extra = os.path.join(build_dir, "smp_work.cpio.gz")
+        subprocess.run([sys.executable, os.path.join(REPO, "tools", "guest", "mkcpio.py"),
+                        root, extra], check=True)
+    with open(out + ".tmp", "wb") as f:
+        for part in (guest_file("initrd.cpio.gz"), extra):
+            with open(part, "rb") as p:
+                shutil.copyfileobj(p, f)
+    os.replace(out + ".tmp", out)
+    return out
