@@ -199,7 +199,7 @@ class SandboxTest(unittest.TestCase):
 
     def test_jail_without_nic_has_its_own_network(self):
         with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
-            argv = guestlib.wirt_argv(extra=["--jail", d])
+            argv = guestlib.wirt_argv(extra=["--jail", d, "--net", "none"])
             with guestlib.Guest(argv) as g:
                 g.wait_ready()
                 self.assertNotEqual(os.readlink("/proc/%d/ns/net" % g.proc.pid),
