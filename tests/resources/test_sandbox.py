@@ -170,9 +170,36 @@ class SandboxTest(unittest.TestCase):
             with open(disk, "rb") as f:
                 self.assertEqual(f.read(16), b"jailed-disk-data")
 
+    @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/dev/net/tun"),
+                         "needs root and /dev/net/tun")
+    def test_tap_in_the_jail(self):
+        """A tap NIC (opened before the jail, host network namespace kept)
+        passes frames both ways under the allow list: the guest pings the
+        host end of the tap, in a network namespace of the test's own."""
+        ns = "wjail%d" % os.getpid()
+        tap = "wjt%d" % (os.getpid() % 100000)
+        sh = lambda *a: subprocess.run(a, check=True, capture_output=True, timeout=30)
+        sh("ip", "netns", "add", ns)
+        try:
+            nsx = ["ip", "netns", "exec", ns]
+            sh(*nsx, "ip", "tuntap", "add", "dev", tap, "mode", "tap")
+            sh(*nsx, "ip", "addr", "add", "10.77.0.1/24", "dev", tap)
+            sh(*nsx, "ip", "link", "set", tap, "up")
+            with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
+                argv = nsx + guestlib.wirt_argv(extra=["--sandbox", "on", "--jail", d, "--net",
+                                                       "tap,ifname=" + tap])
+                with guestlib.Guest(argv) as g:
+                    g.wait_ready()
+                    g.run("ifconfig eth0 10.77.0.2 netmask 255.255.255.0 up")
+                    out = g.run("ping -c 3 -W 5 10.77.0.1 2>&1 || true", timeout=60)
+                    self.assertIn(" 0% packet loss", out)
+                    self.assertEqual(g.poweroff(), 0)
+        finally:
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+
     def test_jail_without_nic_has_its_own_network(self):
         with tempfile.TemporaryDirectory(prefix="wirt-jail-") as d:
-            argv = guestlib.wirt_argv(extra=["--jail", d])
+            argv = guestlib.wirt_argv(extra=["--jail", d, "--net", "none"])
             with guestlib.Guest(argv) as g:
                 g.wait_ready()
                 self.assertNotEqual(os.readlink("/proc/%d/ns/net" % g.proc.pid),
