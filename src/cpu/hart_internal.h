@@ -242,8 +242,8 @@ struct hart_arch {
     uint64_t mseccfg;     /* Zkr: SSEED, USEED */
     /* Smstateen, not implemented yet: its CSRs are illegal and these stay
      * zero (kept in the state format so adding it needs no new version).
-     * Implementing it gates senvcfg behind mstateen0.ENVCFG, which
-     * OpenSBI 1.1 detects but does not set: its kernels then fault. */
+     * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
+     * (bookworm) sets it before advertising it. */
     uint64_t mstateen[4];
 
     /* LR/SC reservation (host address, the value LR saw and, with
