@@ -50,8 +50,6 @@ enum {
     CSR_MCOUNTEREN = 0x306,
     CSR_MENVCFG = 0x30a,
     CSR_SEED = 0x015,
-    CSR_SSTATEEN0 = 0x10c, /* ..0x10f */
-    CSR_MSTATEEN0 = 0x30c, /* ..0x30f */
     CSR_MSECCFG = 0x747,
     CSR_MCOUNTINHIBIT = 0x320,
     CSR_MSCRATCH = 0x340,
@@ -83,13 +81,6 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
         return write &&
                (h->arch.priv == PRV_M ||
                 (h->arch.mseccfg & (h->arch.priv == PRV_S ? MSECCFG_SSEED : MSECCFG_USEED)));
-    if (h->arch.priv != PRV_M) { /* Smstateen */
-        if (csr >= CSR_SSTATEEN0 && csr <= CSR_SSTATEEN0 + 3 &&
-            !(h->arch.mstateen[csr - CSR_SSTATEEN0] & MSTATEEN_SE))
-            return false;
-        if (csr == CSR_SENVCFG && !(h->arch.mstateen[0] & MSTATEEN0_ENVCFG))
-            return false;
-    }
     return true;
 }
 
@@ -195,18 +186,6 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
                                                                           : 1ULL << 30;
         break;
     }
-    case CSR_SSTATEEN0:
-    case CSR_SSTATEEN0 + 1:
-    case CSR_SSTATEEN0 + 2:
-    case CSR_SSTATEEN0 + 3:
-        v = 0; /* none of the state they gate (custom, Zfinx fcsr, Zcmt jvt) exists */
-        break;
-    case CSR_MSTATEEN0:
-    case CSR_MSTATEEN0 + 1:
-    case CSR_MSTATEEN0 + 2:
-    case CSR_MSTATEEN0 + 3:
-        v = h->arch.mstateen[csr - CSR_MSTATEEN0];
-        break;
     case CSR_MSECCFG:
         v = h->arch.mseccfg;
         break;
@@ -384,17 +363,6 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.senvcfg = envcfg_cb(v, MENVCFG_FIOM);
         return true;
     case CSR_SEED: /* the written value is ignored */
-    case CSR_SSTATEEN0:
-    case CSR_SSTATEEN0 + 1:
-    case CSR_SSTATEEN0 + 2:
-    case CSR_SSTATEEN0 + 3:
-        return true;
-    case CSR_MSTATEEN0:
-    case CSR_MSTATEEN0 + 1:
-    case CSR_MSTATEEN0 + 2:
-    case CSR_MSTATEEN0 + 3:
-        h->arch.mstateen[csr - CSR_MSTATEEN0] =
-            v & (csr == CSR_MSTATEEN0 ? MSTATEEN_SE | MSTATEEN0_ENVCFG : MSTATEEN_SE);
         return true;
     case CSR_MSECCFG:
         h->arch.mseccfg = v & (MSECCFG_SSEED | MSECCFG_USEED);

@@ -15,16 +15,18 @@
 #include "state/state.h"
 #include "util/log.h"
 
+/* Zkr's seed CSR exists but is not advertised: Linux reads it in early boot
+ * when the DT lists zkr, and OpenSBI 1.1 (Debian bookworm) leaves
+ * mseccfg.SSEED clear, so the kernel would die before its console. */
 const char hart_isa_string[] =
     "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zkr_zksh_smstateen_sstc_svinval_"
-    "svnapot_svpbmt";
+    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
 const char *const hart_isa_extensions[] = {
-    "i",      "m",         "a",       "f",       "d",        "c",         "zicbom",      "zicbop",
-    "zicboz", "zicntr",    "zicond",  "zicsr",   "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",  "zca",       "zcd",     "zcb",     "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",   "zbkx",      "zbs",     "sstc",    "zknd",     "zkne",      "zknh",        "zkr",
-    "zksh",   "smstateen", "svinval", "svnapot", "svpbmt",   NULL};
+    "i",      "m",      "a",      "f",       "d",        "c",         "zicbom",      "zicbop",
+    "zicboz", "zicntr", "zicond", "zicsr",   "zifencei", "zihintntl", "zihintpause", "zawrs",
+    "zacas",  "zca",    "zcd",    "zcb",     "zba",      "zbb",       "zbc",         "zbkb",
+    "zbkc",   "zbkx",   "zbs",    "sstc",    "zknd",     "zkne",      "zknh",        "zksh",
+    "svinval", "svnapot", "svpbmt", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -470,7 +472,7 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     h->arch.wfi = wfi != 0;
     h->arch.mseccfg = mseccfg & (MSECCFG_SSEED | MSECCFG_USEED);
     for (unsigned i = 0; i < 4; i++)
-        h->arch.mstateen[i] = mstateen[i] & (i ? MSTATEEN_SE : MSTATEEN_SE | MSTATEEN0_ENVCFG);
+        h->arch.mstateen[i] = 0 * mstateen[i]; /* no Smstateen yet: read and dropped */
     h->arch.res_valid = false;
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);

@@ -240,7 +240,11 @@ struct hart_arch {
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
     uint64_t mseccfg;     /* Zkr: SSEED, USEED */
-    uint64_t mstateen[4]; /* Smstateen: SE (and ENVCFG in mstateen0); sstateen0-3 are zero */
+    /* Smstateen, not implemented yet: its CSRs are illegal and these stay
+     * zero (kept in the state format so adding it needs no new version).
+     * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
+     * (bookworm) sets it before advertising it. */
+    uint64_t mstateen[4];
 
     /* LR/SC reservation (host address, the value LR saw and, with
      * several harts, the granule's sequence number; see cpu_shared). */
