@@ -22,10 +22,10 @@ const char hart_isa_string[] =
     "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
     "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
 const char *const hart_isa_extensions[] = {
-    "i",      "m",      "a",      "f",       "d",        "c",         "zicbom",      "zicbop",
-    "zicboz", "zicntr", "zicond", "zicsr",   "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",  "zca",    "zcd",    "zcb",     "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",   "zbkx",   "zbs",    "sstc",    "zknd",     "zkne",      "zknh",        "zksh",
+    "i",       "m",       "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
+    "zicboz",  "zicntr",  "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
+    "zacas",   "zca",     "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
+    "zbkc",    "zbkx",    "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
     "svinval", "svnapot", "svpbmt", NULL};
 const unsigned hart_mmu_type_bits = 48;
 

@@ -239,7 +239,7 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
-    uint64_t mseccfg;     /* Zkr: SSEED, USEED */
+    uint64_t mseccfg; /* Zkr: SSEED, USEED */
     /* Smstateen, not implemented yet: its CSRs are illegal and these stay
      * zero (kept in the state format so adding it needs no new version).
      * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
