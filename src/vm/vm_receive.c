@@ -258,8 +258,9 @@ static bool read_all(int fd, void *p, size_t n)
 /* Copies n bytes of the stream into a new file dir/name. */
 static bool receive_file(int fd, const char *dir, const char *name, uint64_t n, EVP_MAC_CTX *mac)
 {
-    char p[PATH_MAX];
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    char p[PATH_MAX + 512];
+    if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
+        return false;
     int out = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0)
         return false;
@@ -345,8 +346,11 @@ static bool make_vm(int fd, const char *name, const char *dir, struct wirt_error
     cfg.linked_to[0] = '\0';
     cfg.is_template = false;
     for (unsigned i = 0; ok && i < cfg.ndisks; i++) {
-        char p[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s", dir, cfg.disks[i].file);
+        char p[PATH_MAX + 512];
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, cfg.disks[i].file) >= sizeof(p)) {
+            ok = vm_fail(e, WIRT_ERR_FAILED, "receive: path too long");
+            break;
+        }
         struct image_create_opts io = {
             .format = cfg.disks[i].format,
             .size = (uint64_t)json_object_get_int64(json_object_array_get_idx(sizes, i))};

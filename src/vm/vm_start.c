@@ -154,8 +154,9 @@ static void default_isolation(const struct vm_store *st, const char *name, struc
     char dir[PATH_MAX];
     vm_path(st, dir, sizeof(dir), name, NULL);
     char real[PATH_MAX];
-    if (realpath(dir, real) && strlen(real) < sizeof(r->jail))
-        snprintf(r->jail, sizeof(r->jail), "%s", real);
+    size_t n = realpath(dir, real) ? strlen(real) : sizeof(r->jail);
+    if (n < sizeof(r->jail))
+        memcpy(r->jail, real, n + 1); /* a path too long for the jail: no jail */
 }
 
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res,

@@ -244,7 +244,7 @@ class NetFlagTest(unittest.TestCase):
                            stderr=subprocess.PIPE, timeout=60)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertEqual(r.stderr.decode().strip(),
-                         "wirt: --net: none cannot be combined with another network card")
+                         "wirt: --net none: cannot be combined with another --net")
 
 
 if __name__ == "__main__":
