@@ -36,6 +36,7 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -1020,10 +1021,13 @@ int switchd_run(const char *dir)
         return 1;
     }
     snprintf(path, sizeof(path), "%s/%s", dir, NETD_PIDFILE);
-    FILE *pf = fopen(path, "we");
-    if (pf) {
-        fprintf(pf, "%ld\n", (long)getpid());
-        fclose(pf);
+    /* Owner-only whatever the umask, and never through a symlink planted
+     * in the network's directory. */
+    int pf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (pf >= 0) {
+        dprintf(pf, "%ld\n", (long)getpid());
+        fchmod(pf, 0600);
+        close(pf);
     }
     log_info("switch %s: running (%s%s%u VXLAN tunnels)", S.cfg.name, S.cfg.nat ? "NAT, " : "",
              S.cfg.dhcp ? "DHCP, " : "", S.cfg.nvxlan);

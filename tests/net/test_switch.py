@@ -258,6 +258,17 @@ class SwitchTest(unittest.TestCase):
         with open(os.path.join(self.s.dir("west"), "net.json")) as f:
             self.assertEqual(len(json.load(f)["vxlan"]), 1)
 
+    def test_files_owner_only_whatever_the_umask(self):
+        old = os.umask(0)
+        try:
+            self.lan()
+        finally:
+            os.umask(old)
+        d = self.s.dir("lan")
+        self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
+        for f in ("net.json", "switch.pid", "ports.sock", "control.sock", "lock", "switch.log"):
+            self.assertEqual(os.stat(os.path.join(d, f)).st_mode & 0o777, 0o600, f)
+
     def test_bad_input(self):
         s = self.s
         for args, word in ((["create", "../x"], "name"),
