@@ -41,6 +41,10 @@
 #define SERVE_TIMEOUT_S  15 /* idle connections (slowloris) are dropped */
 #define SERVE_TOKEN_FILE "serve.token"
 
+/* One TCP peer gets at most half of the connections: a slowloris that
+ * drips its headers (so the idle timeout never fires) cannot take them all. */
+#define SERVE_MAX_CONNS_PER_IP (SERVE_MAX_CONNS / 2)
+
 /* Per-request state: the body, bounded by SERVE_MAX_BODY. */
 struct request {
     char *body;
@@ -553,6 +557,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        /* A body announced too big is refused now, before it is read
+         * (libmicrohttpd then closes the connection): waiting for the
+         * end of a 1 GiB upload would hold the connection for nothing. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > SERVE_MAX_BODY)
+            return serve_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                                    "the request body exceeds %d bytes", SERVE_MAX_BODY);
         return MHD_YES;
     }
     if (*data_size) {
@@ -677,6 +688,38 @@ static bool load_token(struct serve *sv)
     return true;
 }
 
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* The URL's %HH escapes, decoded in place, except %00: a NUL would cut
+ * the path short where the handlers read it ("/api/v1/vms/%00" would be
+ * "/api/v1/vms/"), so it stays "%00", which no name accepts. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi = in[0] == '%' ? hex_digit(in[1]) : -1;
+        int lo = hi >= 0 ? hex_digit(in[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 struct MHD_Daemon *serve_http_start(struct serve *sv, unsigned flags, int lfd,
                                     const struct sockaddr_in *sin, const char *cert_pem,
                                     const char *key_pem)
@@ -694,12 +737,13 @@ struct MHD_Daemon *serve_http_start(struct serve *sv, unsigned flags, int lfd,
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     if (!sin && lfd < 0)
         flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
-    return MHD_start_daemon(flags, sin ? ntohs(sin->sin_port) : 0, NULL, NULL, on_request, sv,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_MAX_CONNS,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_TIMEOUT_S,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, sin ? ntohs(sin->sin_port) : 0, NULL, NULL, on_request, sv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)SERVE_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)SERVE_MAX_CONNS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 static const char usage[] =
