@@ -76,8 +76,12 @@ bool cgroup_parse_cpu_limit(const char *text, unsigned *pct, char *err, size_t e
 
 bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
 {
-    /* "N" or "N-M", comma separated, N <= M < 4096. */
+    /* "N" or "N-M", comma separated, N <= M, each a CPU this host has
+     * (the kernel's own refusal, ERANGE from cpuset.cpus, names no value). */
     const char *p = text;
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    if (ncpu < 1 || ncpu > 4096)
+        ncpu = 4096;
     if (!*p || strlen(text) >= sizeof(((struct cgroup_limits *)0)->cpu_affinity))
         goto bad;
     while (*p) {
@@ -85,11 +89,15 @@ bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
         long a = strtol(p, &end, 10), b = a;
         if (end == p || a < 0 || a >= 4096)
             goto bad;
+        if (a >= ncpu)
+            goto absent;
         p = end;
         if (*p == '-') {
             b = strtol(p + 1, &end, 10);
             if (end == p + 1 || b < a || b >= 4096)
                 goto bad;
+            if (b >= ncpu)
+                goto absent;
             p = end;
         }
         if (*p == ',')
@@ -100,6 +108,9 @@ bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
     return true;
 bad:
     snprintf(err, errlen, "cpu-affinity '%.40s': want host CPU numbers like 0-1,3", text);
+    return false;
+absent:
+    snprintf(err, errlen, "cpu-affinity '%.40s': this host has CPUs 0-%ld", text, ncpu - 1);
     return false;
 }
 
