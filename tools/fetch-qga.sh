@@ -11,10 +11,10 @@
 # holding qga.cpio.gz and VERSION (the packages and their SHA256).
 #
 # Packages come through the private apt configuration of
-# tools/fetch-guest.sh (run first; it does nothing when the guest is up to
-# date), so the host's own apt sources are never read and every .deb is
-# checked against the archive's signed index.  The .debs are cached in
-# $cache/debs/qga; a complete, current result is left alone.
+# tools/fetch-guest.sh (run first if that is missing), so the host's own
+# apt sources are never read and every .deb is checked against the
+# archive's signed index.  The .debs are cached in $cache/debs/qga; a
+# complete, current result is left alone.
 #
 # Usage: tools/fetch-qga.sh [--force] [--print-dir]
 set -euo pipefail
@@ -53,8 +53,10 @@ for tool in apt-get apt-cache dpkg-deb readelf sha256sum python3; do
     command -v $tool >/dev/null || die "$tool is missing (run tools/setup-host.sh)"
 done
 
-"$here/fetch-guest.sh" >/dev/null || die "tools/fetch-guest.sh failed"
 APT_CONF=$cache/apt/trixie/apt.conf
+# Its apt configuration is all we need of the guest's fetch: run it only
+# when that is missing (a stale guest is not this script's business).
+[ -f "$APT_CONF" ] || "$here/fetch-guest.sh" >/dev/null || die "tools/fetch-guest.sh failed"
 [ -f "$APT_CONF" ] || die "$APT_CONF is missing after tools/fetch-guest.sh"
 aptq() { APT_CONFIG=$APT_CONF "$@"; }
 
