@@ -3,6 +3,7 @@
 #include "host/cgroup.h"
 
 #include "host/cgroup2.h"
+#include "util/procid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +42,8 @@ static bool v2_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
     if (cg->v2)
         return cgroup2_apply(cg->v2, l, err, errlen);
     char name[32];
-    snprintf(name, sizeof(name), "wirt-%ld", (long)getpid());
-    cg->v2 = cgroup2_create(CGROUP_ROOT, name, getpid(), l, err, errlen);
+    snprintf(name, sizeof(name), "wirt-%ld", wirt_host_pid());
+    cg->v2 = cgroup2_create(CGROUP_ROOT, name, (pid_t)wirt_host_pid(), l, err, errlen);
     return cg->v2 != NULL;
 }
 
@@ -190,7 +191,7 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
         return false;
     char parent[PATH_MAX];
     memcpy(parent, cg->parent[c], sizeof(parent));
-    snprintf(cg->dir[c], sizeof(cg->dir[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
+    snprintf(cg->dir[c], sizeof(cg->dir[c]), "%.3900s/wirt-%ld", parent, wirt_host_pid());
     if (mkdir(cg->dir[c], 0755) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", cg->dir[c], strerror(errno));
         cg->dir[c][0] = '\0';
@@ -205,7 +206,7 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
                           !write_file(cg->dir[c], "cpuset.cpus", v, err, errlen)))
         return false;
     char pid[32];
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(pid, sizeof(pid), "0"); /* this process, in any PID namespace */
     return write_file(cg->dir[c], "cgroup.procs", pid, err, errlen);
 }
 
@@ -332,7 +333,7 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
         return;
     char pid[32], err[400];
     cgroup2_destroy(cg->v2);
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(pid, sizeof(pid), "0"); /* this process, in any PID namespace */
     for (int c = 0; c < NCTRL; c++)
         if (cg->dir[c][0]) {
             write_file(cg->parent[c], "cgroup.procs", pid, err, sizeof(err));
@@ -341,19 +342,10 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
     free(cg);
 }
 
-/* The reaper's side: waits for EOF on fd (every copy of the write end is
- * gone, i.e. the VMM and any child it forked have exited), then removes
- * the groups.  A task that has just exited may still count for a moment,
- * hence the retries.  Only async-signal-safe calls (we forked from a
- * process that may have threads). */
-static void reap(int fd, char dirs[NCTRL][PATH_MAX])
+/* Removes the groups in dirs.  A task that has just exited may still
+ * count for a moment, hence the retries.  Async-signal-safe. */
+static void remove_groups(char dirs[NCTRL][PATH_MAX])
 {
-    char buf[16];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n == 0 || (n < 0 && errno != EINTR))
-            break;
-    }
     for (int c = 0; c < NCTRL; c++)
         for (int tries = 0; dirs[c][0] && tries < 200; tries++) {
             if (rmdir(dirs[c]) == 0 || errno == ENOENT)
@@ -363,22 +355,51 @@ static void reap(int fd, char dirs[NCTRL][PATH_MAX])
         }
 }
 
+/* The reaper's side: waits for EOF on fd (every copy of the write end is
+ * gone, i.e. the VMM and any child it forked have exited), then removes
+ * the groups.  Only async-signal-safe calls (we forked from a process
+ * that may have threads). */
+static void reap(int fd, char dirs[NCTRL][PATH_MAX])
+{
+    char buf[16];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+    }
+    remove_groups(dirs);
+}
+
+/* The groups process pid would have, on the controllers this process may
+ * write; false: none. */
+static bool group_dirs(long pid, char dirs[NCTRL][PATH_MAX])
+{
+    char parent[PATH_MAX], why[256];
+    memset(dirs, 0, sizeof(char[NCTRL][PATH_MAX]));
+    if (v2_host())
+        snprintf(dirs[0], PATH_MAX, CGROUP_ROOT "/wirt/wirt-%ld", pid);
+    else
+        for (int c = 0; c < NCTRL; c++)
+            if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
+                snprintf(dirs[c], PATH_MAX, "%.3900s/wirt-%ld", parent, pid);
+    bool any = false;
+    for (int c = 0; c < NCTRL; c++)
+        any |= dirs[c][0] != '\0';
+    return any;
+}
+
+void cgroup_reap_now(long pid)
+{
+    static char dirs[NCTRL][PATH_MAX];
+    if (group_dirs(pid, dirs))
+        remove_groups(dirs);
+}
+
 bool cgroup_reaper_start(char *err, size_t errlen)
 {
     /* The names first (they need stdio); the child only rmdirs. */
     static char dirs[NCTRL][PATH_MAX];
-    char parent[PATH_MAX], why[256];
-    memset(dirs, 0, sizeof(dirs));
-    if (v2_host())
-        snprintf(dirs[0], sizeof(dirs[0]), CGROUP_ROOT "/wirt/wirt-%ld", (long)getpid());
-    else
-        for (int c = 0; c < NCTRL; c++)
-            if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
-                snprintf(dirs[c], sizeof(dirs[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
-    bool any = false;
-    for (int c = 0; c < NCTRL; c++)
-        any |= dirs[c][0] != '\0';
-    if (!any) /* no writable cgroups here: nothing to clean up */
+    if (!group_dirs(wirt_host_pid(), dirs)) /* no writable cgroups here: nothing to clean up */
         return true;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {

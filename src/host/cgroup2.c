@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A VMM's control group on cgroup v2 (see cgroup2.h). */
 #include "host/cgroup2.h"
+#include "util/procid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,7 +201,9 @@ struct cgroup2 *cgroup2_create(const char *root, const char *name, pid_t pid,
         return NULL;
     }
     char v[32];
-    snprintf(v, sizeof(v), "%ld", (long)pid);
+    /* "0" is the writer itself, also inside the jail's PID namespace,
+     * where the host's pid means nothing. */
+    snprintf(v, sizeof(v), "%ld", pid == (pid_t)wirt_host_pid() ? 0L : (long)pid);
     if (!cgroup2_apply(cg, l, err, errlen) || !put(cg->dir, "cgroup.procs", v, err, errlen)) {
         rmdir(cg->dir);
         free(cg);
@@ -232,7 +235,7 @@ void cgroup2_destroy(struct cgroup2 *cg)
     if (!cg)
         return;
     char v[32], why[256];
-    snprintf(v, sizeof(v), "%ld", (long)cg->pid);
+    snprintf(v, sizeof(v), "%ld", cg->pid == (pid_t)wirt_host_pid() ? 0L : (long)cg->pid);
     put(cg->back, "cgroup.procs", v, why, sizeof(why));
     rmdir(cg->dir);
     free(cg);
