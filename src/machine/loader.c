@@ -29,8 +29,8 @@ static bool read_whole(struct loaded_file *f, const char *what, char *err, size_
     f->size = (size_t)st.st_size;
     /* Mapped, not malloc'd: freed, the pages go back to the host at once
      * (a 30 MiB block in the heap would stay there, below later ones). */
-    void *p = mmap(NULL, f->size ? f->size : 1, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, f->size ? f->size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
     if (p == MAP_FAILED) {
         snprintf(err, errlen, "%s: out of memory", what);
         return false;
