@@ -115,37 +115,26 @@ absent:
     return false;
 }
 
-static bool write_file(const char *dir, const char *file, const char *value, char *err,
-                       size_t errlen)
+/* The first line of dir/file; false when missing or empty. */
+static bool read_file(const char *dir, const char *file, char *out, size_t outlen)
 {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof(p), "%s/%s", dir, file);
-    int fd = open(p, O_WRONLY | O_CLOEXEC);
-    size_t n = strlen(value);
-    if (fd < 0 || write(fd, value, n) != (ssize_t)n) {
-        snprintf(err, errlen, "%s: %s", p, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (!cgroup_get(dir, file, out, outlen) || !out[0])
         return false;
-    }
-    close(fd);
+    out[strcspn(out, "\n")] = '\0';
     return true;
 }
 
-static bool read_file(const char *dir, const char *file, char *out, size_t outlen)
+unsigned cgroup_weight(const struct cgroup_limits *l)
 {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof(p), "%s/%s", dir, file);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, out, outlen - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    out[n] = '\0';
-    out[strcspn(out, "\n")] = '\0';
-    return true;
+    unsigned w = l->cpu_weight ? l->cpu_weight : 100;
+    /* No CPU floor in either version: a reservation raises the weight
+     * instead, so that under contention the group gets its reserved share
+     * against up to ten default-weight siblings (r% of a CPU ~ weight
+     * 10*r).  Admission control (wirt vm start) keeps the sum within the
+     * host. */
+    if (w < l->cpu_reservation_pct * 10)
+        w = l->cpu_reservation_pct * 10 > 10000 ? 10000 : l->cpu_reservation_pct * 10;
+    return w;
 }
 
 /* The directory of this process's cgroup for a v1 controller. */
@@ -201,13 +190,13 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
      * memory nodes until the affinity narrows them. */
     char v[256];
     if (c == C_CPUSET && (!read_file(cg->parent[c], "cpuset.mems", v, sizeof(v)) ||
-                          !write_file(cg->dir[c], "cpuset.mems", v, err, errlen) ||
+                          !cgroup_put(cg->dir[c], "cpuset.mems", v, err, errlen) ||
                           !read_file(cg->parent[c], "cpuset.cpus", v, sizeof(v)) ||
-                          !write_file(cg->dir[c], "cpuset.cpus", v, err, errlen)))
+                          !cgroup_put(cg->dir[c], "cpuset.cpus", v, err, errlen)))
         return false;
     char pid[32];
     snprintf(pid, sizeof(pid), "0"); /* this process, in any PID namespace */
-    return write_file(cg->dir[c], "cgroup.procs", pid, err, errlen);
+    return cgroup_put(cg->dir[c], "cgroup.procs", pid, err, errlen);
 }
 
 bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
@@ -219,22 +208,16 @@ bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
         if (!make_group(cg, C_CPU, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%d", CFS_PERIOD);
-        if (!write_file(cg->dir[C_CPU], "cpu.cfs_period_us", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPU], "cpu.cfs_period_us", v, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%lld",
                  l->cpu_limit_pct ? (long long)l->cpu_limit_pct * CFS_PERIOD / 100 : -1LL);
-        if (!write_file(cg->dir[C_CPU], "cpu.cfs_quota_us", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPU], "cpu.cfs_quota_us", v, err, errlen))
             return false;
         /* v1 shares: 1024 is the default weight of 100. */
-        unsigned w = l->cpu_weight ? l->cpu_weight : 100;
-        /* v1 has no CPU floor: a reservation raises the weight instead, so
-         * that under contention the group gets its reserved share against
-         * up to ten default-weight siblings (r% of a CPU ~ weight 10*r).
-         * Admission control (wirt vm start) keeps the sum within the host. */
-        if (w < l->cpu_reservation_pct * 10)
-            w = l->cpu_reservation_pct * 10 > 10000 ? 10000 : l->cpu_reservation_pct * 10;
+        unsigned w = cgroup_weight(l);
         snprintf(v, sizeof(v), "%u", w * 1024 / 100 < 2 ? 2 : w * 1024 / 100);
-        if (!write_file(cg->dir[C_CPU], "cpu.shares", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPU], "cpu.shares", v, err, errlen))
             return false;
     }
     if (l->cpu_affinity[0] || cg->dir[C_CPUSET][0]) {
@@ -245,18 +228,18 @@ bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
         if (!cpus[0] &&
             read_file(cg->parent[C_CPUSET], "cpuset.cpus", parent_cpus, sizeof(parent_cpus)))
             cpus = parent_cpus;
-        if (!write_file(cg->dir[C_CPUSET], "cpuset.cpus", cpus, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPUSET], "cpuset.cpus", cpus, err, errlen))
             return false;
     }
     if (l->memory_limit || l->memory_reservation || cg->dir[C_MEMORY][0]) {
         if (!make_group(cg, C_MEMORY, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%lld", l->memory_limit ? (long long)l->memory_limit : -1LL);
-        if (!write_file(cg->dir[C_MEMORY], "memory.limit_in_bytes", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_MEMORY], "memory.limit_in_bytes", v, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%lld",
                  l->memory_reservation ? (long long)l->memory_reservation : -1LL);
-        if (!write_file(cg->dir[C_MEMORY], "memory.soft_limit_in_bytes", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_MEMORY], "memory.soft_limit_in_bytes", v, err, errlen))
             return false;
     }
     /* CPU time is accounted where the cpuacct controller is, which may be
@@ -336,7 +319,7 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
     snprintf(pid, sizeof(pid), "0"); /* this process, in any PID namespace */
     for (int c = 0; c < NCTRL; c++)
         if (cg->dir[c][0]) {
-            write_file(cg->parent[c], "cgroup.procs", pid, err, sizeof(err));
+            cgroup_put(cg->parent[c], "cgroup.procs", pid, err, sizeof(err));
             rmdir(cg->dir[c]);
         }
     free(cg);

@@ -29,6 +29,9 @@ struct cgroup_limits {
 struct vm_cgroup;
 
 /* True when l asks for nothing (no group is needed). */
+/* The CPU weight to write (1..10000, default 100): cpu-weight, raised
+ * for a cpu-reservation. */
+unsigned cgroup_weight(const struct cgroup_limits *l);
 bool cgroup_limits_empty(const struct cgroup_limits *l);
 /* Checks the text forms: "150%" or "1.5" (CPUs), "0-1,3".  One line in
  * err. */

@@ -1287,8 +1287,8 @@ static const struct control_command commands[] = {
     {"query-balloon", cmd_query_balloon, 0,
      "the balloon: guest memory, target, host memory released, the guest's statistics", NULL},
     {"set-resources", cmd_set_resources, 0,
-     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
-     "memory-reservation)",
+     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
+     "memory-limit, memory-reservation) and page-sharing",
      NULL},
     {"query-resources", cmd_query_resources, 0,
      "the cgroup limits and what the VMM used (cpu-ns, memory-bytes)", NULL},
