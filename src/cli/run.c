@@ -44,6 +44,7 @@ static const char run_usage[] =
     "--restore resumes the machine saved in STATE (same options) instead of\n"
     "booting; --save-on-exit saves it to STATE when told to stop (SIGTERM,\n"
     "Ctrl-A x) instead of powering off.\n"
+    "--kernel takes a Linux Image, an ELF or a flat binary (loaded as-is).\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 

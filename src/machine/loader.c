@@ -103,7 +103,7 @@ enum image_kind detect_image_kind(const struct loaded_file *f)
         return IMAGE_LINUX;
     if (f->size >= sizeof(Elf64_Ehdr) && !memcmp(f->data, ELFMAG, SELFMAG))
         return IMAGE_ELF;
-    return IMAGE_UNKNOWN;
+    return f->size ? IMAGE_FLAT : IMAGE_UNKNOWN;
 }
 
 bool linux_image_info(const struct loaded_file *f, uint64_t *text_offset, uint64_t *image_size)

@@ -30,7 +30,9 @@ bool file_reload(struct loaded_file *f, char *err, size_t errlen);
 void file_drop(struct loaded_file *f);
 void free_file(struct loaded_file *f);
 
-enum image_kind { IMAGE_UNKNOWN, IMAGE_LINUX, IMAGE_ELF };
+/* IMAGE_FLAT is anything else: a raw payload (e.g. U-Boot's u-boot.bin)
+ * that runs from its first byte, as QEMU's -kernel takes it. */
+enum image_kind { IMAGE_UNKNOWN, IMAGE_LINUX, IMAGE_ELF, IMAGE_FLAT };
 enum image_kind detect_image_kind(const struct loaded_file *f);
 
 /* Linux `Image`: header fields (text_offset, image_size), see the kernel's

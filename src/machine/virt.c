@@ -229,7 +229,8 @@ static bool load_images(struct board *b, char *err, size_t errlen)
             return false;
         im->kernel_kind = detect_image_kind(&im->kernel);
         if (im->kernel_kind == IMAGE_UNKNOWN) {
-            snprintf(err, errlen, "%s: not a RISC-V Linux Image or ELF file", cfg->kernel);
+            snprintf(err, errlen, "%s: empty file (not a Linux Image, ELF or flat binary)",
+                     cfg->kernel);
             return false;
         }
     }
@@ -398,9 +399,12 @@ static bool boot_images(struct board *b, char *err, size_t errlen)
     }
     uint64_t kernel_addr = 0;
     if (im->kernel.data) {
-        if (im->kernel_kind == IMAGE_LINUX) {
-            uint64_t text_offset, image_size;
-            linux_image_info(&im->kernel, &text_offset, &image_size);
+        if (im->kernel_kind == IMAGE_LINUX || im->kernel_kind == IMAGE_FLAT) {
+            /* A flat payload goes where an Image without text_offset would:
+             * 2 MiB into RAM behind firmware, at the start of RAM without. */
+            uint64_t text_offset = 0, image_size = im->kernel.size;
+            if (im->kernel_kind == IMAGE_LINUX)
+                linux_image_info(&im->kernel, &text_offset, &image_size);
             kernel_addr = base + (im->bios.data ? (text_offset ? text_offset : KERNEL_OFFSET) : 0);
             if (kernel_addr < used_end)
                 kernel_addr = align_up(used_end, KERNEL_OFFSET);
