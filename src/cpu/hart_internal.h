@@ -307,6 +307,8 @@ struct hart {
     unsigned dpages;
     void *darena; /* where dpages come from (dcache.c) */
     unsigned darena_used;
+    /* Idle trimming (hart.c): the window's start and its time in WFI. */
+    uint64_t idle_window_ns, idle_slept_ns;
     uint8_t *code_map;          /* per RAM page: 1 if a dpage exists for it */
     uint64_t detach_pending[8]; /* physical pages to detach at the next safe point */
     unsigned ndetach;
@@ -426,5 +428,8 @@ void dcache_detach_pending(struct hart *h);
 void dcache_decode_slot(struct hart *h, struct dpage *p, unsigned off);
 /* Releases every dpage (hart_free, after dcache_flush_all). */
 void dcache_free_arena(struct hart *h);
+/* Gives the arena's memory back to the host but keeps the reservation
+ * (right after dcache_flush_all: no dpage is in use). */
+void dcache_release(struct hart *h);
 
 #endif
