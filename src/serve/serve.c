@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +38,7 @@
 #include "vm/vm_int.h"
 
 #define SERVE_MAX_BODY   (64 * 1024) /* larger request bodies get 413 */
+#define SERVE_MAX_DRAIN  (16 << 20)  /* larger ones are not even read */
 #define SERVE_MAX_CONNS  512
 #define SERVE_TIMEOUT_S  15 /* idle connections (slowloris) are dropped */
 #define SERVE_TOKEN_FILE "serve.token"
@@ -557,11 +559,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
-        /* A body announced too big is refused now, before it is read
-         * (libmicrohttpd then closes the connection): waiting for the
-         * end of a 1 GiB upload would hold the connection for nothing. */
+        /* A body announced too big is refused before it is read when the
+         * client waits for that (Expect: 100-continue, as curl does) or
+         * announces something absurd; libmicrohttpd then closes the
+         * connection.  Other clients send their body before they read,
+         * so theirs is read and dropped (on_request keeps none of it) and
+         * then refused: they see the 413 instead of a reset. */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > SERVE_MAX_BODY)
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+        if (announced > SERVE_MAX_DRAIN ||
+            (announced > SERVE_MAX_BODY && expect && !strcasecmp(expect, "100-continue")))
             return serve_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                                     "the request body exceeds %d bytes", SERVE_MAX_BODY);
         return MHD_YES;

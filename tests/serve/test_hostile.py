@@ -172,6 +172,14 @@ class HostileTest(ServeTestCase):
         got = self.raw(head + b"Content-Length: 1073741824\r\n\r\n" + b"{" * (16 << 20))
         self.assertIn(b" 413 ", got.split(b"\r\n")[0])
         self.assertIn(b"exceeds 65536 bytes", got)
+        # 4 MiB from a client that sends it all before it reads: read,
+        # dropped, and answered.
+        st, data = self.bearer("POST", "/api/v1/vms", {"name": "x" * (4 << 20)})
+        self.assertEqual(st, 413, data)
+        # Over 64 KiB with Expect: 100-continue: refused before the body.
+        got = self.raw(head + b"Content-Length: 100000\r\nExpect: 100-continue\r\n\r\n")
+        self.assertIn(b" 413 ", got.split(b"\r\n")[0])
+        self.assertNotIn(b"100 Continue", got)
         # The same in chunks, without a length.
         chunk = b"%x\r\n%s\r\n" % (1 << 20, b"[" * (1 << 20))
         got = self.raw(head + b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 16 + b"0\r\n\r\n")
@@ -313,6 +321,7 @@ class HostileTest(ServeTestCase):
         return ok
 
     def test_thousand_concurrent_clients(self):
+        self.assert_responsive()  # the first list makes the store and its template
         fds = open_fds(self.proc.pid)
         results, took = self.hammer()
         ok = self.check_hammered(results)
