@@ -439,7 +439,9 @@ static void decode32(struct dinsn *d, uint32_t insn)
         return;
     }
     case 0x07:
-        if (f3 == 2)
+        if (f3 == 1)
+            set(d, OP_FLH, rd, rs1, 0, imm_i);
+        else if (f3 == 2)
             set(d, OP_FLW, rd, rs1, 0, imm_i);
         else if (f3 == 3)
             set(d, OP_FLD, rd, rs1, 0, imm_i);
@@ -447,7 +449,9 @@ static void decode32(struct dinsn *d, uint32_t insn)
             break;
         return;
     case 0x27:
-        if (f3 == 2)
+        if (f3 == 1)
+            set(d, OP_FSH, 0, rs1, rs2, imm_s);
+        else if (f3 == 2)
             set(d, OP_FSW, 0, rs1, rs2, imm_s);
         else if (f3 == 3)
             set(d, OP_FSD, 0, rs1, rs2, imm_s);

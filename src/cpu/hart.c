@@ -20,13 +20,14 @@
  * mseccfg.SSEED clear, so the kernel would die before its console. */
 const char hart_isa_string[] =
     "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
+    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_"
+    "svnapot_svpbmt";
 const char *const hart_isa_extensions[] = {
     "i",       "m",       "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
     "zicboz",  "zicntr",  "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
     "zacas",   "zca",     "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
     "zbkc",    "zbkx",    "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
-    "svinval", "svnapot", "svpbmt", NULL};
+    "svinval", "svnapot", "svpbmt", "zfa",   "zfh",      "zfhmin",    NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the

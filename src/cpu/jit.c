@@ -77,7 +77,7 @@ static void emit_loop_prologue(struct jc *c)
             d = jit_code_orig(jit_slot_code(d));
         if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
             break;
-        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->rd < 32)
+        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->op != OP_FLH && d->rd < 32)
             written |= 1u << d->rd;
         unsigned src[2];
         for (unsigned i = 0, m = int_sources(d, src); i < m && n < PRELOAD; i++) {
@@ -226,6 +226,8 @@ static unsigned access_size(unsigned op)
     case OP_LH:
     case OP_LHU:
     case OP_SH:
+    case OP_FLH:
+    case OP_FSH:
         return 2;
     case OP_LW:
     case OP_LWU:
@@ -245,7 +247,8 @@ static bool load_signed(unsigned op)
 
 static bool is_fp_access(unsigned op)
 {
-    return op == OP_FLW || op == OP_FLD || op == OP_FSW || op == OP_FSD;
+    return op == OP_FLW || op == OP_FLD || op == OP_FSW || op == OP_FSD || op == OP_FLH ||
+           op == OP_FSH;
 }
 
 /* Jumps to an illegal-instruction stub when mstatus.FS is Off. */
@@ -260,8 +263,8 @@ static void emit_fs_check(struct jc *c, const struct dinsn *d, unsigned off, uns
  * dst, or the FP register file. */
 static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
 {
-    if (d->op == OP_FLW) {
-        mov_ri(e, RCX, 0xffffffff00000000ULL); /* NaN-boxing */
+    if (d->op == OP_FLW || d->op == OP_FLH) { /* NaN-boxing */
+        mov_ri(e, RCX, d->op == OP_FLW ? 0xffffffff00000000ULL : 0xffffffffffff0000ULL);
         op_rr(e, F_W, 0x09, RCX, RAX);
     }
     if (is_fp_access(d->op))
@@ -304,6 +307,7 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
         op_mem(e, 0, 0x0fb6, RAX, RAX, 0);
         break;
     case OP_LHU:
+    case OP_FLH:
         op_mem(e, 0, 0x0fb7, RAX, RAX, 0);
         break;
     case OP_LWU:
@@ -933,6 +937,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_LWU:
     case OP_FLW:
     case OP_FLD:
+    case OP_FLH:
         emit_load(c, d, off, idx);
         break;
     case OP_SB:
@@ -941,6 +946,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_SD:
     case OP_FSW:
     case OP_FSD:
+    case OP_FSH:
         emit_store(c, d, off, idx);
         break;
     case OP_CSRRW:
