@@ -20,8 +20,8 @@
 #define SSTATUS_WRITABLE                                                                           \
     (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
 
-#define MIE_WRITABLE (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP)
-#define S_INTS       (MIP_SSIP | MIP_STIP | MIP_SEIP)
+#define MIE_WRITABLE (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP | MIP_LCOFIP)
+#define S_INTS       (MIP_SSIP | MIP_STIP | MIP_SEIP | MIP_LCOFIP)
 /* Exceptions that may be delegated: all standard ones but ecall from M. */
 #define MEDELEG_WRITABLE 0xb3ffULL
 
@@ -276,12 +276,11 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
             unsigned idx = csr - CSR_CYCLE;
             if (!counter_allowed(h, idx))
                 return false;
-            v = idx == 0   ? h->arch.mcycle
-                : idx == 1 ? vclock_mtime(h->clock)
-                : idx == 2 ? h->arch.minstret
-                           : 0;
-        } else if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) {
-            v = 0; /* mhpmcounterN / mhpmeventN: no events */
+            if (idx > 2)
+                return pmu_csr_read(h, csr, val);
+            v = idx == 0 ? h->arch.mcycle : idx == 1 ? vclock_mtime(h->clock) : h->arch.minstret;
+        } else if (pmu_csr_read(h, csr, &v)) {
+            /* mhpmcounterN, mhpmeventN, scountovf */
         } else if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
             unsigned n = csr - CSR_PMPCFG0;
             if (n & 1)
@@ -379,11 +378,12 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_STVAL:
         h->arch.stval = v;
         return true;
-    case CSR_SIP:
-        if (h->arch.mideleg & MIP_SSIP)
-            h->arch.mip_sw = (h->arch.mip_sw & ~MIP_SSIP) | (v & MIP_SSIP);
+    case CSR_SIP: {
+        uint64_t mask = h->arch.mideleg & (MIP_SSIP | MIP_LCOFIP);
+        h->arch.mip_sw = (h->arch.mip_sw & ~mask) | (v & mask);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
+    }
     case CSR_STIMECMP:
         if (!stimecmp_allowed(h))
             return false;
@@ -429,7 +429,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:
-        h->arch.mcountinhibit = (uint32_t)v & ~2u;
+        h->arch.mcountinhibit = (uint32_t)v & PMU_INHIBIT_MASK;
+        pmu_update(h);
         return true;
     case CSR_MSCRATCH:
         h->arch.mscratch = v;
@@ -444,7 +445,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mtval = v;
         return true;
     case CSR_MIP: {
-        uint64_t mask = MIP_SSIP | MIP_SEIP;
+        uint64_t mask = MIP_SSIP | MIP_SEIP | MIP_LCOFIP;
         if (!(h->arch.menvcfg & MENVCFG_STCE))
             mask |= MIP_STIP;
         h->arch.mip_sw = (h->arch.mip_sw & ~mask) | (v & mask);
@@ -458,7 +459,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.minstret = v;
         return true;
     default:
-        if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f))
+        if (pmu_csr_write(h, csr, v))
             return true;
         if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
             unsigned n = csr - CSR_PMPCFG0;

@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/pmu.h"
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
@@ -239,7 +240,8 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
-    uint64_t mseccfg; /* Zkr: SSEED, USEED */
+    uint64_t mseccfg;                                /* Zkr: SSEED, USEED */
+    uint64_t hpmcounter[PMU_HPM], hpmevent[PMU_HPM]; /* mhpmcounter3.., mhpmevent3.. (pmu.c) */
     /* Smstateen, not implemented yet: its CSRs are illegal and these stay
      * zero (kept in the state format so adding it needs no new version).
      * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
@@ -320,7 +322,9 @@ struct hart {
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
     struct hart_stats stats;
-    struct vcpu vcpu; /* as boards see it (vcpu_soft) */
+    struct vcpu vcpu;    /* as boards see it (vcpu_soft) */
+    uint32_t pmu_active; /* counters whose event and mcountinhibit let them count (pmu.c) */
+    uint32_t pmu_skip;   /* counters written by the instruction that ends the batch */
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at

@@ -31,7 +31,8 @@
  * interpreter keeps exact (it adds a block's instructions on return). */
 static bool csr_counts(unsigned csr)
 {
-    return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) || csr == 0x320;
+    return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) ||
+           (csr >= 0x320 && csr < 0x340) || csr == CSR_SCOUNTOVF;
 }
 
 /* ---- compiling a block ---- */
