@@ -50,6 +50,8 @@ enum {
     CSR_MCOUNTEREN = 0x306,
     CSR_MENVCFG = 0x30a,
     CSR_SEED = 0x015,
+    CSR_SSTATEEN0 = 0x10c, /* ..0x10f */
+    CSR_MSTATEEN0 = 0x30c, /* ..0x30f */
     CSR_MSECCFG = 0x747,
     CSR_MCOUNTINHIBIT = 0x320,
     CSR_MSCRATCH = 0x340,
@@ -77,6 +79,13 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
         return false;
     if (write && (csr >> 10) == 3)
         return false;
+    if (h->arch.priv != PRV_M) { /* Smstateen */
+        if (csr >= CSR_SSTATEEN0 && csr <= CSR_SSTATEEN0 + 3 &&
+            !(h->arch.mstateen[csr - CSR_SSTATEEN0] & MSTATEEN_SE))
+            return false;
+        if (csr == CSR_SENVCFG && !(h->arch.mstateen[0] & MSTATEEN0_ENVCFG))
+            return false;
+    }
     if (csr == CSR_SEED) /* Zkr: only by a write, S/U as mseccfg allows */
         return write &&
                (h->arch.priv == PRV_M ||
@@ -179,6 +188,18 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
         break;
     case CSR_SENVCFG:
         v = h->arch.senvcfg;
+        break;
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        v = 0; /* none of the state they gate (custom, Zfinx fcsr, Zcmt jvt) exists */
+        break;
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        v = h->arch.mstateen[csr - CSR_MSTATEEN0];
         break;
     case CSR_SEED: { /* OPST = ES16 with 16 bits of host entropy, WAIT if none yet */
         uint16_t e;
@@ -361,6 +382,17 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_SENVCFG:
         h->arch.senvcfg = envcfg_cb(v, MENVCFG_FIOM);
         return true;
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        return true; /* all read-only zero */
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        h->arch.mstateen[csr - CSR_MSTATEEN0] = mstateen_warl(csr - CSR_MSTATEEN0, v);
+        return true;
     case CSR_SEED: /* the written value is ignored */
         return true;
     case CSR_MSECCFG:
@@ -424,8 +456,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mcounteren = (uint32_t)v;
         return true;
     case CSR_MENVCFG:
-        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_PBMTE | MENVCFG_STCE);
-        tlb_flush_all(h); /* PBMTE changes which PTEs are valid */
+        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_PBMTE | MENVCFG_ADUE | MENVCFG_STCE);
+        tlb_flush_all(h); /* PBMTE changes which PTEs are valid, ADUE which fault */
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:

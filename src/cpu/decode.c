@@ -110,6 +110,16 @@ static unsigned op_bm(unsigned f7, unsigned f3)
         return OP_AES64DSM;
     case 0x3f << 3 | 0:
         return OP_AES64KS2;
+    case 0x18 << 3 | 0: /* sm4ed, sm4ks: bs in funct7[6:5] */
+    case 0x38 << 3 | 0:
+    case 0x58 << 3 | 0:
+    case 0x78 << 3 | 0:
+        return OP_SM4ED0 + (f7 >> 5);
+    case 0x1a << 3 | 0:
+    case 0x3a << 3 | 0:
+    case 0x5a << 3 | 0:
+    case 0x7a << 3 | 0:
+        return OP_SM4KS0 + (f7 >> 5);
     }
     return 0;
 }

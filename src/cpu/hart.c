@@ -20,15 +20,15 @@
  * mseccfg.SSEED clear, so the kernel would die before its console. */
 const char hart_isa_string[] =
     "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sscofpmf_sstc_"
-    "svinval_"
-    "svnapot_svpbmt";
+    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_"
+    "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt";
 const char *const hart_isa_extensions[] = {
-    "i",       "m",       "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
-    "zicboz",  "zicntr",  "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",   "zca",     "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",    "zbkx",    "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
-    "svinval", "svnapot", "svpbmt", "zfa",   "zfh",      "zfhmin",    "sscofpmf",    NULL};
+    "i",       "m",         "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
+    "zicboz",  "zicntr",    "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
+    "zacas",   "zca",       "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
+    "zbkc",    "zbkx",      "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
+    "svinval", "svnapot",   "svpbmt", "zfa",   "zfh",      "zfhmin",    "sscofpmf",    "svadu",
+    "zksed",   "smstateen", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -203,7 +203,11 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->arch.mtvec = h->arch.stvec = h->arch.mepc = h->arch.sepc = 0;
     h->arch.mcause = h->arch.scause = h->arch.mtval = h->arch.stval = 0;
     h->arch.mscratch = h->arch.sscratch = h->arch.satp = 0;
-    h->arch.menvcfg = h->arch.senvcfg = 0;
+    /* Svadu without Svade in the DT: hardware A/D updating is on from
+     * reset (as QEMU does), for firmware that does not know menvcfg.ADUE
+     * (OpenSBI 1.1); software may still turn it off. */
+    h->arch.menvcfg = MENVCFG_ADUE;
+    h->arch.senvcfg = 0;
     h->arch.stimecmp = UINT64_MAX;
     h->arch.mcounteren = h->arch.scounteren = h->arch.mcountinhibit = 0;
     h->arch.mcycle = h->arch.minstret = 0;
@@ -489,13 +493,15 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     h->arch.mcounteren = mcounteren;
     h->arch.scounteren = scounteren;
     h->arch.mcountinhibit = mcountinhibit & PMU_INHIBIT_MASK;
+    if (version < 3)
+        h->arch.menvcfg |= MENVCFG_ADUE; /* those harts always updated A/D */
     memcpy(h->arch.pmpcfg, pmpcfg, sizeof(pmpcfg));
     memcpy(h->arch.pmpaddr, pmpaddr, sizeof(pmpaddr));
     atomic_store(&h->arch.mip_ext, mip_ext);
     h->arch.wfi = wfi != 0;
     h->arch.mseccfg = mseccfg & (MSECCFG_SSEED | MSECCFG_USEED);
     for (unsigned i = 0; i < 4; i++)
-        h->arch.mstateen[i] = 0 * mstateen[i]; /* no Smstateen yet: read and dropped */
+        h->arch.mstateen[i] = mstateen_warl(i, mstateen[i]);
     for (unsigned i = 0; i < PMU_HPM; i++) {
         h->arch.hpmcounter[i] = hpm[i][0];
         h->arch.hpmevent[i] = 0;

@@ -128,6 +128,7 @@ enum {
 #define MENVCFG_CBIE  (3ULL << 4)  /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
 #define MENVCFG_CBCFE (1ULL << 6)  /* Zicbom: cbo.clean/flush enable */
 #define MENVCFG_CBZE  (1ULL << 7)  /* Zicboz: cbo.zero enable */
+#define MENVCFG_ADUE  (1ULL << 61) /* Svadu: hardware A/D updates (else Svade: page faults) */
 #define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
 #define MENVCFG_STCE  (1ULL << 63)
 
@@ -135,6 +136,13 @@ enum {
 #define MSECCFG_SSEED    (1ULL << 9)
 #define MSTATEEN_SE      (1ULL << 63)
 #define MSTATEEN0_ENVCFG (1ULL << 62)
+
+/* Smstateen: the writable bits of mstateenN (SE gates sstateenN; ENVCFG
+ * gates senvcfg; nothing else they could gate exists here). */
+static inline uint64_t mstateen_warl(unsigned n, uint64_t v)
+{
+    return v & (n == 0 ? MSTATEEN_SE | MSTATEEN0_ENVCFG : MSTATEEN_SE);
+}
 
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
@@ -242,10 +250,9 @@ struct hart_arch {
     uint64_t pmpaddr[64];
     uint64_t mseccfg;                                /* Zkr: SSEED, USEED */
     uint64_t hpmcounter[PMU_HPM], hpmevent[PMU_HPM]; /* mhpmcounter3.., mhpmevent3.. (pmu.c) */
-    /* Smstateen, not implemented yet: its CSRs are illegal and these stay
-     * zero (kept in the state format so adding it needs no new version).
-     * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
-     * (bookworm) sets it before advertising it. */
+    /* Smstateen: mstateen0-3 (sstateen0-3 are read-only zero). Zero from
+     * reset, as the spec says: firmware that does not know Smstateen
+     * (OpenSBI 1.1) leaves senvcfg closed to S-mode. */
     uint64_t mstateen[4];
 
     /* LR/SC reservation (host address, the value LR saw and, with

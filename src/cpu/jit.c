@@ -54,7 +54,7 @@ static unsigned int_sources(const struct dinsn *d, unsigned src[2])
     unsigned op = d->op, n = 0;
     bool rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
                (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
-               (op >= OP_MUL && op <= OP_REMUW) || (op >= OP_SH1ADD && op <= OP_AES64KS2);
+               (op >= OP_MUL && op <= OP_REMUW) || (op >= OP_SH1ADD && op <= OP_SM4KS3);
     if (op == OP_DECODE || op == OP_JIT || op == OP_FP || op == OP_LUI || op == OP_AUIPC ||
         op == OP_JAL)
         return 0;
@@ -854,7 +854,7 @@ static void emit_bm(struct jc *c, const struct dinsn *d)
         return;
     rc_flush(c);
     ld_x(&c->e, RDI, d->rs1);
-    if (d->op <= OP_AES64KS2) /* the register-register list ends there */
+    if (d->op <= OP_SM4KS3) /* the register-register list ends there */
         ld_x(&c->e, RSI, d->rs2);
     else
         mov_ri(&c->e, RSI, (uint64_t)(int64_t)d->imm);

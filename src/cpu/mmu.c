@@ -145,6 +145,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             return MMU_PAGE_FAULT; /* misaligned superpage */
         uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
         if ((pte & need) != need) {
+            if (!(h->arch.menvcfg & MENVCFG_ADUE))
+                return MMU_PAGE_FAULT; /* Svade */
             if (!pmp_allows(h, pte_pa, 8, ACC_STORE, PRV_S))
                 return MMU_ACCESS_FAULT;
             uint64_t expected = pte;
