@@ -428,8 +428,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         uint64_t mode = v >> 60;
         if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48)
             return true; /* unsupported mode: satp keeps its value */
+        tlb_switch_satp(h, h->arch.satp, v);
         h->arch.satp = v;
-        tlb_flush_all(h);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }

@@ -245,7 +245,9 @@ LBL(WFI):
 LBL(SFENCE_VMA):
     if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM)))
         ILLEGAL();
-    if (d->rs1 == 0)
+    if (d->rs1 == 0 && d->rs2 != 0)
+        tlb_flush_asid(h, x[d->rs2]);
+    else if (d->rs1 == 0)
         tlb_flush_all(h);
     else
         tlb_flush_va(h, x[d->rs1]);

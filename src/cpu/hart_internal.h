@@ -153,6 +153,23 @@ struct tlb_entry {
     uintptr_t addend; /* host address = va + addend */
 };
 
+/* Address-space contexts of the TLB (tlb_ctx.c): the fetch and load
+ * entries of the last few satp values, kept when satp switches to another
+ * address space and put back when it switches back, so that an ASID-using
+ * guest's context switch does not start from an empty TLB.  Store entries
+ * are not kept (the dirty log and code-page marks act on the live set). */
+#define TLB_CTX_SLOTS 4
+struct dpage;
+struct tlb_ctx {
+    uint64_t satp; /* 0: free (a Bare satp is never saved) */
+    uint64_t used; /* replacement: larger is more recent */
+    uint32_t sets; /* bit a * MMU_M + m: set [a][m] was saved */
+    uint64_t super_regions, mega_map[64];
+    struct tlb_entry e[2][MMU_M][TLB_SIZE]; /* [0] fetch, [1] load; U, S, SSUM */
+    uint8_t level[2][MMU_M][TLB_SIZE];
+    struct dpage *dpage[MMU_M][TLB_SIZE];
+};
+
 /* Slots per decoded page: one per 2-byte offset. */
 #define DPAGE_SLOTS (PAGE_SIZE / 2)
 
@@ -332,6 +349,8 @@ struct hart {
     struct vcpu vcpu;    /* as boards see it (vcpu_soft) */
     uint32_t pmu_active; /* counters whose event and mcountinhibit let them count (pmu.c) */
     uint32_t pmu_skip;   /* counters written by the instruction that ends the batch */
+    uint64_t tlb_ctx_clock;
+    struct tlb_ctx tlb_ctx[TLB_CTX_SLOTS];
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at
@@ -397,6 +416,18 @@ void tlb_flush_everything(struct hart *h);
  * happen; acc is ACC_FETCH/LOAD/STORE. */
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
+/* The TLB's address-space contexts (tlb_ctx.c).  A satp write: keeps the
+ * old space's entries and brings back the new one's. */
+void tlb_switch_satp(struct hart *h, uint64_t old_satp, uint64_t new_satp);
+/* sfence.vma x0, rs2 with an ASID: that space's entries only. */
+void tlb_flush_asid(struct hart *h, uint64_t asid);
+/* Internal to mmu.c/tlb_ctx.c/dcache.c: empties the live U/S sets only;
+ * drops every saved context; applies an sfence.vma va to them; forgets
+ * fetch entries of a decoded page. */
+void tlb_flush_live(struct hart *h);
+void tlb_ctx_drop_all(struct hart *h);
+void tlb_ctx_flush_va(struct hart *h, uint64_t va);
+void tlb_ctx_forget_dpage(struct hart *h, const struct dpage *p);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
