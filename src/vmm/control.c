@@ -17,6 +17,7 @@
 #include "host/evloop.h"
 #include "host/vclock.h"
 #include "util/log.h"
+#include "util/procid.h"
 #include "util/unix_socket.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
@@ -514,7 +515,7 @@ static json_object *cmd_query_status(const struct control_request *rq)
     char upbuf[32];
     snprintf(upbuf, sizeof(upbuf), "%.3f", (double)up / 1e9);
     json_object_object_add(o, "uptime", json_object_new_double_s((double)up / 1e9, upbuf));
-    json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+    json_object_object_add(o, "pid", json_object_new_int64(wirt_host_pid()));
     json_object_object_add(o, "memory", json_object_new_int64((int64_t)b->cfg.ram_size));
     json_object_object_add(o, "cpus", json_object_new_int((int)b->nharts));
     json_object_object_add(o, "guest-ready",
@@ -1286,8 +1287,8 @@ static const struct control_command commands[] = {
     {"query-balloon", cmd_query_balloon, 0,
      "the balloon: guest memory, target, host memory released, the guest's statistics", NULL},
     {"set-resources", cmd_set_resources, 0,
-     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
-     "memory-reservation)",
+     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
+     "memory-limit, memory-reservation) and page-sharing",
      NULL},
     {"query-resources", cmd_query_resources, 0,
      "the cgroup limits and what the VMM used (cpu-ns, memory-bytes)", NULL},
