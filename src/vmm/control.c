@@ -21,7 +21,6 @@
 #include "util/unix_socket.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
-#include "vmm/devices.h"
 #include "vmm/state_file.h"
 #include "vmm/resources.h"
 #include "vmm/vmm_snapshot.h"
@@ -578,13 +577,19 @@ static json_object *cmd_query_resources(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* The board's first virtio device for which is() holds, if any. */
+static struct virtio_dev *virtio_find(struct board *b, bool (*is)(const struct virtio_dev *))
+{
+    for (unsigned i = 0; i < b->ndevices; i++)
+        if (b->devices[i].ops == &virtio_mmio_dev_ops && is(b->devices[i].dev))
+            return b->devices[i].dev;
+    return NULL;
+}
+
 /* The board's balloon, if it has one. */
 static struct virtio_dev *virtio_balloon_find(struct board *b)
 {
-    for (unsigned i = 0; i < b->ndevices; i++)
-        if (b->devices[i].ops == &virtio_mmio_dev_ops && virtio_balloon_is(b->devices[i].dev))
-            return b->devices[i].dev;
-    return NULL;
+    return virtio_find(b, virtio_balloon_is);
 }
 
 /* balloon: {"target": BYTES}, the memory the guest should keep. */
@@ -1255,7 +1260,7 @@ static json_object *cmd_query_migration(const struct control_request *rq)
  * replaced atomically; a relative path is the VMM's directory's). */
 static json_object *cmd_screendump(const struct control_request *rq)
 {
-    struct virtio_dev *gpu = board_find_virtio(rq->c->board, virtio_gpu_is);
+    struct virtio_dev *gpu = virtio_find(rq->c->board, virtio_gpu_is);
     if (!gpu)
         return error_reply("NotAvailable", "this VM has no display (--display)");
     json_object *v;
@@ -1271,7 +1276,7 @@ static json_object *cmd_screendump(const struct control_request *rq)
 /* query-display: the screen's size and how often the guest updated it. */
 static json_object *cmd_query_display(const struct control_request *rq)
 {
-    struct virtio_dev *gpu = board_find_virtio(rq->c->board, virtio_gpu_is);
+    struct virtio_dev *gpu = virtio_find(rq->c->board, virtio_gpu_is);
     if (!gpu)
         return error_reply("NotAvailable", "this VM has no display (--display)");
     struct display *d = virtio_gpu_display(gpu);

@@ -189,11 +189,3 @@ struct virtio_dev *virtio_input_add(struct board *b, enum virtio_input_kind kind
     }
     return attach(b, vdev, base, irq, err, errlen) ? vdev : NULL;
 }
-
-struct virtio_dev *board_find_virtio(struct board *b, bool (*is)(const struct virtio_dev *))
-{
-    for (unsigned i = 0; i < b->ndevices; i++)
-        if (b->devices[i].ops == &virtio_mmio_dev_ops && is(b->devices[i].dev))
-            return b->devices[i].dev;
-    return NULL;
-}

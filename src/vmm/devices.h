@@ -52,7 +52,5 @@ struct virtio_dev *virtio_gpu_add(struct board *b, struct display *d, uint32_t w
                                   uint32_t height, char *err, size_t errlen);
 struct virtio_dev *virtio_input_add(struct board *b, enum virtio_input_kind kind, char *err,
                                     size_t errlen);
-/* The board's first virtio device for which is() holds, or NULL. */
-struct virtio_dev *board_find_virtio(struct board *b, bool (*is)(const struct virtio_dev *));
 
 #endif

@@ -482,8 +482,10 @@ static bool validate_display(const struct vm_spec *s, char *err, size_t errlen)
         return fail(err, errlen, "%s: empty password file name", what);
     /* Without a password only this host's users may look (and type). */
     if (d->vnc && !d->password_file && strncmp(addr, "127.", 4))
-        return fail(err, errlen, "%s vnc=%.64s: a VNC server on a non-loopback address needs a "
-                    "password file", what, d->vnc);
+        return fail(err, errlen,
+                    "%s vnc=%.64s: a VNC server on a non-loopback address needs a "
+                    "password file",
+                    what, d->vnc);
     if (s->elf && d->gpu)
         return fail(err, errlen, "%s: a bare-metal program (elf) has no display", what);
     return true;
