@@ -50,6 +50,12 @@ void serve_web_locate(struct serve *sv, const char *given);
 bool serve_ws_is_upgrade(struct MHD_Connection *c);
 enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name);
 enum MHD_Result serve_ws_events(struct MHD_Connection *c);
+/* GET vms/NAME/display: {"vnc": "ADDR:PORT", "password": PW} of a running
+ * VM with a VNC server, or (upgrade) a WebSocket carrying its VNC
+ * protocol, for noVNC. */
+enum MHD_Result serve_display(struct serve *sv, struct MHD_Connection *c, const char *name,
+                              bool upgrade);
+enum MHD_Result serve_send_json(struct MHD_Connection *c, unsigned status, json_object *o);
 void serve_ws_stop(void);
 
 /* serve_supervise.c: the watch over the store (events, restart policy). */

@@ -305,6 +305,10 @@ int vm_cmd_log(struct vm_store *st, int argc, char **argv);
 int vm_cmd_screenshot(struct vm_store *st, int argc, char **argv);
 /* Checks a "display" value (vm.json, vm set); false with one line in err. */
 bool vm_display_text_ok(const char *text, char *err, size_t errlen);
+/* The running VM's VNC server (from the spec it was started with) and,
+ * unless password is NULL, its password; false if it has none. */
+bool vm_vnc_endpoint(const struct vm_store *st, const char *name, char *addr, size_t addrlen,
+                     int *port, char *password, size_t pwlen);
 /* Makes VMDIR/vnc.passwd (0600, a random password) unless it exists. */
 bool vm_vnc_password_make(const struct vm_store *st, const char *name, char *err, size_t errlen);
 /* Suspended state (vm_suspend.c): whether there is one; checking it

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "util/file.h"
+#include "util/json_file.h"
+#include "vmm/vm_spec.h"
 #include "vm/vm_int.h"
 
 bool vm_vnc_password_make(const struct vm_store *st, const char *name, char *err, size_t errlen)
@@ -117,4 +119,28 @@ int vm_cmd_screenshot(struct vm_store *st, int argc, char **argv)
         return vm_report(&e);
     }
     return 0;
+}
+
+bool vm_vnc_endpoint(const struct vm_store *st, const char *name, char *addr, size_t addrlen,
+                     int *port, char *password, size_t pwlen)
+{
+    char p[PATH_MAX], err[256];
+    vm_path(st, p, sizeof(p), name, VM_RUNSPEC);
+    json_object *spec = json_read_file(p, 1 << 20, 16, err, sizeof(err)), *d, *v;
+    bool ok = spec && json_object_object_get_ex(spec, "display", &d) &&
+              json_object_object_get_ex(d, "vnc", &v) &&
+              json_object_is_type(v, json_type_string) &&
+              vm_spec_vnc_addr(json_object_get_string(v), addr, addrlen, port);
+    json_object_put(spec);
+    if (!ok || !password)
+        return ok;
+    vm_path(st, p, sizeof(p), name, VM_VNC_PASSWD);
+    int fd = open_regular(p, O_RDONLY, 0, err, sizeof(err));
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, password, pwlen - 1);
+    close(fd);
+    password[n > 0 ? n : 0] = '\0';
+    password[strcspn(password, "\r\n")] = '\0';
+    return n > 0;
 }
