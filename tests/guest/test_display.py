@@ -158,6 +158,50 @@ class DisplayTest(unittest.TestCase):
             self.assertIn("0003 0000 400f", tab)  # EV_ABS ABS_X: 512 of 1023 wide
             g.poweroff()
 
+    def test_saved_state_keeps_the_screen(self):
+        """A saved and restored machine shows the same screen at once (the
+        resources travel in the device state), and the guest draws on."""
+        ctl = os.path.join(self.dir, "c.sock")
+        state = os.path.join(self.dir, "vm.state")
+        with guestlib.Guest(guestlib.wirt_argv(extra=["--display", "gpu", "--control", ctl])) as g:
+            g.wait_ready()
+            blank = os.path.join(self.dir, "blank.png")
+            control(ctl, "screendump", {"filename": blank})
+            g.run("dd if=/dev/urandom of=/dev/fb0 bs=4096 count=200 2>/dev/null")
+            a = os.path.join(self.dir, "a.png")
+            deadline = time.monotonic() + 60
+            while True:
+                control(ctl, "screendump", {"filename": a})
+                if png_pixels(a)[2] != png_pixels(blank)[2] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            time.sleep(1)  # the last flush of the fbdev worker
+            control(ctl, "screendump", {"filename": a})
+            self.assertNotEqual(png_pixels(a)[2], png_pixels(blank)[2])
+            r = control(ctl, "save", {"file": state, "quit": True})
+            self.assertIn("return", r)
+            g.wait_exit(120)
+        ctl2 = os.path.join(self.dir, "c2.sock")
+        with guestlib.Guest(guestlib.wirt_argv(extra=["--display", "gpu", "--control", ctl2,
+                                                      "--restore", state])) as g:
+            b = os.path.join(self.dir, "b.png")
+            for _ in range(100):
+                if os.path.exists(ctl2):
+                    break
+                time.sleep(0.1)
+            self.assertEqual(control(ctl2, "screendump", {"filename": b}), {"return": {}})
+            self.assertEqual(png_pixels(b), png_pixels(a))
+            g.sendline("")
+            g.run("dd if=/dev/urandom of=/dev/fb0 bs=4096 count=200 2>/dev/null")
+            deadline = time.monotonic() + 60
+            while True:
+                control(ctl2, "screendump", {"filename": b})
+                if png_pixels(b)[2] != png_pixels(a)[2] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            self.assertNotEqual(png_pixels(b)[2], png_pixels(a)[2])
+            g.poweroff()
+
     def test_bad_display_options(self):
         for args, msg in ((["--display", "vga"], "--display vga: expected"),
                           (["--display", "vnc=0.0.0.0:5900"], "needs a password file"),
