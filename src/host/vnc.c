@@ -213,6 +213,9 @@ struct vnc_server *vnc_start(struct display *d, const char *addr, int port, cons
     s->kbdAddEvent = on_key;
     s->ptrAddEvent = on_pointer;
     s->cursor = NULL; /* viewers draw their own pointer */
+    /* A client that stops reading holds the thread (all viewers, never
+     * the guest) this long before it is dropped. */
+    s->maxClientWait = 5000;
     if (password) {
         v->passwords[0] = strdup(password);
         s->authPasswdData = v->passwords;

@@ -202,6 +202,47 @@ class DisplayTest(unittest.TestCase):
             self.assertNotEqual(png_pixels(b)[2], png_pixels(a)[2])
             g.poweroff()
 
+    def test_stuck_vnc_client_never_stalls_the_guest(self):
+        """A VNC client that asks for updates and then never reads fills
+        its socket; the guest keeps running and drawing, and other clients
+        and screendump still see the screen."""
+        ctl = os.path.join(self.dir, "c.sock")
+        port = random.randrange(30000, 40000)
+        argv = guestlib.wirt_argv(extra=["--display", "vnc=127.0.0.1:%d" % port,
+                                         "--control", ctl])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            self.assertEqual(s.recv(12), b"RFB 003.008\n")
+            s.sendall(b"RFB 003.008\n")
+            self.assertEqual(s.recv(2), b"\x01\x01")  # one type: none (no password file)
+            s.sendall(b"\x01")
+            self.assertEqual(s.recv(4), b"\0\0\0\0")
+            s.sendall(b"\x01")  # ClientInit, shared
+            s.recv(24)
+            # Raw encoding only, then many full-screen update requests.
+            s.sendall(struct.pack(">BxHi", 2, 1, 0))
+            s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, 1024, 768) * 200)
+            # The guest draws noise for a while: megabytes the client never reads.
+            g.run("(for i in 1 2 3 4 5 6 7 8; do dd if=/dev/urandom of=/dev/fb0 bs=4096 "
+                  "count=768 2>/dev/null; done; echo drawn > /tmp/drawn) & true")
+            t0 = time.monotonic()
+            self.assertEqual(g.run("echo alive"), "alive")
+            deadline = time.monotonic() + 120
+            while g.run("cat /tmp/drawn 2>/dev/null || true") != "drawn":
+                self.assertLess(time.monotonic(), deadline, "the guest stopped drawing")
+                time.sleep(0.5)
+            self.assertLess(time.monotonic() - t0, 120)
+            # Another client gets the current screen meanwhile.
+            r = subprocess.run([self.client, "127.0.0.1", str(port)], capture_output=True,
+                               text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            a = os.path.join(self.dir, "a.png")
+            self.assertEqual(control(ctl, "screendump", {"filename": a}), {"return": {}})
+            s.close()
+            g.poweroff()
+
     def test_bad_display_options(self):
         for args, msg in ((["--display", "vga"], "--display vga: expected"),
                           (["--display", "vnc=0.0.0.0:5900"], "needs a password file"),
