@@ -8,7 +8,8 @@
  * Linux's virtio_gpu DRM driver (fbdev emulation, X, Wayland) drives it.
  *
  * Queues: 0 control, 1 cursor (cursor images are accepted and dropped:
- * viewers draw their own pointer).  Everything runs under the I/O lock,
+ * viewers draw their own pointer).  With VIRTIO_GPU_F_EDID the guest
+ * reads an EDID describing the offered mode.  Everything runs under the I/O lock,
  * in the notifying hart; the display's own lock is held only while a
  * flush copies pixels, never while waiting for a viewer.
  *
@@ -43,10 +44,16 @@ enum {
     CMD_TRANSFER_TO_HOST_2D,
     CMD_RESOURCE_ATTACH_BACKING,
     CMD_RESOURCE_DETACH_BACKING,
+    CMD_GET_CAPSET_INFO,
+    CMD_GET_CAPSET,
+    CMD_GET_EDID,
     CMD_UPDATE_CURSOR = 0x0300,
     CMD_MOVE_CURSOR,
     RESP_OK_NODATA = 0x1100,
     RESP_OK_DISPLAY_INFO,
+    RESP_OK_CAPSET_INFO,
+    RESP_OK_CAPSET,
+    RESP_OK_EDID,
     RESP_ERR_UNSPEC = 0x1200,
     RESP_ERR_OUT_OF_MEMORY,
     RESP_ERR_INVALID_SCANOUT_ID,
@@ -67,9 +74,14 @@ enum {
     FMT_R8G8B8X8 = 134,
 };
 
+#define F_EDID 1
+
 #define HDR_SIZE 24
 /* Response of GET_DISPLAY_INFO: header + 16 scanouts of 24 bytes. */
 #define DISPLAY_INFO_SIZE (HDR_SIZE + 16 * 24)
+/* Response of GET_EDID: header, le32 size, le32 padding, 1024 bytes. */
+#define EDID_RESP_SIZE (HDR_SIZE + 8 + 1024)
+#define RESP_MAX       EDID_RESP_SIZE
 
 struct gpu_entry {
     uint64_t addr;
@@ -354,6 +366,65 @@ static uint32_t flush(struct vgpu *g, struct gpu_res *res, struct rect r)
     return RESP_OK_NODATA;
 }
 
+/* An EDID 1.4 base block for a width x height panel at 60 Hz: the
+ * preferred mode as its first detailed timing (reduced blanking), the
+ * VESA modes up to 1024x768 as established timings, and the name
+ * "wirt".  Drivers and desktops take their mode list from it. */
+static void make_edid(uint8_t e[128], uint32_t w, uint32_t h)
+{
+    static const uint8_t header[8] = {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
+    static const uint8_t srgb[10] = {0xee, 0x91, 0xa3, 0x54, 0x4c, 0x99, 0x26, 0x0f, 0x50, 0x54};
+    memset(e, 0, 128);
+    memcpy(e, header, 8);
+    /* Maker "WRT" (three 5-bit letters, big-endian), product 1, 2024. */
+    uint16_t maker = ('W' - 64) << 10 | ('R' - 64) << 5 | ('T' - 64);
+    e[8] = (uint8_t)(maker >> 8);
+    e[9] = (uint8_t)maker;
+    e[10] = 1;
+    e[17] = 2024 - 1990;
+    e[18] = 1; /* EDID 1.4 */
+    e[19] = 4;
+    e[20] = 0xa0; /* digital, 8 bits per colour */
+    e[21] = 32;   /* cm */
+    e[22] = 24;
+    e[23] = 120;  /* gamma 2.2 */
+    e[24] = 0x06; /* RGB 4:4:4; the first detailed timing is preferred */
+    memcpy(e + 25, srgb, 10);
+    e[35] = 0x21; /* 640x480@60, 800x600@60 */
+    e[36] = 0x08; /* 1024x768@60 */
+    for (int i = 38; i < 54; i++)
+        e[i] = 1; /* no standard timings */
+    /* Detailed timing: blanking 160 x 30 lines, 60 Hz. */
+    uint32_t hb = 160, vb = 30, hso = 48, hsw = 32, vso = 3, vsw = 5;
+    uint32_t clock = (w + hb) * (h + vb) * 60 / 10000; /* 10 kHz units */
+    uint8_t *d = e + 54;
+    d[0] = (uint8_t)clock;
+    d[1] = (uint8_t)(clock >> 8);
+    d[2] = (uint8_t)w;
+    d[3] = (uint8_t)hb;
+    d[4] = (uint8_t)((w >> 8) << 4 | hb >> 8);
+    d[5] = (uint8_t)h;
+    d[6] = (uint8_t)vb;
+    d[7] = (uint8_t)((h >> 8) << 4 | vb >> 8);
+    d[8] = (uint8_t)hso;
+    d[9] = (uint8_t)hsw;
+    d[10] = (uint8_t)(vso << 4 | vsw);
+    d[11] = 0;
+    d[12] = 320 & 0xff; /* mm */
+    d[13] = 240 & 0xff;
+    d[14] = (320 >> 8) << 4 | 240 >> 8;
+    d[17] = 0x18; /* digital separate sync */
+    /* The name, then two dummy descriptors. */
+    static const uint8_t name[18] = {0,    0,   0,   0xfc, 0,   'w', 'i', 'r', 't',
+                                     '\n', ' ', ' ', ' ',  ' ', ' ', ' ', ' ', ' '};
+    memcpy(e + 72, name, 18);
+    e[93] = e[111] = 0x10;
+    uint8_t sum = 0;
+    for (int i = 0; i < 127; i++)
+        sum = (uint8_t)(sum + e[i]);
+    e[127] = (uint8_t)(256 - sum);
+}
+
 /* Runs one control command; returns the response type and fills resp
  * beyond the header for GET_DISPLAY_INFO (*resp_len). */
 static uint32_t command(struct virtio_dev *vdev, const struct virtq_elem *e, uint32_t type,
@@ -367,6 +438,11 @@ static uint32_t command(struct virtio_dev *vdev, const struct virtq_elem *e, uin
     switch (type) {
     case CMD_GET_DISPLAY_INFO:
         need = 0;
+        break;
+    case CMD_GET_EDID:
+        if (!virtio_has_feature(vdev, F_EDID))
+            return RESP_ERR_UNSPEC;
+        need = 8;
         break;
     case CMD_RESOURCE_CREATE_2D:
         need = 16;
@@ -398,6 +474,14 @@ static uint32_t command(struct virtio_dev *vdev, const struct virtq_elem *e, uin
         put32(resp + HDR_SIZE + 16, 1); /* enabled */
         *resp_len = DISPLAY_INFO_SIZE;
         return RESP_OK_DISPLAY_INFO;
+    case CMD_GET_EDID:
+        if (get32(p) != 0)
+            return RESP_ERR_INVALID_SCANOUT_ID;
+        memset(resp + HDR_SIZE, 0, EDID_RESP_SIZE - HDR_SIZE);
+        put32(resp + HDR_SIZE, 128);
+        make_edid(resp + HDR_SIZE + 8, g->pref_width, g->pref_height);
+        *resp_len = EDID_RESP_SIZE;
+        return RESP_OK_EDID;
     case CMD_RESOURCE_CREATE_2D:
         return create_2d(g, get32(p), get32(p + 4), get32(p + 8), get32(p + 12));
     case CMD_SET_SCANOUT:
@@ -454,7 +538,7 @@ static void control(struct virtio_dev *vdev, struct virtq *vq)
     bool pushed = false;
     while (virtq_pop_limited(vq, &e, &taken) > 0) {
         uint8_t hdr[HDR_SIZE] = {0};
-        uint8_t resp[DISPLAY_INFO_SIZE] = {0};
+        uint8_t resp[RESP_MAX] = {0};
         size_t resp_len = HDR_SIZE;
         uint32_t rtype;
         if (virtq_elem_read(e, 0, hdr, HDR_SIZE) < HDR_SIZE)
@@ -645,7 +729,7 @@ struct virtio_dev *virtio_gpu_create(struct bus *bus, struct irq_line irq, struc
     g->pref_height = height ? height : GPU_DEFAULT_HEIGHT;
     /* Config: le32 events_read, le32 events_clear, le32 num_scanouts,
      * le32 num_capsets. */
-    struct virtio_dev *vdev = virtio_mmio_new(&gpu_ops, g, bus, irq, 0, 16);
+    struct virtio_dev *vdev = virtio_mmio_new(&gpu_ops, g, bus, irq, 1ull << F_EDID, 16);
     if (!vdev) {
         free(g->row);
         free(g);

@@ -128,8 +128,7 @@ bool vm_vnc_endpoint(const struct vm_store *st, const char *name, char *addr, si
     vm_path(st, p, sizeof(p), name, VM_RUNSPEC);
     json_object *spec = json_read_file(p, 1 << 20, 16, err, sizeof(err)), *d, *v;
     bool ok = spec && json_object_object_get_ex(spec, "display", &d) &&
-              json_object_object_get_ex(d, "vnc", &v) &&
-              json_object_is_type(v, json_type_string) &&
+              json_object_object_get_ex(d, "vnc", &v) && json_object_is_type(v, json_type_string) &&
               vm_spec_vnc_addr(json_object_get_string(v), addr, addrlen, port);
     json_object_put(spec);
     if (!ok || !password)

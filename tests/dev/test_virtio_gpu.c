@@ -76,7 +76,7 @@ static int teardown(void **state)
 static uint32_t cmd_raw(struct harness *h, const void *req, uint32_t len, uint32_t resp_len)
 {
     memcpy(h_ptr(h, REQ), req, len);
-    memset(h_ptr(h, RESP), 0xee, 512);
+    memset(h_ptr(h, RESP), 0xee, 2048);
     struct h_buf b[] = {{REQ, len, false}, {RESP, resp_len, true}};
     uint16_t before = h_used_idx(h, 0);
     h_publish(h, 0, h_chain(h, 0, b, 2));
@@ -92,7 +92,7 @@ static uint32_t cmd(struct harness *h, uint32_t type, const uint32_t *args, unsi
     uint8_t req[24 + 64] = {0};
     memcpy(req, &type, 4);
     memcpy(req + 24, args, 4 * nargs);
-    return cmd_raw(h, req, 24 + 4 * nargs, 512);
+    return cmd_raw(h, req, 24 + 4 * nargs, 2048);
 }
 
 static uint32_t create(struct harness *h, uint32_t id, uint32_t fmt, uint32_t w, uint32_t hh)
@@ -299,6 +299,37 @@ static void test_hostile(void **state)
     assert_false(h_needs_reset(h));
 }
 
+static void test_edid(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = &f->h;
+    /* Not negotiated (the fixture's driver took VERSION_1 only). */
+    uint32_t scanout[] = {0, 0};
+    assert_int_equal(cmd(h, 0x10a, scanout, 2), ERR_UNSPEC);
+    assert_true(h_device_features(h) & (1ull << 1));
+    h_wr(h, 0x70, 0);
+    assert_true(h_start(h, H_F_V1 | (1ull << 1), 2, 64));
+    assert_int_equal(cmd(h, 0x10a, scanout, 2), 0x1104);
+    uint32_t size;
+    memcpy(&size, h_ptr(h, RESP + 24), 4);
+    assert_int_equal(size, 128);
+    const uint8_t *e = h_ptr(h, RESP + 32);
+    static const uint8_t header[8] = {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
+    assert_memory_equal(e, header, 8);
+    uint8_t sum = 0;
+    for (int i = 0; i < 128; i++)
+        sum = (uint8_t)(sum + e[i]);
+    assert_int_equal(sum, 0);
+    /* The preferred mode is the offered one: 1024 x 768. */
+    assert_int_equal(e[56] | (e[58] >> 4) << 8, GPU_DEFAULT_WIDTH);
+    assert_int_equal(e[59] | (e[61] >> 4) << 8, GPU_DEFAULT_HEIGHT);
+    uint32_t used_id, used_len;
+    h_used_elem(h, 0, (uint16_t)(h_used_idx(h, 0) - 1), &used_id, &used_len);
+    assert_int_equal(used_len, 24 + 8 + 1024);
+    scanout[0] = 3;
+    assert_int_equal(cmd(h, 0x10a, scanout, 2), ERR_SCANOUT);
+}
+
 static void test_fence(void **state)
 {
     struct fixture *f = *state;
@@ -368,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_queue, setup, teardown),
     };

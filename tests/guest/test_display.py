@@ -5,6 +5,7 @@ what the guest draws on /dev/fb0 reaches `screendump` (PNG) and a real VNC
 client (libvncclient, tests/guest/vnc_capture.c), which must give the
 VM's password (a wrong one is refused); a key typed and a click made in
 the VNC client arrive as evdev events in the guest."""
+import hashlib
 import json
 import os
 import random
@@ -38,7 +39,8 @@ def control(path, cmd, args=None):
 
 
 def png_pixels(path):
-    """(width, height, raw RGB rows with filter bytes) of an 8-bit RGB PNG."""
+    """(width, height, SHA-256 of the raw RGB rows with filter bytes) of an
+    8-bit RGB PNG (a digest keeps failure messages short)."""
     with open(path, "rb") as f:
         data = f.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -51,7 +53,7 @@ def png_pixels(path):
         elif kind == b"IDAT":
             idat += body
         pos += 12 + n
-    return w, h, zlib.decompress(idat)
+    return w, h, hashlib.sha256(zlib.decompress(idat)).hexdigest()
 
 
 def build_client(d):
@@ -108,6 +110,9 @@ class DisplayTest(unittest.TestCase):
             self.assertIn("wirt keyboard", names)
             self.assertIn("wirt tablet", names)
             self.assertEqual(g.run("cat /sys/class/graphics/fb0/virtual_size"), "1024,768")
+            # The EDID (VIRTIO_GPU_F_EDID) names the offered mode first.
+            self.assertEqual(g.run("wc -c < /sys/class/drm/card0-Virtual-1/edid"), "128")
+            self.assertEqual(g.run("head -1 /sys/class/drm/card0-Virtual-1/modes"), "1024x768")
             # The screen as the console left it.
             st = control(ctl, "query-display")["return"]
             self.assertEqual((st["width"], st["height"]), (1024, 768))
@@ -176,6 +181,8 @@ class DisplayTest(unittest.TestCase):
                     break
                 time.sleep(0.5)
             time.sleep(1)  # the last flush of the fbdev worker
+            # A still screen (fbcon's cursor blinks): the harts stop first.
+            self.assertEqual(control(ctl, "pause"), {"return": {}})
             control(ctl, "screendump", {"filename": a})
             self.assertNotEqual(png_pixels(a)[2], png_pixels(blank)[2])
             r = control(ctl, "save", {"file": state, "quit": True})
@@ -191,6 +198,8 @@ class DisplayTest(unittest.TestCase):
                 time.sleep(0.1)
             self.assertEqual(control(ctl2, "screendump", {"filename": b}), {"return": {}})
             self.assertEqual(png_pixels(b), png_pixels(a))
+            if control(ctl2, "query-status")["return"]["status"] == "paused":
+                control(ctl2, "resume")
             g.sendline("")
             g.run("dd if=/dev/urandom of=/dev/fb0 bs=4096 count=200 2>/dev/null")
             deadline = time.monotonic() + 60
