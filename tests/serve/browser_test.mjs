@@ -65,10 +65,10 @@ try {
   // console is on the serial port, so the screen starts black); noVNC
   // connects with the VM's password and shows it (something not black).
   await page.click("#terminal");
-  await page.keyboard.type("dd if=/dev/urandom of=/dev/fb0 bs=4096 count=200 2>/dev/null; echo drawn\n");
+  await page.keyboard.type("until [ -c /dev/fb0 ]; do sleep 1; done; dd if=/dev/urandom of=/dev/fb0 bs=4096 count=200 2>/dev/null; echo drawn\n");
   await page.click("#tabs button[data-tab=display]");
   await page.waitForFunction((n) => document.querySelector("#display-status").textContent.startsWith(`${n}'s display`),
-    vm, { timeout: 60000 });
+    vm, { timeout: 120000 });
   const lit = await page.waitForFunction(() => {
     const c = document.querySelector("#screen canvas");
     if (!c || c.width < 640) return false;
@@ -76,7 +76,7 @@ try {
     let n = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 200) n++;
     return n > 100 ? `${c.width}x${c.height}, ${n} lit pixels` : false;
-  }, null, { timeout: 60000, polling: 500 });
+  }, null, { timeout: 180000, polling: 500 });
   step(`display connected: ${await lit.jsonValue()}`);
   await page.screenshot({ path: shot.replace(/\.png$/, "") + ".display.png" });
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,9 +62,16 @@ class VmDisplayTest(unittest.TestCase):
         self.assertEqual(host, "127.0.0.1")
         self.assertIn("vnc:        127.0.0.1:%s" % port, s.ok("info", "d").stdout)
         out = os.path.join(s.root, "shot.ppm")
-        r = subprocess.run([client, host, port, "-p", password, "-o", out], capture_output=True,
-                           text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        # The guest's fbdev may come up after its ready marker (under load):
+        # until then the server shows a blank 640x480.
+        deadline = time.monotonic() + 300
+        while True:
+            r = subprocess.run([client, host, port, "-p", password, "-o", out],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            if "width 1024 height 768" in r.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(2)
         self.assertIn("width 1024 height 768", r.stdout)
         r = subprocess.run([client, host, port, "-p", "wrong"], capture_output=True, text=True,
                            timeout=120)
