@@ -7,7 +7,7 @@ BUILD   ?= build
 O       ?= -O2
 WERROR  ?= $(if $(CI),-Werror,)
 SAN     ?=
-PKGS    := slirp glib-2.0 json-c zlib libzstd libmicrohttpd libcrypto nettle
+PKGS    := slirp glib-2.0 json-c zlib libzstd libmicrohttpd libcrypto nettle libpng libvncserver
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -4,8 +4,9 @@
 corpus-vhd (small valid images, built here from the format specs so they
 stay a few KiB; qemu-img reads every one of them), corpus-virtio (valid
 virtio-blk and virtio-net request programs, see fuzz/fuzz_virtio.c) and
-corpus-control (valid control-protocol sessions) and corpus-serve (HTTP
-requests to wirt serve, see fuzz/fuzz_serve.c).
+corpus-control (valid control-protocol sessions), corpus-serve (HTTP
+requests to wirt serve, see fuzz/fuzz_serve.c) and corpus-gpu (valid
+virtio-gpu 2D pipelines and virtio-input sessions, see fuzz/fuzz_gpu.c).
 
 Usage: fuzz/gen_corpus.py [OUTDIR]   (default: fuzz/)
 Files are rewritten only when their content changes; crash reproducers
@@ -348,9 +349,42 @@ def serve_seeds():
     }
 
 
+# -- virtio-gpu / virtio-input programs (fuzz/fuzz_gpu.c) --------------------
+GPU_CMD, GPU_CURSOR, GPU_DATA, GPU_FILL, GPU_RESET, GPU_SAVE, GPU_SELECT, GPU_EVENTS, \
+    GPU_BUFFERS = range(9)
+GPU_BACKING = 0x80000000 + 0x100000 + 0x2000  # fuzz_gpu.c's BACKING
+
+
+def gpu_cmd(ctype, *words, extra=b"", flags=0, fence=0):
+    body = struct.pack("<IIQI4x", ctype, flags, fence, 0)
+    body += struct.pack("<%dI" % len(words), *words) + extra
+    return bytes([GPU_CMD]) + struct.pack("<H", len(body)) + body
+
+
+def gpu_seeds():
+    w, h = 64, 16
+    pipeline = (gpu_cmd(0x100) +
+                gpu_cmd(0x101, 1, 2, w, h) +
+                bytes([GPU_FILL]) + struct.pack("<IIB", 0, w * h * 4, 0x5a) +
+                gpu_cmd(0x106, 1, 2, extra=struct.pack("<QI4xQI4x", GPU_BACKING, 2048,
+                                                       GPU_BACKING + 2048, w * h * 4 - 2048)) +
+                gpu_cmd(0x105, 0, 0, w, h, 0, 0, 1, 0) +
+                gpu_cmd(0x103, 0, 0, w, h, 0, 1) +
+                gpu_cmd(0x104, 0, 0, w, h, 1, 0))
+    tail = (bytes([GPU_SAVE]) + gpu_cmd(0x104, 0, 0, w, h, 1, 0) + gpu_cmd(0x107, 1, 0) +
+            gpu_cmd(0x102, 1, 0) + bytes([GPU_RESET]))
+    cursor = bytes([GPU_CURSOR]) + struct.pack("<H", 56) + struct.pack("<IIQI4x", 0x300, 0, 0, 0) + bytes(32)
+    events = struct.pack("<HHI", 1, 30, 1) + struct.pack("<HHI", 0, 0, 0)
+    tablet = (bytes([GPU_SELECT, 0x11, 3, 0]) + bytes([GPU_SELECT, 0x12, 0, 0]) +
+              bytes([GPU_EVENTS, 0, 2]) + events + bytes([GPU_BUFFERS, 0, 4]) +
+              bytes([GPU_SAVE]) + bytes([GPU_EVENTS, 0, 2]) + events)
+    return {"pipeline": pipeline + tail, "cursor": cursor, "tablet": tablet,
+            "fenced": gpu_cmd(0x100, flags=1, fence=77)}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    dirs = {n: os.path.join(out, "corpus-" + n) for n in ("vmdk", "vhd", "virtio", "control", "serve")}
+    dirs = {n: os.path.join(out, "corpus-" + n) for n in ("vmdk", "vhd", "virtio", "control", "serve", "gpu")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     pattern = lambda i: (i // 512 * 7 + i) & 0xFF
@@ -369,6 +403,8 @@ def main():
         write(os.path.join(dirs["control"], name), blob)
     for name, blob in serve_seeds().items():
         write(os.path.join(dirs["serve"], name), blob)
+    for name, blob in gpu_seeds().items():
+        write(os.path.join(dirs["gpu"], name), blob)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev libfd
  gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu
  qemu-system-misc qemu-utils e2fsprogs cpio xz-utils zstd python3 python3-yaml apt debian-archive-keyring
  ca-certificates busybox tcpdump
- libwslay-dev nettle-dev chromium"
+ libwslay-dev nettle-dev chromium libvncserver-dev libpng-dev"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
-// The wirt web UI: the VM list, a VM's details, and its serial console
-// (xterm.js over the service's WebSocket).  Everything goes through the
+// The wirt web UI: the VM list, a VM's details, its serial console
+// (xterm.js over the service's WebSocket) and its graphical display (noVNC
+// over another WebSocket, bridged by the service to the VM's VNC server).  Everything goes through the
 // REST API of docs/api.md; the session is an HttpOnly cookie set by
 // POST /login, and every request that changes something carries the
 // X-Wirt-Request header the service requires of browsers (CSRF).
 
+import RFB from "/ui/vendor/novnc/core/rfb.js";
+
 const $ = (sel, root = document) => root.querySelector(sel);
-const state = { vms: [], selected: null, tab: "console", term: null, fit: null, ws: null, wsFor: null };
+const state = { vms: [], selected: null, tab: "console", term: null, fit: null, ws: null, wsFor: null, rfb: null, rfbFor: null };
 
 class ApiError extends Error {}
 
@@ -105,7 +108,7 @@ function current() {
 
 function updateDetailHead() {
   const v = current();
-  if (!v) { $("#detail").hidden = true; state.selected = null; closeConsole(); return; }
+  if (!v) { $("#detail").hidden = true; state.selected = null; closeConsole(); closeDisplay(); return; }
   $("#detail-state").textContent = v.state;
   $("#detail-state").className = "state " + v.state;
   const running = v.state === "running";
@@ -116,10 +119,14 @@ function updateDetailHead() {
     if (running && state.wsFor !== v.name) openConsole(v.name);
     if (!running && state.ws) closeConsole("The VM is not running.");
   }
+  if (state.tab === "display") {
+    if (running && state.rfbFor !== v.name) openDisplay(v.name);
+    if (!running && state.rfb) closeDisplay("The VM is not running.");
+  }
 }
 
 async function select(name) {
-  if (state.selected !== name) closeConsole();
+  if (state.selected !== name) { closeConsole(); closeDisplay(); }
   state.selected = name;
   $("#detail").hidden = false;
   $("#detail-name").textContent = name;
@@ -155,8 +162,9 @@ function showTab(tab) {
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.tab === tab);
   for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== "tab-" + tab;
   const name = state.selected;
+  if (tab !== "display") closeDisplay();
   if (!name) return;
-  if (tab === "console") updateDetailHead();
+  if (tab === "console" || tab === "display") updateDetailHead();
   else if (tab === "snapshots") loadSnapshots(name);
   else if (tab === "log") loadLog(name);
   else if (tab === "info") api("GET", `vms/${encodeURIComponent(name)}`).then((i) => { $("#info").textContent = JSON.stringify(i, null, 2); }, (e) => showError(e.message));
@@ -255,6 +263,48 @@ function closeConsole(msg) {
   if (msg) $("#console-status").textContent = msg;
 }
 
+// The graphical display: noVNC on the service's WebSocket to the VM's VNC
+// server; the VM's VNC password comes from the API (GET .../display).
+async function openDisplay(name) {
+  closeDisplay();
+  state.rfbFor = name;
+  const status = $("#display-status");
+  let creds;
+  try {
+    creds = await api("GET", `vms/${encodeURIComponent(name)}/display`);
+  } catch (err) {
+    status.textContent = `No display: ${err.message}`;
+    return;
+  }
+  if (state.rfbFor !== name) return;
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const rfb = new RFB($("#screen"), `${proto}//${location.host}/api/v1/vms/${encodeURIComponent(name)}/display`,
+    { credentials: { password: creds.password } });
+  rfb.scaleViewport = true;
+  rfb.focusOnClick = true;
+  state.rfb = rfb;
+  window.wirtRfb = rfb; // for tests and the curious
+  status.textContent = `Connecting to ${name}'s display…`;
+  rfb.addEventListener("connect", () => { status.textContent = `${name}'s display (VNC ${creds.vnc}).`; });
+  rfb.addEventListener("securityfailure", (e) => { status.textContent = `Refused: ${e.detail.reason || "bad password"}.`; });
+  rfb.addEventListener("disconnect", () => {
+    if (state.rfb !== rfb) return;
+    state.rfb = null;
+    status.textContent = "Display closed.";
+    setTimeout(() => { if (state.rfbFor === name && !state.rfb) state.rfbFor = null; }, 2000);
+  });
+}
+
+function closeDisplay(msg) {
+  if (state.rfb) {
+    const rfb = state.rfb;
+    state.rfb = null;
+    rfb.disconnect();
+  }
+  state.rfbFor = null;
+  if (msg) $("#display-status").textContent = msg;
+}
+
 // Sign-in: a token in the URL's fragment (printed by `wirt serve`) or
 // pasted; traded for the cookie and then dropped from the address bar.
 async function login(token) {
@@ -299,6 +349,7 @@ async function main() {
     const body = { name: f.namedItem("name").value.trim(), from: f.from.value || undefined };
     if (f.memory.value.trim()) body.memory = f.memory.value.trim();
     if (f.cpus.value) body.cpus = Number(f.cpus.value);
+    if (f.display.checked) body.display = "vnc";
     $("#create-ok").disabled = true;
     try {
       await api("POST", "vms", body);

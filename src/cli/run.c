@@ -26,6 +26,7 @@ static const char run_usage[] =
     "                       |none]...  (no --net: user; rate=10M caps each way)\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
     "                [--channel NAME,socket=SOCKET]...\n"
+    "                [--display none|gpu|vnc[=ADDR:PORT]] [--vnc-password-file FILE]\n"
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
     "                [--restore STATE] [--save-on-exit STATE]\n"
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
@@ -36,6 +37,9 @@ static const char run_usage[] =
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
     "--control serves the JSON control protocol (docs/control-protocol.md);\n"
     "--channel connects a named guest port (/dev/virtio-ports/NAME) to SOCKET;\n"
+    "--display gpu gives the guest a virtio-gpu screen, keyboard and tablet;\n"
+    "vnc also serves it over VNC (default 127.0.0.1:5900; the password is the\n"
+    "first line of --vnc-password-file, needed off loopback);\n"
     "--log writes messages to FILE, rotated to FILE.1 beyond 4 MiB;\n"
     "--disk limits: iops, iops-rd, iops-wr, bps, bps-rd, bps-wr, iops-burst, bps-burst\n"
     "(per second; requests over a limit wait);\n"
@@ -71,6 +75,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_SAVE_ON_EXIT,
         OPT_SPEC,
         OPT_CHANNEL,
+        OPT_DISPLAY,
+        OPT_VNC_PASSWORD,
         OPT_RESOURCE
     };
     static const struct option options[] = {
@@ -93,6 +99,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"save-on-exit", required_argument, NULL, OPT_SAVE_ON_EXIT},
         {"spec", required_argument, NULL, OPT_SPEC},
         {"channel", required_argument, NULL, OPT_CHANNEL},
+        {"display", required_argument, NULL, OPT_DISPLAY},
+        {"vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD},
         {"cpu-limit", required_argument, NULL, OPT_RESOURCE},
         {"cpu-weight", required_argument, NULL, OPT_RESOURCE},
         {"cpu-reservation", required_argument, NULL, OPT_RESOURCE},
@@ -164,6 +172,12 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             break;
         case OPT_CHANNEL:
             ok = vm_spec_add_channel_text(s, optarg, err, sizeof(err));
+            break;
+        case OPT_DISPLAY:
+            ok = vm_spec_set_display_text(s, optarg, err, sizeof(err));
+            break;
+        case OPT_VNC_PASSWORD:
+            vm_spec_set_string(&s->display.password_file, optarg);
             break;
         case OPT_CONTROL:
             vm_spec_set_string(&s->control, optarg);

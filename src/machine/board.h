@@ -37,6 +37,11 @@ struct plic;
 #define VIRT_VIRTIO_SIZE      0x1000ULL
 #define VIRT_VIRTIO_COUNT     8
 #define VIRT_VIRTIO_IRQ       1 /* slot n uses PLIC source 1 + n */
+/* Eight more slots after QEMU's eight (the display's devices take them
+ * first-come after the rest): slot 8 + n uses PLIC source 32 + n, past
+ * the UART's and RTC's sources. */
+#define VIRT_VIRTIO_SLOTS     16
+#define VIRT_VIRTIO_IRQ_HIGH  32
 #define VIRT_DRAM_BASE        0x80000000ULL
 
 #define BOARD_MAX_HARTS   8

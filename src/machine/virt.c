@@ -77,11 +77,12 @@ struct irq_line board_irq_line(struct board *b, unsigned irq)
 
 bool board_alloc_virtio_slot(struct board *b, uint64_t *base, unsigned *irq)
 {
-    if (b->next_virtio_slot >= VIRT_VIRTIO_COUNT)
+    if (b->next_virtio_slot >= VIRT_VIRTIO_SLOTS)
         return false;
     unsigned n = b->next_virtio_slot++;
     *base = VIRT_VIRTIO_BASE + n * VIRT_VIRTIO_SIZE;
-    *irq = VIRT_VIRTIO_IRQ + n;
+    *irq = n < VIRT_VIRTIO_COUNT ? VIRT_VIRTIO_IRQ + n
+                                 : VIRT_VIRTIO_IRQ_HIGH + (n - VIRT_VIRTIO_COUNT);
     return true;
 }
 

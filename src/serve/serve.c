@@ -89,6 +89,11 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
     return ret;
 }
 
+enum MHD_Result serve_send_json(struct MHD_Connection *c, unsigned status, json_object *o)
+{
+    return send_json(c, status, o);
+}
+
 enum MHD_Result serve_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
     char msg[600];
@@ -377,11 +382,17 @@ static enum MHD_Result api(struct serve *sv, struct MHD_Connection *c, const cha
         }
     } else if (np == 1 && is(method, "POST")) {
         const char *vname = get_str(body, "name");
-        struct vm_create_opts o = {.from = get_str(body, "from")};
+        struct vm_create_opts o = {.from = get_str(body, "from"),
+                                   .display = get_str(body, "display")};
         bool have;
         json_object *v;
+        char why[256];
         if (!vname || !vm_name_valid(vname)) {
             ret = serve_send_error(c, 400, "\"name\": a valid VM name is required");
+            logged = false;
+        } else if (o.display && strcmp(o.display, "none") &&
+                   (strlen(o.display) >= 96 || !vm_display_text_ok(o.display, why, sizeof(why)))) {
+            ret = serve_send_error(c, 400, "\"display\": gpu, vnc, vnc=ADDR:PORT or none");
             logged = false;
         } else if (!get_size(body, "memory", &o.memory, &have) ||
                    !get_size(body, "disk-size", &o.disk_size, &have)) {
@@ -628,6 +639,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (!vm_name_valid(name))
                 return serve_send_error(c, 400, "bad VM name '%.70s'", name);
             return serve_ws_console(sv, c, name, &rq->ws);
+        }
+        /* The display: its VNC endpoint (GET), or a WebSocket to it. */
+        if (!strcmp(method, "GET") && sscanf(url + 8, "vms/%64[^/]/display%n", name, &end) == 1 &&
+            url[8 + end] == '\0') {
+            if (!vm_name_valid(name))
+                return serve_send_error(c, 400, "bad VM name '%.70s'", name);
+            return serve_display(sv, c, name, serve_ws_is_upgrade(c), &rq->ws);
         }
         return api(sv, c, method, url + 8, rq, who);
     }

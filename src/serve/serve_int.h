@@ -66,6 +66,12 @@ enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, con
                                  struct serve_ws_pending **pending);
 enum MHD_Result serve_ws_events(struct MHD_Connection *c, struct serve_ws_pending **pending);
 void serve_ws_release(struct serve_ws_pending *p);
+/* GET vms/NAME/display: {"vnc": "ADDR:PORT", "password": PW} of a running
+ * VM with a VNC server, or (upgrade) a WebSocket carrying its VNC
+ * protocol, for noVNC. */
+enum MHD_Result serve_display(struct serve *sv, struct MHD_Connection *c, const char *name,
+                              bool upgrade, struct serve_ws_pending **pending);
+enum MHD_Result serve_send_json(struct MHD_Connection *c, unsigned status, json_object *o);
 void serve_ws_stop(void);
 
 /* serve_supervise.c: the watch over the store (events, restart policy). */

@@ -14,6 +14,7 @@
  */
 #include "serve/serve_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
@@ -365,6 +366,55 @@ enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, con
     if (fd < 0) {
         atomic_fetch_sub(&consoles_open, 1);
         return serve_send_wirt_error(c, &e);
+    }
+    return ws_upgrade(c, accept, fd, pending);
+}
+
+enum MHD_Result serve_display(struct serve *sv, struct MHD_Connection *c, const char *name,
+                              bool upgrade, struct serve_ws_pending **pending)
+{
+    char accept[29], addr[64], pw[128];
+    int port;
+    enum MHD_Result ret;
+    if (upgrade && !ws_admit(c, accept, &ret))
+        return ret;
+    struct wirt_error e = {0};
+    struct vm_store *st = vm_store_open(sv->store, false, &e);
+    bool ok = false;
+    if (st && vm_require(st, name, &e)) {
+        struct vm_runtime rt;
+        vm_runtime_get(st, name, &rt);
+        ok = (rt.state == VM_RUNNING || rt.state == VM_PAUSED) &&
+             vm_vnc_endpoint(st, name, addr, sizeof(addr), &port, pw, sizeof(pw));
+        if (!ok)
+            vm_fail(&e, WIRT_ERR_STATE, "'%s' is not running with a VNC display", name);
+    }
+    if (st)
+        vm_store_close(st);
+    if (!ok) {
+        if (upgrade)
+            atomic_fetch_sub(&consoles_open, 1);
+        return serve_send_wirt_error(c, &e);
+    }
+    if (!upgrade) {
+        json_object *o = json_object_new_object();
+        char ep[96];
+        snprintf(ep, sizeof(ep), "%s:%d", addr, port);
+        json_object_object_add(o, "vnc", json_object_new_string(ep));
+        json_object_object_add(o, "password", json_object_new_string(pw));
+        memset(pw, 0, sizeof(pw));
+        return serve_send_json(c, 200, o);
+    }
+    memset(pw, 0, sizeof(pw));
+    /* The browser speaks VNC (its password included) through the bridge. */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        atomic_fetch_sub(&consoles_open, 1);
+        return serve_send_error(c, 502, "cannot reach the VNC server of '%.70s'", name);
     }
     return ws_upgrade(c, accept, fd, pending);
 }

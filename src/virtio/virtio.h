@@ -39,6 +39,8 @@ struct state_reader;
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG     4
 #define VIRTIO_ID_BALLOON 5
+#define VIRTIO_ID_GPU     16
+#define VIRTIO_ID_INPUT   18
 
 #define VIRTIO_MMIO_MAGIC  0x74726976u /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x74726977u /* "wirt" */

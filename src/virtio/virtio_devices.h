@@ -17,6 +17,7 @@
 #include "util/ratelimit.h"
 
 struct bus;
+struct display;
 struct block_dev;
 struct net_backend;
 struct nic_spec;
@@ -162,5 +163,38 @@ struct virtio_dev *virtio_channels_create(struct bus *bus, struct irq_line irq,
 size_t virtio_channels_input(struct virtio_dev *vdev, unsigned port, const uint8_t *buf,
                              size_t len);
 bool virtio_channels_guest_open(struct virtio_dev *vdev, unsigned port);
+
+/* virtio-gpu, 2D (virtio/gpu.c): flushes land in d (host/display.h).
+ * A guest's resources are bounded in number, bytes and backing entries. */
+#define GPU_MAX_RESOURCES  1024
+#define GPU_MAX_BYTES      (256ull << 20) /* host memory of all resources */
+#define GPU_MAX_ENTRIES    16384          /* backing entries of one resource */
+#define GPU_MAX_DIM        16384          /* a resource's width or height */
+#define GPU_DEFAULT_WIDTH  1024
+#define GPU_DEFAULT_HEIGHT 768
+/* width, height: the mode the guest is offered (0: the default). */
+struct virtio_dev *virtio_gpu_create(struct bus *bus, struct irq_line irq, struct display *d,
+                                     uint32_t width, uint32_t height);
+bool virtio_gpu_is(const struct virtio_dev *vdev);
+struct display *virtio_gpu_display(struct virtio_dev *vdev);
+
+/* virtio-input (virtio/input.c): a keyboard (KEY_* codes 1..255) or a
+ * tablet (ABS_X/ABS_Y in 0..VIRTIO_INPUT_ABS_MAX, BTN_LEFT/RIGHT/MIDDLE,
+ * REL_WHEEL). */
+enum virtio_input_kind { VIRTIO_INPUT_KEYBOARD, VIRTIO_INPUT_TABLET };
+#define VIRTIO_INPUT_ABS_MAX 32767
+struct virtio_input_event {
+    uint16_t type, code;
+    uint32_t value;
+};
+struct virtio_dev *virtio_input_create(struct bus *bus, struct irq_line irq,
+                                       enum virtio_input_kind kind);
+bool virtio_input_is(const struct virtio_dev *vdev, enum virtio_input_kind kind);
+/* Queues n events (end a group with EV_SYN) for the guest; false when the
+ * driver is not ready or the bounded queue has no room for all of them
+ * (then none is queued).  I/O lock held. */
+bool virtio_input_send(struct virtio_dev *vdev, const struct virtio_input_event *ev, unsigned n);
+/* Events dropped because the guest took none. */
+uint64_t virtio_input_dropped(struct virtio_dev *vdev);
 
 #endif

@@ -71,6 +71,7 @@ struct vm_create_opts {
     unsigned cpus;
     const char *nets[VM_MAX_CREATE_NICS];
     unsigned nnets;
+    const char *display; /* "gpu", "vnc", "vnc=ADDR:PORT", "none" or NULL (the template's) */
 };
 
 bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opts *o,

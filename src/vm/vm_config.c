@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* vm.json: the human-editable VM configuration (docs/vm.md). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +50,44 @@ static bool net_entry_plausible(const char *text)
     return net_backend_find(backend) != NULL;
 }
 
+bool vm_display_text_ok(const char *text, char *err, size_t errlen)
+{
+    struct vm_spec s;
+    vm_spec_init(&s, VM_SPEC_NAMES_JSON);
+    bool ok = vm_spec_set_display_text(&s, text, err, errlen);
+    if (ok && s.display.vnc) {
+        /* vm start sets the password file, so any address will do. */
+        char addr[64];
+        int port;
+        if (!vm_spec_vnc_addr(s.display.vnc, addr, sizeof(addr), &port))
+            ok = false, snprintf(err, errlen, "vnc=%.64s: expected ADDR:PORT (IPv4, port 1-65535)",
+                                 s.display.vnc);
+    }
+    vm_spec_free(&s);
+    return ok;
+}
+
+/* The first port from 5900 on that nobody listens on at 127.0.0.1 (a
+ * guess: another program may take it before the VMM does, which then
+ * says so). */
+static int vm_free_vnc_port(void)
+{
+    for (int port = 5900; port < 6000; port++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        bool free_port = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(fd);
+        if (free_port)
+            return port;
+    }
+    return 5900;
+}
+
 json_object *vm_config_to_json(const struct vm_config *cfg)
 {
     json_object *o = json_object_new_object();
@@ -81,6 +122,8 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
     json_object_object_add(o, "linked-to",
                            cfg->linked_to[0] ? json_object_new_string(cfg->linked_to) : NULL);
     json_object_object_add(o, "created", json_object_new_string(cfg->created));
+    if (cfg->display[0])
+        json_object_object_add(o, "display", json_object_new_string(cfg->display));
     return o;
 }
 
@@ -240,6 +283,14 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                 return false;
             }
             cfg->is_template = json_object_get_boolean(v);
+        } else if (!strcmp(key, "display")) {
+            if (!get_string(v, key, cfg->display, sizeof(cfg->display), err, errlen))
+                return false;
+            char why[256];
+            if (cfg->display[0] && !vm_display_text_ok(cfg->display, why, sizeof(why))) {
+                snprintf(err, errlen, "\"display\": %s", why);
+                return false;
+            }
         } else if (!strcmp(key, "restart")) {
             if (!json_object_is_type(v, json_type_string) ||
                 !vm_restart_parse(json_object_get_string(v), &cfg->restart)) {
@@ -345,6 +396,19 @@ bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err
     vm_spec_set_string(&s->control, VM_CONTROL);
     vm_spec_set_string(&s->pidfile, VM_PIDFILE);
     vm_spec_set_string(&s->log, VM_VMMLOG);
+    /* The display; its VNC server (loopback unless set otherwise) asks
+     * for the password vm start keeps in the VM directory. */
+    if (cfg->display[0]) {
+        char text[128];
+        if (!strcmp(cfg->display, "vnc"))
+            snprintf(text, sizeof(text), "vnc=127.0.0.1:%d", vm_free_vnc_port());
+        else
+            snprintf(text, sizeof(text), "%s", cfg->display);
+        if (!vm_spec_set_display_text(s, text, err, errlen))
+            return false;
+        if (s->display.vnc)
+            vm_spec_set_string(&s->display.password_file, VM_VNC_PASSWD);
+    }
     /* The guest agent's port (qemu-guest-agent looks for it by name), when
      * a virtio slot is left after the disks, NICs, entropy and console. */
     if (s->ndisks + s->nnics + 3 <= VIRT_VIRTIO_COUNT) {

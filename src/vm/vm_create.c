@@ -180,6 +180,9 @@ bool vm_create(struct vm_store *st, const char *name, const struct vm_create_opt
         cfg.cpus = o->cpus;
     if (o->append)
         snprintf(cfg.append, sizeof(cfg.append), "%s", o->append);
+    if (o->display)
+        snprintf(cfg.display, sizeof(cfg.display), "%s",
+                 strcmp(o->display, "none") ? o->display : "");
     if (o->nnets == 1 && !strcmp(o->nets[0], "none")) {
         cfg.nnets = 0; /* --net none: no NIC, whatever the template has */
     } else if (o->nnets) {
@@ -213,7 +216,8 @@ int vm_cmd_create(struct vm_store *st, int argc, char **argv)
         O_MEMORY,
         O_CPUS,
         O_DISKSIZE,
-        O_NET
+        O_NET,
+        O_DISPLAY
     };
     static const struct option opts[] = {
         {"from", required_argument, NULL, O_FROM},
@@ -225,6 +229,7 @@ int vm_cmd_create(struct vm_store *st, int argc, char **argv)
         {"cpus", required_argument, NULL, O_CPUS},
         {"disk-size", required_argument, NULL, O_DISKSIZE},
         {"net", required_argument, NULL, O_NET},
+        {"display", required_argument, NULL, O_DISPLAY},
         {NULL, 0, NULL, 0},
     };
     struct vm_create_opts o = {0};
@@ -277,6 +282,14 @@ int vm_cmd_create(struct vm_store *st, int argc, char **argv)
                 !vm_spec_nic_text_ok(optarg, "create: --net", why, sizeof(why)))
                 vm_usage("%s", why);
             o.nets[o.nnets++] = optarg;
+            break;
+        }
+        case O_DISPLAY: {
+            char why[256];
+            if (strlen(optarg) >= sizeof(((struct vm_config *)0)->display) ||
+                (strcmp(optarg, "none") && !vm_display_text_ok(optarg, why, sizeof(why))))
+                vm_usage("create: --display: %s", strlen(optarg) >= 96 ? "too long" : why);
+            o.display = optarg;
             break;
         }
         default:

@@ -59,6 +59,23 @@ json_object *vm_info(struct vm_store *st, const char *name, struct vm_config *cf
         if (ifaces)
             json_object_object_add(o, "guest-interfaces", ifaces);
     }
+    /* The display's VNC endpoint, as the running VMM was given it. */
+    if (cfg.display[0] && (rt.state == VM_RUNNING || rt.state == VM_PAUSED)) {
+        char p[PATH_MAX];
+        vm_path(st, p, sizeof(p), name, VM_RUNSPEC);
+        json_object *spec = json_object_from_file(p), *d, *v;
+        json_object *vnc = json_object_new_object();
+        if (spec && json_object_object_get_ex(spec, "display", &d) &&
+            json_object_object_get_ex(d, "vnc", &v) && json_object_is_type(v, json_type_string)) {
+            json_object_object_add(vnc, "address", json_object_get(v));
+            vm_path(st, p, sizeof(p), name, VM_VNC_PASSWD);
+            json_object_object_add(vnc, "password-file", json_object_new_string(p));
+            json_object_object_add(o, "vnc", vnc);
+        } else {
+            json_object_put(vnc);
+        }
+        json_object_put(spec);
+    }
     json_object_object_add(o, "disk-usage",
                            json_object_new_int64((int64_t)vm_disk_usage(st, name, &cfg)));
     json_object *clones = json_object_new_array();
@@ -183,6 +200,14 @@ int vm_cmd_info(struct vm_store *st, int argc, char **argv)
     if (cfg.linked_to[0])
         printf("linked to:  %s\n", cfg.linked_to);
     printf("created:    %s\n", cfg.created);
+    if (cfg.display[0])
+        printf("display:    %s\n", cfg.display);
+    json_object *vnc, *addr, *pwf;
+    if (json_object_object_get_ex(o, "vnc", &vnc) &&
+        json_object_object_get_ex(vnc, "address", &addr) &&
+        json_object_object_get_ex(vnc, "password-file", &pwf))
+        printf("vnc:        %s (password in %s)\n", json_object_get_string(addr),
+               json_object_get_string(pwf));
     json_object_put(o);
     return 0;
 }

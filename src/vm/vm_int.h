@@ -32,6 +32,8 @@
 #define VM_CONTROL          "control.sock"
 #define VM_SERIAL           "serial.sock"
 #define VM_AGENT            "agent.sock"    /* the guest agent's channel */
+#define VM_VNC_PASSWD       "vnc.passwd"    /* the VNC password, made at start (0600) */
+#define VM_SCREENSHOT       "screenshot.png" /* where the VMM writes a screenshot */
 #define VM_SUSPEND_STATE    "suspend.state" /* `wirt vm suspend`'s machine state */
 #define VM_SUSPEND_INFO     "suspend.json"  /* ...and the disks it goes with */
 #define VM_SNAPSHOT_DIR     "snapshots"     /* snapshots' machine states */
@@ -69,6 +71,7 @@ struct vm_config {
     struct vm_resources resources;   /* "resources" (vmm/resources.h) */
     char linked_to[VM_NAME_MAX + 1]; /* the template a linked clone's disk depends on */
     char created[32];
+    char display[96]; /* "display": "", "gpu", "vnc" or "vnc=ADDR:PORT" (run's --display) */
 };
 
 /* VM_SUSPENDED: not running, and `start` resumes it (vm_suspend.c). */
@@ -299,6 +302,15 @@ void vm_relay_wait(struct vm_relay *r);
 int vm_cmd_agent(struct vm_store *st, int argc, char **argv);
 int vm_cmd_suspend(struct vm_store *st, int argc, char **argv);
 int vm_cmd_log(struct vm_store *st, int argc, char **argv);
+int vm_cmd_screenshot(struct vm_store *st, int argc, char **argv);
+/* Checks a "display" value (vm.json, vm set); false with one line in err. */
+bool vm_display_text_ok(const char *text, char *err, size_t errlen);
+/* The running VM's VNC server (from the spec it was started with) and,
+ * unless password is NULL, its password; false if it has none. */
+bool vm_vnc_endpoint(const struct vm_store *st, const char *name, char *addr, size_t addrlen,
+                     int *port, char *password, size_t pwlen);
+/* Makes VMDIR/vnc.passwd (0600, a random password) unless it exists. */
+bool vm_vnc_password_make(const struct vm_store *st, const char *name, char *err, size_t errlen);
 /* Suspended state (vm_suspend.c): whether there is one; checking it
  * still matches the disks; forgetting it. */
 bool vm_is_suspended(const struct vm_store *st, const char *name);

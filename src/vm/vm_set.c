@@ -240,6 +240,11 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             snprintf(key, sizeof(key), "%.*s", (int)klen, kv[i]);
             if (!vm_resources_set_text(&cfg->resources, key, v, why, sizeof(why)))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: %s", why);
+        } else if (KEY("display")) {
+            char why[256];
+            if (*v && strcmp(v, "none") && !vm_display_text_ok(v, why, sizeof(why)))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: display: %s", why);
+            snprintf(cfg->display, sizeof(cfg->display), "%s", strcmp(v, "none") ? v : "");
         } else if (KEY("jail")) {
             if (!set_jail(cfg, v, e))
                 return false;
@@ -257,7 +262,7 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
-                           "disk.N.iops/bps..., restart, jail, "
+                           "disk.N.iops/bps..., restart, jail, display, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
                            "page-sharing)",

@@ -249,6 +249,8 @@ static bool start_vmm(struct vm_store *st, const char *name, bool fresh, const c
     vm_path(st, specpath, sizeof(specpath), name, VM_RUNSPEC);
     if (ok)
         default_isolation(st, name, &spec);
+    if (ok && spec.display.vnc)
+        ok = vm_vnc_password_make(st, name, why, sizeof(why));
     if (ok)
         ok = vm_spec_save(specpath, &spec, why, sizeof(why));
     vm_spec_free(&spec);

@@ -14,6 +14,7 @@
 #include "cpu/vcpu.h"
 #include "machine/board.h"
 #include "host/console.h"
+#include "host/display.h"
 #include "host/evloop.h"
 #include "host/vclock.h"
 #include "util/log.h"
@@ -577,13 +578,19 @@ static json_object *cmd_query_resources(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* The board's first virtio device for which is() holds, if any. */
+static struct virtio_dev *virtio_find(struct board *b, bool (*is)(const struct virtio_dev *))
+{
+    for (unsigned i = 0; i < b->ndevices; i++)
+        if (b->devices[i].ops == &virtio_mmio_dev_ops && is(b->devices[i].dev))
+            return b->devices[i].dev;
+    return NULL;
+}
+
 /* The board's balloon, if it has one. */
 static struct virtio_dev *virtio_balloon_find(struct board *b)
 {
-    for (unsigned i = 0; i < b->ndevices; i++)
-        if (b->devices[i].ops == &virtio_mmio_dev_ops && virtio_balloon_is(b->devices[i].dev))
-            return b->devices[i].dev;
-    return NULL;
+    return virtio_find(b, virtio_balloon_is);
 }
 
 /* balloon: {"target": BYTES}, the memory the guest should keep. */
@@ -1279,6 +1286,41 @@ static json_object *cmd_query_migration(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* screendump: {"filename": PATH}, the screen as a PNG (owner-only,
+ * replaced atomically; a relative path is the VMM's directory's). */
+static json_object *cmd_screendump(const struct control_request *rq)
+{
+    struct virtio_dev *gpu = virtio_find(rq->c->board, virtio_gpu_is);
+    if (!gpu)
+        return error_reply("NotAvailable", "this VM has no display (--display)");
+    json_object *v;
+    if (!rq->args || !json_object_object_get_ex(rq->args, "filename", &v) ||
+        !json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
+        return error_reply("InvalidArgument", "\"filename\" (the PNG file to write) is required");
+    char err[512];
+    if (!display_write_png(virtio_gpu_display(gpu), json_object_get_string(v), err, sizeof(err)))
+        return error_reply("GenericError", err);
+    return return_reply(NULL);
+}
+
+/* query-display: the screen's size and how often the guest updated it. */
+static json_object *cmd_query_display(const struct control_request *rq)
+{
+    struct virtio_dev *gpu = virtio_find(rq->c->board, virtio_gpu_is);
+    if (!gpu)
+        return error_reply("NotAvailable", "this VM has no display (--display)");
+    struct display *d = virtio_gpu_display(gpu);
+    pthread_mutex_lock(&d->lock);
+    uint32_t w = d->width, h = d->height;
+    uint64_t updates = d->updates;
+    pthread_mutex_unlock(&d->lock);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "width", json_object_new_int64(w));
+    json_object_object_add(o, "height", json_object_new_int64(h));
+    json_object_object_add(o, "updates", json_object_new_int64((int64_t)updates));
+    return return_reply(o);
+}
+
 /* Every command, in the order query-commands and help list them. */
 static const struct control_command commands[] = {
     {"query-status", cmd_query_status, 0, "the machine's state, uptime, memory and CPUs", NULL},
@@ -1286,6 +1328,9 @@ static const struct control_command commands[] = {
      "asks the guest to keep \"target\" bytes of RAM and give the rest back", NULL},
     {"query-balloon", cmd_query_balloon, 0,
      "the balloon: guest memory, target, host memory released, the guest's statistics", NULL},
+    {"screendump", cmd_screendump, 0, "writes the screen to the PNG file \"filename\"", NULL},
+    {"query-display", cmd_query_display, 0,
+     "the screen: width, height (0 while blank), updates the guest made", NULL},
     {"set-resources", cmd_set_resources, 0,
      "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
      "memory-limit, memory-reservation) and page-sharing",

@@ -27,7 +27,7 @@ static bool attach(struct board *b, struct virtio_dev *vdev, uint64_t base, unsi
 static bool slot(struct board *b, uint64_t *base, unsigned *irq, char *err, size_t errlen)
 {
     if (!board_alloc_virtio_slot(b, base, irq)) {
-        snprintf(err, errlen, "all %d virtio slots are in use", VIRT_VIRTIO_COUNT);
+        snprintf(err, errlen, "all %d virtio slots are in use", VIRT_VIRTIO_SLOTS);
         return false;
     }
     return true;
@@ -158,4 +158,34 @@ bool virtio_rng_add(struct board *b, char *err, size_t errlen)
         return false;
     }
     return attach(b, vdev, base, irq, err, errlen);
+}
+
+struct virtio_dev *virtio_gpu_add(struct board *b, struct display *d, uint32_t width,
+                                  uint32_t height, char *err, size_t errlen)
+{
+    uint64_t base;
+    unsigned irq;
+    if (!slot(b, &base, &irq, err, errlen))
+        return NULL;
+    struct virtio_dev *vdev = virtio_gpu_create(&b->bus, board_irq_line(b, irq), d, width, height);
+    if (!vdev) {
+        snprintf(err, errlen, "cannot create the device");
+        return NULL;
+    }
+    return attach(b, vdev, base, irq, err, errlen) ? vdev : NULL;
+}
+
+struct virtio_dev *virtio_input_add(struct board *b, enum virtio_input_kind kind, char *err,
+                                    size_t errlen)
+{
+    uint64_t base;
+    unsigned irq;
+    if (!slot(b, &base, &irq, err, errlen))
+        return NULL;
+    struct virtio_dev *vdev = virtio_input_create(&b->bus, board_irq_line(b, irq), kind);
+    if (!vdev) {
+        snprintf(err, errlen, "cannot create the device");
+        return NULL;
+    }
+    return attach(b, vdev, base, irq, err, errlen) ? vdev : NULL;
 }

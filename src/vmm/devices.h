@@ -46,4 +46,11 @@ struct virtio_dev *virtio_channels_add(struct board *b, const char *const *names
                                        const struct virtio_channel_ops *ops, void *opaque,
                                        char *err, size_t errlen);
 
+/* The display's devices (virtio/gpu.c, virtio/input.c); the board owns
+ * them.  NULL with one line in err. */
+struct virtio_dev *virtio_gpu_add(struct board *b, struct display *d, uint32_t width,
+                                  uint32_t height, char *err, size_t errlen);
+struct virtio_dev *virtio_input_add(struct board *b, enum virtio_input_kind kind, char *err,
+                                    size_t errlen);
+
 #endif

@@ -23,6 +23,7 @@
 #include "vmm/channels.h"
 #include "vmm/control.h"
 #include "vmm/state_file.h"
+#include "vmm/vmm_display.h"
 #include "vmm/vmm_migration.h"
 
 /* A detached VMM turns SIGTERM/SIGINT (host shutdown, kill) into a
@@ -235,6 +236,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     bool detached = spec->console.serial_socket || spec->console.serial_log;
     struct control *control = NULL;
     struct vmm_channels *channels = NULL;
+    struct vmm_display *display = NULL;
     int status = -1;
     /* Sockets may lose their peer at any moment; that is never fatal. */
     if (detached || spec->control)
@@ -244,6 +246,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         goto out;
     err[0] = '\0';
     if (!(channels = vmm_channels_new(b, spec, err, errlen)) && err[0])
+        goto out;
+    if (!(display = vmm_display_new(b, spec, err, errlen)) && err[0])
         goto out;
     if (!board_boot(b, err, errlen))
         goto out;
@@ -283,7 +287,9 @@ out:
         evtimer_free(exit_save.timer);
         exit_save.save = NULL;
     }
+    vmm_display_stop(display);
     board_free(b);
+    vmm_display_free(display);
     vmm_channels_free(channels);
     vm_cgroup_destroy(cgroup);
     return status;

@@ -2,6 +2,7 @@
 /* The VM specification: parser, validator and JSON form (docs/vm-spec.md). */
 #include "vmm/vm_spec.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,7 +115,9 @@ void vm_spec_free(struct vm_spec *s)
                         &s->log,
                         &s->incoming,
                         &s->restore,
-                        &s->save_on_exit};
+                        &s->save_on_exit,
+                        &s->display.vnc,
+                        &s->display.password_file};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -423,6 +426,71 @@ static bool nonempty(const struct vm_spec *s, const char *v, enum field f, char 
 
 static bool validate_channels(const struct vm_spec *s, char *err, size_t errlen);
 
+bool vm_spec_vnc_addr(const char *text, char *addr, size_t addrlen, int *port)
+{
+    const char *colon = strrchr(text, ':');
+    struct in_addr a;
+    char host[INET_ADDRSTRLEN];
+    if (!colon || (size_t)(colon - text) >= sizeof(host))
+        return false;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (inet_pton(AF_INET, host, &a) != 1 || end == colon + 1 || *end || errno || p < 1 ||
+        p > 65535 || strlen(host) >= addrlen)
+        return false;
+    memcpy(addr, host, strlen(host) + 1);
+    *port = (int)p;
+    return true;
+}
+
+bool vm_spec_set_display_text(struct vm_spec *s, const char *text, char *err, size_t errlen)
+{
+    const char *what = s->names == VM_SPEC_NAMES_FLAGS ? "--display" : "display";
+    vm_spec_set_string(&s->display.vnc, NULL);
+    s->display.gpu = false;
+    if (!strcmp(text, "none"))
+        return true;
+    s->display.gpu = true;
+    if (!strcmp(text, "gpu"))
+        return true;
+    if (!strcmp(text, "vnc")) {
+        vm_spec_set_string(&s->display.vnc, "127.0.0.1:5900");
+        return true;
+    }
+    if (!strncmp(text, "vnc=", 4)) {
+        vm_spec_set_string(&s->display.vnc, text + 4);
+        return true;
+    }
+    return fail(err, errlen, "%s %.64s: expected none, gpu, vnc or vnc=ADDR:PORT", what, text);
+}
+
+static bool validate_display(const struct vm_spec *s, char *err, size_t errlen)
+{
+    const struct display_spec *d = &s->display;
+    const char *what = s->names == VM_SPEC_NAMES_FLAGS ? "--display" : "display";
+    char addr[INET_ADDRSTRLEN];
+    int port;
+    if (!d->gpu && (d->vnc || d->password_file))
+        return fail(err, errlen, "%s: a VNC server needs the display", what);
+    if (d->vnc && !vm_spec_vnc_addr(d->vnc, addr, sizeof(addr), &port))
+        return fail(err, errlen, "%s vnc=%.64s: expected ADDR:PORT (IPv4 address, port 1-65535)",
+                    what, d->vnc);
+    if (d->password_file && !*d->password_file)
+        return fail(err, errlen, "%s: empty password file name", what);
+    /* Without a password only this host's users may look (and type). */
+    if (d->vnc && !d->password_file && strncmp(addr, "127.", 4))
+        return fail(err, errlen,
+                    "%s vnc=%.64s: a VNC server on a non-loopback address needs a "
+                    "password file",
+                    what, d->vnc);
+    if (s->elf && d->gpu)
+        return fail(err, errlen, "%s: a bare-metal program (elf) has no display", what);
+    return true;
+}
+
 bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
 {
     char why[256];
@@ -454,7 +522,7 @@ bool vm_spec_validate(struct vm_spec *s, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (!nonempty(s, values[i], files[i], err, errlen))
             return false;
-    if (!validate_channels(s, err, errlen))
+    if (!validate_channels(s, err, errlen) || !validate_display(s, err, errlen))
         return false;
     /* Guest RAM is resident once touched: a limit below it would have the
      * host kill the VMM when the guest uses its memory. */
@@ -805,6 +873,27 @@ static bool nics_from_json(struct vm_spec *s, json_object *v, char *err, size_t 
     return list_from_json(s, v, "nics", nic_from_json, err, errlen);
 }
 
+static bool display_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return fail(err, errlen, "display: must be an object");
+    s->display.gpu = true;
+    json_object_object_foreach(v, key, val)
+    {
+        bool ok;
+        if (!strcmp(key, "vnc"))
+            ok = json_text(val, "display.vnc", true, &s->display.vnc, err, errlen);
+        else if (!strcmp(key, "password-file"))
+            ok = json_text(val, "display.password-file", true, &s->display.password_file, err,
+                           errlen);
+        else
+            ok = fail(err, errlen, "display: unknown key \"%.32s\"", key);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 /* The top-level keys: plain strings (null = absent) and reserved objects
  * by offset, the rest by a parser of their own. */
 enum json_kind { J_TEXT, J_RESERVED, J_OTHER };
@@ -831,7 +920,7 @@ static const struct top_field {
     {"pidfile", J_TEXT, offsetof(struct vm_spec, pidfile), NULL},
     {"log", J_TEXT, offsetof(struct vm_spec, log), NULL},
     {"resources", J_OTHER, 0, resources_from_json},
-    {"display", J_RESERVED, offsetof(struct vm_spec, display), NULL},
+    {"display", J_OTHER, 0, display_from_json},
     {"migration", J_RESERVED, offsetof(struct vm_spec, migration), NULL},
 };
 #define NTOP_FIELDS (sizeof(top_fields) / sizeof(top_fields[0]))
@@ -971,6 +1060,12 @@ json_object *vm_spec_to_json(const struct vm_spec *s)
             json_object_array_add(channels, c);
         }
         json_object_object_add(o, "channels", channels);
+    }
+    if (s->display.gpu) {
+        json_object *d = json_object_new_object();
+        add_text(d, "vnc", s->display.vnc);
+        add_text(d, "password-file", s->display.password_file);
+        json_object_object_add(o, "display", d);
     }
     add_plain_fields(o, s, "control");
     return o;

@@ -49,6 +49,14 @@ struct channel_spec {
     char *socket; /* a Unix socket path */
 };
 
+/* The graphical display (docs/vm-spec.md "display"): a virtio-gpu with a
+ * keyboard and a tablet, and optionally a VNC server for it. */
+struct display_spec {
+    bool gpu;
+    char *vnc;           /* "ADDR:PORT" (IPv4) the VMM serves VNC on, or NULL */
+    char *password_file; /* the VNC password (its first line), or NULL: none */
+};
+
 struct vm_spec {
     int version;
     char machine[16]; /* "virt" */
@@ -81,7 +89,8 @@ struct vm_spec {
     char *restore, *save_on_exit;
     /* Reserved for what comes; only {} (today's behaviour) is accepted. */
     struct vm_resources resources; /* "resources": cgroup limits, page sharing */
-    bool display, migration;
+    struct display_spec display;
+    bool migration;
 
     enum vm_spec_names names;
     /* What names each disk / NIC in messages: "disks[0]" or "--disk TEXT". */
@@ -126,6 +135,10 @@ bool vm_spec_set_resource_text(struct vm_spec *s, const char *key, const char *v
                                size_t errlen);
 /* Adds a channel from `--channel NAME,socket=PATH`. */
 bool vm_spec_add_channel_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
+/* `--display none|gpu|vnc[=ADDR:PORT]` (ADDR:PORT default 127.0.0.1:5900). */
+bool vm_spec_set_display_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
+/* "ADDR:PORT" into the parts (IPv4 dotted quad, port 1..65535). */
+bool vm_spec_vnc_addr(const char *text, char *addr, size_t addrlen, int *port);
 /* Checks NIC option text alone (`wirt vm set NAME net=...`): the same
  * parser, nothing kept.  what names the setting in err. */
 bool vm_spec_nic_text_ok(const char *text, const char *what, char *err, size_t errlen);

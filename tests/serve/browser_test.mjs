@@ -2,8 +2,8 @@
 // The web UI end to end in headless Chromium (playwright-core): sign in
 // through the URL wirt serve prints, create a VM from the default
 // template, boot it, type a command into the serial console (xterm.js
-// over the WebSocket) and see its answer, take a screenshot, stop and
-// delete the VM.  Usage: node browser_test.mjs URL SCREENSHOT
+// over the WebSocket) and see its answer, take a screenshot, see the
+// guest's screen in the Display tab (noVNC), stop and delete the VM.  Usage: node browser_test.mjs URL SCREENSHOT
 // (env WIRT_NPM_DIR: where playwright-core is installed; CHROMIUM).
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -32,6 +32,7 @@ try {
 
   await page.click("#new-vm");
   await page.fill("#create-form input[name=name]", vm);
+  await page.check("#create-form input[name=display]");
   await page.click("#create-ok");
   await page.waitForSelector(`tr.vm[data-name=${vm}] .state.running`, { timeout: 120000 });
   step("created and started");
@@ -60,6 +61,25 @@ try {
   await page.screenshot({ path: shot });
   step(`screenshot ${shot}`);
 
+  // The graphical display: the guest draws on its framebuffer (the
+  // console is on the serial port, so the screen starts black); noVNC
+  // connects with the VM's password and shows it (something not black).
+  await page.click("#terminal");
+  await page.keyboard.type("until [ -c /dev/fb0 ]; do sleep 1; done; dd if=/dev/urandom of=/dev/fb0 bs=4096 count=200 2>/dev/null; echo drawn\n");
+  await page.click("#tabs button[data-tab=display]");
+  await page.waitForFunction((n) => document.querySelector("#display-status").textContent.startsWith(`${n}'s display`),
+    vm, { timeout: 120000 });
+  const lit = await page.waitForFunction(() => {
+    const c = document.querySelector("#screen canvas");
+    if (!c || c.width < 640) return false;
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 200) n++;
+    return n > 100 ? `${c.width}x${c.height}, ${n} lit pixels` : false;
+  }, null, { timeout: 180000, polling: 500 });
+  step(`display connected: ${await lit.jsonValue()}`);
+  await page.screenshot({ path: shot.replace(/\.png$/, "") + ".display.png" });
+
   await page.click("#detail [data-act=stop]");
   await page.waitForSelector(`tr.vm[data-name=${vm}] .state.stopped`, { timeout: 120000 });
   step("stopped");
@@ -70,6 +90,9 @@ try {
 } catch (e) {
   failed = true;
   console.error(`[browser] FAILED: ${e.message}`);
+  const ds = await page.evaluate(() => document.querySelector("#display-status").textContent).catch(() => "");
+  if (ds) console.error(`[browser] display status: ${ds}`);
+  if (errors.length) console.error(`[browser] page errors: ${errors.join("; ")}`);
   await page.screenshot({ path: shot + ".failed.png" }).catch(() => {});
 }
 await browser.close();

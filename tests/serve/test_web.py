@@ -160,6 +160,34 @@ class WebTest(ServeTestCase):
         self.assertEqual(st, 200)
 
     @unittest.skipUnless(have_guest(), "default guest missing")
+    def test_display_over_websocket(self):
+        # No display, or not running: nothing to connect to.
+        self.assertEqual(self.bearer("POST", "/api/v1/vms", {"name": "plain"})[0], 201)
+        self.assertEqual(self.bearer("GET", "/api/v1/vms/plain/display")[0], 409)
+        st, body = self.bearer("POST", "/api/v1/vms", {"name": "bad", "display": "vga"})
+        self.assertEqual(st, 400, body)
+        self.assertEqual(self.bearer("POST", "/api/v1/vms", {"name": "g1", "display": "vnc"})[0], 201)
+        self.assertEqual(self.bearer("GET", "/api/v1/vms/g1/display")[0], 409)
+        self.assertEqual(self.bearer("POST", "/api/v1/vms/g1/start", {})[0], 200)
+        st, d = self.bearer("GET", "/api/v1/vms/g1/display")
+        self.assertEqual(st, 200, d)
+        self.assertRegex(d["vnc"], r"^127\.0\.0\.1:\d+$")
+        self.assertRegex(d["password"], r"^[A-Za-z0-9]{8}$")
+        # Without credentials, nothing; with them, the VM's VNC server
+        # speaks through the bridge and asks for its password (VNC auth).
+        ws = WebSocket(self.port, "/api/v1/vms/g1/display", {})
+        self.assertEqual(ws.status, 401)
+        ws.close()
+        ws = self.websocket("/api/v1/vms/g1/display")
+        self.assertEqual(ws.status, 101, ws.head)
+        self.assertIn(b"RFB 003.008\n", ws.read_until(b"RFB 003.008\n", 60))
+        ws.send(b"RFB 003.008\n")
+        self.assertEqual(ws.read_until(b"\x02", 30)[:2], b"\x01\x02")  # one type: VNC auth
+        ws.close()
+        st, _ = self.bearer("POST", "/api/v1/vms/g1/stop", {"force": True})
+        self.assertEqual(st, 200)
+
+    @unittest.skipUnless(have_guest(), "default guest missing")
     def test_browser(self):
         playwright = os.path.join(NPM, "node_modules", "playwright-core")
         if not (CHROMIUM and shutil.which("node") and os.path.isdir(playwright)):

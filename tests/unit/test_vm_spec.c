@@ -82,7 +82,8 @@ static void test_parse_full(void **state)
     assert_string_equal(s.console.serial_socket, "serial.sock");
     assert_string_equal(s.control, "control.sock");
     assert_string_equal(s.log, "vmm.log");
-    assert_true(vm_resources_empty(&s.resources) && s.display && s.migration);
+    /* "display": {} is the screen without a VNC server. */
+    assert_true(vm_resources_empty(&s.resources) && s.display.gpu && !s.display.vnc && s.migration);
     struct board_config cfg;
     vm_spec_board_config(&s, &cfg);
     assert_int_equal(cfg.ram_size, 256ULL << 20);
@@ -202,6 +203,11 @@ static void test_bad_fields(void **state)
          "must be a string, a number or true/false"},
         {"{\"version\": 1, \"resources\": {\"memory-limit\": true}}", "a size of at least 16M"},
         {"{\"version\": 1, \"display\": true}", "display: must be an object"},
+        {"{\"version\": 1, \"display\": {\"vga\": 1}}", "display: unknown key \"vga\""},
+        {"{\"version\": 1, \"display\": {\"vnc\": \"1.2.3.4\"}}", "display vnc=1.2.3.4: expected"},
+        {"{\"version\": 1, \"display\": {\"vnc\": \"0.0.0.0:5900\"}}", "needs a password file"},
+        {"{\"version\": 1, \"display\": {\"vnc\": \"127.0.0.1:0\"}}", "port 1-65535"},
+        {"{\"version\": 1, \"display\": {\"password-file\": \"\"}}", "empty password file"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vm_spec s;
