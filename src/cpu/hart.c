@@ -160,6 +160,7 @@ void hart_free(struct hart *h)
     dcache_flush_all(h);
     dcache_free_arena(h);
     jit_free(h);
+    hart_debug_free(h);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     if (atomic_fetch_sub(&h->shared->nharts, 1) == 1)
@@ -505,7 +506,9 @@ static void soft_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, ui
 }
 static void soft_run(struct vcpu *v)
 {
-    hart_run(soft_hart(v));
+    struct hart *h = soft_hart(v);
+    hart_run(h);
+    hart_debug_after_run(h);
 }
 static void soft_stop(struct vcpu *v)
 {
@@ -551,4 +554,5 @@ const struct vcpu_ops vcpu_soft = {
     .save = soft_save,
     .load = soft_load,
     .stats = soft_stats,
+    .debug = &hart_debug_ops,
 };

@@ -326,6 +326,11 @@ struct hart {
     unsigned hartid;
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
+    /* Debugger breakpoints/watchpoints and Sdtrig triggers (debug.c):
+     * while any is armed the instrumented interpreter (exec_trace) runs
+     * and asks hart_debug_check before each instruction. */
+    struct hart_debug *dbg; /* NULL until first used */
+    uint8_t debug;          /* HART_DEBUG_* */
     struct hart_stats stats;
     struct vcpu vcpu; /* as boards see it (vcpu_soft) */
 };
@@ -394,6 +399,18 @@ void tlb_flush_everything(struct hart *h);
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
 /* Slow paths: raise the exception themselves and return false on a fault. */
+/* debug.c */
+#define HART_DEBUG_ARMED 1 /* something to check before each instruction */
+#define HART_DEBUG_STEP  2 /* a debugger step: interrupts held off */
+/* Before the instruction d at pc: 0 run it, 1 stop the hart there (the
+ * debugger's breakpoint; stop_req is set), 2 an exception was raised
+ * (an Sdtrig trigger; h->arch.pc is the handler). */
+int hart_debug_check(struct hart *h, uint64_t pc, const struct dinsn *d);
+void hart_debug_free(struct hart *h);
+/* After a run returned: tells the debugger when a breakpoint stopped it. */
+void hart_debug_after_run(struct hart *h);
+extern const struct vcpu_debug_ops hart_debug_ops;
+
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
 /* AMO/LR/SC helper: host pointer for an aligned RAM access, or raise. */

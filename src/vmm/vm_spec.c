@@ -114,7 +114,8 @@ void vm_spec_free(struct vm_spec *s)
                         &s->log,
                         &s->incoming,
                         &s->restore,
-                        &s->save_on_exit};
+                        &s->save_on_exit,
+                        &s->gdb};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;
