@@ -17,7 +17,37 @@
 #include "cpu/vcpu_debug.h"
 #include "mem/bus.h"
 
+/* Sdtrig (the RISC-V debug spec's trigger module, without Debug Mode):
+ * N_TRIGGERS triggers of type mcontrol6 (6) or disabled (15), address
+ * match (equal, >=, <) on execute, load and store per privilege mode,
+ * action 0 (a breakpoint exception before the instruction or access).
+ * tdata3 (textra) and tcontrol are not implemented (read 0 / illegal). */
+#define N_TRIGGERS        4
+#define TDATA1_TYPE_SHIFT 60
+#define TYPE_MCONTROL6    6ULL
+#define TYPE_DISABLED     15ULL
+#define MC6_HIT0          (1ULL << 22)
+#define MC6_MATCH_SHIFT   7
+#define MC6_M             (1ULL << 6)
+#define MC6_S             (1ULL << 4)
+#define MC6_U             (1ULL << 3)
+#define MC6_EXECUTE       (1ULL << 2)
+#define MC6_STORE         (1ULL << 1)
+#define MC6_LOAD          (1ULL << 0)
+/* What a write keeps: hit0, match, m, s, u, execute, store, load. */
+#define MC6_WRITABLE                                                                               \
+    (MC6_HIT0 | (15ULL << MC6_MATCH_SHIFT) | MC6_M | MC6_S | MC6_U | MC6_EXECUTE | MC6_STORE |     \
+     MC6_LOAD)
+#define TINFO_VALUE ((1ULL << 24) | (1ULL << TYPE_DISABLED) | (1ULL << TYPE_MCONTROL6))
+
+struct trigger {
+    uint64_t tdata1, tdata2;
+};
+
 struct hart_debug {
+    unsigned tselect;
+    struct trigger trig[N_TRIGGERS];
+    bool trig_armed; /* some trigger can fire */
     struct vcpu_breakpoints bp;
     vcpu_debug_stop_cb on_stop;
     void *opaque;
@@ -36,10 +66,12 @@ static struct hart *soft_hart(struct vcpu *v)
     return (struct hart *)(void *)((char *)v - offsetof(struct hart, vcpu));
 }
 
+static void trig_reset_all(struct hart_debug *g);
+
 static struct hart_debug *dbg_get(struct hart *h)
 {
-    if (!h->dbg)
-        h->dbg = calloc(1, sizeof(*h->dbg));
+    if (!h->dbg && (h->dbg = calloc(1, sizeof(*h->dbg))) != NULL)
+        trig_reset_all(h->dbg);
     return h->dbg;
 }
 
@@ -52,7 +84,7 @@ void hart_debug_free(struct hart *h)
 static void update_armed(struct hart *h)
 {
     const struct hart_debug *g = h->dbg;
-    bool armed = g && (g->bp.nbreak || g->bp.nwatch || g->watch_pending);
+    bool armed = g && (g->bp.nbreak || g->bp.nwatch || g->watch_pending || g->trig_armed);
     h->debug = (uint8_t)((h->debug & ~HART_DEBUG_ARMED) | (armed ? HART_DEBUG_ARMED : 0));
 }
 
@@ -127,6 +159,131 @@ static bool mem_access(const struct hart *h, const struct dinsn *d, uint64_t *va
     return false;
 }
 
+/* ---- Sdtrig ---- */
+
+static void trig_reset_all(struct hart_debug *g)
+{
+    g->tselect = 0;
+    for (unsigned i = 0; i < N_TRIGGERS; i++)
+        g->trig[i] = (struct trigger){TYPE_DISABLED << TDATA1_TYPE_SHIFT, 0};
+    g->trig_armed = false;
+}
+
+void hart_debug_reset(struct hart *h)
+{
+    if (h->dbg) {
+        trig_reset_all(h->dbg);
+        update_armed(h);
+    }
+}
+
+static bool trig_enabled(const struct trigger *t)
+{
+    return (t->tdata1 >> TDATA1_TYPE_SHIFT) == TYPE_MCONTROL6 &&
+           (t->tdata1 & (MC6_EXECUTE | MC6_STORE | MC6_LOAD)) &&
+           (t->tdata1 & (MC6_M | MC6_S | MC6_U));
+}
+
+static bool trig_match(const struct trigger *t, uint64_t addr)
+{
+    switch ((t->tdata1 >> MC6_MATCH_SHIFT) & 15) {
+    case 2:
+        return addr >= t->tdata2;
+    case 3:
+        return addr < t->tdata2;
+    default:
+        return addr == t->tdata2;
+    }
+}
+
+/* The first trigger of kind `what` (MC6_EXECUTE/LOAD/STORE) that fires in
+ * the current mode on any byte of [addr, addr + len), or -1. */
+static int trig_fire(struct hart *h, uint64_t what, uint64_t addr, uint64_t len)
+{
+    struct hart_debug *g = h->dbg;
+    uint64_t mode = h->arch.priv == PRV_M ? MC6_M : h->arch.priv == PRV_S ? MC6_S : MC6_U;
+    for (unsigned i = 0; i < N_TRIGGERS; i++) {
+        struct trigger *t = &g->trig[i];
+        if (!trig_enabled(t) || !(t->tdata1 & what) || !(t->tdata1 & mode))
+            continue;
+        unsigned match = (unsigned)(t->tdata1 >> MC6_MATCH_SHIFT) & 15;
+        /* equal: any accessed byte; >= / <: the first byte (as the spec's
+         * size = any lets an implementation choose). */
+        bool hit = match == 0 ? (t->tdata2 >= addr && t->tdata2 - addr < len) : trig_match(t, addr);
+        if (hit) {
+            t->tdata1 |= MC6_HIT0;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+bool hart_trigger_csr_read(struct hart *h, unsigned csr, uint64_t *val)
+{
+    struct hart_debug *g = dbg_get(h);
+    if (!g)
+        return false;
+    const struct trigger *t = &g->trig[g->tselect];
+    switch (csr) {
+    case 0x7a0:
+        *val = g->tselect;
+        return true;
+    case 0x7a1:
+        *val = t->tdata1;
+        return true;
+    case 0x7a2:
+        *val = t->tdata2;
+        return true;
+    case 0x7a3:
+        *val = 0;
+        return true;
+    case 0x7a4:
+        *val = TINFO_VALUE;
+        return true;
+    }
+    return false;
+}
+
+bool hart_trigger_csr_write(struct hart *h, unsigned csr, uint64_t v)
+{
+    struct hart_debug *g = dbg_get(h);
+    if (!g)
+        return false;
+    struct trigger *t = &g->trig[g->tselect];
+    switch (csr) {
+    case 0x7a0: /* WARL: an index past the last trigger keeps the old one */
+        if (v < N_TRIGGERS)
+            g->tselect = (unsigned)v;
+        return true;
+    case 0x7a1: {
+        uint64_t type = v >> TDATA1_TYPE_SHIFT;
+        if (type == TYPE_MCONTROL6) {
+            uint64_t match = (v >> MC6_MATCH_SHIFT) & 15;
+            if (match != 0 && match != 2 && match != 3)
+                v &= ~(15ULL << MC6_MATCH_SHIFT); /* WARL: unsupported -> equal */
+            t->tdata1 = (TYPE_MCONTROL6 << TDATA1_TYPE_SHIFT) | (v & MC6_WRITABLE);
+        } else {
+            t->tdata1 = TYPE_DISABLED << TDATA1_TYPE_SHIFT; /* 0 and the rest: disabled */
+        }
+        break;
+    }
+    case 0x7a2:
+        t->tdata2 = v;
+        break;
+    case 0x7a3: /* textra: nothing implemented, reads 0 */
+    case 0x7a4: /* tinfo: read-only */
+        return true;
+    default:
+        return false;
+    }
+    g->trig_armed = false;
+    for (unsigned i = 0; i < N_TRIGGERS; i++)
+        g->trig_armed |= trig_enabled(&g->trig[i]);
+    update_armed(h);
+    atomic_store_explicit(&h->check, 1, memory_order_relaxed); /* end a compiled slice */
+    return true;
+}
+
 static int stop_here(struct hart *h, struct vcpu_stop why)
 {
     h->dbg->stop = why;
@@ -155,6 +312,20 @@ int hart_debug_check(struct hart *h, uint64_t pc, const struct dinsn *d)
             return stop_here(h, (struct vcpu_stop){VCPU_STOP_BREAK, 0, pc});
     uint64_t va, len;
     unsigned kind;
+    if (g->trig_armed) {
+        if (trig_fire(h, MC6_EXECUTE, pc, d->len) >= 0) {
+            h->arch.pc = pc;
+            hart_raise(h, EXC_BREAKPOINT, pc);
+            return 2;
+        }
+        if (mem_access(h, d, &va, &len, &kind) &&
+            (((kind & VCPU_WATCH_READ) && trig_fire(h, MC6_LOAD, va, len) >= 0) ||
+             ((kind & VCPU_WATCH_WRITE) && trig_fire(h, MC6_STORE, va, len) >= 0))) {
+            h->arch.pc = pc;
+            hart_raise(h, EXC_BREAKPOINT, va);
+            return 2;
+        }
+    }
     if (g->bp.nwatch && mem_access(h, d, &va, &len, &kind)) {
         for (unsigned i = 0; i < g->bp.nwatch; i++) {
             const uint64_t a = g->bp.watch[i].addr, l = g->bp.watch[i].len;

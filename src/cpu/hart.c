@@ -221,6 +221,7 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->pmu_active = h->pmu_skip = 0;
     h->arch.res_valid = false;
     h->arch.wfi = false;
+    hart_debug_reset(h);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);

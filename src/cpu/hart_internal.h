@@ -451,6 +451,10 @@ void tlb_ctx_forget_dpage(struct hart *h, const struct dpage *p);
  * (an Sdtrig trigger; h->arch.pc is the handler). */
 int hart_debug_check(struct hart *h, uint64_t pc, const struct dinsn *d);
 void hart_debug_free(struct hart *h);
+void hart_debug_reset(struct hart *h); /* Sdtrig triggers off (hart reset) */
+/* Sdtrig's CSRs, tselect..tinfo (0x7a0-0x7a4): false when not one. */
+bool hart_trigger_csr_read(struct hart *h, unsigned csr, uint64_t *val);
+bool hart_trigger_csr_write(struct hart *h, unsigned csr, uint64_t val);
 /* After a run returned: tells the debugger when a breakpoint stopped it. */
 void hart_debug_after_run(struct hart *h);
 extern const struct vcpu_debug_ops hart_debug_ops;
