@@ -7,7 +7,7 @@ PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev libfd
  libcmocka-dev libjson-c-dev zlib1g-dev libzstd-dev libmicrohttpd-dev libssl-dev libseccomp-dev
  gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu
  qemu-system-misc qemu-utils e2fsprogs cpio xz-utils zstd python3 python3-yaml apt debian-archive-keyring
- ca-certificates busybox tcpdump
+ ca-certificates busybox tcpdump gdb-multiarch
  libwslay-dev nettle-dev chromium libvncserver-dev libpng-dev"
 missing=""
 for p in $PACKAGES; do

@@ -13,6 +13,7 @@
 #include "netd/netd.h"
 #include "cli/cli.h"
 #include "util/log.h"
+#include "vmm/gdbstub.h"
 #include "vmm/guest_files.h"
 #include "vmm/vm_spec.h"
 #include "vmm/vmm.h"
@@ -32,6 +33,7 @@ static const char run_usage[] =
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
     "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing|--ksm on]\n"
     "                [--cpu-reservation PCT%] [--pin on] [--sandbox on] [--jail DIR]\n"
+    "                [--gdb tcp:[HOST]:PORT|unix:PATH [--gdb-wait]]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
     "--serial-socket/--serial-log detach the console from the terminal (docs/vm.md);\n"
@@ -49,6 +51,8 @@ static const char run_usage[] =
     "booting; --save-on-exit saves it to STATE when told to stop (SIGTERM,\n"
     "Ctrl-A x) instead of powering off.\n"
     "--kernel takes a Linux Image, an ELF or a flat binary (loaded as-is).\n"
+    "--gdb serves GDB's remote protocol (tcp::1234 is 127.0.0.1:1234), one\n"
+    "thread per hart; --gdb-wait holds the harts until GDB continues them.\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 
@@ -77,7 +81,9 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_CHANNEL,
         OPT_DISPLAY,
         OPT_VNC_PASSWORD,
-        OPT_RESOURCE
+        OPT_RESOURCE,
+        OPT_GDB,
+        OPT_GDB_WAIT
     };
     static const struct option options[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -101,6 +107,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"channel", required_argument, NULL, OPT_CHANNEL},
         {"display", required_argument, NULL, OPT_DISPLAY},
         {"vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD},
+        {"gdb", required_argument, NULL, OPT_GDB},
+        {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
         {"cpu-limit", required_argument, NULL, OPT_RESOURCE},
         {"cpu-weight", required_argument, NULL, OPT_RESOURCE},
         {"cpu-reservation", required_argument, NULL, OPT_RESOURCE},
@@ -127,8 +135,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
     while ((opt = getopt_long(argc, argv, "+m:h", options, &longidx)) != -1) {
         bool ok = true;
         /* --incoming, --restore, --save-on-exit go with --spec */
-        nflags +=
-            opt != OPT_SPEC && opt != OPT_INCOMING && opt != OPT_RESTORE && opt != OPT_SAVE_ON_EXIT;
+        nflags += opt != OPT_SPEC && opt != OPT_INCOMING && opt != OPT_RESTORE &&
+                  opt != OPT_SAVE_ON_EXIT && opt != OPT_GDB && opt != OPT_GDB_WAIT;
         switch (opt) {
         case OPT_KERNEL:
             vm_spec_set_string(&s->kernel, optarg);
@@ -206,6 +214,16 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         case OPT_SPEC:
             spec_file = optarg;
             break;
+        case OPT_GDB: {
+            char why[512];
+            if (!gdbstub_address_ok(optarg, why, sizeof(why)))
+                usage_error("--gdb: %s", why);
+            vm_spec_set_string(&s->gdb, optarg);
+            break;
+        }
+        case OPT_GDB_WAIT:
+            s->gdb_wait = true;
+            break;
         case 'h':
             fputs(run_usage, stdout);
             exit(0);
@@ -226,14 +244,20 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         if (nflags)
             usage_error("--spec: cannot be combined with other flags (put them in the spec)");
         char *incoming = s->incoming, *restore = s->restore, *save = s->save_on_exit;
-        s->incoming = s->restore = s->save_on_exit = NULL;
+        char *gdb = s->gdb;
+        bool gdb_wait = s->gdb_wait;
+        s->incoming = s->restore = s->save_on_exit = s->gdb = NULL;
         vm_spec_free(s);
         if (!vm_spec_load(spec_file, s, err, sizeof(err)))
             usage_error("--spec: %s", err);
         s->incoming = incoming;
         s->restore = restore;
         s->save_on_exit = save;
+        s->gdb = gdb;
+        s->gdb_wait = gdb_wait;
     }
+    if (s->gdb_wait && !s->gdb)
+        usage_error("--gdb-wait: needs --gdb ADDRESS");
     if (s->restore && s->incoming)
         usage_error("--restore: cannot be combined with --incoming");
     if (spec_file)

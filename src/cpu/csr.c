@@ -157,6 +157,8 @@ static bool stimecmp_allowed(struct hart *h)
 
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
 {
+    if (csr >= 0x7a0 && csr <= 0x7a4) /* Sdtrig (debug.c) */
+        return hart_trigger_csr_read(h, csr, val);
     uint64_t v;
     switch (csr) {
     case CSR_FFLAGS:
@@ -344,6 +346,8 @@ static uint64_t envcfg_cb(uint64_t v, uint64_t keep)
 
 bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 {
+    if (csr >= 0x7a0 && csr <= 0x7a4) /* Sdtrig (debug.c) */
+        return hart_trigger_csr_write(h, csr, v);
     switch (csr) {
     case CSR_FFLAGS:
         if (!fs_on(h))

@@ -79,7 +79,7 @@ uint64_t hart_step(struct hart *h, uint64_t max_insns)
             dcache_detach_pending(h);
             hart_dirty_log_follow(h);
         }
-        if (hart_take_interrupt(h))
+        if (!(h->debug & HART_DEBUG_STEP) && hart_take_interrupt(h))
             h->arch.wfi = false;
         if (h->arch.wfi) {
             if ((hart_read_mip(h) & h->arch.mie) == 0)
@@ -87,7 +87,8 @@ uint64_t hart_step(struct hart *h, uint64_t max_insns)
             h->arch.wfi = false;
         }
         h->stats.runs++;
-        done += h->trace ? exec_trace(h, max_insns - done) : exec_fast(h, max_insns - done);
+        done += h->trace || h->debug ? exec_trace(h, max_insns - done)
+                                     : exec_fast(h, max_insns - done);
     }
     atomic_store(&h->in_step, false);
     return done;

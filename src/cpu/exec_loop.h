@@ -32,10 +32,21 @@ EXEC_ATTRS static uint64_t EXEC_NAME(struct hart *h, uint64_t max)
 /* A handler address in each slot would be one load less per dispatch,
  * but 24-byte slots made the kernel's large code footprint miss the
  * cache more and booting slower: the slots stay 16 bytes. */
+/* The instrumented variant (EXEC_TRACE) also runs while debug triggers
+ * are armed: it asks before each instruction. */
 #define GOTO_HANDLER()                                                                             \
     do {                                                                                           \
-        if (EXEC_TRACE)                                                                            \
-            trace_insn(h, pc, d);                                                                  \
+        if (EXEC_TRACE) {                                                                          \
+            if (h->debug)                                                                          \
+                switch (hart_debug_check(h, pc, d)) {                                              \
+                case 1:                                                                            \
+                    goto debug_stop;                                                               \
+                case 2:                                                                            \
+                    goto trap;                                                                     \
+                }                                                                                  \
+            if (h->trace)                                                                          \
+                trace_insn(h, pc, d);                                                              \
+        }                                                                                          \
         goto *labels[d->hidx];                                                                     \
     } while (0)
 #define DISPATCH()                                                                                 \
@@ -163,6 +174,9 @@ trap_fetch:
 #undef LEN
 #undef LBL
 
+debug_stop:
+    left++; /* the instruction did not run */
+    goto out;
 out_empty:
     left = 0; /* NEXT took it to -1 */
 out:

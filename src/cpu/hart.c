@@ -162,6 +162,7 @@ void hart_free(struct hart *h)
     dcache_flush_all(h);
     dcache_free_arena(h);
     jit_free(h);
+    hart_debug_free(h);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     if (atomic_fetch_sub(&h->shared->nharts, 1) == 1)
@@ -220,6 +221,7 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->pmu_active = h->pmu_skip = 0;
     h->arch.res_valid = false;
     h->arch.wfi = false;
+    hart_debug_reset(h);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
@@ -570,7 +572,9 @@ static void soft_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, ui
 }
 static void soft_run(struct vcpu *v)
 {
-    hart_run(soft_hart(v));
+    struct hart *h = soft_hart(v);
+    hart_run(h);
+    hart_debug_after_run(h);
 }
 static void soft_stop(struct vcpu *v)
 {
@@ -616,4 +620,5 @@ const struct vcpu_ops vcpu_soft = {
     .save = soft_save,
     .load = soft_load,
     .stats = soft_stats,
+    .debug = &hart_debug_ops,
 };

@@ -354,6 +354,11 @@ struct hart {
     unsigned hartid;
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
+    /* Debugger breakpoints/watchpoints and Sdtrig triggers (debug.c):
+     * while any is armed the instrumented interpreter (exec_trace) runs
+     * and asks hart_debug_check before each instruction. */
+    struct hart_debug *dbg; /* NULL until first used */
+    uint8_t debug;          /* HART_DEBUG_* */
     struct hart_stats stats;
     struct vcpu vcpu;    /* as boards see it (vcpu_soft) */
     uint32_t pmu_active; /* counters whose event and mcountinhibit let them count (pmu.c) */
@@ -438,6 +443,22 @@ void tlb_ctx_drop_all(struct hart *h);
 void tlb_ctx_flush_va(struct hart *h, uint64_t va);
 void tlb_ctx_forget_dpage(struct hart *h, const struct dpage *p);
 /* Slow paths: raise the exception themselves and return false on a fault. */
+/* debug.c */
+#define HART_DEBUG_ARMED 1 /* something to check before each instruction */
+#define HART_DEBUG_STEP  2 /* a debugger step: interrupts held off */
+/* Before the instruction d at pc: 0 run it, 1 stop the hart there (the
+ * debugger's breakpoint; stop_req is set), 2 an exception was raised
+ * (an Sdtrig trigger; h->arch.pc is the handler). */
+int hart_debug_check(struct hart *h, uint64_t pc, const struct dinsn *d);
+void hart_debug_free(struct hart *h);
+void hart_debug_reset(struct hart *h); /* Sdtrig triggers off (hart reset) */
+/* Sdtrig's CSRs, tselect..tinfo (0x7a0-0x7a4): false when not one. */
+bool hart_trigger_csr_read(struct hart *h, unsigned csr, uint64_t *val);
+bool hart_trigger_csr_write(struct hart *h, unsigned csr, uint64_t val);
+/* After a run returned: tells the debugger when a breakpoint stopped it. */
+void hart_debug_after_run(struct hart *h);
+extern const struct vcpu_debug_ops hart_debug_ops;
+
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
 /* AMO/LR/SC helper: host pointer for an aligned RAM access, or raise. */

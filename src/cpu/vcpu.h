@@ -41,6 +41,7 @@ enum {
 };
 
 struct vcpu_ops;
+struct vcpu_debug_ops; /* cpu/vcpu_debug.h */
 
 /* Counters a vCPU keeps for the operator (query-cpus, benchmarks); read
  * while the vCPU runs, so a value may lag by the block in progress. */
@@ -78,6 +79,8 @@ struct vcpu_ops {
     bool (*load)(struct vcpu *v, struct state_reader *r, uint32_t version);
     /* Any thread, any time. */
     void (*stats)(struct vcpu *v, struct vcpu_stats *out);
+    /* The debugger's operations (cpu/vcpu_debug.h); NULL: none. */
+    const struct vcpu_debug_ops *debug;
 };
 
 /* The software engine (interpreter + JIT), and the one boards use. */

@@ -22,6 +22,7 @@
 #include "util/procid.h"
 #include "vmm/channels.h"
 #include "vmm/control.h"
+#include "vmm/gdbstub.h"
 #include "vmm/state_file.h"
 #include "vmm/vmm_display.h"
 #include "vmm/vmm_migration.h"
@@ -237,6 +238,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     struct control *control = NULL;
     struct vmm_channels *channels = NULL;
     struct vmm_display *display = NULL;
+    struct gdbstub *gdb = NULL;
     int status = -1;
     /* Sockets may lose their peer at any moment; that is never fatal. */
     if (detached || spec->control)
@@ -268,6 +270,8 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         control_set_resources(control, &cgroup, &spec->resources);
         json_object_put(j);
     }
+    if (spec->gdb && !(gdb = gdbstub_new(b, spec->gdb, spec->gdb_wait, err, errlen)))
+        goto out;
     if (spec->pidfile && !write_pidfile(spec->pidfile, err, errlen))
         goto out;
     /* Last: every file and socket is open, and the harts inherit it. */
@@ -281,6 +285,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     if (spec->pidfile)
         unlink(spec->pidfile);
 out:
+    gdbstub_free(gdb, status); /* before the board: it may be using it */
     control_free(control);
     if (exit_save.save) {
         vmm_save_free(exit_save.save);

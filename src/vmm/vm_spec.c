@@ -117,7 +117,8 @@ void vm_spec_free(struct vm_spec *s)
                         &s->restore,
                         &s->save_on_exit,
                         &s->display.vnc,
-                        &s->display.password_file};
+                        &s->display.password_file,
+                        &s->gdb};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
         *strings[i] = NULL;

@@ -87,6 +87,10 @@ struct vm_spec {
      * resume from instead of booting, and one to save to when the VMM is
      * told to stop (SIGTERM, Ctrl-A x). */
     char *restore, *save_on_exit;
+    /* Runtime only: the GDB stub's address (vmm/gdbstub.h), and whether
+     * the machine waits for the debugger before it runs. */
+    char *gdb;
+    bool gdb_wait;
     /* Reserved for what comes; only {} (today's behaviour) is accepted. */
     struct vm_resources resources; /* "resources": cgroup limits, page sharing */
     struct display_spec display;

@@ -178,7 +178,7 @@ static void test_illegal(void **state)
     /* An unimplemented CSR and a write to a read-only one. */
     hart_reset(h, B, 0, 0);
     test_pmp_open(h);
-    uint32_t bad = CSRRS(1, 0x7a0, 0); /* tselect */
+    uint32_t bad = CSRRS(1, 0x7b0, 0); /* dcsr: Debug Mode only */
     TM_CODE(m, B, bad);
     hart_step(h, 1);
     assert_int_equal(h->arch.mcause, EXC_ILLEGAL);
