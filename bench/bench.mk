@@ -19,3 +19,10 @@ bench: bench-vm
 bench-smp: $(BUILD)/wirt
 	tools/fetch-guest.sh
 	python3 bench/smp_bench.py --build $(BUILD) $(SMP_BENCH_ARGS)
+
+# Address-space switches: a pipe ping-pong between two guest processes
+# against QEMU (bench/ctxsw_bench.py).
+.PHONY: bench-ctxsw
+bench-ctxsw: $(BUILD)/wirt
+	tools/fetch-guest.sh
+	python3 bench/ctxsw_bench.py --build $(BUILD) $(CTXSW_BENCH_ARGS)

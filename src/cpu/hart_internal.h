@@ -212,6 +212,7 @@ struct hart_stats {
     uint64_t dpage_alloc, dcache_flush, code_store; /* stores hitting decoded pages */
     uint64_t interrupts, exceptions;
     uint64_t jit_blocks, jit_flush, jit_inval, jit_enter;
+    uint64_t satp_switch, satp_restore, ctx_drop; /* tlb_ctx.c: switches, slots reused, drops */
 };
 
 /* State shared by the harts of one bus (found through the bus's RAM-write

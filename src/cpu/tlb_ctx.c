@@ -97,12 +97,15 @@ void tlb_switch_satp(struct hart *h, uint64_t old_satp, uint64_t new_satp)
 {
     if (old_satp == new_satp)
         return; /* a satp write orders nothing: the entries stay valid */
+    h->stats.satp_switch++;
     if (translates(old_satp))
         save(h, old_satp);
     tlb_flush_live(h);
     struct tlb_ctx *c = translates(new_satp) ? find(h, new_satp) : NULL;
-    if (c)
+    if (c) {
+        h->stats.satp_restore++;
         restore(h, c);
+    }
 }
 
 void tlb_flush_asid(struct hart *h, uint64_t asid)
@@ -117,6 +120,7 @@ void tlb_flush_asid(struct hart *h, uint64_t asid)
 
 void tlb_ctx_drop_all(struct hart *h)
 {
+    h->stats.ctx_drop++;
     for (unsigned s = 0; s < TLB_CTX_SLOTS; s++)
         h->tlb_ctx[s].satp = 0;
 }
