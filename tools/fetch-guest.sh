@@ -21,7 +21,7 @@
 set -euo pipefail
 
 MODULES="virtio_mmio virtio_blk failover net_failover virtio_net virtio-rng
- virtio_balloon crc16 crc32c_generic libcrc32c mbcache jbd2 ext4"
+ virtio_balloon crc16 crc32c_generic libcrc32c mbcache jbd2 ext4 8021q"
 CMDLINE="console=ttyS0 earlycon=sbi"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 MIRROR=${WIRT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
