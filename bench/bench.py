@@ -76,6 +76,18 @@ def query_cpus(sock):
     raise GuestError("no query-cpus reply: %r" % buf[:200])
 
 
+def proc_cpu_seconds(pid):
+    """User + system CPU seconds a live process (all its threads) has used:
+    steadier than wall time on a host shared with other work, which is what
+    a small difference such as the cost of H needs."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def parse_phases(out):
     """{phase: (seconds, checksum)} from the workload's output."""
     res = {}
@@ -112,7 +124,7 @@ class Bench:
         self.wirt = os.environ.get("WIRT") or os.path.join(self.build, "wirt")
         self.vmms = args.vmm.split(",")
         self.results = {"boot": {v: [] for v in self.vmms}, "cpu": {v: {} for v in self.vmms},
-                        "errors": []}
+                        "boot_cpu": {v: [] for v in self.vmms}, "errors": []}
         self.ok = True
 
     def error(self, vmm, what, exc):
@@ -159,11 +171,15 @@ class Bench:
                 try:
                     with Guest(vm_argv(vmm, self.wirt, initrd), name=vmm) as g:
                         t = g.wait_ready()
+                        cpu = proc_cpu_seconds(g.proc.pid)
                         status = g.poweroff()
                         if status != 0:
                             raise GuestError("exit status %d after poweroff" % status)
                     self.results["boot"][vmm].append(t)
-                    print("  round %d  %-5s %6.2f s" % (r + 1, vmm, t), flush=True)
+                    if cpu is not None:
+                        self.results["boot_cpu"][vmm].append(cpu)
+                    print("  round %d  %-5s %6.2f s  (process CPU %s s)"
+                          % (r + 1, vmm, t, fmt_s(cpu)), flush=True)
                 except (GuestError, OSError) as e:
                     self.error(vmm, "boot round %d" % (r + 1), e)
         med = {}
@@ -176,7 +192,12 @@ class Bench:
         if "wirt" in med and "qemu" in med:
             print("  ratio wirt/qemu: %s" % fmt_ratio(med["wirt"], med["qemu"]))
         if "wirt" in med and "wirt-h" in med:
-            print("  cost of H, wirt-h/wirt: %s" % fmt_ratio3(med["wirt-h"], med["wirt"]))
+            cpu = {v: statistics.median(self.results["boot_cpu"][v])
+                   if self.results["boot_cpu"][v] else None for v in ("wirt", "wirt-h")}
+            print("  cost of H, wirt-h/wirt: %s wall, %s process CPU (%s s vs %s s)"
+                  % (fmt_ratio3(med["wirt-h"], med["wirt"]),
+                     fmt_ratio3(cpu["wirt-h"], cpu["wirt"]), fmt_s(cpu["wirt-h"]),
+                     fmt_s(cpu["wirt"])))
 
     # -- cpu ------------------------------------------------------------
 
@@ -208,12 +229,15 @@ class Bench:
     @staticmethod
     def timed(g, cmd, timeout):
         """Runs cmd in the guest; returns (guest seconds by /proc/uptime,
-        host seconds, output)."""
+        host seconds, output); g.last_cpu is the VMM process's CPU seconds."""
+        c0 = proc_cpu_seconds(g.proc.pid)
         t0 = time.monotonic()
         out = g.run("s=$(cut -d' ' -f1 /proc/uptime); %s; r=$?; "
                     "e=$(cut -d' ' -f1 /proc/uptime); echo @T $s $e; "
                     "[ $r = 0 ]" % cmd, timeout=timeout)
         host = time.monotonic() - t0
+        c1 = proc_cpu_seconds(g.proc.pid)
+        g.last_cpu = c1 - c0 if c0 is not None and c1 is not None else None
         m = re.search(r"@T ([\d.]+) ([\d.]+)\s*$", out)
         if not m:
             raise GuestError("no timing in output of %r: %r" % (cmd, out))
@@ -242,6 +266,7 @@ class Bench:
                         res[k] = {"guest": secs, "check": check}
                     if "workload total" in res:
                         res["workload total"]["host"] = host
+                        res["workload total"]["vmm_cpu"] = g.last_cpu
                     if vmm == "wirt":
                         # Each phase alone, counting what the hart executed
                         # (the shell around it adds well under 0.1%).
@@ -251,10 +276,10 @@ class Bench:
                             insns[k] = query_cpus(ctl) - before
                     g.run("workload gen %d >/tmp/data" % mib, timeout=timeout)
                     guest, host, out = self.timed(g, "sha256sum /tmp/data >/tmp/h", timeout)
-                    res["sha256sum"] = {"guest": guest, "host": host,
+                    res["sha256sum"] = {"guest": guest, "host": host, "vmm_cpu": g.last_cpu,
                                         "check": g.run("cut -c1-16 /tmp/h")}
                     guest, host, out = self.timed(g, "gzip -c /tmp/data >/tmp/gz", timeout)
-                    res["gzip"] = {"guest": guest, "host": host,
+                    res["gzip"] = {"guest": guest, "host": host, "vmm_cpu": g.last_cpu,
                                    "check": g.run("wc -c </tmp/gz")}
                     status = g.poweroff()
                     if status != 0:
@@ -296,8 +321,9 @@ class Bench:
         """wirt with --cpu h=on against wirt without, phase by phase."""
         if not w or not h:
             return
-        print("\n  %-15s %10s %10s %10s  %s" % ("test (guest s)", "wirt", "wirt-h",
-                                               "wirt-h/wirt", "same answer"))
+        print("\n  %-15s %10s %10s %11s %15s  %s" % (
+            "test (guest s)", "wirt", "wirt-h", "wirt-h/wirt", "VMM CPU h/wirt",
+            "same answer"))
         for k in w:
             a, b = w[k], h.get(k)
             if not b:
@@ -306,9 +332,9 @@ class Bench:
             if not same:
                 self.ok = False
                 self.results["errors"].append("%s: wirt and wirt-h disagree" % k)
-            print("  %-15s %10s %10s %10s  %s" % (k, fmt_s(a["guest"]), fmt_s(b["guest"]),
-                                                fmt_ratio3(b["guest"], a["guest"]),
-                                                "yes" if same else "NO"))
+            print("  %-15s %10s %10s %11s %15s  %s" % (
+                k, fmt_s(a["guest"]), fmt_s(b["guest"]), fmt_ratio3(b["guest"], a["guest"]),
+                fmt_ratio3(b.get("vmm_cpu"), a.get("vmm_cpu")), "yes" if same else "NO"))
 
     def native_workload(self):
         """The workload compiled for the host and run natively: the floor

@@ -3,19 +3,18 @@
 """Nested virtualization (issue 16): boot time of a KVM guest inside a wirt
 guest against the same inside QEMU TCG, in one run.
 
-For each VMM, one boot of the default guest with the H extension
+Per round and VMM, one boot of the default guest with the H extension
 (`wirt run --cpu h=on`, `qemu-system-riscv64 -cpu rv64,h=true`), the same
 --cpus and memory, and the nested disk (tools/fetch-nested-guest.sh)
-read-only; inside, `modprobe kvm`, then 1 + --rounds boots of the nested
-guest (Debian's qemu-system-riscv64 -accel kvm, the same kernel with
-`quiet`, a busybox initramfs) from the run-nested command to its
-NESTED-GUEST-READY marker, each followed by a command in it and poweroff.
-The first boot is reported apart as "cold" (it reads QEMU, its libraries
-and the kernel from the virtio disk and warms both VMMs' code caches); the
-median is over the others.  VMMs are
-interleaved per round so load drift hits both.  Prints the medians and the
-ratio wirt/qemu (issue 16's target: at most 0.5), plus the L1 boot and the
-kvm load time.  Measure on a quiet host.
+read-only; inside, `modprobe kvm`, then two boots of the nested guest
+(Debian's qemu-system-riscv64 -accel kvm, the same kernel with `quiet`, a
+busybox initramfs), each timed from the run-nested command to its
+NESTED-GUEST-READY marker and followed by a command in it and poweroff:
+"cold" (it reads QEMU, its libraries and the kernel from the virtio disk)
+and "warm" (page cache and code caches warm).  That is one round; rounds
+alternate the VMMs, one VM at a time, so load drift hits both.  Prints the
+medians and the ratios wirt/qemu (issue 16's target: at most 0.5), plus the
+L1 boot and the kvm load time.  Measure on a quiet host.
 
 The cost of H for the non-nested guest (boot and CPU workload with and
 without --cpu h=on) is bench/bench.py --vmm wirt,wirt-h; `make
@@ -48,6 +47,28 @@ def med(xs):
 
 def fmt(x):
     return "-" if x is None else "%.2f" % x
+
+
+def one_round(vmm, wirt, args):
+    """One default guest with H under vmm: its boot, mount + modprobe kvm,
+    and two nested boots (the first reads QEMU and the kernel from the disk
+    and warms the code caches); each nested guest answers a command and
+    powers off.  Returns the seconds of each step."""
+    with Guest(nestedlib.l1_argv(vmm, h=True, wirt=wirt, memory=args.memory,
+                                 cpus=args.cpus), name="nested-" + vmm) as g:
+        one = {"l1_boot": g.wait_ready(timeout=1800)}
+        t0 = time.monotonic()
+        nestedlib.load_kvm(g)
+        one["kvm_load"] = time.monotonic() - t0
+        for k in ("cold", "warm"):
+            one[k] = nestedlib.boot_nested(g)
+            if g.run("uname -n") != "nested":
+                raise GuestError("the nested guest does not answer")
+            nestedlib.leave_nested(g)
+        status = g.poweroff(timeout=300)
+        if status != 0:
+            raise GuestError("exit status %d after poweroff" % status)
+    return one
 
 
 def main():
@@ -84,65 +105,34 @@ def main():
         errors.append("qemu: not installed")
         vmms.remove("qemu")
 
-    print("== nested: default guest with H (%d cpu(s), %s) -> modprobe kvm -> "
-          "cold + %d nested boots (run-nested -> %s)"
-          % (args.cpus, args.memory, args.rounds, nestedlib.NESTED_MARKER), flush=True)
-    res = {v: {"l1_boot": None, "kvm_load": None, "cold": None, "nested": []} for v in vmms}
-    guests = {}
-    try:
-        for vmm in vmms:
-            g = Guest(nestedlib.l1_argv(vmm, h=True, wirt=wirt, memory=args.memory,
-                                        cpus=args.cpus), name="nested-" + vmm)
-            guests[vmm] = g
+    print("== nested: per round and VMM, default guest with H (%d cpu(s), %s) -> "
+          "modprobe kvm -> nested boot cold, then warm (run-nested -> %s); %d rounds"
+          % (args.cpus, args.memory, nestedlib.NESTED_MARKER, args.rounds), flush=True)
+    keys = ("l1_boot", "kvm_load", "cold", "warm")
+    res = {v: {k: [] for k in keys} for v in vmms}
+    for r in range(1, args.rounds + 1):
+        for vmm in vmms:  # interleaved, so load drift hits both; one VM at a time
             try:
-                res[vmm]["l1_boot"] = g.wait_ready(timeout=1800)
-                t0 = time.monotonic()
-                nestedlib.load_kvm(g)
-                res[vmm]["kvm_load"] = time.monotonic() - t0
-                print("  %-5s default guest ready %.2f s, mount+modprobe kvm %.2f s"
-                      % (vmm, res[vmm]["l1_boot"], res[vmm]["kvm_load"]), flush=True)
+                one = one_round(vmm, wirt, args)
             except (GuestError, OSError) as e:
-                errors.append("%s: %s" % (vmm, str(e)[-2000:]))
-                print("  %-5s FAILED: %s" % (vmm, e), flush=True)
-                g.close()
-                del guests[vmm]
-        for r in range(args.rounds + 1):
-            for vmm in list(guests):
-                g = guests[vmm]
-                try:
-                    secs = nestedlib.boot_nested(g)
-                    if g.run("uname -n") != "nested":
-                        raise GuestError("the nested guest does not answer")
-                    nestedlib.leave_nested(g)
-                    if r == 0:
-                        res[vmm]["cold"] = secs
-                    else:
-                        res[vmm]["nested"].append(secs)
-                    print("  %-8s %-5s nested boot %7.2f s"
-                          % ("round %d" % r if r else "cold", vmm, secs), flush=True)
-                except (GuestError, OSError) as e:
-                    errors.append("%s round %d: %s" % (vmm, r, str(e)[-2000:]))
-                    print("  round %d  %-5s FAILED: %s" % (r, vmm, e), flush=True)
-                    g.close()
-                    del guests[vmm]
-        for g in guests.values():
-            g.poweroff(timeout=300)
-    finally:
-        for g in guests.values():
-            g.close()
+                errors.append("%s round %d: %s" % (vmm, r, str(e)[-2000:]))
+                print("  round %d  %-5s FAILED: %s" % (r, vmm, e), flush=True)
+                continue
+            for k in keys:
+                res[vmm][k].append(one[k])
+            print("  round %d  %-5s L1 boot %6.2f  kvm load %5.2f  nested cold %6.2f  "
+                  "warm %6.2f s" % ((r, vmm) + tuple(one[k] for k in keys)), flush=True)
 
-    print("\n  %-5s %10s %11s %11s %14s  %s" % ("", "L1 boot s", "kvm load s", "cold s",
-                                                "nested boot s", "(median of rounds)"))
+    print("\n  medians (s)  %10s %10s %12s %12s" % ("L1 boot", "kvm load", "nested cold",
+                                                    "nested warm"))
     for vmm in vmms:
-        r = res[vmm]
-        r["nested_median"] = med(r["nested"])
-        print("  %-5s %10s %11s %11s %14s  (%s)" % (
-            vmm, fmt(r["l1_boot"]), fmt(r["kvm_load"]), fmt(r["cold"]), fmt(r["nested_median"]),
-            ", ".join("%.2f" % t for t in r["nested"])))
-    w = res.get("wirt", {}).get("nested_median")
-    q = res.get("qemu", {}).get("nested_median")
-    if w and q:
-        print("  nested boot ratio wirt/qemu: %.2f (target <= 0.50)" % (w / q))
+        m = {k: med(res[vmm][k]) for k in keys}
+        res[vmm]["median"] = m
+        print("  %-12s %10s %10s %12s %12s" % ((vmm,) + tuple(fmt(m[k]) for k in keys)))
+    if all(v in res and res[v]["median"]["warm"] for v in ("wirt", "qemu")):
+        for k in ("cold", "warm"):
+            print("  nested boot (%s) ratio wirt/qemu: %.2f (target <= 0.50)"
+                  % (k, res["wirt"]["median"][k] / res["qemu"]["median"][k]))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"cpus": args.cpus, "memory": args.memory, "results": res,

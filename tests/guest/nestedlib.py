@@ -18,6 +18,7 @@ Used by tests/guest/test_nested.py and bench/nested_bench.py.
 import os
 import re
 import subprocess
+import time
 
 import guestlib
 from guestlib import GuestError
@@ -27,6 +28,7 @@ NESTED_MARKER = "NESTED-GUEST-READY"
 L1_PROMPT_RE = r"wirt:[^\r\n]*# (?:\x1b\[6n)?$"
 NESTED_BOOT_TIMEOUT = float(os.environ.get("WIRT_NESTED_BOOT_TIMEOUT", "1800"))
 MOUNT = "/mnt/nested"
+PANIC_RE = r"Kernel panic - not syncing[^\r\n]*"
 
 
 def nested_dir():
@@ -102,8 +104,16 @@ def boot_nested(g, timeout=NESTED_BOOT_TIMEOUT, append=None, smp=1):
         env += " NESTED_APPEND='%s'" % append
     g.sendline("%s %s/run-nested" % (env, MOUNT))
     t0 = g.elapsed()
-    g.expect(re.escape(NESTED_MARKER), timeout)
+    # Fail at once, not at the timeout, when the default guest's kernel
+    # dies or the VMM gives up and its shell prompt comes back.
+    m = g.expect("(%s)|(%s)|(%s)" % (re.escape(NESTED_MARKER), PANIC_RE, L1_PROMPT_RE),
+                 timeout)
     secs = g.elapsed() - t0
+    if not m.group(1):
+        time.sleep(2)  # the rest of the panic's report
+        g.kill()
+        raise GuestError("the nested guest did not boot: %r\n%s" % (
+            m.group(0), g.transcript[-3000:]))
     g.expect(guestlib.PROMPT_RE, timeout)
     return secs
 
