@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cpu/hart_internal.h"
 #include "cpu/jit.h"
@@ -94,6 +97,7 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cond, &ca);
     pthread_condattr_destroy(&ca);
+    h->wake_fd = -1;
     dinsn_set_pseudo(&h->tmp_insn[1], OP_END);
     dinsn_set_pseudo(&h->tmp_insn[2], OP_END);
     const char *t = getenv("WIRT_TRACE");
@@ -129,6 +133,8 @@ void hart_free(struct hart *h)
 {
     if (!h)
         return;
+    if (h->wake_fd >= 0)
+        close(h->wake_fd);
     const char *st = getenv("WIRT_CPU_STATS");
     if (st && *st && strcmp(st, "0") != 0) {
         const struct hart_stats *s = &h->stats;
@@ -228,21 +234,76 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     dcache_flush_all(h);
 }
 
+/* The host time at which a hart in WFI must look again: its S-mode timer
+ * (Sstc) or a second from now; 0: it is due already. */
+static uint64_t wfi_deadline(struct hart *h)
+{
+    uint64_t now = host_monotonic_ns();
+    uint64_t deadline = now + 1000000000ULL; /* re-check at least every second */
+    if ((h->arch.menvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_STIP)) {
+        uint64_t t = vclock_deadline_ns(h->clock, h->arch.stimecmp);
+        if (t <= now)
+            return 0;
+        if (t < deadline)
+            deadline = t;
+    }
+    return deadline;
+}
+
+/* WFI for a hart that polls the bus's idle sources itself (bus.h). */
+static void wfi_poll(struct hart *h)
+{
+    struct bus *bus = h->bus;
+    /* Seen by kick() before it looks at our wake conditions, or we see
+     * what it set (both sides sequentially consistent): no lost wakeup. */
+    atomic_store(&h->idle_polling, true);
+    while (!atomic_load(&h->stop_req) && !atomic_load(&h->check) &&
+           !(hart_read_mip(h) & h->arch.mie)) {
+        uint64_t deadline = wfi_deadline(h);
+        if (!deadline)
+            break;
+        struct pollfd pfd[1 + BUS_MAX_IDLE];
+        int src[1 + BUS_MAX_IDLE];
+        unsigned n = 0;
+        pfd[n++] = (struct pollfd){.fd = h->wake_fd, .events = POLLIN};
+        for (unsigned i = 0; i < bus->nidle; i++) {
+            int fd = bus->idle[i].fd(bus->idle[i].opaque);
+            if (fd >= 0) {
+                src[n] = (int)i;
+                pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+            }
+        }
+        uint64_t now = host_monotonic_ns();
+        uint64_t wait = deadline > now ? deadline - now : 0;
+        struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ULL),
+                              .tv_nsec = (long)(wait % 1000000000ULL)};
+        if (ppoll(pfd, n, &ts, NULL) <= 0)
+            continue;
+        if (pfd[0].revents & POLLIN) {
+            uint64_t v;
+            ssize_t r = read(h->wake_fd, &v, sizeof(v));
+            (void)r;
+        }
+        for (unsigned k = 1; k < n; k++)
+            if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+                bus->idle[src[k]].readable(bus->idle[src[k]].opaque);
+    }
+    atomic_store(&h->idle_polling, false);
+}
+
 static void wfi_sleep(struct hart *h)
 {
+    if (h->wake_fd >= 0) {
+        wfi_poll(h);
+        return;
+    }
     pthread_mutex_lock(&h->lock);
     while (!atomic_load(&h->stop_req) && !atomic_load(&h->check)) {
         if (hart_read_mip(h) & h->arch.mie)
             break;
-        uint64_t now = host_monotonic_ns();
-        uint64_t deadline = now + 1000000000ULL; /* re-check at least every second */
-        if ((h->arch.menvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_STIP)) {
-            uint64_t t = vclock_deadline_ns(h->clock, h->arch.stimecmp);
-            if (t <= now)
-                break;
-            if (t < deadline)
-                deadline = t;
-        }
+        uint64_t deadline = wfi_deadline(h);
+        if (!deadline)
+            break;
         struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ULL),
                               .tv_nsec = (long)(deadline % 1000000000ULL)};
         pthread_cond_timedwait(&h->cond, &h->lock, &ts);
@@ -298,6 +359,10 @@ static void idle_account(struct hart *h, uint64_t slept_ns)
 
 void hart_run(struct hart *h)
 {
+    /* The first hart takes the idle sources (one poller is enough: it
+     * takes an interrupt for the whole machine's devices to the PLIC). */
+    if (h->hartid == 0 && h->bus->nidle && h->wake_fd < 0)
+        h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
         unsigned pct = atomic_load_explicit(&h->bus->throttle_pct, memory_order_relaxed);
         uint64_t t0 = pct ? host_monotonic_ns() : 0;
@@ -318,6 +383,11 @@ static void kick(struct hart *h)
     pthread_mutex_lock(&h->lock);
     pthread_cond_broadcast(&h->cond);
     pthread_mutex_unlock(&h->lock);
+    if (atomic_load(&h->idle_polling)) {
+        uint64_t one = 1;
+        ssize_t n = write(h->wake_fd, &one, sizeof(one));
+        (void)n;
+    }
 }
 
 void hart_dirty_log_follow(struct hart *h)

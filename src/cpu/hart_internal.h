@@ -319,6 +319,10 @@ struct hart {
     atomic_bool stop_req;
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    /* Hart 0 with idle sources (bus.idle) waits in WFI in ppoll() on them
+     * and on wake_fd, which kick() writes while idle_polling is set. */
+    int wake_fd;
+    atomic_bool idle_polling;
 
     /* DMA writes to pages holding decoded code (from other threads). */
     uint64_t dma_pending[DMA_PENDING_MAX]; /* physical page addresses */

@@ -228,3 +228,11 @@ uint64_t bus_dirty_log_take(struct bus *bus, uint64_t *out)
     }
     return n;
 }
+
+bool bus_add_idle_source(struct bus *bus, const struct bus_idle_source *src)
+{
+    if (bus->nidle == BUS_MAX_IDLE)
+        return false;
+    bus->idle[bus->nidle++] = *src;
+    return true;
+}

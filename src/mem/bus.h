@@ -35,6 +35,14 @@ struct bus_region {
     bool overlays_ram;
 };
 
+#define BUS_MAX_IDLE 8
+
+struct bus_idle_source {
+    int (*fd)(void *opaque);        /* what to poll now; -1: nothing (paused) */
+    void (*readable)(void *opaque); /* the fd is readable (takes the I/O lock) */
+    void *opaque;
+};
+
 struct bus {
     uint8_t *ram;
     uint64_t ram_base, ram_size;
@@ -60,7 +68,18 @@ struct bus {
     /* Auto-converge: the share of time (percent) the harts sleep between
      * their run slices while a migration cannot keep up; 0 normally. */
     atomic_uint throttle_pct;
+    /* Receive sockets that the first hart polls itself while it waits in
+     * WFI (registered by the VMM before the harts run), so that a frame
+     * for an idle guest wakes the hart at once rather than a device thread
+     * that then wakes the hart: one host wakeup less on every packet's
+     * way in.  The device's own thread keeps polling them too, for when
+     * the hart is busy; both deliver under the I/O lock, in order. */
+    struct bus_idle_source idle[BUS_MAX_IDLE];
+    unsigned nidle;
 };
+
+/* Adds an idle source; false when there are too many. */
+bool bus_add_idle_source(struct bus *bus, const struct bus_idle_source *src);
 
 /* Maps RAM; returns false (errno set) when the host cannot provide it. */
 bool bus_init(struct bus *bus, uint64_t ram_base, uint64_t ram_size);

@@ -77,6 +77,12 @@ struct net_backend_ops {
                       size_t len);
     /* The frontend can receive again after refusing. */
     void (*receive_ready)(struct net_backend *nb);
+    /* NULL, or: the socket frames arrive on (-1 while there is none or the
+     * frontend has no room), and the receive step of the backend's own
+     * thread, run by another thread when that socket is readable (it takes
+     * the I/O lock).  Lets an idle hart poll the socket itself (bus.h). */
+    int (*rx_fd)(struct net_backend *nb);
+    void (*rx_poll)(struct net_backend *nb);
     void (*close)(struct net_backend *nb);
     /* The backend's own state for snapshots and migration (libslirp's for
      * user), NULL: it has none.  save_state (I/O lock held) returns a

@@ -110,6 +110,38 @@ static bool deliver(struct switch_nb *s, size_t len)
     return true;
 }
 
+/* Takes what the switch sent (I/O lock held by the caller); true when
+ * the connection ended. */
+static bool rx_drain(struct switch_nb *s, int fd)
+{
+    /* A large frame the guest had no buffers for waits here, rather than
+     * 64 KiB of a stream being lost. */
+    if (s->pending && deliver(s, s->pending))
+        s->pending = 0;
+    bool gone = false;
+    for (int i = 0; i < BATCH && !s->pending; i++) {
+        if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
+            __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
+            break;
+        }
+        ssize_t len = recv(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
+        /* The switch sends no empty frames: 0 is its end. */
+        if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR)) {
+            gone = true;
+            break;
+        }
+        if (len < 0)
+            break;
+        if (len <= NET_META_LEN)
+            continue;
+        if (!deliver(s, (size_t)len))
+            s->pending = (size_t)len;
+    }
+    if (s->pending)
+        __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
+    return gone;
+}
+
 static void *switch_thread(void *arg)
 {
     struct switch_nb *s = arg;
@@ -142,30 +174,8 @@ static void *switch_thread(void *arg)
         if (!gone && ((pfd[0].revents & POLLIN) || s->pending)) {
             if (!mutex_lock_unless_stopped(s->lock, &s->stop))
                 break;
-            /* A large frame the guest had no buffers for waits here,
-             * rather than 64 KiB of a stream being lost. */
-            if (s->pending && deliver(s, s->pending))
-                s->pending = 0;
-            for (int i = 0; i < BATCH && !s->pending; i++) {
-                if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
-                    __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
-                    break;
-                }
-                ssize_t len = recv(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
-                /* The switch sends no empty frames: 0 is its end. */
-                if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR)) {
-                    gone = true;
-                    break;
-                }
-                if (len < 0)
-                    break;
-                if (len <= NET_META_LEN)
-                    continue;
-                if (!deliver(s, (size_t)len))
-                    s->pending = (size_t)len;
-            }
-            if (s->pending)
-                __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
+            /* An idle hart may have taken the frames already (rx_poll). */
+            gone = rx_drain(s, fd);
             pthread_mutex_unlock(s->lock);
         }
         if (gone) {
@@ -180,6 +190,26 @@ static void *switch_thread(void *arg)
         }
     }
     return NULL;
+}
+
+static int switch_rx_fd(struct net_backend *nb)
+{
+    struct switch_nb *s = (struct switch_nb *)nb;
+    if (__atomic_load_n(&s->paused, __ATOMIC_ACQUIRE))
+        return -1;
+    return __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
+}
+
+/* From an idle hart: the same step as the thread's, under the I/O lock.
+ * A connection that ended is left to the thread, which sees it too. */
+static void switch_rx_poll(struct net_backend *nb)
+{
+    struct switch_nb *s = (struct switch_nb *)nb;
+    pthread_mutex_lock(s->lock);
+    int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
+    if (fd >= 0)
+        rx_drain(s, fd);
+    pthread_mutex_unlock(s->lock);
 }
 
 static void switch_send_meta(struct net_backend *nb, const struct net_meta *h, const void *frame,
@@ -228,6 +258,8 @@ static const struct net_backend_ops switch_ops = {
     .send = switch_send,
     .send_meta = switch_send_meta,
     .receive_ready = switch_receive_ready,
+    .rx_fd = switch_rx_fd,
+    .rx_poll = switch_rx_poll,
     .close = switch_close,
 };
 

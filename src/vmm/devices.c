@@ -62,6 +62,18 @@ bool virtio_blk_add(struct board *b, const struct disk_spec *d, char *err, size_
     return attach(b, vdev, base, irq, err, errlen);
 }
 
+static int nic_rx_fd(void *opaque)
+{
+    struct net_backend *nb = opaque;
+    return nb->ops->rx_fd(nb);
+}
+
+static void nic_rx_poll(void *opaque)
+{
+    struct net_backend *nb = opaque;
+    nb->ops->rx_poll(nb);
+}
+
 bool virtio_net_add(struct board *b, const struct nic_spec *nic, char *err, size_t errlen)
 {
     uint64_t base;
@@ -83,7 +95,14 @@ bool virtio_net_add(struct board *b, const struct nic_spec *nic, char *err, size
         snprintf(err, errlen, "cannot create the device");
         return false;
     }
-    return attach(b, vdev, base, irq, err, errlen);
+    if (!attach(b, vdev, base, irq, err, errlen))
+        return false;
+    /* An idle hart polls the backend's socket itself (mem/bus.h). */
+    if (nb->ops->rx_fd && nb->ops->rx_poll) {
+        struct bus_idle_source src = {.fd = nic_rx_fd, .readable = nic_rx_poll, .opaque = nb};
+        bus_add_idle_source(&b->bus, &src); /* full: the backend's thread alone serves */
+    }
+    return true;
 }
 
 bool virtio_console_add(struct board *b, void (*tx)(void *opaque, const uint8_t *buf, size_t len),
