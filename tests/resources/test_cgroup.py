@@ -143,6 +143,34 @@ class CgroupTest(unittest.TestCase):
             for g in guests:
                 g.close()
 
+    def test_cpu_reservation_holds_under_contention(self):
+        """A spinning guest with cpu-reservation=75% keeps at least 75% of
+        the CPU it shares with another spinning guest of default weight
+        (both pinned to it)."""
+        cpu = str(max(os.sched_getaffinity(0)))
+        guests, acct = [], []
+        try:
+            # The other one's default weight named, so that it has a group too.
+            for extra in (["--cpu-reservation", "75%"], ["--cpu-weight", "100"]):
+                guests.append(guestlib.Guest(guestlib.wirt_argv(
+                    extra=["--net", "none", "--cpu-affinity", cpu] + extra)))
+            for g in guests:
+                g.wait_ready()
+                acct.append("%s/wirt-%d" % (current("cpuacct"), g.proc.pid))
+            for g in guests:
+                g.sendline("while :; do :; done &")
+            time.sleep(2)
+            reserved, other = self.usage_share(acct, 8)
+            msg = "reserved 75%%: %.1f%%, default weight: %.1f%% of CPU %s" % (
+                reserved * 100, other * 100, cpu)
+            print(msg, file=sys.stderr)
+            self.assertGreaterEqual(reserved / (reserved + other), 0.75, msg)
+            for g in guests:
+                self.assertEqual(g.poweroff(), 0)
+        finally:
+            for g in guests:
+                g.close()
+
     def test_vm_set_on_a_running_vm(self):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
         from vmlib import Store
