@@ -31,13 +31,13 @@
 #define VM_LOCK             "lock"
 #define VM_CONTROL          "control.sock"
 #define VM_SERIAL           "serial.sock"
-#define VM_AGENT            "agent.sock"    /* the guest agent's channel */
-#define VM_VNC_PASSWD       "vnc.passwd"    /* the VNC password, made at start (0600) */
+#define VM_AGENT            "agent.sock"     /* the guest agent's channel */
+#define VM_VNC_PASSWD       "vnc.passwd"     /* the VNC password, made at start (0600) */
 #define VM_SCREENSHOT       "screenshot.png" /* where the VMM writes a screenshot */
-#define VM_SUSPEND_STATE    "suspend.state" /* `wirt vm suspend`'s machine state */
-#define VM_SUSPEND_INFO     "suspend.json"  /* ...and the disks it goes with */
-#define VM_SNAPSHOT_DIR     "snapshots"     /* snapshots' machine states */
-#define VM_EVENTS           "events.log"    /* lifecycle actions (vm_events.c) */
+#define VM_SUSPEND_STATE    "suspend.state"  /* `wirt vm suspend`'s machine state */
+#define VM_SUSPEND_INFO     "suspend.json"   /* ...and the disks it goes with */
+#define VM_SNAPSHOT_DIR     "snapshots"      /* snapshots' machine states */
+#define VM_EVENTS           "events.log"     /* lifecycle actions (vm_events.c) */
 #define VM_AGENT_CHANNEL    "org.qemu.guest_agent.0"
 #define VM_PIDFILE          "vmm.pid"
 #define VM_CRASHED          "crashed" /* when the VMM died without stopping the VM */
