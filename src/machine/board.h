@@ -40,9 +40,9 @@ struct plic;
 /* Eight more slots after QEMU's eight (the display's devices take them
  * first-come after the rest): slot 8 + n uses PLIC source 32 + n, past
  * the UART's and RTC's sources. */
-#define VIRT_VIRTIO_SLOTS     16
-#define VIRT_VIRTIO_IRQ_HIGH  32
-#define VIRT_DRAM_BASE        0x80000000ULL
+#define VIRT_VIRTIO_SLOTS    16
+#define VIRT_VIRTIO_IRQ_HIGH 32
+#define VIRT_DRAM_BASE       0x80000000ULL
 
 #define BOARD_MAX_HARTS   8
 #define BOARD_MIN_RAM     (16ULL << 20)
