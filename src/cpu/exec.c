@@ -87,8 +87,8 @@ uint64_t hart_step(struct hart *h, uint64_t max_insns)
             h->arch.wfi = false;
         }
         h->stats.runs++;
-        done += h->trace || h->debug ? exec_trace(h, max_insns - done)
-                                     : exec_fast(h, max_insns - done);
+        done +=
+            h->trace || h->debug ? exec_trace(h, max_insns - done) : exec_fast(h, max_insns - done);
     }
     atomic_store(&h->in_step, false);
     return done;
