@@ -212,7 +212,9 @@
     X(AMOCAS_W)                                                                                    \
     X(AMOCAS_D)                                                                                    \
     X(AMOCAS_Q)                                                                                    \
-    X(SFENCE_INVAL)
+    X(SFENCE_INVAL)                                                                                \
+    X(HLSV)                                                                                        \
+    X(HFENCE)
 /* clang-format on */
 
 enum dinsn_op {

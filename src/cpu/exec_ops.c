@@ -169,7 +169,8 @@ bool cpu_csr(struct hart *h, const struct dinsn *d)
     h->arch.x[d->rd] = old;
     return true;
 illegal:
-    hart_raise(h, EXC_ILLEGAL, d->raw);
+    hart_raise(h, h->csr_virtual ? EXC_VIRTUAL_INSN : EXC_ILLEGAL, d->raw);
+    h->csr_virtual = false;
     return false;
 }
 

@@ -27,6 +27,11 @@ const char *const hart_isa_extensions[] = {
     "zacas",   "zca",     "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
     "zbkc",    "zbkx",    "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
     "svinval", "svnapot", "svpbmt", NULL};
+/* The same with the hypervisor extension (hart_set_h): single letters
+ * in canonical order put h last. */
+const char hart_isa_string_h[] =
+    "rv64imafdch_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
+    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -188,6 +193,23 @@ void hart_set_trace(struct hart *h, bool on)
     h->trace = h->trace_traps = on;
 }
 
+/* The H state at reset: V=0, VS timer off; mideleg's VS bits read 1. */
+static void reset_h(struct hart *h)
+{
+    h->arch.virt = false;
+    h->hs_fs = 0;
+    h->arch.hstatus = h->arch.hedeleg = h->arch.hideleg = h->arch.henvcfg = 0;
+    h->arch.htimedelta = h->arch.htval = h->arch.htinst = h->arch.hgatp = 0;
+    h->arch.hcounteren = 0;
+    h->arch.vsstatus = h->arch.vstvec = h->arch.vsscratch = h->arch.vsepc = 0;
+    h->arch.vscause = h->arch.vstval = h->arch.vsatp = 0;
+    h->arch.vstimecmp = UINT64_MAX;
+    h->arch.mtval2 = h->arch.mtinst = 0;
+    h->arch.mideleg &= MIP_SSIP | MIP_STIP | MIP_SEIP;
+    if (h->h_on)
+        h->arch.mideleg |= VS_INTS | MIP_SGEIP;
+}
+
 void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
 {
     memset(h->arch.x, 0, sizeof(h->arch.x));
@@ -211,9 +233,18 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
     h->arch.res_valid = false;
     h->arch.wfi = false;
+    reset_h(h);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
+}
+
+void hart_set_h(struct hart *h, bool on)
+{
+    h->h_on = on;
+    reset_h(h);
+    hart_update_mmu_idx(h);
+    tlb_flush_everything(h);
 }
 
 static void wfi_sleep(struct hart *h)
@@ -226,6 +257,13 @@ static void wfi_sleep(struct hart *h)
         uint64_t deadline = now + 1000000000ULL; /* re-check at least every second */
         if ((h->arch.menvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_STIP)) {
             uint64_t t = vclock_deadline_ns(h->clock, h->arch.stimecmp);
+            if (t <= now)
+                break;
+            if (t < deadline)
+                deadline = t;
+        }
+        if (h->h_on && (h->arch.henvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_VSTIP)) {
+            uint64_t t = vclock_deadline_ns(h->clock, h->arch.vstimecmp - h->arch.htimedelta);
             if (t <= now)
                 break;
             if (t < deadline)
@@ -392,8 +430,17 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
     X(minstret)
 /* clang-format on */
 
+/* clang-format off */
+#define HART_H_FIELDS(X)                                                                           \
+    X(hstatus) X(hedeleg) X(hideleg) X(henvcfg) X(htimedelta) X(htval) X(htinst) X(hgatp)          \
+    X(vsstatus) X(vstvec) X(vsscratch) X(vsepc) X(vscause) X(vstval) X(vsatp) X(vstimecmp)         \
+    X(mtval2) X(mtinst)
+/* clang-format on */
+
 void hart_save(struct hart *h, struct state_writer *w)
 {
+    bool virt = h->arch.virt;
+    hart_set_virt(h, false); /* FS in its architectural place (see hext.c) */
     for (unsigned i = 1; i < 32; i++)
         state_put_u64(w, h->arch.x[i]);
     for (unsigned i = 0; i < 32; i++)
@@ -415,11 +462,20 @@ void hart_save(struct hart *h, struct state_writer *w)
     state_put_u64(w, h->arch.mseccfg);
     for (unsigned i = 0; i < 4; i++)
         state_put_u64(w, h->arch.mstateen[i]);
+    state_put_u8(w, h->h_on);
+    if (h->h_on) {
+        state_put_u8(w, virt);
+        state_put_u32(w, h->arch.hcounteren);
+#define PUT(f) state_put_u64(w, h->arch.f);
+        HART_H_FIELDS(PUT)
+#undef PUT
+    }
+    hart_set_virt(h, virt);
 }
 
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
 {
-    if (version != 1 && version != HART_STATE_VERSION)
+    if (version < 1 || version > HART_STATE_VERSION)
         return false;
     uint64_t x[32] = {0}, f[32];
     for (unsigned i = 1; i < 32; i++)
@@ -451,8 +507,27 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         for (unsigned i = 0; i < 4; i++)
             mstateen[i] = state_get_u64(r);
     }
+    uint8_t h_on = 0, virt = 0;
+    uint32_t hcounteren = 0;
+    struct {
+#define DECL(f) uint64_t f;
+        HART_H_FIELDS(DECL)
+#undef DECL
+    } hs = {0};
+    if (version >= 3 && (h_on = state_get_u8(r)) != 0) {
+        virt = state_get_u8(r);
+        hcounteren = state_get_u32(r);
+#define GET(f) hs.f = state_get_u64(r);
+        HART_H_FIELDS(GET)
+#undef GET
+    }
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
         return false;
+    if (!h_on != !h->h_on || (virt && priv == PRV_M)) {
+        log_error("hart %u: the snapshot was taken with the H extension %s, this hart has it %s",
+                  h->hartid, h_on ? "on" : "off", h->h_on ? "on" : "off");
+        return false;
+    }
 
     memcpy(h->arch.x, x, sizeof(x));
     h->arch.x[32] = 0;
@@ -474,6 +549,12 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     for (unsigned i = 0; i < 4; i++)
         h->arch.mstateen[i] = 0 * mstateen[i]; /* no Smstateen yet: read and dropped */
     h->arch.res_valid = false;
+    h->arch.virt = false;
+    h->arch.hcounteren = hcounteren;
+#define SET(f) h->arch.f = hs.f;
+    HART_H_FIELDS(SET)
+#undef SET
+    hart_set_virt(h, virt != 0);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
@@ -502,6 +583,10 @@ static void soft_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, ui
     struct hart *h = soft_hart(v);
     hart_reset(h, pc, a0, a1);
     hart_set_x(h, 12, a2);
+}
+static void soft_set_h(struct vcpu *v, bool on)
+{
+    hart_set_h(soft_hart(v), on);
 }
 static void soft_run(struct vcpu *v)
 {
@@ -544,6 +629,7 @@ const struct vcpu_ops vcpu_soft = {
     .create = soft_create,
     .destroy = soft_destroy,
     .reset = soft_reset,
+    .set_h = soft_set_h,
     .run = soft_run,
     .stop = soft_stop,
     .set_irq = soft_set_irq,
