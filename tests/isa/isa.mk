@@ -22,6 +22,8 @@ ISA_QEMU   ?= qemu-system-riscv64
 ISA_QEMU_CPU_rv64b := -cpu rv64,zba=true,zbb=true,zbc=true,zbs=true,zbkb=true,zbkc=true,zbkx=true
 ISA_QEMU_CPU_svext := -cpu rv64,svpbmt=true,svnapot=true,svinval=true
 ISA_QEMU_CPU_crypto := -cpu rv64,zkne=true,zknd=true,zknh=true,zksh=true
+ISA_QEMU_CPU_hext := -cpu rv64,h=true
+ISA_QEMU_CPU_hoff := -cpu rv64,h=false
 
 .PHONY: isa-tests isa-qemu
 isa-tests: $(ISA_ELFS)
@@ -45,7 +47,8 @@ isa-qemu: $(ISA_QEMU_ELFS)
 	    n=$$(basename $$e .elf); m=spike; \
 	    for v in $(ISA_VIRT_TESTS); do [ $$n = $$v ] && m=virt; done; \
 	    c=; [ $$n = rv64b ] && c="$(ISA_QEMU_CPU_rv64b)"; [ $$n = svext ] && c="$(ISA_QEMU_CPU_svext)"; \
-	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; case $$n in smp*) c="$$c -smp 4";; esac; \
+	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; [ $$n = hext ] && c="$(ISA_QEMU_CPU_hext)"; \
+	    [ $$n = hoff ] && c="$(ISA_QEMU_CPU_hoff)"; case $$n in smp*) c="$$c -smp 4";; esac; \
 	    if timeout 30 $(ISA_QEMU) -M $$m $$c -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$n exit $$? (qemu -M $$m)"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0
