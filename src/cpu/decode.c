@@ -367,8 +367,9 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 set(d, OP_SFENCE_VMA, 0, rs1, rs2, 0);
             else if (insn == 0x18000073 || insn == 0x18100073) /* sfence.w.inval, .inval.ir */
                 set(d, OP_SFENCE_INVAL, 0, 0, 0, 0);
-            else if ((f7 == 0x11 || f7 == 0x31) && rd == 0) /* H: hfence.vvma, hfence.gvma */
-                set(d, OP_HFENCE, 0, rs1, rs2, f7 == 0x31);
+            else if ((f7 == 0x11 || f7 == 0x31 || f7 == 0x13 || f7 == 0x33) && rd == 0)
+                /* H: hfence.vvma/gvma; Svinval's hinval.vvma/gvma are the same here */
+                set(d, OP_HFENCE, 0, rs1, rs2, (f7 & 0x20) != 0);
             else
                 break;
             return;

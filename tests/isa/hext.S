@@ -11,7 +11,7 @@
  *   VS-stage U page vs SPVP/SUM, VS page-table page at an unmapped GPA
  *   (21 with the PTE's GPA and the pseudoinstruction 0x3000 in mtinst),
  *   A/D set at both stages, execute-only pages (HLVX, vsstatus.MXR), GPA
- *   beyond Sv39x4's 41 bits, hfence.gvma / hfence.vvma after PTE changes;
+ *   beyond Sv39x4's 41 bits, hinval.gvma / hfence.vvma after PTE changes;
  *   VS-mode: virtual-instruction exceptions (hypervisor CSRs, HLV, HFENCE,
  *   counters without hcounteren, VTSR/VTW/VTVM), M CSRs illegal, ecall
  *   from VS (10) with mstatus.MPV, FP with vsstatus.FS off (illegal) and
@@ -25,7 +25,7 @@
 #define TEST_NAME "hext"
 #include "isa.h"
 
-    .option arch, +h
+    .option arch, +h, +svinval
 
 #define CSR_MTINST 0x34a
 #define CSR_MTVAL2 0x34b
@@ -308,7 +308,9 @@ TEST_MAIN
 
     /* Remapping: hfence.gvma for the G-stage, hfence.vvma for VS. */
     SET_PTE_SYM gl0, 0, gdata2, PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D
-    hfence.gvma
+    sfence.w.inval              /* Svinval's form, as KVM uses it */
+    hinval.gvma zero, zero
+    sfence.inval.ir
     li a1, VA + 8
     hlv.d a0, (a1)
     CHECK a0, 0x2222

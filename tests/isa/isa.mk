@@ -22,7 +22,7 @@ ISA_QEMU   ?= qemu-system-riscv64
 ISA_QEMU_CPU_rv64b := -cpu rv64,zba=true,zbb=true,zbc=true,zbs=true,zbkb=true,zbkc=true,zbkx=true
 ISA_QEMU_CPU_svext := -cpu rv64,svpbmt=true,svnapot=true,svinval=true
 ISA_QEMU_CPU_crypto := -cpu rv64,zkne=true,zknd=true,zknh=true,zksh=true
-ISA_QEMU_CPU_hext := -cpu rv64,h=true
+ISA_QEMU_CPU_hext := -cpu rv64,h=true,svinval=true
 ISA_QEMU_CPU_hoff := -cpu rv64,h=false
 
 .PHONY: isa-tests isa-qemu
