@@ -385,6 +385,15 @@ void hart_dump(const struct hart *h, FILE *f)
             h->arch.medeleg, h->arch.mtvec, h->arch.mepc, h->arch.mcause, h->arch.mtval,
             h->arch.stvec, h->arch.sepc, h->arch.scause, h->arch.stval, h->arch.satp,
             h->arch.menvcfg, h->arch.stimecmp, h->arch.minstret);
+    if (h->h_on)
+        fprintf(f,
+                "V %d hstatus %016" PRIx64 " hedeleg %04" PRIx64 " hideleg %03" PRIx64
+                " hgatp %016" PRIx64 " htval %016" PRIx64 "\n"
+                "vsstatus %016" PRIx64 " vstvec %016" PRIx64 " vsepc %016" PRIx64
+                " vscause %016" PRIx64 " vsatp %016" PRIx64 "\n",
+                h->arch.virt, h->arch.hstatus, h->arch.hedeleg, h->arch.hideleg, h->arch.hgatp,
+                h->arch.htval, h->arch.vsstatus, h->arch.vstvec, h->arch.vsepc, h->arch.vscause,
+                h->arch.vsatp);
 }
 
 uint64_t hart_get_pc(const struct hart *h)

@@ -13,7 +13,8 @@
  *   A/D set at both stages, execute-only pages (HLVX, vsstatus.MXR), GPA
  *   beyond Sv39x4's 41 bits, hinval.gvma / hfence.vvma after PTE changes;
  *   VS-mode: virtual-instruction exceptions (hypervisor CSRs, HLV, HFENCE,
- *   counters without hcounteren, VTSR/VTW/VTVM), M CSRs illegal, ecall
+ *   counters without hcounteren, cbo.zero without henvcfg.CBZE,
+ *   VTSR/VTW/VTVM), M CSRs illegal, ecall
  *   from VS (10) with mstatus.MPV, FP with vsstatus.FS off (illegal) and
  *   Dirty propagated to vsstatus and mstatus, loads/stores through both
  *   stages with guest-page faults to M (MPV, GVA), delegation of a page
@@ -25,7 +26,7 @@
 #define TEST_NAME "hext"
 #include "isa.h"
 
-    .option arch, +h, +svinval
+    .option arch, +h, +svinval, +zicboz
 
 #define CSR_MTINST 0x34a
 #define CSR_MTVAL2 0x34b
@@ -336,6 +337,10 @@ TEST_MAIN
     li a0, -1
     csrw mcounteren, a0
     csrw hcounteren, zero
+#ifndef QEMU_QUIRKS
+    li a0, 1 << 7               /* menvcfg.CBZE */
+    csrs CSR_MENVCFG, a0
+#endif
     ENTER_VS vs1
 vs1:
     csrr a0, sstatus            /* vsstatus */
@@ -369,6 +374,13 @@ vs1:
     EXPECT_TRAP
     fmv.d.x f1, zero            /* vsstatus.FS is Off */
     CHECK_MTRAP CAUSE_ILLEGAL
+#ifndef QEMU_QUIRKS
+    /* QEMU 7.2 has no Zicboz: menvcfg allows cbo.zero, henvcfg does not. */
+    la a1, vs_irq_cause
+    EXPECT_TRAP
+    cbo.zero (a1)
+    CHECK_MTRAP CAUSE_VIRTUAL
+#endif
     BACK_TO_M m1
 m1:
     CLEAR_MREC
