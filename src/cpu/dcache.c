@@ -122,6 +122,16 @@ static struct dpage *arena_alloc(struct hart *h)
     return &((struct dpage *)h->darena)[h->darena_used++];
 }
 
+void dcache_release(struct hart *h)
+{
+    if (!h->darena)
+        return;
+    /* Zero again on the next touch, as arena_alloc expects of unused dpages. */
+    madvise(h->darena, (size_t)DCACHE_MAX_PAGES * sizeof(struct dpage), MADV_DONTNEED);
+    h->darena_used = 0;
+    h->dfree = NULL;
+}
+
 void dcache_free_arena(struct hart *h)
 {
     if (h->darena)

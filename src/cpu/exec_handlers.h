@@ -78,7 +78,7 @@ LBL(JALR): {
     LBL(name): {                                                                                   \
         uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;                                       \
         struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];                              \
-        if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
+        if (likely(e->tag == TLB_FAST_TAG(va, SZ))) {                                              \
             T v;                                                                                   \
             memcpy(&v, (const void *)(e->addend + va), SZ);                                        \
             x[d->rd] = (uint64_t)v;                                                                \
@@ -102,7 +102,7 @@ LBL(JALR): {
 #define STORE_VAL(va, SZ, val)                                                                     \
     do {                                                                                           \
         struct tlb_entry *e = &stlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];                              \
-        if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
+        if (likely(e->tag == TLB_FAST_TAG(va, SZ))) {                                              \
             memcpy((void *)(e->addend + va), &(val), SZ);                                          \
         } else {                                                                                   \
             h->arch.pc = pc;                                                                            \
@@ -393,7 +393,7 @@ LBL(FLD): {
     uint64_t v;
     unsigned sz = d->op == OP_FLW ? 4 : 8;
     struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    if (likely(e->tag == (va & (PAGE_MASK | (sz - 1))))) {
+    if (likely(e->tag == TLB_FAST_TAG(va, sz))) {
         v = 0;
         memcpy(&v, (const void *)(e->addend + va), sz);
     } else {

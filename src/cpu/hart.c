@@ -294,15 +294,45 @@ static void throttle_sleep(struct hart *h, unsigned pct, uint64_t ran)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* An idle guest's code caches go back to the host.  Booting decodes and
+ * compiles thousands of pages that an idle guest never runs again (tens of
+ * MiB per VM): when a hart spent at least 90% of the last IDLE_WINDOW_NS
+ * asleep in WFI and holds more than IDLE_TRIM_DPAGES decoded pages, both
+ * caches are emptied and their memory released; what the guest still runs
+ * is decoded again (a few pages for an idle loop).  Between slices: no
+ * dpage is in use here. */
+#define IDLE_WINDOW_NS   (10ull * 1000000000ull)
+#define IDLE_TRIM_DPAGES 64
+
+static void idle_account(struct hart *h, uint64_t slept_ns)
+{
+    uint64_t now = host_monotonic_ns();
+    h->idle_slept_ns += slept_ns;
+    if (!h->idle_window_ns)
+        h->idle_window_ns = now;
+    uint64_t span = now - h->idle_window_ns;
+    if (span < IDLE_WINDOW_NS)
+        return;
+    if (h->idle_slept_ns * 10 >= span * 9 && h->darena_used > IDLE_TRIM_DPAGES) {
+        dcache_flush_all(h);
+        dcache_release(h);
+        jit_release(h);
+    }
+    h->idle_window_ns = now;
+    h->idle_slept_ns = 0;
+}
+
 void hart_run(struct hart *h)
 {
     while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
         unsigned pct = atomic_load_explicit(&h->bus->throttle_pct, memory_order_relaxed);
         uint64_t t0 = pct ? host_monotonic_ns() : 0;
         hart_step(h, RUN_SLICE);
-        if (h->arch.wfi)
+        if (h->arch.wfi) {
+            uint64_t w0 = host_monotonic_ns();
             wfi_sleep(h);
-        else if (pct)
+            idle_account(h, host_monotonic_ns() - w0);
+        } else if (pct)
             throttle_sleep(h, pct, host_monotonic_ns() - t0);
     }
     atomic_store(&h->stop_req, false);

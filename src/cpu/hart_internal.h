@@ -22,8 +22,8 @@
  *    writes and SFENCE.VMA flush the U/S sets (M entries map 1:1 and stay).
  *    An entry maps a 4 KiB virtual page of plain RAM to a host addend:
  *    host = va + addend.  Entries are tagged with the page-aligned va; the
- *    fast path compares the tag with va & (PAGE_MASK | (size-1)), so
- *    misaligned accesses fall into the slow path automatically, and so do
+ *    fast path compares the tag with TLB_FAST_TAG(va, size), so accesses
+ *    crossing a page fall into the slow path automatically, and so do
  *    entries with flag bits in the tag (TLB_CODE, TLB_IO).
  *  - Decoded instructions are cached per physical RAM page (struct dpage),
  *    one slot per 2-byte offset plus two sentinel slots (OP_END) that send
@@ -69,6 +69,13 @@
  * and the slow path goes to the bus without walking the page table. */
 #define TLB_IO    16ULL
 #define TLB_FLAGS (TLB_CODE | TLB_IO)
+/* What a fast-path access of size bytes at va compares with the tag of the
+ * entry at va's index: the page of its last byte.  An entry sits at its
+ * own page's index, so a match means first and last byte share that page
+ * (misaligned accesses inside a page stay fast; a page-crossing one finds
+ * the next page's tag, whose index differs, and goes slow), and flag bits
+ * and TLB_INVALID never match. */
+#define TLB_FAST_TAG(va, size) (((va) + (size)-1) & PAGE_MASK)
 
 enum { ACC_FETCH, ACC_LOAD, ACC_STORE, ACC_N };
 /* MMU_VU/VS/VSSUM: the same with V=1 (two-stage translation, H
@@ -349,6 +356,8 @@ struct hart {
     unsigned dpages;
     void *darena; /* where dpages come from (dcache.c) */
     unsigned darena_used;
+    /* Idle trimming (hart.c): the window's start and its time in WFI. */
+    uint64_t idle_window_ns, idle_slept_ns;
     uint8_t *code_map;          /* per RAM page: 1 if a dpage exists for it */
     uint64_t detach_pending[8]; /* physical pages to detach at the next safe point */
     unsigned ndetach;
@@ -494,5 +503,8 @@ void dcache_detach_pending(struct hart *h);
 void dcache_decode_slot(struct hart *h, struct dpage *p, unsigned off);
 /* Releases every dpage (hart_free, after dcache_flush_all). */
 void dcache_free_arena(struct hart *h);
+/* Gives the arena's memory back to the host but keeps the reservation
+ * (right after dcache_flush_all: no dpage is in use). */
+void dcache_release(struct hart *h);
 
 #endif

@@ -207,9 +207,9 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
     mov_rr32(e, RDX, RAX);
     shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
     alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
-    op_rr(e, F_W, 0x01, tlb_reg, RDX); /* add rdx, tlb */
-    mov_rr(e, RCX, RAX);
-    alu_ri(e, F_W, G_AND, RCX, (int32_t)(PAGE_MASK | (size - 1)));
+    op_rr(e, F_W, 0x01, tlb_reg, RDX);   /* add rdx, tlb */
+    lea(e, RCX, RAX, (int32_t)size - 1); /* TLB_FAST_TAG */
+    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
     op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
     struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
     op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));

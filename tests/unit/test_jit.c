@@ -1954,6 +1954,44 @@ static void test_mmio_in_block(void **state)
     assert_true(h->stats.jit_enter > 0);
 }
 
+/* Misaligned loads and stores: inside one page they take the TLB fast
+ * path (interpreter and compiled code: only the first access of each kind
+ * misses), across a page boundary the slow path, with the same results. */
+static void misaligned_loop(struct pair *p, uint64_t data, uint64_t *slow_i, uint64_t *slow_j)
+{
+    pair_reset(p, B);
+    /* x7 = data: 20 times ld/lw/lhu at odd offsets, add, sd/sw/sh back. */
+    PAIR_CODE(p, B, LD(10, 7, 0), LW(11, 7, 1), LHU(12, 7, 3), ADD(13, 13, 10), ADD(13, 13, 11),
+              ADD(13, 13, 12), SD(13, 7, 0), SW(13, 7, 1), SH(10, 7, 3), ADDI(31, 31, -1),
+              BNE(31, 0, -40), WFI);
+    pair_set_x(p, 7, data);
+    pair_set_x(p, 31, 20);
+    for (unsigned i = 0; i < 16; i++)
+        pair_w64(p, (data & ~7ULL) - 8 + 8 * i, 0x0123456789abcdefULL * (i + 1));
+    uint64_t li = p->mi->h->stats.load_slow + p->mi->h->stats.store_slow;
+    uint64_t lj = p->mj->h->stats.load_slow + p->mj->h->stats.store_slow;
+    run_both(p, 100000, "misaligned");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(same_mem(p, (data & ~7ULL) - 8, 128, "misaligned"));
+    *slow_i = p->mi->h->stats.load_slow + p->mi->h->stats.store_slow - li;
+    *slow_j = p->mj->h->stats.load_slow + p->mj->h->stats.store_slow - lj;
+}
+
+static void test_misaligned_fast_path(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    uint64_t si, sj;
+    misaligned_loop(p, B + 0x2101, &si, &sj); /* everything inside the page */
+    assert_true(p->mj->h->stats.jit_enter > 0);
+    assert_true(si <= 2);
+    assert_true(sj <= 2);
+    misaligned_loop(p, B + 0x2ffb, &si, &sj); /* ld/sd at +0..+7 cross to the next page */
+    assert_true(si >= 40);
+    assert_true(sj >= 40);
+}
+
 /* A block as long as blocks get, of instructions that each need two
  * cold stubs (FP loads: an FS check and a TLB miss path), with FS on and
  * then off (an illegal-instruction trap in the middle of the block). */
@@ -2135,6 +2173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt_stops_loop, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_remap, setup_pair, teardown_pair),
