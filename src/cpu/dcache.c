@@ -80,6 +80,7 @@ void dcache_flush_all(struct hart *h)
     mark_store_tlb(h, 0, false);
     memset(h->tlb[ACC_FETCH], 0xff, sizeof(h->tlb[ACC_FETCH]));
     memset(h->tlb_dpage, 0, sizeof(h->tlb_dpage));
+    tlb_ctx_drop_all(h); /* their fetch entries point at the freed pages */
 }
 
 static const uint8_t *ram_page(struct hart *h, uint64_t pa_page)
@@ -284,6 +285,7 @@ void dcache_detach_pending(struct hart *h)
                     h->tlb_dpage[m][i] = NULL;
                 }
             }
+        tlb_ctx_forget_dpage(h, p);
     }
     h->ndetach = 0;
 }

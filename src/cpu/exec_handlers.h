@@ -283,7 +283,9 @@ LBL(SFENCE_VMA):
     } else if (h->arch.priv == PRV_U ||
                (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM)))
         ILLEGAL();
-    if (d->rs1 == 0)
+    if (d->rs1 == 0 && d->rs2 != 0)
+        tlb_flush_asid(h, x[d->rs2]);
+    else if (d->rs1 == 0)
         tlb_flush_all(h);
     else
         tlb_flush_va(h, x[d->rs1]);
@@ -385,13 +387,14 @@ LBL(WRS):
     goto out;
 
     /* ---- F/D loads and stores; the rest goes to the FPU ---- */
+LBL(FLH):
 LBL(FLW):
 LBL(FLD): {
     if (!fp_enabled(h))
         ILLEGAL();
     uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
     uint64_t v;
-    unsigned sz = d->op == OP_FLW ? 4 : 8;
+    unsigned sz = d->op == OP_FLW ? 4 : d->op == OP_FLH ? 2 : 8;
     struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
     if (likely(e->tag == TLB_FAST_TAG(va, sz))) {
         v = 0;
@@ -401,8 +404,16 @@ LBL(FLD): {
         if (!mem_load_slow(h, va, sz, &v))
             goto trap;
     }
-    h->arch.fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : v;
+    h->arch.fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : sz == 2 ? fpu_box16((uint16_t)v) : v;
     h->arch.mstatus |= MSTATUS_FS;
+    NEXT();
+}
+LBL(FSH): {
+    if (!fp_enabled(h))
+        ILLEGAL();
+    uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
+    uint16_t v = (uint16_t)h->arch.fp.f[d->rs2];
+    STORE_VAL(va, 2, v);
     NEXT();
 }
 LBL(FSW): {

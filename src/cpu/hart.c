@@ -18,20 +18,21 @@
 /* Zkr's seed CSR exists but is not advertised: Linux reads it in early boot
  * when the DT lists zkr, and OpenSBI 1.1 (Debian bookworm) leaves
  * mseccfg.SSEED clear, so the kernel would die before its console. */
-const char hart_isa_string[] =
-    "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
-const char *const hart_isa_extensions[] = {
-    "i",       "m",       "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
-    "zicboz",  "zicntr",  "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",   "zca",     "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",    "zbkx",    "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
-    "svinval", "svnapot", "svpbmt", NULL};
+#define ISA_MULTI_LETTER                                                                           \
+    "_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"              \
+    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_" \
+    "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt"
+const char hart_isa_string[] = "rv64imafdc" ISA_MULTI_LETTER;
 /* The same with the hypervisor extension (hart_set_h): single letters
  * in canonical order put h last. */
-const char hart_isa_string_h[] =
-    "rv64imafdch_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
+const char hart_isa_string_h[] = "rv64imafdch" ISA_MULTI_LETTER;
+const char *const hart_isa_extensions[] = {
+    "i",       "m",         "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
+    "zicboz",  "zicntr",    "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
+    "zacas",   "zca",       "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
+    "zbkc",    "zbkx",      "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
+    "svinval", "svnapot",   "svpbmt", "zfa",   "zfh",      "zfhmin",    "sscofpmf",    "svadu",
+    "zksed",   "smstateen", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -205,6 +206,7 @@ static void reset_h(struct hart *h)
     h->arch.vscause = h->arch.vstval = h->arch.vsatp = 0;
     h->arch.vstimecmp = UINT64_MAX;
     h->arch.mtval2 = h->arch.mtinst = 0;
+    memset(h->arch.hstateen, 0, sizeof(h->arch.hstateen));
     h->arch.mideleg &= MIP_SSIP | MIP_STIP | MIP_SEIP;
     if (h->h_on)
         h->arch.mideleg |= VS_INTS | MIP_SGEIP;
@@ -223,7 +225,11 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->arch.mtvec = h->arch.stvec = h->arch.mepc = h->arch.sepc = 0;
     h->arch.mcause = h->arch.scause = h->arch.mtval = h->arch.stval = 0;
     h->arch.mscratch = h->arch.sscratch = h->arch.satp = 0;
-    h->arch.menvcfg = h->arch.senvcfg = 0;
+    /* Svadu without Svade in the DT: hardware A/D updating is on from
+     * reset (as QEMU does), for firmware that does not know menvcfg.ADUE
+     * (OpenSBI 1.1); software may still turn it off. */
+    h->arch.menvcfg = MENVCFG_ADUE;
+    h->arch.senvcfg = 0;
     h->arch.stimecmp = UINT64_MAX;
     h->arch.mcounteren = h->arch.scounteren = h->arch.mcountinhibit = 0;
     h->arch.mcycle = h->arch.minstret = 0;
@@ -231,6 +237,9 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
     h->arch.mseccfg = 0;
     memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
+    memset(h->arch.hpmcounter, 0, sizeof(h->arch.hpmcounter));
+    memset(h->arch.hpmevent, 0, sizeof(h->arch.hpmevent));
+    h->pmu_active = h->pmu_skip = 0;
     h->arch.res_valid = false;
     h->arch.wfi = false;
     reset_h(h);
@@ -501,6 +510,11 @@ void hart_save(struct hart *h, struct state_writer *w)
     state_put_u64(w, h->arch.mseccfg);
     for (unsigned i = 0; i < 4; i++)
         state_put_u64(w, h->arch.mstateen[i]);
+    state_put_u32(w, PMU_HPM);
+    for (unsigned i = 0; i < PMU_HPM; i++) {
+        state_put_u64(w, h->arch.hpmcounter[i]);
+        state_put_u64(w, h->arch.hpmevent[i]);
+    }
     state_put_u8(w, h->h_on);
     if (h->h_on) {
         state_put_u8(w, virt);
@@ -508,6 +522,8 @@ void hart_save(struct hart *h, struct state_writer *w)
 #define PUT(f) state_put_u64(w, h->arch.f);
         HART_H_FIELDS(PUT)
 #undef PUT
+        for (unsigned i = 0; i < 4; i++)
+            state_put_u64(w, h->arch.hstateen[i]);
     }
     hart_set_virt(h, virt);
 }
@@ -546,6 +562,19 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         for (unsigned i = 0; i < 4; i++)
             mstateen[i] = state_get_u64(r);
     }
+    uint64_t hpm[PMU_HPM][2] = {{0}};
+    if (version >= 3) {
+        uint32_t n = state_get_u32(r);
+        if (n > 29)
+            return false;
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t c = state_get_u64(r), e = state_get_u64(r);
+            if (i < PMU_HPM) { /* counters this build lacks read as zero */
+                hpm[i][0] = c;
+                hpm[i][1] = e;
+            }
+        }
+    }
     uint8_t h_on = 0, virt = 0;
     uint32_t hcounteren = 0;
     struct {
@@ -553,12 +582,15 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         HART_H_FIELDS(DECL)
 #undef DECL
     } hs = {0};
-    if (version >= 3 && (h_on = state_get_u8(r)) != 0) {
+    uint64_t hstateen[4] = {0};
+    if (version >= 4 && (h_on = state_get_u8(r)) != 0) {
         virt = state_get_u8(r);
         hcounteren = state_get_u32(r);
 #define GET(f) hs.f = state_get_u64(r);
         HART_H_FIELDS(GET)
 #undef GET
+        for (unsigned i = 0; i < 4; i++)
+            hstateen[i] = state_get_u64(r);
     }
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
         return false;
@@ -579,20 +611,30 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
 #undef SET
     h->arch.mcounteren = mcounteren;
     h->arch.scounteren = scounteren;
-    h->arch.mcountinhibit = mcountinhibit;
+    h->arch.mcountinhibit = mcountinhibit & PMU_INHIBIT_MASK;
+    if (version < 3)
+        h->arch.menvcfg |= MENVCFG_ADUE; /* those harts always updated A/D */
     memcpy(h->arch.pmpcfg, pmpcfg, sizeof(pmpcfg));
     memcpy(h->arch.pmpaddr, pmpaddr, sizeof(pmpaddr));
     atomic_store(&h->arch.mip_ext, mip_ext);
     h->arch.wfi = wfi != 0;
     h->arch.mseccfg = mseccfg & (MSECCFG_SSEED | MSECCFG_USEED);
     for (unsigned i = 0; i < 4; i++)
-        h->arch.mstateen[i] = 0 * mstateen[i]; /* no Smstateen yet: read and dropped */
+        h->arch.mstateen[i] = mstateen_warl(i, mstateen[i]);
+    for (unsigned i = 0; i < PMU_HPM; i++) {
+        h->arch.hpmcounter[i] = hpm[i][0];
+        h->arch.hpmevent[i] = 0;
+        pmu_csr_write(h, 0x323 + i, hpm[i][1]); /* masks it as a guest write would */
+    }
+    h->pmu_skip = 0;
     h->arch.res_valid = false;
     h->arch.virt = false;
     h->arch.hcounteren = hcounteren;
 #define SET(f) h->arch.f = hs.f;
     HART_H_FIELDS(SET)
 #undef SET
+    for (unsigned i = 0; i < 4; i++)
+        h->arch.hstateen[i] = hstateen[i] & h->arch.mstateen[i];
     hart_set_virt(h, virt != 0);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);

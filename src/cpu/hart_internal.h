@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/pmu.h"
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
@@ -163,6 +164,7 @@ enum {
 #define MENVCFG_CBIE  (3ULL << 4)  /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
 #define MENVCFG_CBCFE (1ULL << 6)  /* Zicbom: cbo.clean/flush enable */
 #define MENVCFG_CBZE  (1ULL << 7)  /* Zicboz: cbo.zero enable */
+#define MENVCFG_ADUE  (1ULL << 61) /* Svadu: hardware A/D updates (else Svade: page faults) */
 #define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
 #define MENVCFG_STCE  (1ULL << 63)
 
@@ -171,6 +173,13 @@ enum {
 #define MSTATEEN_SE      (1ULL << 63)
 #define MSTATEEN0_ENVCFG (1ULL << 62)
 
+/* Smstateen: the writable bits of mstateenN (SE gates sstateenN; ENVCFG
+ * gates senvcfg; nothing else they could gate exists here). */
+static inline uint64_t mstateen_warl(unsigned n, uint64_t v)
+{
+    return v & (n == 0 ? MSTATEEN_SE | MSTATEEN0_ENVCFG : MSTATEEN_SE);
+}
+
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
 #define SATP_MODE_SV48 9
@@ -178,6 +187,23 @@ enum {
 struct tlb_entry {
     uint64_t tag;     /* page-aligned va, or TLB_INVALID */
     uintptr_t addend; /* host address = va + addend */
+};
+
+/* Address-space contexts of the TLB (tlb_ctx.c): the fetch and load
+ * entries of the last few satp values, kept when satp switches to another
+ * address space and put back when it switches back, so that an ASID-using
+ * guest's context switch does not start from an empty TLB.  Store entries
+ * are not kept (the dirty log and code-page marks act on the live set). */
+#define TLB_CTX_SLOTS 4
+struct dpage;
+struct tlb_ctx {
+    uint64_t satp; /* 0: free (a Bare satp is never saved) */
+    uint64_t used; /* replacement: larger is more recent */
+    uint32_t sets; /* bit a * MMU_M + m: set [a][m] was saved */
+    uint64_t super_regions, mega_map[64];
+    struct tlb_entry e[2][MMU_M][TLB_SIZE]; /* [0] fetch, [1] load; U, S, SSUM */
+    uint8_t level[2][MMU_M][TLB_SIZE];
+    struct dpage *dpage[MMU_M][TLB_SIZE];
 };
 
 /* Slots per decoded page: one per 2-byte offset. */
@@ -275,11 +301,11 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
-    uint64_t mseccfg; /* Zkr: SSEED, USEED */
-    /* Smstateen, not implemented yet: its CSRs are illegal and these stay
-     * zero (kept in the state format so adding it needs no new version).
-     * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
-     * (bookworm) sets it before advertising it. */
+    uint64_t mseccfg;                                /* Zkr: SSEED, USEED */
+    uint64_t hpmcounter[PMU_HPM], hpmevent[PMU_HPM]; /* mhpmcounter3.., mhpmevent3.. (pmu.c) */
+    /* Smstateen: mstateen0-3 (sstateen0-3 are read-only zero). Zero from
+     * reset, as the spec says: firmware that does not know Smstateen
+     * (OpenSBI 1.1) leaves senvcfg closed to S-mode. */
     uint64_t mstateen[4];
 
     /* H extension (hext.c): all zero while it is off.  The VS CSRs are
@@ -290,6 +316,7 @@ struct hart_arch {
     uint32_t hcounteren;
     uint64_t vsstatus, vstvec, vsscratch, vsepc, vscause, vstval, vsatp, vstimecmp;
     uint64_t mtval2, mtinst;
+    uint64_t hstateen[4]; /* Smstateen with H: bits mstateenN allows (SE, ENVCFG) */
 
     /* LR/SC reservation (host address, the value LR saw and, with
      * several harts, the granule's sequence number; see cpu_shared). */
@@ -378,7 +405,11 @@ struct hart {
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
     struct hart_stats stats;
-    struct vcpu vcpu; /* as boards see it (vcpu_soft) */
+    struct vcpu vcpu;    /* as boards see it (vcpu_soft) */
+    uint32_t pmu_active; /* counters whose event and mcountinhibit let them count (pmu.c) */
+    uint32_t pmu_skip;   /* counters written by the instruction that ends the batch */
+    uint64_t tlb_ctx_clock;
+    struct tlb_ctx tlb_ctx[TLB_CTX_SLOTS];
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at
@@ -444,6 +475,18 @@ void tlb_flush_everything(struct hart *h);
  * happen; acc is ACC_FETCH/LOAD/STORE. */
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
+/* The TLB's address-space contexts (tlb_ctx.c).  A satp write: keeps the
+ * old space's entries and brings back the new one's. */
+void tlb_switch_satp(struct hart *h, uint64_t old_satp, uint64_t new_satp);
+/* sfence.vma x0, rs2 with an ASID: that space's entries only. */
+void tlb_flush_asid(struct hart *h, uint64_t asid);
+/* Internal to mmu.c/tlb_ctx.c/dcache.c: empties the live U/S sets only;
+ * drops every saved context; applies an sfence.vma va to them; forgets
+ * fetch entries of a decoded page. */
+void tlb_flush_live(struct hart *h);
+void tlb_ctx_drop_all(struct hart *h);
+void tlb_ctx_flush_va(struct hart *h, uint64_t va);
+void tlb_ctx_forget_dpage(struct hart *h, const struct dpage *p);
 /* The same, limited to the TLB sets in mask (bits 1 << MMU_x). */
 void tlb_flush_sets(struct hart *h, unsigned mask);
 void tlb_flush_va_sets(struct hart *h, uint64_t va, unsigned mask);

@@ -48,22 +48,23 @@ enum {
     CSR_HTINST = 0x64a,
     CSR_HGATP = 0x680,
     CSR_HGEIP = 0xe12,
+    CSR_HSTATEEN0 = 0x60c, /* ..0x60f */
     CSR_CYCLE = 0xc00,
     CSR_TIME = 0xc01,
     CSR_INSTRET = 0xc02,
 };
 
 #define VSSTATUS_READ                                                                              \
-    (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR |         \
+    (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR |           \
      MSTATUS_UXL | MSTATUS_SD)
 #define VSSTATUS_WRITABLE                                                                          \
     (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
 #define HSTATUS_WRITABLE                                                                           \
-    (HSTATUS_GVA | HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_HU | HSTATUS_VTVM | HSTATUS_VTW |         \
+    (HSTATUS_GVA | HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_HU | HSTATUS_VTVM | HSTATUS_VTW |          \
      HSTATUS_VTSR)
 /* Exceptions HS may pass on to VS: not the ecalls from HS/VS/M, not the
  * guest-page faults nor the virtual-instruction exception. */
-#define HEDELEG_WRITABLE 0xb1ffULL
+#define HEDELEG_WRITABLE  0xb1ffULL
 #define HGATP_MODE_SV39X4 8
 #define HGATP_MODE_SV48X4 9
 #define HGATP_VMID_MASK   (0x3fffULL << 44)
@@ -127,8 +128,7 @@ static int virt_counter(struct hart *h, unsigned idx, uint64_t *val)
     uint32_t bit = 1u << idx;
     if (!(h->arch.mcounteren & bit))
         return -1;
-    if (!(h->arch.hcounteren & bit) ||
-        (h->arch.priv == PRV_U && !(h->arch.scounteren & bit))) {
+    if (!(h->arch.hcounteren & bit) || (h->arch.priv == PRV_U && !(h->arch.scounteren & bit))) {
         h->csr_virtual = true;
         return -1;
     }
@@ -335,6 +335,12 @@ int csr_read_h(struct hart *h, unsigned csr, uint64_t *v)
             return -1;
         *v = h->arch.hgatp;
         return 1;
+    case CSR_HSTATEEN0:
+    case CSR_HSTATEEN0 + 1:
+    case CSR_HSTATEEN0 + 2:
+    case CSR_HSTATEEN0 + 3:
+        *v = h->arch.hstateen[csr - CSR_HSTATEEN0];
+        return 1;
     case CSR_MTVAL2:
         *v = h->arch.mtval2;
         return 1;
@@ -416,6 +422,14 @@ int csr_write_h(struct hart *h, unsigned csr, uint64_t v)
             h->arch.hgatp = v & HGATP_VMID_MASK;
         tlb_flush_sets(h, MMU_VIRT_SETS);
         kick_self(h);
+        return 1;
+    }
+    case CSR_HSTATEEN0:
+    case CSR_HSTATEEN0 + 1:
+    case CSR_HSTATEEN0 + 2:
+    case CSR_HSTATEEN0 + 3: { /* what mstateenN does not allow stays 0 */
+        unsigned n = csr - CSR_HSTATEEN0;
+        h->arch.hstateen[n] = mstateen_warl(n, v) & h->arch.mstateen[n];
         return 1;
     }
     case CSR_MTVAL2:

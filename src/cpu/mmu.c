@@ -18,21 +18,39 @@
 #define PTE_N    (1ULL << 63)
 #define PPN_MASK ((1ULL << 44) - 1)
 
+/* The tlb_dirty bits of the V=1 sets (H extension). */
+#define VIRT_DIRTY                                                                                 \
+    ((MMU_VIRT_SETS << (ACC_FETCH * MMU_N)) | (MMU_VIRT_SETS << (ACC_LOAD * MMU_N)) |            \
+     (MMU_VIRT_SETS << (ACC_STORE * MMU_N)))
+
 void tlb_flush_all(struct hart *h)
+{
+    if (h->tlb_dirty & VIRT_DIRTY)
+        tlb_flush_sets(h, MMU_VIRT_SETS);
+    tlb_flush_live(h);
+    tlb_ctx_drop_all(h);
+}
+
+void tlb_flush_live(struct hart *h)
 {
     h->stats.tlb_flush++;
     /* Only sets that were filled since their last flush: a context switch
-     * then costs what the previous context used, not the whole TLB. */
+     * then costs what the previous context used, not the whole TLB.  The
+     * V=1 sets do not depend on satp: they stay. */
     for (unsigned a = 0; a < ACC_N; a++)
-        for (unsigned m = 0; m < MMU_N; m++) {
+        for (unsigned m = 0; m < MMU_M; m++) {
             uint32_t bit = 1u << (a * MMU_N + m);
-            if (m == MMU_M || !(h->tlb_dirty & bit))
+            if (!(h->tlb_dirty & bit))
                 continue;
             memset(h->tlb[a][m], 0xff, sizeof(h->tlb[a][m]));
             h->tlb_dirty &= ~bit;
         }
-    h->tlb_super_regions = 0;
-    memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
+    /* The superpage maps serve the V=1 sets too: keep them while those
+     * hold entries (too much scanning later, never a stale entry). */
+    if (!(h->tlb_dirty & VIRT_DIRTY)) {
+        h->tlb_super_regions = 0;
+        memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
+    }
 }
 
 void tlb_flush_sets(struct hart *h, unsigned mask)
@@ -50,6 +68,7 @@ void tlb_flush_sets(struct hart *h, unsigned mask)
 
 void tlb_flush_everything(struct hart *h)
 {
+    tlb_ctx_drop_all(h);
     memset(h->tlb, 0xff, sizeof(h->tlb));
     h->tlb_dirty = 0;
     h->tlb_super_regions = 0;
@@ -90,6 +109,8 @@ void tlb_flush_va_sets(struct hart *h, uint64_t va, unsigned mask)
         for (unsigned m = 0; m < MMU_N; m++)
             if ((mask & (1u << m)) && (h->tlb[a][m][i].tag & ~TLB_FLAGS) == tag)
                 h->tlb[a][m][i].tag = TLB_INVALID;
+    if (mask & MMU_HS_SETS)
+        tlb_ctx_flush_va(h, va); /* without an ASID it is for every address space */
 }
 
 /* Bits 63..54 of a PTE: N (Svnapot: level-0 leaves with PPN[3:0] = 1000,
@@ -342,6 +363,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             return MMU_PAGE_FAULT; /* misaligned superpage */
         uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
         if ((pte & need) != need) {
+            if (!(h->arch.menvcfg & MENVCFG_ADUE))
+                return MMU_PAGE_FAULT; /* Svade */
             if (!pmp_allows(h, pte_pa, 8, ACC_STORE, PRV_S))
                 return MMU_ACCESS_FAULT;
             uint64_t expected = pte;

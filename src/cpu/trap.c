@@ -71,11 +71,11 @@ uint64_t hart_vstip(struct hart *h)
     return vclock_mtime(h->clock) + h->arch.htimedelta >= h->arch.vstimecmp ? MIP_VSTIP : 0;
 }
 
-/* Standard priority: MEI, MSI, MTI, SEI, SSI, STI. */
+/* Standard priority: MEI, MSI, MTI, SEI, SSI, STI, LCOFI. */
 static int highest(uint64_t bits)
 {
-    static const int order[] = {IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER,
-                                IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER};
+    static const int order[] = {IRQ_M_EXT,  IRQ_M_SOFT,  IRQ_M_TIMER, IRQ_S_EXT,
+                                IRQ_S_SOFT, IRQ_S_TIMER, IRQ_LCOF};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (bits & (1ULL << order[i]))
             return order[i];
@@ -105,13 +105,13 @@ int hart_pending_interrupt(struct hart *h)
     return -1;
 }
 
-/* H priority: after STI come SGEI, VSEI, VSSI, VSTI. */
+/* H priority: after STI come SGEI, VSEI, VSSI, VSTI, then LCOFI. */
 static int highest_h(uint64_t bits)
 {
-    int r = highest(bits);
+    int r = highest(bits & ~(1ULL << IRQ_LCOF));
     if (r >= 0)
         return r;
-    static const int order[] = {12, 10, 2, 6};
+    static const int order[] = {12, 10, 2, 6, IRQ_LCOF};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (bits & (1ULL << order[i]))
             return order[i];

@@ -20,7 +20,8 @@
  *   stages with guest-page faults to M (MPV, GVA), delegation of a page
  *   fault to VS (hedeleg) and to HS (hstatus.SPV/GVA, SRET back to VS),
  *   a VS software interrupt injected through hvip and taken in VS as
- *   scause 1; vstimecmp with htimedelta (wirt only: spike has no time).
+ *   scause 1; vstimecmp with htimedelta (wirt only: spike has no time);
+ *   hstateen0 bounded by mstateen0 (wirt only: QEMU 7.2 lacks Smstateen).
  * Traps go to M unless a check delegates.
  */
 #define TEST_NAME "hext"
@@ -564,6 +565,20 @@ m7:
     CHECK a0, 1
     csrw htimedelta, zero
     CSR_BIT hip, 6
+    CHECK a0, 0
+
+    /* Smstateen with H: hstateen0 keeps only what mstateen0 allows. */
+    li a1, -1
+    csrw 0x60c, a1              /* hstateen0 */
+    csrr a0, 0x60c
+    CHECK a0, 0
+    li a2, (3 << 62)            /* SE0, ENVCFG */
+    csrw 0x30c, a2              /* mstateen0 */
+    csrw 0x60c, a1
+    csrr a0, 0x60c
+    CHECK a0, (3 << 62)
+    csrw 0x30c, zero
+    csrr a0, 0x60c
     CHECK a0, 0
 #endif
     PASS
