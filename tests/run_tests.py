@@ -311,6 +311,9 @@ class Runner:
                 env = dict(os.environ, **extra)
                 # smp*.S are multi-hart tests: every hart starts at _start.
                 cpus = ["--cpus", "4"] if os.path.basename(elf).startswith("smp") else []
+                # hext*.S need the hypervisor extension (hoff.S checks it is off by default).
+                if os.path.basename(elf).startswith("hext"):
+                    cpus += ["--cpu", "h=on"]
                 status, out, secs = run_capture([wirt, "run", "--elf", elf] + cpus, ELF_TIMEOUT,
                                                 env=env)
                 if status == 0:

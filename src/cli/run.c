@@ -20,7 +20,7 @@
 
 static const char run_usage[] =
     "usage: wirt run [--kernel IMAGE] [--initrd FILE] [--append CMDLINE]\n"
-    "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N]\n"
+    "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N] [--cpu h=on]\n"
     "                [--disk FILE[,format=raw|qcow2][,readonly=on][,iops=N][,bps=SIZE]]...\n"
     "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC][,rate=B/S]\n"
     "                       |tap,ifname=NAME[,rate=B/S]|switch=NAME[,vlan=V|,trunk=V,...]\n"
@@ -69,6 +69,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         OPT_DISK,
         OPT_NET,
         OPT_CPUS,
+        OPT_CPU,
         OPT_CONTROL,
         OPT_SERIAL_SOCKET,
         OPT_SERIAL_LOG,
@@ -92,6 +93,7 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"bios", required_argument, NULL, OPT_BIOS},
         {"memory", required_argument, NULL, 'm'},
         {"cpus", required_argument, NULL, OPT_CPUS},
+        {"cpu", required_argument, NULL, OPT_CPU},
         {"elf", required_argument, NULL, OPT_ELF},
         {"disk", required_argument, NULL, OPT_DISK},
         {"net", required_argument, NULL, OPT_NET},
@@ -158,6 +160,9 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
             break;
         case OPT_CPUS:
             ok = vm_spec_set_cpus_text(s, optarg, err, sizeof(err));
+            break;
+        case OPT_CPU:
+            ok = vm_spec_set_cpu_text(s, optarg, err, sizeof(err));
             break;
         case OPT_DISK:
             ok = vm_spec_add_disk_text(s, optarg, NULL, err, sizeof(err));

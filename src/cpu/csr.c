@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include "cpu/hart_internal.h"
+#include "util/compiler.h"
 #include "host/vclock.h"
 
 #define MISA_VALUE                                                                                 \
@@ -24,6 +25,9 @@
 #define S_INTS       (MIP_SSIP | MIP_STIP | MIP_SEIP | MIP_LCOFIP)
 /* Exceptions that may be delegated: all standard ones but ecall from M. */
 #define MEDELEG_WRITABLE 0xb3ffULL
+/* With H also ecall from VS, the guest-page faults, virtual instruction. */
+#define MEDELEG_H      ((1ULL << EXC_ECALL_VS) | (0xfULL << 20))
+#define MIDELEG_H_ONES (VS_INTS | MIP_SGEIP)
 
 enum {
     CSR_FFLAGS = 0x001,
@@ -52,6 +56,8 @@ enum {
     CSR_SEED = 0x015,
     CSR_SSTATEEN0 = 0x10c, /* ..0x10f */
     CSR_MSTATEEN0 = 0x30c, /* ..0x30f */
+    CSR_HSTATEEN0 = 0x60c, /* ..0x60f (H) */
+    CSR_HENVCFG = 0x60a,   /* (H) */
     CSR_MSECCFG = 0x747,
     CSR_MCOUNTINHIBIT = 0x320,
     CSR_MSCRATCH = 0x340,
@@ -73,8 +79,49 @@ enum {
     CSR_MCONFIGPTR = 0xf15,
 };
 
+/* With H: HS reaches the hypervisor level (2); from VS/VU, what HS
+ * could access is a virtual-instruction exception, the rest illegal. */
+static bool csr_access_ok_h(struct hart *h, unsigned csr, bool write)
+{
+    unsigned need = (csr >> 8) & 3, priv = h->arch.priv;
+    if (write && (csr >> 10) == 3)
+        return false;
+    unsigned level = priv == PRV_M ? 3 : priv == PRV_S ? (h->arch.virt ? 1 : 2) : 0;
+    if (level < need) {
+        if (need < 3 && h->arch.virt)
+            h->csr_virtual = true;
+        return false;
+    }
+    if (priv != PRV_M) { /* Smstateen: mstateen, then (V=1) hstateen */
+        bool virt = h->arch.virt;
+        unsigned n = csr & 3;
+        if ((csr & ~3u) == CSR_SSTATEEN0 || (csr & ~3u) == CSR_HSTATEEN0) {
+            if (!(h->arch.mstateen[n] & MSTATEEN_SE))
+                return false;
+            if (virt && !(h->arch.hstateen[n] & MSTATEEN_SE)) {
+                h->csr_virtual = true;
+                return false;
+            }
+        }
+        if (csr == CSR_SENVCFG || csr == CSR_HENVCFG) {
+            if (!(h->arch.mstateen[0] & MSTATEEN0_ENVCFG))
+                return false;
+            if (virt && !(h->arch.hstateen[0] & MSTATEEN0_ENVCFG)) {
+                h->csr_virtual = true;
+                return false;
+            }
+        }
+    }
+    if (csr == CSR_SEED) /* Zkr, as below (no V distinction) */
+        return write && (priv == PRV_M ||
+                         (h->arch.mseccfg & (priv == PRV_S ? MSECCFG_SSEED : MSECCFG_USEED)));
+    return true;
+}
+
 bool csr_access_ok(struct hart *h, unsigned csr, bool write)
 {
+    if (unlikely(h->h_on))
+        return csr_access_ok_h(h, csr, write);
     if (h->arch.priv < ((csr >> 8) & 3))
         return false;
     if (write && (csr >> 10) == 3)
@@ -160,6 +207,11 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
     if (csr >= 0x7a0 && csr <= 0x7a4) /* Sdtrig (debug.c) */
         return hart_trigger_csr_read(h, csr, val);
     uint64_t v;
+    if (unlikely(h->h_on)) {
+        int r = csr_read_h(h, csr, val);
+        if (r)
+            return r > 0;
+    }
     switch (csr) {
     case CSR_FFLAGS:
         if (!fs_on(h))
@@ -241,7 +293,7 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
         v = read_mstatus(h);
         break;
     case CSR_MISA:
-        v = MISA_VALUE;
+        v = MISA_VALUE | (h->h_on ? 1u << ('h' - 'a') : 0);
         break;
     case CSR_MEDELEG:
         v = h->arch.medeleg;
@@ -348,6 +400,11 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 {
     if (csr >= 0x7a0 && csr <= 0x7a4) /* Sdtrig (debug.c) */
         return hart_trigger_csr_write(h, csr, v);
+    if (unlikely(h->h_on)) {
+        int r = csr_write_h(h, csr, v);
+        if (r)
+            return r > 0;
+    }
     switch (csr) {
     case CSR_FFLAGS:
         if (!fs_on(h))
@@ -396,6 +453,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_MSTATEEN0 + 2:
     case CSR_MSTATEEN0 + 3:
         h->arch.mstateen[csr - CSR_MSTATEEN0] = mstateen_warl(csr - CSR_MSTATEEN0, v);
+        h->arch.hstateen[csr - CSR_MSTATEEN0] &= h->arch.mstateen[csr - CSR_MSTATEEN0];
         return true;
     case CSR_SEED: /* the written value is ignored */
         return true;
@@ -438,19 +496,19 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         return true;
     }
     case CSR_MSTATUS:
-        write_mstatus(h, v, MSTATUS_WRITABLE);
+        write_mstatus(h, v, MSTATUS_WRITABLE | (h->h_on ? MSTATUS_MPV | MSTATUS_GVA : 0));
         return true;
     case CSR_MISA:
         return true; /* read-only WARL */
     case CSR_MEDELEG:
-        h->arch.medeleg = v & MEDELEG_WRITABLE;
+        h->arch.medeleg = v & (MEDELEG_WRITABLE | (h->h_on ? MEDELEG_H : 0));
         return true;
-    case CSR_MIDELEG:
-        h->arch.mideleg = v & S_INTS;
+    case CSR_MIDELEG: /* with H, the VS-level interrupts are always HS's */
+        h->arch.mideleg = (v & S_INTS) | (h->h_on ? MIDELEG_H_ONES : 0);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MIE:
-        h->arch.mie = v & MIE_WRITABLE;
+        h->arch.mie = v & (MIE_WRITABLE | (h->h_on ? VS_INTS : 0));
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MTVEC:
@@ -481,7 +539,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mtval = v;
         return true;
     case CSR_MIP: {
-        uint64_t mask = MIP_SSIP | MIP_SEIP | MIP_LCOFIP;
+        uint64_t mask = MIP_SSIP | MIP_SEIP | MIP_LCOFIP | (h->h_on ? MIP_VSSIP : 0);
         if (!(h->arch.menvcfg & MENVCFG_STCE))
             mask |= MIP_STIP;
         h->arch.mip_sw = (h->arch.mip_sw & ~mask) | (v & mask);

@@ -48,7 +48,8 @@ static void clear_slots(struct hart *h, struct dpage *p)
 static void mark_store_tlb(struct hart *h, uintptr_t host_page, bool code)
 {
     for (unsigned m = 0; m < MMU_N; m++)
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
+        for (unsigned i = 0; i < TLB_SIZE && (h->tlb_dirty & (1u << (ACC_STORE * MMU_N + m)));
+             i++) {
             struct tlb_entry *e = &h->tlb[ACC_STORE][m][i];
             if (e->tag == TLB_INVALID || (e->tag & TLB_IO))
                 continue;

@@ -377,10 +377,22 @@ static void decode32(struct dinsn *d, uint32_t insn)
                 set(d, OP_SFENCE_VMA, 0, rs1, rs2, 0);
             else if (insn == 0x18000073 || insn == 0x18100073) /* sfence.w.inval, .inval.ir */
                 set(d, OP_SFENCE_INVAL, 0, 0, 0, 0);
+            else if ((f7 == 0x11 || f7 == 0x31 || f7 == 0x13 || f7 == 0x33) && rd == 0)
+                /* H: hfence.vvma/gvma; Svinval's hinval.vvma/gvma are the same here */
+                set(d, OP_HFENCE, 0, rs1, rs2, (f7 & 0x20) != 0);
             else
                 break;
             return;
-        case 4:
+        case 4: /* H: hlv, hlvx, hsv (illegal while H is off: the handler checks) */
+            if (f7 >= 0x30 && f7 <= 0x37 && !(f7 & 1) && (rs2 == 0 || rs2 == 1 || rs2 == 3) &&
+                !(rs2 == 3 && f7 < 0x32) && !(rs2 != 0 && f7 == 0x36)) {
+                set(d, OP_HLSV, sink(rd), rs1, rs2, (int32_t)f7);
+                return;
+            }
+            if (f7 >= 0x31 && f7 <= 0x37 && (f7 & 1) && rd == 0) {
+                set(d, OP_HLSV, 0, rs1, rs2, (int32_t)f7);
+                return;
+            }
             break;
         default: {
             static const uint16_t ops[8] = {0, OP_CSRRW,  OP_CSRRS,  OP_CSRRC,

@@ -222,7 +222,9 @@
     X(AMOCAS_Q)                                                                                    \
     X(SFENCE_INVAL)                                                                                \
     X(FLH)                                                                                         \
-    X(FSH)
+    X(FSH)                                                                                         \
+    X(HLSV)                                                                                        \
+    X(HFENCE)
 /* clang-format on */
 
 enum dinsn_op {

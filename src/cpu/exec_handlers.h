@@ -201,10 +201,21 @@ LBL(FENCE_I):
     }
     goto fetch;
 LBL(ECALL):
-    RAISE(h->arch.priv == PRV_U ? EXC_ECALL_U : h->arch.priv == PRV_S ? EXC_ECALL_S : EXC_ECALL_M, 0);
+    RAISE(h->arch.priv == PRV_U   ? EXC_ECALL_U
+          : h->arch.priv == PRV_S ? EXC_ECALL_S + h->arch.virt /* 10: from VS */
+                                  : EXC_ECALL_M,
+          0);
 LBL(EBREAK):
     RAISE(EXC_BREAKPOINT, pc);
 LBL(MRET): {
+    if (unlikely(h->h_on)) {
+        unsigned cause = hart_mret_h(h);
+        if (cause)
+            RAISE(cause, d->raw);
+        pc = h->arch.pc;
+        page = TLB_INVALID;
+        goto out;
+    }
     if (h->arch.priv != PRV_M)
         ILLEGAL();
     uint64_t st = h->arch.mstatus;
@@ -222,6 +233,14 @@ LBL(MRET): {
     goto out; /* interrupts may now be enabled */
 }
 LBL(SRET): {
+    if (unlikely(h->h_on)) {
+        unsigned cause = hart_sret_h(h);
+        if (cause)
+            RAISE(cause, d->raw);
+        pc = h->arch.pc;
+        page = TLB_INVALID;
+        goto out;
+    }
     if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TSR)))
         ILLEGAL();
     uint64_t st = h->arch.mstatus;
@@ -237,13 +256,32 @@ LBL(SRET): {
     goto out;
 }
 LBL(WFI):
-    if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TW)))
+    if (unlikely(h->h_on)) {
+        unsigned cause = hart_priv_check_h(h, OP_WFI);
+        if (cause)
+            RAISE(cause, d->raw);
+    } else if (h->arch.priv == PRV_U ||
+               (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TW)))
         ILLEGAL();
     pc += LEN;
     h->arch.wfi = true;
     goto out;
 LBL(SFENCE_VMA):
-    if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM)))
+    if (unlikely(h->h_on)) {
+        unsigned cause = hart_priv_check_h(h, OP_SFENCE_VMA);
+        if (cause)
+            RAISE(cause, d->raw);
+        if (h->arch.virt) { /* the guest's own (VS-stage) mappings only */
+            if (d->rs1 == 0)
+                tlb_flush_sets(h, MMU_VIRT_SETS);
+            else
+                tlb_flush_va_sets(h, x[d->rs1], MMU_VIRT_SETS);
+            pc += LEN;
+            page = TLB_INVALID;
+            goto fetch;
+        }
+    } else if (h->arch.priv == PRV_U ||
+               (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM)))
         ILLEGAL();
     if (d->rs1 == 0 && d->rs2 != 0)
         tlb_flush_asid(h, x[d->rs2]);
@@ -304,8 +342,22 @@ LBL(AMOMAXU_D):
      * it order nothing here (the TLB is updated synchronously) ---- */
 LBL(SFENCE_INVAL):
     if (h->arch.priv == PRV_U)
-        ILLEGAL();
+        RAISE(h->arch.virt ? EXC_VIRTUAL_INSN : EXC_ILLEGAL, d->raw);
     NEXT();
+
+    /* ---- H: hlv/hlvx/hsv, hfence.vvma/gvma (hext.c; illegal when off) ---- */
+LBL(HLSV):
+    h->arch.pc = pc;
+    if (!cpu_hlsv(h, d))
+        goto trap;
+    NEXT();
+LBL(HFENCE):
+    h->arch.pc = pc;
+    if (!cpu_hfence(h, d))
+        goto trap;
+    pc += LEN;
+    page = TLB_INVALID;
+    goto fetch;
 
     /* ---- Zacas ---- */
 LBL(AMOCAS_W):

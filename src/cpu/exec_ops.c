@@ -169,20 +169,26 @@ bool cpu_csr(struct hart *h, const struct dinsn *d)
     h->arch.x[d->rd] = old;
     return true;
 illegal:
-    hart_raise(h, EXC_ILLEGAL, d->raw);
+    hart_raise(h, h->csr_virtual ? EXC_VIRTUAL_INSN : EXC_ILLEGAL, d->raw);
+    h->csr_virtual = false;
     return false;
 }
 
-/* Whether a cbo.* whose enable is `bits` in the envcfg registers may run
- * at the current privilege (CMO spec: M always; S needs menvcfg; U needs
- * menvcfg and senvcfg). */
-static bool cbo_enabled(const struct hart *h, uint64_t bits)
+/* The exception a cbo.* whose enable is `bits` in the envcfg registers
+ * raises at the current privilege, or 0 (CMO spec: M always; S needs
+ * menvcfg; U needs menvcfg and senvcfg; with V=1 henvcfg too, whose
+ * refusals, like senvcfg's for VU, are virtual-instruction exceptions). */
+static unsigned cbo_fault(const struct hart *h, uint64_t bits)
 {
     if (h->arch.priv == PRV_M)
-        return true;
+        return 0;
     if (!(h->arch.menvcfg & bits))
-        return false;
-    return h->arch.priv == PRV_S || (h->arch.senvcfg & bits);
+        return EXC_ILLEGAL;
+    if (h->arch.virt && !(h->arch.henvcfg & bits))
+        return EXC_VIRTUAL_INSN;
+    if (h->arch.priv == PRV_U && !(h->arch.senvcfg & bits))
+        return h->arch.virt ? EXC_VIRTUAL_INSN : EXC_ILLEGAL;
+    return 0;
 }
 
 bool cpu_cbo(struct hart *h, const struct dinsn *d)
@@ -190,8 +196,9 @@ bool cpu_cbo(struct hart *h, const struct dinsn *d)
     uint64_t bits = d->op == OP_CBO_ZERO    ? MENVCFG_CBZE
                     : d->op == OP_CBO_CLEAN ? MENVCFG_CBCFE
                                             : MENVCFG_CBIE;
-    if (!cbo_enabled(h, bits)) {
-        hart_raise(h, EXC_ILLEGAL, d->raw);
+    unsigned cause = cbo_fault(h, bits);
+    if (cause) {
+        hart_raise(h, cause, d->raw);
         return false;
     }
     if (d->op != OP_CBO_ZERO)

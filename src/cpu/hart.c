@@ -21,10 +21,14 @@
 /* Zkr's seed CSR exists but is not advertised: Linux reads it in early boot
  * when the DT lists zkr, and OpenSBI 1.1 (Debian bookworm) leaves
  * mseccfg.SSEED clear, so the kernel would die before its console. */
-const char hart_isa_string[] =
-    "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_"
-    "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt";
+#define ISA_MULTI_LETTER                                                                           \
+    "_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"              \
+    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_" \
+    "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt"
+const char hart_isa_string[] = "rv64imafdc" ISA_MULTI_LETTER;
+/* The same with the hypervisor extension (hart_set_h): single letters
+ * in canonical order put h last. */
+const char hart_isa_string_h[] = "rv64imafdch" ISA_MULTI_LETTER;
 const char *const hart_isa_extensions[] = {
     "i",       "m",         "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
     "zicboz",  "zicntr",    "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
@@ -198,6 +202,24 @@ void hart_set_trace(struct hart *h, bool on)
     h->trace = h->trace_traps = on;
 }
 
+/* The H state at reset: V=0, VS timer off; mideleg's VS bits read 1. */
+static void reset_h(struct hart *h)
+{
+    h->arch.virt = false;
+    h->hs_fs = 0;
+    h->arch.hstatus = h->arch.hedeleg = h->arch.hideleg = h->arch.henvcfg = 0;
+    h->arch.htimedelta = h->arch.htval = h->arch.htinst = h->arch.hgatp = 0;
+    h->arch.hcounteren = 0;
+    h->arch.vsstatus = h->arch.vstvec = h->arch.vsscratch = h->arch.vsepc = 0;
+    h->arch.vscause = h->arch.vstval = h->arch.vsatp = 0;
+    h->arch.vstimecmp = UINT64_MAX;
+    h->arch.mtval2 = h->arch.mtinst = 0;
+    memset(h->arch.hstateen, 0, sizeof(h->arch.hstateen));
+    h->arch.mideleg &= MIP_SSIP | MIP_STIP | MIP_SEIP;
+    if (h->h_on)
+        h->arch.mideleg |= VS_INTS | MIP_SGEIP;
+}
+
 void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
 {
     memset(h->arch.x, 0, sizeof(h->arch.x));
@@ -229,9 +251,18 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->arch.res_valid = false;
     h->arch.wfi = false;
     hart_debug_reset(h);
+    reset_h(h);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
+}
+
+void hart_set_h(struct hart *h, bool on)
+{
+    h->h_on = on;
+    reset_h(h);
+    hart_update_mmu_idx(h);
+    tlb_flush_everything(h);
 }
 
 /* The host time at which a hart in WFI must look again: its S-mode timer
@@ -242,6 +273,13 @@ static uint64_t wfi_deadline(struct hart *h)
     uint64_t deadline = now + 1000000000ULL; /* re-check at least every second */
     if ((h->arch.menvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_STIP)) {
         uint64_t t = vclock_deadline_ns(h->clock, h->arch.stimecmp);
+        if (t <= now)
+            return 0;
+        if (t < deadline)
+            deadline = t;
+    }
+    if (h->h_on && (h->arch.henvcfg & MENVCFG_STCE) && (h->arch.mie & MIP_VSTIP)) {
+        uint64_t t = vclock_deadline_ns(h->clock, h->arch.vstimecmp - h->arch.htimedelta);
         if (t <= now)
             return 0;
         if (t < deadline)
@@ -459,6 +497,15 @@ void hart_dump(const struct hart *h, FILE *f)
             h->arch.medeleg, h->arch.mtvec, h->arch.mepc, h->arch.mcause, h->arch.mtval,
             h->arch.stvec, h->arch.sepc, h->arch.scause, h->arch.stval, h->arch.satp,
             h->arch.menvcfg, h->arch.stimecmp, h->arch.minstret);
+    if (h->h_on)
+        fprintf(f,
+                "V %d hstatus %016" PRIx64 " hedeleg %04" PRIx64 " hideleg %03" PRIx64
+                " hgatp %016" PRIx64 " htval %016" PRIx64 "\n"
+                "vsstatus %016" PRIx64 " vstvec %016" PRIx64 " vsepc %016" PRIx64
+                " vscause %016" PRIx64 " vsatp %016" PRIx64 "\n",
+                h->arch.virt, h->arch.hstatus, h->arch.hedeleg, h->arch.hideleg, h->arch.hgatp,
+                h->arch.htval, h->arch.vsstatus, h->arch.vstvec, h->arch.vsepc, h->arch.vscause,
+                h->arch.vsatp);
 }
 
 uint64_t hart_get_pc(const struct hart *h)
@@ -504,8 +551,17 @@ void hart_set_x(struct hart *h, unsigned reg, uint64_t value)
     X(minstret)
 /* clang-format on */
 
+/* clang-format off */
+#define HART_H_FIELDS(X)                                                                           \
+    X(hstatus) X(hedeleg) X(hideleg) X(henvcfg) X(htimedelta) X(htval) X(htinst) X(hgatp)          \
+    X(vsstatus) X(vstvec) X(vsscratch) X(vsepc) X(vscause) X(vstval) X(vsatp) X(vstimecmp)         \
+    X(mtval2) X(mtinst)
+/* clang-format on */
+
 void hart_save(struct hart *h, struct state_writer *w)
 {
+    bool virt = h->arch.virt;
+    hart_set_virt(h, false); /* FS in its architectural place (see hext.c) */
     for (unsigned i = 1; i < 32; i++)
         state_put_u64(w, h->arch.x[i]);
     for (unsigned i = 0; i < 32; i++)
@@ -532,6 +588,17 @@ void hart_save(struct hart *h, struct state_writer *w)
         state_put_u64(w, h->arch.hpmcounter[i]);
         state_put_u64(w, h->arch.hpmevent[i]);
     }
+    state_put_u8(w, h->h_on);
+    if (h->h_on) {
+        state_put_u8(w, virt);
+        state_put_u32(w, h->arch.hcounteren);
+#define PUT(f) state_put_u64(w, h->arch.f);
+        HART_H_FIELDS(PUT)
+#undef PUT
+        for (unsigned i = 0; i < 4; i++)
+            state_put_u64(w, h->arch.hstateen[i]);
+    }
+    hart_set_virt(h, virt);
 }
 
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
@@ -581,8 +648,30 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
             }
         }
     }
+    uint8_t h_on = 0, virt = 0;
+    uint32_t hcounteren = 0;
+    struct {
+#define DECL(f) uint64_t f;
+        HART_H_FIELDS(DECL)
+#undef DECL
+    } hs = {0};
+    uint64_t hstateen[4] = {0};
+    if (version >= 4 && (h_on = state_get_u8(r)) != 0) {
+        virt = state_get_u8(r);
+        hcounteren = state_get_u32(r);
+#define GET(f) hs.f = state_get_u64(r);
+        HART_H_FIELDS(GET)
+#undef GET
+        for (unsigned i = 0; i < 4; i++)
+            hstateen[i] = state_get_u64(r);
+    }
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
         return false;
+    if (!h_on != !h->h_on || (virt && priv == PRV_M)) {
+        log_error("hart %u: the snapshot was taken with the H extension %s, this hart has it %s",
+                  h->hartid, h_on ? "on" : "off", h->h_on ? "on" : "off");
+        return false;
+    }
 
     memcpy(h->arch.x, x, sizeof(x));
     h->arch.x[32] = 0;
@@ -612,6 +701,14 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     }
     h->pmu_skip = 0;
     h->arch.res_valid = false;
+    h->arch.virt = false;
+    h->arch.hcounteren = hcounteren;
+#define SET(f) h->arch.f = hs.f;
+    HART_H_FIELDS(SET)
+#undef SET
+    for (unsigned i = 0; i < 4; i++)
+        h->arch.hstateen[i] = hstateen[i] & h->arch.mstateen[i];
+    hart_set_virt(h, virt != 0);
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
@@ -640,6 +737,10 @@ static void soft_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, ui
     struct hart *h = soft_hart(v);
     hart_reset(h, pc, a0, a1);
     hart_set_x(h, 12, a2);
+}
+static void soft_set_h(struct vcpu *v, bool on)
+{
+    hart_set_h(soft_hart(v), on);
 }
 static void soft_run(struct vcpu *v)
 {
@@ -684,6 +785,7 @@ const struct vcpu_ops vcpu_soft = {
     .create = soft_create,
     .destroy = soft_destroy,
     .reset = soft_reset,
+    .set_h = soft_set_h,
     .run = soft_run,
     .stop = soft_stop,
     .set_irq = soft_set_irq,

@@ -35,6 +35,10 @@ void hart_free(struct hart *h);
 /* Architectural reset: M-mode, pc, a0, a1 as firmware expects them. */
 void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1);
 
+/* Turns the hypervisor extension on or off (before the first reset; the
+ * device tree must then advertise "h", see hart_isa_string_h). */
+void hart_set_h(struct hart *h, bool on);
+
 /* Runs instructions on the calling thread until hart_stop() is called.
  * WFI sleeps on the host (no spinning) until an interrupt is pending. */
 void hart_run(struct hart *h);
@@ -50,12 +54,16 @@ void hart_set_irq(void *hart, unsigned num, bool level);
 void hart_save(struct hart *h, struct state_writer *w);
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version);
 /* 2: + mseccfg, mstateen0-3 (version 1 loads with them zero); 3: + the
- * hpm counters and events (older versions load with them zero) */
-#define HART_STATE_VERSION 3
+ * hpm counters and events (older versions load with them zero);
+ * 4: + whether H is on and, if so, V and the hypervisor/VS CSRs (older
+ *    versions load as H off; a snapshot loads only into a hart with the
+ *    same H setting) */
+#define HART_STATE_VERSION 4
 
 /* The ISA the device tree advertises: exactly what hart_run implements. */
 extern const char hart_isa_string[];            /* "rv64imafdc_zicsr_zifencei..." */
 extern const char *const hart_isa_extensions[]; /* NULL-terminated, for riscv,isa-extensions */
+extern const char hart_isa_string_h[];          /* the same with the H extension ("...dch_...") */
 extern const unsigned hart_mmu_type_bits;       /* highest paging mode: 48 for sv48 */
 /* Zicbom/Zicboz cache block size (riscv,cbom-block-size, cboz-block-size). */
 #define CBO_BLOCK_SIZE 64

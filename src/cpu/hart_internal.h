@@ -79,7 +79,12 @@
 #define TLB_FAST_TAG(va, size) (((va) + (size)-1) & PAGE_MASK)
 
 enum { ACC_FETCH, ACC_LOAD, ACC_STORE, ACC_N };
-enum { MMU_U, MMU_S, MMU_SSUM, MMU_M, MMU_N };
+/* MMU_VU/VS/VSSUM: the same with V=1 (two-stage translation, H
+ * extension); they come after MMU_M so that H-off code never touches
+ * their TLB sets. */
+enum { MMU_U, MMU_S, MMU_SSUM, MMU_M, MMU_VU, MMU_VS, MMU_VSSUM, MMU_N };
+#define MMU_VIRT_SETS ((1u << MMU_VU) | (1u << MMU_VS) | (1u << MMU_VSSUM))
+#define MMU_HS_SETS   ((1u << MMU_U) | (1u << MMU_S) | (1u << MMU_SSUM))
 
 enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
 
@@ -99,6 +104,11 @@ enum {
     EXC_INSN_PAGE = 12,
     EXC_LOAD_PAGE = 13,
     EXC_STORE_PAGE = 15,
+    EXC_ECALL_VS = 10,         /* H: ecall from VS-mode */
+    EXC_INSN_GUEST_PAGE = 20,  /* H: G-stage faults */
+    EXC_LOAD_GUEST_PAGE = 21,
+    EXC_VIRTUAL_INSN = 22,
+    EXC_STORE_GUEST_PAGE = 23,
 };
 
 /* mstatus bits. */
@@ -122,7 +132,19 @@ enum {
 #define MSTATUS_TSR       (1ULL << 22)
 #define MSTATUS_UXL       (3ULL << 32)
 #define MSTATUS_SXL       (3ULL << 34)
+#define MSTATUS_GVA       (1ULL << 38) /* H */
+#define MSTATUS_MPV       (1ULL << 39) /* H */
 #define MSTATUS_SD        (1ULL << 63)
+
+/* hstatus (H). */
+#define HSTATUS_GVA   (1ULL << 6)
+#define HSTATUS_SPV   (1ULL << 7)
+#define HSTATUS_SPVP  (1ULL << 8)
+#define HSTATUS_HU    (1ULL << 9)
+#define HSTATUS_VTVM  (1ULL << 20)
+#define HSTATUS_VTW   (1ULL << 21)
+#define HSTATUS_VTSR  (1ULL << 22)
+#define HSTATUS_VSXL  (3ULL << 32)
 
 #define MIP_SSIP (1ULL << IRQ_S_SOFT)
 #define MIP_MSIP (1ULL << IRQ_M_SOFT)
@@ -130,6 +152,13 @@ enum {
 #define MIP_MTIP (1ULL << IRQ_M_TIMER)
 #define MIP_SEIP (1ULL << IRQ_S_EXT)
 #define MIP_MEIP (1ULL << IRQ_M_EXT)
+/* VS-level interrupts (H): software-injected through hvip, VSTIP also
+ * from vstimecmp; SGEIP stays 0 (no guest external interrupt files). */
+#define MIP_VSSIP (1ULL << 2)
+#define MIP_VSTIP (1ULL << 6)
+#define MIP_VSEIP (1ULL << 10)
+#define MIP_SGEIP (1ULL << 12)
+#define VS_INTS   (MIP_VSSIP | MIP_VSTIP | MIP_VSEIP)
 
 #define MENVCFG_FIOM  (1ULL << 0)
 #define MENVCFG_CBIE  (3ULL << 4)  /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
@@ -280,6 +309,16 @@ struct hart_arch {
      * (OpenSBI 1.1) leaves senvcfg closed to S-mode. */
     uint64_t mstateen[4];
 
+    /* H extension (hext.c): all zero while it is off.  The VS CSRs are
+     * kept apart (nothing is swapped on a V change); hvip's bits live in
+     * mip_sw and hie's in mie, where the hardware aliases them. */
+    bool virt; /* V: VS/VU when priv is S/U */
+    uint64_t hstatus, hedeleg, hideleg, henvcfg, htimedelta, htval, htinst, hgatp;
+    uint32_t hcounteren;
+    uint64_t vsstatus, vstvec, vsscratch, vsepc, vscause, vstval, vsatp, vstimecmp;
+    uint64_t mtval2, mtinst;
+    uint64_t hstateen[4]; /* Smstateen with H: bits mstateenN allows (SE, ENVCFG) */
+
     /* LR/SC reservation (host address, the value LR saw and, with
      * several harts, the granule's sequence number; see cpu_shared). */
     bool res_valid;
@@ -297,6 +336,17 @@ struct hart {
     struct hart_arch arch;
 
     unsigned fetch_idx; /* MMU index for instruction fetch */
+    bool h_on;          /* the H extension is implemented (misa.H) */
+    /* H, while V=1: mstatus.FS holds the effective FS (off unless both
+     * HS's and the guest's FS are on, so the FS checks of the hot paths
+     * need no V test) and hs_fs what HS's mstatus.FS is (hext.c). */
+    uint8_t hs_fs;
+    bool csr_virtual;   /* csr_* refused with a virtual-instruction exception */
+    /* What the last MMU_GUEST_PAGE_FAULT (or any fault of a two-stage
+     * translation) leaves for the trap: htval/mtval2 and htinst/mtinst. */
+    uint64_t fault_gpa, fault_tinst;
+    bool hlvx; /* the translation is for HLVX: execute permission, not read */
+    bool hlsv; /* an HLV/HSV runs: its faults carry guest virtual addresses */
     unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
 
     struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
@@ -421,7 +471,7 @@ uint64_t csr_rmw_base(struct hart *h, unsigned csr, uint64_t old);
 bool csr_access_ok(struct hart *h, unsigned csr, bool write);
 
 /* MMU / memory (mmu.c). */
-enum mmu_result { MMU_OK = 0, MMU_PAGE_FAULT, MMU_ACCESS_FAULT };
+enum mmu_result { MMU_OK = 0, MMU_PAGE_FAULT, MMU_ACCESS_FAULT, MMU_GUEST_PAGE_FAULT };
 /* Translates va for access type acc at MMU index idx.  On success *pa is
  * set and *super says whether a superpage mapped it. */
 enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
@@ -447,6 +497,30 @@ void tlb_flush_live(struct hart *h);
 void tlb_ctx_drop_all(struct hart *h);
 void tlb_ctx_flush_va(struct hart *h, uint64_t va);
 void tlb_ctx_forget_dpage(struct hart *h, const struct dpage *p);
+/* The same, limited to the TLB sets in mask (bits 1 << MMU_x). */
+void tlb_flush_sets(struct hart *h, unsigned mask);
+void tlb_flush_va_sets(struct hart *h, uint64_t va, unsigned mask);
+
+/* H extension (hext.c). */
+/* Switches V, keeping mstatus.FS as the effective FS while V=1. */
+void hart_set_virt(struct hart *h, bool v);
+/* The trap of hart_raise when the H extension is on. */
+void hart_raise_h(struct hart *h, uint64_t cause, uint64_t tval);
+int hart_pending_interrupt_h(struct hart *h, uint64_t pend);
+/* MRET/SRET/WFI/SFENCE.VMA with H on: 0 done, else the cause to raise
+ * (EXC_ILLEGAL or EXC_VIRTUAL_INSN) with the instruction as tval. */
+unsigned hart_mret_h(struct hart *h);
+unsigned hart_sret_h(struct hart *h);
+unsigned hart_priv_check_h(struct hart *h, int op);
+/* HLV/HLVX/HSV and HFENCE (false after raising). */
+bool cpu_hlsv(struct hart *h, const struct dinsn *d);
+bool cpu_hfence(struct hart *h, const struct dinsn *d);
+/* The H CSRs, and the S CSRs in V=1: 1 handled, 0 not an H matter, -1
+ * refused (h->csr_virtual says which exception). */
+int csr_read_h(struct hart *h, unsigned csr, uint64_t *val);
+int csr_write_h(struct hart *h, unsigned csr, uint64_t val);
+/* mtime + htimedelta compared with vstimecmp: mip.VSTIP (henvcfg.STCE). */
+uint64_t hart_vstip(struct hart *h);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 /* debug.c */
 #define HART_DEBUG_ARMED 1 /* something to check before each instruction */
@@ -466,6 +540,8 @@ extern const struct vcpu_debug_ops hart_debug_ops;
 
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
+/* HLVX: a load that needs execute permission at both stages (no TLB). */
+bool mem_load_exec(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 /* AMO/LR/SC helper: host pointer for an aligned RAM access, or raise. */
 void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr);
 /* Instruction fetch: the decoded page for pc's page, or NULL when the

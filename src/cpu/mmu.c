@@ -18,8 +18,15 @@
 #define PTE_N    (1ULL << 63)
 #define PPN_MASK ((1ULL << 44) - 1)
 
+/* The tlb_dirty bits of the V=1 sets (H extension). */
+#define VIRT_DIRTY                                                                                 \
+    ((MMU_VIRT_SETS << (ACC_FETCH * MMU_N)) | (MMU_VIRT_SETS << (ACC_LOAD * MMU_N)) |            \
+     (MMU_VIRT_SETS << (ACC_STORE * MMU_N)))
+
 void tlb_flush_all(struct hart *h)
 {
+    if (h->tlb_dirty & VIRT_DIRTY)
+        tlb_flush_sets(h, MMU_VIRT_SETS);
     tlb_flush_live(h);
     tlb_ctx_drop_all(h);
 }
@@ -28,17 +35,35 @@ void tlb_flush_live(struct hart *h)
 {
     h->stats.tlb_flush++;
     /* Only sets that were filled since their last flush: a context switch
-     * then costs what the previous context used, not the whole TLB. */
+     * then costs what the previous context used, not the whole TLB.  The
+     * V=1 sets do not depend on satp: they stay. */
     for (unsigned a = 0; a < ACC_N; a++)
-        for (unsigned m = 0; m < MMU_N; m++) {
+        for (unsigned m = 0; m < MMU_M; m++) {
             uint32_t bit = 1u << (a * MMU_N + m);
-            if (m == MMU_M || !(h->tlb_dirty & bit))
+            if (!(h->tlb_dirty & bit))
                 continue;
             memset(h->tlb[a][m], 0xff, sizeof(h->tlb[a][m]));
             h->tlb_dirty &= ~bit;
         }
-    h->tlb_super_regions = 0;
-    memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
+    /* The superpage maps serve the V=1 sets too: keep them while those
+     * hold entries (too much scanning later, never a stale entry). */
+    if (!(h->tlb_dirty & VIRT_DIRTY)) {
+        h->tlb_super_regions = 0;
+        memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
+    }
+}
+
+void tlb_flush_sets(struct hart *h, unsigned mask)
+{
+    h->stats.tlb_flush++;
+    for (unsigned a = 0; a < ACC_N; a++)
+        for (unsigned m = 0; m < MMU_N; m++) {
+            uint32_t bit = 1u << (a * MMU_N + m);
+            if (!(mask & (1u << m)) || !(h->tlb_dirty & bit))
+                continue;
+            memset(h->tlb[a][m], 0xff, sizeof(h->tlb[a][m]));
+            h->tlb_dirty &= ~bit;
+        }
 }
 
 void tlb_flush_everything(struct hart *h)
@@ -52,6 +77,11 @@ void tlb_flush_everything(struct hart *h)
 
 void tlb_flush_va(struct hart *h, uint64_t va)
 {
+    tlb_flush_va_sets(h, va, MMU_HS_SETS);
+}
+
+void tlb_flush_va_sets(struct hart *h, uint64_t va, unsigned mask)
+{
     h->stats.tlb_flush_va++;
     unsigned mega = (unsigned)(va >> 21) & 4095;
     if ((h->tlb_super_regions & (1ULL << ((va >> 30) & 63))) ||
@@ -62,8 +92,8 @@ void tlb_flush_va(struct hart *h, uint64_t va)
          * megapages a full flush, and the refills cost more than this.) */
         h->stats.tlb_flush_scan++;
         for (unsigned a = 0; a < ACC_N; a++)
-            for (unsigned m = 0; m < MMU_M; m++)
-                for (unsigned i = 0; i < TLB_SIZE; i++) {
+            for (unsigned m = 0; m < MMU_N; m++)
+                for (unsigned i = 0; i < TLB_SIZE && (mask & (1u << m)); i++) {
                     unsigned level = h->tlb_level[a][m][i];
                     if (!level)
                         continue;
@@ -76,31 +106,211 @@ void tlb_flush_va(struct hart *h, uint64_t va)
     uint64_t tag = va & PAGE_MASK;
     unsigned i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
     for (unsigned a = 0; a < ACC_N; a++)
-        for (unsigned m = 0; m < MMU_M; m++)
-            if ((h->tlb[a][m][i].tag & ~TLB_FLAGS) == tag)
+        for (unsigned m = 0; m < MMU_N; m++)
+            if ((mask & (1u << m)) && (h->tlb[a][m][i].tag & ~TLB_FLAGS) == tag)
                 h->tlb[a][m][i].tag = TLB_INVALID;
-    tlb_ctx_flush_va(h, va); /* without an ASID it is for every address space */
+    if (mask & MMU_HS_SETS)
+        tlb_ctx_flush_va(h, va); /* without an ASID it is for every address space */
 }
 
 /* Bits 63..54 of a PTE: N (Svnapot: level-0 leaves with PPN[3:0] = 1000,
  * a 64 KiB page), PBMT (Svpbmt, when menvcfg.PBMTE: 0-2, attributes the
  * host's coherent memory ignores; 3 is reserved) and reserved zeros. */
-static bool pte_high_bits_ok(const struct hart *h, uint64_t pte, int level)
+static bool pte_high_bits_ok(uint64_t envcfg, uint64_t pte, int level)
 {
     if ((pte >> 54) & 0x7f)
         return false;
     unsigned pbmt = (unsigned)(pte >> 61) & 3;
-    if (pbmt && (pbmt == 3 || !(h->arch.menvcfg & MENVCFG_PBMTE)))
+    if (pbmt && (pbmt == 3 || !(envcfg & MENVCFG_PBMTE)))
         return false;
     if ((pte & PTE_N) && (level != 0 || ((pte >> 10) & 0xf) != 8 || !(pte & (PTE_R | PTE_X))))
         return false;
     return true;
 }
 
+/* ---- two-stage translation (H) ---- */
+
+/* Reads the PTE at host-physical pte_pa (PMP-checked as an S-mode access). */
+static uint64_t *pte_ptr(struct hart *h, uint64_t pte_pa)
+{
+    uint64_t *p = bus_ram_ptr(h->bus, pte_pa, 8);
+    return p && pmp_allows(h, pte_pa, 8, ACC_LOAD, PRV_S) ? p : NULL;
+}
+
+/* Sets A (and D for a store) in a leaf with a CAS: false if the PTE
+ * changed under us (walk again). */
+static bool pte_set_ad(struct hart *h, uint64_t *ptep, uint64_t pte_pa, uint64_t pte,
+                       uint64_t need)
+{
+    uint64_t expected = pte;
+    if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return false;
+    bus_dirty_note(h->bus, pte_pa, 8);
+    return true;
+}
+
+/* The G-stage (hgatp: Sv39x4/Sv48x4): guest-physical gpa to host-physical.
+ * Every leaf must be a U page; loads may use X with HS's MXR; HLVX wants
+ * X instead of R.  A fault is MMU_GUEST_PAGE_FAULT (the caller records
+ * which guest-physical address failed). */
+static enum mmu_result gstage(struct hart *h, uint64_t gpa, int acc, uint64_t *hpa)
+{
+    uint64_t mode = h->arch.hgatp >> 60;
+    if (mode == SATP_MODE_BARE) {
+        *hpa = gpa;
+        return MMU_OK;
+    }
+    int levels = mode == SATP_MODE_SV39 ? 3 : 4;
+    if (gpa >> (12 + 9 * levels + 2))
+        return MMU_GUEST_PAGE_FAULT; /* beyond the guest-physical space */
+    for (;;) {
+        uint64_t a = (h->arch.hgatp & PPN_MASK) << PAGE_SHIFT;
+        uint64_t pte = 0, *ptep = NULL, pte_pa = 0;
+        int i;
+        for (i = levels - 1;; i--) {
+            uint64_t vpn = (gpa >> (12 + 9 * i)) & (i == levels - 1 ? 2047 : 511);
+            pte_pa = a + vpn * 8;
+            if (!(ptep = pte_ptr(h, pte_pa)))
+                return MMU_ACCESS_FAULT;
+            pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+            if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
+                !pte_high_bits_ok(h->arch.menvcfg, pte, i))
+                return MMU_GUEST_PAGE_FAULT;
+            if (pte & (PTE_R | PTE_X))
+                break;
+            if (i == 0 || (pte >> 61))
+                return MMU_GUEST_PAGE_FAULT;
+            a = ((pte >> 10) & PPN_MASK) << PAGE_SHIFT;
+        }
+        if (!(pte & PTE_U))
+            return MMU_GUEST_PAGE_FAULT;
+        bool ok = acc == ACC_FETCH ? (pte & PTE_X)
+                  : acc == ACC_STORE ? (pte & PTE_W)
+                  : h->hlvx          ? (pte & PTE_X)
+                                     : (pte & PTE_R) ||
+                                  ((h->arch.mstatus & MSTATUS_MXR) && (pte & PTE_X));
+        if (!ok)
+            return MMU_GUEST_PAGE_FAULT;
+        uint64_t ppn = (pte >> 10) & PPN_MASK;
+        if (ppn & ((1ULL << (9 * i)) - 1))
+            return MMU_GUEST_PAGE_FAULT; /* misaligned superpage */
+        uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
+        if ((pte & need) != need) {
+            if (!pmp_allows(h, pte_pa, 8, ACC_STORE, PRV_S))
+                return MMU_ACCESS_FAULT;
+            if (!pte_set_ad(h, ptep, pte_pa, pte, need))
+                continue;
+        }
+        if (pte & PTE_N)
+            ppn = (ppn & ~0xfULL) | ((gpa >> PAGE_SHIFT) & 0xf);
+        *hpa = (ppn << PAGE_SHIFT) | (gpa & ((1ULL << (12 + 9 * i)) - 1));
+        return MMU_OK;
+    }
+}
+
+/* G-stage translation of an implicit access to a VS-stage PTE at gpa:
+ * a fault is reported as a guest-page fault of the original access with
+ * the pseudoinstruction the spec requires in htinst/mtinst. */
+static enum mmu_result gstage_pte(struct hart *h, uint64_t gpa, bool write, uint64_t **ptep,
+                                  uint64_t *hpa)
+{
+    bool hlvx = h->hlvx;
+    h->hlvx = false;
+    enum mmu_result r = gstage(h, gpa, write ? ACC_STORE : ACC_LOAD, hpa);
+    h->hlvx = hlvx;
+    if (r == MMU_GUEST_PAGE_FAULT) {
+        h->fault_gpa = gpa;
+        h->fault_tinst = write ? 0x3020 : 0x3000;
+    }
+    if (r == MMU_OK && !(*ptep = pte_ptr(h, *hpa)))
+        r = MMU_ACCESS_FAULT;
+    return r;
+}
+
+/* V=1 translation: VS-stage (vsatp) whose table walk and result go
+ * through the G-stage.  leaf_level is the VS-stage level (TLB flushes
+ * by guest virtual address need it). */
+static enum mmu_result walk_virt(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
+                                 unsigned *leaf_level)
+{
+    *leaf_level = 0;
+    uint64_t mode = h->arch.vsatp >> 60;
+    uint64_t gpa = va;
+    enum mmu_result r;
+    if (mode != SATP_MODE_BARE) {
+        int levels = mode == SATP_MODE_SV39 ? 3 : 4;
+        unsigned vabits = 12 + 9 * (unsigned)levels;
+        if ((uint64_t)((int64_t)(va << (64 - vabits)) >> (64 - vabits)) != va)
+            return MMU_PAGE_FAULT;
+        uint64_t pbmte = h->arch.henvcfg;
+        bool mxr = (h->arch.mstatus | h->arch.vsstatus) & MSTATUS_MXR;
+        for (;;) {
+            uint64_t a = (h->arch.vsatp & PPN_MASK) << PAGE_SHIFT;
+            uint64_t pte = 0, *ptep = NULL, pte_gpa = 0, pte_hpa;
+            int i;
+            for (i = levels - 1;; i--) {
+                pte_gpa = a + ((va >> (12 + 9 * i)) & 511) * 8;
+                if ((r = gstage_pte(h, pte_gpa, false, &ptep, &pte_hpa)) != MMU_OK)
+                    return r;
+                pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+                if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
+                    !pte_high_bits_ok(pbmte, pte, i))
+                    return MMU_PAGE_FAULT;
+                if (pte & (PTE_R | PTE_X))
+                    break;
+                if (i == 0 || (pte >> 61))
+                    return MMU_PAGE_FAULT;
+                a = ((pte >> 10) & PPN_MASK) << PAGE_SHIFT;
+            }
+            if (idx == MMU_VU) {
+                if (!(pte & PTE_U))
+                    return MMU_PAGE_FAULT;
+            } else if ((pte & PTE_U) && (acc == ACC_FETCH || idx != MMU_VSSUM)) {
+                return MMU_PAGE_FAULT;
+            }
+            bool ok = acc == ACC_FETCH ? (pte & PTE_X)
+                      : acc == ACC_STORE ? (pte & PTE_W)
+                      : h->hlvx          ? (pte & PTE_X)
+                                         : (pte & PTE_R) || (mxr && (pte & PTE_X));
+            if (!ok)
+                return MMU_PAGE_FAULT;
+            uint64_t ppn = (pte >> 10) & PPN_MASK;
+            if (ppn & ((1ULL << (9 * i)) - 1))
+                return MMU_PAGE_FAULT;
+            uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
+            if ((pte & need) != need) {
+                /* The A/D write is a store at the G-stage. */
+                if ((r = gstage_pte(h, pte_gpa, true, &ptep, &pte_hpa)) != MMU_OK)
+                    return r;
+                if (!pmp_allows(h, pte_hpa, 8, ACC_STORE, PRV_S))
+                    return MMU_ACCESS_FAULT;
+                if (!pte_set_ad(h, ptep, pte_hpa, pte, need))
+                    continue;
+            }
+            if (pte & PTE_N) {
+                ppn = (ppn & ~0xfULL) | ((va >> PAGE_SHIFT) & 0xf);
+                i = 1; /* as in walk(): flushed as a 2 MiB entry */
+                gpa = (ppn << PAGE_SHIFT) | (va & (PAGE_SIZE - 1));
+            } else {
+                gpa = (ppn << PAGE_SHIFT) | (va & ((1ULL << (12 + 9 * i)) - 1));
+            }
+            *leaf_level = (unsigned)i;
+            break;
+        }
+    }
+    r = gstage(h, gpa, acc, pa);
+    if (r == MMU_GUEST_PAGE_FAULT)
+        h->fault_gpa = gpa;
+    return r;
+}
+
 /* mmu_translate, telling the level of the leaf (0: 4 KiB page). */
 static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, uint64_t *pa,
                             unsigned *leaf_level)
 {
+    if (idx > MMU_M)
+        return walk_virt(h, va, acc, idx, pa, leaf_level);
     *leaf_level = 0;
     uint64_t mode = h->arch.satp >> 60;
     if (idx == MMU_M || mode == SATP_MODE_BARE) {
@@ -124,7 +334,7 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
             if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)))
                 return MMU_PAGE_FAULT;
-            if (!pte_high_bits_ok(h, pte, i))
+            if (!pte_high_bits_ok(h->arch.menvcfg, pte, i))
                 return MMU_PAGE_FAULT;
             if (pte & (PTE_R | PTE_X))
                 break;
@@ -189,6 +399,8 @@ enum mmu_result mmu_translate(struct hart *h, uint64_t va, int acc, unsigned idx
 }
 
 static const uint8_t page_fault_cause[ACC_N] = {EXC_INSN_PAGE, EXC_LOAD_PAGE, EXC_STORE_PAGE};
+static const uint8_t guest_page_fault_cause[ACC_N] = {EXC_INSN_GUEST_PAGE, EXC_LOAD_GUEST_PAGE,
+                                                      EXC_STORE_GUEST_PAGE};
 static const uint8_t access_fault_cause[ACC_N] = {EXC_INSN_ACCESS, EXC_LOAD_ACCESS,
                                                   EXC_STORE_ACCESS};
 
@@ -203,7 +415,7 @@ static unsigned idx_for(struct hart *h, int acc)
  * accessed is allowed: OpenSBI's and Linux's regions are page-aligned. */
 static bool pmp_page_ok(struct hart *h, uint64_t pa, int acc, unsigned idx)
 {
-    unsigned priv = idx == MMU_M ? PRV_M : idx == MMU_U ? PRV_U : PRV_S;
+    unsigned priv = idx == MMU_M ? PRV_M : idx == MMU_U || idx == MMU_VU ? PRV_U : PRV_S;
     return pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv) || pmp_allows(h, pa, 1, acc, priv);
 }
 
@@ -215,8 +427,42 @@ static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, unsign
         r = MMU_ACCESS_FAULT;
     if (r == MMU_OK)
         return true;
-    hart_raise(h, r == MMU_PAGE_FAULT ? page_fault_cause[acc] : access_fault_cause[acc], va);
+    hart_raise(h,
+               r == MMU_PAGE_FAULT         ? page_fault_cause[acc]
+               : r == MMU_GUEST_PAGE_FAULT ? guest_page_fault_cause[acc]
+                                           : access_fault_cause[acc],
+               va);
     return false;
+}
+
+bool mem_load_exec(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
+{
+    /* HLVX: rare (KVM reads a trapped instruction), so no TLB: each
+     * access walks, with execute permission standing for read. */
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        if (i == 0 || ((va + i) & (PAGE_SIZE - 1)) == 0) {
+            uint64_t pa, b;
+            unsigned level;
+            h->hlvx = true;
+            bool ok = translate(h, va + i, ACC_LOAD, &pa, &level);
+            h->hlvx = false;
+            if (!ok)
+                return false;
+            unsigned n = size - i;
+            if ((pa & (PAGE_SIZE - 1)) + n > PAGE_SIZE)
+                n = (unsigned)(PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
+            for (unsigned k = 0; k < n; k++) {
+                if (!bus_read(h->bus, pa + k, 1, &b)) {
+                    hart_raise(h, EXC_LOAD_ACCESS, va + i + k);
+                    return false;
+                }
+                v |= b << (8 * (i + k));
+            }
+        }
+    }
+    *val = v;
+    return true;
 }
 
 static bool is_code_page(struct hart *h, uint64_t pa)

@@ -65,6 +65,8 @@ struct vcpu_ops {
     /* Architectural reset into M-mode at pc with a0..a2 as firmware
      * expects them (hart id, device tree, fw_dynamic info). */
     void (*reset)(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2);
+    /* The hypervisor (H) extension on or off (NULL: the engine has none). */
+    void (*set_h)(struct vcpu *v, bool on);
     void (*run)(struct vcpu *v);
     void (*stop)(struct vcpu *v);
     /* target is the struct vcpu; num is IRQ_M_EXT etc. */
@@ -95,6 +97,14 @@ static inline void vcpu_free(struct vcpu *v)
 {
     if (v)
         v->ops->destroy(v);
+}
+/* false when the engine cannot implement the H extension. */
+static inline bool vcpu_set_h(struct vcpu *v, bool on)
+{
+    if (!v->ops->set_h)
+        return !on;
+    v->ops->set_h(v, on);
+    return true;
 }
 static inline void vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2)
 {

@@ -65,6 +65,7 @@ struct board_config {
     const char *append;
     const char *elf; /* bare-metal program with HTIF (--elf) */
     bool pin_harts;  /* each hart's thread on one host CPU of those allowed */
+    bool cpu_h;      /* the harts implement the hypervisor extension (and the DT says so) */
 };
 
 struct board_images; /* the files loaded at boot, kept for reboot */

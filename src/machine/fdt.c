@@ -36,7 +36,8 @@ static int write_cpus(void *fdt, const struct board *b)
         err |= fdt_property_u32(fdt, "reg", h);
         err |= fdt_property_string(fdt, "status", "okay");
         err |= fdt_property_string(fdt, "compatible", "riscv");
-        err |= fdt_property_string(fdt, "riscv,isa", hart_isa_string);
+        err |= fdt_property_string(fdt, "riscv,isa",
+                                   b->cfg.cpu_h ? hart_isa_string_h : hart_isa_string);
         err |= fdt_property_string(fdt, "riscv,isa-base", "rv64i");
         char exts[512];
         size_t len = 0;
@@ -44,6 +45,10 @@ static int write_cpus(void *fdt, const struct board *b)
              e++) {
             memcpy(exts + len, *e, strlen(*e) + 1);
             len += strlen(*e) + 1;
+        }
+        if (b->cfg.cpu_h) { /* "h" only when the harts implement it */
+            memcpy(exts + len, "h", 2);
+            len += 2;
         }
         err |= fdt_property(fdt, "riscv,isa-extensions", exts, (int)len);
         err |= fdt_property_u32(fdt, "riscv,cbom-block-size", CBO_BLOCK_SIZE);

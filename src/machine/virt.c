@@ -352,6 +352,11 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
             board_free(b);
             return NULL;
         }
+        if (!vcpu_set_h(b->harts[h], cfg->cpu_h)) {
+            snprintf(err, errlen, "--cpu h=on: this CPU engine has no hypervisor extension");
+            board_free(b);
+            return NULL;
+        }
     }
     if (!add_builtin_devices(b)) {
         snprintf(err, errlen, "cannot create the board's devices");

@@ -96,6 +96,8 @@ json_object *vm_config_to_json(const struct vm_config *cfg)
     json_object_object_add(o, "name", json_object_new_string(cfg->name));
     json_object_object_add(o, "memory", json_object_new_string(size));
     json_object_object_add(o, "cpus", json_object_new_int((int)cfg->cpus));
+    if (cfg->nested)
+        json_object_object_add(o, "nested", json_object_new_boolean(true));
     json_object_object_add(o, "kernel", json_object_new_string(cfg->kernel));
     json_object_object_add(o, "initrd", json_object_new_string(cfg->initrd));
     json_object_object_add(o, "bios", json_object_new_string(cfg->bios));
@@ -277,6 +279,12 @@ bool vm_config_from_json(json_object *o, struct vm_config *cfg, char *err, size_
                     return false;
                 }
             }
+        } else if (!strcmp(key, "nested")) {
+            if (!json_object_is_type(v, json_type_boolean)) {
+                snprintf(err, errlen, "\"nested\" must be true or false");
+                return false;
+            }
+            cfg->nested = json_object_get_boolean(v);
         } else if (!strcmp(key, "template")) {
             if (!json_object_is_type(v, json_type_boolean)) {
                 snprintf(err, errlen, "\"template\" must be true or false");
@@ -369,6 +377,7 @@ bool vm_config_to_spec(const struct vm_config *cfg, struct vm_spec *s, char *err
     s->memory = cfg->memory;
     s->resources = cfg->resources;
     s->cpus = cfg->cpus;
+    s->cpu_h = cfg->nested;
     vm_spec_set_firmware_text(s, cfg->bios[0] ? cfg->bios : "none");
     vm_spec_set_string(&s->kernel, cfg->kernel[0] ? cfg->kernel : NULL);
     vm_spec_set_string(&s->initrd, cfg->initrd[0] ? cfg->initrd : NULL);

@@ -60,6 +60,7 @@ struct vm_config {
     char name[VM_NAME_MAX + 1];
     uint64_t memory;
     unsigned cpus;
+    bool nested; /* "nested": the harts implement the H extension (`wirt run --cpu h=on`) */
     char kernel[VM_FILE_MAX], initrd[VM_FILE_MAX], bios[VM_FILE_MAX]; /* "" = none */
     char append[1024];
     struct vm_disk disks[VM_MAX_DISKS];

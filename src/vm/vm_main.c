@@ -31,7 +31,7 @@ static const struct vm_verb verbs[] = {
     {"console", vm_cmd_console, "console NAME          (Ctrl-] detaches)"},
     {"stop", vm_cmd_stop, "stop NAME [--force] [--timeout SECONDS]"},
     {"restart", vm_cmd_restart, "restart NAME [--force] [--timeout SECONDS] [--console]"},
-    {"set", vm_cmd_set, "set NAME KEY=VALUE...  (memory, cpus, append, net, disk-size, display)"},
+    {"set", vm_cmd_set, "set NAME KEY=VALUE...  (memory, cpus, nested, append, net, disk-size, display)"},
     {"clone", vm_cmd_clone, "clone SRC DST [--linked]"},
     {"template", vm_cmd_template, "template NAME"},
     {"delete", vm_cmd_delete, "delete NAME"},

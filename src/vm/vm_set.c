@@ -216,6 +216,10 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             if (!*v || *end || !vm_spec_cpus_ok(c, why, sizeof(why)))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: cpus: '%s' %s", v, why);
             cfg->cpus = (unsigned)c;
+        } else if (KEY("nested")) {
+            if (strcmp(v, "on") && strcmp(v, "off"))
+                return vm_fail(e, WIRT_ERR_INVALID, "set: nested: '%s' is not on or off", v);
+            cfg->nested = !strcmp(v, "on");
         } else if (KEY("append")) {
             if (strlen(v) >= sizeof(cfg->append))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: append: too long");
@@ -261,8 +265,8 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
                 return vm_fail(e, WIRT_ERR_INVALID, "set: disk-size: '%s' is not a size", v);
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
-                           "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
-                           "disk.N.iops/bps..., restart, jail, display, "
+                           "set: unknown key '%.*s' (keys: memory, cpus, nested, append, net, "
+                           "disk-size, disk.N.iops/bps..., restart, jail, display, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
                            "page-sharing)",

@@ -183,6 +183,23 @@ bool vm_spec_set_cpus_text(struct vm_spec *s, const char *text, char *err, size_
     return true;
 }
 
+bool vm_spec_set_cpu_text(struct vm_spec *s, const char *text, char *err, size_t errlen)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 4 && !strncmp(p, "h=on", 4))
+            s->cpu_h = true;
+        else if (n == 5 && !strncmp(p, "h=off", 5))
+            s->cpu_h = false;
+        else
+            return fail(err, errlen, "--cpu: '%.*s' is not a CPU feature (known: h=on, h=off)",
+                        (int)(n > 40 ? 40 : n), p);
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
 void vm_spec_set_firmware_text(struct vm_spec *s, const char *text)
 {
     bool none = !strcmp(text, "none");
@@ -854,6 +871,19 @@ static bool cpus_from_json(struct vm_spec *s, json_object *v, char *err, size_t 
     return true;
 }
 
+static bool cpu_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return fail(err, errlen, "cpu: must be an object like {\"h\": true}");
+    json_object_object_foreach(v, key, val)
+    {
+        if (strcmp(key, "h") || !json_object_is_type(val, json_type_boolean))
+            return fail(err, errlen, "cpu.%.40s: unknown (known: h, a boolean)", key);
+        s->cpu_h = json_object_get_boolean(val);
+    }
+    return true;
+}
+
 static bool firmware_from_json(struct vm_spec *s, json_object *v, char *err, size_t errlen)
 {
     char *text = NULL;
@@ -908,6 +938,7 @@ static const struct top_field {
     {"machine", J_OTHER, 0, machine_from_json},
     {"memory", J_OTHER, 0, memory_from_json},
     {"cpus", J_OTHER, 0, cpus_from_json},
+    {"cpu", J_OTHER, 0, cpu_from_json},
     {"firmware", J_OTHER, 0, firmware_from_json},
     {"kernel", J_TEXT, offsetof(struct vm_spec, kernel), NULL},
     {"initrd", J_TEXT, offsetof(struct vm_spec, initrd), NULL},
@@ -1024,6 +1055,11 @@ json_object *vm_spec_to_json(const struct vm_spec *s)
     add_text(o, "machine", s->machine);
     json_object_object_add(o, "memory", json_object_new_int64((int64_t)s->memory));
     json_object_object_add(o, "cpus", json_object_new_int((int)s->cpus));
+    if (s->cpu_h) {
+        json_object *cpu = json_object_new_object();
+        json_object_object_add(cpu, "h", json_object_new_boolean(true));
+        json_object_object_add(o, "cpu", cpu);
+    }
     if (s->firmware_kind != VM_FIRMWARE_DEFAULT)
         add_text(o, "firmware", s->firmware_kind == VM_FIRMWARE_NONE ? "none" : s->firmware);
     add_plain_fields(o, s, "kernel");
@@ -1107,4 +1143,5 @@ void vm_spec_board_config(const struct vm_spec *s, struct board_config *cfg)
     cfg->append = s->append;
     cfg->elf = s->elf;
     cfg->pin_harts = s->resources.pin;
+    cfg->cpu_h = s->cpu_h;
 }

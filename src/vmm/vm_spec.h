@@ -62,6 +62,7 @@ struct vm_spec {
     char machine[16]; /* "virt" */
     uint64_t memory;  /* bytes */
     unsigned cpus;
+    bool cpu_h; /* "cpu": {"h": true}, `--cpu h=on`: the hypervisor extension */
     enum vm_spec_firmware firmware_kind;
     char *firmware; /* with VM_FIRMWARE_FILE */
     char *kernel;   /* NULL with no elf: the default guest */
@@ -115,6 +116,8 @@ bool vm_spec_cpus_ok(long long n, char *why, size_t whylen);
 /* Text forms shared by flags and stored configs: "512M", "2", ... */
 bool vm_spec_set_memory_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
 bool vm_spec_set_cpus_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
+/* CPU features, `--cpu h=on` (comma-separated KEY=on|off; only h so far). */
+bool vm_spec_set_cpu_text(struct vm_spec *s, const char *text, char *err, size_t errlen);
 /* "PATH" or "none". */
 void vm_spec_set_firmware_text(struct vm_spec *s, const char *text);
 /* Replaces *field with a copy of value (NULL clears). */

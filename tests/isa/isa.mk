@@ -25,6 +25,8 @@ ISA_QEMU_CPU_crypto := -cpu rv64,zkne=true,zknd=true,zknh=true,zksh=true
 ISA_QEMU_CPU_zfh := -cpu rv64,Zfh=true,Zfhmin=true
 ISA_QEMU_CPU_pmu := -cpu rv64,sscofpmf=true
 ISA_QEMU_CPU_zksed := -cpu rv64,zksed=true
+ISA_QEMU_CPU_hext := -cpu rv64,h=true,svinval=true
+ISA_QEMU_CPU_hoff := -cpu rv64,h=false
 
 .PHONY: isa-tests isa-qemu
 isa-tests: $(ISA_ELFS)
@@ -48,7 +50,8 @@ isa-qemu: $(ISA_QEMU_ELFS)
 	    n=$$(basename $$e .elf); m=spike; \
 	    for v in $(ISA_VIRT_TESTS); do [ $$n = $$v ] && m=virt; done; \
 	    c=; [ $$n = rv64b ] && c="$(ISA_QEMU_CPU_rv64b)"; [ $$n = svext ] && c="$(ISA_QEMU_CPU_svext)"; \
-	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; [ $$n = zfh ] && c="$(ISA_QEMU_CPU_zfh)"; [ $$n = pmu ] && c="$(ISA_QEMU_CPU_pmu)"; [ $$n = zksed ] && c="$(ISA_QEMU_CPU_zksed)"; case $$n in smp*) c="$$c -smp 4";; esac; \
+	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; [ $$n = zfh ] && c="$(ISA_QEMU_CPU_zfh)"; [ $$n = pmu ] && c="$(ISA_QEMU_CPU_pmu)"; [ $$n = zksed ] && c="$(ISA_QEMU_CPU_zksed)"; \
+	    [ $$n = hext ] && c="$(ISA_QEMU_CPU_hext)"; [ $$n = hoff ] && c="$(ISA_QEMU_CPU_hoff)"; case $$n in smp*) c="$$c -smp 4";; esac; \
 	    if timeout 30 $(ISA_QEMU) -M $$m $$c -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$n exit $$? (qemu -M $$m)"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0

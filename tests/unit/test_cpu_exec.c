@@ -478,6 +478,53 @@ static void test_save_load(void **state)
     state_writer_free(&w);
 }
 
+/* H on, saved while V=1: V, the H/VS CSRs and FS (effective FS in
+ * mstatus while V=1, HS's apart) come back; the state refuses to load
+ * into a hart with H off, and an H-off state into one with H on. */
+static void test_save_load_h(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    hart_set_h(h, true);
+    h->arch.hgatp = 8ULL << 60 | 0x1234;
+    h->arch.vsatp = 9ULL << 60;
+    h->arch.vstimecmp = 555;
+    h->arch.hstatus = HSTATUS_SPV;
+    h->arch.mstatus |= 1ULL << MSTATUS_FS_SHIFT;  /* HS: Initial */
+    h->arch.vsstatus |= 2ULL << MSTATUS_FS_SHIFT; /* VS: Clean */
+    h->arch.priv = PRV_S;
+    hart_set_virt(h, true);
+    h->arch.mstatus |= MSTATUS_FS; /* dirtied by the guest */
+    struct state_writer w;
+    state_writer_init(&w);
+    hart_save(h, &w);
+    assert_true(h->arch.virt); /* saving changes nothing */
+    hart_reset(h, B, 0, 0);
+    struct state_reader r;
+    state_reader_init(&r, w.buf, w.len);
+    assert_true(hart_load(h, &r, HART_STATE_VERSION));
+    assert_true(h->arch.virt);
+    assert_int_equal(h->arch.priv, PRV_S);
+    assert_int_equal(h->arch.hgatp, 8ULL << 60 | 0x1234);
+    assert_int_equal(h->arch.vsatp, 9ULL << 60);
+    assert_int_equal(h->arch.vstimecmp, 555);
+    assert_int_equal(h->arch.hstatus, HSTATUS_SPV);
+    assert_int_equal(h->fetch_idx, MMU_VS);
+    hart_set_virt(h, false);
+    assert_int_equal(h->arch.mstatus & MSTATUS_FS, MSTATUS_FS);
+    assert_int_equal(h->arch.vsstatus & MSTATUS_FS, MSTATUS_FS);
+    hart_set_h(h, false);
+    state_reader_init(&r, w.buf, w.len);
+    assert_false(hart_load(h, &r, HART_STATE_VERSION));
+    state_writer_free(&w);
+    state_writer_init(&w);
+    hart_save(h, &w);
+    hart_set_h(h, true);
+    state_reader_init(&r, w.buf, w.len);
+    assert_false(hart_load(h, &r, HART_STATE_VERSION));
+    state_writer_free(&w);
+}
+
 struct scratch_dev {
     uint64_t reg[4];
     unsigned reads, writes;
@@ -698,6 +745,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_self_modifying, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_loadstore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_load_h, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_harts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_page_reused_for_data, setup, teardown),

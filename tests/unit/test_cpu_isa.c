@@ -99,6 +99,9 @@ static int run_one(const char *path, char *out, size_t outsz)
     assert_true(bus_init(&bus, TEST_RAM_BASE, 64ULL << 20));
     vclock_init(&clock);
     struct hart *h = hart_new(0, &bus, &clock);
+    /* hext*.S test the hypervisor extension (run_tests.py: --cpu h=on). */
+    if (h && !strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "hext", 4))
+        hart_set_h(h, true);
     uint64_t entry = 0, tohost = 0, fromhost = 0;
     if (!load_elf(&bus, path, &entry, &tohost, &fromhost))
         fail_msg("cannot load %s", path);

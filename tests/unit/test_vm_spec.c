@@ -321,6 +321,31 @@ static void test_flag_text(void **state)
     assert_string_equal(err, "--elf: cannot be combined with --kernel, --initrd or --bios");
     vm_spec_free(&s);
 
+    /* --cpu h=on, kept as "cpu": {"h": true}; unknown features are refused. */
+    vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
+    assert_false(s.cpu_h);
+    assert_true(vm_spec_set_cpu_text(&s, "h=on", err, sizeof(err)));
+    assert_true(s.cpu_h);
+    json_object *cj = vm_spec_to_json(&s), *cpu, *hv;
+    assert_true(json_object_object_get_ex(cj, "cpu", &cpu));
+    assert_true(json_object_object_get_ex(cpu, "h", &hv));
+    assert_true(json_object_get_boolean(hv));
+    struct vm_spec s2;
+    assert_true(vm_spec_from_json(cj, &s2, err, sizeof(err)));
+    assert_true(s2.cpu_h);
+    struct board_config bc;
+    vm_spec_board_config(&s2, &bc);
+    assert_true(bc.cpu_h);
+    vm_spec_free(&s2);
+    json_object_put(cj);
+    assert_true(vm_spec_set_cpu_text(&s, "h=off", err, sizeof(err)));
+    assert_false(s.cpu_h);
+    assert_false(vm_spec_set_cpu_text(&s, "v=on", err, sizeof(err)));
+    assert_string_equal(err, "--cpu: 'v=on' is not a CPU feature (known: h=on, h=off)");
+    assert_false(parse_text("{\"version\": 1, \"cpu\": {\"h\": 1}}", &s2, err, sizeof(err)));
+    assert_non_null(strstr(err, "cpu.h"));
+    vm_spec_free(&s);
+
     vm_spec_init(&s, VM_SPEC_NAMES_FLAGS);
     assert_false(vm_spec_set_cpus_text(&s, "2x", err, sizeof(err)));
     assert_string_equal(err, "--cpus: '2x' is not a number from 1 to 8");
@@ -416,7 +441,8 @@ static void test_from_vm_config(void **state)
         " \"initrd\": \"\", \"bios\": \"\", \"append\": \"console=ttyS0\","
         " \"disks\": [{\"file\": \"disk.qcow2\", \"format\": \"qcow2\"}],"
         " \"net\": [\"user,hostfwd=tcp::8080-:80\", \"tap,ifname=tap3\"],"
-        " \"template\": false, \"linked-to\": null, \"created\": \"2026-01-01T00:00:00Z\"}");
+        " \"template\": false, \"linked-to\": null, \"created\": \"2026-01-01T00:00:00Z\","
+        " \"nested\": true}");
     assert_non_null(o);
     snprintf(cfg.name, sizeof(cfg.name), "a");
     if (!vm_config_from_json(o, &cfg, err, sizeof(err)))
@@ -425,6 +451,7 @@ static void test_from_vm_config(void **state)
     if (!vm_config_to_spec(&cfg, &s, err, sizeof(err)))
         fail_msg("%s", err);
     assert_int_equal(s.firmware_kind, VM_FIRMWARE_NONE);
+    assert_true(s.cpu_h); /* "nested": true is --cpu h=on */
     assert_string_equal(s.kernel, "Image");
     assert_null(s.initrd);
     assert_string_equal(s.disks[0].path, "disk.qcow2");

@@ -118,6 +118,12 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(info["append"], "console=ttyS0 quiet")
         self.assertEqual(info["net"], [])
         self.assertEqual(info["disks"][0]["virtual-size"], 64 << 20)
+        # nested=on: the harts get the H extension (vm.json "nested", --cpu h=on).
+        self.assertNotIn("nested", json.loads(readf(self.s.path("a", "vm.json"))))
+        self.s.ok("set", "a", "nested=on")
+        self.assertIs(json.loads(readf(self.s.path("a", "vm.json")))["nested"], True)
+        self.s.ok("set", "a", "nested=off")
+        self.assertNotIn("nested", json.loads(readf(self.s.path("a", "vm.json"))))
         self.s.ok("set", "a", "disk-size=128M")
         info = json.loads(self.s.ok("info", "a", "--json").stdout)
         self.assertEqual(info["disks"][0]["virtual-size"], 128 << 20)
@@ -151,7 +157,7 @@ class StoreTest(unittest.TestCase):
         for args, needle in ((["memory=lots"], "memory"), (["cpus=0"], "cpus"),
                              (["cpus=99"], "cpus"), (["colour=red"], "unknown key"),
                              (["memory"], "KEY=VALUE"), (["disk-size=1M"], "shrinking"),
-                             (["net=bogus"], "net")):
+                             (["net=bogus"], "net"), (["nested=yes"], "nested")):
             p = self.s.wirt("set", "a", *args)
             one_error_line(self, p, needle)
         self.assertEqual(readf(self.s.path("a", "vm.json")), before)
