@@ -422,6 +422,7 @@ struct slot {
     unsigned n, ndata;
     int level;    /* zstd level asked for */
     size_t zlen;  /* 0: send raw */
+    uint64_t zwall, zcpu; /* the worker's wall and CPU time for it */
     int state;    /* under pool.mu */
 };
 
@@ -571,6 +572,13 @@ static void pool_free(struct pool *pl)
     pthread_mutex_destroy(&pl->mu);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *pool_worker(void *arg)
 {
     struct worker_arg a = *(struct worker_arg *)arg;
@@ -592,9 +600,12 @@ static void *pool_worker(void *arg)
         sl->state = SLOT_BUSY;
         pthread_mutex_unlock(&pl->mu);
         size_t raw = (size_t)sl->ndata * PAGE;
+        uint64_t w0 = host_monotonic_ns(), c0 = thread_cpu_ns();
         ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, sl->level);
         size_t zlen = ZSTD_compress2(z, sl->zbuf, pl->zcap, sl->data, raw);
         sl->zlen = ZSTD_isError(zlen) || zlen >= raw ? 0 : zlen;
+        sl->zcpu = thread_cpu_ns() - c0;
+        sl->zwall = host_monotonic_ns() - w0;
         pthread_mutex_lock(&pl->mu);
         sl->state = SLOT_DONE;
         pl->inflight--;
@@ -634,14 +645,19 @@ out:
     return r;
 }
 
-/* A compressed batch is back: data that does not shrink (random bytes,
- * already compressed) is not worth the workers' time for a while. */
+/* A compressed batch is back.  In auto mode, two things pause zstd for a
+ * while: data that does not shrink (random bytes, already compressed),
+ * and a worker that got under half a CPU while it compressed: then the
+ * host has no spare core, and the workers' CPU time is taken from the
+ * sender and the destination, which makes the transfer slower than
+ * sending raw. */
 static void learn(struct sender *s, const struct slot *sl)
 {
-    if (!sl->level || !sl->ndata)
+    if (!sl->level || !sl->ndata || s->zalways)
         return;
     double raw = (double)sl->ndata * PAGE;
-    if (!s->zalways && (double)(sl->zlen ? sl->zlen : raw) > 0.9 * raw)
+    if ((double)(sl->zlen ? sl->zlen : raw) > 0.9 * raw ||
+        (sl->zwall > 2000000 && sl->zcpu * 2 < sl->zwall))
         s->zskip = 32;
 }
 
