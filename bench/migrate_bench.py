@@ -58,15 +58,18 @@ WRITER = (b"dd if=/dev/zero of=/dev/shm/x bs=1M count=64 2>/dev/null; echo DIRTY
 DIRTYING = "DIRTYING\n"
 
 
-def wait_listen(port, timeout=120):
-    """Until something listens on TCP port (the destination is ready)."""
+def wait_listen(port, proc, timeout=120):
+    """Until something listens on TCP port (the destination proc is ready)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        with open("/proc/net/tcp") as f:
-            for line in f.readlines()[1:]:
-                local, st = line.split()[1], line.split()[3]
-                if st == "0A" and int(local.split(":")[1], 16) == port:
-                    return
+        if proc.poll() is not None:
+            raise RuntimeError("the destination exited (%s)" % proc.returncode)
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    local, st = line.split()[1], line.split()[3]
+                    if st == "0A" and int(local.split(":")[-1], 16) == port:
+                        return
         time.sleep(0.1)
     raise RuntimeError("nothing listens on port %d after %d s" % (port, timeout))
 
@@ -138,7 +141,7 @@ def run_wirt(wirt, d, port, dirty, compress="auto"):
             type_line(d + "/s.serial", WRITER)
             wait_file_text(log, DIRTYING)
         time.sleep(3)  # idle at the prompt, or writing
-        wait_listen(port)
+        wait_listen(port, dst)
         s = connect(d + "/s.sock")
         s.sendall(b'{"execute":"subscribe","arguments":{"events":["job-completed"]}}\n'
                   b'{"execute":"migrate","arguments":{"uri":"tcp:127.0.0.1:%d",'
@@ -200,7 +203,7 @@ def run_qemu(d, port, dirty):
             type_line(d + "/q.serial", WRITER)
             wait_file_text(log, DIRTYING, timeout=600)
         time.sleep(3)
-        wait_listen(port)
+        wait_listen(port, dst)
         call = qmp(d + "/q-src.qmp")
         call("migrate-set-parameters", **{"downtime-limit": 100,
                                           "max-bandwidth": 100 * 1024 * 1024 * 1024})
@@ -241,15 +244,26 @@ def main():
     wirt = os.path.join(args.build, "wirt")
     have_qemu = shutil.which("qemu-system-riscv64") is not None
     res = {"wirt": [], "qemu": []}
+    def attempt(fn, *a):
+        """A run that could not start (a port another process took, a
+        destination that died under load) is run again once."""
+        for tries in (1, 2):
+            d = tempfile.mkdtemp(prefix="wirt-migbench-")
+            try:
+                return fn(d, random.randint(45000, 46999), *a)
+            except RuntimeError as e:
+                if tries == 2:
+                    raise
+                print("  retrying: %s" % e, file=sys.stderr)
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+
+    # wirt and QEMU alternate, so that both see the same load on a shared host.
     for _ in range(args.rounds):
-        d = tempfile.mkdtemp(prefix="wirt-migbench-")
-        try:
-            res["wirt"].append(run_wirt(wirt, d, random.randint(45000, 45999), args.dirty,
-                                        args.compress))
-            if have_qemu:
-                res["qemu"].append(run_qemu(d, random.randint(46000, 46999), args.dirty))
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        res["wirt"].append(attempt(lambda d, port: run_wirt(wirt, d, port, args.dirty,
+                                                             args.compress)))
+        if have_qemu:
+            res["qemu"].append(attempt(lambda d, port: run_qemu(d, port, args.dirty)))
     print("live migration, %s 512 MiB default guest, loopback, median of %d, wirt compress=%s"
           % ("dirtying (64 MiB tmpfs rewrite loop)" if args.dirty else "idle", args.rounds,
              args.compress))
