@@ -16,7 +16,12 @@
         instructions); and the same workload compiled for the host and run
         natively: the distance to native is the wirt/native column.
 
-Usage: bench/bench.py [--rounds N] [--only boot|cpu] [--vmm wirt,qemu]
+The VMM "wirt-h" is wirt with --cpu h=on (the H extension, issue 16):
+`--vmm wirt,wirt-h` measures what turning H on costs a guest that does not
+use it (ratios wirt-h/wirt; the target is under 1.03); `make bench-nested`
+runs that.
+
+Usage: bench/bench.py [--rounds N] [--only boot|cpu] [--vmm wirt,qemu,wirt-h]
                       [--data-mib N] [--build DIR] [--json FILE]
 `make bench` runs it.  Exits 1 if any run failed or answers differed.
 """
@@ -35,6 +40,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
 import guestlib  # noqa: E402
+import nestedlib  # noqa: E402
 from guestlib import Guest, GuestError, guest_file  # noqa: E402
 
 MEMORY = "512M"
@@ -46,8 +52,9 @@ def vm_argv(vmm, wirt, initrd):
     if vmm == "qemu":
         return guestlib.qemu_argv(kernel=kernel, initrd=initrd, bios=bios,
                                   append=append, memory=MEMORY)
-    return [wirt, "run", "--kernel", kernel, "--initrd", initrd, "--bios", bios,
+    argv = [wirt, "run", "--kernel", kernel, "--initrd", initrd, "--bios", bios,
             "--append", append, "--memory", MEMORY]
+    return argv + ["--cpu", "h=on"] if vmm == "wirt-h" else argv
 
 
 def query_cpus(sock):
@@ -87,6 +94,13 @@ def fmt_ratio(a, b):
     return "%.1fx" % (a / b)
 
 
+def fmt_ratio3(a, b):
+    """A ratio close to 1, to a tenth of a percent."""
+    if a is None or b is None or b <= 0:
+        return "-"
+    return "%.3f" % (a / b)
+
+
 def fmt_s(x):
     return "-" if x is None else "%.2f" % x
 
@@ -115,11 +129,19 @@ class Bench:
         if not guestlib.have_guest():
             print("fetching the guest material (tools/fetch-guest.sh)", flush=True)
             subprocess.run([os.path.join(REPO, "tools", "fetch-guest.sh")], check=True)
-        if "wirt" in self.vmms and not os.access(self.wirt, os.X_OK):
-            print("wirt: %s is not built (make)" % self.wirt)
-            self.results["errors"].append("wirt: not built")
-            self.vmms.remove("wirt")
-            self.ok = False
+        for vmm in ("wirt", "wirt-h"):
+            if vmm in self.vmms and not os.access(self.wirt, os.X_OK):
+                print("%s: %s is not built (make)" % (vmm, self.wirt))
+                self.results["errors"].append("%s: not built" % vmm)
+                self.vmms.remove(vmm)
+                self.ok = False
+        if "wirt-h" in self.vmms:
+            ok, why = nestedlib.wirt_h_supported(self.wirt)
+            if not ok:
+                print("wirt-h: %s" % why)
+                self.results["errors"].append("wirt-h: " + why)
+                self.vmms.remove("wirt-h")
+                self.ok = False
         if "qemu" in self.vmms and not shutil.which("qemu-system-riscv64"):
             print("qemu: qemu-system-riscv64 is not installed (tools/setup-host.sh)")
             self.vmms.remove("qemu")
@@ -153,6 +175,8 @@ class Bench:
         self.results["boot_median"] = med
         if "wirt" in med and "qemu" in med:
             print("  ratio wirt/qemu: %s" % fmt_ratio(med["wirt"], med["qemu"]))
+        if "wirt" in med and "wirt-h" in med:
+            print("  cost of H, wirt-h/wirt: %s" % fmt_ratio3(med["wirt-h"], med["wirt"]))
 
     # -- cpu ------------------------------------------------------------
 
@@ -266,6 +290,25 @@ class Bench:
                 k, fmt_s(a and a["guest"]), fmt_s(b and b["guest"]),
                 fmt_ratio(a and a["guest"], b and b["guest"]), same))
         self.print_distance(w, q, native, insns)
+        self.print_h_cost(w, self.results["cpu"].get("wirt-h", {}))
+
+    def print_h_cost(self, w, h):
+        """wirt with --cpu h=on against wirt without, phase by phase."""
+        if not w or not h:
+            return
+        print("\n  %-15s %10s %10s %10s  %s" % ("test (guest s)", "wirt", "wirt-h",
+                                               "wirt-h/wirt", "same answer"))
+        for k in w:
+            a, b = w[k], h.get(k)
+            if not b:
+                continue
+            same = a["check"] == b["check"]
+            if not same:
+                self.ok = False
+                self.results["errors"].append("%s: wirt and wirt-h disagree" % k)
+            print("  %-15s %10s %10s %10s  %s" % (k, fmt_s(a["guest"]), fmt_s(b["guest"]),
+                                                fmt_ratio3(b["guest"], a["guest"]),
+                                                "yes" if same else "NO"))
 
     def native_workload(self):
         """The workload compiled for the host and run natively: the floor

@@ -13,10 +13,13 @@ wirt/qemu; the issue's target is at most 0.5.
 Page sharing: QEMU marks guest RAM mergeable by default (mem-merge=on);
 --ksm gives wirt the same (--page-sharing on).  Whether the host's ksmd
 runs is the host's setting (/sys/kernel/mm/ksm/run), printed with the
-results; the bench does not change it.
+results.  --host-ksm (root) turns ksmd on for the run (fast scanning,
+use_zero_pages=1, so zero-filled guest pages merge with the kernel's zero
+page), waits until it has gone over every VM twice before measuring, and
+puts the previous settings back; it implies --ksm.
 
-Usage: bench/density.py [--n N] [--settle S] [--ksm] [--vmm wirt,qemu]
-                        [--build DIR] [--json FILE]
+Usage: bench/density.py [--n N] [--settle S] [--ksm] [--host-ksm]
+                        [--vmm wirt,qemu] [--build DIR] [--json FILE]
 """
 import argparse
 import json
@@ -63,7 +66,29 @@ def ksm_state():
         return "absent"
 
 
-def measure(vmm, n, settle, wirt, ksm):
+KSM = "/sys/kernel/mm/ksm/"
+KSM_KNOBS = ("run", "pages_to_scan", "sleep_millisecs", "use_zero_pages")
+
+
+def ksm_get(k):
+    with open(KSM + k) as f:
+        return f.read().strip()
+
+
+def ksm_set(k, v):
+    with open(KSM + k, "w") as f:
+        f.write(v)
+
+
+def ksm_settle():
+    """Waits for two full ksmd passes over what is mergeable now."""
+    start = int(ksm_get("full_scans"))
+    deadline = time.monotonic() + 300
+    while int(ksm_get("full_scans")) < start + 2 and time.monotonic() < deadline:
+        time.sleep(1)
+
+
+def measure(vmm, n, settle, wirt, ksm, host_ksm=False):
     guests = []
     try:
         for i in range(n):
@@ -71,6 +96,8 @@ def measure(vmm, n, settle, wirt, ksm):
         for g in guests:
             g.wait_ready()
         time.sleep(settle)
+        if host_ksm:
+            ksm_settle()
         figures = [rollup(g.proc.pid) for g in guests]
         for g in guests:
             g.poweroff()
@@ -90,17 +117,39 @@ def main():
     ap.add_argument("--n", type=int, default=4)
     ap.add_argument("--settle", type=float, default=15.0)
     ap.add_argument("--ksm", action="store_true")
+    ap.add_argument("--host-ksm", action="store_true")
     ap.add_argument("--vmm", default="wirt,qemu")
     ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     wirt = os.path.join(REPO, a.build, "wirt")
-    results = {"n": a.n, "memory": MEMORY, "host-ksm": ksm_state(), "wirt-page-sharing": a.ksm}
-    for vmm in a.vmm.split(","):
-        r = measure(vmm, a.n, a.settle, wirt, a.ksm)
-        results[vmm] = r
-        print("%-5s %d idle VMs: PSS %s, RSS %s (%s per VM)" %
-              (vmm, a.n, mib(r["pss"]), mib(r["rss"]), mib(r["rss"] / a.n)), flush=True)
+    a.ksm = a.ksm or a.host_ksm
+    saved = None
+    if a.host_ksm:
+        saved = {k: ksm_get(k) for k in KSM_KNOBS if os.path.exists(KSM + k)}
+        print("host ksm before: %s (restored at the end)" % saved, flush=True)
+    try:
+        if a.host_ksm:
+            ksm_set("pages_to_scan", "10000")
+            ksm_set("sleep_millisecs", "10")
+            if "use_zero_pages" in saved:
+                ksm_set("use_zero_pages", "1")
+            ksm_set("run", "1")
+        results = {"n": a.n, "memory": MEMORY, "host-ksm": ksm_state(),
+                   "wirt-page-sharing": a.ksm}
+        for vmm in a.vmm.split(","):
+            r = measure(vmm, a.n, a.settle, wirt, a.ksm, a.host_ksm)
+            results[vmm] = r
+            print("%-5s %d idle VMs: PSS %s, RSS %s (%s per VM)" %
+                  (vmm, a.n, mib(r["pss"]), mib(r["rss"]), mib(r["rss"] / a.n)), flush=True)
+    finally:
+        if saved:
+            # run last, so ksmd stops (or goes on) with the old pace.
+            for k in [k for k in saved if k != "run"] + ["run"]:
+                try:
+                    ksm_set(k, saved[k])
+                except OSError as e:
+                    print("could not restore ksm %s: %s" % (k, e), file=sys.stderr)
     if "wirt" in results and "qemu" in results:
         ratio = results["wirt"]["pss"] / results["qemu"]["pss"]
         results["ratio"] = ratio

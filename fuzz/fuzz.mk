@@ -22,7 +22,7 @@ fuzz-lib:
 $(FUZZ_BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz-lib
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra $(WERROR) -Isrc -Itests/dev $(PKG_CFLAGS) \
-	    -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_BUILD)/libwirt.a -lfdt $(PKG_LIBS) -lm -pthread
+	    -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_BUILD)/libwirt.a -lfdt -lseccomp -lwslay $(PKG_LIBS) -lm -pthread
 
 fuzz-targets: $(FUZZ_TARGETS)
 $(foreach n,$(FUZZ_NAMES),$(eval fuzz-$(n): $(FUZZ_BUILD)/fuzz/fuzz_$(n)))

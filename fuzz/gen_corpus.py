@@ -4,7 +4,8 @@
 corpus-vhd (small valid images, built here from the format specs so they
 stay a few KiB; qemu-img reads every one of them), corpus-virtio (valid
 virtio-blk and virtio-net request programs, see fuzz/fuzz_virtio.c) and
-corpus-control (valid control-protocol sessions).
+corpus-control (valid control-protocol sessions) and corpus-serve (HTTP
+requests to wirt serve, see fuzz/fuzz_serve.c).
 
 Usage: fuzz/gen_corpus.py [OUTDIR]   (default: fuzz/)
 Files are rewritten only when their content changes; crash reproducers
@@ -289,9 +290,67 @@ def control_seeds():
     }
 
 
+# -- wirt serve (fuzz/fuzz_serve.c): one connection's bytes ------------------
+
+SERVE_TOKEN = "0123456789abcdef" * 4  # the token of fuzz_serve.c
+
+
+def http(method, path, body=None, headers=()):
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1:8080",
+             "Authorization: Bearer " + SERVE_TOKEN]
+    lines += list(headers)
+    data = b""
+    if body is not None:
+        data = body.encode() if isinstance(body, str) else body
+        lines += ["Content-Type: application/json", "Content-Length: %d" % len(data)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+def serve_seeds():
+    ws = ("Upgrade: websocket", "Connection: Upgrade",
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13")
+    cookie = ("Cookie: wirt_token=" + SERVE_TOKEN, "Origin: http://127.0.0.1:8080",
+              "X-Wirt-Request: 1")
+    return {
+        "list": http("GET", "/api/v1/vms"),
+        "create": http("POST", "/api/v1/vms",
+                       '{"name":"a","from":"debian","memory":"512M","cpus":2,"disk-size":1048576}'),
+        "info": http("GET", "/api/v1/vms/a"),
+        "delete": http("DELETE", "/api/v1/vms/a"),
+        "set": http("PATCH", "/api/v1/vms/a", '{"memory":"1G","cpus":2,"restart":"on-crash"}'),
+        "start": http("POST", "/api/v1/vms/a/start"),
+        "stop": http("POST", "/api/v1/vms/a/stop", '{"force":true,"timeout":5}'),
+        "restart": http("POST", "/api/v1/vms/a/restart", "{}"),
+        "clone": http("POST", "/api/v1/vms/a/clone", '{"name":"b","linked":true}'),
+        "template": http("POST", "/api/v1/vms/a/template"),
+        "log": http("GET", "/api/v1/vms/a/log"),
+        "snapshots": http("GET", "/api/v1/vms/a/snapshots"),
+        "snapshot-create": http("POST", "/api/v1/vms/a/snapshots", '{"name":"s1"}'),
+        "snapshot-revert": http("POST", "/api/v1/vms/a/snapshots/s1"),
+        "snapshot-delete": http("DELETE", "/api/v1/vms/a/snapshots/s%2F..%2Fx"),
+        "events": http("GET", "/api/v1/events?since=3"),
+        "events-ws": http("GET", "/api/v1/events", None, ws + ("Origin: http://127.0.0.1:8080",)),
+        "console-ws": http("GET", "/api/v1/vms/a/console", None, ws),
+        "metrics": http("GET", "/api/v1/metrics"),
+        "ui": http("GET", "/") + http("HEAD", "/ui/app.js"),
+        "ui-trick": http("GET", "/ui/../../etc/passwd"),
+        "login": http("POST", "/login", '{"token":"%s"}' % SERVE_TOKEN,
+                      ("Origin: http://127.0.0.1:8080",)),
+        "logout": http("GET", "/logout"),
+        "cookie": http("POST", "/api/v1/vms/a/start", "{}", cookie),
+        "no-token": b"GET /api/v1/vms HTTP/1.1\r\nHost: x\r\n\r\n",
+        "chunked": (b"POST /api/v1/vms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                    SERVE_TOKEN.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"5\r\n{\"nam\r\n9\r\ne\":\"x/..\"}\r\n0\r\n\r\n"),
+        "bad-json": http("POST", "/api/v1/vms", '{"name": [1, {"a": null}], "cpus": 1e99'),
+        "pipelined": http("GET", "/api/v1/vms/x") + http("PUT", "/api/v1/vms/%2e%2e") +
+        http("GET", "/api/v1/vms/" + "n" * 70 + "/log"),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    dirs = {n: os.path.join(out, "corpus-" + n) for n in ("vmdk", "vhd", "virtio", "control")}
+    dirs = {n: os.path.join(out, "corpus-" + n) for n in ("vmdk", "vhd", "virtio", "control", "serve")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     pattern = lambda i: (i // 512 * 7 + i) & 0xFF
@@ -308,6 +367,8 @@ def main():
         write(os.path.join(dirs["virtio"], name), blob)
     for name, blob in control_seeds().items():
         write(os.path.join(dirs["control"], name), blob)
+    for name, blob in serve_seeds().items():
+        write(os.path.join(dirs["serve"], name), blob)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,16 @@
 # Packages come through apt-get with a private configuration (APT_CONFIG
 # points at our own apt.conf, so the host's sources and settings are never
 # read), and apt verifies them against the archive's signed metadata using
-# the Debian archive keyring.  The .debs and apt lists are kept in the cache,
-# the result is built in a temporary directory and renamed into place, and a
-# complete, current result is left alone: a second run downloads nothing.
+# the Debian archive keyring (tools/guest/apt.sh).  The .debs and apt lists
+# are kept in the cache, the result is built in a temporary directory and
+# renamed into place, and a complete, current result is left alone: a second
+# run downloads nothing.
 #
 # Usage: tools/fetch-guest.sh [--force] [--print-dir]
 set -euo pipefail
 
 MODULES="virtio_mmio virtio_blk failover net_failover virtio_net virtio-rng
- virtio_balloon crc16 crc32c_generic libcrc32c mbcache jbd2 ext4"
+ virtio_balloon crc16 crc32c_generic libcrc32c mbcache jbd2 ext4 8021q"
 CMDLINE="console=ttyS0 earlycon=sbi"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 MIRROR=${WIRT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -39,7 +40,7 @@ for arg in "$@"; do
     case $arg in
     --force) force=1 ;;
     --print-dir) echo "$dest"; exit 0 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (try --help)" ;;
     esac
 done
@@ -48,7 +49,7 @@ done
 # of it changes, the cached result is stale and gets rebuilt (from cached
 # .debs, so that costs no big download).
 recipe=$({
-    cat "$0" "$here/guest/mkcpio.py"
+    cat "$0" "$here/guest/mkcpio.py" "$here/guest/apt.sh"
     cd "$here/guest/rootfs" && find . -type f -printf '%p %m\n' | sort
     find . -type f -print0 | sort -z | xargs -0 cat
 } | sha256sum | cut -c1-16)
@@ -92,70 +93,8 @@ command -v flock >/dev/null && rm -rf "$cache"/.guest-build.* "$cache/.guest-old
 tmp=$(mktemp -d "$cache/.guest-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# apt_setup NAME SUITE ARCH: a private apt configuration under the cache.
-apt_setup() {
-    local d=$cache/apt/$1
-    mkdir -p "$d"/etc/{apt.conf.d,preferences.d,sources.list.d,trusted.gpg.d} \
-        "$d"/lists/partial "$d"/cache/archives/partial "$d"/state
-    touch "$d/status"
-    echo "deb [arch=$3 signed-by=$KEYRING] $MIRROR $2 main" >"$d/etc/sources.list"
-    cat >"$d/apt.conf" <<EOF
-Dir::Etc "$d/etc";
-Dir::Etc::main "apt.conf";
-Dir::Etc::Parts "apt.conf.d";
-Dir::Etc::SourceList "$d/etc/sources.list";
-Dir::Etc::SourceParts "$d/etc/sources.list.d";
-Dir::Etc::Preferences "$d/etc/preferences";
-Dir::Etc::PreferencesParts "$d/etc/preferences.d";
-Dir::Etc::Trusted "$d/etc/trusted.gpg";
-Dir::Etc::TrustedParts "$d/etc/trusted.gpg.d";
-Dir::State "$d/state";
-Dir::State::Lists "$d/lists";
-Dir::State::status "$d/status";
-Dir::Cache "$d/cache";
-APT::Architecture "$3";
-APT::Architectures { "$3"; };
-Acquire::Languages "none";
-Debug::NoLocking "true";
-APT::Sandbox::User "root";
-EOF
-    say "updating package lists for $2 ($3)"
-    if ! APT_CONFIG=$d/apt.conf apt-get -q -q update; then
-        ls "$d"/lists/*Packages* >/dev/null 2>&1 || die "apt-get update failed for $2"
-        say "apt-get update failed for $2; using the lists from an earlier run"
-    fi
-}
-
-aptc() { local n=$1; shift; APT_CONFIG=$cache/apt/$n/apt.conf "$@"; }
-
-# fetch NAME PKG...: download (or reuse) the packages' .debs into
-# $cache/debs/NAME, check each against the SHA256 from the signed index, and
-# print their paths.
-fetch() {
-    local n=$1 pkg field ver arch sha file
-    shift
-    local dir=$cache/debs/$n
-    mkdir -p "$dir"
-    (cd "$dir" && aptc "$n" apt-get -q -q download "$@") >&2 || die "apt-get download $* failed"
-    for pkg in "$@"; do
-        ver="" arch="" sha=""
-        while IFS=': ' read -r field val; do
-            case $field in
-            Version) ver=$val ;;
-            Architecture) arch=$val ;;
-            SHA256) sha=$val ;;
-            esac
-        done < <(aptc "$n" apt-cache show --no-all-versions "$pkg")
-        file=$dir/${pkg}_${ver//:/%3a}_$arch.deb
-        [ -f "$file" ] || die "$file is missing after download"
-        echo "$sha  $file" | sha256sum -c --quiet - >&2 || {
-            rm -f "$file"
-            die "$file does not match the archive's checksum (removed; run again)"
-        }
-        echo "package $n $pkg $ver $sha" >>"$tmp/packages"
-        echo "$file"
-    done
-}
+# shellcheck source=tools/guest/apt.sh
+. "$here/guest/apt.sh"
 
 apt_setup trixie trixie riscv64
 apt_setup bookworm bookworm amd64 # opensbi is arch all; bookworm had no riscv64

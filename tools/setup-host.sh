@@ -6,7 +6,7 @@ set -e
 PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev libfdt-dev libslirp-dev libglib2.0-dev
  libcmocka-dev libjson-c-dev zlib1g-dev libzstd-dev libmicrohttpd-dev libssl-dev libseccomp-dev
  gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu
- qemu-system-misc qemu-utils e2fsprogs cpio xz-utils zstd python3 apt debian-archive-keyring
+ qemu-system-misc qemu-utils e2fsprogs cpio xz-utils zstd python3 python3-yaml apt debian-archive-keyring
  ca-certificates busybox tcpdump
  libwslay-dev nettle-dev chromium"
 missing=""

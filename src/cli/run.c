@@ -21,8 +21,9 @@ static const char run_usage[] =
     "usage: wirt run [--kernel IMAGE] [--initrd FILE] [--append CMDLINE]\n"
     "                [--bios FIRMWARE|none] [--memory SIZE] [--cpus N]\n"
     "                [--disk FILE[,format=raw|qcow2][,readonly=on][,iops=N][,bps=SIZE]]...\n"
-    "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC]|tap,ifname=NAME\n"
-    "                       |switch=NAME[,vlan=V|,trunk=V,...]|none]...  (no --net: user)\n"
+    "                [--net user[,hostfwd=tcp:[ADDR]:HPORT-:GPORT][,mac=MAC][,rate=B/S]\n"
+    "                       |tap,ifname=NAME[,rate=B/S]|switch=NAME[,vlan=V|,trunk=V,...]\n"
+    "                       |none]...  (no --net: user; rate=10M caps each way)\n"
     "                [--control SOCKET] [--serial-socket SOCKET] [--serial-log FILE]\n"
     "                [--channel NAME,socket=SOCKET]...\n"
     "                [--pidfile FILE] [--log FILE] [--incoming tcp:ADDR:PORT]\n"
@@ -43,6 +44,7 @@ static const char run_usage[] =
     "--restore resumes the machine saved in STATE (same options) instead of\n"
     "booting; --save-on-exit saves it to STATE when told to stop (SIGTERM,\n"
     "Ctrl-A x) instead of powering off.\n"
+    "--kernel takes a Linux Image, an ELF or a flat binary (loaded as-is).\n"
     "Without --kernel or --elf, boots the default guest (tools/fetch-guest.sh).\n"
     "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n";
 

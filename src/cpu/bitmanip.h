@@ -298,4 +298,14 @@ uint64_t bm_AES64KS2(uint64_t a, uint64_t b);
 uint64_t bm_AES64IM(uint64_t a, uint64_t imm);
 uint64_t bm_AES64KS1I(uint64_t a, uint64_t rnum);
 
+/* ---- Zksed (crypto_sm4.c): the byte select is part of the op ---- */
+uint64_t bm_SM4ED0(uint64_t a, uint64_t b);
+uint64_t bm_SM4ED1(uint64_t a, uint64_t b);
+uint64_t bm_SM4ED2(uint64_t a, uint64_t b);
+uint64_t bm_SM4ED3(uint64_t a, uint64_t b);
+uint64_t bm_SM4KS0(uint64_t a, uint64_t b);
+uint64_t bm_SM4KS1(uint64_t a, uint64_t b);
+uint64_t bm_SM4KS2(uint64_t a, uint64_t b);
+uint64_t bm_SM4KS3(uint64_t a, uint64_t b);
+
 #endif

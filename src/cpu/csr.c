@@ -20,8 +20,8 @@
 #define SSTATUS_WRITABLE                                                                           \
     (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
 
-#define MIE_WRITABLE (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP)
-#define S_INTS       (MIP_SSIP | MIP_STIP | MIP_SEIP)
+#define MIE_WRITABLE (MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP | MIP_LCOFIP)
+#define S_INTS       (MIP_SSIP | MIP_STIP | MIP_SEIP | MIP_LCOFIP)
 /* Exceptions that may be delegated: all standard ones but ecall from M. */
 #define MEDELEG_WRITABLE 0xb3ffULL
 
@@ -50,6 +50,8 @@ enum {
     CSR_MCOUNTEREN = 0x306,
     CSR_MENVCFG = 0x30a,
     CSR_SEED = 0x015,
+    CSR_SSTATEEN0 = 0x10c, /* ..0x10f */
+    CSR_MSTATEEN0 = 0x30c, /* ..0x30f */
     CSR_MSECCFG = 0x747,
     CSR_MCOUNTINHIBIT = 0x320,
     CSR_MSCRATCH = 0x340,
@@ -77,6 +79,13 @@ bool csr_access_ok(struct hart *h, unsigned csr, bool write)
         return false;
     if (write && (csr >> 10) == 3)
         return false;
+    if (h->arch.priv != PRV_M) { /* Smstateen */
+        if (csr >= CSR_SSTATEEN0 && csr <= CSR_SSTATEEN0 + 3 &&
+            !(h->arch.mstateen[csr - CSR_SSTATEEN0] & MSTATEEN_SE))
+            return false;
+        if (csr == CSR_SENVCFG && !(h->arch.mstateen[0] & MSTATEEN0_ENVCFG))
+            return false;
+    }
     if (csr == CSR_SEED) /* Zkr: only by a write, S/U as mseccfg allows */
         return write &&
                (h->arch.priv == PRV_M ||
@@ -180,6 +189,18 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
     case CSR_SENVCFG:
         v = h->arch.senvcfg;
         break;
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        v = 0; /* none of the state they gate (custom, Zfinx fcsr, Zcmt jvt) exists */
+        break;
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        v = h->arch.mstateen[csr - CSR_MSTATEEN0];
+        break;
     case CSR_SEED: { /* OPST = ES16 with 16 bits of host entropy, WAIT if none yet */
         uint16_t e;
         v = getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e) ? (2ULL << 30) | e
@@ -276,12 +297,11 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
             unsigned idx = csr - CSR_CYCLE;
             if (!counter_allowed(h, idx))
                 return false;
-            v = idx == 0   ? h->arch.mcycle
-                : idx == 1 ? vclock_mtime(h->clock)
-                : idx == 2 ? h->arch.minstret
-                           : 0;
-        } else if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) {
-            v = 0; /* mhpmcounterN / mhpmeventN: no events */
+            if (idx > 2)
+                return pmu_csr_read(h, csr, val);
+            v = idx == 0 ? h->arch.mcycle : idx == 1 ? vclock_mtime(h->clock) : h->arch.minstret;
+        } else if (pmu_csr_read(h, csr, &v)) {
+            /* mhpmcounterN, mhpmeventN, scountovf */
         } else if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
             unsigned n = csr - CSR_PMPCFG0;
             if (n & 1)
@@ -362,6 +382,17 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_SENVCFG:
         h->arch.senvcfg = envcfg_cb(v, MENVCFG_FIOM);
         return true;
+    case CSR_SSTATEEN0:
+    case CSR_SSTATEEN0 + 1:
+    case CSR_SSTATEEN0 + 2:
+    case CSR_SSTATEEN0 + 3:
+        return true; /* all read-only zero */
+    case CSR_MSTATEEN0:
+    case CSR_MSTATEEN0 + 1:
+    case CSR_MSTATEEN0 + 2:
+    case CSR_MSTATEEN0 + 3:
+        h->arch.mstateen[csr - CSR_MSTATEEN0] = mstateen_warl(csr - CSR_MSTATEEN0, v);
+        return true;
     case CSR_SEED: /* the written value is ignored */
         return true;
     case CSR_MSECCFG:
@@ -379,11 +410,12 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
     case CSR_STVAL:
         h->arch.stval = v;
         return true;
-    case CSR_SIP:
-        if (h->arch.mideleg & MIP_SSIP)
-            h->arch.mip_sw = (h->arch.mip_sw & ~MIP_SSIP) | (v & MIP_SSIP);
+    case CSR_SIP: {
+        uint64_t mask = h->arch.mideleg & (MIP_SSIP | MIP_LCOFIP);
+        h->arch.mip_sw = (h->arch.mip_sw & ~mask) | (v & mask);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
+    }
     case CSR_STIMECMP:
         if (!stimecmp_allowed(h))
             return false;
@@ -396,8 +428,8 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         uint64_t mode = v >> 60;
         if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48)
             return true; /* unsupported mode: satp keeps its value */
+        tlb_switch_satp(h, h->arch.satp, v);
         h->arch.satp = v;
-        tlb_flush_all(h);
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     }
@@ -424,12 +456,13 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mcounteren = (uint32_t)v;
         return true;
     case CSR_MENVCFG:
-        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_PBMTE | MENVCFG_STCE);
-        tlb_flush_all(h); /* PBMTE changes which PTEs are valid */
+        h->arch.menvcfg = envcfg_cb(v, MENVCFG_FIOM | MENVCFG_PBMTE | MENVCFG_ADUE | MENVCFG_STCE);
+        tlb_flush_all(h); /* PBMTE changes which PTEs are valid, ADUE which fault */
         atomic_store_explicit(&h->check, 1, memory_order_relaxed);
         return true;
     case CSR_MCOUNTINHIBIT:
-        h->arch.mcountinhibit = (uint32_t)v & ~2u;
+        h->arch.mcountinhibit = (uint32_t)v & PMU_INHIBIT_MASK;
+        pmu_update(h);
         return true;
     case CSR_MSCRATCH:
         h->arch.mscratch = v;
@@ -444,7 +477,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.mtval = v;
         return true;
     case CSR_MIP: {
-        uint64_t mask = MIP_SSIP | MIP_SEIP;
+        uint64_t mask = MIP_SSIP | MIP_SEIP | MIP_LCOFIP;
         if (!(h->arch.menvcfg & MENVCFG_STCE))
             mask |= MIP_STIP;
         h->arch.mip_sw = (h->arch.mip_sw & ~mask) | (v & mask);
@@ -458,7 +491,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
         h->arch.minstret = v;
         return true;
     default:
-        if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f))
+        if (pmu_csr_write(h, csr, v))
             return true;
         if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
             unsigned n = csr - CSR_PMPCFG0;

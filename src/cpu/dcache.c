@@ -79,6 +79,7 @@ void dcache_flush_all(struct hart *h)
     mark_store_tlb(h, 0, false);
     memset(h->tlb[ACC_FETCH], 0xff, sizeof(h->tlb[ACC_FETCH]));
     memset(h->tlb_dpage, 0, sizeof(h->tlb_dpage));
+    tlb_ctx_drop_all(h); /* their fetch entries point at the freed pages */
 }
 
 static const uint8_t *ram_page(struct hart *h, uint64_t pa_page)
@@ -119,6 +120,16 @@ static struct dpage *arena_alloc(struct hart *h)
     if (h->darena_used >= DCACHE_MAX_PAGES)
         fatal("decoded-instruction cache arena exhausted");
     return &((struct dpage *)h->darena)[h->darena_used++];
+}
+
+void dcache_release(struct hart *h)
+{
+    if (!h->darena)
+        return;
+    /* Zero again on the next touch, as arena_alloc expects of unused dpages. */
+    madvise(h->darena, (size_t)DCACHE_MAX_PAGES * sizeof(struct dpage), MADV_DONTNEED);
+    h->darena_used = 0;
+    h->dfree = NULL;
 }
 
 void dcache_free_arena(struct hart *h)
@@ -273,6 +284,7 @@ void dcache_detach_pending(struct hart *h)
                     h->tlb_dpage[m][i] = NULL;
                 }
             }
+        tlb_ctx_forget_dpage(h, p);
     }
     h->ndetach = 0;
 }

@@ -110,6 +110,16 @@ static unsigned op_bm(unsigned f7, unsigned f3)
         return OP_AES64DSM;
     case 0x3f << 3 | 0:
         return OP_AES64KS2;
+    case 0x18 << 3 | 0: /* sm4ed, sm4ks: bs in funct7[6:5] */
+    case 0x38 << 3 | 0:
+    case 0x58 << 3 | 0:
+    case 0x78 << 3 | 0:
+        return OP_SM4ED0 + (f7 >> 5);
+    case 0x1a << 3 | 0:
+    case 0x3a << 3 | 0:
+    case 0x5a << 3 | 0:
+    case 0x7a << 3 | 0:
+        return OP_SM4KS0 + (f7 >> 5);
     }
     return 0;
 }
@@ -439,7 +449,9 @@ static void decode32(struct dinsn *d, uint32_t insn)
         return;
     }
     case 0x07:
-        if (f3 == 2)
+        if (f3 == 1)
+            set(d, OP_FLH, rd, rs1, 0, imm_i);
+        else if (f3 == 2)
             set(d, OP_FLW, rd, rs1, 0, imm_i);
         else if (f3 == 3)
             set(d, OP_FLD, rd, rs1, 0, imm_i);
@@ -447,7 +459,9 @@ static void decode32(struct dinsn *d, uint32_t insn)
             break;
         return;
     case 0x27:
-        if (f3 == 2)
+        if (f3 == 1)
+            set(d, OP_FSH, 0, rs1, rs2, imm_s);
+        else if (f3 == 2)
             set(d, OP_FSW, 0, rs1, rs2, imm_s);
         else if (f3 == 3)
             set(d, OP_FSD, 0, rs1, rs2, imm_s);

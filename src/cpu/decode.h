@@ -57,7 +57,15 @@
     X(AES64ESM)                                                                                    \
     X(AES64DS)                                                                                     \
     X(AES64DSM)                                                                                    \
-    X(AES64KS2)
+    X(AES64KS2)                                                                                    \
+    X(SM4ED0)                                                                                      \
+    X(SM4ED1)                                                                                      \
+    X(SM4ED2)                                                                                      \
+    X(SM4ED3)                                                                                      \
+    X(SM4KS0)                                                                                      \
+    X(SM4KS1)                                                                                      \
+    X(SM4KS2)                                                                                      \
+    X(SM4KS3)
 #define DECODE_OPS_RI(X)                                                                           \
     X(SLLI_UW)                                                                                     \
     X(CLZ)                                                                                         \
@@ -212,7 +220,9 @@
     X(AMOCAS_W)                                                                                    \
     X(AMOCAS_D)                                                                                    \
     X(AMOCAS_Q)                                                                                    \
-    X(SFENCE_INVAL)
+    X(SFENCE_INVAL)                                                                                \
+    X(FLH)                                                                                         \
+    X(FSH)
 /* clang-format on */
 
 enum dinsn_op {

@@ -36,6 +36,8 @@ static void counters_add(struct hart *h, uint64_t n)
         h->arch.mcycle += n;
     if (!(h->arch.mcountinhibit & 4))
         h->arch.minstret += n;
+    if (h->pmu_active)
+        pmu_count(h, n);
 }
 
 static bool fp_enabled(const struct hart *h)

@@ -78,7 +78,7 @@ LBL(JALR): {
     LBL(name): {                                                                                   \
         uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;                                       \
         struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];                              \
-        if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
+        if (likely(e->tag == TLB_FAST_TAG(va, SZ))) {                                              \
             T v;                                                                                   \
             memcpy(&v, (const void *)(e->addend + va), SZ);                                        \
             x[d->rd] = (uint64_t)v;                                                                \
@@ -102,7 +102,7 @@ LBL(JALR): {
 #define STORE_VAL(va, SZ, val)                                                                     \
     do {                                                                                           \
         struct tlb_entry *e = &stlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];                              \
-        if (likely(e->tag == (va & (PAGE_MASK | (SZ - 1))))) {                                     \
+        if (likely(e->tag == TLB_FAST_TAG(va, SZ))) {                                              \
             memcpy((void *)(e->addend + va), &(val), SZ);                                          \
         } else {                                                                                   \
             h->arch.pc = pc;                                                                            \
@@ -245,7 +245,9 @@ LBL(WFI):
 LBL(SFENCE_VMA):
     if (h->arch.priv == PRV_U || (h->arch.priv == PRV_S && (h->arch.mstatus & MSTATUS_TVM)))
         ILLEGAL();
-    if (d->rs1 == 0)
+    if (d->rs1 == 0 && d->rs2 != 0)
+        tlb_flush_asid(h, x[d->rs2]);
+    else if (d->rs1 == 0)
         tlb_flush_all(h);
     else
         tlb_flush_va(h, x[d->rs1]);
@@ -333,15 +335,16 @@ LBL(WRS):
     goto out;
 
     /* ---- F/D loads and stores; the rest goes to the FPU ---- */
+LBL(FLH):
 LBL(FLW):
 LBL(FLD): {
     if (!fp_enabled(h))
         ILLEGAL();
     uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
     uint64_t v;
-    unsigned sz = d->op == OP_FLW ? 4 : 8;
+    unsigned sz = d->op == OP_FLW ? 4 : d->op == OP_FLH ? 2 : 8;
     struct tlb_entry *e = &ltlb[(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    if (likely(e->tag == (va & (PAGE_MASK | (sz - 1))))) {
+    if (likely(e->tag == TLB_FAST_TAG(va, sz))) {
         v = 0;
         memcpy(&v, (const void *)(e->addend + va), sz);
     } else {
@@ -349,8 +352,16 @@ LBL(FLD): {
         if (!mem_load_slow(h, va, sz, &v))
             goto trap;
     }
-    h->arch.fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : v;
+    h->arch.fp.f[d->rd] = sz == 4 ? fpu_box32((uint32_t)v) : sz == 2 ? fpu_box16((uint16_t)v) : v;
     h->arch.mstatus |= MSTATUS_FS;
+    NEXT();
+}
+LBL(FSH): {
+    if (!fp_enabled(h))
+        ILLEGAL();
+    uint64_t va = x[d->rs1] + (uint64_t)(int64_t)d->imm;
+    uint16_t v = (uint16_t)h->arch.fp.f[d->rs2];
+    STORE_VAL(va, 2, v);
     NEXT();
 }
 LBL(FSW): {

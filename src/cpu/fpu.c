@@ -167,15 +167,23 @@ static inline uint64_t round_shift(uint64_t sig, int shift, bool sign, int rm, b
     }
 }
 
-/* Rounds sign * sig * 2^exp (sig != 0) to single (is_d false) or double
- * and returns the bit pattern.  Underflow is signalled when the result
- * is tiny after rounding (with unbounded exponent) and inexact. */
-static uint64_t round_pack(bool sign, int exp, uint64_t sig, bool is_d, int rm, uint32_t *fl)
+/* Floating-point formats by their fmt field: S, D, H. */
+enum { FMT_S = 0, FMT_D = 1, FMT_H = 2 };
+static const int fmt_p[3] = {24, 53, 11};       /* precision */
+static const int fmt_emax[3] = {127, 1023, 15}; /* also the bias */
+static const int fmt_w[3] = {32, 64, 16};
+static const uint64_t fmt_qnan[3] = {F32_QNAN, F64_QNAN, 0x7e00};
+
+/* Rounds sign * sig * 2^exp (sig != 0) to format fmt and returns the bit
+ * pattern.  Underflow is signalled when the result is tiny after
+ * rounding (with unbounded exponent) and inexact. */
+static uint64_t round_pack_fmt(bool sign, int exp, uint64_t sig, int fmt, int rm, uint32_t *fl)
 {
-    const int p = is_d ? 53 : 24;
-    const int emin = is_d ? -1022 : -126;
-    const int emax = is_d ? 1023 : 127;
-    const uint64_t sign_bit = (uint64_t)sign << (is_d ? 63 : 31);
+    const int p = fmt_p[fmt];
+    const int emax = fmt_emax[fmt];
+    const int emin = 1 - emax;
+    const uint64_t sign_bit = (uint64_t)sign << (fmt_w[fmt] - 1);
+    const uint64_t inf = (uint64_t)(2 * emax + 1) << (p - 1);
     int lz = __builtin_clzll(sig);
     int e;
     bool tiny = false, inexact;
@@ -199,11 +207,7 @@ static uint64_t round_pack(bool sign, int exp, uint64_t sig, bool is_d, int rm, 
             *fl |= FFLAG_OF | FFLAG_NX;
             bool to_inf =
                 rm == RM_RNE || rm == RM_RMM || (rm == RM_RUP && !sign) || (rm == RM_RDN && sign);
-            if (to_inf)
-                out = is_d ? 0x7ff0000000000000ULL : 0x7f800000u;
-            else
-                out = is_d ? 0x7fefffffffffffffULL : 0x7f7fffffu;
-            return sign_bit | out;
+            return sign_bit | (to_inf ? inf : inf - 1);
         }
         out = ((uint64_t)(e + emax) << (p - 1)) | (k & ((1ULL << (p - 1)) - 1)); /* bias = emax */
     }
@@ -469,9 +473,9 @@ static long double wide_op_ld(int op, long double a, long double b, long double 
     return r;
 }
 
-/* Single-precision operation via double rounded to odd. Operands are
- * not NaN. */
-static uint32_t wide_s(int op, float a, float b, float c, int rm, uint32_t *fl)
+/* Single- or half-precision (fmt) operation via double rounded to odd.
+ * Operands are not NaN. */
+static uint64_t wide_sh(int op, double a, double b, double c, int fmt, int rm, uint32_t *fl)
 {
     int ex;
     double r = wide_op_d(op, a, b, c, FE_TOWARDZERO, &ex);
@@ -479,14 +483,17 @@ static uint32_t wide_s(int op, float a, float b, float c, int rm, uint32_t *fl)
 
     if (isnan(r)) {
         *fl |= FFLAG_NV;
-        return F32_QNAN;
+        return fmt_qnan[fmt];
     }
     if (ex & FE_DIVBYZERO)
         *fl |= FFLAG_DZ;
     if (r == 0 && rm == RM_RDN && (op == OP_ADD || op == OP_FMA))
         r = wide_op_d(op, a, b, c, FE_DOWNWARD, &ex); /* exact zero: sign per mode */
-    if (isinf(r) || r == 0)
-        return bits_f32((float)r);
+    if (isinf(r) || r == 0) {
+        if (fmt == FMT_S)
+            return bits_f32((float)r);
+        return (uint64_t)(signbit(r) != 0) << 15 | (isinf(r) ? 0x7c00 : 0);
+    }
 
     /* r is a normal double: operands' range keeps it far from double's
      * subnormals and overflow. */
@@ -494,7 +501,12 @@ static uint32_t wide_s(int op, float a, float b, float c, int rm, uint32_t *fl)
     int exp = (int)(u >> 52 & 0x7ff) - 1075;
     if (ex & FE_INEXACT)
         sig |= 1;
-    return (uint32_t)round_pack(u >> 63, exp, sig, false, rm, fl);
+    return round_pack_fmt(u >> 63, exp, sig, fmt, rm, fl);
+}
+
+static uint32_t wide_s(int op, float a, float b, float c, int rm, uint32_t *fl)
+{
+    return (uint32_t)wide_sh(op, a, b, c, FMT_S, rm, fl);
 }
 
 static uint64_t wide_d(int op, double a, double b, double c, int rm, uint32_t *fl)
@@ -517,7 +529,7 @@ static uint64_t wide_d(int op, double a, double b, double c, int rm, uint32_t *f
     uint64_t sig = (uint64_t)ldexpl(fabsl(m), 64);
     if (ex & FE_INEXACT)
         sig |= 1;
-    return round_pack(signbit(r) != 0, e - 64, sig, true, rm, fl);
+    return round_pack_fmt(signbit(r) != 0, e - 64, sig, FMT_D, rm, fl);
 }
 
 /* ---- arithmetic --------------------------------------------------------- */
@@ -670,25 +682,32 @@ static uint64_t arith_d(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint
 
 /* ---- conversions ---------------------------------------------------------- */
 
-/* FCVT.S.D */
-static uint32_t cvt_s_d(uint64_t u, int rm, uint32_t *fl)
+/* FCVT.S.D, FCVT.H.D (and .H.S through an exact widening): the double
+ * with bits u rounded to format fmt. */
+static uint64_t cvt_from_d(uint64_t u, int fmt, int rm, uint32_t *fl)
 {
     bool sign = u >> 63;
     int e = u >> 52 & 0x7ff;
     uint64_t frac = u & ((1ULL << 52) - 1);
+    uint64_t sign_bit = (uint64_t)sign << (fmt_w[fmt] - 1);
 
     if (e == 0x7ff) {
         if (!frac)
-            return (sign ? F32_SIGN : 0) | 0x7f800000u;
+            return sign_bit | (uint64_t)(2 * fmt_emax[fmt] + 1) << (fmt_p[fmt] - 1);
         if (f64_snan(u))
             *fl |= FFLAG_NV;
-        return F32_QNAN;
+        return fmt_qnan[fmt];
     }
     if (e == 0 && frac == 0)
-        return sign ? F32_SIGN : 0;
+        return sign_bit;
     if (e == 0)
-        return (uint32_t)round_pack(sign, -1074, frac, false, rm, fl);
-    return (uint32_t)round_pack(sign, e - 1075, frac | (1ULL << 52), false, rm, fl);
+        return round_pack_fmt(sign, -1074, frac, fmt, rm, fl);
+    return round_pack_fmt(sign, e - 1075, frac | (1ULL << 52), fmt, rm, fl);
+}
+
+static uint32_t cvt_s_d(uint64_t u, int rm, uint32_t *fl)
+{
+    return (uint32_t)cvt_from_d(u, FMT_S, rm, fl);
 }
 
 /* FCVT.D.S: exact except for NaNs. */
@@ -702,8 +721,8 @@ static uint64_t cvt_d_s(uint32_t u, uint32_t *fl)
     return bits_f64((double)f32_of(u));
 }
 
-/* FCVT.{S,D}.{W,WU,L,LU}; type: 0 W, 1 WU, 2 L, 3 LU. */
-static uint64_t cvt_from_int(uint64_t v, int type, bool is_d, int rm, uint32_t *fl)
+/* FCVT.{S,D,H}.{W,WU,L,LU}; type: 0 W, 1 WU, 2 L, 3 LU. */
+static uint64_t cvt_from_int(uint64_t v, int type, int fmt, int rm, uint32_t *fl)
 {
     bool sign = false;
     uint64_t mag;
@@ -725,7 +744,7 @@ static uint64_t cvt_from_int(uint64_t v, int type, bool is_d, int rm, uint32_t *
     }
     if (mag == 0)
         return 0;
-    return round_pack(sign, 0, mag, is_d, rm, fl);
+    return round_pack_fmt(sign, 0, mag, fmt, rm, fl);
 }
 
 /* FCVT.{W,WU,L,LU}.D on the double with bits u (single operands are
@@ -780,42 +799,62 @@ static inline uint64_t order_key(uint64_t u, int width)
     return (u & sign) ? ~u & ((sign << 1) - 1) : u | sign;
 }
 
-/* FMIN/FMAX per the 2.2 spec (IEEE 754-2019 minimumNumber/maximumNumber). */
-static uint64_t minmax(uint64_t a, uint64_t b, bool is_d, bool is_max, uint32_t *fl)
+static inline bool fmt_nan(uint64_t u, int fmt)
 {
-    bool an = is_d ? f64_nan(a) : f32_nan((uint32_t)a);
-    bool bn = is_d ? f64_nan(b) : f32_nan((uint32_t)b);
-    bool as = is_d ? f64_snan(a) : f32_snan((uint32_t)a);
-    bool bs = is_d ? f64_snan(b) : f32_snan((uint32_t)b);
+    int w = fmt_w[fmt];
+    uint64_t mag = u & ((1ULL << (w - 1)) - 1);
+    return mag > (uint64_t)(2 * fmt_emax[fmt] + 1) << (fmt_p[fmt] - 1);
+}
 
-    if (as || bs)
+static inline bool fmt_snan(uint64_t u, int fmt)
+{
+    return fmt_nan(u, fmt) && !(u >> (fmt_p[fmt] - 2) & 1);
+}
+
+/* The value of a non-NaN S, D or H pattern as a double (exact). */
+static double fmt_to_double(uint64_t u, int fmt)
+{
+    if (fmt == FMT_D)
+        return f64_of(u);
+    if (fmt == FMT_S)
+        return f32_of((uint32_t)u);
+    int e = (int)(u >> 10 & 0x1f), m = (int)(u & 0x3ff);
+    double v = e == 0x1f ? INFINITY : e ? ldexp(m | 0x400, e - 25) : ldexp(m, -24);
+    return (u & 0x8000) ? -v : v;
+}
+
+/* FMIN/FMAX per the 2.2 spec (IEEE 754-2019 minimumNumber/maximumNumber);
+ * with nan_wins (Zfa FMINM/FMAXM: minimum/maximum) any NaN operand gives
+ * the canonical NaN. */
+static uint64_t minmax(uint64_t a, uint64_t b, int fmt, bool is_max, uint32_t *fl, bool nan_wins)
+{
+    bool an = fmt_nan(a, fmt), bn = fmt_nan(b, fmt);
+
+    if (fmt_snan(a, fmt) || fmt_snan(b, fmt))
         *fl |= FFLAG_NV;
-    if (an && bn)
-        return is_d ? F64_QNAN : F32_QNAN;
+    if ((an && bn) || (nan_wins && (an || bn)))
+        return fmt_qnan[fmt];
     if (an)
         return b;
     if (bn)
         return a;
-    int w = is_d ? 64 : 32;
+    int w = fmt_w[fmt];
     bool a_less = order_key(a, w) < order_key(b, w);
     return (a_less != is_max) ? a : b;
 }
 
-/* FLE (f3 0), FLT (1), FEQ (2). */
-static uint64_t compare(uint64_t a, uint64_t b, bool is_d, uint32_t f3, uint32_t *fl)
+/* FLE (f3 0), FLT (1), FEQ (2); quiet (Zfa FLEQ/FLTQ): only signalling
+ * NaNs are invalid. */
+static uint64_t compare(uint64_t a, uint64_t b, int fmt, uint32_t f3, uint32_t *fl, bool quiet)
 {
-    bool an = is_d ? f64_nan(a) : f32_nan((uint32_t)a);
-    bool bn = is_d ? f64_nan(b) : f32_nan((uint32_t)b);
-
-    if (an || bn) {
-        bool sn =
-            is_d ? f64_snan(a) || f64_snan(b) : f32_snan((uint32_t)a) || f32_snan((uint32_t)b);
-        if (f3 != 2 || sn)
+    if (fmt_nan(a, fmt) || fmt_nan(b, fmt)) {
+        bool sn = fmt_snan(a, fmt) || fmt_snan(b, fmt);
+        if ((f3 != 2 && !quiet) || sn)
             *fl |= FFLAG_NV;
         return 0;
     }
-    double x = is_d ? f64_of(a) : f32_of((uint32_t)a);
-    double y = is_d ? f64_of(b) : f32_of((uint32_t)b);
+    double x = fmt_to_double(a, fmt);
+    double y = fmt_to_double(b, fmt);
     switch (f3) {
     case 0:
         return x <= y;
@@ -826,11 +865,11 @@ static uint64_t compare(uint64_t a, uint64_t b, bool is_d, uint32_t f3, uint32_t
     }
 }
 
-static uint64_t classify(uint64_t u, bool is_d)
+static uint64_t classify(uint64_t u, int fmt)
 {
-    int w = is_d ? 64 : 32, mbits = is_d ? 52 : 23;
+    int w = fmt_w[fmt], mbits = fmt_p[fmt] - 1;
     bool sign = u >> (w - 1) & 1;
-    uint64_t emask = is_d ? 0x7ff : 0xff;
+    uint64_t emask = (uint64_t)(2 * fmt_emax[fmt] + 1);
     uint64_t e = u >> mbits & emask;
     uint64_t frac = u & ((1ULL << mbits) - 1);
 
@@ -842,6 +881,236 @@ static uint64_t classify(uint64_t u, bool is_d)
     if (e == 0)
         return frac == 0 ? (sign ? 1u << 3 : 1u << 4) : (sign ? 1u << 2 : 1u << 5);
     return sign ? 1u << 1 : 1u << 6;
+}
+
+/* ---- Zfh (half precision) and Zfa -------------------------------------- */
+
+/* A half operand whose upper 48 bits are not all ones reads as the
+ * canonical NaN (NaN-boxing). */
+static inline uint64_t unbox_h(uint64_t v)
+{
+    return (v >> 16) == 0xffffffffffffULL ? (v & 0xffff) : 0x7e00;
+}
+
+static inline uint64_t fmt_get(uint64_t v, int fmt)
+{
+    return fmt == FMT_D ? v : fmt == FMT_S ? unbox(v) : unbox_h(v);
+}
+
+static inline uint64_t fmt_box(uint64_t v, int fmt)
+{
+    return fmt == FMT_D ? v : fmt == FMT_S ? fpu_box32((uint32_t)v) : fpu_box16((uint16_t)v);
+}
+
+/* The double with the value of S or H pattern u (exact), quieting NaNs
+ * (a signalling one raises NV). */
+static uint64_t cvt_d_of(uint64_t u, int fmt, uint32_t *fl)
+{
+    if (fmt == FMT_D)
+        return u;
+    if (fmt_nan(u, fmt)) {
+        if (fmt_snan(u, fmt))
+            *fl |= FFLAG_NV;
+        return F64_QNAN;
+    }
+    return bits_f64(fmt_to_double(u, fmt));
+}
+
+/* Half-precision arithmetic: operands widened to double (exact), one
+ * operation rounded to odd in double, then rounded to half (11 bits are
+ * far fewer than 53 - 2, so the double rounding is exact). */
+static uint64_t arith_h(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t *fl)
+{
+    bool nan = fmt_nan(a, FMT_H) || (op != OP_SQRT && fmt_nan(b, FMT_H)) ||
+               (op == OP_FMA && fmt_nan(c, FMT_H));
+
+    if (nan) {
+        bool nv = fmt_snan(a, FMT_H) || (op != OP_SQRT && fmt_snan(b, FMT_H)) ||
+                  (op == OP_FMA && fmt_snan(c, FMT_H));
+        if (op == OP_FMA && ((classify(a, FMT_H) & 0x81) && !(b & 0x7fff)))
+            nv = true; /* inf * 0 */
+        if (op == OP_FMA && ((classify(b, FMT_H) & 0x81) && !(a & 0x7fff)))
+            nv = true;
+        if (nv)
+            *fl |= FFLAG_NV;
+        return 0x7e00;
+    }
+    return wide_sh(op, fmt_to_double(a, FMT_H), fmt_to_double(b, FMT_H), fmt_to_double(c, FMT_H),
+                   FMT_H, rm, fl);
+}
+
+/* The 32 FLI constants as singles; the double and half tables differ in
+ * entry 1 (each format's smallest normal) and are derived from it. */
+static const uint32_t fli_s[32] = {
+    0xbf800000, 0x00800000, 0x37800000, 0x38000000, 0x3b800000, 0x3c000000, 0x3d800000, 0x3e000000,
+    0x3e800000, 0x3ea00000, 0x3ec00000, 0x3ee00000, 0x3f000000, 0x3f200000, 0x3f400000, 0x3f600000,
+    0x3f800000, 0x3fa00000, 0x3fc00000, 0x3fe00000, 0x40000000, 0x40200000, 0x40400000, 0x40800000,
+    0x41000000, 0x41800000, 0x43000000, 0x43800000, 0x47000000, 0x47800000, 0x7f800000, 0x7fc00000};
+
+static uint64_t fli(unsigned idx, int fmt)
+{
+    uint32_t none = 0;
+    if (fmt == FMT_S)
+        return fli_s[idx];
+    if (idx == 1)
+        return fmt == FMT_D ? 0x0010000000000000ULL : 0x0400;
+    uint64_t d = cvt_d_of(fli_s[idx], FMT_S, &none);
+    /* Half: 2^16 (entry 29) overflows to +inf, as the spec says. */
+    return fmt == FMT_D ? d : cvt_from_d(d, FMT_H, RM_RNE, &none);
+}
+
+/* FROUND/FROUNDNX: u (a non-NaN, finite, non-zero double) rounded to an
+ * integral value per rm; *inexact when that changed it. */
+static uint64_t round_integral(uint64_t u, int rm, bool *inexact)
+{
+    int e = u >> 52 & 0x7ff;
+    bool sign = u >> 63;
+    *inexact = false;
+    if (e >= 1075)
+        return u; /* |u| >= 2^52: already integral */
+    uint64_t m = e ? (u & ((1ULL << 52) - 1)) | (1ULL << 52) : u & ((1ULL << 52) - 1);
+    uint64_t k = round_shift(m, 1075 - (e ? e : 1), sign, rm, inexact);
+    return (uint64_t)sign << 63 | (k ? bits_f64((double)k) : 0);
+}
+
+/* FCVTMOD.W.D: truncated, modulo 2^32, sign-extended; flags as FCVT.W.D
+ * with RTZ. */
+static uint64_t cvtmod_w_d(uint64_t u, uint32_t *fl)
+{
+    int e = u >> 52 & 0x7ff;
+    uint64_t m = e ? (u & ((1ULL << 52) - 1)) | (1ULL << 52) : u & ((1ULL << 52) - 1);
+    int shift = (e ? e : 1) - 1075;
+    uint64_t mag;
+
+    (void)cvt_to_int(u, 0, RM_RTZ, fl);
+    if (e == 0x7ff || shift >= 32)
+        return 0; /* infinities, NaNs, and multiples of 2^32 */
+    mag = shift >= 0 ? m << shift : shift > -64 ? m >> -shift : 0;
+    if (u >> 63)
+        mag = -mag;
+    return (uint64_t)(int64_t)(int32_t)(uint32_t)mag;
+}
+
+/* The Zfh instructions (fmt H, and FCVT.S.H/FCVT.D.H) and the Zfa ones, in
+ * OP-FP: returns 1 when done, 0 for an illegal encoding, -1 when insn is
+ * neither (the base F/D decoder then takes it). */
+static int fpu_exec_ext(struct fpu_regs *fp, uint64_t *x, uint32_t insn, int rm, uint32_t *fl)
+{
+    const uint32_t rd = insn >> 7 & 31;
+    const uint32_t f3 = insn >> 12 & 7;
+    const uint32_t rs1 = insn >> 15 & 31;
+    const uint32_t rs2 = insn >> 20 & 31;
+    const uint32_t f7 = insn >> 25;
+    const int fmt = (int)(f7 & 3);
+    const bool rm_ok = rm <= RM_RMM;
+    const uint64_t a = fmt == 3 ? 0 : fmt_get(fp->f[rs1], fmt);
+    const uint64_t b = fmt == 3 ? 0 : fmt_get(fp->f[rs2], fmt);
+    const uint32_t grp = f7 >> 2;
+
+    if (fmt == 3)
+        return -1;
+    if (fmt != FMT_H) {
+        /* Only Zfa's encodings, and FCVT.{S,D}.H, among S and D. */
+        bool mine = (grp == 0x05 && f3 >= 2) || (grp == 0x14 && f3 >= 3) ||
+                    (grp == 0x08 && rs2 >= 2) || (f7 == 0x61 && rs2 == 8) ||
+                    (grp == 0x1e && rs2 == 1);
+        if (!mine)
+            return -1;
+    }
+    switch (grp) {
+    case 0x00: /* FADD.H */
+    case 0x01: /* FSUB.H */
+    case 0x02: /* FMUL.H */
+    case 0x03: /* FDIV.H */
+    case 0x0b: /* FSQRT.H */ {
+        static const int ops[12] = {OP_ADD, OP_ADD, OP_MUL, OP_DIV, 0, 0, 0, 0, 0, 0, 0, OP_SQRT};
+        if (!rm_ok || (grp == 0x0b && rs2 != 0))
+            return 0;
+        fp->f[rd] = fpu_box16((uint16_t)arith_h(ops[grp], a, grp == 1 ? b ^ 0x8000 : b, 0, rm, fl));
+        return 1;
+    }
+    case 0x04: /* FSGNJ.H, FSGNJN.H, FSGNJX.H */ {
+        uint64_t sg;
+        if (f3 == 0)
+            sg = b;
+        else if (f3 == 1)
+            sg = ~b;
+        else if (f3 == 2)
+            sg = a ^ b;
+        else
+            return 0;
+        fp->f[rd] = fpu_box16((uint16_t)((a & 0x7fff) | (sg & 0x8000)));
+        return 1;
+    }
+    case 0x05: /* FMIN, FMAX (H); FMINM, FMAXM (Zfa) */
+        if (f3 > 3)
+            return 0;
+        fp->f[rd] = fmt_box(minmax(a, b, fmt, f3 & 1, fl, f3 >= 2), fmt);
+        return 1;
+    case 0x08: /* FCVT.S.H, FCVT.D.H, FCVT.H.S, FCVT.H.D; FROUND[NX] */
+        if (!rm_ok)
+            return 0;
+        if (rs2 == 4 || rs2 == 5) {
+            uint64_t r = a;
+            if (fmt_nan(a, fmt)) {
+                if (fmt_snan(a, fmt))
+                    *fl |= FFLAG_NV;
+                r = fmt_qnan[fmt];
+            } else if (classify(a, fmt) & 0x66) { /* finite, non-zero */
+                bool inexact;
+                uint64_t d = round_integral(cvt_d_of(a, fmt, fl), rm, &inexact);
+                r = cvt_from_d(d, fmt, RM_RNE, &(uint32_t){0});
+                if (inexact && rs2 == 5)
+                    *fl |= FFLAG_NX;
+            }
+            fp->f[rd] = fmt_box(r, fmt);
+            return 1;
+        }
+        if (fmt == FMT_H && rs2 <= 1) { /* FCVT.H.S, FCVT.H.D */
+            uint64_t d = rs2 == 0 ? cvt_d_of(unbox(fp->f[rs1]), FMT_S, fl) : fp->f[rs1];
+            fp->f[rd] = fpu_box16((uint16_t)cvt_from_d(d, FMT_H, rm, fl));
+            return 1;
+        }
+        if (fmt != FMT_H && rs2 == 2) { /* FCVT.S.H, FCVT.D.H: exact */
+            uint64_t d = cvt_d_of(unbox_h(fp->f[rs1]), FMT_H, fl);
+            fp->f[rd] = fmt == FMT_D ? d : fpu_box32(cvt_s_d(d, RM_RNE, fl));
+            return 1;
+        }
+        return 0;
+    case 0x14: /* FLE, FLT, FEQ (H); FLEQ, FLTQ (Zfa) */
+        if (f3 == 3 || f3 > 5 || (fmt != FMT_H && f3 < 4))
+            return 0;
+        x[rd] = compare(a, b, fmt, f3 & 3, fl, f3 >= 4);
+        return 1;
+    case 0x18: /* FCVT.{W,WU,L,LU}.H; FCVTMOD.W.D */
+        if (fmt == FMT_D) {
+            if (f3 != RM_RTZ)
+                return 0;
+            x[rd] = cvtmod_w_d(fp->f[rs1], fl);
+            return 1;
+        }
+        if (rs2 > 3 || !rm_ok)
+            return 0;
+        x[rd] = cvt_to_int(cvt_d_of(a, FMT_H, &(uint32_t){0}), (int)rs2, rm, fl);
+        return 1;
+    case 0x1a: /* FCVT.H.{W,WU,L,LU} */
+        if (rs2 > 3 || !rm_ok)
+            return 0;
+        fp->f[rd] = fpu_box16((uint16_t)cvt_from_int(x[rs1], (int)rs2, FMT_H, rm, fl));
+        return 1;
+    case 0x1c: /* FMV.X.H, FCLASS.H */
+        if (rs2 != 0 || f3 > 1)
+            return 0;
+        x[rd] = f3 == 0 ? (uint64_t)(int64_t)(int16_t)fp->f[rs1] : classify(a, FMT_H);
+        return 1;
+    case 0x1e: /* FMV.H.X; FLI.{S,D,H} (Zfa) */
+        if (f3 != 0 || rs2 > 1)
+            return 0;
+        fp->f[rd] = fmt_box(rs2 ? fli(rs1, fmt) : (x[rs1] & 0xffff), fmt);
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* ---- decode and execute ------------------------------------------------- */
@@ -864,14 +1133,18 @@ bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
     case 0x47: /* FMSUB */
     case 0x4b: /* FNMSUB */
     case 0x4f: /* FNMADD */ {
-        if ((f7 & 3) > 1 || !rm_ok)
+        if ((f7 & 3) > 2 || !rm_ok)
             return false;
         /* -(a*b) is (-a)*b; negating operands, not the result, gives the
          * RISC-V signs for zero results. */
         bool neg_prod = opc == 0x4b || opc == 0x4f;
         bool neg_add = opc == 0x47 || opc == 0x4f;
         uint64_t a = fp->f[rs1], b = fp->f[rs2], c = fp->f[insn >> 27];
-        if (is_d) {
+        if ((f7 & 3) == FMT_H) {
+            uint64_t ha = unbox_h(a) ^ (neg_prod ? 0x8000 : 0);
+            uint64_t hc = unbox_h(c) ^ (neg_add ? 0x8000 : 0);
+            fp->f[rd] = fpu_box16((uint16_t)arith_h(OP_FMA, ha, unbox_h(b), hc, rm, &fl));
+        } else if (is_d) {
             a ^= neg_prod ? F64_SIGN : 0;
             c ^= neg_add ? F64_SIGN : 0;
             fp->f[rd] = arith_d(OP_FMA, a, b, c, rm, &fl);
@@ -884,6 +1157,11 @@ bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
     }
     case 0x53: {
         uint64_t a = fp->f[rs1], b = fp->f[rs2];
+        int ext = fpu_exec_ext(fp, x, insn, rm, &fl);
+        if (ext == 0)
+            return false;
+        if (ext > 0)
+            break;
         switch (f7) {
         case 0x00: /* FADD.S */
         case 0x04: /* FSUB.S */
@@ -940,12 +1218,12 @@ bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
         case 0x14: /* FMIN.S, FMAX.S */
             if (f3 > 1)
                 return false;
-            fp->f[rd] = fpu_box32((uint32_t)minmax(unbox(a), unbox(b), false, f3, &fl));
+            fp->f[rd] = fpu_box32((uint32_t)minmax(unbox(a), unbox(b), FMT_S, f3, &fl, false));
             break;
         case 0x15: /* FMIN.D, FMAX.D */
             if (f3 > 1)
                 return false;
-            fp->f[rd] = minmax(a, b, true, f3, &fl);
+            fp->f[rd] = minmax(a, b, FMT_D, f3, &fl, false);
             break;
         case 0x20: /* FCVT.S.D */
             if (rs2 != 1 || !rm_ok)
@@ -960,12 +1238,12 @@ bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
         case 0x50: /* FLE.S, FLT.S, FEQ.S */
             if (f3 > 2)
                 return false;
-            x[rd] = compare(unbox(a), unbox(b), false, f3, &fl);
+            x[rd] = compare(unbox(a), unbox(b), FMT_S, f3, &fl, false);
             break;
         case 0x51: /* FLE.D, FLT.D, FEQ.D */
             if (f3 > 2)
                 return false;
-            x[rd] = compare(a, b, true, f3, &fl);
+            x[rd] = compare(a, b, FMT_D, f3, &fl, false);
             break;
         case 0x60: /* FCVT.{W,WU,L,LU}.S */
             if (rs2 > 3 || !rm_ok)
@@ -980,12 +1258,12 @@ bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
         case 0x68: /* FCVT.S.{W,WU,L,LU} */
             if (rs2 > 3 || !rm_ok)
                 return false;
-            fp->f[rd] = fpu_box32((uint32_t)cvt_from_int(x[rs1], rs2, false, rm, &fl));
+            fp->f[rd] = fpu_box32((uint32_t)cvt_from_int(x[rs1], rs2, FMT_S, rm, &fl));
             break;
         case 0x69: /* FCVT.D.{W,WU,L,LU} */
             if (rs2 > 3 || !rm_ok)
                 return false;
-            fp->f[rd] = cvt_from_int(x[rs1], rs2, true, rm, &fl);
+            fp->f[rd] = cvt_from_int(x[rs1], rs2, FMT_D, rm, &fl);
             break;
         case 0x70: /* FMV.X.W, FCLASS.S */
             if (rs2 != 0 || f3 > 1)
@@ -993,12 +1271,12 @@ bool fpu_execute(struct fpu_regs *fp, uint64_t *x, uint32_t insn)
             if (f3 == 0)
                 x[rd] = (uint64_t)(int64_t)(int32_t)(uint32_t)a; /* raw bits, no unboxing */
             else
-                x[rd] = classify(unbox(a), false);
+                x[rd] = classify(unbox(a), FMT_S);
             break;
         case 0x71: /* FMV.X.D, FCLASS.D */
             if (rs2 != 0 || f3 > 1)
                 return false;
-            x[rd] = f3 == 0 ? a : classify(a, true);
+            x[rd] = f3 == 0 ? a : classify(a, FMT_D);
             break;
         case 0x78: /* FMV.W.X */
             if (rs2 != 0 || f3 != 0)

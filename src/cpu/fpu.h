@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * F and D computational instructions (everything except loads and stores).
+ * F, D, Zfh and Zfa computational instructions (everything except loads
+ * and stores).
  *
  * The CPU calls fpu_execute() for the OP-FP, FMADD, FMSUB, FNMSUB and
  * FNMADD major opcodes after checking mstatus.FS != Off, and marks FS
@@ -37,6 +38,11 @@ bool fpu_host_has_fma(void);
 static inline uint64_t fpu_box32(uint32_t v)
 {
     return 0xffffffff00000000ULL | v;
+}
+
+static inline uint64_t fpu_box16(uint16_t v)
+{
+    return 0xffffffffffff0000ULL | v;
 }
 
 #endif

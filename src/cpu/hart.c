@@ -20,13 +20,15 @@
  * mseccfg.SSEED clear, so the kernel would die before its console. */
 const char hart_isa_string[] =
     "rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"
-    "zawrs_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksh_sstc_svinval_svnapot_svpbmt";
+    "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_"
+    "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt";
 const char *const hart_isa_extensions[] = {
-    "i",       "m",       "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
-    "zicboz",  "zicntr",  "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",   "zca",     "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",    "zbkx",    "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
-    "svinval", "svnapot", "svpbmt", NULL};
+    "i",       "m",         "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
+    "zicboz",  "zicntr",    "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
+    "zacas",   "zca",       "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
+    "zbkc",    "zbkx",      "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
+    "svinval", "svnapot",   "svpbmt", "zfa",   "zfh",      "zfhmin",    "sscofpmf",    "svadu",
+    "zksed",   "smstateen", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -201,7 +203,11 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->arch.mtvec = h->arch.stvec = h->arch.mepc = h->arch.sepc = 0;
     h->arch.mcause = h->arch.scause = h->arch.mtval = h->arch.stval = 0;
     h->arch.mscratch = h->arch.sscratch = h->arch.satp = 0;
-    h->arch.menvcfg = h->arch.senvcfg = 0;
+    /* Svadu without Svade in the DT: hardware A/D updating is on from
+     * reset (as QEMU does), for firmware that does not know menvcfg.ADUE
+     * (OpenSBI 1.1); software may still turn it off. */
+    h->arch.menvcfg = MENVCFG_ADUE;
+    h->arch.senvcfg = 0;
     h->arch.stimecmp = UINT64_MAX;
     h->arch.mcounteren = h->arch.scounteren = h->arch.mcountinhibit = 0;
     h->arch.mcycle = h->arch.minstret = 0;
@@ -209,6 +215,9 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
     h->arch.mseccfg = 0;
     memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
+    memset(h->arch.hpmcounter, 0, sizeof(h->arch.hpmcounter));
+    memset(h->arch.hpmevent, 0, sizeof(h->arch.hpmevent));
+    h->pmu_active = h->pmu_skip = 0;
     h->arch.res_valid = false;
     h->arch.wfi = false;
     hart_update_mmu_idx(h);
@@ -256,15 +265,45 @@ static void throttle_sleep(struct hart *h, unsigned pct, uint64_t ran)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* An idle guest's code caches go back to the host.  Booting decodes and
+ * compiles thousands of pages that an idle guest never runs again (tens of
+ * MiB per VM): when a hart spent at least 90% of the last IDLE_WINDOW_NS
+ * asleep in WFI and holds more than IDLE_TRIM_DPAGES decoded pages, both
+ * caches are emptied and their memory released; what the guest still runs
+ * is decoded again (a few pages for an idle loop).  Between slices: no
+ * dpage is in use here. */
+#define IDLE_WINDOW_NS   (10ull * 1000000000ull)
+#define IDLE_TRIM_DPAGES 64
+
+static void idle_account(struct hart *h, uint64_t slept_ns)
+{
+    uint64_t now = host_monotonic_ns();
+    h->idle_slept_ns += slept_ns;
+    if (!h->idle_window_ns)
+        h->idle_window_ns = now;
+    uint64_t span = now - h->idle_window_ns;
+    if (span < IDLE_WINDOW_NS)
+        return;
+    if (h->idle_slept_ns * 10 >= span * 9 && h->darena_used > IDLE_TRIM_DPAGES) {
+        dcache_flush_all(h);
+        dcache_release(h);
+        jit_release(h);
+    }
+    h->idle_window_ns = now;
+    h->idle_slept_ns = 0;
+}
+
 void hart_run(struct hart *h)
 {
     while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
         unsigned pct = atomic_load_explicit(&h->bus->throttle_pct, memory_order_relaxed);
         uint64_t t0 = pct ? host_monotonic_ns() : 0;
         hart_step(h, RUN_SLICE);
-        if (h->arch.wfi)
+        if (h->arch.wfi) {
+            uint64_t w0 = host_monotonic_ns();
             wfi_sleep(h);
-        else if (pct)
+            idle_account(h, host_monotonic_ns() - w0);
+        } else if (pct)
             throttle_sleep(h, pct, host_monotonic_ns() - t0);
     }
     atomic_store(&h->stop_req, false);
@@ -415,11 +454,16 @@ void hart_save(struct hart *h, struct state_writer *w)
     state_put_u64(w, h->arch.mseccfg);
     for (unsigned i = 0; i < 4; i++)
         state_put_u64(w, h->arch.mstateen[i]);
+    state_put_u32(w, PMU_HPM);
+    for (unsigned i = 0; i < PMU_HPM; i++) {
+        state_put_u64(w, h->arch.hpmcounter[i]);
+        state_put_u64(w, h->arch.hpmevent[i]);
+    }
 }
 
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
 {
-    if (version != 1 && version != HART_STATE_VERSION)
+    if (version < 1 || version > HART_STATE_VERSION)
         return false;
     uint64_t x[32] = {0}, f[32];
     for (unsigned i = 1; i < 32; i++)
@@ -451,6 +495,19 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         for (unsigned i = 0; i < 4; i++)
             mstateen[i] = state_get_u64(r);
     }
+    uint64_t hpm[PMU_HPM][2] = {{0}};
+    if (version >= 3) {
+        uint32_t n = state_get_u32(r);
+        if (n > 29)
+            return false;
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t c = state_get_u64(r), e = state_get_u64(r);
+            if (i < PMU_HPM) { /* counters this build lacks read as zero */
+                hpm[i][0] = c;
+                hpm[i][1] = e;
+            }
+        }
+    }
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
         return false;
 
@@ -465,14 +522,22 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
 #undef SET
     h->arch.mcounteren = mcounteren;
     h->arch.scounteren = scounteren;
-    h->arch.mcountinhibit = mcountinhibit;
+    h->arch.mcountinhibit = mcountinhibit & PMU_INHIBIT_MASK;
+    if (version < 3)
+        h->arch.menvcfg |= MENVCFG_ADUE; /* those harts always updated A/D */
     memcpy(h->arch.pmpcfg, pmpcfg, sizeof(pmpcfg));
     memcpy(h->arch.pmpaddr, pmpaddr, sizeof(pmpaddr));
     atomic_store(&h->arch.mip_ext, mip_ext);
     h->arch.wfi = wfi != 0;
     h->arch.mseccfg = mseccfg & (MSECCFG_SSEED | MSECCFG_USEED);
     for (unsigned i = 0; i < 4; i++)
-        h->arch.mstateen[i] = 0 * mstateen[i]; /* no Smstateen yet: read and dropped */
+        h->arch.mstateen[i] = mstateen_warl(i, mstateen[i]);
+    for (unsigned i = 0; i < PMU_HPM; i++) {
+        h->arch.hpmcounter[i] = hpm[i][0];
+        h->arch.hpmevent[i] = 0;
+        pmu_csr_write(h, 0x323 + i, hpm[i][1]); /* masks it as a guest write would */
+    }
+    h->pmu_skip = 0;
     h->arch.res_valid = false;
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);

@@ -49,8 +49,9 @@ void hart_set_irq(void *hart, unsigned num, bool level);
 /* Architectural state for snapshots (call only while the hart is stopped). */
 void hart_save(struct hart *h, struct state_writer *w);
 bool hart_load(struct hart *h, struct state_reader *r, uint32_t version);
-/* 2: + mseccfg, mstateen0-3 (version 1 loads with them zero) */
-#define HART_STATE_VERSION 2
+/* 2: + mseccfg, mstateen0-3 (version 1 loads with them zero); 3: + the
+ * hpm counters and events (older versions load with them zero) */
+#define HART_STATE_VERSION 3
 
 /* The ISA the device tree advertises: exactly what hart_run implements. */
 extern const char hart_isa_string[];            /* "rv64imafdc_zicsr_zifencei..." */

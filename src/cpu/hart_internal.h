@@ -22,8 +22,8 @@
  *    writes and SFENCE.VMA flush the U/S sets (M entries map 1:1 and stay).
  *    An entry maps a 4 KiB virtual page of plain RAM to a host addend:
  *    host = va + addend.  Entries are tagged with the page-aligned va; the
- *    fast path compares the tag with va & (PAGE_MASK | (size-1)), so
- *    misaligned accesses fall into the slow path automatically, and so do
+ *    fast path compares the tag with TLB_FAST_TAG(va, size), so accesses
+ *    crossing a page fall into the slow path automatically, and so do
  *    entries with flag bits in the tag (TLB_CODE, TLB_IO).
  *  - Decoded instructions are cached per physical RAM page (struct dpage),
  *    one slot per 2-byte offset plus two sentinel slots (OP_END) that send
@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/pmu.h"
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
@@ -69,6 +70,13 @@
  * and the slow path goes to the bus without walking the page table. */
 #define TLB_IO    16ULL
 #define TLB_FLAGS (TLB_CODE | TLB_IO)
+/* What a fast-path access of size bytes at va compares with the tag of the
+ * entry at va's index: the page of its last byte.  An entry sits at its
+ * own page's index, so a match means first and last byte share that page
+ * (misaligned accesses inside a page stay fast; a page-crossing one finds
+ * the next page's tag, whose index differs, and goes slow), and flag bits
+ * and TLB_INVALID never match. */
+#define TLB_FAST_TAG(va, size) (((va) + (size)-1) & PAGE_MASK)
 
 enum { ACC_FETCH, ACC_LOAD, ACC_STORE, ACC_N };
 enum { MMU_U, MMU_S, MMU_SSUM, MMU_M, MMU_N };
@@ -127,6 +135,7 @@ enum {
 #define MENVCFG_CBIE  (3ULL << 4)  /* Zicbom: cbo.inval enable (00 off, 01 as flush, 11 inval) */
 #define MENVCFG_CBCFE (1ULL << 6)  /* Zicbom: cbo.clean/flush enable */
 #define MENVCFG_CBZE  (1ULL << 7)  /* Zicboz: cbo.zero enable */
+#define MENVCFG_ADUE  (1ULL << 61) /* Svadu: hardware A/D updates (else Svade: page faults) */
 #define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT bits allowed in S-mode page tables */
 #define MENVCFG_STCE  (1ULL << 63)
 
@@ -135,6 +144,13 @@ enum {
 #define MSTATEEN_SE      (1ULL << 63)
 #define MSTATEEN0_ENVCFG (1ULL << 62)
 
+/* Smstateen: the writable bits of mstateenN (SE gates sstateenN; ENVCFG
+ * gates senvcfg; nothing else they could gate exists here). */
+static inline uint64_t mstateen_warl(unsigned n, uint64_t v)
+{
+    return v & (n == 0 ? MSTATEEN_SE | MSTATEEN0_ENVCFG : MSTATEEN_SE);
+}
+
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
 #define SATP_MODE_SV48 9
@@ -142,6 +158,23 @@ enum {
 struct tlb_entry {
     uint64_t tag;     /* page-aligned va, or TLB_INVALID */
     uintptr_t addend; /* host address = va + addend */
+};
+
+/* Address-space contexts of the TLB (tlb_ctx.c): the fetch and load
+ * entries of the last few satp values, kept when satp switches to another
+ * address space and put back when it switches back, so that an ASID-using
+ * guest's context switch does not start from an empty TLB.  Store entries
+ * are not kept (the dirty log and code-page marks act on the live set). */
+#define TLB_CTX_SLOTS 4
+struct dpage;
+struct tlb_ctx {
+    uint64_t satp; /* 0: free (a Bare satp is never saved) */
+    uint64_t used; /* replacement: larger is more recent */
+    uint32_t sets; /* bit a * MMU_M + m: set [a][m] was saved */
+    uint64_t super_regions, mega_map[64];
+    struct tlb_entry e[2][MMU_M][TLB_SIZE]; /* [0] fetch, [1] load; U, S, SSUM */
+    uint8_t level[2][MMU_M][TLB_SIZE];
+    struct dpage *dpage[MMU_M][TLB_SIZE];
 };
 
 /* Slots per decoded page: one per 2-byte offset. */
@@ -239,11 +272,11 @@ struct hart_arch {
     uint64_t mcycle, minstret;
     uint8_t pmpcfg[64];
     uint64_t pmpaddr[64];
-    uint64_t mseccfg; /* Zkr: SSEED, USEED */
-    /* Smstateen, not implemented yet: its CSRs are illegal and these stay
-     * zero (kept in the state format so adding it needs no new version).
-     * It gates senvcfg behind mstateen0.ENVCFG: check that OpenSBI 1.1
-     * (bookworm) sets it before advertising it. */
+    uint64_t mseccfg;                                /* Zkr: SSEED, USEED */
+    uint64_t hpmcounter[PMU_HPM], hpmevent[PMU_HPM]; /* mhpmcounter3.., mhpmevent3.. (pmu.c) */
+    /* Smstateen: mstateen0-3 (sstateen0-3 are read-only zero). Zero from
+     * reset, as the spec says: firmware that does not know Smstateen
+     * (OpenSBI 1.1) leaves senvcfg closed to S-mode. */
     uint64_t mstateen[4];
 
     /* LR/SC reservation (host address, the value LR saw and, with
@@ -300,6 +333,8 @@ struct hart {
     unsigned dpages;
     void *darena; /* where dpages come from (dcache.c) */
     unsigned darena_used;
+    /* Idle trimming (hart.c): the window's start and its time in WFI. */
+    uint64_t idle_window_ns, idle_slept_ns;
     uint8_t *code_map;          /* per RAM page: 1 if a dpage exists for it */
     uint64_t detach_pending[8]; /* physical pages to detach at the next safe point */
     unsigned ndetach;
@@ -320,7 +355,11 @@ struct hart {
     bool trace;       /* every instruction (WIRT_TRACE=1) */
     bool trace_traps; /* every trap and interrupt (WIRT_TRACE=1 or WIRT_TRACE=traps) */
     struct hart_stats stats;
-    struct vcpu vcpu; /* as boards see it (vcpu_soft) */
+    struct vcpu vcpu;    /* as boards see it (vcpu_soft) */
+    uint32_t pmu_active; /* counters whose event and mcountinhibit let them count (pmu.c) */
+    uint32_t pmu_skip;   /* counters written by the instruction that ends the batch */
+    uint64_t tlb_ctx_clock;
+    struct tlb_ctx tlb_ctx[TLB_CTX_SLOTS];
 };
 
 /* Executes up to max_insns instructions, taking pending interrupts at
@@ -386,6 +425,18 @@ void tlb_flush_everything(struct hart *h);
  * happen; acc is ACC_FETCH/LOAD/STORE. */
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
 void tlb_flush_va(struct hart *h, uint64_t va);
+/* The TLB's address-space contexts (tlb_ctx.c).  A satp write: keeps the
+ * old space's entries and brings back the new one's. */
+void tlb_switch_satp(struct hart *h, uint64_t old_satp, uint64_t new_satp);
+/* sfence.vma x0, rs2 with an ASID: that space's entries only. */
+void tlb_flush_asid(struct hart *h, uint64_t asid);
+/* Internal to mmu.c/tlb_ctx.c/dcache.c: empties the live U/S sets only;
+ * drops every saved context; applies an sfence.vma va to them; forgets
+ * fetch entries of a decoded page. */
+void tlb_flush_live(struct hart *h);
+void tlb_ctx_drop_all(struct hart *h);
+void tlb_ctx_flush_va(struct hart *h, uint64_t va);
+void tlb_ctx_forget_dpage(struct hart *h, const struct dpage *p);
 /* Slow paths: raise the exception themselves and return false on a fault. */
 bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
@@ -419,5 +470,8 @@ void dcache_detach_pending(struct hart *h);
 void dcache_decode_slot(struct hart *h, struct dpage *p, unsigned off);
 /* Releases every dpage (hart_free, after dcache_flush_all). */
 void dcache_free_arena(struct hart *h);
+/* Gives the arena's memory back to the host but keeps the reservation
+ * (right after dcache_flush_all: no dpage is in use). */
+void dcache_release(struct hart *h);
 
 #endif

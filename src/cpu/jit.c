@@ -31,7 +31,8 @@
  * interpreter keeps exact (it adds a block's instructions on return). */
 static bool csr_counts(unsigned csr)
 {
-    return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) || csr == 0x320;
+    return (csr >= 0xb00 && csr < 0xba0) || (csr >= 0xc00 && csr < 0xca0) ||
+           (csr >= 0x320 && csr < 0x340) || csr == CSR_SCOUNTOVF;
 }
 
 /* ---- compiling a block ---- */
@@ -53,7 +54,7 @@ static unsigned int_sources(const struct dinsn *d, unsigned src[2])
     unsigned op = d->op, n = 0;
     bool rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
                (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
-               (op >= OP_MUL && op <= OP_REMUW) || (op >= OP_SH1ADD && op <= OP_AES64KS2);
+               (op >= OP_MUL && op <= OP_REMUW) || (op >= OP_SH1ADD && op <= OP_SM4KS3);
     if (op == OP_DECODE || op == OP_JIT || op == OP_FP || op == OP_LUI || op == OP_AUIPC ||
         op == OP_JAL)
         return 0;
@@ -77,7 +78,7 @@ static void emit_loop_prologue(struct jc *c)
             d = jit_code_orig(jit_slot_code(d));
         if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
             break;
-        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->rd < 32)
+        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->op != OP_FLH && d->rd < 32)
             written |= 1u << d->rd;
         unsigned src[2];
         for (unsigned i = 0, m = int_sources(d, src); i < m && n < PRELOAD; i++) {
@@ -207,9 +208,9 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
     mov_rr32(e, RDX, RAX);
     shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
     alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
-    op_rr(e, F_W, 0x01, tlb_reg, RDX); /* add rdx, tlb */
-    mov_rr(e, RCX, RAX);
-    alu_ri(e, F_W, G_AND, RCX, (int32_t)(PAGE_MASK | (size - 1)));
+    op_rr(e, F_W, 0x01, tlb_reg, RDX);   /* add rdx, tlb */
+    lea(e, RCX, RAX, (int32_t)size - 1); /* TLB_FAST_TAG */
+    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
     op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
     struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
     op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
@@ -226,6 +227,8 @@ static unsigned access_size(unsigned op)
     case OP_LH:
     case OP_LHU:
     case OP_SH:
+    case OP_FLH:
+    case OP_FSH:
         return 2;
     case OP_LW:
     case OP_LWU:
@@ -245,7 +248,8 @@ static bool load_signed(unsigned op)
 
 static bool is_fp_access(unsigned op)
 {
-    return op == OP_FLW || op == OP_FLD || op == OP_FSW || op == OP_FSD;
+    return op == OP_FLW || op == OP_FLD || op == OP_FSW || op == OP_FSD || op == OP_FLH ||
+           op == OP_FSH;
 }
 
 /* Jumps to an illegal-instruction stub when mstatus.FS is Off. */
@@ -260,8 +264,8 @@ static void emit_fs_check(struct jc *c, const struct dinsn *d, unsigned off, uns
  * dst, or the FP register file. */
 static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
 {
-    if (d->op == OP_FLW) {
-        mov_ri(e, RCX, 0xffffffff00000000ULL); /* NaN-boxing */
+    if (d->op == OP_FLW || d->op == OP_FLH) { /* NaN-boxing */
+        mov_ri(e, RCX, d->op == OP_FLW ? 0xffffffff00000000ULL : 0xffffffffffff0000ULL);
         op_rr(e, F_W, 0x09, RCX, RAX);
     }
     if (is_fp_access(d->op))
@@ -304,6 +308,7 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
         op_mem(e, 0, 0x0fb6, RAX, RAX, 0);
         break;
     case OP_LHU:
+    case OP_FLH:
         op_mem(e, 0, 0x0fb7, RAX, RAX, 0);
         break;
     case OP_LWU:
@@ -849,7 +854,7 @@ static void emit_bm(struct jc *c, const struct dinsn *d)
         return;
     rc_flush(c);
     ld_x(&c->e, RDI, d->rs1);
-    if (d->op <= OP_AES64KS2) /* the register-register list ends there */
+    if (d->op <= OP_SM4KS3) /* the register-register list ends there */
         ld_x(&c->e, RSI, d->rs2);
     else
         mov_ri(&c->e, RSI, (uint64_t)(int64_t)d->imm);
@@ -933,6 +938,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_LWU:
     case OP_FLW:
     case OP_FLD:
+    case OP_FLH:
         emit_load(c, d, off, idx);
         break;
     case OP_SB:
@@ -941,6 +947,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_SD:
     case OP_FSW:
     case OP_FSD:
+    case OP_FSH:
         emit_store(c, d, off, idx);
         break;
     case OP_CSRRW:

@@ -58,6 +58,9 @@ bool jit_init(struct hart *h);
 void jit_free(struct hart *h);
 /* Forgets every block (the decoded cache is being flushed). */
 void jit_reset(struct hart *h);
+/* After jit_reset: the code buffer's pages go back to the host (the
+ * buffer stays reserved and fills again on demand). */
+void jit_release(struct hart *h);
 
 /* Compiles the block starting at byte offset off of page dp (mapped at
  * virtual page vpage for the current fetch), and the blocks after

@@ -245,6 +245,18 @@ void jit_reset(struct hart *h)
         h->jit->free = h->jit->blocks;
 }
 
+void jit_release(struct hart *h)
+{
+    struct jit *j = h->jit;
+    if (!j)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)j->free + page - 1) & ~(page - 1);
+    /* Shared memfd pages: MADV_REMOVE frees them for both views. */
+    if (start < (uintptr_t)j->end)
+        madvise((void *)start, (uintptr_t)j->end - start, MADV_REMOVE);
+}
+
 void jit_free(struct hart *h)
 {
     if (!h->jit)
@@ -268,6 +280,10 @@ void jit_free(struct hart *h)
     (void)h;
 }
 void jit_reset(struct hart *h)
+{
+    (void)h;
+}
+void jit_release(struct hart *h)
 {
     (void)h;
 }

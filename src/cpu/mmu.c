@@ -20,6 +20,12 @@
 
 void tlb_flush_all(struct hart *h)
 {
+    tlb_flush_live(h);
+    tlb_ctx_drop_all(h);
+}
+
+void tlb_flush_live(struct hart *h)
+{
     h->stats.tlb_flush++;
     /* Only sets that were filled since their last flush: a context switch
      * then costs what the previous context used, not the whole TLB. */
@@ -37,6 +43,7 @@ void tlb_flush_all(struct hart *h)
 
 void tlb_flush_everything(struct hart *h)
 {
+    tlb_ctx_drop_all(h);
     memset(h->tlb, 0xff, sizeof(h->tlb));
     h->tlb_dirty = 0;
     h->tlb_super_regions = 0;
@@ -72,6 +79,7 @@ void tlb_flush_va(struct hart *h, uint64_t va)
         for (unsigned m = 0; m < MMU_M; m++)
             if ((h->tlb[a][m][i].tag & ~TLB_FLAGS) == tag)
                 h->tlb[a][m][i].tag = TLB_INVALID;
+    tlb_ctx_flush_va(h, va); /* without an ASID it is for every address space */
 }
 
 /* Bits 63..54 of a PTE: N (Svnapot: level-0 leaves with PPN[3:0] = 1000,
@@ -145,6 +153,8 @@ static enum mmu_result walk(struct hart *h, uint64_t va, int acc, unsigned idx, 
             return MMU_PAGE_FAULT; /* misaligned superpage */
         uint64_t need = PTE_A | (acc == ACC_STORE ? PTE_D : 0);
         if ((pte & need) != need) {
+            if (!(h->arch.menvcfg & MENVCFG_ADUE))
+                return MMU_PAGE_FAULT; /* Svade */
             if (!pmp_allows(h, pte_pa, 8, ACC_STORE, PRV_S))
                 return MMU_ACCESS_FAULT;
             uint64_t expected = pte;

@@ -38,11 +38,11 @@ uint64_t hart_read_mip(struct hart *h)
     return mip;
 }
 
-/* Standard priority: MEI, MSI, MTI, SEI, SSI, STI. */
+/* Standard priority: MEI, MSI, MTI, SEI, SSI, STI, LCOFI. */
 static int highest(uint64_t bits)
 {
-    static const int order[] = {IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER,
-                                IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER};
+    static const int order[] = {IRQ_M_EXT,  IRQ_M_SOFT,  IRQ_M_TIMER, IRQ_S_EXT,
+                                IRQ_S_SOFT, IRQ_S_TIMER, IRQ_LCOF};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (bits & (1ULL << order[i]))
             return order[i];

@@ -3,6 +3,7 @@
 #include "host/cgroup.h"
 
 #include "host/cgroup2.h"
+#include "util/procid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +42,8 @@ static bool v2_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
     if (cg->v2)
         return cgroup2_apply(cg->v2, l, err, errlen);
     char name[32];
-    snprintf(name, sizeof(name), "wirt-%ld", (long)getpid());
-    cg->v2 = cgroup2_create(CGROUP_ROOT, name, getpid(), l, err, errlen);
+    snprintf(name, sizeof(name), "wirt-%ld", wirt_host_pid());
+    cg->v2 = cgroup2_create(CGROUP_ROOT, name, (pid_t)wirt_host_pid(), l, err, errlen);
     return cg->v2 != NULL;
 }
 
@@ -76,8 +77,12 @@ bool cgroup_parse_cpu_limit(const char *text, unsigned *pct, char *err, size_t e
 
 bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
 {
-    /* "N" or "N-M", comma separated, N <= M < 4096. */
+    /* "N" or "N-M", comma separated, N <= M, each a CPU this host has
+     * (the kernel's own refusal, ERANGE from cpuset.cpus, names no value). */
     const char *p = text;
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    if (ncpu < 1 || ncpu > 4096)
+        ncpu = 4096;
     if (!*p || strlen(text) >= sizeof(((struct cgroup_limits *)0)->cpu_affinity))
         goto bad;
     while (*p) {
@@ -85,11 +90,15 @@ bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
         long a = strtol(p, &end, 10), b = a;
         if (end == p || a < 0 || a >= 4096)
             goto bad;
+        if (a >= ncpu)
+            goto absent;
         p = end;
         if (*p == '-') {
             b = strtol(p + 1, &end, 10);
             if (end == p + 1 || b < a || b >= 4096)
                 goto bad;
+            if (b >= ncpu)
+                goto absent;
             p = end;
         }
         if (*p == ',')
@@ -101,39 +110,31 @@ bool cgroup_affinity_ok(const char *text, char *err, size_t errlen)
 bad:
     snprintf(err, errlen, "cpu-affinity '%.40s': want host CPU numbers like 0-1,3", text);
     return false;
+absent:
+    snprintf(err, errlen, "cpu-affinity '%.40s': this host has CPUs 0-%ld", text, ncpu - 1);
+    return false;
 }
 
-static bool write_file(const char *dir, const char *file, const char *value, char *err,
-                       size_t errlen)
-{
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof(p), "%s/%s", dir, file);
-    int fd = open(p, O_WRONLY | O_CLOEXEC);
-    size_t n = strlen(value);
-    if (fd < 0 || write(fd, value, n) != (ssize_t)n) {
-        snprintf(err, errlen, "%s: %s", p, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return false;
-    }
-    close(fd);
-    return true;
-}
-
+/* The first line of dir/file; false when missing or empty. */
 static bool read_file(const char *dir, const char *file, char *out, size_t outlen)
 {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof(p), "%s/%s", dir, file);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (!cgroup_get(dir, file, out, outlen) || !out[0])
         return false;
-    ssize_t n = read(fd, out, outlen - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    out[n] = '\0';
     out[strcspn(out, "\n")] = '\0';
     return true;
+}
+
+unsigned cgroup_weight(const struct cgroup_limits *l)
+{
+    unsigned w = l->cpu_weight ? l->cpu_weight : 100;
+    /* No CPU floor in either version: a reservation raises the weight
+     * instead, so that under contention the group gets its reserved share
+     * against up to ten default-weight siblings (r% of a CPU ~ weight
+     * 10*r).  Admission control (wirt vm start) keeps the sum within the
+     * host. */
+    if (w < l->cpu_reservation_pct * 10)
+        w = l->cpu_reservation_pct * 10 > 10000 ? 10000 : l->cpu_reservation_pct * 10;
+    return w;
 }
 
 /* The directory of this process's cgroup for a v1 controller. */
@@ -179,7 +180,7 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
         return false;
     char parent[PATH_MAX];
     memcpy(parent, cg->parent[c], sizeof(parent));
-    snprintf(cg->dir[c], sizeof(cg->dir[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
+    snprintf(cg->dir[c], sizeof(cg->dir[c]), "%.3900s/wirt-%ld", parent, wirt_host_pid());
     if (mkdir(cg->dir[c], 0755) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", cg->dir[c], strerror(errno));
         cg->dir[c][0] = '\0';
@@ -189,13 +190,13 @@ static bool make_group(struct vm_cgroup *cg, int c, char *err, size_t errlen)
      * memory nodes until the affinity narrows them. */
     char v[256];
     if (c == C_CPUSET && (!read_file(cg->parent[c], "cpuset.mems", v, sizeof(v)) ||
-                          !write_file(cg->dir[c], "cpuset.mems", v, err, errlen) ||
+                          !cgroup_put(cg->dir[c], "cpuset.mems", v, err, errlen) ||
                           !read_file(cg->parent[c], "cpuset.cpus", v, sizeof(v)) ||
-                          !write_file(cg->dir[c], "cpuset.cpus", v, err, errlen)))
+                          !cgroup_put(cg->dir[c], "cpuset.cpus", v, err, errlen)))
         return false;
     char pid[32];
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-    return write_file(cg->dir[c], "cgroup.procs", pid, err, errlen);
+    snprintf(pid, sizeof(pid), "0"); /* this process, in any PID namespace */
+    return cgroup_put(cg->dir[c], "cgroup.procs", pid, err, errlen);
 }
 
 bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *err, size_t errlen)
@@ -207,22 +208,16 @@ bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
         if (!make_group(cg, C_CPU, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%d", CFS_PERIOD);
-        if (!write_file(cg->dir[C_CPU], "cpu.cfs_period_us", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPU], "cpu.cfs_period_us", v, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%lld",
                  l->cpu_limit_pct ? (long long)l->cpu_limit_pct * CFS_PERIOD / 100 : -1LL);
-        if (!write_file(cg->dir[C_CPU], "cpu.cfs_quota_us", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPU], "cpu.cfs_quota_us", v, err, errlen))
             return false;
         /* v1 shares: 1024 is the default weight of 100. */
-        unsigned w = l->cpu_weight ? l->cpu_weight : 100;
-        /* v1 has no CPU floor: a reservation raises the weight instead, so
-         * that under contention the group gets its reserved share against
-         * up to ten default-weight siblings (r% of a CPU ~ weight 10*r).
-         * Admission control (wirt vm start) keeps the sum within the host. */
-        if (w < l->cpu_reservation_pct * 10)
-            w = l->cpu_reservation_pct * 10 > 10000 ? 10000 : l->cpu_reservation_pct * 10;
+        unsigned w = cgroup_weight(l);
         snprintf(v, sizeof(v), "%u", w * 1024 / 100 < 2 ? 2 : w * 1024 / 100);
-        if (!write_file(cg->dir[C_CPU], "cpu.shares", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPU], "cpu.shares", v, err, errlen))
             return false;
     }
     if (l->cpu_affinity[0] || cg->dir[C_CPUSET][0]) {
@@ -233,18 +228,18 @@ bool vm_cgroup_apply(struct vm_cgroup *cg, const struct cgroup_limits *l, char *
         if (!cpus[0] &&
             read_file(cg->parent[C_CPUSET], "cpuset.cpus", parent_cpus, sizeof(parent_cpus)))
             cpus = parent_cpus;
-        if (!write_file(cg->dir[C_CPUSET], "cpuset.cpus", cpus, err, errlen))
+        if (!cgroup_put(cg->dir[C_CPUSET], "cpuset.cpus", cpus, err, errlen))
             return false;
     }
     if (l->memory_limit || l->memory_reservation || cg->dir[C_MEMORY][0]) {
         if (!make_group(cg, C_MEMORY, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%lld", l->memory_limit ? (long long)l->memory_limit : -1LL);
-        if (!write_file(cg->dir[C_MEMORY], "memory.limit_in_bytes", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_MEMORY], "memory.limit_in_bytes", v, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%lld",
                  l->memory_reservation ? (long long)l->memory_reservation : -1LL);
-        if (!write_file(cg->dir[C_MEMORY], "memory.soft_limit_in_bytes", v, err, errlen))
+        if (!cgroup_put(cg->dir[C_MEMORY], "memory.soft_limit_in_bytes", v, err, errlen))
             return false;
     }
     /* CPU time is accounted where the cpuacct controller is, which may be
@@ -321,28 +316,19 @@ void vm_cgroup_destroy(struct vm_cgroup *cg)
         return;
     char pid[32], err[400];
     cgroup2_destroy(cg->v2);
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(pid, sizeof(pid), "0"); /* this process, in any PID namespace */
     for (int c = 0; c < NCTRL; c++)
         if (cg->dir[c][0]) {
-            write_file(cg->parent[c], "cgroup.procs", pid, err, sizeof(err));
+            cgroup_put(cg->parent[c], "cgroup.procs", pid, err, sizeof(err));
             rmdir(cg->dir[c]);
         }
     free(cg);
 }
 
-/* The reaper's side: waits for EOF on fd (every copy of the write end is
- * gone, i.e. the VMM and any child it forked have exited), then removes
- * the groups.  A task that has just exited may still count for a moment,
- * hence the retries.  Only async-signal-safe calls (we forked from a
- * process that may have threads). */
-static void reap(int fd, char dirs[NCTRL][PATH_MAX])
+/* Removes the groups in dirs.  A task that has just exited may still
+ * count for a moment, hence the retries.  Async-signal-safe. */
+static void remove_groups(char dirs[NCTRL][PATH_MAX])
 {
-    char buf[16];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n == 0 || (n < 0 && errno != EINTR))
-            break;
-    }
     for (int c = 0; c < NCTRL; c++)
         for (int tries = 0; dirs[c][0] && tries < 200; tries++) {
             if (rmdir(dirs[c]) == 0 || errno == ENOENT)
@@ -352,22 +338,51 @@ static void reap(int fd, char dirs[NCTRL][PATH_MAX])
         }
 }
 
+/* The reaper's side: waits for EOF on fd (every copy of the write end is
+ * gone, i.e. the VMM and any child it forked have exited), then removes
+ * the groups.  Only async-signal-safe calls (we forked from a process
+ * that may have threads). */
+static void reap(int fd, char dirs[NCTRL][PATH_MAX])
+{
+    char buf[16];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+    }
+    remove_groups(dirs);
+}
+
+/* The groups process pid would have, on the controllers this process may
+ * write; false: none. */
+static bool group_dirs(long pid, char dirs[NCTRL][PATH_MAX])
+{
+    char parent[PATH_MAX], why[256];
+    memset(dirs, 0, sizeof(char[NCTRL][PATH_MAX]));
+    if (v2_host())
+        snprintf(dirs[0], PATH_MAX, CGROUP_ROOT "/wirt/wirt-%ld", pid);
+    else
+        for (int c = 0; c < NCTRL; c++)
+            if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
+                snprintf(dirs[c], PATH_MAX, "%.3900s/wirt-%ld", parent, pid);
+    bool any = false;
+    for (int c = 0; c < NCTRL; c++)
+        any |= dirs[c][0] != '\0';
+    return any;
+}
+
+void cgroup_reap_now(long pid)
+{
+    static char dirs[NCTRL][PATH_MAX];
+    if (group_dirs(pid, dirs))
+        remove_groups(dirs);
+}
+
 bool cgroup_reaper_start(char *err, size_t errlen)
 {
     /* The names first (they need stdio); the child only rmdirs. */
     static char dirs[NCTRL][PATH_MAX];
-    char parent[PATH_MAX], why[256];
-    memset(dirs, 0, sizeof(dirs));
-    if (v2_host())
-        snprintf(dirs[0], sizeof(dirs[0]), CGROUP_ROOT "/wirt/wirt-%ld", (long)getpid());
-    else
-        for (int c = 0; c < NCTRL; c++)
-            if (current_dir(c, parent, sizeof(parent), why, sizeof(why)))
-                snprintf(dirs[c], sizeof(dirs[c]), "%.3900s/wirt-%ld", parent, (long)getpid());
-    bool any = false;
-    for (int c = 0; c < NCTRL; c++)
-        any |= dirs[c][0] != '\0';
-    if (!any) /* no writable cgroups here: nothing to clean up */
+    if (!group_dirs(wirt_host_pid(), dirs)) /* no writable cgroups here: nothing to clean up */
         return true;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {

@@ -29,6 +29,9 @@ struct cgroup_limits {
 struct vm_cgroup;
 
 /* True when l asks for nothing (no group is needed). */
+/* The CPU weight to write (1..10000, default 100): cpu-weight, raised
+ * for a cpu-reservation. */
+unsigned cgroup_weight(const struct cgroup_limits *l);
 bool cgroup_limits_empty(const struct cgroup_limits *l);
 /* Checks the text forms: "150%" or "1.5" (CPUs), "0-1,3".  One line in
  * err. */
@@ -55,6 +58,10 @@ void vm_cgroup_destroy(struct vm_cgroup *cg);
  * controller's parent, also those created later by set-resources).  Call
  * before vm_cgroup_create.  False with one line in err. */
 bool cgroup_reaper_start(char *err, size_t errlen);
+/* The reaper's work done at once, for process pid that has exited (the
+ * jail's supervisor, for the VMM it ran in a PID namespace, where a
+ * reaper forked by the VMM would die with it). */
+void cgroup_reap_now(long pid);
 /* Also for --sandbox: creates now, while the process may still write the
  * hierarchy's root directories, a group for every controller that is
  * available (no limit in it until set-resources sets one), so that

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A VMM's control group on cgroup v2 (see cgroup2.h). */
 #include "host/cgroup2.h"
+#include "util/procid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@ struct cgroup2 {
     unsigned have; /* K_* the root offers */
 };
 
-static bool put(const char *dir, const char *file, const char *value, char *err, size_t errlen)
+bool cgroup_put(const char *dir, const char *file, const char *value, char *err, size_t errlen)
 {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof(p), "%s/%s", dir, file);
@@ -45,7 +46,7 @@ static bool put(const char *dir, const char *file, const char *value, char *err,
     return true;
 }
 
-static bool get(const char *dir, const char *file, char *out, size_t outlen)
+bool cgroup_get(const char *dir, const char *file, char *out, size_t outlen)
 {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof(p), "%s/%s", dir, file);
@@ -64,7 +65,7 @@ static unsigned controllers(const char *dir)
 {
     char v[512];
     unsigned have = 0;
-    if (!get(dir, "cgroup.controllers", v, sizeof(v)))
+    if (!cgroup_get(dir, "cgroup.controllers", v, sizeof(v)))
         return 0;
     for (char *save = NULL, *t = strtok_r(v, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -85,7 +86,7 @@ static void enable(const char *dir, unsigned have)
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (have & known[i].bit) {
             snprintf(v, sizeof(v), "+%s", known[i].name);
-            put(dir, "cgroup.subtree_control", v, why, sizeof(why));
+            cgroup_put(dir, "cgroup.subtree_control", v, why, sizeof(why));
         }
 }
 
@@ -124,29 +125,25 @@ bool cgroup2_apply(struct cgroup2 *cg, const struct cgroup_limits *l, char *err,
                      (unsigned long long)l->cpu_limit_pct * CFS_PERIOD / 100, CFS_PERIOD);
         else
             snprintf(v, sizeof(v), "max %d", CFS_PERIOD);
-        if (!put(cg->dir, "cpu.max", v, err, errlen))
+        if (!cgroup_put(cg->dir, "cpu.max", v, err, errlen))
             return false;
-        /* v2 weights are ours (1..10000, default 100); a reservation
-         * raises it as on v1 (cgroup.c). */
-        unsigned w = l->cpu_weight ? l->cpu_weight : 100;
-        if (w < l->cpu_reservation_pct * 10)
-            w = l->cpu_reservation_pct * 10 > 10000 ? 10000 : l->cpu_reservation_pct * 10;
-        snprintf(v, sizeof(v), "%u", w);
-        if (!put(cg->dir, "cpu.weight", v, err, errlen))
+        /* v2 weights are ours (1..10000, default 100). */
+        snprintf(v, sizeof(v), "%u", cgroup_weight(l));
+        if (!cgroup_put(cg->dir, "cpu.weight", v, err, errlen))
             return false;
     }
     /* An empty cpuset.cpus in v2 means "the parent's". */
-    if ((cg->have & K_CPUSET) && !put(cg->dir, "cpuset.cpus", l->cpu_affinity, err, errlen))
+    if ((cg->have & K_CPUSET) && !cgroup_put(cg->dir, "cpuset.cpus", l->cpu_affinity, err, errlen))
         return false;
     if (cg->have & K_MEMORY) {
         if (l->memory_limit)
             snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory_limit);
         else
             snprintf(v, sizeof(v), "max");
-        if (!put(cg->dir, "memory.max", v, err, errlen))
+        if (!cgroup_put(cg->dir, "memory.max", v, err, errlen))
             return false;
         snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory_reservation);
-        if (!put(cg->dir, "memory.low", v, err, errlen))
+        if (!cgroup_put(cg->dir, "memory.low", v, err, errlen))
             return false;
     }
     return true;
@@ -200,8 +197,11 @@ struct cgroup2 *cgroup2_create(const char *root, const char *name, pid_t pid,
         return NULL;
     }
     char v[32];
-    snprintf(v, sizeof(v), "%ld", (long)pid);
-    if (!cgroup2_apply(cg, l, err, errlen) || !put(cg->dir, "cgroup.procs", v, err, errlen)) {
+    /* "0" is the writer itself, also inside the jail's PID namespace,
+     * where the host's pid means nothing. */
+    snprintf(v, sizeof(v), "%ld", pid == (pid_t)wirt_host_pid() ? 0L : (long)pid);
+    if (!cgroup2_apply(cg, l, err, errlen) ||
+        !cgroup_put(cg->dir, "cgroup.procs", v, err, errlen)) {
         rmdir(cg->dir);
         free(cg);
         return NULL;
@@ -213,12 +213,12 @@ void cgroup2_usage(const struct cgroup2 *cg, uint64_t *cpu_ns, uint64_t *mem_byt
 {
     char v[1024];
     *cpu_ns = *mem_bytes = 0;
-    if (get(cg->dir, "cpu.stat", v, sizeof(v))) {
+    if (cgroup_get(cg->dir, "cpu.stat", v, sizeof(v))) {
         char *u = strstr(v, "usage_usec ");
         if (u)
             *cpu_ns = strtoull(u + 11, NULL, 10) * 1000;
     }
-    if (get(cg->dir, "memory.current", v, sizeof(v)))
+    if (cgroup_get(cg->dir, "memory.current", v, sizeof(v)))
         *mem_bytes = strtoull(v, NULL, 10);
 }
 
@@ -232,8 +232,8 @@ void cgroup2_destroy(struct cgroup2 *cg)
     if (!cg)
         return;
     char v[32], why[256];
-    snprintf(v, sizeof(v), "%ld", (long)cg->pid);
-    put(cg->back, "cgroup.procs", v, why, sizeof(why));
+    snprintf(v, sizeof(v), "%ld", cg->pid == (pid_t)wirt_host_pid() ? 0L : (long)cg->pid);
+    cgroup_put(cg->back, "cgroup.procs", v, why, sizeof(why));
     rmdir(cg->dir);
     free(cg);
 }

@@ -34,4 +34,10 @@ const char *cgroup2_path(const struct cgroup2 *cg);
 /* Moves pid back to the group it came from and removes the VM's group. */
 void cgroup2_destroy(struct cgroup2 *cg);
 
+/* Shared with cgroup.c (v1): writes value to dir/file (created when
+ * missing, for a fake tree: cgroupfs refuses that), false with one line;
+ * reads dir/file whole (NUL-terminated, may be empty). */
+bool cgroup_put(const char *dir, const char *file, const char *value, char *err, size_t errlen);
+bool cgroup_get(const char *dir, const char *file, char *out, size_t outlen);
+
 #endif

@@ -9,10 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include "util/procid.h"
 
 /* The tmpfs that becomes the root is mounted on a directory every Debian
  * host has; only this process's mount namespace sees it there. */
@@ -114,7 +119,7 @@ bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool n
     /* Its own /proc/PID (and /proc/self pointing there): pagemap for
      * sparse saves, ksm_merging_pages, status; not the other processes. */
     char self[32];
-    snprintf(self, sizeof(self), "/proc/%ld", (long)getpid());
+    snprintf(self, sizeof(self), "/proc/%ld", wirt_host_pid());
     paths[n] = self, files[n++] = false;
     for (size_t i = 0; i < nextra && n < MAX_FDS; i++)
         if (extra[i])
@@ -150,4 +155,65 @@ bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool n
     mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
     sethostname("wirt-jail", 9);
     return true;
+}
+
+/* ---- the PID namespace: the VMM runs as its PID 1 ---- */
+
+static volatile sig_atomic_t vmm_pid;
+
+static void forward(int sig)
+{
+    if (vmm_pid > 0)
+        kill((pid_t)vmm_pid, sig);
+}
+
+bool jail_pid_namespace(void (*reap)(long pid), char *err, size_t errlen)
+{
+    if (unshare(CLONE_NEWPID) < 0)
+        return fail(err, errlen, "PID namespace", NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail(err, errlen, "fork into the PID namespace", NULL);
+    if (pid == 0) {
+        /* Gone with the supervisor, whatever kills it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        /* The host's /proc is still mounted: its /proc/self is the pid
+         * the host knows this process by. */
+        char self[32];
+        ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+        if (n <= 0)
+            return fail(err, errlen, "cannot read", "/proc/self");
+        self[n] = '\0';
+        wirt_set_host_pid(atol(self));
+        return true;
+    }
+    /* The supervisor: what the caller started.  It holds nothing of the
+     * VM's (no fd, not in its directory: tools find a VM's VMM by its
+     * working directory), passes termination signals on, removes the
+     * VMM's groups after it (a reaper inside the namespace would die
+     * with it) and ends as the VMM ended. */
+    vmm_pid = pid;
+    struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    if (chdir("/") < 0) {
+        /* nothing here needs a directory */
+    }
+    prctl(PR_SET_NAME, "wirt-jailer", 0, 0, 0);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (reap)
+        reap((long)pid);
+    if (WIFEXITED(status))
+        _exit(WEXITSTATUS(status));
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);
 }

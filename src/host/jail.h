@@ -18,4 +18,13 @@
 bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool netns, char *err,
                 size_t errlen);
 
+/* Called first of all (no thread, no group, nothing open yet), as root:
+ * the VMM goes on as PID 1 of a new PID namespace, in a child; it sees and
+ * can signal no process but its own.  This process stays outside as its
+ * supervisor: it passes SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR* on, calls
+ * reap(the VMM's host pid) once the VMM is gone, and exits as the VMM did
+ * (the VMM dies with it).  Returns only in the VMM, true; false with one
+ * line in err.  Like Firecracker's jailer --new-pid-ns. */
+bool jail_pid_namespace(void (*reap)(long pid), char *err, size_t errlen);
+
 #endif

@@ -55,7 +55,7 @@ struct board_config {
     uint64_t ram_size;
     unsigned nharts;
     const char *bios;   /* firmware file, NULL for none */
-    const char *kernel; /* Linux Image or ELF; with bios it is the next stage */
+    const char *kernel; /* Linux Image, ELF or flat binary; with bios the next stage */
     const char *initrd;
     const char *append;
     const char *elf; /* bare-metal program with HTIF (--elf) */

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "cpu/hart.h"
+#include "cpu/pmu.h"
 #include "util/log.h"
 
 #define FDT_MAX_SIZE (64 * 1024)
@@ -61,6 +62,24 @@ static int write_cpus(void *fdt, const struct board *b)
     }
     err |= fdt_end_node(fdt);
     return err;
+}
+
+/* For OpenSBI's PMU (fdt_pmu.c): which counters may count which SBI
+ * hardware event, as triples <first event, last event, counter bitmap>.
+ * Cycles and instructions may go on their fixed counter or on any
+ * mhpmcounter (pmu.h), so that sampling events get counters that can
+ * raise the overflow interrupt. */
+static int write_pmu(void *fdt)
+{
+    const uint32_t hpm = ((1u << PMU_HPM) - 1) << 3;
+    const uint32_t map[] = {
+        cpu_to_fdt32(PMU_EV_CYCLES),       cpu_to_fdt32(PMU_EV_CYCLES),       cpu_to_fdt32(hpm | 1),
+        cpu_to_fdt32(PMU_EV_INSTRUCTIONS), cpu_to_fdt32(PMU_EV_INSTRUCTIONS), cpu_to_fdt32(hpm | 4),
+    };
+    int err = fdt_begin_node(fdt, "pmu");
+    err |= fdt_property_string(fdt, "compatible", "riscv,pmu");
+    err |= fdt_property(fdt, "riscv,event-to-mhpmcounters", map, sizeof(map));
+    return err | fdt_end_node(fdt);
 }
 
 static void put_reg(uint32_t *cells, uint64_t base, uint64_t size)
@@ -118,6 +137,7 @@ void *board_build_fdt(struct board *b, uint64_t initrd_start, uint64_t initrd_en
     err |= fdt_end_node(fdt);
 
     err |= write_cpus(fdt, b);
+    err |= write_pmu(fdt);
 
     err |= fdt_begin_node(fdt, "soc");
     err |= fdt_property_u32(fdt, "#address-cells", 2);

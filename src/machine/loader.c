@@ -7,57 +7,85 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mem/bus.h"
 #include "util/file.h"
 
-bool load_file(const char *path, size_t max, struct loaded_file *out, char *err, size_t errlen)
+/* The whole of f->fd into f->data; what names the file in messages. */
+static bool read_whole(struct loaded_file *f, const char *what, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    /* A FIFO or a device would block the open or never end the read. */
-    int fd = open_regular(path, O_RDONLY, 0, err, errlen);
-    if (fd < 0)
-        return false;
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
+    if (fstat(f->fd, &st) < 0) {
+        snprintf(err, errlen, "%s: %s", what, strerror(errno));
         return false;
     }
-    if ((uint64_t)st.st_size > max) {
-        snprintf(err, errlen, "%s: too large (%lld bytes)", path, (long long)st.st_size);
-        close(fd);
+    if ((uint64_t)st.st_size > f->max) {
+        snprintf(err, errlen, "%s: too large (%lld bytes)", what, (long long)st.st_size);
         return false;
     }
-    out->size = (size_t)st.st_size;
-    out->data = malloc(out->size ? out->size : 1);
-    if (!out->data) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        close(fd);
+    f->size = (size_t)st.st_size;
+    /* Mapped, not malloc'd: freed, the pages go back to the host at once
+     * (a 30 MiB block in the heap would stay there, below later ones). */
+    void *p = mmap(NULL, f->size ? f->size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "%s: out of memory", what);
         return false;
     }
+    f->data = p;
     size_t done = 0;
-    while (done < out->size) {
-        ssize_t n = read(fd, out->data + done, out->size - done);
+    while (done < f->size) {
+        ssize_t n = pread(f->fd, f->data + done, f->size - done, (off_t)done);
         if (n <= 0) {
-            snprintf(err, errlen, "%s: read error: %s", path,
+            snprintf(err, errlen, "%s: read error: %s", what,
                      n < 0 ? strerror(errno) : "short read");
-            close(fd);
-            free_file(out);
+            file_drop(f);
             return false;
         }
         done += (size_t)n;
     }
-    close(fd);
     return true;
+}
+
+bool load_file(const char *path, size_t max, struct loaded_file *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    out->max = max;
+    /* A FIFO or a device would block the open or never end the read. */
+    out->fd = open_regular(path, O_RDONLY, 0, err, errlen);
+    if (out->fd < 0) {
+        out->max = 0;
+        return false;
+    }
+    if (!read_whole(out, path, err, errlen)) {
+        free_file(out);
+        return false;
+    }
+    return true;
+}
+
+bool file_reload(struct loaded_file *f, char *err, size_t errlen)
+{
+    return f->data || !f->max || read_whole(f, "image", err, errlen);
+}
+
+void file_drop(struct loaded_file *f)
+{
+    if (f->data)
+        munmap(f->data, f->size ? f->size : 1);
+    f->data = NULL;
 }
 
 void free_file(struct loaded_file *f)
 {
-    free(f->data);
-    f->data = NULL;
+    file_drop(f);
+    if (f->max && f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->max = 0;
     f->size = 0;
 }
 
@@ -75,7 +103,7 @@ enum image_kind detect_image_kind(const struct loaded_file *f)
         return IMAGE_LINUX;
     if (f->size >= sizeof(Elf64_Ehdr) && !memcmp(f->data, ELFMAG, SELFMAG))
         return IMAGE_ELF;
-    return IMAGE_UNKNOWN;
+    return f->size ? IMAGE_FLAT : IMAGE_UNKNOWN;
 }
 
 bool linux_image_info(const struct loaded_file *f, uint64_t *text_offset, uint64_t *image_size)

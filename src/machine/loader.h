@@ -13,15 +13,26 @@
 
 struct bus;
 
-/* A whole file in memory (capped at max bytes). */
+/* A whole file in memory (capped at max bytes), and its descriptor: the
+ * board drops the bytes once they are in guest RAM and reads them again
+ * for a reset (a jailed VMM can no longer open the path), so an idle VM
+ * does not keep a second copy of its kernel. */
 struct loaded_file {
-    uint8_t *data;
+    uint8_t *data; /* NULL while dropped */
     size_t size;
+    size_t max; /* 0: no file (an image not given) */
+    int fd;
 };
 bool load_file(const char *path, size_t max, struct loaded_file *out, char *err, size_t errlen);
+/* Reads the bytes again if they were dropped (the file as it is now). */
+bool file_reload(struct loaded_file *f, char *err, size_t errlen);
+/* Frees the bytes, keeps the descriptor. */
+void file_drop(struct loaded_file *f);
 void free_file(struct loaded_file *f);
 
-enum image_kind { IMAGE_UNKNOWN, IMAGE_LINUX, IMAGE_ELF };
+/* IMAGE_FLAT is anything else: a raw payload (e.g. U-Boot's u-boot.bin)
+ * that runs from its first byte, as QEMU's -kernel takes it. */
+enum image_kind { IMAGE_UNKNOWN, IMAGE_LINUX, IMAGE_ELF, IMAGE_FLAT };
 enum image_kind detect_image_kind(const struct loaded_file *f);
 
 /* Linux `Image`: header fields (text_offset, image_size), see the kernel's

@@ -200,6 +200,23 @@ static size_t uart_sink(void *opaque, const uint8_t *buf, size_t len)
     return uart16550_receive(opaque, buf, len);
 }
 
+/* The images' bytes are needed only while board_boot copies them into
+ * guest RAM: an idle VM would otherwise keep a second copy of its kernel
+ * and initrd (some 30 MiB for the default guest). */
+static void images_drop(struct board_images *im)
+{
+    file_drop(&im->bios);
+    file_drop(&im->kernel);
+    file_drop(&im->initrd);
+    file_drop(&im->elf);
+}
+
+static bool images_reload(struct board_images *im, char *err, size_t errlen)
+{
+    return file_reload(&im->bios, err, errlen) && file_reload(&im->kernel, err, errlen) &&
+           file_reload(&im->initrd, err, errlen) && file_reload(&im->elf, err, errlen);
+}
+
 static bool load_images(struct board *b, char *err, size_t errlen)
 {
     const struct board_config *cfg = &b->cfg;
@@ -212,7 +229,8 @@ static bool load_images(struct board *b, char *err, size_t errlen)
             return false;
         im->kernel_kind = detect_image_kind(&im->kernel);
         if (im->kernel_kind == IMAGE_UNKNOWN) {
-            snprintf(err, errlen, "%s: not a RISC-V Linux Image or ELF file", cfg->kernel);
+            snprintf(err, errlen, "%s: empty file (not a Linux Image, ELF or flat binary)",
+                     cfg->kernel);
             return false;
         }
     }
@@ -224,6 +242,7 @@ static bool load_images(struct board *b, char *err, size_t errlen)
         if (!load_elf(&b->bus, &im->elf, cfg->elf, &im->elf_info, err, errlen))
             return false;
     }
+    images_drop(im);
     return true;
 }
 
@@ -351,7 +370,16 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
+static bool boot_images(struct board *b, char *err, size_t errlen);
+
 bool board_boot(struct board *b, char *err, size_t errlen)
+{
+    bool ok = images_reload(b->images, err, errlen) && boot_images(b, err, errlen);
+    images_drop(b->images);
+    return ok;
+}
+
+static bool boot_images(struct board *b, char *err, size_t errlen)
 {
     struct board_images *im = b->images;
     const struct board_config *cfg = &b->cfg;
@@ -371,9 +399,12 @@ bool board_boot(struct board *b, char *err, size_t errlen)
     }
     uint64_t kernel_addr = 0;
     if (im->kernel.data) {
-        if (im->kernel_kind == IMAGE_LINUX) {
-            uint64_t text_offset, image_size;
-            linux_image_info(&im->kernel, &text_offset, &image_size);
+        if (im->kernel_kind == IMAGE_LINUX || im->kernel_kind == IMAGE_FLAT) {
+            /* A flat payload goes where an Image without text_offset would:
+             * 2 MiB into RAM behind firmware, at the start of RAM without. */
+            uint64_t text_offset = 0, image_size = im->kernel.size;
+            if (im->kernel_kind == IMAGE_LINUX)
+                linux_image_info(&im->kernel, &text_offset, &image_size);
             kernel_addr = base + (im->bios.data ? (text_offset ? text_offset : KERNEL_OFFSET) : 0);
             if (kernel_addr < used_end)
                 kernel_addr = align_up(used_end, KERNEL_OFFSET);

@@ -305,7 +305,8 @@ static bool trunk_format(const struct nic_spec *nic, unsigned i, char *out, size
     return true;
 }
 
-static bool rate_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+/* Bytes per second with an optional K/M/G (powers of 1000), or 0. */
+static uint64_t parse_rate(const char *v, char *why, size_t whylen)
 {
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
@@ -318,18 +319,39 @@ static bool rate_parse(struct nic_spec *nic, const char *v, char *why, size_t wh
         mult = 1000000000, end++;
     if (!*v || *end || n == 0 || n > (1ull << 40) / mult) {
         snprintf(why, whylen, "bad rate '%.20s' (bytes per second, e.g. 10M)", v);
-        return false;
+        return 0;
     }
-    nic->sw.rate = n * mult;
+    return n * mult;
+}
+
+static bool format_rate(uint64_t rate, unsigned i, char *out, size_t outlen)
+{
+    if (i > 0 || !rate)
+        return false;
+    snprintf(out, outlen, "%llu", (unsigned long long)rate);
     return true;
+}
+
+/* The switch's rate= is the port's ingress limit, enforced by the switch. */
+static bool rate_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    return (nic->sw.rate = parse_rate(v, why, whylen)) != 0;
 }
 
 static bool rate_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
 {
-    if (i > 0 || !nic->sw.rate)
-        return false;
-    snprintf(out, outlen, "%llu", (unsigned long long)nic->sw.rate);
-    return true;
+    return format_rate(nic->sw.rate, i, out, outlen);
+}
+
+/* user and tap: the NIC's own cap, both directions (net_rate.c). */
+static bool nic_rate_parse(struct nic_spec *nic, const char *v, char *why, size_t whylen)
+{
+    return (nic->rate = parse_rate(v, why, whylen)) != 0;
+}
+
+static bool nic_rate_format(const struct nic_spec *nic, unsigned i, char *out, size_t outlen)
+{
+    return format_rate(nic->rate, i, out, outlen);
 }
 
 static bool switch_check(const struct nic_spec *nic, char *why, size_t whylen)
@@ -381,6 +403,7 @@ static const struct net_option user_options[] = {
     {"hostfwd", true, hostfwd_parse, hostfwd_format},
     {"net", false, user_net_parse, user_net_format},
     {"restrict", false, restrict_parse, restrict_format},
+    {"rate", false, nic_rate_parse, nic_rate_format},
     {NULL, false, NULL, NULL},
 };
 
@@ -395,6 +418,7 @@ static const struct net_option switch_options[] = {
 
 static const struct net_option tap_options[] = {
     {"ifname", false, ifname_parse, ifname_format},
+    {"rate", false, nic_rate_parse, nic_rate_format},
     {NULL, false, NULL, NULL},
 };
 

@@ -58,6 +58,9 @@ typedef bool (*net_receive_meta_cb)(void *opaque, const struct net_meta *m, uint
                                     size_t len);
 /* Asked before delivering: may the frontend take a frame now? */
 typedef bool (*net_can_receive_cb)(void *opaque);
+/* A NIC's rate cap allows transmitting again after net_tx_may_send said
+ * no (called from the backend's thread, I/O lock held). */
+typedef void (*net_tx_ready_cb)(void *opaque);
 
 struct net_backend_ops {
     const char *name;
@@ -90,8 +93,10 @@ struct net_backend {
     net_receive_cb receive;
     net_receive_meta_cb receive_meta; /* frames with offload metadata */
     net_can_receive_cb can_receive;
+    net_tx_ready_cb tx_ready;
     void *opaque;
-    uint8_t mac[6]; /* the guest's MAC (nic_spec.mac) */
+    uint8_t mac[6];            /* the guest's MAC (nic_spec.mac) */
+    struct net_shaper *shaper; /* the rate= cap, NULL: none (net_rate.c) */
 };
 
 /* One host -> guest forwarding rule of the user backend. */
@@ -106,6 +111,10 @@ struct nic_spec {
     const struct net_backend_type *backend;
     uint8_t mac[6];
     bool mac_given; /* false: the spec parser chose the default for the NIC's index */
+    /* user and tap: rate=, bytes per second in each direction; 0: none.
+     * Frames wait (the guest's in its TX ring, the host's in the backend)
+     * instead of being dropped, so TCP runs at the cap. */
+    uint64_t rate;
     struct {
         struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
         unsigned nhostfwd;
@@ -177,5 +186,15 @@ bool net_parse_mac(const char *text, uint8_t mac[6]);
 struct net_backend *net_backend_open(const struct nic_spec *nic, pthread_mutex_t *io_lock,
                                      char *err, size_t errlen);
 void net_backend_close(struct net_backend *nb);
+
+/* The rate cap, frontend side (I/O lock held).  May a frame go out now?
+ * False: leave it in the TX ring; tx_ready is called once it may. */
+bool net_tx_may_send(struct net_backend *nb);
+/* Counts a frame that went out against the cap. */
+void net_tx_sent(struct net_backend *nb, size_t len);
+/* The cap in bytes per second, 0: none. */
+uint64_t net_rate_of(const struct net_backend *nb);
+/* Frames or bytes rate= kept waiting so far, in ns (TX + RX). */
+uint64_t net_throttled_ns(const struct net_backend *nb);
 
 #endif

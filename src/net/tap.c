@@ -84,32 +84,41 @@ static bool deliver_with_hdr(struct tap_nb *t, size_t len)
 static void *tap_thread(void *arg)
 {
     struct tap_nb *t = arg;
+    /* The rate cap's next deadline and whether input waits for it (from
+     * the last pass under the lock; a new TX deadline wakes us). */
+    uint64_t wait_ns = 0;
+    bool rx_blocked = false;
     for (;;) {
+        bool paused = __atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) || rx_blocked;
         struct pollfd pfd[2] = {
-            {.fd = t->fd, .events = __atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) ? 0 : POLLIN},
+            {.fd = t->fd, .events = paused ? 0 : POLLIN},
             {.fd = t->wakefd, .events = POLLIN},
         };
         /* A frame held back goes first once the frontend has room. */
-        bool held = t->pending && !__atomic_load_n(&t->paused, __ATOMIC_ACQUIRE);
-        int n = poll(pfd, 2, held ? 0 : -1);
+        bool held = t->pending && !paused;
+        int n = poll(pfd, 2, net_shaper_timeout(held ? 0 : -1, wait_ns));
         if (n < 0 && errno != EINTR)
             break;
-        if (pfd[1].revents & POLLIN) {
+        bool woken = pfd[1].revents & POLLIN;
+        if (woken) {
             uint64_t v;
             ssize_t r = read(t->wakefd, &v, sizeof(v));
             (void)r;
         }
         if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
             break;
-        if (!(pfd[0].revents & POLLIN) && !held)
+        if (!(pfd[0].revents & POLLIN) && !held && !wait_ns && !(woken && t->nb.shaper))
             continue;
         if (!mutex_lock_unless_stopped(t->lock, &t->stop))
             break;
-        for (int i = 0; i < BATCH; i++) {
+        wait_ns = net_shaper_poll(&t->nb, &rx_blocked);
+        for (int i = 0; i < BATCH && !rx_blocked; i++) {
             if (!t->nb.can_receive || !t->nb.can_receive(t->nb.opaque)) {
                 __atomic_store_n(&t->paused, true, __ATOMIC_RELEASE);
                 break;
             }
+            if (!net_shaper_rx_may(&t->nb))
+                break;
             ssize_t len = (ssize_t)t->pending;
             if (!len && (len = read(t->fd, t->buf, sizeof(t->buf))) <= 0)
                 break;
@@ -121,7 +130,10 @@ static void *tap_thread(void *arg)
                 __atomic_store_n(&t->paused, true, __ATOMIC_RELEASE);
                 break;
             }
+            size_t hdr = t->vnet_hdr ? VNET_HDR_LEN : 0;
+            net_shaper_rx_took(&t->nb, (size_t)len > hdr ? (size_t)len - hdr : 0);
         }
+        wait_ns = net_shaper_poll(&t->nb, &rx_blocked);
         pthread_mutex_unlock(t->lock);
     }
     return NULL;
@@ -134,6 +146,11 @@ static void tap_send(struct net_backend *nb, const void *frame, size_t len)
     struct iovec iov[2] = {{(void *)no_offload, VNET_HDR_LEN}, {(void *)frame, len}};
     ssize_t n = t->vnet_hdr ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
     (void)n; /* a full TAP queue drops the frame, like a busy wire */
+}
+
+static void tap_wake(struct net_backend *nb)
+{
+    wake((struct tap_nb *)nb);
 }
 
 static void tap_receive_ready(struct net_backend *nb)
@@ -155,6 +172,7 @@ static void tap_close(struct net_backend *nb)
         close(t->fd);
     if (t->wakefd >= 0)
         close(t->wakefd);
+    net_shaper_free(&t->nb);
     free(t);
 }
 
@@ -212,7 +230,8 @@ struct net_backend *net_tap_open(const struct nic_spec *nic, pthread_mutex_t *io
     if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0)
         log_warn("TAP device %s: no receive offloads (%s)", t->ifname, strerror(errno));
     t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (t->wakefd < 0 || pthread_create(&t->thread, NULL, tap_thread, t) != 0) {
+    if (t->wakefd < 0 || !net_shaper_init(&t->nb, nic, tap_wake) ||
+        pthread_create(&t->thread, NULL, tap_thread, t) != 0) {
         snprintf(err, errlen, "cannot start the TAP thread");
         tap_close(&t->nb);
         return NULL;

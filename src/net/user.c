@@ -90,13 +90,15 @@ static void wake(struct user_nb *u)
 
 static void deliver_queue(struct user_nb *u)
 {
-    while (u->qhead && u->nb.can_receive && u->nb.can_receive(u->nb.opaque)) {
+    while (u->qhead && u->nb.can_receive && u->nb.can_receive(u->nb.opaque) &&
+           net_shaper_rx_may(&u->nb)) {
         struct qframe *f = u->qhead;
         u->qhead = f->next;
         if (!u->qhead)
             u->qtail = NULL;
         u->qlen--;
         u->nb.receive(u->nb.opaque, f->data, f->len);
+        net_shaper_rx_took(&u->nb, f->len);
         free(f);
     }
 }
@@ -105,8 +107,10 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     struct user_nb *u = opaque;
     deliver_queue(u);
-    if (!u->qhead && u->nb.receive && u->nb.can_receive && u->nb.can_receive(u->nb.opaque)) {
+    if (!u->qhead && u->nb.receive && u->nb.can_receive && u->nb.can_receive(u->nb.opaque) &&
+        net_shaper_rx_may(&u->nb)) {
         u->nb.receive(u->nb.opaque, buf, len);
+        net_shaper_rx_took(&u->nb, len);
         return (ssize_t)len;
     }
     if (u->qlen >= QUEUE_MAX)
@@ -275,6 +279,8 @@ static void *user_thread(void *arg)
         add_poll(u->wakefd, SLIRP_POLL_IN, u);
         uint32_t timeout = u->st.nwait ? 100 : 1000;
         slirp_pollfds_fill(u->slirp, &timeout, add_poll, u);
+        bool rx_blocked;
+        timeout = (uint32_t)net_shaper_timeout((int)timeout, net_shaper_poll(&u->nb, &rx_blocked));
         int64_t now_ms = now_ns() / 1000000;
         for (struct utimer *t = u->timers; t; t = t->next) {
             if (t->expire_ms >= 0) {
@@ -298,6 +304,7 @@ static void *user_thread(void *arg)
         user_state_apply(u);
         slirp_pollfds_poll(u->slirp, n < 0, get_revents, u);
         run_timers(u);
+        net_shaper_poll(&u->nb, &rx_blocked); /* a held-back transmit may go now */
         deliver_queue(u);
     }
 }
@@ -309,6 +316,11 @@ static void user_send(struct net_backend *nb, const void *frame, size_t len)
         return;
     slirp_input(u->slirp, frame, (int)len);
     wake(u);
+}
+
+static void user_wake(struct net_backend *nb)
+{
+    wake((struct user_nb *)nb);
 }
 
 static void user_receive_ready(struct net_backend *nb)
@@ -340,6 +352,7 @@ static void user_close(struct net_backend *nb)
         close(u->wakefd);
     free(u->st.load);
     free(u->pfd);
+    net_shaper_free(&u->nb);
     free(u);
 }
 
@@ -413,6 +426,11 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
         return NULL;
     }
     if (!user_add_hostfwds(u, nic, err, errlen)) {
+        user_close(&u->nb);
+        return NULL;
+    }
+    if (!net_shaper_init(&u->nb, nic, user_wake)) {
+        snprintf(err, errlen, "out of memory");
         user_close(&u->nb);
         return NULL;
     }

@@ -228,6 +228,99 @@ static bool acl_pass(struct vswitch *sw, unsigned port, uint16_t vlan, const uin
     return true;
 }
 
+/* DHCP (RFC 2131) as the switch sees it: an untagged IPv4/UDP frame f of
+ * len bytes whose ports are sport -> dport, its BOOTP message and the value
+ * of option 53 (message type), or 0 when f is not such a message. */
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+#define BOOTP_MIN        240 /* fixed part (236) and the magic cookie */
+enum { DHCPACK = 5, DHCPNAK = 6, DHCPRELEASE = 7 };
+
+static const uint8_t *udp_payload(const uint8_t *f, size_t len, unsigned sport, unsigned dport,
+                                  size_t *plen)
+{
+    if (len < 34 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 17 ||
+        ((f[20] & 0x3f) | f[21]))
+        return NULL; /* not IPv4/UDP, or a fragment */
+    size_t ihl = (size_t)(f[14] & 0xf) * 4;
+    if (ihl < 20 || len < 14 + ihl + 8)
+        return NULL;
+    const uint8_t *u = f + 14 + ihl;
+    if ((unsigned)((u[0] << 8) | u[1]) != sport || (unsigned)((u[2] << 8) | u[3]) != dport)
+        return NULL;
+    *plen = len - 14 - ihl - 8;
+    return u + 8;
+}
+
+static int dhcp_type(const uint8_t *m, size_t mlen)
+{
+    if (mlen < BOOTP_MIN || be32(m + 236) != 0x63825363)
+        return 0;
+    for (size_t i = BOOTP_MIN; i < mlen;) {
+        uint8_t opt = m[i];
+        if (opt == 255)
+            break;
+        if (opt == 0) {
+            i++;
+            continue;
+        }
+        if (i + 2 > mlen || i + 2 + m[i + 1] > mlen)
+            break;
+        if (opt == 53 && m[i + 1] == 1)
+            return m[i + 2];
+        i += 2 + (size_t)m[i + 1];
+    }
+    return 0;
+}
+
+/* A DHCP server's answer seen on an unguarded port: an ACK binds its
+ * address to the guarded port of the client's MAC, a NAK unbinds. */
+static void snoop_server(struct vswitch *sw, const uint8_t *f, size_t len)
+{
+    size_t mlen;
+    const uint8_t *m = udp_payload(f, len, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, &mlen);
+    int type = m ? dhcp_type(m, mlen) : 0;
+    if ((type != DHCPACK && type != DHCPNAK) || m[0] != 2 /* BOOTREPLY */ || m[1] != 1 || m[2] != 6)
+        return;
+    for (unsigned i = 0; i < VSW_MAX_PORTS; i++) {
+        struct vsw_port *q = &sw->ports[i];
+        if (q->used && q->cfg.ip_guard && !memcmp(q->cfg.mac, m + 28, 6)) {
+            q->bound_ip = type == DHCPACK ? be32(m + 16) : 0;
+            if (sw->on_bind)
+                sw->on_bind(sw->opaque, i, q->bound_ip);
+        }
+    }
+}
+
+/* May the guarded port p send the untagged frame f?  Also drops its binding
+ * when it releases the address. */
+static bool ip_guard_pass(struct vswitch *sw, unsigned port, const uint8_t *f, size_t len)
+{
+    struct vsw_port *p = &sw->ports[port];
+    unsigned type = (unsigned)(f[12] << 8 | f[13]);
+    if (type == 0x0806) /* ARP: the sender's protocol address */
+        return len >= 42 && (be32(f + 28) == 0 || (p->bound_ip && be32(f + 28) == p->bound_ip));
+    if (type != 0x0800)
+        return true;
+    if (len < 34)
+        return false;
+    size_t mlen;
+    if (udp_payload(f, len, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, &mlen))
+        return false; /* a guest playing DHCP server */
+    uint32_t src = be32(f + 26);
+    const uint8_t *m = udp_payload(f, len, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, &mlen);
+    if (m && src == 0)
+        return true; /* DISCOVER/REQUEST before it has an address */
+    if (!p->bound_ip || src != p->bound_ip)
+        return false;
+    if (m && dhcp_type(m, mlen) == DHCPRELEASE) {
+        p->bound_ip = 0;
+        if (sw->on_bind)
+            sw->on_bind(sw->opaque, port, 0);
+    }
+    return true;
+}
+
 /* Sends the untagged frame (header dst,src then type/payload in body) out
  * of port in vlan, tagging it when the port carries vlan tagged. */
 static void egress(struct vswitch *sw, unsigned port, uint16_t vlan, const uint8_t *frame,
@@ -321,10 +414,16 @@ void vsw_input(struct vswitch *sw, unsigned port, const void *data, size_t len, 
     memcpy(body, f, 12);
     memcpy(body + 12, f + (len - ulen) + 12, ulen - 12);
 
+    if (p->cfg.ip_guard && !ip_guard_pass(sw, port, body, ulen)) {
+        p->cnt.drop_spoof++;
+        return;
+    }
     if (!acl_pass(sw, port, vlan, body, ulen)) {
         p->cnt.drop_acl++;
         return;
     }
+    if (!p->cfg.ip_guard)
+        snoop_server(sw, body, ulen);
     learn(sw, f + 6, vlan, port, now_ns);
     int out = (f[0] & 1) ? -1 : vsw_lookup(sw, f, vlan, now_ns);
     bool split = p->cfg.split_horizon;

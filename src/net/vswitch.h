@@ -3,7 +3,8 @@
  * The forwarding core of a virtual switch (issue 13), written from IEEE
  * 802.1Q: MAC learning with ageing, flooding of unknown unicast and
  * broadcast, VLAN access and trunk ports, source-MAC anti-spoofing,
- * per-port token-bucket rate limits and counters.
+ * source-IPv4 anti-spoofing by DHCP snooping, per-port token-bucket rate
+ * limits and counters.
  *
  * No I/O and no clock of its own: the caller hands in each frame with the
  * port it came from and the current time, and receives the frames to send
@@ -42,6 +43,11 @@ struct vsw_port_config {
     uint64_t allowed[4096 / 64]; /* trunk: VLANs carried tagged */
     bool anti_spoof;             /* only frames from mac are taken */
     uint8_t mac[6];
+    /* DHCP snooping (RFC 7513's SAVI-DHCP idea): the port sends IPv4 and ARP
+     * only from the address a DHCP server on an unguarded port acknowledged
+     * for its mac, plus DHCP requests from 0.0.0.0; it may not answer as a
+     * DHCP server.  Other EtherTypes (IPv6) are not judged. */
+    bool ip_guard;
     /* Frames are never forwarded between two split-horizon ports (the
      * tunnels of a full mesh, which would loop a flood back). */
     bool split_horizon;
@@ -87,12 +93,15 @@ struct vsw_acl {
 typedef void (*vsw_output_fn)(void *opaque, unsigned port, const void *frame, size_t len);
 /* Port mirroring: every frame a port takes in, as it came (tagged or not). */
 typedef void (*vsw_mirror_fn)(void *opaque, unsigned port, const void *frame, size_t len);
+/* DHCP snooping bound an address to an ip_guard port (0: unbound it). */
+typedef void (*vsw_bind_fn)(void *opaque, unsigned port, uint32_t ip);
 
 struct vsw_port {
     bool used, up;
     struct vsw_port_config cfg;
     struct vsw_counters cnt;
     uint64_t tokens, bucket_ns;
+    uint32_t bound_ip; /* ip_guard: the address DHCP gave it (host order); 0: none */
 };
 
 struct vswitch {
@@ -106,6 +115,7 @@ struct vswitch {
     void *opaque;
     vsw_mirror_fn mirror; /* NULL: no mirroring */
     void *mirror_opaque;
+    vsw_bind_fn on_bind;                /* NULL: not told (called with opaque) */
     uint8_t frame[VSW_MAX_FRAME];       /* the frame being forwarded, untagged */
     uint8_t scratch[VSW_MAX_FRAME + 4]; /* its tagged copy for a trunk port */
 };

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "usage: wirt net [--store DIR] VERB ...\n"
     "  create NAME [--subnet A.B.C.D/N] [--nat] [--dhcp] [--hostfwd RULE]...\n"
     "              [--vxlan vni=N,remote=ADDR[:PORT][,local=ADDR[:PORT]]]... [--mac-table N]\n"
+    "              [--tap IFNAME[,vlan=V]] [--no-ip-guard]\n"
     "  list [--json]            info NAME [--json]        delete NAME\n"
     "  start NAME               stop NAME\n"
     "  stats NAME [--json]      per-port counters\n"
@@ -146,7 +147,11 @@ static int cmd_create(int argc, char **argv)
     const char *name = argv[1];
     if (!netd_name_valid(name))
         return usage_error("'%.70s' is not a valid network name", name);
-    struct netd_config cfg = {.net_addr = 0x0a0a0000, .net_mask = 0xffffff00, .mac_table = 4096};
+    struct netd_config cfg = {.net_addr = 0x0a0a0000,
+                              .net_mask = 0xffffff00,
+                              .mac_table = 4096,
+                              .ip_guard = true,
+                              .tap_vlan = VSW_DEFAULT_VLAN};
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -155,6 +160,21 @@ static int cmd_create(int argc, char **argv)
             cfg.nat = true;
         } else if (!strcmp(a, "--dhcp")) {
             cfg.dhcp = true;
+        } else if (!strcmp(a, "--no-ip-guard")) {
+            cfg.ip_guard = false;
+        } else if (!strcmp(a, "--tap") && v) {
+            char ifname[32];
+            unsigned vlan = VSW_DEFAULT_VLAN;
+            char tail;
+            int k = sscanf(v, "%31[^,],vlan=%u%c", ifname, &vlan, &tail);
+            if ((k != 1 && k != 2) || (k == 1 && strchr(v, ',')) || !netd_tap_name_valid(ifname) ||
+                vlan < 1 || vlan > 4094)
+                return usage_error("--tap %s: expected IFNAME[,vlan=1..4094] (an interface name "
+                                   "of at most 15 characters)",
+                                   v);
+            memcpy(cfg.tap, ifname, strlen(ifname) + 1); /* valid: at most 15 */
+            cfg.tap_vlan = (uint16_t)vlan;
+            i++;
         } else if (!strcmp(a, "--subnet") && v) {
             char addr[32];
             unsigned bits;

@@ -31,6 +31,18 @@ bool netd_name_valid(const char *name)
     return true;
 }
 
+bool netd_tap_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 15 || !strcmp(name, ".") || !strcmp(name, ".."))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
 bool netd_dir(const char *store, const char *name, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "%s/nets/%s", store, name);
@@ -160,6 +172,11 @@ bool netd_config_save(const char *dir, const struct netd_config *cfg, char *err,
     json_object_object_add(o, "subnet", json_object_new_string(text));
     json_object_object_add(o, "nat", json_object_new_boolean(cfg->nat));
     json_object_object_add(o, "dhcp", json_object_new_boolean(cfg->dhcp));
+    json_object_object_add(o, "ip-guard", json_object_new_boolean(cfg->ip_guard));
+    if (cfg->tap[0]) {
+        json_object_object_add(o, "tap", json_object_new_string(cfg->tap));
+        json_object_object_add(o, "tap-vlan", json_object_new_int(cfg->tap_vlan));
+    }
     json_object *fw = json_object_new_array();
     for (unsigned i = 0; i < cfg->nhostfwd; i++) {
         net_format_hostfwd(&cfg->hostfwd[i], text, sizeof(text));
@@ -237,6 +254,8 @@ bool netd_config_load(const char *dir, struct netd_config *cfg, char *err, size_
     cfg->net_addr = 0x0a0a0000; /* 10.10.0.0/24 */
     cfg->net_mask = 0xffffff00;
     cfg->mac_table = 4096;
+    cfg->ip_guard = true;
+    cfg->tap_vlan = 1;
     bool ok = json_object_is_type(o, json_type_object);
     if (!ok)
         snprintf(why, sizeof(why), "not a JSON object");
@@ -262,6 +281,26 @@ bool netd_config_load(const char *dir, struct netd_config *cfg, char *err, size_
                 *(key[0] == 'n' ? &cfg->nat : &cfg->dhcp) = json_object_get_boolean(v);
             else
                 snprintf(why, sizeof(why), "\"%s\" must be true or false", key);
+        } else if (!strcmp(key, "ip-guard")) {
+            ok = json_object_is_type(v, json_type_boolean);
+            if (ok)
+                cfg->ip_guard = json_object_get_boolean(v);
+            else
+                snprintf(why, sizeof(why), "\"ip-guard\" must be true or false");
+        } else if (!strcmp(key, "tap")) {
+            ok = json_object_is_type(v, json_type_string) &&
+                 netd_tap_name_valid(json_object_get_string(v));
+            if (ok)
+                snprintf(cfg->tap, sizeof(cfg->tap), "%s", json_object_get_string(v));
+            else
+                snprintf(why, sizeof(why), "\"tap\" is not an interface name");
+        } else if (!strcmp(key, "tap-vlan")) {
+            ok = json_object_is_type(v, json_type_int) && json_object_get_int(v) >= 1 &&
+                 json_object_get_int(v) <= 4094;
+            if (ok)
+                cfg->tap_vlan = (uint16_t)json_object_get_int(v);
+            else
+                snprintf(why, sizeof(why), "\"tap-vlan\" must be 1 to 4094");
         } else if (!strcmp(key, "hostfwd")) {
             char items[NET_MAX_HOSTFWD][NETD_RULE_MAX];
             unsigned n = 0;
@@ -356,6 +395,28 @@ bool netd_running(const char *dir, long *pid)
     return true;
 }
 
+/* The switch's own error line ("wirt net: switch DIR: why") written to
+ * its log after offset from, as "why" in err; false if there is none. */
+static bool start_failure(const char *logpath, off_t from, char *err, size_t errlen)
+{
+    char buf[4096];
+    int fd = open(logpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *line = strstr(buf, "wirt net: switch ");
+    const char *why = line ? strstr(line + 17, ": ") : NULL;
+    if (!why)
+        return false;
+    why += 2;
+    size_t len = strcspn(why, "\n");
+    snprintf(err, errlen, "%.*s", (int)len, why);
+    return true;
+}
+
 bool netd_start(const char *dir, char *err, size_t errlen)
 {
     if (netd_running(dir, NULL))
@@ -381,6 +442,8 @@ bool netd_start(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", logpath, strerror(errno));
         return false;
     }
+    struct stat lst;
+    off_t log_start = fstat(logfd, &lst) == 0 ? lst.st_size : 0;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -412,6 +475,9 @@ bool netd_start(const char *dir, char *err, size_t errlen)
     for (int i = 0; i < 100; i++) {
         if (netd_running(dir, NULL) && access(sock, F_OK) == 0)
             return true;
+        /* A switch that gave up said why in its log: pass that line on. */
+        if (start_failure(logpath, log_start, err, errlen))
+            return false;
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -27,6 +27,7 @@
 #define NETD_CONFIG     "net.json"
 #define NETD_LOCK       "lock"
 #define NETD_PIDFILE    "switch.pid"
+#define NETD_BINDINGS   "ip-bindings" /* DHCP snooping: MAC IP per line */
 #define NETD_LOG        "switch.log"
 
 struct netd_endpoint {
@@ -45,6 +46,14 @@ struct netd_config {
     uint32_t net_addr, net_mask; /* host byte order: the subnet of the NAT/DHCP port */
     bool nat;                    /* a NAT router port (libslirp): DHCP, DNS, the way out */
     bool dhcp;                   /* DHCP and DNS without the way out */
+    /* With DHCP: VM access ports send only from the IPv4 address DHCP gave
+     * them (snooping; vswitch.h).  On by default. */
+    bool ip_guard;
+    /* A host tap device as an uplink port ("" : none); it exists already
+     * (`ip tuntap add`, which lets an unprivileged owner open it) or, as
+     * root, is created.  Frames on it are untagged, in VLAN tap_vlan. */
+    char tap[16];
+    uint16_t tap_vlan;
     struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
     unsigned nhostfwd;
     struct netd_vxlan vxlan[NETD_MAX_VXLAN];
@@ -60,6 +69,8 @@ struct netd_config {
 /* STORE/nets/NAME into out; false if it does not fit. */
 bool netd_dir(const char *store, const char *name, char *out, size_t outlen);
 bool netd_name_valid(const char *name);
+/* A Linux interface name (1-15 of [A-Za-z0-9_.-], not . or ..). */
+bool netd_tap_name_valid(const char *name);
 bool netd_config_load(const char *dir, struct netd_config *cfg, char *err, size_t errlen);
 bool netd_config_save(const char *dir, const struct netd_config *cfg, char *err, size_t errlen);
 bool netd_parse_vxlan(const char *text, struct netd_vxlan *vx, char *why, size_t whylen);

@@ -58,8 +58,9 @@
 #define MAX_CONTROL    8
 #define CONTROL_LINE   (64 * 1024)
 #define MAX_VX_SOCKETS NETD_MAX_VXLAN
+#define MAX_BINDINGS   256
 
-enum port_kind { PORT_NONE, PORT_VM, PORT_NAT, PORT_VXLAN };
+enum port_kind { PORT_NONE, PORT_VM, PORT_NAT, PORT_VXLAN, PORT_TAP };
 
 struct port {
     enum port_kind kind;
@@ -76,8 +77,12 @@ struct vx_socket {
     struct netd_endpoint local;
 };
 
+/* A frame from a backend port's thread (NAT, tap), waiting for the loop. */
 struct qframe {
     struct qframe *next;
+    int port;
+    bool has_meta; /* the tap's large segments and partial checksums */
+    struct net_meta meta;
     size_t len;
     uint8_t data[];
 };
@@ -99,11 +104,16 @@ static struct {
     struct vx_socket vxs[MAX_VX_SOCKETS];
     unsigned nvxs;
     uint64_t vx_bad; /* VXLAN packets dropped: unknown peer, bad header, wrong VNI */
-    struct net_backend *nat;
-    int nat_port;
+    struct net_backend *nat, *tap;
+    int nat_port, tap_port;
     struct qframe *qhead, *qtail;
     unsigned qlen;
-    uint64_t nat_dropped;
+    struct {
+        uint8_t mac[6];
+        uint32_t ip;
+    } bindings[MAX_BINDINGS];
+    unsigned nbindings;
+    uint64_t nat_dropped; /* frames of the backend ports the queue had no room for */
     struct pcap_writer pcap;
     bool mirroring;
     int mirror_port; /* -1: every port */
@@ -117,7 +127,11 @@ static struct {
     size_t cur_len;
     uint8_t buf[NET_META_LEN + SWP_MAX_FRAME + VXLAN_HLEN];
     uint8_t seg[VSW_MAX_FRAME + 8]; /* a copy to finish for a port without headers */
-} S = {.lock = PTHREAD_MUTEX_INITIALIZER, .nat_port = -1, .listen_fd = -1, .control_fd = -1};
+} S = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .nat_port = -1,
+       .tap_port = -1,
+       .listen_fd = -1,
+       .control_fd = -1};
 
 static uint64_t now_ns(void)
 {
@@ -145,6 +159,9 @@ static void output_complete(unsigned port, const void *frame, size_t len)
         break;
     case PORT_NAT:
         S.nat->ops->send(S.nat, frame, len);
+        break;
+    case PORT_TAP:
+        S.tap->ops->send(S.tap, frame, len);
         break;
     case PORT_VXLAN: {
         const struct netd_vxlan *vx = &S.cfg.vxlan[p->vx];
@@ -217,17 +234,105 @@ static void mirror(void *opaque, unsigned port, const void *frame, size_t len)
         pcap_write(&S.pcap, frame, len, wall_ns());
 }
 
-/* ---- the NAT port: frames from libslirp's thread, queued ---- */
+/* ---- DHCP snooping's bindings, kept across restarts ---- */
 
-static void nat_receive(void *opaque, const void *frame, size_t len)
+/* What DHCP gave each MAC, saved in NETD_BINDINGS so that a restarted
+ * switch does not cut off guests until their next renewal (hours). */
+static uint32_t binding_lookup(const uint8_t mac[6])
 {
-    (void)opaque; /* called with S.lock held */
+    for (unsigned i = 0; i < S.nbindings; i++)
+        if (!memcmp(S.bindings[i].mac, mac, 6))
+            return S.bindings[i].ip;
+    return 0;
+}
+
+static void bindings_save(void)
+{
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+    snprintf(path, sizeof(path), "%s/%s", S.dir, NETD_BINDINGS);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    for (unsigned i = 0; i < S.nbindings; i++) {
+        const uint8_t *m = S.bindings[i].mac;
+        uint32_t ip = S.bindings[i].ip;
+        dprintf(fd, "%02x:%02x:%02x:%02x:%02x:%02x %u.%u.%u.%u\n", m[0], m[1], m[2], m[3], m[4],
+                m[5], ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+    }
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+static void bindings_load(void)
+{
+    char path[PATH_MAX + 32], line[128];
+    snprintf(path, sizeof(path), "%s/%s", S.dir, NETD_BINDINGS);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while (S.nbindings < MAX_BINDINGS && fgets(line, sizeof(line), f)) {
+        unsigned m[6], a[4];
+        char tail;
+        if (sscanf(line, "%2x:%2x:%2x:%2x:%2x:%2x %u.%u.%u.%u%c", &m[0], &m[1], &m[2], &m[3], &m[4],
+                   &m[5], &a[0], &a[1], &a[2], &a[3], &tail) != 11 ||
+            tail != '\n' || (a[0] | a[1] | a[2] | a[3]) > 255)
+            continue; /* not ours: skipped, never trusted half */
+        for (int k = 0; k < 6; k++)
+            S.bindings[S.nbindings].mac[k] = (uint8_t)m[k];
+        S.bindings[S.nbindings++].ip = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+    }
+    fclose(f);
+}
+
+/* The switch core saw DHCP bind (ip) or unbind (0) a port's address. */
+static void on_bind(void *opaque, unsigned port, uint32_t ip)
+{
+    (void)opaque;
+    const uint8_t *mac = S.sw->ports[port].cfg.mac;
+    unsigned i = 0;
+    while (i < S.nbindings && memcmp(S.bindings[i].mac, mac, 6))
+        i++;
+    if (i < S.nbindings && S.bindings[i].ip == ip)
+        return;
+    if (i == S.nbindings) {
+        if (!ip)
+            return;
+        if (S.nbindings == MAX_BINDINGS) /* forget the oldest */
+            memmove(&S.bindings[0], &S.bindings[1], --S.nbindings * sizeof(S.bindings[0]));
+        i = S.nbindings++;
+        memcpy(S.bindings[i].mac, mac, 6);
+    }
+    if (ip) {
+        S.bindings[i].ip = ip;
+    } else {
+        memmove(&S.bindings[i], &S.bindings[i + 1], (S.nbindings - i - 1) * sizeof(S.bindings[0]));
+        S.nbindings--;
+    }
+    bindings_save();
+}
+
+/* ---- backend ports (NAT, tap): frames from their threads, queued ---- */
+
+/* Called with S.lock held, from the backend's thread. */
+static bool enqueue(int port, const struct net_meta *meta, const void *frame, size_t len)
+{
     struct qframe *f = S.qlen < NAT_QUEUE_MAX ? malloc(sizeof(*f) + len) : NULL;
     if (!f) {
         S.nat_dropped++;
-        return;
+        return false;
     }
     f->next = NULL;
+    f->port = port;
+    f->has_meta = meta != NULL;
+    if (meta)
+        f->meta = *meta;
     f->len = len;
     memcpy(f->data, frame, len);
     if (S.qtail)
@@ -239,6 +344,27 @@ static void nat_receive(void *opaque, const void *frame, size_t len)
     uint64_t one = 1;
     ssize_t n = write(S.wakefd, &one, sizeof(one));
     (void)n;
+    return true;
+}
+
+static void nat_receive(void *opaque, const void *frame, size_t len)
+{
+    (void)opaque;
+    enqueue(S.nat_port, NULL, frame, len);
+}
+
+static void tap_receive(void *opaque, const void *frame, size_t len)
+{
+    (void)opaque;
+    enqueue(S.tap_port, NULL, frame, len);
+}
+
+static bool tap_receive_meta(void *opaque, const struct net_meta *m, uint8_t *frame, size_t len)
+{
+    (void)opaque;
+    bool offloaded = m->gso_type != NET_META_GSO_NONE || (m->flags & NET_META_F_NEEDS_CSUM);
+    enqueue(S.tap_port, offloaded ? m : NULL, frame, len);
+    return true; /* taken or counted as dropped; never held back */
 }
 
 static bool nat_can_receive(void *opaque)
@@ -247,17 +373,58 @@ static bool nat_can_receive(void *opaque)
     return true; /* the queue bounds itself */
 }
 
-static void drain_nat_queue(void)
+static bool tap_can_receive(void *opaque)
 {
+    (void)opaque;
+    /* The tap thread then stops reading and the kernel queues for us. */
+    return S.qlen < NAT_QUEUE_MAX;
+}
+
+static void drain_backend_queue(void)
+{
+    bool tap_was_full = S.qlen >= NAT_QUEUE_MAX;
     while (S.qhead) {
         struct qframe *f = S.qhead;
         S.qhead = f->next;
         if (!S.qhead)
             S.qtail = NULL;
         S.qlen--;
-        vsw_input(S.sw, (unsigned)S.nat_port, f->data, f->len, now_ns());
+        if (f->has_meta) {
+            S.cur = f->meta;
+            S.cur_valid = true;
+            S.cur_len = f->len;
+        }
+        vsw_input(S.sw, (unsigned)f->port, f->data, f->len, now_ns());
+        S.cur_valid = false;
         free(f);
     }
+    if (S.tap && tap_was_full && S.tap->ops->receive_ready)
+        S.tap->ops->receive_ready(S.tap);
+}
+
+/* The host tap uplink: a host interface (possibly in a Linux bridge) as an
+ * untagged access port of the switch. */
+static bool open_tap(char *err, size_t errlen)
+{
+    if (!S.cfg.tap[0])
+        return true;
+    struct nic_spec nic = {0};
+    nic.backend = net_backend_find("tap");
+    snprintf(nic.tap.ifname, sizeof(nic.tap.ifname), "%s", S.cfg.tap);
+    char why[300];
+    S.tap = net_backend_open(&nic, &S.lock, why, sizeof(why));
+    if (!S.tap) {
+        snprintf(err, errlen, "tap uplink: %s", why);
+        return false;
+    }
+    S.tap->receive = tap_receive;
+    S.tap->receive_meta = tap_receive_meta;
+    S.tap->can_receive = tap_can_receive;
+    struct vsw_port_config pc = {.pvid = S.cfg.tap_vlan};
+    S.tap_port = vsw_port_add(S.sw, &pc);
+    S.ports[S.tap_port] = (struct port){.kind = PORT_TAP, .fd = -1};
+    snprintf(S.ports[S.tap_port].owner, sizeof(S.ports[0].owner), "tap %s", S.cfg.tap);
+    return true;
 }
 
 static bool open_nat(char *err, size_t errlen)
@@ -423,6 +590,9 @@ static void accept_port(void)
                 vsw_vlan_allow(&pc, h.trunk[i]);
         }
     }
+    /* Trunk ports carry the guest's own VLAN subinterfaces, whose addresses
+     * no DHCP of ours hands out: only their MACs are checked. */
+    pc.ip_guard = S.cfg.ip_guard && (S.cfg.nat || S.cfg.dhcp) && !pc.trunk;
     if (h.rate) {
         pc.rate_bytes_per_s = h.rate;
         pc.burst_bytes = h.rate / 10 > 65536 ? h.rate / 10 : 65536;
@@ -433,6 +603,9 @@ static void accept_port(void)
         close(fd);
         return;
     }
+    /* A VM that got its address before the switch restarted keeps it. */
+    if (pc.ip_guard)
+        S.sw->ports[port].bound_ip = binding_lookup(pc.mac);
     tv.tv_sec = 0;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     int buf = 1 << 20;
@@ -639,7 +812,7 @@ static json_object *counters_json(unsigned i)
     const struct vsw_port *vp = &S.sw->ports[i];
     const struct port *p = &S.ports[i];
     json_object *o = json_object_new_object();
-    static const char *const kinds[] = {"none", "vm", "nat", "vxlan"};
+    static const char *const kinds[] = {"none", "vm", "nat", "vxlan", "tap"};
     json_object_object_add(o, "port", json_object_new_int((int)i));
     json_object_object_add(o, "kind", json_object_new_string(kinds[p->kind]));
     json_object_object_add(o, "owner", json_object_new_string(p->owner));
@@ -649,6 +822,12 @@ static json_object *counters_json(unsigned i)
         snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0], p->mac[1], p->mac[2],
                  p->mac[3], p->mac[4], p->mac[5]);
         json_object_object_add(o, "mac", json_object_new_string(mac));
+    }
+    if (vp->cfg.ip_guard) {
+        char ip[16];
+        uint32_t a = vp->bound_ip;
+        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+        json_object_object_add(o, "ip", a ? json_object_new_string(ip) : NULL);
     }
     json_object_object_add(o, "trunk", json_object_new_boolean(vp->cfg.trunk));
     json_object_object_add(o, "vlan", json_object_new_int(vp->cfg.pvid));
@@ -962,6 +1141,8 @@ static bool setup(char *err, size_t errlen)
         return false;
     }
     S.sw->mirror = mirror;
+    S.sw->on_bind = on_bind;
+    bindings_load();
     S.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     for (int i = 0; i < MAX_CONTROL; i++)
         S.clients[i].fd = -1;
@@ -974,7 +1155,7 @@ static bool setup(char *err, size_t errlen)
     S.control_fd = unix_listen_owner_only(path, 16, err, errlen);
     if (S.control_fd < 0)
         return false;
-    if (!open_nat(err, errlen))
+    if (!open_nat(err, errlen) || !open_tap(err, errlen))
         return false;
     for (unsigned i = 0; i < S.cfg.nvxlan; i++)
         if (!add_vxlan_port(i, err, errlen))
@@ -1072,7 +1253,7 @@ int switchd_run(const char *dir)
             else if (S.ports[o].kind == PORT_VM && S.ports[o].fd == pfd[i].fd)
                 port_readable((unsigned)o, pfd[i].revents);
         }
-        drain_nat_queue();
+        drain_backend_queue();
     }
     log_info("switch %s: stopping", S.cfg.name);
     for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
@@ -1081,6 +1262,8 @@ int switchd_run(const char *dir)
     pthread_mutex_unlock(&S.lock);
     if (S.nat)
         net_backend_close(S.nat);
+    if (S.tap)
+        net_backend_close(S.tap);
     if (S.mirroring)
         pcap_close(&S.pcap);
     snprintf(path, sizeof(path), "%s/%s", dir, NETD_PORTS_SOCK);

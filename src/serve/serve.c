@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,15 +38,21 @@
 #include "vm/vm_int.h"
 
 #define SERVE_MAX_BODY   (64 * 1024) /* larger request bodies get 413 */
+#define SERVE_MAX_DRAIN  (16 << 20)  /* larger ones are not even read */
 #define SERVE_MAX_CONNS  512
 #define SERVE_TIMEOUT_S  15 /* idle connections (slowloris) are dropped */
 #define SERVE_TOKEN_FILE "serve.token"
+
+/* One TCP peer gets at most half of the connections: a slowloris that
+ * drips its headers (so the idle timeout never fires) cannot take them all. */
+#define SERVE_MAX_CONNS_PER_IP (SERVE_MAX_CONNS / 2)
 
 /* Per-request state: the body, bounded by SERVE_MAX_BODY. */
 struct request {
     char *body;
     size_t len;
     bool too_big;
+    struct serve_ws_pending *ws; /* a WebSocket upgrade under way */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -552,6 +559,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        /* A body announced too big is refused before it is read when the
+         * client waits for that (Expect: 100-continue, as curl does) or
+         * announces something absurd; libmicrohttpd then closes the
+         * connection.  Other clients send their body before they read,
+         * so theirs is read and dropped (on_request keeps none of it) and
+         * then refused: they see the 413 instead of a reset. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+        if (announced > SERVE_MAX_DRAIN ||
+            (announced > SERVE_MAX_BODY && expect && !strcasecmp(expect, "100-continue")))
+            return serve_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                                    "the request body exceeds %d bytes", SERVE_MAX_BODY);
         return MHD_YES;
     }
     if (*data_size) {
@@ -600,14 +620,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                           : auth == SERVE_AUTH_BEARER ? "api-token"
                                                       : "api-unix";
         if (!strcmp(url + 8, "events") && !strcmp(method, "GET") && serve_ws_is_upgrade(c))
-            return serve_ws_events(c);
+            return serve_ws_events(c, &rq->ws);
         char name[VM_NAME_MAX + 1];
         int end = 0;
         if (!strcmp(method, "GET") && serve_ws_is_upgrade(c) &&
             sscanf(url + 8, "vms/%64[^/]/console%n", name, &end) == 1 && url[8 + end] == '\0') {
             if (!vm_name_valid(name))
                 return serve_send_error(c, 400, "bad VM name '%.70s'", name);
-            return serve_ws_console(sv, c, name);
+            return serve_ws_console(sv, c, name, &rq->ws);
         }
         return api(sv, c, method, url + 8, rq, who);
     }
@@ -620,6 +640,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls, (void)c, (void)toe;
     struct request *rq = *con_cls;
     if (rq) {
+        serve_ws_release(rq->ws);
         free(rq->body);
         free(rq);
         *con_cls = NULL;
@@ -673,6 +694,64 @@ static bool load_token(struct serve *sv)
     }
     close(fd);
     return true;
+}
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* The URL's %HH escapes, decoded in place, except %00: a NUL would cut
+ * the path short where the handlers read it ("/api/v1/vms/%00" would be
+ * "/api/v1/vms/"), so it stays "%00", which no name accepts. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi = in[0] == '%' ? hex_digit(in[1]) : -1;
+        int lo = hi >= 0 ? hex_digit(in[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
+struct MHD_Daemon *serve_http_start(struct serve *sv, unsigned flags, int lfd,
+                                    const struct sockaddr_in *sin, const char *cert_pem,
+                                    const char *key_pem)
+{
+    struct MHD_OptionItem opts[4];
+    unsigned n = 0;
+    if (sin)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)sin};
+    else if (lfd >= 0)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, lfd, NULL};
+    if (cert_pem) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem};
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (!sin && lfd < 0)
+        flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+    return MHD_start_daemon(
+        flags, sin ? ntohs(sin->sin_port) : 0, NULL, NULL, on_request, sv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)SERVE_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)SERVE_MAX_CONNS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 static const char usage[] =
@@ -775,18 +854,8 @@ int serve_main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    struct MHD_OptionItem tls[] = {
-        {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert_pem},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, key_pem},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, listen_at ? ntohs(sin.sin_port) : 0, NULL, NULL, on_request, &sv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)SERVE_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        listen_at ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_LISTEN_SOCKET,
-        listen_at ? (void *)&sin : (void *)(intptr_t)lfd, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        serve_http_start(&sv, flags, lfd, listen_at ? &sin : NULL, cert_pem, key_pem);
     if (!d) {
         fprintf(stderr, "wirt serve: cannot start the HTTP server on %s\n",
                 listen_at ? listen_at : sockpath);

@@ -20,6 +20,16 @@ struct serve {
     char token[65]; /* hex */
 };
 
+struct sockaddr_in;
+
+/* libmicrohttpd with the service's handlers and limits, on the listening
+ * Unix socket lfd, or on TCP at sin (TLS with cert_pem), or with no
+ * listener at all when lfd < 0 and sin is NULL: then connections come in
+ * through MHD_add_connection (the request fuzzer does that). */
+struct MHD_Daemon *serve_http_start(struct serve *sv, unsigned flags, int lfd,
+                                    const struct sockaddr_in *sin, const char *cert_pem,
+                                    const char *key_pem);
+
 enum MHD_Result serve_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 enum MHD_Result serve_send_wirt_error(struct MHD_Connection *c, const struct wirt_error *e);
@@ -48,8 +58,14 @@ void serve_web_locate(struct serve *sv, const char *given);
 
 /* serve_ws.c: the serial console over a WebSocket. */
 bool serve_ws_is_upgrade(struct MHD_Connection *c);
-enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name);
-enum MHD_Result serve_ws_events(struct MHD_Connection *c);
+/* An upgrade whose 101 is queued: the request keeps it (*pending) and
+ * hands it to serve_ws_release when libmicrohttpd says the request is
+ * done, whether the upgrade happened or the client left first. */
+struct serve_ws_pending;
+enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name,
+                                 struct serve_ws_pending **pending);
+enum MHD_Result serve_ws_events(struct MHD_Connection *c, struct serve_ws_pending **pending);
+void serve_ws_release(struct serve_ws_pending *p);
 void serve_ws_stop(void);
 
 /* serve_supervise.c: the watch over the store (events, restart policy). */

@@ -235,8 +235,11 @@ enum MHD_Result serve_web(struct serve *sv, struct MHD_Connection *c, const char
             return serve_send_error(c, 405, "login: use POST");
         return login(sv, c, body, body_len);
     }
-    if (!strcmp(url, "/logout"))
+    if (!strcmp(url, "/logout")) {
+        if (strcmp(method, "GET") && strcmp(method, "POST"))
+            return serve_send_error(c, 405, "logout: use GET or POST");
         return send_cookie(sv, c, "", 0);
+    }
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return serve_send_error(c, 405, "%s: the UI's files are read-only", url);
     return send_file(sv, c, !strcmp(url, "/") ? "index.html" : url + 4);

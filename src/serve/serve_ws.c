@@ -214,16 +214,39 @@ out:
     return NULL;
 }
 
-struct upgrade_ctx {
-    int vm_fd; /* -1: the event stream */
+/* The state of an upgrade from the 101 being queued until the request is
+ * done.  It belongs to the request (serve.c frees it when libmicrohttpd
+ * says the request completed): a client that goes away between the 101
+ * being queued and the upgrade handler running means the handler never
+ * runs, and then serve_ws_release gives back the VM's socket and the slot
+ * (they used to leak). */
+struct serve_ws_pending {
+    int vm_fd;     /* -1: the event stream, or handed to the thread */
+    bool upgraded; /* on_upgraded ran: the slot is the thread's now */
 };
 
+void serve_ws_release(struct serve_ws_pending *u)
+{
+    if (!u)
+        return;
+    if (!u->upgraded) {
+        if (u->vm_fd >= 0)
+            close(u->vm_fd);
+        atomic_fetch_sub(&consoles_open, 1);
+    }
+    free(u);
+}
+
+/* libmicrohttpd runs this on its own thread once the 101 is out. */
 static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
                         size_t extra_in_size, MHD_socket sock,
                         struct MHD_UpgradeResponseHandle *urh)
 {
     (void)c, (void)con_cls;
-    struct upgrade_ctx *u = cls;
+    struct serve_ws_pending *u = cls;
+    int vm_fd = u->vm_fd;
+    u->upgraded = true;
+    u->vm_fd = -1;
     struct ws_console *w = calloc(1, sizeof(*w));
     if (w && extra_in_size) {
         w->extra = malloc(extra_in_size);
@@ -241,7 +264,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
         goto fail;
     }
     w->sock = sock;
-    w->vm_fd = u->vm_fd;
+    w->vm_fd = vm_fd;
     w->event_cursor = serve_events_next();
     w->urh = urh;
     if (pthread_create(&t, &attr, console_thread, w) != 0) {
@@ -250,13 +273,11 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
         goto fail;
     }
     pthread_attr_destroy(&attr);
-    free(u);
     return;
 fail:
     pthread_attr_destroy(&attr);
-    if (u->vm_fd >= 0)
-        close(u->vm_fd);
-    free(u);
+    if (vm_fd >= 0)
+        close(vm_fd);
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     atomic_fetch_sub(&consoles_open, 1);
 }
@@ -299,11 +320,13 @@ static bool ws_admit(struct MHD_Connection *c, char accept[29], enum MHD_Result 
     return true;
 }
 
-/* Answers 101 and hands the socket to a thread bridging it to vm_fd (or
- * to the event stream when vm_fd is -1).  Owns vm_fd and one slot. */
-static enum MHD_Result ws_upgrade(struct MHD_Connection *c, const char *accept, int vm_fd)
+/* Answers 101 and, once it is out, hands the socket to a thread bridging
+ * it to vm_fd (or to the event stream when vm_fd is -1).  Owns vm_fd and
+ * one slot; *pending owns them from here until the upgrade. */
+static enum MHD_Result ws_upgrade(struct MHD_Connection *c, const char *accept, int vm_fd,
+                                  struct serve_ws_pending **pending)
 {
-    struct upgrade_ctx *u = malloc(sizeof(*u));
+    struct serve_ws_pending *u = malloc(sizeof(*u));
     struct MHD_Response *r = u ? MHD_create_response_for_upgrade(on_upgraded, u) : NULL;
     if (!r) {
         if (vm_fd >= 0)
@@ -312,7 +335,9 @@ static enum MHD_Result ws_upgrade(struct MHD_Connection *c, const char *accept, 
         atomic_fetch_sub(&consoles_open, 1);
         return serve_send_error(c, 500, "out of memory");
     }
-    u->vm_fd = vm_fd;
+    *u = (struct serve_ws_pending){.vm_fd = vm_fd};
+    serve_ws_release(*pending); /* none: one upgrade per request */
+    *pending = u;
     MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
     MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
     enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
@@ -320,7 +345,8 @@ static enum MHD_Result ws_upgrade(struct MHD_Connection *c, const char *accept, 
     return ret;
 }
 
-enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name)
+enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, const char *name,
+                                 struct serve_ws_pending **pending)
 {
     char accept[29];
     enum MHD_Result ret;
@@ -340,16 +366,16 @@ enum MHD_Result serve_ws_console(struct serve *sv, struct MHD_Connection *c, con
         atomic_fetch_sub(&consoles_open, 1);
         return serve_send_wirt_error(c, &e);
     }
-    return ws_upgrade(c, accept, fd);
+    return ws_upgrade(c, accept, fd, pending);
 }
 
-enum MHD_Result serve_ws_events(struct MHD_Connection *c)
+enum MHD_Result serve_ws_events(struct MHD_Connection *c, struct serve_ws_pending **pending)
 {
     char accept[29];
     enum MHD_Result ret;
     if (!ws_admit(c, accept, &ret))
         return ret;
-    return ws_upgrade(c, accept, -1);
+    return ws_upgrade(c, accept, -1, pending);
 }
 
 void serve_ws_stop(void)

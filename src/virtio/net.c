@@ -69,6 +69,9 @@ struct vnet {
     bool rx_refused;     /* we told the backend to hold off */
     uint64_t tx_dropped; /* frames the guest got wrong (bad GSO metadata or headers) */
     uint64_t rx_dropped; /* frames with no room in the guest, or bad offload metadata */
+    /* Frames and bytes (without the virtio header) each way, for query-net
+     * and wirt top; updated under the I/O lock, read atomically. */
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint8_t frame[MAX_FRAME];
 };
 
@@ -158,6 +161,8 @@ static bool rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t 
         free(el[i]);
     }
     virtq_notify(vq);
+    __atomic_fetch_add(&vn->rx_frames, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&vn->rx_bytes, len, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -336,13 +341,18 @@ static void net_tx(struct vnet *vn)
     bool pushed = false;
     struct virtq_elem *e;
     unsigned taken = 0;
-    while (virtq_pop_limited(vq, &e, &taken) > 0) {
+    /* Over a rate= cap the frames stay in the ring until tx_ready. */
+    while ((!vn->nb || net_tx_may_send(vn->nb)) && virtq_pop_limited(vq, &e, &taken) > 0) {
         if (e->out_len > NET_HDR_LEN && e->out_len - NET_HDR_LEN <= MAX_FRAME) {
             size_t n = virtq_elem_read(e, NET_HDR_LEN, vn->frame, e->out_len - NET_HDR_LEN);
             uint8_t hdr[NET_HDR_LEN];
             virtq_elem_read(e, 0, hdr, NET_HDR_LEN);
-            if (vn->nb && vn->nb->ops->send)
+            if (vn->nb && vn->nb->ops->send) {
                 tx_frame(vn, hdr, vn->frame, n);
+                net_tx_sent(vn->nb, n);
+            }
+            __atomic_fetch_add(&vn->tx_frames, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&vn->tx_bytes, n, __ATOMIC_RELAXED);
         } else if (e->out_len > NET_HDR_LEN) {
             tx_drop(vn, "length", (int)(e->out_len - NET_HDR_LEN));
         }
@@ -352,6 +362,14 @@ static void net_tx(struct vnet *vn)
     }
     if (pushed)
         virtq_notify(vq);
+}
+
+/* The rate cap lets held-back frames go (backend thread, I/O lock held). */
+static void net_tx_ready(void *opaque)
+{
+    struct vnet *vn = opaque;
+    if (virtio_driver_ok(vn->vdev))
+        net_tx(vn);
 }
 
 static void net_notify(struct virtio_dev *vdev, unsigned q)
@@ -500,6 +518,23 @@ struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struc
     nb->receive = net_receive;
     nb->receive_meta = net_receive_meta;
     nb->can_receive = net_can_receive;
+    nb->tx_ready = net_tx_ready;
     nb->opaque = vn;
     return vdev;
+}
+
+bool virtio_net_is(const struct virtio_dev *vdev)
+{
+    return vdev && vdev->ops == &net_ops;
+}
+
+void virtio_net_get_stats(struct virtio_dev *vdev, struct virtio_net_stats *st)
+{
+    struct vnet *vn = vdev->opaque;
+    st->rx_frames = __atomic_load_n(&vn->rx_frames, __ATOMIC_RELAXED);
+    st->rx_bytes = __atomic_load_n(&vn->rx_bytes, __ATOMIC_RELAXED);
+    st->tx_frames = __atomic_load_n(&vn->tx_frames, __ATOMIC_RELAXED);
+    st->tx_bytes = __atomic_load_n(&vn->tx_bytes, __ATOMIC_RELAXED);
+    st->rate = net_rate_of(vn->nb);
+    st->throttled_ns = net_throttled_ns(vn->nb);
 }

@@ -105,6 +105,15 @@ void virtio_blk_get_stats(struct virtio_dev *vdev, struct virtio_blk_stats *st);
 
 /* Takes ownership of nb. */
 struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struct net_backend *nb);
+bool virtio_net_is(const struct virtio_dev *vdev);
+/* What crossed the NIC (frames, and bytes without the virtio header) and
+ * its rate= cap.  Any thread. */
+struct virtio_net_stats {
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    uint64_t rate;         /* bytes per second each way, 0: none */
+    uint64_t throttled_ns; /* time frames waited for the cap */
+};
+void virtio_net_get_stats(struct virtio_dev *vdev, struct virtio_net_stats *st);
 struct virtio_dev *virtio_console_create(struct bus *bus, struct irq_line irq,
                                          void (*tx)(void *opaque, const uint8_t *buf, size_t len),
                                          void *opaque);

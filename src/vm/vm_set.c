@@ -21,6 +21,17 @@ static bool is_resource_key(const char *kv, size_t klen)
     return false;
 }
 
+/* jail=on|off: on is wirt vm's default (jailed and sandboxed where the
+ * host allows it, vm_start.c), off opts out of both.  The VMM enters its
+ * jail at start, so a running VM keeps what it has until the next one. */
+static bool set_jail(struct vm_config *cfg, const char *v, struct wirt_error *e)
+{
+    if (strcmp(v, "on") && strcmp(v, "off"))
+        return vm_fail(e, WIRT_ERR_INVALID, "set: jail: '%.40s': on or off", v);
+    snprintf(cfg->resources.jail, sizeof(cfg->resources.jail), "%s", strcmp(v, "on") ? "off" : "");
+    return true;
+}
+
 /* disk.N.LIMIT=VALUE (a disk's I/O limit): applies it to cfg and sets
  * *disk.  -1: not such a key; 0: a bad one (e reports it); 1: done. */
 static int disk_limit(struct vm_config *cfg, const char *kv, unsigned *disk, struct wirt_error *e)
@@ -119,6 +130,13 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             }
             continue;
         }
+        if (eq && eq - settings[i] == 4 && !strncmp(settings[i], "jail", 4)) {
+            if (!set_jail(&cfg, eq + 1, e)) { /* vm.json only: from the next start */
+                json_object_put(args);
+                return false;
+            }
+            continue;
+        }
         if (eq && eq - settings[i] == 7 && !strncmp(settings[i], "restart", 7)) {
             /* The service's policy, not the VMM's: only vm.json changes. */
             if (!vm_restart_parse(eq + 1, &cfg.restart)) {
@@ -133,8 +151,8 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             return vm_fail(e, WIRT_ERR_BUSY,
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-reservation, "
                            "cpu-affinity, "
-                           "memory-limit, memory-reservation, page-sharing, pin, balloon and "
-                           "disk.N.LIMIT change while it runs",
+                           "memory-limit, memory-reservation, page-sharing, pin, balloon, "
+                           "disk.N.LIMIT (and restart, jail for later) change while it runs",
                            name);
         }
         char key[32];
@@ -147,7 +165,7 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
     }
     if (!json_object_object_length(args)) {
         json_object_put(args);
-        /* Only the balloon, disk limits or the restart policy changed. */
+        /* Only the balloon, disk limits, jail or the restart policy changed. */
         if (!vm_config_save(st, name, &cfg, err, sizeof(err)))
             return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
         return true;
@@ -222,6 +240,9 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             snprintf(key, sizeof(key), "%.*s", (int)klen, kv[i]);
             if (!vm_resources_set_text(&cfg->resources, key, v, why, sizeof(why)))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: %s", why);
+        } else if (KEY("jail")) {
+            if (!set_jail(cfg, v, e))
+                return false;
         } else if (KEY("restart")) {
             if (!vm_restart_parse(v, &cfg->restart))
                 return vm_fail(e, WIRT_ERR_INVALID, "set: restart: '%s' is not never or on-crash",
@@ -236,7 +257,7 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, append, net, disk-size, "
-                           "disk.N.iops/bps..., restart, "
+                           "disk.N.iops/bps..., restart, jail, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
                            "page-sharing)",
@@ -302,7 +323,7 @@ int vm_cmd_set(struct vm_store *st, int argc, char **argv)
     if (argc < 3 || argv[1][0] == '-')
         vm_usage("set: usage: wirt vm set NAME KEY=VALUE... (keys: memory, cpus, append, net, "
                  "disk-size, disk.N.LIMIT, cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
-                 "memory-limit, memory-reservation)");
+                 "memory-limit, memory-reservation, jail, restart)");
     struct wirt_error e;
     if (!vm_set(st, argv[1], argv + 2, (size_t)(argc - 2), &e))
         return vm_report(&e);

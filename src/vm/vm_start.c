@@ -310,8 +310,14 @@ static bool start_vmm(struct vm_store *st, const char *name, bool fresh, const c
         char err[256];
         json_object *r = vm_control(st, name, "query-status", 1000, err, sizeof(err));
         if (r) {
-            json_object_put(r);
+            /* The VMM's own pid: a jailed one runs in a child of the
+             * process started here (host/jail.c). */
+            json_object *ret, *v;
             res->pid = (long)pid;
+            if (json_object_object_get_ex(r, "return", &ret) &&
+                json_object_object_get_ex(ret, "pid", &v))
+                res->pid = (long)json_object_get_int64(v);
+            json_object_put(r);
             /* The VMM answers only after the restore: the state is in its
              * memory now (the file stays mapped until it exits). */
             if (resume)

@@ -5,8 +5,9 @@
  * Per VM: CPU use of each vCPU (its hart thread's time in /proc: hart 0
  * runs on the VMM's main thread, the others are named "hartN"), the
  * VMM's resident memory, the balloon (the memory the guest keeps) and
- * the disks' read and write rates (control query-io).  Rates are the
- * difference of two samples a second apart.
+ * the disks' read and write rates (control query-io) and the NICs'
+ * receive and transmit rates (query-net).  Rates are the difference of
+ * two samples a second apart.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ struct top_sample {
     uint64_t rss;                       /* bytes */
     int64_t balloon;                    /* guest memory the balloon leaves; -1: none */
     uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops;
+    uint64_t net_rx, net_tx; /* bytes, all NICs */
 };
 
 /* utime + stime of /proc/PID/task/TID/stat, or false. */
@@ -128,6 +130,16 @@ static void sample(const struct vm_store *st, const char *name, long pid, struct
             s->wr_ops += (uint64_t)get_int(d, "wr-ops");
         }
     json_object_put(r);
+    json_object *nics;
+    r = vm_control(st, name, "query-net", 2000, err, sizeof(err));
+    if (r && json_object_object_get_ex(r, "return", &ret) &&
+        json_object_object_get_ex(ret, "nics", &nics))
+        for (size_t i = 0; i < json_object_array_length(nics); i++) {
+            json_object *n = json_object_array_get_idx(nics, i);
+            s->net_rx += (uint64_t)get_int(n, "rx-bytes");
+            s->net_tx += (uint64_t)get_int(n, "tx-bytes");
+        }
+    json_object_put(r);
     r = vm_control(st, name, "query-balloon", 2000, err, sizeof(err));
     if (r && json_object_object_get_ex(r, "return", &ret))
         s->balloon = get_int(ret, "guest-memory");
@@ -152,6 +164,8 @@ json_object *vm_top_usage(const struct vm_store *st, const char *name, long pid)
     ADD("disk-wr-bytes", s.wr_bytes);
     ADD("disk-rd-ops", s.rd_ops);
     ADD("disk-wr-ops", s.wr_ops);
+    ADD("net-rx-bytes", s.net_rx);
+    ADD("net-tx-bytes", s.net_tx);
 #undef ADD
     return o;
 }
@@ -183,6 +197,8 @@ static json_object *rates(const struct top_sample *a, const struct top_sample *b
     RATE("disk-wr-bytes-per-s", wr_bytes);
     RATE("disk-rd-ops-per-s", rd_ops);
     RATE("disk-wr-ops-per-s", wr_ops);
+    RATE("net-rx-bytes-per-s", net_rx);
+    RATE("net-tx-bytes-per-s", net_tx);
 #undef RATE
     return o;
 }
@@ -224,16 +240,18 @@ static void mib(char *out, size_t len, int64_t bytes)
 
 static void print_table(json_object *vms)
 {
-    printf("%-20s %8s %9s %9s %9s %9s %7s %7s  %s\n", "NAME", "PID", "RSS", "BALLOON", "RD/s",
-           "WR/s", "RDIO/s", "WRIO/s", "VCPU%");
+    printf("%-20s %8s %9s %9s %9s %9s %7s %7s %9s %9s  %s\n", "NAME", "PID", "RSS", "BALLOON",
+           "RD/s", "WR/s", "RDIO/s", "WRIO/s", "NETRX/s", "NETTX/s", "VCPU%");
     for (size_t i = 0; i < json_object_array_length(vms); i++) {
         json_object *v = json_object_array_get_idx(vms, i), *cpu, *bal;
-        char rss[24], balloon[24], rd[24], wr[24], pcts[256] = "";
+        char rss[24], balloon[24], rd[24], wr[24], nrx[24], ntx[24], pcts[256] = "";
         mib(rss, sizeof(rss), get_int(v, "rss-bytes"));
         json_object_object_get_ex(v, "balloon-guest-memory", &bal);
         mib(balloon, sizeof(balloon), bal ? json_object_get_int64(bal) : -1);
         mib(rd, sizeof(rd), get_int(v, "disk-rd-bytes-per-s"));
         mib(wr, sizeof(wr), get_int(v, "disk-wr-bytes-per-s"));
+        mib(nrx, sizeof(nrx), get_int(v, "net-rx-bytes-per-s"));
+        mib(ntx, sizeof(ntx), get_int(v, "net-tx-bytes-per-s"));
         json_object_object_get_ex(v, "vcpu-cpu-percent", &cpu);
         size_t used = 0;
         for (size_t k = 0; cpu && k < json_object_array_length(cpu) && used < sizeof(pcts); k++)
@@ -241,10 +259,10 @@ static void print_table(json_object *vms)
                                      json_object_get_double(json_object_array_get_idx(cpu, k)));
         json_object *name;
         json_object_object_get_ex(v, "name", &name);
-        printf("%-20s %8lld %9s %9s %9s %9s %7lld %7lld  %s\n", json_object_get_string(name),
-               (long long)get_int(v, "pid"), rss, balloon, rd, wr,
+        printf("%-20s %8lld %9s %9s %9s %9s %7lld %7lld %9s %9s  %s\n",
+               json_object_get_string(name), (long long)get_int(v, "pid"), rss, balloon, rd, wr,
                (long long)get_int(v, "disk-rd-ops-per-s"),
-               (long long)get_int(v, "disk-wr-ops-per-s"), pcts);
+               (long long)get_int(v, "disk-wr-ops-per-s"), nrx, ntx, pcts);
     }
 }
 

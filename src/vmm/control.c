@@ -17,6 +17,7 @@
 #include "host/evloop.h"
 #include "host/vclock.h"
 #include "util/log.h"
+#include "util/procid.h"
 #include "util/unix_socket.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
@@ -514,7 +515,7 @@ static json_object *cmd_query_status(const struct control_request *rq)
     char upbuf[32];
     snprintf(upbuf, sizeof(upbuf), "%.3f", (double)up / 1e9);
     json_object_object_add(o, "uptime", json_object_new_double_s((double)up / 1e9, upbuf));
-    json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+    json_object_object_add(o, "pid", json_object_new_int64(wirt_host_pid()));
     json_object_object_add(o, "memory", json_object_new_int64((int64_t)b->cfg.ram_size));
     json_object_object_add(o, "cpus", json_object_new_int((int)b->nharts));
     json_object_object_add(o, "guest-ready",
@@ -902,6 +903,35 @@ static json_object *cmd_query_io(const struct control_request *rq)
     return return_reply(o);
 }
 
+/* query-net: per NIC, its rate cap and what crossed it. */
+static json_object *cmd_query_net(const struct control_request *rq)
+{
+    struct board *b = rq->c->board;
+    json_object *nics = json_object_new_array();
+    int k = 0;
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        struct virtio_dev *vdev = b->devices[i].dev;
+        if (b->devices[i].ops != &virtio_mmio_dev_ops || !virtio_net_is(vdev))
+            continue;
+        struct virtio_net_stats st;
+        virtio_net_get_stats(vdev, &st);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "nic", json_object_new_int(k++));
+#define ADD(key, val) json_object_object_add(o, key, json_object_new_int64((int64_t)(val)))
+        ADD("rate", st.rate);
+        ADD("rx-frames", st.rx_frames);
+        ADD("rx-bytes", st.rx_bytes);
+        ADD("tx-frames", st.tx_frames);
+        ADD("tx-bytes", st.tx_bytes);
+        ADD("throttled-ns", st.throttled_ns);
+#undef ADD
+        json_object_array_add(nics, o);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "nics", nics);
+    return return_reply(o);
+}
+
 static json_object *cmd_move_disk(const struct control_request *rq)
 {
     json_object *err = NULL, *v;
@@ -1257,8 +1287,8 @@ static const struct control_command commands[] = {
     {"query-balloon", cmd_query_balloon, 0,
      "the balloon: guest memory, target, host memory released, the guest's statistics", NULL},
     {"set-resources", cmd_set_resources, 0,
-     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-affinity, memory-limit, "
-     "memory-reservation)",
+     "changes the VMM's cgroup limits (cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
+     "memory-limit, memory-reservation) and page-sharing",
      NULL},
     {"query-resources", cmd_query_resources, 0,
      "the cgroup limits and what the VMM used (cpu-ns, memory-bytes)", NULL},
@@ -1299,6 +1329,8 @@ static const struct control_command commands[] = {
      "bps-burst)",
      NULL},
     {"query-io", cmd_query_io, 0, "per disk: limits, operations and bytes read and written", NULL},
+    {"query-net", cmd_query_net, 0,
+     "per NIC: its rate cap, frames and bytes received and transmitted", NULL},
     {"move-disk", cmd_move_disk, CMD_ASYNC,
      "moves \"disk\" to a new image \"target\" (\"format\": qcow2|raw) while the guest runs", NULL},
     {"debug-sleep", cmd_debug_sleep, CMD_ASYNC | CMD_DEBUG,

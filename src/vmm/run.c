@@ -19,6 +19,7 @@
 #include "machine/board.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/procid.h"
 #include "vmm/channels.h"
 #include "vmm/control.h"
 #include "vmm/state_file.h"
@@ -112,7 +113,7 @@ static bool write_pidfile(const char *path, char *err, size_t errlen)
     char why[400]; /* a FIFO left at tmp would block a plain open */
     int fd = open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, why, sizeof(why));
     char line[32];
-    int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    int n = snprintf(line, sizeof(line), "%ld\n", wirt_host_pid());
     if (fd < 0) {
         snprintf(err, errlen, "--pidfile: %s", why);
         return false;
@@ -183,6 +184,12 @@ static bool enter_jail(const struct vm_spec *spec, const struct vm_cgroup *cg, c
 
 int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
 {
+    /* A jailed VMM runs in a PID namespace of its own (as root; a user
+     * namespace would be needed first otherwise), entered before anything
+     * is open or running: only a child can be in it. */
+    if (spec->resources.jail[0] == '/' && geteuid() == 0 &&
+        !jail_pid_namespace(cgroup_reap_now, err, errlen))
+        return -1;
     /* WIRT_LOG=info or debug: more than warnings (restore times, channel
      * opens, saves). */
     const char *level = getenv("WIRT_LOG");
@@ -207,7 +214,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     struct vm_cgroup *cgroup = NULL;
     /* Without capabilities the VMM may not be able to remove its groups
      * at exit: a helper that keeps them does. */
-    if (spec->resources.sandbox && !cgroup_reaper_start(err, errlen))
+    if (spec->resources.sandbox && !wirt_in_pid_namespace() && !cgroup_reaper_start(err, errlen))
         return -1;
     if (!cgroup_limits_empty(&spec->resources.cg) &&
         !(cgroup = vm_cgroup_create(&spec->resources.cg, err, errlen)))

@@ -20,22 +20,22 @@ def have_cc():
     return shutil.which(CC) is not None
 
 
-def smp_initrd(build_dir):
-    """Path of the initramfs with /bin/smp_work (rebuilt when stale)."""
+def static_initrd(build_dir, src, name, cflags=()):
+    """Path of a copy of the default initramfs with src built as a static
+    riscv64 /bin/<name> (rebuilt when stale)."""
     os.makedirs(build_dir, exist_ok=True)
-    src = os.path.join(REPO, "bench", "smp", "smp_work.c")
-    exe = os.path.join(build_dir, "smp_work")
+    exe = os.path.join(build_dir, name)
     if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
-        subprocess.run([CC, "-std=c17", "-static", "-O2", "-Wall", "-Wextra", "-pthread",
+        subprocess.run([CC, "-std=c17", "-static", "-O2", "-Wall", "-Wextra", *cflags,
                         "-o", exe, src], check=True)
-    out = os.path.join(build_dir, "initrd-smp.cpio.gz")
+    out = os.path.join(build_dir, "initrd-%s.cpio.gz" % name)
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(exe):
         return out
     with tempfile.TemporaryDirectory() as root:
         os.makedirs(os.path.join(root, "bin"))
-        shutil.copy(exe, os.path.join(root, "bin", "smp_work"))
-        os.chmod(os.path.join(root, "bin", "smp_work"), 0o755)
-        extra = os.path.join(build_dir, "smp_work.cpio.gz")
+        shutil.copy(exe, os.path.join(root, "bin", name))
+        os.chmod(os.path.join(root, "bin", name), 0o755)
+        extra = os.path.join(build_dir, "%s.cpio.gz" % name)
         subprocess.run([sys.executable, os.path.join(REPO, "tools", "guest", "mkcpio.py"),
                         root, extra], check=True)
     with open(out + ".tmp", "wb") as f:
@@ -44,3 +44,9 @@ def smp_initrd(build_dir):
                 shutil.copyfileobj(p, f)
     os.replace(out + ".tmp", out)
     return out
+
+
+def smp_initrd(build_dir):
+    """Path of the initramfs with /bin/smp_work (rebuilt when stale)."""
+    src = os.path.join(REPO, "bench", "smp", "smp_work.c")
+    return static_initrd(build_dir, src, "smp_work", ["-pthread"])

@@ -3,7 +3,8 @@
 host asks the 512 MiB guest to keep 160 MiB, the guest hands pages over,
 and the VMM's resident memory drops by what the guest had used and freed;
 asking for all of it back deflates the balloon.  The guest's own memory
-statistics arrive through the stats queue.  Bad requests get errors."""
+statistics arrive through the stats queue.  Bad requests get errors.
+Without any target, free page reporting returns what the guest frees."""
 import json
 import os
 import socket
@@ -85,6 +86,31 @@ class BalloonTest(unittest.TestCase):
             for bad in ({"target": 1}, {"target": "lots"}, {}):
                 self.assertEqual(control(ctl, "balloon", bad)["error"]["class"],
                                  "InvalidArgument")
+            self.assertEqual(g.poweroff(), 0)
+
+    def test_free_page_reporting_returns_memory(self):
+        """No balloon target at all: a 1 GiB guest fills 512 MiB of tmpfs,
+        frees it and drops its caches, and its free page reporting hands
+        the ranges back (madvise), so the VMM's RSS falls again."""
+        d = tempfile.mkdtemp(prefix="wirt-fpr-")
+        ctl = os.path.join(d, "c.sock")
+        with guestlib.Guest(guestlib.wirt_argv(memory="1G", extra=["--net", "none",
+                                                                   "--control", ctl])) as g:
+            g.wait_ready()
+            g.run("dd if=/dev/urandom of=/dev/shm/x bs=1M count=512 2>/dev/null; sync")
+            full = rss(g.proc.pid)
+            self.assertGreater(full, 512 * MiB)
+            released0 = control(ctl, "query-balloon")["return"]["released"]
+            g.run("rm /dev/shm/x; echo 3 > /proc/sys/vm/drop_caches")
+            end = time.monotonic() + 60
+            while rss(g.proc.pid) > full - 384 * MiB and time.monotonic() < end:
+                time.sleep(1)
+            after = rss(g.proc.pid)
+            st = control(ctl, "query-balloon")["return"]
+            self.assertLess(after, full - 384 * MiB, (full, after, st))
+            self.assertGreater(st["released"] - released0, 384 * MiB, st)
+            # Nothing was ballooned: the guest keeps all of its memory.
+            self.assertEqual(st["guest-memory"], 1024 * MiB, st)
             self.assertEqual(g.poweroff(), 0)
 
 

@@ -22,6 +22,9 @@ ISA_QEMU   ?= qemu-system-riscv64
 ISA_QEMU_CPU_rv64b := -cpu rv64,zba=true,zbb=true,zbc=true,zbs=true,zbkb=true,zbkc=true,zbkx=true
 ISA_QEMU_CPU_svext := -cpu rv64,svpbmt=true,svnapot=true,svinval=true
 ISA_QEMU_CPU_crypto := -cpu rv64,zkne=true,zknd=true,zknh=true,zksh=true
+ISA_QEMU_CPU_zfh := -cpu rv64,Zfh=true,Zfhmin=true
+ISA_QEMU_CPU_pmu := -cpu rv64,sscofpmf=true
+ISA_QEMU_CPU_zksed := -cpu rv64,zksed=true
 
 .PHONY: isa-tests isa-qemu
 isa-tests: $(ISA_ELFS)
@@ -30,8 +33,8 @@ $(BUILD)/isa/%.elf: tests/isa/%.S $(ISA_DEPS)
 	@mkdir -p $(dir $@)
 	$(ISA_CC) $(ISA_CFLAGS) -o $@ $<
 
-# QEMU 7.2 has none of Zicbom/Zicboz/Zcb/Zacas/Zihintntl: nothing to compare with.
-ISA_QEMU_SKIP := cmo rv64ext zkr
+# QEMU 7.2 has none of Zicbom/Zicboz/Zcb/Zacas/Zihintntl/Zfa: nothing to compare with.
+ISA_QEMU_SKIP := cmo rv64ext zkr zfa svadu smstateen
 ISA_QEMU_ELFS := $(filter-out $(ISA_QEMU_SKIP:%=$(BUILD)/isa-qemu/%.elf),\
                    $(ISA_SRCS:tests/isa/%.S=$(BUILD)/isa-qemu/%.elf))
 
@@ -45,7 +48,7 @@ isa-qemu: $(ISA_QEMU_ELFS)
 	    n=$$(basename $$e .elf); m=spike; \
 	    for v in $(ISA_VIRT_TESTS); do [ $$n = $$v ] && m=virt; done; \
 	    c=; [ $$n = rv64b ] && c="$(ISA_QEMU_CPU_rv64b)"; [ $$n = svext ] && c="$(ISA_QEMU_CPU_svext)"; \
-	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; case $$n in smp*) c="$$c -smp 4";; esac; \
+	    [ $$n = crypto ] && c="$(ISA_QEMU_CPU_crypto)"; [ $$n = zfh ] && c="$(ISA_QEMU_CPU_zfh)"; [ $$n = pmu ] && c="$(ISA_QEMU_CPU_pmu)"; [ $$n = zksed ] && c="$(ISA_QEMU_CPU_zksed)"; case $$n in smp*) c="$$c -smp 4";; esac; \
 	    if timeout 30 $(ISA_QEMU) -M $$m $$c -bios none -nographic -kernel $$e; \
 	    then pass=$$((pass+1)); else echo "  -> $$n exit $$? (qemu -M $$m)"; fail=$$((fail+1)); fi; \
 	done; echo "isa-qemu: $$pass passed, $$fail failed"; test $$fail = 0

@@ -2,9 +2,23 @@
 /* Misaligned loads and stores complete without trapping (the platform
  * supports them in hardware, as QEMU's TCG does): every width at every
  * misaligned offset, sign/zero extension, stores that straddle 8-byte and page
- * boundaries, misaligned FP loads/stores.  Any trap fails the check. */
+ * boundaries, misaligned FP loads/stores.  Any trap fails the check.
+ * The sweeps repeat ld/lw/lhu and sd/sh at every offset of 32 bytes around
+ * a page boundary 64 times (so the JIT compiles them at its default
+ * threshold): inside the page they take the TLB fast path, across it the
+ * slow path, and the results must not tell which.  A misaligned sh also
+ * patches an instruction that already ran (a page with decoded code).
+ * gen_misaligned.py computed the SWEEP_* values. */
 #define TEST_NAME "misaligned"
 #include "isa.h"
+
+/* acc = rol(acc, 7) ^ v */
+.macro MIX acc, v
+    slli t1, \acc, 7
+    srli t2, \acc, 57
+    or \acc, t1, t2
+    xor \acc, \acc, \v
+.endm
 
 .macro MLOAD inst, off, val
     la s0, mbuf
@@ -109,8 +123,73 @@ TEST_MAIN
     fsw fa1, 5(s0)
     lw a0, 5(s0)
     CHECK a0, 0x3f800000
+
+    /* load sweep: offsets 0..23 of xbuf, ld/lw/lhu, 64 times */
+    li s2, 64
+1:  la s0, xbuf
+    li s3, 0
+    li a5, 0
+2:  add t0, s0, s3
+    ld a0, 0(t0)
+    MIX a5, a0
+    lw a0, 1(t0)
+    MIX a5, a0
+    lhu a0, 2(t0)
+    MIX a5, a0
+    addi s3, s3, 1
+    li t1, 24
+    blt s3, t1, 2b
+    addi s2, s2, -1
+    bnez s2, 1b
+    CHECK a5, 0xe20f1007621e53a6
+
+    /* store sweep: sd (off+1)*K at off, sh its bits 8..23 at off+5, ld back */
+    li s2, 64
+    li t3, 0x0123456789abcdef
+1:  la s0, xbuf
+    li s3, 0
+    li a5, 0
+2:  add t0, s0, s3
+    addi t4, s3, 1
+    mul t4, t4, t3
+    sd t4, 0(t0)
+    srli t5, t4, 8
+    sh t5, 5(t0)
+    ld a0, 0(t0)
+    MIX a5, a0
+    addi s3, s3, 1
+    li t1, 24
+    blt s3, t1, 2b
+    addi s2, s2, -1
+    bnez s2, 1b
+    CHECK a5, 0x7213a2aba7c169f9
+    la s0, xbuf
+    ld a0, 0(s0)
+    CHECK a0, 0x78899aabbccddeef
+    ld a0, 8(s0)
+    CHECK a0, 0xf001122334455667
+    ld a0, 16(s0)
+    CHECK a0, 0x68798a9bacbdcedf
+    ld a0, 24(s0)
+    CHECK a0, 0xb71b1b4eb4e81b4e
+
+    /* a misaligned store into code that ran: addi a0, zero, 5 -> 6 */
+    jal ra, patchme
+    CHECK a0, 5
+    la s0, patchme
+    lhu a0, 1(s0)       /* bits 8..23: imm[3:0] is bits 12..15 of it */
+    li t1, 0x3000
+    xor a0, a0, t1
+    sh a0, 1(s0)
+    fence.i
+    jal ra, patchme
+    CHECK a0, 6
     CHECK_NO_MTRAP
     PASS
+
+patchme:
+    addi a0, zero, 5
+    ret
 
     .data
     .align 4
@@ -123,3 +202,7 @@ sbuf:
     .skip 4096
 page2:
     .skip 64
+    .align 12
+    .skip 4096 - 16
+xbuf: /* xbuf + 16 is page-aligned */
+    .byte 0x3c,0x61,0x86,0xab,0xd0,0xf5,0x1a,0x3f,0x64,0x89,0xae,0xd3,0xf8,0x1d,0x42,0x67,0x8c,0xb1,0xd6,0xfb,0x20,0x45,0x6a,0x8f,0xb4,0xd9,0xfe,0x23,0x48,0x6d,0x92,0xb7

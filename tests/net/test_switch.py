@@ -24,7 +24,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netlib import WIRT, Port, Store, frame, ipv4_frame, wait_for  # noqa: E402
+from netlib import WIRT, Port, Store, frame, ipv4_frame, mac_bytes, wait_for  # noqa: E402
 
 A, B, C, D = ("52:54:00:00:00:0a", "52:54:00:00:00:0b", "52:54:00:00:00:0c",
               "52:54:00:00:00:0d")
@@ -37,6 +37,72 @@ def free_udp_port():
     p = s.getsockname()[1]
     s.close()
     return p
+
+
+def ip_checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def udp_frame(dst_mac, src_mac, src_ip, dst_ip, sport, dport, payload):
+    """An IPv4/UDP frame with a valid IP header checksum (libslirp checks it)."""
+    udp = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+    hdr = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                      socket.inet_aton(src_ip), socket.inet_aton(dst_ip))
+    hdr = hdr[:10] + struct.pack(">H", ip_checksum(hdr)) + hdr[12:]
+    return frame(dst_mac, src_mac, 0x0800, hdr + udp)
+
+
+def dhcp_message(mac, msg_type, xid, requested=None, server=None):
+    """A BOOTREQUEST from mac with DHCP message type msg_type (RFC 2131)."""
+    m = struct.pack(">BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"\0" * 4,
+                    b"\0" * 4, b"\0" * 4, b"\0" * 4, mac_bytes(mac), b"", b"")
+    opts = bytes([53, 1, msg_type])
+    if requested:
+        opts += bytes([50, 4]) + socket.inet_aton(requested)
+    if server:
+        opts += bytes([54, 4]) + socket.inet_aton(server)
+    return m + b"\x63\x82\x53\x63" + opts + b"\xff"
+
+
+def dhcp_reply(frames, xid):
+    """(type, yiaddr, server id) of the first DHCP reply with xid in frames."""
+    for f in frames:
+        if len(f) < 14 + 20 + 8 + 240 or f[12:14] != b"\x08\x00" or f[23] != 17:
+            continue
+        m = f[14 + (f[14] & 15) * 4 + 8:]
+        if m[0] != 2 or struct.unpack(">I", m[4:8])[0] != xid:
+            continue
+        opts, i, kind, sid = m[240:], 0, None, None
+        while i + 1 < len(opts) and opts[i] != 255:
+            if opts[i] == 0:
+                i += 1
+                continue
+            val = opts[i + 2:i + 2 + opts[i + 1]]
+            if opts[i] == 53:
+                kind = val[0]
+            elif opts[i] == 54:
+                sid = socket.inet_ntoa(val)
+            i += 2 + opts[i + 1]
+        return kind, socket.inet_ntoa(m[16:20]), sid
+    return None
+
+
+def dhcp_lease(port, xid=0x1234):
+    """Runs DISCOVER/OFFER/REQUEST/ACK on port; the leased address."""
+    def ask(msg_type, requested=None, server=None):
+        port.send(udp_frame(BCAST, port.mac, "0.0.0.0", "255.255.255.255", 68, 67,
+                            dhcp_message(port.mac, msg_type, xid, requested, server)))
+        return wait_for(lambda: dhcp_reply(port.recv_all(0.3), xid), timeout=10)
+    offer = ask(1)
+    assert offer and offer[0] == 2, offer
+    ack = ask(3, offer[1], offer[2])
+    assert ack and ack[0] == 5 and ack[1] == offer[1], ack
+    return ack[1]
 
 
 @unittest.skipUnless(os.access(WIRT, os.X_OK), "build/wirt missing")
@@ -258,6 +324,85 @@ class SwitchTest(unittest.TestCase):
         with open(os.path.join(self.s.dir("west"), "net.json")) as f:
             self.assertEqual(len(json.load(f)["vxlan"]), 1)
 
+    def test_ip_guard_by_dhcp_snooping(self):
+        self.lan("--dhcp")
+        a, b = self.port(A), self.port(B)
+        other = "10.10.0.99"
+        # Before a lease A may only ask for one.
+        a.send(udp_frame(BCAST, A, other, "255.255.255.255", 5000, 5000, b"early"))
+        self.assertEqual(b.recv_all(0.3), [])
+        ip = dhcp_lease(a)
+        b.recv_all(0.2)  # A's DHCP broadcasts
+        self.assertEqual(self.s.port("lan", a.number)["ip"], ip)
+        good = udp_frame(BCAST, A, ip, "255.255.255.255", 5000, 5000, b"mine")
+        a.send(good)
+        self.assertEqual(b.recv_all(), [good])
+        spoof = self.s.port("lan", a.number)["drop-spoof"]
+        a.send(udp_frame(BCAST, A, other, "255.255.255.255", 5000, 5000, b"not mine"))
+        arp = frame(BCAST, A, 0x0806, struct.pack(">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1,
+                                                   mac_bytes(A), socket.inet_aton(other),
+                                                   b"\0" * 6, socket.inet_aton(ip)))
+        a.send(arp)
+        # B plays DHCP server: a guest cannot hand out addresses.
+        b.send(udp_frame(BCAST, B, "10.10.0.7", "255.255.255.255", 67, 68, b"\2" * 240))
+        self.assertEqual(b.recv_all(0.3) + a.recv_all(0.1), [])
+        self.assertEqual(self.s.port("lan", a.number)["drop-spoof"], spoof + 2)
+        self.assertEqual(self.s.port("lan", b.number)["drop-spoof"], 1)
+        # The binding outlives a restart of the switch, in an owner-only file.
+        bindings = os.path.join(self.s.dir("lan"), "ip-bindings")
+        self.assertEqual(os.stat(bindings).st_mode & 0o777, 0o600)
+        a.close(), b.close()
+        self.s.ok("stop", "lan")
+        self.s.ok("start", "lan")
+        a, b = self.port(A), self.port(B)
+        a.send(good)
+        self.assertEqual(b.recv_all(), [good])
+        # --no-ip-guard turns it off.
+        self.lan("--dhcp", "--no-ip-guard", name="open")
+        c, d = self.port(C, net="open"), self.port(D, net="open")
+        f = udp_frame(BCAST, C, other, "255.255.255.255", 5000, 5000, b"any")
+        c.send(f)
+        self.assertEqual(d.recv_all(), [f])
+        self.assertNotIn("ip", self.s.port("open", c.number))
+
+    @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/dev/net/tun")
+                         and shutil.which("ip"), "needs root, /dev/net/tun and ip(8)")
+    def test_host_tap_uplink(self):
+        ns = "wirt-tapup-%d" % os.getpid()
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", ns])
+        self.s.ok("create", "lan", "--tap", "wtup0")
+        # Started inside the namespace, the switch creates its tap there.
+        subprocess.run(["ip", "netns", "exec", ns, WIRT, "net", "start", "lan"], env=self.s.env,
+                       check=True, capture_output=True, timeout=30)
+        for cmd in (["ip", "link", "set", "wtup0", "up"],
+                    ["ip", "addr", "add", "10.20.0.1/24", "dev", "wtup0"]):
+            subprocess.run(["ip", "netns", "exec", ns] + cmd, check=True)
+        ports = self.s.ports("lan")
+        self.assertIn(("tap", "tap wtup0"), [(p["kind"], p["owner"]) for p in ports])
+        a = self.port(A)
+        who_has = frame(BCAST, A, 0x0806, struct.pack(
+            ">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac_bytes(A), socket.inet_aton("10.20.0.5"),
+            b"\0" * 6, socket.inet_aton("10.20.0.1")))
+
+        def arp_reply():
+            a.send(who_has)
+            return [f for f in a.recv_all(0.5)
+                    if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x02"
+                    and f[28:32] == socket.inet_aton("10.20.0.1")]
+        # The host's kernel answers the VM's ARP through the uplink: both ways work.
+        self.assertTrue(wait_for(arp_reply, timeout=10))
+        tap = next(p for p in self.s.ports("lan") if p["kind"] == "tap")
+        self.assertGreaterEqual(tap["tx-frames"], 1)
+        self.assertGreaterEqual(tap["rx-frames"], 1)
+        # A tap that cannot be had: the start fails with one line naming it.
+        self.s.ok("create", "bad", "--tap", "wtup0")
+        p = subprocess.run(["ip", "netns", "exec", ns, WIRT, "net", "start", "bad"],
+                           env=self.s.env, capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("wtup0", p.stderr)
+        self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
+
     def test_files_owner_only_whatever_the_umask(self):
         old = os.umask(0)
         try:
@@ -276,6 +421,8 @@ class SwitchTest(unittest.TestCase):
                            (["create", "n1", "--vxlan", "vni=1"], "--vxlan"),
                            (["create", "n1", "--hostfwd", "tcp::80-10.10.0.5:80"], "--nat"),
                            (["create", "n1", "--bogus"], "--bogus"),
+                           (["create", "n1", "--tap", "a-name-far-too-long"], "--tap"),
+                           (["create", "n1", "--tap", "t0,vlan=5000"], "--tap"),
                            (["info", "nosuch"], "no network"),
                            (["frobnicate"], "frobnicate")):
             p = s.net(*args)

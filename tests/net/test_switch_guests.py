@@ -6,6 +6,10 @@
   them;
 - the switch stops: the VMs keep running, and talk again once it is back;
 - the NAT router port forwards a host port to a VM (hostfwd);
+- anti-spoofing: a VM that takes another address than its lease reaches no
+  one until it takes its own back;
+- a guest's own VLAN subinterfaces (8021q) on a trunk port reach VMs on
+  the matching access VLAN and only those;
 - VMs of the store (`wirt vm create --net switch=NAME`) get MACs of their
   own and reach each other;
 - VXLAN against the Linux kernel's own vxlan device in a network
@@ -96,12 +100,41 @@ class SwitchGuestTest(unittest.TestCase):
         vm_ports = [p for p in self.s.ports("lan") if p["kind"] == "vm"]
         biggest = max(p["rx-bytes"] / max(p["rx-frames"], 1) for p in vm_ports)
         self.assertGreater(biggest, 1514, vm_ports)  # the most an MTU frame can be
+        # IP anti-spoofing: with another address than its lease, a reaches
+        # no one (its ARP and IP are dropped at its port), and is back with it.
+        spoofed = self.s.ports("lan")
+        a.run("ifconfig eth0 10.10.0.77 netmask 255.255.255.0")
+        self.assertFalse(pings(a, ib, 1))
+        a.run("ifconfig eth0 %s netmask 255.255.255.0" % ia)
+        self.assertTrue(wait_for(lambda: pings(a, ib, 1), 20, 0.5))
+        drops = {p["port"]: p["drop-spoof"] for p in self.s.ports("lan")}
+        self.assertTrue(any(drops[p["port"]] > p["drop-spoof"] for p in spoofed
+                            if p["kind"] == "vm"), drops)
         # Another network: same subnet, no way across.
         c.run("ifconfig eth0 %s netmask 255.255.255.0 up" % "10.10.0.99")
         self.assertFalse(pings(c, ia))
         stats = self.s.ports("lan")
         self.assertEqual(sorted(p["kind"] for p in stats), ["nat", "vm", "vm"])
         self.assertTrue(all(p["rx-bytes"] > 0 for p in stats if p["kind"] == "vm"))
+
+    def test_guest_vlan_subinterfaces_on_a_trunk(self):
+        self.s.ok("create", "lan")
+        t, x = self.vm("switch=lan,trunk=10,20"), self.vm("switch=lan,vlan=10")
+        t.run("modprobe 8021q 2>/dev/null; true")
+        for vid in (10, 20):
+            t.run("ip link add link eth0 name eth0.%d type vlan id %d" % (vid, vid))
+            t.run("ip addr add 192.168.%d.1/24 dev eth0.%d && ip link set eth0.%d up"
+                  % (vid, vid, vid))
+        t.run("ip link set eth0 up")
+        x.run("ifconfig eth0 192.168.10.2 netmask 255.255.255.0 up")
+        # VLAN 10 reaches the trunk's subinterface eth0.10, in both directions.
+        self.assertTrue(wait_for(lambda: pings(x, "192.168.10.1", 1), 30, 0.5))
+        self.assertTrue(pings(t, "192.168.10.2", 1))
+        # The same wire cannot reach the trunk's VLAN 20, whatever its address.
+        x.run("ip addr add 192.168.20.2/24 dev eth0")
+        self.assertFalse(pings(x, "192.168.20.1", 1))
+        trunk = next(p for p in self.s.ports("lan") if p["trunk"])
+        self.assertGreater(trunk["rx-frames"], 0)
 
     def test_switch_restart_vms_rejoin(self):
         self.s.ok("create", "lan", "--nat")

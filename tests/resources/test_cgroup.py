@@ -81,6 +81,68 @@ class CgroupTest(unittest.TestCase):
             self.assertEqual(g.poweroff(), 0)
         self.assertFalse(os.path.isdir(d))
 
+    def usage_share(self, groups, seconds):
+        """Each group's CPU use over `seconds`, in cores (cpuacct.usage)."""
+        u0 = [int(read(d + "/cpuacct.usage")) for d in groups]
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        u1 = [int(read(d + "/cpuacct.usage")) for d in groups]
+        t1 = time.monotonic()
+        return [(b - a) / 1e9 / (t1 - t0) for a, b in zip(u0, u1)]
+
+    def test_cpu_limit_50_measured(self):
+        """A guest spinning on its one hart under cpu-limit=50% uses 45-55%
+        of a core.  The high weight keeps other work on this shared host
+        from pushing it below its limit: the limit is the cap measured."""
+        argv = guestlib.wirt_argv(extra=["--net", "none", "--cpu-limit", "50%",
+                                         "--cpu-weight", "10000"])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            acct = "%s/wirt-%d" % (current("cpuacct"), g.proc.pid)
+            g.sendline("while :; do :; done &")
+            time.sleep(2)
+            share = self.usage_share([acct], 8)[0]
+            print("cpu-limit=50%%: %.1f%% of a CPU" % (share * 100), file=sys.stderr)
+            self.assertGreaterEqual(share, 0.45, "the VMM used %.1f%% of a CPU" % (share * 100))
+            self.assertLessEqual(share, 0.55, "the VMM used %.1f%% of a CPU" % (share * 100))
+            self.assertEqual(g.poweroff(), 0)
+
+    def test_cpu_weights_share_one_core_1_to_3(self):
+        """Two spinning guests pinned to the same host CPU with cpu-weight
+        1000 and 3000 get that CPU about 1:3 (fair share under contention;
+        weights well above the default keep the host's other tasks out of
+        the comparison)."""
+        cpu = str(max(os.sched_getaffinity(0)))
+        guests, acct = [], []
+        try:
+            for w in ("1000", "3000"):
+                g = guestlib.Guest(guestlib.wirt_argv(extra=[
+                    "--net", "none", "--cpu-weight", w, "--cpu-affinity", cpu]))
+                guests.append(g)
+            for g in guests:
+                g.wait_ready()
+                acct.append("%s/wirt-%d" % (current("cpuacct"), g.proc.pid))
+                self.assertEqual(read("%s/wirt-%d/cpuset.cpus" % (current("cpuset"), g.proc.pid)),
+                                 cpu)
+            for g in guests:
+                g.sendline("while :; do :; done &")
+            time.sleep(2)
+            low, high = self.usage_share(acct, 10)
+            ratio = high / low if low else float("inf")
+            msg = "weight 1000: %.1f%%, weight 3000: %.1f%% of CPU %s (ratio %.2f)" % (
+                low * 100, high * 100, cpu, ratio)
+            print(msg, file=sys.stderr)
+            self.assertGreater(ratio, 2.5, msg)
+            self.assertLess(ratio, 3.5, msg)
+            # Both together fill about that one CPU, no more.
+            self.assertGreater(low + high, 0.8, msg)
+            self.assertLess(low + high, 1.05, msg)
+            for g in guests:
+                self.assertEqual(g.poweroff(), 0)
+        finally:
+            for g in guests:
+                g.close()
+
     def test_vm_set_on_a_running_vm(self):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
         from vmlib import Store
@@ -224,6 +286,7 @@ class CgroupTest(unittest.TestCase):
                                     ("--cpu-weight", "20000", "--cpu-weight"),
                                     ("--cpu-reservation", "-5", "--cpu-reservation '-5'"),
                                     ("--cpu-affinity", "a-b", "--cpu-affinity"),
+                                    ("--cpu-affinity", "99", "--cpu-affinity '99'"),
                                     ("--memory-limit", "1K", "--memory-limit"),
                                     ("--memory-limit", "300M", "memory-limit")):
             p = subprocess.run(guestlib.wirt_argv(extra=[flag, value]), capture_output=True,

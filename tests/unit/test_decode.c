@@ -74,6 +74,8 @@ static const struct dcase cases[] = {
     /* F/D */
     {0x00853087, "fld ft1,8(a0)", OP_FLD, 1, 10, 0, 8, 4},
     {0x00152427, "fsw ft1,8(a0)", OP_FSW, 0, 10, 1, 8, 4},
+    {0x00851087, "flh ft1,8(a0)", OP_FLH, 1, 10, 0, 8, 4},
+    {0x00151427, "fsh ft1,8(a0)", OP_FSH, 0, 10, 1, 8, 4},
     {0x022081d3, "fadd.d ft3,ft1,ft2", OP_FP, 3, 1, 2, 0, 4},
     /* Compressed */
     {0x0040, "c.addi4spn s0,sp,4", OP_ADDI, 8, 2, 0, 4, 2},

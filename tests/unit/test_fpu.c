@@ -807,12 +807,22 @@ static void test_illegal(void **state)
     expect_illegal(enc_r(0x00, RS2, RM_DYN), 7);
     expect_illegal(enc_r4(0x43, D, 5), 0);
     expect_illegal(enc_r4(0x4f, S, RM_DYN), 6);
-    expect_illegal(enc_r4(0x43, 2, RM_RNE), 0);  /* half precision */
+    expect_illegal(enc_r4(0x43, 2, 5), 0);       /* FMADD.H, rm 5 */
     expect_illegal(enc_r4(0x43, 3, RM_RNE), 0);  /* quad */
-    expect_illegal(enc_r(0x02, RS2, RM_RNE), 0); /* FADD.H */
+    expect_illegal(enc_r(0x03, RS2, RM_RNE), 0); /* FADD.Q */
+    expect_illegal(enc_r(0x02, RS2, 5), 0);      /* FADD.H, rm 5 */
+    expect_illegal(enc_r(0x16, RS2, 4), 0);      /* FMIN.H f3 4 */
+    expect_illegal(enc_r(0x52, RS2, 3), 0);      /* FLE.H f3 3 */
+    expect_illegal(enc_r(0x51, RS2, 6), 0);      /* FLEQ/FLTQ f3 6 */
+    expect_illegal(enc_r(0x22, 2, RM_RNE), 0);   /* FCVT.H.H */
+    expect_illegal(enc_r(0x21, 6, RM_RNE), 0);   /* FROUND rs2 6 */
+    expect_illegal(enc_r(0x61, 8, RM_RNE), 0);   /* FCVTMOD.W.D without RTZ */
+    expect_illegal(enc_r(0x60, 8, RM_RTZ), 0);   /* FCVTMOD.W.S does not exist */
+    expect_illegal(enc_r(0x78, 1, 1), 0);        /* FLI.S f3 1 */
+    expect_illegal(enc_r(0x59, RS2, 0), 0);      /* FMVP.D.X: RV32 only */
     expect_illegal(enc_r(0x2d, 1, RM_RNE), 0);   /* FSQRT with rs2 != 0 */
     expect_illegal(enc_r(0x11, RS2, 3), 0);      /* FSGNJ f3 3 */
-    expect_illegal(enc_r(0x15, RS2, 2), 0);      /* FMIN f3 2 */
+    expect_illegal(enc_r(0x15, RS2, 4), 0);      /* FMIN f3 4 (2, 3: Zfa FMINM/FMAXM) */
     expect_illegal(enc_r(0x51, RS2, 3), 0);      /* compare f3 3 */
     expect_illegal(enc_r(0x20, 0, RM_RNE), 0);   /* FCVT.S.S */
     expect_illegal(enc_r(0x21, 1, RM_RNE), 0);   /* FCVT.D.D */

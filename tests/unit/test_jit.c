@@ -649,7 +649,8 @@ static uint32_t gen_bitmanip(struct rng *r, unsigned rd, unsigned x, unsigned y)
         {0x05, 3, 0x33}, {0x24, 1, 0x33}, {0x24, 5, 0x33}, {0x34, 1, 0x33}, {0x14, 1, 0x33},
         {0x04, 4, 0x33}, {0x04, 7, 0x33}, {0x04, 4, 0x3b}, {0x14, 2, 0x33}, {0x14, 4, 0x33},
         {0x07, 5, 0x33}, {0x07, 7, 0x33}, {0x19, 0, 0x33}, {0x1b, 0, 0x33}, {0x1d, 0, 0x33},
-        {0x1f, 0, 0x33}, {0x3f, 0, 0x33}};
+        {0x1f, 0, 0x33}, {0x3f, 0, 0x33}, {0x18, 0, 0x33}, {0x38, 0, 0x33}, {0x58, 0, 0x33},
+        {0x78, 0, 0x33}, {0x1a, 0, 0x33}, {0x3a, 0, 0x33}, {0x5a, 0, 0x33}, {0x7a, 0, 0x33}};
     /* imm12 (unary) or imm12 base | shamt, funct3, opcode, shamt bits */
     static const unsigned ri[][4] = {
         {0x600, 1, 0x13, 0}, {0x601, 1, 0x13, 0}, {0x602, 1, 0x13, 0}, {0x604, 1, 0x13, 0},
@@ -922,8 +923,8 @@ static void gen_addr29(struct gen *g, int mask)
     as32(g->a, ADD(29, 29, 2));
 }
 
-/* F/D: loads and stores (also RVC), arithmetic, moves and conversions
- * between the register files, fused multiply-adds. */
+/* F/D/Zfh: loads and stores (also RVC), arithmetic, moves and conversions
+ * between the register files, fused multiply-adds; Zfa's additions. */
 static void gen_fp(struct gen *g)
 {
     struct rng *r = g->r;
@@ -931,8 +932,8 @@ static void gen_fp(struct gen *g)
     unsigned fd = rn(r, 32), f1 = rn(r, 32), f2 = rn(r, 32), f3 = rn(r, 32);
     static const unsigned rms[] = {0, 1, 2, 3, 4, 7, 7, 7};
     unsigned rm = rn(r, 64) || !g->traps ? rms[rn(r, ARRAY_SIZE(rms))] : 5; /* 5: illegal */
-    unsigned dbl = rn(r, 2);
-    switch (rn(r, 12)) {
+    unsigned dbl = rn(r, 3); /* the fmt field: S, D or H */
+    switch (rn(r, 13)) {
     case 0: { /* FLW/FLD/FSW/FSD off sp or x29, any alignment */
         int off = rn(r, 2) ? rrange(r, -16, 16) : rrange(r, -2048, 2047);
         unsigned base = 2;
@@ -941,9 +942,9 @@ static void gen_fp(struct gen *g)
             base = 29;
         }
         if (rn(r, 2))
-            as32(a, enc_i(off, base, dbl ? 3 : 2, fd, 0x07));
+            as32(a, enc_i(off, base, dbl == 2 ? 1 : dbl ? 3 : 2, fd, 0x07));
         else
-            as32(a, enc_s(off, f1, base, dbl ? 3 : 2, 0x27));
+            as32(a, enc_s(off, f1, base, dbl == 2 ? 1 : dbl ? 3 : 2, 0x27));
         break;
     }
     case 1: /* C.FLD/C.FSD/C.FLDSP/C.FSDSP: only where they cannot trap */
@@ -983,8 +984,8 @@ static void gen_fp(struct gen *g)
     case 4: /* FSQRT, FCVT.S.D / FCVT.D.S */
         if (rn(r, 2))
             as32(a, enc_r(0x0b << 2 | dbl, 0, f1, rm, fd, 0x53));
-        else
-            as32(a, enc_r(0x08 << 2 | dbl, !dbl, f1, rm, fd, 0x53));
+        else /* FCVT between S, D and H (rs2 = the source fmt) */
+            as32(a, enc_r(0x08 << 2 | dbl, (dbl + 1 + rn(r, 2)) % 3, f1, rm, fd, 0x53));
         break;
     case 5: /* FMADD/FMSUB/FNMSUB/FNMADD */
         as32(a, (f3 << 27) | enc_r(dbl, f2, f1, rm, fd, 0x43 + 4 * rn(r, 4)));
@@ -1003,6 +1004,25 @@ static void gen_fp(struct gen *g)
         break;
     case 9: /* FMV.W/D.X <- x */
         as32(a, enc_r(0x1e << 2 | dbl, 0, rs_any(r), 0, fd, 0x53));
+        break;
+    case 11: /* Zfa: FLI, FMINM/FMAXM, FROUND[NX], FCVTMOD.W.D, FLEQ/FLTQ */
+        switch (rn(r, 5)) {
+        case 0:
+            as32(a, enc_r(0x1e << 2 | dbl, 1, rn(r, 32), 0, fd, 0x53));
+            break;
+        case 1:
+            as32(a, enc_r(0x05 << 2 | dbl, f2, f1, 2 + rn(r, 2), fd, 0x53));
+            break;
+        case 2:
+            as32(a, enc_r(0x08 << 2 | dbl, 4 + rn(r, 2), f1, rm, fd, 0x53));
+            break;
+        case 3:
+            as32(a, enc_r(0x18 << 2 | 1, 8, f1, 1, rd_any(r), 0x53));
+            break;
+        default:
+            as32(a, enc_r(0x14 << 2 | dbl, f2, f1, 4 + rn(r, 2), rd_any(r), 0x53));
+            break;
+        }
         break;
     case 10: /* fflags, frm, fcsr */
         switch (rn(r, 3)) {
@@ -1954,6 +1974,44 @@ static void test_mmio_in_block(void **state)
     assert_true(h->stats.jit_enter > 0);
 }
 
+/* Misaligned loads and stores: inside one page they take the TLB fast
+ * path (interpreter and compiled code: only the first access of each kind
+ * misses), across a page boundary the slow path, with the same results. */
+static void misaligned_loop(struct pair *p, uint64_t data, uint64_t *slow_i, uint64_t *slow_j)
+{
+    pair_reset(p, B);
+    /* x7 = data: 20 times ld/lw/lhu at odd offsets, add, sd/sw/sh back. */
+    PAIR_CODE(p, B, LD(10, 7, 0), LW(11, 7, 1), LHU(12, 7, 3), ADD(13, 13, 10), ADD(13, 13, 11),
+              ADD(13, 13, 12), SD(13, 7, 0), SW(13, 7, 1), SH(10, 7, 3), ADDI(31, 31, -1),
+              BNE(31, 0, -40), WFI);
+    pair_set_x(p, 7, data);
+    pair_set_x(p, 31, 20);
+    for (unsigned i = 0; i < 16; i++)
+        pair_w64(p, (data & ~7ULL) - 8 + 8 * i, 0x0123456789abcdefULL * (i + 1));
+    uint64_t li = p->mi->h->stats.load_slow + p->mi->h->stats.store_slow;
+    uint64_t lj = p->mj->h->stats.load_slow + p->mj->h->stats.store_slow;
+    run_both(p, 100000, "misaligned");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(same_mem(p, (data & ~7ULL) - 8, 128, "misaligned"));
+    *slow_i = p->mi->h->stats.load_slow + p->mi->h->stats.store_slow - li;
+    *slow_j = p->mj->h->stats.load_slow + p->mj->h->stats.store_slow - lj;
+}
+
+static void test_misaligned_fast_path(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    uint64_t si, sj;
+    misaligned_loop(p, B + 0x2101, &si, &sj); /* everything inside the page */
+    assert_true(p->mj->h->stats.jit_enter > 0);
+    assert_true(si <= 2);
+    assert_true(sj <= 2);
+    misaligned_loop(p, B + 0x2ffb, &si, &sj); /* ld/sd at +0..+7 cross to the next page */
+    assert_true(si >= 40);
+    assert_true(sj >= 40);
+}
+
 /* A block as long as blocks get, of instructions that each need two
  * cold stubs (FP loads: an FS check and a TLB miss path), with FS on and
  * then off (an illegal-instruction trap in the middle of the block). */
@@ -2135,6 +2193,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt_stops_loop, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_remap, setup_pair, teardown_pair),

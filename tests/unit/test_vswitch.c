@@ -393,6 +393,159 @@ static void test_mirror_pcap(void **state)
 
 /* RFC 7348 header: I flag, 24-bit VNI, reserved bits zero when sent and
  * ignored when received; short packets and a missing I flag are refused. */
+/* An untagged IPv4/UDP frame from MAC src (last byte) with the given
+ * addresses and ports; for DHCP, a BOOTP body with op, chaddr, yiaddr and
+ * message type.  Its length. */
+static size_t udp_frame(uint8_t *f, const uint8_t dst[6], uint8_t src_last, uint32_t sip,
+                        uint32_t dip, unsigned sport, unsigned dport, int dhcp_type, uint8_t op,
+                        uint8_t chaddr_last, uint32_t yiaddr)
+{
+    size_t len = 14 + 20 + 8 + (dhcp_type ? 244 : 4);
+    memset(f, 0, len);
+    memcpy(f, dst, 6);
+    uint8_t src[6] = {0x52, 0x54, 0, 0, 0, src_last};
+    memcpy(f + 6, src, 6);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    f[23] = 17;
+    for (int i = 0; i < 4; i++) {
+        f[26 + i] = (uint8_t)(sip >> (24 - 8 * i));
+        f[30 + i] = (uint8_t)(dip >> (24 - 8 * i));
+    }
+    f[34] = (uint8_t)(sport >> 8), f[35] = (uint8_t)sport;
+    f[36] = (uint8_t)(dport >> 8), f[37] = (uint8_t)dport;
+    if (dhcp_type) {
+        uint8_t *m = f + 42;
+        m[0] = op, m[1] = 1, m[2] = 6;
+        for (int i = 0; i < 4; i++)
+            m[16 + i] = (uint8_t)(yiaddr >> (24 - 8 * i));
+        uint8_t ch[6] = {0x52, 0x54, 0, 0, 0, chaddr_last};
+        memcpy(m + 28, ch, 6);
+        m[236] = 0x63, m[237] = 0x82, m[238] = 0x53, m[239] = 0x63;
+        m[240] = 53, m[241] = 1, m[242] = (uint8_t)dhcp_type, m[243] = 255;
+    }
+    return len;
+}
+
+static size_t arp_frame(uint8_t *f, uint8_t src_last, uint32_t spa)
+{
+    memset(f, 0, 60);
+    memcpy(f, BCAST, 6);
+    uint8_t src[6] = {0x52, 0x54, 0, 0, 0, src_last};
+    memcpy(f + 6, src, 6);
+    f[12] = 0x08, f[13] = 0x06;
+    for (int i = 0; i < 4; i++)
+        f[28 + i] = (uint8_t)(spa >> (24 - 8 * i));
+    return 60;
+}
+
+static unsigned binds, bind_port;
+static uint32_t bind_ip;
+
+static void on_bind(void *opaque, unsigned port, uint32_t ip)
+{
+    (void)opaque;
+    binds++;
+    bind_port = port;
+    bind_ip = ip;
+}
+
+/* DHCP snooping: a guarded port sends only from what the server on an
+ * unguarded port acknowledged for its MAC; it cannot be a DHCP server. */
+static void test_ip_guard(void **state)
+{
+    (void)state;
+    struct vswitch *sw = vsw_new(64, output, NULL);
+    assert_non_null(sw);
+    sw->on_bind = on_bind;
+    struct vsw_port_config router = {.pvid = 1};
+    struct vsw_port_config vm = {.pvid = 1, .anti_spoof = true, .ip_guard = true};
+    assert_int_equal(vsw_port_add(sw, &router), 0);
+    mac_of(2, vm.mac);
+    assert_int_equal(vsw_port_add(sw, &vm), 1);
+    mac_of(3, vm.mac);
+    assert_int_equal(vsw_port_add(sw, &vm), 2);
+    uint8_t f[320];
+    const uint32_t ip = 0x0a0a000f, other = 0x0a0a0063, server = 0x0a0a0002;
+    size_t n;
+
+    /* Before any lease: only DHCP from 0.0.0.0 and ARP probes pass. */
+    nout = 0;
+    n = udp_frame(f, BCAST, 2, ip, 0xffffffff, 5000, 5000, 0, 0, 0, 0);
+    vsw_input(sw, 1, f, n, 1);
+    assert_int_equal(nout, 0);
+    n = udp_frame(f, BCAST, 2, 0, 0xffffffff, 68, 67, 1 /* DISCOVER */, 1, 2, 0);
+    vsw_input(sw, 1, f, n, 2);
+    assert_int_equal(nout, 2); /* flooded to the router and port 2 */
+    n = arp_frame(f, 2, 0);
+    nout = 0;
+    vsw_input(sw, 1, f, n, 3);
+    assert_int_equal(nout, 2);
+
+    /* A guest answering as a DHCP server is dropped, and binds nothing. */
+    nout = 0;
+    n = udp_frame(f, BCAST, 3, ip, 0xffffffff, 67, 68, 5, 2, 2, other);
+    vsw_input(sw, 2, f, n, 4);
+    assert_int_equal(nout, 0);
+    assert_int_equal(binds, 0);
+    assert_int_equal(sw->ports[2].cnt.drop_spoof, 1);
+
+    /* The router's ACK for port 1's MAC binds ip to port 1 only. */
+    n = udp_frame(f, BCAST, 9, server, 0xffffffff, 67, 68, 5, 2, 2, ip);
+    vsw_input(sw, 0, f, n, 5);
+    assert_int_equal(sw->ports[1].bound_ip, ip);
+    assert_int_equal(sw->ports[2].bound_ip, 0);
+    assert_int_equal(binds, 1);
+    assert_int_equal(bind_port, 1);
+    assert_int_equal(bind_ip, ip);
+
+    nout = 0;
+    n = udp_frame(f, BCAST, 2, ip, 0xffffffff, 5000, 5000, 0, 0, 0, 0);
+    vsw_input(sw, 1, f, n, 6);
+    assert_int_equal(nout, 2);
+    nout = 0;
+    n = udp_frame(f, BCAST, 2, other, 0xffffffff, 5000, 5000, 0, 0, 0, 0);
+    vsw_input(sw, 1, f, n, 7);
+    n = arp_frame(f, 2, other);
+    vsw_input(sw, 1, f, n, 8);
+    assert_int_equal(nout, 0);
+    n = arp_frame(f, 2, ip);
+    vsw_input(sw, 1, f, n, 9);
+    assert_int_equal(nout, 2);
+    /* Port 2 may not use port 1's address either. */
+    nout = 0;
+    n = udp_frame(f, BCAST, 3, ip, 0xffffffff, 5000, 5000, 0, 0, 0, 0);
+    vsw_input(sw, 2, f, n, 10);
+    assert_int_equal(nout, 0);
+    /* A truncated IPv4 header is not let through on a guess. */
+    vsw_input(sw, 1, f, 30, 11);
+    assert_int_equal(nout, 0);
+    /* IPv6 is not judged. */
+    n = frame(f, BCAST, 2, -1);
+    f[12] = 0x86, f[13] = 0xdd;
+    vsw_input(sw, 1, f, n, 12);
+    assert_int_equal(nout, 2);
+
+    /* RELEASE from the bound address unbinds; a NAK does too. */
+    nout = 0;
+    n = udp_frame(f, BCAST, 2, ip, server, 68, 67, 7 /* RELEASE */, 1, 2, 0);
+    vsw_input(sw, 1, f, n, 13);
+    assert_int_equal(sw->ports[1].bound_ip, 0);
+    assert_int_equal(bind_ip, 0);
+    n = udp_frame(f, BCAST, 9, server, 0xffffffff, 67, 68, 5, 2, 3, other);
+    vsw_input(sw, 0, f, n, 14);
+    assert_int_equal(sw->ports[2].bound_ip, other);
+    n = udp_frame(f, BCAST, 9, server, 0xffffffff, 67, 68, 6 /* NAK */, 2, 3, 0);
+    vsw_input(sw, 0, f, n, 15);
+    assert_int_equal(sw->ports[2].bound_ip, 0);
+    /* A BOOTP reply without the magic cookie or type binds nothing. */
+    n = udp_frame(f, BCAST, 9, server, 0xffffffff, 67, 68, 5, 2, 3, other);
+    f[42 + 236] = 0;
+    vsw_input(sw, 0, f, n, 16);
+    assert_int_equal(sw->ports[2].bound_ip, 0);
+    vsw_free(sw);
+}
+
 static void test_vxlan_header(void **state)
 {
     (void)state;
@@ -423,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_acl),
         cmocka_unit_test(test_mirror_pcap),
         cmocka_unit_test(test_vxlan_header),
+        cmocka_unit_test(test_ip_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

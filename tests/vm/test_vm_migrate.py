@@ -104,7 +104,15 @@ class MigrateTest(MigrateBase):
         con.close()
         self.cons = []
         def source_pids():  # the destination runs in the same directory
-            return [p for p in s.vmm_pids("mg") if p != self.dest.pid]
+            # A jailed destination (run.json has the jail) is its supervisor
+            # and the VMM, its child.
+            dest = [self.dest.pid]
+            try:
+                with open("/proc/%d/task/%d/children" % (self.dest.pid, self.dest.pid)) as f:
+                    dest += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+            return [p for p in s.vmm_pids("mg") if p not in dest]
         deadline = time.monotonic() + 60
         while source_pids() and time.monotonic() < deadline:
             time.sleep(0.5)
