@@ -969,7 +969,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     atomic_store(&prog->ram_pages, s.npages);
     bool logging = false, stopped = false, sent_go = false;
     uint64_t t_stop = 0, prev_dirty = UINT64_MAX;
-    unsigned throttle = 0, stuck = 0;
+    unsigned throttle = 0;
     int r;
     if (!pending || !bm || !pool_ok) {
         r = fail(&s.c, -ENOMEM, "out of memory");
@@ -1048,19 +1048,15 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
             break;
         /* Not converging: the guest dirties pages about as fast as we send
          * them.  Slow its harts down from the second round on, harder each
-         * round it does not help; once the brake is at its limit and the
-         * dirty set still does not shrink, more rounds only resend the
-         * same pages: stop and copy now. */
-        if (m->throttle && counted >= 2 && dirty * 10 > prev_dirty * 8) {
-            if (throttle < MAX_THROTTLE) {
-                throttle = throttle ? throttle + 20 : 30;
-                if (throttle > MAX_THROTTLE)
-                    throttle = MAX_THROTTLE;
-                m->throttle(m->opaque, throttle);
-                atomic_store(&prog->throttle, throttle);
-            } else if (++stuck >= 2) {
-                break;
-            }
+         * round it does not help.  (The downtime limit is the user's: even
+         * at the brake's limit pre-copy goes on, up to max_rounds.) */
+        if (m->throttle && counted >= 2 && dirty * 10 > prev_dirty * 8 &&
+            throttle < MAX_THROTTLE) {
+            throttle = throttle ? throttle + 20 : 30;
+            if (throttle > MAX_THROTTLE)
+                throttle = MAX_THROTTLE;
+            m->throttle(m->opaque, throttle);
+            atomic_store(&prog->throttle, throttle);
         }
         prev_dirty = dirty;
     }
