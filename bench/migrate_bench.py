@@ -15,10 +15,18 @@ QEMU: `-incoming tcp:` and QMP `migrate`, with the same 100 ms downtime
 limit and no bandwidth cap (QEMU's default caps it); `query-migrate` reports
 downtime, total-time and ram.transferred.
 
-With --dirty the guest rewrites 64 MiB of tmpfs in a loop (dd from
-/dev/urandom) while it migrates.  --compress always makes wirt zstd every
-page batch (fewer bytes, more CPU; the default `auto` compresses only when
-that is faster than the link, which on loopback it never is).
+QEMU runs with its defaults otherwise (no multifd, no compression, no
+xbzrle: the same single stream as wirt's).
+
+With --dirty the guest fills 64 MiB of tmpfs with zeros, then rewrites it
+from /dev/urandom in a loop while it migrates (random data: no compression
+or delta encoding helps, so this is the worst case for bytes).  Each
+guest writes as fast as its VMM runs it: wirt's guest dirties far more in
+the same time than QEMU's TCG guest, so its bytes include several times
+more dirtied data.  --compress always makes wirt zstd every page batch
+(fewest bytes, most CPU); the default `auto` compresses on worker threads
+only what they manage while the sender goes on, so it never waits for
+them.
 
     python3 bench/migrate_bench.py [--rounds N] [--build DIR] [--dirty]
                                    [--compress auto|always|never]
@@ -39,8 +47,31 @@ sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
 import guestlib  # noqa: E402
 
 READY = "WIRT-GUEST-READY"
-WRITER = (b"dd if=/dev/zero of=/dev/shm/x bs=1M count=64 2>/dev/null; (while true; do "
+# The pre-fill ends with a marker (typed split so that the echo of the
+# command line does not match): the migration starts only once it is done
+# in either VMM.  QEMU's TCG guest runs it far slower (an 8 MiB fill took
+# 3.75 s there on this host), so without the wait its "dirtying" run
+# migrated a guest that had not yet written anything.
+WRITER = (b"dd if=/dev/zero of=/dev/shm/x bs=1M count=64 2>/dev/null; echo DIRTY''ING; "
+          b"(while true; do "
           b"dd if=/dev/urandom of=/dev/shm/x bs=1M count=64 conv=notrunc 2>/dev/null; done) &\r")
+DIRTYING = "DIRTYING\n"
+
+
+def wait_listen(port, proc, timeout=120):
+    """Until something listens on TCP port (the destination proc is ready)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("the destination exited (%s)" % proc.returncode)
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    local, st = line.split()[1], line.split()[3]
+                    if st == "0A" and int(local.split(":")[-1], 16) == port:
+                        return
+        time.sleep(0.1)
+    raise RuntimeError("nothing listens on port %d after %d s" % (port, timeout))
 
 
 def type_line(path, line):
@@ -108,7 +139,9 @@ def run_wirt(wirt, d, port, dirty, compress="auto"):
         time.sleep(2)
         if dirty:
             type_line(d + "/s.serial", WRITER)
+            wait_file_text(log, DIRTYING)
         time.sleep(3)  # idle at the prompt, or writing
+        wait_listen(port, dst)
         s = connect(d + "/s.sock")
         s.sendall(b'{"execute":"subscribe","arguments":{"events":["job-completed"]}}\n'
                   b'{"execute":"migrate","arguments":{"uri":"tcp:127.0.0.1:%d",'
@@ -168,7 +201,9 @@ def run_qemu(d, port, dirty):
         time.sleep(2)
         if dirty:
             type_line(d + "/q.serial", WRITER)
+            wait_file_text(log, DIRTYING, timeout=600)
         time.sleep(3)
+        wait_listen(port, dst)
         call = qmp(d + "/q-src.qmp")
         call("migrate-set-parameters", **{"downtime-limit": 100,
                                           "max-bandwidth": 100 * 1024 * 1024 * 1024})
@@ -209,15 +244,26 @@ def main():
     wirt = os.path.join(args.build, "wirt")
     have_qemu = shutil.which("qemu-system-riscv64") is not None
     res = {"wirt": [], "qemu": []}
+    def attempt(fn, *a):
+        """A run that could not start (a port another process took, a
+        destination that died under load) is run again once."""
+        for tries in (1, 2):
+            d = tempfile.mkdtemp(prefix="wirt-migbench-")
+            try:
+                return fn(d, random.randint(45000, 46999), *a)
+            except RuntimeError as e:
+                if tries == 2:
+                    raise
+                print("  retrying: %s" % e, file=sys.stderr)
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+
+    # wirt and QEMU alternate, so that both see the same load on a shared host.
     for _ in range(args.rounds):
-        d = tempfile.mkdtemp(prefix="wirt-migbench-")
-        try:
-            res["wirt"].append(run_wirt(wirt, d, random.randint(45000, 45999), args.dirty,
-                                        args.compress))
-            if have_qemu:
-                res["qemu"].append(run_qemu(d, random.randint(46000, 46999), args.dirty))
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        res["wirt"].append(attempt(lambda d, port: run_wirt(wirt, d, port, args.dirty,
+                                                             args.compress)))
+        if have_qemu:
+            res["qemu"].append(attempt(lambda d, port: run_qemu(d, port, args.dirty)))
     print("live migration, %s 512 MiB default guest, loopback, median of %d, wirt compress=%s"
           % ("dirtying (64 MiB tmpfs rewrite loop)" if args.dirty else "idle", args.rounds,
              args.compress))

@@ -3,7 +3,7 @@
  * libFuzzer target: the migration stream as a destination receives it
  * (vmm/migration.c, migration_receive).  The harness plays a source that
  * knows the (empty) secret, so the handshake passes and the input is the
- * record stream: HELLO, PAGES batches (raw and zstd), SYNC, STATE, END,
+ * record stream: HELLO, PAGES batches (raw and zstd), ZEROS runs, SYNC, STATE, END,
  * and a copied disk's DISKS and DISK records (a 256 KiB disk in memory).
  * The destination must reject anything malformed with an error, never
  * crash, hang, write outside guest RAM or load an unauthenticated state.
@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pthread_t t;
     pthread_create(&t, NULL, receive, &d);
     /* The source's half of the handshake, with the empty secret. */
-    uint8_t theirs[40], mine[40] = "WIRTMIG\x01", msg[65], proof[32], peer[32];
+    uint8_t theirs[40], mine[40] = "WIRTMIG\x02", msg[65], proof[32], peer[32];
     for (int i = 8; i < 40; i++)
         mine[i] = (uint8_t)i;
     if (read_full(sv[0], theirs, 40) && send(sv[0], mine, 40, MSG_NOSIGNAL) == 40) {

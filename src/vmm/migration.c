@@ -22,26 +22,36 @@
 
 #include "host/vclock.h"
 #include "mem/bus.h"
+#include "util/pagemap.h"
 #include "util/tsan.h"
 #include "state/state.h"
 
 #define PAGE          4096u
-#define MAGIC         "WIRTMIG\x01"
+/* The last byte is the protocol version: 2 has the Poly1305 transcript
+ * and ZEROS records; a peer of another version is refused at the
+ * handshake, before any RAM moves. */
+#define MAGIC         "WIRTMIG\x02"
 #define MAGIC_LEN     8
+#define VERSION       2
+#define TAG_LEN       16 /* the transcript's Poly1305 tag */
 #define NONCE_LEN     32
 #define MAC_LEN       32
 #define BATCH         256 /* pages per PAGES record */
 #define MAX_STATE     (64u << 20)
 #define DEFAULT_DOWN  (100ULL * 1000 * 1000)
 #define DEFAULT_ROUND 64
+#define MAX_THROTTLE  99 /* percent of the time the harts sleep, at most */
 #define WBUF          (2u << 20)
+#define RBUF          (1u << 20)
 
 /* SYNC ends a pre-copy round: the destination answers MSG_SYNCED once it
  * has taken in everything before it, so the source measures what really
  * gets through and never stops the guest with a backlog still in flight. */
 /* DISKS (--copy-storage) gives the sizes of the disks that follow in DISK
  * records: disk index, offset, length, zero or data. */
-enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END, REC_SYNC, REC_DISKS, REC_DISK };
+/* ZEROS (version 2): a run of pages that are zero, for the pages the
+ * first round knows are untouched without reading them. */
+enum { REC_HELLO = 1, REC_PAGES, REC_STATE, REC_END, REC_SYNC, REC_DISKS, REC_DISK, REC_ZEROS };
 #define MAX_DISK_CHUNK (1u << 20)
 enum { KIND_ZERO = 0, KIND_DATA = 1 };
 enum { ENC_RAW = 0, ENC_ZSTD = 1 };
@@ -53,10 +63,13 @@ enum { MSG_LOADED = 'L', MSG_GO = 'G', MSG_STARTED = 'S', MSG_ERROR = 'E', MSG_S
 struct conn {
     int fd;
     int timeout_ms;
-    uint8_t key[MAC_LEN]; /* this session's key */
-    EVP_MAC_CTX *tx;      /* transcript of every record byte */
+    uint8_t key[MAC_LEN];  /* this session's key (commit messages) */
+    uint8_t tkey[MAC_LEN]; /* the transcript's one-time key */
+    EVP_MAC_CTX *tx;       /* transcript of every record byte */
     uint8_t *wbuf;
     size_t wlen;
+    uint8_t *rbuf; /* destination: records are read RBUF at a time */
+    size_t rpos, rlen;
     uint64_t sent;
     char *err;
     size_t errlen;
@@ -94,7 +107,8 @@ static int recv_msg(struct conn *c, uint8_t type);
 static int peer_error(struct conn *c, int code, const char *what)
 {
     uint8_t t;
-    if (recv(c->fd, &t, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && t == 'E') {
+    if (c->rpos < c->rlen ? c->rbuf[c->rpos] == 'E'
+                          : recv(c->fd, &t, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && t == 'E') {
         int saved = c->timeout_ms;
         c->timeout_ms = 1000;
         int r = recv_msg(c, 'E');
@@ -130,7 +144,23 @@ static int raw_recv(struct conn *c, void *p, size_t n)
 {
     uint8_t *b = p;
     while (n) {
-        ssize_t k = recv(c->fd, b, n, MSG_DONTWAIT);
+        if (c->rpos < c->rlen) {
+            size_t k = c->rlen - c->rpos < n ? c->rlen - c->rpos : n;
+            memcpy(b, c->rbuf + c->rpos, k);
+            c->rpos += k;
+            b += k;
+            n -= k;
+            continue;
+        }
+        /* Small reads fill the buffer (one syscall for many records);
+         * big ones go straight to their place. */
+        bool fill = c->rbuf && n < RBUF / 2;
+        ssize_t k = recv(c->fd, fill ? c->rbuf : b, fill ? RBUF : n, MSG_DONTWAIT);
+        if (fill && k > 0) {
+            c->rpos = 0;
+            c->rlen = (size_t)k;
+            continue;
+        }
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             int r = wait_fd(c, POLLIN);
             if (r)
@@ -232,34 +262,34 @@ static bool conn_init(struct conn *c, int fd, const struct migration_params *p, 
     return c->wbuf != NULL;
 }
 
+/* The transcript MAC is Poly1305 (several times faster than HMAC-SHA256,
+ * which cost as much CPU as the rest of a transfer): a one-time
+ * authenticator, so its key is derived per session (fresh nonces on both
+ * sides) and used for this one message, the whole stream. */
 static bool start_transcript(struct conn *c)
 {
-    EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC *m = EVP_MAC_fetch(NULL, "POLY1305", NULL);
     if (!m)
         return false;
     c->tx = EVP_MAC_CTX_new(m);
     EVP_MAC_free(m);
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    return c->tx && EVP_MAC_init(c->tx, c->key, MAC_LEN, params);
+    return c->tx && EVP_MAC_init(c->tx, c->tkey, MAC_LEN, NULL);
 }
 
-static void transcript_mac(struct conn *c, uint8_t out[MAC_LEN])
+static void transcript_mac(struct conn *c, uint8_t out[TAG_LEN])
 {
-    /* A copy: the transcript goes on (the MAC itself is not part of it). */
-    EVP_MAC_CTX *d = EVP_MAC_CTX_dup(c->tx);
-    size_t n = MAC_LEN;
-    if (!d || !EVP_MAC_final(d, out, &n, MAC_LEN))
-        memset(out, 0, MAC_LEN);
-    EVP_MAC_CTX_free(d);
+    size_t n = TAG_LEN;
+    if (!EVP_MAC_final(c->tx, out, &n, TAG_LEN))
+        memset(out, 0, TAG_LEN);
 }
 
 static void conn_free(struct conn *c)
 {
     EVP_MAC_CTX_free(c->tx);
     free(c->wbuf);
+    free(c->rbuf);
     OPENSSL_cleanse(c->key, sizeof(c->key));
+    OPENSSL_cleanse(c->tkey, sizeof(c->tkey));
 }
 
 /* A commit message: type and a MAC binding it to this session. */
@@ -334,8 +364,13 @@ static int handshake(struct conn *c, bool source, const struct migration_params 
     int r;
     if ((r = raw_send(c, mine, sizeof(mine))) || (r = raw_recv(c, theirs, sizeof(theirs))))
         return r;
-    if (memcmp(theirs, MAGIC, MAGIC_LEN) != 0)
+    if (memcmp(theirs, MAGIC, MAGIC_LEN - 1) != 0)
         return fail(c, -EPROTO, "the peer does not speak wirt's migration protocol");
+    if (theirs[MAGIC_LEN - 1] != VERSION)
+        return fail(c, -EPROTO,
+                    "the peer speaks migration protocol version %u, this side version %u: "
+                    "run the same wirt on both",
+                    theirs[MAGIC_LEN - 1], VERSION);
     const uint8_t *src_nonce = source ? mine + MAGIC_LEN : theirs + MAGIC_LEN;
     const uint8_t *dst_nonce = source ? theirs + MAGIC_LEN : mine + MAGIC_LEN;
     uint8_t proof[MAC_LEN], got[MAC_LEN];
@@ -362,7 +397,8 @@ static int handshake(struct conn *c, bool source, const struct migration_params 
     if (source && CRYPTO_memcmp(peer, got, MAC_LEN) != 0)
         return fail(c, -EACCES, "the destination does not know the migration secret");
     mac(secret, slen, "K", src_nonce, dst_nonce, c->key);
-    return start_transcript(c) ? 0 : fail(c, -ENOMEM, "cannot set up HMAC-SHA256");
+    mac(secret, slen, "T", src_nonce, dst_nonce, c->tkey);
+    return start_transcript(c) ? 0 : fail(c, -ENOMEM, "cannot set up Poly1305");
 }
 
 /* ---- source ---- */
@@ -376,6 +412,44 @@ struct migration_sink {
  * for the guest to stop or for the disk copies (which send from the disks'
  * threads through migration_disk_write, under the same lock), and between
  * page batches. */
+/* A page batch on its way: filled by the engine's thread, compressed by
+ * a worker or not, sent by the engine's thread. */
+enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
+struct slot {
+    uint8_t *data; /* ndata pages */
+    uint8_t *zbuf; /* their compressed form */
+    uint64_t idx[BATCH];
+    unsigned n, ndata;
+    int level;    /* zstd level asked for */
+    size_t zlen;  /* 0: send raw */
+    uint64_t zwall, zcpu; /* the worker's wall and CPU time for it */
+    int state;    /* under pool.mu */
+};
+
+#define MAX_WORKERS 4
+#define NSLOT       (MAX_WORKERS + 3)
+#define LEVEL_MIN   (-7)
+#define LEVEL_MAX   3
+
+/* Compression runs on worker threads while the engine's thread scans,
+ * copies and sends.  In auto mode it only uses what the workers can do
+ * meanwhile: a batch that would have to wait for a busy worker goes raw,
+ * so zstd never makes a transfer slower than sending everything raw,
+ * and the level follows whichever side is the bottleneck (busy workers:
+ * faster levels; idle workers, i.e. a slow link: stronger ones). */
+struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct slot slots[NSLOT];
+    struct slot *cur; /* being filled */
+    unsigned inflight; /* queued or busy */
+    unsigned nworkers;
+    pthread_t th[MAX_WORKERS];
+    ZSTD_CCtx *cctx[MAX_WORKERS];
+    size_t zcap;
+    bool quit;
+};
+
 struct sender {
     struct conn c;
     pthread_mutex_t lock;
@@ -385,16 +459,16 @@ struct sender {
     struct migration_progress *prog;
     atomic_bool *cancel;
     uint64_t npages;
-    uint8_t *data; /* BATCH pages */
-    uint8_t *zbuf; /* their compressed form */
-    size_t zcap;
-    ZSTD_CCtx *zctx;
-    uint64_t idx[BATCH];
-    unsigned n, ndata;
+    struct pool pool;
+    bool compress; /* workers exist */
+    /* Round 1: pages never touched since the process mapped RAM are
+     * zero without reading them (util/pagemap.h); NULL: read them all. */
+    const uint64_t *touched;
     /* For the compression decision. */
     double bw;           /* wire bytes per second, measured per round */
-    double zns_per_byte; /* zstd's cost */
+    int level;           /* zstd level for the next batches */
     unsigned zskip;      /* batches to send raw before trying zstd again */
+    unsigned idle_seen;  /* batches submitted while a worker was idle */
     bool zalways;        /* migration_params.always_compress */
     bool storage;        /* the disk copies run */
 };
@@ -424,55 +498,281 @@ static int start_storage(struct sender *s)
     return 0;
 }
 
+/* Word-wide with an early exit: a data page usually differs from zero
+ * in its first bytes; a zero page is read once, 64 bytes at a time. */
 static bool page_is_zero(const uint8_t *p)
 {
     const uint64_t *q = (const uint64_t *)(const void *)p;
-    uint64_t acc = 0;
-    for (unsigned i = 0; i < PAGE / 8; i++)
-        acc |= q[i];
-    return acc == 0;
+    for (unsigned i = 0; i < PAGE / 8; i += 8)
+        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7])
+            return false;
+    return true;
 }
 
-static int send_batch(struct sender *s)
+static void *pool_worker(void *arg);
+
+struct worker_arg {
+    struct pool *pool;
+    unsigned id;
+};
+
+static bool pool_init(struct pool *pl, bool compress)
 {
-    if (!s->n)
-        return 0;
-    struct conn *c = &s->c;
-    size_t raw = (size_t)s->ndata * PAGE, zlen = 0;
-    uint8_t enc = ENC_RAW;
-    if (s->zctx && s->ndata && !s->zskip) {
-        uint64_t t0 = host_monotonic_ns();
-        zlen = ZSTD_compressCCtx(s->zctx, s->zbuf, s->zcap, s->data, raw, 1);
-        double ns = (double)(host_monotonic_ns() - t0);
-        s->zns_per_byte = 0.8 * s->zns_per_byte + 0.2 * ns / (double)raw;
-        /* Worth it when compressing plus sending less beats sending all. */
-        double t_raw = (double)raw / s->bw, t_z = ns / 1e9 + (double)zlen / s->bw;
-        if (!ZSTD_isError(zlen) && (t_z < t_raw || (s->zalways && zlen < raw)))
-            enc = ENC_ZSTD;
-        else if (!s->zalways)
-            s->zskip = 32;
-    } else if (s->zskip) {
-        s->zskip--;
+    memset(pl, 0, sizeof(*pl));
+    pthread_mutex_init(&pl->mu, NULL);
+    pthread_cond_init(&pl->work, NULL);
+    pthread_cond_init(&pl->done, NULL);
+    pl->zcap = ZSTD_compressBound((size_t)BATCH * PAGE);
+    for (unsigned i = 0; i < NSLOT; i++) {
+        pl->slots[i].data = malloc((size_t)BATCH * PAGE);
+        pl->slots[i].zbuf = compress ? malloc(pl->zcap) : NULL;
+        if (!pl->slots[i].data || (compress && !pl->slots[i].zbuf))
+            return false;
     }
-    size_t payload = enc == ENC_ZSTD ? zlen : raw;
+    pl->cur = &pl->slots[0];
+    pl->cur->state = SLOT_FILLING;
+    if (!compress)
+        return true;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned want = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned)cpus;
+    for (unsigned i = 0; i < want; i++) {
+        struct worker_arg *a = malloc(sizeof(*a));
+        if (!a || !(pl->cctx[i] = ZSTD_createCCtx())) {
+            free(a);
+            break;
+        }
+        *a = (struct worker_arg){pl, i};
+        if (pthread_create(&pl->th[i], NULL, pool_worker, a) != 0) {
+            free(a);
+            ZSTD_freeCCtx(pl->cctx[i]);
+            pl->cctx[i] = NULL;
+            break;
+        }
+        pl->nworkers++;
+    }
+    return true;
+}
+
+static void pool_free(struct pool *pl)
+{
+    pthread_mutex_lock(&pl->mu);
+    pl->quit = true;
+    pthread_cond_broadcast(&pl->work);
+    pthread_mutex_unlock(&pl->mu);
+    for (unsigned i = 0; i < pl->nworkers; i++) {
+        pthread_join(pl->th[i], NULL);
+        ZSTD_freeCCtx(pl->cctx[i]);
+    }
+    for (unsigned i = 0; i < NSLOT; i++) {
+        free(pl->slots[i].data);
+        free(pl->slots[i].zbuf);
+    }
+    pthread_cond_destroy(&pl->work);
+    pthread_cond_destroy(&pl->done);
+    pthread_mutex_destroy(&pl->mu);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *pool_worker(void *arg)
+{
+    struct worker_arg a = *(struct worker_arg *)arg;
+    free(arg);
+    struct pool *pl = a.pool;
+    ZSTD_CCtx *z = pl->cctx[a.id];
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        struct slot *sl = NULL;
+        for (unsigned k = 0; k < NSLOT && !sl; k++)
+            if (pl->slots[k].state == SLOT_QUEUED)
+                sl = &pl->slots[k];
+        if (!sl) {
+            if (pl->quit)
+                break;
+            pthread_cond_wait(&pl->work, &pl->mu);
+            continue;
+        }
+        sl->state = SLOT_BUSY;
+        pthread_mutex_unlock(&pl->mu);
+        size_t raw = (size_t)sl->ndata * PAGE;
+        uint64_t w0 = host_monotonic_ns(), c0 = thread_cpu_ns();
+        ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, sl->level);
+        size_t zlen = ZSTD_compress2(z, sl->zbuf, pl->zcap, sl->data, raw);
+        sl->zlen = ZSTD_isError(zlen) || zlen >= raw ? 0 : zlen;
+        sl->zcpu = thread_cpu_ns() - c0;
+        sl->zwall = host_monotonic_ns() - w0;
+        pthread_mutex_lock(&pl->mu);
+        sl->state = SLOT_DONE;
+        pl->inflight--;
+        pthread_cond_broadcast(&pl->done);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
+}
+
+/* Sends a batch (raw, or compressed by a worker). */
+static int emit(struct sender *s, struct slot *sl)
+{
+    struct conn *c = &s->c;
+    size_t raw = (size_t)sl->ndata * PAGE;
+    uint8_t enc = sl->zlen ? ENC_ZSTD : ENC_RAW;
+    size_t payload = sl->zlen ? sl->zlen : raw;
     int r;
-    if ((r = put_u8(c, REC_PAGES)) || (r = put_u32(c, s->n)) || (r = put_u8(c, enc)) ||
+    if ((r = put_u8(c, REC_PAGES)) || (r = put_u32(c, sl->n)) || (r = put_u8(c, enc)) ||
         (r = put_u32(c, (uint32_t)payload)))
-        return r;
-    for (unsigned i = 0; i < s->n; i++)
-        if ((r = put_u64(c, s->idx[i])))
-            return r;
-    r = put(c, enc == ENC_ZSTD ? s->zbuf : s->data, payload);
-    atomic_fetch_add(&s->prog->pages_sent, s->n);
-    atomic_fetch_add(&s->prog->zero_pages, s->n - s->ndata);
+        goto out;
+    uint8_t idxb[BATCH * 8];
+    for (unsigned i = 0; i < sl->n; i++)
+        for (unsigned b = 0; b < 8; b++)
+            idxb[8 * i + b] = (uint8_t)(sl->idx[i] >> (8 * b));
+    if ((r = put(c, idxb, (size_t)sl->n * 8)))
+        goto out;
+    r = put(c, sl->zlen ? sl->zbuf : sl->data, payload);
+out:
+    atomic_fetch_add(&s->prog->pages_sent, sl->n);
+    atomic_fetch_add(&s->prog->zero_pages, sl->n - sl->ndata);
     atomic_store(&s->prog->bytes_sent, c->sent + c->wlen);
-    s->n = s->ndata = 0;
     if (r)
         s->dead = true;
     /* Let the disk copies in between batches. */
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_lock(&s->lock);
     return r;
+}
+
+/* A compressed batch is back.  In auto mode, two things pause zstd for a
+ * while: data that does not shrink (random bytes, already compressed),
+ * and a worker that got under half a CPU while it compressed: then the
+ * host has no spare core, and the workers' CPU time is taken from the
+ * sender and the destination, which makes the transfer slower than
+ * sending raw. */
+static void learn(struct sender *s, const struct slot *sl)
+{
+    if (!sl->level || !sl->ndata || s->zalways)
+        return;
+    double raw = (double)sl->ndata * PAGE;
+    if ((double)(sl->zlen ? sl->zlen : raw) > 0.9 * raw ||
+        (sl->zwall > 2000000 && sl->zcpu * 2 < sl->zwall))
+        s->zskip = 32;
+}
+
+/* Sends the batches the workers finished (any order: see send_pages);
+ * with all, waits for every one. */
+static int drain(struct sender *s, bool all)
+{
+    struct pool *pl = &s->pool;
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        struct slot *sl = NULL;
+        bool busy = false;
+        for (unsigned k = 0; k < NSLOT && !sl; k++) {
+            sl = pl->slots[k].state == SLOT_DONE ? &pl->slots[k] : NULL;
+            busy |= pl->slots[k].state == SLOT_QUEUED || pl->slots[k].state == SLOT_BUSY;
+        }
+        if (!sl && !(all && (busy || pl->inflight)))
+            break;
+        if (!sl) {
+            /* Let the disk copies use the link meanwhile. */
+            pthread_mutex_unlock(&s->lock);
+            pthread_cond_wait(&pl->done, &pl->mu);
+            pthread_mutex_unlock(&pl->mu);
+            pthread_mutex_lock(&s->lock);
+            pthread_mutex_lock(&pl->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&pl->mu);
+        learn(s, sl);
+        int r = emit(s, sl);
+        pthread_mutex_lock(&pl->mu);
+        sl->state = SLOT_FREE;
+        if (r) {
+            pthread_mutex_unlock(&pl->mu);
+            return r;
+        }
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return 0;
+}
+
+/* The batch being filled is full (or the pass ends): to a worker if one
+ * is free (always: to the queue), else raw onto the link right away. */
+static int submit(struct sender *s)
+{
+    struct pool *pl = &s->pool;
+    struct slot *sl = pl->cur;
+    if (!sl->n)
+        return 0;
+    bool z = s->compress && sl->ndata && (s->zalways || !s->zskip);
+    if (!z && s->zskip)
+        s->zskip--;
+    pthread_mutex_lock(&pl->mu);
+    if (z && !s->zalways && pl->inflight > pl->nworkers) {
+        /* The workers are behind: this one goes raw, and the next ones
+         * get a faster level. */
+        z = false;
+        s->level = s->level > LEVEL_MIN ? s->level - 1 : LEVEL_MIN;
+    } else if (z && pl->inflight < pl->nworkers && ++s->idle_seen >= 16) {
+        /* The workers keep up: spend more of their time on fewer bytes. */
+        s->idle_seen = 0;
+        s->level = s->level < LEVEL_MAX ? s->level + 1 : LEVEL_MAX;
+    }
+    if (s->level == 0)
+        s->level = z ? 1 : -1; /* 0 would be zstd's default, 3 */
+    int r = 0;
+    if (z) {
+        sl->level = s->level;
+        sl->zlen = 0;
+        sl->state = SLOT_QUEUED;
+        pl->inflight++;
+        pthread_cond_signal(&pl->work);
+    } else {
+        pthread_mutex_unlock(&pl->mu);
+        sl->level = 0;
+        sl->zlen = 0;
+        r = emit(s, sl);
+        pthread_mutex_lock(&pl->mu);
+        sl->state = SLOT_FREE;
+    }
+    /* The next batch goes to a free slot; in always mode it may have to
+     * wait for one. */
+    pl->cur = NULL;
+    while (!r && !pl->cur) {
+        for (unsigned k = 0; k < NSLOT && !pl->cur; k++)
+            if (pl->slots[k].state == SLOT_FREE)
+                pl->cur = &pl->slots[k];
+        if (pl->cur)
+            break;
+        pthread_mutex_unlock(&pl->mu);
+        r = drain(s, false);
+        pthread_mutex_lock(&pl->mu);
+        if (!r && !pl->cur) {
+            bool any = false;
+            for (unsigned k = 0; k < NSLOT; k++)
+                any |= pl->slots[k].state == SLOT_FREE || pl->slots[k].state == SLOT_DONE;
+            if (!any) {
+                /* always: the workers are the bottleneck, go faster. */
+                s->level = s->level > LEVEL_MIN ? s->level - 1 : LEVEL_MIN;
+                if (s->level == 0)
+                    s->level = -1;
+                pthread_mutex_unlock(&s->lock);
+                pthread_cond_wait(&pl->done, &pl->mu);
+                pthread_mutex_unlock(&pl->mu);
+                pthread_mutex_lock(&s->lock);
+                pthread_mutex_lock(&pl->mu);
+            }
+        }
+    }
+    if (pl->cur) {
+        pl->cur->state = SLOT_FILLING;
+        pl->cur->n = pl->cur->ndata = 0;
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return r ? r : drain(s, false);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -512,41 +812,81 @@ int migration_disk_write(struct migration_sink *sink, unsigned disk, uint64_t of
 
 static int send_page(struct sender *s, uint64_t page)
 {
+    struct slot *sl = s->pool.cur;
     const uint8_t *p = s->m->bus->ram + page * PAGE;
     GUEST_RAM_READS_BEGIN(); /* the guest may be writing it: see util/tsan.h */
     if (page_is_zero(p)) {
-        s->idx[s->n++] = page << 1 | KIND_ZERO;
+        sl->idx[sl->n++] = page << 1 | KIND_ZERO;
     } else {
         /* A copy of the page as it is now: if the guest changes it later,
          * the log has it marked again. */
-        memcpy(s->data + (size_t)s->ndata++ * PAGE, p, PAGE);
-        s->idx[s->n++] = page << 1 | KIND_DATA;
+        memcpy(sl->data + (size_t)sl->ndata++ * PAGE, p, PAGE);
+        sl->idx[sl->n++] = page << 1 | KIND_DATA;
     }
     GUEST_RAM_READS_END();
-    if (s->n == BATCH)
-        return send_batch(s);
+    if (sl->n == BATCH)
+        return submit(s);
     return 0;
 }
 
-/* Sends every page whose bit is set in bm. */
+/* A run of zero pages in one record. */
+static int send_zeros(struct sender *s, uint64_t first, uint64_t count)
+{
+    if (!count)
+        return 0;
+    int r;
+    if ((r = put_u8(&s->c, REC_ZEROS)) || (r = put_u64(&s->c, first)) ||
+        (r = put_u32(&s->c, (uint32_t)count)))
+        s->dead = true;
+    atomic_fetch_add(&s->prog->pages_sent, count);
+    atomic_fetch_add(&s->prog->zero_pages, count);
+    return r;
+}
+
+/* Sends every page whose bit is set in bm; pages s->touched says were
+ * never touched go as runs of zeros without being read.  Within a round
+ * every page goes once, so the order of records does not matter until
+ * the SYNC after it. */
 static int send_pages(struct sender *s, const uint64_t *bm)
 {
     uint64_t words = (s->npages + 63) / 64;
+    uint64_t run = 0, nrun = 0;
+    int r;
     for (uint64_t w = 0; w < words; w++) {
         uint64_t bits = bm[w];
+        uint64_t skip = s->touched ? bits & ~s->touched[w] : 0;
+        bits &= ~skip;
+        while (skip) {
+            uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(skip);
+            uint64_t len = skip == ~0ull ? 64 : 1;
+            skip = len == 64 ? 0 : skip & (skip - 1);
+            if (page >= s->npages)
+                break;
+            if (page + len > s->npages)
+                len = s->npages - page;
+            if (nrun && run + nrun == page && nrun + len <= UINT32_MAX) {
+                nrun += len;
+                continue;
+            }
+            if ((r = send_zeros(s, run, nrun)))
+                return r;
+            run = page;
+            nrun = len;
+        }
         while (bits) {
             uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
             bits &= bits - 1;
             if (page >= s->npages)
                 break;
-            int r = send_page(s, page);
-            if (r)
+            if ((r = send_page(s, page)))
                 return r;
         }
         if ((w & 255) == 0 && s->cancel && atomic_load(s->cancel))
             return fail(&s->c, -ECANCELED, "cancelled");
     }
-    return send_batch(s);
+    if ((r = send_zeros(s, run, nrun)) || (r = submit(s)))
+        return r;
+    return drain(s, true);
 }
 
 static int stop_and_copy(struct sender *s, uint64_t *pending, uint64_t *bm, uint64_t words,
@@ -589,12 +929,12 @@ static int stop_and_copy(struct sender *s, uint64_t *pending, uint64_t *bm, uint
         return fail(&s->c, -EIO, "cannot save the machine state");
     if (r || (r = put_u8(&s->c, REC_END)))
         return r;
-    uint8_t tag[MAC_LEN];
+    uint8_t tag[TAG_LEN];
     transcript_mac(&s->c, tag);
     if ((r = raw_send(&s->c, s->c.wbuf, s->c.wlen)))
         return r;
     s->c.wlen = 0;
-    return raw_send(&s->c, tag, MAC_LEN);
+    return raw_send(&s->c, tag, TAG_LEN);
 }
 
 int migration_send(int fd, const struct migration_machine *m, const struct migration_params *p,
@@ -607,7 +947,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     uint64_t t0 = host_monotonic_ns();
     uint64_t max_down = p && p->max_downtime_ns ? p->max_downtime_ns : DEFAULT_DOWN;
     unsigned max_rounds = p && p->max_rounds ? p->max_rounds : DEFAULT_ROUND;
-    struct sender s = {.m = m, .prog = prog, .cancel = cancel, .bw = 1e9, .zns_per_byte = 1};
+    struct sender s = {.m = m, .prog = prog, .cancel = cancel, .bw = 1e9};
     s.sink.s = &s;
     pthread_mutex_init(&s.lock, NULL);
     pthread_mutex_lock(&s.lock);
@@ -619,19 +959,19 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     }
     s.npages = m->bus->ram_size / PAGE;
     uint64_t words = (s.npages + 63) / 64;
-    uint64_t *pending = calloc(words, 8), *bm = calloc(words, 8);
-    s.zcap = ZSTD_compressBound((size_t)BATCH * PAGE);
-    s.data = malloc((size_t)BATCH * PAGE);
-    s.zbuf = malloc(s.zcap);
-    if (!(p && p->no_compress))
-        s.zctx = ZSTD_createCCtx();
+    uint64_t *pending = calloc(words, 8), *bm = calloc(words, 8), *touched = NULL;
+    s.compress = !(p && p->no_compress);
+    bool pool_ok = pool_init(&s.pool, s.compress);
+    if (!s.pool.nworkers) /* no threads: everything raw */
+        s.compress = false;
     s.zalways = p && p->always_compress;
+    s.level = 1;
     atomic_store(&prog->ram_pages, s.npages);
     bool logging = false, stopped = false, sent_go = false;
     uint64_t t_stop = 0, prev_dirty = UINT64_MAX;
     unsigned throttle = 0;
     int r;
-    if (!pending || !bm || !s.data || !s.zbuf) {
+    if (!pending || !bm || !pool_ok) {
         r = fail(&s.c, -ENOMEM, "out of memory");
         goto out;
     }
@@ -645,6 +985,11 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
         goto out;
     }
     logging = true;
+    /* After the log started: a page written from now on is re-sent from
+     * the log even if it looked untouched here. */
+    if (!m->bus->ram_from_file && (touched = malloc(words * 8)) &&
+        pagemap_touched(m->bus->ram, s.npages, touched))
+        s.touched = touched;
     if (p && p->copy_storage && (r = start_storage(&s)))
         goto out;
     atomic_store(&prog->phase, MIGRATION_PRECOPY);
@@ -655,12 +1000,17 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
     for (unsigned round = 1;; round++) {
         atomic_store(&prog->round, round);
         uint64_t r0 = host_monotonic_ns(), b0 = s.c.sent + s.c.wlen;
-        uint64_t before = atomic_load(&prog->pages_sent);
-        if ((r = send_pages(&s, pending)) || (r = put_u8(&s.c, REC_SYNC)) || (r = flush(&s.c)) ||
+        uint64_t before = atomic_load(&prog->pages_sent) - atomic_load(&prog->zero_pages);
+        r = send_pages(&s, pending);
+        s.touched = NULL; /* only the first round sends pages not in the log */
+        if (r || (r = put_u8(&s.c, REC_SYNC)) || (r = flush(&s.c)) ||
             (r = recv_msg(&s.c, MSG_SYNCED)))
             goto out;
         uint64_t dt = host_monotonic_ns() - r0 + 1;
-        uint64_t bytes = s.c.sent - b0, pages = atomic_load(&prog->pages_sent) - before;
+        /* Pages with data: zero pages cost (next to) nothing, and the
+         * pages the guest dirties next are rarely zero. */
+        uint64_t bytes = s.c.sent - b0,
+                 pages = atomic_load(&prog->pages_sent) - atomic_load(&prog->zero_pages) - before;
         if (bytes > (1u << 20))
             s.bw = (double)bytes * 1e9 / (double)dt;
         uint64_t dirty = m->log_take(m->opaque, pending);
@@ -697,9 +1047,14 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
         if (expect <= max_down || ++counted >= max_rounds)
             break;
         /* Not converging: the guest dirties pages about as fast as we send
-         * them.  Slow its harts down, more each round it does not help. */
-        if (m->throttle && counted >= 3 && dirty * 10 > prev_dirty * 8 && throttle < 90) {
-            throttle = throttle ? throttle + 10 : 30;
+         * them.  Slow its harts down from the second round on, harder each
+         * round it does not help.  (The downtime limit is the user's: even
+         * at the brake's limit pre-copy goes on, up to max_rounds.) */
+        if (m->throttle && counted >= 2 && dirty * 10 > prev_dirty * 8 &&
+            throttle < MAX_THROTTLE) {
+            throttle = throttle ? throttle + 20 : 30;
+            if (throttle > MAX_THROTTLE)
+                throttle = MAX_THROTTLE;
             m->throttle(m->opaque, throttle);
             atomic_store(&prog->throttle, throttle);
         }
@@ -745,9 +1100,8 @@ out:
             send_error(&s.c, err);
     }
     atomic_store(&prog->phase, r ? MIGRATION_FAILED : MIGRATION_DONE);
-    ZSTD_freeCCtx(s.zctx);
-    free(s.data);
-    free(s.zbuf);
+    pool_free(&s.pool);
+    free(touched);
     free(pending);
     free(bm);
     conn_free(&s.c);
@@ -806,8 +1160,10 @@ static int recv_disk(struct conn *c, const struct migration_machine *m, unsigned
     return 0;
 }
 
+/* maybe: pages that may hold data here (written by this stream or before
+ * it); the others are zero already and a zero page costs nothing. */
 static int recv_pages(struct conn *c, const struct migration_machine *m, uint8_t *data,
-                      uint8_t *zbuf, size_t zcap, ZSTD_DCtx *dctx)
+                      uint8_t *zbuf, size_t zcap, ZSTD_DCtx *dctx, uint64_t *maybe)
 {
     uint8_t h[9];
     int r = get(c, h, sizeof(h));
@@ -841,10 +1197,34 @@ static int recv_pages(struct conn *c, const struct migration_machine *m, uint8_t
     unsigned k = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t v = le64(idxb + 8 * i);
-        uint8_t *dst = m->bus->ram + (v >> 1) * PAGE;
-        if ((v & 1) == KIND_DATA)
+        uint64_t page = v >> 1;
+        uint8_t *dst = m->bus->ram + page * PAGE;
+        if ((v & 1) == KIND_DATA) {
             memcpy(dst, data + (size_t)k++ * PAGE, PAGE);
-        else if (!page_is_zero(dst)) /* reading a fresh page allocates nothing */
+            maybe[page / 64] |= 1ull << (page % 64);
+        } else if ((maybe[page / 64] >> (page % 64) & 1) && !page_is_zero(dst)) {
+            memset(dst, 0, PAGE);
+        }
+    }
+    return 0;
+}
+
+static int recv_zeros(struct conn *c, const struct migration_machine *m, uint64_t *maybe)
+{
+    uint8_t h[12];
+    int r = get(c, h, sizeof(h));
+    if (r)
+        return r;
+    uint64_t first = le64(h), count = le32(h + 8), npages = m->bus->ram_size / PAGE;
+    if (!count || first >= npages || count > npages - first)
+        return fail(c, -EBADMSG, "a malformed run of zero pages in the stream");
+    for (uint64_t page = first; page < first + count; page++) {
+        if (page % 64 == 0 && first + count - page >= 64 && !maybe[page / 64]) {
+            page += 63; /* 64 pages that are zero here already */
+            continue;
+        }
+        uint8_t *dst = m->bus->ram + page * PAGE;
+        if ((maybe[page / 64] >> (page % 64) & 1) && !page_is_zero(dst))
             memset(dst, 0, PAGE);
     }
     return 0;
@@ -866,8 +1246,17 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
     uint64_t dsizes[MIGRATION_MAX_DISKS];
     uint8_t *dbuf = NULL;
     bool hello = false, handshaken = false;
+    uint64_t npages = m->bus->ram_size / PAGE;
+    uint64_t *maybe = malloc((npages + 63) / 64 * 8);
     int r;
-    if (!data || !zbuf || !dctx) {
+    if (maybe) {
+        if (m->bus->ram_from_file) /* its absent pages hold the file's data */
+            memset(maybe, 0xff, (npages + 63) / 64 * 8);
+        else
+            pagemap_touched(m->bus->ram, npages, maybe);
+    }
+    c.rbuf = malloc(RBUF);
+    if (!data || !zbuf || !dctx || !maybe || !c.rbuf) {
         r = fail(&c, -ENOMEM, "out of memory");
         goto out;
     }
@@ -898,7 +1287,10 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
             }
             hello = true;
         } else if (type == REC_PAGES) {
-            if ((r = recv_pages(&c, m, data, zbuf, zcap, dctx)))
+            if ((r = recv_pages(&c, m, data, zbuf, zcap, dctx, maybe)))
+                goto out;
+        } else if (type == REC_ZEROS) {
+            if ((r = recv_zeros(&c, m, maybe)))
                 goto out;
         } else if (type == REC_DISKS) {
             if (dbuf) {
@@ -936,12 +1328,12 @@ int migration_receive(int fd, const struct migration_machine *m, const struct mi
             if ((r = get(&c, state, state_len)))
                 goto out;
         } else if (type == REC_END) {
-            uint8_t want[MAC_LEN], got[MAC_LEN];
+            uint8_t want[TAG_LEN], got[TAG_LEN];
             transcript_mac(&c, want);
-            if ((r = raw_recv(&c, got, MAC_LEN)))
+            if ((r = raw_recv(&c, got, TAG_LEN)))
                 goto out;
-            if (CRYPTO_memcmp(want, got, MAC_LEN) != 0) {
-                r = fail(&c, -EBADMSG, "the stream was corrupted or tampered with (bad HMAC)");
+            if (CRYPTO_memcmp(want, got, TAG_LEN) != 0) {
+                r = fail(&c, -EBADMSG, "the stream was corrupted or tampered with (bad MAC)");
                 goto out;
             }
             if (!state) {
@@ -973,6 +1365,7 @@ out:
     if (r && handshaken && !(r == -EPIPE || r == -ETIMEDOUT || r == -ECONNABORTED))
         send_error(&c, err);
     ZSTD_freeDCtx(dctx);
+    free(maybe);
     free(data);
     free(zbuf);
     free(state);

@@ -12,10 +12,11 @@
  * ("Migration").  In short:
  *  - a handshake with fresh nonces proves to each side that the other
  *    knows the shared secret (HMAC-SHA256) before any RAM is sent; every
- *    byte that follows is covered by a transcript HMAC keyed per session,
+ *    byte that follows is covered by a transcript MAC keyed per session,
  *    checked by the destination before it loads anything;
- *  - pages go in batches; zero pages cost 8 bytes; a batch is zstd-
- *    compressed when that is estimated faster than sending it raw;
+ *  - pages go in batches; never-touched pages go as runs of zeros without
+ *    being read, other zero pages cost 8 bytes; worker threads zstd the
+ *    batches they can while the sender goes on (raw when they are busy);
  *  - rounds continue while the expected downtime (dirty pages / measured
  *    bandwidth) exceeds the limit; when the guest dirties memory as fast as
  *    the link carries it, the harts are throttled (auto-converge);
@@ -90,8 +91,9 @@ struct migration_params {
     const void *secret;       /* shared secret; NULL: the empty one */
     size_t secret_len;
     bool no_compress; /* never zstd */
-    /* zstd every batch it shrinks, even where sending raw is faster: far
-     * fewer bytes (a quarter, for a booted guest) for more CPU time. */
+    /* zstd every batch it shrinks, waiting for the workers when they are
+     * behind: far fewer bytes (under a third, for a booted idle guest) for
+     * more CPU time. */
     bool always_compress;
     unsigned max_rounds; /* then stop-and-copy whatever is left; 0: 64 */
     int io_timeout_ms;   /* a peer silent this long is gone; 0: 30 s */

@@ -21,6 +21,7 @@
 #include "machine/board.h"
 #include "state/state.h"
 #include "util/log.h"
+#include "util/pagemap.h"
 #include "vmm/machine_state.h"
 
 static const char magic[8] = {'W', 'I', 'R', 'T', 'S', 'T', 'A', 'T'};
@@ -174,9 +175,29 @@ fail:
     return false;
 }
 
+/* Asks the kernel to read the RAM region's data extents ahead (the holes
+ * would only fill the page cache with zeros): when the file is no longer
+ * in the page cache (a restore long after the save, or after a reboot),
+ * the guest's first touches would each wait for the disk. */
+static void read_ahead(int fd, uint64_t off, uint64_t len)
+{
+    off_t end = (off_t)(off + len), pos = (off_t)off;
+    while (pos < end) {
+        off_t data = lseek(fd, pos, SEEK_DATA);
+        if (data < 0 || data >= end)
+            break;
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        if (hole < 0 || hole > end)
+            hole = end;
+        posix_fadvise(fd, data, hole - data, POSIX_FADV_WILLNEED);
+        pos = hole;
+    }
+}
+
 /* Guest RAM becomes a private view of the file: nothing is read now, each
- * page when the guest (or a device) first touches it.  Before the devices
- * load, as some read their rings from RAM. */
+ * page when the guest (or a device) first touches it (read ahead in the
+ * background).  Before the devices load, as some read their rings from
+ * RAM. */
 static bool map_and_load(struct board *b, const char *path, int fd,
                          const struct state_file_header *h, const uint8_t *stream, bool locked,
                          char *err, size_t errlen)
@@ -189,6 +210,7 @@ static bool map_and_load(struct board *b, const char *path, int fd,
         return false;
     }
     b->bus.ram_from_file = true;
+    read_ahead(fd, h->ram_offset, h->ram_size);
     if (!machine_load(b, stream, h->stream_len, locked, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", path, why);
         return false;
@@ -253,17 +275,67 @@ static int write_all_at(int fd, const void *p, size_t len, off_t off)
 static bool page_is_zero(const uint8_t *p)
 {
     const uint64_t *w = (const uint64_t *)(const void *)p;
-    for (unsigned i = 0; i < 4096 / 8; i++)
-        if (w[i])
+    for (unsigned i = 0; i < 4096 / 8; i += 8)
+        if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
             return false;
     return true;
 }
 
+/* fsync of the directory that holds path: the rename itself durable. */
+static int sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof(dir))
+        return ENAMETOOLONG;
+    memcpy(dir, slash ? path : ".", slash ? n : 1);
+    dir[slash ? (n ? n : 1) : 1] = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int e = fsync(fd) < 0 ? errno : 0;
+    close(fd);
+    return e;
+}
+
+/* The RAM region's non-zero pages, each run of them in one write. */
+static int write_ram(int fd, const struct state_file_header *h, const uint8_t *ram,
+                     const uint64_t *touched, uint64_t *written)
+{
+    for (uint64_t off = 0; off < h->ram_size;) {
+        uint64_t page = off / 4096;
+        if ((touched && !(touched[page / 64] >> (page % 64) & 1)) || page_is_zero(ram + off)) {
+            off += 4096;
+            continue;
+        }
+        uint64_t end = off + 4096;
+        while (end < h->ram_size && end - off < (8u << 20) &&
+               (!touched || touched[end / 4096 / 64] >> (end / 4096 % 64) & 1) &&
+               !page_is_zero(ram + end))
+            end += 4096;
+        int e = write_all_at(fd, ram + off, end - off, (off_t)(h->ram_offset + off));
+        if (e)
+            return e;
+        *written += end - off;
+        off = end;
+    }
+    return 0;
+}
+
 /* Writes the file; the exit status is 0 or an errno value.  The RAM
- * region keeps holes where guest pages are zero. */
+ * region keeps holes where guest pages are zero.  touched: the guest
+ * pages ever touched (util/pagemap.h), read by the parent just before the
+ * fork while the machine is stopped; untouched pages are zero without
+ * reading them (reading would fault each in).  The data goes through the
+ * page cache: tried with O_DIRECT (less CPU, the save completed about a
+ * quarter sooner here) but a restore right after then read the guest's
+ * pages from the disk and took 70 % longer.  Complete only once the data
+ * (fdatasync), the name (rename) and the directory entry (fsync of the
+ * directory) are durable. */
 static int child_write(const char *tmp, const char *path, const uint8_t *hdr, const uint8_t *stream,
                        size_t stream_len, const struct state_file_header *h, const uint8_t *ram,
-                       bool ram_from_file, int result_fd)
+                       const uint64_t *touched, int result_fd)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
@@ -271,43 +343,12 @@ static int child_write(const char *tmp, const char *path, const uint8_t *hdr, co
     int e = write_all_at(fd, hdr, STATE_FILE_HEADER_SIZE, 0);
     if (!e)
         e = write_all_at(fd, stream, stream_len, (off_t)h->stream_offset);
-    /* Pages the guest never touched (neither present nor swapped out, per
-     * /proc/self/pagemap) are zero without reading them: reading would
-     * fault in the zero page 4 KiB at a time, which costs more than the
-     * write of a mostly idle guest.  Not when RAM maps a state file: its
-     * untouched pages hold the file's data. */
-    int pm = ram_from_file ? -1 : open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    uint64_t entries[512]; /* 2 MiB of RAM per read */
-    uint64_t first = (uint64_t)(uintptr_t)ram / 4096, have_from = 0, have_n = 0;
     uint64_t written = 0;
-    for (uint64_t off = 0; !e && off < h->ram_size;) {
-        uint64_t page = off / 4096;
-        if (pm >= 0 && (page < have_from || page >= have_from + have_n)) {
-            ssize_t n = pread(pm, entries, sizeof(entries), (off_t)((first + page) * 8));
-            have_from = page;
-            have_n = n > 0 ? (uint64_t)n / 8 : 0;
-            if (!have_n) {
-                close(pm);
-                pm = -1;
-            }
-        }
-        bool untouched = pm >= 0 && !(entries[page - have_from] & (3ull << 62));
-        if (untouched || page_is_zero(ram + off)) {
-            off += 4096;
-            continue;
-        }
-        uint64_t end = off + 4096;
-        while (end < h->ram_size && end - off < (8u << 20) && !page_is_zero(ram + end))
-            end += 4096;
-        e = write_all_at(fd, ram + off, end - off, (off_t)(h->ram_offset + off));
-        written += end - off;
-        off = end;
-    }
-    if (pm >= 0)
-        close(pm);
+    if (!e)
+        e = write_ram(fd, h, ram, touched, &written);
     if (!e && ftruncate(fd, (off_t)(h->ram_offset + h->ram_size)) < 0)
         e = errno;
-    if (!e && fsync(fd) < 0)
+    if (!e && fdatasync(fd) < 0)
         e = errno;
     if (close(fd) < 0 && !e)
         e = errno;
@@ -315,6 +356,8 @@ static int child_write(const char *tmp, const char *path, const uint8_t *hdr, co
         e = errno;
     if (e)
         unlink(tmp);
+    else
+        e = sync_dir(path);
     if (!e && write(result_fd, &written, sizeof(written)) != sizeof(written))
         e = EIO;
     return e;
@@ -336,6 +379,7 @@ static void *save_thread(void *arg)
     struct state_writer w;
     state_writer_init(&w);
     uint8_t *hdr = calloc(1, STATE_FILE_HEADER_SIZE);
+    uint64_t *touched = malloc((b->bus.ram_size / 4096 + 63) / 64 * 8);
     int pipefd[2] = {-1, -1};
     if (!hdr || pipe2(pipefd, O_CLOEXEC) < 0) {
         snprintf(s->err, sizeof(s->err), "out of resources");
@@ -372,10 +416,18 @@ static void *save_thread(void *arg)
         r = -ENOMEM;
         goto done;
     }
+    /* Untouched pages are zero without reading them; not when RAM maps a
+     * state file (its untouched pages hold the file's data). */
+    uint64_t npages = h.ram_size / 4096;
+    if (touched && !(b->bus.ram_from_file || !pagemap_touched(b->bus.ram, npages, touched))) {
+    } else {
+        free(touched);
+        touched = NULL;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, b->bus.ram_from_file,
+        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, touched,
                           pipefd[1]));
     }
     int fork_errno = errno;
@@ -418,6 +470,7 @@ done:
     if (pipefd[1] >= 0)
         close(pipefd[1]);
     free(hdr);
+    free(touched);
     state_writer_free(&w);
     atomic_store(&s->result, r);
     return NULL;

@@ -401,15 +401,22 @@ static void assert_source_alive(struct side *src)
     assert_true(peek_x(src->m->h, 6) != a);
 }
 
-static void full_migration(bool jit, bool compress)
+enum zmode { Z_NEVER, Z_ALWAYS, Z_AUTO };
+
+/* stale: the destination's RAM holds old data where the source's pages
+ * were never touched (they go as ZEROS runs, unread) or are zero. */
+static void full_migration(bool jit, enum zmode z, bool stale)
 {
     struct side *src = new_source(jit), *dst = new_dest();
+    if (stale)
+        for (uint64_t pg = 0; pg < NPAGES; pg += 7)
+            memset(tm_ptr(dst->m, B + pg * 4096), 0xab, 4096);
     side_run(src);
     let_run();
     struct migration_params p = {.secret = "s3cret",
                                  .secret_len = 6,
-                                 .no_compress = !compress,
-                                 .always_compress = compress,
+                                 .no_compress = z == Z_NEVER,
+                                 .always_compress = z == Z_ALWAYS,
                                  .max_downtime_ns = 2000000};
     struct run r;
     migrate(src, dst, &p, &p, NULL, NULL, &r);
@@ -448,16 +455,55 @@ static void full_migration(bool jit, bool compress)
 static void test_migrate_interpreted(void **state)
 {
     (void)state;
-    full_migration(false, false);
+    full_migration(false, Z_NEVER, false);
 }
 static void test_migrate_compiled_zstd(void **state)
 {
     (void)state;
-    full_migration(true, true);
+    full_migration(true, Z_ALWAYS, false);
 }
 
 /* --copy-storage: the disk written during the migration arrives whole,
  * RAM as before. */
+static void test_migrate_auto_stale_destination(void **state)
+{
+    (void)state;
+    full_migration(true, Z_AUTO, true);
+}
+
+/* A peer of another protocol version is refused at the handshake, with
+ * both versions named. */
+static void *old_peer(void *arg)
+{
+    int fd = *(int *)arg;
+    uint8_t hello[40] = "WIRTMIG\x01", buf[40];
+    if (write(fd, hello, sizeof(hello)) == (ssize_t)sizeof(hello))
+        while (read(fd, buf, sizeof(buf)) > 0) {
+        }
+    return NULL;
+}
+
+static void test_version_mismatch(void **state)
+{
+    (void)state;
+    struct side *src = new_source(false);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, old_peer, &sv[1]);
+    side_run(src);
+    struct migration_machine m = machine(src);
+    char err[256];
+    assert_true(migration_send(sv[0], &m, NULL, NULL, NULL, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "version 1"));
+    assert_non_null(strstr(err, "version 2"));
+    close(sv[0]);
+    pthread_join(t, NULL);
+    close(sv[1]);
+    assert_source_alive(src);
+    free_side(src);
+}
+
 static void test_migrate_with_storage(void **state)
 {
     (void)state;
@@ -508,7 +554,7 @@ static void test_destination_dies(void **state)
 {
     (void)state;
     /* Cut after the handshake, in the first round; then in the last bytes. */
-    struct proxy x = {.cut_at = 300000};
+    struct proxy x = {.cut_at = 20000}; /* compressed, the whole stream may be small */
     failed_migration(&x, "right", NULL, NULL, NULL);
 }
 
@@ -558,6 +604,8 @@ int main(void)
         cmocka_unit_test(test_destination_dies),    cmocka_unit_test(test_corrupted_stream),
         cmocka_unit_test(test_wrong_secret),        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_ram_size_mismatch),   cmocka_unit_test(test_migrate_with_storage),
+        cmocka_unit_test(test_migrate_auto_stale_destination),
+        cmocka_unit_test(test_version_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
