@@ -104,8 +104,8 @@ enum {
     EXC_INSN_PAGE = 12,
     EXC_LOAD_PAGE = 13,
     EXC_STORE_PAGE = 15,
-    EXC_ECALL_VS = 10,         /* H: ecall from VS-mode */
-    EXC_INSN_GUEST_PAGE = 20,  /* H: G-stage faults */
+    EXC_ECALL_VS = 10,        /* H: ecall from VS-mode */
+    EXC_INSN_GUEST_PAGE = 20, /* H: G-stage faults */
     EXC_LOAD_GUEST_PAGE = 21,
     EXC_VIRTUAL_INSN = 22,
     EXC_STORE_GUEST_PAGE = 23,
@@ -137,14 +137,14 @@ enum {
 #define MSTATUS_SD        (1ULL << 63)
 
 /* hstatus (H). */
-#define HSTATUS_GVA   (1ULL << 6)
-#define HSTATUS_SPV   (1ULL << 7)
-#define HSTATUS_SPVP  (1ULL << 8)
-#define HSTATUS_HU    (1ULL << 9)
-#define HSTATUS_VTVM  (1ULL << 20)
-#define HSTATUS_VTW   (1ULL << 21)
-#define HSTATUS_VTSR  (1ULL << 22)
-#define HSTATUS_VSXL  (3ULL << 32)
+#define HSTATUS_GVA  (1ULL << 6)
+#define HSTATUS_SPV  (1ULL << 7)
+#define HSTATUS_SPVP (1ULL << 8)
+#define HSTATUS_HU   (1ULL << 9)
+#define HSTATUS_VTVM (1ULL << 20)
+#define HSTATUS_VTW  (1ULL << 21)
+#define HSTATUS_VTSR (1ULL << 22)
+#define HSTATUS_VSXL (3ULL << 32)
 
 #define MIP_SSIP (1ULL << IRQ_S_SOFT)
 #define MIP_MSIP (1ULL << IRQ_M_SOFT)
@@ -341,13 +341,13 @@ struct hart {
      * HS's and the guest's FS are on, so the FS checks of the hot paths
      * need no V test) and hs_fs what HS's mstatus.FS is (hext.c). */
     uint8_t hs_fs;
-    bool csr_virtual;   /* csr_* refused with a virtual-instruction exception */
+    bool csr_virtual; /* csr_* refused with a virtual-instruction exception */
     /* What the last MMU_GUEST_PAGE_FAULT (or any fault of a two-stage
      * translation) leaves for the trap: htval/mtval2 and htinst/mtinst. */
     uint64_t fault_gpa, fault_tinst;
-    bool hlvx; /* the translation is for HLVX: execute permission, not read */
-    bool hlsv; /* an HLV/HSV runs: its faults carry guest virtual addresses */
-    unsigned ls_idx;    /* MMU index for loads/stores (MPRV applied) */
+    bool hlvx;       /* the translation is for HLVX: execute permission, not read */
+    bool hlsv;       /* an HLV/HSV runs: its faults carry guest virtual addresses */
+    unsigned ls_idx; /* MMU index for loads/stores (MPRV applied) */
 
     struct tlb_entry tlb[ACC_N][MMU_N][TLB_SIZE];
     struct dpage *tlb_dpage[MMU_N][TLB_SIZE]; /* decoded page of fetch entries */

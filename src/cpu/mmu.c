@@ -20,7 +20,7 @@
 
 /* The tlb_dirty bits of the V=1 sets (H extension). */
 #define VIRT_DIRTY                                                                                 \
-    ((MMU_VIRT_SETS << (ACC_FETCH * MMU_N)) | (MMU_VIRT_SETS << (ACC_LOAD * MMU_N)) |            \
+    ((MMU_VIRT_SETS << (ACC_FETCH * MMU_N)) | (MMU_VIRT_SETS << (ACC_LOAD * MMU_N)) |              \
      (MMU_VIRT_SETS << (ACC_STORE * MMU_N)))
 
 void tlb_flush_all(struct hart *h)
@@ -139,8 +139,7 @@ static uint64_t *pte_ptr(struct hart *h, uint64_t pte_pa)
 
 /* Sets A (and D for a store) in a leaf with a CAS: false if the PTE
  * changed under us (walk again). */
-static bool pte_set_ad(struct hart *h, uint64_t *ptep, uint64_t pte_pa, uint64_t pte,
-                       uint64_t need)
+static bool pte_set_ad(struct hart *h, uint64_t *ptep, uint64_t pte_pa, uint64_t pte, uint64_t need)
 {
     uint64_t expected = pte;
     if (!__atomic_compare_exchange_n(ptep, &expected, pte | need, false, __ATOMIC_ACQ_REL,
@@ -185,11 +184,10 @@ static enum mmu_result gstage(struct hart *h, uint64_t gpa, int acc, uint64_t *h
         }
         if (!(pte & PTE_U))
             return MMU_GUEST_PAGE_FAULT;
-        bool ok = acc == ACC_FETCH ? (pte & PTE_X)
+        bool ok = acc == ACC_FETCH   ? (pte & PTE_X)
                   : acc == ACC_STORE ? (pte & PTE_W)
                   : h->hlvx          ? (pte & PTE_X)
-                                     : (pte & PTE_R) ||
-                                  ((h->arch.mstatus & MSTATUS_MXR) && (pte & PTE_X));
+                            : (pte & PTE_R) || ((h->arch.mstatus & MSTATUS_MXR) && (pte & PTE_X));
         if (!ok)
             return MMU_GUEST_PAGE_FAULT;
         uint64_t ppn = (pte >> 10) & PPN_MASK;
@@ -269,7 +267,7 @@ static enum mmu_result walk_virt(struct hart *h, uint64_t va, int acc, unsigned 
             } else if ((pte & PTE_U) && (acc == ACC_FETCH || idx != MMU_VSSUM)) {
                 return MMU_PAGE_FAULT;
             }
-            bool ok = acc == ACC_FETCH ? (pte & PTE_X)
+            bool ok = acc == ACC_FETCH   ? (pte & PTE_X)
                       : acc == ACC_STORE ? (pte & PTE_W)
                       : h->hlvx          ? (pte & PTE_X)
                                          : (pte & PTE_R) || (mxr && (pte & PTE_X));

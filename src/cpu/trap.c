@@ -13,7 +13,8 @@ static void update_mmu_idx_h(struct hart *h)
 {
     unsigned voff = MMU_VU - MMU_U;
     unsigned priv = h->arch.priv;
-    h->fetch_idx = priv == PRV_M ? MMU_M : (priv == PRV_S ? MMU_S : MMU_U) + (h->arch.virt ? voff : 0);
+    h->fetch_idx =
+        priv == PRV_M ? MMU_M : (priv == PRV_S ? MMU_S : MMU_U) + (h->arch.virt ? voff : 0);
     bool virt = h->arch.virt;
     if (priv == PRV_M && (h->arch.mstatus & MSTATUS_MPRV)) {
         priv = (unsigned)((h->arch.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
@@ -148,9 +149,9 @@ static void trace_trap(struct hart *h, bool intr, unsigned code, uint64_t epc, u
 /* Exceptions whose tval is a virtual address: with V=1 (or for HLV/HSV)
  * it is a guest virtual address and GVA says so. */
 #define GVA_CAUSES                                                                                 \
-    ((1u << EXC_INSN_MISALIGNED) | (1u << EXC_INSN_ACCESS) | (1u << EXC_LOAD_MISALIGNED) |      \
-     (1u << EXC_LOAD_ACCESS) | (1u << EXC_STORE_MISALIGNED) | (1u << EXC_STORE_ACCESS) |       \
-     (1u << EXC_INSN_PAGE) | (1u << EXC_LOAD_PAGE) | (1u << EXC_STORE_PAGE) |                    \
+    ((1u << EXC_INSN_MISALIGNED) | (1u << EXC_INSN_ACCESS) | (1u << EXC_LOAD_MISALIGNED) |         \
+     (1u << EXC_LOAD_ACCESS) | (1u << EXC_STORE_MISALIGNED) | (1u << EXC_STORE_ACCESS) |           \
+     (1u << EXC_INSN_PAGE) | (1u << EXC_LOAD_PAGE) | (1u << EXC_STORE_PAGE) |                      \
      (1u << EXC_INSN_GUEST_PAGE) | (1u << EXC_LOAD_GUEST_PAGE) | (1u << EXC_STORE_GUEST_PAGE))
 
 void hart_raise_h(struct hart *h, uint64_t cause, uint64_t tval)

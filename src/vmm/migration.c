@@ -26,7 +26,7 @@
 #include "util/tsan.h"
 #include "state/state.h"
 
-#define PAGE          4096u
+#define PAGE 4096u
 /* The last byte is the protocol version: 2 has the Poly1305 transcript
  * and ZEROS records; a peer of another version is refused at the
  * handshake, before any RAM moves. */
@@ -420,10 +420,10 @@ struct slot {
     uint8_t *zbuf; /* their compressed form */
     uint64_t idx[BATCH];
     unsigned n, ndata;
-    int level;    /* zstd level asked for */
-    size_t zlen;  /* 0: send raw */
+    int level;            /* zstd level asked for */
+    size_t zlen;          /* 0: send raw */
     uint64_t zwall, zcpu; /* the worker's wall and CPU time for it */
-    int state;    /* under pool.mu */
+    int state;            /* under pool.mu */
 };
 
 #define MAX_WORKERS 4
@@ -441,7 +441,7 @@ struct pool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     struct slot slots[NSLOT];
-    struct slot *cur; /* being filled */
+    struct slot *cur;  /* being filled */
     unsigned inflight; /* queued or busy */
     unsigned nworkers;
     pthread_t th[MAX_WORKERS];
@@ -465,12 +465,12 @@ struct sender {
      * zero without reading them (util/pagemap.h); NULL: read them all. */
     const uint64_t *touched;
     /* For the compression decision. */
-    double bw;           /* wire bytes per second, measured per round */
-    int level;           /* zstd level for the next batches */
-    unsigned zskip;      /* batches to send raw before trying zstd again */
-    unsigned idle_seen;  /* batches submitted while a worker was idle */
-    bool zalways;        /* migration_params.always_compress */
-    bool storage;        /* the disk copies run */
+    double bw;          /* wire bytes per second, measured per round */
+    int level;          /* zstd level for the next batches */
+    unsigned zskip;     /* batches to send raw before trying zstd again */
+    unsigned idle_seen; /* batches submitted while a worker was idle */
+    bool zalways;       /* migration_params.always_compress */
+    bool storage;       /* the disk copies run */
 };
 
 /* --copy-storage: tells the destination which disks follow and starts
@@ -1050,8 +1050,7 @@ int migration_send(int fd, const struct migration_machine *m, const struct migra
          * them.  Slow its harts down from the second round on, harder each
          * round it does not help.  (The downtime limit is the user's: even
          * at the brake's limit pre-copy goes on, up to max_rounds.) */
-        if (m->throttle && counted >= 2 && dirty * 10 > prev_dirty * 8 &&
-            throttle < MAX_THROTTLE) {
+        if (m->throttle && counted >= 2 && dirty * 10 > prev_dirty * 8 && throttle < MAX_THROTTLE) {
             throttle = throttle ? throttle + 20 : 30;
             if (throttle > MAX_THROTTLE)
                 throttle = MAX_THROTTLE;

@@ -427,8 +427,7 @@ static void *save_thread(void *arg)
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, touched,
-                          pipefd[1]));
+        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, touched, pipefd[1]));
     }
     int fork_errno = errno;
     /* The child has its copy of this instant: the guest may go on. */

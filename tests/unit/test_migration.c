@@ -600,10 +600,14 @@ static void test_ram_size_mismatch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_migrate_interpreted), cmocka_unit_test(test_migrate_compiled_zstd),
-        cmocka_unit_test(test_destination_dies),    cmocka_unit_test(test_corrupted_stream),
-        cmocka_unit_test(test_wrong_secret),        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_ram_size_mismatch),   cmocka_unit_test(test_migrate_with_storage),
+        cmocka_unit_test(test_migrate_interpreted),
+        cmocka_unit_test(test_migrate_compiled_zstd),
+        cmocka_unit_test(test_destination_dies),
+        cmocka_unit_test(test_corrupted_stream),
+        cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_ram_size_mismatch),
+        cmocka_unit_test(test_migrate_with_storage),
         cmocka_unit_test(test_migrate_auto_stale_destination),
         cmocka_unit_test(test_version_mismatch),
     };
