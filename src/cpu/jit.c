@@ -274,21 +274,28 @@ static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
         mov_rr(e, cache_regs[dst], RAX);
 }
 
-/* Loads and stores write every guest register back first, so that their
- * slow paths can trap or call C with struct hart up to date. */
+/* Integer loads and stores keep dirty guest registers in host registers
+ * on the main line: their cold stubs write them back before the slow path
+ * can trap or call C (k->rc is the cache as it is at the jump).  FP ones
+ * write back first, for the FS check's illegal-instruction stub. */
 static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
-    rc_writeback(e, &c->rc);
-    if (is_fp_access(d->op))
+    if (is_fp_access(d->op)) {
+        rc_writeback(e, &c->rc);
         emit_fs_check(c, d, off, idx);
+    }
     emit_address(c, d);
     int dst = -1;
+    /* The cache as the registers hold it at the TLB check: allocating rd
+     * below changes only bookkeeping (and may store an evicted value). */
+    struct regcache at_check = c->rc;
     if (!is_fp_access(d->op)) {
-        dst = rc_slot(c, d->rd, false); /* nothing dirty: evicts without a store */
+        dst = rc_slot(c, d->rd, false);
         c->rc.dirty[dst] = true;
     }
     struct cold *k = emit_tlb_check(c, d, access_size(d->op), R12, COLD_LOAD, off, idx);
+    k->rc = at_check;
     k->dst = dst;
     switch (d->op) {
     case OP_LB:
@@ -328,9 +335,10 @@ static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsign
 {
     struct emit *e = &c->e;
     unsigned size = access_size(d->op);
-    rc_writeback(e, &c->rc);
-    if (is_fp_access(d->op))
+    if (is_fp_access(d->op)) {
+        rc_writeback(e, &c->rc);
         emit_fs_check(c, d, off, idx);
+    }
     emit_address(c, d);
     int val = is_fp_access(d->op) ? -1 : get(c, d->rs2);
     struct cold *k = emit_tlb_check(c, d, size, R14, COLD_STORE, off, idx);
@@ -445,6 +453,8 @@ static void emit_cold(struct jc *c, struct cold *k)
         emit_trap_exit(c, k->idx);
         return;
     case COLD_LOAD: {
+        struct regcache wb = k->rc;
+        rc_writeback(e, &wb);
         emit_set_pc(c, k->off);
         mov_rr(e, RDI, RBX);
         mov_rr(e, RSI, RAX);
@@ -461,6 +471,8 @@ static void emit_cold(struct jc *c, struct cold *k)
         return;
     }
     case COLD_STORE: {
+        struct regcache wb = k->rc;
+        rc_writeback(e, &wb); /* stores only: rax and the value stay */
         if (k->val >= 0)
             mov_rr(e, RDX, k->val); /* before the argument moves clobber it */
         else
