@@ -1203,6 +1203,78 @@ static bool emit_cross(struct jc *c, unsigned off, unsigned idx)
     return true;
 }
 
+/* x[rd] = the ALU op d of the cached registers, computed in rax; false
+ * (nothing emitted) for ops this does not handle. */
+static bool emit_alu_rax(struct jc *c, const struct dinsn *d)
+{
+    struct emit *e = &c->e;
+    static const struct {
+        unsigned op, f, opc;
+        int ext;
+    } rr[] = {
+        {OP_ADD, F_W, 0x03, -1}, {OP_SUB, F_W, 0x2b, -1}, {OP_AND, F_W, 0x23, -1},
+        {OP_OR, F_W, 0x0b, -1},  {OP_XOR, F_W, 0x33, -1}, {OP_ADDW, 0, 0x03, -1},
+        {OP_SUBW, 0, 0x2b, -1},  {OP_ADDI, F_W, 0, G_ADD}, {OP_ANDI, F_W, 0, G_AND},
+        {OP_ORI, F_W, 0, G_OR},  {OP_XORI, F_W, 0, G_XOR}, {OP_ADDIW, 0, 0, G_ADD},
+        {OP_SLLI, F_W, 1, SH_SHL}, {OP_SRLI, F_W, 1, SH_SHR}, {OP_SRAI, F_W, 1, SH_SAR},
+    };
+    if (d->op == OP_LUI) {
+        mov_ri(e, RAX, (uint64_t)(int64_t)d->imm);
+        return true;
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(rr); i++) {
+        if (rr[i].op != d->op)
+            continue;
+        mov_rr(e, RAX, get(c, d->rs1));
+        if (rr[i].ext < 0)
+            op_rr(e, rr[i].f, rr[i].opc, RAX, get(c, d->rs2));
+        else if (rr[i].opc == 1)
+            shift_ri(e, F_W, rr[i].ext, RAX, (unsigned)d->imm);
+        else
+            alu_ri(e, rr[i].f, rr[i].ext, RAX, d->imm);
+        sext32_in_place(e, rr[i].f, RAX);
+        return true;
+    }
+    return false;
+}
+
+/* A conditional branch over exactly one ALU instruction (`if (c) x = y op
+ * z`, which compilers emit for selects) becomes a cmov: no host branch to
+ * mispredict.  Both instructions count as retired; when the branch is
+ * taken, the skipped one is given back to the budget (r13), so the count
+ * stays exact.  False (nothing emitted) if the pair does not qualify. */
+static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct dinsn *d2)
+{
+    static const int cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
+    struct emit *e = &c->e;
+    if (d->op < OP_BEQ || d->op > OP_BGEU || d->imm != (int32_t)(d->len + d2->len) ||
+        d2->rd == 0 || d2->rd >= 32)
+        return false;
+    uint8_t *start = e->p;
+    struct regcache rc0 = c->rc;
+    uint32_t stamp0 = c->stamp;
+    if (!emit_alu_rax(c, d2)) {
+        e->p = start;
+        c->rc = rc0;
+        c->stamp = stamp0;
+        return false;
+    }
+    /* rd keeps its old value when the branch is taken: load it. */
+    int r = cache_regs[rc_slot(c, d2->rd, true)];
+    int a = get(c, d->rs1), b = d->rs2 ? get(c, d->rs2) : -1;
+    op_rr(e, 0, 0x33, RCX, RCX); /* xor ecx, ecx (before the flags) */
+    if (b < 0)
+        op_rr(e, F_W, 0x85, a, a);
+    else
+        op_rr(e, F_W, 0x3b, a, b);
+    int t = cc[d->op - OP_BEQ];
+    op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
+    op_rr(e, F_BYTE, 0x0f90 | (unsigned)t, 0, RCX);     /* setcc cl: taken */
+    op_rr(e, F_W, 0x03, R13, RCX);                      /* skipped: not retired */
+    c->rc.dirty[rc_slot(c, d2->rd, false)] = true;
+    return true;
+}
+
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
 static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
@@ -1232,6 +1304,23 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 k->join = c->e.p;
                 k->join_rc = c->rc;
                 k->join_idx = n;
+            }
+        }
+        /* A branch over one ALU instruction in this page: a cmov. */
+        if (d->op >= OP_BEQ && d->op <= OP_BGEU && n + 2 <= JIT_MAX_INSNS &&
+            off + d->len < PAGE_SIZE && (d->imm == d->len + 2 || d->imm == d->len + 4)) {
+            unsigned off2 = off + d->len;
+            struct dinsn *slot2 = &dp->insn[off2 / 2];
+            if (slot2->hidx == OP_DECODE * 2)
+                dcache_decode_slot(c->h, dp, off2);
+            const struct dinsn *d2 =
+                slot2->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot2)) : slot2;
+            if (d2->op != OP_DECODE && d2->op != OP_CROSS && emit_branch_over(c, d, d2)) {
+                for (unsigned s = off / 2; s < (off2 + d2->len) / 2; s++)
+                    cover[s / 64] |= 1ULL << (s % 64);
+                n += 2;
+                off = off2 + d2->len;
+                continue;
             }
         }
         int r = compile_insn(c, d, off, n);
