@@ -600,6 +600,57 @@ static void emit_mulh(struct jc *c, int ext, const struct dinsn *d)
     emit_result(c, d, RDX);
 }
 
+/* DIV[U][W] and REM[U][W] inline (no call, guest registers stay cached):
+ * x86 div/idiv fault where RISC-V defines a result, so a zero divisor
+ * (quotient all ones, remainder the dividend) and, signed, a divisor of
+ * -1 (quotient -a, which wraps for the most negative a as RISC-V's
+ * overflow case says; remainder 0) take short side paths. */
+static void emit_div(struct jc *c, const struct dinsn *d)
+{
+    struct emit *e = &c->e;
+    unsigned op = d->op;
+    bool w = op >= OP_DIVW, sgn = op == OP_DIV || op == OP_REM || op == OP_DIVW || op == OP_REMW;
+    bool rem = op == OP_REM || op == OP_REMU || op == OP_REMW || op == OP_REMUW;
+    unsigned f = w ? 0 : F_W;
+    int a = get(c, d->rs1), b = get(c, d->rs2);
+    (w ? mov_rr32 : mov_rr)(e, RCX, b);
+    (w ? mov_rr32 : mov_rr)(e, RAX, a);
+    op_rr(e, f, 0x85, RCX, RCX); /* test rcx, rcx */
+    uint8_t *zero = jcc_fwd(e, CC_E), *minus1 = NULL;
+    if (sgn) {
+        alu_ri(e, f, G_CMP, RCX, -1);
+        minus1 = jcc_fwd(e, CC_E);
+        if (!w)
+            e8(e, 0x48);
+        e8(e, 0x99);                     /* cqo / cdq */
+        op_rr(e, f, 0xf7, 7, RCX);       /* idiv rcx */
+    } else {
+        op_rr(e, 0, 0x33, RDX, RDX);     /* xor edx, edx */
+        op_rr(e, f, 0xf7, 6, RCX);       /* div rcx */
+    }
+    uint8_t *done1 = jmp_fwd(e), *done2 = NULL;
+    patch(zero, e->p);
+    if (rem)
+        mov_rr(e, RDX, RAX);
+    else
+        mov_ri(e, RAX, ~0ULL);
+    if (sgn) {
+        done2 = jmp_fwd(e);
+        patch(minus1, e->p);
+        if (rem)
+            op_rr(e, 0, 0x33, RDX, RDX);
+        else
+            op_rr(e, f, 0xf7, 3, RAX); /* neg */
+    }
+    patch(done1, e->p);
+    if (done2)
+        patch(done2, e->p);
+    int r = rem ? RDX : RAX;
+    if (w)
+        op_rr(e, F_W, 0x63, r, r); /* movsxd: W results are sign-extended */
+    emit_result(c, d, r);
+}
+
 /* A jump from the main line to cold stub k. */
 static void cold_jcc(struct jc *c, struct cold *k, int cc)
 {
@@ -1119,28 +1170,14 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         emit_call2(c, alu_mulhsu, d);
         break;
     case OP_DIV:
-        emit_call2(c, alu_div, d);
-        break;
     case OP_DIVU:
-        emit_call2(c, alu_divu, d);
-        break;
     case OP_REM:
-        emit_call2(c, alu_rem, d);
-        break;
     case OP_REMU:
-        emit_call2(c, alu_remu, d);
-        break;
     case OP_DIVW:
-        emit_call2(c, alu_divw, d);
-        break;
     case OP_DIVUW:
-        emit_call2(c, alu_divuw, d);
-        break;
     case OP_REMW:
-        emit_call2(c, alu_remw, d);
-        break;
     case OP_REMUW:
-        emit_call2(c, alu_remuw, d);
+        emit_div(c, d);
         break;
     default:
         if (!is_bm_op(d->op))
