@@ -176,6 +176,8 @@ static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
     op_mem(e, 0, 0xff, 4, RAX, (int32_t)offsetof(struct dinsn, imm)); /* jmp [rax + imm] */
 }
 
+static void cold_jcc(struct jc *c, struct cold *k, int cc);
+
 static struct cold *add_cold(struct jc *c, enum cold_kind kind, uint8_t *fix, const struct dinsn *d,
                              unsigned off, unsigned idx)
 {
@@ -200,11 +202,42 @@ static void emit_address(struct jc *c, const struct dinsn *d)
         alu_ri(&c->e, F_W, G_ADD, RAX, d->imm);
 }
 
+/* The TLB lookup of a load or store (rax = guest address, then host
+ * address).  The entry's position in the TLB set is a function of the
+ * address, which puts two dependent loads (entry, then data) on the
+ * guest's critical path; so each site first tries the entry it used last
+ * (offset kept in j->guess, loaded independently of the address) and
+ * checks its tag against the address as the full lookup would.  A stale
+ * guess costs the full lookup (a cold stub, which updates the guess); it
+ * can never select a wrong entry: entries sit at the index of their tag,
+ * and a page-crossing access is sent to the full lookup. */
 static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
                                    enum cold_kind kind, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
+    struct jit *j = c->j;
     _Static_assert(sizeof(struct tlb_entry) == 16 && TLB_SIZE == 256, "index math below");
+    if (j->nguess < ARRAY_SIZE(j->guess)) {
+        struct cold *g = add_cold(c, COLD_GUESS, NULL, d, off, idx);
+        g->guess = &j->guess[j->nguess++];
+        g->tlb_reg = tlb_reg;
+        mov_ri(e, RDX, (uint64_t)(uintptr_t)g->guess);
+        op_mem(e, 0, 0x8b, RDX, RDX, 0); /* mov edx, [slot] */
+        op_rr(e, F_W, 0x01, tlb_reg, RDX);
+        lea(e, RCX, RAX, (int32_t)size - 1);
+        alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
+        op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+        cold_jcc(c, g, CC_NE);
+        if (size > 1) { /* the page of the last byte is the page of the first */
+            op_rr(e, F_W, 0x33, RCX, RAX);
+            shift_ri(e, F_W, SH_SHR, RCX, PAGE_SHIFT);
+            cold_jcc(c, g, CC_NE);
+        }
+        g->resume = e->p;
+        op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+        g->miss = add_cold(c, kind, NULL, d, off, idx);
+        return g->miss;
+    }
     mov_rr32(e, RDX, RAX);
     shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
     alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
@@ -406,6 +439,23 @@ static void emit_cold(struct jc *c, struct cold *k)
     for (unsigned i = 0; i < k->nmore; i++)
         patch(k->more[i], e->p);
     switch (k->kind) {
+    case COLD_GUESS: /* the full lookup; rax = guest address */
+        mov_rr32(e, RDX, RAX);
+        shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4);
+        alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
+        op_rr(e, F_W, 0x01, k->tlb_reg, RDX);
+        lea(e, RCX, RAX, (int32_t)access_size(d->op) - 1);
+        alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
+        op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+        cold_jcc(c, k->miss, CC_NE);
+        mov_rr(e, RCX, RDX);
+        op_rr(e, F_W, 0x29, k->tlb_reg, RCX); /* sub rcx, tlb: the entry's offset */
+        op_rr(e, F_W, 0x87, RCX, RAX);        /* xchg: eax = offset */
+        e8(e, 0xa3);                          /* mov [slot], eax */
+        e64(e, (uint64_t)(uintptr_t)k->guess);
+        op_rr(e, F_W, 0x87, RCX, RAX);
+        jmp_to(e, k->resume);
+        return;
     case COLD_FP: { /* the inline fast path declined: the FPU helper decides */
         rc_writeback(e, &k->rc);
         emit_set_pc(c, k->off);
@@ -1330,7 +1380,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     bool ended = false;
     uint64_t cover[DPAGE_SLOTS / 64] = {0};
     while (n < JIT_MAX_INSNS && off < PAGE_SIZE && c->e.p - start < BLOCK_CODE_MAX / 2 &&
-           c->ncold + 2 <= ARRAY_SIZE(c->cold)) {
+           c->ncold + 3 <= ARRAY_SIZE(c->cold)) {
         struct dinsn *slot = &dp->insn[off / 2];
         if (slot->hidx == OP_DECODE * 2)
             dcache_decode_slot(c->h, dp, off);
@@ -1378,7 +1428,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     /* Not as a block's first instruction: leaving to the interpreter at
      * the entry would re-enter the same block forever. */
     if (!ended && n > 0 && off == PAGE_SIZE - 2 && n < JIT_MAX_INSNS &&
-        dp->insn[off / 2].op == OP_CROSS && c->ncold + 4 <= ARRAY_SIZE(c->cold) &&
+        dp->insn[off / 2].op == OP_CROSS && c->ncold + 5 <= ARRAY_SIZE(c->cold) &&
         emit_cross(c, off, n)) {
         cover[(off / 2) / 64] |= 1ULL << ((off / 2) % 64);
         n++;
