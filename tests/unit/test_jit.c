@@ -2030,6 +2030,30 @@ static void test_branch_over_one(void **state)
     assert_true(p->mj->h->stats.jit_enter > 0);
 }
 
+/* One load site alternating between the page after a boundary and an
+ * access crossing into it: the site's TLB entry guess (the next page's
+ * entry) matches the crossing access's last byte, and must not be used
+ * for it (the crossing access takes the slow path, as in the interpreter). */
+static void test_tlb_guess_crossing(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    uint64_t inside = B + 0x3010, crossing = B + 0x2ffc;
+    PAIR_CODE(p, B, LD(10, 7, 0), ADD(13, 13, 10), enc_r(0, 5, 7, 4, 7, 0x33), /* x7 ^= x5 */
+              SLLI(13, 13, 1), ADDI(31, 31, -1), BNE(31, 0, -20), WFI);
+    pair_set_x(p, 7, inside);
+    pair_set_x(p, 5, inside ^ crossing);
+    pair_set_x(p, 31, 40);
+    for (unsigned i = 0; i < 8; i++)
+        pair_w64(p, B + 0x2ff0 + 8 * i, 0x0123456789abcdefULL * (i + 3));
+    uint64_t lj = p->mj->h->stats.load_slow;
+    run_both(p, 100000, "tlb guess, crossing");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.load_slow - lj >= 20); /* every crossing load */
+}
+
 static void test_misaligned_fast_path(void **state)
 {
     struct pair *p = *state;
@@ -2227,6 +2251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_branch_over_one, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_tlb_guess_crossing, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
