@@ -202,6 +202,20 @@ static void emit_address(struct jc *c, const struct dinsn *d)
         alu_ri(&c->e, F_W, G_ADD, RAX, d->imm);
 }
 
+/* rdx = the TLB entry of the set in tlb_reg for the address in rax, and
+ * the flags of comparing its tag with the page of the access's last byte
+ * (TLB_FAST_TAG): not equal is a miss. */
+static void emit_tlb_lookup(struct emit *e, int tlb_reg, unsigned size)
+{
+    mov_rr32(e, RDX, RAX);
+    shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
+    alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
+    op_rr(e, F_W, 0x01, tlb_reg, RDX); /* add rdx, tlb */
+    lea(e, RCX, RAX, (int32_t)size - 1);
+    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
+    op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+}
+
 /* The TLB lookup of a load or store (rax = guest address, then host
  * address).  The entry's position in the TLB set is a function of the
  * address, which puts two dependent loads (entry, then data) on the
@@ -238,13 +252,7 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
         g->miss = add_cold(c, kind, NULL, d, off, idx);
         return g->miss;
     }
-    mov_rr32(e, RDX, RAX);
-    shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
-    alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
-    op_rr(e, F_W, 0x01, tlb_reg, RDX);   /* add rdx, tlb */
-    lea(e, RCX, RAX, (int32_t)size - 1); /* TLB_FAST_TAG */
-    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
-    op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+    emit_tlb_lookup(e, tlb_reg, size);
     struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
     op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
     return k;
@@ -440,13 +448,7 @@ static void emit_cold(struct jc *c, struct cold *k)
         patch(k->more[i], e->p);
     switch (k->kind) {
     case COLD_GUESS: /* the full lookup; rax = guest address */
-        mov_rr32(e, RDX, RAX);
-        shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4);
-        alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
-        op_rr(e, F_W, 0x01, k->tlb_reg, RDX);
-        lea(e, RCX, RAX, (int32_t)access_size(d->op) - 1);
-        alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
-        op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+        emit_tlb_lookup(e, k->tlb_reg, access_size(d->op));
         cold_jcc(c, k->miss, CC_NE);
         mov_rr(e, RCX, RDX);
         op_rr(e, F_W, 0x29, k->tlb_reg, RCX); /* sub rcx, tlb: the entry's offset */
