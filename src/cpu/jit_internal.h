@@ -43,7 +43,7 @@ struct jit {
     /* Per load/store site: the offset in its TLB set of the entry it used
      * last (see emit_tlb_check); handed out until the code is reset. */
     unsigned nguess;
-    uint32_t guess[1u << 16];
+    uint32_t guess[1u << 19]; /* calloc: pages are touched as sites appear */
 };
 
 /* ---- the slow paths compiled code calls (jit_runtime.c) ---- */
