@@ -224,7 +224,8 @@ static void emit_tlb_lookup(struct emit *e, int tlb_reg, unsigned size)
  * checks its tag against the address as the full lookup would.  A stale
  * guess costs the full lookup (a cold stub, which updates the guess); it
  * can never select a wrong entry: entries sit at the index of their tag,
- * and a page-crossing access is sent to the full lookup. */
+ * and a misaligned access (which might cross a page) is sent to the full
+ * lookup. */
 static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
                                    enum cold_kind kind, unsigned off, unsigned idx)
 {
@@ -242,9 +243,9 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
         alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
         op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
         cold_jcc(c, g, CC_NE);
-        if (size > 1) { /* the page of the last byte is the page of the first */
-            op_rr(e, F_W, 0x33, RCX, RAX);
-            shift_ri(e, F_W, SH_SHR, RCX, PAGE_SHIFT);
+        if (size > 1) { /* aligned, so it cannot cross a page: others take the full lookup */
+            e8(e, 0xa8); /* test al, size - 1 */
+            e8(e, size - 1);
             cold_jcc(c, g, CC_NE);
         }
         g->resume = e->p;
