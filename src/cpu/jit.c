@@ -176,6 +176,8 @@ static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
     op_mem(e, 0, 0xff, 4, RAX, (int32_t)offsetof(struct dinsn, imm)); /* jmp [rax + imm] */
 }
 
+static void cold_jcc(struct jc *c, struct cold *k, int cc);
+
 static struct cold *add_cold(struct jc *c, enum cold_kind kind, uint8_t *fix, const struct dinsn *d,
                              unsigned off, unsigned idx)
 {
@@ -200,18 +202,58 @@ static void emit_address(struct jc *c, const struct dinsn *d)
         alu_ri(&c->e, F_W, G_ADD, RAX, d->imm);
 }
 
+/* rdx = the TLB entry of the set in tlb_reg for the address in rax, and
+ * the flags of comparing its tag with the page of the access's last byte
+ * (TLB_FAST_TAG): not equal is a miss. */
+static void emit_tlb_lookup(struct emit *e, int tlb_reg, unsigned size)
+{
+    mov_rr32(e, RDX, RAX);
+    shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
+    alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
+    op_rr(e, F_W, 0x01, tlb_reg, RDX); /* add rdx, tlb */
+    lea(e, RCX, RAX, (int32_t)size - 1);
+    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
+    op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+}
+
+/* The TLB lookup of a load or store (rax = guest address, then host
+ * address).  The entry's position in the TLB set is a function of the
+ * address, which puts two dependent loads (entry, then data) on the
+ * guest's critical path; so each site first tries the entry it used last
+ * (offset kept in j->guess, loaded independently of the address) and
+ * checks its tag against the address as the full lookup would.  A stale
+ * guess costs the full lookup (a cold stub, which updates the guess); it
+ * can never select a wrong entry: entries sit at the index of their tag,
+ * and a misaligned access (which might cross a page) is sent to the full
+ * lookup. */
 static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
                                    enum cold_kind kind, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
+    struct jit *j = c->j;
     _Static_assert(sizeof(struct tlb_entry) == 16 && TLB_SIZE == 256, "index math below");
-    mov_rr32(e, RDX, RAX);
-    shift_ri(e, 0, SH_SHR, RDX, PAGE_SHIFT - 4); /* (va >> 12) * 16 ... */
-    alu_ri(e, 0, G_AND, RDX, (TLB_SIZE - 1) << 4);
-    op_rr(e, F_W, 0x01, tlb_reg, RDX);   /* add rdx, tlb */
-    lea(e, RCX, RAX, (int32_t)size - 1); /* TLB_FAST_TAG */
-    alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
-    op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+    if (j->nguess < ARRAY_SIZE(j->guess)) {
+        struct cold *g = add_cold(c, COLD_GUESS, NULL, d, off, idx);
+        g->guess = &j->guess[j->nguess++];
+        g->tlb_reg = tlb_reg;
+        mov_ri(e, RDX, (uint64_t)(uintptr_t)g->guess);
+        op_mem(e, 0, 0x8b, RDX, RDX, 0); /* mov edx, [slot] */
+        op_rr(e, F_W, 0x01, tlb_reg, RDX);
+        lea(e, RCX, RAX, (int32_t)size - 1);
+        alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
+        op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
+        cold_jcc(c, g, CC_NE);
+        if (size > 1) { /* aligned, so it cannot cross a page: others take the full lookup */
+            e8(e, 0xa8); /* test al, size - 1 */
+            e8(e, size - 1);
+            cold_jcc(c, g, CC_NE);
+        }
+        g->resume = e->p;
+        op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+        g->miss = add_cold(c, kind, NULL, d, off, idx);
+        return g->miss;
+    }
+    emit_tlb_lookup(e, tlb_reg, size);
     struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
     op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
     return k;
@@ -274,21 +316,28 @@ static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
         mov_rr(e, cache_regs[dst], RAX);
 }
 
-/* Loads and stores write every guest register back first, so that their
- * slow paths can trap or call C with struct hart up to date. */
+/* Integer loads and stores keep dirty guest registers in host registers
+ * on the main line: their cold stubs write them back before the slow path
+ * can trap or call C (k->rc is the cache as it is at the jump).  FP ones
+ * write back first, for the FS check's illegal-instruction stub. */
 static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigned idx)
 {
     struct emit *e = &c->e;
-    rc_writeback(e, &c->rc);
-    if (is_fp_access(d->op))
+    if (is_fp_access(d->op)) {
+        rc_writeback(e, &c->rc);
         emit_fs_check(c, d, off, idx);
+    }
     emit_address(c, d);
     int dst = -1;
+    /* The cache as the registers hold it at the TLB check: allocating rd
+     * below changes only bookkeeping (and may store an evicted value). */
+    struct regcache at_check = c->rc;
     if (!is_fp_access(d->op)) {
-        dst = rc_slot(c, d->rd, false); /* nothing dirty: evicts without a store */
+        dst = rc_slot(c, d->rd, false);
         c->rc.dirty[dst] = true;
     }
     struct cold *k = emit_tlb_check(c, d, access_size(d->op), R12, COLD_LOAD, off, idx);
+    k->rc = at_check;
     k->dst = dst;
     switch (d->op) {
     case OP_LB:
@@ -328,9 +377,10 @@ static void emit_store(struct jc *c, const struct dinsn *d, unsigned off, unsign
 {
     struct emit *e = &c->e;
     unsigned size = access_size(d->op);
-    rc_writeback(e, &c->rc);
-    if (is_fp_access(d->op))
+    if (is_fp_access(d->op)) {
+        rc_writeback(e, &c->rc);
         emit_fs_check(c, d, off, idx);
+    }
     emit_address(c, d);
     int val = is_fp_access(d->op) ? -1 : get(c, d->rs2);
     struct cold *k = emit_tlb_check(c, d, size, R14, COLD_STORE, off, idx);
@@ -398,6 +448,17 @@ static void emit_cold(struct jc *c, struct cold *k)
     for (unsigned i = 0; i < k->nmore; i++)
         patch(k->more[i], e->p);
     switch (k->kind) {
+    case COLD_GUESS: /* the full lookup; rax = guest address */
+        emit_tlb_lookup(e, k->tlb_reg, access_size(d->op));
+        cold_jcc(c, k->miss, CC_NE);
+        mov_rr(e, RCX, RDX);
+        op_rr(e, F_W, 0x29, k->tlb_reg, RCX); /* sub rcx, tlb: the entry's offset */
+        op_rr(e, F_W, 0x87, RCX, RAX);        /* xchg: eax = offset */
+        e8(e, 0xa3);                          /* mov [slot], eax */
+        e64(e, (uint64_t)(uintptr_t)k->guess);
+        op_rr(e, F_W, 0x87, RCX, RAX);
+        jmp_to(e, k->resume);
+        return;
     case COLD_FP: { /* the inline fast path declined: the FPU helper decides */
         rc_writeback(e, &k->rc);
         emit_set_pc(c, k->off);
@@ -445,6 +506,8 @@ static void emit_cold(struct jc *c, struct cold *k)
         emit_trap_exit(c, k->idx);
         return;
     case COLD_LOAD: {
+        struct regcache wb = k->rc;
+        rc_writeback(e, &wb);
         emit_set_pc(c, k->off);
         mov_rr(e, RDI, RBX);
         mov_rr(e, RSI, RAX);
@@ -461,6 +524,8 @@ static void emit_cold(struct jc *c, struct cold *k)
         return;
     }
     case COLD_STORE: {
+        struct regcache wb = k->rc;
+        rc_writeback(e, &wb); /* stores only: rax and the value stay */
         if (k->val >= 0)
             mov_rr(e, RDX, k->val); /* before the argument moves clobber it */
         else
@@ -586,6 +651,57 @@ static void emit_mulh(struct jc *c, int ext, const struct dinsn *d)
     mov_rr(&c->e, RAX, get(c, d->rs1));
     op_rr(&c->e, F_W, 0xf7, ext, get(c, d->rs2)); /* rdx:rax = rax * r64 */
     emit_result(c, d, RDX);
+}
+
+/* DIV[U][W] and REM[U][W] inline (no call, guest registers stay cached):
+ * x86 div/idiv fault where RISC-V defines a result, so a zero divisor
+ * (quotient all ones, remainder the dividend) and, signed, a divisor of
+ * -1 (quotient -a, which wraps for the most negative a as RISC-V's
+ * overflow case says; remainder 0) take short side paths. */
+static void emit_div(struct jc *c, const struct dinsn *d)
+{
+    struct emit *e = &c->e;
+    unsigned op = d->op;
+    bool w = op >= OP_DIVW, sgn = op == OP_DIV || op == OP_REM || op == OP_DIVW || op == OP_REMW;
+    bool rem = op == OP_REM || op == OP_REMU || op == OP_REMW || op == OP_REMUW;
+    unsigned f = w ? 0 : F_W;
+    int a = get(c, d->rs1), b = get(c, d->rs2);
+    (w ? mov_rr32 : mov_rr)(e, RCX, b);
+    (w ? mov_rr32 : mov_rr)(e, RAX, a);
+    op_rr(e, f, 0x85, RCX, RCX); /* test rcx, rcx */
+    uint8_t *zero = jcc_fwd(e, CC_E), *minus1 = NULL;
+    if (sgn) {
+        alu_ri(e, f, G_CMP, RCX, -1);
+        minus1 = jcc_fwd(e, CC_E);
+        if (!w)
+            e8(e, 0x48);
+        e8(e, 0x99);                     /* cqo / cdq */
+        op_rr(e, f, 0xf7, 7, RCX);       /* idiv rcx */
+    } else {
+        op_rr(e, 0, 0x33, RDX, RDX);     /* xor edx, edx */
+        op_rr(e, f, 0xf7, 6, RCX);       /* div rcx */
+    }
+    uint8_t *done1 = jmp_fwd(e), *done2 = NULL;
+    patch(zero, e->p);
+    if (rem)
+        mov_rr(e, RDX, RAX);
+    else
+        mov_ri(e, RAX, ~0ULL);
+    if (sgn) {
+        done2 = jmp_fwd(e);
+        patch(minus1, e->p);
+        if (rem)
+            op_rr(e, 0, 0x33, RDX, RDX);
+        else
+            op_rr(e, f, 0xf7, 3, RAX); /* neg */
+    }
+    patch(done1, e->p);
+    if (done2)
+        patch(done2, e->p);
+    int r = rem ? RDX : RAX;
+    if (w)
+        op_rr(e, F_W, 0x63, r, r); /* movsxd: W results are sign-extended */
+    emit_result(c, d, r);
 }
 
 /* A jump from the main line to cold stub k. */
@@ -1107,28 +1223,14 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         emit_call2(c, alu_mulhsu, d);
         break;
     case OP_DIV:
-        emit_call2(c, alu_div, d);
-        break;
     case OP_DIVU:
-        emit_call2(c, alu_divu, d);
-        break;
     case OP_REM:
-        emit_call2(c, alu_rem, d);
-        break;
     case OP_REMU:
-        emit_call2(c, alu_remu, d);
-        break;
     case OP_DIVW:
-        emit_call2(c, alu_divw, d);
-        break;
     case OP_DIVUW:
-        emit_call2(c, alu_divuw, d);
-        break;
     case OP_REMW:
-        emit_call2(c, alu_remw, d);
-        break;
     case OP_REMUW:
-        emit_call2(c, alu_remuw, d);
+        emit_div(c, d);
         break;
     default:
         if (!is_bm_op(d->op))
@@ -1191,6 +1293,78 @@ static bool emit_cross(struct jc *c, unsigned off, unsigned idx)
     return true;
 }
 
+/* x[rd] = the ALU op d of the cached registers, computed in rax; false
+ * (nothing emitted) for ops this does not handle. */
+static bool emit_alu_rax(struct jc *c, const struct dinsn *d)
+{
+    struct emit *e = &c->e;
+    static const struct {
+        unsigned op, f, opc;
+        int ext;
+    } rr[] = {
+        {OP_ADD, F_W, 0x03, -1}, {OP_SUB, F_W, 0x2b, -1}, {OP_AND, F_W, 0x23, -1},
+        {OP_OR, F_W, 0x0b, -1},  {OP_XOR, F_W, 0x33, -1}, {OP_ADDW, 0, 0x03, -1},
+        {OP_SUBW, 0, 0x2b, -1},  {OP_ADDI, F_W, 0, G_ADD}, {OP_ANDI, F_W, 0, G_AND},
+        {OP_ORI, F_W, 0, G_OR},  {OP_XORI, F_W, 0, G_XOR}, {OP_ADDIW, 0, 0, G_ADD},
+        {OP_SLLI, F_W, 1, SH_SHL}, {OP_SRLI, F_W, 1, SH_SHR}, {OP_SRAI, F_W, 1, SH_SAR},
+    };
+    if (d->op == OP_LUI) {
+        mov_ri(e, RAX, (uint64_t)(int64_t)d->imm);
+        return true;
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(rr); i++) {
+        if (rr[i].op != d->op)
+            continue;
+        mov_rr(e, RAX, get(c, d->rs1));
+        if (rr[i].ext < 0)
+            op_rr(e, rr[i].f, rr[i].opc, RAX, get(c, d->rs2));
+        else if (rr[i].opc == 1)
+            shift_ri(e, F_W, rr[i].ext, RAX, (unsigned)d->imm);
+        else
+            alu_ri(e, rr[i].f, rr[i].ext, RAX, d->imm);
+        sext32_in_place(e, rr[i].f, RAX);
+        return true;
+    }
+    return false;
+}
+
+/* A conditional branch over exactly one ALU instruction (`if (c) x = y op
+ * z`, which compilers emit for selects) becomes a cmov: no host branch to
+ * mispredict.  Both instructions count as retired; when the branch is
+ * taken, the skipped one is given back to the budget (r13), so the count
+ * stays exact.  False (nothing emitted) if the pair does not qualify. */
+static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct dinsn *d2)
+{
+    static const int cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
+    struct emit *e = &c->e;
+    if (d->op < OP_BEQ || d->op > OP_BGEU || d->imm != (int32_t)(d->len + d2->len) ||
+        d2->rd == 0 || d2->rd >= 32)
+        return false;
+    uint8_t *start = e->p;
+    struct regcache rc0 = c->rc;
+    uint32_t stamp0 = c->stamp;
+    if (!emit_alu_rax(c, d2)) {
+        e->p = start;
+        c->rc = rc0;
+        c->stamp = stamp0;
+        return false;
+    }
+    /* rd keeps its old value when the branch is taken: load it. */
+    int r = cache_regs[rc_slot(c, d2->rd, true)];
+    int a = get(c, d->rs1), b = d->rs2 ? get(c, d->rs2) : -1;
+    op_rr(e, 0, 0x33, RCX, RCX); /* xor ecx, ecx (before the flags) */
+    if (b < 0)
+        op_rr(e, F_W, 0x85, a, a);
+    else
+        op_rr(e, F_W, 0x3b, a, b);
+    int t = cc[d->op - OP_BEQ];
+    op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
+    op_rr(e, F_BYTE, 0x0f90 | (unsigned)t, 0, RCX);     /* setcc cl: taken */
+    op_rr(e, F_W, 0x03, R13, RCX);                      /* skipped: not retired */
+    c->rc.dirty[rc_slot(c, d2->rd, false)] = true;
+    return true;
+}
+
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
 static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
@@ -1209,7 +1383,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     bool ended = false;
     uint64_t cover[DPAGE_SLOTS / 64] = {0};
     while (n < JIT_MAX_INSNS && off < PAGE_SIZE && c->e.p - start < BLOCK_CODE_MAX / 2 &&
-           c->ncold + 2 <= ARRAY_SIZE(c->cold)) {
+           c->ncold + 3 <= ARRAY_SIZE(c->cold)) {
         struct dinsn *slot = &dp->insn[off / 2];
         if (slot->hidx == OP_DECODE * 2)
             dcache_decode_slot(c->h, dp, off);
@@ -1220,6 +1394,23 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 k->join = c->e.p;
                 k->join_rc = c->rc;
                 k->join_idx = n;
+            }
+        }
+        /* A branch over one ALU instruction in this page: a cmov. */
+        if (d->op >= OP_BEQ && d->op <= OP_BGEU && n + 2 <= JIT_MAX_INSNS &&
+            off + d->len < PAGE_SIZE && (d->imm == d->len + 2 || d->imm == d->len + 4)) {
+            unsigned off2 = off + d->len;
+            struct dinsn *slot2 = &dp->insn[off2 / 2];
+            if (slot2->hidx == OP_DECODE * 2)
+                dcache_decode_slot(c->h, dp, off2);
+            const struct dinsn *d2 =
+                slot2->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot2)) : slot2;
+            if (d2->op != OP_DECODE && d2->op != OP_CROSS && emit_branch_over(c, d, d2)) {
+                for (unsigned s = off / 2; s < (off2 + d2->len) / 2; s++)
+                    cover[s / 64] |= 1ULL << (s % 64);
+                n += 2;
+                off = off2 + d2->len;
+                continue;
             }
         }
         int r = compile_insn(c, d, off, n);
@@ -1240,7 +1431,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     /* Not as a block's first instruction: leaving to the interpreter at
      * the entry would re-enter the same block forever. */
     if (!ended && n > 0 && off == PAGE_SIZE - 2 && n < JIT_MAX_INSNS &&
-        dp->insn[off / 2].op == OP_CROSS && c->ncold + 4 <= ARRAY_SIZE(c->cold) &&
+        dp->insn[off / 2].op == OP_CROSS && c->ncold + 5 <= ARRAY_SIZE(c->cold) &&
         emit_cross(c, off, n)) {
         cover[(off / 2) / 64] |= 1ULL << ((off / 2) % 64);
         n++;

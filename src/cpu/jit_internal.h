@@ -40,6 +40,10 @@ struct jit {
     uint8_t *epilogue;         /* leave with h->arch.pc already set */
     uint8_t *blocks;           /* first byte after the stubs */
     FILE *perf_map;            /* WIRT_JIT_PERFMAP=1: /tmp/perf-PID.map names blocks for perf */
+    /* Per load/store site: the offset in its TLB set of the entry it used
+     * last (see emit_tlb_check); handed out until the code is reset. */
+    unsigned nguess;
+    uint32_t guess[1u << 19]; /* calloc: pages are touched as sites appear */
 };
 
 /* ---- the slow paths compiled code calls (jit_runtime.c) ---- */
@@ -79,6 +83,7 @@ enum cold_kind {
     COLD_LEAVE,
     COLD_CALL,
     COLD_FP,
+    COLD_GUESS,
 };
 
 struct cold {
@@ -91,6 +96,9 @@ struct cold {
     struct regcache rc; /* the cache as the main line has it there */
     int dst;            /* cache slot a load writes, or -1 */
     int val;            /* host register holding a store's value, or -1 */
+    uint32_t *guess;    /* COLD_GUESS: the site's slot ... */
+    struct cold *miss;  /* ... and the TLB miss stub it ends in */
+    int tlb_reg;
     uint8_t *more[8];   /* further main-line jumps to this stub */
     unsigned nmore;
     /* A branch forward into its own block: where the main line reached
@@ -123,7 +131,7 @@ struct jc {
     struct dinsn cross; /* the page-crossing instruction that ends the block */
     struct regcache rc;
     uint32_t stamp;
-    struct cold cold[2 * JIT_MAX_INSNS + 8]; /* an instruction adds at most 2 */
+    struct cold cold[3 * JIT_MAX_INSNS + 8]; /* an instruction adds at most 3 */
     unsigned ncold;
     struct chain_site sites[MAX_SITES];
     unsigned nsites;

@@ -241,8 +241,10 @@ bool jit_init(struct hart *h)
 
 void jit_reset(struct hart *h)
 {
-    if (h->jit)
+    if (h->jit) {
         h->jit->free = h->jit->blocks;
+        h->jit->nguess = 0;
+    }
 }
 
 void jit_release(struct hart *h)

@@ -1997,6 +1997,63 @@ static void misaligned_loop(struct pair *p, uint64_t data, uint64_t *slow_i, uin
     *slow_j = p->mj->h->stats.load_slow + p->mj->h->stats.store_slow - lj;
 }
 
+/* Branches over one ALU instruction (compiled as a cmov, with the skipped
+ * instruction given back to the budget when taken): every branch kind,
+ * rd equal to a branch operand, taken and not taken in the same loop; the
+ * state, minstret included, must match the interpreter's at every slice. */
+static void test_branch_over_one(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    const uint32_t body[] = {
+        ANDI(7, 5, 1),      BEQ(7, 0, 8),   ADDI(5, 5, 7),    /* odd: += 7 */
+        SRLI(8, 5, 1),      BNE(8, 5, 8),   enc_r(0, 5, 9, 4, 9, 0x33), /* xor x9 */
+        BLT(5, 9, 8),       SUB(10, 10, 9), BGE(10, 5, 8),    SLLI(11, 10, 3),
+        BLTU(11, 5, 8),     ADDW(12, 12, 11), BGEU(9, 12, 8), LUI(13, 0x12345000),
+        BLT(12, 0, 8),      SUB(12, 0, 12), /* rd is the branch operand */
+        ADD(5, 5, 8),       enc_r(0, 11, 5, 4, 5, 0x33), ADDI(1, 1, -1),
+    };
+    uint32_t code[ARRAY_SIZE(body) + 2];
+    memcpy(code, body, sizeof(body));
+    code[ARRAY_SIZE(body)] = BNE(1, 0, -(int32_t)sizeof(body));
+    code[ARRAY_SIZE(body) + 1] = WFI;
+    pair_code(p, B, code, ARRAY_SIZE(code));
+    pair_set_x(p, 1, 500);
+    pair_set_x(p, 5, 0x123456789abcdefULL);
+    pair_set_x(p, 9, 77);
+    for (unsigned i = 0; i < 40; i++) /* slices end mid-loop: counts exact */
+        run_both(p, 333, "branch over one");
+    run_both(p, 100000, "branch over one");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.jit_enter > 0);
+}
+
+/* One load site alternating between the page after a boundary and an
+ * access crossing into it: the site's TLB entry guess (the next page's
+ * entry) matches the crossing access's last byte, and must not be used
+ * for it (the crossing access takes the slow path, as in the interpreter). */
+static void test_tlb_guess_crossing(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    uint64_t inside = B + 0x3010, crossing = B + 0x2ffc;
+    PAIR_CODE(p, B, LD(10, 7, 0), ADD(13, 13, 10), enc_r(0, 5, 7, 4, 7, 0x33), /* x7 ^= x5 */
+              SLLI(13, 13, 1), ADDI(31, 31, -1), BNE(31, 0, -20), WFI);
+    pair_set_x(p, 7, inside);
+    pair_set_x(p, 5, inside ^ crossing);
+    pair_set_x(p, 31, 40);
+    for (unsigned i = 0; i < 8; i++)
+        pair_w64(p, B + 0x2ff0 + 8 * i, 0x0123456789abcdefULL * (i + 3));
+    uint64_t lj = p->mj->h->stats.load_slow;
+    run_both(p, 100000, "tlb guess, crossing");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.load_slow - lj >= 20); /* every crossing load */
+}
+
 static void test_misaligned_fast_path(void **state)
 {
     struct pair *p = *state;
@@ -2193,6 +2250,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt_stops_loop, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_branch_over_one, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_tlb_guess_crossing, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_long_block_of_fp_loads, setup_pair, teardown_pair),
