@@ -99,7 +99,7 @@ struct cold {
     uint32_t *guess;    /* COLD_GUESS: the site's slot ... */
     struct cold *miss;  /* ... and the TLB miss stub it ends in */
     int tlb_reg;
-    uint8_t *more[8];   /* further main-line jumps to this stub */
+    uint8_t *more[8]; /* further main-line jumps to this stub */
     unsigned nmore;
     /* A branch forward into its own block: where the main line reached
      * the target, with which cache state, after how many instructions. */
