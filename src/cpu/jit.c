@@ -243,7 +243,7 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
         alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
         op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
         cold_jcc(c, g, CC_NE);
-        if (size > 1) { /* aligned, so it cannot cross a page: others take the full lookup */
+        if (size > 1) {  /* aligned, so it cannot cross a page: others take the full lookup */
             e8(e, 0xa8); /* test al, size - 1 */
             e8(e, size - 1);
             cold_jcc(c, g, CC_NE);
@@ -675,11 +675,11 @@ static void emit_div(struct jc *c, const struct dinsn *d)
         minus1 = jcc_fwd(e, CC_E);
         if (!w)
             e8(e, 0x48);
-        e8(e, 0x99);                     /* cqo / cdq */
-        op_rr(e, f, 0xf7, 7, RCX);       /* idiv rcx */
+        e8(e, 0x99);               /* cqo / cdq */
+        op_rr(e, f, 0xf7, 7, RCX); /* idiv rcx */
     } else {
-        op_rr(e, 0, 0x33, RDX, RDX);     /* xor edx, edx */
-        op_rr(e, f, 0xf7, 6, RCX);       /* div rcx */
+        op_rr(e, 0, 0x33, RDX, RDX); /* xor edx, edx */
+        op_rr(e, f, 0xf7, 6, RCX);   /* div rcx */
     }
     uint8_t *done1 = jmp_fwd(e), *done2 = NULL;
     patch(zero, e->p);
@@ -1302,10 +1302,10 @@ static bool emit_alu_rax(struct jc *c, const struct dinsn *d)
         unsigned op, f, opc;
         int ext;
     } rr[] = {
-        {OP_ADD, F_W, 0x03, -1}, {OP_SUB, F_W, 0x2b, -1}, {OP_AND, F_W, 0x23, -1},
-        {OP_OR, F_W, 0x0b, -1},  {OP_XOR, F_W, 0x33, -1}, {OP_ADDW, 0, 0x03, -1},
-        {OP_SUBW, 0, 0x2b, -1},  {OP_ADDI, F_W, 0, G_ADD}, {OP_ANDI, F_W, 0, G_AND},
-        {OP_ORI, F_W, 0, G_OR},  {OP_XORI, F_W, 0, G_XOR}, {OP_ADDIW, 0, 0, G_ADD},
+        {OP_ADD, F_W, 0x03, -1},   {OP_SUB, F_W, 0x2b, -1},   {OP_AND, F_W, 0x23, -1},
+        {OP_OR, F_W, 0x0b, -1},    {OP_XOR, F_W, 0x33, -1},   {OP_ADDW, 0, 0x03, -1},
+        {OP_SUBW, 0, 0x2b, -1},    {OP_ADDI, F_W, 0, G_ADD},  {OP_ANDI, F_W, 0, G_AND},
+        {OP_ORI, F_W, 0, G_OR},    {OP_XORI, F_W, 0, G_XOR},  {OP_ADDIW, 0, 0, G_ADD},
         {OP_SLLI, F_W, 1, SH_SHL}, {OP_SRLI, F_W, 1, SH_SHR}, {OP_SRAI, F_W, 1, SH_SAR},
     };
     if (d->op == OP_LUI) {
@@ -1337,8 +1337,8 @@ static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct d
 {
     static const int cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
     struct emit *e = &c->e;
-    if (d->op < OP_BEQ || d->op > OP_BGEU || d->imm != (int32_t)(d->len + d2->len) ||
-        d2->rd == 0 || d2->rd >= 32)
+    if (d->op < OP_BEQ || d->op > OP_BGEU || d->imm != (int32_t)(d->len + d2->len) || d2->rd == 0 ||
+        d2->rd >= 32)
         return false;
     uint8_t *start = e->p;
     struct regcache rc0 = c->rc;
@@ -1359,8 +1359,8 @@ static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct d
         op_rr(e, F_W, 0x3b, a, b);
     int t = cc[d->op - OP_BEQ];
     op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
-    op_rr(e, F_BYTE, 0x0f90 | (unsigned)t, 0, RCX);     /* setcc cl: taken */
-    op_rr(e, F_W, 0x03, R13, RCX);                      /* skipped: not retired */
+    op_rr(e, F_BYTE, 0x0f90 | (unsigned)t, 0, RCX);    /* setcc cl: taken */
+    op_rr(e, F_W, 0x03, R13, RCX);                     /* skipped: not retired */
     c->rc.dirty[rc_slot(c, d2->rd, false)] = true;
     return true;
 }
