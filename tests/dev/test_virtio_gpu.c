@@ -91,7 +91,8 @@ static uint32_t cmd(struct harness *h, uint32_t type, const uint32_t *args, unsi
 {
     uint8_t req[24 + 64] = {0};
     memcpy(req, &type, 4);
-    memcpy(req + 24, args, 4 * nargs);
+    if (nargs) /* args may be NULL then: memcpy's pointers must not be */
+        memcpy(req + 24, args, 4 * nargs);
     return cmd_raw(h, req, 24 + 4 * nargs, 2048);
 }
 
