@@ -105,7 +105,7 @@ class SpecFileTest(unittest.TestCase):
                                "disks[0]: unknown format 'vfat'"),
                               ('{"version": 1, "nics": [{"backend": "bridge"}]}',
                                "nics[0].backend: unknown backend 'bridge'"),
-                              ('{"version": 1, "cpu": 2}', 'unknown key "cpu"'),
+                              ('{"version": 1, "cpus2": 2}', 'unknown key "cpus2"'),
                               ('{"version": 1,\n "cpus": }', "line 2")):
             r = self.refused(text, mention)
             self.assertIn(self.path, r.stderr)
