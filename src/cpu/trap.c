@@ -146,6 +146,18 @@ static void trace_trap(struct hart *h, bool intr, unsigned code, uint64_t epc, u
             h->arch.virt ? "v" : "", h->arch.pc);
 }
 
+/* An S-level status (mstatus's S view or vsstatus) on a trap into that
+ * level from privilege from: SIE saved in SPIE and cleared, SPP set. */
+static uint64_t s_trap_status(uint64_t st, unsigned from)
+{
+    uint64_t out = st & ~(MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SIE);
+    if (st & MSTATUS_SIE)
+        out |= MSTATUS_SPIE;
+    if (from == PRV_S)
+        out |= MSTATUS_SPP;
+    return out;
+}
+
 /* Exceptions whose tval is a virtual address: with V=1 (or for HLV/HSV)
  * it is a guest virtual address and GVA says so. */
 #define GVA_CAUSES                                                                                 \
@@ -178,12 +190,7 @@ void hart_raise_h(struct hart *h, uint64_t cause, uint64_t tval)
         h->arch.vscause = intr ? (1ULL << 63) | code : cause;
         h->arch.vsepc = epc;
         h->arch.vstval = tval;
-        uint64_t vs = h->arch.vsstatus & ~(MSTATUS_SPIE | MSTATUS_SPP);
-        if (vs & MSTATUS_SIE)
-            vs |= MSTATUS_SPIE;
-        if (from == PRV_S)
-            vs |= MSTATUS_SPP;
-        h->arch.vsstatus = vs & ~MSTATUS_SIE;
+        h->arch.vsstatus = s_trap_status(h->arch.vsstatus, from);
         h->arch.priv = PRV_S;
         h->arch.pc = h->arch.vstvec & ~3ULL;
         if (intr && (h->arch.vstvec & 1))
@@ -199,12 +206,7 @@ void hart_raise_h(struct hart *h, uint64_t cause, uint64_t tval)
         h->arch.scause = cause;
         h->arch.sepc = epc;
         h->arch.stval = tval;
-        uint64_t st = h->arch.mstatus & ~(MSTATUS_SPIE | MSTATUS_SPP);
-        if (st & MSTATUS_SIE)
-            st |= MSTATUS_SPIE;
-        if (from == PRV_S)
-            st |= MSTATUS_SPP;
-        h->arch.mstatus = st & ~MSTATUS_SIE;
+        h->arch.mstatus = s_trap_status(h->arch.mstatus, from);
         h->arch.priv = PRV_S;
         h->arch.pc = h->arch.stvec & ~3ULL;
         if (intr && (h->arch.stvec & 1))
