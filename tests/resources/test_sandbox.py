@@ -51,6 +51,25 @@ def vmm_pid(pid):
     return int(children[0])
 
 
+def threads_of(pid):
+    """One line per thread of pid: name, state, user+system ticks, wchan
+    (what a stuck VMM was doing, for a failure message)."""
+    lines = []
+    for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                st = f.read()
+            with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                wchan = f.read()
+        except OSError:
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        rest = st[st.rindex(")") + 2:].split()
+        lines.append("%s %s %s ticks=%d wchan=%s" % (tid, name, rest[0],
+                                                       int(rest[11]) + int(rest[12]), wchan))
+    return "; ".join(lines)
+
+
 def save(ctl, state):
     """A save job (the VMM forks its writer) run to its end; its status."""
     r = control(ctl, {"execute": "save", "arguments": {"file": state}})
@@ -232,12 +251,18 @@ class SandboxTest(unittest.TestCase):
             self.assertEqual(sorted(os.listdir(root + "/proc")), sorted([str(pid), "self"]))
             vmlib.wait_ready(s, "jv")
             con = vmlib.Serial(s, "jv")
-            out, rc = con.run("dd if=/dev/vda bs=4k count=256 2>/dev/null | wc -c")
-            self.assertEqual((out.split()[-1], rc), ("1048576", 0), out)
-            deadline = time.monotonic() + 120
-            while "10.0.2.15" not in con.run("ip -4 addr show 2>/dev/null || ifconfig")[0]:
-                self.assertLess(time.monotonic(), deadline, "no DHCP lease in the jail")
-                time.sleep(2)
+            try:
+                out, rc = con.run("dd if=/dev/vda bs=4k count=256 2>/dev/null | wc -c")
+                self.assertEqual((out.split()[-1], rc), ("1048576", 0), out)
+                deadline = time.monotonic() + 120
+                while "10.0.2.15" not in con.run("ip -4 addr show 2>/dev/null || ifconfig")[0]:
+                    self.assertLess(time.monotonic(), deadline, "no DHCP lease in the jail")
+                    time.sleep(2)
+            except AssertionError as e:
+                with open(s.path("jv", "vmm.log"), errors="replace") as f:
+                    log = f.read()[-1500:]
+                raise AssertionError("jailed VMM threads: %s\nvmm.log: %r\n%s" %
+                                     (threads_of(pid), log, e)) from None
             con.sock.close()
             s.ok("stop", "jv", "--force")
             # Opted out: the next start is neither jailed nor sandboxed.

@@ -190,8 +190,9 @@ class Serial:
                 self.text += chunk.decode("utf-8", "replace")
             except socket.timeout:
                 pass
-        raise AssertionError("console: no %r within %d s; tail:\n%s" %
-                             (pattern, timeout, self.text[-2000:]))
+        # The last line first: CI summaries keep only a traceback's head.
+        raise AssertionError("console: no %r within %d s; ends with %r; tail:\n%s" %
+                             (pattern, timeout, self.text[-160:], self.text[-2000:]))
 
     def run(self, cmd, timeout=120):
         """Types cmd, returns its output (between the echo and the next prompt)."""
