@@ -20,6 +20,14 @@
 #define CTRL_A      0x01
 #define LOG_LIMIT   (1u << 20) /* rotate console.log to console.log.1 beyond this */
 #define REPLAY_SIZE 4096       /* log tail sent to a client that attaches */
+/* Detached output is gathered and written to the log and the client in
+ * bursts, not a system call per byte: the UART hands over one byte at a
+ * time, and a stream socket charges a whole buffer per send, so byte-sized
+ * sends filled a client's socket after a few hundred bytes. */
+#define BATCH_SIZE 4096
+/* What a client has not read yet; beyond this the oldest is dropped (the
+ * log keeps everything, and the guest never waits for a viewer). */
+#define BACKLOG_SIZE (64u << 10)
 
 struct console {
     struct evloop *loop;
@@ -39,6 +47,11 @@ struct console {
     char *socket_path;
     struct log_file *log;
     char *log_path;
+    uint8_t batch[BATCH_SIZE]; /* output not yet in the log nor sent */
+    size_t batch_len;
+    bool flush_posted;
+    uint8_t *backlog; /* output the client's socket did not take, BACKLOG_SIZE */
+    size_t backlog_len;
     /* Progress matching CONSOLE_READY_MARKER in the output. */
     size_t marker_pos;
     bool guest_ready;
@@ -106,12 +119,17 @@ void console_set_sink(struct console *c, console_sink sink, void *opaque)
     c->sink_opaque = opaque;
 }
 
+static uint32_t wanted_events(const struct console *c)
+{
+    return (c->reading ? EPOLLIN : 0) | (c->backlog_len ? EPOLLOUT : 0);
+}
+
 static void watch(struct console *c, bool on)
 {
     if (c->eof || c->in_fd < 0 || on == c->reading)
         return;
     c->reading = on;
-    evloop_mod_fd(c->loop, c->in_fd, on ? EPOLLIN : 0);
+    evloop_mod_fd(c->loop, c->in_fd, wanted_events(c));
 }
 
 /* Pushes pending bytes into the sink; stops reading while it is full. */
@@ -130,10 +148,25 @@ static void drain(struct console *c)
     watch(c, empty);
 }
 
+static void client_gone(struct console *c)
+{
+    evloop_del_fd(c->loop, c->in_fd);
+    close(c->in_fd);
+    c->in_fd = -1;
+    c->reading = false;
+    c->backlog_len = 0;
+}
+
+static void flush_backlog(struct console *c);
+
 static void on_input(void *opaque, uint32_t events)
 {
     struct console *c = opaque;
-    (void)events;
+    if (c->detached && (events & EPOLLOUT)) {
+        flush_backlog(c);
+        if (c->in_fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            return;
+    }
     uint8_t buf[sizeof(c->pending)];
     /* Injected input (console_inject) may occupy part of pending. */
     size_t room = sizeof(c->pending) - c->pending_len;
@@ -145,10 +178,7 @@ static void on_input(void *opaque, uint32_t events)
     if (c->detached) {
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             /* The client detached; the guest keeps running. */
-            evloop_del_fd(c->loop, c->in_fd);
-            close(c->in_fd);
-            c->in_fd = -1;
-            c->reading = false;
+            client_gone(c);
             return;
         }
         if (n < 0)
@@ -235,18 +265,81 @@ static void log_output(struct console *c, const uint8_t *buf, size_t len)
         log_file_write(c->log, buf, len);
 }
 
-/* Best effort: a client that does not read loses output, the guest never waits. */
-static void send_client(struct console *c, const uint8_t *buf, size_t len)
+/* Sends what the socket takes now; returns how much that was. */
+static size_t send_some(struct console *c, const uint8_t *buf, size_t len)
 {
-    while (c->in_fd >= 0 && len) {
-        ssize_t n = send(c->in_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    size_t done = 0;
+    while (c->in_fd >= 0 && done < len) {
+        ssize_t n = send(c->in_fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
+            break;
+        done += (size_t)n;
     }
+    return done;
+}
+
+static void set_backlog(struct console *c, size_t len)
+{
+    bool had = c->backlog_len != 0;
+    c->backlog_len = len;
+    if (had != (len != 0) && c->in_fd >= 0)
+        evloop_mod_fd(c->loop, c->in_fd, wanted_events(c));
+}
+
+/* The guest never waits for a client: what its socket does not take waits
+ * in the backlog (sent on EPOLLOUT); a client that stops reading loses the
+ * oldest output beyond BACKLOG_SIZE. */
+static void send_client(struct console *c, const uint8_t *buf, size_t len)
+{
+    if (c->in_fd < 0 || !len)
+        return;
+    if (!c->backlog_len) {
+        size_t n = send_some(c, buf, len);
+        buf += n;
+        len -= n;
+        if (!len)
+            return;
+    }
+    if (!c->backlog && !(c->backlog = malloc(BACKLOG_SIZE)))
+        return;
+    size_t keep = c->backlog_len;
+    if (len >= BACKLOG_SIZE) {
+        buf += len - BACKLOG_SIZE;
+        len = BACKLOG_SIZE;
+        keep = 0;
+    } else if (keep + len > BACKLOG_SIZE) {
+        keep = BACKLOG_SIZE - len;
+        memmove(c->backlog, c->backlog + c->backlog_len - keep, keep);
+    }
+    memcpy(c->backlog + keep, buf, len);
+    set_backlog(c, keep + len);
+}
+
+static void flush_backlog(struct console *c)
+{
+    size_t n = send_some(c, c->backlog, c->backlog_len);
+    if (n)
+        memmove(c->backlog, c->backlog + n, c->backlog_len - n);
+    set_backlog(c, c->backlog_len - n);
+}
+
+/* The gathered output goes to the log and the client. */
+static void flush_batch(struct console *c)
+{
+    if (!c->batch_len)
+        return;
+    log_output(c, c->batch, c->batch_len);
+    send_client(c, c->batch, c->batch_len);
+    c->batch_len = 0;
+}
+
+static void on_flush(void *opaque)
+{
+    struct console *c = opaque;
+    c->flush_posted = false;
+    flush_batch(c);
 }
 
 void console_set_ready_cb(struct console *c, void (*cb)(void *opaque), void *opaque)
@@ -264,8 +357,22 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 {
     track_marker(c, buf, len);
     if (c->detached) {
-        log_output(c, buf, len);
-        send_client(c, buf, len);
+        /* Called with the I/O lock held, as on_flush runs. */
+        while (len) {
+            if (c->batch_len == sizeof(c->batch))
+                flush_batch(c);
+            size_t n = sizeof(c->batch) - c->batch_len;
+            if (n > len)
+                n = len;
+            memcpy(c->batch + c->batch_len, buf, n);
+            c->batch_len += n;
+            buf += n;
+            len -= n;
+        }
+        if (!c->flush_posted) {
+            c->flush_posted = true;
+            evloop_post(c->loop, on_flush, c);
+        }
         return;
     }
     while (len) {
@@ -285,8 +392,12 @@ void console_free(struct console *c)
     if (!c)
         return;
     if (c->detached) {
+        /* The event loop has stopped: a posted flush will not run. */
         if (c->in_fd >= 0)
             close(c->in_fd);
+        c->in_fd = -1;
+        flush_batch(c);
+        free(c->backlog);
         if (c->listen_fd >= 0)
             close(c->listen_fd);
         if (c->socket_path)
@@ -347,23 +458,22 @@ static void on_accept(void *opaque, uint32_t events)
         log_warn("--serial-socket: refused a connection from uid %ld", (long)(int)uid);
         return;
     }
+    /* The log gets what is gathered first: the replay below shows it. */
+    flush_batch(c);
     if (c->in_fd >= 0) {
         static const char msg[] = "\r\n[wirt: another console attached here]\r\n";
         send_client(c, (const uint8_t *)msg, sizeof(msg) - 1);
-        evloop_del_fd(c->loop, c->in_fd);
-        close(c->in_fd);
-        c->in_fd = -1;
-        c->reading = false;
+        client_gone(c);
     }
     c->in_fd = fd;
-    replay_log(c);
-    bool want = c->pending_len == 0;
-    if (!evloop_add_fd(c->loop, fd, want ? EPOLLIN : 0, on_input, c)) {
+    c->reading = c->pending_len == 0;
+    if (!evloop_add_fd(c->loop, fd, wanted_events(c), on_input, c)) {
         close(fd);
         c->in_fd = -1;
+        c->reading = false;
         return;
     }
-    c->reading = want;
+    replay_log(c);
 }
 
 bool console_detach(struct console *c, const char *socket_path, const char *log_path, char *err,

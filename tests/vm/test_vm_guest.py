@@ -48,6 +48,16 @@ class GuestLifecycleTest(unittest.TestCase):
         self.consoles = [con]
         out, rc = con.run("echo $((6*7))")
         self.assertEqual((out, rc), ("42", 0))
+        # A client that does not read for a while misses nothing: some
+        # 14 KB of output wait for it (a send per byte used to fill the
+        # socket after a few hundred bytes and drop the rest).
+        con.drain(0.3)
+        start = len(con.text)
+        con.sock.sendall(b"seq 1 3000; echo SEQ-DONE\n")
+        time.sleep(3)
+        con.read_until(r"\nSEQ-DONE", 60)
+        nums = re.findall(r"^(\d+)\r?$", con.text[start:], re.M)
+        self.assertEqual(nums, [str(i) for i in range(1, 3001)])
         # The VM's disk (a linked clone of the template's empty disk).
         out, rc = con.run("cat /sys/block/vda/size")
         self.assertEqual(rc, 0, out)
