@@ -265,21 +265,6 @@ static void log_output(struct console *c, const uint8_t *buf, size_t len)
         log_file_write(c->log, buf, len);
 }
 
-/* Sends what the socket takes now; returns how much that was. */
-static size_t send_some(struct console *c, const uint8_t *buf, size_t len)
-{
-    size_t done = 0;
-    while (c->in_fd >= 0 && done < len) {
-        ssize_t n = send(c->in_fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    return done;
-}
-
 static void set_backlog(struct console *c, size_t len)
 {
     bool had = c->backlog_len != 0;
@@ -296,7 +281,7 @@ static void send_client(struct console *c, const uint8_t *buf, size_t len)
     if (c->in_fd < 0 || !len)
         return;
     if (!c->backlog_len) {
-        size_t n = send_some(c, buf, len);
+        size_t n = unix_send_some(c->in_fd, buf, len);
         buf += n;
         len -= n;
         if (!len)
@@ -319,7 +304,7 @@ static void send_client(struct console *c, const uint8_t *buf, size_t len)
 
 static void flush_backlog(struct console *c)
 {
-    size_t n = send_some(c, c->backlog, c->backlog_len);
+    size_t n = unix_send_some(c->in_fd, c->backlog, c->backlog_len);
     if (n)
         memmove(c->backlog, c->backlog + n, c->backlog_len - n);
     set_backlog(c, c->backlog_len - n);

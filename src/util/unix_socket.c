@@ -98,3 +98,17 @@ bool unix_peer_allowed(int fd, uid_t *uid)
     *uid = cred.uid;
     return cred.uid == geteuid() || cred.uid == 0;
 }
+
+size_t unix_send_some(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    return done;
+}

@@ -24,5 +24,8 @@ int unix_listen_owner_only_type(const char *path, int type, int backlog, char *e
 /* True if the peer of connected socket fd runs as this process's
  * effective user or as root; *uid gets the peer's uid (or -1). */
 bool unix_peer_allowed(int fd, uid_t *uid);
+/* Sends what a non-blocking send takes now (no SIGPIPE); returns how many
+ * bytes that was (0 when the socket is full or gone). */
+size_t unix_send_some(int fd, const void *buf, size_t len);
 
 #endif

@@ -4,12 +4,14 @@
  * Unix socket per channel, owner-only, with at most one client; the
  * newest client wins, so a stale connection never locks an agent out.
  *
- * Guest to host: bytes go straight to the client with a non-blocking
- * send; what the client does not take at once, and everything while no
- * client is connected, is dropped and counted (a channel is a message
- * pipe such as the guest agent's, whose client resynchronises with
- * guest-sync; buffering without end for a client that never reads would
- * let the guest grow the VMM).
+ * Guest to host: bytes go to the client with a non-blocking send; what
+ * its socket does not take at once waits in a backlog of TO_CLIENT_MAX
+ * bytes, sent as the socket drains (EPOLLOUT), so a client that reads
+ * slowly (a busy host) loses nothing.  Beyond the backlog, and everything
+ * while no client is connected, is dropped and counted (a channel is a
+ * message pipe such as the guest agent's, whose client resynchronises
+ * with guest-sync; buffering without end for a client that never reads
+ * would let the guest grow the VMM).
  * Host to guest: read from the client only as far as the guest has
  * receive buffers, through a small pending buffer; when it is full the
  * socket is not read until the guest posts more (flow control, no loss).
@@ -34,7 +36,8 @@
 #include "util/unix_socket.h"
 #include "vmm/devices.h"
 
-#define TO_GUEST_MAX 4096
+#define TO_GUEST_MAX  4096
+#define TO_CLIENT_MAX (256u << 10)
 
 struct channel {
     struct vmm_channels *owner;
@@ -44,6 +47,8 @@ struct channel {
     bool reading; /* client_fd is watched for input */
     uint8_t to_guest[TO_GUEST_MAX];
     size_t to_guest_len;
+    uint8_t *to_client; /* backlog the client's socket has not taken, TO_CLIENT_MAX */
+    size_t to_client_len;
     uint64_t dropped; /* guest bytes no client took */
 };
 
@@ -63,14 +68,37 @@ static void close_client(struct channel *c)
     c->client_fd = -1;
     c->reading = false;
     c->to_guest_len = 0;
+    c->dropped += c->to_client_len;
+    c->to_client_len = 0;
+}
+
+static uint32_t client_events(const struct channel *c, bool reading)
+{
+    return EPOLLRDHUP | (reading ? EPOLLIN : 0) | (c->to_client_len ? EPOLLOUT : 0);
 }
 
 static void watch_input(struct channel *c)
 {
     bool want = c->client_fd >= 0 && c->to_guest_len < TO_GUEST_MAX;
-    if (want != c->reading && evloop_mod_fd(c->owner->board->loop, c->client_fd,
-                                            want ? EPOLLIN | EPOLLRDHUP : EPOLLRDHUP))
+    if (want != c->reading &&
+        evloop_mod_fd(c->owner->board->loop, c->client_fd, client_events(c, want)))
         c->reading = want;
+}
+
+static void set_backlog(struct channel *c, size_t len)
+{
+    bool had = c->to_client_len != 0;
+    c->to_client_len = len;
+    if (had != (len != 0) && c->client_fd >= 0)
+        evloop_mod_fd(c->owner->board->loop, c->client_fd, client_events(c, c->reading));
+}
+
+static void flush_backlog(struct channel *c)
+{
+    size_t n = unix_send_some(c->client_fd, c->to_client, c->to_client_len);
+    if (n)
+        memmove(c->to_client, c->to_client + n, c->to_client_len - n);
+    set_backlog(c, c->to_client_len - n);
 }
 
 static void push_to_guest(struct channel *c)
@@ -85,6 +113,11 @@ static void push_to_guest(struct channel *c)
 static void on_client(void *opaque, uint32_t events)
 {
     struct channel *c = opaque;
+    if (events & EPOLLOUT) {
+        flush_backlog(c);
+        if (!(events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+            return;
+    }
     if (events & EPOLLIN) {
         ssize_t n = recv(c->client_fd, c->to_guest + c->to_guest_len,
                          TO_GUEST_MAX - c->to_guest_len, MSG_DONTWAIT);
@@ -129,14 +162,15 @@ static void on_guest_output(void *opaque, unsigned port, const uint8_t *buf, siz
 {
     struct vmm_channels *v = opaque;
     struct channel *c = &v->ch[port];
-    size_t sent = 0;
-    while (c->client_fd >= 0 && sent < len) {
-        ssize_t n = send(c->client_fd, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        sent += (size_t)n;
+    size_t sent = c->to_client_len ? 0 : unix_send_some(c->client_fd, buf, len);
+    if (sent < len && c->client_fd >= 0 &&
+        (c->to_client || (c->to_client = malloc(TO_CLIENT_MAX)))) {
+        size_t room = TO_CLIENT_MAX - c->to_client_len, n = len - sent;
+        if (n > room)
+            n = room;
+        memcpy(c->to_client + c->to_client_len, buf + sent, n);
+        set_backlog(c, c->to_client_len + n);
+        sent += n;
     }
     if (sent < len) {
         c->dropped += len - sent;
@@ -199,6 +233,7 @@ static void release(struct vmm_channels *v, struct evloop *loop)
             }
         if (c->listen_fd >= 0)
             unlink(c->path);
+        free(c->to_client);
         free(c->name);
         free(c->path);
     }
