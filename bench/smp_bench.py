@@ -18,20 +18,26 @@ reads the VMM's host CPU time (/proc/PID/stat, all threads): `efficiency`
 = host CPU s on 1 CPU / host CPU s on N CPUs (1.0: the extra harts cost
 nothing; below: locks, invalidations, spinning) and `free-core scaling` =
 N x efficiency, the scaling on N otherwise idle host cores for this
-perfectly parallel workload.  The host load (/proc/loadavg) is printed
-before and after.  With --idle S (default 10) every guest first sits idle
+perfectly parallel workload.  `host` (in --vmm by default) runs the same
+program built for the host, in a session of its own like the VMMs, in the
+same rounds: its scaling is the ceiling on this machine at that moment
+(with the kernel's autogroup scheduling, each session gets an equal share
+of a busy host, however many threads it runs).  The host load
+(/proc/loadavg) is printed before and after.  With --idle S (default 10) every guest first sits idle
 at its shell for S seconds and the VMM's CPU use over that time is shown
 (a hart in WFI must sleep, not spin).
 
-Usage: bench/smp_bench.py [--cpus 1,2] [--rounds N] [--work N] [--vmm wirt,qemu]
+Usage: bench/smp_bench.py [--cpus 1,2] [--rounds N] [--work N] [--vmm wirt,qemu,host]
                           [--idle S] [--json FILE]
 `make bench-smp` runs it.  Exits 1 if a run failed or checksums differed.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 
@@ -70,15 +76,43 @@ def argv_for(vmm, wirt, initrd, cpus):
             "--append", append, "--memory", MEMORY, "--cpus", str(cpus)]
 
 
+def native_exe(build):
+    """smp_work.c built for the host: the same threads without a VMM."""
+    src = os.path.join(REPO, "bench", "smp", "smp_work.c")
+    exe = os.path.join(build, "smp", "smp_work-host")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        subprocess.run([os.environ.get("CC", "cc"), "-std=c17", "-O2", "-pthread", "-o", exe, src],
+                       check=True)
+    return exe
+
+
+def parse_par(out):
+    f = out.split()
+    if len(f) != 4 or f[0] != "par":
+        raise GuestError("unexpected output %r" % out)
+    return float(f[2]), f[3]
+
+
+def run_native(exe, n, work):
+    """(seconds, host CPU seconds, checksum) of one `par` run on the host,
+    in a session of its own like the VMMs (Guest starts them so): under
+    the kernel's autogroup scheduling that is what sets the CPU share."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([exe, "par", str(n), str(work)], capture_output=True, text=True,
+                         check=True, start_new_session=True).stdout
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t, s = parse_par(out)
+    return t, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), s
+
+
 def run_par(g, n, work):
     """(guest seconds, host CPU seconds, checksum) of one `par` run."""
     c0 = cpu_seconds(g.proc.pid)
     out = g.run("smp_work par %d %d" % (n, work), timeout=3600)
     cpu = cpu_seconds(g.proc.pid) - c0
-    f = out.split()
-    if len(f) != 4 or f[0] != "par":
-        raise GuestError("unexpected output %r" % out)
-    return float(f[2]), cpu, f[3]
+    t, s = parse_par(out)
+    return t, cpu, s
 
 
 def main():
@@ -86,7 +120,8 @@ def main():
     ap.add_argument("--cpus", default="1,2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--work", type=int, default=4000000)
-    ap.add_argument("--vmm", default="wirt,qemu")
+    ap.add_argument("--vmm", default="wirt,qemu,host",
+                    help="host: smp_work built for the host, the ceiling on this machine now")
     ap.add_argument("--idle", type=float, default=10.0)
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--json")
@@ -100,13 +135,22 @@ def main():
     initrd = smpwork.smp_initrd(os.path.join(args.build, "smp"))
     print("== smp: smp_work par <cpus> %d, median of %d interleaved rounds, inside the guest" %
           (args.work, args.rounds), flush=True)
-    print("  host: %d CPUs, load %s" % (os.cpu_count(), loadavg()), flush=True)
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            autogroup = "on" if f.read().strip() == "1" else "off"
+    except OSError:
+        autogroup = "unknown"
+    print("  host: %d CPUs, load %s, autogroup scheduling %s" %
+          (os.cpu_count(), loadavg(), autogroup), flush=True)
     guests, failed, sums = {}, False, set()
     runs = {}  # (vmm, n) -> [(guest s, host CPU s)]
     idle = {}
     try:
         for vmm in vmms:
             for n in cpus_list:
+                if vmm == "host":
+                    guests[(vmm, n)] = native_exe(args.build)
+                    continue
                 try:
                     g = Guest(argv_for(vmm, wirt, initrd, n), name="%s-%d" % (vmm, n))
                     guests[(vmm, n)] = g
@@ -118,33 +162,41 @@ def main():
         order = list(guests)
         if args.idle > 0 and order:
             time.sleep(2)  # let the shell prompt settle
-            c0 = {k: cpu_seconds(g.proc.pid) for k, g in guests.items()}
+            vms = {k: g for k, g in guests.items() if k[0] != "host"}
+            c0 = {k: cpu_seconds(g.proc.pid) for k, g in vms.items()}
             t0 = time.monotonic()
             time.sleep(args.idle)
             dt = time.monotonic() - t0
-            idle = {k: (cpu_seconds(g.proc.pid) - c0[k]) / dt for k, g in guests.items()}
+            idle = {k: (cpu_seconds(g.proc.pid) - c0[k]) / dt for k, g in vms.items()}
         for r in range(args.rounds):
             for key in (order if r % 2 == 0 else order[::-1]):
                 if key not in guests:
                     continue
                 try:
-                    t, cpu, s = run_par(guests[key], key[1], args.work)
+                    if key[0] == "host":
+                        t, cpu, s = run_native(guests[key], key[1], args.work)
+                    else:
+                        t, cpu, s = run_par(guests[key], key[1], args.work)
                     sums.add(s)
                     runs.setdefault(key, []).append((t, cpu))
                     print("  round %d  %-5s cpus %-2d %8.3f s  host CPU %6.2f s  load %s" %
                           (r + 1, key[0], key[1], t, cpu, loadavg()), flush=True)
-                except (GuestError, OSError) as e:
+                except (GuestError, OSError, subprocess.CalledProcessError) as e:
                     print("  %-5s cpus %-2d FAILED: %s" % (key[0], key[1], e), flush=True)
-                    guests.pop(key).close()
+                    g = guests.pop(key)
+                    if key[0] != "host":
+                        g.close()
                     failed = True
         for key, g in guests.items():
             try:
-                g.poweroff()
+                if key[0] != "host":
+                    g.poweroff()
             except GuestError:
                 pass
     finally:
-        for g in guests.values():
-            g.close()
+        for key, g in guests.items():
+            if key[0] != "host":
+                g.close()
     print("  host load after: %s" % loadavg())
     if len(sums) > 1:
         print("  checksums differ: %s" % sorted(sums))
