@@ -9,7 +9,9 @@ runs on `wirt run --cpus 1` and `--cpus 2` and on QEMU `-smp 1` and
 then each round runs the workload once in every guest, interleaved (the
 order reverses every round), so that a change in the host's load hits all
 of them alike.  Time is measured inside the guest by the program
-(CLOCK_MONOTONIC); the median over --rounds counts (best shown too).
+(CLOCK_MONOTONIC); the median over --rounds counts (best shown too, and
+the host's wall time of the whole command, which does not trust the guest's
+clock).
 
 On a shared host the wall-clock scaling (time on 1 CPU / time on N CPUs;
 the target is >= 1.8 for 2 CPUs on a 2-core host) is bounded by the CPU
@@ -173,14 +175,16 @@ def main():
                 if key not in guests:
                     continue
                 try:
+                    w0 = time.monotonic()
                     if key[0] == "host":
                         t, cpu, s = run_native(guests[key], key[1], args.work)
                     else:
                         t, cpu, s = run_par(guests[key], key[1], args.work)
+                    wall = time.monotonic() - w0
                     sums.add(s)
-                    runs.setdefault(key, []).append((t, cpu))
-                    print("  round %d  %-5s cpus %-2d %8.3f s  host CPU %6.2f s  load %s" %
-                          (r + 1, key[0], key[1], t, cpu, loadavg()), flush=True)
+                    runs.setdefault(key, []).append((t, cpu, wall))
+                    print("  round %d  %-5s cpus %-2d %8.3f s  host CPU %6.2f s  wall %6.2f s  load %s"
+                          % (r + 1, key[0], key[1], t, cpu, wall, loadavg()), flush=True)
                 except (GuestError, OSError, subprocess.CalledProcessError) as e:
                     print("  %-5s cpus %-2d FAILED: %s" % (key[0], key[1], e), flush=True)
                     g = guests.pop(key)
@@ -202,24 +206,27 @@ def main():
         print("  checksums differ: %s" % sorted(sums))
         failed = True
     res = {}
-    print("\n  %-5s %-5s %9s %9s %10s %11s" % ("", "cpus", "median s", "best s", "host CPU s",
-                                              "idle CPU %"))
+    print("\n  %-5s %-5s %9s %9s %10s %11s %11s" % ("", "cpus", "median s", "best s", "host CPU s",
+                                                   "host wall s", "idle CPU %"))
     for (vmm, n), rs in runs.items():
-        med = statistics.median(t for t, _ in rs)
-        cpu = statistics.median(c for _, c in rs)
-        res.setdefault(vmm, {})[n] = {"median": med, "best": min(t for t, _ in rs), "cpu": cpu,
+        med = statistics.median(r[0] for r in rs)
+        cpu = statistics.median(r[1] for r in rs)
+        wall = statistics.median(r[2] for r in rs)
+        res.setdefault(vmm, {})[n] = {"median": med, "best": min(r[0] for r in rs), "cpu": cpu,
+                                      "wall": wall,
                                       "idle_cpu_pct": 100 * idle.get((vmm, n), float("nan"))}
-        print("  %-5s %-5d %9.3f %9.3f %10.2f %11.1f" % (vmm, n, med, res[vmm][n]["best"], cpu,
-                                                         res[vmm][n]["idle_cpu_pct"]))
+        print("  %-5s %-5d %9.3f %9.3f %10.2f %11.2f %11.1f" %
+              (vmm, n, med, res[vmm][n]["best"], cpu, wall, res[vmm][n]["idle_cpu_pct"]))
     print()
     for vmm, t in res.items():
         for n in cpus_list:
             if n == 1 or 1 not in t or n not in t:
                 continue
             eff = t[1]["cpu"] / t[n]["cpu"] if t[n]["cpu"] > 0 else float("nan")
-            print("  %-5s x%d: scaling %.2f (best %.2f), efficiency %.2f, free-core scaling %.2f" %
-                  (vmm, n, t[1]["median"] / t[n]["median"], t[1]["best"] / t[n]["best"], eff,
-                   n * eff))
+            print("  %-5s x%d: scaling %.2f (best %.2f, host wall %.2f), efficiency %.2f, "
+                  "free-core scaling %.2f" %
+                  (vmm, n, t[1]["median"] / t[n]["median"], t[1]["best"] / t[n]["best"],
+                   t[1]["wall"] / t[n]["wall"], eff, n * eff))
     if "wirt" in res and "qemu" in res:
         for n in cpus_list:
             if n in res["wirt"] and n in res["qemu"]:
