@@ -131,8 +131,11 @@ def main():
     wirt = os.path.join(args.build, "wirt")
     vmms = [v for v in args.vmm.split(",") if v]
     if "qemu" in vmms and not shutil.which("qemu-system-riscv64"):
-        print("qemu-system-riscv64 not found: wirt only")
+        print("qemu-system-riscv64 not found: no qemu rows")
         vmms.remove("qemu")
+    if "host" in vmms and not shutil.which(os.environ.get("CC", "cc")):
+        print("no host C compiler (cc, or $CC): no host rows")
+        vmms.remove("host")
     cpus_list = [int(c) for c in args.cpus.split(",")]
     initrd = smpwork.smp_initrd(os.path.join(args.build, "smp"))
     print("== smp: smp_work par <cpus> %d, median of %d interleaved rounds, inside the guest" %
