@@ -59,6 +59,11 @@
 #define CONTROL_LINE   (64 * 1024)
 #define MAX_VX_SOCKETS NETD_MAX_VXLAN
 #define MAX_BINDINGS   256
+/* A guest drives the bindings (every DHCP REQUEST or RELEASE changes
+ * them): they are written and fsynced at most once per this interval, so
+ * a guest cannot turn its DHCP traffic into a stream of host fsyncs, and a
+ * binding is on disk at most this long after it changed. */
+#define BINDINGS_SAVE_NS 1000000000ull
 
 enum port_kind { PORT_NONE, PORT_VM, PORT_NAT, PORT_VXLAN, PORT_TAP };
 
@@ -113,7 +118,10 @@ static struct {
         uint32_t ip;
     } bindings[MAX_BINDINGS];
     unsigned nbindings;
-    uint64_t nat_dropped; /* frames of the backend ports the queue had no room for */
+    bool bindings_dirty;      /* changed since the last save */
+    uint64_t bindings_saved;  /* now_ns() of the last save */
+    uint64_t bindings_writes; /* saves tried (`wirt net stats --json`) */
+    uint64_t nat_dropped;     /* frames of the backend ports the queue had no room for */
     struct pcap_writer pcap;
     bool mirroring;
     int mirror_port; /* -1: every port */
@@ -251,6 +259,9 @@ static void bindings_save(void)
     char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
     snprintf(path, sizeof(path), "%s/%s", S.dir, NETD_BINDINGS);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    /* A failed save is tried again an interval later, not on every frame. */
+    S.bindings_saved = now_ns();
+    S.bindings_writes++;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return;
@@ -264,6 +275,23 @@ static void bindings_save(void)
     close(fd);
     if (!ok || rename(tmp, path) != 0)
         unlink(tmp);
+    else
+        S.bindings_dirty = false;
+}
+
+/* Saves the bindings when they changed and the last save is at least
+ * BINDINGS_SAVE_NS old; returns the ms until a save is due (for poll), or
+ * -1 when none is pending. */
+static int bindings_flush(bool force)
+{
+    if (!S.bindings_dirty)
+        return -1;
+    uint64_t now = now_ns();
+    if (force || !S.bindings_saved || now - S.bindings_saved >= BINDINGS_SAVE_NS) {
+        bindings_save();
+        return -1;
+    }
+    return (int)((S.bindings_saved + BINDINGS_SAVE_NS - now + 999999) / 1000000);
 }
 
 static void bindings_load(void)
@@ -315,7 +343,10 @@ static void on_bind(void *opaque, unsigned port, uint32_t ip)
         memmove(&S.bindings[i], &S.bindings[i + 1], (S.nbindings - i - 1) * sizeof(S.bindings[0]));
         S.nbindings--;
     }
-    bindings_save();
+    /* The first change after a quiet spell is written at once; a burst
+     * after it is coalesced into one write when the interval is up. */
+    S.bindings_dirty = true;
+    bindings_flush(false);
 }
 
 /* ---- backend ports (NAT, tap): frames from their threads, queued ---- */
@@ -925,6 +956,8 @@ static json_object *execute(const char *cmd, json_object *args, char *why, size_
         json_object_object_add(o, "ports", query_ports());
         json_object_object_add(o, "vxlan-dropped", json_object_new_int64((int64_t)S.vx_bad));
         json_object_object_add(o, "nat-dropped", json_object_new_int64((int64_t)S.nat_dropped));
+        json_object_object_add(o, "bindings-writes",
+                               json_object_new_int64((int64_t)S.bindings_writes));
         if (S.mirroring) {
             json_object_object_add(o, "mirror-file", json_object_new_string(S.mirror_file));
             json_object_object_add(o, "mirror-records",
@@ -1229,8 +1262,9 @@ int switchd_run(const char *dir)
                 pfd[n] = (struct pollfd){S.ports[i].fd, POLLIN, 0}, owner[n++] = (int)i;
         for (unsigned i = 0; i < S.nvxs; i++)
             pfd[n] = (struct pollfd){S.vxs[i].fd, POLLIN, 0}, owner[n++] = 2000 + (int)i;
+        int due = bindings_flush(false);
         pthread_mutex_unlock(&S.lock);
-        int r = poll(pfd, n, 1000);
+        int r = poll(pfd, n, due >= 0 && due < 1000 ? due : 1000);
         pthread_mutex_lock(&S.lock);
         if (r <= 0)
             continue;
@@ -1256,6 +1290,7 @@ int switchd_run(const char *dir)
         drain_backend_queue();
     }
     log_info("switch %s: stopping", S.cfg.name);
+    bindings_flush(true);
     for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
         if (S.ports[i].kind == PORT_VM)
             remove_port(i);

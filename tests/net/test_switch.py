@@ -365,6 +365,47 @@ class SwitchTest(unittest.TestCase):
         self.assertEqual(d.recv_all(), [f])
         self.assertNotIn("ip", self.s.port("open", c.number))
 
+    def test_bindings_writes_coalesced(self):
+        """A guest that leases and releases in a loop changes the DHCP
+        bindings on every message; the switch writes (and fsyncs) them at
+        most once a second, and the last state is on disk within that."""
+        self.lan("--dhcp")
+        a = self.port(A)
+        ip = dhcp_lease(a)
+        server = "10.10.0.2"
+        path = os.path.join(self.s.dir("lan"), "ip-bindings")
+
+        def writes():
+            return json.loads(self.s.ok("stats", "lan", "--json").stdout)["bindings-writes"]
+
+        def acked(xid):
+            a.sock.settimeout(5)
+            while True:
+                r = dhcp_reply([a.sock.recv(70000)], xid)
+                if r:
+                    return r[0] == 5
+        before = writes()
+        t0 = time.monotonic()
+        changes = 0
+        for i in range(20):
+            a.send(udp_frame(BCAST, A, ip, server, 68, 67, dhcp_message(A, 7, 0x500 + i,
+                                                                       server=server)))
+            a.send(udp_frame(BCAST, A, "0.0.0.0", "255.255.255.255", 68, 67,
+                             dhcp_message(A, 3, 0x600 + i, ip, server)))
+            self.assertTrue(acked(0x600 + i))
+            changes += 2
+        elapsed = time.monotonic() - t0
+        done = writes() - before
+        self.assertLessEqual(done, int(elapsed) + 2, (done, elapsed))
+        self.assertLess(done, changes // 4)
+        # Released last: the file says so within the interval.
+        a.send(udp_frame(BCAST, A, ip, server, 68, 67, dhcp_message(A, 7, 0x700, server=server)))
+        def on_disk():
+            with open(path) as f:
+                return f.read() == ""
+        self.assertTrue(wait_for(on_disk, timeout=3))
+        self.assertEqual(self.s.port("lan", a.number)["ip"], None)
+
     @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/dev/net/tun")
                          and shutil.which("ip"), "needs root, /dev/net/tun and ip(8)")
     def test_host_tap_uplink(self):
