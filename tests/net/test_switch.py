@@ -365,6 +365,53 @@ class SwitchTest(unittest.TestCase):
         self.assertEqual(d.recv_all(), [f])
         self.assertNotIn("ip", self.s.port("open", c.number))
 
+    def test_direct_paths_between_vm_ports(self):
+        """Two ports that take headers and direct paths (as VMMs do) get a
+        socket pair of their own once the switch has carried a unicast
+        between them; any policy change cuts it in both at once."""
+        self.lan()
+        vhdr = b"\0" * 12
+        a, b = self.port(A, flags=3), self.port(B, flags=3)
+        c = self.port(C, flags=1)  # headers, no direct paths
+
+        def grant(p):
+            msg, anc, _, _ = p.sock.recvmsg(100, socket.CMSG_SPACE(4))
+            self.assertEqual(msg[:8], b"WIRTSC1\0")
+            self.assertEqual(struct.unpack("<I", msg[8:12])[0], 1)
+            fds = [struct.unpack("i", d[:4])[0] for lvl, typ, d in anc
+                   if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS]
+            self.assertEqual(len(fds), 1)
+            return msg[12:18], socket.socket(fileno=fds[0])
+
+        ab = frame(B, A)
+        a.send(vhdr + ab)
+        b.sock.settimeout(5)
+        out = b"\0" * 10 + b"\1\0"  # num_buffers 1
+        self.assertEqual(b.sock.recv(70000), out + ab)  # flooded: B is not known yet
+        c.recv_all(0.1)
+        (mac_b, da), (mac_a, db) = grant(a), grant(b)
+        self.assertEqual((mac_b, mac_a), (mac_bytes(B), mac_bytes(A)))
+        da.send(vhdr + ab)
+        self.assertEqual(db.recv(70000), vhdr + ab)
+        # A port without direct paths never gets one.
+        a.send(vhdr + frame(C, A))
+        self.assertEqual(len(c.recv_all(0.3)), 1)
+        self.assertEqual(a.recv_all(0.2), [])
+        b.recv_all(0.1)  # flooded there too
+        stats = json.loads(self.s.ok("stats", "lan", "--json").stdout)
+        self.assertEqual((stats["direct-paths"], stats["direct-granted"]), (1, 1))
+        # Policy changes revoke: both ends are shut down.
+        self.s.ok("set", "lan", "acl-add=drop,src-mac=%s" % A)
+        with self.assertRaises(OSError):
+            da.send(vhdr + ab)
+        db.settimeout(1)
+        self.assertEqual(db.recv(70000), b"")
+        # ... and with an ACL the switch hands out none.
+        a.send(vhdr + ab)
+        self.assertEqual(b.recv_all(0.3) + a.recv_all(0.1), [])
+        self.assertEqual(json.loads(self.s.ok("stats", "lan", "--json").stdout)["direct-paths"], 0)
+        da.close(), db.close()
+
     def test_bindings_writes_coalesced(self):
         """A guest that leases and releases in a loop changes the DHCP
         bindings on every message; the switch writes (and fsyncs) them at
