@@ -39,7 +39,7 @@
 
 #define BATCH        64
 #define RECONNECT_MS 1000
-#define MAX_DIRECT   16 /* direct paths to peers; more go through the switch */
+#define MAX_DIRECT   64 /* direct paths to peers (a switch has at most 64 ports) */
 
 struct switch_nb {
     struct net_backend nb;
@@ -69,10 +69,19 @@ static void wake(struct switch_nb *s)
     (void)n;
 }
 
+/* Gives up a direct path: shut down for the peer too, which then sends
+ * through the switch again (the switch keeps a copy of both ends, so a
+ * mere close would leave it sending into a queue no one reads). */
+static void direct_reject(int fd)
+{
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
+}
+
 /* Frames for mac stop taking the direct path k (I/O lock held). */
 static void direct_close(struct switch_nb *s, unsigned k)
 {
-    close(s->direct[k].fd); /* leaves the epoll set with it */
+    direct_reject(s->direct[k].fd); /* leaves the epoll set with it */
     s->direct[k] = s->direct[--s->ndirect];
 }
 
@@ -88,24 +97,21 @@ static void direct_add(struct switch_nb *s, const uint8_t *msg, size_t len, int 
 {
     struct swp_ctl c;
     if (len != sizeof(c)) {
-        close(fd);
+        direct_reject(fd);
         return;
     }
     memcpy(&c, msg, sizeof(c));
     struct epoll_event ev = {.events = EPOLLIN};
     ev.data.fd = fd;
     if (memcmp(c.magic, SWP_CTL_MAGIC, sizeof(c.magic)) || c.op != SWP_CTL_DIRECT ||
-        (c.mac[0] & 1) || epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        close(fd);
+        (c.mac[0] & 1) || s->ndirect == MAX_DIRECT ||
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        direct_reject(fd);
         return;
     }
     for (unsigned k = 0; k < s->ndirect; k++)
         if (!memcmp(s->direct[k].mac, c.mac, 6))
             direct_close(s, k); /* the switch replaced it */
-    if (s->ndirect == MAX_DIRECT) {
-        close(fd);
-        return;
-    }
     memcpy(s->direct[s->ndirect].mac, c.mac, 6);
     s->direct[s->ndirect++].fd = fd;
 }

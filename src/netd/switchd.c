@@ -648,10 +648,18 @@ static void direct_offer(unsigned a, unsigned b)
 {
     if (S.ndirects == MAX_DIRECT || !direct_allowed(a, b))
         return;
-    for (unsigned i = 0; i < S.ndirects; i++)
-        if ((S.directs[i].a == a && S.directs[i].b == b) ||
-            (S.directs[i].a == b && S.directs[i].b == a))
-            return; /* one of them does not use it (yet): frames in flight */
+    for (unsigned i = 0; i < S.ndirects; i++) {
+        if (!((S.directs[i].a == a && S.directs[i].b == b) ||
+              (S.directs[i].a == b && S.directs[i].b == a)))
+            continue;
+        /* Frames still in flight while the VMMs take their ends, or one
+         * gave its end up (shut down): then the pair may have a new one. */
+        struct pollfd pf = {.fd = S.directs[i].fd[0], .events = POLLRDHUP};
+        if (poll(&pf, 1, 0) <= 0 || !(pf.revents & (POLLRDHUP | POLLHUP)))
+            return;
+        direct_drop(i);
+        break;
+    }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
         return;
