@@ -262,12 +262,14 @@ static void *switch_thread(void *arg)
     struct switch_nb *s = arg;
     for (;;) {
         int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
-        struct pollfd pfd[2] = {
-            {.fd = fd < 0 ? -1 : s->epfd,
-             .events = __atomic_load_n(&s->paused, __ATOMIC_ACQUIRE) ? 0 : POLLIN},
+        bool paused = __atomic_load_n(&s->paused, __ATOMIC_ACQUIRE);
+        /* The switch's socket itself, for its hang-up while paused. */
+        struct pollfd pfd[3] = {
+            {.fd = fd < 0 ? -1 : s->epfd, .events = paused ? 0 : POLLIN},
             {.fd = s->wakefd, .events = POLLIN},
+            {.fd = fd, .events = 0},
         };
-        int n = poll(pfd, 2, fd < 0 ? RECONNECT_MS : -1);
+        int n = poll(pfd, 3, fd < 0 ? RECONNECT_MS : -1);
         if (n < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
@@ -293,9 +295,10 @@ static void *switch_thread(void *arg)
             continue;
         }
         /* A hang-up of the switch's socket makes the epoll set readable;
-         * rx_drain then reads the end of the connection. */
-        bool gone = false;
-        if ((pfd[0].revents & POLLIN) || s->pending) {
+         * rx_drain then reads the end of the connection, unless the guest
+         * takes nothing now: then what is queued is lost with the switch. */
+        bool gone = paused && (pfd[2].revents & (POLLHUP | POLLERR));
+        if (!gone && ((pfd[0].revents & POLLIN) || s->pending)) {
             if (!mutex_lock_unless_stopped(s->lock, &s->stop))
                 break;
             /* An idle hart may have taken the frames already (rx_poll). */
