@@ -13,12 +13,19 @@
  * Frames carry the virtio-net header both ways (SWP_F_VHDR), so a guest's
  * TSO frame reaches another guest whole and its checksum is computed at
  * most once, by whoever finally needs it.
+ *
+ * Direct paths (switch_proto.h): the switch may hand this port a socket
+ * to a peer VM; frames for that peer's MAC that the switch would only have
+ * carried go straight there, one host wakeup and one copy less each way.
+ * All sockets (the switch's and the direct ones) sit in one epoll set, so
+ * the thread and an idle hart still poll a single descriptor.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -32,11 +39,18 @@
 
 #define BATCH        64
 #define RECONNECT_MS 1000
+#define MAX_DIRECT   64 /* direct paths to peers (a switch has at most 64 ports) */
 
 struct switch_nb {
     struct net_backend nb;
     int fd; /* -1 while disconnected; written only by the thread */
     int wakefd;
+    int epfd; /* the switch's socket and the direct paths */
+    struct {
+        uint8_t mac[6];
+        int fd;
+    } direct[MAX_DIRECT];
+    unsigned ndirect;
     pthread_mutex_t *lock;
     pthread_t thread;
     bool started, stop, paused;
@@ -53,6 +67,53 @@ static void wake(struct switch_nb *s)
     uint64_t one = 1;
     ssize_t n = write(s->wakefd, &one, sizeof(one));
     (void)n;
+}
+
+/* Gives up a direct path: shut down for the peer too, which then sends
+ * through the switch again (the switch keeps a copy of both ends, so a
+ * mere close would leave it sending into a queue no one reads). */
+static void direct_reject(int fd)
+{
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
+}
+
+/* Frames for mac stop taking the direct path k (I/O lock held). */
+static void direct_close(struct switch_nb *s, unsigned k)
+{
+    direct_reject(s->direct[k].fd); /* leaves the epoll set with it */
+    s->direct[k] = s->direct[--s->ndirect];
+}
+
+static void direct_close_all(struct switch_nb *s)
+{
+    while (s->ndirect)
+        direct_close(s, s->ndirect - 1);
+}
+
+/* A message from the switch carrying a descriptor: a direct path to the
+ * VM with the MAC it names (I/O lock held).  Takes fd. */
+static void direct_add(struct switch_nb *s, const uint8_t *msg, size_t len, int fd)
+{
+    struct swp_ctl c;
+    if (len != sizeof(c)) {
+        direct_reject(fd);
+        return;
+    }
+    memcpy(&c, msg, sizeof(c));
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.fd = fd;
+    if (memcmp(c.magic, SWP_CTL_MAGIC, sizeof(c.magic)) || c.op != SWP_CTL_DIRECT ||
+        (c.mac[0] & 1) || s->ndirect == MAX_DIRECT ||
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        direct_reject(fd);
+        return;
+    }
+    for (unsigned k = 0; k < s->ndirect; k++)
+        if (!memcmp(s->direct[k].mac, c.mac, 6))
+            direct_close(s, k); /* the switch replaced it */
+    memcpy(s->direct[s->ndirect].mac, c.mac, 6);
+    s->direct[s->ndirect++].fd = fd;
 }
 
 /* Connects and says hello; the socket or -1 with the reason in err. */
@@ -110,26 +171,61 @@ static bool deliver(struct switch_nb *s, size_t len)
     return true;
 }
 
-/* Takes what the switch sent (I/O lock held by the caller); true when
- * the connection ended. */
-static bool rx_drain(struct switch_nb *s, int fd)
+/* One message from fd into buf: its length, 0 when the connection ended,
+ * -1 when none is waiting, -2 when it was a direct path (taken here). */
+static ssize_t take(struct switch_nb *s, int fd, bool from_switch)
 {
-    /* A large frame the guest had no buffers for waits here, rather than
-     * 64 KiB of a stream being lost. */
-    if (s->pending && deliver(s, s->pending))
-        s->pending = 0;
-    bool gone = false;
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } u;
+    struct iovec iov = {s->buf, sizeof(s->buf)};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (from_switch) {
+        m.msg_control = u.buf;
+        m.msg_controllen = sizeof(u.buf);
+    }
+    ssize_t len = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    /* The switch and the peers send no empty frames: 0 is the end. */
+    if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR))
+        return 0;
+    if (len < 0)
+        return -1;
+    int passed = -1;
+    for (struct cmsghdr *c = from_switch ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (passed < 0)
+                passed = f;
+            else
+                close(f);
+        }
+    }
+    if (passed >= 0) {
+        /* Only the switch can pass a descriptor: no guest frame is taken
+         * for a control message. */
+        direct_add(s, s->buf, (size_t)len, passed);
+        return -2;
+    }
+    return len;
+}
+
+/* Takes up to BATCH messages from fd; true when its connection ended. */
+static bool drain_fd(struct switch_nb *s, int fd, bool from_switch)
+{
     for (int i = 0; i < BATCH && !s->pending; i++) {
         if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
             __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
             break;
         }
-        ssize_t len = recv(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
-        /* The switch sends no empty frames: 0 is its end. */
-        if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR)) {
-            gone = true;
-            break;
-        }
+        ssize_t len = take(s, fd, from_switch);
+        if (len == 0)
+            return true;
+        if (len == -2)
+            continue;
         if (len < 0)
             break;
         if (len <= NET_META_LEN)
@@ -137,6 +233,25 @@ static bool rx_drain(struct switch_nb *s, int fd)
         if (!deliver(s, (size_t)len))
             s->pending = (size_t)len;
     }
+    return false;
+}
+
+/* Takes what the switch and the direct peers sent (I/O lock held by the
+ * caller); true when the connection to the switch ended. */
+static bool rx_drain(struct switch_nb *s, int fd)
+{
+    /* A large frame the guest had no buffers for waits here, rather than
+     * 64 KiB of a stream being lost. */
+    if (s->pending && deliver(s, s->pending))
+        s->pending = 0;
+    bool gone = !s->pending && drain_fd(s, fd, true);
+    for (unsigned k = 0; k < s->ndirect && !s->pending;)
+        if (drain_fd(s, s->direct[k].fd, false))
+            direct_close(s, k); /* the peer left or the switch revoked it */
+        else
+            k++;
+    if (gone)
+        direct_close_all(s); /* they were the old switch's decision */
     if (s->pending)
         __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
     return gone;
@@ -147,11 +262,14 @@ static void *switch_thread(void *arg)
     struct switch_nb *s = arg;
     for (;;) {
         int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
-        struct pollfd pfd[2] = {
-            {.fd = fd, .events = __atomic_load_n(&s->paused, __ATOMIC_ACQUIRE) ? 0 : POLLIN},
+        bool paused = __atomic_load_n(&s->paused, __ATOMIC_ACQUIRE);
+        /* The switch's socket itself, for its hang-up while paused. */
+        struct pollfd pfd[3] = {
+            {.fd = fd < 0 ? -1 : s->epfd, .events = paused ? 0 : POLLIN},
             {.fd = s->wakefd, .events = POLLIN},
+            {.fd = fd, .events = 0},
         };
-        int n = poll(pfd, 2, fd < 0 ? RECONNECT_MS : -1);
+        int n = poll(pfd, 3, fd < 0 ? RECONNECT_MS : -1);
         if (n < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
@@ -164,13 +282,22 @@ static void *switch_thread(void *arg)
         if (fd < 0) {
             char err[256];
             int nfd = join(s, err, sizeof(err));
+            struct epoll_event ev = {.events = EPOLLIN};
+            ev.data.fd = nfd;
+            if (nfd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_ADD, nfd, &ev) < 0) {
+                close(nfd);
+                nfd = -1;
+            }
             if (nfd >= 0) {
                 log_info("net: switch '%s': port reconnected", s->name);
                 __atomic_store_n(&s->fd, nfd, __ATOMIC_RELEASE);
             }
             continue;
         }
-        bool gone = (pfd[0].revents & (POLLHUP | POLLERR)) && !(pfd[0].revents & POLLIN);
+        /* A hang-up of the switch's socket makes the epoll set readable;
+         * rx_drain then reads the end of the connection, unless the guest
+         * takes nothing now: then what is queued is lost with the switch. */
+        bool gone = paused && (pfd[2].revents & (POLLHUP | POLLERR));
         if (!gone && ((pfd[0].revents & POLLIN) || s->pending)) {
             if (!mutex_lock_unless_stopped(s->lock, &s->stop))
                 break;
@@ -186,6 +313,7 @@ static void *switch_thread(void *arg)
             pthread_mutex_lock(s->lock);
             __atomic_store_n(&s->fd, -1, __ATOMIC_RELEASE);
             close(fd);
+            direct_close_all(s);
             pthread_mutex_unlock(s->lock);
         }
     }
@@ -195,9 +323,10 @@ static void *switch_thread(void *arg)
 static int switch_rx_fd(struct net_backend *nb)
 {
     struct switch_nb *s = (struct switch_nb *)nb;
-    if (__atomic_load_n(&s->paused, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&s->paused, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE) < 0)
         return -1;
-    return __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
+    return s->epfd;
 }
 
 /* From an idle hart: the same step as the thread's, under the I/O lock.
@@ -212,6 +341,22 @@ static void switch_rx_poll(struct net_backend *nb)
     pthread_mutex_unlock(s->lock);
 }
 
+/* The direct path for this frame from the guest, or -1: a unicast for a
+ * peer's MAC, untagged (both are access ports of one VLAN) and from our own
+ * MAC (the switch's anti-spoofing); all else goes to the switch. */
+static int direct_for(const struct switch_nb *s, const uint8_t *f, size_t len)
+{
+    if (len < 14 || memcmp(f + 6, s->hello.mac, 6))
+        return -1;
+    unsigned type = (unsigned)(f[12] << 8 | f[13]);
+    if (type == 0x8100 || type == 0x88a8 || type == 0x9100)
+        return -1;
+    for (unsigned k = 0; k < s->ndirect; k++)
+        if (!memcmp(f, s->direct[k].mac, 6))
+            return (int)k;
+    return -1;
+}
+
 static void switch_send_meta(struct net_backend *nb, const struct net_meta *h, const void *frame,
                              size_t len)
 {
@@ -222,6 +367,21 @@ static void switch_send_meta(struct net_backend *nb, const struct net_meta *h, c
     net_meta_pack(h ? h : &none, hdr);
     struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)frame, len}};
     struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    int k = s->ndirect && len <= SWP_MAX_FRAME ? direct_for(s, frame, len) : -1;
+    if (k >= 0) {
+        /* As the switch would pass it: offload metadata only when there is
+         * an offload to finish. */
+        if (h && h->gso_type == NET_META_GSO_NONE && !(h->flags & NET_META_F_NEEDS_CSUM))
+            net_meta_pack(&none, hdr);
+        if (sendmsg(s->direct[k].fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+            return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            s->dropped++; /* the peer's queue is full: a lost frame */
+            return;
+        }
+        direct_close(s, (unsigned)k); /* revoked or the peer left: the switch decides */
+        net_meta_pack(h ? h : &none, hdr);
+    }
     if (fd < 0 || len > SWP_MAX_FRAME || sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
         s->dropped++; /* no switch, or its queue is full: a lost frame */
 }
@@ -248,6 +408,9 @@ static void switch_close(struct net_backend *nb)
     }
     if (s->fd >= 0)
         close(s->fd);
+    direct_close_all(s);
+    if (s->epfd >= 0)
+        close(s->epfd);
     if (s->wakefd >= 0)
         close(s->wakefd);
     free(s);
@@ -281,6 +444,7 @@ struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t 
     s->nb.ops = &switch_ops;
     s->lock = io_lock;
     s->fd = -1;
+    s->epfd = -1;
     snprintf(s->path, sizeof(s->path), "%s", nic->sw.socket);
     snprintf(s->name, sizeof(s->name), "%.64s", nic->sw.name[0] ? nic->sw.name : nic->sw.socket);
     memcpy(s->hello.magic, SWP_MAGIC, sizeof(SWP_MAGIC));
@@ -289,12 +453,23 @@ struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t 
     s->hello.ntrunk = (uint16_t)nic->sw.ntrunk;
     memcpy(s->hello.trunk, nic->sw.trunk, sizeof(nic->sw.trunk[0]) * nic->sw.ntrunk);
     s->hello.rate = nic->sw.rate;
-    s->hello.flags = SWP_F_VHDR;
+    s->hello.flags = SWP_F_VHDR | SWP_F_DIRECT;
     snprintf(s->hello.owner, sizeof(s->hello.owner), "pid %ld", (long)getpid());
     s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (s->wakefd < 0 || (s->fd = join(s, err, errlen)) < 0) {
-        if (s->wakefd < 0)
-            snprintf(err, errlen, "eventfd: %s", strerror(errno));
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->wakefd < 0 || s->epfd < 0) {
+        snprintf(err, errlen, "eventfd/epoll: %s", strerror(errno));
+        switch_close(&s->nb);
+        return NULL;
+    }
+    if ((s->fd = join(s, err, errlen)) < 0) {
+        switch_close(&s->nb);
+        return NULL;
+    }
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.fd = s->fd;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
         switch_close(&s->nb);
         return NULL;
     }

@@ -14,6 +14,23 @@
  * connection, lets the switch check the peer's uid, and gives
  * back-pressure through the socket buffer; a frame that does not fit is
  * dropped, as on a congested wire.
+ *
+ * Direct paths (SWP_F_DIRECT): a unicast frame between two VMs on the same
+ * switch would cost two host wakeups on its way (the switch's, then the
+ * receiving VMM's) and one copy more.  When the switch has forwarded a
+ * frame from one such port to another and nothing in its policy needs to
+ * see their frames (no ACL, static entry, mirror, rate limit or IP guard,
+ * both access ports of one VLAN, both up), it creates a SOCK_SEQPACKET
+ * pair and passes one end to each VMM (struct swp_ctl SWP_CTL_DIRECT,
+ * SCM_RIGHTS).  A VMM then sends its guest's frames for that peer's MAC
+ * straight to it, when they are untagged and carry its own source MAC (what
+ * the switch checks for such a port; anything else still goes to the
+ * switch, which drops and counts it).  Frames on a direct path have the
+ * same format as the switch's.  On any policy change the switch sends
+ * SWP_CTL_REVOKE to every port, and frames flow through it again until it
+ * approves the pair anew; a VMM that leaves closes its ends, and a VMM
+ * whose switch went away drops them all.  Only a message with a passed
+ * file descriptor can be a swp_ctl: a guest cannot forge one.
  */
 #ifndef WIRT_NET_SWITCH_PROTO_H
 #define WIRT_NET_SWITCH_PROTO_H
@@ -24,6 +41,7 @@
 #define SWP_MAX_TRUNK 64
 #define SWP_MAX_FRAME 65600 /* a TSO frame: 64 KiB of IP, Ethernet header, tag */
 #define SWP_F_VHDR    1u    /* frames carry a virtio-net header both ways */
+#define SWP_F_DIRECT  2u    /* the VMM takes direct paths to its peers */
 
 struct swp_hello {
     char magic[8]; /* SWP_MAGIC */
@@ -41,6 +59,17 @@ struct swp_reply {
     char magic[8];
     int32_t port; /* the port number, or -1 */
     char error[116];
+};
+
+#define SWP_CTL_MAGIC  "WIRTSC1"
+#define SWP_CTL_DIRECT 1 /* the passed socket reaches the VM with mac */
+#define SWP_CTL_REVOKE 2 /* close every direct path (a placeholder fd comes along) */
+
+struct swp_ctl {
+    char magic[8]; /* SWP_CTL_MAGIC */
+    uint32_t op;   /* SWP_CTL_* */
+    uint8_t mac[6];
+    uint16_t reserved;
 };
 
 #endif

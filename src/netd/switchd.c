@@ -59,6 +59,12 @@
 #define CONTROL_LINE   (64 * 1024)
 #define MAX_VX_SOCKETS NETD_MAX_VXLAN
 #define MAX_BINDINGS   256
+#define MAX_DIRECT     256 /* direct paths between VM ports (switch_proto.h) */
+/* A guest drives the bindings (every DHCP REQUEST or RELEASE changes
+ * them): they are written and fsynced at most once per this interval, so
+ * a guest cannot turn its DHCP traffic into a stream of host fsyncs, and a
+ * binding is on disk at most this long after it changed. */
+#define BINDINGS_SAVE_NS 1000000000ull
 
 enum port_kind { PORT_NONE, PORT_VM, PORT_NAT, PORT_VXLAN, PORT_TAP };
 
@@ -69,6 +75,7 @@ struct port {
     char owner[64];
     uint8_t mac[6];
     bool vhdr;           /* PORT_VM: frames carry a virtio-net header */
+    bool direct;         /* PORT_VM: the VMM takes direct paths (SWP_F_DIRECT) */
     uint64_t tx_dropped; /* frames the peer had no room for */
 };
 
@@ -113,7 +120,18 @@ static struct {
         uint32_t ip;
     } bindings[MAX_BINDINGS];
     unsigned nbindings;
-    uint64_t nat_dropped; /* frames of the backend ports the queue had no room for */
+    /* Direct paths handed out: both ends of each stay here too, so that a
+     * shutdown() cuts the path in both VMMs at once, whatever they do. */
+    struct {
+        unsigned a, b;
+        int fd[2];
+    } directs[MAX_DIRECT];
+    unsigned ndirects;
+    uint64_t direct_granted;  /* paths handed out (`wirt net stats --json`) */
+    bool bindings_dirty;      /* changed since the last save */
+    uint64_t bindings_saved;  /* now_ns() of the last save */
+    uint64_t bindings_writes; /* saves tried (`wirt net stats --json`) */
+    uint64_t nat_dropped;     /* frames of the backend ports the queue had no room for */
     struct pcap_writer pcap;
     bool mirroring;
     int mirror_port; /* -1: every port */
@@ -251,6 +269,9 @@ static void bindings_save(void)
     char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
     snprintf(path, sizeof(path), "%s/%s", S.dir, NETD_BINDINGS);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    /* A failed save is tried again an interval later, not on every frame. */
+    S.bindings_saved = now_ns();
+    S.bindings_writes++;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return;
@@ -264,6 +285,23 @@ static void bindings_save(void)
     close(fd);
     if (!ok || rename(tmp, path) != 0)
         unlink(tmp);
+    else
+        S.bindings_dirty = false;
+}
+
+/* Saves the bindings when they changed and the last save is at least
+ * BINDINGS_SAVE_NS old; returns the ms until a save is due (for poll), or
+ * -1 when none is pending. */
+static int bindings_flush(bool force)
+{
+    if (!S.bindings_dirty)
+        return -1;
+    uint64_t now = now_ns();
+    if (force || !S.bindings_saved || now - S.bindings_saved >= BINDINGS_SAVE_NS) {
+        bindings_save();
+        return -1;
+    }
+    return (int)((S.bindings_saved + BINDINGS_SAVE_NS - now + 999999) / 1000000);
 }
 
 static void bindings_load(void)
@@ -315,7 +353,10 @@ static void on_bind(void *opaque, unsigned port, uint32_t ip)
         memmove(&S.bindings[i], &S.bindings[i + 1], (S.nbindings - i - 1) * sizeof(S.bindings[0]));
         S.nbindings--;
     }
-    bindings_save();
+    /* The first change after a quiet spell is written at once; a burst
+     * after it is coalesced into one write when the interval is up. */
+    S.bindings_dirty = true;
+    bindings_flush(false);
 }
 
 /* ---- backend ports (NAT, tap): frames from their threads, queued ---- */
@@ -532,12 +573,122 @@ static void vxlan_readable(struct vx_socket *vs)
     }
 }
 
+/* ---- direct paths between two VMs (switch_proto.h) ---- */
+
+/* May frames between VM ports a and b bypass the switch?  Only when the
+ * switch would do nothing to them but carry them: same VLAN on two access
+ * ports, MACs fixed by anti-spoofing, and no policy that must see, count
+ * or shape each frame. */
+static bool direct_allowed(unsigned a, unsigned b)
+{
+    const struct port *pa = &S.ports[a], *pb = &S.ports[b];
+    const struct vsw_port *va = &S.sw->ports[a], *vb = &S.sw->ports[b];
+    return a != b && pa->kind == PORT_VM && pb->kind == PORT_VM && pa->direct && pb->direct &&
+           pa->vhdr && pb->vhdr && va->up && vb->up && !va->cfg.trunk && !vb->cfg.trunk &&
+           va->cfg.pvid == vb->cfg.pvid && va->cfg.anti_spoof && vb->cfg.anti_spoof &&
+           !va->cfg.ip_guard && !vb->cfg.ip_guard && !va->cfg.rate_bytes_per_s &&
+           !vb->cfg.rate_bytes_per_s && !S.sw->nacl && !S.cfg.nstatic && !S.mirroring;
+}
+
+static void direct_drop(unsigned i)
+{
+    for (int k = 0; k < 2; k++) {
+        shutdown(S.directs[i].fd[k], SHUT_RDWR); /* both VMMs see it now */
+        close(S.directs[i].fd[k]);
+    }
+    S.directs[i] = S.directs[--S.ndirects];
+}
+
+/* Cuts the direct paths of port (every one for -1): the policy changed or
+ * the port left; their frames come through the switch again. */
+static void direct_revoke(int port)
+{
+    for (unsigned i = 0; i < S.ndirects;)
+        if (port < 0 || S.directs[i].a == (unsigned)port || S.directs[i].b == (unsigned)port)
+            direct_drop(i);
+        else
+            i++;
+}
+
+static bool send_direct(int to, const uint8_t mac[6], int fd)
+{
+    struct swp_ctl c = {.op = SWP_CTL_DIRECT};
+    memcpy(c.magic, SWP_CTL_MAGIC, sizeof(c.magic));
+    memcpy(c.mac, mac, 6);
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct iovec iov = {&c, sizeof(c)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(to, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(c);
+}
+
+/* The VM port a unicast frame is for, or -1. */
+static int direct_peer(const uint8_t *f, size_t len)
+{
+    if (len < 14 || (f[0] & 1) || S.ndirects == MAX_DIRECT)
+        return -1;
+    for (unsigned b = 0; b < VSW_MAX_PORTS; b++)
+        if (S.ports[b].kind == PORT_VM && S.ports[b].direct && !memcmp(S.ports[b].mac, f, 6))
+            return (int)b;
+    return -1;
+}
+
+/* The switch just delivered a unicast frame from VM port a to VM port b:
+ * hands the pair a path of their own when allowed. */
+static void direct_offer(unsigned a, unsigned b)
+{
+    if (S.ndirects == MAX_DIRECT || !direct_allowed(a, b))
+        return;
+    for (unsigned i = 0; i < S.ndirects; i++) {
+        if (!((S.directs[i].a == a && S.directs[i].b == b) ||
+              (S.directs[i].a == b && S.directs[i].b == a)))
+            continue;
+        /* Frames still in flight while the VMMs take their ends, or one
+         * gave its end up (shut down): then the pair may have a new one. */
+        struct pollfd pf = {.fd = S.directs[i].fd[0], .events = POLLRDHUP};
+        if (poll(&pf, 1, 0) <= 0 || !(pf.revents & (POLLRDHUP | POLLHUP)))
+            return;
+        direct_drop(i);
+        break;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+        return;
+    int buf = 1 << 20;
+    for (int k = 0; k < 2; k++) {
+        setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+        setsockopt(sv[k], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    }
+    unsigned i = S.ndirects++;
+    S.directs[i].a = a;
+    S.directs[i].b = b;
+    S.directs[i].fd[0] = sv[0];
+    S.directs[i].fd[1] = sv[1];
+    /* Half a path is no path: a VMM whose peer never got its end sees
+     * the shutdown and falls back to the switch. */
+    if (!send_direct(S.ports[a].fd, S.ports[b].mac, sv[0]) ||
+        !send_direct(S.ports[b].fd, S.ports[a].mac, sv[1]))
+        direct_drop(i);
+    else
+        S.direct_granted++;
+}
+
 /* ---- VM ports ---- */
 
 static void remove_port(unsigned port)
 {
     struct port *p = &S.ports[port];
     if (p->kind == PORT_VM) {
+        direct_revoke((int)port);
         close(p->fd);
         log_info("switch %s: port %u (%s) left", S.cfg.name, port, p->owner);
     }
@@ -613,7 +764,10 @@ static void accept_port(void)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
     fcntl(fd, F_SETFL, O_NONBLOCK);
     struct port *p = &S.ports[port];
-    *p = (struct port){.kind = PORT_VM, .fd = fd, .vhdr = (h.flags & SWP_F_VHDR) != 0};
+    *p = (struct port){.kind = PORT_VM,
+                       .fd = fd,
+                       .vhdr = (h.flags & SWP_F_VHDR) != 0,
+                       .direct = (h.flags & SWP_F_DIRECT) != 0};
     memcpy(p->mac, h.mac, 6);
     h.owner[sizeof(h.owner) - 1] = '\0';
     for (char *c = h.owner; *c; c++)
@@ -657,7 +811,12 @@ static void port_readable(unsigned port, short revents)
                 S.cur.gso_type != NET_META_GSO_NONE || (S.cur.flags & NET_META_F_NEEDS_CSUM);
             S.cur_len = (size_t)n - hl;
         }
+        /* A unicast frame for a VM port, from one that may go direct. */
+        int b = p->direct ? direct_peer(S.buf + hl, (size_t)n - hl) : -1;
+        uint64_t sent = b >= 0 ? S.sw->ports[b].cnt.tx_frames : 0;
         vsw_input(S.sw, port, S.buf + hl, (size_t)n - hl, now_ns());
+        if (b >= 0 && S.sw->ports[b].cnt.tx_frames != sent && S.ports[port].kind == PORT_VM)
+            direct_offer(port, (unsigned)b);
         S.cur_valid = false;
     }
 }
@@ -920,11 +1079,22 @@ static bool save_config(char *why, size_t whylen)
 /* One request; the reply object (or NULL and why). */
 static json_object *execute(const char *cmd, json_object *args, char *why, size_t whylen)
 {
+    /* Whatever changes policy ends the direct paths first: from then on
+     * every frame passes the switch, until it approves a pair again. */
+    static const char *const policy[] = {"acl-add", "acl-del", "mac-add", "port-set", "mirror"};
+    for (size_t i = 0; i < sizeof(policy) / sizeof(policy[0]); i++)
+        if (!strcmp(cmd, policy[i]))
+            direct_revoke(-1);
     if (!strcmp(cmd, "query-ports")) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "ports", query_ports());
         json_object_object_add(o, "vxlan-dropped", json_object_new_int64((int64_t)S.vx_bad));
         json_object_object_add(o, "nat-dropped", json_object_new_int64((int64_t)S.nat_dropped));
+        json_object_object_add(o, "direct-paths", json_object_new_int((int)S.ndirects));
+        json_object_object_add(o, "direct-granted",
+                               json_object_new_int64((int64_t)S.direct_granted));
+        json_object_object_add(o, "bindings-writes",
+                               json_object_new_int64((int64_t)S.bindings_writes));
         if (S.mirroring) {
             json_object_object_add(o, "mirror-file", json_object_new_string(S.mirror_file));
             json_object_object_add(o, "mirror-records",
@@ -1229,8 +1399,9 @@ int switchd_run(const char *dir)
                 pfd[n] = (struct pollfd){S.ports[i].fd, POLLIN, 0}, owner[n++] = (int)i;
         for (unsigned i = 0; i < S.nvxs; i++)
             pfd[n] = (struct pollfd){S.vxs[i].fd, POLLIN, 0}, owner[n++] = 2000 + (int)i;
+        int due = bindings_flush(false);
         pthread_mutex_unlock(&S.lock);
-        int r = poll(pfd, n, 1000);
+        int r = poll(pfd, n, due >= 0 && due < 1000 ? due : 1000);
         pthread_mutex_lock(&S.lock);
         if (r <= 0)
             continue;
@@ -1256,6 +1427,8 @@ int switchd_run(const char *dir)
         drain_backend_queue();
     }
     log_info("switch %s: stopping", S.cfg.name);
+    direct_revoke(-1);
+    bindings_flush(true);
     for (unsigned i = 0; i < VSW_MAX_PORTS; i++)
         if (S.ports[i].kind == PORT_VM)
             remove_port(i);

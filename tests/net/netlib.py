@@ -75,14 +75,14 @@ class Store:
 class Port:
     """A switch port as a VMM would open it, driven by the test."""
 
-    def __init__(self, store, net, mac, vlan=0, trunk=(), rate=0, owner="test"):
+    def __init__(self, store, net, mac, vlan=0, trunk=(), rate=0, owner="test", flags=0):
         self.mac = mac
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock.settimeout(5)
         self.sock.connect(os.path.join(store.dir(net), "ports.sock"))
         trunk = list(trunk)
         hello = HELLO.pack(b"WIRTSW1\0", mac_bytes(mac), vlan, len(trunk),
-                           *(trunk + [0] * (64 - len(trunk))), rate, 0, 0, owner.encode())
+                           *(trunk + [0] * (64 - len(trunk))), rate, flags, 0, owner.encode())
         self.sock.send(hello)
         magic, self.number, error = REPLY.unpack(self.sock.recv(REPLY.size))
         if self.number < 0:

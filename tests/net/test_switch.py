@@ -365,6 +365,94 @@ class SwitchTest(unittest.TestCase):
         self.assertEqual(d.recv_all(), [f])
         self.assertNotIn("ip", self.s.port("open", c.number))
 
+    def test_direct_paths_between_vm_ports(self):
+        """Two ports that take headers and direct paths (as VMMs do) get a
+        socket pair of their own once the switch has carried a unicast
+        between them; any policy change cuts it in both at once."""
+        self.lan()
+        vhdr = b"\0" * 12
+        a, b = self.port(A, flags=3), self.port(B, flags=3)
+        c = self.port(C, flags=1)  # headers, no direct paths
+
+        def grant(p):
+            msg, anc, _, _ = p.sock.recvmsg(100, socket.CMSG_SPACE(4))
+            self.assertEqual(msg[:8], b"WIRTSC1\0")
+            self.assertEqual(struct.unpack("<I", msg[8:12])[0], 1)
+            fds = [struct.unpack("i", d[:4])[0] for lvl, typ, d in anc
+                   if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS]
+            self.assertEqual(len(fds), 1)
+            return msg[12:18], socket.socket(fileno=fds[0])
+
+        ab = frame(B, A)
+        a.send(vhdr + ab)
+        b.sock.settimeout(5)
+        out = b"\0" * 10 + b"\1\0"  # num_buffers 1
+        self.assertEqual(b.sock.recv(70000), out + ab)  # flooded: B is not known yet
+        c.recv_all(0.1)
+        (mac_b, da), (mac_a, db) = grant(a), grant(b)
+        self.assertEqual((mac_b, mac_a), (mac_bytes(B), mac_bytes(A)))
+        da.send(vhdr + ab)
+        self.assertEqual(db.recv(70000), vhdr + ab)
+        # A port without direct paths never gets one.
+        a.send(vhdr + frame(C, A))
+        self.assertEqual(len(c.recv_all(0.3)), 1)
+        self.assertEqual(a.recv_all(0.2), [])
+        b.recv_all(0.1)  # flooded there too
+        stats = json.loads(self.s.ok("stats", "lan", "--json").stdout)
+        self.assertEqual((stats["direct-paths"], stats["direct-granted"]), (1, 1))
+        # Policy changes revoke: both ends are shut down.
+        self.s.ok("set", "lan", "acl-add=drop,src-mac=%s" % A)
+        with self.assertRaises(OSError):
+            da.send(vhdr + ab)
+        db.settimeout(1)
+        self.assertEqual(db.recv(70000), b"")
+        # ... and with an ACL the switch hands out none.
+        a.send(vhdr + ab)
+        self.assertEqual(b.recv_all(0.3) + a.recv_all(0.1), [])
+        self.assertEqual(json.loads(self.s.ok("stats", "lan", "--json").stdout)["direct-paths"], 0)
+        da.close(), db.close()
+
+    def test_bindings_writes_coalesced(self):
+        """A guest that leases and releases in a loop changes the DHCP
+        bindings on every message; the switch writes (and fsyncs) them at
+        most once a second, and the last state is on disk within that."""
+        self.lan("--dhcp")
+        a = self.port(A)
+        ip = dhcp_lease(a)
+        server = "10.10.0.2"
+        path = os.path.join(self.s.dir("lan"), "ip-bindings")
+
+        def writes():
+            return json.loads(self.s.ok("stats", "lan", "--json").stdout)["bindings-writes"]
+
+        def acked(xid):
+            a.sock.settimeout(5)
+            while True:
+                r = dhcp_reply([a.sock.recv(70000)], xid)
+                if r:
+                    return r[0] == 5
+        before = writes()
+        t0 = time.monotonic()
+        changes = 0
+        for i in range(20):
+            a.send(udp_frame(BCAST, A, ip, server, 68, 67, dhcp_message(A, 7, 0x500 + i,
+                                                                       server=server)))
+            a.send(udp_frame(BCAST, A, "0.0.0.0", "255.255.255.255", 68, 67,
+                             dhcp_message(A, 3, 0x600 + i, ip, server)))
+            self.assertTrue(acked(0x600 + i))
+            changes += 2
+        elapsed = time.monotonic() - t0
+        done = writes() - before
+        self.assertLessEqual(done, int(elapsed) + 2, (done, elapsed))
+        self.assertLess(done, changes // 4)
+        # Released last: the file says so within the interval.
+        a.send(udp_frame(BCAST, A, ip, server, 68, 67, dhcp_message(A, 7, 0x700, server=server)))
+        def on_disk():
+            with open(path) as f:
+                return f.read() == ""
+        self.assertTrue(wait_for(on_disk, timeout=3))
+        self.assertEqual(self.s.port("lan", a.number)["ip"], None)
+
     @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/dev/net/tun")
                          and shutil.which("ip"), "needs root, /dev/net/tun and ip(8)")
     def test_host_tap_uplink(self):
