@@ -23,10 +23,10 @@ from /dev/urandom in a loop while it migrates (random data: no compression
 or delta encoding helps, so this is the worst case for bytes).  Each
 guest writes as fast as its VMM runs it: wirt's guest dirties far more in
 the same time than QEMU's TCG guest, so its bytes include several times
-more dirtied data.  --compress always makes wirt zstd every page batch
-(fewest bytes, most CPU); the default `auto` compresses on worker threads
-only what they manage while the sender goes on, so it never waits for
-them.
+more dirtied data.  wirt's default `--compress auto` zstds every page batch that
+shrinks, at a level that follows the bottleneck; `always` also compresses
+what does not shrink, `never` nothing.  --only wirt|qemu runs one side
+(no ratios; for quick iterations).
 
     python3 bench/migrate_bench.py [--rounds N] [--build DIR] [--dirty]
                                    [--compress auto|always|never]
@@ -157,7 +157,8 @@ def run_wirt(wirt, d, port, dirty, compress="auto"):
                 return {"downtime": float(parts[parts.index("downtime") + 1]),
                         "stop-copy": float(parts[parts.index("stop-and-copy") + 1]),
                         "total": float(parts[parts.index("total") + 1]),
-                        "bytes": int(parts[parts.index("bytes") - 1])}
+                        "bytes": int(parts[parts.index("bytes") - 1]),
+                        "result": data["result"]}
         raise RuntimeError("wirt: no job-completed event")
     finally:
         for p in (src, dst):
@@ -240,9 +241,11 @@ def main():
     ap.add_argument("--dirty", action="store_true", help="the guest dirties 64 MiB meanwhile")
     ap.add_argument("--compress", choices=("auto", "always", "never"), default="auto",
                     help="wirt's page compression")
+    ap.add_argument("--only", choices=("wirt", "qemu"),
+                    help="run one side only (no ratios; for quick iterations)")
     args = ap.parse_args()
     wirt = os.path.join(args.build, "wirt")
-    have_qemu = shutil.which("qemu-system-riscv64") is not None
+    have_qemu = shutil.which("qemu-system-riscv64") is not None and args.only != "wirt"
     res = {"wirt": [], "qemu": []}
     def attempt(fn, *a):
         """A run that could not start (a port another process took, a
@@ -260,15 +263,23 @@ def main():
 
     # wirt and QEMU alternate, so that both see the same load on a shared host.
     for _ in range(args.rounds):
-        res["wirt"].append(attempt(lambda d, port: run_wirt(wirt, d, port, args.dirty,
-                                                             args.compress)))
+        if args.only != "qemu":
+            res["wirt"].append(attempt(lambda d, port: run_wirt(wirt, d, port, args.dirty,
+                                                                 args.compress)))
+            print("  wirt %s" % res["wirt"][-1], file=sys.stderr, flush=True)
         if have_qemu:
             res["qemu"].append(attempt(lambda d, port: run_qemu(d, port, args.dirty)))
+            print("  qemu %s" % res["qemu"][-1], file=sys.stderr, flush=True)
     print("live migration, %s 512 MiB default guest, loopback, median of %d, wirt compress=%s"
           % ("dirtying (64 MiB tmpfs rewrite loop)" if args.dirty else "idle", args.rounds,
              args.compress))
     print("%-14s %12s %12s %8s" % ("", "wirt", "qemu", "ratio"))
     for key, unit in (("downtime", "ms"), ("stop-copy", "ms"), ("total", "ms"), ("bytes", "B")):
+        if not res["wirt"]:
+            q = res["qemu"][0][key] is not None and median([r[key] for r in res["qemu"]])
+            print("%-14s %12s %12s" % (key + " (" + unit + ")", "-",
+                                       "n/a" if q is False else "%.1f" % q))
+            continue
         w = median([r[key] for r in res["wirt"]])
         if res["qemu"] and res["qemu"][0][key] is None:
             print("%-14s %12.1f %12s" % (key + " (" + unit + ")", w, "n/a"))
