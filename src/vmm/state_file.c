@@ -565,6 +565,16 @@ static void *save_thread(void *arg)
     }
     s->res.ram_bytes_written = o.written;
     s->res.file_bytes = h.ram_offset + h.ram_size;
+    if (!s->quit) {
+        /* O_DIRECT left the file out of the page cache: read it in behind
+         * the completed save, so that a revert or restore soon after maps
+         * cached pages instead of waiting for the disk page by page. */
+        int rfd = open(s->path, O_RDONLY | O_CLOEXEC);
+        if (rfd >= 0) {
+            read_ahead_async(rfd, h.ram_offset, h.ram_size);
+            close(rfd);
+        }
+    }
     s->res.total_ns = now_ns() - t0;
     if (s->quit) /* stays paused: the caller powers off after reporting */
         pthread_mutex_unlock(&b->bus.io_lock);
