@@ -2,6 +2,7 @@
 #include "mem/bus.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,6 +45,22 @@ void bus_ram_set_mergeable(struct bus *bus, bool on)
     bus->ram_mergeable = on;
     if (madvise(bus->ram, bus->ram_size, on ? MADV_MERGEABLE : MADV_UNMERGEABLE) < 0)
         log_warn("page sharing %s: %s", on ? "on" : "off", strerror(errno));
+}
+
+bool bus_ram_huge_pages(struct bus *bus, bool on)
+{
+    if (bus->ram_from_file)
+        return false;
+    char mode[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+    if (f) {
+        if (!fgets(mode, sizeof(mode), f))
+            mode[0] = '\0';
+        fclose(f);
+    }
+    if (!strstr(mode, "[madvise]"))
+        return false;
+    return madvise(bus->ram, bus->ram_size, on ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) == 0;
 }
 
 void bus_stop_devices(struct bus *bus)

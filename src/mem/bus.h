@@ -117,6 +117,14 @@ bool bus_write(struct bus *bus, uint64_t pa, unsigned size, uint64_t value);
  * it; whether merging happens is the host's choice (/sys/kernel/mm/ksm). */
 void bus_ram_set_mergeable(struct bus *bus, bool on);
 
+/* Guest RAM backed by the kernel's transparent huge pages where it can
+ * (on), or by small pages again for what is faulted in later (off).  For
+ * an incoming migration, which writes much of RAM at once: one fault per
+ * 2 MiB instead of one per 4 KiB page.  Returns true if it changed the
+ * advice: only when the host's THP mode is "madvise" (with "always" RAM
+ * has huge pages anyway, with "never" it cannot), and RAM is anonymous. */
+bool bus_ram_huge_pages(struct bus *bus, bool on);
+
 /* All of RAM zero again (a reboot), and anonymous memory again after a
  * restore mapped it from a file. */
 void bus_ram_zero(struct bus *bus);

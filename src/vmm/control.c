@@ -1226,8 +1226,9 @@ static json_object *cmd_migrate(const struct control_request *rq)
             return error_reply("InvalidArgument", "\"copy-storage\" must be true or false");
         copy_storage = json_object_get_boolean(v);
     }
-    if (c->migration)
-        return error_reply("Busy", "a migration is already running");
+    if (c->migration || c->save) /* a save uses the dirty-page log too */
+        return error_reply("Busy", c->migration ? "a migration is already running"
+                                                : "a save or snapshot is running");
     struct migration_params p = {.max_downtime_ns = (uint64_t)down_ms * 1000000,
                                  .copy_storage = copy_storage,
                                  .always_compress = zalways,

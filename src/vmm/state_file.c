@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "state/state.h"
 #include "util/log.h"
 #include "util/pagemap.h"
+#include "util/tsan.h"
 #include "vmm/machine_state.h"
 
 static const char magic[8] = {'W', 'I', 'R', 'T', 'S', 'T', 'A', 'T'};
@@ -194,6 +194,45 @@ static void read_ahead(int fd, uint64_t off, uint64_t len)
     }
 }
 
+struct read_ahead_job {
+    int fd;
+    uint64_t off, len;
+};
+
+static void *read_ahead_thread(void *arg)
+{
+    struct read_ahead_job *j = arg;
+    read_ahead(j->fd, j->off, j->len);
+    close(j->fd);
+    free(j);
+    return NULL;
+}
+
+/* read_ahead on a thread of its own: asking for the whole file blocks
+ * until the kernel has allocated its page cache and queued every read
+ * (for a file written with O_DIRECT, which is not in the page cache, that
+ * held a restore up longer than the guest needed to run again); the
+ * guest's own first touches go first meanwhile. */
+static void read_ahead_async(int fd, uint64_t off, uint64_t len)
+{
+    struct read_ahead_job *j = malloc(sizeof(*j));
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    pthread_attr_t attr;
+    pthread_t t;
+    if (j && dfd >= 0 && pthread_attr_init(&attr) == 0) {
+        *j = (struct read_ahead_job){dfd, off, len};
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        bool ok = pthread_create(&t, &attr, read_ahead_thread, j) == 0;
+        pthread_attr_destroy(&attr);
+        if (ok)
+            return;
+    }
+    free(j);
+    if (dfd >= 0)
+        close(dfd);
+    read_ahead(fd, off, len);
+}
+
 /* Guest RAM becomes a private view of the file: nothing is read now, each
  * page when the guest (or a device) first touches it (read ahead in the
  * background).  Before the devices load, as some read their rings from
@@ -210,7 +249,7 @@ static bool map_and_load(struct board *b, const char *path, int fd,
         return false;
     }
     b->bus.ram_from_file = true;
-    read_ahead(fd, h->ram_offset, h->ram_size);
+    read_ahead_async(fd, h->ram_offset, h->ram_size);
     if (!machine_load(b, stream, h->stream_len, locked, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", path, why);
         return false;
@@ -254,8 +293,6 @@ struct vmm_save {
     char err[512];
 };
 
-/* The child after fork(): only async-signal-safe calls from here on (the
- * other threads' locks are frozen in whatever state they were). */
 static int write_all_at(int fd, const void *p, size_t len, off_t off)
 {
     const uint8_t *c = p;
@@ -299,68 +336,93 @@ static int sync_dir(const char *path)
     return e;
 }
 
-/* The RAM region's non-zero pages, each run of them in one write. */
-static int write_ram(int fd, const struct state_file_header *h, const uint8_t *ram,
-                     const uint64_t *touched, uint64_t *written)
+#define BOUNCE (1u << 20) /* bytes per write, at most */
+/* RAM is written before the machine state, whose length is known only at
+ * the stop: it starts after room for the largest stream (a hole in the
+ * file unless the stream fills it). */
+#define STATE_FILE_RAM_GAP STATE_FILE_MAX_STREAM
+
+/* Where RAM goes: O_DIRECT when the file system takes it (dfd), else
+ * through the page cache (fd).  Pages are copied into `bounce` first: the
+ * guest may be writing them, and a direct write of a buffer that changes
+ * under it can fail a checksumming file system's check. */
+struct ram_out {
+    int fd, dfd;
+    uint64_t ram_offset;
+    uint8_t *bounce;
+    size_t n;    /* bytes in bounce */
+    uint64_t at; /* guest offset of bounce[0] */
+    uint64_t written;
+};
+
+static int out_flush(struct ram_out *o)
 {
-    for (uint64_t off = 0; off < h->ram_size;) {
-        uint64_t page = off / 4096;
-        if ((touched && !(touched[page / 64] >> (page % 64) & 1)) || page_is_zero(ram + off)) {
-            off += 4096;
-            continue;
-        }
-        uint64_t end = off + 4096;
-        while (end < h->ram_size && end - off < (8u << 20) &&
-               (!touched || touched[end / 4096 / 64] >> (end / 4096 % 64) & 1) &&
-               !page_is_zero(ram + end))
-            end += 4096;
-        int e = write_all_at(fd, ram + off, end - off, (off_t)(h->ram_offset + off));
+    if (!o->n)
+        return 0;
+    off_t off = (off_t)(o->ram_offset + o->at);
+    int e = write_all_at(o->dfd >= 0 ? o->dfd : o->fd, o->bounce, o->n, off);
+    if (e == EINVAL && o->dfd >= 0) { /* no O_DIRECT here after all */
+        close(o->dfd);
+        o->dfd = -1;
+        e = write_all_at(o->fd, o->bounce, o->n, off);
+    }
+    o->written += o->n;
+    o->n = 0;
+    return e;
+}
+
+/* Appends guest page `page` (its content now) to the write being built. */
+static int out_page(struct ram_out *o, const uint8_t *ram, uint64_t page)
+{
+    uint64_t off = page * 4096;
+    if (o->n && (o->at + o->n != off || o->n == BOUNCE)) {
+        int e = out_flush(o);
         if (e)
             return e;
-        *written += end - off;
-        off = end;
     }
+    if (!o->n)
+        o->at = off;
+    GUEST_RAM_READS_BEGIN(); /* the guest may be writing it: see util/tsan.h */
+    memcpy(o->bounce + o->n, ram + off, 4096);
+    GUEST_RAM_READS_END();
+    o->n += 4096;
     return 0;
 }
 
-/* Writes the file; the exit status is 0 or an errno value.  The RAM
- * region keeps holes where guest pages are zero.  touched: the guest
- * pages ever touched (util/pagemap.h), read by the parent just before the
- * fork while the machine is stopped; untouched pages are zero without
- * reading them (reading would fault each in).  The data goes through the
- * page cache: tried with O_DIRECT (less CPU, the save completed about a
- * quarter sooner here) but a restore right after then read the guest's
- * pages from the disk and took 70 % longer.  Complete only once the data
- * (fdatasync), the name (rename) and the directory entry (fsync of the
- * directory) are durable. */
-static int child_write(const char *tmp, const char *path, const uint8_t *hdr, const uint8_t *stream,
-                       size_t stream_len, const struct state_file_header *h, const uint8_t *ram,
-                       const uint64_t *touched, int result_fd)
+/* Every page that is not zero (touched: the pages ever touched, the
+ * others are zero without reading them; NULL: read them all). */
+static int write_ram(struct ram_out *o, const uint8_t *ram, uint64_t npages,
+                     const uint64_t *touched)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return errno;
-    int e = write_all_at(fd, hdr, STATE_FILE_HEADER_SIZE, 0);
-    if (!e)
-        e = write_all_at(fd, stream, stream_len, (off_t)h->stream_offset);
-    uint64_t written = 0;
-    if (!e)
-        e = write_ram(fd, h, ram, touched, &written);
-    if (!e && ftruncate(fd, (off_t)(h->ram_offset + h->ram_size)) < 0)
-        e = errno;
-    if (!e && fdatasync(fd) < 0)
-        e = errno;
-    if (close(fd) < 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) < 0)
-        e = errno;
-    if (e)
-        unlink(tmp);
-    else
-        e = sync_dir(path);
-    if (!e && write(result_fd, &written, sizeof(written)) != sizeof(written))
-        e = EIO;
-    return e;
+    for (uint64_t page = 0; page < npages; page++) {
+        if (touched && !touched[page / 64]) {
+            page |= 63; /* 64 untouched pages */
+            continue;
+        }
+        if (touched && !(touched[page / 64] >> (page % 64) & 1))
+            continue;
+        GUEST_RAM_READS_BEGIN();
+        bool zero = page_is_zero(ram + page * 4096);
+        GUEST_RAM_READS_END();
+        int e = zero ? 0 : out_page(o, ram, page);
+        if (e)
+            return e;
+    }
+    return out_flush(o);
+}
+
+/* The pages the dirty log caught, zero or not (the file may hold an
+ * older content of them). */
+static int write_dirty(struct ram_out *o, const uint8_t *ram, uint64_t npages, const uint64_t *bm)
+{
+    for (uint64_t w = 0; w < (npages + 63) / 64; w++)
+        for (uint64_t bits = bm[w]; bits; bits &= bits - 1) {
+            uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
+            int e = page < npages ? out_page(o, ram, page) : 0;
+            if (e)
+                return e;
+        }
+    return out_flush(o);
 }
 
 static void with_lock_undo(struct vmm_save *s)
@@ -370,106 +432,171 @@ static void with_lock_undo(struct vmm_save *s)
     pthread_mutex_unlock(&s->b->bus.io_lock);
 }
 
+/* Saving is a pre-copy into the file, like a live migration: with the
+ * dirty-page log on, every page that is not zero is written while the
+ * guest runs; then the machine stops, the disks' hook runs, the pages the
+ * log caught meanwhile and the machine state are written, and the guest
+ * goes on while the file is made durable (fdatasync, rename, fsync of the
+ * directory).  The file holds the moment of the stop.  RAM goes with
+ * O_DIRECT: writing it through the page cache cost far more (allocating
+ * and filling a page-cache page per guest page) than the disk write
+ * itself.  (Before, a fork()ed child wrote the file from its copy-on-write
+ * view of RAM: the pause was as short, but the child's first touch of
+ * every page cost a page fault, and the whole save took several times
+ * longer.) */
 static void *save_thread(void *arg)
 {
     struct vmm_save *s = arg;
     struct board *b = s->b;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), t_stop = 0;
     int r = 0;
     struct state_writer w;
     state_writer_init(&w);
+    uint64_t npages = b->bus.ram_size / 4096, words = (npages + 63) / 64;
     uint8_t *hdr = calloc(1, STATE_FILE_HEADER_SIZE);
-    uint64_t *touched = malloc((b->bus.ram_size / 4096 + 63) / 64 * 8);
-    int pipefd[2] = {-1, -1};
-    if (!hdr || pipe2(pipefd, O_CLOEXEC) < 0) {
-        snprintf(s->err, sizeof(s->err), "out of resources");
+    uint64_t *touched = malloc(words * 8), *bm = malloc(words * 8);
+    struct ram_out o = {.fd = -1, .dfd = -1, .bounce = aligned_alloc(4096, BOUNCE)};
+    bool logging = false, stopped = false, created = false;
+    if (!hdr || !touched || !bm || !o.bounce) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
         r = -ENOMEM;
         goto done;
     }
-    if (!machine_stop(b, &s->was_paused, s->err, sizeof(s->err))) {
-        r = -EBUSY;
+    o.fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (o.fd < 0) {
+        r = -errno;
+        snprintf(s->err, sizeof(s->err), "%s: %s", s->tmp, strerror(errno));
         goto done;
     }
-    if (s->hook && !s->hook(b, s->hook_opaque, false, s->err, sizeof(s->err))) {
-        machine_resume(b, true, s->was_paused);
-        r = -EIO;
-        goto done;
-    }
-    machine_save(b, &w);
+    created = true;
+    o.dfd = open(s->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
+    /* The stream's length is known only at the stop: RAM starts at a
+     * fixed offset that leaves it room (a larger stream fails below). */
     struct state_file_header h = {
         .version = STATE_FILE_VERSION,
         .ram_base = b->bus.ram_base,
         .ram_size = b->bus.ram_size,
         .nharts = b->nharts,
         .stream_offset = STATE_FILE_HEADER_SIZE,
-        .stream_len = w.len,
-        .stream_crc = (uint32_t)crc32(0, w.buf, (uInt)w.len),
     };
-    h.ram_offset = (STATE_FILE_HEADER_SIZE + w.len + 4095) & ~(uint64_t)4095;
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    h.saved_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
-    build_header(hdr, &h);
-    if (w.failed || w.len > STATE_FILE_MAX_STREAM) {
-        machine_resume(b, true, s->was_paused);
-        snprintf(s->err, sizeof(s->err), "the machine state does not fit in memory");
-        r = -ENOMEM;
+    o.ram_offset = h.ram_offset = STATE_FILE_HEADER_SIZE + STATE_FILE_RAM_GAP;
+    if (ftruncate(o.fd, (off_t)(h.ram_offset + h.ram_size)) < 0) {
+        r = -errno;
+        snprintf(s->err, sizeof(s->err), "%s: %s", s->tmp, strerror(errno));
         goto done;
     }
     /* Untouched pages are zero without reading them; not when RAM maps a
      * state file (its untouched pages hold the file's data). */
-    uint64_t npages = h.ram_size / 4096;
-    if (touched && !(b->bus.ram_from_file || !pagemap_touched(b->bus.ram, npages, touched))) {
-    } else {
-        free(touched);
-        touched = NULL;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(pipefd[0]);
-        _exit(child_write(s->tmp, s->path, hdr, w.buf, w.len, &h, b->bus.ram, touched, pipefd[1]));
-    }
-    int fork_errno = errno;
-    /* The child has its copy of this instant: the guest may go on. */
-    if (!s->quit || pid < 0)
-        machine_resume(b, true, s->was_paused);
-    s->res.pause_ns = now_ns() - t0;
-    close(pipefd[1]);
-    pipefd[1] = -1;
-    if (pid < 0) {
-        snprintf(s->err, sizeof(s->err), "fork: %s", strerror(fork_errno));
-        r = -fork_errno;
-        if (s->hook)
-            s->hook(b, s->hook_opaque, true, NULL, 0);
+    logging = board_dirty_log_start(b);
+    bool have_touched = !b->bus.ram_from_file && pagemap_touched(b->bus.ram, npages, touched);
+    int e = logging ? write_ram(&o, b->bus.ram, npages, have_touched ? touched : NULL) : 0;
+    if (e) {
+        r = -e;
+        snprintf(s->err, sizeof(s->err), "%s: %s", s->path, strerror(e));
         goto done;
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    t_stop = now_ns();
+    if (!machine_stop(b, &s->was_paused, s->err, sizeof(s->err))) {
+        r = -EBUSY;
+        goto done;
     }
-    uint64_t written = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        read(pipefd[0], &written, sizeof(written)) != sizeof(written)) {
-        int e = WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EIO;
-        snprintf(s->err, sizeof(s->err), "%s: %s", s->path, strerror(e));
+    stopped = true;
+    if (s->hook && !s->hook(b, s->hook_opaque, false, s->err, sizeof(s->err))) {
+        r = -EIO;
+        s->hook = NULL; /* nothing to undo */
+        goto done;
+    }
+    machine_save(b, &w);
+    if (w.failed || w.len > STATE_FILE_RAM_GAP) {
+        snprintf(s->err, sizeof(s->err), "the machine state does not fit (%zu bytes)", w.len);
+        r = -ENOMEM;
+        goto done;
+    }
+    h.stream_len = w.len;
+    h.stream_crc = (uint32_t)crc32(0, w.buf, (uInt)w.len);
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    h.saved_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+    build_header(hdr, &h);
+    if (logging) {
+        board_dirty_log_take(b, bm);
+        e = write_dirty(&o, b->bus.ram, npages, bm);
+    } else { /* no log: everything now, with the guest stopped */
+        e = write_ram(&o, b->bus.ram, npages, have_touched ? touched : NULL);
+    }
+    if (!e)
+        e = write_all_at(o.fd, w.buf, w.len, (off_t)h.stream_offset);
+    if (!e)
+        e = write_all_at(o.fd, hdr, STATE_FILE_HEADER_SIZE, 0);
+    if (logging)
+        board_dirty_log_stop(b);
+    logging = false;
+    if (e) {
         r = -e;
+        snprintf(s->err, sizeof(s->err), "%s: %s", s->path, strerror(e));
+        goto done;
+    }
+    /* The file holds this instant: the guest may go on. */
+    if (!s->quit)
+        machine_resume(b, true, s->was_paused);
+    s->res.pause_ns = now_ns() - t_stop;
+    if (o.dfd >= 0)
+        close(o.dfd);
+    o.dfd = -1;
+    e = fdatasync(o.fd) < 0 ? errno : 0;
+    if (close(o.fd) < 0 && !e)
+        e = errno;
+    o.fd = -1;
+    if (!e && rename(s->tmp, s->path) < 0)
+        e = errno;
+    if (!e) {
+        created = false;
+        e = sync_dir(s->path);
+    }
+    if (e) {
+        r = -e;
+        snprintf(s->err, sizeof(s->err), "%s: %s", s->path, strerror(e));
         if (s->hook) /* the guest runs again: undo under the lock */
             with_lock_undo(s);
         if (s->quit)
             machine_resume(b, true, s->was_paused); /* nothing saved: the guest must not be lost */
+        stopped = false;
         goto done;
     }
-    s->res.ram_bytes_written = written;
+    s->res.ram_bytes_written = o.written;
     s->res.file_bytes = h.ram_offset + h.ram_size;
+    if (!s->quit) {
+        /* O_DIRECT left the file out of the page cache: read it in behind
+         * the completed save, so that a revert or restore soon after maps
+         * cached pages instead of waiting for the disk page by page. */
+        int rfd = open(s->path, O_RDONLY | O_CLOEXEC);
+        if (rfd >= 0) {
+            read_ahead_async(rfd, h.ram_offset, h.ram_size);
+            close(rfd);
+        }
+    }
     s->res.total_ns = now_ns() - t0;
     if (s->quit) /* stays paused: the caller powers off after reporting */
         pthread_mutex_unlock(&b->bus.io_lock);
+    stopped = false;
 done:
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
+    if (logging)
+        board_dirty_log_stop(b);
+    if (r && stopped) { /* failed while the machine was stopped */
+        if (s->hook)
+            s->hook(b, s->hook_opaque, true, NULL, 0);
+        machine_resume(b, true, s->was_paused);
+    }
+    if (o.dfd >= 0)
+        close(o.dfd);
+    if (o.fd >= 0)
+        close(o.fd);
+    if (r && created)
+        unlink(s->tmp);
+    free(o.bounce);
     free(hdr);
     free(touched);
+    free(bm);
     state_writer_free(&w);
     atomic_store(&s->result, r);
     return NULL;

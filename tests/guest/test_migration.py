@@ -105,7 +105,21 @@ class Migration(unittest.TestCase):
         return g
 
     def destination(self, secret="k3y"):
-        return self.vm("dst", secret, ["--incoming", "tcp:127.0.0.1:%d" % self.port])
+        """The destination VMM, once it listens (a fixed sleep was too short
+        on a loaded host: the source's connect was refused)."""
+        g = self.vm("dst", secret, ["--incoming", "tcp:127.0.0.1:%d" % self.port])
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+                with open(table) as f:
+                    for line in f.readlines()[1:]:
+                        fields = line.split()
+                        if fields[3] == "0A" and int(fields[1].split(":")[-1], 16) == self.port:
+                            return g
+            if g.proc.poll() is not None:
+                raise AssertionError("the destination exited (%s)" % g.proc.returncode)
+            time.sleep(0.1)
+        raise AssertionError("the destination does not listen on port %d" % self.port)
 
     def source_with_writer(self):
         src = self.vm("src", "k3y")
@@ -126,7 +140,6 @@ class Migration(unittest.TestCase):
     def test_migrate_while_writing(self):
         src = self.source_with_writer()
         dst = self.destination()
-        time.sleep(1)  # the destination listens
         ctl = Control(os.path.join(self.dir, "src.sock"))
         job = self.migrate(ctl)
         try:
@@ -143,7 +156,6 @@ class Migration(unittest.TestCase):
     def test_destination_killed(self):
         src = self.source_with_writer()
         dst = self.destination()
-        time.sleep(1)
         ctl = Control(os.path.join(self.dir, "src.sock"))
         # A downtime limit no round can meet: pre-copy iterates until killed.
         job = self.migrate(ctl, **{"max-downtime-ms": 1})
@@ -164,7 +176,6 @@ class Migration(unittest.TestCase):
         src = self.vm("src", "k3y")
         src.wait_ready()
         self.destination(secret="other")
-        time.sleep(1)
         ctl = Control(os.path.join(self.dir, "src.sock"))
         st = ctl.wait_job(self.migrate(ctl), 120)
         self.assertEqual(st["status"], "failed", st)
