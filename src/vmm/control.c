@@ -24,6 +24,7 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 #include "vmm/state_file.h"
+#include "vmm/ram_reclaim.h"
 #include "vmm/resources.h"
 #include "vmm/vmm_snapshot.h"
 #include "vmm/vmm_migration.h"
@@ -118,6 +119,7 @@ struct control {
     /* The VMM's cgroup and its limits (set-resources), or NULL. */
     struct vm_cgroup **cgroup;
     struct vm_resources *limits;
+    struct ram_reclaim *reclaim;
     /* The outgoing migration (at most one), its job and progress timer. */
     struct vmm_migration *migration;
     struct control_job *migration_job;
@@ -576,6 +578,8 @@ static json_object *cmd_query_resources(const struct control_request *rq)
         fclose(f);
     }
     json_object_object_add(o, "ksm-merging-pages", json_object_new_int64(merged));
+    json_object_object_add(o, "zero-pages-released-bytes",
+                           json_object_new_int64((int64_t)ram_reclaim_released(c->reclaim)));
     return return_reply(o);
 }
 
@@ -1377,7 +1381,8 @@ static const struct control_command commands[] = {
      "memory-limit, memory-reservation) and page-sharing",
      NULL},
     {"query-resources", cmd_query_resources, 0,
-     "the cgroup limits and what the VMM used (cpu-ns, memory-bytes)", NULL},
+     "the cgroup limits and what the VMM used (cpu-ns, memory-bytes, zero pages given back)",
+     NULL},
     {"query-cpus", cmd_query_cpus, 0, "per hart: engine and counters (instructions executed...)",
      NULL},
     {"query-channels", cmd_query_channels, 0,
@@ -1699,6 +1704,11 @@ void control_set_resources(struct control *c, struct vm_cgroup **cgroup,
 {
     c->cgroup = cgroup;
     c->limits = limits;
+}
+
+void control_set_reclaim(struct control *c, struct ram_reclaim *r)
+{
+    c->reclaim = r;
 }
 
 void control_set_spec(struct control *c, json_object *spec)

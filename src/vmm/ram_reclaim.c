@@ -169,16 +169,6 @@ static void reclaim_free(struct ram_reclaim *r)
     free(r);
 }
 
-uint64_t ram_reclaim_pass(struct board *b)
-{
-    struct ram_reclaim *r = reclaim_new(b);
-    if (!r)
-        return 0;
-    uint64_t bytes = pass(r);
-    reclaim_free(r);
-    return bytes;
-}
-
 static void *reclaim_thread(void *arg)
 {
     struct ram_reclaim *r = arg;

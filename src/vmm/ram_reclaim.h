@@ -28,8 +28,4 @@ uint64_t ram_reclaim_released(const struct ram_reclaim *r);
 /* Stops the thread (after board_run returned, before board_free). */
 void ram_reclaim_stop(struct ram_reclaim *r);
 
-/* One pass now, from the caller's thread (tests): returns the bytes
- * discarded.  Not while the thread runs. */
-uint64_t ram_reclaim_pass(struct board *b);
-
 #endif

@@ -284,13 +284,15 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     if (spec->resources.sandbox && getenv("WIRT_DEBUG_FORBIDDEN_SYSCALL"))
         sandbox_selftest();
     reclaim = ram_reclaim_start(b);
+    if (control)
+        control_set_reclaim(control, reclaim);
     status = board_run(b);
     if (spec->pidfile)
         unlink(spec->pidfile);
 out:
     gdbstub_free(gdb, status); /* before the board: it may be using it */
-    ram_reclaim_stop(reclaim);
     control_free(control);
+    ram_reclaim_stop(reclaim); /* after the control server, which reads it */
     if (exit_save.save) {
         vmm_save_free(exit_save.save);
         evtimer_free(exit_save.timer);
