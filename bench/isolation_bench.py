@@ -7,15 +7,22 @@ Three configurations of `wirt run`, interleaved round by round so that
 load from elsewhere on the host hits them alike:
   plain     no resource options
   sandbox   --sandbox on (seccomp filter, no_new_privs)
-  isolated  the sandbox and a cgroup of its own (--cpu-weight 1024, which
-            limits nothing; on a busy host the group's weight competes with
-            each task of the parent group, so this one can come out faster)
+  cgroup    a cgroup of its own only (--cpu-weight 1024, which limits
+            nothing; on a busy host the group's weight competes with each
+            task of the parent group, so it comes out faster and steadier
+            than plain: compare isolated with it for the sandbox's cost)
+  isolated  the sandbox and a cgroup of its own
 Per round: wall time from process start to the WIRT-GUEST-READY marker,
 then the guest hashes --data-mib MiB of generated data with busybox
-sha256sum, timed inside the guest (/proc/uptime).  Prints medians and the
-overhead of isolated over plain in percent; the issue's target is under
-2%.  Without a writable cgroup the isolated runs keep only the sandbox
-(the VMM says which control it could not apply).
+sha256sum, timed inside the guest (/proc/uptime).  Prints medians with
+their spread (lowest and highest quartile) and the overhead in percent of
+sandbox and cgroup over plain, and of isolated over cgroup (the sandbox's
+cost where both have a group of their own), two ways: the ratio of the
+medians, and the median of the per-round ratios (each round's runs are
+next to each other, so they saw about the same load) with its quartiles;
+the issue's target is under 2%.  Without a writable cgroup the cgroup and
+isolated runs get no group (the VMM says which control it could not
+apply).
 
 Usage: bench/isolation_bench.py [--rounds N] [--data-mib N] [--build DIR]
                                 [--json FILE]
@@ -34,6 +41,7 @@ from guestlib import Guest  # noqa: E402
 CONFIGS = {
     "plain": [],
     "sandbox": ["--sandbox", "on"],
+    "cgroup": ["--cpu-weight", "1024"],
     "isolated": ["--sandbox", "on", "--cpu-weight", "1024"],
 }
 
@@ -50,6 +58,14 @@ def one_run(wirt, extra, data_mib):
         a, b = out.split()[-2:]
         g.poweroff()
     return boot, float(b) - float(a)
+
+
+def quartiles(xs, fmt="%.2f"):
+    """The lower and upper quartile, as text ("a .. b")."""
+    if len(xs) < 2:
+        return "n/a"
+    q = statistics.quantiles(xs, n=4)
+    return (fmt + " .. " + fmt) % (q[0], q[2])
 
 
 def main():
@@ -74,14 +90,22 @@ def main():
     for what in ("boot", "cpu"):
         p = statistics.median(res["plain"][what])
         summary[what] = {"plain": p}
+        print("%-4s plain    median %.2f s (quartiles %s)" % (what, p, quartiles(res["plain"][what])))
         for name in CONFIGS:
             if name == "plain":
                 continue
+            # The sandbox's cost inside a cgroup: against the cgroup alone.
+            base = "cgroup" if name == "isolated" else "plain"
+            p = statistics.median(res[base][what])
             i = statistics.median(res[name][what])
+            paired = [100.0 * (x - y) / y for x, y in zip(res[name][what], res[base][what])]
             summary[what][name] = i
             summary[what][name + "-overhead-percent"] = 100.0 * (i - p) / p
-            print("%-4s median: plain %.2f s, %s %.2f s, overhead %+.1f%% (target < 2%%)" %
-                  (what, p, name, i, 100.0 * (i - p) / p))
+            summary[what][name + "-paired-overhead-percent"] = statistics.median(paired)
+            print("%-4s %-8s median %.2f s (quartiles %s), over %s %+.1f%%; per round "
+                  "median %+.1f%% (quartiles %s%%) (target < 2%%)" %
+                  (what, name, i, quartiles(res[name][what]), base, 100.0 * (i - p) / p,
+                   statistics.median(paired), quartiles(paired, "%+.1f")))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"runs": res, "summary": summary}, f, indent=2)

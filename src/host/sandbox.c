@@ -38,6 +38,7 @@ static const char *const allowed[] = {
     "mprotect",
     "mremap",
     "madvise",
+    "mincore",
     "mlock",
     "munlock",
     "mlockall",

@@ -106,6 +106,7 @@ struct board {
     bool power_off;
     bool paused;
     bool harts_parked;         /* paused, and every hart thread has returned */
+    bool held;                 /* board_hold: parked for the VMM's housekeeping */
     bool incoming;             /* waits for a migrated guest (wirt run --incoming) */
     uint64_t paused_mtime;     /* the guest's clock stands still while paused */
     pthread_cond_t state_cond; /* signalled on resume and power-off */
@@ -138,6 +139,15 @@ void board_power_off(struct board *b, int exit_code);
 void board_request_reset(struct board *b);
 void board_pause(struct board *b);
 void board_resume(struct board *b);
+/* Holds every hart still for the VMM's own housekeeping (rewriting RAM
+ * behind the guest's back): like a pause, but the guest's clock runs on
+ * and nobody is told, so a hold of a few milliseconds is invisible to the
+ * guest.  Takes and returns with the I/O lock held; on true the harts
+ * have returned and stay out until board_release (a pause or resume in
+ * between keeps its own meaning).  False when the machine is paused,
+ * powering off or resetting: nothing to hold. */
+bool board_hold(struct board *b);
+void board_release(struct board *b);
 
 /* The dirty-page log of guest RAM (live migration, continuous
  * checkpoints): every write to RAM after start marks its 4 KiB page,

@@ -138,6 +138,27 @@ void board_resume(struct board *b)
     emit(b, BOARD_EVENT_RESUMED);
 }
 
+bool board_hold(struct board *b)
+{
+    if (b->paused || b->held || b->power_off || b->reset_requested)
+        return false;
+    b->held = true;
+    stop_harts(b);
+    while (!b->harts_parked && !b->power_off && !b->reset_requested)
+        pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
+    if (!b->harts_parked) {
+        board_release(b);
+        return false;
+    }
+    return true;
+}
+
+void board_release(struct board *b)
+{
+    b->held = false;
+    pthread_cond_broadcast(&b->state_cond);
+}
+
 /* Makes every hart drop its writable TLB entries (see bus.dirty_gen). */
 static void rearm_harts(struct board *b)
 {
@@ -565,7 +586,7 @@ int board_run(struct board *b)
         /* Whoever waits for the harts to be out (migration) learns it here. */
         b->harts_parked = true;
         pthread_cond_broadcast(&b->state_cond);
-        while (b->paused && !b->power_off && !b->reset_requested)
+        while ((b->paused || b->held) && !b->power_off && !b->reset_requested)
             pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
         b->harts_parked = false;
         bool off = b->power_off;

@@ -324,6 +324,15 @@ static uint64_t parse_rate(const char *v, char *why, size_t whylen)
     return n * mult;
 }
 
+bool net_rate_text(const char *v, uint64_t *rate, char *why, size_t whylen)
+{
+    if (!*v || !strcmp(v, "0") || !strcmp(v, "none")) {
+        *rate = 0;
+        return true;
+    }
+    return (*rate = parse_rate(v, why, whylen)) != 0;
+}
+
 static bool format_rate(uint64_t rate, unsigned i, char *out, size_t outlen)
 {
     if (i > 0 || !rate)

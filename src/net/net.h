@@ -200,6 +200,14 @@ bool net_tx_may_send(struct net_backend *nb);
 void net_tx_sent(struct net_backend *nb, size_t len);
 /* The cap in bytes per second, 0: none. */
 uint64_t net_rate_of(const struct net_backend *nb);
+/* A new cap (0: none) each way, from now on, for a running NIC; I/O lock
+ * held.  False when the backend has no shaper (a switch port: the switch
+ * enforces its rate). */
+bool net_rate_set(struct net_backend *nb, uint64_t rate);
+/* A rate as written after rate=: bytes per second with an optional K, M
+ * or G (powers of 1000); "0", "none" or "" is no cap.  False with one
+ * line in why. */
+bool net_rate_text(const char *v, uint64_t *rate, char *why, size_t whylen);
 /* Frames or bytes rate= kept waiting so far, in ns (TX + RX). */
 uint64_t net_throttled_ns(const struct net_backend *nb);
 

@@ -26,7 +26,7 @@ struct net_backend *net_user_open(const struct nic_spec *nic, pthread_mutex_t *i
 struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t *io_lock, char *err,
                                     size_t errlen);
 /* The rate cap, backend side.  net_shaper_init (before the backend's
- * thread starts) gives nb a shaper when nic has rate=; wake interrupts
+ * thread starts) gives nb a shaper, capped when nic has rate=; wake interrupts
  * the thread's poll so that it rereads net_shaper_poll's deadline.
  * False: out of memory. */
 bool net_shaper_init(struct net_backend *nb, const struct nic_spec *nic,

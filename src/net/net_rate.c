@@ -12,7 +12,9 @@
  * a received frame waits in the backend (tap: in the kernel's queue, the
  * thread stops reading; user: libslirp's frames in its bounded queue).
  * Everything here runs with the I/O lock held, except the wake-up and the
- * control server's read of throttled_ns (atomic).
+ * control server's read of throttled_ns (atomic).  The cap may change
+ * while the VM runs (control set-net-rate, `wirt vm set NAME
+ * net.N.rate=R`): every tap and user NIC has a shaper, uncapped at rate 0.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -38,8 +40,8 @@ static uint64_t mono_ns(void)
 bool net_shaper_init(struct net_backend *nb, const struct nic_spec *nic,
                      void (*wake)(struct net_backend *nb))
 {
-    if (!nic->rate)
-        return true;
+    /* Always made, so that a cap can be set later (net_rate_set); rate 0
+     * is no cap, and the checks below return at once. */
     struct net_shaper *s = calloc(1, sizeof(*s));
     if (!s)
         return false;
@@ -48,6 +50,20 @@ bool net_shaper_init(struct net_backend *nb, const struct nic_spec *nic,
     token_bucket_set(&s->rx, nic->rate, 0, now);
     s->wake = wake;
     nb->shaper = s;
+    return true;
+}
+
+bool net_rate_set(struct net_backend *nb, uint64_t rate)
+{
+    struct net_shaper *s = nb ? nb->shaper : NULL;
+    if (!s)
+        return false;
+    uint64_t now = mono_ns();
+    token_bucket_set(&s->tx, rate, 0, now);
+    token_bucket_set(&s->rx, rate, 0, now);
+    /* Frames waiting for the old rate's deadline: the thread looks again
+     * (a lifted cap lets them go at once). */
+    s->wake(nb);
     return true;
 }
 
@@ -60,7 +76,7 @@ void net_shaper_free(struct net_backend *nb)
 bool net_tx_may_send(struct net_backend *nb)
 {
     struct net_shaper *s = nb->shaper;
-    if (!s)
+    if (!s || (!s->tx.rate && !s->tx_waiting))
         return true;
     uint64_t now = mono_ns();
     if (!token_bucket_delay(&s->tx, now))
@@ -82,7 +98,7 @@ void net_tx_sent(struct net_backend *nb, size_t len)
 bool net_shaper_rx_may(struct net_backend *nb)
 {
     struct net_shaper *s = nb->shaper;
-    if (!s)
+    if (!s || (!s->rx.rate && !s->rx_waiting))
         return true;
     uint64_t now = mono_ns();
     bool may = !token_bucket_delay(&s->rx, now);
@@ -104,7 +120,7 @@ uint64_t net_shaper_poll(struct net_backend *nb, bool *rx_blocked)
 {
     struct net_shaper *s = nb->shaper;
     *rx_blocked = false;
-    if (!s)
+    if (!s || (!s->tx_waiting && !s->rx_waiting))
         return 0;
     uint64_t now = mono_ns(), wait = 0;
     if (s->tx_waiting) {

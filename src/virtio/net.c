@@ -538,3 +538,9 @@ void virtio_net_get_stats(struct virtio_dev *vdev, struct virtio_net_stats *st)
     st->rate = net_rate_of(vn->nb);
     st->throttled_ns = net_throttled_ns(vn->nb);
 }
+
+bool virtio_net_set_rate(struct virtio_dev *vdev, uint64_t rate)
+{
+    struct vnet *vn = vdev->opaque;
+    return net_rate_set(vn->nb, rate);
+}

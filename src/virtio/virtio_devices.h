@@ -115,6 +115,10 @@ struct virtio_net_stats {
     uint64_t throttled_ns; /* time frames waited for the cap */
 };
 void virtio_net_get_stats(struct virtio_dev *vdev, struct virtio_net_stats *st);
+/* A new rate cap (bytes per second each way, 0: none) for the running
+ * NIC; I/O lock held.  False when its backend cannot shape (a switch
+ * port, whose switch enforces the rate). */
+bool virtio_net_set_rate(struct virtio_dev *vdev, uint64_t rate);
 struct virtio_dev *virtio_console_create(struct bus *bus, struct irq_line irq,
                                          void (*tx)(void *opaque, const uint8_t *buf, size_t len),
                                          void *opaque);

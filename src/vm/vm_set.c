@@ -6,6 +6,7 @@
 
 #include "block/block.h"
 #include "machine/board.h"
+#include "net/net.h"
 #include "util/size.h"
 #include "vm/vm_int.h"
 
@@ -62,27 +63,90 @@ static int disk_limit(struct vm_config *cfg, const char *kv, unsigned *disk, str
     return 1;
 }
 
-/* The running VMM takes a disk's new limits at once. */
-static bool disk_limits_live(struct vm_store *st, const char *name, const struct vm_config *cfg,
-                             unsigned disk, struct wirt_error *e)
+/* net.N.rate=VALUE (a NIC's rate cap, bytes per second each way; 0 or
+ * none: no cap): rewrites the rate= option of cfg's N-th net entry and
+ * sets *nic and *rate.  -1: not such a key; 0: a bad one (e reports it);
+ * 1: done. */
+static int nic_rate(struct vm_config *cfg, const char *kv, unsigned *nic, uint64_t *rate,
+                    struct wirt_error *e)
+{
+    if (strncmp(kv, "net.", 4))
+        return -1;
+    const char *eq = strchr(kv, '=');
+    char *end;
+    unsigned long n = strtoul(kv + 4, &end, 10);
+    if (!eq || end == kv + 4 || strncmp(end, ".rate=", 6))
+        return vm_fail(e, WIRT_ERR_INVALID, "set: '%.80s': expected net.N.rate=VALUE", kv);
+    if (n >= cfg->nnets)
+        return vm_fail(e, WIRT_ERR_INVALID, "set: net.%lu: the VM has %u NIC(s)", n, cfg->nnets);
+    char why[200];
+    if (!net_rate_text(eq + 1, rate, why, sizeof(why)))
+        return vm_fail(e, WIRT_ERR_INVALID, "set: net.%lu.rate: %s", n, why);
+    /* The entry without its old rate=, then the new one. */
+    char out[sizeof(cfg->nets[0])], *save, copy[sizeof(cfg->nets[0])];
+    snprintf(copy, sizeof(copy), "%s", cfg->nets[n]);
+    size_t len = 0;
+    out[0] = '\0';
+    for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
+        if (strncmp(opt, "rate=", 5))
+            len += (size_t)snprintf(out + len, len < sizeof(out) ? sizeof(out) - len : 0, "%s%s",
+                                    len ? "," : "", opt);
+    if (*rate)
+        len += (size_t)snprintf(out + len, len < sizeof(out) ? sizeof(out) - len : 0, ",rate=%llu",
+                                (unsigned long long)*rate);
+    if (len >= sizeof(out))
+        return vm_fail(e, WIRT_ERR_INVALID, "set: net.%lu: the entry gets too long", n);
+    if (!vm_spec_nic_text_ok(out, "set: net", why, sizeof(why)))
+        return vm_fail(e, WIRT_ERR_INVALID, "%s", why);
+    snprintf(cfg->nets[n], sizeof(cfg->nets[n]), "%s", out);
+    *nic = (unsigned)n;
+    return 1;
+}
+
+/* Sends command with args (taken) to the running VMM; an error reply
+ * becomes one line "set: WHAT: reason". */
+static bool live_command(struct vm_store *st, const char *name, const char *command,
+                         json_object *args, const char *what, struct wirt_error *e)
 {
     char err[512];
-    json_object *a = io_limits_to_json(&cfg->disks[disk].limits), *x, *d;
-    /* Limits not named keep their value: name the removed ones as 0. */
-    for (int k = 0; k < IO_LIMIT_N; k++)
-        if (!cfg->disks[disk].limits.v[k])
-            json_object_object_add(a, io_limit_keys[k], json_object_new_int(0));
-    json_object_object_add(a, "disk", json_object_new_int((int)disk));
-    json_object *r = vm_control_args(st, name, "set-io-limits", a, 5000, err, sizeof(err));
-    json_object_put(a);
+    json_object *x, *d;
+    json_object *r = vm_control_args(st, name, command, args, 5000, err, sizeof(err));
+    json_object_put(args);
     bool bad = !r || json_object_object_get_ex(r, "error", &x);
     if (bad)
-        vm_fail(e, WIRT_ERR_FAILED, "set: disk.%u: %s", disk,
+        vm_fail(e, WIRT_ERR_FAILED, "set: %s: %s", what,
                 !r                                         ? err
                 : json_object_object_get_ex(x, "desc", &d) ? json_object_get_string(d)
                                                            : "refused");
     json_object_put(r);
     return !bad;
+}
+
+/* The running VMM takes a NIC's new rate cap at once. */
+static bool nic_rate_live(struct vm_store *st, const char *name, unsigned nic, uint64_t rate,
+                          struct wirt_error *e)
+{
+    char what[32];
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "nic", json_object_new_int((int)nic));
+    json_object_object_add(a, "rate", json_object_new_int64((int64_t)rate));
+    snprintf(what, sizeof(what), "net.%u", nic);
+    return live_command(st, name, "set-net-rate", a, what, e);
+}
+
+/* The running VMM takes a disk's new limits at once. */
+static bool disk_limits_live(struct vm_store *st, const char *name, const struct vm_config *cfg,
+                             unsigned disk, struct wirt_error *e)
+{
+    char what[32];
+    json_object *a = io_limits_to_json(&cfg->disks[disk].limits);
+    /* Limits not named keep their value: name the removed ones as 0. */
+    for (int k = 0; k < IO_LIMIT_N; k++)
+        if (!cfg->disks[disk].limits.v[k])
+            json_object_object_add(a, io_limit_keys[k], json_object_new_int(0));
+    json_object_object_add(a, "disk", json_object_new_int((int)disk));
+    snprintf(what, sizeof(what), "disk.%u", disk);
+    return live_command(st, name, "set-io-limits", a, what, e);
 }
 
 /* Resource keys on a running VM: its VMM applies them to its cgroup at
@@ -130,6 +194,16 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             }
             continue;
         }
+        unsigned nic;
+        uint64_t rate;
+        int nr = nic_rate(&cfg, settings[i], &nic, &rate, e);
+        if (nr >= 0) {
+            if (!nr || !nic_rate_live(st, name, nic, rate, e)) {
+                json_object_put(args);
+                return false;
+            }
+            continue;
+        }
         if (eq && eq - settings[i] == 4 && !strncmp(settings[i], "jail", 4)) {
             if (!set_jail(&cfg, eq + 1, e)) { /* vm.json only: from the next start */
                 json_object_put(args);
@@ -152,7 +226,8 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-reservation, "
                            "cpu-affinity, "
                            "memory-limit, memory-reservation, page-sharing, pin, balloon, "
-                           "disk.N.LIMIT (and restart, jail for later) change while it runs",
+                           "disk.N.LIMIT, net.N.rate (and restart, jail for later) change while "
+                           "it runs",
                            name);
         }
         char key[32];
@@ -165,7 +240,7 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
     }
     if (!json_object_object_length(args)) {
         json_object_put(args);
-        /* Only the balloon, disk limits, jail or the restart policy changed. */
+        /* Only the balloon, disk or NIC limits, jail or the restart policy changed. */
         if (!vm_config_save(st, name, &cfg, err, sizeof(err)))
             return vm_fail(e, WIRT_ERR_FAILED, "%s", err);
         return true;
@@ -260,13 +335,18 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
             unsigned disk;
             if (disk_limit(cfg, kv[i], &disk, e) <= 0)
                 return false;
+        } else if (!strncmp(kv[i], "net.", 4)) {
+            unsigned nic;
+            uint64_t rate;
+            if (nic_rate(cfg, kv[i], &nic, &rate, e) <= 0)
+                return false;
         } else if (KEY("disk-size")) {
             if (!parse_size(v, grow) || !*grow)
                 return vm_fail(e, WIRT_ERR_INVALID, "set: disk-size: '%s' is not a size", v);
         } else {
             return vm_fail(e, WIRT_ERR_INVALID,
                            "set: unknown key '%.*s' (keys: memory, cpus, nested, append, net, "
-                           "disk-size, disk.N.iops/bps..., restart, jail, display, "
+                           "disk-size, disk.N.iops/bps..., net.N.rate, restart, jail, display, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
                            "page-sharing)",

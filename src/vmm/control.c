@@ -13,6 +13,7 @@
 
 #include "cpu/vcpu.h"
 #include "machine/board.h"
+#include "net/net.h"
 #include "host/console.h"
 #include "host/display.h"
 #include "host/evloop.h"
@@ -23,6 +24,7 @@
 #include "virtio/virtio.h"
 #include "virtio/virtio_devices.h"
 #include "vmm/state_file.h"
+#include "vmm/ram_reclaim.h"
 #include "vmm/resources.h"
 #include "vmm/vmm_snapshot.h"
 #include "vmm/vmm_migration.h"
@@ -117,6 +119,7 @@ struct control {
     /* The VMM's cgroup and its limits (set-resources), or NULL. */
     struct vm_cgroup **cgroup;
     struct vm_resources *limits;
+    struct ram_reclaim *reclaim;
     /* The outgoing migration (at most one), its job and progress timer. */
     struct vmm_migration *migration;
     struct control_job *migration_job;
@@ -575,6 +578,8 @@ static json_object *cmd_query_resources(const struct control_request *rq)
         fclose(f);
     }
     json_object_object_add(o, "ksm-merging-pages", json_object_new_int64(merged));
+    json_object_object_add(o, "zero-pages-released-bytes",
+                           json_object_new_int64((int64_t)ram_reclaim_released(c->reclaim)));
     return return_reply(o);
 }
 
@@ -937,6 +942,46 @@ static json_object *cmd_query_net(const struct control_request *rq)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "nics", nics);
     return return_reply(o);
+}
+
+/* set-net-rate: {"nic": 0, "rate": 500000 | "10M" | 0}: the NIC's cap
+ * each way from now on (0 or "none": no cap). */
+static json_object *cmd_set_net_rate(const struct control_request *rq)
+{
+    struct board *b = rq->c->board;
+    json_object *v;
+    int64_t want = -1;
+    if (rq->args && json_object_object_get_ex(rq->args, "nic", &v) &&
+        json_object_is_type(v, json_type_int))
+        want = json_object_get_int64(v);
+    if (want < 0)
+        return error_reply("InvalidArgument", "\"nic\" (0, 1...) is required");
+    uint64_t rate = 0;
+    char why[160];
+    if (!json_object_object_get_ex(rq->args, "rate", &v))
+        return error_reply("InvalidArgument",
+                           "\"rate\" (bytes per second, \"10M\", 0) is required");
+    if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0)
+        rate = (uint64_t)json_object_get_int64(v);
+    else if (!json_object_is_type(v, json_type_string) ||
+             !net_rate_text(json_object_get_string(v), &rate, why, sizeof(why)))
+        return error_reply("InvalidArgument",
+                           "\"rate\" must be bytes per second (500000, \"10M\"; 0: no cap)");
+    int64_t k = 0;
+    for (unsigned i = 0; i < b->ndevices; i++) {
+        struct virtio_dev *vdev = b->devices[i].dev;
+        if (b->devices[i].ops != &virtio_mmio_dev_ops || !virtio_net_is(vdev) || k++ != want)
+            continue;
+        if (!virtio_net_set_rate(vdev, rate))
+            return error_reply(
+                "NotAvailable",
+                "this NIC's rate is its switch port's: it changes at the next start");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "nic", json_object_new_int64(want));
+        json_object_object_add(o, "rate", json_object_new_int64((int64_t)rate));
+        return return_reply(o);
+    }
+    return error_reply("DeviceNotFound", "the VM has no such NIC");
 }
 
 static json_object *cmd_move_disk(const struct control_request *rq)
@@ -1337,7 +1382,7 @@ static const struct control_command commands[] = {
      "memory-limit, memory-reservation) and page-sharing",
      NULL},
     {"query-resources", cmd_query_resources, 0,
-     "the cgroup limits and what the VMM used (cpu-ns, memory-bytes)", NULL},
+     "the cgroup limits and what the VMM used (cpu-ns, memory-bytes, zero pages given back)", NULL},
     {"query-cpus", cmd_query_cpus, 0, "per hart: engine and counters (instructions executed...)",
      NULL},
     {"query-channels", cmd_query_channels, 0,
@@ -1377,6 +1422,8 @@ static const struct control_command commands[] = {
     {"query-io", cmd_query_io, 0, "per disk: limits, operations and bytes read and written", NULL},
     {"query-net", cmd_query_net, 0,
      "per NIC: its rate cap, frames and bytes received and transmitted", NULL},
+    {"set-net-rate", cmd_set_net_rate, 0,
+     "changes \"nic\"'s rate cap (\"rate\": bytes per second each way, \"10M\", 0: none)", NULL},
     {"move-disk", cmd_move_disk, CMD_ASYNC,
      "moves \"disk\" to a new image \"target\" (\"format\": qcow2|raw) while the guest runs", NULL},
     {"debug-sleep", cmd_debug_sleep, CMD_ASYNC | CMD_DEBUG,
@@ -1657,6 +1704,11 @@ void control_set_resources(struct control *c, struct vm_cgroup **cgroup,
 {
     c->cgroup = cgroup;
     c->limits = limits;
+}
+
+void control_set_reclaim(struct control *c, struct ram_reclaim *r)
+{
+    c->reclaim = r;
 }
 
 void control_set_spec(struct control *c, json_object *spec)

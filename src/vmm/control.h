@@ -60,6 +60,10 @@ struct vm_cgroup;
 struct vm_resources;
 void control_set_resources(struct control *c, struct vm_cgroup **cgroup,
                            struct vm_resources *limits);
+/* query-resources reports the zero pages r gave back (NULL: none); r
+ * stays the caller's and outlives the control server's event loop. */
+struct ram_reclaim;
+void control_set_reclaim(struct control *c, struct ram_reclaim *r);
 /* query-channels replies with what describe(opaque) returns (a new
  * reference); without it, with []. */
 void control_set_channels(struct control *c, struct json_object *(*describe)(void *opaque),

@@ -40,6 +40,11 @@ static bool disks_idle(struct board *b)
     return true;
 }
 
+bool machine_disks_idle(struct board *b)
+{
+    return disks_idle(b);
+}
+
 static bool disk_moving(struct board *b)
 {
     for (unsigned i = 0; i < b->ndevices; i++) {

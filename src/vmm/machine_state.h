@@ -35,6 +35,10 @@ bool machine_save(struct board *b, struct state_writer *w);
 bool machine_load(struct board *b, const uint8_t *buf, size_t len, bool locked, char *err,
                   size_t errlen);
 
+/* True when no disk request is queued or running (with the harts held or
+ * parked and the I/O lock held, none starts: no device writes RAM). */
+bool machine_disks_idle(struct board *b);
+
 /* Reopens every disk, to read metadata another process changed. */
 bool machine_reopen_disks(struct board *b, char *err, size_t errlen);
 /* The board's i-th device when it is a virtio-blk disk, else NULL. */

@@ -23,6 +23,7 @@
 #include "vmm/channels.h"
 #include "vmm/control.h"
 #include "vmm/gdbstub.h"
+#include "vmm/ram_reclaim.h"
 #include "vmm/state_file.h"
 #include "vmm/vmm_display.h"
 #include "vmm/vmm_migration.h"
@@ -239,6 +240,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
     struct vmm_channels *channels = NULL;
     struct vmm_display *display = NULL;
     struct gdbstub *gdb = NULL;
+    struct ram_reclaim *reclaim = NULL;
     int status = -1;
     /* Sockets may lose their peer at any moment; that is never fatal. */
     if (detached || spec->control)
@@ -281,12 +283,16 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         goto out;
     if (spec->resources.sandbox && getenv("WIRT_DEBUG_FORBIDDEN_SYSCALL"))
         sandbox_selftest();
+    reclaim = ram_reclaim_start(b);
+    if (control)
+        control_set_reclaim(control, reclaim);
     status = board_run(b);
     if (spec->pidfile)
         unlink(spec->pidfile);
 out:
     gdbstub_free(gdb, status); /* before the board: it may be using it */
     control_free(control);
+    ram_reclaim_stop(reclaim); /* after the control server, which reads it */
     if (exit_save.save) {
         vmm_save_free(exit_save.save);
         evtimer_free(exit_save.timer);

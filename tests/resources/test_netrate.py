@@ -195,27 +195,43 @@ class NetRateTest(unittest.TestCase):
                 httpd.wait()
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
 
+    def serve(self):
+        """An HTTP server of the payload on 127.0.0.1, shut down after the test."""
+        httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Quiet, directory=self.dir))
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        return httpd
+
+    def store_vm_downloading(self, s, name, net, before=None):
+        """Starts store VM `name` with --net `net`, runs before(), then a
+        download in the guest; returns `wirt vm top --json`'s line for it
+        once it runs, after checking that it receives at about the cap."""
+        import vmlib
+        httpd = self.serve()
+        s.ok("create", name, "--from", "debian", "--net", net)
+        s.ok("start", name)
+        vmlib.wait_ready(s, name)
+        if before:
+            before()
+        con = vmlib.Serial(s, name)
+        con.run("(wget -q -O /dev/null http://10.0.2.2:%d/payload &)" % httpd.server_address[1])
+        con.sock.close()
+        time.sleep(1.5)
+        v = json.loads(s.ok("top", "--json").stdout)[0]
+        self.assertLess(abs(v["net-rx-bytes-per-s"] - RATE) / RATE, 0.15, v)
+        return v
+
     def test_store_vm_rate_in_top_and_info(self):
         """A store VM created with --net user,rate=500K: `wirt vm top --json`
         shows its NIC receiving at about the cap, `wirt top --once` has the
         columns, `wirt vm info --json` the byte counts."""
         sys.path.insert(0, os.path.join(HERE, "..", "vm"))
         import vmlib
-        httpd = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Quiet, directory=self.dir))
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
         s = vmlib.Store()
         try:
-            s.ok("create", "nr", "--from", "debian", "--net", "user,rate=500K")
-            s.ok("start", "nr")
-            vmlib.wait_ready(s, "nr")
-            con = vmlib.Serial(s, "nr")
-            con.run("(wget -q -O /dev/null http://10.0.2.2:%d/payload &)" %
-                    httpd.server_address[1])
-            con.sock.close()
-            time.sleep(1.5)
-            v = json.loads(s.ok("top", "--json").stdout)[0]
-            self.assertLess(abs(v["net-rx-bytes-per-s"] - RATE) / RATE, 0.15, v)
+            v = self.store_vm_downloading(s, "nr", "user,rate=500K")
             self.assertLess(v["net-tx-bytes-per-s"], RATE / 5, v)
             text = subprocess.run([vmlib.WIRT, "top", "--store", s.store, "--once"],
                                   capture_output=True, text=True, timeout=60).stdout
@@ -226,8 +242,59 @@ class NetRateTest(unittest.TestCase):
             s.ok("stop", "nr", "--force")
         finally:
             s.close()
-            httpd.shutdown()
-            httpd.server_close()
+
+    def test_live_rate_change(self):
+        """set-net-rate changes a running NIC's cap: an uncapped user NIC
+        capped at 500K holds a download at the cap, and lifting the cap
+        (0) lets traffic through unthrottled; bad arguments get an error."""
+        httpd = self.serve()
+        ctl = os.path.join(self.dir, "c.sock")
+        argv = guestlib.wirt_argv(extra=["--net", "user", "--control", ctl])
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            url = "http://10.0.2.2:%d/payload" % httpd.server_address[1]
+            nic = control(ctl, {"execute": "query-net"})["return"]["nics"][0]
+            self.assertEqual(nic["rate"], 0)
+            r = control(ctl, {"execute": "set-net-rate",
+                              "arguments": {"nic": 0, "rate": "500K"}})
+            self.assertEqual(r["return"]["rate"], RATE, r)
+            self.download(g, ctl, "user download, cap set live", url)
+            r = control(ctl, {"execute": "set-net-rate", "arguments": {"nic": 0, "rate": 0}})
+            self.assertEqual(r["return"]["rate"], 0, r)
+            waited = control(ctl, {"execute": "query-net"})["return"]["nics"][0]
+            g.run("wget -q -O /tmp/dl %s && wc -c < /tmp/dl" % url, timeout=120)
+            after = control(ctl, {"execute": "query-net"})["return"]["nics"][0]
+            self.assertEqual(after["rate"], 0)
+            self.assertEqual(after["throttled-ns"], waited["throttled-ns"], after)
+            for args, code in (({"nic": 0, "rate": "fast"}, "InvalidArgument"),
+                               ({"nic": 0}, "InvalidArgument"),
+                               ({"nic": 3, "rate": 1000}, "DeviceNotFound")):
+                r = control(ctl, {"execute": "set-net-rate", "arguments": args})
+                self.assertEqual(r["error"]["class"], code, r)
+            self.assertEqual(g.poweroff(), 0)
+
+    def test_store_vm_set_rate_live(self):
+        """`wirt vm set NAME net.0.rate=500K` on a running store VM caps its
+        NIC at once (wirt vm top sees a download at the cap) and keeps the
+        cap in vm.json; a bad value gets one line."""
+        sys.path.insert(0, os.path.join(HERE, "..", "vm"))
+        import vmlib
+        s = vmlib.Store()
+
+        def set_cap():
+            s.ok("set", "nl", "net.0.rate=500K")
+            bad = s.wirt("set", "nl", "net.0.rate=fast")
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+            self.assertIn("net.0.rate", bad.stderr)
+
+        try:
+            self.store_vm_downloading(s, "nl", "user", before=set_cap)
+            with open(s.path("nl", "vm.json")) as f:
+                self.assertIn("rate=500000", json.load(f)["net"][0])
+            s.ok("stop", "nl", "--force")
+        finally:
+            s.close()
 
     def test_bad_rate(self):
         for spec in ("user,rate=fast", "user,rate=0", "tap,ifname=x,rate=-1"):
