@@ -224,8 +224,11 @@ static void emit_tlb_lookup(struct emit *e, int tlb_reg, unsigned size)
  * checks its tag against the address as the full lookup would.  A stale
  * guess costs the full lookup (a cold stub, which updates the guess); it
  * can never select a wrong entry: entries sit at the index of their tag,
- * and a misaligned access (which might cross a page) is sent to the full
- * lookup. */
+ * and an access whose first byte is not on the page of its last (the
+ * tag) is sent to the full lookup.  That check (a test of alignment
+ * would be one instruction fewer) keeps misaligned accesses in a page on
+ * the main line: the Linux kernel rates misaligned word access against
+ * byte access at boot (2.9 with them in the cold stub, QEMU about 7). */
 static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
                                    enum cold_kind kind, unsigned off, unsigned idx)
 {
@@ -243,10 +246,10 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
         alu_ri(e, F_W, G_AND, RCX, (int32_t)PAGE_MASK);
         op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
         cold_jcc(c, g, CC_NE);
-        if (size > 1) {  /* aligned, so it cannot cross a page: others take the full lookup */
-            e8(e, 0xa8); /* test al, size - 1 */
-            e8(e, size - 1);
-            cold_jcc(c, g, CC_NE);
+        if (size > 1) {                    /* the first byte on the page of the last (rcx) */
+            op_rr(e, F_W, 0x33, RCX, RAX); /* xor rcx, rax */
+            alu_ri(e, F_W, G_CMP, RCX, (int32_t)PAGE_SIZE - 1);
+            cold_jcc(c, g, CC_A);
         }
         g->resume = e->p;
         op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
