@@ -81,6 +81,17 @@ class SwitchGuestTest(unittest.TestCase):
         g.wait_ready()
         return g
 
+    def send_8mib(self, a, b, ib):
+        """8 MiB of random data from a to b (at ib) over TCP, checked by md5."""
+        b.run("{ (nc -l -p 5000 > /tmp/in; echo done > /tmp/in.done) >/dev/null 2>&1 & }")
+        a.run("dd if=/dev/urandom of=/tmp/out bs=1M count=8 2>/dev/null")
+        want = a.run("md5sum < /tmp/out").split()[0]
+        time.sleep(0.5)
+        a.run("nc -w 5 %s 5000 < /tmp/out" % ib, timeout=300)
+        self.assertTrue(wait_for(lambda: b.run("cat /tmp/in.done 2>/dev/null || true") == "done",
+                                 60, 1))
+        self.assertEqual(b.run("md5sum < /tmp/in").split()[0], want)
+
     def test_two_vms_transfer_and_isolation(self):
         self.s.ok("create", "lan", "--nat")
         self.s.ok("create", "other")
@@ -91,14 +102,7 @@ class SwitchGuestTest(unittest.TestCase):
         self.assertTrue(pings(a, ib))
         self.assertTrue(pings(b, ia))
         # 8 MiB from a to b through the switch, intact.
-        b.run("{ (nc -l -p 5000 > /tmp/in; echo done > /tmp/in.done) >/dev/null 2>&1 & }")
-        a.run("dd if=/dev/urandom of=/tmp/out bs=1M count=8 2>/dev/null")
-        want = a.run("md5sum < /tmp/out").split()[0]
-        time.sleep(0.5)
-        a.run("nc -w 5 %s 5000 < /tmp/out" % ib, timeout=300)
-        self.assertTrue(wait_for(lambda: b.run("cat /tmp/in.done 2>/dev/null || true") == "done",
-                                 60, 1))
-        self.assertEqual(b.run("md5sum < /tmp/in").split()[0], want)
+        self.send_8mib(a, b, ib)
         # Offloads both ways: the stream crossed the switch in frames far
         # larger than the MTU (TSO from a, taken whole by b), not cut up.
         vm_ports = [p for p in self.s.ports("lan") if p["kind"] == "vm"]
@@ -133,14 +137,7 @@ class SwitchGuestTest(unittest.TestCase):
             return json.loads(self.s.ok("stats", "lan", "--json").stdout)
         self.assertEqual(stats()["direct-paths"], 1)
         before = sum(p["rx-frames"] for p in stats()["ports"])
-        b.run("{ (nc -l -p 5000 > /tmp/in; echo done > /tmp/in.done) >/dev/null 2>&1 & }")
-        a.run("dd if=/dev/urandom of=/tmp/out bs=1M count=8 2>/dev/null")
-        want = a.run("md5sum < /tmp/out").split()[0]
-        time.sleep(0.5)
-        a.run("nc -w 5 %s 5000 < /tmp/out" % ib, timeout=300)
-        self.assertTrue(wait_for(lambda: b.run("cat /tmp/in.done 2>/dev/null || true") == "done",
-                                 60, 1))
-        self.assertEqual(b.run("md5sum < /tmp/in").split()[0], want)
+        self.send_8mib(a, b, ib)
         # The stream did not pass the switch process (a few ARP frames may).
         self.assertLess(sum(p["rx-frames"] for p in stats()["ports"]) - before, 50)
         # A rule applies at once: the direct path is cut and frames pass the switch.
