@@ -50,8 +50,7 @@ struct console {
     uint8_t batch[BATCH_SIZE]; /* output not yet in the log nor sent */
     size_t batch_len;
     bool flush_posted;
-    uint8_t *backlog; /* output the client's socket did not take, BACKLOG_SIZE */
-    size_t backlog_len;
+    struct unix_backlog backlog; /* output the client's socket did not take */
     /* Progress matching CONSOLE_READY_MARKER in the output. */
     size_t marker_pos;
     bool guest_ready;
@@ -110,6 +109,7 @@ struct console *console_new(struct evloop *loop, int in_fd, int out_fd, console_
     c->quit = quit;
     c->quit_opaque = opaque;
     c->listen_fd = -1;
+    c->backlog = (struct unix_backlog){.cap = BACKLOG_SIZE, .drop_oldest = true};
     return c;
 }
 
@@ -121,7 +121,7 @@ void console_set_sink(struct console *c, console_sink sink, void *opaque)
 
 static uint32_t wanted_events(const struct console *c)
 {
-    return (c->reading ? EPOLLIN : 0) | (c->backlog_len ? EPOLLOUT : 0);
+    return (c->reading ? EPOLLIN : 0) | (c->backlog.len ? EPOLLOUT : 0);
 }
 
 static void watch(struct console *c, bool on)
@@ -154,7 +154,7 @@ static void client_gone(struct console *c)
     close(c->in_fd);
     c->in_fd = -1;
     c->reading = false;
-    c->backlog_len = 0;
+    c->backlog.len = 0;
 }
 
 static void flush_backlog(struct console *c);
@@ -265,11 +265,10 @@ static void log_output(struct console *c, const uint8_t *buf, size_t len)
         log_file_write(c->log, buf, len);
 }
 
-static void set_backlog(struct console *c, size_t len)
+/* EPOLLOUT is watched while output waits. */
+static void backlog_changed(struct console *c, bool had)
 {
-    bool had = c->backlog_len != 0;
-    c->backlog_len = len;
-    if (had != (len != 0) && c->in_fd >= 0)
+    if (had != (c->backlog.len != 0) && c->in_fd >= 0)
         evloop_mod_fd(c->loop, c->in_fd, wanted_events(c));
 }
 
@@ -280,34 +279,16 @@ static void send_client(struct console *c, const uint8_t *buf, size_t len)
 {
     if (c->in_fd < 0 || !len)
         return;
-    if (!c->backlog_len) {
-        size_t n = unix_send_some(c->in_fd, buf, len);
-        buf += n;
-        len -= n;
-        if (!len)
-            return;
-    }
-    if (!c->backlog && !(c->backlog = malloc(BACKLOG_SIZE)))
-        return;
-    size_t keep = c->backlog_len;
-    if (len >= BACKLOG_SIZE) {
-        buf += len - BACKLOG_SIZE;
-        len = BACKLOG_SIZE;
-        keep = 0;
-    } else if (keep + len > BACKLOG_SIZE) {
-        keep = BACKLOG_SIZE - len;
-        memmove(c->backlog, c->backlog + c->backlog_len - keep, keep);
-    }
-    memcpy(c->backlog + keep, buf, len);
-    set_backlog(c, keep + len);
+    bool had = c->backlog.len != 0;
+    unix_backlog_send(&c->backlog, c->in_fd, buf, len);
+    backlog_changed(c, had);
 }
 
 static void flush_backlog(struct console *c)
 {
-    size_t n = unix_send_some(c->in_fd, c->backlog, c->backlog_len);
-    if (n)
-        memmove(c->backlog, c->backlog + n, c->backlog_len - n);
-    set_backlog(c, c->backlog_len - n);
+    bool had = c->backlog.len != 0;
+    unix_backlog_flush(&c->backlog, c->in_fd);
+    backlog_changed(c, had);
 }
 
 /* The gathered output goes to the log and the client. */
@@ -382,7 +363,7 @@ void console_free(struct console *c)
             close(c->in_fd);
         c->in_fd = -1;
         flush_batch(c);
-        free(c->backlog);
+        unix_backlog_free(&c->backlog);
         if (c->listen_fd >= 0)
             close(c->listen_fd);
         if (c->socket_path)

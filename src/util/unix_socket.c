@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -111,4 +112,54 @@ size_t unix_send_some(int fd, const void *buf, size_t len)
         done += (size_t)n;
     }
     return done;
+}
+
+size_t unix_backlog_send(struct unix_backlog *b, int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    if (!b->len) {
+        size_t n = unix_send_some(fd, p, len);
+        p += n;
+        len -= n;
+    }
+    if (!len)
+        return 0;
+    if (!b->buf && !(b->buf = malloc(b->cap)))
+        return len;
+    size_t dropped = 0;
+    if (b->len + len > b->cap) {
+        if (!b->drop_oldest) {
+            dropped = len - (b->cap - b->len);
+            len -= dropped;
+        } else if (len >= b->cap) {
+            dropped = b->len + len - b->cap;
+            p += len - b->cap;
+            len = b->cap;
+            b->len = 0;
+        } else {
+            size_t keep = b->cap - len;
+            dropped = b->len - keep;
+            memmove(b->buf, b->buf + dropped, keep);
+            b->len = keep;
+        }
+    }
+    memcpy(b->buf + b->len, p, len);
+    b->len += len;
+    return dropped;
+}
+
+void unix_backlog_flush(struct unix_backlog *b, int fd)
+{
+    if (!b->len)
+        return;
+    size_t n = unix_send_some(fd, b->buf, b->len);
+    memmove(b->buf, b->buf + n, b->len - n);
+    b->len -= n;
+}
+
+void unix_backlog_free(struct unix_backlog *b)
+{
+    free(b->buf);
+    b->buf = NULL;
+    b->len = 0;
 }

@@ -10,6 +10,7 @@
 #define WIRT_UTIL_UNIX_SOCKET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,5 +28,19 @@ bool unix_peer_allowed(int fd, uid_t *uid);
 /* Sends what a non-blocking send takes now (no SIGPIPE); returns how many
  * bytes that was (0 when the socket is full or gone). */
 size_t unix_send_some(int fd, const void *buf, size_t len);
+
+/* Output to a non-blocking stream socket whose reader may fall behind:
+ * what the socket does not take waits here, up to cap bytes, and goes
+ * out on unix_backlog_flush (the owner watches EPOLLOUT while len != 0).
+ * The buffer is allocated on first use. */
+struct unix_backlog {
+    uint8_t *buf;
+    size_t len, cap;
+    bool drop_oldest; /* when full: keep the newest bytes (a screen), or the oldest (a stream) */
+};
+/* Sends buf after what already waits; returns how many bytes were dropped. */
+size_t unix_backlog_send(struct unix_backlog *b, int fd, const void *buf, size_t len);
+void unix_backlog_flush(struct unix_backlog *b, int fd);
+void unix_backlog_free(struct unix_backlog *b);
 
 #endif

@@ -47,9 +47,8 @@ struct channel {
     bool reading; /* client_fd is watched for input */
     uint8_t to_guest[TO_GUEST_MAX];
     size_t to_guest_len;
-    uint8_t *to_client; /* backlog the client's socket has not taken, TO_CLIENT_MAX */
-    size_t to_client_len;
-    uint64_t dropped; /* guest bytes no client took */
+    struct unix_backlog to_client; /* what the client's socket has not taken */
+    uint64_t dropped;              /* guest bytes no client took */
 };
 
 struct vmm_channels {
@@ -68,13 +67,13 @@ static void close_client(struct channel *c)
     c->client_fd = -1;
     c->reading = false;
     c->to_guest_len = 0;
-    c->dropped += c->to_client_len;
-    c->to_client_len = 0;
+    c->dropped += c->to_client.len;
+    c->to_client.len = 0;
 }
 
 static uint32_t client_events(const struct channel *c, bool reading)
 {
-    return EPOLLRDHUP | (reading ? EPOLLIN : 0) | (c->to_client_len ? EPOLLOUT : 0);
+    return EPOLLRDHUP | (reading ? EPOLLIN : 0) | (c->to_client.len ? EPOLLOUT : 0);
 }
 
 static void watch_input(struct channel *c)
@@ -85,20 +84,18 @@ static void watch_input(struct channel *c)
         c->reading = want;
 }
 
-static void set_backlog(struct channel *c, size_t len)
+/* EPOLLOUT is watched while output waits. */
+static void backlog_changed(struct channel *c, bool had)
 {
-    bool had = c->to_client_len != 0;
-    c->to_client_len = len;
-    if (had != (len != 0) && c->client_fd >= 0)
+    if (had != (c->to_client.len != 0) && c->client_fd >= 0)
         evloop_mod_fd(c->owner->board->loop, c->client_fd, client_events(c, c->reading));
 }
 
 static void flush_backlog(struct channel *c)
 {
-    size_t n = unix_send_some(c->client_fd, c->to_client, c->to_client_len);
-    if (n)
-        memmove(c->to_client, c->to_client + n, c->to_client_len - n);
-    set_backlog(c, c->to_client_len - n);
+    bool had = c->to_client.len != 0;
+    unix_backlog_flush(&c->to_client, c->client_fd);
+    backlog_changed(c, had);
 }
 
 static void push_to_guest(struct channel *c)
@@ -162,21 +159,17 @@ static void on_guest_output(void *opaque, unsigned port, const uint8_t *buf, siz
 {
     struct vmm_channels *v = opaque;
     struct channel *c = &v->ch[port];
-    size_t sent = c->to_client_len ? 0 : unix_send_some(c->client_fd, buf, len);
-    if (sent < len && c->client_fd >= 0 &&
-        (c->to_client || (c->to_client = malloc(TO_CLIENT_MAX)))) {
-        size_t room = TO_CLIENT_MAX - c->to_client_len, n = len - sent;
-        if (n > room)
-            n = room;
-        memcpy(c->to_client + c->to_client_len, buf + sent, n);
-        set_backlog(c, c->to_client_len + n);
-        sent += n;
+    size_t lost = len;
+    if (c->client_fd >= 0) {
+        bool had = c->to_client.len != 0;
+        lost = unix_backlog_send(&c->to_client, c->client_fd, buf, len);
+        backlog_changed(c, had);
     }
-    if (sent < len) {
-        c->dropped += len - sent;
+    if (lost) {
+        c->dropped += lost;
         if (c->client_fd >= 0)
             log_warn_ratelimited("channel %s: the client is not reading; dropped %zu bytes",
-                                 c->name, len - sent);
+                                 c->name, lost);
     }
 }
 
@@ -233,7 +226,7 @@ static void release(struct vmm_channels *v, struct evloop *loop)
             }
         if (c->listen_fd >= 0)
             unlink(c->path);
-        free(c->to_client);
+        unix_backlog_free(&c->to_client);
         free(c->name);
         free(c->path);
     }
@@ -257,6 +250,7 @@ struct vmm_channels *vmm_channels_new(struct board *b, const struct vm_spec *s, 
         c->owner = v;
         c->port = i;
         c->listen_fd = c->client_fd = -1;
+        c->to_client = (struct unix_backlog){.cap = TO_CLIENT_MAX};
         c->name = strdup(s->channels[i].name);
         c->path = strdup(s->channels[i].socket);
         names[i] = s->channels[i].name;
