@@ -137,6 +137,7 @@ static struct {
     int mirror_port; /* -1: every port */
     char mirror_file[NET_SWITCH_NAME_MAX + 16];
     volatile sig_atomic_t stop;
+    volatile sig_atomic_t wake_ready; /* wakefd exists: signals may use it */
     /* The metadata of the frame being forwarded (from a port with
      * headers), and its length as it came in: egress may add or remove a
      * VLAN tag, which moves every offset in it. */
@@ -1295,10 +1296,19 @@ static void accept_control(void)
 
 /* ---- the process ---- */
 
+/* The signal may land on a backend's thread, not the loop's: the loop
+ * is woken through wakefd rather than left to its next timeout. */
 static void on_signal(int sig)
 {
     (void)sig;
     S.stop = 1;
+    if (S.wake_ready) {
+        int saved = errno;
+        uint64_t one = 1;
+        ssize_t n = write(S.wakefd, &one, sizeof(one));
+        (void)n;
+        errno = saved;
+    }
 }
 
 static bool setup(char *err, size_t errlen)
@@ -1314,6 +1324,7 @@ static bool setup(char *err, size_t errlen)
     S.sw->on_bind = on_bind;
     bindings_load();
     S.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    S.wake_ready = S.wakefd >= 0;
     for (int i = 0; i < MAX_CONTROL; i++)
         S.clients[i].fd = -1;
     char path[PATH_MAX + 32];

@@ -55,12 +55,19 @@ struct request {
     struct serve_ws_pending *ws; /* a WebSocket upgrade under way */
 };
 
-static volatile sig_atomic_t stop_requested;
+/* SIGINT/SIGTERM may land on any thread (libmicrohttpd's, the
+ * supervisor's, a console's), not the one waiting for it: the handler
+ * writes to a pipe that the main thread reads, so whichever thread takes
+ * the signal, the main thread wakes.  (A flag and pause() missed it.) */
+static int stop_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    int saved = errno;
+    ssize_t n = write(stop_pipe[1], "x", 1); /* full: a wakeup is pending */
+    (void)n;
+    errno = saved;
 }
 
 static void usage_exit(const char *fmt, ...)
@@ -872,6 +879,15 @@ int serve_main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "wirt serve: pipe: %s\n", strerror(errno));
+        return 1;
+    }
+    /* The reading end waits; only the writing end must not block. */
+    fcntl(stop_pipe[0], F_SETFL, 0);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     struct MHD_Daemon *d =
         serve_http_start(&sv, flags, lfd, listen_at ? &sin : NULL, cert_pem, key_pem);
     if (!d) {
@@ -892,11 +908,9 @@ int serve_main(int argc, char **argv)
                 listen_at, sv.token);
     else if (listen_at)
         fprintf(stderr, "wirt serve: no web UI (run `make web`, or give --web DIR)\n");
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    while (!stop_requested)
-        pause();
+    char byte;
+    while (read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR)
+        ;
     serve_ws_stop();
     serve_supervise_stop();
     MHD_stop_daemon(d);

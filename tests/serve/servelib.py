@@ -101,6 +101,16 @@ class WebSocket:
         self.sock.close()
 
 
+def thread_stacks(pid):
+    """Where each thread of pid waits (gdb), for a failure message."""
+    try:
+        out = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 8"],
+                             capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "(no stacks: %s)" % e
+    return "\n".join(l for l in out.splitlines() if l.startswith(("#", "Thread")))
+
+
 class ServeTestCase(unittest.TestCase):
     """Runs `wirt serve --listen 127.0.0.1:PORT` on a temporary store."""
 
@@ -125,7 +135,14 @@ class ServeTestCase(unittest.TestCase):
     def tearDown(self):
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(20)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                stacks = thread_stacks(self.proc.pid)
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("wirt serve did not exit within 20 s of SIGTERM; "
+                                     "its threads:\n" + stacks)
         self.log.close()
         self.s.close()
 
