@@ -195,25 +195,21 @@ static void handle_ctrl(struct virtio_dev *vdev, const uint8_t *msg)
     }
 }
 
-static void channels_notify(struct virtio_dev *vdev, unsigned q)
+/* Takes what the guest queued on a transmit queue (port -1: control).  A
+ * port whose host end is full (ops->output_full) is left alone: its
+ * buffers stay in the ring, the guest's writer waits, and
+ * virtio_channels_output_resume goes on once the host end drains. */
+static void drain_tx(struct virtio_dev *vdev, unsigned q, int port)
 {
     struct vchan *vc = vdev->opaque;
-    if (q == Q_CTRL_RX) {
-        flush_ctrl(vdev);
-        return;
-    }
     struct virtq *vq = &vdev->vq[q];
-    int port = queue_port(q);
-    if (port >= 0 && q == rx_queue((unsigned)port)) {
-        /* New receive buffers: the host side may have input waiting. */
-        if ((unsigned)port < vc->nports && vc->ops->input_ready)
-            vc->ops->input_ready(vc->opaque, (unsigned)port);
-        return;
-    }
+    bool data = port >= 0 && (unsigned)port < vc->nports;
     bool pushed = false;
     struct virtq_elem *e;
     unsigned taken = 0;
-    while (virtq_pop_limited(vq, &e, &taken) > 0) {
+    while (!(data && vc->port[port].ready && vc->ops->output_full &&
+             vc->ops->output_full(vc->opaque, (unsigned)port)) &&
+           virtq_pop_limited(vq, &e, &taken) > 0) {
         if (q == Q_CTRL_TX) {
             uint8_t msg[CTRL_HDR];
             if (virtq_elem_read(e, 0, msg, sizeof(msg)) == sizeof(msg))
@@ -221,7 +217,7 @@ static void channels_notify(struct virtio_dev *vdev, unsigned q)
             else
                 log_warn_ratelimited("virtio-channels: a control message shorter than %d bytes",
                                      CTRL_HDR);
-        } else if ((unsigned)port < vc->nports && vc->port[port].ready) {
+        } else if (data && vc->port[port].ready) {
             for (unsigned i = 0; i < e->nout; i++)
                 vc->ops->output(vc->opaque, (unsigned)port, e->seg[i].host, e->seg[i].len);
         }
@@ -231,6 +227,23 @@ static void channels_notify(struct virtio_dev *vdev, unsigned q)
     }
     if (pushed)
         virtq_notify(vq);
+}
+
+static void channels_notify(struct virtio_dev *vdev, unsigned q)
+{
+    struct vchan *vc = vdev->opaque;
+    if (q == Q_CTRL_RX) {
+        flush_ctrl(vdev);
+        return;
+    }
+    int port = queue_port(q);
+    if (port >= 0 && q == rx_queue((unsigned)port)) {
+        /* New receive buffers: the host side may have input waiting. */
+        if ((unsigned)port < vc->nports && vc->ops->input_ready)
+            vc->ops->input_ready(vc->opaque, (unsigned)port);
+        return;
+    }
+    drain_tx(vdev, q, port);
 }
 
 size_t virtio_channels_input(struct virtio_dev *vdev, unsigned port, const uint8_t *buf, size_t len)
@@ -256,6 +269,13 @@ size_t virtio_channels_input(struct virtio_dev *vdev, unsigned port, const uint8
     if (pushed)
         virtq_notify(vq);
     return done;
+}
+
+void virtio_channels_output_resume(struct virtio_dev *vdev, unsigned port)
+{
+    struct vchan *vc = vdev->opaque;
+    if (virtio_driver_ok(vdev) && port < vc->nports)
+        drain_tx(vdev, rx_queue(port) + 1, (int)port);
 }
 
 bool virtio_channels_guest_open(struct virtio_dev *vdev, unsigned port)
@@ -318,6 +338,9 @@ static bool channels_load(struct virtio_dev *vdev, struct state_reader *r)
         return false;
     /* The names are the host's configuration, not the stream's. */
     *vc = tmp;
+    /* Buffers a full host end left in a ring wait for no guest kick. */
+    if (vc->ops->loaded)
+        vc->ops->loaded(vc->opaque);
     return true;
 }
 

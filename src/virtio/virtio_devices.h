@@ -154,6 +154,12 @@ struct virtio_channel_ops {
     void (*guest_open)(void *opaque, unsigned port, bool open);
     /* The guest posted receive buffers on port: input may go on (may be NULL). */
     void (*input_ready)(void *opaque, unsigned port);
+    /* True while port's host end takes no more output: the guest's buffers
+     * wait in the ring until virtio_channels_output_resume (may be NULL). */
+    bool (*output_full)(void *opaque, unsigned port);
+    /* The device's state was loaded: buffers may wait in the rings, with
+     * no kick coming; resume from the event loop, not here (may be NULL). */
+    void (*loaded)(void *opaque);
 };
 /* 1..63 characters of [A-Za-z0-9._-]. */
 bool virtio_channel_name_ok(const char *name);
@@ -167,6 +173,9 @@ struct virtio_dev *virtio_channels_create(struct bus *bus, struct irq_line irq,
 size_t virtio_channels_input(struct virtio_dev *vdev, unsigned port, const uint8_t *buf,
                              size_t len);
 bool virtio_channels_guest_open(struct virtio_dev *vdev, unsigned port);
+/* Port's host end has room again: takes what waits on its transmit queue.
+ * I/O lock held. */
+void virtio_channels_output_resume(struct virtio_dev *vdev, unsigned port);
 
 /* virtio-gpu, 2D (virtio/gpu.c): flushes land in d (host/display.h).
  * A guest's resources are bounded in number, bytes and backing entries. */

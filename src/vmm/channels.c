@@ -5,13 +5,15 @@
  * newest client wins, so a stale connection never locks an agent out.
  *
  * Guest to host: bytes go to the client with a non-blocking send; what
- * its socket does not take at once waits in a backlog of TO_CLIENT_MAX
- * bytes, sent as the socket drains (EPOLLOUT), so a client that reads
- * slowly (a busy host) loses nothing.  Beyond the backlog, and everything
- * while no client is connected, is dropped and counted (a channel is a
- * message pipe such as the guest agent's, whose client resynchronises
- * with guest-sync; buffering without end for a client that never reads
- * would let the guest grow the VMM).
+ * its socket does not take at once waits in a backlog, sent as the socket
+ * drains (EPOLLOUT).  From TO_CLIENT_HIGH bytes on, the device is told
+ * the port is full: the guest's buffers stay in its ring and its writer
+ * waits until the client reads (flow control, as a pipe), so a slow
+ * client loses nothing and the guest cannot grow the VMM.  Only what a
+ * guest puts in one buffer past TO_CLIENT_MAX is dropped, and everything
+ * while no client is connected (a channel is a message pipe such as the
+ * guest agent's, whose client resynchronises with guest-sync; a writer
+ * must not hang because nobody listens).
  * Host to guest: read from the client only as far as the guest has
  * receive buffers, through a small pending buffer; when it is full the
  * socket is not read until the guest posts more (flow control, no loss).
@@ -36,8 +38,9 @@
 #include "util/unix_socket.h"
 #include "vmm/devices.h"
 
-#define TO_GUEST_MAX  4096
-#define TO_CLIENT_MAX (256u << 10)
+#define TO_GUEST_MAX   4096
+#define TO_CLIENT_HIGH (64u << 10)
+#define TO_CLIENT_MAX  (256u << 10) /* HIGH plus the largest buffer we expect */
 
 struct channel {
     struct vmm_channels *owner;
@@ -49,6 +52,7 @@ struct channel {
     size_t to_guest_len;
     struct unix_backlog to_client; /* what the client's socket has not taken */
     uint64_t dropped;              /* guest bytes no client took */
+    bool tx_held;                  /* the device was told the port is full */
 };
 
 struct vmm_channels {
@@ -57,6 +61,15 @@ struct vmm_channels {
     unsigned n;
     struct channel ch[VIRTIO_CHANNELS_MAX];
 };
+
+/* The port takes output again: the guest's waiting buffers go on. */
+static void resume_output(struct channel *c)
+{
+    if (!c->tx_held || (c->client_fd >= 0 && c->to_client.len >= TO_CLIENT_HIGH))
+        return;
+    c->tx_held = false;
+    virtio_channels_output_resume(c->owner->vdev, c->port);
+}
 
 static void close_client(struct channel *c)
 {
@@ -69,6 +82,7 @@ static void close_client(struct channel *c)
     c->to_guest_len = 0;
     c->dropped += c->to_client.len;
     c->to_client.len = 0;
+    resume_output(c); /* nobody listens now: what waits is dropped */
 }
 
 static uint32_t client_events(const struct channel *c, bool reading)
@@ -96,6 +110,7 @@ static void flush_backlog(struct channel *c)
     bool had = c->to_client.len != 0;
     unix_backlog_flush(&c->to_client, c->client_fd);
     backlog_changed(c, had);
+    resume_output(c);
 }
 
 static void push_to_guest(struct channel *c)
@@ -173,6 +188,33 @@ static void on_guest_output(void *opaque, unsigned port, const uint8_t *buf, siz
     }
 }
 
+static bool on_output_full(void *opaque, unsigned port)
+{
+    struct vmm_channels *v = opaque;
+    struct channel *c = &v->ch[port];
+    if (c->client_fd < 0 || c->to_client.len < TO_CLIENT_HIGH)
+        return false;
+    c->tx_held = true;
+    return true;
+}
+
+/* After a restore or a revert the guest's buffers may wait in the rings
+ * with no kick to come: take them once the loop runs. */
+static void resume_all(void *opaque)
+{
+    struct vmm_channels *v = opaque;
+    for (unsigned i = 0; i < v->n; i++) {
+        v->ch[i].tx_held = true;
+        resume_output(&v->ch[i]);
+    }
+}
+
+static void on_loaded(void *opaque)
+{
+    struct vmm_channels *v = opaque;
+    evloop_post(v->board->loop, resume_all, v);
+}
+
 static void on_guest_open(void *opaque, unsigned port, bool open)
 {
     struct vmm_channels *v = opaque;
@@ -208,6 +250,8 @@ static const struct virtio_channel_ops channel_ops = {
     .output = on_guest_output,
     .guest_open = on_guest_open,
     .input_ready = on_input_ready,
+    .output_full = on_output_full,
+    .loaded = on_loaded,
 };
 
 /* loop: where the sockets are watched, or NULL when it is gone. */

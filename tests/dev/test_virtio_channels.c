@@ -31,6 +31,8 @@ struct fixture {
     unsigned out_port;
     int open_calls, last_open_port, last_open;
     int ready_calls;
+    bool full; /* what output_full answers */
+    int loaded_calls;
     unsigned msg_no;    /* next MSG_BUF slot */
     uint16_t ctrl_seen; /* control receive buffers already checked */
 };
@@ -58,7 +60,26 @@ static void on_ready(void *opaque, unsigned port)
     f->ready_calls++;
 }
 
-static const struct virtio_channel_ops ops = {on_output, on_open, on_ready};
+static bool on_full(void *opaque, unsigned port)
+{
+    (void)port;
+    struct fixture *f = opaque;
+    return f->full;
+}
+
+static void on_loaded(void *opaque)
+{
+    struct fixture *f = opaque;
+    f->loaded_calls++;
+}
+
+static const struct virtio_channel_ops ops = {
+    .output = on_output,
+    .guest_open = on_open,
+    .input_ready = on_ready,
+    .output_full = on_full,
+    .loaded = on_loaded,
+};
 static const char *const names[] = {"org.qemu.guest_agent.0", "wirt.test"};
 
 static struct virtio_dev *make(struct fixture *f)
@@ -211,6 +232,37 @@ static void test_data_both_ways(void **state)
     assert_int_equal(virtio_channels_input(f->h.vdev, 7, (const uint8_t *)"x", 1), 0);
 }
 
+/* A full host end leaves the guest's buffers in the ring (its writer
+ * waits) until the host resumes the port: nothing is lost or reordered. */
+static void test_full_host_end_holds_output(void **state)
+{
+    struct fixture *f = *state;
+    handshake(f);
+    f->full = true;
+    memcpy(h_ptr(&f->h, H_DATA), "first second", 12);
+    struct h_buf a = {H_DATA, 6, false}, b = {H_DATA + 6, 6, false};
+    h_publish(&f->h, 5, h_chain(&f->h, 5, &a, 1));
+    h_notify(&f->h, 5);
+    h_publish(&f->h, 5, h_chain(&f->h, 5, &b, 1));
+    h_notify(&f->h, 5);
+    assert_int_equal(f->out_len, 0);
+    assert_int_equal(h_used_idx(&f->h, 5), 0); /* the guest's writer waits */
+    /* Resuming while still full takes nothing either. */
+    pthread_mutex_lock(&f->h.bus.io_lock);
+    virtio_channels_output_resume(f->h.vdev, 1);
+    pthread_mutex_unlock(&f->h.bus.io_lock);
+    assert_int_equal(f->out_len, 0);
+    f->full = false;
+    pthread_mutex_lock(&f->h.bus.io_lock);
+    virtio_channels_output_resume(f->h.vdev, 1);
+    virtio_channels_output_resume(f->h.vdev, 9); /* no such port: ignored */
+    pthread_mutex_unlock(&f->h.bus.io_lock);
+    assert_int_equal(f->out_len, 12);
+    assert_memory_equal(f->out, "first second", 12);
+    assert_int_equal(f->out_port, 1);
+    assert_int_equal(h_used_idx(&f->h, 5), 2);
+}
+
 static void test_guest_open_close(void **state)
 {
     struct fixture *f = *state;
@@ -300,7 +352,9 @@ static void test_save_load(void **state)
     assert_non_null(copy);
     struct state_reader r;
     state_reader_init(&r, w.buf, w.len);
+    int loaded = f->loaded_calls;
     assert_true(virtio_mmio_dev_ops.load(copy, &r, 1));
+    assert_int_equal(f->loaded_calls, loaded + 1); /* the host end may resume */
     assert_true(virtio_channels_guest_open(copy, 1));
     assert_false(virtio_channels_guest_open(copy, 0));
     /* Every truncation of the stream is refused. */
@@ -325,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_and_features, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handshake_names_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_host_end_holds_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_open_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_control, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_names_refused, setup, teardown),

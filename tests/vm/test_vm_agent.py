@@ -84,25 +84,45 @@ class GuestAgentTest(unittest.TestCase):
         out, rc = self.con.run("ifconfig eth0 | grep -q 'inet addr' || udhcpc -q -i eth0 "
                                ">/dev/null 2>&1; ifconfig eth0 | grep -c 'inet addr'")
         self.assertEqual((out, rc), ("1", 0))
-        # A client that does not read for a while loses nothing: what its
-        # socket does not take waits in the VMM's backlog.
+        # A client that does not read for a while loses nothing: past a
+        # backlog the guest's writer waits (flow control), and goes on as
+        # the client reads.
+        find_port = ("for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = "
+                     "org.qemu.guest_agent.0 ] && d=/dev/${p##*/}; done; ")
+        size = 2000000
         c = socket.socket(socket.AF_UNIX)
         c.connect(sock)
-        out, rc = self.con.run("for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = "
-                               "org.qemu.guest_agent.0 ] && d=/dev/${p##*/}; done; "
-                               "head -c 300000 /dev/zero | tr '\\0' x >$d")
+        out, rc = self.con.run(find_port + "rm -f /tmp/w.done; (head -c %d /dev/zero | tr '\\0' x "
+                               ">$d; touch /tmp/w.done) >/dev/null 2>&1 & true" % size)
         self.assertEqual(rc, 0, out)
-        time.sleep(1)
+        time.sleep(2)
+        out, rc = self.con.run("[ -e /tmp/w.done ]")
+        self.assertNotEqual(rc, 0, "the writer finished while nobody read: output was dropped")
         got = b""
-        c.settimeout(5)
-        while len(got) < 300000:
+        c.settimeout(10)
+        while len(got) < size:
             chunk = c.recv(65536)
             if not chunk:
                 break
             got += chunk
-        c.close()
-        self.assertEqual((len(got), got.strip(b"x")), (300000, b""))
+        self.assertEqual((len(got), got.strip(b"x")), (size, b""))
+        out, rc = self.con.run("sleep 0.5; [ -e /tmp/w.done ]")
+        self.assertEqual(rc, 0, "the writer did not finish after the client read everything")
         self.assertEqual(channels(s, "ga")[0]["dropped"], 0)
+        # A client that goes away releases a waiting writer (nobody
+        # listens: the rest is dropped, and counted).
+        out, rc = self.con.run(find_port + "rm -f /tmp/w.done; (head -c %d /dev/zero | tr '\\0' x "
+                               ">$d; touch /tmp/w.done) >/dev/null 2>&1 & true" % size)
+        time.sleep(2)
+        self.assertNotEqual(self.con.run("[ -e /tmp/w.done ]")[1], 0)
+        c.close()
+        for _ in range(50):
+            if self.con.run("[ -e /tmp/w.done ]")[1] == 0:
+                break
+            time.sleep(0.2)
+        self.assertEqual(self.con.run("[ -e /tmp/w.done ]")[1], 0,
+                         "the writer still waits after the client left")
+        self.assertGreater(channels(s, "ga")[0]["dropped"], 0)
         # Typed in short lines: the console's line discipline takes a few
         # hundred characters at a time.
         script = base64.b64encode(AGENT.encode()).decode()
