@@ -245,6 +245,7 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
     h->arch.mseccfg = 0;
     memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
+    h->arch.tcontrol = 0;
     memset(h->arch.hpmcounter, 0, sizeof(h->arch.hpmcounter));
     memset(h->arch.hpmevent, 0, sizeof(h->arch.hpmevent));
     h->pmu_active = h->pmu_skip = 0;
@@ -598,6 +599,7 @@ void hart_save(struct hart *h, struct state_writer *w)
         for (unsigned i = 0; i < 4; i++)
             state_put_u64(w, h->arch.hstateen[i]);
     }
+    hart_trig_state_save(h, w);
     hart_set_virt(h, virt);
 }
 
@@ -665,7 +667,12 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         for (unsigned i = 0; i < 4; i++)
             hstateen[i] = state_get_u64(r);
     }
+    struct hart_trig_state trig = {0}; /* n = 0: every trigger disabled */
+    if (version >= 5)
+        hart_trig_state_get(r, &trig);
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
+        return false;
+    if (!hart_trig_state_valid(h, &trig))
         return false;
     if (!h_on != !h->h_on || (virt && priv == PRV_M)) {
         log_error("hart %u: the snapshot was taken with the H extension %s, this hart has it %s",
@@ -709,6 +716,8 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     for (unsigned i = 0; i < 4; i++)
         h->arch.hstateen[i] = hstateen[i] & h->arch.mstateen[i];
     hart_set_virt(h, virt != 0);
+    if (!hart_trig_state_set(h, &trig))
+        return false; /* out of memory */
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);
