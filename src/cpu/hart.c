@@ -22,7 +22,7 @@
  * when the DT lists zkr, and OpenSBI 1.1 (Debian bookworm) leaves
  * mseccfg.SSEED clear, so the kernel would die before its console. */
 #define ISA_MULTI_LETTER                                                                           \
-    "_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"              \
+    "_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_zacas_"        \
     "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_" \
     "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt"
 const char hart_isa_string[] = "rv64imafdc" ISA_MULTI_LETTER;
@@ -30,12 +30,12 @@ const char hart_isa_string[] = "rv64imafdc" ISA_MULTI_LETTER;
  * in canonical order put h last. */
 const char hart_isa_string_h[] = "rv64imafdch" ISA_MULTI_LETTER;
 const char *const hart_isa_extensions[] = {
-    "i",       "m",         "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
-    "zicboz",  "zicntr",    "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",   "zca",       "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",    "zbkx",      "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
-    "svinval", "svnapot",   "svpbmt", "zfa",   "zfh",      "zfhmin",    "sscofpmf",    "svadu",
-    "zksed",   "smstateen", NULL};
+    "i",      "m",       "a",         "f",      "d",        "c",         "zicbom",      "zicbop",
+    "zicboz", "zicntr",  "zicond",    "zicsr",  "zifencei", "zihintntl", "zihintpause", "zihpm",
+    "zawrs",  "zacas",   "zca",       "zcd",    "zcb",      "zba",       "zbb",         "zbc",
+    "zbkb",   "zbkc",    "zbkx",      "zbs",    "sstc",     "zknd",      "zkne",        "zknh",
+    "zksh",   "svinval", "svnapot",   "svpbmt", "zfa",      "zfh",       "zfhmin",      "sscofpmf",
+    "svadu",  "zksed",   "smstateen", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
