@@ -22,7 +22,7 @@ static uint32_t cpu_intc_phandle(unsigned hart)
 }
 
 /* WIRT_DT_HIDE_EXT=zbb,zicboz,...: a measurement knob (see
- * docs/architecture.md, "The profile"): the listed multi-letter extensions
+ * docs/architecture.md, "ISA beyond RV64GC"): the listed multi-letter extensions
  * are left out of riscv,isa and riscv,isa-extensions, so a guest kernel's
  * faster paths can be compared with and without them.  The harts still
  * implement them. */
