@@ -4,7 +4,7 @@
  * trap into M-mode sets MPTE = MTE and clears MTE (a trigger on the
  * handler's own code does not fire); mret sets MTE = MPTE (MPTE stays);
  * a trap into M-mode from S with MTE clear leaves both clear; triggers in
- * S-mode ignore MTE. */
+ * S-mode ignore MTE; tcontrol is illegal from S-mode. */
 #define TEST_NAME "tcontrol"
 #include "isa.h"
 #define CSR_TSELECT  0x7a0
@@ -117,6 +117,9 @@ in_s:
     la t0, tc_seen
     ld a1, 0(t0)
     CHECK a1, 0
+    EXPECT_TRAP
+    csrr a1, CSR_TCONTROL           /* an M-mode CSR: illegal from S */
+    CHECK_MTRAP CAUSE_ILLEGAL
     BACK_TO_M back_in_m
 back_in_m:
     csrr a1, CSR_TCONTROL
