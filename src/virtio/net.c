@@ -21,9 +21,14 @@
  * held: TX from the hart's QueueNotify, RX from the backend.
  */
 #include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "host/vclock.h"
 #include "net/net.h"
 #include "net/offload.h"
 #include "state/state.h"
@@ -72,8 +77,37 @@ struct vnet {
     /* Frames and bytes (without the virtio header) each way, for query-net
      * and wirt top; updated under the I/O lock, read atomically. */
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    FILE *trace; /* WIRT_NET_TRACE (net_trace), or NULL */
     uint8_t frame[MAX_FRAME];
 };
+
+/* WIRT_NET_TRACE=PREFIX logs every frame the guest sends or is given to
+ * PREFIX.PID, one line each: host time in microseconds (CLOCK_MONOTONIC,
+ * comparable between the VMMs of one host), "tx" or "rx", the length.
+ * bench/net_lat_trace.py splits a VM-to-VM round trip with it into the
+ * hops between the VMMs and each guest's own turnaround, which ping
+ * alone cannot tell apart.  Unset: one branch per frame. */
+static void net_trace(struct vnet *vn, const char *dir, size_t len)
+{
+    if (vn->trace)
+        fprintf(vn->trace, "%" PRIu64 " %s %zu\n", host_monotonic_ns() / 1000, dir, len);
+}
+
+static FILE *net_trace_open(void)
+{
+    const char *prefix = getenv("WIRT_NET_TRACE");
+    if (!prefix || !*prefix)
+        return NULL;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s.%ld", prefix, (long)getpid());
+    FILE *f = fopen(path, "we");
+    if (!f) {
+        log_warn("virtio-net: WIRT_NET_TRACE: cannot write %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOLBF, 0); /* whole lines even if the VMM is killed */
+    return f;
+}
 
 static bool net_can_receive(void *opaque)
 {
@@ -109,6 +143,7 @@ static bool rx_deliver(struct vnet *vn, uint8_t *hdr, const void *frame, size_t 
     struct virtio_dev *vdev = vn->vdev;
     if (!virtio_driver_ok(vdev))
         return true;
+    net_trace(vn, "rx", len);
     struct virtq *vq = &vdev->vq[Q_RX];
     bool mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
     size_t total = NET_HDR_LEN + len;
@@ -348,6 +383,7 @@ static void net_tx(struct vnet *vn)
             uint8_t hdr[NET_HDR_LEN];
             virtq_elem_read(e, 0, hdr, NET_HDR_LEN);
             if (vn->nb && vn->nb->ops->send) {
+                net_trace(vn, "tx", n);
                 tx_frame(vn, hdr, vn->frame, n);
                 net_tx_sent(vn->nb, n);
             }
@@ -415,6 +451,8 @@ static void net_destroy(struct virtio_dev *vdev)
     if (!vn)
         return;
     net_stop(vdev);
+    if (vn->trace)
+        fclose(vn->trace);
     free(vn);
     vdev->opaque = NULL;
 }
@@ -510,6 +548,7 @@ struct virtio_dev *virtio_net_create(struct bus *bus, struct irq_line irq, struc
     }
     vn->vdev = vdev;
     vn->nb = nb;
+    vn->trace = net_trace_open();
     vn->rx_refused = true;
     memcpy(vdev->config, nb->mac, 6);
     uint16_t st = htole16(VIRTIO_NET_S_LINK_UP), pairs = htole16(1);
