@@ -22,6 +22,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +101,11 @@ static FILE *net_trace_open(void)
         return NULL;
     char path[4096];
     snprintf(path, sizeof(path), "%s.%ld", prefix, (long)getpid());
-    FILE *f = fopen(path, "we");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         log_warn("virtio-net: WIRT_NET_TRACE: cannot write %s: %s", path, strerror(errno));
         return NULL;
     }
