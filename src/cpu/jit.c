@@ -1045,6 +1045,15 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
             op_rr(e, F_W, 0x85, a, a); /* test a, a: flags as for cmp a, 0 */
         else
             op_rr(e, F_W, 0x3b, a, get(c, d->rs2));
+        if (off + (int64_t)d->imm == c->entry) {
+            /* A loop's back edge: the taken path goes on in line to the
+             * loop's body, so an iteration takes one host jump, not two
+             * (out to a cold stub and back). */
+            uint8_t *stay = jcc_fwd(e, cc[d->op - OP_BEQ] ^ 1);
+            emit_loop_back(c, &c->rc, idx + 1);
+            patch(stay, e->p);
+            break;
+        }
         add_cold(c, COLD_BRANCH, jcc_fwd(e, cc[d->op - OP_BEQ]), d, off, idx);
         break;
     }
@@ -1355,12 +1364,33 @@ static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct d
     /* rd keeps its old value when the branch is taken: load it. */
     int r = cache_regs[rc_slot(c, d2->rd, true)];
     int a = get(c, d->rs1), b = d->rs2 ? get(c, d->rs2) : -1;
+    int t = cc[d->op - OP_BEQ];
+    bool carry = true; /* the carry flag is "taken" (CC_B) or "not taken" (CC_AE) */
+    if ((d->op == OP_BEQ || d->op == OP_BNE) && b < 0) {
+        alu_ri(e, F_W, G_CMP, a, 1); /* carry: a == 0 */
+        t = d->op == OP_BEQ ? CC_B : CC_AE;
+    } else if ((d->op == OP_BLTU || d->op == OP_BGEU) && b < 0) {
+        op_rr(e, F_W, 0x85, a, a); /* carry clear, as for cmp a, 0 */
+    } else if (d->op == OP_BLTU || d->op == OP_BGEU) {
+        op_rr(e, F_W, 0x3b, a, b);
+    } else {
+        carry = false;
+    }
+    if (carry) {
+        /* The carry goes into the budget directly: no setcc. */
+        op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
+        if (t == CC_B)
+            alu_ri(e, F_W, G_ADC, R13, 0); /* skipped: not retired */
+        else
+            alu_ri(e, F_W, G_SBB, R13, -1); /* + 1 - carry */
+        c->rc.dirty[rc_slot(c, d2->rd, false)] = true;
+        return true;
+    }
     op_rr(e, 0, 0x33, RCX, RCX); /* xor ecx, ecx (before the flags) */
     if (b < 0)
         op_rr(e, F_W, 0x85, a, a);
     else
         op_rr(e, F_W, 0x3b, a, b);
-    int t = cc[d->op - OP_BEQ];
     op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
     op_rr(e, F_BYTE, 0x0f90 | (unsigned)t, 0, RCX);    /* setcc cl: taken */
     op_rr(e, F_W, 0x03, R13, RCX);                     /* skipped: not retired */

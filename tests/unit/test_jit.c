@@ -1999,7 +1999,8 @@ static void misaligned_loop(struct pair *p, uint64_t data, uint64_t *slow_i, uin
 
 /* Branches over one ALU instruction (compiled as a cmov, with the skipped
  * instruction given back to the budget when taken): every branch kind,
- * rd equal to a branch operand, taken and not taken in the same loop; the
+ * with x0 as the second operand, rd equal to a branch operand, taken and
+ * not taken in the same loop (whose back edge is compiled in line); the
  * state, minstret included, must match the interpreter's at every slice. */
 static void test_branch_over_one(void **state)
 {
@@ -2011,6 +2012,12 @@ static void test_branch_over_one(void **state)
         ANDI(7, 5, 1),
         BEQ(7, 0, 8),
         ADDI(5, 5, 7), /* odd: += 7 */
+        BNE(7, 0, 8),  /* with x0: the carry flag is the condition */
+        ADDI(9, 9, 3),
+        BLTU(7, 0, 8), /* never taken */
+        ADDI(9, 9, 5),
+        BGEU(7, 0, 8), /* always taken */
+        ADDI(9, 9, 11),
         SRLI(8, 5, 1),
         BNE(8, 5, 8),
         enc_r(0, 5, 9, 4, 9, 0x33), /* xor x9 */
