@@ -342,33 +342,36 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     struct cold *k = emit_tlb_check(c, d, access_size(d->op), R12, COLD_LOAD, off, idx);
     k->rc = at_check;
     k->dst = dst;
+    /* Integer loads go straight into rd's cache register. */
+    int to = dst >= 0 ? cache_regs[dst] : RAX;
     switch (d->op) {
     case OP_LB:
-        op_mem(e, F_W, 0x0fbe, RAX, RAX, 0);
+        op_mem(e, F_W, 0x0fbe, to, RAX, 0);
         break;
     case OP_LH:
-        op_mem(e, F_W, 0x0fbf, RAX, RAX, 0);
+        op_mem(e, F_W, 0x0fbf, to, RAX, 0);
         break;
     case OP_LW:
-        op_mem(e, F_W, 0x63, RAX, RAX, 0);
+        op_mem(e, F_W, 0x63, to, RAX, 0);
         break;
     case OP_LD:
     case OP_FLD:
-        op_mem(e, F_W, 0x8b, RAX, RAX, 0);
+        op_mem(e, F_W, 0x8b, to, RAX, 0);
         break;
     case OP_LBU:
-        op_mem(e, 0, 0x0fb6, RAX, RAX, 0);
+        op_mem(e, 0, 0x0fb6, to, RAX, 0);
         break;
     case OP_LHU:
     case OP_FLH:
-        op_mem(e, 0, 0x0fb7, RAX, RAX, 0);
+        op_mem(e, 0, 0x0fb7, to, RAX, 0);
         break;
     case OP_LWU:
     case OP_FLW:
-        op_mem(e, 0, 0x8b, RAX, RAX, 0);
+        op_mem(e, 0, 0x8b, to, RAX, 0);
         break;
     }
-    emit_load_result(e, d, dst);
+    if (is_fp_access(d->op))
+        emit_load_result(e, d, dst);
     k->resume = e->p;
     if (is_fp_access(d->op)) {
         op_mem(e, 0, 0x81, G_OR, RBX, HOFF(arch.mstatus));
@@ -1398,6 +1401,30 @@ static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct d
     return true;
 }
 
+/* `slli t, s, k` (k = 1..3) followed by `add t, t, u` (either order, u
+ * not t): t = u + (s << k) in one lea, which shortens the dependency
+ * chain (array indexing; 3 * x as (x << 1) + x).  False (nothing
+ * emitted) if the pair does not qualify. */
+static bool emit_shift_add(struct jc *c, const struct dinsn *d, const struct dinsn *d2)
+{
+    if (d->op != OP_SLLI || d->imm < 1 || d->imm > 3 || d->rd == 0 || d->rd >= 32 ||
+        d->rs1 == 0 || d2->op != OP_ADD || d2->rd != d->rd)
+        return false;
+    unsigned u;
+    if (d2->rs1 == d->rd && d2->rs2 != d->rd)
+        u = d2->rs2;
+    else if (d2->rs2 == d->rd && d2->rs1 != d->rd)
+        u = d2->rs1;
+    else
+        return false;
+    if (u == 0 || u >= 32)
+        return false;
+    mov_rr(&c->e, RAX, get(c, d->rs1));
+    lea_sib(&c->e, RAX, get(c, u), RAX, (unsigned)d->imm);
+    emit_result(c, d2, RAX);
+    return true;
+}
+
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
 static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
@@ -1427,6 +1454,22 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 k->join = c->e.p;
                 k->join_rc = c->rc;
                 k->join_idx = n;
+            }
+        }
+        /* A shift and an add that make one lea. */
+        if (d->op == OP_SLLI && n + 2 <= JIT_MAX_INSNS && off + d->len < PAGE_SIZE) {
+            unsigned off2 = off + d->len;
+            struct dinsn *slot2 = &dp->insn[off2 / 2];
+            if (slot2->hidx == OP_DECODE * 2)
+                dcache_decode_slot(c->h, dp, off2);
+            const struct dinsn *d2 =
+                slot2->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot2)) : slot2;
+            if (emit_shift_add(c, d, d2)) {
+                for (unsigned s = off / 2; s < (off2 + d2->len) / 2; s++)
+                    cover[s / 64] |= 1ULL << (s % 64);
+                n += 2;
+                off = off2 + d2->len;
+                continue;
             }
         }
         /* A branch over one ALU instruction in this page: a cmov. */

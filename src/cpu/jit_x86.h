@@ -204,6 +204,18 @@ static inline void lea(struct emit *e, int reg, int base, int32_t disp)
     op_mem(e, F_W, 0x8d, reg, base, disp);
 }
 
+/* lea reg, [base + index << scale] (index is never rsp) */
+static inline void lea_sib(struct emit *e, int reg, int base, int index, unsigned scale)
+{
+    bool disp8 = (base & 7) == RBP; /* rbp/r13 as base need a displacement */
+    e8(e, 0x48 | (unsigned)(reg >> 3) << 2 | (unsigned)(index >> 3) << 1 | (unsigned)(base >> 3));
+    e8(e, 0x8d);
+    e8(e, (disp8 ? 0x44u : 0x04u) | (unsigned)(reg & 7) << 3);
+    e8(e, scale << 6 | (unsigned)(index & 7) << 3 | (unsigned)(base & 7));
+    if (disp8)
+        e8(e, 0);
+}
+
 static inline void mov_rr(struct emit *e, int dst, int src)
 {
     op_rr(e, F_W, 0x89, src, dst);

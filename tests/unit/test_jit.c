@@ -2050,6 +2050,46 @@ static void test_branch_over_one(void **state)
     assert_true(p->mj->h->stats.jit_enter > 0);
 }
 
+/* A shift left by 1..3 and an add into the same register compile to one
+ * lea: both operand orders, the shifted register equal to the added one
+ * (3 * x) or to the destination, enough live registers that rbp (a base
+ * that needs a displacement byte) is used, pairs that must not fuse (u is
+ * the destination, shift by 4), and a branch into the middle of a pair.
+ * The state must match the interpreter's at every slice. */
+static void test_shift_add_pairs(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    const uint32_t body[] = {
+        SLLI(6, 5, 1),  ADD(6, 6, 5),  /* 3 * x5 */
+        SLLI(7, 6, 2),  ADD(7, 9, 7),  /* x9 + x6 * 4 */
+        SLLI(8, 8, 3),  ADD(8, 8, 10), /* shifted register is the destination */
+        SLLI(11, 7, 3), ADD(11, 11, 12), SLLI(12, 11, 1), ADD(12, 12, 13),
+        SLLI(13, 12, 2), ADD(13, 14, 13), SLLI(14, 13, 1), ADD(14, 14, 6),
+        SLLI(15, 14, 1), ADD(15, 15, 15), /* u is t: no lea */
+        SLLI(9, 15, 4),  ADD(9, 9, 5),   /* shift by 4: no lea */
+        ANDI(16, 1, 1),  BEQ(16, 0, 8),  SLLI(10, 8, 2), ADD(10, 10, 11), /* into the middle */
+        ADD(5, 5, 13),  enc_r(0, 14, 5, 4, 5, 0x33), ADDI(1, 1, -1), /* xor */
+    };
+    uint32_t code[ARRAY_SIZE(body) + 2];
+    memcpy(code, body, sizeof(body));
+    code[ARRAY_SIZE(body)] = BNE(1, 0, -(int32_t)sizeof(body));
+    code[ARRAY_SIZE(body) + 1] = WFI;
+    pair_code(p, B, code, ARRAY_SIZE(code));
+    pair_set_x(p, 1, 300);
+    pair_set_x(p, 5, 0x123456789abcdefULL);
+    pair_set_x(p, 8, 99);
+    pair_set_x(p, 9, 77);
+    pair_set_x(p, 10, 5);
+    for (unsigned i = 0; i < 30; i++)
+        run_both(p, 333, "shift add");
+    run_both(p, 100000, "shift add");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.jit_enter > 0);
+}
+
 /* One load site alternating between the page after a boundary and an
  * access crossing into it: the site's TLB entry guess (the next page's
  * entry) matches the crossing access's last byte, and must not be used
@@ -2270,6 +2310,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt_stops_loop, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_shift_add_pairs, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_branch_over_one, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_tlb_guess_crossing, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
