@@ -1407,8 +1407,8 @@ static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct d
  * emitted) if the pair does not qualify. */
 static bool emit_shift_add(struct jc *c, const struct dinsn *d, const struct dinsn *d2)
 {
-    if (d->op != OP_SLLI || d->imm < 1 || d->imm > 3 || d->rd == 0 || d->rd >= 32 ||
-        d->rs1 == 0 || d2->op != OP_ADD || d2->rd != d->rd)
+    if (d->op != OP_SLLI || d->imm < 1 || d->imm > 3 || d->rd == 0 || d->rd >= 32 || d->rs1 == 0 ||
+        d2->op != OP_ADD || d2->rd != d->rd)
         return false;
     unsigned u;
     if (d2->rs1 == d->rd && d2->rs2 != d->rd)

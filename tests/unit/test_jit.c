@@ -2008,6 +2008,7 @@ static void test_branch_over_one(void **state)
     if (!jit_available(p))
         skip();
     pair_reset(p, B);
+    /* clang-format off: one instruction per line */
     const uint32_t body[] = {
         ANDI(7, 5, 1),
         BEQ(7, 0, 8),
@@ -2035,6 +2036,7 @@ static void test_branch_over_one(void **state)
         enc_r(0, 11, 5, 4, 5, 0x33),
         ADDI(1, 1, -1),
     };
+    /* clang-format on */
     uint32_t code[ARRAY_SIZE(body) + 2];
     memcpy(code, body, sizeof(body));
     code[ARRAY_SIZE(body)] = BNE(1, 0, -(int32_t)sizeof(body));
@@ -2063,15 +2065,19 @@ static void test_shift_add_pairs(void **state)
         skip();
     pair_reset(p, B);
     const uint32_t body[] = {
-        SLLI(6, 5, 1),  ADD(6, 6, 5),  /* 3 * x5 */
-        SLLI(7, 6, 2),  ADD(7, 9, 7),  /* x9 + x6 * 4 */
-        SLLI(8, 8, 3),  ADD(8, 8, 10), /* shifted register is the destination */
-        SLLI(11, 7, 3), ADD(11, 11, 12), SLLI(12, 11, 1), ADD(12, 12, 13),
-        SLLI(13, 12, 2), ADD(13, 14, 13), SLLI(14, 13, 1), ADD(14, 14, 6),
+        SLLI(6, 5, 1),   ADD(6, 6, 5),  /* 3 * x5 */
+        SLLI(7, 6, 2),   ADD(7, 9, 7),  /* x9 + x6 * 4 */
+        SLLI(8, 8, 3),   ADD(8, 8, 10), /* shifted register is the destination */
+        SLLI(11, 7, 3),  ADD(11, 11, 12),
+        SLLI(12, 11, 1), ADD(12, 12, 13),
+        SLLI(13, 12, 2), ADD(13, 14, 13),
+        SLLI(14, 13, 1), ADD(14, 14, 6),
         SLLI(15, 14, 1), ADD(15, 15, 15), /* u is t: no lea */
-        SLLI(9, 15, 4),  ADD(9, 9, 5),   /* shift by 4: no lea */
-        ANDI(16, 1, 1),  BEQ(16, 0, 8),  SLLI(10, 8, 2), ADD(10, 10, 11), /* into the middle */
-        ADD(5, 5, 13),  enc_r(0, 14, 5, 4, 5, 0x33), ADDI(1, 1, -1), /* xor */
+        SLLI(9, 15, 4),  ADD(9, 9, 5),    /* shift by 4: no lea */
+        ANDI(16, 1, 1),  BEQ(16, 0, 8),
+        SLLI(10, 8, 2),  ADD(10, 10, 11), /* into the middle */
+        ADD(5, 5, 13),   enc_r(0, 14, 5, 4, 5, 0x33),
+        ADDI(1, 1, -1), /* xor */
     };
     uint32_t code[ARRAY_SIZE(body) + 2];
     memcpy(code, body, sizeof(body));
