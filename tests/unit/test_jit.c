@@ -2010,30 +2010,19 @@ static void test_branch_over_one(void **state)
     pair_reset(p, B);
     /* clang-format off: one instruction per line */
     const uint32_t body[] = {
-        ANDI(7, 5, 1),
-        BEQ(7, 0, 8),
-        ADDI(5, 5, 7), /* odd: += 7 */
-        BNE(7, 0, 8),  /* with x0: the carry flag is the condition */
-        ADDI(9, 9, 3),
-        BLTU(7, 0, 8), /* never taken */
-        ADDI(9, 9, 5),
-        BGEU(7, 0, 8), /* always taken */
-        ADDI(9, 9, 11),
-        SRLI(8, 5, 1),
-        BNE(8, 5, 8),
-        enc_r(0, 5, 9, 4, 9, 0x33), /* xor x9 */
-        BLT(5, 9, 8),
-        SUB(10, 10, 9),
-        BGE(10, 5, 8),
-        SLLI(11, 10, 3),
-        BLTU(11, 5, 8),
-        ADDW(12, 12, 11),
-        BGEU(9, 12, 8),
-        LUI(13, 0x12345000),
-        BLT(12, 0, 8),
-        SUB(12, 0, 12), /* rd is the branch operand */
-        ADD(5, 5, 8),
-        enc_r(0, 11, 5, 4, 5, 0x33),
+        ANDI(7, 5, 1),  BEQ(7, 0, 8),
+        ADDI(5, 5, 7),                 /* odd: += 7 */
+        BNE(7, 0, 8),                  /* with x0: the carry flag is the condition */
+        ADDI(9, 9, 3),  BLTU(7, 0, 8), /* never taken */
+        ADDI(9, 9, 5),  BGEU(7, 0, 8), /* always taken */
+        ADDI(9, 9, 11), SRLI(8, 5, 1),
+        BNE(8, 5, 8),   enc_r(0, 5, 9, 4, 9, 0x33), /* xor x9 */
+        BLT(5, 9, 8),   SUB(10, 10, 9),
+        BGE(10, 5, 8),  SLLI(11, 10, 3),
+        BLTU(11, 5, 8), ADDW(12, 12, 11),
+        BGEU(9, 12, 8), LUI(13, 0x12345000),
+        BLT(12, 0, 8),  SUB(12, 0, 12), /* rd is the branch operand */
+        ADD(5, 5, 8),   enc_r(0, 11, 5, 4, 5, 0x33),
         ADDI(1, 1, -1),
     };
     /* clang-format on */
