@@ -1425,6 +1425,22 @@ static bool emit_shift_add(struct jc *c, const struct dinsn *d, const struct din
     return true;
 }
 
+/* Whether d, a plain ALU instruction that cannot trap, may be compiled
+ * after a shift-add pair it sits in the middle of: it neither reads nor
+ * writes t, and does not write s or u (guest order reads them before it). */
+static bool commutes_with_shift_add(const struct dinsn *d, unsigned t, unsigned s, unsigned u)
+{
+    bool rr =
+        d->op == OP_ADD || d->op == OP_SUB || d->op == OP_AND || d->op == OP_OR || d->op == OP_XOR;
+    bool ri = d->op == OP_ADDI || d->op == OP_ANDI || d->op == OP_ORI || d->op == OP_XORI ||
+              d->op == OP_SLLI || d->op == OP_SRLI || d->op == OP_SRAI;
+    if (!rr && !ri)
+        return false;
+    if (d->rd >= 32 || d->rd == t || d->rd == s || d->rd == u || d->rs1 == t)
+        return false;
+    return !rr || d->rs2 != t;
+}
+
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
 static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
@@ -1470,6 +1486,27 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 n += 2;
                 off = off2 + d2->len;
                 continue;
+            }
+            /* One independent instruction between them (`slli t, x, 1;
+             * andi b, x, 1; add t, t, x`): the pair first, then it. */
+            unsigned off3 = off2 + d2->len;
+            if (n + 3 <= JIT_MAX_INSNS && off3 < PAGE_SIZE && d2->op != OP_DECODE &&
+                d2->op != OP_CROSS) {
+                struct dinsn *slot3 = &dp->insn[off3 / 2];
+                if (slot3->hidx == OP_DECODE * 2)
+                    dcache_decode_slot(c->h, dp, off3);
+                const struct dinsn *d3 =
+                    slot3->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot3)) : slot3;
+                unsigned u = d3->rs1 == d->rd ? d3->rs2 : d3->rs1;
+                if (d3->op == OP_ADD && commutes_with_shift_add(d2, d->rd, d->rs1, u) &&
+                    emit_shift_add(c, d, d3)) {
+                    compile_insn(c, d2, off2, n + 2); /* a plain ALU op: always compiled */
+                    for (unsigned s = off / 2; s < (off3 + d3->len) / 2; s++)
+                        cover[s / 64] |= 1ULL << (s % 64);
+                    n += 3;
+                    off = off3 + d3->len;
+                    continue;
+                }
             }
         }
         /* A branch over one ALU instruction in this page: a cmov. */

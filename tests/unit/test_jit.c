@@ -2045,7 +2045,9 @@ static void test_branch_over_one(void **state)
  * lea: both operand orders, the shifted register equal to the added one
  * (3 * x) or to the destination, enough live registers that rbp (a base
  * that needs a displacement byte) is used, pairs that must not fuse (u is
- * the destination, shift by 4), and a branch into the middle of a pair.
+ * the destination, shift by 4), a branch into the middle of a pair, and
+ * pairs with one instruction between them (fused only when it is
+ * independent of both).
  * The state must match the interpreter's at every slice. */
 static void test_shift_add_pairs(void **state)
 {
@@ -2054,18 +2056,47 @@ static void test_shift_add_pairs(void **state)
         skip();
     pair_reset(p, B);
     const uint32_t body[] = {
-        SLLI(6, 5, 1),   ADD(6, 6, 5),  /* 3 * x5 */
-        SLLI(7, 6, 2),   ADD(7, 9, 7),  /* x9 + x6 * 4 */
-        SLLI(8, 8, 3),   ADD(8, 8, 10), /* shifted register is the destination */
-        SLLI(11, 7, 3),  ADD(11, 11, 12),
-        SLLI(12, 11, 1), ADD(12, 12, 13),
-        SLLI(13, 12, 2), ADD(13, 14, 13),
-        SLLI(14, 13, 1), ADD(14, 14, 6),
-        SLLI(15, 14, 1), ADD(15, 15, 15), /* u is t: no lea */
-        SLLI(9, 15, 4),  ADD(9, 9, 5),    /* shift by 4: no lea */
-        ANDI(16, 1, 1),  BEQ(16, 0, 8),
-        SLLI(10, 8, 2),  ADD(10, 10, 11), /* into the middle */
-        ADD(5, 5, 13),   enc_r(0, 14, 5, 4, 5, 0x33),
+        SLLI(6, 5, 1),
+        ADD(6, 6, 5), /* 3 * x5 */
+        SLLI(7, 6, 2),
+        ADD(7, 9, 7), /* x9 + x6 * 4 */
+        SLLI(8, 8, 3),
+        ADD(8, 8, 10), /* shifted register is the destination */
+        SLLI(11, 7, 3),
+        ADD(11, 11, 12),
+        SLLI(12, 11, 1),
+        ADD(12, 12, 13),
+        SLLI(13, 12, 2),
+        ADD(13, 14, 13),
+        SLLI(14, 13, 1),
+        ADD(14, 14, 6),
+        SLLI(15, 14, 1),
+        ADD(15, 15, 15), /* u is t: no lea */
+        SLLI(9, 15, 4),
+        ADD(9, 9, 5), /* shift by 4: no lea */
+        ANDI(16, 1, 1),
+        BEQ(16, 0, 8),
+        SLLI(10, 8, 2),
+        ADD(10, 10, 11), /* into the middle */
+        SLLI(17, 5, 1),
+        ANDI(18, 5, 1),
+        ADD(17, 17, 5), /* one between: fused */
+        SLLI(19, 6, 2),
+        ADDI(6, 6, 1),
+        ADD(19, 19, 6), /* it writes u: not */
+        SLLI(20, 7, 1),
+        ADD(21, 20, 7),
+        ADD(20, 20, 7), /* it reads t: not */
+        SLLI(22, 8, 3),
+        XORI(8, 8, 5),
+        ADD(22, 22, 9), /* it writes s: not */
+        ADD(13, 13, 17),
+        ADD(13, 13, 19),
+        ADD(13, 13, 21),
+        ADD(14, 14, 22),
+        ADD(14, 14, 18),
+        ADD(5, 5, 13),
+        enc_r(0, 14, 5, 4, 5, 0x33),
         ADDI(1, 1, -1), /* xor */
     };
     uint32_t code[ARRAY_SIZE(body) + 2];
