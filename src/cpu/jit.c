@@ -342,33 +342,36 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     struct cold *k = emit_tlb_check(c, d, access_size(d->op), R12, COLD_LOAD, off, idx);
     k->rc = at_check;
     k->dst = dst;
+    /* Integer loads go straight into rd's cache register. */
+    int to = dst >= 0 ? cache_regs[dst] : RAX;
     switch (d->op) {
     case OP_LB:
-        op_mem(e, F_W, 0x0fbe, RAX, RAX, 0);
+        op_mem(e, F_W, 0x0fbe, to, RAX, 0);
         break;
     case OP_LH:
-        op_mem(e, F_W, 0x0fbf, RAX, RAX, 0);
+        op_mem(e, F_W, 0x0fbf, to, RAX, 0);
         break;
     case OP_LW:
-        op_mem(e, F_W, 0x63, RAX, RAX, 0);
+        op_mem(e, F_W, 0x63, to, RAX, 0);
         break;
     case OP_LD:
     case OP_FLD:
-        op_mem(e, F_W, 0x8b, RAX, RAX, 0);
+        op_mem(e, F_W, 0x8b, to, RAX, 0);
         break;
     case OP_LBU:
-        op_mem(e, 0, 0x0fb6, RAX, RAX, 0);
+        op_mem(e, 0, 0x0fb6, to, RAX, 0);
         break;
     case OP_LHU:
     case OP_FLH:
-        op_mem(e, 0, 0x0fb7, RAX, RAX, 0);
+        op_mem(e, 0, 0x0fb7, to, RAX, 0);
         break;
     case OP_LWU:
     case OP_FLW:
-        op_mem(e, 0, 0x8b, RAX, RAX, 0);
+        op_mem(e, 0, 0x8b, to, RAX, 0);
         break;
     }
-    emit_load_result(e, d, dst);
+    if (is_fp_access(d->op))
+        emit_load_result(e, d, dst);
     k->resume = e->p;
     if (is_fp_access(d->op)) {
         op_mem(e, 0, 0x81, G_OR, RBX, HOFF(arch.mstatus));
@@ -1045,6 +1048,15 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
             op_rr(e, F_W, 0x85, a, a); /* test a, a: flags as for cmp a, 0 */
         else
             op_rr(e, F_W, 0x3b, a, get(c, d->rs2));
+        if (off + (int64_t)d->imm == c->entry) {
+            /* A loop's back edge: the taken path goes on in line to the
+             * loop's body, so an iteration takes one host jump, not two
+             * (out to a cold stub and back). */
+            uint8_t *stay = jcc_fwd(e, cc[d->op - OP_BEQ] ^ 1);
+            emit_loop_back(c, &c->rc, idx + 1);
+            patch(stay, e->p);
+            break;
+        }
         add_cold(c, COLD_BRANCH, jcc_fwd(e, cc[d->op - OP_BEQ]), d, off, idx);
         break;
     }
@@ -1355,17 +1367,78 @@ static bool emit_branch_over(struct jc *c, const struct dinsn *d, const struct d
     /* rd keeps its old value when the branch is taken: load it. */
     int r = cache_regs[rc_slot(c, d2->rd, true)];
     int a = get(c, d->rs1), b = d->rs2 ? get(c, d->rs2) : -1;
+    int t = cc[d->op - OP_BEQ];
+    bool carry = true; /* the carry flag is "taken" (CC_B) or "not taken" (CC_AE) */
+    if ((d->op == OP_BEQ || d->op == OP_BNE) && b < 0) {
+        alu_ri(e, F_W, G_CMP, a, 1); /* carry: a == 0 */
+        t = d->op == OP_BEQ ? CC_B : CC_AE;
+    } else if ((d->op == OP_BLTU || d->op == OP_BGEU) && b < 0) {
+        op_rr(e, F_W, 0x85, a, a); /* carry clear, as for cmp a, 0 */
+    } else if (d->op == OP_BLTU || d->op == OP_BGEU) {
+        op_rr(e, F_W, 0x3b, a, b);
+    } else {
+        carry = false;
+    }
+    if (carry) {
+        /* The carry goes into the budget directly: no setcc. */
+        op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
+        if (t == CC_B)
+            alu_ri(e, F_W, G_ADC, R13, 0); /* skipped: not retired */
+        else
+            alu_ri(e, F_W, G_SBB, R13, -1); /* + 1 - carry */
+        c->rc.dirty[rc_slot(c, d2->rd, false)] = true;
+        return true;
+    }
     op_rr(e, 0, 0x33, RCX, RCX); /* xor ecx, ecx (before the flags) */
     if (b < 0)
         op_rr(e, F_W, 0x85, a, a);
     else
         op_rr(e, F_W, 0x3b, a, b);
-    int t = cc[d->op - OP_BEQ];
     op_rr(e, F_W, 0x0f40 | (unsigned)(t ^ 1), r, RAX); /* cmov(not taken) r, rax */
     op_rr(e, F_BYTE, 0x0f90 | (unsigned)t, 0, RCX);    /* setcc cl: taken */
     op_rr(e, F_W, 0x03, R13, RCX);                     /* skipped: not retired */
     c->rc.dirty[rc_slot(c, d2->rd, false)] = true;
     return true;
+}
+
+/* `slli t, s, k` (k = 1..3) followed by `add t, t, u` (either order, u
+ * not t): t = u + (s << k) in one lea, which shortens the dependency
+ * chain (array indexing; 3 * x as (x << 1) + x).  False (nothing
+ * emitted) if the pair does not qualify. */
+static bool emit_shift_add(struct jc *c, const struct dinsn *d, const struct dinsn *d2)
+{
+    if (d->op != OP_SLLI || d->imm < 1 || d->imm > 3 || d->rd == 0 || d->rd >= 32 || d->rs1 == 0 ||
+        d2->op != OP_ADD || d2->rd != d->rd)
+        return false;
+    unsigned u;
+    if (d2->rs1 == d->rd && d2->rs2 != d->rd)
+        u = d2->rs2;
+    else if (d2->rs2 == d->rd && d2->rs1 != d->rd)
+        u = d2->rs1;
+    else
+        return false;
+    if (u == 0 || u >= 32)
+        return false;
+    mov_rr(&c->e, RAX, get(c, d->rs1));
+    lea_sib(&c->e, RAX, get(c, u), RAX, (unsigned)d->imm);
+    emit_result(c, d2, RAX);
+    return true;
+}
+
+/* Whether d, a plain ALU instruction that cannot trap, may be compiled
+ * after a shift-add pair it sits in the middle of: it neither reads nor
+ * writes t, and does not write s or u (guest order reads them before it). */
+static bool commutes_with_shift_add(const struct dinsn *d, unsigned t, unsigned s, unsigned u)
+{
+    bool rr =
+        d->op == OP_ADD || d->op == OP_SUB || d->op == OP_AND || d->op == OP_OR || d->op == OP_XOR;
+    bool ri = d->op == OP_ADDI || d->op == OP_ANDI || d->op == OP_ORI || d->op == OP_XORI ||
+              d->op == OP_SLLI || d->op == OP_SRLI || d->op == OP_SRAI;
+    if (!rr && !ri)
+        return false;
+    if (d->rd >= 32 || d->rd == t || d->rd == s || d->rd == u || d->rs1 == t)
+        return false;
+    return !rr || d->rs2 != t;
 }
 
 /* Compiles one block at entry; *next is where a following block could
@@ -1397,6 +1470,43 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 k->join = c->e.p;
                 k->join_rc = c->rc;
                 k->join_idx = n;
+            }
+        }
+        /* A shift and an add that make one lea. */
+        if (d->op == OP_SLLI && n + 2 <= JIT_MAX_INSNS && off + d->len < PAGE_SIZE) {
+            unsigned off2 = off + d->len;
+            struct dinsn *slot2 = &dp->insn[off2 / 2];
+            if (slot2->hidx == OP_DECODE * 2)
+                dcache_decode_slot(c->h, dp, off2);
+            const struct dinsn *d2 =
+                slot2->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot2)) : slot2;
+            if (emit_shift_add(c, d, d2)) {
+                for (unsigned s = off / 2; s < (off2 + d2->len) / 2; s++)
+                    cover[s / 64] |= 1ULL << (s % 64);
+                n += 2;
+                off = off2 + d2->len;
+                continue;
+            }
+            /* One independent instruction between them (`slli t, x, 1;
+             * andi b, x, 1; add t, t, x`): the pair first, then it. */
+            unsigned off3 = off2 + d2->len;
+            if (n + 3 <= JIT_MAX_INSNS && off3 < PAGE_SIZE && d2->op != OP_DECODE &&
+                d2->op != OP_CROSS) {
+                struct dinsn *slot3 = &dp->insn[off3 / 2];
+                if (slot3->hidx == OP_DECODE * 2)
+                    dcache_decode_slot(c->h, dp, off3);
+                const struct dinsn *d3 =
+                    slot3->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot3)) : slot3;
+                unsigned u = d3->rs1 == d->rd ? d3->rs2 : d3->rs1;
+                if (d3->op == OP_ADD && commutes_with_shift_add(d2, d->rd, d->rs1, u) &&
+                    emit_shift_add(c, d, d3)) {
+                    compile_insn(c, d2, off2, n + 2); /* a plain ALU op: always compiled */
+                    for (unsigned s = off / 2; s < (off3 + d3->len) / 2; s++)
+                        cover[s / 64] |= 1ULL << (s % 64);
+                    n += 3;
+                    off = off3 + d3->len;
+                    continue;
+                }
             }
         }
         /* A branch over one ALU instruction in this page: a cmov. */

@@ -21,7 +21,7 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7, CC_L = 12, CC_GE = 13 };
 enum { F_W = 1, F_66 = 2, F_BYTE = 4, F_F3 = 8 };
 /* Group-1 (0x81/0x83) and shift (0xc1/0xd3) opcode extensions. */
-enum { G_ADD = 0, G_OR = 1, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };
+enum { G_ADD = 0, G_OR = 1, G_ADC = 2, G_SBB = 3, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };
 enum { SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
 
 struct emit {
@@ -202,6 +202,18 @@ static inline void st_x(struct emit *e, int reg, unsigned xr)
 static inline void lea(struct emit *e, int reg, int base, int32_t disp)
 {
     op_mem(e, F_W, 0x8d, reg, base, disp);
+}
+
+/* lea reg, [base + index << scale] (index is never rsp) */
+static inline void lea_sib(struct emit *e, int reg, int base, int index, unsigned scale)
+{
+    bool disp8 = (base & 7) == RBP; /* rbp/r13 as base need a displacement */
+    e8(e, 0x48 | (unsigned)(reg >> 3) << 2 | (unsigned)(index >> 3) << 1 | (unsigned)(base >> 3));
+    e8(e, 0x8d);
+    e8(e, (disp8 ? 0x44u : 0x04u) | (unsigned)(reg & 7) << 3);
+    e8(e, scale << 6 | (unsigned)(index & 7) << 3 | (unsigned)(base & 7));
+    if (disp8)
+        e8(e, 0);
 }
 
 static inline void mov_rr(struct emit *e, int dst, int src)

@@ -1999,7 +1999,8 @@ static void misaligned_loop(struct pair *p, uint64_t data, uint64_t *slow_i, uin
 
 /* Branches over one ALU instruction (compiled as a cmov, with the skipped
  * instruction given back to the budget when taken): every branch kind,
- * rd equal to a branch operand, taken and not taken in the same loop; the
+ * with x0 as the second operand, rd equal to a branch operand, taken and
+ * not taken in the same loop (whose back edge is compiled in line); the
  * state, minstret included, must match the interpreter's at every slice. */
 static void test_branch_over_one(void **state)
 {
@@ -2007,27 +2008,24 @@ static void test_branch_over_one(void **state)
     if (!jit_available(p))
         skip();
     pair_reset(p, B);
+    /* clang-format off: one instruction per line */
     const uint32_t body[] = {
-        ANDI(7, 5, 1),
-        BEQ(7, 0, 8),
-        ADDI(5, 5, 7), /* odd: += 7 */
-        SRLI(8, 5, 1),
-        BNE(8, 5, 8),
-        enc_r(0, 5, 9, 4, 9, 0x33), /* xor x9 */
-        BLT(5, 9, 8),
-        SUB(10, 10, 9),
-        BGE(10, 5, 8),
-        SLLI(11, 10, 3),
-        BLTU(11, 5, 8),
-        ADDW(12, 12, 11),
-        BGEU(9, 12, 8),
-        LUI(13, 0x12345000),
-        BLT(12, 0, 8),
-        SUB(12, 0, 12), /* rd is the branch operand */
-        ADD(5, 5, 8),
-        enc_r(0, 11, 5, 4, 5, 0x33),
+        ANDI(7, 5, 1),  BEQ(7, 0, 8),
+        ADDI(5, 5, 7),                 /* odd: += 7 */
+        BNE(7, 0, 8),                  /* with x0: the carry flag is the condition */
+        ADDI(9, 9, 3),  BLTU(7, 0, 8), /* never taken */
+        ADDI(9, 9, 5),  BGEU(7, 0, 8), /* always taken */
+        ADDI(9, 9, 11), SRLI(8, 5, 1),
+        BNE(8, 5, 8),   enc_r(0, 5, 9, 4, 9, 0x33), /* xor x9 */
+        BLT(5, 9, 8),   SUB(10, 10, 9),
+        BGE(10, 5, 8),  SLLI(11, 10, 3),
+        BLTU(11, 5, 8), ADDW(12, 12, 11),
+        BGEU(9, 12, 8), LUI(13, 0x12345000),
+        BLT(12, 0, 8),  SUB(12, 0, 12), /* rd is the branch operand */
+        ADD(5, 5, 8),   enc_r(0, 11, 5, 4, 5, 0x33),
         ADDI(1, 1, -1),
     };
+    /* clang-format on */
     uint32_t code[ARRAY_SIZE(body) + 2];
     memcpy(code, body, sizeof(body));
     code[ARRAY_SIZE(body)] = BNE(1, 0, -(int32_t)sizeof(body));
@@ -2039,6 +2037,81 @@ static void test_branch_over_one(void **state)
     for (unsigned i = 0; i < 40; i++) /* slices end mid-loop: counts exact */
         run_both(p, 333, "branch over one");
     run_both(p, 100000, "branch over one");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.jit_enter > 0);
+}
+
+/* A shift left by 1..3 and an add into the same register compile to one
+ * lea: both operand orders, the shifted register equal to the added one
+ * (3 * x) or to the destination, enough live registers that rbp (a base
+ * that needs a displacement byte) is used, pairs that must not fuse (u is
+ * the destination, shift by 4), a branch into the middle of a pair, and
+ * pairs with one instruction between them (fused only when it is
+ * independent of both).
+ * The state must match the interpreter's at every slice. */
+static void test_shift_add_pairs(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    const uint32_t body[] = {
+        SLLI(6, 5, 1),
+        ADD(6, 6, 5), /* 3 * x5 */
+        SLLI(7, 6, 2),
+        ADD(7, 9, 7), /* x9 + x6 * 4 */
+        SLLI(8, 8, 3),
+        ADD(8, 8, 10), /* shifted register is the destination */
+        SLLI(11, 7, 3),
+        ADD(11, 11, 12),
+        SLLI(12, 11, 1),
+        ADD(12, 12, 13),
+        SLLI(13, 12, 2),
+        ADD(13, 14, 13),
+        SLLI(14, 13, 1),
+        ADD(14, 14, 6),
+        SLLI(15, 14, 1),
+        ADD(15, 15, 15), /* u is t: no lea */
+        SLLI(9, 15, 4),
+        ADD(9, 9, 5), /* shift by 4: no lea */
+        ANDI(16, 1, 1),
+        BEQ(16, 0, 8),
+        SLLI(10, 8, 2),
+        ADD(10, 10, 11), /* into the middle */
+        SLLI(17, 5, 1),
+        ANDI(18, 5, 1),
+        ADD(17, 17, 5), /* one between: fused */
+        SLLI(19, 6, 2),
+        ADDI(6, 6, 1),
+        ADD(19, 19, 6), /* it writes u: not */
+        SLLI(20, 7, 1),
+        ADD(21, 20, 7),
+        ADD(20, 20, 7), /* it reads t: not */
+        SLLI(22, 8, 3),
+        XORI(8, 8, 5),
+        ADD(22, 22, 9), /* it writes s: not */
+        ADD(13, 13, 17),
+        ADD(13, 13, 19),
+        ADD(13, 13, 21),
+        ADD(14, 14, 22),
+        ADD(14, 14, 18),
+        ADD(5, 5, 13),
+        enc_r(0, 14, 5, 4, 5, 0x33),
+        ADDI(1, 1, -1), /* xor */
+    };
+    uint32_t code[ARRAY_SIZE(body) + 2];
+    memcpy(code, body, sizeof(body));
+    code[ARRAY_SIZE(body)] = BNE(1, 0, -(int32_t)sizeof(body));
+    code[ARRAY_SIZE(body) + 1] = WFI;
+    pair_code(p, B, code, ARRAY_SIZE(code));
+    pair_set_x(p, 1, 300);
+    pair_set_x(p, 5, 0x123456789abcdefULL);
+    pair_set_x(p, 8, 99);
+    pair_set_x(p, 9, 77);
+    pair_set_x(p, 10, 5);
+    for (unsigned i = 0; i < 30; i++)
+        run_both(p, 333, "shift add");
+    run_both(p, 100000, "shift add");
     assert_true(p->mj->h->arch.wfi);
     assert_true(p->mj->h->stats.jit_enter > 0);
 }
@@ -2263,6 +2336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt_stops_loop, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_shift_add_pairs, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_branch_over_one, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_tlb_guess_crossing, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
