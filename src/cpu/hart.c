@@ -761,6 +761,10 @@ static void soft_stop(struct vcpu *v)
 {
     hart_stop(soft_hart(v));
 }
+static void soft_clear_stop(struct vcpu *v)
+{
+    atomic_store(&soft_hart(v)->stop_req, false);
+}
 static void soft_set_irq(void *target, unsigned num, bool level)
 {
     hart_set_irq(soft_hart(target), num, level);
@@ -797,6 +801,7 @@ const struct vcpu_ops vcpu_soft = {
     .set_h = soft_set_h,
     .run = soft_run,
     .stop = soft_stop,
+    .clear_stop = soft_clear_stop,
     .set_irq = soft_set_irq,
     .dirty_log_sync = soft_dirty_log_sync,
     .save = soft_save,

@@ -67,8 +67,13 @@ struct vcpu_ops {
     void (*reset)(struct vcpu *v, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2);
     /* The hypervisor (H) extension on or off (NULL: the engine has none). */
     void (*set_h)(struct vcpu *v, bool on);
+    /* run returns soon after stop (from any thread).  A stop made while
+     * v was not running stays until clear_stop: the board clears every
+     * hart's before it runs them again, under its lock, having decided
+     * afresh that they should run. */
     void (*run)(struct vcpu *v);
     void (*stop)(struct vcpu *v);
+    void (*clear_stop)(struct vcpu *v);
     /* target is the struct vcpu; num is IRQ_M_EXT etc. */
     void (*set_irq)(void *target, unsigned num, bool level);
     /* Returns once every later write of v to guest RAM marks the bus's
@@ -117,6 +122,10 @@ static inline void vcpu_run(struct vcpu *v)
 static inline void vcpu_stop(struct vcpu *v)
 {
     v->ops->stop(v);
+}
+static inline void vcpu_clear_stop(struct vcpu *v)
+{
+    v->ops->clear_stop(v);
 }
 /* An interrupt line into v (for struct irq_line). */
 static inline void (*vcpu_irq_setter(const struct vcpu *v))(void *, unsigned, bool)

@@ -582,6 +582,11 @@ int board_run(struct board *b)
         if (b->cfg.pin_harts)
             pin_hart_thread(b, pthread_self(), 0);
         vcpu_run(b->harts[0]);
+        /* Whatever stopped hart 0 stops them all: a join must never wait
+         * for a hart nobody asked to stop. */
+        pthread_mutex_lock(&b->bus.io_lock);
+        stop_harts(b);
+        pthread_mutex_unlock(&b->bus.io_lock);
         for (unsigned h = 1; h < b->nharts; h++)
             pthread_join(threads[h], NULL);
 
@@ -593,6 +598,13 @@ int board_run(struct board *b)
         while ((b->paused || b->held) && !b->power_off && !b->reset_requested)
             pthread_cond_wait(&b->state_cond, &b->bus.io_lock);
         b->harts_parked = false;
+        /* Stops made while the harts were out (a hold that came and went,
+         * a pause) are stale: this lock's holder decides now that they
+         * run.  Left set, some harts would stop at once and the others
+         * run on with nobody to stop them (the join above waited forever:
+         * a 4-hart guest hung under the zero-page pass's holds). */
+        for (unsigned h = 0; h < b->nharts; h++)
+            vcpu_clear_stop(b->harts[h]);
         bool off = b->power_off;
         bool reset = b->reset_requested && !off;
         b->reset_requested = false;
