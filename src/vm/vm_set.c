@@ -12,7 +12,8 @@
 
 static const char *const resource_keys[] = {"cpu-limit",    "cpu-weight",   "cpu-reservation",
                                             "cpu-affinity", "memory-limit", "memory-reservation",
-                                            "page-sharing", "pin",          "ksm"};
+                                            "page-sharing", "pin",          "ksm",
+                                            "reclaim"};
 
 static bool is_resource_key(const char *kv, size_t klen)
 {
@@ -225,7 +226,7 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             return vm_fail(e, WIRT_ERR_BUSY,
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-reservation, "
                            "cpu-affinity, "
-                           "memory-limit, memory-reservation, page-sharing, pin, balloon, "
+                           "memory-limit, memory-reservation, page-sharing, pin, reclaim, balloon, "
                            "disk.N.LIMIT, net.N.rate (and restart, jail for later) change while "
                            "it runs",
                            name);

@@ -283,7 +283,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         goto out;
     if (spec->resources.sandbox && getenv("WIRT_DEBUG_FORBIDDEN_SYSCALL"))
         sandbox_selftest();
-    reclaim = ram_reclaim_start(b);
+    reclaim = ram_reclaim_start(b, ram_reclaim_interval(spec->resources.reclaim_sec));
     if (control)
         control_set_reclaim(control, reclaim);
     status = board_run(b);
