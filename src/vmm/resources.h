@@ -22,6 +22,9 @@ struct vm_resources {
      * RAM_RECLAIM_DEFAULT_SEC), VM_RECLAIM_OFF = never, else seconds
      * between passes. */
     int reclaim_sec;
+    /* Root only, with a jail: the VMM's own unprivileged uid and gid once
+     * its devices are open (host/jail.h jail_become); 0 = keep root's. */
+    unsigned run_uid, run_gid;
 };
 
 #define VM_RECLAIM_OFF     (-1)
