@@ -347,6 +347,12 @@ class SandboxTest(unittest.TestCase):
             self.assertEqual(int(status(pid)["Uid"].split()[0]), uids["ua"][0])
             for name in ("ua", "ub"):
                 s.ok("stop", name, "--force")
+            # A template belongs to root again: no VM's uid owns a base image.
+            s.ok("template", "ub")
+            d = uids["ub"][2]
+            self.assertEqual(os.stat(d).st_uid, 0)
+            self.assertFalse([f for f in os.listdir(d) if f.endswith(".qcow2")
+                              and os.stat(os.path.join(d, f)).st_uid != 0])
         finally:
             s.close()
 
