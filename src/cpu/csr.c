@@ -204,7 +204,7 @@ static bool stimecmp_allowed(struct hart *h)
 
 bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
 {
-    if (csr >= 0x7a0 && csr <= 0x7a4) /* Sdtrig (debug.c) */
+    if (csr >= 0x7a0 && csr <= 0x7a5) /* Sdtrig (debug.c) */
         return hart_trigger_csr_read(h, csr, val);
     uint64_t v;
     if (unlikely(h->h_on)) {
@@ -398,7 +398,7 @@ static uint64_t envcfg_cb(uint64_t v, uint64_t keep)
 
 bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 {
-    if (csr >= 0x7a0 && csr <= 0x7a4) /* Sdtrig (debug.c) */
+    if (csr >= 0x7a0 && csr <= 0x7a5) /* Sdtrig (debug.c) */
         return hart_trigger_csr_write(h, csr, v);
     if (unlikely(h->h_on)) {
         int r = csr_write_h(h, csr, v);

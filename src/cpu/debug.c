@@ -10,19 +10,24 @@
  * hart_debug_check before every instruction; with nothing armed the hart
  * runs at full speed again.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/hart_internal.h"
 #include "cpu/vcpu_debug.h"
 #include "mem/bus.h"
+#include "state/state.h"
+#include "util/log.h"
 
 /* Sdtrig (the RISC-V debug spec's trigger module, without Debug Mode):
  * N_TRIGGERS triggers of type mcontrol6 (6) or disabled (15), address
  * match (equal, >=, <) on execute, load and store per privilege mode,
  * action 0 (a breakpoint exception before the instruction or access).
- * tdata3 (textra) and tcontrol are not implemented (read 0 / illegal). */
-#define N_TRIGGERS        4
+ * tcontrol's MTE gates them in M-mode (a trap into M-mode clears it, so
+ * a handler is not trapped again; mret restores it from MPTE).  tdata3
+ * (textra) is not implemented (reads 0). */
+#define N_TRIGGERS        HART_N_TRIGGERS
 #define TDATA1_TYPE_SHIFT 60
 #define TYPE_MCONTROL6    6ULL
 #define TYPE_DISABLED     15ULL
@@ -202,6 +207,8 @@ static int trig_fire(struct hart *h, uint64_t what, uint64_t addr, uint64_t len)
 {
     struct hart_debug *g = h->dbg;
     uint64_t mode = h->arch.priv == PRV_M ? MC6_M : h->arch.priv == PRV_S ? MC6_S : MC6_U;
+    if (mode == MC6_M && !(h->arch.tcontrol & TCONTROL_MTE))
+        return -1;
     for (unsigned i = 0; i < N_TRIGGERS; i++) {
         struct trigger *t = &g->trig[i];
         if (!trig_enabled(t) || !(t->tdata1 & what) || !(t->tdata1 & mode))
@@ -216,6 +223,17 @@ static int trig_fire(struct hart *h, uint64_t what, uint64_t addr, uint64_t len)
         }
     }
     return -1;
+}
+
+/* After a trigger changed: whether any can fire, and the run loop told. */
+static void trig_rearm(struct hart *h)
+{
+    struct hart_debug *g = h->dbg;
+    g->trig_armed = false;
+    for (unsigned i = 0; i < N_TRIGGERS; i++)
+        g->trig_armed |= trig_enabled(&g->trig[i]);
+    update_armed(h);
+    atomic_store_explicit(&h->check, 1, memory_order_relaxed); /* end a compiled slice */
 }
 
 bool hart_trigger_csr_read(struct hart *h, unsigned csr, uint64_t *val)
@@ -239,6 +257,9 @@ bool hart_trigger_csr_read(struct hart *h, unsigned csr, uint64_t *val)
         return true;
     case 0x7a4:
         *val = TINFO_VALUE;
+        return true;
+    case 0x7a5:
+        *val = h->arch.tcontrol;
         return true;
     }
     return false;
@@ -273,14 +294,96 @@ bool hart_trigger_csr_write(struct hart *h, unsigned csr, uint64_t v)
     case 0x7a3: /* textra: nothing implemented, reads 0 */
     case 0x7a4: /* tinfo: read-only */
         return true;
+    case 0x7a5:
+        h->arch.tcontrol = (uint8_t)(v & (TCONTROL_MTE | TCONTROL_MPTE));
+        return true;
     default:
         return false;
     }
-    g->trig_armed = false;
+    trig_rearm(h);
+    return true;
+}
+
+/* ---- the triggers in a snapshot ---- */
+
+void hart_trig_state_save(struct hart *h, struct state_writer *w)
+{
+    const struct hart_debug *g = h->dbg;
+    state_put_u32(w, N_TRIGGERS);
+    state_put_u32(w, g ? g->tselect : 0);
+    state_put_u8(w, h->arch.tcontrol);
+    for (unsigned i = 0; i < N_TRIGGERS; i++) {
+        state_put_u64(w, g ? g->trig[i].tdata1 : TYPE_DISABLED << TDATA1_TYPE_SHIFT);
+        state_put_u64(w, g ? g->trig[i].tdata2 : 0);
+        state_put_u64(w, 0); /* tdata3: room for textra */
+    }
+}
+
+void hart_trig_state_get(struct state_reader *r, struct hart_trig_state *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->n = state_get_u32(r);
+    s->tselect = state_get_u32(r);
+    s->tcontrol = state_get_u8(r);
+    for (unsigned i = 0; i < s->n && state_reader_ok(r); i++)
+        for (unsigned j = 0; j < 3; j++) {
+            uint64_t v = state_get_u64(r);
+            if (i < N_TRIGGERS)
+                s->tdata[i][j] = v;
+            else if (v != (j == 0 ? TYPE_DISABLED << TDATA1_TYPE_SHIFT : 0))
+                s->n = UINT32_MAX; /* a trigger this hart lacks is in use */
+        }
+}
+
+/* tdata1 values a guest write can leave: mcontrol6 with match 0, 2 or 3,
+ * or disabled. */
+static bool tdata1_possible(uint64_t v)
+{
+    uint64_t type = v >> TDATA1_TYPE_SHIFT;
+    if (type == TYPE_DISABLED)
+        return v == TYPE_DISABLED << TDATA1_TYPE_SHIFT;
+    uint64_t match = (v >> MC6_MATCH_SHIFT) & 15;
+    return type == TYPE_MCONTROL6 && !(v & ~(MC6_WRITABLE | TYPE_MCONTROL6 << TDATA1_TYPE_SHIFT)) &&
+           (match == 0 || match == 2 || match == 3);
+}
+
+bool hart_trig_state_valid(const struct hart *h, const struct hart_trig_state *s)
+{
+    if (s->n == UINT32_MAX) {
+        log_error("hart %u: the state arms a debug trigger past the %u this hart has", h->hartid,
+                  N_TRIGGERS);
+        return false;
+    }
+    if (s->tselect >= N_TRIGGERS || s->tcontrol & ~(TCONTROL_MTE | TCONTROL_MPTE)) {
+        log_error("hart %u: bad debug trigger state (tselect %u, tcontrol %#x)", h->hartid,
+                  s->tselect, s->tcontrol);
+        return false;
+    }
+    for (unsigned i = 0; i < N_TRIGGERS; i++) {
+        uint64_t t1 = i < s->n ? s->tdata[i][0] : TYPE_DISABLED << TDATA1_TYPE_SHIFT;
+        if (!tdata1_possible(t1) || s->tdata[i][2]) {
+            log_error("hart %u: debug trigger %u in the state (tdata1 %#" PRIx64
+                      ", tdata3 %#" PRIx64
+                      ") is not one this hart has: only mcontrol6 address matches (equal, >=, "
+                      "<) and disabled triggers",
+                      h->hartid, i, t1, s->tdata[i][2]);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool hart_trig_state_set(struct hart *h, const struct hart_trig_state *s)
+{
+    struct hart_debug *g = dbg_get(h);
+    if (!g)
+        return false;
+    g->tselect = s->tselect;
     for (unsigned i = 0; i < N_TRIGGERS; i++)
-        g->trig_armed |= trig_enabled(&g->trig[i]);
-    update_armed(h);
-    atomic_store_explicit(&h->check, 1, memory_order_relaxed); /* end a compiled slice */
+        g->trig[i] = i < s->n ? (struct trigger){s->tdata[i][0], s->tdata[i][1]}
+                              : (struct trigger){TYPE_DISABLED << TDATA1_TYPE_SHIFT, 0};
+    h->arch.tcontrol = s->tcontrol;
+    trig_rearm(h);
     return true;
 }
 

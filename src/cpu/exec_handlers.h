@@ -226,6 +226,7 @@ LBL(MRET): {
     if (mpp != PRV_M)
         st &= ~MSTATUS_MPRV;
     h->arch.mstatus = st;
+    tcontrol_mret(&h->arch);
     h->arch.priv = mpp;
     hart_update_mmu_idx(h);
     pc = h->arch.mepc;

@@ -22,7 +22,7 @@
  * when the DT lists zkr, and OpenSBI 1.1 (Debian bookworm) leaves
  * mseccfg.SSEED clear, so the kernel would die before its console. */
 #define ISA_MULTI_LETTER                                                                           \
-    "_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zacas_"              \
+    "_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl_zihintpause_zihpm_zacas_"        \
     "zawrs_zfa_zfh_zfhmin_zcb_zba_zbb_zbc_zbkb_zbkc_zbkx_zbs_zknd_zkne_zknh_zksed_zksh_smstateen_" \
     "sscofpmf_sstc_svadu_svinval_svnapot_svpbmt"
 const char hart_isa_string[] = "rv64imafdc" ISA_MULTI_LETTER;
@@ -30,12 +30,12 @@ const char hart_isa_string[] = "rv64imafdc" ISA_MULTI_LETTER;
  * in canonical order put h last. */
 const char hart_isa_string_h[] = "rv64imafdch" ISA_MULTI_LETTER;
 const char *const hart_isa_extensions[] = {
-    "i",       "m",         "a",      "f",     "d",        "c",         "zicbom",      "zicbop",
-    "zicboz",  "zicntr",    "zicond", "zicsr", "zifencei", "zihintntl", "zihintpause", "zawrs",
-    "zacas",   "zca",       "zcd",    "zcb",   "zba",      "zbb",       "zbc",         "zbkb",
-    "zbkc",    "zbkx",      "zbs",    "sstc",  "zknd",     "zkne",      "zknh",        "zksh",
-    "svinval", "svnapot",   "svpbmt", "zfa",   "zfh",      "zfhmin",    "sscofpmf",    "svadu",
-    "zksed",   "smstateen", NULL};
+    "i",      "m",       "a",         "f",      "d",        "c",         "zicbom",      "zicbop",
+    "zicboz", "zicntr",  "zicond",    "zicsr",  "zifencei", "zihintntl", "zihintpause", "zihpm",
+    "zawrs",  "zacas",   "zca",       "zcd",    "zcb",      "zba",       "zbb",         "zbc",
+    "zbkb",   "zbkc",    "zbkx",      "zbs",    "sstc",     "zknd",      "zkne",        "zknh",
+    "zksh",   "svinval", "svnapot",   "svpbmt", "zfa",      "zfh",       "zfhmin",      "sscofpmf",
+    "svadu",  "zksed",   "smstateen", NULL};
 const unsigned hart_mmu_type_bits = 48;
 
 /* Instructions per hart_step() slice in hart_run(): bounds how late the
@@ -245,6 +245,7 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
     h->arch.mseccfg = 0;
     memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
+    h->arch.tcontrol = 0;
     memset(h->arch.hpmcounter, 0, sizeof(h->arch.hpmcounter));
     memset(h->arch.hpmevent, 0, sizeof(h->arch.hpmevent));
     h->pmu_active = h->pmu_skip = 0;
@@ -598,6 +599,7 @@ void hart_save(struct hart *h, struct state_writer *w)
         for (unsigned i = 0; i < 4; i++)
             state_put_u64(w, h->arch.hstateen[i]);
     }
+    hart_trig_state_save(h, w);
     hart_set_virt(h, virt);
 }
 
@@ -665,7 +667,12 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         for (unsigned i = 0; i < 4; i++)
             hstateen[i] = state_get_u64(r);
     }
+    struct hart_trig_state trig = {0}; /* n = 0: every trigger disabled */
+    if (version >= 5)
+        hart_trig_state_get(r, &trig);
     if (!state_reader_ok(r) || (priv != PRV_U && priv != PRV_S && priv != PRV_M))
+        return false;
+    if (!hart_trig_state_valid(h, &trig))
         return false;
     if (!h_on != !h->h_on || (virt && priv == PRV_M)) {
         log_error("hart %u: the snapshot was taken with the H extension %s, this hart has it %s",
@@ -709,6 +716,8 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
     for (unsigned i = 0; i < 4; i++)
         h->arch.hstateen[i] = hstateen[i] & h->arch.mstateen[i];
     hart_set_virt(h, virt != 0);
+    if (!hart_trig_state_set(h, &trig))
+        return false; /* out of memory */
     hart_update_mmu_idx(h);
     tlb_flush_everything(h);
     dcache_flush_all(h);

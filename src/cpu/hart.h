@@ -57,8 +57,10 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version);
  * hpm counters and events (older versions load with them zero);
  * 4: + whether H is on and, if so, V and the hypervisor/VS CSRs (older
  *    versions load as H off; a snapshot loads only into a hart with the
- *    same H setting) */
-#define HART_STATE_VERSION 4
+ *    same H setting);
+ * 5: + the Sdtrig triggers (tselect, tdata1-3 of each) and tcontrol
+ *    (older versions load with every trigger disabled) */
+#define HART_STATE_VERSION 5
 
 /* The ISA the device tree advertises: exactly what hart_run implements. */
 extern const char hart_isa_string[];            /* "rv64imafdc_zicsr_zifencei..." */

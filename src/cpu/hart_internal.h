@@ -308,6 +308,9 @@ struct hart_arch {
      * reset, as the spec says: firmware that does not know Smstateen
      * (OpenSBI 1.1) leaves senvcfg closed to S-mode. */
     uint64_t mstateen[4];
+    /* Sdtrig's tcontrol (debug.c): MTE and MPTE.  Here rather than with the
+     * triggers because every trap into M-mode and every mret moves it. */
+    uint8_t tcontrol;
 
     /* H extension (hext.c): all zero while it is off.  The VS CSRs are
      * kept apart (nothing is swapped on a V change); hvip's bits live in
@@ -531,9 +534,34 @@ uint64_t hart_vstip(struct hart *h);
 int hart_debug_check(struct hart *h, uint64_t pc, const struct dinsn *d);
 void hart_debug_free(struct hart *h);
 void hart_debug_reset(struct hart *h); /* Sdtrig triggers off (hart reset) */
-/* Sdtrig's CSRs, tselect..tinfo (0x7a0-0x7a4): false when not one. */
+/* Sdtrig's CSRs, tselect..tcontrol (0x7a0-0x7a5): false when not one. */
 bool hart_trigger_csr_read(struct hart *h, unsigned csr, uint64_t *val);
 bool hart_trigger_csr_write(struct hart *h, unsigned csr, uint64_t val);
+#define TCONTROL_MTE  (1u << 3) /* action-0 triggers fire in M-mode */
+#define TCONTROL_MPTE (1u << 7) /* MTE before the last trap into M-mode */
+/* A trap into M-mode: MPTE = MTE, MTE = 0 (the handler is not trapped again). */
+static inline void tcontrol_trap_m(struct hart_arch *a)
+{
+    a->tcontrol = (a->tcontrol & TCONTROL_MTE) ? TCONTROL_MPTE : 0;
+}
+/* mret: MTE = MPTE. */
+static inline void tcontrol_mret(struct hart_arch *a)
+{
+    a->tcontrol = (a->tcontrol & TCONTROL_MPTE) ? TCONTROL_MPTE | TCONTROL_MTE : 0;
+}
+/* The trigger state a snapshot carries (hart_save, version 5). */
+#define HART_N_TRIGGERS 4
+struct hart_trig_state {
+    uint32_t n, tselect; /* n: triggers in the stream (at most HART_N_TRIGGERS) */
+    uint8_t tcontrol;
+    uint64_t tdata[HART_N_TRIGGERS][3]; /* tdata1, tdata2, tdata3 */
+};
+void hart_trig_state_save(struct hart *h, struct state_writer *w);
+/* Reads one (state_reader_ok says whether it all came); checks it, with
+ * one clear line when this hart cannot hold it; puts it in place. */
+void hart_trig_state_get(struct state_reader *r, struct hart_trig_state *s);
+bool hart_trig_state_valid(const struct hart *h, const struct hart_trig_state *s);
+bool hart_trig_state_set(struct hart *h, const struct hart_trig_state *s);
 /* After a run returned: tells the debugger when a breakpoint stopped it. */
 void hart_debug_after_run(struct hart *h);
 extern const struct vcpu_debug_ops hart_debug_ops;

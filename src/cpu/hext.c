@@ -455,6 +455,7 @@ unsigned hart_mret_h(struct hart *h)
     if (mpp != PRV_M)
         st &= ~MSTATUS_MPRV;
     h->arch.mstatus = st;
+    tcontrol_mret(&h->arch);
     h->arch.priv = mpp;
     hart_set_virt(h, mpv);
     hart_update_mmu_idx(h);

@@ -407,21 +407,25 @@ static unsigned idx_for(struct hart *h, int acc)
     return acc == ACC_FETCH ? h->fetch_idx : h->ls_idx;
 }
 
-/* The PMP check of a translated access.  The TLB entry it leads to
- * covers the page, so the page is checked whole; a page only partly
- * allowed (a PMP boundary inside it) is let through when its first byte
- * accessed is allowed: OpenSBI's and Linux's regions are page-aligned. */
-static bool pmp_page_ok(struct hart *h, uint64_t pa, int acc, unsigned idx)
+/* The PMP check of a translated access of len bytes at pa.  A TLB entry
+ * covers a page, so it may be made only when the page is allowed whole
+ * (*whole); a page with a PMP boundary inside it (an NA4 or small TOR
+ * entry) is checked access by access and never cached. */
+static bool pmp_page_ok(struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned idx,
+                        bool *whole)
 {
     unsigned priv = idx == MMU_M ? PRV_M : idx == MMU_U || idx == MMU_VU ? PRV_U : PRV_S;
-    return pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv) || pmp_allows(h, pa, 1, acc, priv);
+    *whole = pmp_allows(h, pa & PAGE_MASK, PAGE_SIZE, acc, priv);
+    return *whole || pmp_allows(h, pa, len, acc, priv);
 }
 
-/* Translates, raising the fault on failure. */
-static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, unsigned *level)
+/* Translates an access of len bytes (inside one page), raising the fault
+ * on failure; *whole: the page may go into the TLB (see pmp_page_ok). */
+static bool translate_len(struct hart *h, uint64_t va, uint64_t len, int acc, uint64_t *pa,
+                          unsigned *level, bool *whole)
 {
     enum mmu_result r = walk(h, va, acc, idx_for(h, acc), pa, level);
-    if (r == MMU_OK && !pmp_page_ok(h, *pa, acc, idx_for(h, acc)))
+    if (r == MMU_OK && !pmp_page_ok(h, *pa, len, acc, idx_for(h, acc), whole))
         r = MMU_ACCESS_FAULT;
     if (r == MMU_OK)
         return true;
@@ -431,6 +435,14 @@ static bool translate(struct hart *h, uint64_t va, int acc, uint64_t *pa, unsign
                                            : access_fault_cause[acc],
                va);
     return false;
+}
+
+/* translate_len for callers that make no TLB entry. */
+static bool translate(struct hart *h, uint64_t va, uint64_t len, int acc, uint64_t *pa,
+                      unsigned *level)
+{
+    bool whole;
+    return translate_len(h, va, len, acc, pa, level, &whole);
 }
 
 bool mem_load_exec(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
@@ -443,7 +455,7 @@ bool mem_load_exec(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
             uint64_t pa, b;
             unsigned level;
             h->hlvx = true;
-            bool ok = translate(h, va + i, ACC_LOAD, &pa, &level);
+            bool ok = translate(h, va + i, 1, ACC_LOAD, &pa, &level);
             h->hlvx = false;
             if (!ok)
                 return false;
@@ -566,21 +578,46 @@ bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
         pa = io_pa(e, va);
     } else {
         unsigned level;
-        if (!translate(h, va, ACC_LOAD, &pa, &level))
+        bool whole;
+        if (!translate_len(h, va, size, ACC_LOAD, &pa, &level, &whole))
             return false;
         uint8_t *page = plain_ram_page(h, pa);
         if (page) {
-            tlb_fill(h, ACC_LOAD, va, page, level, false);
+            if (whole)
+                tlb_fill(h, ACC_LOAD, va, page, level, false);
             uint64_t v = 0;
             memcpy(&v, page + (pa & (PAGE_SIZE - 1)), size);
             *val = v;
             return true;
         }
-        tlb_fill_io(h, ACC_LOAD, va, pa, level);
+        if (whole)
+            tlb_fill_io(h, ACC_LOAD, va, pa, level);
     }
     if (!bus_read(h->bus, pa, size, val)) {
         hart_raise(h, EXC_LOAD_ACCESS, va);
         return false;
+    }
+    return true;
+}
+
+/* A store checked on its own (no TLB entry): what the TLB path does after
+ * the write, by physical address. */
+static bool store_uncached(struct hart *h, uint64_t va, uint64_t pa, uint8_t *page, unsigned size,
+                           uint64_t val)
+{
+    if (!page) {
+        if (bus_write(h->bus, pa, size, val))
+            return true;
+        hart_raise(h, EXC_STORE_ACCESS, va);
+        return false;
+    }
+    uint8_t *p = page + (pa & (PAGE_SIZE - 1));
+    memcpy(p, &val, size);
+    res_break(h->shared, p);
+    bus_dirty_note(h->bus, pa, size);
+    if (is_code_page(h, pa)) {
+        h->stats.code_store++;
+        dcache_invalidate_range(h, pa, size);
     }
     return true;
 }
@@ -593,8 +630,9 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
          * second page leaves memory untouched (tval: that page's start). */
         uint64_t pa;
         unsigned level;
-        if (!translate(h, va, ACC_STORE, &pa, &level) ||
-            !translate(h, (va + size - 1) & PAGE_MASK, ACC_STORE, &pa, &level))
+        uint64_t first = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+        if (!translate(h, va, first, ACC_STORE, &pa, &level) ||
+            !translate(h, (va + size - 1) & PAGE_MASK, size - first, ACC_STORE, &pa, &level))
             return false;
         for (unsigned i = 0; i < size; i++)
             if (!mem_store_slow(h, va + i, 1, (val >> (8 * i)) & 0xff))
@@ -605,9 +643,12 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
     if (!e) {
         uint64_t pa;
         unsigned level;
-        if (!translate(h, va, ACC_STORE, &pa, &level))
+        bool whole;
+        if (!translate_len(h, va, size, ACC_STORE, &pa, &level, &whole))
             return false;
         uint8_t *page = plain_ram_page(h, pa);
+        if (!whole) /* PMP inside the page: this access alone, no TLB entry */
+            return store_uncached(h, va, pa, page, size, val);
         if (page)
             tlb_fill(h, ACC_STORE, va, page, level, is_code_page(h, pa));
         else
@@ -643,12 +684,21 @@ void *mem_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr)
     if (!e) {
         uint64_t pa;
         unsigned level;
-        if (!translate(h, va, acc, &pa, &level))
+        bool whole;
+        if (!translate_len(h, va, size, acc, &pa, &level, &whole))
             return NULL;
         uint8_t *page = plain_ram_page(h, pa);
         if (!page) {
             hart_raise(h, access_fault_cause[acc], va);
             return NULL;
+        }
+        if (!whole) { /* PMP inside the page: no TLB entry (see store_uncached) */
+            if (acc == ACC_STORE) {
+                if (is_code_page(h, pa))
+                    dcache_invalidate_range(h, pa, size);
+                bus_dirty_note(h->bus, pa, size);
+            }
+            return page + (pa & (PAGE_SIZE - 1));
         }
         tlb_fill(h, acc, va, page, level, acc == ACC_STORE && is_code_page(h, pa));
         e = tlb_find(h, acc, va);
@@ -672,10 +722,11 @@ bool mmu_fetch_page(struct hart *h, uint64_t pc, struct dpage **dp)
     h->stats.fetch_miss++;
     uint64_t pa;
     unsigned level;
-    if (!translate(h, pc, ACC_FETCH, &pa, &level))
+    bool whole;
+    if (!translate_len(h, pc, 2, ACC_FETCH, &pa, &level, &whole))
         return false;
     uint8_t *page = plain_ram_page(h, pa);
-    if (!page) {
+    if (!page || !whole) { /* fetched one instruction at a time (fetch_slow) */
         *dp = NULL;
         return true;
     }
@@ -691,7 +742,7 @@ static bool fetch16(struct hart *h, uint64_t va, uint16_t *out)
 {
     uint64_t pa, v;
     unsigned level;
-    if (!translate(h, va, ACC_FETCH, &pa, &level))
+    if (!translate(h, va, 2, ACC_FETCH, &pa, &level))
         return false;
     if (!bus_read(h->bus, pa, 2, &v)) {
         hart_raise(h, EXC_INSN_ACCESS, va);

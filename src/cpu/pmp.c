@@ -7,7 +7,10 @@
  * S and U fail when nothing matches.
  *
  * mmu.c checks a whole 4 KiB page when it fills a TLB entry, so the TLB
- * keeps working at page granularity; pmpcfg/pmpaddr writes flush it.
+ * keeps working at page granularity; a page with an entry's boundary
+ * inside it gets no TLB entry and each access is checked on its own
+ * (fetches there go one instruction at a time).  pmpcfg/pmpaddr writes
+ * flush the TLB.
  */
 #include "cpu/hart_internal.h"
 

@@ -227,6 +227,7 @@ void hart_raise_h(struct hart *h, uint64_t cause, uint64_t tval)
         if (gva)
             st |= MSTATUS_GVA;
         h->arch.mstatus = st & ~MSTATUS_MIE;
+        tcontrol_trap_m(&h->arch);
         h->arch.priv = PRV_M;
         h->arch.pc = h->arch.mtvec & ~3ULL;
         if (intr && (h->arch.mtvec & 1))
@@ -276,6 +277,7 @@ void hart_raise(struct hart *h, uint64_t cause, uint64_t tval)
             st |= MSTATUS_MPIE;
         st |= (uint64_t)h->arch.priv << MSTATUS_MPP_SHIFT;
         st &= ~MSTATUS_MIE;
+        tcontrol_trap_m(&h->arch);
         h->arch.priv = PRV_M;
         h->arch.pc = h->arch.mtvec & ~3ULL;
         if (intr && (h->arch.mtvec & 1))

@@ -313,6 +313,12 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
+bool evloop_thread_affinity(struct evloop *loop, cpu_set_t *set)
+{
+    return loop->running && pthread_getaffinity_np(loop->thread, sizeof(*set), set) == 0 &&
+           CPU_COUNT(set) > 0;
+}
+
 bool evloop_start(struct evloop *loop)
 {
     loop->stop = false;

@@ -8,6 +8,7 @@
 #define WIRT_MACHINE_EVLOOP_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -36,6 +37,10 @@ void evtimer_free(struct evtimer *t);
 /* Runs cb(opaque) on the loop thread soon.  Safe from any thread; this is
  * how worker threads hand completions back. */
 void evloop_post(struct evloop *loop, evloop_cb cb, void *opaque);
+
+/* The CPUs the loop's thread may run on: those of the process, since it
+ * is never pinned (pinned hart threads ask it).  False if not running. */
+bool evloop_thread_affinity(struct evloop *loop, cpu_set_t *set);
 
 /* Starts / stops the loop's own thread. */
 bool evloop_start(struct evloop *loop);

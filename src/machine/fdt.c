@@ -21,6 +21,40 @@ static uint32_t cpu_intc_phandle(unsigned hart)
     return 1 + hart;
 }
 
+/* WIRT_DT_HIDE_EXT=zbb,zicboz,...: a measurement knob (see
+ * docs/architecture.md, "ISA beyond RV64GC"): the listed multi-letter extensions
+ * are left out of riscv,isa and riscv,isa-extensions, so a guest kernel's
+ * faster paths can be compared with and without them.  The harts still
+ * implement them. */
+static bool ext_hidden(const char *name, size_t len)
+{
+    const char *hide = getenv("WIRT_DT_HIDE_EXT");
+    for (const char *p = hide; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, name, len) == 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+/* isa with the hidden extensions' "_name" parts taken out. */
+static void isa_string(char *out, size_t cap, const char *isa)
+{
+    size_t base = strcspn(isa, "_"), len = 0;
+    snprintf(out, cap, "%.*s", (int)base, isa);
+    len = strlen(out);
+    for (const char *p = isa + base; *p == '_';) {
+        size_t n = strcspn(p + 1, "_");
+        if (!ext_hidden(p + 1, n) && len + n + 2 < cap) {
+            memcpy(out + len, p, n + 1);
+            len += n + 1;
+            out[len] = 0;
+        }
+        p += n + 1;
+    }
+}
+
 static int write_cpus(void *fdt, const struct board *b)
 {
     int err = 0;
@@ -36,13 +70,16 @@ static int write_cpus(void *fdt, const struct board *b)
         err |= fdt_property_u32(fdt, "reg", h);
         err |= fdt_property_string(fdt, "status", "okay");
         err |= fdt_property_string(fdt, "compatible", "riscv");
-        err |= fdt_property_string(fdt, "riscv,isa",
-                                   b->cfg.cpu_h ? hart_isa_string_h : hart_isa_string);
+        char isa[512];
+        isa_string(isa, sizeof(isa), b->cfg.cpu_h ? hart_isa_string_h : hart_isa_string);
+        err |= fdt_property_string(fdt, "riscv,isa", isa);
         err |= fdt_property_string(fdt, "riscv,isa-base", "rv64i");
         char exts[512];
         size_t len = 0;
         for (const char *const *e = hart_isa_extensions; *e && len + strlen(*e) + 1 < sizeof(exts);
              e++) {
+            if (ext_hidden(*e, strlen(*e)))
+                continue;
             memcpy(exts + len, *e, strlen(*e) + 1);
             len += strlen(*e) + 1;
         }

@@ -532,11 +532,15 @@ static void *hart_thread(void *arg)
 }
 
 /* Hart h on the h-th CPU this process may use (round robin), so harts do
- * not migrate between host CPUs and lose their caches. */
-static void pin_hart_thread(pthread_t t, unsigned h)
+ * not migrate between host CPUs and lose their caches.  The CPUs are the
+ * event loop thread's, which is never pinned: hart threads are made anew
+ * after every pause or hold (the zero-page pass holds them every few
+ * seconds), and asking the pinned hart 0 thread would put them all on
+ * its CPU. */
+static void pin_hart_thread(struct board *b, pthread_t t, unsigned h)
 {
     cpu_set_t allowed, one;
-    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || !CPU_COUNT(&allowed))
+    if (!evloop_thread_affinity(b->loop, &allowed))
         return;
     unsigned n = (unsigned)CPU_COUNT(&allowed), want = h % n, seen = 0;
     for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
@@ -571,12 +575,12 @@ int board_run(struct board *b)
             args[h] = (struct hart_thread_arg){b->harts[h], h};
             pthread_create(&threads[h], NULL, hart_thread, &args[h]);
             if (b->cfg.pin_harts)
-                pin_hart_thread(threads[h], h);
+                pin_hart_thread(b, threads[h], h);
         }
         /* Hart 0 runs here; the event loop thread started before it was
          * pinned and keeps the process's CPUs. */
         if (b->cfg.pin_harts)
-            pin_hart_thread(pthread_self(), 0);
+            pin_hart_thread(b, pthread_self(), 0);
         vcpu_run(b->harts[0]);
         for (unsigned h = 1; h < b->nharts; h++)
             pthread_join(threads[h], NULL);

@@ -138,6 +138,31 @@ static bool running_op(struct vm_store *st, const char *name, const char *op, co
     return true;
 }
 
+/* Whether a running VM's first disk has snapshot snap, by name (or id,
+ * as revert and delete accept) (read without the lock its VMM holds): 1,
+ * 0, or -1 when that cannot be told. */
+static int running_has_snapshot(struct vm_store *st, const char *name, const char *snap, bool or_id)
+{
+    struct vm_config cfg;
+    char err[512], p[PATH_MAX];
+    if (!vm_config_load(st, name, &cfg, err, sizeof(err)) || !cfg.ndisks ||
+        strcmp(cfg.disks[0].format, "qcow2"))
+        return -1;
+    vm_path(st, p, sizeof(p), name, cfg.disks[0].file);
+    struct block_dev *bd;
+    if (block_open(p, "qcow2", BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_NO_LOCK, &bd, err, sizeof(err)) <
+        0)
+        return -1;
+    struct image_snapshot *s = NULL;
+    unsigned n = 0;
+    int has = image_snapshot_list(bd, &s, &n) < 0 ? -1 : 0;
+    for (unsigned i = 0; has == 0 && i < n; i++)
+        has = !strcmp(s[i].name, snap) || (or_id && !strcmp(s[i].id, snap));
+    free(s);
+    block_close(bd);
+    return has;
+}
+
 /* op is "create", "revert", "delete" or "list" (snap NULL); list prints
  * (the one operation that does: it is the verb's output). */
 static bool snapshot_op(struct vm_store *st, const char *name, const char *op, const char *snap,
@@ -159,8 +184,17 @@ static bool snapshot_op(struct vm_store *st, const char *name, const char *op, c
         return false;
     vm_runtime_get(st, name, &rt);
     bool running = rt.state == VM_RUNNING || rt.state == VM_PAUSED;
-    if (running && !list)
+    if (running && !list) {
+        /* The VMM checks again at the instant; this only gives a missing
+         * or taken name its own error (404/409 through the API). */
+        bool create = !strcmp(op, "create");
+        int has = running_has_snapshot(st, name, snap, !create);
+        if (has == 0 && !create)
+            return vm_fail(e, WIRT_ERR_NOT_FOUND, "'%s' has no snapshot '%s'", name, snap);
+        if (has == 1 && create)
+            return vm_fail(e, WIRT_ERR_EXISTS, "'%s' has a snapshot '%s' already", name, snap);
         return running_op(st, name, op, snap, e);
+    }
     /* A running VM's snapshots are listed from its images as they are,
      * without the lock its VMM holds. */
     int lock = running ? -1 : vm_lock_config(st, name, false, &cfg, e);
@@ -215,7 +249,11 @@ static bool snapshot_op(struct vm_store *st, const char *name, const char *op, c
             r = block_flush(bd);
         block_close(bd);
         if (r < 0)
-            ok = vm_fail(e, WIRT_ERR_FAILED, "snapshot %s %s on %s: %s", op, snap ? snap : "", p,
+            ok = vm_fail(e,
+                         r == -ENOENT   ? WIRT_ERR_NOT_FOUND
+                         : r == -EEXIST ? WIRT_ERR_EXISTS
+                                        : WIRT_ERR_FAILED,
+                         "snapshot %s %s on %s: %s", op, snap ? snap : "", p,
                          r == -ENOENT   ? "no such snapshot"
                          : r == -EEXIST ? "a snapshot of that name exists"
                                         : strerror(-r));

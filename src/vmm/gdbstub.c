@@ -315,9 +315,9 @@ static const struct {
     {0x606, "hcounteren"}, {0x607, "hgeie"},     {0x643, "htval"},         {0x644, "hip"},
     {0x645, "hvip"},       {0x64a, "htinst"},    {0x680, "hgatp"},         {0x747, "mseccfg"},
     {0x7a0, "tselect"},    {0x7a1, "tdata1"},    {0x7a2, "tdata2"},        {0x7a3, "tdata3"},
-    {0x7a4, "tinfo"},      {0xb00, "mcycle"},    {0xb02, "minstret"},      {0xc00, "cycle"},
-    {0xc01, "time"},       {0xc02, "instret"},   {0xf11, "mvendorid"},     {0xf12, "marchid"},
-    {0xf13, "mimpid"},     {0xf14, "mhartid"},   {0xf15, "mconfigptr"},
+    {0x7a4, "tinfo"},      {0x7a5, "tcontrol"},  {0xb00, "mcycle"},        {0xb02, "minstret"},
+    {0xc00, "cycle"},      {0xc01, "time"},      {0xc02, "instret"},       {0xf11, "mvendorid"},
+    {0xf12, "marchid"},    {0xf13, "mimpid"},    {0xf14, "mhartid"},       {0xf15, "mconfigptr"},
 };
 
 struct sbuf {

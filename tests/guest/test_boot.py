@@ -156,6 +156,26 @@ class FirmwareVariantTest(unittest.TestCase):
             self.assertEqual(g.wait_exit(60), 0)
 
 
+class HiddenExtensionsTest(unittest.TestCase):
+    """WIRT_DT_HIDE_EXT (the knob for timing a guest with and without its
+    kernel's faster paths) takes the listed extensions out of the device
+    tree only: the kernel no longer lists them, the rest stays."""
+
+    def test_hidden_extensions_not_listed(self):
+        require_guest()
+        if os.environ.get("WIRT_TEST_VMM") == "qemu":
+            self.skipTest("a wirt knob")
+        env = dict(os.environ, WIRT_DT_HIDE_EXT="zbb,zicboz,svpbmt")
+        with Guest(vm_argv(), env=env, name="hidden-ext") as g:
+            g.wait_ready()
+            out = g.run("cat /proc/cpuinfo")
+            self.assertEqual(g.poweroff(), 0)
+        m = re.search(r"^isa\s*:\s*(\S+)", out, re.M)
+        listed = set(m.group(1).split("_")[1:])
+        self.assertFalse(listed & {"zbb", "zicboz", "svpbmt"}, m.group(1))
+        self.assertTrue({"zba", "zbs", "zicbom", "svnapot"} <= listed, m.group(1))
+
+
 class ConsoleAndRebootTest(unittest.TestCase):
     """Ctrl-C reaches the guest, a guest reboot restarts the whole machine,
     and Ctrl-A x quits wirt from outside with status 0."""

@@ -36,7 +36,7 @@ $(BUILD)/isa/%.elf: tests/isa/%.S $(ISA_DEPS)
 	$(ISA_CC) $(ISA_CFLAGS) -o $@ $<
 
 # QEMU 7.2 has none of Zicbom/Zicboz/Zcb/Zacas/Zihintntl/Zfa nor mcontrol6 (sdtrig): nothing to compare with.
-ISA_QEMU_SKIP := cmo rv64ext zkr zfa svadu smstateen sdtrig
+ISA_QEMU_SKIP := cmo rv64ext zkr zfa svadu smstateen sdtrig tcontrol
 ISA_QEMU_ELFS := $(filter-out $(ISA_QEMU_SKIP:%=$(BUILD)/isa-qemu/%.elf),\
                    $(ISA_SRCS:tests/isa/%.S=$(BUILD)/isa-qemu/%.elf))
 

@@ -5,7 +5,8 @@
  * mcontrol6 address triggers with action 0: execute (before the
  * instruction, epc = tval = its address, hit0 set), store (before the
  * access: memory unchanged; any accessed byte matches), load with
- * match < only in S-mode, several triggers armed at once. */
+ * match < only in S-mode, several triggers armed at once.  M-mode
+ * triggers run with tcontrol.MTE set (the handler's mret restores it). */
 #define TEST_NAME "sdtrig"
 #include "isa.h"
 #define CSR_TSELECT 0x7a0
@@ -13,6 +14,8 @@
 #define CSR_TDATA2  0x7a2
 #define CSR_TDATA3  0x7a3
 #define CSR_TINFO   0x7a4
+#define CSR_TCONTROL 0x7a5
+#define TCONTROL_MTE 0x08
 #define MC6         (6 << 60)
 #define MC6_HIT0    (1 << 22)
 #define MC6_M       0x40
@@ -67,7 +70,9 @@ TEST_MAIN
     CHECK a0, 0
     csrw CSR_TDATA1, zero
 
-    /* execute trigger 0 in M-mode: fires before exec_target runs */
+    /* execute trigger 0 in M-mode: fires before exec_target runs
+     * (tcontrol.MTE lets M-mode triggers fire; see tcontrol.S) */
+    csrwi CSR_TCONTROL, TCONTROL_MTE
     la t0, exec_target
     csrw CSR_TDATA2, t0
     csrr a0, CSR_TDATA2

@@ -295,17 +295,31 @@ class CgroupTest(unittest.TestCase):
         if len(allowed) < 2:
             self.skipTest("one CPU")
         argv = guestlib.wirt_argv(extra=["--cpus", "2", "--pin", "on"])
-        with guestlib.Guest(argv) as g:
-            g.wait_ready()
+        started = time.monotonic()
+
+        def affinities(pid):
             lists = []
-            for t in os.listdir("/proc/%d/task" % g.proc.pid):
-                with open("/proc/%d/task/%s/status" % (g.proc.pid, t)) as f:
+            for t in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/status" % (pid, t)) as f:
                     for line in f:
                         if line.startswith("Cpus_allowed_list:"):
                             lists.append(line.split()[1])
+            return lists
+
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            lists = affinities(g.proc.pid)
             singles = sorted(x for x in lists if "-" not in x and "," not in x)
             self.assertEqual(singles, [str(allowed[0]), str(allowed[1])], lists)
             self.assertGreater(len(lists), 2)
+            # The zero-page pass (10 s after the start) holds the harts,
+            # and their threads are made anew: still one per CPU (they
+            # were all put on hart 0's CPU).
+            time.sleep(max(0.0, started + 14 - time.monotonic()))
+            self.assertEqual(g.run("echo held-and-back"), "held-and-back")
+            lists = affinities(g.proc.pid)
+            singles = sorted(x for x in lists if "-" not in x and "," not in x)
+            self.assertEqual(singles, [str(allowed[0]), str(allowed[1])], lists)
             self.assertEqual(g.poweroff(), 0)
 
     def test_bad_values(self):

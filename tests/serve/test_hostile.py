@@ -227,6 +227,19 @@ class HostileTest(ServeTestCase):
         self.assertEqual(os.listdir(outside), [])
         self.assertEqual(self.s.wirt("list").returncode, 0)
 
+    def test_snapshot_errors_are_not_found_and_conflict(self):
+        self.assertEqual(self.bearer("POST", "/api/v1/vms", {"name": "v"})[0], 201)
+        st, data = self.bearer("POST", "/api/v1/vms/v/snapshots", {"name": "s1"})
+        self.assertEqual(st, 201, data)
+        st, data = self.bearer("POST", "/api/v1/vms/v/snapshots", {"name": "s1"})
+        self.assertEqual(st, 409, data)
+        for method in ("POST", "DELETE"):  # revert, delete
+            st, data = self.bearer(method, "/api/v1/vms/v/snapshots/nope")
+            self.assertEqual(st, 404, "%s nope: %r" % (method, data))
+            self.assertIn("no such snapshot", data["error"])
+        self.assertEqual(self.bearer("DELETE", "/api/v1/vms/v/snapshots/s1")[0], 200)
+        self.assertEqual(self.bearer("DELETE", "/api/v1/vms/v/snapshots/s1")[0], 404)
+
     # -- slowloris ----------------------------------------------------------
 
     def test_slowloris_cannot_starve_other_clients(self):

@@ -525,6 +525,80 @@ static void test_save_load_h(void **state)
     state_writer_free(&w);
 }
 
+/* An armed Sdtrig breakpoint (execute, M-mode, tcontrol.MTE set) comes
+ * back from a snapshot and fires; trigger states this hart cannot hold
+ * are refused. */
+static void test_save_load_trigger(void **state)
+{
+    struct test_machine *m = *state;
+    struct hart *h = m->h;
+    const uint64_t mc6_m_exec = 6ULL << 60 | 0x40 | 0x04;
+    TM_CODE(m, B, ADDI(1, 0, 1), ADDI(2, 0, 2), ADDI(3, 0, 3));
+    assert_true(csr_write(h, 0x305, B + 0x100)); /* mtvec */
+    assert_true(csr_write(h, 0x7a0, 2));         /* tselect */
+    assert_true(csr_write(h, 0x7a2, B + 8));     /* tdata2: the third instruction */
+    assert_true(csr_write(h, 0x7a1, mc6_m_exec));
+    assert_true(csr_write(h, 0x7a5, 8)); /* tcontrol.MTE */
+    struct state_writer w;
+    state_writer_init(&w);
+    hart_save(h, &w);
+    hart_reset(h, B, 0, 0); /* every trigger off */
+    test_pmp_open(h);
+    uint64_t v;
+    assert_true(csr_read(h, 0x7a0, &v));
+    assert_int_equal(v, 0);
+    struct state_reader r;
+    state_reader_init(&r, w.buf, w.len);
+    assert_true(hart_load(h, &r, HART_STATE_VERSION));
+    assert_true(csr_read(h, 0x7a0, &v));
+    assert_int_equal(v, 2);
+    assert_true(csr_read(h, 0x7a5, &v));
+    assert_int_equal(v, 8);
+    hart_step(h, 3);
+    assert_int_equal(h->arch.mcause, EXC_BREAKPOINT);
+    assert_int_equal(h->arch.mepc, B + 8);
+    assert_int_equal(hart_get_x(h, 2), 2);
+    assert_int_equal(hart_get_x(h, 3), 0); /* stopped before it */
+    assert_true(csr_read(h, 0x7a1, &v));
+    assert_int_equal(v, mc6_m_exec | 1ULL << 22); /* hit0 */
+    assert_int_equal(h->arch.tcontrol, 0x80);     /* the trap: MPTE = MTE, MTE = 0 */
+
+    /* The trigger block ends the stream: u32 count, u32 tselect, u8
+     * tcontrol, then tdata1-3 of each of the 4 triggers. */
+    size_t blk = w.len - 4 * 24, tsel = blk - 5, tctl = blk - 1;
+    static const struct {
+        size_t off;
+        uint8_t byte;
+        bool ok;
+    } edit[] = {
+        {2 * 24 + 7, 0x20, false}, /* tdata1 of trigger 2: type 2 (mcontrol) */
+        {2 * 24 + 7, 0x68, false}, /* mcontrol6 with dmode (bit 59) */
+        {2 * 24 + 0, 0xc4, false}, /* match 1 (napot) */
+        {2 * 24 + 1, 0x01, true},  /* match 2 (>=) */
+        {24 + 7, 0xf1, false},     /* trigger 1 disabled, with a stray bit */
+        {16, 1, false},            /* tdata3 of trigger 0 not 0 */
+    };
+    for (size_t i = 0; i < sizeof(edit) / sizeof(edit[0]); i++) {
+        uint8_t *p = w.buf + blk + edit[i].off, old = *p;
+        *p = edit[i].byte;
+        state_reader_init(&r, w.buf, w.len);
+        bool ok = hart_load(h, &r, HART_STATE_VERSION);
+        *p = old;
+        assert_int_equal(ok, edit[i].ok);
+    }
+    w.buf[tsel] = 4; /* tselect past the last trigger */
+    state_reader_init(&r, w.buf, w.len);
+    assert_false(hart_load(h, &r, HART_STATE_VERSION));
+    w.buf[tsel] = 2;
+    w.buf[tctl] = 0x10; /* a tcontrol bit that is not there */
+    state_reader_init(&r, w.buf, w.len);
+    assert_false(hart_load(h, &r, HART_STATE_VERSION));
+    w.buf[tctl] = 8;
+    state_reader_init(&r, w.buf, w.len);
+    assert_true(hart_load(h, &r, HART_STATE_VERSION));
+    state_writer_free(&w);
+}
+
 struct scratch_dev {
     uint64_t reg[4];
     unsigned reads, writes;
@@ -746,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fp_loadstore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load_h, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_load_trigger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_harts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_page_reused_for_data, setup, teardown),

@@ -190,10 +190,10 @@ static void one_round(struct vm_store *st, unsigned round)
     char *shrink[] = {"disk-size=1M"};
     expect_fail(vm_set(st, b, shrink, 1, &e), &e, WIRT_ERR_STATE, "shrinking");
     assert_true(vm_snapshot(st, b, "create", "s1", &e));
-    expect_fail(vm_snapshot(st, b, "create", "s1", &e), &e, WIRT_ERR_FAILED, "exists");
+    expect_fail(vm_snapshot(st, b, "create", "s1", &e), &e, WIRT_ERR_EXISTS, "exists");
     assert_true(vm_snapshot(st, b, "revert", "s1", &e));
     assert_true(vm_snapshot(st, b, "delete", "s1", &e));
-    expect_fail(vm_snapshot(st, b, "delete", "s1", &e), &e, WIRT_ERR_FAILED, "no such snapshot");
+    expect_fail(vm_snapshot(st, b, "delete", "s1", &e), &e, WIRT_ERR_NOT_FOUND, "no such snapshot");
     info = vm_info(st, b, &cfg, &rt, &e);
     assert_non_null(info);
     json_object_put(info);

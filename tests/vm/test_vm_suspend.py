@@ -99,6 +99,15 @@ class SuspendTest(unittest.TestCase):
         p = s.ok("snapshot", "sv", "create", "s1", timeout=180)
         self.assertIn("created snapshot 's1'", p.stdout)
         at_snapshot = int(con.run("cat /tmp/count")[0])
+        # A taken or missing name on a running VM: one line, and the kind
+        # of error the API turns into 409/404.
+        for op, snap, why in (("create", "s1", "has a snapshot 's1' already"),
+                              ("revert", "nope", "has no snapshot 'nope'"),
+                              ("delete", "nope", "has no snapshot 'nope'")):
+            p = s.wirt("snapshot", "sv", op, snap)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(p.stderr.strip().count("\n"), 0, p.stderr)
+            self.assertIn(why, p.stderr)
         listing = s.ok("snapshot", "sv", "list").stdout
         self.assertRegex(listing, r"s1\s+.*memory \d")
         self.assertEqual(os.stat(s.path("sv", "snapshots/s1.state")).st_mode & 0o777, 0o600)
