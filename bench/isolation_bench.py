@@ -12,6 +12,9 @@ load from elsewhere on the host hits them alike:
             task of the parent group, so it comes out faster and steadier
             than plain: compare isolated with it for the sandbox's cost)
   isolated  the sandbox and a cgroup of its own
+  jailed    (root only) isolated, in a jail (--jail, a fresh directory
+            each run) under a uid of its own (--uid), as `wirt vm start`
+            runs a VMM as root; compared with cgroup too
 Per round: wall time from process start to the WIRT-GUEST-READY marker,
 then the guest hashes --data-mib MiB of generated data with busybox
 sha256sum, timed inside the guest (/proc/uptime).  Prints medians with
@@ -30,8 +33,10 @@ Usage: bench/isolation_bench.py [--rounds N] [--data-mib N] [--build DIR]
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
@@ -44,9 +49,21 @@ CONFIGS = {
     "cgroup": ["--cpu-weight", "1024"],
     "isolated": ["--sandbox", "on", "--cpu-weight", "1024"],
 }
+if os.geteuid() == 0:
+    CONFIGS["jailed"] = ["--sandbox", "on", "--cpu-weight", "1024", "--jail", "JAILDIR",
+                         "--uid", "1500099999"]
 
 
 def one_run(wirt, extra, data_mib):
+    jail = tempfile.mkdtemp(prefix="wirt-bench-jail-") if "JAILDIR" in extra else None
+    try:
+        return run_in(wirt, [jail if x == "JAILDIR" else x for x in extra], data_mib)
+    finally:
+        if jail:
+            shutil.rmtree(jail, ignore_errors=True)
+
+
+def run_in(wirt, extra, data_mib):
     argv = guestlib.wirt_argv(extra=extra)
     argv[0] = wirt
     with Guest(argv) as g:
@@ -95,7 +112,7 @@ def main():
             if name == "plain":
                 continue
             # The sandbox's cost inside a cgroup: against the cgroup alone.
-            base = "cgroup" if name == "isolated" else "plain"
+            base = "cgroup" if name in ("isolated", "jailed") else "plain"
             p = statistics.median(res[base][what])
             i = statistics.median(res[name][what])
             paired = [100.0 * (x - y) / y for x, y in zip(res[name][what], res[base][what])]

@@ -33,6 +33,7 @@ static const char run_usage[] =
     "                [--cpu-limit PCT%] [--cpu-weight N] [--cpu-affinity CPUS]\n"
     "                [--memory-limit SIZE] [--memory-reservation SIZE] [--page-sharing|--ksm on]\n"
     "                [--cpu-reservation PCT%] [--pin on] [--sandbox on] [--jail DIR]\n"
+    "                [--reclaim on|off|SECONDS] [--uid UID[:GID] (root, with --jail)]\n"
     "                [--gdb tcp:[HOST]:PORT|unix:PATH [--gdb-wait]]\n"
     "       wirt run --elf PROGRAM.elf [--memory SIZE]\n"
     "       wirt run --spec FILE.json   (a VM spec, docs/vm-spec.md)\n"
@@ -122,6 +123,8 @@ static void spec_from_args(int argc, char **argv, struct vm_spec *s)
         {"sandbox", required_argument, NULL, OPT_RESOURCE},
         {"jail", required_argument, NULL, OPT_RESOURCE},
         {"pin", required_argument, NULL, OPT_RESOURCE},
+        {"reclaim", required_argument, NULL, OPT_RESOURCE},
+        {"uid", required_argument, NULL, OPT_RESOURCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

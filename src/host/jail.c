@@ -2,7 +2,10 @@
 /* The VMM's jail (see jail.h). */
 #include "host/jail.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -216,4 +219,62 @@ bool jail_pid_namespace(void (*reap)(long pid), char *err, size_t errlen)
     signal(sig, SIG_DFL);
     raise(sig);
     _exit(128 + sig);
+}
+
+/* ---- a uid of its own ---- */
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    /* lchown: a link is the link's own, its target is not handed over. */
+    return lchown(path, chown_uid, chown_gid) < 0 ? -1 : 0;
+}
+
+/* dir and the files directly in it (a cgroup: its control files). */
+static bool chown_flat(const char *dir)
+{
+    if (chown(dir, chown_uid, chown_gid) < 0)
+        return false;
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool ok = true;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_type == DT_REG &&
+            fchownat(dirfd(d), e->d_name, chown_uid, chown_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+            errno != EPERM && errno != EACCES)
+            ok = false;
+    closedir(d);
+    return ok;
+}
+
+bool jail_become(const char *dir, unsigned uid, unsigned gid, const char *const *cgdirs, size_t ncg,
+                 char *err, size_t errlen)
+{
+    if (geteuid() != 0) {
+        snprintf(err, errlen, "--uid: only a VMM started as root changes its uid");
+        return false;
+    }
+    chown_uid = (uid_t)uid;
+    chown_gid = (gid_t)gid;
+    /* Inside the jail only the VM directory is there to walk: nothing
+     * outside it can be reached, by a link or otherwise. */
+    if (nftw(dir, chown_one, 16, FTW_PHYS | FTW_MOUNT) != 0)
+        return fail(err, errlen, "cannot hand over to the VM's uid", dir);
+    for (size_t i = 0; i < ncg; i++)
+        if (cgdirs[i] && !chown_flat(cgdirs[i]))
+            return fail(err, errlen, "cannot hand over to the VM's uid", cgdirs[i]);
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+            break;
+    if (setgroups(0, NULL) < 0 || setresgid(chown_gid, chown_gid, chown_gid) < 0 ||
+        setresuid(chown_uid, chown_uid, chown_uid) < 0)
+        return fail(err, errlen, "cannot become the VM's uid", NULL);
+    /* A changed uid makes the process undumpable, and its /proc files
+     * root's: it could no longer read its own pagemap or status. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    return true;
 }

@@ -27,4 +27,13 @@ bool jail_enter(const char *dir, const char *const *extra, size_t nextra, bool n
  * line in err.  Like Firecracker's jailer --new-pid-ns. */
 bool jail_pid_namespace(void (*reap)(long pid), char *err, size_t errlen);
 
+/* Root in a jail (after jail_enter): hands the VM directory dir (all of
+ * it, links not followed, not past a mount) and the cgroup directories
+ * cgdirs (and their files, so the VMM still applies live limits) to
+ * uid:gid, then becomes uid:gid for good: no supplementary groups, no
+ * capabilities, bounding set empty.  The process stays dumpable so that it
+ * can read its own /proc files.  False with one line in err. */
+bool jail_become(const char *dir, unsigned uid, unsigned gid, const char *const *cgdirs, size_t ncg,
+                 char *err, size_t errlen);
+
 #endif

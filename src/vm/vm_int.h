@@ -124,6 +124,10 @@ bool vm_admit(struct vm_store *st, const char *name, const struct cgroup_limits 
 NORETURN void vm_die(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* "wirt vm: <message>" on stderr, no exit. */
 void vm_warn(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* Root making path in VM name's directory for its VMM to write in: hands
+ * it to the directory's owner (the VM's own uid, vm_start.c), so that a
+ * VMM running as that uid can use it.  Nothing otherwise. */
+void vm_hand_over(const struct vm_store *st, const char *name, const char *path);
 /* Same as vm_die, exit 2 (bad usage). */
 NORETURN void vm_usage(const char *fmt, ...) PRINTF_FMT(1, 2);
 /* Prints err as "wirt vm: <message>"; returns the verb's exit status. */

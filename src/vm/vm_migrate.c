@@ -292,6 +292,7 @@ int vm_cmd_migrate(struct vm_store *st, int argc, char **argv)
         vm_path(st, preamble, sizeof(preamble), name, "migrate.preamble");
         if (!vm_migration_preamble(st, name, preamble, copy_storage, &e))
             return vm_report(&e);
+        vm_hand_over(st, name, preamble); /* the VMM sends it */
     }
     struct far far = {.pid = -1};
     snprintf(uri, sizeof(uri), "%s", to);

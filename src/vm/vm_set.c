@@ -12,7 +12,8 @@
 
 static const char *const resource_keys[] = {"cpu-limit",    "cpu-weight",   "cpu-reservation",
                                             "cpu-affinity", "memory-limit", "memory-reservation",
-                                            "page-sharing", "pin",          "ksm"};
+                                            "page-sharing", "pin",          "ksm",
+                                            "reclaim"};
 
 static bool is_resource_key(const char *kv, size_t klen)
 {
@@ -225,7 +226,7 @@ static bool set_running(struct vm_store *st, const char *name, char *const *sett
             return vm_fail(e, WIRT_ERR_BUSY,
                            "set: VM '%s' is running; only cpu-limit, cpu-weight, cpu-reservation, "
                            "cpu-affinity, "
-                           "memory-limit, memory-reservation, page-sharing, pin, balloon, "
+                           "memory-limit, memory-reservation, page-sharing, pin, reclaim, balloon, "
                            "disk.N.LIMIT, net.N.rate (and restart, jail for later) change while "
                            "it runs",
                            name);
@@ -349,7 +350,7 @@ static bool apply_settings(struct vm_config *cfg, char *const *kv, size_t n, uin
                            "disk-size, disk.N.iops/bps..., net.N.rate, restart, jail, display, "
                            "cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit, "
                            "memory-reservation, "
-                           "page-sharing)",
+                           "page-sharing, reclaim)",
                            (int)klen, kv[i]);
         }
 #undef KEY
@@ -412,7 +413,7 @@ int vm_cmd_set(struct vm_store *st, int argc, char **argv)
     if (argc < 3 || argv[1][0] == '-')
         vm_usage("set: usage: wirt vm set NAME KEY=VALUE... (keys: memory, cpus, append, net, "
                  "disk-size, disk.N.LIMIT, cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, "
-                 "memory-limit, memory-reservation, jail, restart)");
+                 "memory-limit, memory-reservation, reclaim, jail, restart)");
     struct wirt_error e;
     if (!vm_set(st, argv[1], argv + 2, (size_t)(argc - 2), &e))
         return vm_report(&e);

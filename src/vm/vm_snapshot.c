@@ -95,6 +95,7 @@ static bool running_op(struct vm_store *st, const char *name, const char *op, co
         vm_path(st, dir, sizeof(dir), name, VM_SNAPSHOT_DIR);
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
             return vm_fail(e, WIRT_ERR_FAILED, "snapshot: %s: %s", dir, strerror(errno));
+        vm_hand_over(st, name, dir); /* the VMM writes the state file in it */
     } else if (!strcmp(op, "revert") && access(p, R_OK) != 0) {
         return vm_fail(e, WIRT_ERR_STATE,
                        "snapshot '%s' of '%s' has no memory state, so a running VM cannot go "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wirt vm start: launch a detached VMM (`wirt run --spec run.json`) that
  * holds the VM's lock. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -125,6 +126,53 @@ bool vm_admit(struct vm_store *st, const char *name, const struct cgroup_limits 
     return true;
 }
 
+/* A root VMM's own uid (and gid of the same number), like Firecracker's
+ * jailer: each VM one from this range, none of them a host account's. */
+#define VM_UID_BASE  1500000000u
+#define VM_UID_COUNT 65536u
+
+static bool wirt_uid(unsigned uid)
+{
+    return uid >= VM_UID_BASE && uid < VM_UID_BASE + VM_UID_COUNT;
+}
+
+/* The uid a VM's VMM runs as: its directory's owner once it has one of
+ * the range (so it stays the same across restarts, and the directory
+ * records it), else the lowest one no other VM directory of the store
+ * owns, given to the directory now (the VMM hands it the rest, jail.c).
+ * 0: none (the directory cannot change owner), the VMM keeps root's. */
+static unsigned vm_uid(const struct vm_store *st, const char *dir)
+{
+    struct stat sd;
+    if (lstat(dir, &sd) < 0 || !S_ISDIR(sd.st_mode))
+        return 0;
+    if (wirt_uid(sd.st_uid))
+        return sd.st_uid;
+    static uint64_t used[VM_UID_COUNT / 64];
+    memset(used, 0, sizeof(used));
+    DIR *vms = opendir(st->vms);
+    for (struct dirent *e; vms && (e = readdir(vms));) {
+        struct stat s;
+        if (e->d_name[0] != '.' && fstatat(dirfd(vms), e->d_name, &s, AT_SYMLINK_NOFOLLOW) == 0 &&
+            wirt_uid(s.st_uid))
+            used[(s.st_uid - VM_UID_BASE) / 64] |= 1ull << ((s.st_uid - VM_UID_BASE) % 64);
+    }
+    if (vms)
+        closedir(vms);
+    for (unsigned i = 0; i < VM_UID_COUNT; i++)
+        if (!(used[i / 64] >> (i % 64) & 1)) {
+            if (chown(dir, VM_UID_BASE + i, VM_UID_BASE + i) < 0) {
+                vm_warn("not enforced: a uid of its own for %s (%s); its VMM runs as root "
+                        "without capabilities",
+                        dir, strerror(errno));
+                return 0;
+            }
+            return VM_UID_BASE + i;
+        }
+    vm_warn("not enforced: a uid of its own for %s (all %u in use)", dir, VM_UID_COUNT);
+    return 0;
+}
+
 /* Every VMM of a store runs sandboxed and, where the host allows it
  * (root, or unprivileged user namespaces), jailed in its VM directory
  * (issue 14).  "jail": "off" in vm.json opts out of both defaults.  Not
@@ -155,8 +203,13 @@ static void default_isolation(const struct vm_store *st, const char *name, struc
     vm_path(st, dir, sizeof(dir), name, NULL);
     char real[PATH_MAX];
     size_t n = realpath(dir, real) ? strlen(real) : sizeof(r->jail);
-    if (n < sizeof(r->jail))
-        memcpy(r->jail, real, n + 1); /* a path too long for the jail: no jail */
+    if (n >= sizeof(r->jail))
+        return; /* a path too long for the jail: no jail */
+    memcpy(r->jail, real, n + 1);
+    /* Root: the jailed VMM drops to a uid of its own, unless vm.json
+     * names one. */
+    if (geteuid() == 0 && !r->run_uid)
+        r->run_uid = r->run_gid = vm_uid(st, real);
 }
 
 bool vm_start(struct vm_store *st, const char *name, struct vm_start_result *res,

@@ -145,6 +145,17 @@ void vm_path(const struct vm_store *st, char *out, size_t outlen, const char *na
         out[0] = '\0'; /* unreachable; an empty path names nothing */
 }
 
+void vm_hand_over(const struct vm_store *st, const char *name, const char *path)
+{
+    char dir[PATH_MAX];
+    struct stat sd;
+    vm_path(st, dir, sizeof(dir), name, NULL);
+    if (geteuid() == 0 && lstat(dir, &sd) == 0 && sd.st_uid != 0 &&
+        lchown(path, sd.st_uid, sd.st_gid) < 0)
+        vm_warn("%s: cannot hand it to the VM's uid %u: %s", path, (unsigned)sd.st_uid,
+                strerror(errno));
+}
+
 bool vm_exists(const struct vm_store *st, const char *name)
 {
     char p[PATH_MAX];

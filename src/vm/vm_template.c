@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vm/vm_int.h"
 
@@ -20,9 +21,18 @@ bool vm_make_template(struct vm_store *st, const char *name, struct wirt_error *
     for (unsigned i = 0; ok && i < cfg.ndisks; i++) {
         char p[PATH_MAX];
         vm_path(st, p, sizeof(p), name, cfg.disks[i].file);
-        /* Linked clones read this file as their base: nobody may write it. */
-        if (chmod(p, 0400) < 0)
+        /* Linked clones read this file as their base: nobody may write it,
+         * nor own it (a VM's own uid, vm_start.c, could chmod it back). */
+        if (geteuid() == 0 && lchown(p, 0, 0) < 0)
             ok = vm_fail(e, WIRT_ERR_FAILED, "template: %s: %s", p, strerror(errno));
+        if (ok && chmod(p, 0400) < 0)
+            ok = vm_fail(e, WIRT_ERR_FAILED, "template: %s: %s", p, strerror(errno));
+    }
+    if (ok && geteuid() == 0) { /* and the directory: its uid is free again */
+        char dir[PATH_MAX];
+        vm_path(st, dir, sizeof(dir), name, NULL);
+        if (lchown(dir, 0, 0) < 0)
+            ok = vm_fail(e, WIRT_ERR_FAILED, "template: %s: %s", dir, strerror(errno));
     }
     cfg.is_template = true;
     if (ok && !vm_config_save(st, name, &cfg, err, sizeof(err)))

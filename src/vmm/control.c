@@ -554,6 +554,8 @@ static json_object *cmd_set_resources(const struct control_request *rq)
         return error_reply("GenericError", why);
     if (next.page_sharing != c->limits->page_sharing)
         bus_ram_set_mergeable(&c->board->bus, next.page_sharing);
+    if (next.reclaim_sec != c->limits->reclaim_sec)
+        ram_reclaim_set_interval(c->reclaim, ram_reclaim_interval(next.reclaim_sec));
     *c->limits = next;
     return return_reply(vm_resources_to_json(&next));
 }

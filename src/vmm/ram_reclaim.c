@@ -31,11 +31,9 @@
 #include "util/log.h"
 #include "vmm/machine_state.h"
 
-#define PAGE           4096u
-#define LOOK_PAGES     16384u /* 64 MiB of RAM per mincore() call */
-#define BATCH          2048u  /* candidates per hold: 8 MiB, about a millisecond */
-#define FIRST_PASS_SEC 10     /* after the start: boot is mostly over */
-#define INTERVAL_SEC   10
+#define PAGE       4096u
+#define LOOK_PAGES 16384u /* 64 MiB of RAM per mincore() call */
+#define BATCH      2048u  /* candidates per hold: 8 MiB, about a millisecond */
 
 struct ram_reclaim {
     struct board *b;
@@ -47,6 +45,7 @@ struct ram_reclaim {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+    int interval_sec;
     bool quit;
 };
 
@@ -174,9 +173,21 @@ static void *reclaim_thread(void *arg)
     struct ram_reclaim *r = arg;
     struct timespec when;
     clock_gettime(CLOCK_MONOTONIC, &when);
-    when.tv_sec += FIRST_PASS_SEC;
     pthread_mutex_lock(&r->lock);
+    /* The first pass no sooner than the default: boot is mostly over. */
+    when.tv_sec +=
+        r->interval_sec > RAM_RECLAIM_DEFAULT_SEC ? r->interval_sec : RAM_RECLAIM_DEFAULT_SEC;
+    int seen = r->interval_sec;
     while (!r->quit) {
+        if (r->interval_sec != seen) { /* changed: the next pass one new interval from now */
+            seen = r->interval_sec;
+            clock_gettime(CLOCK_MONOTONIC, &when);
+            when.tv_sec += seen;
+        }
+        if (seen <= 0) { /* off: nothing until it is turned on or stopped */
+            pthread_cond_wait(&r->cond, &r->lock);
+            continue;
+        }
         if (pthread_cond_timedwait(&r->cond, &r->lock, &when) != ETIMEDOUT)
             continue;
         pthread_mutex_unlock(&r->lock);
@@ -187,19 +198,20 @@ static void *reclaim_thread(void *arg)
         atomic_fetch_add(&r->released, bytes);
         pthread_mutex_lock(&r->lock);
         clock_gettime(CLOCK_MONOTONIC, &when);
-        when.tv_sec += INTERVAL_SEC;
+        when.tv_sec += seen;
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
 }
 
-struct ram_reclaim *ram_reclaim_start(struct board *b)
+struct ram_reclaim *ram_reclaim_start(struct board *b, int interval_sec)
 {
     if (b->bus.ram_from_file)
         return NULL;
     struct ram_reclaim *r = reclaim_new(b);
     if (!r)
         return NULL;
+    r->interval_sec = interval_sec;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -220,6 +232,16 @@ struct ram_reclaim *ram_reclaim_start(struct board *b)
         return NULL;
     }
     return r;
+}
+
+void ram_reclaim_set_interval(struct ram_reclaim *r, int interval_sec)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->interval_sec = interval_sec > 0 ? interval_sec : 0;
+    pthread_cond_signal(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 uint64_t ram_reclaim_released(const struct ram_reclaim *r)

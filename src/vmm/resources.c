@@ -29,7 +29,8 @@ static bool rfail(char *err, size_t errlen, const char *fmt, ...)
 
 bool vm_resources_empty(const struct vm_resources *r)
 {
-    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox && !r->jail[0];
+    return cgroup_limits_empty(&r->cg) && !r->page_sharing && !r->pin && !r->sandbox &&
+           !r->jail[0] && !r->reclaim_sec && !r->run_uid;
 }
 
 bool vm_resources_set_text(struct vm_resources *res, const char *key, const char *value, char *err,
@@ -48,6 +49,44 @@ bool vm_resources_set_text(struct vm_resources *res, const char *key, const char
         *(!strcmp(key, "pin")       ? &res->pin
           : !strcmp(key, "sandbox") ? &res->sandbox
                                     : &res->page_sharing) = on;
+        return true;
+    }
+    if (!strcmp(key, "reclaim")) {
+        /* on, off, or the seconds between passes (10s or 10) */
+        if (clear || !strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1")) {
+            res->reclaim_sec = 0;
+            return true;
+        }
+        if (!strcmp(value, "off") || !strcmp(value, "false") || !strcmp(value, "0")) {
+            res->reclaim_sec = VM_RECLAIM_OFF;
+            return true;
+        }
+        char *end;
+        long s = strtol(value, &end, 10);
+        if (end == value || (*end && strcmp(end, "s")) || s < 1 || s > VM_RECLAIM_MAX_SEC)
+            return rfail(err, errlen,
+                         "reclaim '%.40s': on, off or seconds between passes (1 to %d)", value,
+                         VM_RECLAIM_MAX_SEC);
+        res->reclaim_sec = (int)s;
+        return true;
+    }
+    if (!strcmp(key, "uid")) {
+        /* UID[:GID] (GID defaults to UID): what a jailed root VMM runs as */
+        res->run_uid = res->run_gid = 0;
+        if (clear)
+            return true;
+        char *end;
+        unsigned long long u = strtoull(value, &end, 10), g = u;
+        bool bad = end == value || value[0] == '-';
+        if (!bad && *end == ':') {
+            const char *gs = end + 1;
+            g = strtoull(gs, &end, 10);
+            bad = end == gs || *gs == '-';
+        }
+        if (bad || *end || u == 0 || g == 0 || u >= 0xffffffffULL || g >= 0xffffffffULL)
+            return rfail(err, errlen, "uid '%.40s': want UID[:GID], numbers above 0", value);
+        res->run_uid = (unsigned)u;
+        res->run_gid = (unsigned)g;
         return true;
     }
     if (!strcmp(key, "jail")) {
@@ -164,5 +203,14 @@ json_object *vm_resources_to_json(const struct vm_resources *res)
         json_object_object_add(out, "sandbox", json_object_new_boolean(true));
     if (res->jail[0])
         json_object_object_add(out, "jail", json_object_new_string(res->jail));
+    if (res->run_uid) {
+        char ug[32];
+        snprintf(ug, sizeof(ug), "%u:%u", res->run_uid, res->run_gid);
+        json_object_object_add(out, "uid", json_object_new_string(ug));
+    }
+    if (res->reclaim_sec == VM_RECLAIM_OFF)
+        json_object_object_add(out, "reclaim", json_object_new_string("off"));
+    else if (res->reclaim_sec)
+        json_object_object_add(out, "reclaim", json_object_new_int(res->reclaim_sec));
     return out;
 }

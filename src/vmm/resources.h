@@ -18,13 +18,24 @@ struct vm_resources {
     bool pin;       /* each hart's thread on its own host CPU (at start) */
     bool sandbox;   /* seccomp filter and no_new_privs before the harts start */
     char jail[256]; /* the only directory the VMM sees (host/jail.h); "" = no jail */
+    /* Zero-page reclaim (vmm/ram_reclaim.c): 0 = the default (on, every
+     * RAM_RECLAIM_DEFAULT_SEC), VM_RECLAIM_OFF = never, else seconds
+     * between passes. */
+    int reclaim_sec;
+    /* Root only, with a jail: the VMM's own unprivileged uid and gid once
+     * its devices are open (host/jail.h jail_become); 0 = keep root's. */
+    unsigned run_uid, run_gid;
 };
+
+#define VM_RECLAIM_OFF     (-1)
+#define VM_RECLAIM_MAX_SEC 86400
 
 bool vm_resources_empty(const struct vm_resources *r);
 
 /* key is cpu-limit, cpu-weight, cpu-reservation, cpu-affinity, memory-limit,
- * memory-reservation or page-sharing (on|off); "" or "none" clears it.  false with one line in err
- * naming the key, or with err empty for a key that is not one of them. */
+ * memory-reservation, page-sharing (on|off) or reclaim (on|off|SECONDS); "" or "none" clears it.
+ * false with one line in err naming the key, or with err empty for a key that is not one of them.
+ */
 bool vm_resources_set_text(struct vm_resources *r, const char *key, const char *value, char *err,
                            size_t errlen);
 /* {"cpu-limit": "150%", "memory-limit": 1073741824, ...}: each key set,

@@ -182,11 +182,19 @@ static bool enter_jail(const struct vm_spec *spec, const struct vm_cgroup *cg, c
     for (size_t i = 0; cg && i < 4; i++)
         extra[i] = vm_cgroup_path(cg, ctrl[i]);
     bool netns = spec->nnics == 0 && !spec->control;
-    return jail_enter(spec->resources.jail, extra, 4, netns, err, errlen);
+    if (!jail_enter(spec->resources.jail, extra, 4, netns, err, errlen))
+        return false;
+    /* Its own uid last: the jail's mounts needed root. */
+    return !spec->resources.run_uid || jail_become(spec->resources.jail, spec->resources.run_uid,
+                                                   spec->resources.run_gid, extra, 4, err, errlen);
 }
 
 int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
 {
+    if (spec->resources.run_uid && (spec->resources.jail[0] != '/' || geteuid() != 0)) {
+        snprintf(err, errlen, "--uid: only for a VMM started as root with --jail DIR");
+        return -1;
+    }
     /* A jailed VMM runs in a PID namespace of its own (as root; a user
      * namespace would be needed first otherwise), entered before anything
      * is open or running: only a child can be in it. */
@@ -283,7 +291,7 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         goto out;
     if (spec->resources.sandbox && getenv("WIRT_DEBUG_FORBIDDEN_SYSCALL"))
         sandbox_selftest();
-    reclaim = ram_reclaim_start(b);
+    reclaim = ram_reclaim_start(b, ram_reclaim_interval(spec->resources.reclaim_sec));
     if (control)
         control_set_reclaim(control, reclaim);
     status = board_run(b);

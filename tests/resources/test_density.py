@@ -139,6 +139,51 @@ class DensityTest(unittest.TestCase):
                              "wirt")
             self.assertEqual(g.poweroff(), 0)
 
+    def test_reclaim_off_switch(self):
+        """reclaim=off: no zero page is given back; turned on live
+        (set-resources, as `wirt vm set NAME reclaim=2` sends it) passes
+        start and give pages back; a bad value is one clear line."""
+        sys.path.insert(0, os.path.join(HERE, "..", "guest"))
+        import guestlib
+        import json
+        import socket
+        import subprocess
+        import tempfile
+        bad = subprocess.run(guestlib.wirt_argv(memory="128M", extra=["--reclaim", "5x"]),
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+        self.assertIn("reclaim", bad.stderr)
+        ctl = os.path.join(tempfile.mkdtemp(prefix="wirt-reclaim-"), "c.sock")
+        argv = guestlib.wirt_argv(memory="512M",
+                                  extra=["--net", "none", "--control", ctl, "--reclaim", "off"])
+
+        def command(cmd, args=None):
+            c = socket.socket(socket.AF_UNIX)
+            c.settimeout(30)
+            c.connect(ctl)
+            msg = {"execute": cmd}
+            if args is not None:
+                msg["arguments"] = args
+            c.sendall(json.dumps(msg).encode() + b"\n")
+            r = json.loads(c.makefile().readline())
+            c.close()
+            return r
+
+        with guestlib.Guest(argv) as g:
+            g.wait_ready()
+            time.sleep(14)  # past the first pass the default would make (10 s)
+            r = command("query-resources")["return"]
+            self.assertEqual(r["zero-pages-released-bytes"], 0, r)
+            self.assertEqual(r["limits"].get("reclaim"), "off", r)
+            self.assertEqual(command("set-resources", {"reclaim": 2})["return"].get("reclaim"), 2)
+            deadline, released = time.monotonic() + 30, 0
+            while time.monotonic() < deadline and released < (20 << 20):
+                time.sleep(1)
+                released = command("query-resources")["return"]["zero-pages-released-bytes"]
+            self.assertGreater(released, 20 << 20)
+            self.assertEqual(g.poweroff(), 0)
+
     def test_zero_pages_under_disk_reads(self):
         """Zero pages go while a disk keeps writing guest RAM: the guest
         reads a disk (half random data, half zeros, so its page cache holds

@@ -287,6 +287,75 @@ class SandboxTest(unittest.TestCase):
         finally:
             s.close()
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_store_vms_own_uids(self):
+        """As root, each VM's jailed VMM runs as a uid (and gid) of its own
+        from wirt's range, not 0 and not another VM's; its directory
+        (owner-only) and everything in it belong to that uid, which stays
+        the same across a restart.  One VM's uid cannot read another VM's
+        directory.  The console, the control socket (live cpu-limit into
+        the delegated cgroup) still work."""
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+        import vmlib
+        s = vmlib.Store()
+        try:
+            uids = {}
+            for name in ("ua", "ub"):
+                s.ok("create", name, "--from", "debian")
+                s.ok("start", name)
+                pid = s.vmm_pids(name)[0]
+                st = status(pid)
+                uid = int(st["Uid"].split()[0])
+                self.assertEqual(st["Uid"].split(), [str(uid)] * 4)
+                self.assertEqual(st["Gid"].split(), [str(uid)] * 4)
+                self.assertEqual((st["CapEff"], st["CapBnd"], st["Seccomp"]),
+                                 ("0000000000000000", "0000000000000000", "2"))
+                self.assertGreaterEqual(uid, 1500000000)
+                d = os.path.realpath(s.vmdir(name))
+                info = os.stat(d)
+                self.assertEqual((info.st_uid, info.st_gid, info.st_mode & 0o777),
+                                 (uid, uid, 0o700))
+                # Its disk, logs and sockets (events.log is the root CLI's).
+                owned = {f for f in os.listdir(d) if os.lstat(os.path.join(d, f)).st_uid == uid}
+                for f in ("vm.json", "vmm.log", "control.sock"):
+                    self.assertIn(f, owned)
+                self.assertTrue(any(f.endswith((".qcow2", ".img", ".raw")) for f in owned), owned)
+                uids[name] = (uid, pid, d)
+            self.assertNotEqual(uids["ua"][0], uids["ub"][0])
+            # ua's uid is refused ub's directory (and the other way round).
+            for me, other in (("ua", "ub"), ("ub", "ua")):
+                p = subprocess.run(["ls", uids[other][2]], user=uids[me][0], group=uids[me][0],
+                                   extra_groups=[], capture_output=True, text=True)
+                self.assertNotEqual(p.returncode, 0, p.stdout)
+                self.assertIn("Permission denied", p.stderr)
+            vmlib.wait_ready(s, "ua")
+            con = vmlib.Serial(s, "ua")
+            out, rc = con.run("dd if=/dev/vda bs=4k count=256 2>/dev/null | wc -c")
+            self.assertEqual((out.split()[-1], rc), ("1048576", 0), out)
+            con.sock.close()
+            # Live limits: the VMM writes its own (delegated) cgroup.
+            s.ok("set", "ua", "cpu-limit=50%")
+            with open("/proc/%d/cgroup" % uids["ua"][1]) as f:
+                groups = f.read()
+            self.assertIn("wirt", groups)
+            r = control(s.path("ua", "control.sock"), {"execute": "query-resources"})
+            self.assertEqual(r["return"]["limits"]["cpu-limit"], "50%", r)
+            # Stable across a restart.
+            s.ok("stop", "ua", "--force")
+            s.ok("start", "ua")
+            pid = s.vmm_pids("ua")[0]
+            self.assertEqual(int(status(pid)["Uid"].split()[0]), uids["ua"][0])
+            for name in ("ua", "ub"):
+                s.ok("stop", name, "--force")
+            # A template belongs to root again: no VM's uid owns a base image.
+            s.ok("template", "ub")
+            d = uids["ub"][2]
+            self.assertEqual(os.stat(d).st_uid, 0)
+            self.assertFalse([f for f in os.listdir(d) if f.endswith(".qcow2")
+                              and os.stat(os.path.join(d, f)).st_uid != 0])
+        finally:
+            s.close()
+
     @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/dev/net/tun"),
                          "needs root and /dev/net/tun")
     def test_tap_in_the_jail(self):
