@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """A 4-hart guest, busy on every hart, paused and resumed hundreds of times
-as fast as the control socket allows: it never hangs.  A pause that came
+back to back: it never hangs.  A pause that came
 while the harts were still leaving a previous one used to leave some
 harts' stop requests set and another's cleared, so the next run stopped
 some harts at once while the board waited forever for the others (the
@@ -8,6 +8,7 @@ zero-page pass's holds did it to test_smp's stress run)."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +29,19 @@ class ControlConn:
         self.reader = self.sock.makefile()
 
     def call(self, cmd):
-        self.sock.sendall((json.dumps({"execute": cmd}) + "\n").encode())
-        while True:
+        return self.pipelined([cmd])[0]
+
+    def pipelined(self, cmds):
+        """Sends every command at once (the VMM takes them back to back,
+        as tight as the zero-page pass holds and releases), then reads
+        the replies."""
+        self.sock.sendall("".join(json.dumps({"execute": c}) + "\n" for c in cmds).encode())
+        replies = []
+        while len(replies) < len(cmds):
             r = json.loads(self.reader.readline())
             if "event" not in r:
-                return r
+                replies.append(r)
+        return replies
 
     def close(self):
         self.reader.close()
@@ -50,15 +59,22 @@ class PauseStormTest(unittest.TestCase):
                 g.run("for i in 1 2 3 4; do (while :; do :; done) </dev/null >/dev/null 2>&1 & "
                       "done; true")
                 c = ControlConn(ctl)
+                # Host CPU hogs: hart threads are then preempted on their
+                # way out of a pause, which opens the window the race needs.
+                hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                        for _ in range(3)]
                 try:
-                    for i in range(300):
-                        self.assertIn("return", c.call("pause"), "pause %d" % i)
-                        self.assertIn("return", c.call("resume"), "resume %d" % i)
-                        if i % 50 == 0:
-                            time.sleep(0.05)  # let the harts run a little
+                    for i in range(40):
+                        replies = c.pipelined(["pause", "resume"] * 10)
+                        for r in replies:
+                            self.assertIn("return", r, "round %d: %r" % (i, r))
+                        time.sleep(0.02)  # let the harts run a little
                     status = c.call("query-status")["return"]["status"]
                     self.assertEqual(status, "running")
                 finally:
+                    for h in hogs:
+                        h.kill()
+                        h.wait()
                     c.close()
                 # Every hart runs again: the guest answers, and all four
                 # CPUs still take work.
