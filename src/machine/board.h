@@ -130,6 +130,10 @@ struct board *board_new(const struct board_config *cfg, char *err, size_t errlen
 void board_attach_console(struct board *b, struct console *c);
 /* Writes images and the device tree into RAM and resets the harts. */
 bool board_boot(struct board *b, char *err, size_t errlen);
+/* Instead of board_boot() when a saved state replaces RAM and harts right
+ * away: copying the images and zeroing RAM would be undone at once (and
+ * was most of restore-to-running).  A later reset boots them as usual. */
+void board_skip_boot(struct board *b);
 /* Runs until the guest powers off; returns the exit status. */
 int board_run(struct board *b);
 void board_free(struct board *b);

@@ -406,6 +406,11 @@ bool board_boot(struct board *b, char *err, size_t errlen)
     return ok;
 }
 
+void board_skip_boot(struct board *b)
+{
+    images_drop(b->images);
+}
+
 static bool boot_images(struct board *b, char *err, size_t errlen)
 {
     struct board_images *im = b->images;

@@ -261,7 +261,11 @@ int vmm_run(struct vm_spec *spec, char *err, size_t errlen)
         goto out;
     if (!(display = vmm_display_new(b, spec, err, errlen)) && err[0])
         goto out;
-    if (!board_boot(b, err, errlen))
+    /* A state file replaces RAM and harts before anything runs: booting
+     * the images first would be thrown away. */
+    if (spec->restore)
+        board_skip_boot(b);
+    else if (!board_boot(b, err, errlen))
         goto out;
     /* A migrated or saved guest replaces the booted one before anything runs. */
     if (spec->incoming && vmm_incoming(b, spec->incoming, err, errlen) != 0)

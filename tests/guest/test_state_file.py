@@ -5,6 +5,7 @@
   sparse file, and `wirt run --restore` brings back that exact moment: a
   file written before the save reads as it was then, a counting process
   goes on from where it was;
+- a restored guest that reboots boots the image files afresh;
 - `--save-on-exit` saves on SIGTERM, and the saved guest resumes;
 - truncated, corrupted, foreign and mismatched state files are refused
   with one line naming the file, and no guest runs.
@@ -96,6 +97,17 @@ class StateFileTest(unittest.TestCase):
             self.assertLess(first, self.count_after_save + 5)
             time.sleep(1)
             self.assertGreater(int(g.run("cat /tmp/count")), first)
+            self.assertEqual(g.poweroff(), 0)
+
+    def test_restored_guest_reboots_into_the_images(self):
+        # The restore skips booting the images (the state replaces RAM);
+        # a reset afterwards must still boot them from the files.
+        with guestlib.Guest(guestlib.wirt_argv(extra=["--restore", self.state])) as g:
+            g.sendline("")
+            self.assertEqual(g.run("cat /tmp/mark"), "before-save")
+            g.sendline("reboot")
+            g.wait_ready()
+            self.assertEqual(g.run("cat /tmp/mark 2>/dev/null || echo fresh"), "fresh")
             self.assertEqual(g.poweroff(), 0)
 
     def test_save_on_exit(self):
