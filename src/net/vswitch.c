@@ -406,6 +406,8 @@ void vsw_input(struct vswitch *sw, unsigned port, const void *data, size_t len, 
     }
     p->cnt.rx_frames++;
     p->cnt.rx_bytes += len;
+    if (len > p->cnt.rx_largest)
+        p->cnt.rx_largest = len;
     if (sw->mirror)
         sw->mirror(sw->mirror_opaque, port, f, len);
 

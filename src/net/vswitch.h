@@ -31,6 +31,7 @@
 
 struct vsw_counters {
     uint64_t rx_frames, rx_bytes; /* taken in from the port */
+    uint64_t rx_largest;          /* the largest frame taken in: offloads show here */
     uint64_t tx_frames, tx_bytes; /* sent out of the port */
     uint64_t drop_runt, drop_giant, drop_down, drop_spoof, drop_vlan, drop_rate, drop_acl;
 };

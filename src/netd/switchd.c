@@ -1001,7 +1001,8 @@ static json_object *counters_json(unsigned i)
         {"rx-frames", c->rx_frames},   {"rx-bytes", c->rx_bytes},     {"tx-frames", c->tx_frames},
         {"tx-bytes", c->tx_bytes},     {"tx-dropped", p->tx_dropped}, {"drop-runt", c->drop_runt},
         {"drop-giant", c->drop_giant}, {"drop-down", c->drop_down},   {"drop-spoof", c->drop_spoof},
-        {"drop-vlan", c->drop_vlan},   {"drop-rate", c->drop_rate},   {"drop-acl", c->drop_acl}};
+        {"drop-vlan", c->drop_vlan},   {"drop-rate", c->drop_rate},   {"drop-acl", c->drop_acl},
+        {"rx-largest", c->rx_largest}};
     for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
         json_object_object_add(o, f[k].k, json_object_new_int64((int64_t)f[k].v));
     return o;

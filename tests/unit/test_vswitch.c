@@ -107,6 +107,9 @@ static void test_flood_then_learn(void **state)
     assert_int_equal(nout, 2);
     assert_int_equal(sw->ports[0].cnt.rx_frames, 3);
     assert_int_equal(sw->ports[2].cnt.tx_frames, 3);
+    /* Three frames of one size: the largest is that size. */
+    assert_int_equal(sw->ports[0].cnt.rx_largest, sw->ports[0].cnt.rx_bytes / 3);
+    assert_int_equal(sw->ports[1].cnt.rx_largest, 0);
     vsw_free(sw);
 }
 
