@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -150,27 +151,34 @@ static unsigned vm_uid(const struct vm_store *st, const char *dir)
         return sd.st_uid;
     static uint64_t used[VM_UID_COUNT / 64];
     memset(used, 0, sizeof(used));
+    /* The scan and the chown under one store-wide lock (the vms
+     * directory's): two new VMs started at once must not get one uid. */
     DIR *vms = opendir(st->vms);
+    if (vms)
+        flock(dirfd(vms), LOCK_EX);
     for (struct dirent *e; vms && (e = readdir(vms));) {
         struct stat s;
         if (e->d_name[0] != '.' && fstatat(dirfd(vms), e->d_name, &s, AT_SYMLINK_NOFOLLOW) == 0 &&
             wirt_uid(s.st_uid))
             used[(s.st_uid - VM_UID_BASE) / 64] |= 1ull << ((s.st_uid - VM_UID_BASE) % 64);
     }
-    if (vms)
-        closedir(vms);
-    for (unsigned i = 0; i < VM_UID_COUNT; i++)
+    unsigned uid = 0;
+    bool tried = false;
+    for (unsigned i = 0; i < VM_UID_COUNT && !uid && !tried; i++)
         if (!(used[i / 64] >> (i % 64) & 1)) {
-            if (chown(dir, VM_UID_BASE + i, VM_UID_BASE + i) < 0) {
+            tried = true;
+            if (chown(dir, VM_UID_BASE + i, VM_UID_BASE + i) < 0)
                 vm_warn("not enforced: a uid of its own for %s (%s); its VMM runs as root "
                         "without capabilities",
                         dir, strerror(errno));
-                return 0;
-            }
-            return VM_UID_BASE + i;
+            else
+                uid = VM_UID_BASE + i;
         }
-    vm_warn("not enforced: a uid of its own for %s (all %u in use)", dir, VM_UID_COUNT);
-    return 0;
+    if (vms)
+        closedir(vms); /* and the lock with it */
+    if (!tried)
+        vm_warn("not enforced: a uid of its own for %s (all %u in use)", dir, VM_UID_COUNT);
+    return uid;
 }
 
 /* Every VMM of a store runs sandboxed and, where the host allows it
