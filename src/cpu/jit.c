@@ -1441,6 +1441,23 @@ static bool commutes_with_shift_add(const struct dinsn *d, unsigned t, unsigned 
     return !rr || d->rs2 != t;
 }
 
+/* The decoded instruction at off of the page being compiled (decoded now
+ * if it was not; the original when the slot holds a compiled entry). */
+static const struct dinsn *insn_at(struct jc *c, unsigned off)
+{
+    struct dinsn *slot = &c->dp->insn[off / 2];
+    if (slot->hidx == OP_DECODE * 2)
+        dcache_decode_slot(c->h, c->dp, off);
+    return slot->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot)) : slot;
+}
+
+/* Marks the halfword slots [from, to) as covered by the block. */
+static void cover_range(uint64_t *cover, unsigned from, unsigned to)
+{
+    for (unsigned s = from / 2; s < to / 2; s++)
+        cover[s / 64] |= 1ULL << (s % 64);
+}
+
 /* Compiles one block at entry; *next is where a following block could
  * start (after an instruction left to the interpreter), or PAGE_SIZE. */
 static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
@@ -1460,10 +1477,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     uint64_t cover[DPAGE_SLOTS / 64] = {0};
     while (n < JIT_MAX_INSNS && off < PAGE_SIZE && c->e.p - start < BLOCK_CODE_MAX / 2 &&
            c->ncold + 3 <= ARRAY_SIZE(c->cold)) {
-        struct dinsn *slot = &dp->insn[off / 2];
-        if (slot->hidx == OP_DECODE * 2)
-            dcache_decode_slot(c->h, dp, off);
-        const struct dinsn *d = slot->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot)) : slot;
+        const struct dinsn *d = insn_at(c, off);
         for (unsigned i = 0; i < c->ncold; i++) {
             struct cold *k = &c->cold[i];
             if (k->kind == COLD_BRANCH && !k->join && k->off + (int64_t)k->d->imm == off) {
@@ -1475,14 +1489,9 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
         /* A shift and an add that make one lea. */
         if (d->op == OP_SLLI && n + 2 <= JIT_MAX_INSNS && off + d->len < PAGE_SIZE) {
             unsigned off2 = off + d->len;
-            struct dinsn *slot2 = &dp->insn[off2 / 2];
-            if (slot2->hidx == OP_DECODE * 2)
-                dcache_decode_slot(c->h, dp, off2);
-            const struct dinsn *d2 =
-                slot2->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot2)) : slot2;
+            const struct dinsn *d2 = insn_at(c, off2);
             if (emit_shift_add(c, d, d2)) {
-                for (unsigned s = off / 2; s < (off2 + d2->len) / 2; s++)
-                    cover[s / 64] |= 1ULL << (s % 64);
+                cover_range(cover, off, off2 + d2->len);
                 n += 2;
                 off = off2 + d2->len;
                 continue;
@@ -1492,17 +1501,12 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
             unsigned off3 = off2 + d2->len;
             if (n + 3 <= JIT_MAX_INSNS && off3 < PAGE_SIZE && d2->op != OP_DECODE &&
                 d2->op != OP_CROSS) {
-                struct dinsn *slot3 = &dp->insn[off3 / 2];
-                if (slot3->hidx == OP_DECODE * 2)
-                    dcache_decode_slot(c->h, dp, off3);
-                const struct dinsn *d3 =
-                    slot3->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot3)) : slot3;
+                const struct dinsn *d3 = insn_at(c, off3);
                 unsigned u = d3->rs1 == d->rd ? d3->rs2 : d3->rs1;
                 if (d3->op == OP_ADD && commutes_with_shift_add(d2, d->rd, d->rs1, u) &&
                     emit_shift_add(c, d, d3)) {
                     compile_insn(c, d2, off2, n + 2); /* a plain ALU op: always compiled */
-                    for (unsigned s = off / 2; s < (off3 + d3->len) / 2; s++)
-                        cover[s / 64] |= 1ULL << (s % 64);
+                    cover_range(cover, off, off3 + d3->len);
                     n += 3;
                     off = off3 + d3->len;
                     continue;
@@ -1513,14 +1517,9 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
         if (d->op >= OP_BEQ && d->op <= OP_BGEU && n + 2 <= JIT_MAX_INSNS &&
             off + d->len < PAGE_SIZE && (d->imm == d->len + 2 || d->imm == d->len + 4)) {
             unsigned off2 = off + d->len;
-            struct dinsn *slot2 = &dp->insn[off2 / 2];
-            if (slot2->hidx == OP_DECODE * 2)
-                dcache_decode_slot(c->h, dp, off2);
-            const struct dinsn *d2 =
-                slot2->hidx == JIT_HIDX ? jit_code_orig(jit_slot_code(slot2)) : slot2;
+            const struct dinsn *d2 = insn_at(c, off2);
             if (d2->op != OP_DECODE && d2->op != OP_CROSS && emit_branch_over(c, d, d2)) {
-                for (unsigned s = off / 2; s < (off2 + d2->len) / 2; s++)
-                    cover[s / 64] |= 1ULL << (s % 64);
+                cover_range(cover, off, off2 + d2->len);
                 n += 2;
                 off = off2 + d2->len;
                 continue;
@@ -1532,8 +1531,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 *next = off + d->len;
             break;
         }
-        for (unsigned s = off / 2; s < (off + d->len) / 2; s++)
-            cover[s / 64] |= 1ULL << (s % 64);
+        cover_range(cover, off, off + d->len);
         n++;
         off += d->len;
         if (r == INSN_ENDS) {
