@@ -111,15 +111,20 @@ class SuspendTest(unittest.TestCase):
         listing = s.ok("snapshot", "sv", "list").stdout
         self.assertRegex(listing, r"s1\s+.*memory \d")
         self.assertEqual(os.stat(s.path("sv", "snapshots/s1.state")).st_mode & 0o777, 0o600)
-        con.run("echo two >/tmp/mark; sleep 2")
-        self.assertGreater(int(con.run("cat /tmp/count")[0]), at_snapshot + 10)
+        con.run("echo two >/tmp/mark; sleep 8")
+        before_revert = int(con.run("cat /tmp/count")[0])
+        self.assertGreater(before_revert, at_snapshot + 20)
 
         p = s.ok("snapshot", "sv", "revert", "s1", timeout=180)
         self.assertIn("reverted to snapshot 's1'", p.stdout)
         con = self.console()
         self.assertEqual(con.run("cat /tmp/mark"), ("one", 0))
+        # The counter goes on from the snapshot's value. How far it got since
+        # the revert depends on how fast the console answers (seconds on a
+        # loaded host), so compare with the value just before the revert,
+        # eight guest seconds ahead, not with a fixed margin.
         back = int(con.run("cat /tmp/count")[0])
-        self.assertLess(back, at_snapshot + 10)
+        self.assertLess(back, before_revert)
         time.sleep(1)
         self.assertGreater(int(con.run("cat /tmp/count")[0]), back)
 
