@@ -189,29 +189,63 @@ static inline uint64_t bm_PACKW(uint64_t a, uint64_t b)
 }
 
 /* ---- Zbc / Zbkc: carry-less multiplication ---- */
+/* The 128-bit carry-less product of a and b, bit by bit: the reference,
+ * and what hosts without PCLMULQDQ run. */
+static inline void bm_clmul128_loop(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t l = 0, h = 0;
+    for (unsigned i = 0; i < 64; i++)
+        if ((b >> i) & 1) {
+            l ^= a << i;
+            h ^= i ? a >> (64 - i) : 0;
+        }
+    *lo = l;
+    *hi = h;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* One PCLMULQDQ: the Linux kernel computes CRCs with clmul when the DT
+ * lists Zbc, and the loop above cost it a measurable share of boot. */
+__attribute__((target("pclmul,sse2"))) static inline void
+bm_clmul128_x86(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi)
+{
+    __m128i p = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)a),
+                                     _mm_cvtsi64_si128((long long)b), 0x00);
+    *lo = (uint64_t)_mm_cvtsi128_si64(p);
+    *hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(p, p));
+}
+#endif
+
+static inline void bm_clmul128(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("pclmul")) {
+        bm_clmul128_x86(a, b, lo, hi);
+        return;
+    }
+#endif
+    bm_clmul128_loop(a, b, lo, hi);
+}
+
 static inline uint64_t bm_CLMUL(uint64_t a, uint64_t b)
 {
-    uint64_t r = 0;
-    for (unsigned i = 0; i < 64; i++)
-        if ((b >> i) & 1)
-            r ^= a << i;
-    return r;
+    uint64_t lo, hi;
+    bm_clmul128(a, b, &lo, &hi);
+    return lo;
 }
 static inline uint64_t bm_CLMULH(uint64_t a, uint64_t b)
 {
-    uint64_t r = 0;
-    for (unsigned i = 1; i < 64; i++)
-        if ((b >> i) & 1)
-            r ^= a >> (64 - i);
-    return r;
+    uint64_t lo, hi;
+    bm_clmul128(a, b, &lo, &hi);
+    return hi;
 }
+/* Bits 126..63 of the product. */
 static inline uint64_t bm_CLMULR(uint64_t a, uint64_t b)
 {
-    uint64_t r = 0;
-    for (unsigned i = 0; i < 64; i++)
-        if ((b >> i) & 1)
-            r ^= a >> (63 - i);
-    return r;
+    uint64_t lo, hi;
+    bm_clmul128(a, b, &lo, &hi);
+    return hi << 1 | lo >> 63;
 }
 
 /* ---- Zbs ---- */

@@ -560,6 +560,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
             if (n & 1)
                 return false;
             write_pmpcfg(h, n, v);
+            pmp_changed(h);
             tlb_flush_everything(h); /* TLB entries were checked against the old PMP */
             return true;
         }
@@ -569,6 +570,7 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t v)
             bool tor_above = i < 63 && (h->arch.pmpcfg[i + 1] & 0x98) == 0x88;
             if (!(h->arch.pmpcfg[i] & 0x80) && !tor_above)
                 h->arch.pmpaddr[i] = v & ((1ULL << 54) - 1);
+            pmp_changed(h);
             tlb_flush_everything(h);
             return true;
         }

@@ -203,17 +203,26 @@ bool cpu_cbo(struct hart *h, const struct dinsn *d)
     }
     if (d->op != OP_CBO_ZERO)
         return true; /* the host keeps guest memory coherent: nothing to write back */
-    /* A one-byte store at rs1 first: a fault reports rs1 itself in tval,
-     * as the spec asks, and writes nothing the zeroing would not. */
     uint64_t va = h->arch.x[d->rs1];
-    if (!mem_store_slow(h, va, 1, 0))
-        return false;
     uint64_t base = va & ~(uint64_t)(CBO_BLOCK_SIZE - 1);
-    /* The probe filled the store TLB: plain RAM without code (no flag
-     * bits in the tag) takes the same fast path as a store would. */
+    /* Plain RAM without code (no flag bits in the tag) in the store TLB
+     * takes the same fast path as a store would: a block never crosses a
+     * page, and is one reservation granule (broken, as an SC's would be). */
+    _Static_assert(CBO_BLOCK_SIZE == 64, "one reservation granule");
     struct tlb_entry *e = &h->tlb[ACC_STORE][h->ls_idx][(base >> PAGE_SHIFT) & (TLB_SIZE - 1)];
     if (e->tag == (base & PAGE_MASK)) {
         memset((void *)(e->addend + base), 0, CBO_BLOCK_SIZE);
+        res_break(h->shared, (void *)(e->addend + base));
+        return true;
+    }
+    /* Else a one-byte store at rs1 first: a fault reports rs1 itself in
+     * tval, as the spec asks, and writes nothing the zeroing would not;
+     * it also fills the store TLB for the next time. */
+    if (!mem_store_slow(h, va, 1, 0))
+        return false;
+    if (e->tag == (base & PAGE_MASK)) {
+        memset((void *)(e->addend + base), 0, CBO_BLOCK_SIZE);
+        res_break(h->shared, (void *)(e->addend + base));
         return true;
     }
     for (unsigned i = 0; i < CBO_BLOCK_SIZE; i += 8)

@@ -243,6 +243,7 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
     h->arch.mcycle = h->arch.minstret = 0;
     memset(h->arch.pmpcfg, 0, sizeof(h->arch.pmpcfg));
     memset(h->arch.pmpaddr, 0, sizeof(h->arch.pmpaddr));
+    pmp_changed(h);
     h->arch.mseccfg = 0;
     memset(h->arch.mstateen, 0, sizeof(h->arch.mstateen));
     h->arch.tcontrol = 0;
@@ -696,6 +697,7 @@ bool hart_load(struct hart *h, struct state_reader *r, uint32_t version)
         h->arch.menvcfg |= MENVCFG_ADUE; /* those harts always updated A/D */
     memcpy(h->arch.pmpcfg, pmpcfg, sizeof(pmpcfg));
     memcpy(h->arch.pmpaddr, pmpaddr, sizeof(pmpaddr));
+    pmp_changed(h);
     atomic_store(&h->arch.mip_ext, mip_ext);
     h->arch.wfi = wfi != 0;
     h->arch.mseccfg = mseccfg & (MSECCFG_SSEED | MSECCFG_USEED);

@@ -335,8 +335,18 @@ struct hart_arch {
  * addresses both parts from one base register, by offsetof), then what
  * the interpreter and the block compiler keep to go fast: MMU indexes,
  * software TLBs, the decoded-instruction cache and the JIT's state. */
+/* An active PMP entry, decoded (pmp.c): bytes [lo, hi] and its pmpcfg. */
+struct pmp_rule {
+    uint64_t lo, hi;
+    uint8_t cfg;
+};
+
 struct hart {
     struct hart_arch arch;
+    /* The active entries of arch.pmpcfg/pmpaddr in priority order, rebuilt
+     * by pmp_changed() after every change to them. */
+    struct pmp_rule pmp_rules[64];
+    unsigned pmp_nrules;
 
     unsigned fetch_idx; /* MMU index for instruction fetch */
     bool h_on;          /* the H extension is implemented (misa.H) */
@@ -487,6 +497,8 @@ void tlb_flush_everything(struct hart *h);
 /* PMP (pmp.c): whether an access of len bytes at pa by privilege priv may
  * happen; acc is ACC_FETCH/LOAD/STORE. */
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv);
+/* Rebuilds h->pmp_rules: after any write to arch.pmpcfg or arch.pmpaddr. */
+void pmp_changed(struct hart *h);
 void tlb_flush_va(struct hart *h, uint64_t va);
 /* The TLB's address-space contexts (tlb_ctx.c).  A satp write: keeps the
  * old space's entries and brings back the new one's. */

@@ -1108,7 +1108,10 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
     case OP_AMOMIN_D:
     case OP_AMOMAX_D:
     case OP_AMOMINU_D:
-    case OP_AMOMAXU_D: {
+    case OP_AMOMAXU_D:
+    case OP_CBO_ZERO:
+    case OP_CBO_CLEAN:
+    case OP_CBO_INVAL: {
         bool csr = d->op <= OP_CSRRCI;
         if (csr && csr_counts((unsigned)d->imm & 0xfff))
             return INSN_NO;
@@ -1120,7 +1123,7 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         mov_rr(e, RDI, RBX);
         mov_ri(e, RSI, lo);
         mov_ri(e, RDX, hi);
-        call_abs(e, csr ? (const void *)jit_csr : (const void *)jit_amo);
+        call_abs(e, csr ? (const void *)jit_csr : (const void *)jit_amo); /* amo: cbo.* too */
         op_rr(e, 0, 0x85, RAX, RAX);
         add_cold(c, COLD_CALL, jcc_fwd(e, CC_NE), d, off, idx);
         if (csr)

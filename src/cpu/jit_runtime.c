@@ -82,13 +82,17 @@ static struct dinsn unpack(uint64_t lo, uint64_t hi)
     return d;
 }
 
-/* 0: done; 1: trapped; 2: done, but it wrote compiled code (an AMO or
- * SC into a code page), so compiled code must leave. */
+/* AMOs, LR/SC and the Zicbom/Zicboz cbo.* instructions (Linux clears
+ * pages with cbo.zero when the DT lists Zicboz; left to the interpreter,
+ * each one ended the compiled block around it).  0: done; 1: trapped;
+ * 2: done, but it wrote compiled code (an AMO, SC or cbo.zero into a code
+ * page), so compiled code must leave. */
 int jit_amo(struct hart *h, uint64_t lo, uint64_t hi)
 {
     struct dinsn d = unpack(lo, hi);
     uint64_t inval = h->jit_inval;
-    if (!cpu_amo(h, &d)) {
+    bool cbo = d.op >= OP_CBO_ZERO && d.op <= OP_CBO_INVAL;
+    if (!(cbo ? cpu_cbo(h, &d) : cpu_amo(h, &d))) {
         h->jit_exc = true;
         return 1;
     }

@@ -12,7 +12,6 @@
  * (fetches there go one instruction at a time).  pmpcfg/pmpaddr writes
  * flush the TLB.
  */
-#include <string.h>
 
 #include "cpu/hart_internal.h"
 
@@ -54,31 +53,33 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
     }
 }
 
+void pmp_changed(struct hart *h)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        uint64_t lo, hi;
+        if ((h->arch.pmpcfg[i] & PMP_A) && pmp_range(h, i, &lo, &hi))
+            h->pmp_rules[n++] = (struct pmp_rule){.lo = lo, .hi = hi, .cfg = h->arch.pmpcfg[i]};
+    }
+    h->pmp_nrules = n;
+}
+
 bool pmp_allows(const struct hart *h, uint64_t pa, uint64_t len, int acc, unsigned priv)
 {
     uint64_t last = pa + len - 1;
     static const uint8_t need[ACC_N] = {
         [ACC_FETCH] = PMP_X, [ACC_LOAD] = PMP_R, [ACC_STORE] = PMP_W};
-    /* Every page table walk step and TLB fill comes here, and firmware
-     * uses a few of the 64 entries: skip eight unused ones at a time. */
-    for (unsigned w = 0; w < 64; w += 8) {
-        uint64_t word;
-        memcpy(&word, &h->arch.pmpcfg[w], sizeof(word));
-        if (!(word & 0x0101010101010101ULL * PMP_A))
+    /* Every page table walk step and TLB fill comes here: the entries come
+     * decoded (firmware uses a few of the 64). */
+    for (unsigned i = 0; i < h->pmp_nrules; i++) {
+        const struct pmp_rule *r = &h->pmp_rules[i];
+        if (last < r->lo || pa > r->hi)
             continue;
-        for (unsigned i = w; i < w + 8; i++) {
-            uint8_t cfg = h->arch.pmpcfg[i];
-            uint64_t lo, hi;
-            if (!(cfg & PMP_A) || !pmp_range(h, i, &lo, &hi))
-                continue;
-            if (last < lo || pa > hi)
-                continue;
-            if (pa < lo || last > hi)
-                return false; /* only partly inside the first entry that matches */
-            if (priv == PRV_M && !(cfg & PMP_L))
-                return true;
-            return (cfg & need[acc]) != 0;
-        }
+        if (pa < r->lo || last > r->hi)
+            return false; /* only partly inside the first entry that matches */
+        if (priv == PRV_M && !(r->cfg & PMP_L))
+            return true;
+        return (r->cfg & need[acc]) != 0;
     }
     return priv == PRV_M;
 }

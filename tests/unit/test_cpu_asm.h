@@ -126,6 +126,7 @@ static inline void test_pmp_open(struct hart *h)
 {
     h->arch.pmpaddr[0] = (1ULL << 54) - 1;
     h->arch.pmpcfg[0] = 0x1f;
+    pmp_changed(h);
     tlb_flush_everything(h);
 }
 

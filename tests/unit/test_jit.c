@@ -12,8 +12,8 @@
  * test_random_programs generates random RV64IMAFDC programs: bounded
  * (nested) loops, calls and returns (direct, indirect, RVC), forward
  * branches and jumps, loads and stores of every width around a page
- * boundary (misaligned too), F/D arithmetic and loads/stores, AMOs and
- * LR/SC, CSR reads of the counters, edge values, division by zero and
+ * boundary (misaligned too), F/D arithmetic and loads/stores, AMOs,
+ * LR/SC and cbo.zero, CSR reads of the counters, edge values, division by zero and
  * overflow, stores that rewrite other instructions of the program, and
  * instructions that trap (access and page faults, illegal instructions,
  * ebreak/ecall: a handler skips them).  Programs run in M mode, or in S
@@ -70,6 +70,7 @@
 #define SRAIW(rd, rs1, sh)      enc_i(0x400 | (sh), rs1, 5, rd, 0x1b)
 #define BGE(a, b, off)          enc_b(off, b, a, 5)
 #define BLTU(a, b, off)         enc_b(off, b, a, 6)
+#define CBO_ZERO(rs1)           enc_i(4, rs1, 2, 0, 0x0f)
 
 static uint16_t c_ci(unsigned f3, int imm6, unsigned rd, unsigned op)
 {
@@ -1053,6 +1054,10 @@ static void gen_amo(struct gen *g)
     gen_addr29(g, misaligned ? 0x7ff : dbl ? 0x7f8 : 0x7fc);
     static const unsigned f5[] = {0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c};
     unsigned f3 = dbl ? 3 : 2;
+    if (rn(r, 8) == 0) {
+        as32(a, CBO_ZERO(29)); /* the data area's 64-byte block around x29 */
+        return;
+    }
     if (rn(r, 3)) {
         as32(a, AMO(f5[rn(r, ARRAY_SIZE(f5))], f3, rd_any(r), 29, rs_any(r)));
         return;
@@ -2155,6 +2160,50 @@ static void test_misaligned_fast_path(void **state)
     assert_true(sj >= 40);
 }
 
+/* cbo.zero in a compiled loop (Linux clears pages so when the DT lists
+ * Zicboz): it runs in the block, which does not leave for it, and zeroes
+ * exactly its 64-byte blocks, from any address inside one.  Then one that
+ * zeroes the rest of its own block: the block must leave after it and the
+ * zeroed instructions (illegal) trap where the interpreter's do. */
+static void test_cbo_zero_in_block(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    const uint64_t data = B + 0x3000;
+    PAIR_CODE(p, B, CBO_ZERO(11), ADDI(11, 11, 64), ADDI(12, 12, -1), BNE(12, 0, -12), WFI);
+    pair_set_x(p, 11, data + 0x40 + 13); /* not block-aligned: the block around it */
+    pair_set_x(p, 12, 32);
+    for (unsigned i = 0; i < 0x900 / 8; i++)
+        pair_w64(p, data + 8 * i, 0x0123456789abcdefULL * (i + 1));
+    uint64_t enters = p->mj->h->stats.jit_enter;
+    run_both(p, 100000, "cbo.zero loop");
+    struct hart *h = p->mj->h;
+    assert_true(h->arch.wfi);
+    assert_true(same_mem(p, data, 0x900, "cbo.zero loop"));
+    assert_true(h->stats.jit_enter - enters <= 3); /* not once per cbo.zero */
+    uint64_t v;
+    memcpy(&v, tm_ptr(p->mj, data + 0x38), 8);
+    assert_true(v == 0x0123456789abcdefULL * 8); /* below the first block: kept */
+    memcpy(&v, tm_ptr(p->mj, data + 0x40), 8);
+    assert_true(v == 0);
+    memcpy(&v, tm_ptr(p->mj, data + 0x838), 8);
+    assert_true(v == 0);
+    memcpy(&v, tm_ptr(p->mj, data + 0x840), 8);
+    assert_true(v == 0x0123456789abcdefULL * 265); /* above the last: kept */
+
+    pair_reset(p, B);
+    PAIR_CODE(p, B, JAL(0, 0x100));
+    PAIR_CODE(p, B + 0x100, ADDI(5, 0, 1), CBO_ZERO(11), ADDI(6, 0, 1), ADDI(7, 0, 1), WFI);
+    pair_set_x(p, 11, B + 0x108); /* the cbo's own block: itself and all after it */
+    run_both(p, 1000, "cbo.zero over its own block");
+    h = p->mj->h;
+    assert_int_equal(hart_get_x(h, 5), 1);
+    assert_int_equal(hart_get_x(h, 6), 0);
+    assert_false(h->arch.wfi);
+}
+
 /* A block as long as blocks get, of instructions that each need two
  * cold stubs (FP loads: an FS check and a TLB miss path), with FS on and
  * then off (an illegal-instruction trap in the middle of the block). */
@@ -2332,6 +2381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smc_same_block, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_smc_other_block, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_smc_amo, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_cbo_zero_in_block, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_smc_generated_code, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_interrupt_stops_loop, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_alias_mapping, setup_pair, teardown_pair),
