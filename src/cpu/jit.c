@@ -4,8 +4,9 @@
  *
  * Register use in generated code (all callee-saved, so calls into C keep
  * them): rbx = struct hart, r12 = load TLB set, r14 = store TLB set,
- * r13 = instruction budget left, r15 = virtual pc of the running block's
- * entry.  rax, rcx, rdx and the argument registers are scratch.  The
+ * r13 = instruction budget left - JIT_MAX_INSNS (biased so that "room
+ * for another whole block" is the sign flag of the sub that retires a
+ * block's instructions), r15 = virtual pc of the running block's entry.  rax, rcx, rdx and the argument registers are scratch.  The
  * stack stays 16-byte aligned inside blocks, so they call C directly.
  *
  * Each block is a main line (the fast paths, straight through) followed
@@ -65,20 +66,56 @@ static unsigned int_sources(const struct dinsn *d, unsigned src[2])
     return n;
 }
 
-/* Loads the first few guest registers the block's instructions read,
- * so that a branch back to the entry can skip these loads (loop_body). */
+/* Whether d writes an integer register (its rd). */
+static bool writes_int_rd(const struct dinsn *d)
+{
+    return d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->op != OP_FLH && d->rd != 0 &&
+           d->rd < 32;
+}
+
+/* Loads guest registers the block uses, so that a branch back to the
+ * entry can skip these loads (loop_body): every register of the loop
+ * when a branch back to the entry is in reach and the loop uses no more
+ * registers than the cache holds (nothing is reloaded per iteration:
+ * a loop bound, a register the loop writes before it reads it), else
+ * the first few the block reads. */
 static void emit_loop_prologue(struct jc *c)
 {
     enum { PRELOAD = NCACHE - 2 }; /* leave room for the body's results */
-    unsigned n = 0;
-    uint32_t written = 0;
+    unsigned n = 0, loop_end = 0;
+    uint32_t written = 0, loop_regs = 0, loop_written = 0;
     for (unsigned off = c->entry, k = 0; off < PAGE_SIZE && k < 32; k++) {
         const struct dinsn *d = &c->dp->insn[off / 2];
         if (d->hidx == JIT_HIDX)
             d = jit_code_orig(jit_slot_code(d));
         if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
             break;
-        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->op != OP_FLH && d->rd < 32)
+        unsigned src[2];
+        for (unsigned i = 0, m = int_sources(d, src); i < m; i++)
+            loop_regs |= 1u << src[i];
+        if (writes_int_rd(d))
+            loop_written |= 1u << d->rd;
+        if (d->op >= OP_BEQ && d->op <= OP_BGEU && off + (int64_t)d->imm == c->entry) {
+            loop_end = off + d->len;
+            break;
+        }
+        off += d->len;
+    }
+    loop_regs |= loop_written;
+    if (loop_end && __builtin_popcount(loop_regs) <= NCACHE) {
+        for (unsigned g = 1; g < 32; g++)
+            if (loop_regs >> g & 1)
+                get(c, g);
+        written = loop_written;
+        n = NCACHE;
+    }
+    for (unsigned off = c->entry, k = 0; n < PRELOAD && off < PAGE_SIZE && k < 32; k++) {
+        const struct dinsn *d = &c->dp->insn[off / 2];
+        if (d->hidx == JIT_HIDX)
+            d = jit_code_orig(jit_slot_code(d));
+        if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
+            break;
+        if (writes_int_rd(d))
             written |= 1u << d->rd;
         unsigned src[2];
         for (unsigned i = 0, m = int_sources(d, src); i < m && n < PRELOAD; i++) {
@@ -128,8 +165,7 @@ static void emit_loop_back(struct jc *c, const struct regcache *rc, unsigned ret
 {
     struct emit *e = &c->e;
     rc_reconcile(e, rc, &c->loop_rc);
-    alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
-    alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
+    alu_ri(e, F_W, G_SUB, R13, (int32_t)retired); /* r13 is biased: < 0 is no room */
     uint8_t *out1 = jcc_fwd(e, CC_L);
     op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(e, 0);
@@ -154,14 +190,15 @@ static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
     if (retired)
         alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
     if (delta)
-        lea(e, R15, R15, (int32_t)delta);
+        lea(e, R15, R15, (int32_t)delta); /* lea keeps the sub's flags */
     int64_t target = (int64_t)c->entry + delta;
     if (target < 0 || target >= (int64_t)PAGE_SIZE) {
         jmp_to(e, c->j->dispatch);
         return;
     }
-    alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
-    jcc_to(e, CC_L, c->j->exit);
+    if (!retired)
+        op_rr(e, F_W, 0x85, R13, R13);
+    jcc_to(e, CC_L, c->j->exit); /* r13 is biased: < 0 is no room */
     op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(e, 0);
     jcc_to(e, CC_NE, c->j->exit);
@@ -1327,6 +1364,10 @@ static bool emit_alu_rax(struct jc *c, const struct dinsn *d)
         mov_ri(e, RAX, (uint64_t)(int64_t)d->imm);
         return true;
     }
+    if (d->op == OP_ADDI && d->rs1 != 0) { /* one lea, not a copy and an add */
+        lea(e, RAX, get(c, d->rs1), d->imm);
+        return true;
+    }
     for (unsigned i = 0; i < ARRAY_SIZE(rr); i++) {
         if (rr[i].op != d->op)
             continue;
@@ -1419,9 +1460,10 @@ static bool emit_shift_add(struct jc *c, const struct dinsn *d, const struct din
         return false;
     if (u == 0 || u >= 32)
         return false;
-    mov_rr(&c->e, RAX, get(c, d->rs1));
-    lea_sib(&c->e, RAX, get(c, u), RAX, (unsigned)d->imm);
-    emit_result(c, d2, RAX);
+    /* Both sources were just used, so allocating t evicts neither; lea
+     * reads them before it writes t (t may be s). */
+    int s = get(c, d->rs1), b = get(c, u);
+    lea_sib(&c->e, def(c, d2->rd), b, s, (unsigned)d->imm);
     return true;
 }
 
