@@ -662,7 +662,10 @@ static void emit_shift(struct jc *c, unsigned f, int ext, const struct dinsn *d,
         shift_ri(e, f, ext, r, (unsigned)d->imm);
     else
         op_rr(e, f, 0xd3, ext, r);
-    sext32_in_place(e, f, r);
+    /* srliw by 1..31 clears bit 31: the 32-bit op's zero extension is
+     * the sign extension */
+    if (!(imm && ext == SH_SHR && (d->imm & 31)))
+        sext32_in_place(e, f, r);
 }
 
 /* x[rd] = (x[rs1] cmp x[rs2] or imm) ? 1 : 0 */
@@ -1188,6 +1191,13 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         emit_rri(c, F_W, G_AND, d);
         break;
     case OP_ADDIW:
+        if (d->imm == 0 && d->rs1 != 0 && (c->sext >> d->rs1 & 1)) { /* sext.w of a sext value */
+            if (d->rd != d->rs1) {
+                int a = get(c, d->rs1);
+                mov_rr(e, def(c, d->rd), a);
+            }
+            break;
+        }
         emit_rri(c, 0, G_ADD, d);
         break;
     case OP_SLTI:
@@ -1483,6 +1493,26 @@ static bool commutes_with_shift_add(const struct dinsn *d, unsigned t, unsigned 
     return !rr || d->rs2 != t;
 }
 
+/* After d in guest order: whether its rd is known to hold the sign
+ * extension of its low 32 bits (c->sext).  Any other instruction forgets
+ * its rd (an op that writes no integer register only loses knowledge). */
+static void track_sext(struct jc *c, const struct dinsn *d)
+{
+    unsigned op = d->op;
+    if (d->rd == 0 || d->rd >= 32)
+        return;
+    bool w = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
+    bool narrow = op == OP_LB || op == OP_LH || op == OP_LW || op == OP_LBU || op == OP_LHU ||
+                  op == OP_LUI || op == OP_SLT || op == OP_SLTU || op == OP_SLTI || op == OP_SLTIU;
+    bool rr = op == OP_XOR || op == OP_OR || op == OP_AND;
+    bool logic = (rr || op == OP_XORI || op == OP_ORI || op == OP_ANDI) && d->rs1 < 32 &&
+                 (c->sext >> d->rs1 & 1) && (!rr || (d->rs2 < 32 && (c->sext >> d->rs2 & 1)));
+    if (w || narrow || logic)
+        c->sext |= 1u << d->rd;
+    else
+        c->sext &= ~(1u << d->rd);
+}
+
 /* The decoded instruction at off of the page being compiled (decoded now
  * if it was not; the original when the slot holds a compiled entry). */
 static const struct dinsn *insn_at(struct jc *c, unsigned off)
@@ -1510,6 +1540,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     c->entry = entry;
     c->ncold = 0;
     rc_clear(&c->rc);
+    c->sext = 1;
     uint8_t *start = j->free;
     uint8_t *code = start + sizeof(struct dinsn);
     c->e.p = code;
@@ -1526,6 +1557,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 k->join = c->e.p;
                 k->join_rc = c->rc;
                 k->join_idx = n;
+                c->sext = 1; /* the branch's path knows nothing */
             }
         }
         /* A shift and an add that make one lea. */
@@ -1533,6 +1565,8 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
             unsigned off2 = off + d->len;
             const struct dinsn *d2 = insn_at(c, off2);
             if (emit_shift_add(c, d, d2)) {
+                track_sext(c, d);
+                track_sext(c, d2);
                 cover_range(cover, off, off2 + d2->len);
                 n += 2;
                 off = off2 + d2->len;
@@ -1548,6 +1582,9 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 if (d3->op == OP_ADD && commutes_with_shift_add(d2, d->rd, d->rs1, u) &&
                     emit_shift_add(c, d, d3)) {
                     compile_insn(c, d2, off2, n + 2); /* a plain ALU op: always compiled */
+                    track_sext(c, d);
+                    track_sext(c, d2);
+                    track_sext(c, d3);
                     cover_range(cover, off, off3 + d3->len);
                     n += 3;
                     off = off3 + d3->len;
@@ -1561,6 +1598,8 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
             unsigned off2 = off + d->len;
             const struct dinsn *d2 = insn_at(c, off2);
             if (d2->op != OP_DECODE && d2->op != OP_CROSS && emit_branch_over(c, d, d2)) {
+                if (d2->rd < 32)
+                    c->sext &= ~(1u << d2->rd); /* written or not */
                 cover_range(cover, off, off2 + d2->len);
                 n += 2;
                 off = off2 + d2->len;
@@ -1573,6 +1612,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 *next = off + d->len;
             break;
         }
+        track_sext(c, d);
         cover_range(cover, off, off + d->len);
         n++;
         off += d->len;
