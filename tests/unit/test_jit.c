@@ -2174,6 +2174,72 @@ static void test_loop_registers(void **state)
     assert_true(p->mj->h->stats.jit_enter > 0);
 }
 
+/* sext.w (addiw rd, rs, 0) of a register known to hold a sign-extended
+ * 32-bit value (lw, *w ops, logic of two such values) is a copy; it must
+ * still sign-extend after a 64-bit add, lwu, ld, a logic op with one
+ * 64-bit operand, a CSR read, an srliw by 0, and where a branch joins with
+ * a 64-bit value on its path.  The state must match the interpreter's. */
+static void test_sext_known(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    /* clang-format off: one instruction per line */
+    const uint32_t body[] = {
+        ANDI(8, 31, 0x1f8),
+        ADD(8, 8, 7),
+        LW(10, 8, 0),
+        SRLIW(11, 10, 8),
+        enc_r(0, 11, 10, 4, 13, 0x33), /* xor: both sign-extended */
+        ADDIW(13, 13, 0),               /* a copy */
+        LD(12, 8, 0),
+        ADD(14, 10, 10),                /* 64-bit add */
+        ADDIW(14, 14, 0),
+        LWU(15, 8, 4),
+        ADDIW(15, 15, 0),
+        enc_r(0, 12, 10, 4, 20, 0x33), /* xor with a 64-bit value */
+        ADDIW(20, 20, 0),
+        ADDIW(22, 13, 0),               /* rd is not rs1 */
+        SRLIW(23, 12, 0),               /* by 0: sign-extends */
+        SRLIW(24, 12, 1),
+        ANDI(17, 31, 8),
+        LD(16, 8, 0),
+        BEQ(17, 0, 8),
+        LW(16, 8, 4),
+        ADDIW(16, 16, 0),               /* joined: the taken path has ld's value */
+        LW(19, 8, 0),
+        enc_i(0x340, 12, 1, 0, 0x73),   /* csrw mscratch, x12 */
+        CSRRS(19, 0x340, 0),
+        ADDIW(19, 19, 0),
+        ADD(5, 5, 13),
+        ADD(5, 5, 14),
+        ADD(5, 5, 15),
+        ADD(5, 5, 20),
+        ADD(5, 5, 22),
+        ADD(5, 5, 23),
+        ADD(5, 5, 24),
+        ADD(5, 5, 16),
+        ADD(5, 5, 19),
+        ADDI(31, 31, -1),
+    };
+    /* clang-format on */
+    uint32_t code[ARRAY_SIZE(body) + 2];
+    memcpy(code, body, sizeof(body));
+    code[ARRAY_SIZE(body)] = BNE(31, 0, -(int32_t)sizeof(body));
+    code[ARRAY_SIZE(body) + 1] = WFI;
+    pair_code(p, B, code, ARRAY_SIZE(code));
+    pair_set_x(p, 7, B + 0x3000);
+    pair_set_x(p, 31, 300);
+    for (unsigned i = 0; i < 64; i++)
+        pair_w64(p, B + 0x3000 + 8 * i, 0x9e3779b97f4a7c15ULL * (i + 1));
+    for (unsigned i = 0; i < 30; i++) /* slices end mid-loop: counts exact */
+        run_both(p, 333, "sext known");
+    run_both(p, 100000, "sext known");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.jit_enter > 0);
+}
+
 /* One load site alternating between the page after a boundary and an
  * access crossing into it: the site's TLB entry guess (the next page's
  * entry) matches the crossing access's last byte, and must not be used
@@ -2397,6 +2463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shift_add_pairs, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_branch_over_one, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_loop_registers, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_sext_known, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_tlb_guess_crossing, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
