@@ -253,8 +253,17 @@ static void emit_tlb_lookup(struct emit *e, int tlb_reg, unsigned size)
     op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
 }
 
+/* rdx = the TLB entry that maps the access: a store's host address goes
+ * to rax; a load's is rax + rdx (rdx = the entry's addend, loaded off the
+ * guest's critical path, so the address is not an add longer on it). */
+static void emit_host_address(struct emit *e, enum cold_kind kind)
+{
+    op_mem(e, F_W, kind == COLD_LOAD ? 0x8b : 0x03, kind == COLD_LOAD ? RDX : RAX, RDX,
+           (int32_t)offsetof(struct tlb_entry, addend));
+}
+
 /* The TLB lookup of a load or store (rax = guest address, then host
- * address).  The entry's position in the TLB set is a function of the
+ * address, for a load rax + rdx: emit_host_address).  The entry's position in the TLB set is a function of the
  * address, which puts two dependent loads (entry, then data) on the
  * guest's critical path; so each site first tries the entry it used last
  * (offset kept in j->guess, loaded independently of the address) and
@@ -289,13 +298,13 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
             cold_jcc(c, g, CC_A);
         }
         g->resume = e->p;
-        op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+        emit_host_address(e, kind);
         g->miss = add_cold(c, kind, NULL, d, off, idx);
         return g->miss;
     }
     emit_tlb_lookup(e, tlb_reg, size);
     struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
-    op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+    emit_host_address(e, kind);
     return k;
 }
 
@@ -356,6 +365,14 @@ static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
         mov_rr(e, cache_regs[dst], RAX);
 }
 
+/* opc reg, [rax + rdx]: a load from its host address (emit_host_address) */
+static void load_host(struct emit *e, unsigned f, unsigned opc, int reg)
+{
+    prefix(e, f, reg, RAX, opc);
+    e8(e, 0x04 | (unsigned)(reg & 7) << 3); /* mod 00, rm 100: SIB */
+    e8(e, RDX << 3 | RAX);                  /* scale 1, index rdx, base rax */
+}
+
 /* Integer loads and stores keep dirty guest registers in host registers
  * on the main line: their cold stubs write them back before the slow path
  * can trap or call C (k->rc is the cache as it is at the jump).  FP ones
@@ -383,28 +400,28 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     int to = dst >= 0 ? cache_regs[dst] : RAX;
     switch (d->op) {
     case OP_LB:
-        op_mem(e, F_W, 0x0fbe, to, RAX, 0);
+        load_host(e, F_W, 0x0fbe, to);
         break;
     case OP_LH:
-        op_mem(e, F_W, 0x0fbf, to, RAX, 0);
+        load_host(e, F_W, 0x0fbf, to);
         break;
     case OP_LW:
-        op_mem(e, F_W, 0x63, to, RAX, 0);
+        load_host(e, F_W, 0x63, to);
         break;
     case OP_LD:
     case OP_FLD:
-        op_mem(e, F_W, 0x8b, to, RAX, 0);
+        load_host(e, F_W, 0x8b, to);
         break;
     case OP_LBU:
-        op_mem(e, 0, 0x0fb6, to, RAX, 0);
+        load_host(e, 0, 0x0fb6, to);
         break;
     case OP_LHU:
     case OP_FLH:
-        op_mem(e, 0, 0x0fb7, to, RAX, 0);
+        load_host(e, 0, 0x0fb7, to);
         break;
     case OP_LWU:
     case OP_FLW:
-        op_mem(e, 0, 0x8b, to, RAX, 0);
+        load_host(e, 0, 0x8b, to);
         break;
     }
     if (is_fp_access(d->op))
