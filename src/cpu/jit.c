@@ -6,8 +6,9 @@
  * them): rbx = struct hart, r12 = load TLB set, r14 = store TLB set,
  * r13 = instruction budget left - JIT_MAX_INSNS (biased so that "room
  * for another whole block" is the sign flag of the sub that retires a
- * block's instructions), r15 = virtual pc of the running block's entry.  rax, rcx, rdx and the argument registers are scratch.  The
- * stack stays 16-byte aligned inside blocks, so they call C directly.
+ * block's instructions), r15 = virtual pc of the running block's entry.
+ * rax, rcx, rdx and the argument registers are scratch.  The stack stays
+ * 16-byte aligned inside blocks, so they call C directly.
  *
  * Each block is a main line (the fast paths, straight through) followed
  * by its cold stubs (TLB misses, taken branches), so the common path
@@ -263,18 +264,19 @@ static void emit_host_address(struct emit *e, enum cold_kind kind)
 }
 
 /* The TLB lookup of a load or store (rax = guest address, then host
- * address, for a load rax + rdx: emit_host_address).  The entry's position in the TLB set is a function of the
- * address, which puts two dependent loads (entry, then data) on the
- * guest's critical path; so each site first tries the entry it used last
- * (offset kept in j->guess, loaded independently of the address) and
- * checks its tag against the address as the full lookup would.  A stale
- * guess costs the full lookup (a cold stub, which updates the guess); it
- * can never select a wrong entry: entries sit at the index of their tag,
- * and an access whose first byte is not on the page of its last (the
- * tag) is sent to the full lookup.  That check (a test of alignment
- * would be one instruction fewer) keeps misaligned accesses in a page on
- * the main line: the Linux kernel rates misaligned word access against
- * byte access at boot (2.9 with them in the cold stub, QEMU about 7). */
+ * address, for a load rax + rdx: emit_host_address).  The entry's position
+ * in the TLB set is a function of the address, which puts two dependent
+ * loads (entry, then data) on the guest's critical path; so each site
+ * first tries the entry it used last (offset kept in j->guess, loaded
+ * independently of the address) and checks its tag against the address as
+ * the full lookup would.  A stale guess costs the full lookup (a cold
+ * stub, which updates the guess); it can never select a wrong entry:
+ * entries sit at the index of their tag, and an access whose first byte
+ * is not on the page of its last (the tag) is sent to the full
+ * lookup.  That check (a test of alignment would be one instruction fewer)
+ * keeps misaligned accesses in a page on the main line: the Linux kernel
+ * rates misaligned word access against byte access at boot (2.9 with them
+ * in the cold stub, QEMU about 7). */
 static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
                                    enum cold_kind kind, unsigned off, unsigned idx)
 {

@@ -2021,10 +2021,10 @@ static void test_branch_over_one(void **state)
         BGE(10, 5, 8),  SLLI(11, 10, 3),
         BLTU(11, 5, 8), ADDW(12, 12, 11),
         BGEU(9, 12, 8), LUI(13, 0x12345000),
-        BLT(12, 0, 8),  SUB(12, 0, 12), /* rd is the branch operand */
+        BLT(12, 0, 8),  SUB(12, 0, 12),     /* rd is the branch operand */
         BEQ(7, 0, 8),   ADDI(14, 9, -2048), /* addi as a lea: rd is not rs1 */
         BNE(7, 0, 8),   ADDI(14, 14, 2047),
-        BNE(7, 0, 8),   ADDI(15, 0, -5),    /* li: no lea */
+        BNE(7, 0, 8),   ADDI(15, 0, -5), /* li: no lea */
         ADD(5, 5, 8),   enc_r(0, 11, 5, 4, 5, 0x33),
         ADD(5, 5, 14),  SUB(9, 9, 15),
         ADDI(1, 1, -1),
@@ -2134,20 +2134,20 @@ static void test_loop_registers(void **state)
     pair_reset(p, B);
     /* clang-format off: one instruction per line */
     const uint32_t code[] = {
-        ADDI(10, 11, 3),            /* 7 registers: x10 written before read */
+        ADDI(10, 11, 3), /* 7 registers: x10 written before read */
         ADD(12, 12, 10),
         enc_r(0, 14, 12, 4, 13, 0x33), /* xor x13 */
-        SLLI(15, 13, 1),            /* x15 only written */
+        SLLI(15, 13, 1),               /* x15 only written */
         ADDI(11, 11, 1),
-        BNE(11, 16, -20),           /* x16 only read: the bound */
-        ADDI(10, 11, 5),            /* 8 registers */
+        BNE(11, 16, -20), /* x16 only read: the bound */
+        ADDI(10, 11, 5),  /* 8 registers */
         ADD(12, 12, 10),
         enc_r(0, 14, 12, 4, 13, 0x33),
         SLLI(15, 13, 1),
         ADD(17, 17, 15),
         ADDI(11, 11, 1),
         BNE(11, 18, -24),
-        LD(10, 7, 0),               /* a load: cold path calls C */
+        LD(10, 7, 0), /* a load: cold path calls C */
         ADD(12, 12, 10),
         ADDI(7, 7, 8),
         ADDI(31, 31, -1),
@@ -2192,24 +2192,24 @@ static void test_sext_known(void **state)
         LW(10, 8, 0),
         SRLIW(11, 10, 8),
         enc_r(0, 11, 10, 4, 13, 0x33), /* xor: both sign-extended */
-        ADDIW(13, 13, 0),               /* a copy */
+        ADDIW(13, 13, 0),              /* a copy */
         LD(12, 8, 0),
-        ADD(14, 10, 10),                /* 64-bit add */
+        ADD(14, 10, 10), /* 64-bit add */
         ADDIW(14, 14, 0),
         LWU(15, 8, 4),
         ADDIW(15, 15, 0),
         enc_r(0, 12, 10, 4, 20, 0x33), /* xor with a 64-bit value */
         ADDIW(20, 20, 0),
-        ADDIW(22, 13, 0),               /* rd is not rs1 */
-        SRLIW(23, 12, 0),               /* by 0: sign-extends */
+        ADDIW(22, 13, 0), /* rd is not rs1 */
+        SRLIW(23, 12, 0), /* by 0: sign-extends */
         SRLIW(24, 12, 1),
         ANDI(17, 31, 8),
         LD(16, 8, 0),
         BEQ(17, 0, 8),
         LW(16, 8, 4),
-        ADDIW(16, 16, 0),               /* joined: the taken path has ld's value */
+        ADDIW(16, 16, 0), /* joined: the taken path has ld's value */
         LW(19, 8, 0),
-        enc_i(0x340, 12, 1, 0, 0x73),   /* csrw mscratch, x12 */
+        enc_i(0x340, 12, 1, 0, 0x73), /* csrw mscratch, x12 */
         CSRRS(19, 0x340, 0),
         ADDIW(19, 19, 0),
         ADD(5, 5, 13),
