@@ -4,9 +4,11 @@
  *
  * Register use in generated code (all callee-saved, so calls into C keep
  * them): rbx = struct hart, r12 = load TLB set, r14 = store TLB set,
- * r13 = instruction budget left, r15 = virtual pc of the running block's
- * entry.  rax, rcx, rdx and the argument registers are scratch.  The
- * stack stays 16-byte aligned inside blocks, so they call C directly.
+ * r13 = instruction budget left - JIT_MAX_INSNS (biased so that "room
+ * for another whole block" is the sign flag of the sub that retires a
+ * block's instructions), r15 = virtual pc of the running block's entry.
+ * rax, rcx, rdx and the argument registers are scratch.  The stack stays
+ * 16-byte aligned inside blocks, so they call C directly.
  *
  * Each block is a main line (the fast paths, straight through) followed
  * by its cold stubs (TLB misses, taken branches), so the common path
@@ -65,20 +67,56 @@ static unsigned int_sources(const struct dinsn *d, unsigned src[2])
     return n;
 }
 
-/* Loads the first few guest registers the block's instructions read,
- * so that a branch back to the entry can skip these loads (loop_body). */
+/* Whether d writes an integer register (its rd). */
+static bool writes_int_rd(const struct dinsn *d)
+{
+    return d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->op != OP_FLH && d->rd != 0 &&
+           d->rd < 32;
+}
+
+/* Loads guest registers the block uses, so that a branch back to the
+ * entry can skip these loads (loop_body): every register of the loop
+ * when a branch back to the entry is in reach and the loop uses no more
+ * registers than the cache holds (nothing is reloaded per iteration:
+ * a loop bound, a register the loop writes before it reads it), else
+ * the first few the block reads. */
 static void emit_loop_prologue(struct jc *c)
 {
     enum { PRELOAD = NCACHE - 2 }; /* leave room for the body's results */
-    unsigned n = 0;
-    uint32_t written = 0;
+    unsigned n = 0, loop_end = 0;
+    uint32_t written = 0, loop_regs = 0, loop_written = 0;
     for (unsigned off = c->entry, k = 0; off < PAGE_SIZE && k < 32; k++) {
         const struct dinsn *d = &c->dp->insn[off / 2];
         if (d->hidx == JIT_HIDX)
             d = jit_code_orig(jit_slot_code(d));
         if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
             break;
-        if (d->op != OP_FP && d->op != OP_FLW && d->op != OP_FLD && d->op != OP_FLH && d->rd < 32)
+        unsigned src[2];
+        for (unsigned i = 0, m = int_sources(d, src); i < m; i++)
+            loop_regs |= 1u << src[i];
+        if (writes_int_rd(d))
+            loop_written |= 1u << d->rd;
+        if (d->op >= OP_BEQ && d->op <= OP_BGEU && off + (int64_t)d->imm == c->entry) {
+            loop_end = off + d->len;
+            break;
+        }
+        off += d->len;
+    }
+    loop_regs |= loop_written;
+    if (loop_end && __builtin_popcount(loop_regs) <= NCACHE) {
+        for (unsigned g = 1; g < 32; g++)
+            if (loop_regs >> g & 1)
+                get(c, g);
+        written = loop_written;
+        n = NCACHE;
+    }
+    for (unsigned off = c->entry, k = 0; n < PRELOAD && off < PAGE_SIZE && k < 32; k++) {
+        const struct dinsn *d = &c->dp->insn[off / 2];
+        if (d->hidx == JIT_HIDX)
+            d = jit_code_orig(jit_slot_code(d));
+        if (d->op == OP_DECODE || d->op == OP_CROSS || d->op == OP_JAL || d->op == OP_JALR)
+            break;
+        if (writes_int_rd(d))
             written |= 1u << d->rd;
         unsigned src[2];
         for (unsigned i = 0, m = int_sources(d, src); i < m && n < PRELOAD; i++) {
@@ -128,8 +166,7 @@ static void emit_loop_back(struct jc *c, const struct regcache *rc, unsigned ret
 {
     struct emit *e = &c->e;
     rc_reconcile(e, rc, &c->loop_rc);
-    alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
-    alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
+    alu_ri(e, F_W, G_SUB, R13, (int32_t)retired); /* r13 is biased: < 0 is no room */
     uint8_t *out1 = jcc_fwd(e, CC_L);
     op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(e, 0);
@@ -154,14 +191,15 @@ static void emit_exit(struct jc *c, int64_t delta, unsigned retired)
     if (retired)
         alu_ri(e, F_W, G_SUB, R13, (int32_t)retired);
     if (delta)
-        lea(e, R15, R15, (int32_t)delta);
+        lea(e, R15, R15, (int32_t)delta); /* lea keeps the sub's flags */
     int64_t target = (int64_t)c->entry + delta;
     if (target < 0 || target >= (int64_t)PAGE_SIZE) {
         jmp_to(e, c->j->dispatch);
         return;
     }
-    alu_ri(e, F_W, G_CMP, R13, JIT_MAX_INSNS);
-    jcc_to(e, CC_L, c->j->exit);
+    if (!retired)
+        op_rr(e, F_W, 0x85, R13, R13);
+    jcc_to(e, CC_L, c->j->exit); /* r13 is biased: < 0 is no room */
     op_mem(e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(e, 0);
     jcc_to(e, CC_NE, c->j->exit);
@@ -216,19 +254,29 @@ static void emit_tlb_lookup(struct emit *e, int tlb_reg, unsigned size)
     op_mem(e, F_W, 0x3b, RCX, RDX, (int32_t)offsetof(struct tlb_entry, tag));
 }
 
+/* rdx = the TLB entry that maps the access: a store's host address goes
+ * to rax; a load's is rax + rdx (rdx = the entry's addend, loaded off the
+ * guest's critical path, so the address is not an add longer on it). */
+static void emit_host_address(struct emit *e, enum cold_kind kind)
+{
+    op_mem(e, F_W, kind == COLD_LOAD ? 0x8b : 0x03, kind == COLD_LOAD ? RDX : RAX, RDX,
+           (int32_t)offsetof(struct tlb_entry, addend));
+}
+
 /* The TLB lookup of a load or store (rax = guest address, then host
- * address).  The entry's position in the TLB set is a function of the
- * address, which puts two dependent loads (entry, then data) on the
- * guest's critical path; so each site first tries the entry it used last
- * (offset kept in j->guess, loaded independently of the address) and
- * checks its tag against the address as the full lookup would.  A stale
- * guess costs the full lookup (a cold stub, which updates the guess); it
- * can never select a wrong entry: entries sit at the index of their tag,
- * and an access whose first byte is not on the page of its last (the
- * tag) is sent to the full lookup.  That check (a test of alignment
- * would be one instruction fewer) keeps misaligned accesses in a page on
- * the main line: the Linux kernel rates misaligned word access against
- * byte access at boot (2.9 with them in the cold stub, QEMU about 7). */
+ * address, for a load rax + rdx: emit_host_address).  The entry's position
+ * in the TLB set is a function of the address, which puts two dependent
+ * loads (entry, then data) on the guest's critical path; so each site
+ * first tries the entry it used last (offset kept in j->guess, loaded
+ * independently of the address) and checks its tag against the address as
+ * the full lookup would.  A stale guess costs the full lookup (a cold
+ * stub, which updates the guess); it can never select a wrong entry:
+ * entries sit at the index of their tag, and an access whose first byte
+ * is not on the page of its last (the tag) is sent to the full
+ * lookup.  That check (a test of alignment would be one instruction fewer)
+ * keeps misaligned accesses in a page on the main line: the Linux kernel
+ * rates misaligned word access against byte access at boot (2.9 with them
+ * in the cold stub, QEMU about 7). */
 static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned size, int tlb_reg,
                                    enum cold_kind kind, unsigned off, unsigned idx)
 {
@@ -252,13 +300,13 @@ static struct cold *emit_tlb_check(struct jc *c, const struct dinsn *d, unsigned
             cold_jcc(c, g, CC_A);
         }
         g->resume = e->p;
-        op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+        emit_host_address(e, kind);
         g->miss = add_cold(c, kind, NULL, d, off, idx);
         return g->miss;
     }
     emit_tlb_lookup(e, tlb_reg, size);
     struct cold *k = add_cold(c, kind, jcc_fwd(e, CC_NE), d, off, idx);
-    op_mem(e, F_W, 0x03, RAX, RDX, (int32_t)offsetof(struct tlb_entry, addend));
+    emit_host_address(e, kind);
     return k;
 }
 
@@ -319,6 +367,14 @@ static void emit_load_result(struct emit *e, const struct dinsn *d, int dst)
         mov_rr(e, cache_regs[dst], RAX);
 }
 
+/* opc reg, [rax + rdx]: a load from its host address (emit_host_address) */
+static void load_host(struct emit *e, unsigned f, unsigned opc, int reg)
+{
+    prefix(e, f, reg, RAX, opc);
+    e8(e, 0x04 | (unsigned)(reg & 7) << 3); /* mod 00, rm 100: SIB */
+    e8(e, RDX << 3 | RAX);                  /* scale 1, index rdx, base rax */
+}
+
 /* Integer loads and stores keep dirty guest registers in host registers
  * on the main line: their cold stubs write them back before the slow path
  * can trap or call C (k->rc is the cache as it is at the jump).  FP ones
@@ -346,28 +402,28 @@ static void emit_load(struct jc *c, const struct dinsn *d, unsigned off, unsigne
     int to = dst >= 0 ? cache_regs[dst] : RAX;
     switch (d->op) {
     case OP_LB:
-        op_mem(e, F_W, 0x0fbe, to, RAX, 0);
+        load_host(e, F_W, 0x0fbe, to);
         break;
     case OP_LH:
-        op_mem(e, F_W, 0x0fbf, to, RAX, 0);
+        load_host(e, F_W, 0x0fbf, to);
         break;
     case OP_LW:
-        op_mem(e, F_W, 0x63, to, RAX, 0);
+        load_host(e, F_W, 0x63, to);
         break;
     case OP_LD:
     case OP_FLD:
-        op_mem(e, F_W, 0x8b, to, RAX, 0);
+        load_host(e, F_W, 0x8b, to);
         break;
     case OP_LBU:
-        op_mem(e, 0, 0x0fb6, to, RAX, 0);
+        load_host(e, 0, 0x0fb6, to);
         break;
     case OP_LHU:
     case OP_FLH:
-        op_mem(e, 0, 0x0fb7, to, RAX, 0);
+        load_host(e, 0, 0x0fb7, to);
         break;
     case OP_LWU:
     case OP_FLW:
-        op_mem(e, 0, 0x8b, to, RAX, 0);
+        load_host(e, 0, 0x8b, to);
         break;
     }
     if (is_fp_access(d->op))
@@ -625,7 +681,10 @@ static void emit_shift(struct jc *c, unsigned f, int ext, const struct dinsn *d,
         shift_ri(e, f, ext, r, (unsigned)d->imm);
     else
         op_rr(e, f, 0xd3, ext, r);
-    sext32_in_place(e, f, r);
+    /* srliw by 1..31 clears bit 31: the 32-bit op's zero extension is
+     * the sign extension */
+    if (!(imm && ext == SH_SHR && (d->imm & 31)))
+        sext32_in_place(e, f, r);
 }
 
 /* x[rd] = (x[rs1] cmp x[rs2] or imm) ? 1 : 0 */
@@ -1154,6 +1213,13 @@ static int compile_insn(struct jc *c, const struct dinsn *d, unsigned off, unsig
         emit_rri(c, F_W, G_AND, d);
         break;
     case OP_ADDIW:
+        if (d->imm == 0 && d->rs1 != 0 && (c->sext >> d->rs1 & 1)) { /* sext.w of a sext value */
+            if (d->rd != d->rs1) {
+                int a = get(c, d->rs1);
+                mov_rr(e, def(c, d->rd), a);
+            }
+            break;
+        }
         emit_rri(c, 0, G_ADD, d);
         break;
     case OP_SLTI:
@@ -1330,6 +1396,10 @@ static bool emit_alu_rax(struct jc *c, const struct dinsn *d)
         mov_ri(e, RAX, (uint64_t)(int64_t)d->imm);
         return true;
     }
+    if (d->op == OP_ADDI && d->rs1 != 0) { /* one lea, not a copy and an add */
+        lea(e, RAX, get(c, d->rs1), d->imm);
+        return true;
+    }
     for (unsigned i = 0; i < ARRAY_SIZE(rr); i++) {
         if (rr[i].op != d->op)
             continue;
@@ -1422,9 +1492,10 @@ static bool emit_shift_add(struct jc *c, const struct dinsn *d, const struct din
         return false;
     if (u == 0 || u >= 32)
         return false;
-    mov_rr(&c->e, RAX, get(c, d->rs1));
-    lea_sib(&c->e, RAX, get(c, u), RAX, (unsigned)d->imm);
-    emit_result(c, d2, RAX);
+    /* Both sources were just used, so allocating t evicts neither; lea
+     * reads them before it writes t (t may be s). */
+    int s = get(c, d->rs1), b = get(c, u);
+    lea_sib(&c->e, def(c, d2->rd), b, s, (unsigned)d->imm);
     return true;
 }
 
@@ -1442,6 +1513,26 @@ static bool commutes_with_shift_add(const struct dinsn *d, unsigned t, unsigned 
     if (d->rd >= 32 || d->rd == t || d->rd == s || d->rd == u || d->rs1 == t)
         return false;
     return !rr || d->rs2 != t;
+}
+
+/* After d in guest order: whether its rd is known to hold the sign
+ * extension of its low 32 bits (c->sext).  Any other instruction forgets
+ * its rd (an op that writes no integer register only loses knowledge). */
+static void track_sext(struct jc *c, const struct dinsn *d)
+{
+    unsigned op = d->op;
+    if (d->rd == 0 || d->rd >= 32)
+        return;
+    bool w = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
+    bool narrow = op == OP_LB || op == OP_LH || op == OP_LW || op == OP_LBU || op == OP_LHU ||
+                  op == OP_LUI || op == OP_SLT || op == OP_SLTU || op == OP_SLTI || op == OP_SLTIU;
+    bool rr = op == OP_XOR || op == OP_OR || op == OP_AND;
+    bool logic = (rr || op == OP_XORI || op == OP_ORI || op == OP_ANDI) && d->rs1 < 32 &&
+                 (c->sext >> d->rs1 & 1) && (!rr || (d->rs2 < 32 && (c->sext >> d->rs2 & 1)));
+    if (w || narrow || logic)
+        c->sext |= 1u << d->rd;
+    else
+        c->sext &= ~(1u << d->rd);
 }
 
 /* The decoded instruction at off of the page being compiled (decoded now
@@ -1471,6 +1562,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
     c->entry = entry;
     c->ncold = 0;
     rc_clear(&c->rc);
+    c->sext = 1;
     uint8_t *start = j->free;
     uint8_t *code = start + sizeof(struct dinsn);
     c->e.p = code;
@@ -1487,6 +1579,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 k->join = c->e.p;
                 k->join_rc = c->rc;
                 k->join_idx = n;
+                c->sext = 1; /* the branch's path knows nothing */
             }
         }
         /* A shift and an add that make one lea. */
@@ -1494,6 +1587,8 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
             unsigned off2 = off + d->len;
             const struct dinsn *d2 = insn_at(c, off2);
             if (emit_shift_add(c, d, d2)) {
+                track_sext(c, d);
+                track_sext(c, d2);
                 cover_range(cover, off, off2 + d2->len);
                 n += 2;
                 off = off2 + d2->len;
@@ -1509,6 +1604,9 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 if (d3->op == OP_ADD && commutes_with_shift_add(d2, d->rd, d->rs1, u) &&
                     emit_shift_add(c, d, d3)) {
                     compile_insn(c, d2, off2, n + 2); /* a plain ALU op: always compiled */
+                    track_sext(c, d);
+                    track_sext(c, d2);
+                    track_sext(c, d3);
                     cover_range(cover, off, off3 + d3->len);
                     n += 3;
                     off = off3 + d3->len;
@@ -1522,6 +1620,8 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
             unsigned off2 = off + d->len;
             const struct dinsn *d2 = insn_at(c, off2);
             if (d2->op != OP_DECODE && d2->op != OP_CROSS && emit_branch_over(c, d, d2)) {
+                if (d2->rd < 32)
+                    c->sext &= ~(1u << d2->rd); /* written or not */
                 cover_range(cover, off, off2 + d2->len);
                 n += 2;
                 off = off2 + d2->len;
@@ -1534,6 +1634,7 @@ static bool compile_block(struct jc *c, unsigned entry, unsigned *next)
                 *next = off + d->len;
             break;
         }
+        track_sext(c, d);
         cover_range(cover, off, off + d->len);
         n++;
         off += d->len;

@@ -139,6 +139,11 @@ struct jc {
      * loads of the guest registers in loop_rc, when those are still where
      * loop_rc has them: the loop's registers stay in host registers. */
     uint8_t *loop_body;
+    /* Guest registers whose value is known to be the sign extension of its
+     * low 32 bits at this point of the main line (bit 0 always): a
+     * sext.w of one is a copy.  Nothing is known at the block's entry nor
+     * where a branch joins the main line. */
+    uint32_t sext;
     struct regcache loop_rc;
 };
 

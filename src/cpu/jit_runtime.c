@@ -149,7 +149,7 @@ static void emit_stubs(struct jit *j)
     }
     alu_ri(&e, F_W, G_SUB, RSP, 8); /* 16-byte alignment for calls */
     op_rr(&e, F_W, 0x89, RDI, RBX);
-    op_rr(&e, F_W, 0x89, RDX, R13);
+    lea(&e, R13, RDX, -JIT_MAX_INSNS); /* biased: see jit.c */
     op_rr(&e, F_W, 0x89, RCX, R15);
     op_rr(&e, F_W, 0x89, R8, R12);
     op_rr(&e, F_W, 0x89, R9, R14);
@@ -158,8 +158,8 @@ static void emit_stubs(struct jit *j)
 
     /* dispatch: r15 = next pc */
     j->dispatch = e.p;
-    alu_ri(&e, F_W, G_CMP, R13, JIT_MAX_INSNS);
-    uint8_t *f1 = jcc_fwd(&e, CC_L);
+    op_rr(&e, F_W, 0x85, R13, R13);
+    uint8_t *f1 = jcc_fwd(&e, CC_L); /* less than a whole block left */
     op_mem(&e, 0, 0x83, G_CMP, RBX, HOFF(check));
     e8(&e, 0);
     uint8_t *f2 = jcc_fwd(&e, CC_NE);
@@ -178,7 +178,7 @@ static void emit_stubs(struct jit *j)
     patch(f3, j->exit);
     op_mem(&e, F_W, 0x89, R15, RBX, HOFF(arch.pc));
     j->epilogue = e.p;
-    op_rr(&e, F_W, 0x89, R13, RAX);
+    lea(&e, RAX, R13, JIT_MAX_INSNS);
     alu_ri(&e, F_W, G_ADD, RSP, 8);
     for (unsigned i = ARRAY_SIZE(saved); i-- > 0;) {
         if (saved[i] >= 8)

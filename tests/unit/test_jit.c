@@ -2026,8 +2026,12 @@ static void test_branch_over_one(void **state)
         BGE(10, 5, 8),  SLLI(11, 10, 3),
         BLTU(11, 5, 8), ADDW(12, 12, 11),
         BGEU(9, 12, 8), LUI(13, 0x12345000),
-        BLT(12, 0, 8),  SUB(12, 0, 12), /* rd is the branch operand */
+        BLT(12, 0, 8),  SUB(12, 0, 12),     /* rd is the branch operand */
+        BEQ(7, 0, 8),   ADDI(14, 9, -2048), /* addi as a lea: rd is not rs1 */
+        BNE(7, 0, 8),   ADDI(14, 14, 2047),
+        BNE(7, 0, 8),   ADDI(15, 0, -5), /* li: no lea */
         ADD(5, 5, 8),   enc_r(0, 11, 5, 4, 5, 0x33),
+        ADD(5, 5, 14),  SUB(9, 9, 15),
         ADDI(1, 1, -1),
     };
     /* clang-format on */
@@ -2117,6 +2121,126 @@ static void test_shift_add_pairs(void **state)
     for (unsigned i = 0; i < 30; i++)
         run_both(p, 333, "shift add");
     run_both(p, 100000, "shift add");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.jit_enter > 0);
+}
+
+/* Loops whose registers all fit in the register cache are entered with
+ * every one of them loaded (a bound only read, a register written before
+ * it is read, one only written): the state must match the interpreter's
+ * at every slice, also with one register too many (the first few read
+ * are preloaded) and with a load in the loop (its TLB miss path calls C
+ * and reloads the cache). */
+static void test_loop_registers(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    /* clang-format off: one instruction per line */
+    const uint32_t code[] = {
+        ADDI(10, 11, 3), /* 7 registers: x10 written before read */
+        ADD(12, 12, 10),
+        enc_r(0, 14, 12, 4, 13, 0x33), /* xor x13 */
+        SLLI(15, 13, 1),               /* x15 only written */
+        ADDI(11, 11, 1),
+        BNE(11, 16, -20), /* x16 only read: the bound */
+        ADDI(10, 11, 5),  /* 8 registers */
+        ADD(12, 12, 10),
+        enc_r(0, 14, 12, 4, 13, 0x33),
+        SLLI(15, 13, 1),
+        ADD(17, 17, 15),
+        ADDI(11, 11, 1),
+        BNE(11, 18, -24),
+        LD(10, 7, 0), /* a load: cold path calls C */
+        ADD(12, 12, 10),
+        ADDI(7, 7, 8),
+        ADDI(31, 31, -1),
+        BNE(31, 0, -16),
+        WFI,
+    };
+    /* clang-format on */
+    pair_code(p, B, code, ARRAY_SIZE(code));
+    pair_set_x(p, 11, 0);
+    pair_set_x(p, 12, 0x5555);
+    pair_set_x(p, 14, 0xf0f0f0f0f0f0ULL);
+    pair_set_x(p, 15, 1234);
+    pair_set_x(p, 16, 400);
+    pair_set_x(p, 17, 9);
+    pair_set_x(p, 18, 800);
+    pair_set_x(p, 7, B + 0x3000);
+    pair_set_x(p, 31, 60);
+    for (unsigned i = 0; i < 64; i++)
+        pair_w64(p, B + 0x3000 + 8 * i, 0x9e3779b97f4a7c15ULL * (i + 1));
+    for (unsigned i = 0; i < 30; i++) /* slices end mid-loop: counts exact */
+        run_both(p, 333, "loop registers");
+    run_both(p, 100000, "loop registers");
+    assert_true(p->mj->h->arch.wfi);
+    assert_true(p->mj->h->stats.jit_enter > 0);
+}
+
+/* sext.w (addiw rd, rs, 0) of a register known to hold a sign-extended
+ * 32-bit value (lw, *w ops, logic of two such values) is a copy; it must
+ * still sign-extend after a 64-bit add, lwu, ld, a logic op with one
+ * 64-bit operand, a CSR read, an srliw by 0, and where a branch joins with
+ * a 64-bit value on its path.  The state must match the interpreter's. */
+static void test_sext_known(void **state)
+{
+    struct pair *p = *state;
+    if (!jit_available(p))
+        skip();
+    pair_reset(p, B);
+    /* clang-format off: one instruction per line */
+    const uint32_t body[] = {
+        ANDI(8, 31, 0x1f8),
+        ADD(8, 8, 7),
+        LW(10, 8, 0),
+        SRLIW(11, 10, 8),
+        enc_r(0, 11, 10, 4, 13, 0x33), /* xor: both sign-extended */
+        ADDIW(13, 13, 0),              /* a copy */
+        LD(12, 8, 0),
+        ADD(14, 10, 10), /* 64-bit add */
+        ADDIW(14, 14, 0),
+        LWU(15, 8, 4),
+        ADDIW(15, 15, 0),
+        enc_r(0, 12, 10, 4, 20, 0x33), /* xor with a 64-bit value */
+        ADDIW(20, 20, 0),
+        ADDIW(22, 13, 0), /* rd is not rs1 */
+        SRLIW(23, 12, 0), /* by 0: sign-extends */
+        SRLIW(24, 12, 1),
+        ANDI(17, 31, 8),
+        LD(16, 8, 0),
+        BEQ(17, 0, 8),
+        LW(16, 8, 4),
+        ADDIW(16, 16, 0), /* joined: the taken path has ld's value */
+        LW(19, 8, 0),
+        enc_i(0x340, 12, 1, 0, 0x73), /* csrw mscratch, x12 */
+        CSRRS(19, 0x340, 0),
+        ADDIW(19, 19, 0),
+        ADD(5, 5, 13),
+        ADD(5, 5, 14),
+        ADD(5, 5, 15),
+        ADD(5, 5, 20),
+        ADD(5, 5, 22),
+        ADD(5, 5, 23),
+        ADD(5, 5, 24),
+        ADD(5, 5, 16),
+        ADD(5, 5, 19),
+        ADDI(31, 31, -1),
+    };
+    /* clang-format on */
+    uint32_t code[ARRAY_SIZE(body) + 2];
+    memcpy(code, body, sizeof(body));
+    code[ARRAY_SIZE(body)] = BNE(31, 0, -(int32_t)sizeof(body));
+    code[ARRAY_SIZE(body) + 1] = WFI;
+    pair_code(p, B, code, ARRAY_SIZE(code));
+    pair_set_x(p, 7, B + 0x3000);
+    pair_set_x(p, 31, 300);
+    for (unsigned i = 0; i < 64; i++)
+        pair_w64(p, B + 0x3000 + 8 * i, 0x9e3779b97f4a7c15ULL * (i + 1));
+    for (unsigned i = 0; i < 30; i++) /* slices end mid-loop: counts exact */
+        run_both(p, 333, "sext known");
+    run_both(p, 100000, "sext known");
     assert_true(p->mj->h->arch.wfi);
     assert_true(p->mj->h->stats.jit_enter > 0);
 }
@@ -2388,6 +2512,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mmio_in_block, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_shift_add_pairs, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_branch_over_one, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_loop_registers, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_sext_known, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_tlb_guess_crossing, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_misaligned_fast_path, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_cross_page_insn, setup_pair, teardown_pair),
