@@ -97,9 +97,12 @@ static int setup(void **state)
     assert_true(f->conn >= 0);
     f->main_thread = pthread_self();
     f->room = true;
+    /* The backend's thread reads these under the lock. */
+    pthread_mutex_lock(&lock);
     f->nb->receive = receive;
     f->nb->can_receive = can_receive;
     f->nb->opaque = f;
+    pthread_mutex_unlock(&lock);
     f->epfd = epoll_create1(EPOLL_CLOEXEC);
     assert_true(f->epfd >= 0);
     assert_true(f->nb->ops->rx_watch(f->nb, f->epfd, KEY));
