@@ -8,10 +8,13 @@ timed in the receiving guest) and round-trip latency (ping, 20 echoes a
 round; the median echo, so that one echo delayed by the host's scheduler
 does not decide the figure).  Both pairs boot first and the rounds
 alternate between them, so that both see the same host load (idle guests
-sleep).  Prints each figure and the ratio wirt/QEMU.
+sleep).  Prints each figure and the ratio wirt/QEMU, and the host wakeups
+per echo (voluntary context switches of all threads of both VM processes,
+from /proc): each one is the host scheduler on the round trip's way.
 
   python3 bench/net_bench.py [--rounds N] [--mib M]"""
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -92,14 +95,30 @@ def throughput(gs, mib):
     raise RuntimeError("the receiver never finished")
 
 
+def wakeups(pid):
+    """Voluntary context switches of all of pid's threads so far."""
+    n = 0
+    for task in glob.glob("/proc/%d/task/*/status" % pid):
+        try:
+            with open(task) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        n += int(line.split()[1])
+        except OSError:
+            pass  # a thread that ended meanwhile
+    return n
+
+
 def latency(gs):
-    """Every echo's round trip in ms."""
+    """Every echo's round trip in ms, and the two VMs' host wakeups."""
+    before = sum(wakeups(g.proc.pid) for g in gs)
     out = gs[0].run("ping -c 20 -i 0.2 %s" % IPS[1], timeout=60)
-    return [float(t) for t in re.findall(r"time=([0-9.]+) ms", out)]
+    woke = sum(wakeups(g.proc.pid) for g in gs) - before
+    return [float(t) for t in re.findall(r"time=([0-9.]+) ms", out)], woke
 
 
 def measure(rounds, mib):
-    """{kind: (throughputs, echo times)} with the rounds interleaved."""
+    """{kind: (throughputs, echo times, host wakeups)} with the rounds interleaved."""
     store = tempfile.mkdtemp(prefix="wirt-net-bench-")
     pairs = {}
     try:
@@ -107,12 +126,14 @@ def measure(rounds, mib):
         pairs["qemu"] = qemu_pair()
         for gs in pairs.values():
             setup(gs)
-        res = {k: ([], []) for k in pairs}
+        res = {k: ([], [], [0]) for k in pairs}
         for _ in range(rounds):
             for kind, gs in pairs.items():
                 res[kind][0].append(throughput(gs, mib))
             for kind, gs in pairs.items():
-                res[kind][1].extend(latency(gs))
+                times, woke = latency(gs)
+                res[kind][1].extend(times)
+                res[kind][2][0] += woke
         return res
     finally:
         for gs in pairs.values():
@@ -142,6 +163,9 @@ def main():
     print("%-22s %10.3f %10.3f %7.2fx  (lower is better; target <= 0.5x)"
           % ("round trip ms", w_l, q_l, w_l / q_l))
     print("%-22s %10.3f %10.3f %7.2fx" % ("fastest echo ms", w_min, q_min, w_min / q_min))
+    w_w, q_w = (res[k][2][0] / max(len(res[k][1]), 1) for k in ("wirt", "qemu"))
+    print("%-22s %10.1f %10.1f %7.2fx  (both VM processes; includes the guests' timers)"
+          % ("host wakeups per echo", w_w, q_w, w_w / max(q_w, 0.1)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +102,7 @@ struct hart *hart_new(unsigned hartid, struct bus *bus, const struct vclock *clo
     pthread_cond_init(&h->cond, &ca);
     pthread_condattr_destroy(&ca);
     h->wake_fd = -1;
+    h->idle_epfd = -1;
     dinsn_set_pseudo(&h->tmp_insn[1], OP_END);
     dinsn_set_pseudo(&h->tmp_insn[2], OP_END);
     const char *t = getenv("WIRT_TRACE");
@@ -139,6 +140,8 @@ void hart_free(struct hart *h)
         return;
     if (h->wake_fd >= 0)
         close(h->wake_fd);
+    if (h->idle_epfd >= 0)
+        close(h->idle_epfd);
     const char *st = getenv("WIRT_CPU_STATS");
     if (st && *st && strcmp(st, "0") != 0) {
         const struct hart_stats *s = &h->stats;
@@ -290,6 +293,32 @@ static uint64_t wfi_deadline(struct hart *h)
     return deadline;
 }
 
+/* Hart 0's epoll set for WFI: wake_fd (key 0) and what the idle sources
+ * put there (key: index + 1).  False: none (the sources' own threads
+ * serve, and WFI waits on the condition variable). */
+static bool idle_set_up(struct hart *h)
+{
+    struct bus *bus = h->bus;
+    h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    h->idle_epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u64 = 0;
+    if (h->wake_fd < 0 || h->idle_epfd < 0 ||
+        epoll_ctl(h->idle_epfd, EPOLL_CTL_ADD, h->wake_fd, &ev) < 0) {
+        log_warn("hart: no epoll set for idle polling: %s", strerror(errno));
+        if (h->wake_fd >= 0)
+            close(h->wake_fd);
+        if (h->idle_epfd >= 0)
+            close(h->idle_epfd);
+        h->wake_fd = h->idle_epfd = -1;
+        return false;
+    }
+    for (unsigned i = 0; i < bus->nidle; i++)
+        if (!bus->idle[i].watch(bus->idle[i].opaque, h->idle_epfd, i + 1))
+            log_warn("hart: idle source %u is served by its own thread: %s", i, strerror(errno));
+    return true;
+}
+
 /* WFI for a hart that polls the bus's idle sources itself (bus.h). */
 static void wfi_poll(struct hart *h)
 {
@@ -302,31 +331,28 @@ static void wfi_poll(struct hart *h)
         uint64_t deadline = wfi_deadline(h);
         if (!deadline)
             break;
-        struct pollfd pfd[1 + BUS_MAX_IDLE];
-        int src[1 + BUS_MAX_IDLE];
-        unsigned n = 0;
-        pfd[n++] = (struct pollfd){.fd = h->wake_fd, .events = POLLIN};
-        for (unsigned i = 0; i < bus->nidle; i++) {
-            int fd = bus->idle[i].fd(bus->idle[i].opaque);
-            if (fd >= 0) {
-                src[n] = (int)i;
-                pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
-            }
-        }
         uint64_t now = host_monotonic_ns();
         uint64_t wait = deadline > now ? deadline - now : 0;
         struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ULL),
                               .tv_nsec = (long)(wait % 1000000000ULL)};
-        if (ppoll(pfd, n, &ts, NULL) <= 0)
-            continue;
-        if (pfd[0].revents & POLLIN) {
-            uint64_t v;
-            ssize_t r = read(h->wake_fd, &v, sizeof(v));
-            (void)r;
+        /* epoll_wait, not poll on the set: only a waiter in epoll_wait
+         * counts for the sources' EPOLLEXCLUSIVE (net.h rx_watch). */
+        struct epoll_event ev[32];
+        int n = epoll_pwait2(h->idle_epfd, ev, 32, &ts, NULL);
+        bool ready[BUS_MAX_IDLE] = {false};
+        for (int k = 0; k < n; k++) {
+            uint64_t key = ev[k].data.u64;
+            if (key == 0) {
+                uint64_t v;
+                ssize_t r = read(h->wake_fd, &v, sizeof(v));
+                (void)r;
+            } else if (key <= bus->nidle)
+                ready[key - 1] = true;
         }
-        for (unsigned k = 1; k < n; k++)
-            if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-                bus->idle[src[k]].readable(bus->idle[src[k]].opaque);
+        /* Once per source: its step takes from all its sockets. */
+        for (unsigned i = 0; i < bus->nidle; i++)
+            if (ready[i])
+                bus->idle[i].readable(bus->idle[i].opaque);
     }
     atomic_store(&h->idle_polling, false);
 }
@@ -402,7 +428,7 @@ void hart_run(struct hart *h)
     /* The first hart takes the idle sources (one poller is enough: it
      * takes an interrupt for the whole machine's devices to the PLIC). */
     if (h->hartid == 0 && h->bus->nidle && h->wake_fd < 0)
-        h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        idle_set_up(h);
     while (!atomic_load_explicit(&h->stop_req, memory_order_acquire)) {
         unsigned pct = atomic_load_explicit(&h->bus->throttle_pct, memory_order_relaxed);
         uint64_t t0 = pct ? host_monotonic_ns() : 0;

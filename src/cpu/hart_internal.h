@@ -382,9 +382,10 @@ struct hart {
     atomic_bool stop_req;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    /* Hart 0 with idle sources (bus.idle) waits in WFI in ppoll() on them
-     * and on wake_fd, which kick() writes while idle_polling is set. */
-    int wake_fd;
+    /* Hart 0 with idle sources (bus.idle) waits in WFI in epoll_wait on
+     * idle_epfd: their sockets (which they put there) and wake_fd, which
+     * kick() writes while idle_polling is set. */
+    int wake_fd, idle_epfd;
     atomic_bool idle_polling;
 
     /* DMA writes to pages holding decoded code (from other threads). */

@@ -38,8 +38,10 @@ struct bus_region {
 #define BUS_MAX_IDLE 8
 
 struct bus_idle_source {
-    int (*fd)(void *opaque);        /* what to poll now; -1: nothing (paused) */
-    void (*readable)(void *opaque); /* the fd is readable (takes the I/O lock) */
+    /* Puts the source's sockets into epfd with data.u64 = key, exclusive
+     * and edge-triggered, as net.h's rx_watch; false: cannot (errno). */
+    bool (*watch)(void *opaque, int epfd, uint64_t key);
+    void (*readable)(void *opaque); /* epfd reported key (takes the I/O lock) */
     void *opaque;
 };
 
@@ -73,7 +75,9 @@ struct bus {
      * for an idle guest wakes the hart at once rather than a device thread
      * that then wakes the hart: one host wakeup less on every packet's
      * way in.  The device's own thread keeps polling them too, for when
-     * the hart is busy; both deliver under the I/O lock, in order. */
+     * the hart is busy; both deliver under the I/O lock, in order.  The
+     * kernel wakes only one of the two for a frame (EPOLLEXCLUSIVE): the
+     * hart while it sleeps in WFI, else the thread. */
     struct bus_idle_source idle[BUS_MAX_IDLE];
     unsigned nidle;
 };

@@ -77,11 +77,16 @@ struct net_backend_ops {
                       size_t len);
     /* The frontend can receive again after refusing. */
     void (*receive_ready)(struct net_backend *nb);
-    /* NULL, or: the socket frames arrive on (-1 while there is none or the
-     * frontend has no room), and the receive step of the backend's own
-     * thread, run by another thread when that socket is readable (it takes
-     * the I/O lock).  Lets an idle hart poll the socket itself (bus.h). */
-    int (*rx_fd)(struct net_backend *nb);
+    /* NULL, or: puts the sockets frames arrive on into epfd, another
+     * thread's epoll set (an idle hart's, bus.h), with data.u64 = key,
+     * edge-triggered and EPOLLEXCLUSIVE ahead of the backend's own thread,
+     * and keeps them there as sockets come and go; false: cannot (errno).
+     * A frame then wakes that thread alone while it waits in epoll_wait,
+     * and the backend's thread only when it does not.  rx_poll is the
+     * receive step of the backend's own thread, run by that thread when
+     * epfd reported key (it takes the I/O lock; what it leaves, it hands
+     * to the backend's thread, since an edge is reported once). */
+    bool (*rx_watch)(struct net_backend *nb, int epfd, uint64_t key);
     void (*rx_poll)(struct net_backend *nb);
     void (*close)(struct net_backend *nb);
     /* The backend's own state for snapshots and migration (libslirp's for

@@ -17,8 +17,15 @@
  * Direct paths (switch_proto.h): the switch may hand this port a socket
  * to a peer VM; frames for that peer's MAC that the switch would only have
  * carried go straight there, one host wakeup and one copy less each way.
- * All sockets (the switch's and the direct ones) sit in one epoll set, so
- * the thread and an idle hart still poll a single descriptor.
+ * All sockets (the switch's and the direct ones) sit in the thread's epoll
+ * set.  An idle hart that waits for them too (rx_watch) has them in its own
+ * set, and both sets hold them with EPOLLEXCLUSIVE, the hart's first: the
+ * kernel tries exclusive waiters in the order they were added and stops at
+ * the first one asleep in epoll_wait, so a frame for an idle guest wakes
+ * the hart alone (which then delivers it), and the thread only when the
+ * hart is busy running the guest.  Two wakeups per frame, and the hart
+ * sleeping on the I/O lock while the thread delivered, cost more than the
+ * frame itself on a loaded host.
  */
 #include <errno.h>
 #include <poll.h>
@@ -46,6 +53,11 @@ struct switch_nb {
     int fd; /* -1 while disconnected; written only by the thread */
     int wakefd;
     int epfd; /* the switch's socket and the direct paths */
+    /* An idle hart's epoll set holding them too (rx_watch), or -1; the
+     * key its events carry.  Both under the I/O lock. */
+    int watch_epfd;
+    uint64_t watch_key;
+    bool more; /* a drain stopped at BATCH: messages may be left */
     struct {
         uint8_t mac[6];
         int fd;
@@ -67,6 +79,25 @@ static void wake(struct switch_nb *s)
     uint64_t one = 1;
     ssize_t n = write(s->wakefd, &one, sizeof(one));
     (void)n;
+}
+
+/* Puts a socket into the epoll sets: the watcher's first, edge-triggered
+ * (it is told once per arrival and hands what it leaves to the thread),
+ * then the thread's (I/O lock held, or before the thread starts). */
+static bool watch_fd(struct switch_nb *s, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE};
+    ev.data.u64 = s->watch_key;
+    if (s->watch_epfd >= 0 && epoll_ctl(s->watch_epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return false;
+    ev = (struct epoll_event){.events = EPOLLIN | EPOLLEXCLUSIVE};
+    ev.data.fd = fd;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        if (s->watch_epfd >= 0)
+            epoll_ctl(s->watch_epfd, EPOLL_CTL_DEL, fd, NULL);
+        return false;
+    }
+    return true;
 }
 
 /* Gives up a direct path: shut down for the peer too, which then sends
@@ -101,11 +132,8 @@ static void direct_add(struct switch_nb *s, const uint8_t *msg, size_t len, int 
         return;
     }
     memcpy(&c, msg, sizeof(c));
-    struct epoll_event ev = {.events = EPOLLIN};
-    ev.data.fd = fd;
     if (memcmp(c.magic, SWP_CTL_MAGIC, sizeof(c.magic)) || c.op != SWP_CTL_DIRECT ||
-        (c.mac[0] & 1) || s->ndirect == MAX_DIRECT ||
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        (c.mac[0] & 1) || s->ndirect == MAX_DIRECT || !watch_fd(s, fd)) {
         direct_reject(fd);
         return;
     }
@@ -216,7 +244,8 @@ static ssize_t take(struct switch_nb *s, int fd, bool from_switch)
 /* Takes up to BATCH messages from fd; true when its connection ended. */
 static bool drain_fd(struct switch_nb *s, int fd, bool from_switch)
 {
-    for (int i = 0; i < BATCH && !s->pending; i++) {
+    int i;
+    for (i = 0; i < BATCH && !s->pending; i++) {
         if (!s->nb.can_receive || !s->nb.can_receive(s->nb.opaque)) {
             __atomic_store_n(&s->paused, true, __ATOMIC_RELEASE);
             break;
@@ -233,6 +262,8 @@ static bool drain_fd(struct switch_nb *s, int fd, bool from_switch)
         if (!deliver(s, (size_t)len))
             s->pending = (size_t)len;
     }
+    if (i == BATCH)
+        s->more = true;
     return false;
 }
 
@@ -260,6 +291,7 @@ static bool rx_drain(struct switch_nb *s, int fd)
 static void *switch_thread(void *arg)
 {
     struct switch_nb *s = arg;
+    bool again = false; /* the last drain stopped at BATCH */
     for (;;) {
         int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
         bool paused = __atomic_load_n(&s->paused, __ATOMIC_ACQUIRE);
@@ -269,10 +301,11 @@ static void *switch_thread(void *arg)
             {.fd = s->wakefd, .events = POLLIN},
             {.fd = fd, .events = 0},
         };
-        int n = poll(pfd, 3, fd < 0 ? RECONNECT_MS : -1);
+        int n = poll(pfd, 3, fd < 0 ? RECONNECT_MS : again ? 0 : -1);
         if (n < 0 && errno != EINTR)
             break;
-        if (pfd[1].revents & POLLIN) {
+        bool woken = pfd[1].revents & POLLIN;
+        if (woken) {
             uint64_t v;
             ssize_t r = read(s->wakefd, &v, sizeof(v));
             (void)r;
@@ -282,27 +315,34 @@ static void *switch_thread(void *arg)
         if (fd < 0) {
             char err[256];
             int nfd = join(s, err, sizeof(err));
-            struct epoll_event ev = {.events = EPOLLIN};
-            ev.data.fd = nfd;
-            if (nfd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_ADD, nfd, &ev) < 0) {
-                close(nfd);
-                nfd = -1;
-            }
-            if (nfd >= 0) {
+            if (nfd < 0)
+                continue;
+            pthread_mutex_lock(s->lock);
+            if (watch_fd(s, nfd)) {
                 log_info("net: switch '%s': port reconnected", s->name);
                 __atomic_store_n(&s->fd, nfd, __ATOMIC_RELEASE);
-            }
+            } else
+                close(nfd);
+            pthread_mutex_unlock(s->lock);
             continue;
         }
         /* A hang-up of the switch's socket makes the epoll set readable;
          * rx_drain then reads the end of the connection, unless the guest
          * takes nothing now: then what is queued is lost with the switch. */
         bool gone = paused && (pfd[2].revents & (POLLHUP | POLLERR));
-        if (!gone && ((pfd[0].revents & POLLIN) || s->pending)) {
+        /* Woken (receive_ready, or the watcher left messages): look even
+         * though the epoll set may not say so, since the watcher's
+         * exclusive wakeup did not put the sockets on this set's ready
+         * list.  Likewise after a drain that stopped at BATCH. */
+        bool look = (woken || again) && !__atomic_load_n(&s->paused, __ATOMIC_ACQUIRE);
+        again = false;
+        if (!gone && ((pfd[0].revents & POLLIN) || s->pending || look)) {
             if (!mutex_lock_unless_stopped(s->lock, &s->stop))
                 break;
             /* An idle hart may have taken the frames already (rx_poll). */
+            s->more = false;
             gone = rx_drain(s, fd);
+            again = s->more;
             pthread_mutex_unlock(s->lock);
         }
         if (gone) {
@@ -320,25 +360,61 @@ static void *switch_thread(void *arg)
     return NULL;
 }
 
-static int switch_rx_fd(struct net_backend *nb)
+/* The sockets of the moment, the switch's last (I/O lock held). */
+static int socket_at(const struct switch_nb *s, unsigned k)
 {
-    struct switch_nb *s = (struct switch_nb *)nb;
-    if (__atomic_load_n(&s->paused, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE) < 0)
-        return -1;
-    return s->epfd;
+    return k < s->ndirect ? s->direct[k].fd : s->fd;
 }
 
-/* From an idle hart: the same step as the thread's, under the I/O lock.
- * A connection that ended is left to the thread, which sees it too. */
+static bool switch_rx_watch(struct net_backend *nb, int epfd, uint64_t key)
+{
+    struct switch_nb *s = (struct switch_nb *)nb;
+    bool ok = true;
+    pthread_mutex_lock(s->lock);
+    s->watch_epfd = epfd;
+    s->watch_key = key;
+    /* The thread's entries move behind the watcher's (a new entry goes to
+     * the end of the socket's wait queue). */
+    unsigned k;
+    for (k = 0; ok && k <= s->ndirect; k++) {
+        int fd = socket_at(s, k);
+        if (fd >= 0) {
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+            ok = watch_fd(s, fd);
+        }
+    }
+    if (!ok) {
+        /* The thread alone serves, as before the call. */
+        int e = errno;
+        s->watch_epfd = -1;
+        for (unsigned j = 0; j <= s->ndirect; j++)
+            if (socket_at(s, j) >= 0) {
+                epoll_ctl(epfd, EPOLL_CTL_DEL, socket_at(s, j), NULL);
+                watch_fd(s, socket_at(s, j)); /* EEXIST for those still there */
+            }
+        errno = e;
+    }
+    pthread_mutex_unlock(s->lock);
+    return ok;
+}
+
+/* From the watcher: the same step as the thread's, under the I/O lock.
+ * A connection that ended is left to the thread, which sees it too.  The
+ * edge was the watcher's alone: what a drain leaves (more than BATCH
+ * messages) goes to the thread, whose epoll set is level-triggered; a
+ * guest without room wakes it through receive_ready. */
 static void switch_rx_poll(struct net_backend *nb)
 {
     struct switch_nb *s = (struct switch_nb *)nb;
     pthread_mutex_lock(s->lock);
+    s->more = false;
     int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
     if (fd >= 0)
         rx_drain(s, fd);
+    bool more = s->more;
     pthread_mutex_unlock(s->lock);
+    if (more)
+        wake(s);
 }
 
 /* The direct path for this frame from the guest, or -1: a unicast for a
@@ -421,7 +497,7 @@ static const struct net_backend_ops switch_ops = {
     .send = switch_send,
     .send_meta = switch_send_meta,
     .receive_ready = switch_receive_ready,
-    .rx_fd = switch_rx_fd,
+    .rx_watch = switch_rx_watch,
     .rx_poll = switch_rx_poll,
     .close = switch_close,
 };
@@ -445,6 +521,7 @@ struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t 
     s->lock = io_lock;
     s->fd = -1;
     s->epfd = -1;
+    s->watch_epfd = -1;
     snprintf(s->path, sizeof(s->path), "%s", nic->sw.socket);
     snprintf(s->name, sizeof(s->name), "%.64s", nic->sw.name[0] ? nic->sw.name : nic->sw.socket);
     memcpy(s->hello.magic, SWP_MAGIC, sizeof(SWP_MAGIC));
@@ -466,9 +543,7 @@ struct net_backend *net_switch_open(const struct nic_spec *nic, pthread_mutex_t 
         switch_close(&s->nb);
         return NULL;
     }
-    struct epoll_event ev = {.events = EPOLLIN};
-    ev.data.fd = s->fd;
-    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+    if (!watch_fd(s, s->fd)) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         switch_close(&s->nb);
         return NULL;

@@ -62,10 +62,10 @@ bool virtio_blk_add(struct board *b, const struct disk_spec *d, char *err, size_
     return attach(b, vdev, base, irq, err, errlen);
 }
 
-static int nic_rx_fd(void *opaque)
+static bool nic_rx_watch(void *opaque, int epfd, uint64_t key)
 {
     struct net_backend *nb = opaque;
-    return nb->ops->rx_fd(nb);
+    return nb->ops->rx_watch(nb, epfd, key);
 }
 
 static void nic_rx_poll(void *opaque)
@@ -98,8 +98,8 @@ bool virtio_net_add(struct board *b, const struct nic_spec *nic, char *err, size
     if (!attach(b, vdev, base, irq, err, errlen))
         return false;
     /* An idle hart polls the backend's socket itself (mem/bus.h). */
-    if (nb->ops->rx_fd && nb->ops->rx_poll) {
-        struct bus_idle_source src = {.fd = nic_rx_fd, .readable = nic_rx_poll, .opaque = nb};
+    if (nb->ops->rx_watch && nb->ops->rx_poll) {
+        struct bus_idle_source src = {.watch = nic_rx_watch, .readable = nic_rx_poll, .opaque = nb};
         bus_add_idle_source(&b->bus, &src); /* full: the backend's thread alone serves */
     }
     return true;
