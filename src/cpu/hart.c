@@ -152,11 +152,12 @@ void hart_free(struct hart *h)
                 " dcache_flush %" PRIu64 " code_store %" PRIu64 " interrupts %" PRIu64
                 " exceptions %" PRIu64 " jit_blocks %" PRIu64 " jit_flush %" PRIu64
                 " jit_inval %" PRIu64 " jit_enter %" PRIu64 " satp_switch %" PRIu64
-                " satp_restore %" PRIu64 " ctx_drop %" PRIu64 "\n",
+                " satp_restore %" PRIu64 " ctx_drop %" PRIu64 " load_victim_hits %" PRIu64 "\n",
                 h->hartid, s->insns, s->runs, s->tlb_flush, s->tlb_flush_va, s->tlb_flush_scan,
                 s->fetch_miss, s->load_slow, s->store_slow, s->dpage_alloc, s->dcache_flush,
                 s->code_store, s->interrupts, s->exceptions, s->jit_blocks, s->jit_flush,
-                s->jit_inval, s->jit_enter, s->satp_switch, s->satp_restore, s->ctx_drop);
+                s->jit_inval, s->jit_enter, s->satp_switch, s->satp_restore, s->ctx_drop,
+                s->load_victim_hits);
     }
     struct bus *bus = h->bus;
     /* Unlink from the hook chain, wherever we are in it (harts may be

@@ -61,6 +61,7 @@
 #define TLB_BITS    8
 #define TLB_SIZE    (1u << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
+#define TLB_VICTIMS 8 /* per load set: see struct hart */
 /* Set in a store-TLB tag when the page holds decoded code: the fast path
  * never matches it (the compared va's bits 3..11 are always 0), the slow
  * path writes through the entry and invalidates the decoded slots. */
@@ -242,6 +243,7 @@ struct hart_stats {
     uint64_t interrupts, exceptions;
     uint64_t jit_blocks, jit_flush, jit_inval, jit_enter;
     uint64_t satp_switch, satp_restore, ctx_drop; /* tlb_ctx.c: switches, slots reused, drops */
+    uint64_t load_victim_hits;                    /* load TLB misses served by the victim entries */
 };
 
 /* State shared by the harts of one bus (found through the bus's RAM-write
@@ -368,6 +370,15 @@ struct hart {
     uint64_t tlb_super_regions; /* bit (va >> 30) & 63: entries from 1 GiB+ pages there */
     uint64_t tlb_mega_map[64];  /* bit (va >> 21) & 4095: entries from 2 MiB pages there */
     uint8_t tlb_level[ACC_N][MMU_N][TLB_SIZE]; /* valid entries: level of their leaf PTE */
+    /* Load entries pushed out of their set by a fill for another page, so
+     * that two pages at the same index (a buffer and a table a loop reads
+     * both of) do not cost a page-table walk each time; the load slow path
+     * looks here before it walks (mmu.c).  Every flush of a set empties its
+     * victims, so they never hold what the set could not. */
+    struct tlb_entry load_victim[MMU_N][TLB_VICTIMS];
+    uint8_t load_victim_level[MMU_N][TLB_VICTIMS];
+    uint8_t load_victim_valid[MMU_N]; /* bit i: load_victim[m][i] holds an entry */
+    uint8_t load_victim_next[MMU_N];  /* the slot the next push replaces */
 
     /* Dirty-page log (mem/bus.h): the bus's dirty_gen this hart last
      * emptied its store TLB for (acknowledged in dirty_gen_ack), and

@@ -23,6 +23,14 @@
     ((MMU_VIRT_SETS << (ACC_FETCH * MMU_N)) | (MMU_VIRT_SETS << (ACC_LOAD * MMU_N)) |              \
      (MMU_VIRT_SETS << (ACC_STORE * MMU_N)))
 
+/* Empties the load victims of the sets in mask (bit m: set m). */
+static void victims_drop(struct hart *h, unsigned mask)
+{
+    for (unsigned m = 0; m < MMU_N; m++)
+        if (mask & (1u << m))
+            h->load_victim_valid[m] = 0;
+}
+
 void tlb_flush_all(struct hart *h)
 {
     if (h->tlb_dirty & VIRT_DIRTY)
@@ -37,6 +45,7 @@ void tlb_flush_live(struct hart *h)
     /* Only sets that were filled since their last flush: a context switch
      * then costs what the previous context used, not the whole TLB.  The
      * V=1 sets do not depend on satp: they stay. */
+    victims_drop(h, (1u << MMU_M) - 1);
     for (unsigned a = 0; a < ACC_N; a++)
         for (unsigned m = 0; m < MMU_M; m++) {
             uint32_t bit = 1u << (a * MMU_N + m);
@@ -56,6 +65,7 @@ void tlb_flush_live(struct hart *h)
 void tlb_flush_sets(struct hart *h, unsigned mask)
 {
     h->stats.tlb_flush++;
+    victims_drop(h, mask);
     for (unsigned a = 0; a < ACC_N; a++)
         for (unsigned m = 0; m < MMU_N; m++) {
             uint32_t bit = 1u << (a * MMU_N + m);
@@ -70,6 +80,7 @@ void tlb_flush_everything(struct hart *h)
 {
     tlb_ctx_drop_all(h);
     memset(h->tlb, 0xff, sizeof(h->tlb));
+    victims_drop(h, ~0u);
     h->tlb_dirty = 0;
     h->tlb_super_regions = 0;
     memset(h->tlb_mega_map, 0, sizeof(h->tlb_mega_map));
@@ -83,6 +94,7 @@ void tlb_flush_va(struct hart *h, uint64_t va)
 void tlb_flush_va_sets(struct hart *h, uint64_t va, unsigned mask)
 {
     h->stats.tlb_flush_va++;
+    victims_drop(h, mask); /* rarer than misses: not worth a search */
     unsigned mega = (unsigned)(va >> 21) & 4095;
     if ((h->tlb_super_regions & (1ULL << ((va >> 30) & 63))) ||
         (h->tlb_mega_map[mega / 64] & (1ULL << (mega % 64)))) {
@@ -505,11 +517,52 @@ static void note_level(struct hart *h, int acc, unsigned idx, uint64_t va, unsig
         h->tlb_mega_map[mega / 64] |= 1ULL << (mega % 64);
 }
 
+/* The load entry at index i of set idx is about to be replaced: keep it
+ * among the set's victims (the oldest victim goes). */
+static void victim_push(struct hart *h, unsigned idx, unsigned i)
+{
+    const struct tlb_entry *e = &h->tlb[ACC_LOAD][idx][i];
+    if (e->tag == TLB_INVALID)
+        return;
+    unsigned slot = h->load_victim_next[idx]++ % TLB_VICTIMS;
+    h->load_victim[idx][slot] = *e;
+    h->load_victim_level[idx][slot] = h->tlb_level[ACC_LOAD][idx][i];
+    h->load_victim_valid[idx] |= (uint8_t)(1u << slot);
+}
+
+/* The load entry for va's page from the victims, swapped into its set
+ * (the entry there becomes the victim), or NULL. */
+static struct tlb_entry *victim_take(struct hart *h, uint64_t va)
+{
+    unsigned idx = idx_for(h, ACC_LOAD), i = (va >> PAGE_SHIFT) & (TLB_SIZE - 1);
+    for (unsigned bits = h->load_victim_valid[idx]; bits; bits &= bits - 1) {
+        unsigned slot = (unsigned)__builtin_ctz(bits);
+        struct tlb_entry *v = &h->load_victim[idx][slot];
+        if ((v->tag & ~TLB_FLAGS) != (va & PAGE_MASK))
+            continue;
+        struct tlb_entry *e = &h->tlb[ACC_LOAD][idx][i], old = *e;
+        uint8_t old_level = h->tlb_level[ACC_LOAD][idx][i];
+        *e = *v;
+        h->tlb_level[ACC_LOAD][idx][i] = h->load_victim_level[idx][slot];
+        if (old.tag == TLB_INVALID) {
+            h->load_victim_valid[idx] &= (uint8_t) ~(1u << slot);
+        } else {
+            *v = old;
+            h->load_victim_level[idx][slot] = old_level;
+        }
+        h->stats.load_victim_hits++;
+        return e;
+    }
+    return NULL;
+}
+
 static void tlb_fill(struct hart *h, int acc, uint64_t va, uint8_t *host_page, unsigned level,
                      bool code)
 {
     unsigned idx = idx_for(h, acc);
     struct tlb_entry *e = &h->tlb[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    if (acc == ACC_LOAD && (e->tag & ~TLB_FLAGS) != (va & PAGE_MASK))
+        victim_push(h, idx, (va >> PAGE_SHIFT) & (TLB_SIZE - 1));
     e->tag = (va & PAGE_MASK) | (code ? TLB_CODE : 0);
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     h->tlb_dirty |= 1u << (acc * MMU_N + idx);
@@ -521,6 +574,8 @@ static void tlb_fill_io(struct hart *h, int acc, uint64_t va, uint64_t pa, unsig
 {
     unsigned idx = idx_for(h, acc);
     struct tlb_entry *e = &h->tlb[acc][idx][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    if (acc == ACC_LOAD && (e->tag & ~TLB_FLAGS) != (va & PAGE_MASK))
+        victim_push(h, idx, (va >> PAGE_SHIFT) & (TLB_SIZE - 1));
     e->tag = (va & PAGE_MASK) | TLB_IO;
     e->addend = (uintptr_t)((pa & PAGE_MASK) - (va & PAGE_MASK));
     h->tlb_dirty |= 1u << (acc * MMU_N + idx);
@@ -568,6 +623,8 @@ bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
         return true;
     }
     struct tlb_entry *e = tlb_find(h, ACC_LOAD, va);
+    if (!e)
+        e = victim_take(h, va);
     uint64_t pa;
     if (e && !(e->tag & TLB_IO)) {
         uint64_t v = 0;

@@ -283,6 +283,53 @@ static void test_through_hart(void **state)
     assert_int_equal(hart_get_x(h, 9), 222);
 }
 
+/* Two pages at the same load-TLB index, read in turn by a loop: the
+ * victim entries serve the one the other pushed out (no walk), and an
+ * sfence.vma of a remapped page leaves no victim to serve the old
+ * mapping, whichever of the two pages sits in the set at the time. */
+static void test_load_victims(void **state)
+{
+    struct mmu_env *e = *state;
+    struct test_machine *m = e->m;
+    struct hart *h = m->h;
+    map(e, 0x80000000ULL, B, RWXAD, 2); /* identity for code */
+    map(e, 0x1000, B + 0x200000, RWXAD, 0);
+    map(e, 0x101000, B + 0x201000, RWXAD, 0); /* index (va >> 12) & 255 = 1 as well */
+    tm_w64(m, B + 0x200000, 1);
+    tm_w64(m, B + 0x201000, 1000);
+    tm_w64(m, B + 0x202000, 7);
+    tm_w64(m, B + 0x203000, 9);
+    h->arch.priv = PRV_S;
+    hart_update_mmu_idx(h);
+    tlb_flush_all(h);
+    hart_set_x(h, 1, 0x1000);
+    hart_set_x(h, 2, 0x101000);
+    hart_set_x(h, 5, 20);
+    TM_CODE(m, B, LD(3, 1, 0), LD(4, 2, 0), ADD(6, 6, 3), ADD(6, 6, 4), ADDI(5, 5, -1),
+            BNE(5, 0, -20));
+    uint64_t hits = h->stats.load_victim_hits;
+    hart_step(h, 6 * 20);
+    assert_int_equal(hart_get_x(h, 6), 20 * 1001);
+    assert_true(h->stats.load_victim_hits - hits >= 2 * 20 - 3);
+
+    /* 0x101000 in the set, 0x1000 a victim: remap the victim's page. */
+    map(e, 0x1000, B + 0x202000, RWXAD, 0);
+    h->arch.pc = B + 0x100;
+    TM_CODE(m, B + 0x100, SFENCE_VMA(1, 0), LD(7, 1, 0), LD(8, 2, 0));
+    hart_step(h, 3);
+    assert_int_equal(hart_get_x(h, 7), 7);
+    assert_int_equal(hart_get_x(h, 8), 1000);
+    /* Now 0x1000 is in the set again: remap 0x101000, which sits among the victims, with an
+     * sfence.vma of its address only. */
+    map(e, 0x101000, B + 0x203000, RWXAD, 0);
+    h->arch.pc = B + 0x200;
+    TM_CODE(m, B + 0x200, LD(7, 1, 0), SFENCE_VMA(2, 0), LD(8, 2, 0), LD(9, 1, 0));
+    hart_step(h, 4);
+    assert_int_equal(hart_get_x(h, 7), 7);
+    assert_int_equal(hart_get_x(h, 8), 9);
+    assert_int_equal(hart_get_x(h, 9), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_basic_4k, setup48, teardown),
         cmocka_unit_test_setup_teardown(test_pte_outside_ram, setup39, teardown),
         cmocka_unit_test_setup_teardown(test_through_hart, setup39, teardown),
+        cmocka_unit_test_setup_teardown(test_load_victims, setup39, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
