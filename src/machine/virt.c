@@ -222,9 +222,10 @@ static size_t uart_sink(void *opaque, const uint8_t *buf, size_t len)
     return uart16550_receive(opaque, buf, len);
 }
 
-/* The images' bytes are needed only while board_boot copies them into
- * guest RAM: an idle VM would otherwise keep a second copy of its kernel
- * and initrd (some 30 MiB for the default guest). */
+/* The images' bytes are needed only from board_new until board_boot has
+ * copied them into guest RAM (a reset reads them again): an idle VM would
+ * otherwise keep a second copy of its kernel and initrd (some 30 MiB for
+ * the default guest). */
 static void images_drop(struct board_images *im)
 {
     file_drop(&im->bios);
@@ -264,7 +265,8 @@ static bool load_images(struct board *b, char *err, size_t errlen)
         if (!load_elf(&b->bus, &im->elf, cfg->elf, &im->elf_info, err, errlen))
             return false;
     }
-    images_drop(im);
+    /* Kept for board_boot (or board_skip_boot), which the VMM calls next:
+     * read once, not twice, on the way to a booted guest. */
     return true;
 }
 
