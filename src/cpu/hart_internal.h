@@ -53,6 +53,7 @@
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
+#include "cpu/idle_trim.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096ULL
@@ -413,8 +414,7 @@ struct hart {
     unsigned dpages;
     void *darena; /* where dpages come from (dcache.c) */
     unsigned darena_used;
-    /* Idle trimming (hart.c): the window's start and its time in WFI. */
-    uint64_t idle_window_ns, idle_slept_ns;
+    struct idle_trim idle_trim; /* when the code caches go back (hart.c) */
     uint8_t *code_map;          /* per RAM page: 1 if a dpage exists for it */
     uint64_t detach_pending[8]; /* physical pages to detach at the next safe point */
     unsigned ndetach;
