@@ -10,6 +10,13 @@ echo into
   B      guest B's turnaround: request in its ring until its reply is sent
   B->A   the same hop back
 
+  B on CPU   of B's turnaround, the time the thread that took the
+             request and sent the reply (hart 0) spent on a host CPU:
+             close to the turnaround when the guest's own work (its
+             code, cold in the host's caches after an idle spell) is
+             what takes the time, far below it when the host kept the
+             thread waiting
+
 Ping's own figure adds guest A's send and receive paths on top.  Prints
 the median of each part (microseconds) and ping's median.
 
@@ -31,29 +38,33 @@ PING_LEN = 98  # an ICMP echo of busybox ping's default size, Ethernet included
 
 
 def read_trace(path):
-    """[(time_us, "tx"|"rx", length)] from one WIRT_NET_TRACE file."""
+    """[(time_us, "tx"|"rx", length, thread id, thread CPU us)] from one
+    WIRT_NET_TRACE file."""
     out = []
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 3 and parts[1] in ("tx", "rx") and parts[0].isdigit():
-                out.append((int(parts[0]), parts[1], int(parts[2])))
+            if len(parts) == 5 and parts[1] in ("tx", "rx") and parts[0].isdigit():
+                out.append((int(parts[0]), parts[1], int(parts[2]), int(parts[3]),
+                            int(parts[4])))
     return out
 
 
 def breakdown(a, b, length=PING_LEN):
-    """[(a_to_b, b_turn, b_to_a)] in us for each echo: a request A sends,
-    B receives, B answers and A receives, in that order with nothing of
-    that length in between."""
-    ev = sorted([(t, "A", d) for t, d, n in a if n == length] +
-                [(t, "B", d) for t, d, n in b if n == length])
+    """[(a_to_b, b_turn, b_to_a, b_cpu)] in us for each echo: a request A
+    sends, B receives, B answers and A receives, in that order with nothing
+    of that length in between.  b_cpu is None when two threads of B logged
+    the request and the reply."""
+    ev = sorted([(t, "A", d, tid, cpu) for t, d, n, tid, cpu in a if n == length] +
+                [(t, "B", d, tid, cpu) for t, d, n, tid, cpu in b if n == length])
     want = [("A", "tx"), ("B", "rx"), ("B", "tx"), ("A", "rx")]
     out = []
     i = 0
     while i + 4 <= len(ev):
         w = ev[i:i + 4]
-        if [x[1:] for x in w] == want:
-            out.append((w[1][0] - w[0][0], w[2][0] - w[1][0], w[3][0] - w[2][0]))
+        if [x[1:3] for x in w] == want:
+            b_cpu = w[2][4] - w[1][4] if w[1][3] == w[2][3] else None
+            out.append((w[1][0] - w[0][0], w[2][0] - w[1][0], w[3][0] - w[2][0], b_cpu))
             i += 4
         else:
             i += 1
@@ -64,11 +75,12 @@ def report(parts):
     if not parts:
         print("no complete echo in the traces")
         return
-    names = ("A->B", "B turnaround", "B->A")
+    names = ("A->B", "B turnaround", "B->A", "B on CPU")
     print("%d echoes; median (min) in us:" % len(parts))
     for k, name in enumerate(names):
-        col = [p[k] for p in parts]
-        print("  %-14s %8.0f (%d)" % (name, statistics.median(col), min(col)))
+        col = [p[k] for p in parts if p[k] is not None]
+        if col:
+            print("  %-14s %8.0f (%d)" % (name, statistics.median(col), min(col)))
 
 
 def run(rounds):
@@ -83,7 +95,7 @@ def run(rounds):
         net_bench.setup(gs)
         pings = []
         for _ in range(rounds):
-            pings.extend(net_bench.latency(gs))
+            pings.extend(net_bench.latency(gs)[0])
         pids = [g.proc.pid for g in gs]
     finally:
         for g in gs:

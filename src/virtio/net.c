@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/vclock.h"
@@ -84,14 +85,22 @@ struct vnet {
 
 /* WIRT_NET_TRACE=PREFIX logs every frame the guest sends or is given to
  * PREFIX.PID, one line each: host time in microseconds (CLOCK_MONOTONIC,
- * comparable between the VMMs of one host), "tx" or "rx", the length.
+ * comparable between the VMMs of one host), "tx" or "rx", the length, the
+ * logging thread's id and its CPU time in microseconds.
  * bench/net_lat_trace.py splits a VM-to-VM round trip with it into the
  * hops between the VMMs and each guest's own turnaround, which ping
- * alone cannot tell apart.  Unset: one branch per frame. */
+ * alone cannot tell apart, and says how much of a turnaround the thread
+ * that ran it (hart 0, which both takes the frame and sends the answer)
+ * spent on a CPU rather than waiting for one.  Unset: one branch per
+ * frame. */
 static void net_trace(struct vnet *vn, const char *dir, size_t len)
 {
-    if (vn->trace)
-        fprintf(vn->trace, "%" PRIu64 " %s %zu\n", host_monotonic_ns() / 1000, dir, len);
+    if (!vn->trace)
+        return;
+    struct timespec cpu = {0, 0};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    fprintf(vn->trace, "%" PRIu64 " %s %zu %ld %" PRIu64 "\n", host_monotonic_ns() / 1000, dir, len,
+            (long)gettid(), (uint64_t)cpu.tv_sec * 1000000 + (uint64_t)cpu.tv_nsec / 1000);
 }
 
 static FILE *net_trace_open(void)
