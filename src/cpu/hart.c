@@ -396,15 +396,32 @@ static void throttle_sleep(struct hart *h, unsigned pct, uint64_t ran)
     pthread_mutex_unlock(&h->lock);
 }
 
-/* An idle guest's code caches go back to the host (the policy is in
- * idle_trim.h).  Between slices: no dpage is in use here. */
+/* An idle guest's code caches go back to the host.  Booting decodes and
+ * compiles thousands of pages that an idle guest never runs again (tens of
+ * MiB per VM): when a hart spent at least 90% of the last IDLE_WINDOW_NS
+ * asleep in WFI and holds more than IDLE_TRIM_DPAGES decoded pages, both
+ * caches are emptied and their memory released; what the guest still runs
+ * is decoded again (a few pages for an idle loop).  Between slices: no
+ * dpage is in use here. */
+#define IDLE_WINDOW_NS   (10ull * 1000000000ull)
+#define IDLE_TRIM_DPAGES 64
+
 static void idle_account(struct hart *h, uint64_t slept_ns)
 {
-    if (idle_trim_due(&h->idle_trim, host_monotonic_ns(), slept_ns, h->darena_used)) {
+    uint64_t now = host_monotonic_ns();
+    h->idle_slept_ns += slept_ns;
+    if (!h->idle_window_ns)
+        h->idle_window_ns = now;
+    uint64_t span = now - h->idle_window_ns;
+    if (span < IDLE_WINDOW_NS)
+        return;
+    if (h->idle_slept_ns * 10 >= span * 9 && h->darena_used > IDLE_TRIM_DPAGES) {
         dcache_flush_all(h);
         dcache_release(h);
         jit_release(h);
     }
+    h->idle_window_ns = now;
+    h->idle_slept_ns = 0;
 }
 
 void hart_run(struct hart *h)

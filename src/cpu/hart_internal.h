@@ -53,7 +53,6 @@
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
-#include "cpu/idle_trim.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096ULL
@@ -414,7 +413,8 @@ struct hart {
     unsigned dpages;
     void *darena; /* where dpages come from (dcache.c) */
     unsigned darena_used;
-    struct idle_trim idle_trim; /* when the code caches go back (hart.c) */
+    /* Idle trimming (hart.c): the window's start and its time in WFI. */
+    uint64_t idle_window_ns, idle_slept_ns;
     uint8_t *code_map;          /* per RAM page: 1 if a dpage exists for it */
     uint64_t detach_pending[8]; /* physical pages to detach at the next safe point */
     unsigned ndetach;

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "cpu/bitmanip.h"
-#include "cpu/idle_trim.h"
 #include "cpu/vcpu.h"
 #include "hw/device.h"
 #include "state/state.h"
@@ -838,46 +837,6 @@ static void test_clmul_matches_reference(void **state)
     assert_true(lo == 0x5555555555555555ULL && hi == 0x5555555555555555ULL);
 }
 
-/* One window of the idle-trim policy: `asleep` tenths of it in WFI, the
- * caches holding `pages` decoded pages at its end. */
-static bool trim_window(struct idle_trim *t, uint64_t *now, unsigned asleep, unsigned pages)
-{
-    uint64_t span = IDLE_WINDOW_NS;
-    *now += span;
-    return idle_trim_due(t, *now, span / 10 * asleep, pages);
-}
-
-/* The code caches go back once per idle spell: a guest idle by the
- * measure but running the same small job (a ping answered now and then)
- * keeps its working set instead of decoding and compiling it again every
- * window; growth to twice that set, or a busy window, trims again. */
-static void test_idle_trim_once_per_spell(void **state)
-{
-    (void)state;
-    struct idle_trim t = {0};
-    uint64_t now = 1000;
-    assert_false(idle_trim_due(&t, now, 0, 5000)); /* opens the first window */
-    assert_false(trim_window(&t, &now, 2, 3000));  /* booting: busy */
-    assert_true(trim_window(&t, &now, 10, 3000));  /* idle after the boot */
-    assert_false(trim_window(&t, &now, 9, 100));   /* its idle working set */
-    for (int i = 0; i < 20; i++)
-        assert_false(trim_window(&t, &now, 9, 150)); /* the same job, again and again */
-    assert_true(trim_window(&t, &now, 10, 201));     /* grew past twice the set */
-    assert_false(trim_window(&t, &now, 10, 40));
-    assert_false(trim_window(&t, &now, 10, 128)); /* twice the floor of 64 */
-    assert_true(trim_window(&t, &now, 10, 129));
-    assert_false(trim_window(&t, &now, 5, 500)); /* work again */
-    assert_true(trim_window(&t, &now, 9, 500));  /* and the next idle spell trims */
-    assert_false(trim_window(&t, &now, 10, 64)); /* a spell's first window sets the set */
-    /* Small caches stay; a window shorter than IDLE_WINDOW_NS decides nothing. */
-    struct idle_trim u = {0};
-    now = 1;
-    assert_false(idle_trim_due(&u, now, 0, 5000));
-    assert_false(trim_window(&u, &now, 10, IDLE_TRIM_DPAGES));
-    assert_false(idle_trim_due(&u, now + IDLE_WINDOW_NS - 1, IDLE_WINDOW_NS - 1, 5000));
-    assert_true(idle_trim_due(&u, now + IDLE_WINDOW_NS, 1, 5000));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -904,7 +863,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_page_reused_for_data, setup, teardown),
         cmocka_unit_test(test_clmul_matches_reference),
-        cmocka_unit_test(test_idle_trim_once_per_spell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
