@@ -24,6 +24,14 @@ static inline uint64_t host_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time the calling thread has used, in ns. */
+static inline uint64_t host_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static inline void vclock_init(struct vclock *c)
 {
     c->offset_ns = (int64_t)host_monotonic_ns();

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host/vclock.h"
@@ -97,10 +96,8 @@ static void net_trace(struct vnet *vn, const char *dir, size_t len)
 {
     if (!vn->trace)
         return;
-    struct timespec cpu = {0, 0};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
     fprintf(vn->trace, "%" PRIu64 " %s %zu %ld %" PRIu64 "\n", host_monotonic_ns() / 1000, dir, len,
-            (long)gettid(), (uint64_t)cpu.tv_sec * 1000000 + (uint64_t)cpu.tv_nsec / 1000);
+            (long)gettid(), host_thread_cpu_ns() / 1000);
 }
 
 static FILE *net_trace_open(void)

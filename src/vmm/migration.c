@@ -575,13 +575,6 @@ static void pool_free(struct pool *pl)
     pthread_mutex_destroy(&pl->mu);
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *pool_worker(void *arg)
 {
     struct worker_arg a = *(struct worker_arg *)arg;
@@ -603,11 +596,11 @@ static void *pool_worker(void *arg)
         sl->state = SLOT_BUSY;
         pthread_mutex_unlock(&pl->mu);
         size_t raw = (size_t)sl->ndata * PAGE;
-        uint64_t w0 = host_monotonic_ns(), c0 = thread_cpu_ns();
+        uint64_t w0 = host_monotonic_ns(), c0 = host_thread_cpu_ns();
         ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, sl->level);
         size_t zlen = ZSTD_compress2(z, sl->zbuf, pl->zcap, sl->data, raw);
         sl->zlen = ZSTD_isError(zlen) || zlen >= raw ? 0 : zlen;
-        sl->zcpu = thread_cpu_ns() - c0;
+        sl->zcpu = host_thread_cpu_ns() - c0;
         sl->zwall = host_monotonic_ns() - w0;
         pthread_mutex_lock(&pl->mu);
         sl->state = SLOT_DONE;

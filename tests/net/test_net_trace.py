@@ -37,5 +37,6 @@ class NetTraceTest(unittest.TestCase):
         b = [(1100, "rx", 98, 2, 0), (1200, "tx", 98, 2, 30)]
         self.assertEqual(net_lat_trace.breakdown(a, b), [(100, 100, 300, 30)])
 
+
 if __name__ == "__main__":
     unittest.main()
